@@ -1,0 +1,136 @@
+// backend.cpp: the reference backend forwards to the plain loops in core/ops.
+#include "backend.h"
+
+#include <cstring>
+
+#include "check.h"
+#include "ops/batchnorm.h"
+#include "ops/gemm.h"
+#include "ops/softmax.h"
+
+namespace strata {
+
+std::unique_ptr<Backend> make_dnnl_backend();  // cpu/dnnl_backend.cpp
+#ifdef STRATA_WITH_CUDA
+std::unique_ptr<Backend> make_cuda_backend();  // cuda/cuda_backend.cpp
+#endif
+
+std::unique_ptr<Backend> make_backend(const std::string& name) {
+  if (name == "reference") return std::make_unique<ReferenceBackend>();
+  if (name == "cpu") return make_dnnl_backend();
+#ifdef STRATA_WITH_CUDA
+  if (name == "cuda") return make_cuda_backend();
+#endif
+  std::string known;
+  for (auto& n : available_backends()) known += " '" + n + "'";
+  STRATA_FAIL("unknown backend '" << name << "'; this build has" << known);
+}
+
+std::vector<std::string> available_backends() {
+#ifdef STRATA_WITH_CUDA
+  return {"cpu", "reference", "cuda"};
+#else
+  return {"cpu", "reference"};
+#endif
+}
+
+float* ReferenceBackend::alloc(int64_t n) { return new float[n]; }
+void ReferenceBackend::free(float* p) { delete[] p; }
+void ReferenceBackend::upload(float* dst, const float* src, int64_t n) { std::memcpy(dst, src, n * sizeof(float)); }
+void ReferenceBackend::download(float* dst, const float* src, int64_t n) { std::memcpy(dst, src, n * sizeof(float)); }
+
+void ReferenceBackend::conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
+                                      const ConvParams& p) {
+  ref::conv2d_forward(out, inp, weight, bias, p);
+}
+void ReferenceBackend::conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                                       const float* inp, const float* weight, const ConvParams& p) {
+  ref::conv2d_backward(dinp, dweight, dbias, dout, inp, weight, p);
+}
+void ReferenceBackend::maxpool2d_forward(float* out, const float* inp, const PoolParams& p) {
+  ref::maxpool2d_forward(out, inp, p);
+}
+void ReferenceBackend::maxpool2d_backward(float* dinp, const float* dout, const float* inp, const PoolParams& p) {
+  ref::maxpool2d_backward(dinp, dout, inp, p);
+}
+void ReferenceBackend::avgpool2d_forward(float* out, const float* inp, const PoolParams& p) {
+  ref::avgpool2d_forward(out, inp, p);
+}
+void ReferenceBackend::avgpool2d_backward(float* dinp, const float* dout, const PoolParams& p) {
+  ref::avgpool2d_backward(dinp, dout, p);
+}
+void ReferenceBackend::gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, const float* B,
+                            float beta, float* C) {
+  ref::gemm(ta, tb, M, N, K, alpha, A, B, beta, C);
+}
+void ReferenceBackend::batchnorm_forward_train(float* y, float* mean, float* var, const float* x, const float* scale,
+                                               const float* bias, int N, int C, int S, float eps) {
+  ref::batchnorm_forward_train(y, mean, var, x, scale, bias, N, C, S, eps);
+}
+void ReferenceBackend::batchnorm_forward_infer(float* y, const float* x, const float* scale, const float* bias,
+                                               const float* mean, const float* var, int N, int C, int S, float eps) {
+  ref::batchnorm_forward_infer(y, x, scale, bias, mean, var, N, C, S, eps);
+}
+void ReferenceBackend::batchnorm_backward(float* dx, float* dscale, float* dbias, const float* dy, const float* x,
+                                          const float* scale, const float* mean, const float* var, int N, int C,
+                                          int S, float eps) {
+  ref::batchnorm_backward(dx, dscale, dbias, dy, x, scale, mean, var, N, C, S, eps);
+}
+void ReferenceBackend::act_forward(float* out, const float* inp, int64_t n, const ActParams& a) {
+  ref::act_forward(out, inp, n, a);
+}
+void ReferenceBackend::act_backward(float* dinp, const float* dout, const float* inp, const float* out, int64_t n,
+                                    const ActParams& a) {
+  ref::act_backward(dinp, dout, inp, out, n, a);
+}
+void ReferenceBackend::softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner) {
+  ref::softmax_forward(out, inp, outer, K, inner);
+}
+void ReferenceBackend::softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K,
+                                        int64_t inner) {
+  ref::softmax_backward(dinp, dout, out, outer, K, inner);
+}
+void ReferenceBackend::binary_forward(float* out, const float* a, const float* b, const Shape& as, const Shape& bs,
+                                      const Shape& os, Binary op) {
+  ref::binary_forward(out, a, b, as, bs, os, op);
+}
+void ReferenceBackend::binary_backward(float* da, float* db, const float* dout, const float* a, const float* b,
+                                       const Shape& as, const Shape& bs, const Shape& os, Binary op) {
+  ref::binary_backward(da, db, dout, a, b, as, bs, os, op);
+}
+void ReferenceBackend::transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) {
+  ref::transpose(out, inp, shape, perm);
+}
+void ReferenceBackend::concat_forward(float* out, const std::vector<const float*>& inps,
+                                      const std::vector<int64_t>& len, int64_t outer, int64_t inner) {
+  ref::concat_forward(out, inps, len, outer, inner);
+}
+void ReferenceBackend::concat_backward(const std::vector<float*>& dinps, const float* dout,
+                                       const std::vector<int64_t>& len, int64_t outer, int64_t inner) {
+  ref::concat_backward(dinps, dout, len, outer, inner);
+}
+void ReferenceBackend::gather_forward(float* out, const float* table, const int64_t* idx, int64_t n_idx, int64_t rows,
+                                      int64_t D) {
+  ref::gather_forward(out, table, idx, n_idx, rows, D);
+}
+void ReferenceBackend::gather_backward(float* dtable, const float* dout, const int64_t* idx, int64_t n_idx,
+                                       int64_t rows, int64_t D) {
+  ref::gather_backward(dtable, dout, idx, n_idx, rows, D);
+}
+void ReferenceBackend::reduce_mean_forward(float* out, const float* inp, const Shape& in_shape,
+                                           const Shape& out_keep) {
+  ref::reduce_mean_forward(out, inp, in_shape, out_keep);
+}
+void ReferenceBackend::reduce_mean_backward(float* dinp, const float* dout, const Shape& in_shape,
+                                            const Shape& out_keep) {
+  ref::reduce_mean_backward(dinp, dout, in_shape, out_keep);
+}
+void ReferenceBackend::dropout_forward(float* out, float* mask, const float* inp, int64_t n, float ratio,
+                                       uint64_t seed) {
+  ref::dropout_forward(out, mask, inp, n, ratio, seed);
+}
+void ReferenceBackend::dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) {
+  ref::dropout_backward(dinp, dout, mask, n);
+}
+
+}  // namespace strata

@@ -1,0 +1,143 @@
+// backend.h: the compute interface every device implements.
+//
+//   ReferenceBackend  core/backend.cpp    plain loops, the oracle for the tests
+//   DnnlBackend       cpu/dnnl_backend    oneDNN for conv, pooling, gemm, batchnorm;
+//                                         the reference loops for the rest
+//   CudaBackend       cuda/cuda_backend   compiled when nvcc exists; not implemented yet
+//
+// Every function takes raw pointers that live in the backend's memory (host memory
+// for the CPU backends, device memory for CUDA) and follows the same gradient
+// contract as the op headers: parameter grads +=, activation grads =. Shapes are
+// plain ints so the CUDA launchers need no engine types.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ops/activation.h"
+#include "ops/conv.h"
+#include "ops/pool.h"
+#include "ops/tensor_ops.h"
+
+namespace strata {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  virtual void set_num_threads(int n) { (void)n; }
+
+  // Memory: buffers of n floats in this backend's memory, and copies from/to the host.
+  virtual float* alloc(int64_t n) = 0;
+  virtual void free(float* p) = 0;
+  virtual void upload(float* dst, const float* host_src, int64_t n) = 0;
+  virtual void download(float* host_dst, const float* src, int64_t n) = 0;
+
+  // conv.h
+  virtual void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
+                              const ConvParams& p) = 0;
+  virtual void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                               const float* weight, const ConvParams& p) = 0;
+  // pool.h
+  virtual void maxpool2d_forward(float* out, const float* inp, const PoolParams& p) = 0;
+  virtual void maxpool2d_backward(float* dinp, const float* dout, const float* inp, const PoolParams& p) = 0;
+  virtual void avgpool2d_forward(float* out, const float* inp, const PoolParams& p) = 0;
+  virtual void avgpool2d_backward(float* dinp, const float* dout, const PoolParams& p) = 0;
+  // gemm.h
+  virtual void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, const float* B, float beta,
+                    float* C) = 0;
+  // batchnorm.h
+  virtual void batchnorm_forward_train(float* y, float* mean, float* var, const float* x, const float* scale,
+                                       const float* bias, int N, int C, int S, float eps) = 0;
+  virtual void batchnorm_forward_infer(float* y, const float* x, const float* scale, const float* bias,
+                                       const float* mean, const float* var, int N, int C, int S, float eps) = 0;
+  virtual void batchnorm_backward(float* dx, float* dscale, float* dbias, const float* dy, const float* x,
+                                  const float* scale, const float* mean, const float* var, int N, int C, int S,
+                                  float eps) = 0;
+  // activation.h
+  virtual void act_forward(float* out, const float* inp, int64_t n, const ActParams& a) = 0;
+  virtual void act_backward(float* dinp, const float* dout, const float* inp, const float* out, int64_t n,
+                            const ActParams& a) = 0;
+  // softmax.h
+  virtual void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner) = 0;
+  virtual void softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K,
+                                int64_t inner) = 0;
+  // tensor_ops.h
+  virtual void binary_forward(float* out, const float* a, const float* b, const Shape& as, const Shape& bs,
+                              const Shape& os, Binary op) = 0;
+  virtual void binary_backward(float* da, float* db, const float* dout, const float* a, const float* b,
+                               const Shape& as, const Shape& bs, const Shape& os, Binary op) = 0;
+  virtual void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) = 0;
+  virtual void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
+                              int64_t outer, int64_t inner) = 0;
+  virtual void concat_backward(const std::vector<float*>& dinps, const float* dout, const std::vector<int64_t>& len,
+                               int64_t outer, int64_t inner) = 0;
+  virtual void gather_forward(float* out, const float* table, const int64_t* idx, int64_t n_idx, int64_t rows,
+                              int64_t D) = 0;
+  virtual void gather_backward(float* dtable, const float* dout, const int64_t* idx, int64_t n_idx, int64_t rows,
+                               int64_t D) = 0;
+  virtual void reduce_mean_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_keep) = 0;
+  virtual void reduce_mean_backward(float* dinp, const float* dout, const Shape& in_shape,
+                                    const Shape& out_keep) = 0;
+  virtual void dropout_forward(float* out, float* mask, const float* inp, int64_t n, float ratio,
+                               uint64_t seed) = 0;
+  virtual void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) = 0;
+};
+
+// The reference backend: every function is the plain loop from core/ops.
+class ReferenceBackend : public Backend {
+ public:
+  std::string name() const override { return "reference"; }
+  float* alloc(int64_t n) override;
+  void free(float* p) override;
+  void upload(float* dst, const float* host_src, int64_t n) override;
+  void download(float* host_dst, const float* src, int64_t n) override;
+  void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
+                      const ConvParams& p) override;
+  void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                       const float* weight, const ConvParams& p) override;
+  void maxpool2d_forward(float* out, const float* inp, const PoolParams& p) override;
+  void maxpool2d_backward(float* dinp, const float* dout, const float* inp, const PoolParams& p) override;
+  void avgpool2d_forward(float* out, const float* inp, const PoolParams& p) override;
+  void avgpool2d_backward(float* dinp, const float* dout, const PoolParams& p) override;
+  void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, const float* B, float beta,
+            float* C) override;
+  void batchnorm_forward_train(float* y, float* mean, float* var, const float* x, const float* scale,
+                               const float* bias, int N, int C, int S, float eps) override;
+  void batchnorm_forward_infer(float* y, const float* x, const float* scale, const float* bias, const float* mean,
+                               const float* var, int N, int C, int S, float eps) override;
+  void batchnorm_backward(float* dx, float* dscale, float* dbias, const float* dy, const float* x,
+                          const float* scale, const float* mean, const float* var, int N, int C, int S,
+                          float eps) override;
+  void act_forward(float* out, const float* inp, int64_t n, const ActParams& a) override;
+  void act_backward(float* dinp, const float* dout, const float* inp, const float* out, int64_t n,
+                    const ActParams& a) override;
+  void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner) override;
+  void softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K,
+                        int64_t inner) override;
+  void binary_forward(float* out, const float* a, const float* b, const Shape& as, const Shape& bs, const Shape& os,
+                      Binary op) override;
+  void binary_backward(float* da, float* db, const float* dout, const float* a, const float* b, const Shape& as,
+                       const Shape& bs, const Shape& os, Binary op) override;
+  void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) override;
+  void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
+                      int64_t outer, int64_t inner) override;
+  void concat_backward(const std::vector<float*>& dinps, const float* dout, const std::vector<int64_t>& len,
+                       int64_t outer, int64_t inner) override;
+  void gather_forward(float* out, const float* table, const int64_t* idx, int64_t n_idx, int64_t rows,
+                      int64_t D) override;
+  void gather_backward(float* dtable, const float* dout, const int64_t* idx, int64_t n_idx, int64_t rows,
+                       int64_t D) override;
+  void reduce_mean_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_keep) override;
+  void reduce_mean_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_keep) override;
+  void dropout_forward(float* out, float* mask, const float* inp, int64_t n, float ratio, uint64_t seed) override;
+  void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) override;
+};
+
+// "reference", "cpu" (oneDNN) or "cuda" (only when built with CUDA). Throws for others.
+std::unique_ptr<Backend> make_backend(const std::string& name);
+// The names make_backend accepts in this build.
+std::vector<std::string> available_backends();
+
+}  // namespace strata

@@ -1,0 +1,23 @@
+// activation.h: elementwise activations Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh, Gelu
+// (exact erf form and the tanh approximation). Swish reaches us as x * Sigmoid(x).
+// Gradient contract: activation grads = (dinp).
+#pragma once
+#include <cstdint>
+
+namespace strata {
+
+enum class Act { Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh, Gelu, GeluTanh };
+
+struct ActParams {
+  Act kind;
+  float alpha = 0;  // LeakyRelu slope (ONNX default 0.01), Elu alpha (1.0), Selu alpha
+  float gamma = 0;  // Selu gamma
+};
+
+namespace ref {
+void act_forward(float* out, const float* inp, int64_t n, const ActParams& a);
+// dinp = dout * f'(inp); out is the forward's output (Sigmoid, Tanh reuse it)
+void act_backward(float* dinp, const float* dout, const float* inp, const float* out, int64_t n, const ActParams& a);
+}  // namespace ref
+
+}  // namespace strata

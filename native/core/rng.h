@@ -1,0 +1,21 @@
+// rng.h: a tiny deterministic generator (splitmix64). Dropout masks and test
+// data come from here so a seed reproduces a run exactly on every platform.
+#pragma once
+#include <cstdint>
+
+namespace strata {
+
+struct Rng {
+  uint64_t state;
+  explicit Rng(uint64_t seed) : state(seed) {}
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  float uniform() { return (next() >> 40) * (1.0f / 16777216.0f); }  // [0, 1)
+  float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+};
+
+}  // namespace strata

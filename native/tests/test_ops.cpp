@@ -1,0 +1,350 @@
+// test_ops.cpp: every op's fast path (the oneDNN "cpu" backend) against its
+// reference (plain loops), forward and backward, on random shapes and data; the
+// gradient contract (activation grads =, parameter grads +=); and a
+// finite-difference check of every backward.
+#include <cstdio>
+#include <cstring>
+
+#include "core/backend.h"
+#include "core/ops/batchnorm.h"
+#include "test_util.h"
+
+using namespace strata;
+using namespace strata_test;
+
+enum GradKind { NoGrad = 0, ActGrad = 1, ParamGrad = 2 };
+
+// One op under test: its float inputs, which of them get grads, and how to call it.
+struct OpCase {
+  std::string name;
+  std::vector<Tensor> in;
+  std::vector<GradKind> grad;
+  int64_t out_n;
+  std::function<void(Backend&, const std::vector<Tensor>&, float* out)> fwd;
+  std::function<void(Backend&, const std::vector<Tensor>&, const float* out, const float* dout,
+                     std::vector<float*>& din)> bwd;
+};
+
+// helper_test_op: forward and backward of "cpu" vs "reference", then finite differences.
+static void check_op(OpCase c) {
+  ReferenceBackend ref;
+  auto cpu = make_backend("cpu");
+  Rng rng(99);
+  std::vector<float> out_ref(c.out_n), out_cpu(c.out_n);
+  c.fwd(ref, c.in, out_ref.data());
+  c.fwd(*cpu, c.in, out_cpu.data());
+  validate_result(out_cpu.data(), out_ref.data(), c.name + " forward", c.out_n);
+
+  Tensor dout = rand_tensor(rng, {c.out_n});
+  std::vector<std::vector<float>> din_ref(c.in.size()), din_cpu(c.in.size());
+  auto run_backward = [&](Backend& be, std::vector<std::vector<float>>& din, const std::vector<float>& out) {
+    std::vector<float*> ptr(c.in.size(), nullptr);
+    for (size_t i = 0; i < c.in.size(); i++) {
+      if (c.grad[i] == NoGrad) continue;
+      // activation grads must be overwritten (fill with junk), parameter grads accumulate (start at 0)
+      din[i].assign(c.in[i].f.size(), c.grad[i] == ActGrad ? 777.0f : 0.0f);
+      ptr[i] = din[i].data();
+    }
+    c.bwd(be, c.in, out.data(), dout.data(), ptr);
+  };
+  run_backward(ref, din_ref, out_ref);
+  run_backward(*cpu, din_cpu, out_cpu);
+  for (size_t i = 0; i < c.in.size(); i++)
+    if (c.grad[i] != NoGrad)
+      validate_result(din_cpu[i].data(), din_ref[i].data(), c.name + " backward d(in" + std::to_string(i) + ")",
+                      (int64_t)din_ref[i].size());
+
+  // L = sum(out * dout), so dL/din is exactly what backward computed from dout
+  std::vector<Tensor> in = c.in;
+  std::vector<float> tmp(c.out_n);
+  auto loss = [&]() {
+    c.fwd(ref, in, tmp.data());
+    double s = 0;
+    for (int64_t k = 0; k < c.out_n; k++) s += (double)tmp[k] * dout.f[k];
+    return s;
+  };
+  for (size_t i = 0; i < c.in.size(); i++)
+    if (c.grad[i] != NoGrad) grad_check(c.name + " d(in" + std::to_string(i) + ")", in[i].f, din_ref[i], loss);
+}
+
+// --- Conv ---------------------------------------------------------------------
+static void conv_case(Rng& rng, int N, int C, int H, int W, int OC, int KH, int KW, int s, int d,
+                      const std::string& auto_pad, int pad, bool bias) {
+  ConvParams p{};
+  p.N = N, p.C = C, p.H = H, p.W = W, p.OC = OC, p.KH = KH, p.KW = KW, p.sh = p.sw = s, p.dh = p.dw = d;
+  int64_t pb = pad, pe = pad + (pad > 0 ? 1 : 0);  // asymmetric explicit pads when pad > 0
+  p.OH = (int)window_out(H, KH, s, d, auto_pad, pb, pe);
+  p.pt = (int)pb, p.pb = (int)pe;
+  pb = pad, pe = pad;
+  p.OW = (int)window_out(W, KW, s, d, auto_pad, pb, pe);
+  p.pl = (int)pb, p.pr = (int)pe;
+  char name[160];
+  std::snprintf(name, sizeof name, "Conv N%d C%d %dx%d OC%d k%dx%d s%d d%d %s pad%d%s", N, C, H, W, OC, KH, KW, s, d,
+                auto_pad.c_str(), pad, bias ? " bias" : "");
+  OpCase c{name,
+           {rand_tensor(rng, {N, C, H, W}), rand_tensor(rng, {OC, C, KH, KW}), rand_tensor(rng, {OC})},
+           {ActGrad, ParamGrad, bias ? ParamGrad : NoGrad},
+           (int64_t)N * OC * p.OH * p.OW,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             be.conv2d_forward(out, in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, p);
+           },
+           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
+             be.conv2d_backward(din[0], din[1], din[2], dout, in[0].data(), in[1].data(), p);
+           }};
+  check_op(c);
+}
+
+// --- pooling --------------------------------------------------------------------
+static void pool_case(Rng& rng, bool max, int N, int C, int H, int W, int K, int s, int d, const std::string& auto_pad,
+                      int pad, bool include_pad) {
+  PoolParams p{};
+  p.N = N, p.C = C, p.H = H, p.W = W, p.KH = p.KW = K, p.sh = p.sw = s, p.dh = p.dw = d;
+  p.count_include_pad = include_pad;
+  int64_t b = pad, e = pad;
+  p.OH = (int)window_out(H, K, s, d, auto_pad, b, e);
+  p.pt = (int)b, p.pb = (int)e;
+  b = pad, e = pad;
+  p.OW = (int)window_out(W, K, s, d, auto_pad, b, e);
+  p.pl = (int)b, p.pr = (int)e;
+  // distinct values so every window has one clear maximum (finite differences need no ties)
+  Tensor x({N, C, H, W});
+  for (int64_t i = 0; i < x.size(); i++) x.f[i] = 0.01f * (float)((i * 7919) % x.size()) - 1.0f;
+  char name[160];
+  std::snprintf(name, sizeof name, "%s N%d C%d %dx%d k%d s%d d%d %s pad%d%s", max ? "MaxPool" : "AveragePool", N, C,
+                H, W, K, s, d, auto_pad.c_str(), pad, include_pad ? " count_include_pad" : "");
+  OpCase c{name, {x}, {ActGrad}, (int64_t)N * C * p.OH * p.OW,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             if (max) be.maxpool2d_forward(out, in[0].data(), p); else be.avgpool2d_forward(out, in[0].data(), p);
+           },
+           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
+             if (max) be.maxpool2d_backward(din[0], dout, in[0].data(), p); else be.avgpool2d_backward(din[0], dout, p);
+           }};
+  check_op(c);
+}
+
+// --- Gemm -------------------------------------------------------------------------
+static void gemm_case(Rng& rng, int M, int N, int K, bool ta, bool tb) {
+  char name[96];
+  std::snprintf(name, sizeof name, "Gemm M%d N%d K%d ta%d tb%d", M, N, K, ta, tb);
+  // out = op(A) op(B) + C (C broadcast as a bias row, added by the caller as Gemm does)
+  OpCase c{name, {rand_tensor(rng, {M, K}), rand_tensor(rng, {K, N})}, {ActGrad, ParamGrad}, (int64_t)M * N,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             be.gemm(ta, tb, M, N, K, 1.0f, in[0].data(), in[1].data(), 0.0f, out);
+           },
+           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
+             // dA = dout @ op(B)^T (stored as A is stored), dB += op(A)^T @ dout
+             if (!ta) be.gemm(false, !tb, M, K, N, 1.0f, dout, in[1].data(), 0.0f, din[0]);
+             else be.gemm(tb, true, K, M, N, 1.0f, in[1].data(), dout, 0.0f, din[0]);
+             if (!tb) be.gemm(!ta, false, K, N, M, 1.0f, in[0].data(), dout, 1.0f, din[1]);
+             else be.gemm(true, ta, N, K, M, 1.0f, dout, in[0].data(), 1.0f, din[1]);
+           }};
+  check_op(c);
+}
+
+// --- BatchNormalization -----------------------------------------------------------
+static void bn_case(Rng& rng, int N, int C, int S, bool training) {
+  float eps = 1e-3f;
+  std::string name = std::string("BatchNormalization ") + (training ? "training" : "inference") + " N" +
+                     std::to_string(N) + " C" + std::to_string(C) + " S" + std::to_string(S);
+  Tensor mean = rand_tensor(rng, {C}, -0.5f, 0.5f), var = rand_tensor(rng, {C}, 0.5f, 2.0f);
+  OpCase c{name,
+           {rand_tensor(rng, {N, C, S}, -2, 2), rand_tensor(rng, {C}, 0.5f, 1.5f), rand_tensor(rng, {C})},
+           {training ? ActGrad : NoGrad, training ? ParamGrad : NoGrad, training ? ParamGrad : NoGrad},
+           (int64_t)N * C * S,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             if (!training) {
+               be.batchnorm_forward_infer(out, in[0].data(), in[1].data(), in[2].data(), mean.data(), var.data(), N,
+                                          C, S, eps);
+               return;
+             }
+             std::vector<float> m(C), v(C);
+             be.batchnorm_forward_train(out, m.data(), v.data(), in[0].data(), in[1].data(), in[2].data(), N, C, S,
+                                        eps);
+           },
+           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
+             if (!training) return;
+             std::vector<float> m(C), v(C), y((size_t)N * C * S);
+             be.batchnorm_forward_train(y.data(), m.data(), v.data(), in[0].data(), in[1].data(), in[2].data(), N,
+                                        C, S, eps);
+             be.batchnorm_backward(din[0], din[1], din[2], dout, in[0].data(), in[1].data(), m.data(), v.data(), N,
+                                   C, S, eps);
+           }};
+  check_op(c);
+  if (training) {  // the batch statistics themselves
+    ReferenceBackend ref;
+    auto cpu = make_backend("cpu");
+    std::vector<float> y((size_t)N * C * S), m1(C), v1(C), m2(C), v2(C);
+    ref.batchnorm_forward_train(y.data(), m1.data(), v1.data(), c.in[0].data(), c.in[1].data(), c.in[2].data(), N,
+                                C, S, eps);
+    cpu->batchnorm_forward_train(y.data(), m2.data(), v2.data(), c.in[0].data(), c.in[1].data(), c.in[2].data(), N,
+                                 C, S, eps);
+    validate_result(m2.data(), m1.data(), name + " batch mean", C);
+    validate_result(v2.data(), v1.data(), name + " batch variance", C);
+  }
+}
+
+// --- activations and softmax ---------------------------------------------------------
+static void act_case(Rng& rng, Act kind, const char* label, float alpha = 0, float gamma = 0) {
+  ActParams a{kind, alpha, gamma};
+  int64_t n = 257;
+  OpCase c{label, {rand_away_from_zero(rng, {n})}, {ActGrad}, n,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) { be.act_forward(out, in[0].data(), n, a); },
+           [=](Backend& be, const std::vector<Tensor>& in, const float* out, const float* dout,
+               std::vector<float*>& din) { be.act_backward(din[0], dout, in[0].data(), out, n, a); }};
+  check_op(c);
+}
+
+static void softmax_case(Rng& rng, int64_t outer, int64_t K, int64_t inner) {
+  OpCase c{"Softmax outer" + std::to_string(outer) + " K" + std::to_string(K) + " inner" + std::to_string(inner),
+           {rand_tensor(rng, {outer, K, inner}, -3, 3)}, {ActGrad}, outer * K * inner,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             be.softmax_forward(out, in[0].data(), outer, K, inner);
+           },
+           [=](Backend& be, const std::vector<Tensor>&, const float* out, const float* dout, std::vector<float*>& din) {
+             be.softmax_backward(din[0], dout, out, outer, K, inner);
+           }};
+  check_op(c);
+}
+
+// --- broadcasting binaries, layout, gather, reduce, dropout ------------------------
+static void binary_case(Rng& rng, Binary op, const char* label, Shape as, Shape bs) {
+  Shape os = broadcast_shape(as, bs);
+  Tensor b = op == Binary::Div ? rand_tensor(rng, bs, 0.5f, 2.0f) : rand_tensor(rng, bs);
+  OpCase c{std::string(label) + " " + shape_str(as) + " " + shape_str(bs), {rand_tensor(rng, as), b},
+           {ActGrad, ActGrad}, numel(os),
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             be.binary_forward(out, in[0].data(), in[1].data(), as, bs, os, op);
+           },
+           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
+             be.binary_backward(din[0], din[1], dout, in[0].data(), in[1].data(), as, bs, os, op);
+           }};
+  check_op(c);
+}
+
+static void transpose_case(Rng& rng, Shape s, std::vector<int64_t> perm) {
+  std::vector<int64_t> inv(perm.size());
+  Shape os(s.size());
+  for (size_t k = 0; k < perm.size(); k++) inv[perm[k]] = (int64_t)k, os[k] = s[perm[k]];
+  OpCase c{"Transpose " + shape_str(s) + " perm " + shape_str(perm), {rand_tensor(rng, s)}, {ActGrad}, numel(s),
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) { be.transpose(out, in[0].data(), s, perm); },
+           [=](Backend& be, const std::vector<Tensor>&, const float*, const float* dout, std::vector<float*>& din) {
+             be.transpose(din[0], dout, os, inv);
+           }};
+  check_op(c);
+}
+
+static void concat_case(Rng& rng) {
+  std::vector<int64_t> len{2, 3, 1};
+  int64_t outer = 3, inner = 4;
+  OpCase c{"Concat axis1 of (3,2|3|1,4)",
+           {rand_tensor(rng, {outer, 2, inner}), rand_tensor(rng, {outer, 3, inner}), rand_tensor(rng, {outer, 1, inner})},
+           {ActGrad, ActGrad, ActGrad}, outer * 6 * inner,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             be.concat_forward(out, {in[0].data(), in[1].data(), in[2].data()}, len, outer, inner);
+           },
+           [=](Backend& be, const std::vector<Tensor>&, const float*, const float* dout, std::vector<float*>& din) {
+             be.concat_backward(din, dout, len, outer, inner);
+           }};
+  check_op(c);
+}
+
+static void gather_case(Rng& rng) {
+  int64_t rows = 7, D = 5;
+  std::vector<int64_t> idx{0, 3, 3, -1, 6, 2, 3};  // repeats must accumulate, -1 is the last row
+  int64_t n = (int64_t)idx.size();
+  OpCase c{"Gather rows7 D5 (repeated and negative indices)", {rand_tensor(rng, {rows, D})}, {ParamGrad}, n * D,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             be.gather_forward(out, in[0].data(), idx.data(), n, rows, D);
+           },
+           [=](Backend& be, const std::vector<Tensor>&, const float*, const float* dout, std::vector<float*>& din) {
+             be.gather_backward(din[0], dout, idx.data(), n, rows, D);
+           }};
+  check_op(c);
+}
+
+static void reduce_mean_case(Rng& rng, Shape s, Shape keep) {
+  OpCase c{"ReduceMean " + shape_str(s) + " -> " + shape_str(keep), {rand_tensor(rng, s)}, {ActGrad}, numel(keep),
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             be.reduce_mean_forward(out, in[0].data(), s, keep);
+           },
+           [=](Backend& be, const std::vector<Tensor>&, const float*, const float* dout, std::vector<float*>& din) {
+             be.reduce_mean_backward(din[0], dout, s, keep);
+           }};
+  check_op(c);
+}
+
+static void dropout_case(Rng& rng) {
+  int64_t n = 300;
+  OpCase c{"Dropout ratio 0.3 (training)", {rand_tensor(rng, {n})}, {ActGrad}, n,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             std::vector<float> mask(n);
+             be.dropout_forward(out, mask.data(), in[0].data(), n, 0.3f, 42);
+           },
+           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
+             std::vector<float> mask(n), out(n);
+             be.dropout_forward(out.data(), mask.data(), in[0].data(), n, 0.3f, 42);
+             be.dropout_backward(din[0], dout, mask.data(), n);
+           }};
+  check_op(c);
+  // the mask drops about the ratio and scales the rest by 1/(1-ratio)
+  std::vector<float> mask(10000), out(10000), x(10000, 1.0f);
+  ReferenceBackend ref;
+  ref.dropout_forward(out.data(), mask.data(), x.data(), 10000, 0.3f, 7);
+  int zeros = 0;
+  for (float m : mask) zeros += m == 0;
+  expect(zeros > 2700 && zeros < 3300, "Dropout drops ~30% (dropped " + std::to_string(zeros) + " of 10000)");
+  expect(std::fabs(out[mask[0] == 0 ? 1 : 0] - 1 / 0.7f) < 1e-6 || mask[0] == 0, "Dropout scales kept values");
+}
+
+int main() {
+  Rng rng(2024);
+  // Conv: strides, explicit asymmetric pads, SAME_UPPER (Keras "same"), VALID, dilations, Conv1D (H = 1)
+  conv_case(rng, 2, 3, 7, 6, 4, 3, 3, 1, 1, "NOTSET", 0, true);
+  conv_case(rng, 2, 3, 8, 9, 5, 3, 3, 2, 1, "SAME_UPPER", 0, true);
+  conv_case(rng, 1, 2, 9, 9, 3, 3, 2, 2, 2, "NOTSET", 1, false);
+  conv_case(rng, 2, 4, 10, 8, 3, 5, 5, 1, 1, "SAME_UPPER", 0, false);
+  conv_case(rng, 1, 3, 11, 10, 2, 3, 3, 3, 2, "VALID", 0, true);
+  conv_case(rng, 2, 3, 1, 12, 4, 1, 3, 1, 1, "SAME_UPPER", 0, true);
+  // pooling
+  pool_case(rng, true, 2, 3, 8, 8, 2, 2, 1, "NOTSET", 0, false);
+  pool_case(rng, true, 1, 2, 7, 7, 3, 2, 1, "SAME_UPPER", 0, false);
+  pool_case(rng, true, 1, 2, 9, 9, 2, 1, 2, "NOTSET", 1, false);
+  pool_case(rng, false, 2, 3, 8, 8, 2, 2, 1, "NOTSET", 0, false);
+  pool_case(rng, false, 1, 2, 7, 7, 3, 2, 1, "SAME_UPPER", 0, false);
+  pool_case(rng, false, 1, 2, 7, 7, 3, 2, 1, "NOTSET", 1, true);
+  pool_case(rng, false, 2, 3, 5, 6, 5, 1, 1, "NOTSET", 0, false);  // a GlobalAveragePool-sized window (5 of 5)
+  // gemm
+  for (int ta = 0; ta < 2; ta++)
+    for (int tb = 0; tb < 2; tb++) gemm_case(rng, 5, 7, 6, ta, tb);
+  gemm_case(rng, 33, 17, 65, false, false);
+  // batch normalization
+  bn_case(rng, 4, 3, 5, true);
+  bn_case(rng, 8, 2, 1, true);  // Dense-style (N, C)
+  bn_case(rng, 2, 3, 6, false);
+  // activations (ONNX defaults: LeakyRelu 0.01, Elu 1.0, Selu 1.67326, 1.0507)
+  act_case(rng, Act::Relu, "Relu");
+  act_case(rng, Act::LeakyRelu, "LeakyRelu", 0.2f);
+  act_case(rng, Act::Elu, "Elu", 1.0f);
+  act_case(rng, Act::Selu, "Selu", 1.67326319217681884765625f, 1.05070102214813232421875f);
+  act_case(rng, Act::Sigmoid, "Sigmoid");
+  act_case(rng, Act::Tanh, "Tanh");
+  act_case(rng, Act::Gelu, "Gelu");
+  act_case(rng, Act::GeluTanh, "Gelu tanh");
+  softmax_case(rng, 4, 10, 1);
+  softmax_case(rng, 2, 5, 3);
+  // the rest
+  binary_case(rng, Binary::Add, "Add", {4, 3}, {3});
+  binary_case(rng, Binary::Add, "Add", {2, 3, 4}, {2, 1, 4});
+  binary_case(rng, Binary::Sub, "Sub", {3, 1}, {1, 4});
+  binary_case(rng, Binary::Mul, "Mul", {2, 3, 4}, {2, 3, 4});
+  binary_case(rng, Binary::Mul, "Mul", {2, 3, 4}, {1});
+  binary_case(rng, Binary::Div, "Div", {2, 3}, {2, 3});
+  transpose_case(rng, {2, 3, 4}, {2, 0, 1});
+  transpose_case(rng, {2, 3, 4, 5}, {0, 2, 3, 1});  // NCHW -> NHWC
+  concat_case(rng);
+  gather_case(rng);
+  reduce_mean_case(rng, {2, 5, 3}, {2, 1, 3});  // GlobalAveragePooling1D over the steps axis
+  reduce_mean_case(rng, {2, 3, 4}, {1, 1, 1});
+  dropout_case(rng);
+  return finish("test_ops");
+}
