@@ -1,0 +1,148 @@
+// losses.cpp: the losses in double accumulators; see losses.h for the conventions.
+#include "losses.h"
+
+#include <cmath>
+#include <vector>
+
+#include "check.h"
+
+namespace strata {
+
+LossKind loss_from_name(const std::string& n) {
+  if (n == "sparse_categorical_crossentropy") return LossKind::SparseCategoricalCrossentropy;
+  if (n == "categorical_crossentropy") return LossKind::CategoricalCrossentropy;
+  if (n == "binary_crossentropy") return LossKind::BinaryCrossentropy;
+  if (n == "mean_squared_error" || n == "mse") return LossKind::MeanSquaredError;
+  if (n == "mean_absolute_error" || n == "mae") return LossKind::MeanAbsoluteError;
+  STRATA_FAIL("unknown loss '" << n << "'; expected sparse_categorical_crossentropy, categorical_crossentropy, "
+                                  "binary_crossentropy, mean_squared_error or mean_absolute_error");
+}
+
+const char* loss_name(LossKind k) {
+  switch (k) {
+    case LossKind::SparseCategoricalCrossentropy: return "sparse_categorical_crossentropy";
+    case LossKind::CategoricalCrossentropy: return "categorical_crossentropy";
+    case LossKind::BinaryCrossentropy: return "binary_crossentropy";
+    case LossKind::MeanSquaredError: return "mean_squared_error";
+    case LossKind::MeanAbsoluteError: return "mean_absolute_error";
+  }
+  return "?";
+}
+
+static int64_t label_of(float t, int64_t K) {
+  int64_t c = (int64_t)t;
+  STRATA_CHECK(c >= 0 && c < K && (float)c == t,
+               "sparse label " << t << " is not a class index in [0, " << K << ")");
+  return c;
+}
+
+// One row of categorical cross-entropy. y is the (possibly one-hot) target row.
+static double cce_row(float* d, const float* p, const double* y, int64_t K, bool from_logits, double scale) {
+  if (from_logits) {  // L = sum(y) * logsumexp(x) - sum(y * x)
+    double m = p[0], s = 0, sy = 0, yx = 0;
+    for (int64_t k = 1; k < K; k++) m = std::fmax(m, (double)p[k]);
+    for (int64_t k = 0; k < K; k++) s += std::exp(p[k] - m), sy += y[k], yx += y[k] * p[k];
+    double lse = m + std::log(s);
+    if (d)
+      for (int64_t k = 0; k < K; k++) d[k] = (float)(scale * (std::exp(p[k] - lse) * sy - y[k]));
+    return sy * lse - yx;
+  }
+  // probabilities: q = p / sum(p), clipped; L = -sum(y * log(clip(q)))
+  double S = 0, L = 0, gq_dot_q = 0;
+  for (int64_t k = 0; k < K; k++) S += p[k];
+  std::vector<double> gq(K);
+  for (int64_t k = 0; k < K; k++) {
+    double q = p[k] / S;
+    bool clipped = q < kKerasEpsilon || q > 1 - kKerasEpsilon;
+    double qc = q < kKerasEpsilon ? kKerasEpsilon : (q > 1 - kKerasEpsilon ? 1 - kKerasEpsilon : q);
+    L -= y[k] * std::log(qc);
+    gq[k] = clipped ? 0.0 : -y[k] / q;
+    gq_dot_q += gq[k] * q;
+  }
+  if (d)  // dL/dp_k = (gq_k - sum_i gq_i q_i) / S
+    for (int64_t k = 0; k < K; k++) d[k] = (float)(scale * (gq[k] - gq_dot_q) / S);
+  return L;
+}
+
+float loss_forward_backward(float* dpred, const float* pred, const float* target, int64_t rows, int64_t K,
+                            LossKind kind, bool from_logits, float weight) {
+  STRATA_CHECK(rows > 0 && K > 0, "loss on an empty tensor (" << rows << " rows of " << K << ")");
+  double total = 0;
+  int64_t n = rows * K;
+  switch (kind) {
+    case LossKind::SparseCategoricalCrossentropy:
+    case LossKind::CategoricalCrossentropy: {
+      std::vector<double> y(K);
+      double scale = (double)weight / rows;
+      for (int64_t r = 0; r < rows; r++) {
+        if (kind == LossKind::SparseCategoricalCrossentropy) {
+          std::fill(y.begin(), y.end(), 0.0);
+          y[label_of(target[r], K)] = 1.0;
+        } else {
+          for (int64_t k = 0; k < K; k++) y[k] = target[r * K + k];
+        }
+        total += cce_row(dpred ? dpred + r * K : nullptr, pred + r * K, y.data(), K, from_logits, scale);
+      }
+      return (float)(weight * total / rows);
+    }
+    case LossKind::BinaryCrossentropy: {
+      double scale = (double)weight / n;
+      for (int64_t i = 0; i < n; i++) {
+        double x = pred[i], y = target[i], g;
+        if (from_logits) {  // max(x,0) - x*y + log(1 + exp(-|x|))
+          total += std::fmax(x, 0.0) - x * y + std::log1p(std::exp(-std::fabs(x)));
+          g = 1.0 / (1.0 + std::exp(-x)) - y;
+        } else {
+          const double e = kKerasEpsilon;
+          bool clipped = x < e || x > 1 - e;
+          double p = x < e ? e : (x > 1 - e ? 1 - e : x);
+          total -= y * std::log(p + e) + (1 - y) * std::log(1 - p + e);
+          g = clipped ? 0.0 : -(y / (p + e)) + (1 - y) / (1 - p + e);
+        }
+        if (dpred) dpred[i] = (float)(scale * g);
+      }
+      return (float)(weight * total / n);
+    }
+    case LossKind::MeanSquaredError:
+    case LossKind::MeanAbsoluteError: {
+      double scale = (double)weight / n;
+      bool mse = kind == LossKind::MeanSquaredError;
+      for (int64_t i = 0; i < n; i++) {
+        double e = (double)pred[i] - target[i];
+        total += mse ? e * e : std::fabs(e);
+        if (dpred) dpred[i] = (float)(scale * (mse ? 2 * e : (e > 0) - (e < 0)));
+      }
+      return (float)(weight * total / n);
+    }
+  }
+  return 0;
+}
+
+static int64_t argmax(const float* x, int64_t K) {
+  int64_t a = 0;
+  for (int64_t k = 1; k < K; k++)
+    if (x[k] > x[a]) a = k;
+  return a;
+}
+
+std::optional<float> accuracy(const float* pred, const float* target, int64_t rows, int64_t K, LossKind kind,
+                              bool from_logits) {
+  int64_t hit = 0;
+  switch (kind) {
+    case LossKind::SparseCategoricalCrossentropy:
+      for (int64_t r = 0; r < rows; r++) hit += argmax(pred + r * K, K) == (int64_t)target[r];
+      return (float)hit / rows;
+    case LossKind::CategoricalCrossentropy:
+      for (int64_t r = 0; r < rows; r++) hit += argmax(pred + r * K, K) == argmax(target + r * K, K);
+      return (float)hit / rows;
+    case LossKind::BinaryCrossentropy: {
+      float thr = from_logits ? 0.0f : 0.5f;
+      for (int64_t i = 0; i < rows * K; i++) hit += (pred[i] > thr) == (target[i] > 0.5f);
+      return (float)hit / (rows * K);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace strata

@@ -1,0 +1,49 @@
+// optim.h: Keras's optimizers with Keras's defaults and update rules (Keras 3,
+// keras/src/optimizers/*.py). `step` is Keras's iterations + 1 (1 on the first update).
+//
+//   SGD      lr 0.01;  momentum 0, nesterov false
+//            v = momentum*v - lr*g;  w += v  (nesterov: w += momentum*v - lr*g)
+//   Adam     lr 0.001; beta_1 0.9, beta_2 0.999, epsilon 1e-7
+//            m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2)
+//            w -= lr*sqrt(1 - b2^t)/(1 - b1^t) * m / (sqrt(v) + eps)
+//   AdamW    Adam with weight_decay 0.004
+//   RMSprop  lr 0.001; rho 0.9, momentum 0, epsilon 1e-7, centered false
+//            v = rho*v + (1-rho)*g^2; w -= lr*g / sqrt(v + eps)
+// weight_decay (any optimizer, as Keras) is decoupled: w -= w * weight_decay * lr first.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace strata {
+
+enum class OptKind { SGD, Adam, AdamW, RMSprop };
+
+struct OptimizerConfig {
+  OptKind kind = OptKind::Adam;
+  float learning_rate = 0.001f;
+  float momentum = 0.0f;  // SGD, RMSprop
+  bool nesterov = false;  // SGD
+  float beta_1 = 0.9f, beta_2 = 0.999f;
+  float epsilon = 1e-7f;
+  float weight_decay = 0.0f;
+  float rho = 0.9f;       // RMSprop
+  bool centered = false;  // RMSprop
+
+  // Keras's defaults for "sgd", "adam", "adamw", "rmsprop".
+  static OptimizerConfig keras_default(OptKind kind);
+  static OptKind kind_from_name(const std::string& name);
+};
+
+// Per-parameter slots (sized on first use).
+struct OptimizerState {
+  std::vector<float> m;   // SGD/RMSprop momentum, Adam first moment
+  std::vector<float> v;   // Adam second moment, RMSprop velocity
+  std::vector<float> mg;  // centered RMSprop: average gradient
+};
+
+// One update of the n weights w given their gradient g.
+void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_t n, OptimizerState& s,
+                      int64_t step);
+
+}  // namespace strata

@@ -1,0 +1,51 @@
+// test_optim.cpp: two updates of one weight (w = 1, gradients 0.5 then -0.25,
+// lr 0.1) against values computed by hand from Keras's update rules (optim.h).
+#include "core/optim.h"
+#include "test_util.h"
+
+using namespace strata;
+using namespace strata_test;
+
+static void run(const char* name, OptimizerConfig c, double want1, double want2) {
+  float w = 1.0f, g1 = 0.5f, g2 = -0.25f;
+  OptimizerState s;
+  optimizer_update(c, &w, &g1, 1, s, 1);
+  expect(std::fabs(w - want1) < 1e-6, std::string(name) + " step 1: got " + std::to_string(w) + " want " +
+                                          std::to_string(want1));
+  optimizer_update(c, &w, &g2, 1, s, 2);
+  expect(std::fabs(w - want2) < 1e-6, std::string(name) + " step 2: got " + std::to_string(w) + " want " +
+                                          std::to_string(want2));
+}
+
+int main() {
+  auto sgd = OptimizerConfig::keras_default(OptKind::SGD);
+  expect(sgd.learning_rate == 0.01f && sgd.momentum == 0 && !sgd.nesterov, "SGD Keras defaults");
+  auto adam = OptimizerConfig::keras_default(OptKind::Adam);
+  expect(adam.learning_rate == 0.001f && adam.beta_1 == 0.9f && adam.beta_2 == 0.999f && adam.epsilon == 1e-7f,
+         "Adam Keras defaults");
+  auto adamw = OptimizerConfig::keras_default(OptKind::AdamW);
+  expect(adamw.weight_decay == 0.004f && adamw.learning_rate == 0.001f, "AdamW Keras defaults");
+  auto rms = OptimizerConfig::keras_default(OptKind::RMSprop);
+  expect(rms.learning_rate == 0.001f && rms.rho == 0.9f && rms.epsilon == 1e-7f && !rms.centered,
+         "RMSprop Keras defaults");
+
+  sgd.learning_rate = 0.1f;
+  run("SGD", sgd, 1 - 0.05, 1 - 0.05 + 0.025);
+  sgd.momentum = 0.9f;
+  // v1 = -0.05, w1 = 0.95; v2 = 0.9*-0.05 + 0.025 = -0.02, w2 = 0.93
+  run("SGD momentum", sgd, 0.95, 0.93);
+  sgd.nesterov = true;
+  // w1 = 1 + 0.9*(-0.05) - 0.05 = 0.905; v2 = -0.02; w2 = 0.905 + 0.9*(-0.02) + 0.025 = 0.912
+  run("SGD nesterov", sgd, 0.905, 0.912);
+  adam.learning_rate = 0.1f;
+  // t=1: m = 0.05, v = 0.00025, alpha = 0.1*sqrt(0.001)/0.1; w -= alpha*m/(sqrt(v)+1e-7)
+  // t=2: m = 0.02, v = 0.00031225, alpha = 0.1*sqrt(1-0.999^2)/(1-0.9^2)
+  run("Adam", adam, 0.900000632451532, 0.8733670792079218);
+  adamw.learning_rate = 0.1f;
+  // as Adam after w -= w*0.004*0.1 each step
+  run("AdamW", adamw, 0.899600632451532, 0.8726072389549412);
+  rms.learning_rate = 0.1f;
+  // v1 = 0.025, w1 = 1 - 0.05/sqrt(0.025 + 1e-7); v2 = 0.0225 + 0.00625
+  run("RMSprop", rms, 0.6837728664367967, 0.8312145661715694);
+  return finish("test_optim");
+}
