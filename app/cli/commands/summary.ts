@@ -1,0 +1,40 @@
+// strata summary <model-file> [--json]: Keras's summary table, or the same numbers as JSON.
+import type { Command } from 'commander';
+import { summaryData, type SummaryData } from '../../model/index.ts';
+import { renderSummary } from '../../model/summary.ts';
+import { loadModel } from '../load_model.ts';
+
+/** The --json form: one entry per layer and the totals, snake_case as Keras's files. */
+export function summaryJson(data: SummaryData) {
+  return {
+    name: data.name,
+    class_name: data.className,
+    layers: data.rows.map((row) => ({
+      name: row.name,
+      class_name: row.className,
+      output_shape: row.outputShapes && row.outputShapes.length === 1 ? row.outputShapes[0] : row.outputShapes,
+      params: row.params,
+      inbound_layers: row.inboundLayers,
+      connected_to: row.connectedTo,
+    })),
+    total_params: data.params.total,
+    trainable_params: data.params.trainable,
+    non_trainable_params: data.params.nonTrainable,
+    total_bytes: data.params.totalBytes,
+  };
+}
+
+export function registerSummary(program: Command): void {
+  program
+    .command('summary')
+    .description("print a model's layers, output shapes and parameter counts, as Keras's model.summary()")
+    .argument('<model-file>', 'a .ts/.js module exporting a model, or a Keras JSON / TensorFlow.js model.json file')
+    .option('--json', 'print the layers and totals as JSON')
+    .option('--line-length <n>', 'table width in characters', (v) => Number.parseInt(v, 10))
+    .action(async (file: string, options: { json?: boolean; lineLength?: number }) => {
+      const model = await loadModel(file);
+      const data = summaryData(model);
+      if (options.json) process.stdout.write(`${JSON.stringify(summaryJson(data), null, 2)}\n`);
+      else process.stdout.write(`${renderSummary(data, options.lineLength ? { lineLength: options.lineLength } : {})}\n`);
+    });
+}

@@ -1,0 +1,52 @@
+// Strata's model API: Keras semantics in TypeScript. Pure TypeScript with no Node or DOM
+// imports, shared by the renderer, the main process and the CLI.
+import { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
+import { Conv2D } from './layers/conv.ts';
+import { Embedding } from './layers/embedding.ts';
+import { Input, InputLayer } from './layers/input.ts';
+import { Add, Concatenate, add, concatenate } from './layers/merge.ts';
+import { BatchNormalization } from './layers/normalization.ts';
+import { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
+
+export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
+export { Conv2D } from './layers/conv.ts';
+export { Embedding } from './layers/embedding.ts';
+export { Input, InputLayer } from './layers/input.ts';
+export { Add, Concatenate, add, concatenate } from './layers/merge.ts';
+export { BatchNormalization } from './layers/normalization.ts';
+export { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
+
+/** Keras's `keras.layers` namespace: `new layers.Dense(64, {activation: 'relu'})`. */
+export const layers = {
+  Dense,
+  Dropout,
+  Activation,
+  Flatten,
+  Reshape,
+  Rescaling,
+  Conv2D,
+  Embedding,
+  Input,
+  InputLayer,
+  Add,
+  Concatenate,
+  add,
+  concatenate,
+  BatchNormalization,
+  AveragePooling2D,
+  GlobalAveragePooling1D,
+  GlobalAveragePooling2D,
+  MaxPooling2D,
+};
+
+export { Model, type ModelArgs, type CallOptions } from './model.ts';
+export { Sequential, type SequentialArgs } from './sequential.ts';
+export { Layer, SymbolicTensor, Node, clearSession, type LayerArgs, type LayerWeight } from './layer.ts';
+export { modelFromJSON } from './keras_format/model_json.ts';
+export { summaryData, renderSummary, countParams, type SummaryData, type SummaryRow, type ParamCounts } from './summary.ts';
+export { describeGraph, type GraphDescription, type GraphNodeDescription, type GraphEdgeDescription } from './graph.ts';
+export { setRandomSeed } from './random.ts';
+export * as initializers from './initializers.ts';
+export { ACTIVATIONS, type ActivationName } from './activations.ts';
+export { ValueError, ShapeError, ConfigError } from './errors.ts';
+export { formatShape, type Shape, type Dim } from './shape.ts';

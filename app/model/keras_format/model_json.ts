@@ -1,0 +1,191 @@
+// Reads Keras model JSON into a Model: tf.keras 2.x's model.to_json(), the modelTopology of
+// a TensorFlow.js model.json (with or without its "model_config" wrapper), and Keras 3's
+// config.json. Layers are rebuilt from the registry and reconnected node by node, as
+// Keras's Functional.from_config does; anything Strata cannot represent is an error that
+// names the layer and the key, never silently dropped.
+import { ConfigError } from '../errors.ts';
+import { InputLayer } from '../layers/input.ts';
+import type { Layer, SymbolicTensor } from '../layer.ts';
+import { Model } from '../model.ts';
+import { getLayerClass, registeredClassNames } from '../registry.ts';
+import { Sequential } from '../sequential.ts';
+
+type Json = Record<string, unknown>;
+
+/** Keys that describe the file or the writer rather than the model. */
+const INFORMATIONAL_KEYS = new Set(['module', 'registered_name', 'build_config', 'keras_version', 'backend', 'shared_object_id']);
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(where: string, object: Json, allowed: string[]): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.includes(key) && !INFORMATIONAL_KEYS.has(key)) throw new ConfigError(`${where}: unsupported key "${key}"`);
+  }
+}
+
+/** Parses Keras model JSON (a string or an already-parsed object) into a Model. */
+export function modelFromJSON(json: string | Json, source = 'model JSON'): Model {
+  let parsed: unknown = json;
+  if (typeof json === 'string') {
+    try {
+      parsed = JSON.parse(json);
+    } catch (error) {
+      throw new ConfigError(`${source}: not valid JSON (${(error as Error).message})`);
+    }
+  }
+  if (!isObject(parsed)) throw new ConfigError(`${source}: expected a JSON object with "class_name" and "config"`);
+  let topology: Json = parsed;
+  // TensorFlow.js model.json: {"modelTopology": ..., "weightsManifest": ...}.
+  if (isObject(parsed.modelTopology)) topology = parsed.modelTopology;
+  let trainingConfig = isObject(topology.training_config) ? topology.training_config : isObject(topology.compile_config) ? topology.compile_config : null;
+  // tfjs-converter output wraps the model: {"keras_version", "backend", "model_config", "training_config"}.
+  if (isObject(topology.model_config)) {
+    checkKeys(source, topology, ['model_config', 'training_config']);
+    topology = topology.model_config;
+    trainingConfig = isObject(topology.training_config) ? topology.training_config : trainingConfig;
+  }
+  if (typeof topology.class_name !== 'string') throw new ConfigError(`${source}: no "class_name" at the top level; is this a Keras model JSON file?`);
+  checkKeys(source, topology, ['class_name', 'config', 'training_config', 'compile_config']);
+  const model = layerFromEntry(topology, source);
+  if (!(model instanceof Model)) throw new ConfigError(`${source}: the top level is a ${topology.class_name} layer, not a model`);
+  model.trainingConfig = trainingConfig;
+  return model;
+}
+
+/** Builds one layer (or nested model) from {"class_name", "config", ...}. */
+function layerFromEntry(entry: Json, where: string): Layer {
+  const className = entry.class_name;
+  const config = entry.config;
+  const name = isObject(config) && typeof config.name === 'string' ? config.name : String(entry.name ?? '?');
+  if (className === 'Sequential') return sequentialFromConfig(config, `${where} > ${name}`);
+  if (className === 'Functional' || className === 'Model') return functionalFromConfig(config, `${where} > ${name}`);
+  const cls = typeof className === 'string' ? getLayerClass(className) : undefined;
+  if (!cls) {
+    throw new ConfigError(
+      `${where}: layer "${name}" has unsupported class ${JSON.stringify(className)}; supported: ${[...registeredClassNames(), 'Sequential', 'Functional'].join(', ')}`,
+    );
+  }
+  if (!isObject(config)) throw new ConfigError(`${where}: layer "${name}" has no "config" object`);
+  return cls.fromConfig(config);
+}
+
+function sequentialFromConfig(config: unknown, where: string): Sequential {
+  // Keras 2.0 and old TensorFlow.js wrote the layer list itself as the config.
+  const layersConfig = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
+  if (!Array.isArray(layersConfig)) throw new ConfigError(`${where}: a Sequential config needs a "layers" list`);
+  if (isObject(config)) checkKeys(where, config, ['name', 'layers', 'trainable', 'dtype', 'build_input_shape']);
+  const name = isObject(config) && typeof config.name === 'string' ? config.name : undefined;
+  const model = new Sequential([], name !== undefined ? { name } : {});
+  layersConfig.forEach((entry, i) => {
+    if (!isObject(entry)) throw new ConfigError(`${where}: layers[${i}] is not an object`);
+    checkKeys(`${where}: layers[${i}]`, entry, ['class_name', 'config', 'name', 'inbound_nodes']);
+    const layer = layerFromEntry(entry, where);
+    model.add(layer instanceof InputLayer ? layer.output : layer);
+  });
+  if (isObject(config) && config.trainable === false) model.trainable = false;
+  const buildShape = isObject(config) ? config.build_input_shape : undefined;
+  if (!model.built && Array.isArray(buildShape)) model.build(buildShape as (number | null)[]);
+  return model;
+}
+
+/** [layer_name, node_index, tensor_index] as written in inbound_nodes, input_layers, output_layers. */
+interface TensorRef {
+  layer: string;
+  node: number;
+  tensor: number;
+}
+
+function parseRef(value: unknown, where: string): TensorRef {
+  // Keras 3 writes {"class_name": "__keras_tensor__", "config": {"keras_history": [...]}}.
+  if (isObject(value) && value.class_name === '__keras_tensor__' && isObject(value.config)) value = value.config.keras_history;
+  if (!Array.isArray(value) || typeof value[0] !== 'string' || !Number.isInteger(value[1]) || !Number.isInteger(value[2])) {
+    throw new ConfigError(`${where}: expected a tensor reference [layer_name, node_index, tensor_index], got ${JSON.stringify(value)}`);
+  }
+  if (value.length > 3 && isObject(value[3])) checkCallKwargs(value[3], where);
+  return { layer: value[0], node: value[1] as number, tensor: value[2] as number };
+}
+
+/** Call arguments recorded with a node. `training` is a run-time switch in Strata; anything else would be dropped. */
+function checkCallKwargs(kwargs: Json, where: string): void {
+  for (const [key, value] of Object.entries(kwargs)) {
+    if (key === 'training' || (key === 'mask' && value === null)) continue;
+    throw new ConfigError(`${where}: unsupported call argument ${key}=${JSON.stringify(value)}`);
+  }
+}
+
+/** One node's input references, in tf.keras 2.x's list form or Keras 3's {"args", "kwargs"} form. */
+function parseNode(node: unknown, where: string): TensorRef[] {
+  if (Array.isArray(node)) return node.map((ref) => parseRef(ref, where));
+  if (isObject(node) && Array.isArray(node.args)) {
+    if (isObject(node.kwargs)) checkCallKwargs(node.kwargs, where);
+    const flat = node.args.flatMap((arg) => (Array.isArray(arg) && arg.every(isObject) ? arg : [arg]));
+    return flat.map((ref) => parseRef(ref, where));
+  }
+  throw new ConfigError(`${where}: unreadable inbound node ${JSON.stringify(node)}`);
+}
+
+/** "input_layers": [["a", 0, 0], ...], or Keras 3's single ["a", 0, 0]. */
+function parseRefList(value: unknown, key: string, where: string): TensorRef[] {
+  if (!Array.isArray(value) || value.length === 0) throw new ConfigError(`${where}: "${key}" must be a non-empty list`);
+  const list = typeof value[0] === 'string' ? [value] : value;
+  return list.map((ref) => parseRef(ref, `${where}: ${key}`));
+}
+
+function functionalFromConfig(config: unknown, where: string): Model {
+  if (!isObject(config) || !Array.isArray(config.layers)) throw new ConfigError(`${where}: a Functional config needs a "layers" list`);
+  checkKeys(where, config, ['name', 'trainable', 'layers', 'input_layers', 'output_layers']);
+  const layers = new Map<string, Layer>();
+  const pending = new Map<Layer, TensorRef[][]>();
+  config.layers.forEach((entry, i) => {
+    if (!isObject(entry)) throw new ConfigError(`${where}: layers[${i}] is not an object`);
+    checkKeys(`${where}: layers[${i}]`, entry, ['class_name', 'config', 'name', 'inbound_nodes']);
+    const layer = layerFromEntry(entry, where);
+    if (typeof entry.name === 'string' && entry.name !== layer.name) {
+      throw new ConfigError(`${where}: layers[${i}] is named "${entry.name}" but its config says "${layer.name}"`);
+    }
+    if (layers.has(layer.name)) throw new ConfigError(`${where}: two layers are named "${layer.name}"`);
+    layers.set(layer.name, layer);
+    const nodes = Array.isArray(entry.inbound_nodes) ? entry.inbound_nodes : [];
+    pending.set(layer, nodes.map((node) => parseNode(node, `${where} > ${layer.name}`)));
+  });
+
+  const tensorFor = (ref: TensorRef, context: string): SymbolicTensor | undefined => {
+    const layer = layers.get(ref.layer);
+    if (!layer) throw new ConfigError(`${context}: refers to layer "${ref.layer}", which is not in the model`);
+    return layer.inboundNodes[ref.node]?.outputs[ref.tensor];
+  };
+
+  // Apply each layer's calls as soon as their inputs exist; shared layers and nested models
+  // can need several rounds, as in Keras's from_config.
+  let remaining = [...pending.values()].reduce((n, nodes) => n + nodes.length, 0);
+  while (remaining > 0) {
+    let progressed = false;
+    for (const [layer, nodes] of pending) {
+      while (nodes.length > 0) {
+        const inputs = nodes[0]!.map((ref) => tensorFor(ref, `${where} > ${layer.name}`));
+        if (inputs.some((x) => x === undefined)) break;
+        layer.applyMultiOutput(inputs as SymbolicTensor[]);
+        nodes.shift();
+        remaining--;
+        progressed = true;
+      }
+    }
+    if (!progressed) {
+      const stuck = [...pending].filter(([, nodes]) => nodes.length > 0).map(([layer, nodes]) => `${layer.name} <- ${nodes[0]!.map((r) => `${r.layer}[${r.node}][${r.tensor}]`).join(', ')}`);
+      throw new ConfigError(`${where}: cannot connect layers; these inputs never become available: ${stuck.join('; ')}`);
+    }
+  }
+
+  const resolve = (key: string): SymbolicTensor[] =>
+    parseRefList(config[key], key, where).map((ref) => {
+      const tensor = tensorFor(ref, `${where}: ${key}`);
+      if (!tensor) throw new ConfigError(`${where}: ${key} refers to ${ref.layer}[${ref.node}][${ref.tensor}], which does not exist`);
+      return tensor;
+    });
+  const name = typeof config.name === 'string' ? config.name : undefined;
+  const model = new Model({ inputs: resolve('input_layers'), outputs: resolve('output_layers'), ...(name !== undefined ? { name } : {}) });
+  if (config.trainable === false) model.trainable = false;
+  return model;
+}

@@ -1,0 +1,237 @@
+// The layer base class and the symbolic graph it builds, after TensorFlow.js layers'
+// engine/topology.ts: applying a layer to SymbolicTensors builds it (creating its weights
+// from the input shape), infers the output shape and records a Node that links inputs to
+// outputs. Sequential, Functional and subclassed models are all read from these Nodes.
+import { ShapeError, ValueError } from './errors.ts';
+import { getInitializer, type Initializer } from './initializers.ts';
+import { formatShape, product, type Shape } from './shape.ts';
+
+/** A placeholder for a batch of data: a shape (batch first, null where unknown) and its producer. */
+export class SymbolicTensor {
+  constructor(
+    readonly shape: Shape,
+    /** The layer whose call produced this tensor. */
+    readonly sourceLayer: Layer,
+    /** Which call of that layer (index into its inboundNodes). */
+    readonly nodeIndex: number,
+    /** Which output of that call. */
+    readonly tensorIndex: number,
+  ) {}
+
+  /** Keras's history triple, as written in "Connected to" and in inbound_nodes. */
+  get name(): string {
+    return `${this.sourceLayer.name}[${this.nodeIndex}][${this.tensorIndex}]`;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+}
+
+/** One call of a layer: the tensors it consumed and produced. */
+export class Node {
+  constructor(
+    readonly layer: Layer,
+    readonly inputs: SymbolicTensor[],
+    readonly outputs: SymbolicTensor[],
+  ) {}
+
+  /** The nodes that produced this node's inputs. */
+  get parentNodes(): Node[] {
+    return this.inputs.map((t) => t.sourceLayer.inboundNodes[t.nodeIndex]!);
+  }
+
+  get isInput(): boolean {
+    return this.inputs.length === 0;
+  }
+}
+
+/** A weight variable, held in Keras's layout (Dense kernel (in, out), Conv2D kernel (kh, kw, in, out)). */
+export interface LayerWeight {
+  /** "kernel", "bias", "gamma", "moving_mean", ... */
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly trainable: boolean;
+  value: Float32Array;
+}
+
+/** Arguments every layer takes (Keras's base-layer keywords in camelCase). */
+export interface LayerArgs {
+  name?: string;
+  trainable?: boolean;
+  /** Shape of one sample, without the batch dimension: Keras's input_shape. */
+  inputShape?: Shape;
+  /** Shape with the batch dimension first: Keras's batch_input_shape. */
+  batchInputShape?: Shape;
+  batchSize?: number;
+  dtype?: 'float32';
+}
+
+/** Keras's auto names: one counter per prefix, "dense", "dense_1", ... */
+const nameCounters = new Map<string, number>();
+
+export function uniqueLayerName(prefix: string): string {
+  const count = nameCounters.get(prefix) ?? 0;
+  nameCounters.set(prefix, count + 1);
+  return count === 0 ? prefix : `${prefix}_${count}`;
+}
+
+/** As `keras.backend.clear_session()`: restarts automatic names ("dense", "dense_1", ...). */
+export function clearSession(): void {
+  nameCounters.clear();
+}
+
+/** Keras's to_snake_case: "MaxPooling2D" -> "max_pooling2d". */
+export function toSnakeCase(name: string): string {
+  return name
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+export abstract class Layer {
+  /** The Keras class name, e.g. "Dense"; also the key in the serialization registry. */
+  static className = 'Layer';
+
+  readonly name: string;
+  trainable: boolean;
+  built = false;
+  /** Every call of this layer, in call order. A shared layer has several. */
+  readonly inboundNodes: Node[] = [];
+  /** Set when the layer was given an input shape; makes it the start of a Sequential model. */
+  readonly batchInputShape: Shape | undefined;
+  protected readonly weightList: LayerWeight[] = [];
+
+  constructor(args: LayerArgs = {}) {
+    this.name = args.name ?? uniqueLayerName(toSnakeCase(this.className));
+    if (!/^[A-Za-z0-9_.\-/>]+$/.test(this.name)) {
+      throw new ValueError(`layer name ${JSON.stringify(this.name)} may only contain letters, digits and _ . - / >`);
+    }
+    this.trainable = args.trainable ?? true;
+    if (args.dtype !== undefined && args.dtype !== 'float32') {
+      throw new ValueError(`${this.name}: dtype ${JSON.stringify(args.dtype)} is not supported; Strata computes in float32`);
+    }
+    if (args.batchInputShape) this.batchInputShape = [...args.batchInputShape];
+    else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
+  }
+
+  get className(): string {
+    return (this.constructor as typeof Layer).className;
+  }
+
+  /** The class_name written to Keras JSON. */
+  get kerasClassName(): string {
+    return this.className;
+  }
+
+  /**
+   * Calls the layer on symbolic tensors: builds it on first use, checks the input shapes,
+   * and returns the output tensor. A layer applied again shares its weights.
+   */
+  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
+    const outputs = this.applyToTensors(Array.isArray(inputs) ? inputs : [inputs]);
+    if (outputs.length !== 1) {
+      throw new ValueError(`${this.name}: has ${outputs.length} outputs; use applyMultiOutput() to get them all`);
+    }
+    return outputs[0]!;
+  }
+
+  /** As apply(), for layers (models) with several outputs. */
+  applyMultiOutput(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[] {
+    return this.applyToTensors(Array.isArray(inputs) ? inputs : [inputs]);
+  }
+
+  protected applyToTensors(inputs: SymbolicTensor[]): SymbolicTensor[] {
+    for (const [i, x] of inputs.entries()) {
+      if (!(x instanceof SymbolicTensor)) {
+        throw new ValueError(`${this.name}: input ${i} is not a symbolic tensor; apply layers to Input(...) or to other layers' outputs`);
+      }
+    }
+    const inputShapes = inputs.map((x) => x.shape);
+    if (!this.built) {
+      this.build(inputShapes);
+      this.built = true;
+    }
+    const outputShapes = this.computeOutputShapes(inputShapes);
+    const nodeIndex = this.inboundNodes.length;
+    const outputs = outputShapes.map((shape, i) => new SymbolicTensor(shape, this, nodeIndex, i));
+    this.inboundNodes.push(new Node(this, inputs, outputs));
+    return outputs;
+  }
+
+  /** Creates the weights for the given input shapes. Layers without weights keep this. */
+  build(_inputShapes: Shape[]): void {}
+
+  /**
+   * Checks the input shapes and returns the output shapes. Errors name the layer and the
+   * shape at fault: "conv2: expected a 4-D input (batch, h, w, c), got (None, 100)".
+   */
+  abstract computeOutputShapes(inputShapes: Shape[]): Shape[];
+
+  /** For layers that take one tensor: returns it, or says that a list was given. */
+  protected singleInput(inputShapes: Shape[]): Shape {
+    if (inputShapes.length !== 1) {
+      throw new ShapeError(`${this.name}: expects one input, got ${inputShapes.length}: ${inputShapes.map(formatShape).join(', ')}`);
+    }
+    return inputShapes[0]!;
+  }
+
+  /** Checks the rank of a single input; `layout` spells the dimensions for the message. */
+  protected expectRank(shape: Shape, rank: number, layout: string): void {
+    if (shape.length !== rank) {
+      throw new ShapeError(`${this.name}: expected a ${rank}-D input ${layout}, got ${formatShape(shape)}`);
+    }
+  }
+
+  protected addWeight(name: string, shape: number[], initializer: Initializer | string, trainable = true): LayerWeight {
+    const init = getInitializer(initializer, `${this.name}.${name}`);
+    const weight: LayerWeight = { name, shape, trainable, value: init.generate(shape) };
+    this.weightList.push(weight);
+    return weight;
+  }
+
+  /** Trainable weights first, then the rest, as Keras orders layer.weights. */
+  get weights(): LayerWeight[] {
+    return [...this.trainableWeights, ...this.nonTrainableWeights];
+  }
+
+  get trainableWeights(): LayerWeight[] {
+    return this.trainable ? this.weightList.filter((w) => w.trainable) : [];
+  }
+
+  get nonTrainableWeights(): LayerWeight[] {
+    return this.trainable ? this.weightList.filter((w) => !w.trainable) : [...this.weightList];
+  }
+
+  countParams(): number {
+    return this.weights.reduce((n, w) => n + product(w.shape), 0);
+  }
+
+  /** Copies of the weight values, in `weights` order. */
+  getWeights(): Float32Array[] {
+    return this.weights.map((w) => w.value.slice());
+  }
+
+  /** Sets weight values in `weights` order; sizes must match exactly. */
+  setWeights(values: readonly Float32Array[]): void {
+    const weights = this.weights;
+    if (values.length !== weights.length) {
+      throw new ValueError(`${this.name}: setWeights expected ${weights.length} arrays (${weights.map((w) => w.name).join(', ')}), got ${values.length}`);
+    }
+    weights.forEach((w, i) => {
+      const v = values[i]!;
+      if (v.length !== product(w.shape)) {
+        throw new ValueError(`${this.name}: weight "${w.name}" has shape ${formatShape(w.shape)} (${product(w.shape)} values), got ${v.length} values`);
+      }
+    });
+    weights.forEach((w, i) => (w.value = Float32Array.from(values[i]!)));
+  }
+
+  /** The layer's Keras config (snake_case keys), base fields first as tf.keras writes them. */
+  getConfig(): Record<string, unknown> {
+    const config: Record<string, unknown> = { name: this.name, trainable: this.trainable };
+    if (this.batchInputShape) config.batch_input_shape = [...this.batchInputShape];
+    config.dtype = 'float32';
+    return config;
+  }
+}

@@ -1,0 +1,129 @@
+// BatchNormalization over the last axis (channels), with Keras's momentum 0.99 and epsilon
+// 1e-3. gamma and beta train; moving_mean and moving_variance are non-trainable weights.
+import { ShapeError, ValueError } from '../errors.ts';
+import { getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.ts';
+import { ConfigReader } from '../keras_format/config_reader.ts';
+import { Layer, type LayerArgs } from '../layer.ts';
+import { registerLayer } from '../registry.ts';
+import { formatShape, type Shape } from '../shape.ts';
+
+export interface BatchNormalizationArgs extends LayerArgs {
+  axis?: number;
+  momentum?: number;
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  betaInitializer?: InitializerIdentifier;
+  gammaInitializer?: InitializerIdentifier;
+  movingMeanInitializer?: InitializerIdentifier;
+  movingVarianceInitializer?: InitializerIdentifier;
+}
+
+export class BatchNormalization extends Layer {
+  static override className = 'BatchNormalization';
+  readonly axis: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  readonly betaInitializer: Initializer;
+  readonly gammaInitializer: Initializer;
+  readonly movingMeanInitializer: Initializer;
+  readonly movingVarianceInitializer: Initializer;
+  private features: number | null = null;
+
+  constructor(args: BatchNormalizationArgs = {}) {
+    super(args);
+    this.axis = args.axis ?? -1;
+    this.momentum = args.momentum ?? 0.99;
+    this.epsilon = args.epsilon ?? 1e-3;
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`${this.name}: momentum must be in [0, 1], got ${this.momentum}`);
+    if (!(this.epsilon > 0)) throw new ValueError(`${this.name}: epsilon must be positive, got ${this.epsilon}`);
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    this.betaInitializer = getInitializer(args.betaInitializer ?? 'zeros', `${this.name}.beta_initializer`);
+    this.gammaInitializer = getInitializer(args.gammaInitializer ?? 'ones', `${this.name}.gamma_initializer`);
+    this.movingMeanInitializer = getInitializer(args.movingMeanInitializer ?? 'zeros', `${this.name}.moving_mean_initializer`);
+    this.movingVarianceInitializer = getInitializer(args.movingVarianceInitializer ?? 'ones', `${this.name}.moving_variance_initializer`);
+  }
+
+  private checkInput(inputShapes: Shape[]): Shape {
+    const shape = this.singleInput(inputShapes);
+    // Only the last axis: that is what the ONNX and native backends normalize over.
+    if (shape.length < 2 || (this.axis !== -1 && this.axis !== shape.length - 1)) {
+      throw new ShapeError(`${this.name}: normalizes over the last axis only (axis=-1), got axis=${this.axis} for an input of shape ${formatShape(shape)}`);
+    }
+    const features = shape[shape.length - 1];
+    if (features === null || features === undefined) throw new ShapeError(`${this.name}: the last dimension of the input must be known, got ${formatShape(shape)}`);
+    if (this.features !== null && features !== this.features) {
+      throw new ShapeError(`${this.name}: built for ${this.features} features, got an input of shape ${formatShape(shape)}`);
+    }
+    return shape;
+  }
+
+  override build(inputShapes: Shape[]): void {
+    const shape = this.checkInput(inputShapes);
+    this.features = shape[shape.length - 1]!;
+    const n = this.features;
+    if (this.scale) this.addWeight('gamma', [n], this.gammaInitializer);
+    if (this.center) this.addWeight('beta', [n], this.betaInitializer);
+    this.addWeight('moving_mean', [n], this.movingMeanInitializer, false);
+    this.addWeight('moving_variance', [n], this.movingVarianceInitializer, false);
+  }
+
+  computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    return [[...this.checkInput(inputShapes)]];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      axis: this.axis,
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+      center: this.center,
+      scale: this.scale,
+      beta_initializer: serializeInitializer(this.betaInitializer),
+      gamma_initializer: serializeInitializer(this.gammaInitializer),
+      moving_mean_initializer: serializeInitializer(this.movingMeanInitializer),
+      moving_variance_initializer: serializeInitializer(this.movingVarianceInitializer),
+      beta_regularizer: null,
+      gamma_regularizer: null,
+      beta_constraint: null,
+      gamma_constraint: null,
+    };
+  }
+
+  static fromConfig(config: Record<string, unknown>): BatchNormalization {
+    const c = new ConfigReader(BatchNormalization.className, config);
+    const args: BatchNormalizationArgs = c.layerArgs();
+    const axis = c.intTuple('axis', [-1]);
+    if (axis.length !== 1) throw new ValueError(`${c.where}: normalizing over several axes (${JSON.stringify(axis)}) is not supported`);
+    args.axis = axis[0]!;
+    args.momentum = c.number('momentum', 0.99);
+    args.epsilon = c.number('epsilon', 1e-3);
+    args.center = c.boolean('center', true);
+    args.scale = c.boolean('scale', true);
+    const initializers = [
+      ['beta_initializer', 'betaInitializer'],
+      ['gamma_initializer', 'gammaInitializer'],
+      ['moving_mean_initializer', 'movingMeanInitializer'],
+      ['moving_variance_initializer', 'movingVarianceInitializer'],
+    ] as const;
+    for (const [key, field] of initializers) {
+      const init = c.initializer(key);
+      if (init) args[field] = init;
+    }
+    for (const key of ['beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint']) c.unsupported(key);
+    c.unsupported('synchronized', [false, null]);
+    c.unsupported('renorm', [false, null]);
+    c.unsupported('renorm_clipping', [null]);
+    c.unsupported('renorm_momentum', [null, 0.99]);
+    c.unsupported('fused', [null, true, false]);
+    c.unsupported('virtual_batch_size', [null]);
+    c.unsupported('adjustment', [null]);
+    c.finish();
+    return new BatchNormalization(args);
+  }
+}
+registerLayer(BatchNormalization);

@@ -1,0 +1,232 @@
+// Model: a graph of layers from inputs to outputs. The same class serves the three ways of
+// defining a model, as in Keras:
+//  - Functional: `new Model({inputs, outputs})` over tensors built by applying layers;
+//  - subclassing: a class that extends Model and defines call(); build() traces call() once
+//    with symbolic inputs into the same kind of graph (so Python-style control flow that
+//    depends on data is fixed at trace time);
+//  - Sequential (sequential.ts): a chain built by applying each layer to the previous output.
+// A model is also a Layer, so it can be applied inside another model.
+import { ShapeError, ValueError } from './errors.ts';
+import { Input } from './layers/input.ts';
+import { Layer, uniqueLayerName, toSnakeCase, type LayerWeight, type Node, type SymbolicTensor } from './layer.ts';
+import { mapNetwork, type Network } from './network.ts';
+import { formatShape, type Shape } from './shape.ts';
+import { describeGraph, type GraphDescription } from './graph.ts';
+import { renderSummary, summaryData, type SummaryOptions } from './summary.ts';
+
+/** Written into Keras JSON as keras_version: the format is tf.keras 2.x's, the writer Strata. */
+export const KERAS_JSON_WRITER = 'strata';
+
+export interface ModelArgs {
+  inputs?: SymbolicTensor | SymbolicTensor[];
+  outputs?: SymbolicTensor | SymbolicTensor[];
+  name?: string;
+  trainable?: boolean;
+}
+
+export interface CallOptions {
+  /** Undefined while tracing: layers such as Dropout switch on it at run time, not at trace time. */
+  training?: boolean;
+}
+
+function asList<T>(x: T | T[] | undefined): T[] {
+  return x === undefined ? [] : Array.isArray(x) ? x : [x];
+}
+
+/** A model definition is given as a shape with the batch dimension, or one per input. */
+function asShapeList(shape: Shape | Shape[]): Shape[] {
+  return shape.length > 0 && Array.isArray(shape[0]) ? (shape as Shape[]) : [shape as Shape];
+}
+
+export class Model extends Layer {
+  static override className = 'Functional';
+
+  inputs: SymbolicTensor[] = [];
+  outputs: SymbolicTensor[] = [];
+  protected network: Network | null = null;
+
+  constructor(args: ModelArgs = {}) {
+    const ctor = new.target as unknown as { className?: string; name: string };
+    const ownClassName = Object.prototype.hasOwnProperty.call(ctor, 'className');
+    const prefix = ownClassName ? toSnakeCase(ctor.className!) : toSnakeCase(ctor.name);
+    super({ name: args.name ?? uniqueLayerName(prefix), ...(args.trainable !== undefined ? { trainable: args.trainable } : {}) });
+    if (args.inputs !== undefined || args.outputs !== undefined) {
+      if (args.inputs === undefined || args.outputs === undefined) throw new ValueError(`${this.name}: a functional model needs both inputs and outputs`);
+      this.initGraph(asList(args.inputs), asList(args.outputs));
+    }
+  }
+
+  /** "Functional", "Sequential", or the name of a subclass (as Keras's summary shows). */
+  override get className(): string {
+    const ctor = this.constructor as typeof Model;
+    return Object.prototype.hasOwnProperty.call(ctor, 'className') ? ctor.className : ctor.name;
+  }
+
+  /** True for classes that extend Model and define call(). */
+  get isSubclassed(): boolean {
+    return this.call !== Model.prototype.call;
+  }
+
+  /** How the model was defined; decides how summary() lists it. */
+  get kind(): 'functional' | 'sequential' | 'subclassed' {
+    return this.isSubclassed ? 'subclassed' : 'functional';
+  }
+
+  /** A subclassed model is saved as the Functional graph its call() traces to. */
+  override get kerasClassName(): string {
+    return this.isSubclassed ? 'Functional' : this.className;
+  }
+
+  /** Training settings read from a Keras or TensorFlow.js file, kept so that saving loses nothing. */
+  trainingConfig: Record<string, unknown> | null = null;
+
+  protected initGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): void {
+    if (inputs.length === 0 || outputs.length === 0) throw new ValueError(`${this.name}: a model needs at least one input and one output`);
+    this.network = mapNetwork(inputs, outputs, this.name);
+    this.inputs = inputs;
+    this.outputs = outputs;
+    this.built = true;
+  }
+
+  /**
+   * For subclassed models: builds the layers by tracing call() on symbolic inputs of the
+   * given shape(s), batch dimension first (`model.build([null, 100])`).
+   */
+  override build(inputShape: Shape | Shape[]): void {
+    if (!this.isSubclassed) {
+      if (this.network) return;
+      throw new ValueError(`${this.name}: a Functional model is built from its inputs and outputs`);
+    }
+    const inputs = asShapeList(inputShape).map((batchShape) => Input({ batchShape }));
+    const result = this.call(inputs.length === 1 ? inputs[0]! : inputs, {});
+    this.initGraph(inputs, asList(result));
+  }
+
+  /** Subclasses define the forward pass here, applying layers to the given tensors. */
+  call(_inputs: SymbolicTensor | SymbolicTensor[], _options: CallOptions): SymbolicTensor | SymbolicTensor[] {
+    throw new ValueError(`${this.name}: call() is defined by subclasses of Model; a Functional model is applied with apply()`);
+  }
+
+  /** The mapped graph; throws if the model has no inputs yet. */
+  get graph(): Network {
+    return this.assertBuilt();
+  }
+
+  protected assertBuilt(): Network {
+    if (!this.network) {
+      throw new ValueError(
+        `${this.name}: this model has not yet been built. Build it by calling build(inputShape) ` +
+          `or give the first layer an inputShape (or start with Input(...))`,
+      );
+    }
+    return this.network;
+  }
+
+  /**
+   * The model's layers as Keras lists them: Functional models include their InputLayers;
+   * subclassed models list the layers assigned to their fields, in assignment order.
+   */
+  get layers(): Layer[] {
+    if (this.isSubclassed) return trackedLayers(this);
+    return this.network ? [...this.network.layers] : [];
+  }
+
+  /** Finds a layer by name, as Keras's get_layer. */
+  getLayer(name: string): Layer {
+    const layer = this.layers.find((l) => l.name === name);
+    if (!layer) throw new ValueError(`${this.name}: no layer named "${name}"; layers: ${this.layers.map((l) => l.name).join(', ')}`);
+    return layer;
+  }
+
+  /** Each distinct layer's weights, layer by layer (Keras's get_weights order). */
+  override get weights(): LayerWeight[] {
+    return [...new Set(this.layers.flatMap((layer) => layer.weights))];
+  }
+
+  override get trainableWeights(): LayerWeight[] {
+    return this.trainable ? [...new Set(this.layers.flatMap((layer) => layer.trainableWeights))] : [];
+  }
+
+  override get nonTrainableWeights(): LayerWeight[] {
+    const all = new Set(this.layers.flatMap((layer) => layer.weights));
+    const trainable = new Set(this.trainableWeights);
+    return [...all].filter((w) => !trainable.has(w));
+  }
+
+  /** The nodes of `layer` that belong to this model's graph. */
+  nodesOf(layer: Layer): Node[] {
+    const nodes = this.network ? new Set(this.network.nodes) : new Set<Node>();
+    return layer.inboundNodes.filter((node) => nodes.has(node));
+  }
+
+  /** Keras's summary table; returned, and passed to printFn when given. */
+  summary(options: ModelSummaryOptions = {}): string {
+    return renderSummary(summaryData(this), options);
+  }
+
+  /** The layer graph as plain data, for graph views and plot_model-style exports. */
+  describeGraph(): GraphDescription {
+    return describeGraph(this);
+  }
+
+  /** tf.keras 2.x's Functional config: layers with their inbound nodes, input and output layers. */
+  override getConfig(): Record<string, unknown> {
+    const network = this.graph;
+    const inNetwork = new Set(network.nodes);
+    // Node indices in the file count only this model's calls of each layer, as Keras remaps them.
+    const nodeIndex = new Map<Node, number>();
+    for (const layer of network.layers) layer.inboundNodes.filter((n) => inNetwork.has(n)).forEach((n, i) => nodeIndex.set(n, i));
+    const ref = (t: SymbolicTensor): [string, number, number] => [t.sourceLayer.name, nodeIndex.get(t.sourceLayer.inboundNodes[t.nodeIndex]!)!, t.tensorIndex];
+    return {
+      name: this.name,
+      trainable: this.trainable,
+      layers: network.layers.map((layer) => ({
+        class_name: layer.kerasClassName,
+        config: layer.getConfig(),
+        name: layer.name,
+        inbound_nodes: this.nodesOf(layer)
+          .filter((n) => !n.isInput)
+          .map((n) => n.inputs.map((t) => [...ref(t), {}])),
+      })),
+      input_layers: this.inputs.map(ref),
+      output_layers: this.outputs.map(ref),
+    };
+  }
+
+  /** The Keras JSON of the model, as tf.keras 2.x's model.to_json(). */
+  toJSON(): string {
+    const json: Record<string, unknown> = { class_name: this.kerasClassName, config: this.getConfig(), keras_version: KERAS_JSON_WRITER, backend: 'strata' };
+    if (this.trainingConfig) json.training_config = this.trainingConfig;
+    return JSON.stringify(json);
+  }
+
+  /** A model used as a layer: inputs must match its own, outputs keep their shapes. */
+  computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    this.assertBuilt();
+    if (inputShapes.length !== this.inputs.length) {
+      throw new ShapeError(`${this.name}: expects ${this.inputs.length} input(s), got ${inputShapes.length}`);
+    }
+    inputShapes.forEach((shape, i) => {
+      const expected = this.inputs[i]!.shape;
+      const fits = shape.length === expected.length && shape.every((d, j) => j === 0 || d === null || expected[j] === null || d === expected[j]);
+      if (!fits) throw new ShapeError(`${this.name}: input ${i} expected shape ${formatShape(expected)}, got ${formatShape(shape)}`);
+    });
+    return this.outputs.map((out) => [inputShapes[0]![0]!, ...out.shape.slice(1)]);
+  }
+}
+
+export interface ModelSummaryOptions extends SummaryOptions {}
+
+/** Layers held by a subclassed model's fields (directly or in arrays), in field order. */
+function trackedLayers(model: Model): Layer[] {
+  const found: Layer[] = [];
+  const visit = (value: unknown): void => {
+    if (value instanceof Layer && value !== model && !found.includes(value)) found.push(value);
+    else if (Array.isArray(value)) value.forEach(visit);
+  };
+  for (const [key, value] of Object.entries(model)) {
+    if (key === 'inputs' || key === 'outputs' || key === 'network' || key === 'inboundNodes') continue;
+    visit(value);
+  }
+  return found;
+}

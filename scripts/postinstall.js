@@ -1,0 +1,47 @@
+// Runs after `npm ci` / `npm install`. Reports the optional binaries that could not be
+// installed, and never fails the install because of them: the CLI, the model API and the
+// tests work without them, and the app names what is missing when it needs it.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+function resolvePackageDir(name) {
+  try {
+    return path.dirname(require.resolve(`${name}/package.json`));
+  } catch {
+    return null;
+  }
+}
+
+// Electron is an optional dependency: its install step downloads the Electron binary from
+// GitHub, and npm drops an optional package whose install step fails instead of failing
+// the whole install. Where the download works, Electron is installed as usual.
+if (!resolvePackageDir('electron')) {
+  console.warn(
+    'strata: Electron is not installed (its binary download failed, usually for lack of network access).\n' +
+      '        The command line (npx strata) works without it; the desktop app needs it.\n' +
+      '        On a machine that can reach GitHub, run: npm install electron',
+  );
+}
+
+// onnxruntime-node ships its CPU runtime inside the npm package; the CUDA execution provider
+// is a separate download. Try it only where an NVIDIA driver is loaded.
+const ortDir = resolvePackageDir('onnxruntime-node');
+const hasNvidiaDriver = existsSync('/proc/driver/nvidia/version');
+if (ortDir && hasNvidiaDriver && process.platform === 'linux' && process.arch === 'x64') {
+  const env = { ...process.env };
+  delete env.npm_config_onnxruntime_node_install; // set to "skip" by .npmrc for the default step
+  const result = spawnSync(process.execPath, [path.join(ortDir, 'script', 'install.js'), '--onnxruntime-node-install=cuda12'], {
+    env,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) {
+    console.warn(
+      'strata: the CUDA add-on of onnxruntime-node could not be downloaded; inference runs on the CPU.\n' +
+        `        To retry: node ${path.relative(process.cwd(), path.join(ortDir, 'script', 'install.js'))} --onnxruntime-node-install=cuda12`,
+    );
+  }
+}
