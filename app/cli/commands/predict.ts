@@ -1,0 +1,145 @@
+// `strata predict <file.onnx> --input x.npy ... [--output y.npy ...]`: runs a model with
+// onnxruntime-node on arrays from .npy files and writes (or prints) its outputs.
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { type NdArray, formatShape } from '../../data/ndarray.ts';
+import { readNpy, writeNpy } from '../../data/npy.ts';
+import type { Device, OnnxSession } from '../../runtime/session.ts';
+import { UserError } from '../errors.ts';
+
+const HELP = `
+Inputs: '--input x.npy' feeds the model's inputs in order; '--input name=x.npy' feeds the
+input of that name. Arrays must have the dtype the model declares (float32 for most models).
+Outputs: for a model with one output, '--output y.npy' writes it. For a model with several,
+name them: '--output probabilities=p.npy --output logits=l.npy'; a bare '--output y.npy'
+then writes every output, each to y.<output name>.npy. Without --output, outputs are printed.
+Rows beyond --batch-size go through the model in batches; outputs are joined along axis 0.
+`;
+
+export interface PredictOptions {
+  input: string[];
+  output?: string[];
+  batchSize?: number;
+  device?: Device;
+}
+
+export function registerPredict(program: Command): void {
+  program
+    .command('predict')
+    .description('Run an ONNX model on .npy inputs with onnxruntime, writing .npy outputs')
+    .argument('<model>', 'an .onnx file')
+    .requiredOption('-i, --input <[name=]file.npy>', 'an input array (repeatable)', collect, [])
+    .option('-o, --output <[name=]file.npy>', 'where to write outputs (repeatable; see below)', collect, undefined)
+    .option('-b, --batch-size <n>', 'rows per onnxruntime call (default 32)', parsePositiveInteger)
+    .option('--device <device>', 'auto (CUDA when installed), cpu or cuda', 'auto')
+    .addHelpText('after', HELP)
+    .action(async (model: string, options: PredictOptions) => {
+      const written = await predictCommand(model, options, (text) => process.stdout.write(text));
+      for (const file of written) process.stderr.write(`wrote ${file}\n`);
+    });
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function parsePositiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--batch-size must be a positive integer, got '${value}'`);
+  return n;
+}
+
+/** Runs the command; prints through `print` when no output file is given. Returns files written. */
+export async function predictCommand(modelFile: string, options: PredictOptions, print: (text: string) => void): Promise<string[]> {
+  const device = options.device ?? 'auto';
+  if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UserError(`--device must be auto, cpu or cuda, got '${device}'`);
+  const { OnnxSession } = await import('../../runtime/session.ts'); // loads onnxruntime only when predicting
+  const session = await OnnxSession.create(modelFile, { device });
+  try {
+    if (session.deviceNote) process.stderr.write(`strata: ${session.deviceNote}\n`);
+    const feeds = bindInputs(session, options.input);
+    const outputs = await session.run(feeds, options.batchSize === undefined ? {} : { batchSize: options.batchSize });
+    if (!options.output || options.output.length === 0) {
+      for (const [name, array] of Object.entries(outputs)) print(`${name}: ${array.dtype} ${formatShape(array.shape)}\n${formatArray(array)}\n`);
+      return [];
+    }
+    const targets = outputTargets(session, options.output);
+    for (const [name, file] of targets) writeNpy(file, outputs[name]!);
+    return [...targets.values()];
+  } finally {
+    await session.release();
+  }
+}
+
+function splitNamed(spec: string): { name: string | null; file: string } {
+  // 'name=file.npy'; a path holding '=' stays whole when the part before it is no name.
+  const match = /^([^=/\\]+)=(.+)$/.exec(spec);
+  return match ? { name: match[1]!, file: match[2]! } : { name: null, file: spec };
+}
+
+function bindInputs(session: OnnxSession, specs: string[]): Record<string, NdArray> {
+  const names = session.inputs.map((i) => i.name);
+  const feeds: Record<string, NdArray> = {};
+  const positional: string[] = [];
+  for (const spec of specs) {
+    const { name, file } = splitNamed(spec);
+    if (name === null || !names.includes(name)) {
+      if (name !== null && !existsSync(spec)) throw new UserError(`--input ${spec}: the model has no input '${name}'; its inputs are: ${names.join(', ')}`);
+      positional.push(spec);
+      continue;
+    }
+    if (feeds[name]) throw new UserError(`--input: input '${name}' is given twice`);
+    feeds[name] = readNpy(file);
+  }
+  const free = names.filter((n) => !feeds[n]);
+  if (positional.length > free.length) {
+    throw new UserError(`${positional.length} unnamed --input files for ${free.length} remaining model input(s) (${free.join(', ') || 'none'})`);
+  }
+  positional.forEach((file, i) => {
+    feeds[free[i]!] = readNpy(file);
+  });
+  return feeds;
+}
+
+function outputTargets(session: OnnxSession, specs: string[]): Map<string, string> {
+  const names = session.outputs.map((o) => o.name);
+  const targets = new Map<string, string>();
+  for (const spec of specs) {
+    const { name, file } = splitNamed(spec);
+    if (name !== null && names.includes(name)) {
+      targets.set(name, file);
+    } else if (name !== null) {
+      throw new UserError(`--output ${spec}: the model has no output '${name}'; its outputs are: ${names.join(', ')}`);
+    } else if (names.length === 1) {
+      targets.set(names[0]!, spec);
+    } else {
+      // One file per output, beside the given name: y.npy → y.logits.npy, y.probabilities.npy.
+      const stem = spec.replace(/\.npy$/, '');
+      for (const output of names) targets.set(output, `${stem}.${output.replace(/[^\w.-]+/g, '_')}.npy`);
+    }
+  }
+  for (const file of targets.values()) {
+    if (path.extname(file) !== '.npy') throw new UserError(`--output ${file}: outputs are written as .npy files; name it ${file}.npy`);
+  }
+  return targets;
+}
+
+/** NumPy-style nested lists, the first elements only for large arrays. */
+export function formatArray(array: NdArray, maxElements = 200): string {
+  const values = Array.from(array.data.subarray(0, maxElements) as ArrayLike<number | bigint>, (v) =>
+    typeof v === 'bigint' ? v.toString() : array.dtype === 'bool' ? (v ? 'True' : 'False') : Number.isInteger(v) ? String(v) : Number(v.toPrecision(6)).toString(),
+  );
+  const truncated = array.data.length > maxElements;
+  if (array.shape.length === 0) return values[0] ?? '';
+  let index = 0;
+  const nest = (axis: number): string => {
+    if (index >= values.length) return '…';
+    const size = array.shape[axis]!;
+    const items: string[] = [];
+    for (let i = 0; i < size && index < values.length; i++) items.push(axis === array.shape.length - 1 ? values[index++]! : nest(axis + 1));
+    if (items.length < size) items.push('…');
+    return `[${items.join(axis === array.shape.length - 1 ? ', ' : `,\n${' '.repeat(axis + 1)}`)}]`;
+  };
+  return nest(0) + (truncated ? `\n(${array.data.length.toLocaleString('en-US')} elements; first ${maxElements} shown, use --output to save all)` : '');
+}

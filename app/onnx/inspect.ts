@@ -1,0 +1,455 @@
+// Reads any ONNX model file into a plain, JSON-serializable description: what `strata inspect`
+// prints and what the graph view can show. Nothing is interpreted beyond the schema: operators
+// that ONNX does not define (custom domains, newer opsets) are listed like any other.
+//
+// Bytes that are not a model fail with an OnnxFormatError naming the file and the fault: an
+// empty file, another format's magic, protobuf that does not decode (truncated or random
+// bytes), or protobuf that decodes but is not a model (no ir_version, no graph, ...).
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { OnnxFormatError } from './errors.ts';
+import { AttributeType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type SparseTensorProto, type TensorProto, type TypeProto, type ValueInfoProto, decodeModel } from './schema.ts';
+import { elementTypeName, externalDataOf, int64ToJSON, tensorByteSize, tensorDims, tensorToArray } from './tensor.ts';
+
+/** A dimension: a size, a symbolic name, or null when the model leaves it unknown. */
+export type Dim = number | string | null;
+
+export type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
+
+export interface ValueDescription {
+  name: string;
+  /** Element type of a tensor ('float32'), or a composed type ('sequence<float32>', 'map<int64,float32>'). */
+  type: string;
+  /** Tensor dims; null when the rank is unknown or the value is not a tensor. */
+  shape: Dim[] | null;
+  docString?: string;
+}
+
+export interface TensorSummary {
+  name: string;
+  type: string;
+  shape: number[];
+  elements: number;
+  bytes: number;
+  /** The first few elements, where they are stored in the model and readable. */
+  values?: (number | string | boolean)[];
+  external?: ExternalDataReference;
+}
+
+export interface ExternalDataReference {
+  tensor: string;
+  location: string;
+  offset: number | null;
+  length: number | null;
+  /** Whether the file exists beside the model; null when the model was not read from a file. */
+  exists: boolean | null;
+}
+
+export interface AttributeDescription {
+  name: string;
+  /** ONNX's AttributeType name: 'INT', 'FLOATS', 'TENSOR', 'GRAPH', ... */
+  type: string;
+  value: JSONValue;
+  /** Set in functions: the attribute takes the value of the caller's attribute of this name. */
+  refAttrName?: string;
+}
+
+export interface NodeDescription {
+  name: string;
+  opType: string;
+  /** '' for the default ONNX operator set. */
+  domain: string;
+  /** Input names; '' marks an omitted optional input. */
+  inputs: string[];
+  outputs: string[];
+  attributes: AttributeDescription[];
+  docString?: string;
+}
+
+export interface GraphDescription {
+  name: string;
+  docString?: string;
+  /** Graph inputs that are fed at run time (inputs that are also initializers are left out). */
+  inputs: ValueDescription[];
+  outputs: ValueDescription[];
+  nodes: NodeDescription[];
+  initializers: TensorSummary[];
+  sparseInitializers: TensorSummary[];
+  valueInfo: ValueDescription[];
+}
+
+export interface OperatorUse {
+  domain: string;
+  opType: string;
+  count: number;
+  /** In a domain of the ONNX standard ('', 'ai.onnx', 'ai.onnx.ml', ...). */
+  standard: boolean;
+  /** Defined by a FunctionProto inside the model. */
+  localFunction: boolean;
+}
+
+export interface FunctionDescription {
+  domain: string;
+  name: string;
+  inputs: string[];
+  outputs: string[];
+  attributes: string[];
+  opsetImports: { domain: string; version: number | string }[];
+  nodes: NodeDescription[];
+}
+
+export interface ModelDescription {
+  file: string | null;
+  fileBytes: number;
+  irVersion: number | string;
+  producer: { name: string; version: string };
+  domain: string;
+  modelVersion: number | string | null;
+  docString: string;
+  opsetImports: { domain: string; version: number | string }[];
+  graph: GraphDescription;
+  functions: FunctionDescription[];
+  metadata: { key: string; value: string }[];
+  externalData: ExternalDataReference[];
+  /** Every operator used, in the main graph, its subgraphs and functions, most used first. */
+  operators: OperatorUse[];
+}
+
+const STANDARD_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'ai.onnx.training', 'ai.onnx.preview.training']);
+/** Subgraphs nested deeper than this (If inside Loop inside ...) are summarized, not described. */
+const MAX_GRAPH_DEPTH = 32;
+const PREVIEW_VALUES = 8;
+
+/** Reads and validates an ONNX file; the ModelProto and the file's size. */
+export function readOnnxModel(file: string): { model: ModelProto; bytes: Uint8Array } {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new OnnxFormatError(`${file}: cannot read: ${(error as Error).message}`);
+  }
+  return { model: parseOnnxModel(bytes, file), bytes };
+}
+
+/** Decodes and validates ModelProto bytes; `source` names them in errors. */
+export function parseOnnxModel(bytes: Uint8Array, source = '<onnx>'): ModelProto {
+  const fail = (what: string): never => {
+    throw new OnnxFormatError(`${source}: ${what}`);
+  };
+  if (bytes.length === 0) fail('the file is empty, not an ONNX model');
+  const other = sniffOtherFormat(bytes);
+  if (other) fail(`not an ONNX model: this is ${other}`);
+  let model: ModelProto;
+  try {
+    model = decodeModel(bytes);
+  } catch (error) {
+    fail(`not an ONNX model, or a truncated or corrupt one: protobuf decoding failed (${oneLine((error as Error).message)})`);
+  }
+  checkModel(model!, fail);
+  return model!;
+}
+
+/** Reads an ONNX file into its description. */
+export function inspectOnnxFile(file: string): ModelDescription {
+  const { model, bytes } = readOnnxModel(file);
+  return describeModel(model, { file, fileBytes: bytes.length });
+}
+
+/** Magic numbers of formats users mistake for ONNX files, for a clearer message. */
+function sniffOtherFormat(bytes: Uint8Array): string | undefined {
+  const ascii = (start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));
+  if (bytes[0] === 0x93 && ascii(1, 6) === 'NUMPY') return 'a NumPy .npy array';
+  if (ascii(0, 4) === 'PK\x03\x04') return 'a zip archive (.npz, .keras or a PyTorch checkpoint?)';
+  if (ascii(0, 8) === '\x89HDF\r\n\x1a\n') return 'an HDF5 file (a Keras .h5 model?)';
+  if (ascii(0, 8) === '\x89PNG\r\n\x1a\n') return 'a PNG image';
+  if (ascii(4, 8) === 'ORTM') return 'an ONNX Runtime .ort model (flatbuffers), not an .onnx protobuf';
+  if (ascii(4, 8) === 'TFL3') return 'a TensorFlow Lite model';
+  if (bytes[0] === 0x80 && bytes[1]! >= 2 && bytes[1]! <= 5) return 'a Python pickle';
+  const firstChar = ascii(0, Math.min(bytes.length, 64)).trimStart()[0];
+  if (firstChar === '{' || firstChar === '[') return 'a JSON file (a Keras or TensorFlow.js model.json?)';
+  return undefined;
+}
+
+/** Protobuf accepts many byte strings; a model must at least have these. */
+function checkModel(model: ModelProto, fail: (what: string) => never): void {
+  const ir = model.irVersion === undefined ? 0 : Number(model.irVersion);
+  if (ir <= 0) fail('not an ONNX model: it has no ir_version (truncated or not a model?)');
+  if (ir > 1000) fail(`not an ONNX model: ir_version ${int64ToJSON(model.irVersion!)} is not a plausible IR version`);
+  if (!model.graph) fail('not an ONNX model, or a truncated one: it has no graph');
+  if (ir >= 3 && (model.opsetImport ?? []).length === 0) fail(`not an ONNX model, or a truncated one: IR version ${ir} requires opset_import, there is none`);
+  const missingOp = (model.graph!.node ?? []).findIndex((node) => !node.opType);
+  if (missingOp >= 0) fail(`corrupt ONNX model: node #${missingOp} has no op_type`);
+}
+
+export interface DescribeOptions {
+  /** The file the model was read from: external data is looked for beside it. */
+  file?: string | null;
+  fileBytes?: number;
+}
+
+export function describeModel(model: ModelProto, options: DescribeOptions = {}): ModelDescription {
+  const file = options.file ?? null;
+  const externalData: ExternalDataReference[] = [];
+  const context: DescribeContext = { baseDir: file ? path.dirname(file) : null, externalData };
+  const functions = (model.functions ?? []).map((fn) => ({
+    domain: fn.domain ?? '',
+    name: fn.name ?? '',
+    inputs: fn.input ?? [],
+    outputs: fn.output ?? [],
+    attributes: [...(fn.attribute ?? []), ...(fn.attributeProto ?? []).map((a) => a.name ?? '')],
+    opsetImports: (fn.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: int64ToJSON(o.version ?? 0) })),
+    nodes: (fn.node ?? []).map((node) => describeNode(node, context, 1)),
+  }));
+  const graph = describeGraph(model.graph ?? {}, context, 0);
+  return {
+    file,
+    fileBytes: options.fileBytes ?? 0,
+    irVersion: int64ToJSON(model.irVersion ?? 0),
+    producer: { name: model.producerName ?? '', version: model.producerVersion ?? '' },
+    domain: model.domain ?? '',
+    modelVersion: model.modelVersion === undefined ? null : int64ToJSON(model.modelVersion),
+    docString: model.docString ?? '',
+    opsetImports: (model.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: int64ToJSON(o.version ?? 0) })),
+    graph,
+    functions,
+    metadata: (model.metadataProps ?? []).map((entry) => ({ key: entry.key ?? '', value: entry.value ?? '' })),
+    externalData,
+    operators: countOperators(graph, functions),
+  };
+}
+
+interface DescribeContext {
+  baseDir: string | null;
+  externalData: ExternalDataReference[];
+}
+
+function describeGraph(graph: GraphProto, context: DescribeContext, depth: number): GraphDescription {
+  const initializerNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
+  const description: GraphDescription = {
+    name: graph.name ?? '',
+    inputs: (graph.input ?? []).filter((v) => !initializerNames.has(v.name ?? '')).map(describeValue),
+    outputs: (graph.output ?? []).map(describeValue),
+    nodes: (graph.node ?? []).map((node) => describeNode(node, context, depth)),
+    initializers: (graph.initializer ?? []).map((t) => summarizeTensor(t, context, false)),
+    sparseInitializers: (graph.sparseInitializer ?? []).map((t) => summarizeSparseTensor(t, context)),
+    valueInfo: (graph.valueInfo ?? []).map(describeValue),
+  };
+  if (graph.docString) description.docString = graph.docString;
+  return description;
+}
+
+function describeValue(value: ValueInfoProto): ValueDescription {
+  const description: ValueDescription = { name: value.name ?? '', type: typeName(value.type), shape: null };
+  const tensor = value.type?.tensorType ?? value.type?.sparseTensorType;
+  if (tensor?.shape) {
+    description.shape = (tensor.shape.dim ?? []).map((d) => (d.dimValue !== undefined ? int64ToJSON(d.dimValue) : d.dimParam ? d.dimParam : null));
+  }
+  if (value.docString) description.docString = value.docString;
+  return description;
+}
+
+function typeName(type: TypeProto | undefined): string {
+  if (!type) return 'unknown';
+  if (type.tensorType) return elementTypeName(type.tensorType.elemType);
+  if (type.sparseTensorType) return `sparse_tensor<${elementTypeName(type.sparseTensorType.elemType)}>`;
+  if (type.sequenceType) return `sequence<${typeName(type.sequenceType.elemType)}>`;
+  if (type.mapType) return `map<${elementTypeName(type.mapType.keyType)},${typeName(type.mapType.valueType)}>`;
+  if (type.optionalType) return `optional<${typeName(type.optionalType.elemType)}>`;
+  return 'unknown';
+}
+
+function describeNode(node: NodeProto, context: DescribeContext, depth: number): NodeDescription {
+  const description: NodeDescription = {
+    name: node.name ?? '',
+    opType: node.opType ?? '',
+    domain: node.domain ?? '',
+    inputs: node.input ?? [],
+    outputs: node.output ?? [],
+    attributes: (node.attribute ?? []).map((a) => describeAttribute(a, context, depth)),
+  };
+  if (node.docString) description.docString = node.docString;
+  return description;
+}
+
+const ATTRIBUTE_TYPE_NAMES = Object.fromEntries(Object.entries(AttributeType).map(([name, n]) => [n, name])) as Record<number, string>;
+
+/** The attribute's type; files from before IR 3 may leave it out, then the field set tells. */
+function attributeType(attribute: AttributeProto): number {
+  if (attribute.type) return attribute.type;
+  if (attribute.f !== undefined) return AttributeType.FLOAT;
+  if (attribute.i !== undefined) return AttributeType.INT;
+  if (attribute.s !== undefined) return AttributeType.STRING;
+  if (attribute.t) return AttributeType.TENSOR;
+  if (attribute.g) return AttributeType.GRAPH;
+  if (attribute.sparseTensor) return AttributeType.SPARSE_TENSOR;
+  if (attribute.tp) return AttributeType.TYPE_PROTO;
+  if (attribute.floats?.length) return AttributeType.FLOATS;
+  if (attribute.ints?.length) return AttributeType.INTS;
+  if (attribute.strings?.length) return AttributeType.STRINGS;
+  if (attribute.tensors?.length) return AttributeType.TENSORS;
+  if (attribute.graphs?.length) return AttributeType.GRAPHS;
+  if (attribute.sparseTensors?.length) return AttributeType.SPARSE_TENSORS;
+  if (attribute.typeProtos?.length) return AttributeType.TYPE_PROTOS;
+  return AttributeType.UNDEFINED;
+}
+
+function describeAttribute(attribute: AttributeProto, context: DescribeContext, depth: number): AttributeDescription {
+  const type = attributeType(attribute);
+  const subgraph = (g: GraphProto): JSONValue =>
+    depth + 1 > MAX_GRAPH_DEPTH
+      ? { name: g.name ?? '', nodes: (g.node ?? []).length, note: `nested more than ${MAX_GRAPH_DEPTH} graphs deep: not described` }
+      : (describeGraph(g, context, depth + 1) as unknown as JSONValue);
+  let value: JSONValue;
+  switch (type) {
+    case AttributeType.FLOAT:
+      value = float32ToJSON(attribute.f ?? 0);
+      break;
+    case AttributeType.INT:
+      value = int64ToJSON(attribute.i ?? 0);
+      break;
+    case AttributeType.STRING:
+      value = bytesToString(attribute.s ?? new Uint8Array());
+      break;
+    case AttributeType.TENSOR:
+      value = summarizeTensor(attribute.t ?? {}, context, true) as unknown as JSONValue;
+      break;
+    case AttributeType.GRAPH:
+      value = subgraph(attribute.g ?? {});
+      break;
+    case AttributeType.SPARSE_TENSOR:
+      value = summarizeSparseTensor(attribute.sparseTensor ?? {}, context) as unknown as JSONValue;
+      break;
+    case AttributeType.TYPE_PROTO:
+      value = typeName(attribute.tp);
+      break;
+    case AttributeType.FLOATS:
+      value = (attribute.floats ?? []).map(float32ToJSON);
+      break;
+    case AttributeType.INTS:
+      value = (attribute.ints ?? []).map(int64ToJSON);
+      break;
+    case AttributeType.STRINGS:
+      value = (attribute.strings ?? []).map(bytesToString);
+      break;
+    case AttributeType.TENSORS:
+      value = (attribute.tensors ?? []).map((t) => summarizeTensor(t, context, true) as unknown as JSONValue);
+      break;
+    case AttributeType.GRAPHS:
+      value = (attribute.graphs ?? []).map(subgraph);
+      break;
+    case AttributeType.SPARSE_TENSORS:
+      value = (attribute.sparseTensors ?? []).map((t) => summarizeSparseTensor(t, context) as unknown as JSONValue);
+      break;
+    case AttributeType.TYPE_PROTOS:
+      value = (attribute.typeProtos ?? []).map(typeName);
+      break;
+    default:
+      value = null;
+  }
+  const description: AttributeDescription = { name: attribute.name ?? '', type: ATTRIBUTE_TYPE_NAMES[type] ?? `unknown(${type})`, value };
+  if (attribute.refAttrName) description.refAttrName = attribute.refAttrName;
+  return description;
+}
+
+function summarizeTensor(tensor: TensorProto, context: DescribeContext, preview: boolean): TensorSummary {
+  const shape = tensorDims(tensor);
+  const summary: TensorSummary = {
+    name: tensor.name ?? '',
+    type: elementTypeName(tensor.dataType),
+    shape,
+    elements: shape.reduce((n, d) => n * d, 1),
+    bytes: tensorByteSize(tensor),
+  };
+  const external = externalDataOf(tensor);
+  if (external) {
+    const location = external['location'] ?? '';
+    const reference: ExternalDataReference = {
+      tensor: summary.name,
+      location,
+      offset: external['offset'] !== undefined ? Number(external['offset']) : null,
+      length: external['length'] !== undefined ? Number(external['length']) : null,
+      exists: context.baseDir === null || location === '' ? null : existsSync(path.resolve(context.baseDir, location)),
+    };
+    summary.external = reference;
+    context.externalData.push(reference);
+  } else if (preview) {
+    const values = previewValues(tensor);
+    if (values) summary.values = values;
+  }
+  return summary;
+}
+
+function summarizeSparseTensor(sparse: SparseTensorProto, context: DescribeContext): TensorSummary {
+  const values = summarizeTensor(sparse.values ?? {}, context, false);
+  const shape = (sparse.dims ?? []).map((d) => Number(d));
+  return { ...values, type: `sparse<${values.type}>`, shape, elements: shape.reduce((n, d) => n * d, 1) };
+}
+
+function previewValues(tensor: TensorProto): (number | string | boolean)[] | undefined {
+  if (tensor.stringData?.length) return tensor.stringData.slice(0, PREVIEW_VALUES).map(bytesToString);
+  try {
+    const array = tensorToArray(tensor);
+    const values: (number | string | boolean)[] = [];
+    for (let i = 0; i < Math.min(PREVIEW_VALUES, array.data.length); i++) {
+      const v = array.data[i]!;
+      values.push(typeof v === 'bigint' ? int64ToJSON(v) : array.dtype === 'bool' ? v !== 0 : array.dtype === 'float32' ? float32ToJSON(v) : finiteOrString(v));
+    }
+    return values;
+  } catch {
+    return undefined; // an element type Strata does not hold (float16, ...): the summary says enough
+  }
+}
+
+/** The shortest decimal that reads back as the same float32 (0.1, not 0.10000000149011612). */
+export function float32ToJSON(value: number): number | string {
+  if (!Number.isFinite(value)) return String(value);
+  for (let digits = 1; digits <= 9; digits++) {
+    const rounded = Number(value.toPrecision(digits));
+    if (Math.fround(rounded) === Math.fround(value)) return rounded;
+  }
+  return value;
+}
+
+function finiteOrString(value: number): number | string {
+  return Number.isFinite(value) ? value : String(value);
+}
+
+function bytesToString(bytes: Uint8Array): string {
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function countOperators(graph: GraphDescription, functions: FunctionDescription[]): OperatorUse[] {
+  const localFunctions = new Set(functions.map((fn) => `${fn.domain}\u0000${fn.name}`));
+  const uses = new Map<string, OperatorUse>();
+  const visitNodes = (nodes: NodeDescription[]) => {
+    for (const node of nodes) {
+      const key = `${node.domain}\u0000${node.opType}`;
+      const use = uses.get(key);
+      if (use) use.count++;
+      else {
+        uses.set(key, {
+          domain: node.domain,
+          opType: node.opType,
+          count: 1,
+          standard: STANDARD_DOMAINS.has(node.domain),
+          localFunction: localFunctions.has(key),
+        });
+      }
+      for (const attribute of node.attributes) {
+        if (attribute.type === 'GRAPH') visitGraph(attribute.value);
+        if (attribute.type === 'GRAPHS') for (const g of attribute.value as JSONValue[]) visitGraph(g);
+      }
+    }
+  };
+  const visitGraph = (value: JSONValue) => {
+    const nodes = (value as { nodes?: unknown }).nodes;
+    if (Array.isArray(nodes)) visitNodes(nodes as NodeDescription[]);
+  };
+  visitNodes(graph.nodes);
+  for (const fn of functions) visitNodes(fn.nodes);
+  return [...uses.values()].sort((a, b) => b.count - a.count || a.domain.localeCompare(b.domain) || a.opType.localeCompare(b.opType));
+}
