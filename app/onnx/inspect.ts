@@ -116,8 +116,6 @@ export interface ModelDescription {
 }
 
 const STANDARD_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'ai.onnx.training', 'ai.onnx.preview.training']);
-/** Subgraphs nested deeper than this (If inside Loop inside ...) are summarized, not described. */
-const MAX_GRAPH_DEPTH = 32;
 const PREVIEW_VALUES = 8;
 
 /** Reads and validates an ONNX file; the ModelProto and the file's size. */
@@ -295,10 +293,8 @@ function attributeType(attribute: AttributeProto): number {
 
 function describeAttribute(attribute: AttributeProto, context: DescribeContext, depth: number): AttributeDescription {
   const type = attributeType(attribute);
-  const subgraph = (g: GraphProto): JSONValue =>
-    depth + 1 > MAX_GRAPH_DEPTH
-      ? { name: g.name ?? '', nodes: (g.node ?? []).length, note: `nested more than ${MAX_GRAPH_DEPTH} graphs deep: not described` }
-      : (describeGraph(g, context, depth + 1) as unknown as JSONValue);
+  // Nesting is bounded: the decoder refuses messages nested over 100 deep, as protoc does.
+  const subgraph = (g: GraphProto): JSONValue => describeGraph(g, context, depth + 1) as unknown as JSONValue;
   let value: JSONValue;
   switch (type) {
     case AttributeType.FLOAT:
