@@ -223,7 +223,8 @@ export class Reshape extends Layer {
   static fromConfig(config: Record<string, unknown>): Reshape {
     const c = new ConfigReader(Reshape.className, config);
     const args = c.layerArgs();
-    const targetShape = c.intTuple('target_shape');
+    // TensorFlow.js writes the inferred dimension as null, Keras as -1.
+    const targetShape = (c.shape('target_shape') ?? []).map((d) => d ?? -1);
     c.finish();
     return new Reshape(targetShape, args);
   }
