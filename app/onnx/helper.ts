@@ -13,7 +13,7 @@ export function makeAttribute(name: string, value: AttributeValue): AttributePro
   }
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if (Array.isArray(value)) {
-    if (value.every((v) => typeof v === 'string')) {
+    if (value.length > 0 && value.every((v) => typeof v === 'string')) {
       return { name, type: AttributeType.STRINGS, strings: (value as string[]).map((v) => new TextEncoder().encode(v)) };
     }
     const numbers = value as number[];
