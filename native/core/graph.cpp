@@ -1,0 +1,176 @@
+// graph.cpp: ModelProto/TensorProto -> Graph/Tensor.
+#include "graph.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "check.h"
+
+namespace strata {
+
+int64_t Node::get_int(const std::string& a, int64_t dflt) const {
+  auto it = attrs.find(a);
+  return it == attrs.end() ? dflt : it->second.i;
+}
+float Node::get_float(const std::string& a, float dflt) const {
+  auto it = attrs.find(a);
+  return it == attrs.end() ? dflt : it->second.f;
+}
+std::string Node::get_string(const std::string& a, const std::string& dflt) const {
+  auto it = attrs.find(a);
+  return it == attrs.end() ? dflt : it->second.s;
+}
+std::vector<int64_t> Node::get_ints(const std::string& a, std::vector<int64_t> dflt) const {
+  auto it = attrs.find(a);
+  return it == attrs.end() ? dflt : it->second.ints;
+}
+std::string Node::where() const { return op_type + " node '" + name + "'"; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  STRATA_CHECK(f, "cannot open '" << path << "'");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+template <class T>
+static void copy_raw(std::vector<T>& dst, const std::string& raw, const std::string& name) {
+  STRATA_CHECK(raw.size() == dst.size() * sizeof(T),
+               "tensor '" << name << "' has " << raw.size() << " bytes of raw data for " << dst.size() << " values");
+  std::memcpy(dst.data(), raw.data(), raw.size());  // ONNX raw data is little-endian, as is every target we build for
+}
+
+static Tensor from_proto(const onnx::TensorProto& p) {
+  Shape shape(p.dims().begin(), p.dims().end());
+  int64_t n = numel(shape);
+  STRATA_CHECK(p.data_location() != onnx::TensorProto::EXTERNAL,
+               "tensor '" << p.name() << "' keeps its data in an external file, which Strata does not read yet");
+  const std::string& raw = p.raw_data();
+  bool has_raw = p.has_raw_data();
+  Tensor t;
+  switch (p.data_type()) {
+    case onnx::TensorProto::FLOAT:
+      t.reset(shape);
+      if (has_raw) copy_raw(t.f, raw, p.name());
+      else for (int64_t k = 0; k < n; k++) t.f[k] = p.float_data(k);
+      break;
+    case onnx::TensorProto::DOUBLE: {
+      t.reset(shape);
+      std::vector<double> d(n);
+      if (has_raw) copy_raw(d, raw, p.name());
+      else for (int64_t k = 0; k < n; k++) d[k] = p.double_data(k);
+      for (int64_t k = 0; k < n; k++) t.f[k] = (float)d[k];
+      break;
+    }
+    case onnx::TensorProto::INT64:
+      t.reset(shape, DType::I64);
+      if (has_raw) copy_raw(t.i, raw, p.name());
+      else for (int64_t k = 0; k < n; k++) t.i[k] = p.int64_data(k);
+      break;
+    case onnx::TensorProto::INT32:
+    case onnx::TensorProto::BOOL:
+    case onnx::TensorProto::UINT8:
+    case onnx::TensorProto::INT8: {
+      t.reset(shape, DType::I64);
+      if (has_raw) {
+        size_t w = p.data_type() == onnx::TensorProto::INT32 ? 4 : 1;
+        STRATA_CHECK(raw.size() == n * w, "tensor '" << p.name() << "' has " << raw.size() << " bytes for " << n);
+        for (int64_t k = 0; k < n; k++) {
+          if (w == 4) { int32_t v; std::memcpy(&v, raw.data() + 4 * k, 4); t.i[k] = v; }
+          else t.i[k] = p.data_type() == onnx::TensorProto::INT8 ? (int8_t)raw[k] : (uint8_t)raw[k];
+        }
+      } else {
+        for (int64_t k = 0; k < n; k++) t.i[k] = p.int32_data(k);
+      }
+      break;
+    }
+    default:
+      STRATA_FAIL("tensor '" << p.name() << "' has ONNX data type " << p.data_type()
+                             << ", which Strata does not support (float, double and integer types only)");
+  }
+  return t;
+}
+
+static Attribute from_proto(const onnx::AttributeProto& a) {
+  Attribute r;
+  switch (a.type()) {
+    case onnx::AttributeProto::INT: r.kind = Attribute::Int; r.i = a.i(); r.f = (float)a.i(); break;
+    case onnx::AttributeProto::FLOAT: r.kind = Attribute::Float; r.f = a.f(); r.i = (int64_t)a.f(); break;
+    case onnx::AttributeProto::STRING: r.kind = Attribute::String; r.s = a.s(); break;
+    case onnx::AttributeProto::INTS: r.kind = Attribute::Ints; r.ints.assign(a.ints().begin(), a.ints().end()); break;
+    case onnx::AttributeProto::FLOATS:
+      r.kind = Attribute::Floats;
+      r.floats.assign(a.floats().begin(), a.floats().end());
+      break;
+    case onnx::AttributeProto::TENSOR: r.kind = Attribute::TensorValue; r.t = from_proto(a.t()); break;
+    default: r.kind = Attribute::Other; break;
+  }
+  return r;
+}
+
+static ValueInfo from_proto(const onnx::ValueInfoProto& v) {
+  ValueInfo r{v.name(), {}};
+  if (v.type().has_tensor_type() && v.type().tensor_type().has_shape())
+    for (auto& d : v.type().tensor_type().shape().dim()) r.shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+  return r;
+}
+
+Graph load_onnx(const void* bytes, size_t size) {
+  onnx::ModelProto m;
+  STRATA_CHECK(size <= (size_t)INT32_MAX && m.ParseFromArray(bytes, (int)size),
+               "these " << size << " bytes are not an ONNX model (protobuf parse failed)");
+  Graph g;
+  for (auto& o : m.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") g.opset = o.version();
+  const onnx::GraphProto& gp = m.graph();
+  for (auto& t : gp.initializer()) g.initializers[t.name()] = from_proto(t);
+  for (auto& v : gp.input())
+    if (!g.initializers.count(v.name())) g.inputs.push_back(from_proto(v));
+  for (auto& v : gp.output()) g.outputs.push_back(from_proto(v));
+  int unnamed = 0;
+  for (auto& np : gp.node()) {
+    Node n;
+    n.op_type = np.op_type();
+    n.name = np.name().empty() ? np.op_type() + "_" + std::to_string(unnamed++) : np.name();
+    STRATA_CHECK(np.domain().empty() || np.domain() == "ai.onnx",
+                 n.where() << " is in domain '" << np.domain() << "'; Strata runs the default ONNX domain only");
+    n.inputs.assign(np.input().begin(), np.input().end());
+    n.outputs.assign(np.output().begin(), np.output().end());
+    for (auto& a : np.attribute()) n.attrs[a.name()] = from_proto(a);
+    if (n.op_type == "Constant") {  // fold into the initializers (never trainable)
+      STRATA_CHECK(n.has("value"), n.where() << " has no 'value' attribute (only tensor constants are supported)");
+      g.initializers[n.outputs[0]] = n.attrs["value"].t;
+      continue;
+    }
+    g.nodes.push_back(std::move(n));
+  }
+  return g;
+}
+
+Graph load_onnx_file(const std::string& path) {
+  std::string b = read_file(path);
+  try {
+    return load_onnx(b.data(), b.size());
+  } catch (const Error& e) {
+    throw Error("'" + path + "': " + e.what());
+  }
+}
+
+Tensor load_tensor_proto(const void* bytes, size_t size, std::string* name) {
+  onnx::TensorProto p;
+  STRATA_CHECK(p.ParseFromArray(bytes, (int)size), "these " << size << " bytes are not an ONNX TensorProto");
+  if (name) *name = p.name();
+  return from_proto(p);
+}
+
+Tensor load_tensor_file(const std::string& path, std::string* name) {
+  std::string b = read_file(path);
+  return load_tensor_proto(b.data(), b.size(), name);
+}
+
+}  // namespace strata

@@ -1,0 +1,50 @@
+// kernel.h: one OpKernel per graph node. It parses the node's attributes once,
+// infers output shapes, and runs forward and backward through a Backend.
+//
+// Gradient contract, as in the op headers: a kernel writes (=) the grads of the
+// inputs for which accumulates(i) is false and adds (+=) into those for which it
+// is true (the parameter-like inputs: Conv's weight and bias, Gemm's B and C,
+// MatMul's B, BatchNormalization's scale and bias, Gather's table). The executor
+// zeroes += targets before their first writer, and gives = writers a scratch
+// buffer when a value already has a gradient from another consumer.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "backend.h"
+#include "graph.h"
+
+namespace strata {
+
+struct KernelContext {
+  Backend* be = nullptr;
+  bool training = false;  // Dropout masks and BatchNormalization batch statistics
+  uint64_t seed = 0;      // differs per node and per step (Dropout)
+};
+
+using Ins = std::vector<Tensor*>;         // null for omitted optional inputs
+using Outs = std::vector<Tensor*>;        // null for outputs nobody reads
+using Grads = std::vector<Tensor*>;       // null where no grad is wanted
+
+class OpKernel {
+ public:
+  explicit OpKernel(const Node& n) : node(n) {}
+  virtual ~OpKernel() = default;
+  // Sets each output's shape and dtype. Inputs always have shapes; initializers and
+  // Constants also have values (Reshape's shape, ReduceMean's axes).
+  virtual void infer(const Ins& in, Outs& out) = 0;
+  virtual void forward(KernelContext& ctx, const Ins& in, Outs& out) = 0;
+  // dout is the gradient of output 0 (the only output that carries gradients).
+  virtual void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din);
+  virtual bool accumulates(int input) const { return false; }
+  virtual bool differentiable(int input) const { return true; }
+
+  const Node node;
+};
+
+// Creates the kernel for a node or throws naming the op and the node.
+std::unique_ptr<OpKernel> make_kernel(const Node& n, int64_t opset);
+// The op types make_kernel knows.
+std::vector<std::string> supported_ops();
+
+}  // namespace strata

@@ -1,0 +1,31 @@
+// kernels.cpp: the op registry (one line per family) and the default backward.
+#include "../check.h"
+#include "../kernel.h"
+
+namespace strata {
+
+std::unique_ptr<OpKernel> make_nn_kernel(const Node& n);
+std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset);
+std::unique_ptr<OpKernel> make_shape_kernel(const Node& n);
+
+void OpKernel::backward(KernelContext&, const Ins&, const Outs&, const Tensor&, Grads&) {
+  STRATA_FAIL(node.where() << " has no backward");
+}
+
+std::vector<std::string> supported_ops() {
+  return {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm", "MatMul", "BatchNormalization",
+          "Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "Gelu", "Softmax", "Add", "Sub", "Mul", "Div",
+          "Dropout", "Identity", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Gather",
+          "ReduceMean", "Constant"};
+}
+
+std::unique_ptr<OpKernel> make_kernel(const Node& n, int64_t opset) {
+  if (auto k = make_nn_kernel(n)) return k;
+  if (auto k = make_elementwise_kernel(n, opset)) return k;
+  if (auto k = make_shape_kernel(n)) return k;
+  std::string known;
+  for (auto& o : supported_ops()) known += " " + o;
+  STRATA_FAIL(n.where() << ": op '" << n.op_type << "' is not supported by the Strata engine; supported:" << known);
+}
+
+}  // namespace strata

@@ -1,0 +1,153 @@
+// kernels_elementwise.cpp: activations (Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh,
+// Gelu), Softmax, the broadcasting binaries (Add, Sub, Mul, Div), Dropout, Identity.
+#include <cstring>
+
+#include "../check.h"
+#include "../kernel.h"
+
+namespace strata {
+
+class ActKernel : public OpKernel {
+ public:
+  ActKernel(const Node& n, ActParams a) : OpKernel(n), a_(a) {}
+  void infer(const Ins& in, Outs& out) override { out[0]->reset(in[0]->shape); }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    ctx.be->act_forward(out[0]->data(), in[0]->data(), in[0]->size(), a_);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->act_backward(din[0]->data(), dout.data(), in[0]->data(), out[0]->data(), dout.size(), a_);
+  }
+
+ private:
+  ActParams a_;
+};
+
+// Softmax along `axis` (opset >= 13, default -1). Before opset 13 the input is
+// coerced to 2-D at axis (default 1) and normalized over everything after it.
+class SoftmaxKernel : public OpKernel {
+ public:
+  SoftmaxKernel(const Node& n, int64_t opset) : OpKernel(n), opset_(opset) {}
+  void infer(const Ins& in, Outs& out) override {
+    const Shape& x = in[0]->shape;
+    int64_t r = (int64_t)x.size(), axis = node.get_int("axis", opset_ >= 13 ? -1 : 1);
+    if (axis < 0) axis += r;
+    STRATA_CHECK(axis >= 0 && axis < r, node.where() << ": axis " << node.get_int("axis", -1) << " is out of range for "
+                                                     << shape_str(x));
+    outer_ = 1, K_ = 1, inner_ = 1;
+    for (int64_t k = 0; k < r; k++) {
+      if (k < axis) outer_ *= x[k];
+      else if (k == axis || opset_ < 13) K_ *= x[k];
+      else inner_ *= x[k];
+    }
+    out[0]->reset(x);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    ctx.be->softmax_forward(out[0]->data(), in[0]->data(), outer_, K_, inner_);
+  }
+  void backward(KernelContext& ctx, const Ins&, const Outs& out, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->softmax_backward(din[0]->data(), dout.data(), out[0]->data(), outer_, K_, inner_);
+  }
+ private:
+  int64_t opset_, outer_ = 1, K_ = 1, inner_ = 1;
+};
+
+class BinaryKernel : public OpKernel {
+ public:
+  BinaryKernel(const Node& n, Binary op) : OpKernel(n), op_(op) {}
+  void infer(const Ins& in, Outs& out) override {
+    try {
+      out[0]->reset(broadcast_shape(in[0]->shape, in[1]->shape));
+    } catch (const Error& e) {
+      STRATA_FAIL(node.where() << ": " << e.what());
+    }
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    ctx.be->binary_forward(out[0]->data(), in[0]->data(), in[1]->data(), in[0]->shape, in[1]->shape, out[0]->shape,
+                           op_);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    ctx.be->binary_backward(din[0] ? din[0]->data() : nullptr, din[1] ? din[1]->data() : nullptr, dout.data(),
+                            in[0]->data(), in[1]->data(), in[0]->shape, in[1]->shape, dout.shape, op_);
+  }
+
+ private:
+  Binary op_;
+};
+
+// Dropout: ratio from the attribute (opset < 12) or input 1; the training_mode input
+// is ignored, the session's mode decides. Masks come from ctx.seed, so a seed
+// reproduces a run.
+class DropoutKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    ratio_ = node.get_float("ratio", 0.5f);
+    if (in.size() > 1 && in[1]) {
+      STRATA_CHECK(in[1]->size() == 1 && in[1]->dtype == DType::F32, node.where() << ": ratio must be a float scalar");
+      ratio_ = in[1]->f[0];
+    }
+    STRATA_CHECK(ratio_ >= 0 && ratio_ < 1, node.where() << ": ratio " << ratio_ << " is not in [0, 1)");
+    out[0]->reset(in[0]->shape);
+    if (out.size() > 1 && out[1]) out[1]->reset(in[0]->shape, DType::I64);
+    mask_.resize(in[0]->size());
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    int64_t n = in[0]->size();
+    if (ctx.training && ratio_ > 0) {
+      ctx.be->dropout_forward(out[0]->data(), mask_.data(), in[0]->data(), n, ratio_, ctx.seed);
+    } else {
+      std::memcpy(out[0]->data(), in[0]->data(), n * sizeof(float));
+      std::fill(mask_.begin(), mask_.end(), 1.0f);
+    }
+    if (out.size() > 1 && out[1])
+      for (int64_t k = 0; k < n; k++) out[1]->i[k] = mask_[k] != 0;
+  }
+  void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->dropout_backward(din[0]->data(), dout.data(), mask_.data(), dout.size());
+  }
+  bool differentiable(int i) const override { return i == 0; }
+
+ private:
+  float ratio_ = 0.5f;
+  std::vector<float> mask_;
+};
+
+class IdentityKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override { out[0]->reset(in[0]->shape, in[0]->dtype); }
+  void forward(KernelContext&, const Ins& in, Outs& out) override {
+    out[0]->f = in[0]->f;
+    out[0]->i = in[0]->i;
+  }
+  void backward(KernelContext&, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) std::memcpy(din[0]->data(), dout.data(), dout.size() * sizeof(float));
+  }
+};
+
+std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset) {
+  const std::string& op = n.op_type;
+  if (op == "Relu") return std::make_unique<ActKernel>(n, ActParams{Act::Relu});
+  if (op == "LeakyRelu") return std::make_unique<ActKernel>(n, ActParams{Act::LeakyRelu, n.get_float("alpha", 0.01f)});
+  if (op == "Elu") return std::make_unique<ActKernel>(n, ActParams{Act::Elu, n.get_float("alpha", 1.0f)});
+  if (op == "Selu")
+    return std::make_unique<ActKernel>(n, ActParams{Act::Selu, n.get_float("alpha", 1.67326319217681884765625f),
+                                                    n.get_float("gamma", 1.05070102214813232421875f)});
+  if (op == "Sigmoid") return std::make_unique<ActKernel>(n, ActParams{Act::Sigmoid});
+  if (op == "Tanh") return std::make_unique<ActKernel>(n, ActParams{Act::Tanh});
+  if (op == "Gelu") {
+    std::string approx = n.get_string("approximate", "none");
+    STRATA_CHECK(approx == "none" || approx == "tanh", n.where() << ": unknown approximate='" << approx << "'");
+    return std::make_unique<ActKernel>(n, ActParams{approx == "tanh" ? Act::GeluTanh : Act::Gelu});
+  }
+  if (op == "Softmax") return std::make_unique<SoftmaxKernel>(n, opset);
+  if (op == "Add") return std::make_unique<BinaryKernel>(n, Binary::Add);
+  if (op == "Sub") return std::make_unique<BinaryKernel>(n, Binary::Sub);
+  if (op == "Mul") return std::make_unique<BinaryKernel>(n, Binary::Mul);
+  if (op == "Div") return std::make_unique<BinaryKernel>(n, Binary::Div);
+  if (op == "Dropout") return std::make_unique<DropoutKernel>(n);
+  if (op == "Identity") return std::make_unique<IdentityKernel>(n);
+  return nullptr;
+}
+
+}  // namespace strata

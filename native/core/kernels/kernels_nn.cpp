@@ -1,0 +1,279 @@
+// kernels_nn.cpp: the graph kernels with oneDNN fast paths: Conv, MaxPool,
+// AveragePool, GlobalAveragePool, Gemm, MatMul, BatchNormalization.
+// 1-D variants (Keras Conv1D, MaxPooling1D) run as 2-D with H = 1.
+#include <cstring>
+
+#include "../check.h"
+#include "../kernel.h"
+#include "../ops/batchnorm.h"
+
+namespace strata {
+
+// Spatial geometry of a Conv or pooling node over input x (N,C,L) or (N,C,H,W).
+struct Window {
+  int N, C, H, W, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, pb, pr;
+};
+
+static Window resolve_window(const Node& n, const Shape& x, int64_t kh, int64_t kw) {
+  STRATA_CHECK(x.size() == 3 || x.size() == 4,
+               n.where() << ": input of shape " << shape_str(x) << " is not (N,C,L) or (N,C,H,W)");
+  bool one_d = x.size() == 3;
+  size_t sd = one_d ? 1 : 2;
+  auto strides = n.get_ints("strides", std::vector<int64_t>(sd, 1));
+  auto dil = n.get_ints("dilations", std::vector<int64_t>(sd, 1));
+  auto pads = n.get_ints("pads", std::vector<int64_t>(2 * sd, 0));
+  STRATA_CHECK(strides.size() == sd && dil.size() == sd && pads.size() == 2 * sd,
+               n.where() << ": strides/dilations/pads do not match " << sd << " spatial dims");
+  STRATA_CHECK(n.get_int("ceil_mode", 0) == 0, n.where() << ": ceil_mode=1 is not supported");
+  std::string auto_pad = n.get_string("auto_pad", "NOTSET");
+  Window w{};
+  w.N = (int)x[0], w.C = (int)x[1];
+  w.H = one_d ? 1 : (int)x[2], w.W = (int)x.back();
+  w.KH = one_d ? 1 : (int)kh, w.KW = (int)kw;
+  w.sh = one_d ? 1 : (int)strides[0], w.sw = (int)strides.back();
+  w.dh = one_d ? 1 : (int)dil[0], w.dw = (int)dil.back();
+  int64_t b = one_d ? 0 : pads[0], e = one_d ? 0 : pads[2];
+  w.OH = one_d ? 1 : (int)window_out(w.H, w.KH, w.sh, w.dh, auto_pad, b, e);
+  w.pt = (int)b, w.pb = (int)e;
+  b = one_d ? pads[0] : pads[1], e = one_d ? pads[1] : pads[3];
+  w.OW = (int)window_out(w.W, w.KW, w.sw, w.dw, auto_pad, b, e);
+  w.pl = (int)b, w.pr = (int)e;
+  return w;
+}
+
+static Shape window_shape(const Shape& x, int64_t C, const Window& w) {
+  return x.size() == 3 ? Shape{x[0], C, w.OW} : Shape{x[0], C, w.OH, w.OW};
+}
+
+// --- Conv: X (N,C,...), W (OC,C,...), B (OC) ---------------------------------------
+class ConvKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    STRATA_CHECK(node.get_int("group", 1) == 1, node.where() << ": group=" << node.get_int("group", 1)
+                                                             << " is not supported (group=1 only)");
+    const Shape& ws = in[1]->shape;
+    STRATA_CHECK(ws.size() == in[0]->shape.size() && ws[1] == in[0]->shape[1],
+                 node.where() << ": weight " << shape_str(ws) << " does not fit input " << shape_str(in[0]->shape));
+    Window w = resolve_window(node, in[0]->shape, ws.size() == 4 ? ws[2] : 1, ws.back());
+    p_ = ConvParams{w.N, w.C, w.H, w.W, (int)ws[0], w.KH, w.KW, w.OH, w.OW, w.sh, w.sw, w.dh, w.dw,
+                    w.pt, w.pl, w.pb, w.pr};
+    out[0]->reset(window_shape(in[0]->shape, ws[0], w));
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    ctx.be->conv2d_forward(out[0]->data(), in[0]->data(), in[1]->data(), bias(in), p_);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    float* db = din.size() > 2 && din[2] ? din[2]->data() : nullptr;
+    ctx.be->conv2d_backward(din[0] ? din[0]->data() : nullptr, din[1] ? din[1]->data() : nullptr, db, dout.data(),
+                            in[0]->data(), in[1]->data(), p_);
+  }
+  bool accumulates(int i) const override { return i >= 1; }
+
+ private:
+  ConvParams p_{};
+  static const float* bias(const Ins& in) { return in.size() > 2 && in[2] ? in[2]->data() : nullptr; }
+};
+
+// --- MaxPool, AveragePool, GlobalAveragePool ---------------------------------------
+class PoolKernel : public OpKernel {
+ public:
+  PoolKernel(const Node& n, bool max, bool global) : OpKernel(n), max_(max), global_(global) {}
+  void infer(const Ins& in, Outs& out) override {
+    const Shape& x = in[0]->shape;
+    STRATA_CHECK(out.size() < 2 || !out[1], node.where() << ": the Indices output is not supported");
+    if (global_) {
+      STRATA_CHECK(x.size() == 3 || x.size() == 4, node.where() << ": input " << shape_str(x) << " is not 3-D or 4-D");
+      int H = x.size() == 4 ? (int)x[2] : 1, W = (int)x.back();
+      p_ = PoolParams{(int)x[0], (int)x[1], H, W, 1, 1, H, W, 1, 1, 1, 1, 0, 0, 0, 0, false};
+      Shape o = x;
+      for (size_t k = 2; k < o.size(); k++) o[k] = 1;
+      out[0]->reset(o);
+      return;
+    }
+    auto k = node.get_ints("kernel_shape");
+    STRATA_CHECK(k.size() + 2 == x.size(), node.where() << ": kernel_shape does not match input " << shape_str(x));
+    Window w = resolve_window(node, x, k.size() == 2 ? k[0] : 1, k.back());
+    p_ = PoolParams{w.N, w.C, w.H, w.W, w.OH, w.OW, w.KH, w.KW, w.sh, w.sw, w.dh, w.dw, w.pt, w.pl, w.pb, w.pr,
+                    node.get_int("count_include_pad", 0) != 0};
+    out[0]->reset(window_shape(x, x[1], w));
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    if (max_) ctx.be->maxpool2d_forward(out[0]->data(), in[0]->data(), p_);
+    else ctx.be->avgpool2d_forward(out[0]->data(), in[0]->data(), p_);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    if (!din[0]) return;
+    if (max_) ctx.be->maxpool2d_backward(din[0]->data(), dout.data(), in[0]->data(), p_);
+    else ctx.be->avgpool2d_backward(din[0]->data(), dout.data(), p_);
+  }
+
+ private:
+  bool max_, global_;
+  PoolParams p_{};
+};
+
+// --- Gemm: Y (M,N) = alpha * op(A) @ op(B) + beta * C (C broadcast) -------------------
+class GemmKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    ta_ = node.get_int("transA", 0), tb_ = node.get_int("transB", 0);
+    alpha_ = node.get_float("alpha", 1.0f), beta_ = node.get_float("beta", 1.0f);
+    const Shape &a = in[0]->shape, &b = in[1]->shape;
+    STRATA_CHECK(a.size() == 2 && b.size() == 2, node.where() << ": A " << shape_str(a) << " and B " << shape_str(b)
+                                                              << " must be 2-D");
+    M_ = (int)(ta_ ? a[1] : a[0]), K_ = (int)(ta_ ? a[0] : a[1]), N_ = (int)(tb_ ? b[0] : b[1]);
+    STRATA_CHECK((tb_ ? b[1] : b[0]) == K_, node.where() << ": A " << shape_str(a) << " and B " << shape_str(b)
+                                                         << " do not multiply");
+    out[0]->reset({M_, N_});
+    if (has_c(in)) broadcast_shape(in[2]->shape, out[0]->shape);  // throws if C does not broadcast
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    ctx.be->gemm(ta_, tb_, M_, N_, K_, alpha_, in[0]->data(), in[1]->data(), 0.0f, out[0]->data());
+    if (has_c(in)) {
+      Tensor& y = *out[0];
+      if (beta_ == 1.0f) {
+        ctx.be->binary_forward(y.data(), y.data(), in[2]->data(), y.shape, in[2]->shape, y.shape, Binary::Add);
+      } else {
+        Tensor c = *in[2];
+        for (auto& v : c.f) v *= beta_;
+        ctx.be->binary_forward(y.data(), y.data(), c.data(), y.shape, c.shape, y.shape, Binary::Add);
+      }
+    }
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    const float *A = in[0]->data(), *B = in[1]->data(), *dY = dout.data();
+    // dA = alpha dY op(B)^T, stored as A is; dB += alpha op(A)^T dY, stored as B is
+    if (din[0]) {
+      if (!ta_) ctx.be->gemm(false, !tb_, M_, K_, N_, alpha_, dY, B, 0.0f, din[0]->data());
+      else ctx.be->gemm(tb_, true, K_, M_, N_, alpha_, B, dY, 0.0f, din[0]->data());
+    }
+    if (din[1]) {
+      if (!tb_) ctx.be->gemm(!ta_, false, K_, N_, M_, alpha_, A, dY, 1.0f, din[1]->data());
+      else ctx.be->gemm(true, ta_, N_, K_, M_, alpha_, dY, A, 1.0f, din[1]->data());
+    }
+    if (din.size() > 2 && din[2]) {  // dC += beta * (dY summed over broadcast axes)
+      Tensor dc(in[2]->shape);
+      ctx.be->binary_backward(nullptr, dc.data(), dY, nullptr, nullptr, dout.shape, in[2]->shape, dout.shape,
+                              Binary::Add);
+      for (int64_t k = 0; k < dc.size(); k++) din[2]->f[k] += beta_ * dc.f[k];
+    }
+  }
+  bool accumulates(int i) const override { return i >= 1; }
+
+ private:
+  bool ta_ = false, tb_ = false;
+  float alpha_ = 1, beta_ = 1;
+  int M_ = 0, N_ = 0, K_ = 0;
+  static bool has_c(const Ins& in) { return in.size() > 2 && in[2]; }
+};
+
+// --- MatMul: A (..., M, K) @ B (K, N) or B (..., K, N) with the same batch dims ------
+class MatMulKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    const Shape &a = in[0]->shape, &b = in[1]->shape;
+    STRATA_CHECK(a.size() >= 2 && b.size() >= 2,
+                 node.where() << ": 1-D operands are not supported (A " << shape_str(a) << ", B " << shape_str(b) << ")");
+    K_ = (int)a.back(), M_ = (int)a[a.size() - 2], N_ = (int)b.back();
+    STRATA_CHECK(b[b.size() - 2] == K_, node.where() << ": A " << shape_str(a) << " and B " << shape_str(b)
+                                                     << " do not multiply");
+    Shape o = a;
+    o.back() = N_;
+    if (b.size() == 2) {  // Dense: fold A's batch axes into M
+      batches_ = 1, M_ = (int)(numel(a) / K_);
+    } else {
+      STRATA_CHECK(Shape(a.begin(), a.end() - 2) == Shape(b.begin(), b.end() - 2),
+                   node.where() << ": batched MatMul needs equal batch dims, got " << shape_str(a) << " and "
+                                << shape_str(b));
+      batches_ = (int)(numel(a) / ((int64_t)M_ * K_));
+    }
+    out[0]->reset(o);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    int64_t sb = b_stride();
+    for (int t = 0; t < batches_; t++)
+      ctx.be->gemm(false, false, M_, N_, K_, 1.0f, in[0]->data() + (int64_t)t * M_ * K_, in[1]->data() + t * sb, 0.0f,
+                   out[0]->data() + (int64_t)t * M_ * N_);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    int64_t sb = b_stride();
+    for (int t = 0; t < batches_; t++) {
+      const float* dY = dout.data() + (int64_t)t * M_ * N_;
+      const float* A = in[0]->data() + (int64_t)t * M_ * K_;
+      const float* B = in[1]->data() + t * sb;
+      if (din[0]) ctx.be->gemm(false, true, M_, K_, N_, 1.0f, dY, B, 0.0f, din[0]->data() + (int64_t)t * M_ * K_);
+      if (din[1]) ctx.be->gemm(true, false, K_, N_, M_, 1.0f, A, dY, 1.0f, din[1]->data() + t * sb);
+    }
+  }
+  bool accumulates(int i) const override { return i == 1; }
+
+ private:
+  int M_ = 0, N_ = 0, K_ = 0, batches_ = 1;
+  int64_t b_stride() const { return batches_ == 1 ? 0 : (int64_t)K_ * N_; }
+};
+
+// --- BatchNormalization: X (N,C,...), scale, B, mean, var (C) ---------------------------
+// Training uses the batch statistics and updates the moving mean/var inputs (they
+// are initializers) in place: moving = moving * momentum + batch * (1 - momentum),
+// with the biased batch variance, as Keras does. Inference uses the moving statistics.
+// epsilon and momentum come from the node (ONNX defaults 1e-5 and 0.9); the
+// translator writes Keras's 1e-3 and 0.99 there.
+class BatchNormKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    const Shape& x = in[0]->shape;
+    STRATA_CHECK(x.size() >= 2, node.where() << ": input " << shape_str(x) << " has no channel axis");
+    N_ = (int)x[0], C_ = (int)x[1], S_ = (int)(numel(x) / ((int64_t)N_ * C_));
+    for (int k = 1; k < 5; k++)
+      STRATA_CHECK(in[k] && in[k]->size() == C_, node.where() << ": input " << k << " must have " << C_ << " values");
+    eps_ = node.get_float("epsilon", 1e-5f), momentum_ = node.get_float("momentum", 0.9f);
+    out[0]->reset(x);
+    mean_.resize(C_), var_.resize(C_);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    if (!ctx.training) {
+      ctx.be->batchnorm_forward_infer(out[0]->data(), in[0]->data(), in[1]->data(), in[2]->data(), in[3]->data(),
+                                      in[4]->data(), N_, C_, S_, eps_);
+      return;
+    }
+    ctx.be->batchnorm_forward_train(out[0]->data(), mean_.data(), var_.data(), in[0]->data(), in[1]->data(),
+                                    in[2]->data(), N_, C_, S_, eps_);
+    for (int c = 0; c < C_; c++) {
+      in[3]->f[c] = in[3]->f[c] * momentum_ + mean_[c] * (1 - momentum_);
+      in[4]->f[c] = in[4]->f[c] * momentum_ + var_[c] * (1 - momentum_);
+    }
+    for (size_t k = 1; k < out.size(); k++)  // optional running_mean / running_var outputs
+      if (out[k]) *out[k] = *in[2 + k];
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    STRATA_CHECK(ctx.training, node.where() << ": backward needs a training forward");
+    ctx.be->batchnorm_backward(din[0] ? din[0]->data() : nullptr, din[1] ? din[1]->data() : nullptr,
+                               din[2] ? din[2]->data() : nullptr, dout.data(), in[0]->data(), in[1]->data(),
+                               mean_.data(), var_.data(), N_, C_, S_, eps_);
+  }
+  bool accumulates(int i) const override { return i == 1 || i == 2; }
+  bool differentiable(int i) const override { return i <= 2; }
+
+ private:
+  int N_ = 0, C_ = 0, S_ = 0;
+  float eps_ = 1e-5f, momentum_ = 0.9f;
+  std::vector<float> mean_, var_;  // this step's batch statistics
+};
+
+std::unique_ptr<OpKernel> make_nn_kernel(const Node& n) {
+  const std::string& op = n.op_type;
+  if (op == "Conv") return std::make_unique<ConvKernel>(n);
+  if (op == "MaxPool") return std::make_unique<PoolKernel>(n, true, false);
+  if (op == "AveragePool") return std::make_unique<PoolKernel>(n, false, false);
+  if (op == "GlobalAveragePool") return std::make_unique<PoolKernel>(n, false, true);
+  if (op == "Gemm") return std::make_unique<GemmKernel>(n);
+  if (op == "MatMul") return std::make_unique<MatMulKernel>(n);
+  if (op == "BatchNormalization") return std::make_unique<BatchNormKernel>(n);
+  return nullptr;
+}
+
+}  // namespace strata

@@ -1,0 +1,216 @@
+// kernels_shape.cpp: ops that move data without arithmetic: Flatten, Reshape,
+// Squeeze, Unsqueeze (copies under a new shape), Transpose, Concat, Gather,
+// ReduceMean (Keras's GlobalAveragePooling1D).
+#include <cstring>
+#include <functional>
+
+#include "../check.h"
+#include "../kernel.h"
+
+namespace strata {
+
+static int64_t norm_axis(int64_t a, int64_t rank, const Node& n) {
+  int64_t r = a < 0 ? a + rank : a;
+  STRATA_CHECK(r >= 0 && r < rank, n.where() << ": axis " << a << " is out of range for rank " << rank);
+  return r;
+}
+
+// Axes from the attribute (older opsets) or from input 1 (newer ones).
+static std::vector<int64_t> axes_of(const Node& n, const Ins& in) {
+  if (in.size() > 1 && in[1]) {
+    STRATA_CHECK(in[1]->dtype == DType::I64, n.where() << ": the axes input must be a constant int64 tensor");
+    return in[1]->i;
+  }
+  return n.get_ints("axes");
+}
+
+// Flatten, Reshape, Squeeze, Unsqueeze: the data is copied unchanged.
+class ReshapeKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    const Shape& x = in[0]->shape;
+    int64_t r = (int64_t)x.size();
+    Shape o;
+    const std::string& op = node.op_type;
+    if (op == "Flatten") {
+      int64_t axis = node.get_int("axis", 1);
+      axis = axis < 0 ? axis + r : axis;
+      int64_t a = 1;
+      for (int64_t k = 0; k < axis; k++) a *= x[k];
+      o = {a, numel(x) / a};
+    } else if (op == "Reshape") {
+      STRATA_CHECK(in.size() > 1 && in[1] && in[1]->dtype == DType::I64,
+                   node.where() << ": the shape input must be a constant int64 tensor (an initializer)");
+      o = in[1]->i;
+      int64_t known = 1, infer_at = -1;
+      for (size_t k = 0; k < o.size(); k++) {
+        if (o[k] == 0 && !node.get_int("allowzero", 0)) o[k] = x.at(k);
+        if (o[k] == -1) infer_at = (int64_t)k;
+        else known *= o[k];
+      }
+      if (infer_at >= 0) o[infer_at] = known ? numel(x) / known : 0;
+    } else if (op == "Squeeze") {
+      auto axes = axes_of(node, in);
+      for (int64_t k = 0; k < r; k++) {
+        bool drop = axes.empty() ? x[k] == 1 : false;
+        for (int64_t a : axes) drop |= norm_axis(a, r, node) == k;
+        if (!drop) o.push_back(x[k]);
+      }
+    } else {  // Unsqueeze
+      auto axes = axes_of(node, in);
+      int64_t orank = r + (int64_t)axes.size();
+      std::vector<bool> ins(orank, false);
+      for (int64_t a : axes) ins[norm_axis(a, orank, node)] = true;
+      for (int64_t k = 0, j = 0; k < orank; k++) o.push_back(ins[k] ? 1 : x[j++]);
+    }
+    STRATA_CHECK(numel(o) == numel(x), node.where() << ": cannot reshape " << shape_str(x) << " to " << shape_str(o));
+    out[0]->reset(o, in[0]->dtype);
+  }
+  void forward(KernelContext&, const Ins& in, Outs& out) override {
+    out[0]->f = in[0]->f;
+    out[0]->i = in[0]->i;
+  }
+  void backward(KernelContext&, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) std::memcpy(din[0]->data(), dout.data(), dout.size() * sizeof(float));
+  }
+  bool differentiable(int i) const override { return i == 0; }
+};
+
+class TransposeKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    const Shape& x = in[0]->shape;
+    size_t r = x.size();
+    perm_ = node.get_ints("perm");
+    if (perm_.empty())
+      for (size_t k = 0; k < r; k++) perm_.push_back((int64_t)(r - 1 - k));
+    STRATA_CHECK(perm_.size() == r, node.where() << ": perm has " << perm_.size() << " axes for rank " << r);
+    inv_.assign(r, 0);
+    Shape o(r);
+    for (size_t k = 0; k < r; k++) o[k] = x[perm_[k]], inv_[perm_[k]] = (int64_t)k;
+    out[0]->reset(o);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    ctx.be->transpose(out[0]->data(), in[0]->data(), in[0]->shape, perm_);
+  }
+  void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->transpose(din[0]->data(), dout.data(), dout.shape, inv_);
+  }
+
+ private:
+  std::vector<int64_t> perm_, inv_;
+};
+
+class ConcatKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    Shape o = in[0]->shape;
+    int64_t r = (int64_t)o.size(), axis = norm_axis(node.get_int("axis", 0), r, node);
+    len_.clear();
+    o[axis] = 0;
+    for (auto* t : in) {
+      Shape s = t->shape;
+      STRATA_CHECK((int64_t)s.size() == r, node.where() << ": inputs of different ranks");
+      len_.push_back(s[axis]);
+      o[axis] += s[axis];
+      for (int64_t k = 0; k < r; k++)
+        STRATA_CHECK(k == axis || s[k] == in[0]->shape[k], node.where() << ": " << shape_str(t->shape) << " and "
+                                                                        << shape_str(in[0]->shape) << " differ off axis "
+                                                                        << axis);
+    }
+    outer_ = 1, inner_ = 1;
+    for (int64_t k = 0; k < axis; k++) outer_ *= o[k];
+    for (int64_t k = axis + 1; k < r; k++) inner_ *= o[k];
+    out[0]->reset(o);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    std::vector<const float*> p;
+    for (auto* t : in) p.push_back(t->data());
+    ctx.be->concat_forward(out[0]->data(), p, len_, outer_, inner_);
+  }
+  void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    std::vector<float*> p;
+    for (auto* t : din) p.push_back(t ? t->data() : nullptr);
+    ctx.be->concat_backward(p, dout.data(), len_, outer_, inner_);
+  }
+
+ private:
+  std::vector<int64_t> len_;
+  int64_t outer_ = 1, inner_ = 1;
+};
+
+// Gather along axis 0 (Keras's Embedding): out = table[indices]. Indices may come
+// in as int64 or as floats (a batch fed from JavaScript's Float32Array).
+class GatherKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    const Shape& t = in[0]->shape;
+    STRATA_CHECK(node.get_int("axis", 0) == 0 && t.size() >= 1,
+                 node.where() << ": only axis 0 is supported (got axis " << node.get_int("axis", 0) << ")");
+    Shape o = in[1]->shape;
+    o.insert(o.end(), t.begin() + 1, t.end());
+    rows_ = t[0], D_ = numel(t) / t[0];
+    out[0]->reset(o);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    idx_ = in[1]->as_i64();
+    ctx.be->gather_forward(out[0]->data(), in[0]->data(), idx_.data(), (int64_t)idx_.size(), rows_, D_);
+  }
+  void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->gather_backward(din[0]->data(), dout.data(), idx_.data(), (int64_t)idx_.size(), rows_, D_);
+  }
+  bool accumulates(int i) const override { return i == 0; }
+  bool differentiable(int i) const override { return i == 0; }
+
+ private:
+  int64_t rows_ = 0, D_ = 0;
+  std::vector<int64_t> idx_;
+};
+
+class ReduceMeanKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    const Shape& x = in[0]->shape;
+    int64_t r = (int64_t)x.size();
+    auto axes = axes_of(node, in);
+    bool keepdims = node.get_int("keepdims", 1) != 0;
+    keep_ = x;
+    if (axes.empty() && !node.get_int("noop_with_empty_axes", 0))
+      for (int64_t k = 0; k < r; k++) axes.push_back(k);
+    for (int64_t a : axes) keep_[norm_axis(a, r, node)] = 1;
+    Shape o;
+    for (int64_t k = 0; k < r; k++) {
+      bool reduced = false;
+      for (int64_t a : axes) reduced |= norm_axis(a, r, node) == k;
+      if (!reduced || keepdims) o.push_back(keep_[k]);
+    }
+    out[0]->reset(o);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    ctx.be->reduce_mean_forward(out[0]->data(), in[0]->data(), in[0]->shape, keep_);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->reduce_mean_backward(din[0]->data(), dout.data(), in[0]->shape, keep_);
+  }
+  bool differentiable(int i) const override { return i == 0; }
+
+ private:
+  Shape keep_;
+};
+
+std::unique_ptr<OpKernel> make_shape_kernel(const Node& n) {
+  const std::string& op = n.op_type;
+  if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze") return std::make_unique<ReshapeKernel>(n);
+  if (op == "Transpose") return std::make_unique<TransposeKernel>(n);
+  if (op == "Concat") return std::make_unique<ConcatKernel>(n);
+  if (op == "Gather") return std::make_unique<GatherKernel>(n);
+  if (op == "ReduceMean") return std::make_unique<ReduceMeanKernel>(n);
+  return nullptr;
+}
+
+}  // namespace strata

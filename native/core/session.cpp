@@ -1,0 +1,324 @@
+// session.cpp: the executor. Forward runs the nodes in ONNX order, backward runs
+// them in reverse, then the optimizer updates the trainable initializers.
+#include "session.h"
+
+#include <cstring>
+#include <set>
+
+#include "check.h"
+
+namespace strata {
+
+Session::~Session() = default;
+
+std::unique_ptr<Session> Session::from_onnx(const void* bytes, size_t size, const TrainingDescription& d) {
+  return std::make_unique<Session>(load_onnx(bytes, size), d);
+}
+
+std::unique_ptr<Session> Session::from_onnx_file(const std::string& path, const TrainingDescription& d) {
+  return std::make_unique<Session>(load_onnx_file(path), d);
+}
+
+int Session::value_index(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? -1 : it->second;
+}
+
+Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph)), desc_(std::move(desc)) {
+  be_ = make_backend(desc_.backend);
+  if (desc_.num_threads > 0) be_->set_num_threads(desc_.num_threads);
+  auto add_value = [&](const std::string& name) {
+    STRATA_CHECK(!index_.count(name), "value '" << name << "' is defined twice in the graph");
+    index_[name] = (int)values_.size();
+    values_.emplace_back();
+    values_.back().name = name;
+    return (int)values_.size() - 1;
+  };
+  for (auto& v : graph_.inputs) inputs_.push_back(add_value(v.name));
+  for (auto& [name, t] : graph_.initializers) {
+    int k = add_value(name);
+    values_[k].t = t;
+    values_[k].is_weight = true;
+  }
+  for (auto& n : graph_.nodes) {
+    Step s;
+    s.kernel = make_kernel(n, graph_.opset);
+    for (auto& name : n.inputs) {
+      int k = name.empty() ? -1 : value_index(name);
+      STRATA_CHECK(name.empty() || k >= 0, n.where() << ": input '" << name << "' is not produced by any earlier node");
+      s.in.push_back(k);
+    }
+    for (auto& name : n.outputs) s.out.push_back(name.empty() ? -1 : add_value(name));
+    steps_.push_back(std::move(s));
+  }
+  for (auto& v : graph_.outputs) {
+    int k = value_index(v.name);
+    STRATA_CHECK(k >= 0, "graph output '" << v.name << "' is not produced by any node");
+    outputs_.push_back(k);
+  }
+
+  // Trainable weights: the listed ones, or every float initializer that reaches a
+  // differentiable input.
+  if (desc_.trainable.empty()) {
+    std::set<int> seen;
+    for (auto& s : steps_)
+      for (size_t i = 0; i < s.in.size(); i++) {
+        int k = s.in[i];
+        if (k >= 0 && values_[k].is_weight && values_[k].t.dtype == DType::F32 && s.kernel->differentiable((int)i) &&
+            seen.insert(k).second)
+          trainable_.push_back(k);
+      }
+  } else {
+    for (auto& name : desc_.trainable) {
+      int k = value_index(name);
+      STRATA_CHECK(k >= 0 && values_[k].is_weight, "trainable '" << name << "' is not an initializer of the graph");
+      STRATA_CHECK(values_[k].t.dtype == DType::F32, "trainable '" << name << "' is not a float tensor");
+      trainable_.push_back(k);
+    }
+  }
+  for (int k : trainable_) values_[k].needs_grad = true;
+  for (auto& s : steps_) {
+    bool any = false;
+    for (size_t i = 0; i < s.in.size(); i++)
+      any |= s.in[i] >= 0 && values_[s.in[i]].needs_grad && s.kernel->differentiable((int)i);
+    for (int o : s.out)
+      if (o >= 0) values_[o].needs_grad = any;
+  }
+  for (auto& l : desc_.losses)
+    STRATA_CHECK(value_index(l.output) >= 0, "loss on '" << l.output << "', which is not a value of the graph");
+}
+
+// Shapes are inferred and every buffer sized here, once per input-shape signature.
+void Session::plan(const std::vector<Tensor>& inputs) {
+  STRATA_CHECK(inputs.size() == inputs_.size(),
+               "the model takes " << inputs_.size() << " inputs, got " << inputs.size());
+  std::vector<Shape> shapes;
+  for (size_t k = 0; k < inputs.size(); k++) {
+    const Shape &want = graph_.inputs[k].shape, &got = inputs[k].shape;
+    bool ok = want.empty() || want.size() == got.size();
+    for (size_t d = 0; ok && d < want.size(); d++) ok = want[d] < 0 || want[d] == got[d];
+    STRATA_CHECK(ok, "input '" << graph_.inputs[k].name << "' expects shape " << shape_str(want) << ", got "
+                               << shape_str(got));
+    shapes.push_back(got);
+  }
+  if (shapes == planned_) return;
+  for (size_t k = 0; k < inputs.size(); k++) values_[inputs_[k]].t.reset(inputs[k].shape, inputs[k].dtype);
+  for (size_t k = 0; k < steps_.size(); k++) {
+    Step& s = steps_[k];
+    Ins in;
+    Outs out;
+    for (int v : s.in) in.push_back(v >= 0 ? &values_[v].t : nullptr);
+    for (int v : s.out) out.push_back(v >= 0 ? &values_[v].t : nullptr);
+    try {
+      s.kernel->infer(in, out);
+    } catch (const Error& e) {
+      std::string msg = e.what();
+      throw Error(msg.find(s.kernel->node.where()) == std::string::npos ? s.kernel->node.where() + ": " + msg : msg);
+    }
+  }
+  for (auto& v : values_)
+    if (v.needs_grad) v.grad.reset(v.t.shape);
+
+  // Losses: fuse with a last-axis Softmax (categorical) or a Sigmoid (binary) that
+  // only the loss reads, as Keras does, so the loss is computed from logits.
+  std::map<int, int> producer, readers;
+  for (size_t k = 0; k < steps_.size(); k++) {
+    for (int o : steps_[k].out)
+      if (o >= 0) producer[o] = (int)k;
+    for (int i : steps_[k].in)
+      if (i >= 0) readers[i]++;
+  }
+  loss_plans_.clear();
+  for (auto& l : desc_.losses) {
+    LossPlan p{value_index(l.output), l.from_logits, -1};
+    auto it = producer.find(p.pred);
+    if (!l.from_logits && it != producer.end() && readers[p.pred] == 0) {
+      const Node& n = steps_[it->second].kernel->node;
+      int64_t rank = (int64_t)values_[p.pred].t.shape.size();
+      int64_t axis = n.get_int("axis", graph_.opset >= 13 ? -1 : 1);
+      bool categorical = l.kind == LossKind::CategoricalCrossentropy || l.kind == LossKind::SparseCategoricalCrossentropy;
+      bool softmax_last = n.op_type == "Softmax" && (axis == -1 || axis == rank - 1);
+      if ((categorical && softmax_last) || (l.kind == LossKind::BinaryCrossentropy && n.op_type == "Sigmoid")) {
+        p.pred = steps_[it->second].in[0];
+        p.from_logits = true;
+        p.skip_node = it->second;
+      }
+    }
+    loss_plans_.push_back(p);
+  }
+  planned_ = shapes;
+}
+
+void Session::run_node(size_t k, bool training, bool backward) {
+  Step& s = steps_[k];
+  KernelContext ctx;
+  ctx.be = be_.get();
+  ctx.training = training;
+  // a different Dropout mask per node and per step, reproducible from the seed
+  ctx.seed = desc_.seed * 0x9E3779B97F4A7C15ull + (uint64_t)iterations_ * 1000003ull + k;
+  Ins in;
+  Outs out;
+  for (int v : s.in) in.push_back(v >= 0 ? &values_[v].t : nullptr);
+  for (int v : s.out) out.push_back(v >= 0 ? &values_[v].t : nullptr);
+  try {
+    if (!backward) {
+      s.kernel->forward(ctx, in, out);
+      return;
+    }
+    // Gradient routing (kernel.h): += slots get the value's grad (zeroed by its first
+    // writer); = slots get it directly when nobody wrote it yet, else a scratch buffer
+    // that is added in afterwards.
+    Grads din(s.in.size(), nullptr);
+    std::vector<int> add_back;
+    if (scratch_.size() < s.in.size()) scratch_.resize(s.in.size());
+    for (size_t i = 0; i < s.in.size(); i++) {
+      int v = s.in[i];
+      if (v < 0 || !values_[v].needs_grad || !s.kernel->differentiable((int)i)) continue;
+      Value& val = values_[v];
+      if (s.kernel->accumulates((int)i)) {
+        if (!val.written) std::fill(val.grad.f.begin(), val.grad.f.end(), 0.0f);
+        din[i] = &val.grad;
+      } else if (!val.written) {
+        din[i] = &val.grad;
+      } else {
+        scratch_[i].reset(val.t.shape);
+        din[i] = &scratch_[i];
+        add_back.push_back((int)i);
+      }
+      val.written = true;
+    }
+    s.kernel->backward(ctx, in, out, values_[s.out[0]].grad, din);
+    for (int i : add_back) {
+      float* g = values_[s.in[i]].grad.data();
+      const float* d = scratch_[i].data();
+      for (int64_t j = 0; j < scratch_[i].size(); j++) g[j] += d[j];
+    }
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    throw Error(msg.find(s.kernel->node.where()) == std::string::npos ? s.kernel->node.where() + ": " + msg : msg);
+  }
+}
+
+void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
+  plan(inputs);
+  for (size_t k = 0; k < inputs.size(); k++) {
+    Tensor& t = values_[inputs_[k]].t;
+    t.dtype = inputs[k].dtype;
+    t.f = inputs[k].f;  // reuses the planned allocation
+    t.i = inputs[k].i;
+  }
+  for (size_t k = 0; k < steps_.size(); k++) run_node(k, training, false);
+}
+
+StepResult Session::compute_losses(const std::vector<Tensor>& targets, bool with_grad) {
+  STRATA_CHECK(targets.size() == desc_.losses.size(),
+               "the training description has " << desc_.losses.size() << " losses, got " << targets.size()
+                                                << " targets");
+  StepResult r;
+  for (auto& v : values_) v.written = false;
+  for (size_t k = 0; k < desc_.losses.size(); k++) {
+    const LossSpec& l = desc_.losses[k];
+    const LossPlan& p = loss_plans_[k];
+    Value& pred = values_[p.pred];
+    int64_t K = pred.t.shape.size() >= 2 ? pred.t.shape.back() : 1, rows = pred.t.size() / K;
+    int64_t want = l.kind == LossKind::SparseCategoricalCrossentropy ? rows : pred.t.size();
+    STRATA_CHECK(targets[k].dtype == DType::F32 && targets[k].size() == want,
+                 "target for '" << l.output << "' (" << loss_name(l.kind) << ") must have " << want
+                                << " float values, got shape " << shape_str(targets[k].shape));
+    float* d = nullptr;
+    Tensor tmp;
+    if (with_grad && pred.needs_grad) {
+      if (pred.written) tmp.reset(pred.t.shape);
+      d = pred.written ? tmp.data() : pred.grad.data();
+    }
+    float loss = loss_forward_backward(d, pred.t.data(), targets[k].data(), rows, K, l.kind, p.from_logits, l.weight);
+    if (d && pred.written)
+      for (int64_t j = 0; j < tmp.size(); j++) pred.grad.f[j] += tmp.f[j];
+    if (d) pred.written = true;
+    r.output_losses.push_back(l.weight != 0 ? loss / l.weight : 0.0f);
+    r.loss += loss;
+    r.accuracy.push_back(accuracy(pred.t.data(), targets[k].data(), rows, K, l.kind, p.from_logits));
+  }
+  return r;
+}
+
+void Session::run_backward() {
+  std::set<int> skip;
+  for (auto& p : loss_plans_) skip.insert(p.skip_node);
+  for (size_t k = steps_.size(); k-- > 0;) {
+    int o = steps_[k].out[0];
+    if (skip.count((int)k) || o < 0 || !values_[o].written) continue;
+    run_node(k, true, true);
+  }
+}
+
+void Session::apply_optimizer() {
+  iterations_++;
+  for (int k : trainable_) {
+    Value& v = values_[k];
+    if (!v.written) continue;  // no gradient reached it (Keras skips such variables too)
+    optimizer_update(desc_.optimizer, v.t.data(), v.grad.data(), v.t.size(), opt_state_[k], iterations_);
+  }
+}
+
+StepResult Session::train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets) {
+  if (stop_) return StepResult{0, {}, {}, true};
+  STRATA_CHECK(!desc_.losses.empty(), "train_step needs at least one loss in the training description");
+  run_forward(inputs, true);
+  StepResult r = compute_losses(targets, true);
+  run_backward();
+  apply_optimizer();
+  return r;
+}
+
+StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets) {
+  if (stop_) return StepResult{0, {}, {}, true};
+  run_forward(inputs, false);
+  return compute_losses(targets, false);
+}
+
+std::vector<Tensor> Session::forward(const std::vector<Tensor>& inputs) {
+  run_forward(inputs, false);
+  std::vector<Tensor> r;
+  for (int k : outputs_) r.push_back(values_[k].t);
+  return r;
+}
+
+std::vector<std::string> Session::input_names() const {
+  std::vector<std::string> r;
+  for (int k : inputs_) r.push_back(values_[k].name);
+  return r;
+}
+std::vector<std::string> Session::output_names() const {
+  std::vector<std::string> r;
+  for (int k : outputs_) r.push_back(values_[k].name);
+  return r;
+}
+std::vector<std::string> Session::weight_names() const {
+  std::vector<std::string> r;
+  for (auto& v : values_)
+    if (v.is_weight) r.push_back(v.name);
+  return r;
+}
+std::vector<std::string> Session::trainable_names() const {
+  std::vector<std::string> r;
+  for (int k : trainable_) r.push_back(values_[k].name);
+  return r;
+}
+
+Tensor Session::get_weight(const std::string& name) const {
+  int k = value_index(name);
+  STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << name << "' is not a weight (initializer) of the model");
+  return values_[k].t;
+}
+
+void Session::set_weight(const std::string& name, const Tensor& value) {
+  int k = value_index(name);
+  STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << name << "' is not a weight (initializer) of the model");
+  Tensor& t = values_[k].t;
+  STRATA_CHECK(value.shape == t.shape && value.dtype == t.dtype,
+               "weight '" << name << "' has shape " << shape_str(t.shape) << ", got " << shape_str(value.shape));
+  t = value;
+}
+
+}  // namespace strata

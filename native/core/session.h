@@ -1,0 +1,124 @@
+// session.h: the engine's public C++ API. A Session owns one ONNX graph, its
+// weights, optimizer state and every activation/gradient buffer, and runs
+// forward, backward and optimizer steps on batches. The N-API binding wraps this
+// class one-to-one; nothing here knows about JavaScript.
+//
+//   auto s = Session::from_onnx(bytes, size, description);
+//   StepResult r = s->train_step(inputs, targets);   // r.loss falls over steps
+//   std::vector<Tensor> y = s->forward(inputs);      // inference mode
+//   s->get_weight("dense/kernel"), s->set_weight(...)
+//
+// Buffers are planned once per input-shape signature (the first batch, and again
+// only when the batch size changes) and reused by every step.
+// Not thread-safe: one call at a time (the binding runs them on one worker);
+// request_stop() is the exception and may be called from any thread.
+#pragma once
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "graph.h"
+#include "kernel.h"
+#include "losses.h"
+#include "optim.h"
+
+namespace strata {
+
+struct LossSpec {
+  std::string output;  // graph output name
+  LossKind kind = LossKind::MeanSquaredError;
+  bool from_logits = false;
+  float weight = 1.0f;  // Keras's loss_weights
+};
+
+struct TrainingDescription {
+  std::vector<LossSpec> losses;        // one per trained output
+  std::vector<std::string> trainable;  // initializer names; empty = every float initializer a gradient reaches
+  OptimizerConfig optimizer;           // OptimizerConfig::keras_default(...) for Keras's defaults
+  uint64_t seed = 0;                   // Dropout masks; the same seed gives the same run
+  std::string backend = "cpu";         // "cpu" (oneDNN), "reference", "cuda"
+  int num_threads = 0;                 // oneDNN/OpenMP threads; 0 keeps the default
+};
+
+struct StepResult {
+  float loss = 0;                                 // sum of weight * loss over outputs
+  std::vector<float> output_losses;               // per LossSpec, unweighted
+  std::vector<std::optional<float>> accuracy;     // per LossSpec, Keras's accuracy for that loss
+  bool stopped = false;                           // request_stop() was seen; nothing was run
+};
+
+class Session {
+ public:
+  Session(Graph graph, TrainingDescription desc);
+  ~Session();
+  static std::unique_ptr<Session> from_onnx(const void* bytes, size_t size, const TrainingDescription& desc);
+  static std::unique_ptr<Session> from_onnx_file(const std::string& path, const TrainingDescription& desc);
+
+  // Inputs in the order of input_names(); targets in the order of description().losses.
+  // Sparse labels are class indices stored as floats.
+  StepResult train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets);
+  StepResult evaluate(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets);
+  // Inference-mode forward; returns every graph output in the order of output_names().
+  std::vector<Tensor> forward(const std::vector<Tensor>& inputs);
+
+  std::vector<std::string> input_names() const;
+  std::vector<std::string> output_names() const;
+  std::vector<std::string> weight_names() const;     // every initializer (Constants included)
+  std::vector<std::string> trainable_names() const;
+  Tensor get_weight(const std::string& name) const;
+  void set_weight(const std::string& name, const Tensor& value);  // same shape required
+
+  void request_stop() { stop_ = true; }
+  void clear_stop() { stop_ = false; }
+  bool stop_requested() const { return stop_; }
+  int64_t iterations() const { return iterations_; }  // optimizer steps taken
+  const TrainingDescription& description() const { return desc_; }
+  Backend& backend() { return *be_; }
+
+ private:
+  struct Value {
+    std::string name;
+    Tensor t;            // activation, input or weight
+    Tensor grad;         // dL/dvalue, sized when needs_grad
+    bool is_weight = false;
+    bool needs_grad = false;
+    bool written = false;  // grad holds this step's gradient
+  };
+  struct Step {          // one node, resolved to value indices
+    std::unique_ptr<OpKernel> kernel;
+    std::vector<int> in, out;  // -1 for omitted
+  };
+  struct LossPlan {
+    int pred = -1;           // the value the loss reads
+    bool from_logits = false;
+    int skip_node = -1;      // a fused Softmax/Sigmoid whose backward the loss replaces
+  };
+
+  Graph graph_;
+  TrainingDescription desc_;
+  std::unique_ptr<Backend> be_;
+  std::vector<Value> values_;
+  std::map<std::string, int> index_;
+  std::vector<Step> steps_;
+  std::vector<int> inputs_, outputs_, trainable_;
+  std::vector<LossPlan> loss_plans_;
+  std::map<int, OptimizerState> opt_state_;
+  std::vector<Tensor> scratch_;  // per input slot, for = writers of shared values
+  std::vector<Shape> planned_;   // input shapes the buffers were planned for
+  int64_t iterations_ = 0;
+  std::atomic<bool> stop_{false};
+
+  int value_index(const std::string& name) const;
+  void plan(const std::vector<Tensor>& inputs);
+  void run_forward(const std::vector<Tensor>& inputs, bool training);
+  StepResult compute_losses(const std::vector<Tensor>& targets, bool with_grad);
+  void run_backward();
+  void apply_optimizer();
+  void run_node(size_t k, bool training, bool backward);
+};
+
+}  // namespace strata

@@ -1,0 +1,271 @@
+// test_session.cpp: the training session end to end on models built in C++:
+// a Dense net and a small CNN (Conv, BatchNormalization, MaxPool, Dropout, Gemm,
+// Softmax) train on random data and their loss falls; runs are deterministic for a
+// seed; frozen weights stay put; whole-graph gradients (fan-out, Swish, residual,
+// Concat, Embedding, fused losses) match finite differences; errors name the node.
+#include <cmath>
+
+#include "core/check.h"
+#include "core/session.h"
+#include "model_builder.h"
+#include "test_util.h"
+
+using namespace strata;
+using namespace strata_test;
+
+static Tensor glorot(Rng& rng, Shape s, int64_t fan_in, int64_t fan_out) {
+  float lim = std::sqrt(6.0f / (fan_in + fan_out));
+  return rand_tensor(rng, std::move(s), -lim, lim);
+}
+
+// x (-1, 8) -> Dense 16 relu -> Dense 3 -> Softmax
+static std::string dense_model(Rng& rng) {
+  ModelBuilder b;
+  b.input("x", {-1, 8}).output("probs");
+  b.init("w1", glorot(rng, {8, 16}, 8, 16)).init("b1", Tensor({16})).init("w2", glorot(rng, {16, 3}, 16, 3));
+  b.init("b2", Tensor({3})).init("unused", Tensor::from({2}, {1, 2}));
+  b.node("MatMul", {"x", "w1"}, {"h0"}).node("Add", {"h0", "b1"}, {"h1"}).node("Relu", {"h1"}, {"h2"});
+  b.node("MatMul", {"h2", "w2"}, {"z0"}).node("Add", {"z0", "b2"}, {"z"}).node("Softmax", {"z"}, {"probs"});
+  return b.bytes();
+}
+
+// Labels a fixed random linear map of x can predict.
+static void dense_data(Rng& rng, int n, Tensor& x, Tensor& y) {
+  x = rand_tensor(rng, {n, 8});
+  Tensor w = rand_tensor(rng, {8, 3});
+  y.reset({n});
+  for (int r = 0; r < n; r++) {
+    float best = -1e9f;
+    for (int c = 0; c < 3; c++) {
+      float s = 0;
+      for (int k = 0; k < 8; k++) s += x.f[r * 8 + k] * w.f[k * 3 + c];
+      if (s > best) best = s, y.f[r] = (float)c;
+    }
+  }
+}
+
+static std::vector<float> train(Session& s, const Tensor& x, const Tensor& y, int steps) {
+  std::vector<float> losses;
+  for (int k = 0; k < steps; k++) losses.push_back(s.train_step({x}, {y}).loss);
+  return losses;
+}
+
+static void test_dense() {
+  Rng rng(1);
+  std::string model = dense_model(rng);
+  Tensor x, y;
+  dense_data(rng, 64, x, y);
+  TrainingDescription d;
+  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
+  d.optimizer.learning_rate = 0.01f;
+  auto s = Session::from_onnx(model.data(), model.size(), d);
+  expect(s->trainable_names().size() == 4, "Dense: 4 trainable weights (unused initializer excluded)");
+  Tensor w1 = s->get_weight("w1");
+  auto losses = train(*s, x, y, 60);
+  std::printf("Dense net: loss %.4f -> %.4f\n", losses.front(), losses.back());
+  expect(losses.back() < 0.5f * losses.front(), "Dense net loss falls by half in 60 steps");
+  StepResult ev = s->evaluate({x}, {y});
+  expect(ev.accuracy[0] && *ev.accuracy[0] > 0.8f, "Dense net fits its training data (accuracy > 0.8)");
+  expect(s->get_weight("w1").f != w1.f, "trained weights changed");
+  expect(s->get_weight("unused").f == std::vector<float>({1, 2}), "an initializer no gradient reaches is untouched");
+  auto probs = s->forward({x})[0];
+  float row = probs.f[0] + probs.f[1] + probs.f[2];
+  expect(probs.shape == Shape({64, 3}) && std::fabs(row - 1) < 1e-5, "forward returns softmax rows");
+
+  // determinism: same seed, same model, same data -> identical losses
+  auto s2 = Session::from_onnx(model.data(), model.size(), d);
+  expect(train(*s2, x, y, 60) == losses, "Dense net training is deterministic");
+
+  // frozen weights: only w2, b2 trainable -> w1, b1 stay exactly as loaded
+  TrainingDescription f = d;
+  f.trainable = {"w2", "b2"};
+  auto s3 = Session::from_onnx(model.data(), model.size(), f);
+  Tensor b2 = s3->get_weight("b2");
+  train(*s3, x, y, 3);
+  expect(s3->get_weight("w1").f == w1.f, "frozen w1 unchanged");
+  expect(s3->get_weight("b2").f != b2.f, "trainable b2 changed");
+
+  // a new batch size re-plans the buffers
+  Tensor x8({8, 8}), y8({8});
+  std::copy(x.f.begin(), x.f.begin() + 64, x8.f.begin());
+  std::copy(y.f.begin(), y.f.begin() + 8, y8.f.begin());
+  expect(std::isfinite(s->train_step({x8}, {y8}).loss), "a different batch size trains");
+  // stop
+  s->request_stop();
+  expect(s->train_step({x}, {y}).stopped, "train_step after request_stop reports stopped");
+}
+
+// x (-1,1,8,8) -> Conv 4 3x3 same -> BN -> Relu -> MaxPool 2 -> Dropout .25 -> Conv 8 3x3 valid
+//   -> Relu -> Flatten -> Gemm 3 (transB) -> Softmax
+static void test_cnn(const std::string& backend) {
+  Rng rng(2);
+  ModelBuilder b;
+  b.input("x", {-1, 1, 8, 8}).output("probs");
+  b.init("k1", glorot(rng, {4, 1, 3, 3}, 9, 36)).init("c1", Tensor({4}));
+  b.init("gamma", Tensor::from({4}, {1, 1, 1, 1})).init("beta", Tensor({4}));
+  b.init("mean", Tensor({4})).init("var", Tensor::from({4}, {1, 1, 1, 1}));
+  b.init("k2", glorot(rng, {8, 4, 3, 3}, 36, 72)).init("c2", Tensor({8}));
+  b.init("wd", glorot(rng, {3, 32}, 32, 3)).init("bd", Tensor({3}));
+  b.init("ratio", Tensor::from({}, {0.25f}));
+  b.node("Conv", {"x", "k1", "c1"}, {"a1"}, {Attr::s("auto_pad", "SAME_UPPER"), Attr::ints("kernel_shape", {3, 3})});
+  b.node("BatchNormalization", {"a1", "gamma", "beta", "mean", "var"}, {"a2"},
+         {Attr::f("epsilon", 1e-3f), Attr::f("momentum", 0.99f)});
+  b.node("Relu", {"a2"}, {"a3"}).node("MaxPool", {"a3"}, {"a4"},
+                                      {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 2})});
+  b.node("Dropout", {"a4", "ratio"}, {"a5"});
+  b.node("Conv", {"a5", "k2", "c2"}, {"a6"}).node("Relu", {"a6"}, {"a7"}).node("Flatten", {"a7"}, {"a8"});
+  b.node("Gemm", {"a8", "wd", "bd"}, {"z"}, {Attr::i("transB", 1)}).node("Softmax", {"z"}, {"probs"});
+  std::string model = b.bytes();
+
+  Tensor x = rand_tensor(rng, {32, 1, 8, 8}), y({32});
+  for (int r = 0; r < 32; r++) {  // label: which third of the image is brightest
+    float s[3] = {0, 0, 0};
+    for (int i = 0; i < 64; i++) s[(i / 8) * 3 / 8] += x.f[r * 64 + i];
+    y.f[r] = (float)(s[1] > s[0] ? (s[2] > s[1] ? 2 : 1) : (s[2] > s[0] ? 2 : 0));
+  }
+  TrainingDescription d;
+  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  d.optimizer.learning_rate = 0.05f;
+  d.optimizer.momentum = 0.9f;
+  d.seed = 5;
+  d.backend = backend;
+  auto s = Session::from_onnx(model.data(), model.size(), d);
+  float before = s->evaluate({x}, {y}).loss;
+  auto losses = train(*s, x, y, 40);
+  float after = s->evaluate({x}, {y}).loss;
+  std::printf("CNN (%s): train loss %.4f -> %.4f, evaluate %.4f -> %.4f\n", backend.c_str(), losses.front(),
+              losses.back(), before, after);
+  expect(after < 0.7f * before, "CNN (" + backend + ") evaluation loss falls");
+  expect(s->get_weight("mean").f != std::vector<float>(4, 0.0f), "BatchNormalization moving mean was updated");
+  expect(s->trainable_names().size() == 8, "CNN: 8 trainable weights (moving stats and ratio excluded)");
+}
+
+// dL/dw from one SGD step with lr 1 (w_before - w_after), against central differences of evaluate().
+static void graph_grad_check(const std::string& name, const std::string& model, const TrainingDescription& d0,
+                             const std::vector<Tensor>& in, const std::vector<Tensor>& tgt) {
+  TrainingDescription d = d0;
+  d.backend = "reference";
+  d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  d.optimizer.learning_rate = 1.0f;
+  auto s = Session::from_onnx(model.data(), model.size(), d);
+  auto probe = Session::from_onnx(model.data(), model.size(), d);
+  std::vector<std::string> names = s->trainable_names();
+  std::vector<Tensor> before;
+  for (auto& n : names) before.push_back(s->get_weight(n));
+  s->train_step(in, tgt);
+  for (size_t k = 0; k < names.size(); k++) {
+    Tensor w = before[k], after = s->get_weight(names[k]);
+    std::vector<float> g(w.size());
+    for (int64_t i = 0; i < w.size(); i++) g[i] = w.f[i] - after.f[i];
+    grad_check(name + " d(" + names[k] + ")", w.f, g, [&]() {
+      probe->set_weight(names[k], w);
+      return (double)probe->evaluate(in, tgt).loss;
+    }, 1e-3f, 1e-2f, 12);
+    probe->set_weight(names[k], before[k]);
+  }
+}
+
+static void test_graph_gradients() {
+  Rng rng(3);
+  {  // fan-out: h2 feeds Sigmoid, Mul (Swish), the residual Add and Concat
+    ModelBuilder b;
+    b.input("x", {-1, 6}).output("y");
+    b.init("w", glorot(rng, {6, 5}, 6, 5)).init("b", rand_tensor(rng, {5}, -0.1f, 0.1f));
+    b.init("w2", glorot(rng, {10, 3}, 10, 3));
+    b.node("MatMul", {"x", "w"}, {"h"}).node("Add", {"h", "b"}, {"h2"}).node("Sigmoid", {"h2"}, {"s"});
+    b.node("Mul", {"h2", "s"}, {"sw"}).node("Add", {"sw", "h2"}, {"r"}).node("Tanh", {"r"}, {"t"});
+    b.node("Concat", {"t", "h2"}, {"c"}, {Attr::i("axis", 1)}).node("MatMul", {"c", "w2"}, {"y"});
+    TrainingDescription d;
+    d.losses = {{"y", LossKind::MeanSquaredError}};
+    graph_grad_check("Swish/residual/Concat graph", b.bytes(), d, {rand_tensor(rng, {4, 6})},
+                     {rand_tensor(rng, {4, 3})});
+  }
+  {  // Embedding -> GlobalAveragePooling1D -> Dense -> sigmoid, binary cross-entropy (fused)
+    ModelBuilder b;
+    b.input("ids", {-1, 5}).output("p");
+    b.init("table", rand_tensor(rng, {10, 4})).init("wg", glorot(rng, {4, 1}, 4, 1)).init("bg", Tensor({1}));
+    b.init("axes", Tensor::from_i64({1}, {1}));
+    b.node("Gather", {"table", "ids"}, {"e"}).node("ReduceMean", {"e", "axes"}, {"m"}, {Attr::i("keepdims", 0)});
+    b.node("Gemm", {"m", "wg", "bg"}, {"z"}).node("Sigmoid", {"z"}, {"p"});
+    Tensor ids = Tensor::from({3, 5}, {1, 2, 2, 9, 0, 3, 3, 3, 1, 4, 7, 8, 0, 0, 5});
+    Tensor t = Tensor::from({3, 1}, {1, 0, 1});
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::BinaryCrossentropy}};
+    auto s = Session::from_onnx(b.bytes().data(), b.bytes().size(), d);
+    graph_grad_check("Embedding graph", b.bytes(), d, {ids}, {t});
+    // rows 6 (never used) keeps its value: the gradient only reaches rows used
+    Tensor before = s->get_weight("table");
+    s->train_step({ids}, {t});
+    Tensor after = s->get_weight("table");
+    bool row6 = true, row3 = false;
+    for (int k = 0; k < 4; k++) row6 &= after.f[6 * 4 + k] == before.f[6 * 4 + k], row3 |= after.f[12 + k] != before.f[12 + k];
+    expect(row6 && row3, "Embedding: only the rows used are updated");
+  }
+  {  // categorical cross-entropy on a softmax over the last axis of a 3-D output (fused), Transpose, Conv1D
+    ModelBuilder b;
+    b.input("x", {-1, 4, 6}).output("p");
+    b.init("k", glorot(rng, {5, 4, 3}, 12, 15)).init("kb", rand_tensor(rng, {5}, -0.1f, 0.1f));
+    b.node("Conv", {"x", "k", "kb"}, {"c"}, {Attr::s("auto_pad", "SAME_UPPER")});
+    b.node("Elu", {"c"}, {"e"}).node("Transpose", {"e"}, {"t"}, {Attr::ints("perm", {0, 2, 1})});
+    b.node("Softmax", {"t"}, {"p"}, {Attr::i("axis", -1)});
+    Tensor tgt({2, 6, 5});
+    for (int r = 0; r < 12; r++) tgt.f[r * 5 + r % 5] = 1;
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::CategoricalCrossentropy}};
+    graph_grad_check("Conv1D/Transpose/Softmax graph", b.bytes(), d, {rand_tensor(rng, {2, 4, 6})}, {tgt});
+  }
+}
+
+static void test_errors() {
+  ModelBuilder b;
+  b.input("x", {-1, 3}).output("y").node("Cosh", {"x"}, {"y"});
+  TrainingDescription d;
+  std::string msg;
+  try {
+    Session::from_onnx(b.bytes().data(), b.bytes().size(), d);
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("Cosh node 'Cosh_1'") != std::string::npos && msg.find("not supported") != std::string::npos,
+         "unsupported op names the op and node: " + msg);
+  ModelBuilder c;
+  c.input("x", {-1, 3}).output("y").init("w", Tensor({4, 2})).node("MatMul", {"x", "w"}, {"y"});
+  auto s = Session::from_onnx(c.bytes().data(), c.bytes().size(), d);
+  msg.clear();
+  try {
+    s->forward({Tensor({2, 3})});
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("MatMul node 'MatMul_1'") != std::string::npos, "shape error names the node: " + msg);
+  msg.clear();
+  try {
+    s->forward({Tensor({2, 5})});
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("input 'x' expects shape") != std::string::npos, "bad input shape is reported: " + msg);
+  msg.clear();
+  try {
+    Session::from_onnx("garbage", 7, d);
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("not an ONNX model") != std::string::npos, "garbage bytes are reported: " + msg);
+}
+
+int main() {
+  try {
+    test_dense();
+    test_cnn("cpu");
+    test_cnn("reference");
+    test_graph_gradients();
+    test_errors();
+  } catch (const std::exception& e) {
+    std::printf("FAIL: exception: %s\n", e.what());
+    return 1;
+  }
+  return finish("test_session");
+}
