@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readNpy, writeNpy } from '../../app/data/npy.ts';
+import { readNpz } from '../../app/data/npz.ts';
 import { ndarray } from '../../app/data/ndarray.ts';
 import { formatArray } from '../../app/cli/commands/predict.ts';
 
@@ -44,7 +45,7 @@ describe('strata inspect', () => {
       assert.ok(stdout.split('\n').includes(line), `missing line:\n${line}\nin:\n${stdout}`);
     }
     const external = strata('inspect', fixture('external_missing.onnx')).stdout;
-    assert.match(external, /^ {2}W → missing\.bin \(offset 60, length 48\) {2}MISSING$/m);
+    assert.match(external, /^ {2}W → missing\.bin \(offset 0, length 48\) {2}MISSING$/m);
     assert.match(external, /^ {2}formula: y = x @ W \+ b$/m);
   });
 
@@ -85,6 +86,23 @@ describe('strata predict', () => {
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual([...readNpy(path.join(scratch, 'out.relu.npy')).data], [1, 0, 3, 0, 5, 0]);
     assert.deepEqual([...readNpy(path.join(scratch, 'out.total.npy')).data], [2, -5]);
+  });
+
+  test('.npz in (by name or in order) and out', () => {
+    // symbolic_dims: y = mean(a, axis 1) + b, with ab.npz's a (2, 3, 4) and b (2, 4).
+    const a = Array.from({ length: 24 }, (_, i) => (i - 10) / 8);
+    const b = [1, -1, 0.5, 2, 0, 0, -3, 1];
+    const expected = b.map((v, k) => {
+      const [row, col] = [Math.floor(k / 4), k % 4];
+      return v + (a[row * 12 + col]! + a[row * 12 + 4 + col]! + a[row * 12 + 8 + col]!) / 3;
+    });
+    for (const input of ['ab.npz', 'ab_compressed.npz']) {
+      const result = strata('predict', fixture('symbolic_dims.onnx'), '--input', fixture(input), '--output', 'y.npz');
+      assert.equal(result.status, 0, result.stderr);
+      const { y } = readNpz(path.join(scratch, 'y.npz'));
+      assert.deepEqual(y!.shape, [2, 4]);
+      [...y!.data].forEach((v, i) => assert.ok(Math.abs(Number(v) - expected[i]!) < 1e-5, `${input} [${i}]`));
+    }
   });
 
   test('without --output, outputs are printed; external data found beside the model', () => {

@@ -1,19 +1,23 @@
 // `strata predict <file.onnx> --input x.npy ... [--output y.npy ...]`: runs a model with
-// onnxruntime-node on arrays from .npy files and writes (or prints) its outputs.
+// onnxruntime-node on arrays from .npy (or .npz) files and writes (or prints) its outputs.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type NdArray, formatShape } from '../../data/ndarray.ts';
 import { readNpy, writeNpy } from '../../data/npy.ts';
+import { readNpz, writeNpz } from '../../data/npz.ts';
 import type { Device, OnnxSession } from '../../runtime/session.ts';
 import { UserError } from '../errors.ts';
 
 const HELP = `
 Inputs: '--input x.npy' feeds the model's inputs in order; '--input name=x.npy' feeds the
-input of that name. Arrays must have the dtype the model declares (float32 for most models).
+input of that name; '--input inputs.npz' feeds the arrays of an np.savez archive by name
+(arr_0, arr_1, ... in order). Arrays must have the dtype the model declares (float32 for
+most models; convert with x.astype(np.float32)).
 Outputs: for a model with one output, '--output y.npy' writes it. For a model with several,
 name them: '--output probabilities=p.npy --output logits=l.npy'; a bare '--output y.npy'
-then writes every output, each to y.<output name>.npy. Without --output, outputs are printed.
+then writes every output, each to y.<output name>.npy; '--output y.npz' writes them all into
+one archive (np.load('y.npz')['logits']). Without --output, outputs are printed.
 Rows beyond --batch-size go through the model in batches; outputs are joined along axis 0.
 `;
 
@@ -29,8 +33,8 @@ export function registerPredict(program: Command): void {
     .command('predict')
     .description('Run an ONNX model on .npy inputs with onnxruntime, writing .npy outputs')
     .argument('<model>', 'an .onnx file')
-    .requiredOption('-i, --input <[name=]file.npy>', 'an input array (repeatable)', collect, [])
-    .option('-o, --output <[name=]file.npy>', 'where to write outputs (repeatable; see below)', collect, undefined)
+    .requiredOption('-i, --input <[name=]file.npy>', 'an input array, or an .npz of them (repeatable)', collect, [])
+    .option('-o, --output <[name=]file.npy>', 'where to write outputs: .npy or .npz (repeatable; see below)', collect, undefined)
     .option('-b, --batch-size <n>', 'rows per onnxruntime call (default 32)', parsePositiveInteger)
     .option('--device <device>', 'auto (CUDA when installed), cpu or cuda', 'auto')
     .addHelpText('after', HELP)
@@ -64,9 +68,13 @@ export async function predictCommand(modelFile: string, options: PredictOptions,
       for (const [name, array] of Object.entries(outputs)) print(`${name}: ${array.dtype} ${formatShape(array.shape)}\n${formatArray(array)}\n`);
       return [];
     }
-    const targets = outputTargets(session, options.output);
-    for (const [name, file] of targets) writeNpy(file, outputs[name]!);
-    return [...targets.values()];
+    const written: string[] = [];
+    for (const [file, names] of outputTargets(session, options.output)) {
+      if (file.endsWith('.npz')) writeNpz(file, Object.fromEntries(names.map((name) => [name, outputs[name]!])));
+      else writeNpy(file, outputs[names[0]!]!);
+      written.push(file);
+    }
+    return written;
   } finally {
     await session.release();
   }
@@ -81,46 +89,61 @@ function splitNamed(spec: string): { name: string | null; file: string } {
 function bindInputs(session: OnnxSession, specs: string[]): Record<string, NdArray> {
   const names = session.inputs.map((i) => i.name);
   const feeds: Record<string, NdArray> = {};
-  const positional: string[] = [];
+  const feed = (name: string, array: NdArray, from: string) => {
+    if (feeds[name]) throw new UserError(`${from}: input '${name}' is given twice`);
+    feeds[name] = array;
+  };
+  const positional: { array: NdArray; from: string }[] = [];
   for (const spec of specs) {
     const { name, file } = splitNamed(spec);
-    if (name === null || !names.includes(name)) {
-      if (name !== null && !existsSync(spec)) throw new UserError(`--input ${spec}: the model has no input '${name}'; its inputs are: ${names.join(', ')}`);
-      positional.push(spec);
-      continue;
+    if (name !== null && names.includes(name)) {
+      feed(name, readNpy(file), `--input ${spec}`);
+    } else if (name !== null && !existsSync(spec)) {
+      throw new UserError(`--input ${spec}: the model has no input '${name}'; its inputs are: ${names.join(', ')}`);
+    } else if (spec.endsWith('.npz')) {
+      for (const [key, array] of Object.entries(readNpz(spec))) {
+        if (names.includes(key)) feed(key, array, spec);
+        else if (/^arr_\d+$/.test(key)) positional.push({ array, from: `${spec}[${key}]` });
+        else throw new UserError(`${spec}: array '${key}' names no input of the model; its inputs are: ${names.join(', ')}`);
+      }
+    } else {
+      positional.push({ array: readNpy(spec), from: spec });
     }
-    if (feeds[name]) throw new UserError(`--input: input '${name}' is given twice`);
-    feeds[name] = readNpy(file);
   }
   const free = names.filter((n) => !feeds[n]);
   if (positional.length > free.length) {
-    throw new UserError(`${positional.length} unnamed --input files for ${free.length} remaining model input(s) (${free.join(', ') || 'none'})`);
+    throw new UserError(`${positional.length} unnamed input arrays for ${free.length} remaining model input(s) (${free.join(', ') || 'none'})`);
   }
-  positional.forEach((file, i) => {
-    feeds[free[i]!] = readNpy(file);
+  positional.forEach(({ array }, i) => {
+    feeds[free[i]!] = array;
   });
   return feeds;
 }
 
-function outputTargets(session: OnnxSession, specs: string[]): Map<string, string> {
+/** Output file → the outputs it receives (one for .npy, any number for .npz). */
+function outputTargets(session: OnnxSession, specs: string[]): Map<string, string[]> {
   const names = session.outputs.map((o) => o.name);
-  const targets = new Map<string, string>();
+  const targets = new Map<string, string[]>();
   for (const spec of specs) {
     const { name, file } = splitNamed(spec);
     if (name !== null && names.includes(name)) {
-      targets.set(name, file);
+      targets.set(file, [name]);
     } else if (name !== null) {
       throw new UserError(`--output ${spec}: the model has no output '${name}'; its outputs are: ${names.join(', ')}`);
+    } else if (spec.endsWith('.npz')) {
+      targets.set(spec, names);
     } else if (names.length === 1) {
-      targets.set(names[0]!, spec);
+      targets.set(spec, names);
     } else {
       // One file per output, beside the given name: y.npy → y.logits.npy, y.probabilities.npy.
       const stem = spec.replace(/\.npy$/, '');
-      for (const output of names) targets.set(output, `${stem}.${output.replace(/[^\w.-]+/g, '_')}.npy`);
+      for (const output of names) targets.set(`${stem}.${output.replace(/[^\w.-]+/g, '_')}.npy`, [output]);
     }
   }
-  for (const file of targets.values()) {
-    if (path.extname(file) !== '.npy') throw new UserError(`--output ${file}: outputs are written as .npy files; name it ${file}.npy`);
+  for (const file of targets.keys()) {
+    if (!['.npy', '.npz'].includes(path.extname(file))) {
+      throw new UserError(`--output ${file}: outputs are written as .npy (or .npz) files; name it ${file}.npy`);
+    }
   }
   return targets;
 }
