@@ -196,9 +196,9 @@ export function describeModel(model: ModelProto, options: DescribeOptions = {}):
     outputs: fn.output ?? [],
     attributes: [...(fn.attribute ?? []), ...(fn.attributeProto ?? []).map((a) => a.name ?? '')],
     opsetImports: (fn.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: int64ToJSON(o.version ?? 0) })),
-    nodes: (fn.node ?? []).map((node) => describeNode(node, context, 1)),
+    nodes: (fn.node ?? []).map((node) => describeNode(node, context)),
   }));
-  const graph = describeGraph(model.graph ?? {}, context, 0);
+  const graph = describeGraph(model.graph ?? {}, context);
   return {
     file,
     fileBytes: options.fileBytes ?? 0,
@@ -221,13 +221,13 @@ interface DescribeContext {
   externalData: ExternalDataReference[];
 }
 
-function describeGraph(graph: GraphProto, context: DescribeContext, depth: number): GraphDescription {
+function describeGraph(graph: GraphProto, context: DescribeContext): GraphDescription {
   const initializerNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
   const description: GraphDescription = {
     name: graph.name ?? '',
     inputs: (graph.input ?? []).filter((v) => !initializerNames.has(v.name ?? '')).map(describeValue),
     outputs: (graph.output ?? []).map(describeValue),
-    nodes: (graph.node ?? []).map((node) => describeNode(node, context, depth)),
+    nodes: (graph.node ?? []).map((node) => describeNode(node, context)),
     initializers: (graph.initializer ?? []).map((t) => summarizeTensor(t, context, false)),
     sparseInitializers: (graph.sparseInitializer ?? []).map((t) => summarizeSparseTensor(t, context)),
     valueInfo: (graph.valueInfo ?? []).map(describeValue),
@@ -256,14 +256,14 @@ function typeName(type: TypeProto | undefined): string {
   return 'unknown';
 }
 
-function describeNode(node: NodeProto, context: DescribeContext, depth: number): NodeDescription {
+function describeNode(node: NodeProto, context: DescribeContext): NodeDescription {
   const description: NodeDescription = {
     name: node.name ?? '',
     opType: node.opType ?? '',
     domain: node.domain ?? '',
     inputs: node.input ?? [],
     outputs: node.output ?? [],
-    attributes: (node.attribute ?? []).map((a) => describeAttribute(a, context, depth)),
+    attributes: (node.attribute ?? []).map((a) => describeAttribute(a, context)),
   };
   if (node.docString) description.docString = node.docString;
   return description;
@@ -291,10 +291,10 @@ function attributeType(attribute: AttributeProto): number {
   return AttributeType.UNDEFINED;
 }
 
-function describeAttribute(attribute: AttributeProto, context: DescribeContext, depth: number): AttributeDescription {
+function describeAttribute(attribute: AttributeProto, context: DescribeContext): AttributeDescription {
   const type = attributeType(attribute);
   // Nesting is bounded: the decoder refuses messages nested over 100 deep, as protoc does.
-  const subgraph = (g: GraphProto): JSONValue => describeGraph(g, context, depth + 1) as unknown as JSONValue;
+  const subgraph = (g: GraphProto): JSONValue => describeGraph(g, context) as unknown as JSONValue;
   let value: JSONValue;
   switch (type) {
     case AttributeType.FLOAT:
