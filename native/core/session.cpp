@@ -26,7 +26,6 @@ int Session::value_index(const std::string& name) const {
 
 Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph)), desc_(std::move(desc)) {
   be_ = make_backend(desc_.backend);
-  if (desc_.num_threads > 0) be_->set_num_threads(desc_.num_threads);
   auto add_value = [&](const std::string& name) {
     STRATA_CHECK(!index_.count(name), "value '" << name << "' is defined twice in the graph");
     index_[name] = (int)values_.size();
@@ -200,6 +199,9 @@ void Session::run_node(size_t k, bool training, bool backward) {
 }
 
 void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
+  // OpenMP's thread count belongs to the calling thread, and the binding calls from
+  // a worker thread, so it is set on every call rather than once.
+  if (desc_.num_threads > 0) be_->set_num_threads(desc_.num_threads);
   plan(inputs);
   for (size_t k = 0; k < inputs.size(); k++) {
     Tensor& t = values_[inputs_[k]].t;
@@ -310,6 +312,14 @@ Tensor Session::get_weight(const std::string& name) const {
   int k = value_index(name);
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << name << "' is not a weight (initializer) of the model");
   return values_[k].t;
+}
+
+Tensor Session::get_gradient(const std::string& name) const {
+  int k = value_index(name);
+  STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << name << "' is not a weight (initializer) of the model");
+  const Value& v = values_[k];
+  if (v.needs_grad && v.written && v.grad.shape == v.t.shape) return v.grad;
+  return Tensor(v.t.shape);
 }
 
 void Session::set_weight(const std::string& name, const Tensor& value) {

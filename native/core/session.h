@@ -71,6 +71,8 @@ class Session {
   std::vector<std::string> trainable_names() const;
   Tensor get_weight(const std::string& name) const;
   void set_weight(const std::string& name, const Tensor& value);  // same shape required
+  // dL/dweight from the last train_step (zeros where no gradient reached it).
+  Tensor get_gradient(const std::string& name) const;
 
   void request_stop() { stop_ = true; }
   void clear_stop() { stop_ = false; }

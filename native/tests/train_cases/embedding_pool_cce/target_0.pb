@@ -1,0 +1,1 @@
+Bp:categorical_crossentropyJ$#‰=2C?_¦.>ÝÛ>g:X?i¨#<Üìæ>Þnõ>‘Ž=

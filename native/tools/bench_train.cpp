@@ -1,0 +1,64 @@
+// bench_train: milliseconds per training step of an MNIST-sized seed CNN
+// (Conv 32 3x3 relu, MaxPool 2, Conv 64 3x3 relu, MaxPool 2, Flatten, Dense 128
+// relu, Dropout 0.5, Dense 10 softmax), batch 64, per backend.
+//
+//   bench_train [steps=10] [backends=cpu,reference] [threads=0]
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "core/rng.h"
+#include "core/session.h"
+#include "../tests/model_builder.h"
+
+using namespace strata;
+using namespace strata_test;
+
+static Tensor uniform(Rng& rng, Shape s, float lim) {
+  Tensor t(std::move(s));
+  for (auto& v : t.f) v = rng.uniform(-lim, lim);
+  return t;
+}
+
+int main(int argc, char** argv) {
+  int steps = argc > 1 ? std::atoi(argv[1]) : 10;
+  std::string backends = argc > 2 ? argv[2] : "cpu,reference";
+  int threads = argc > 3 ? std::atoi(argv[3]) : 0;
+  Rng rng(0);
+  ModelBuilder b;
+  b.input("x", {-1, 1, 28, 28}).output("probs");
+  b.init("k1", uniform(rng, {32, 1, 3, 3}, 0.3f)).init("c1", Tensor({32}));
+  b.init("k2", uniform(rng, {64, 32, 3, 3}, 0.08f)).init("c2", Tensor({64}));
+  b.init("w3", uniform(rng, {1600, 128}, 0.06f)).init("b3", Tensor({128}));
+  b.init("w4", uniform(rng, {128, 10}, 0.2f)).init("b4", Tensor({10}));
+  b.init("ratio", Tensor::from({}, {0.5f}));
+  b.node("Conv", {"x", "k1", "c1"}, {"a1"}).node("Relu", {"a1"}, {"a2"});
+  b.node("MaxPool", {"a2"}, {"a3"}, {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 2})});
+  b.node("Conv", {"a3", "k2", "c2"}, {"a4"}).node("Relu", {"a4"}, {"a5"});
+  b.node("MaxPool", {"a5"}, {"a6"}, {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 2})});
+  b.node("Flatten", {"a6"}, {"a7"}).node("MatMul", {"a7", "w3"}, {"a8"}).node("Add", {"a8", "b3"}, {"a9"});
+  b.node("Relu", {"a9"}, {"a10"}).node("Dropout", {"a10", "ratio"}, {"a11"});
+  b.node("MatMul", {"a11", "w4"}, {"a12"}).node("Add", {"a12", "b4"}, {"a13"}).node("Softmax", {"a13"}, {"probs"});
+  std::string model = b.bytes();
+  Tensor x = uniform(rng, {64, 1, 28, 28}, 1.0f), y({64});
+  for (int i = 0; i < 64; i++) y.f[i] = (float)(i % 10);
+
+  std::stringstream ss(backends);
+  std::string be;
+  while (std::getline(ss, be, ',')) {
+    TrainingDescription d;
+    d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+    d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
+    d.backend = be;
+    d.num_threads = threads;
+    auto s = Session::from_onnx(model.data(), model.size(), d);
+    float first = s->train_step({x}, {y}).loss;  // plans buffers, warms oneDNN
+    auto t0 = std::chrono::steady_clock::now();
+    float last = first;
+    for (int k = 0; k < steps; k++) last = s->train_step({x}, {y}).loss;
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
+    std::printf("%-10s %8.2f ms/step  (batch 64, loss %.4f -> %.4f)\n", be.c_str(), ms, first, last);
+  }
+  return 0;
+}
