@@ -209,16 +209,15 @@ export interface ModelProto {
   functions?: FunctionProto[];
 }
 
-let modelType: protobuf.Type | undefined;
+let root: protobuf.Root | undefined;
 
-/** The reflected ModelProto type, parsed from onnx.proto on first use. */
-function modelProtoType(): protobuf.Type {
-  if (!modelType) {
-    const root = protobuf.loadSync(fileURLToPath(new URL('./onnx.proto', import.meta.url)));
-    modelType = root.lookupType('onnx.ModelProto');
-  }
-  return modelType;
+/** A reflected message type of onnx.proto, which is parsed on first use. */
+function messageType(name: 'ModelProto' | 'TensorProto'): protobuf.Type {
+  root ??= protobuf.loadSync(fileURLToPath(new URL('./onnx.proto', import.meta.url)));
+  return root.lookupType(`onnx.${name}`);
 }
+
+const TO_OBJECT: protobuf.IConversionOptions = { longs: BigInt, enums: Number, arrays: true, defaults: false };
 
 /**
  * Decodes ModelProto bytes. Throws protobufjs's error (a RangeError or Error naming the wire
@@ -226,14 +225,19 @@ function modelProtoType(): protobuf.Type {
  * FormatError and checks that what decoded is a model. Bytes fields alias `bytes`.
  */
 export function decodeModel(bytes: Uint8Array): ModelProto {
-  const type = modelProtoType();
-  const message = type.decode(bytes);
-  return type.toObject(message, { longs: BigInt, enums: Number, arrays: true, defaults: false }) as ModelProto;
+  const type = messageType('ModelProto');
+  return type.toObject(type.decode(bytes), TO_OBJECT) as ModelProto;
+}
+
+/** Decodes a serialized TensorProto (the .pb files of ONNX's test data sets). */
+export function decodeTensor(bytes: Uint8Array): TensorProto {
+  const type = messageType('TensorProto');
+  return type.toObject(type.decode(bytes), TO_OBJECT) as TensorProto;
 }
 
 /** Encodes a ModelProto into the bytes of an .onnx file. */
 export function encodeModel(model: ModelProto): Uint8Array {
-  const type = modelProtoType();
+  const type = messageType('ModelProto');
   // protobufjs (through the 'long' package) reads int64 values from numbers and decimal
   // strings, but silently turns a bigint into 0; hand it decimal strings instead.
   return type.encode(type.fromObject(bigintsToStrings(model) as Record<string, unknown>)).finish();
