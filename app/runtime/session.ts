@@ -79,6 +79,10 @@ export class OnnxSession {
     const source = typeof model === 'string' ? model : '<onnx bytes>';
     const bytes = typeof model === 'string' ? readModelFile(model) : model;
     const description = describeModel(parseOnnxModel(bytes, source), { file: typeof model === 'string' ? model : null });
+    if (typeof model !== 'string' && description.externalData.length > 0) {
+      const files = [...new Set(description.externalData.map((ref) => ref.location))].join(', ');
+      throw new RuntimeSetupError(`${source}: the model keeps tensors in external files (${files}); open it from its file path so they are found`);
+    }
     for (const value of description.graph.inputs) {
       if (!isDType(value.type)) throw new RuntimeSetupError(`${source}: input '${value.name}' is ${value.type}; Strata feeds numeric and bool tensors only`);
     }

@@ -107,6 +107,14 @@ describe('runtime: results match independent references', () => {
     await session.release();
   });
 
+  test('external data with bytes instead of a path: a clear error', async () => {
+    await assert.rejects(OnnxSession.create(readFileSync(fixture('external_data.onnx'))), (error: Error) => {
+      assert.equal(error.name, 'UserError');
+      assert.match(error.message, /keeps tensors in external files \(external_data\.bin\); open it from its file path/);
+      return true;
+    });
+  });
+
   test('a model built and encoded by Strata (helper.ts + encodeModel) runs', async () => {
     const w = randomArray([5, 2], 5);
     const b = randomArray([2], 6);
