@@ -11,7 +11,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type DType, type NdArray, concatRows, formatShape, isDType, sliceRows } from '../data/ndarray.ts';
 import { type ValueDescription, describeModel, parseOnnxModel } from '../onnx/inspect.ts';
-import { InputError, planBatches, validateInputs } from './validate.ts';
+import { InputError, checkBatchSize, planBatches, validateInputs } from './validate.ts';
 
 export type Device = 'cpu' | 'cuda' | 'auto';
 
@@ -124,7 +124,7 @@ export class OnnxSession {
     const named = isNdArray(feeds) ? this.#bindSingle(feeds) : feeds;
     const rows = validateInputs(this.inputs, named);
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (options.batchSize !== undefined) planBatches(1, batchSize); // reject a bad batch size even when unused
+    checkBatchSize(batchSize);
     if (rows === null || rows <= batchSize) return this.#runOnce(named);
 
     const parts: Record<string, NdArray>[] = [];

@@ -61,9 +61,13 @@ export function validateInputs(specs: readonly ValueDescription[], feeds: Readon
   return rows ?? null;
 }
 
+export function checkBatchSize(batchSize: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`batch size must be a positive integer, got ${batchSize}`);
+}
+
 /** [start, end) row ranges of at most batchSize rows covering `rows`. */
 export function planBatches(rows: number, batchSize: number): [number, number][] {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`batch size must be a positive integer, got ${batchSize}`);
+  checkBatchSize(batchSize);
   const batches: [number, number][] = [];
   for (let start = 0; start < rows; start += batchSize) batches.push([start, Math.min(rows, start + batchSize)]);
   return batches.length > 0 ? batches : [[0, rows]];
