@@ -23,6 +23,8 @@ export class RuntimeSetupError extends Error {
 export interface SessionOptions {
   /** Default 'cpu'. */
   device?: Device;
+  /** Names the model in error messages when it is given as bytes (default '<onnx bytes>'). */
+  name?: string;
 }
 
 export interface RunOptions {
@@ -76,7 +78,7 @@ export class OnnxSession {
    * data files beside the model; bytes with external data references fail to load.
    */
   static async create(model: Uint8Array | string, options: SessionOptions = {}): Promise<OnnxSession> {
-    const source = typeof model === 'string' ? model : '<onnx bytes>';
+    const source = typeof model === 'string' ? model : (options.name ?? '<onnx bytes>');
     const bytes = typeof model === 'string' ? readModelFile(model) : model;
     const description = describeModel(parseOnnxModel(bytes, source), { file: typeof model === 'string' ? model : null });
     if (typeof model !== 'string' && description.externalData.length > 0) {

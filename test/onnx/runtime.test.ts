@@ -108,9 +108,9 @@ describe('runtime: results match independent references', () => {
   });
 
   test('external data with bytes instead of a path: a clear error', async () => {
-    await assert.rejects(OnnxSession.create(readFileSync(fixture('external_data.onnx'))), (error: Error) => {
+    await assert.rejects(OnnxSession.create(readFileSync(fixture('external_data.onnx')), { name: 'in-memory model' }), (error: Error) => {
       assert.equal(error.name, 'UserError');
-      assert.match(error.message, /keeps tensors in external files \(external_data\.bin\); open it from its file path/);
+      assert.match(error.message, /^in-memory model: the model keeps tensors in external files \(external_data\.bin\); open it from its file path/);
       return true;
     });
   });
