@@ -56,16 +56,26 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
     outputs_.push_back(k);
   }
 
-  // Trainable weights: the listed ones, or every float initializer that reaches a
-  // differentiable input.
+  // Trainable weights: the listed ones, or by default the float initializers in a
+  // kernel's parameter slot (accumulates(i): Conv W/B, Gemm B/C, MatMul B,
+  // BatchNormalization scale/bias, Gather's table) and the bias of MatMul + Add
+  // (Dense on 3-D input). Constants the translator stores as initializers (gelu's
+  // sqrt 2, Dropout's ratio, Reshape's shape) are never trained by default.
   if (desc_.trainable.empty()) {
+    std::map<int, std::string> producer_op;
+    for (auto& s : steps_)
+      for (int o : s.out) producer_op[o] = s.kernel->node.op_type;
     std::set<int> seen;
     for (auto& s : steps_)
       for (size_t i = 0; i < s.in.size(); i++) {
         int k = s.in[i];
-        if (k >= 0 && values_[k].is_weight && values_[k].t.dtype == DType::F32 && s.kernel->differentiable((int)i) &&
-            seen.insert(k).second)
-          trainable_.push_back(k);
+        if (k < 0 || !values_[k].is_weight || values_[k].t.dtype != DType::F32) continue;
+        bool param = s.kernel->accumulates((int)i);
+        if (s.kernel->node.op_type == "Add" && s.in.size() == 2) {
+          int other = s.in[1 - i];
+          param |= other >= 0 && producer_op.count(other) && producer_op[other] == "MatMul";
+        }
+        if (param && seen.insert(k).second) trainable_.push_back(k);
       }
   } else {
     for (auto& name : desc_.trainable) {

@@ -37,7 +37,7 @@ struct LossSpec {
 
 struct TrainingDescription {
   std::vector<LossSpec> losses;        // one per trained output
-  std::vector<std::string> trainable;  // initializer names; empty = every float initializer a gradient reaches
+  std::vector<std::string> trainable;  // initializer names; empty = the weight slots (see session.cpp)
   OptimizerConfig optimizer;           // OptimizerConfig::keras_default(...) for Keras's defaults
   uint64_t seed = 0;                   // Dropout masks; the same seed gives the same run
   std::string backend = "cpu";         // "cpu" (oneDNN), "reference", "cuda"

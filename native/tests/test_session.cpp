@@ -3,6 +3,7 @@
 // Softmax) train on random data and their loss falls; runs are deterministic for a
 // seed; frozen weights stay put; whole-graph gradients (fan-out, Swish, residual,
 // Concat, Embedding, fused losses) match finite differences; errors name the node.
+#include <algorithm>
 #include <cmath>
 
 #include "core/check.h"
@@ -202,6 +203,40 @@ static void test_graph_gradients() {
     bool row6 = true, row3 = false;
     for (int k = 0; k < 4; k++) row6 &= after.f[6 * 4 + k] == before.f[6 * 4 + k], row3 |= after.f[12 + k] != before.f[12 + k];
     expect(row6 && row3, "Embedding: only the rows used are updated");
+  }
+  {  // the translator's shapes: Gemm, Keras gelu as Div/Erf/Add/Mul with constant
+     // initializers, Dropout with a ratio initializer, Reshape [0, ...], MatMul + Add on 3-D
+    Tensor k1 = glorot(rng, {6, 8}, 6, 8), b1 = rand_tensor(rng, {8}, -0.1f, 0.1f);
+    Tensor k2 = glorot(rng, {4, 3}, 4, 3), b2 = rand_tensor(rng, {3}, -0.1f, 0.1f);
+    auto build = [&](float ratio) {
+      ModelBuilder b;
+      b.input("x", {-1, 6}).output("y");
+      b.init("d1/kernel", k1).init("d1/bias", b1).init("d2/kernel", k2).init("d2/bias", b2);
+      b.init("gelu/sqrt2", Tensor::from({}, {std::sqrt(2.0f)})).init("gelu/one", Tensor::from({}, {1.0f}));
+      b.init("gelu/half", Tensor::from({}, {0.5f})).init("drop/ratio", Tensor::from({1}, {ratio}));
+      b.init("reshape/shape", Tensor::from_i64({3}, {0, 2, 4}));
+      b.node("Gemm", {"x", "d1/kernel", "d1/bias"}, {"h"});
+      b.node("Div", {"h", "gelu/sqrt2"}, {"g1"}).node("Erf", {"g1"}, {"g2"}).node("Add", {"g2", "gelu/one"}, {"g3"});
+      b.node("Mul", {"h", "g3"}, {"g4"}).node("Mul", {"g4", "gelu/half"}, {"g"});
+      b.node("Dropout", {"g", "drop/ratio"}, {"dr"}).node("Reshape", {"dr", "reshape/shape"}, {"r"});
+      b.node("MatMul", {"r", "d2/kernel"}, {"m"}).node("Add", {"m", "d2/bias"}, {"y"});
+      return b.bytes();
+    };
+    TrainingDescription d;
+    d.losses = {{"y", LossKind::MeanSquaredError}};
+    std::string with_dropout = build(0.3f);
+    auto s = Session::from_onnx(with_dropout.data(), with_dropout.size(), d);
+    auto names = s->trainable_names();
+    std::sort(names.begin(), names.end());
+    expect(names == std::vector<std::string>({"d1/bias", "d1/kernel", "d2/bias", "d2/kernel"}),
+           "default trainable weights are the layer weights, not the translator's constants");
+    Tensor x = rand_tensor(rng, {3, 6}), y = rand_tensor(rng, {3, 2, 3});
+    s->train_step({x}, {y});
+    expect(s->get_weight("gelu/sqrt2").f[0] == std::sqrt(2.0f) && s->get_weight("d1/kernel").f != k1.f,
+           "layer weights train, constant initializers do not");
+    expect(s->forward({x})[0].shape == Shape({3, 2, 3}), "Reshape [0, 2, 4] then Dense gives (3, 2, 3)");
+    // finite differences need a deterministic forward: the same graph with ratio 0
+    graph_grad_check("translator-style gelu graph", build(0.0f), d, {x}, {y});
   }
   {  // categorical cross-entropy on a softmax over the last axis of a 3-D output (fused), Transpose, Conv1D
     ModelBuilder b;

@@ -1,5 +1,6 @@
 // kernels_elementwise.cpp: activations (Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh,
-// Gelu), Softmax, the broadcasting binaries (Add, Sub, Mul, Div), Dropout, Identity.
+// Gelu, Erf), Softmax, the broadcasting binaries (Add, Sub, Mul, Div) and n-ary Sum,
+// Dropout, Identity, Cast.
 #include <cstring>
 
 #include "../check.h"
@@ -112,6 +113,59 @@ class DropoutKernel : public OpKernel {
   std::vector<float> mask_;
 };
 
+// Sum: n inputs, numpy broadcasting (Keras's Add layer with more than two inputs).
+class SumKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    Shape o = in[0]->shape;
+    try {
+      for (size_t k = 1; k < in.size(); k++) o = broadcast_shape(o, in[k]->shape);
+    } catch (const Error& e) {
+      STRATA_FAIL(node.where() << ": " << e.what());
+    }
+    out[0]->reset(o);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    Tensor& y = *out[0];
+    std::fill(y.f.begin(), y.f.end(), 0.0f);
+    for (auto* x : in) ctx.be->binary_forward(y.data(), y.data(), x->data(), y.shape, x->shape, y.shape, Binary::Add);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    for (size_t k = 0; k < in.size(); k++)  // dx_k = dout summed over the axes x_k was broadcast along
+      if (din[k])
+        ctx.be->binary_backward(nullptr, din[k]->data(), dout.data(), nullptr, nullptr, dout.shape, in[k]->shape,
+                                dout.shape, Binary::Add);
+  }
+};
+
+// Cast between float and the integer types (Embedding indices fed as floats).
+// Gradients pass through float -> float casts only.
+class CastKernel : public OpKernel {
+ public:
+  explicit CastKernel(const Node& n) : OpKernel(n) {
+    int64_t to = n.get_int("to", 1);
+    to_float_ = to == 1 || to == 10 || to == 11 || to == 16;  // float, float16, double, bfloat16
+  }
+  void infer(const Ins& in, Outs& out) override {
+    out[0]->reset(in[0]->shape, to_float_ ? DType::F32 : DType::I64);
+  }
+  void forward(KernelContext&, const Ins& in, Outs& out) override {
+    const Tensor& x = *in[0];
+    Tensor& y = *out[0];
+    if (to_float_ && x.dtype == DType::F32) y.f = x.f;
+    else if (to_float_) for (int64_t k = 0; k < x.size(); k++) y.f[k] = (float)x.i[k];
+    else y.i = x.as_i64();
+  }
+  void backward(KernelContext&, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) std::memcpy(din[0]->data(), dout.data(), dout.size() * sizeof(float));
+  }
+  bool differentiable(int) const override { return to_float_; }
+
+ private:
+  bool to_float_ = true;
+};
+
 class IdentityKernel : public OpKernel {
  public:
   using OpKernel::OpKernel;
@@ -140,6 +194,9 @@ std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset) 
     STRATA_CHECK(approx == "none" || approx == "tanh", n.where() << ": unknown approximate='" << approx << "'");
     return std::make_unique<ActKernel>(n, ActParams{approx == "tanh" ? Act::GeluTanh : Act::Gelu});
   }
+  if (op == "Erf") return std::make_unique<ActKernel>(n, ActParams{Act::Erf});
+  if (op == "Sum") return std::make_unique<SumKernel>(n);
+  if (op == "Cast") return std::make_unique<CastKernel>(n);
   if (op == "Softmax") return std::make_unique<SoftmaxKernel>(n, opset);
   if (op == "Add") return std::make_unique<BinaryKernel>(n, Binary::Add);
   if (op == "Sub") return std::make_unique<BinaryKernel>(n, Binary::Sub);

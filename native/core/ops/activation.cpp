@@ -28,6 +28,7 @@ void act_forward(float* out, const float* inp, int64_t n, const ActParams& a) {
       case Act::Tanh: y = std::tanh(x); break;
       case Act::Gelu: y = 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f)); break;
       case Act::GeluTanh: y = 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x))); break;
+      case Act::Erf: y = std::erf(x); break;
     }
     out[i] = y;
   }
@@ -55,6 +56,7 @@ void act_backward(float* dinp, const float* dout, const float* inp, const float*
         g = 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * x * x);
         break;
       }
+      case Act::Erf: g = 1.1283791670955126f * std::exp(-x * x); break;  // 2/sqrt(pi) e^(-x^2)
     }
     dinp[i] = dout[i] * g;
   }

@@ -1,12 +1,13 @@
 // activation.h: elementwise activations Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh, Gelu
-// (exact erf form and the tanh approximation). Swish reaches us as x * Sigmoid(x).
+// (exact erf form and the tanh approximation), and Erf (Strata's translator writes
+// Keras's gelu as 0.5 * x * (1 + Erf(x / sqrt 2))). Swish reaches us as x * Sigmoid(x).
 // Gradient contract: activation grads = (dinp).
 #pragma once
 #include <cstdint>
 
 namespace strata {
 
-enum class Act { Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh, Gelu, GeluTanh };
+enum class Act { Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh, Gelu, GeluTanh, Erf };
 
 struct ActParams {
   Act kind;

@@ -143,6 +143,15 @@ write_case("softmax_last_axis", [helper.make_node("Softmax", ["x"], ["y"], axis=
 write_case("softmax_axis1", [helper.make_node("Softmax", ["x"], ["y"], axis=1)], [("x", x3)],
            [("y", out(F.softmax(t(x3), 1)))])
 
+write_case("erf", [helper.make_node("Erf", ["x"], ["y"])], [("x", x)], [("y", out(torch.erf(t(x))))])
+# Keras's gelu as Strata's translator writes it (app/translate/activations.ts): 0.5 * x * (1 + Erf(x / sqrt 2))
+write_case("gelu_keras_decomposed", [
+    helper.make_node("Div", ["x", "sqrt2"], ["d"]), helper.make_node("Erf", ["d"], ["e"]),
+    helper.make_node("Add", ["e", "one"], ["a"]), helper.make_node("Mul", ["x", "a"], ["m"]),
+    helper.make_node("Mul", ["m", "half"], ["y"]),
+], [("x", x)], [("y", out(F.gelu(t(x))))],
+    {"sqrt2": np.array(math.sqrt(2), np.float32), "one": np.array(1, np.float32), "half": np.array(0.5, np.float32)})
+
 # --- shape ops -----------------------------------------------------------------
 x = rand(2, 3, 4)
 write_case("flatten", [helper.make_node("Flatten", ["x"], ["y"], axis=1)], [("x", x)], [("y", x.reshape(2, 12))])
@@ -160,6 +169,12 @@ write_case("add_mul_broadcast", [helper.make_node("Add", ["a", "b"], ["s"]), hel
 table = rand(10, 4); ids = np.array([[1, 2, 9], [0, 0, 7]], dtype=np.int64)
 write_case("gather_embedding", [helper.make_node("Gather", ["table", "ids"], ["y"])], [("ids", ids)],
            [("y", table[ids])], {"table": table})
+write_case("cast_gather_float_ids", [helper.make_node("Cast", ["ids"], ["i"], to=TensorProto.INT64),
+                                     helper.make_node("Gather", ["table", "i"], ["y"], axis=0)],
+           [("ids", ids.astype(np.float32))], [("y", table[ids])], {"table": table})
+a = rand(2, 3); b = rand(3); c = rand(2, 1)
+write_case("sum_three_broadcast", [helper.make_node("Sum", ["a", "b", "c"], ["y"])], [("a", a), ("b", b), ("c", c)],
+           [("y", a + b + c)])
 x = rand(2, 5, 3)
 write_case("reducemean_axis1", [helper.make_node("ReduceMean", ["x"], ["y"], axes=[1], keepdims=0)], [("x", x)],
            [("y", x.mean(1))])
