@@ -160,8 +160,9 @@ function sniffOtherFormat(bytes: Uint8Array): string | undefined {
   if (ascii(0, 4) === 'PK\x03\x04') return 'a zip archive (.npz, .keras or a PyTorch checkpoint?)';
   if (ascii(0, 8) === '\x89HDF\r\n\x1a\n') return 'an HDF5 file (a Keras .h5 model?)';
   if (ascii(0, 8) === '\x89PNG\r\n\x1a\n') return 'a PNG image';
-  if (ascii(4, 8) === 'ORTM') return 'an ONNX Runtime .ort model (flatbuffers), not an .onnx protobuf';
-  if (ascii(4, 8) === 'TFL3') return 'a TensorFlow Lite model';
+  // Flatbuffers carry their identifier at offset 4; an ONNX file starts with ir_version's tag 0x08.
+  if (bytes[0] !== 0x08 && ascii(4, 8) === 'ORTM') return 'an ONNX Runtime .ort model (flatbuffers), not an .onnx protobuf';
+  if (bytes[0] !== 0x08 && ascii(4, 8) === 'TFL3') return 'a TensorFlow Lite model';
   if (bytes[0] === 0x80 && bytes[1]! >= 2 && bytes[1]! <= 5) return 'a Python pickle';
   const firstChar = ascii(0, Math.min(bytes.length, 64)).trimStart()[0];
   if (firstChar === '{' || firstChar === '[') return 'a JSON file (a Keras or TensorFlow.js model.json?)';
