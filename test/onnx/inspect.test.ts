@@ -165,6 +165,8 @@ describe('inspect: not a model', () => {
     assertFormatError(() => inspectOnnxFile(write('model.json', '  {"modelTopology": {}}')), /model\.json: .*JSON file/);
     assertFormatError(() => inspectOnnxFile(write('w.h5', Buffer.from('\x89HDF\r\n\x1a\n\0\0\0', 'latin1'))), /w\.h5: .*HDF5/);
     assertFormatError(() => inspectOnnxFile(write('a.zip', 'PK\x03\x04rest')), /a\.zip: .*zip archive/);
+    assertFormatError(() => inspectOnnxFile(write('m.ort', Buffer.from('\x14\0\0\0ORTM\0\0\0\0', 'latin1'))), /m\.ort: .*ONNX Runtime \.ort model/);
+    assertFormatError(() => inspectOnnxFile(write('m.tflite', Buffer.from('\x1c\0\0\0TFL3\0\0', 'latin1'))), /m\.tflite: .*TensorFlow Lite/);
     assertFormatError(() => inspectOnnxFile(write('text.onnx', 'hello, this is not a model at all')), /text\.onnx: not an ONNX model/);
   });
 
