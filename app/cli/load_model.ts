@@ -1,29 +1,31 @@
 // Opens a model file for the CLI: a TypeScript/JavaScript module whose default export is a
-// model (or a function returning one), or Keras JSON (tf.keras to_json(), a TensorFlow.js
-// model.json, Keras 3's config.json).
+// model (or a function returning one), Keras JSON (tf.keras to_json(), a TensorFlow.js
+// model.json with its weight shards, Keras 3's config.json), or an ONNX file Strata exported.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Model, modelFromJSON } from '../model/index.ts';
+import { loadTfjsModel } from '../io/tfjs_model.ts';
+import { Model } from '../model/index.ts';
+import { modelFromOnnx } from '../translate/from_onnx.ts';
 import { UserError } from './errors.ts';
 
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 
 export async function loadModel(file: string): Promise<Model> {
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.json') return loadJsonModel(file);
+  if (ext === '.json') return loadTfjsModel(file, new TextDecoder().decode(await readModelFile(file)));
+  if (ext === '.onnx') return modelFromOnnx(await readModelFile(file), file);
   if (MODULE_EXTENSIONS.has(ext)) return loadModuleModel(file);
-  throw new UserError(`${file}: unknown model file type "${ext}"; expected a .ts/.js module or a Keras .json file`);
+  throw new UserError(`${file}: unknown model file type "${ext}"; expected a .ts/.js module, a Keras .json file or an .onnx file Strata exported`);
 }
 
-async function loadJsonModel(file: string): Promise<Model> {
-  let text: string;
+async function readModelFile(file: string): Promise<Uint8Array> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file);
   } catch (error) {
-    throw new UserError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (error as Error).message})`}`);
   }
-  return modelFromJSON(text, file);
 }
 
 async function loadModuleModel(file: string): Promise<Model> {

@@ -62,7 +62,8 @@ export class Sequential extends Model {
       throw new ValueError(`${this.name}: ${layer.name} (${layer.className}) joins several inputs, but a Sequential model is a chain of single-input layers; use the functional API`);
     }
     if (this.stack.length === 0 && !this.inputLayer && layer.batchInputShape) {
-      this.inputLayer = new InputLayer({ batchShape: layer.batchInputShape });
+      // Named as tf.keras 2.x names it ("conv1_input"), which is also the ONNX input's name.
+      this.inputLayer = new InputLayer({ batchShape: layer.batchInputShape, name: `${layer.name}_input` });
     }
     this.stack.push(layer);
     if (this.inputLayer) {

@@ -7,7 +7,9 @@ import { type NdArray, formatShape } from '../../data/ndarray.ts';
 import { readNpy, writeNpy } from '../../data/npy.ts';
 import { readNpz, writeNpz } from '../../data/npz.ts';
 import type { Device, OnnxSession } from '../../runtime/session.ts';
+import { exportOnnx } from '../../translate/to_onnx.ts';
 import { UserError } from '../errors.ts';
+import { loadModel } from '../load_model.ts';
 
 const HELP = `
 Inputs: '--input x.npy' feeds the model's inputs in order; '--input name=x.npy' feeds the
@@ -31,8 +33,8 @@ export interface PredictOptions {
 export function registerPredict(program: Command): void {
   program
     .command('predict')
-    .description('Run an ONNX model on .npy inputs with onnxruntime, writing .npy outputs')
-    .argument('<model>', 'an .onnx file')
+    .description('Run a model (an .onnx file, or any model file, translated to ONNX) on .npy inputs with onnxruntime, writing .npy outputs')
+    .argument('<model>', 'an .onnx file, a .ts/.js model module, or a Keras / TensorFlow.js .json model')
     .requiredOption('-i, --input <[name=]file.npy>', 'an input array, or an .npz of them (repeatable)', collect, [])
     .option('-o, --output <[name=]file.npy>', 'where to write outputs: .npy or .npz (repeatable; see below)', collect, undefined)
     .option('-b, --batch-size <n>', 'rows per onnxruntime call (default 32)', parsePositiveInteger)
@@ -59,7 +61,9 @@ export async function predictCommand(modelFile: string, options: PredictOptions,
   const device = options.device ?? 'auto';
   if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UserError(`--device must be auto, cpu or cuda, got '${device}'`);
   const { OnnxSession } = await import('../../runtime/session.ts'); // loads onnxruntime only when predicting
-  const session = await OnnxSession.create(modelFile, { device });
+  // Any other model file is translated to ONNX in memory, with its weights.
+  const model = modelFile.toLowerCase().endsWith('.onnx') ? modelFile : exportOnnx(await loadModel(modelFile));
+  const session = await OnnxSession.create(model, { device });
   try {
     if (session.deviceNote) process.stderr.write(`strata: ${session.deviceNote}\n`);
     const feeds = bindInputs(session, options.input);

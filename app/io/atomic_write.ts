@@ -1,0 +1,38 @@
+// Saves that never leave a half-written file: the data goes to a temporary file in the same
+// folder, is flushed to disk, and is renamed over the target in one step. A full disk or a
+// killed process leaves the old file (or none) in place, never a truncated one.
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+
+/** A save that failed; the message names the file and the reason, and says nothing changed. */
+export class SaveError extends Error {
+  override name = 'SaveError';
+}
+
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temporary, 'w', 0o644);
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temporary, file);
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temporary, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'the folder does not exist' : (code ?? (error as Error).message);
+    throw new SaveError(`${file}: cannot save (${reason}); nothing was changed`);
+  }
+  // Make the rename itself durable where the platform allows it.
+  try {
+    const dir = openSync(path.dirname(file), 'r');
+    fsyncSync(dir);
+    closeSync(dir);
+  } catch {
+    // Some filesystems (and Windows) cannot fsync a folder; the rename is still atomic.
+  }
+}

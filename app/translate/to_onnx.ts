@@ -1,0 +1,135 @@
+// Model -> ONNX ModelProto (opset 17). Walks the model's layer graph in order, translating
+// each layer call through LAYER_TABLE; nested models are inlined under their name. The
+// graph's inputs and outputs keep Keras's shapes and layout (NHWC images, a symbolic batch
+// dimension), so users feed the arrays they would give Keras. The model's Keras JSON and
+// the map from Keras weights to initializers travel in metadata_props, so an exported file
+// can be reopened as a trainable model.
+import { InputLayer, Model, ValueError, type Layer, type LayerWeight, type SymbolicTensor } from '../model/index.ts';
+import { encodeModel } from '../onnx/schema.ts';
+import { makeGraph, makeModel, makeTensorValueInfo } from '../onnx/helper.ts';
+import { DataType, type ModelProto } from '../onnx/schema.ts';
+import { STRATA_VERSION } from '../version.ts';
+import { GraphBuilder, type Value } from './graph_builder.ts';
+import { kernelToOihw, LAYER_TABLE, type LayerCall } from './layer_table.ts';
+
+export const OPSET = 17;
+
+/** metadata_props keys written by Strata. */
+export const METADATA_KERAS_JSON = 'strata.keras_json';
+export const METADATA_WEIGHTS = 'strata.weights';
+
+/** Where a Keras weight went: initializer name and, for Conv kernels, the layout it was stored in. */
+export interface WeightLocation {
+  /** Layer path inside nested models, e.g. "encoder/dense". */
+  layer: string;
+  weight: string;
+  initializer: string;
+  layout: 'keras' | 'oihw';
+}
+
+class Translation {
+  readonly b = new GraphBuilder();
+  readonly weightLocations: WeightLocation[] = [];
+  private readonly initializerOf = new Map<LayerWeight, string>();
+
+  weight(path: string, weight: LayerWeight, layout: 'keras' | 'oihw' = 'keras'): string {
+    const cached = this.initializerOf.get(weight);
+    if (cached) return cached;
+    const data = layout === 'oihw' ? kernelToOihw(weight.value, weight.shape) : weight.value;
+    const dims = layout === 'oihw' ? [weight.shape[3]!, weight.shape[2]!, weight.shape[0]!, weight.shape[1]!] : [...weight.shape];
+    const name = this.b.addInitializer(`${path}/${weight.name}`, dims, data);
+    this.initializerOf.set(weight, name);
+    this.weightLocations.push({ layer: path, weight: weight.name, initializer: name, layout });
+    return name;
+  }
+
+  /** Translates `model`'s graph with its inputs bound to `inputs`; returns its output values. */
+  translateGraph(model: Model, inputs: Value[], scope: string): Value[] {
+    const values = new Map<SymbolicTensor, Value>();
+    model.inputs.forEach((t, i) => values.set(t, inputs[i]!));
+    for (const node of model.graph.nodes) {
+      const layer = node.layer;
+      if (layer instanceof InputLayer) continue;
+      const nodeInputs = node.inputs.map((t) => {
+        const value = values.get(t);
+        if (!value) throw new ValueError(`${scope}${layer.name}: input ${t.name} was not computed before it`);
+        return value;
+      });
+      const outputs = this.translateCall(layer, nodeInputs, scope);
+      node.outputs.forEach((t, i) => values.set(t, outputs[i]!));
+    }
+    return model.outputs.map((t) => values.get(t)!);
+  }
+
+  private translateCall(layer: Layer, inputs: Value[], scope: string): Value[] {
+    const path = `${scope}${layer.name}`;
+    if (layer instanceof Model) return this.translateGraph(layer, inputs, `${path}/`);
+    const row = LAYER_TABLE[layer.className] as ((layer: Layer, call: LayerCall) => Value) | undefined;
+    if (!row) throw new ValueError(`${path}: no ONNX translation for layer class ${layer.className}`);
+    const call: LayerCall = {
+      b: this.b,
+      inputs,
+      name: path,
+      output: this.b.uniqueName(path),
+      weight: (weight, layout) => this.weight(path, weight, layout),
+    };
+    return [row(layer, call)];
+  }
+}
+
+function valueInfoShape(shape: (number | null)[]): (number | string | null)[] {
+  return shape.map((d, i) => (i === 0 && d === null ? 'batch' : d));
+}
+
+export interface ExportOptions {
+  /** Defaults to the model's name. */
+  graphName?: string;
+}
+
+/** Translates a built model into an ONNX ModelProto. */
+export function modelToOnnx(model: Model, options: ExportOptions = {}): ModelProto {
+  const translation = new Translation();
+  const { b } = translation;
+  const graphInputs = model.inputs.map((t): Value => {
+    const layer = t.sourceLayer as InputLayer;
+    const elemType = layer.dtype === 'int32' ? DataType.INT32 : DataType.FLOAT;
+    return { name: b.uniqueName(layer.name), shape: t.shape, layout: 'keras', elemType };
+  });
+  const results = translation.translateGraph(model, graphInputs, '');
+
+  // Graph outputs are channels-last and named after their layers.
+  const outputNames = new Set<string>();
+  const graphOutputs = results.map((value, i) => {
+    const keras = b.inLayout(value, 'keras');
+    const wanted = model.outputs[i]!.sourceLayer.name;
+    if (keras.name !== wanted && !outputNames.has(wanted) && !graphInputs.some((x) => x.name === wanted)) {
+      const free = b.uniqueName(wanted) === wanted;
+      if (free) b.renameTensor(keras.name, wanted);
+      keras.name = free ? wanted : keras.name;
+    }
+    outputNames.add(keras.name);
+    return makeTensorValueInfo(keras.name, keras.elemType, valueInfoShape(keras.shape));
+  });
+
+  const graph = makeGraph(
+    b.nodes,
+    options.graphName ?? model.name,
+    graphInputs.map((x) => makeTensorValueInfo(x.name, x.elemType, valueInfoShape(x.shape))),
+    graphOutputs,
+    b.initializers,
+  );
+  return makeModel(graph, {
+    opsetImports: [{ domain: '', version: OPSET }],
+    producerName: 'strata',
+    producerVersion: STRATA_VERSION,
+    metadata: {
+      [METADATA_KERAS_JSON]: model.toJSON(),
+      [METADATA_WEIGHTS]: JSON.stringify(translation.weightLocations),
+    },
+  });
+}
+
+/** The bytes of an .onnx file for `model`. */
+export function exportOnnx(model: Model, options: ExportOptions = {}): Uint8Array {
+  return encodeModel(modelToOnnx(model, options));
+}

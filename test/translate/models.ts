@@ -1,0 +1,78 @@
+// The models the translation tests run: the two seed examples and one small model per layer
+// type and option, covering every row of the translation table and every activation.
+import {
+  ACTIVATIONS, Input, Model, Sequential, clearSession, layers, setRandomSeed, type Layer, type Shape,
+} from '../../app/model/index.ts';
+import productImageClassifier from '../../examples/product-image-classifier.ts';
+import purchasePredictor from '../../examples/purchase-predictor.ts';
+
+/** A one-layer model over an input of the given shape (batch dimension omitted). */
+function single(name: string, inputShape: Shape, layer: Layer, dtype: 'float32' | 'int32' = 'float32'): Model {
+  const x = Input({ shape: inputShape, name: 'x', dtype });
+  return new Model({ inputs: x, outputs: layer.apply(x), name });
+}
+
+/** Sets every weight to seeded random values, so biases and BN statistics are not trivial. */
+export function randomizeWeights(model: Model, seed: number): Model {
+  setRandomSeed(seed);
+  let state = seed;
+  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (const w of model.weights) {
+    // Variances must stay positive for BatchNormalization.
+    w.value = w.value.map(() => (w.name === 'moving_variance' ? 0.5 + next() : next() * 2 - 1));
+  }
+  return model;
+}
+
+export function translationCases(): Model[] {
+  clearSession();
+  setRandomSeed(1234);
+  const cases: Model[] = [
+    single('dense', [12], new layers.Dense(5)),
+    single('dense_no_bias_on_sequence', [3, 12], new layers.Dense(4, { useBias: false, activation: 'tanh' })),
+    single('conv_valid', [9, 8, 3], new layers.Conv2D(4, [3, 3])),
+    single('conv_same_stride2', [9, 8, 3], new layers.Conv2D(4, [3, 2], { strides: 2, padding: 'same', activation: 'relu' })),
+    single('conv_dilated', [11, 10, 2], new layers.Conv2D(3, 3, { dilationRate: [2, 1], padding: 'same', useBias: false })),
+    single('max_pool_valid', [7, 8, 3], new layers.MaxPooling2D([2, 2])),
+    single('max_pool_same', [7, 8, 3], new layers.MaxPooling2D(3, { strides: 2, padding: 'same' })),
+    single('avg_pool_valid', [7, 8, 3], new layers.AveragePooling2D(2, { strides: 1 })),
+    single('avg_pool_same', [7, 8, 3], new layers.AveragePooling2D(3, { strides: 2, padding: 'same' })),
+    single('global_avg_pool_2d', [5, 6, 4], new layers.GlobalAveragePooling2D()),
+    single('global_avg_pool_2d_keepdims', [5, 6, 4], new layers.GlobalAveragePooling2D({ keepdims: true })),
+    single('global_avg_pool_1d', [9, 4], new layers.GlobalAveragePooling1D()),
+    single('embedding_int_ids', [6], new layers.Embedding(20, 3), 'int32'),
+    single('embedding_float_ids', [6], new layers.Embedding(20, 3)),
+    single('flatten', [3, 4, 2], new layers.Flatten()),
+    single('reshape', [12], new layers.Reshape([3, -1])),
+    single('dropout', [10], new layers.Dropout(0.5)),
+    single('batch_norm_features', [6], new layers.BatchNormalization()),
+    single('batch_norm_sequence', [4, 6], new layers.BatchNormalization({ center: false })),
+    single('rescaling', [4, 4, 3], new layers.Rescaling(1 / 255, { offset: -0.5 })),
+    ...ACTIVATIONS.map((a) => single(`activation_${a}`, [3, 7], new layers.Activation(a))),
+  ];
+
+  // Convolutions with images: BatchNormalization, Flatten after NCHW ops, joins of NCHW values.
+  const image = Input({ shape: [8, 8, 3], name: 'image' });
+  const c1 = new layers.Conv2D(4, 3, { padding: 'same', name: 'c1' }).apply(image);
+  const bn = new layers.BatchNormalization({ name: 'bn' }).apply(c1);
+  const c2 = new layers.Conv2D(4, 3, { padding: 'same', activation: 'softmax', name: 'c2' }).apply(bn);
+  const sum = layers.add([c1, c2, bn], { name: 'sum' });
+  const cat = layers.concatenate([sum, image], { name: 'cat' });
+  const pooled = new layers.MaxPooling2D(2, { name: 'pool' }).apply(cat);
+  const head = new layers.Dense(3, { activation: 'softmax', name: 'head' }).apply(new layers.Flatten({ name: 'flat' }).apply(pooled));
+  const mixedImages = new Model({ inputs: image, outputs: [head, pooled], name: 'image_joins' });
+  cases.push(mixedImages);
+
+  // Shared layers and a nested model.
+  const inner = Input({ shape: [8], name: 'inner' });
+  const block = new Model({ inputs: inner, outputs: new layers.Dense(8, { activation: 'gelu', name: 'block_dense' }).apply(inner), name: 'block' });
+  const left = Input({ shape: [8], name: 'left' });
+  const right = Input({ shape: [8], name: 'right' });
+  const shared = new layers.Dense(8, { activation: 'swish', name: 'shared' });
+  const joined = layers.add([block.apply(shared.apply(left)), shared.apply(right)], { name: 'join' });
+  cases.push(new Model({ inputs: [left, right], outputs: joined, name: 'shared_and_nested' }));
+
+  const seq = new Sequential([new layers.Dense(6, { inputShape: [4], activation: 'elu', name: 'h' }), new layers.Dense(2, { activation: 'softmax', name: 'o' })], { name: 'small_sequential' });
+  cases.push(seq, productImageClassifier, purchasePredictor);
+  return cases;
+}
