@@ -1,0 +1,494 @@
+// The reference forward pass: Keras's inference-mode semantics written out plainly in
+// TypeScript, in float64, as the oracle that the ONNX translation (run in onnxruntime-node)
+// and the native engine are checked against. Kept for tests only.
+//
+// Conventions: channels last (images (N, H, W, C), sequences (N, steps, features)), row-major
+// data, Keras's weight layouts (Dense kernel (in, units), Conv2D kernel (kh, kw, in, filters),
+// Embedding (input_dim, output_dim)). Inference mode: Dropout is the identity and
+// BatchNormalization uses moving_mean/moving_variance. "same" padding is TensorFlow's: the
+// total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
+// Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
+import {
+  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, Dropout, Embedding, Flatten,
+  GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Rescaling, Reshape,
+  type ActivationName, type Layer, type Shape, type SymbolicTensor,
+} from '../../app/model/index.ts';
+import { RandomGenerator } from '../../app/model/random.ts';
+import { randomIntTensor, randomTensor, sizeOfShape, stridesOf, tensor, type RefTensor, type TensorLike } from './tensor.ts';
+
+// ---------------------------------------------------------------------------------------
+// Activations, as Keras 3 defines them (keras/src/activations/activations.py).
+
+const SQRT_PI = Math.sqrt(Math.PI);
+
+/**
+ * erf(x) for |x| < 1 by the series 2/sqrt(pi) * exp(-x^2) * sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)),
+ * whose terms are all positive (no cancellation), so it is accurate to a few ulps.
+ */
+function erfSeries(x: number): number {
+  const x2 = x * x;
+  let term = x;
+  let sum = x;
+  for (let n = 0; n < 500; n++) {
+    term *= (2 * x2) / (2 * n + 3);
+    sum += term;
+    if (Math.abs(term) <= 1e-17 * Math.abs(sum)) break;
+  }
+  return (2 / SQRT_PI) * Math.exp(-x2) * sum;
+}
+
+/**
+ * erfc(x) for x >= 1 by the continued fraction
+ * erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...))))),
+ * evaluated bottom-up from depth 300 (at x = 1 it has converged to double precision by depth 200).
+ */
+function erfcContinuedFraction(x: number): number {
+  let tail = x;
+  for (let n = 300; n >= 1; n--) tail = x + n / 2 / tail;
+  return Math.exp(-x * x) / SQRT_PI / tail;
+}
+
+/** The error function to double precision. */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (Math.abs(x) < 1) return erfSeries(x);
+  return Math.sign(x) * (1 - erfcContinuedFraction(Math.abs(x)));
+}
+
+/** The complementary error function 1 - erf(x), without cancellation for large x. */
+export function erfc(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x >= 1) return erfcContinuedFraction(x);
+  if (x <= -1) return 2 - erfcContinuedFraction(-x);
+  return 1 - erfSeries(x);
+}
+
+/** Keras's gelu(approximate=False): x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2))), as 0.5 * x * erfc(-x / sqrt(2)). */
+export function gelu(x: number): number {
+  return 0.5 * x * erfc(-x / Math.SQRT2);
+}
+
+/** sigmoid(x) = 1 / (1 + exp(-x)), written so that exp never overflows. */
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+export const SELU_ALPHA = 1.6732632423543772;
+export const SELU_SCALE = 1.0507009873554805;
+/** Keras's activation "leaky_relu" uses keras.activations.leaky_relu's default negative_slope. */
+export const LEAKY_RELU_SLOPE = 0.2;
+
+/** The elementwise activations; softmax, which works on rows, is applied by applyActivation. */
+export const ELEMENTWISE_ACTIVATIONS: Record<Exclude<ActivationName, 'softmax'>, (x: number) => number> = {
+  linear: (x) => x,
+  relu: (x) => (x > 0 ? x : 0),
+  sigmoid,
+  tanh: Math.tanh,
+  elu: (x) => (x > 0 ? x : Math.expm1(x)),
+  selu: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
+  gelu,
+  leaky_relu: (x) => (x >= 0 ? x : LEAKY_RELU_SLOPE * x),
+  swish: (x) => x * sigmoid(x),
+};
+
+/** softmax over the last axis: exp(x - max) / sum(exp(x - max)), row by row. */
+export function softmaxForward(x: RefTensor): RefTensor {
+  const n = x.shape[x.shape.length - 1]!;
+  const out = tensor(x.shape);
+  for (let row = 0; row < x.data.length; row += n) {
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) max = Math.max(max, x.data[row + j]!);
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += out.data[row + j] = Math.exp(x.data[row + j]! - max);
+    for (let j = 0; j < n; j++) out.data[row + j] /= sum;
+  }
+  return out;
+}
+
+export function applyActivation(x: RefTensor, activation: ActivationName): RefTensor {
+  if (activation === 'softmax') return softmaxForward(x);
+  const f = ELEMENTWISE_ACTIVATIONS[activation];
+  if (!f) throw new Error(`reference: unknown activation "${activation}"`);
+  return { shape: [...x.shape], data: Float64Array.from(x.data, f) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Ops, one plain function each.
+
+/** Keras/TensorFlow padding along one axis: output length and the padding before the first cell. */
+export function paddingFor(n: number, kernel: number, stride: number, dilation: number, padding: 'valid' | 'same'): { out: number; before: number } {
+  const span = (kernel - 1) * dilation + 1;
+  if (padding === 'valid') return { out: Math.floor((n - span) / stride) + 1, before: 0 };
+  const out = Math.ceil(n / stride);
+  const total = Math.max((out - 1) * stride + span - n, 0);
+  return { out, before: Math.floor(total / 2) };
+}
+
+/** x (..., in), kernel (in, units), bias (units) or null -> (..., units). */
+export function denseForward(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, units: number): RefTensor {
+  const inDim = x.shape[x.shape.length - 1]!;
+  if (kernel.length !== inDim * units) throw new Error(`reference dense: kernel has ${kernel.length} values, expected ${inDim} x ${units}`);
+  const rows = x.data.length / inDim;
+  const out = tensor([...x.shape.slice(0, -1), units]);
+  for (let r = 0; r < rows; r++) {
+    for (let u = 0; u < units; u++) {
+      let acc = bias ? bias[u]! : 0;
+      for (let i = 0; i < inDim; i++) acc += x.data[r * inDim + i]! * kernel[i * units + u]!;
+      out.data[r * units + u] = acc;
+    }
+  }
+  return out;
+}
+
+export interface Conv2DParams {
+  kernelSize: [number, number];
+  strides: [number, number];
+  dilationRate: [number, number];
+  padding: 'valid' | 'same';
+}
+
+/** x (N, H, W, C), kernel (kh, kw, C, F), bias (F) or null -> (N, OH, OW, F); padded cells are 0. */
+export function conv2dForward(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, filters: number, p: Conv2DParams): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const [kh, kw] = p.kernelSize;
+  const [sh, sw] = p.strides;
+  const [dh, dw] = p.dilationRate;
+  if (kernel.length !== kh * kw * C * filters) throw new Error(`reference conv2d: kernel has ${kernel.length} values, expected ${kh}x${kw}x${C}x${filters}`);
+  const rows = paddingFor(H, kh, sh, dh, p.padding);
+  const cols = paddingFor(W, kw, sw, dw, p.padding);
+  const out = tensor([N, rows.out, cols.out, filters]);
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < rows.out; oy++) {
+      for (let ox = 0; ox < cols.out; ox++) {
+        for (let f = 0; f < filters; f++) {
+          let acc = bias ? bias[f]! : 0;
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * sh - rows.before + ky * dh;
+            if (iy < 0 || iy >= H) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ox * sw - cols.before + kx * dw;
+              if (ix < 0 || ix >= W) continue;
+              for (let c = 0; c < C; c++) {
+                acc += x.data[((n * H + iy) * W + ix) * C + c]! * kernel[((ky * kw + kx) * C + c) * filters + f]!;
+              }
+            }
+          }
+          out.data[((n * rows.out + oy) * cols.out + ox) * filters + f] = acc;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export interface Pool2DParams {
+  poolSize: [number, number];
+  strides: [number, number];
+  padding: 'valid' | 'same';
+}
+
+/**
+ * x (N, H, W, C) -> (N, OH, OW, C). Padded cells take no part: max is over the window's
+ * cells inside the image, and the average divides by their count (TensorFlow's behaviour).
+ */
+export function pool2dForward(x: RefTensor, mode: 'max' | 'average', p: Pool2DParams): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const [ph, pw] = p.poolSize;
+  const [sh, sw] = p.strides;
+  const rows = paddingFor(H, ph, sh, 1, p.padding);
+  const cols = paddingFor(W, pw, sw, 1, p.padding);
+  const out = tensor([N, rows.out, cols.out, C]);
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < rows.out; oy++) {
+      for (let ox = 0; ox < cols.out; ox++) {
+        for (let c = 0; c < C; c++) {
+          let max = -Infinity;
+          let sum = 0;
+          let count = 0;
+          for (let ky = 0; ky < ph; ky++) {
+            const iy = oy * sh - rows.before + ky;
+            if (iy < 0 || iy >= H) continue;
+            for (let kx = 0; kx < pw; kx++) {
+              const ix = ox * sw - cols.before + kx;
+              if (ix < 0 || ix >= W) continue;
+              const v = x.data[((n * H + iy) * W + ix) * C + c]!;
+              max = Math.max(max, v);
+              sum += v;
+              count++;
+            }
+          }
+          out.data[((n * rows.out + oy) * cols.out + ox) * C + c] = mode === 'max' ? max : sum / count;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** x (N, d1, ..., dk, C) -> (N, C), or (N, 1, ..., 1, C) with keepdims: the mean over d1..dk. */
+export function globalAveragePoolingForward(x: RefTensor, keepdims: boolean): RefTensor {
+  const N = x.shape[0]!;
+  const C = x.shape[x.shape.length - 1]!;
+  const cells = sizeOfShape(x.shape.slice(1, -1));
+  const outShape = keepdims ? [N, ...x.shape.slice(1, -1).map(() => 1), C] : [N, C];
+  const out = tensor(outShape);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let i = 0; i < cells; i++) sum += x.data[(n * cells + i) * C + c]!;
+      out.data[n * C + c] = sum / cells;
+    }
+  }
+  return out;
+}
+
+/** ids (N, ...) holding integers as floats, table (inputDim, outputDim) -> (N, ..., outputDim). */
+export function embeddingForward(ids: RefTensor, table: Float32Array, inputDim: number, outputDim: number): RefTensor {
+  const out = tensor([...ids.shape, outputDim]);
+  for (let i = 0; i < ids.data.length; i++) {
+    // Keras casts the ids to int32, which truncates toward zero.
+    const id = Math.trunc(ids.data[i]!);
+    if (!(id >= 0 && id < inputDim)) throw new RangeError(`reference embedding: id ${ids.data[i]} at flat position ${i} is outside [0, ${inputDim})`);
+    for (let j = 0; j < outputDim; j++) out.data[i * outputDim + j] = table[id * outputDim + j]!;
+  }
+  return out;
+}
+
+/** (N, ...) -> (N, ...target) with one -1 inferred; the data keeps its row-major order. */
+export function reshapeForward(x: RefTensor, targetShape: readonly number[]): RefTensor {
+  const N = x.shape[0]!;
+  const perSample = sizeOfShape(x.shape.slice(1));
+  const known = targetShape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const target = targetShape.map((d) => (d === -1 ? perSample / known : d));
+  if (!target.every(Number.isInteger) || target.reduce((a, b) => a * b, 1) !== perSample) {
+    throw new RangeError(`reference reshape: cannot reshape [${x.shape.join(', ')}] to (batch, ${targetShape.join(', ')})`);
+  }
+  return { shape: [N, ...target], data: Float64Array.from(x.data) };
+}
+
+/** (N, d1, d2, ...) -> (N, d1 * d2 * ...), row-major over (H, W, C) as Keras's channels-last Flatten. */
+export function flattenForward(x: RefTensor): RefTensor {
+  return { shape: [x.shape[0]!, sizeOfShape(x.shape.slice(1))], data: Float64Array.from(x.data) };
+}
+
+/** x (..., C): gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, per channel. */
+export function batchNormForward(
+  x: RefTensor,
+  gamma: Float32Array | null,
+  beta: Float32Array | null,
+  movingMean: Float32Array,
+  movingVariance: Float32Array,
+  epsilon: number,
+): RefTensor {
+  const C = x.shape[x.shape.length - 1]!;
+  const out = tensor(x.shape);
+  for (let i = 0; i < x.data.length; i++) {
+    const c = i % C;
+    const normalized = (x.data[i]! - movingMean[c]!) / Math.sqrt(movingVariance[c]! + epsilon);
+    out.data[i] = (gamma ? gamma[c]! : 1) * normalized + (beta ? beta[c]! : 0);
+  }
+  return out;
+}
+
+/** x * scale + offset, elementwise. */
+export function rescalingForward(x: RefTensor, scale: number, offset: number): RefTensor {
+  return { shape: [...x.shape], data: Float64Array.from(x.data, (v) => v * scale + offset) };
+}
+
+/** Inputs equal in every dimension but `axis` (negative counts from the end) -> joined along it. */
+export function concatenateForward(xs: RefTensor[], axis: number): RefTensor {
+  const rank = xs[0]!.shape.length;
+  const a = axis < 0 ? rank + axis : axis;
+  if (a < 0 || a >= rank) throw new RangeError(`reference concatenate: axis ${axis} is out of range for rank ${rank}`);
+  for (const x of xs) {
+    if (x.shape.length !== rank || x.shape.some((d, i) => i !== a && d !== xs[0]!.shape[i])) {
+      throw new RangeError(`reference concatenate: shapes ${xs.map((t) => `[${t.shape.join(', ')}]`).join(', ')} differ off axis ${axis}`);
+    }
+  }
+  const outer = sizeOfShape(xs[0]!.shape.slice(0, a));
+  const chunks = xs.map((x) => sizeOfShape(x.shape.slice(a)));
+  const shape = [...xs[0]!.shape];
+  shape[a] = xs.reduce((n, x) => n + x.shape[a]!, 0);
+  const out = tensor(shape);
+  let k = 0;
+  for (let o = 0; o < outer; o++) {
+    xs.forEach((x, j) => {
+      const chunk = chunks[j]!;
+      for (let i = 0; i < chunk; i++) out.data[k++] = x.data[o * chunk + i]!;
+    });
+  }
+  return out;
+}
+
+/** Elementwise sum of inputs of one rank; a dimension of size 1 broadcasts (Keras's merge rule). */
+export function addForward(xs: RefTensor[]): RefTensor {
+  const rank = xs[0]!.shape.length;
+  const shape = xs[0]!.shape.map((_, k) => Math.max(...xs.map((x) => x.shape[k]!)));
+  for (const x of xs) {
+    if (x.shape.length !== rank || x.shape.some((d, k) => d !== 1 && d !== shape[k])) {
+      throw new RangeError(`reference add: shapes ${xs.map((t) => `[${t.shape.join(', ')}]`).join(', ')} do not broadcast`);
+    }
+  }
+  const out = tensor(shape);
+  const outStrides = stridesOf(shape);
+  for (const x of xs) {
+    const xStrides = stridesOf(x.shape);
+    for (let i = 0; i < out.data.length; i++) {
+      let offset = 0;
+      for (let k = 0; k < rank; k++) {
+        const coordinate = Math.floor(i / outStrides[k]!) % shape[k]!;
+        if (x.shape[k] !== 1) offset += coordinate * xStrides[k]!;
+      }
+      out.data[i] += x.data[offset]!;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Layers and models.
+
+function weight(layer: Layer, name: string): Float32Array {
+  const w = layer.weights.find((v) => v.name === name);
+  if (!w) throw new Error(`reference: ${layer.name} (${layer.className}) has no weight "${name}"; it has ${layer.weights.map((v) => v.name).join(', ') || 'none'}`);
+  return w.value;
+}
+
+function optionalWeight(layer: Layer, name: string, present: boolean): Float32Array | null {
+  return present ? weight(layer, name) : null;
+}
+
+function single(layer: Layer, inputs: RefTensor[]): RefTensor {
+  if (inputs.length !== 1) throw new Error(`reference: ${layer.name} (${layer.className}) takes one input, got ${inputs.length}`);
+  return inputs[0]!;
+}
+
+/** One call of one layer in inference mode. */
+export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
+  if (layer instanceof Model) return referencePredict(layer, inputs);
+  if (layer instanceof Dense) {
+    const x = denseForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.units);
+    return [applyActivation(x, layer.activation)];
+  }
+  if (layer instanceof Conv2D) {
+    const params = { kernelSize: layer.kernelSize, strides: layer.strides, dilationRate: layer.dilationRate, padding: layer.padding };
+    const x = conv2dForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, params);
+    return [applyActivation(x, layer.activation)];
+  }
+  if (layer instanceof MaxPooling2D || layer instanceof AveragePooling2D) {
+    const mode = layer instanceof MaxPooling2D ? 'max' : 'average';
+    return [pool2dForward(single(layer, inputs), mode, { poolSize: layer.poolSize, strides: layer.strides, padding: layer.padding })];
+  }
+  if (layer instanceof GlobalAveragePooling2D || layer instanceof GlobalAveragePooling1D) {
+    const x = single(layer, inputs);
+    const rank = layer instanceof GlobalAveragePooling2D ? 4 : 3;
+    if (x.shape.length !== rank) throw new Error(`reference: ${layer.name} (${layer.className}) expects a rank-${rank} input, got [${x.shape.join(', ')}]`);
+    return [globalAveragePoolingForward(x, layer.keepdims)];
+  }
+  if (layer instanceof Embedding) {
+    return [embeddingForward(single(layer, inputs), weight(layer, 'embeddings'), layer.inputDim, layer.outputDim)];
+  }
+  if (layer instanceof Reshape) return [reshapeForward(single(layer, inputs), layer.targetShape)];
+  if (layer instanceof Flatten) return [flattenForward(single(layer, inputs))];
+  if (layer instanceof Dropout) {
+    const x = single(layer, inputs);
+    return [tensor(x.shape, x.data)];
+  }
+  if (layer instanceof Activation) return [applyActivation(single(layer, inputs), layer.activation)];
+  if (layer instanceof BatchNormalization) {
+    const x = single(layer, inputs);
+    if (layer.axis !== -1 && layer.axis !== x.shape.length - 1) throw new Error(`reference: ${layer.name} normalizes over axis ${layer.axis}; only the last axis is implemented`);
+    const gamma = optionalWeight(layer, 'gamma', layer.scale);
+    const beta = optionalWeight(layer, 'beta', layer.center);
+    return [batchNormForward(x, gamma, beta, weight(layer, 'moving_mean'), weight(layer, 'moving_variance'), layer.epsilon)];
+  }
+  if (layer instanceof Rescaling) return [rescalingForward(single(layer, inputs), layer.scale, layer.offset)];
+  if (layer instanceof Concatenate) return [concatenateForward(inputs, layer.axis)];
+  if (layer instanceof Add) return [addForward(inputs)];
+  throw new Error(`reference: layer ${layer.name} (${layer.className}) has no reference implementation`);
+}
+
+/** Checks a computed shape against the symbolic one (null dimensions match anything). */
+function checkShape(value: RefTensor, symbolic: Shape, what: string): void {
+  const fits = value.shape.length === symbolic.length && symbolic.every((d, i) => d === null || d === value.shape[i]);
+  if (!fits) {
+    const expected = symbolic.map((d) => (d === null ? 'None' : String(d))).join(', ');
+    throw new Error(`reference: ${what} has shape [${value.shape.join(', ')}], but the model's graph says (${expected})`);
+  }
+}
+
+/**
+ * Runs `model` in inference mode on `inputs` (one per model input, in `model.inputs` order;
+ * float32 or float64 data, copied to float64) and returns its outputs in `model.outputs`
+ * order, in float64. Nested models are run recursively. Every intermediate value's shape is
+ * checked against the symbolic graph.
+ */
+export function referencePredict(model: Model, inputs: readonly TensorLike[]): RefTensor[] {
+  const graph = model.graph;
+  if (inputs.length !== model.inputs.length) {
+    throw new Error(`reference: ${model.name} has ${model.inputs.length} input(s) (${model.inputs.map((t) => t.sourceLayer.name).join(', ')}), got ${inputs.length}`);
+  }
+  const values = new Map<SymbolicTensor, RefTensor>();
+  model.inputs.forEach((symbolic, i) => {
+    const value = { shape: [...inputs[i]!.shape], data: Float64Array.from(inputs[i]!.data) };
+    if (value.data.length !== sizeOfShape(value.shape)) throw new Error(`reference: input ${i} of ${model.name} has ${value.data.length} values for shape [${value.shape.join(', ')}]`);
+    checkShape(value, symbolic.shape, `input ${i} (${symbolic.sourceLayer.name}) of ${model.name}`);
+    values.set(symbolic, value);
+  });
+  for (const node of graph.nodes) {
+    if (node.isInput) {
+      if (!(node.layer instanceof InputLayer) || !values.has(node.outputs[0]!)) throw new Error(`reference: ${model.name}: input node ${node.layer.name} is not bound to a model input`);
+      continue;
+    }
+    const args = node.inputs.map((t) => {
+      const value = values.get(t);
+      if (!value) throw new Error(`reference: ${model.name}: ${node.layer.name} consumes ${t.name}, which has not been computed yet (graph.nodes out of order?)`);
+      return value;
+    });
+    const outputs = layerForward(node.layer, args);
+    if (outputs.length !== node.outputs.length) throw new Error(`reference: ${node.layer.name} gave ${outputs.length} outputs, its node has ${node.outputs.length}`);
+    node.outputs.forEach((symbolic, i) => {
+      checkShape(outputs[i]!, symbolic.shape, `output ${i} of ${node.layer.name} (${node.layer.className})`);
+      values.set(symbolic, outputs[i]!);
+    });
+  }
+  return model.outputs.map((t) => {
+    const value = values.get(t);
+    if (!value) throw new Error(`reference: ${model.name}: output ${t.name} was never computed`);
+    return value;
+  });
+}
+
+export interface RandomInputOptions {
+  /** Sizes for unknown (None) dimensions after the batch, per input: {input_name: [null, 12, 8]}. */
+  dims?: Record<string, (number | null)[]>;
+  /** Upper bound (exclusive) of token ids for inputs that feed an Embedding; default its inputDim. */
+  maxId?: number;
+}
+
+/**
+ * Seeded random inputs for every model input with the given batch size: token ids in
+ * [0, inputDim) for inputs that feed an Embedding directly (or int32 inputs, in [0, 10)),
+ * float32-representable values in [-1, 1) otherwise.
+ */
+export function randomInputs(model: Model, batch: number, seed: number, options: RandomInputOptions = {}): RefTensor[] {
+  const rng = new RandomGenerator(seed);
+  return model.inputs.map((input) => {
+    const layer = input.sourceLayer;
+    const override = options.dims?.[layer.name];
+    const shape = input.shape.map((d, i) => {
+      if (i === 0) return batch;
+      const size = d ?? override?.[i];
+      if (size === null || size === undefined) throw new Error(`randomInputs: input ${layer.name} has an unknown dimension ${i}; give its size in options.dims`);
+      return size;
+    });
+    const embeddings = model.graph.nodes.filter((n) => n.layer instanceof Embedding && n.inputs.includes(input)).map((n) => (n.layer as Embedding).inputDim);
+    if (embeddings.length > 0 || (layer instanceof InputLayer && layer.dtype === 'int32')) {
+      const high = options.maxId ?? (embeddings.length > 0 ? Math.min(...embeddings) : 10);
+      return randomIntTensor(shape, high, rng);
+    }
+    return randomTensor(shape, rng);
+  });
+}
