@@ -46,6 +46,7 @@ export { modelFromJSON } from './keras_format/model_json.ts';
 export { summaryData, renderSummary, countParams, type SummaryData, type SummaryRow, type ParamCounts } from './summary.ts';
 export { describeGraph, type GraphDescription, type GraphNodeDescription, type GraphEdgeDescription } from './graph.ts';
 export { setRandomSeed } from './random.ts';
+export { setInferenceBackend, getInferenceBackend, type ArrayData, type InferenceBackend, type PredictOptions } from './backend.ts';
 export * as initializers from './initializers.ts';
 export { ACTIVATIONS, type ActivationName } from './activations.ts';
 export { ValueError, ShapeError, ConfigError } from './errors.ts';

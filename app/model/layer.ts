@@ -225,7 +225,11 @@ export abstract class Layer {
       }
     });
     weights.forEach((w, i) => (w.value = Float32Array.from(values[i]!)));
+    this.weightsVersion++;
   }
+
+  /** Counts setWeights() calls, so that runtimes know when cached copies of the weights are stale. */
+  weightsVersion = 0;
 
   /** The layer's Keras config (snake_case keys), base fields first as tf.keras writes them. */
   getConfig(): Record<string, unknown> {

@@ -13,6 +13,7 @@ import { mapNetwork, type Network } from './network.ts';
 import { formatShape, type Shape } from './shape.ts';
 import { describeGraph, type GraphDescription } from './graph.ts';
 import { renderSummary, summaryData, type SummaryOptions } from './summary.ts';
+import { getInferenceBackend, type ArrayData, type PredictOptions } from './backend.ts';
 
 /** Written into Keras JSON as keras_version: the format is tf.keras 2.x's, the writer Strata. */
 export const KERAS_JSON_WRITER = 'strata';
@@ -157,6 +158,36 @@ export class Model extends Layer {
   nodesOf(layer: Layer): Node[] {
     const nodes = this.network ? new Set(this.network.nodes) : new Set<Node>();
     return layer.inboundNodes.filter((node) => nodes.has(node));
+  }
+
+  /**
+   * Runs the model on arrays, as Keras's predict: one array per input (a list in model.inputs
+   * order, or a map by input name), the batch first. Returns one array per output (a single
+   * array for single-output models). Inference mode: Dropout off, BatchNormalization's moving
+   * statistics.
+   */
+  async predict(x: ArrayData | ArrayData[] | Record<string, ArrayData>, options: PredictOptions = {}): Promise<ArrayData | ArrayData[]> {
+    this.assertBuilt();
+    const names = this.inputs.map((t) => t.sourceLayer.name);
+    let inputs: ArrayData[];
+    if (Array.isArray(x)) inputs = x;
+    else if ('data' in x && ArrayBuffer.isView(x.data)) inputs = [x as ArrayData];
+    else {
+      const byName = x as Record<string, ArrayData>;
+      for (const key of Object.keys(byName)) {
+        if (!names.includes(key)) throw new ValueError(`${this.name}: predict() got an array for "${key}", which is not an input; inputs: ${names.join(', ')}`);
+      }
+      inputs = names.map((name) => {
+        const array = byName[name];
+        if (!array) throw new ValueError(`${this.name}: predict() is missing input "${name}"`);
+        return array;
+      });
+    }
+    if (inputs.length !== names.length) {
+      throw new ValueError(`${this.name}: predict() expects ${names.length} input array(s) (${names.join(', ')}), got ${inputs.length}`);
+    }
+    const outputs = await getInferenceBackend().predict(this, inputs, options);
+    return outputs.length === 1 ? outputs[0]! : outputs;
   }
 
   /** Keras's summary table; returned, and passed to printFn when given. */

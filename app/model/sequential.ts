@@ -61,9 +61,12 @@ export class Sequential extends Model {
     if (layer instanceof Concatenate || layer instanceof Add) {
       throw new ValueError(`${this.name}: ${layer.name} (${layer.className}) joins several inputs, but a Sequential model is a chain of single-input layers; use the functional API`);
     }
-    if (this.stack.length === 0 && !this.inputLayer && layer.batchInputShape) {
+    // The input shape comes from the first layer's inputShape or, for a model used as the
+    // first layer, from that model's input (as tf.keras does).
+    const firstShape = layer.batchInputShape ?? (layer instanceof Model && layer.built && layer.inputs.length === 1 ? layer.inputs[0]!.shape : undefined);
+    if (this.stack.length === 0 && !this.inputLayer && firstShape) {
       // Named as tf.keras 2.x names it ("conv1_input"), which is also the ONNX input's name.
-      this.inputLayer = new InputLayer({ batchShape: layer.batchInputShape, name: `${layer.name}_input` });
+      this.inputLayer = new InputLayer({ batchShape: firstShape, name: `${layer.name}_input` });
     }
     this.stack.push(layer);
     if (this.inputLayer) {

@@ -69,6 +69,15 @@ describe('Sequential', () => {
     assert.deepEqual(model.outputs[0]!.shape, [null, 2]);
   });
 
+  test('a model as the first layer gives the Sequential model its input shape, as in tf.keras', () => {
+    const x = Input({ shape: [6] });
+    const block = new Model({ inputs: x, outputs: new Dense(4, { name: 'inner' }).apply(x), name: 'block' });
+    const model = new Sequential([block, new Dense(2, { name: 'after' })], { name: 'outer' });
+    assert.equal(model.built, true);
+    assert.deepEqual(model.outputs[0]!.shape, [null, 2]);
+    assert.equal(model.countParams(), 6 * 4 + 4 + 4 * 2 + 2);
+  });
+
   test('a joining layer in a Sequential model says to use the functional API', () => {
     const model = new Sequential([new Dense(4, { inputShape: [3] })]);
     assert.throws(() => model.add(new layers.Concatenate()), /use the functional API/);
