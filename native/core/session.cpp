@@ -2,6 +2,7 @@
 // them in reverse, then the optimizer updates the trainable initializers.
 #include "session.h"
 
+#include <chrono>
 #include <cstring>
 #include <set>
 
@@ -50,6 +51,7 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
     for (auto& name : n.outputs) s.out.push_back(name.empty() ? -1 : add_value(name));
     steps_.push_back(std::move(s));
   }
+  for (auto& s : steps_) times_.push_back(NodeTime{s.kernel->node.where()});
   for (auto& v : graph_.outputs) {
     int k = value_index(v.name);
     STRATA_CHECK(k >= 0, "graph output '" << v.name << "' is not produced by any node");
@@ -159,6 +161,17 @@ void Session::plan(const std::vector<Tensor>& inputs) {
 }
 
 void Session::run_node(size_t k, bool training, bool backward) {
+  if (desc_.profile) {
+    auto t0 = std::chrono::steady_clock::now();
+    run_node_timed(k, training, backward);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    (backward ? times_[k].backward_ms : times_[k].forward_ms) += ms;
+    return;
+  }
+  run_node_timed(k, training, backward);
+}
+
+void Session::run_node_timed(size_t k, bool training, bool backward) {
   Step& s = steps_[k];
   KernelContext ctx;
   ctx.be = be_.get();

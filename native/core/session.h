@@ -42,6 +42,12 @@ struct TrainingDescription {
   uint64_t seed = 0;                   // Dropout masks; the same seed gives the same run
   std::string backend = "cpu";         // "cpu" (oneDNN), "reference", "cuda"
   int num_threads = 0;                 // oneDNN/OpenMP threads; 0 keeps the default
+  bool profile = false;                // time every node (Session::node_times)
+};
+
+struct NodeTime {
+  std::string node;  // "Conv node 'conv2d/Conv'"
+  double forward_ms = 0, backward_ms = 0;
 };
 
 struct StepResult {
@@ -78,6 +84,8 @@ class Session {
   void clear_stop() { stop_ = false; }
   bool stop_requested() const { return stop_; }
   int64_t iterations() const { return iterations_; }  // optimizer steps taken
+  // Time spent per node since creation (only with description().profile).
+  std::vector<NodeTime> node_times() const { return times_; }
   const TrainingDescription& description() const { return desc_; }
   Backend& backend() { return *be_; }
 
@@ -111,6 +119,7 @@ class Session {
   std::map<int, OptimizerState> opt_state_;
   std::vector<Tensor> scratch_;  // per input slot, for = writers of shared values
   std::vector<Shape> planned_;   // input shapes the buffers were planned for
+  std::vector<NodeTime> times_;  // per step, when profiling
   int64_t iterations_ = 0;
   std::atomic<bool> stop_{false};
 
@@ -121,6 +130,7 @@ class Session {
   void run_backward();
   void apply_optimizer();
   void run_node(size_t k, bool training, bool backward);
+  void run_node_timed(size_t k, bool training, bool backward);
 };
 
 }  // namespace strata

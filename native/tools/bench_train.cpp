@@ -3,6 +3,7 @@
 // relu, Dropout 0.5, Dense 10 softmax), batch 64, per backend.
 //
 //   bench_train [steps=10] [backends=cpu,reference] [threads=0]
+#include <xmmintrin.h>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -22,6 +23,7 @@ static Tensor uniform(Rng& rng, Shape s, float lim) {
 }
 
 int main(int argc, char** argv) {
+  if (getenv("FTZ")) _mm_setcsr(_mm_getcsr() | 0x8040);
   int steps = argc > 1 ? std::atoi(argv[1]) : 10;
   std::string backends = argc > 2 ? argv[2] : "cpu,reference";
   int threads = argc > 3 ? std::atoi(argv[3]) : 0;
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
     d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
     d.backend = be;
     d.num_threads = threads;
+    d.profile = true;
     auto s = Session::from_onnx(model.data(), model.size(), d);
     float first = s->train_step({x}, {y}).loss;  // plans buffers, warms oneDNN
     auto t0 = std::chrono::steady_clock::now();
@@ -59,6 +62,9 @@ int main(int argc, char** argv) {
     for (int k = 0; k < steps; k++) last = s->train_step({x}, {y}).loss;
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
     std::printf("%-10s %8.2f ms/step  (batch 64, loss %.4f -> %.4f)\n", be.c_str(), ms, first, last);
+    for (auto& t : s->node_times())  // includes the warm-up step
+      std::printf("    %-34s forward %7.2f ms  backward %7.2f ms per step\n", t.node.c_str(),
+                  t.forward_ms / (steps + 1), t.backward_ms / (steps + 1));
   }
   return 0;
 }
