@@ -181,6 +181,31 @@ write_case("reducemean_axis1", [helper.make_node("ReduceMean", ["x"], ["y"], axe
 write_case("dropout_inference", [helper.make_node("Dropout", ["x", "r"], ["y"])], [("x", x)], [("y", x)],
            {"r": np.array(0.4, dtype=np.float32)})
 
+# --- more layouts: 1-D pooling (Keras MaxPooling1D), Squeeze/Unsqueeze, Gemm attributes,
+# ReduceMean with axes as an input (opset 18), Concat on a negative axis
+x = rand(2, 3, 9)
+pl, pr = same_upper(9, 2, 2)
+write_case("maxpool1d_same_upper", [helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2], strides=[2], auto_pad="SAME_UPPER")],
+           [("x", x)], [("y", out(F.max_pool1d(F.pad(t(x), (pl, pr), value=-math.inf), 2, 2)))])
+write_case("averagepool1d_valid", [helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[3], strides=[2])],
+           [("x", x)], [("y", out(F.avg_pool1d(t(x), 3, 2)))])
+w = rand(4, 3, 3); b = rand(4)
+write_case("conv1d_stride_dilation", [helper.make_node("Conv", ["x", "w", "b"], ["y"], kernel_shape=[3], strides=[2], dilations=[2], pads=[1, 2])],
+           [("x", x)], [("y", out(F.conv1d(F.pad(t(x), (1, 2)), t(w), t(b), stride=2, dilation=2)))], {"w": w, "b": b})
+x = rand(2, 1, 3, 1)
+write_case("squeeze_unsqueeze", [helper.make_node("Squeeze", ["x", "ax"], ["s"]), helper.make_node("Unsqueeze", ["s", "ax2"], ["y"])],
+           [("x", x)], [("y", x.reshape(2, 3)[:, None, :])],
+           {"ax": np.array([1, 3], dtype=np.int64), "ax2": np.array([-2], dtype=np.int64)})
+a = rand(5, 4); bm = rand(5, 3); c = rand(1, 3)
+write_case("gemm_alpha_beta_transa", [helper.make_node("Gemm", ["a", "b", "c"], ["y"], transA=1, alpha=0.5, beta=2.0)],
+           [("a", a)], [("y", 0.5 * a.T @ bm + 2.0 * c)], {"b": bm, "c": c})
+x = rand(2, 3, 4)
+write_case("reducemean_axes_input_opset18", [helper.make_node("ReduceMean", ["x", "axes"], ["y"], keepdims=1)],
+           [("x", x)], [("y", x.mean(axis=(0, 2), keepdims=True))], {"axes": np.array([0, -1], dtype=np.int64)}, opset=18)
+a = rand(2, 3); b = rand(2, 2)
+write_case("concat_negative_axis", [helper.make_node("Concat", ["a", "b"], ["y"], axis=-1)], [("a", a), ("b", b)],
+           [("y", np.concatenate([a, b], -1))])
+
 # --- BatchNormalization (inference, Keras's epsilon) ------------------------------
 x = rand(3, 4, 2, 2); sc = rand(4, lo=0.5, hi=1.5); bi = rand(4); mu = rand(4, lo=-0.3, hi=0.3); var = rand(4, lo=0.5, hi=2)
 y = F.batch_norm(t(x), t(mu), t(var), t(sc), t(bi), training=False, eps=1e-3)

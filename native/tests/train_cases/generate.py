@@ -165,4 +165,25 @@ write_case("transpose_selu_mae", "mean_absolute_error", [
     helper.make_node("Selu", ["m"], ["y"]),
 ], [("x", x)], y, "y", W, loss.item(), {k: t.grad.numpy() for k, t in T.items()})
 
+# --- Conv1D, MaxPooling1D, AveragePooling1D, Dense on (N, L, C), sparse CE over steps ----
+x = rand(2, 3, 10); labels = np.array([[0, 1, 2], [2, 2, 0]], dtype=np.float32)
+W = {"k": rand(4, 3, 3, lo=-0.5, hi=0.5), "kb": rand(4, lo=-0.1, hi=0.1), "w": rand(4, 3), "b": rand(3, lo=-0.1, hi=0.1)}
+T = {k: leaf(v) for k, v in W.items()}
+pl, pr = same_upper(10, 3, 1)
+c = torch.relu(F.conv1d(F.pad(torch.tensor(x), (pl, pr)), T["k"], T["kb"]))   # (2, 4, 10)
+p = F.max_pool1d(c, 2, 2)                                                     # (2, 4, 5)
+q = F.avg_pool1d(p, 3, 1)                                                     # (2, 4, 3)
+z = q.transpose(1, 2) @ T["w"] + T["b"]                                       # (2, 3, 3)
+loss = F.cross_entropy(z.reshape(-1, 3), torch.tensor(labels).long().reshape(-1))
+loss.backward()
+write_case("conv1d_pool1d_sequence_ce", "sparse_categorical_crossentropy", [
+    helper.make_node("Conv", ["x", "k", "kb"], ["c0"], auto_pad="SAME_UPPER", kernel_shape=[3]),
+    helper.make_node("Relu", ["c0"], ["c"]),
+    helper.make_node("MaxPool", ["c"], ["p"], kernel_shape=[2], strides=[2]),
+    helper.make_node("AveragePool", ["p"], ["q"], kernel_shape=[3]),
+    helper.make_node("Transpose", ["q"], ["qt"], perm=[0, 2, 1]),
+    helper.make_node("MatMul", ["qt", "w"], ["m"]), helper.make_node("Add", ["m", "b"], ["z"]),
+    helper.make_node("Softmax", ["z"], ["probs"], axis=-1),
+], [("x", x)], labels, "probs", W, loss.item(), {k: t.grad.numpy() for k, t in T.items()})
+
 print("wrote", len([d for d in os.listdir(HERE) if os.path.isdir(os.path.join(HERE, d))]), "cases to", HERE)
