@@ -5,17 +5,8 @@ import { ConfigError, Model, modelFromJSON, type Layer } from '../model/index.ts
 import { parseOnnxModel } from '../onnx/inspect.ts';
 import { tensorToArray } from '../onnx/tensor.ts';
 import type { ModelProto } from '../onnx/schema.ts';
+import { kernelFromOihw } from './kernel_layout.ts';
 import { METADATA_KERAS_JSON, METADATA_WEIGHTS, type WeightLocation } from './to_onnx.ts';
-
-/** ONNX (out, in, kh, kw) -> Keras (kh, kw, in, out). */
-export function kernelFromOihw(data: Float32Array, [kh, kw, cin, cout]: readonly number[]): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let y = 0; y < kh!; y++)
-    for (let x = 0; x < kw!; x++)
-      for (let i = 0; i < cin!; i++)
-        for (let o = 0; o < cout!; o++) out[((y * kw! + x) * cin! + i) * cout! + o] = data[((o * cin! + i) * kh! + y) * kw! + x]!;
-  return out;
-}
 
 /** Finds "encoder/dense" by walking nested models. */
 function layerAt(model: Model, path: string): Layer {

@@ -24,16 +24,6 @@ export interface LayerCall {
 
 type Row<L extends Layer> = (layer: L, call: LayerCall) => Value;
 
-/** Keras (kh, kw, in, out) -> ONNX (out, in, kh, kw). */
-export function kernelToOihw(kernel: Float32Array, [kh, kw, cin, cout]: readonly number[]): Float32Array {
-  const out = new Float32Array(kernel.length);
-  for (let y = 0; y < kh!; y++)
-    for (let x = 0; x < kw!; x++)
-      for (let i = 0; i < cin!; i++)
-        for (let o = 0; o < cout!; o++) out[((o * cin! + i) * kh! + y) * kw! + x] = kernel[((y * kw! + x) * cin! + i) * cout! + o]!;
-  return out;
-}
-
 /**
  * TensorFlow's "same" padding as explicit [begin..., end...] pads (the odd pixel at the end,
  * ONNX's SAME_UPPER); undefined when a spatial size is unknown (then auto_pad does it).

@@ -10,7 +10,8 @@ import { makeGraph, makeModel, makeTensorValueInfo } from '../onnx/helper.ts';
 import { DataType, type ModelProto } from '../onnx/schema.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { GraphBuilder, type Value } from './graph_builder.ts';
-import { kernelToOihw, LAYER_TABLE, type LayerCall } from './layer_table.ts';
+import { kernelToOihw } from './kernel_layout.ts';
+import { LAYER_TABLE, type LayerCall } from './layer_table.ts';
 
 export const OPSET = 17;
 

@@ -1,11 +1,12 @@
 // Conv2D over channels-last images: input (batch, h, w, c), kernel (kh, kw, c, filters).
 import { getActivation, type ActivationName } from '../activations.ts';
 import { ShapeError, ValueError } from '../errors.ts';
-import { getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.ts';
+import { getInitializer, type Initializer } from '../initializers.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { Layer, type LayerArgs } from '../layer.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, normalizeTuple, type Dim, type Shape } from '../shape.ts';
+import { kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
 
 export type Padding = 'valid' | 'same';
 
@@ -22,15 +23,11 @@ export function checkPadding(padding: string, owner: string): Padding {
   return padding;
 }
 
-export interface Conv2DArgs extends LayerArgs {
+export interface Conv2DArgs extends LayerArgs, KernelLayerArgs {
   strides?: number | [number, number];
   padding?: Padding;
   dilationRate?: number | [number, number];
   groups?: number;
-  activation?: string | null;
-  useBias?: boolean;
-  kernelInitializer?: InitializerIdentifier;
-  biasInitializer?: InitializerIdentifier;
   dataFormat?: 'channels_last';
 }
 
@@ -109,15 +106,7 @@ export class Conv2D extends Layer {
       data_format: 'channels_last',
       dilation_rate: [...this.dilationRate],
       groups: 1,
-      activation: this.activation,
-      use_bias: this.useBias,
-      kernel_initializer: serializeInitializer(this.kernelInitializer),
-      bias_initializer: serializeInitializer(this.biasInitializer),
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
+      ...kernelLayerConfig(this),
     };
   }
 
@@ -131,13 +120,7 @@ export class Conv2D extends Layer {
     c.channelsLast();
     args.dilationRate = c.intTuple('dilation_rate', [1, 1]) as [number, number];
     args.groups = c.number('groups', 1);
-    args.activation = c.optionalString('activation') ?? null;
-    args.useBias = c.boolean('use_bias', true);
-    const kernelInitializer = c.initializer('kernel_initializer');
-    if (kernelInitializer) args.kernelInitializer = kernelInitializer;
-    const biasInitializer = c.initializer('bias_initializer');
-    if (biasInitializer) args.biasInitializer = biasInitializer;
-    for (const key of ['kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint']) c.unsupported(key);
+    readKernelLayerArgs(c, args);
     c.finish();
     return new Conv2D(filters, (kernelSize.length === 1 ? kernelSize[0]! : kernelSize) as [number, number], args);
   }

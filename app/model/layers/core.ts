@@ -2,18 +2,14 @@
 // config keys. Keras's positional arguments stay positional (`new Dense(64, {...})`).
 import { getActivation, type ActivationName } from '../activations.ts';
 import { ShapeError, ValueError } from '../errors.ts';
-import { getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.ts';
+import { getInitializer, type Initializer } from '../initializers.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { Layer, type LayerArgs } from '../layer.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, sizeOf, type Shape } from '../shape.ts';
+import { kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
 
-export interface DenseArgs extends LayerArgs {
-  activation?: string | null;
-  useBias?: boolean;
-  kernelInitializer?: InitializerIdentifier;
-  biasInitializer?: InitializerIdentifier;
-}
+export interface DenseArgs extends LayerArgs, KernelLayerArgs {}
 
 /** `activation(dot(input, kernel) + bias)` over the last axis; kernel (in, units). */
 export class Dense extends Layer {
@@ -63,27 +59,15 @@ export class Dense extends Layer {
     return {
       ...super.getConfig(),
       units: this.units,
-      activation: this.activation,
-      use_bias: this.useBias,
-      kernel_initializer: serializeInitializer(this.kernelInitializer),
-      bias_initializer: serializeInitializer(this.biasInitializer),
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
+      ...kernelLayerConfig(this),
     };
   }
 
   static fromConfig(config: Record<string, unknown>): Dense {
     const c = new ConfigReader(Dense.className, config);
-    const args: DenseArgs = { ...c.layerArgs(), activation: c.optionalString('activation') ?? null, useBias: c.boolean('use_bias', true) };
+    const args: DenseArgs = c.layerArgs();
     const units = c.number('units');
-    const kernelInitializer = c.initializer('kernel_initializer');
-    if (kernelInitializer) args.kernelInitializer = kernelInitializer;
-    const biasInitializer = c.initializer('bias_initializer');
-    if (biasInitializer) args.biasInitializer = biasInitializer;
-    for (const key of ['kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint', 'lora_rank']) c.unsupported(key);
+    readKernelLayerArgs(c, args);
     c.finish();
     return new Dense(units, args);
   }
