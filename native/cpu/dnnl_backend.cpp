@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <dnnl.hpp>
+#include <map>
 #include <vector>
 
 #include "../core/backend.h"
@@ -43,15 +44,19 @@ class DnnlBackend : public ReferenceBackend {
   std::string name() const override { return "cpu"; }
   void set_num_threads(int n) override { omp_set_num_threads(n > 0 ? n : 1); }
 
+  // Convolution: one plan per geometry, built on first use and kept. oneDNN picks
+  // its own (blocked) layouts through format_tag::any; we reorder from and to the
+  // engine's NCHW at the call boundary, into buffers allocated once per plan.
   void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
                       const ConvParams& p) override {
     STRATA_DNNL_TRY("conv2d_forward", {
-      auto fwd = conv_fwd_pd(p, bias != nullptr);
-      memory src(md4(p.N, p.C, p.H, p.W), eng_, (void*)inp), wei(md4(p.OC, p.C, p.KH, p.KW), eng_, (void*)weight),
-          dst(md4(p.N, p.OC, p.OH, p.OW), eng_, out);
-      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-      if (bias) args.insert({DNNL_ARG_BIAS, memory(md1(p.OC), eng_, (void*)bias)});
-      dnnl::convolution_forward(fwd).execute(stream_, args);
+      ConvPlan& c = conv_plan(p, bias != nullptr);
+      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in(c.fwd.src_desc(), inp, c.user_src, c.f_src)},
+                                           {DNNL_ARG_WEIGHTS, in(c.fwd.weights_desc(), weight, c.user_wei, c.f_wei)},
+                                           {DNNL_ARG_DST, target(c.fwd.dst_desc(), out, c.user_dst, c.f_dst)}};
+      if (bias) args.insert({DNNL_ARG_BIAS, mem(md1(p.OC), bias)});
+      c.fwd_prim.execute(stream_, args);
+      back(c.fwd.dst_desc(), c.f_dst, out, c.user_dst);
       stream_.wait();
     });
   }
@@ -59,34 +64,27 @@ class DnnlBackend : public ReferenceBackend {
   void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                        const float* weight, const ConvParams& p) override {
     STRATA_DNNL_TRY("conv2d_backward", {
-      auto fwd = conv_fwd_pd(p, dbias != nullptr);
-      memory::dims st{p.sh, p.sw}, dil{p.dh - 1, p.dw - 1}, pl{p.pt, p.pl}, pr{p.pb, p.pr};
-      auto src_md = md4(p.N, p.C, p.H, p.W), wei_md = md4(p.OC, p.C, p.KH, p.KW), dst_md = md4(p.N, p.OC, p.OH, p.OW);
-      memory ddst(dst_md, eng_, (void*)dout);
+      ConvPlan& c = conv_plan(p, true);
       if (dinp) {
-        dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, src_md, wei_md, dst_md, st, dil,
-                                                pl, pr);
-        dnnl::convolution_backward_data::primitive_desc pd(d, eng_, fwd);
-        dnnl::convolution_backward_data(pd).execute(
-            stream_, {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, memory(wei_md, eng_, (void*)weight)},
-                      {DNNL_ARG_DIFF_SRC, memory(src_md, eng_, dinp)}});
+        auto& pd = c.bwd_data;
+        c.bwd_data_prim.execute(stream_, {{DNNL_ARG_DIFF_DST, in(pd.diff_dst_desc(), dout, c.user_dst, c.bd_ddst)},
+                                          {DNNL_ARG_WEIGHTS, in(pd.weights_desc(), weight, c.user_wei, c.bd_wei)},
+                                          {DNNL_ARG_DIFF_SRC, target(pd.diff_src_desc(), dinp, c.user_src, c.bd_dsrc)}});
+        back(pd.diff_src_desc(), c.bd_dsrc, dinp, c.user_src);
       }
       if (dweight || dbias) {
         // oneDNN overwrites the weight grads; our contract accumulates, so go through scratch
-        std::vector<float> dw((size_t)p.OC * p.C * p.KH * p.KW), db(p.OC);
-        auto d = dbias ? dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src_md,
-                                                                  wei_md, md1(p.OC), dst_md, st, dil, pl, pr)
-                       : dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src_md,
-                                                                  wei_md, dst_md, st, dil, pl, pr);
-        dnnl::convolution_backward_weights::primitive_desc pd(d, eng_, fwd);
-        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src_md, eng_, (void*)inp)},
-                                             {DNNL_ARG_DIFF_DST, ddst},
-                                             {DNNL_ARG_DIFF_WEIGHTS, memory(wei_md, eng_, dw.data())}};
-        if (dbias) args.insert({DNNL_ARG_DIFF_BIAS, memory(md1(p.OC), eng_, db.data())});
-        dnnl::convolution_backward_weights(pd).execute(stream_, args);
+        auto& pd = c.bwd_weights;
+        memory dw(c.user_wei, eng_, c.dw.data()), db(md1(p.OC), eng_, c.db.data());
+        c.bwd_weights_prim.execute(stream_,
+                                   {{DNNL_ARG_SRC, in(pd.src_desc(), inp, c.user_src, c.bw_src)},
+                                    {DNNL_ARG_DIFF_DST, in(pd.diff_dst_desc(), dout, c.user_dst, c.bw_ddst)},
+                                    {DNNL_ARG_DIFF_WEIGHTS, target(pd.diff_weights_desc(), c.dw.data(), c.user_wei, c.bw_dwei)},
+                                    {DNNL_ARG_DIFF_BIAS, db}});
+        back(pd.diff_weights_desc(), c.bw_dwei, c.dw.data(), c.user_wei);
         stream_.wait();
-        if (dweight) add_into(dweight, dw.data(), dw.size());
-        if (dbias) add_into(dbias, db.data(), db.size());
+        if (dweight) add_into(dweight, c.dw.data(), c.dw.size());
+        if (dbias) add_into(dbias, c.db.data(), c.db.size());
       }
       stream_.wait();
     });
@@ -192,16 +190,65 @@ class DnnlBackend : public ReferenceBackend {
                                : dnnl::algorithm::pooling_avg_exclude_padding;
   }
 
-  dnnl::convolution_forward::primitive_desc conv_fwd_pd(const ConvParams& p, bool with_bias) {
+  struct ConvPlan {
+    memory::desc user_src, user_wei, user_dst;  // the engine's NCHW / OIHW
+    dnnl::convolution_forward::primitive_desc fwd;
+    dnnl::convolution_forward fwd_prim;
+    dnnl::convolution_backward_data::primitive_desc bwd_data;
+    dnnl::convolution_backward_data bwd_data_prim;
+    dnnl::convolution_backward_weights::primitive_desc bwd_weights;
+    dnnl::convolution_backward_weights bwd_weights_prim;
+    // buffers in oneDNN's layouts, used only where they differ from the user's
+    memory f_src, f_wei, f_dst, bd_ddst, bd_wei, bd_dsrc, bw_src, bw_ddst, bw_dwei;
+    std::vector<float> dw, db;  // weight grads before they are added into ours
+  };
+  std::map<std::pair<std::vector<int>, bool>, ConvPlan> conv_plans_;
+
+  ConvPlan& conv_plan(const ConvParams& p, bool with_bias) {
+    std::vector<int> key{p.N, p.C, p.H, p.W, p.OC, p.KH, p.KW, p.OH, p.OW, p.sh, p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr};
+    auto it = conv_plans_.find({key, with_bias});
+    if (it != conv_plans_.end()) return it->second;
+    ConvPlan c;
+    c.user_src = md4(p.N, p.C, p.H, p.W), c.user_wei = md4(p.OC, p.C, p.KH, p.KW), c.user_dst = md4(p.N, p.OC, p.OH, p.OW);
     memory::dims st{p.sh, p.sw}, dil{p.dh - 1, p.dw - 1}, pl{p.pt, p.pl}, pr{p.pb, p.pr};
-    auto src = md4(p.N, p.C, p.H, p.W), wei = md4(p.OC, p.C, p.KH, p.KW), dst = md4(p.N, p.OC, p.OH, p.OW);
-    auto d = with_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                                         dnnl::algorithm::convolution_direct, src, wei, md1(p.OC),
+    auto any = [](memory::dims d) { return memory::desc(d, dt::f32, tag::any); };
+    auto src = any({p.N, p.C, p.H, p.W}), wei = any({p.OC, p.C, p.KH, p.KW}), dst = any({p.N, p.OC, p.OH, p.OW});
+    auto alg = dnnl::algorithm::convolution_direct;
+    auto d = with_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, wei, md1(p.OC),
                                                          dst, st, dil, pl, pr)
-                       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                                         dnnl::algorithm::convolution_direct, src, wei, dst, st, dil,
-                                                         pl, pr);
-    return dnnl::convolution_forward::primitive_desc(d, eng_);
+                       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, wei, dst, st,
+                                                         dil, pl, pr);
+    c.fwd = dnnl::convolution_forward::primitive_desc(d, eng_);
+    c.fwd_prim = dnnl::convolution_forward(c.fwd);
+    c.bwd_data = dnnl::convolution_backward_data::primitive_desc(
+        dnnl::convolution_backward_data::desc(alg, src, wei, dst, st, dil, pl, pr), eng_, c.fwd);
+    c.bwd_data_prim = dnnl::convolution_backward_data(c.bwd_data);
+    c.bwd_weights = dnnl::convolution_backward_weights::primitive_desc(
+        dnnl::convolution_backward_weights::desc(alg, src, wei, md1(p.OC), dst, st, dil, pl, pr), eng_, c.fwd);
+    c.bwd_weights_prim = dnnl::convolution_backward_weights(c.bwd_weights);
+    c.dw.resize((size_t)p.OC * p.C * p.KH * p.KW), c.db.resize(p.OC);
+    return conv_plans_.emplace(std::make_pair(key, with_bias), std::move(c)).first->second;
+  }
+
+  // The memory a primitive reads for `want`: the user's buffer when the layouts agree,
+  // else `buf` (allocated on first use) filled by a reorder.
+  memory in(const memory::desc& want, const float* user, const memory::desc& user_md, memory& buf) {
+    memory u(user_md, eng_, (void*)user);
+    if (want == user_md) return u;
+    if (!buf) buf = memory(want, eng_);
+    dnnl::reorder(u, buf).execute(stream_, u, buf);
+    return buf;
+  }
+  // The memory a primitive writes for `want`; back() copies it to the user's layout.
+  memory target(const memory::desc& want, float* user, const memory::desc& user_md, memory& buf) {
+    if (want == user_md) return memory(user_md, eng_, user);
+    if (!buf) buf = memory(want, eng_);
+    return buf;
+  }
+  void back(const memory::desc& want, memory& buf, float* user, const memory::desc& user_md) {
+    if (want == user_md) return;
+    memory u(user_md, eng_, user);
+    dnnl::reorder(buf, u).execute(stream_, buf, u);
   }
 
   dnnl::batch_normalization_forward::primitive_desc bn_fwd_pd(int N, int C, int S, float eps, dnnl::prop_kind prop,
