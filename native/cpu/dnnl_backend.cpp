@@ -8,6 +8,7 @@
 // post-op, keeping the max-pool workspace from the forward pass.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <dnnl.hpp>
 #include <map>
@@ -15,6 +16,7 @@
 
 #include "../core/backend.h"
 #include "../core/check.h"
+#include "../core/ops/softmax.h"
 
 namespace strata {
 
@@ -88,6 +90,31 @@ class DnnlBackend : public ReferenceBackend {
       }
       stream_.wait();
     });
+  }
+
+  // The elementwise loops are the reference's, run in chunks on OpenMP's threads
+  // (each element is computed exactly as in the reference, so results are identical).
+  void act_forward(float* out, const float* inp, int64_t n, const ActParams& a) override {
+    in_chunks(n, [&](int64_t b, int64_t k) { ref::act_forward(out + b, inp + b, k, a); });
+  }
+  void act_backward(float* dinp, const float* dout, const float* inp, const float* out, int64_t n,
+                    const ActParams& a) override {
+    in_chunks(n, [&](int64_t b, int64_t k) { ref::act_backward(dinp + b, dout + b, inp + b, out + b, k, a); });
+  }
+  void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner) override {
+    int64_t row = K * inner;
+    in_chunks(outer, [&](int64_t b, int64_t k) { ref::softmax_forward(out + b * row, inp + b * row, k, K, inner); },
+              std::max<int64_t>(1, (1 << 15) / row));
+  }
+  void softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K,
+                        int64_t inner) override {
+    int64_t row = K * inner;
+    in_chunks(outer, [&](int64_t b, int64_t k) {
+      ref::softmax_backward(dinp + b * row, dout + b * row, out + b * row, k, K, inner);
+    }, std::max<int64_t>(1, (1 << 15) / row));
+  }
+  void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) override {
+    in_chunks(n, [&](int64_t b, int64_t k) { ref::dropout_backward(dinp + b, dout + b, mask + b, k); });
   }
 
   void maxpool2d_forward(float* out, const float* inp, const PoolParams& p) override {
@@ -179,6 +206,13 @@ class DnnlBackend : public ReferenceBackend {
   static memory::desc md4(int a, int b, int c, int d) { return memory::desc({a, b, c, d}, dt::f32, tag::nchw); }
   static memory::desc md1(int a) { return memory::desc({a}, dt::f32, tag::a); }
   memory mem(const memory::desc& md, const float* p) { return memory(md, eng_, (void*)p); }
+  // f(begin, count) over [0, n) in chunks of `chunk`, in parallel when there are several.
+  template <class F>
+  static void in_chunks(int64_t n, F f, int64_t chunk = 1 << 15) {
+    int64_t chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; c++) f(c * chunk, std::min(chunk, n - c * chunk));
+  }
   static void add_into(float* dst, const float* src, size_t n) {
     for (size_t i = 0; i < n; i++) dst[i] += src[i];
   }
