@@ -80,6 +80,10 @@ class Session {
   // dL/dweight from the last train_step (zeros where no gradient reached it).
   Tensor get_gradient(const std::string& name) const;
 
+  // Keras callbacks (LearningRateScheduler, ReduceLROnPlateau) change it between steps;
+  // optimizer state (moments, iterations) is kept.
+  void set_learning_rate(float lr) { desc_.optimizer.learning_rate = lr; }
+
   void request_stop() { stop_ = true; }
   void clear_stop() { stop_ = false; }
   bool stop_requested() const { return stop_; }

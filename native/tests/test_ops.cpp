@@ -305,6 +305,18 @@ int main() {
   conv_case(rng, 2, 4, 10, 8, 3, 5, 5, 1, 1, "SAME_UPPER", 0, false);
   conv_case(rng, 1, 3, 11, 10, 2, 3, 3, 3, 2, "VALID", 0, true);
   conv_case(rng, 2, 3, 1, 12, 4, 1, 3, 1, 1, "SAME_UPPER", 0, true);
+  // random geometries: any stride, dilation, explicit or SAME_UPPER/VALID padding
+  const char* pads[] = {"NOTSET", "SAME_UPPER", "VALID"};
+  for (int t = 0; t < 10; t++) {
+    int K = 1 + (int)(rng.next() % 4), d = 1 + (int)(rng.next() % 2), s = 1 + (int)(rng.next() % 3);
+    int H = (K - 1) * d + 1 + (int)(rng.next() % 6), W = (K - 1) * d + 1 + (int)(rng.next() % 6);
+    conv_case(rng, 1 + (int)(rng.next() % 3), 1 + (int)(rng.next() % 4), H, W, 1 + (int)(rng.next() % 5), K, K, s, d,
+              pads[rng.next() % 3], (int)(rng.next() % 2), rng.next() % 2);
+    int PK = 1 + (int)(rng.next() % 3);
+    pool_case(rng, rng.next() % 2, 1 + (int)(rng.next() % 2), 1 + (int)(rng.next() % 3), PK + 2 + (int)(rng.next() % 5),
+              PK + 2 + (int)(rng.next() % 5), PK, 1 + (int)(rng.next() % 2), 1, pads[rng.next() % 3],
+              PK > 1 ? (int)(rng.next() % 2) : 0, rng.next() % 2);
+  }
   // pooling
   pool_case(rng, true, 2, 3, 8, 8, 2, 2, 1, "NOTSET", 0, false);
   pool_case(rng, true, 1, 2, 7, 7, 3, 2, 1, "SAME_UPPER", 0, false);

@@ -86,6 +86,12 @@ static void test_dense() {
   train(*s3, x, y, 3);
   expect(s3->get_weight("w1").f == w1.f, "frozen w1 unchanged");
   expect(s3->get_weight("b2").f != b2.f, "trainable b2 changed");
+  // learning rate 0: a step changes nothing
+  s3->set_learning_rate(0.0f);
+  Tensor w2 = s3->get_weight("w2");
+  s3->train_step({x}, {y});
+  expect(s3->get_weight("w2").f == w2.f && s3->description().optimizer.learning_rate == 0.0f,
+         "set_learning_rate(0) freezes the next step");
 
   // a new batch size re-plans the buffers
   Tensor x8({8, 8}), y8({8});

@@ -1,0 +1,186 @@
+// session_wrap.cc: see session_wrap.h. Engine errors (strata::Error, naming the op and node)
+// become JavaScript Errors; argument errors are TypeErrors thrown by convert.cc.
+#include "session_wrap.h"
+
+#include "convert.h"
+
+namespace strata_napi {
+
+namespace {
+
+// Runs one engine call off the JavaScript thread. Execute() makes no JavaScript calls.
+class StepWorker : public Napi::AsyncWorker {
+ public:
+  enum class Kind { Train, Evaluate, Forward };
+
+  StepWorker(Napi::Env env, SessionWrap* wrap, Kind kind, std::vector<strata::Tensor> inputs, std::vector<strata::Tensor> targets)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), wrap_(wrap), kind_(kind),
+        inputs_(std::move(inputs)), targets_(std::move(targets)) {
+    wrap_->Ref();  // keep the JavaScript object (and so the session) alive while we run
+  }
+  ~StepWorker() override { wrap_->Unref(); }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      strata::Session& s = wrap_->session();
+      if (kind_ == Kind::Forward) outputs_ = s.forward(inputs_);
+      else result_ = kind_ == Kind::Train ? s.train_step(inputs_, targets_) : s.evaluate(inputs_, targets_);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override {
+    wrap_->SetBusy(false);
+    Napi::Env env = Env();
+    deferred_.Resolve(kind_ == Kind::Forward ? Napi::Value(FromTensors(env, outputs_)) : Napi::Value(FromStepResult(env, result_)));
+  }
+
+  void OnError(const Napi::Error& error) override {
+    wrap_->SetBusy(false);
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  SessionWrap* wrap_;
+  Kind kind_;
+  std::vector<strata::Tensor> inputs_, targets_, outputs_;
+  strata::StepResult result_;
+};
+
+std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string("Expect argument: ") + what + " (a string)");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+}  // namespace
+
+Napi::Function SessionWrap::Init(Napi::Env env) {
+  return DefineClass(env, "TrainingSession",
+                     {
+                         InstanceMethod<&SessionWrap::TrainStep>("trainStep"),
+                         InstanceMethod<&SessionWrap::Evaluate>("evaluate"),
+                         InstanceMethod<&SessionWrap::Forward>("forward"),
+                         InstanceMethod<&SessionWrap::InputNames>("inputNames"),
+                         InstanceMethod<&SessionWrap::OutputNames>("outputNames"),
+                         InstanceMethod<&SessionWrap::WeightNames>("weightNames"),
+                         InstanceMethod<&SessionWrap::TrainableNames>("trainableNames"),
+                         InstanceMethod<&SessionWrap::GetWeight>("getWeight"),
+                         InstanceMethod<&SessionWrap::SetWeight>("setWeight"),
+                         InstanceMethod<&SessionWrap::GetGradient>("getGradient"),
+                         InstanceMethod<&SessionWrap::Stop>("stop"),
+                         InstanceMethod<&SessionWrap::Dispose>("dispose"),
+                     });
+}
+
+SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(env, "Expect arguments: onnx model bytes (a Uint8Array), training description (an object)");
+  }
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  strata::TrainingDescription description = ToDescription(info[1]);
+  try {
+    session_ = strata::Session::from_onnx(bytes.Data(), bytes.ByteLength(), description);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+void SessionWrap::CheckUsable(Napi::Env env) {
+  if (!session_) throw Napi::Error::New(env, "Session already disposed.");
+  if (busy_) throw Napi::Error::New(env, "Session is busy: wait for the running step to finish.");
+}
+
+Napi::Value SessionWrap::RunStep(const Napi::CallbackInfo& info, bool train) {
+  CheckUsable(info.Env());
+  if (info.Length() < 2) throw Napi::TypeError::New(info.Env(), "Expect arguments: inputs (tensors), targets (tensors)");
+  auto inputs = ToTensors(info[0], "inputs");
+  auto targets = ToTensors(info[1], "targets", /*ints_as_float=*/true);
+  busy_ = true;
+  auto* worker = new StepWorker(info.Env(), this, train ? StepWorker::Kind::Train : StepWorker::Kind::Evaluate, std::move(inputs), std::move(targets));
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value SessionWrap::TrainStep(const Napi::CallbackInfo& info) { return RunStep(info, true); }
+Napi::Value SessionWrap::Evaluate(const Napi::CallbackInfo& info) { return RunStep(info, false); }
+
+Napi::Value SessionWrap::Forward(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  if (info.Length() < 1) throw Napi::TypeError::New(info.Env(), "Expect argument: inputs (tensors)");
+  auto inputs = ToTensors(info[0], "inputs");
+  busy_ = true;
+  auto* worker = new StepWorker(info.Env(), this, StepWorker::Kind::Forward, std::move(inputs), {});
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value SessionWrap::InputNames(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  return FromStrings(info.Env(), session_->input_names());
+}
+
+Napi::Value SessionWrap::OutputNames(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  return FromStrings(info.Env(), session_->output_names());
+}
+
+Napi::Value SessionWrap::WeightNames(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  return FromStrings(info.Env(), session_->weight_names());
+}
+
+Napi::Value SessionWrap::TrainableNames(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  return FromStrings(info.Env(), session_->trainable_names());
+}
+
+Napi::Value SessionWrap::GetWeight(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  const std::string name = StringArg(info, 0, "weight name");
+  try {
+    return FromTensor(info.Env(), session_->get_weight(name));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+}
+
+Napi::Value SessionWrap::SetWeight(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  const std::string name = StringArg(info, 0, "weight name");
+  if (info.Length() < 2) throw Napi::TypeError::New(info.Env(), "Expect arguments: weight name, tensor");
+  strata::Tensor value = ToTensor(info[1], "weight '" + name + "'");
+  try {
+    session_->set_weight(name, value);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value SessionWrap::GetGradient(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  const std::string name = StringArg(info, 0, "weight name");
+  try {
+    return FromTensor(info.Env(), session_->get_gradient(name));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+}
+
+Napi::Value SessionWrap::Stop(const Napi::CallbackInfo& info) {
+  if (session_) session_->request_stop();  // safe while a worker runs: an atomic flag in the core
+  return info.Env().Undefined();
+}
+
+Napi::Value SessionWrap::Dispose(const Napi::CallbackInfo& info) {
+  if (busy_) throw Napi::Error::New(info.Env(), "Session is busy: stop() it and wait for the running step before dispose().");
+  session_.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace strata_napi
