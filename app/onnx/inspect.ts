@@ -195,7 +195,7 @@ export function describeModel(model: ModelProto, options: DescribeOptions = {}):
     name: fn.name ?? '',
     inputs: fn.input ?? [],
     outputs: fn.output ?? [],
-    attributes: [...(fn.attribute ?? []), ...(fn.attributeProto ?? []).map((a) => a.name ?? '')],
+    attributes: fn.attribute ?? [],
     opsetImports: (fn.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: int64ToJSON(o.version ?? 0) })),
     nodes: (fn.node ?? []).map((node) => describeNode(node, context)),
   }));

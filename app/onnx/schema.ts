@@ -1,6 +1,12 @@
 // ONNX's protobuf schema, read and written with protobufjs. The schema is ONNX's own
-// onnx.proto (vendored beside this file, release v1.22.0); protobufjs parses it once, on
-// first use, so nothing here hand-codes the wire format.
+// onnx.proto as Debian 12 ships it (libonnx-dev 1.12.0, copied beside this file); protobufjs
+// parses it once, on first use, so nothing here hand-codes the wire format.
+//
+// Fields that later ONNX releases added (metadata_props on graphs, nodes, tensors and value
+// infos; FunctionProto's attribute_proto, value_info and overload; NodeProto's overload)
+// are not in that schema: when a newer file carries them they are skipped on decoding, as
+// protobuf skips any unknown field. Element types are int32 fields, so newer DataType numbers
+// (float8, int4, ...) decode as numbers and DataType below names them.
 //
 // Messages are plain objects whose field names are onnx.proto's in camelCase
 // (`ir_version` → `irVersion`, `op_type` → `opType`, `raw_data` → `rawData`). The interfaces
@@ -17,7 +23,10 @@ import { fileURLToPath } from 'node:url';
 /** An int64 field: `bigint` when decoded; `number` (a safe integer) or `bigint` when writing. */
 export type Int64 = number | bigint;
 
-/** TensorProto.DataType: the element type of a tensor, as its enum number. */
+/**
+ * TensorProto.DataType: the element type of a tensor, as its enum number. Numbers up to
+ * BFLOAT16 (16) are onnx.proto 1.12's enum; the later ones are those of newer ONNX releases.
+ */
 export const DataType = {
   UNDEFINED: 0,
   FLOAT: 1,
@@ -99,7 +108,6 @@ export interface TensorProto {
   dataLocation?: number;
   doubleData?: number[];
   uint64Data?: Int64[];
-  metadataProps?: StringStringEntryProto[];
 }
 
 export interface SparseTensorProto {
@@ -132,7 +140,6 @@ export interface ValueInfoProto {
   name?: string;
   type?: TypeProto;
   docString?: string;
-  metadataProps?: StringStringEntryProto[];
 }
 
 export interface AttributeProto {
@@ -163,10 +170,8 @@ export interface NodeProto {
   name?: string;
   opType?: string;
   domain?: string;
-  overload?: string;
   attribute?: AttributeProto[];
   docString?: string;
-  metadataProps?: StringStringEntryProto[];
 }
 
 export interface GraphProto {
@@ -178,22 +183,18 @@ export interface GraphProto {
   input?: ValueInfoProto[];
   output?: ValueInfoProto[];
   valueInfo?: ValueInfoProto[];
-  metadataProps?: StringStringEntryProto[];
 }
 
 export interface FunctionProto {
   name?: string;
   input?: string[];
   output?: string[];
+  /** Names of the function's attributes. */
   attribute?: string[];
-  attributeProto?: AttributeProto[];
   node?: NodeProto[];
   docString?: string;
   opsetImport?: OperatorSetIdProto[];
   domain?: string;
-  overload?: string;
-  valueInfo?: ValueInfoProto[];
-  metadataProps?: StringStringEntryProto[];
 }
 
 export interface ModelProto {
@@ -212,7 +213,7 @@ export interface ModelProto {
 let root: protobuf.Root | undefined;
 
 /** A reflected message type of onnx.proto, which is parsed on first use. */
-function messageType(name: 'ModelProto' | 'TensorProto'): protobuf.Type {
+function messageType(name: 'ModelProto'): protobuf.Type {
   root ??= protobuf.loadSync(fileURLToPath(new URL('./onnx.proto', import.meta.url)));
   return root.lookupType(`onnx.${name}`);
 }
@@ -227,12 +228,6 @@ const TO_OBJECT: protobuf.IConversionOptions = { longs: BigInt, enums: Number, a
 export function decodeModel(bytes: Uint8Array): ModelProto {
   const type = messageType('ModelProto');
   return type.toObject(type.decode(bytes), TO_OBJECT) as ModelProto;
-}
-
-/** Decodes a serialized TensorProto (the .pb files of ONNX's test data sets). */
-export function decodeTensor(bytes: Uint8Array): TensorProto {
-  const type = messageType('TensorProto');
-  return type.toObject(type.decode(bytes), TO_OBJECT) as TensorProto;
 }
 
 /** Encodes a ModelProto into the bytes of an .onnx file. */

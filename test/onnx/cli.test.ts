@@ -112,6 +112,17 @@ describe('strata predict', () => {
     assert.match(stdout, /^y: float32 \(5, 3\)\n\[\[-5\.575, -3\.85, -2\.125\],\n \[-2\.075/);
   });
 
+  test('a model module is translated to ONNX in memory, then run', () => {
+    // y = relu(x @ ones(4, 2)): each output column is the row sum, floored at 0.
+    const model = path.join(scratch, 'sum_model.mts');
+    const api = new URL('../../app/model/index.ts', import.meta.url).href;
+    writeFileSync(model, `import { Sequential, layers } from '${api}';\nexport default new Sequential([new layers.Dense(2, { inputShape: [4], activation: 'relu', kernelInitializer: 'ones' })]);\n`);
+    const { status, stderr } = strata('predict', model, '--input', fixture('x_5x4.npy'), '--output', 'sums.npy');
+    assert.equal(status, 0, stderr);
+    const y = readNpy(path.join(scratch, 'sums.npy'));
+    assert.deepEqual([y.dtype, y.shape, [...y.data]], ['float32', [5, 2], [0, 0, 0, 0, 1.5, 1.5, 5.5, 5.5, 9.5, 9.5]]);
+  });
+
   test('bad inputs: one line naming the input, exit 1', () => {
     assertOneLineError(strata('predict', fixture('matmul_add.onnx'), '--input', fixture('f8_2x3.npy')), /input 'x': expected float32 elements, got float64/);
     assertOneLineError(strata('predict', fixture('matmul_add.onnx'), '--input', fixture('f4_rank4.npy')), /input 'x': expected a 2-D array of shape \(batch, 4\), got shape \(2, 3, 2, 2\)/);

@@ -1,6 +1,7 @@
-// The ONNX schema layer: protobufjs with ONNX's own onnx.proto. Files written by Python's
-// onnx survive decode → encode → decode; 64-bit values stay exact; the constant tables here
-// agree with the enums of the vendored onnx.proto.
+// The ONNX schema layer: protobufjs with ONNX's own onnx.proto (1.12, from Debian). Files
+// written by Python's onnx survive decode → encode → decode; 64-bit values stay exact; the
+// constant tables here agree with the enums of that onnx.proto and name the newer types too;
+// fields of newer ONNX releases are skipped.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -107,11 +108,30 @@ describe('schema: protobufjs with onnx.proto', () => {
     assert.throws(() => tensorToArray({ name: 'h', dataType: DataType.FLOAT16, dims: [1] }), /tensor 'h': element type float16 cannot be read/);
   });
 
-  test('the tables agree with onnx.proto', () => {
+  test('the tables agree with onnx.proto and name the element types of newer releases', () => {
     const root = protobuf.loadSync(PROTO);
-    const dataTypes = { ...root.lookupEnum('onnx.TensorProto.DataType').values };
-    assert.deepEqual(dataTypes, DataType);
-    assert.deepEqual(Object.keys(ELEMENT_TYPES).map(Number).sort((a, b) => a - b), Object.values(dataTypes).filter((v) => v !== 0));
+    const dataTypes: Record<string, number> = { ...root.lookupEnum('onnx.TensorProto.DataType').values };
+    // onnx.proto 1.12 ends at BFLOAT16; DataType and ELEMENT_TYPES go on with later releases'.
+    const older = Object.fromEntries(Object.entries(DataType).filter(([, v]) => v <= DataType.BFLOAT16));
+    assert.deepEqual(dataTypes, older);
+    const known = Object.keys(ELEMENT_TYPES).map(Number).sort((a, b) => a - b);
+    assert.deepEqual(known, Object.values(DataType).filter((v) => v !== 0));
     assert.deepEqual({ ...root.lookupEnum('onnx.AttributeProto.AttributeType').values }, AttributeType);
+  });
+
+  test('fields and element types of newer ONNX releases: skipped or kept as numbers', () => {
+    // A node with metadata_props (NodeProto field 9, ONNX 1.16) holding a float8 tensor
+    // (DataType 17, ONNX 1.14), written field by field as a newer onnx would.
+    const entry = protobuf.Writer.create().uint32((1 << 3) | 2).string('origin').uint32((2 << 3) | 2).string('torch').finish();
+    const tensor = protobuf.Writer.create().uint32((1 << 3) | 0).int64(4).uint32((2 << 3) | 0).int32(DataType.FLOAT8E4M3FN).uint32((8 << 3) | 2).string('w8').uint32((9 << 3) | 2).bytes(new Uint8Array([1, 2, 3, 4])).finish();
+    const node = protobuf.Writer.create().uint32((1 << 3) | 2).string('x').uint32((2 << 3) | 2).string('y').uint32((4 << 3) | 2).string('Identity').uint32((9 << 3) | 2).bytes(entry).finish();
+    const graph = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(node).uint32((2 << 3) | 2).string('g').uint32((5 << 3) | 2).bytes(tensor).finish();
+    const bytes = protobuf.Writer.create().uint32((1 << 3) | 0).int64(10).uint32((7 << 3) | 2).bytes(graph).finish();
+    const model = decodeModel(bytes);
+    assert.deepEqual(model.graph!.node, [{ input: ['x'], output: ['y'], attribute: [], opType: 'Identity' }], 'metadata_props skipped');
+    const d = describeModel(model);
+    assert.equal(d.irVersion, 10);
+    assert.deepEqual(d.graph.initializers, [{ name: 'w8', type: 'float8e4m3fn', shape: [4], elements: 4, bytes: 4 }]);
+    assert.throws(() => tensorToArray(model.graph!.initializer![0]!), /tensor 'w8': element type float8e4m3fn cannot be read/);
   });
 });

@@ -7,9 +7,7 @@ import { type NdArray, formatShape } from '../../data/ndarray.ts';
 import { readNpy, writeNpy } from '../../data/npy.ts';
 import { readNpz, writeNpz } from '../../data/npz.ts';
 import type { Device, OnnxSession } from '../../runtime/session.ts';
-import { exportOnnx } from '../../translate/to_onnx.ts';
 import { UserError } from '../errors.ts';
-import { loadModel } from '../load_model.ts';
 
 const HELP = `
 Inputs: '--input x.npy' feeds the model's inputs in order; '--input name=x.npy' feeds the
@@ -61,8 +59,7 @@ export async function predictCommand(modelFile: string, options: PredictOptions,
   const device = options.device ?? 'auto';
   if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UserError(`--device must be auto, cpu or cuda, got '${device}'`);
   const { OnnxSession } = await import('../../runtime/session.ts'); // loads onnxruntime only when predicting
-  // Any other model file is translated to ONNX in memory, with its weights.
-  const model = modelFile.toLowerCase().endsWith('.onnx') ? modelFile : exportOnnx(await loadModel(modelFile));
+  const model = modelFile.toLowerCase().endsWith('.onnx') ? modelFile : await translateModelFile(modelFile);
   const session = await OnnxSession.create(model, { device });
   try {
     if (session.deviceNote) process.stderr.write(`strata: ${session.deviceNote}\n`);
@@ -82,6 +79,15 @@ export async function predictCommand(modelFile: string, options: PredictOptions,
   } finally {
     await session.release();
   }
+}
+
+/**
+ * Any other model file, translated to ONNX in memory with its weights. The model API and the
+ * translator are loaded here, only for such files, not on every run of `strata`.
+ */
+async function translateModelFile(modelFile: string): Promise<Uint8Array> {
+  const [{ loadModel }, { exportOnnx }] = await Promise.all([import('../load_model.ts'), import('../../translate/to_onnx.ts')]);
+  return exportOnnx(await loadModel(modelFile));
 }
 
 function splitNamed(spec: string): { name: string | null; file: string } {
