@@ -1,6 +1,7 @@
-// Runs after `npm ci` / `npm install`. Reports the optional binaries that could not be
-// installed, and never fails the install because of them: the CLI, the model API and the
-// tests work without them, and the app names what is missing when it needs it.
+// Runs after `npm ci` / `npm install`: builds the native training engine, and reports what
+// could not be built or installed without failing the install because of it: the CLI, the
+// model API and inference work without those parts, and the app names what is missing
+// when it needs it.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,6 +14,22 @@ function resolvePackageDir(name) {
     return path.dirname(require.resolve(`${name}/package.json`));
   } catch {
     return null;
+  }
+}
+
+// The native engine (native/, built by cmake-js into build/addon). Where CMake, a compiler
+// or oneDNN is missing, CMake's message above names the package to install.
+const cmakeJs = resolvePackageDir('cmake-js');
+if (cmakeJs) {
+  const build = spawnSync(process.execPath, [path.join(cmakeJs, 'bin', 'cmake-js'), 'compile', '--directory', 'native', '--out', 'build/addon', '--parallel', '2', '--CDSTRATA_BUILD_TESTS=ON'], {
+    stdio: 'inherit',
+  });
+  if (build.status !== 0) {
+    console.warn(
+      'strata: the native training engine could not be built (see the messages above); training needs it, the rest works.\n' +
+        '        Install CMake, a C++17 compiler and oneDNN (Debian/Ubuntu: sudo apt-get install cmake g++ make libdnnl-dev\n' +
+        '        libonnx-dev libprotobuf-dev protobuf-compiler), then run: npm run build:native',
+    );
   }
 }
 

@@ -1,6 +1,9 @@
-// Runs every test file under test/ with Node's test runner, prints Node's spec report, and
-// ends with one line that CI reads: "N passed, N failed".
-// Usage: node --import tsx test/run.js [file-filter ...]
+// Runs every test: the native engine's C++ tests (ctest, after an incremental build of the
+// addon and the tests with cmake-js), then every test file under test/ with Node's test
+// runner. Prints both reports and ends with one line that CI reads: "N passed, N failed".
+// Usage: node --import tsx test/run.js [file-filter ...]   (a filter skips the C++ tests
+// unless it is "native")
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { run } from 'node:test';
@@ -23,16 +26,40 @@ const files = findTestFiles(testDir)
   .sort();
 
 const totals = { pass: 0, fail: 0, skipped: 0, todo: 0 };
+
+/** Builds the engine (incrementally) and runs ctest; a build that fails counts as one failure. */
+function runNativeTests() {
+  const root = path.dirname(testDir);
+  const build = spawnSync('npm', ['run', '--silent', 'build:native'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) {
+    process.stdout.write(`${build.stdout}${build.stderr}\n✖ native engine: the build failed (output above); see README "The native engine"\n`);
+    totals.fail += 1;
+    return;
+  }
+  const ctest = spawnSync('ctest', ['--test-dir', 'build/addon', '--output-on-failure'], { cwd: root, encoding: 'utf8' });
+  process.stdout.write(ctest.stdout + ctest.stderr);
+  const summary = /(\d+) tests failed out of (\d+)/.exec(ctest.stdout);
+  if (!summary || ctest.error) {
+    process.stdout.write('✖ native engine: ctest did not run\n');
+    totals.fail += 1;
+    return;
+  }
+  totals.fail += Number(summary[1]);
+  totals.pass += Number(summary[2]) - Number(summary[1]);
+}
+
+if (filters.length === 0 || filters.includes('native')) runNativeTests();
+
 const stream = run({ files, concurrency: 2 });
 stream.on('test:diagnostic', ({ nesting, message }) => {
   // The runner's closing diagnostics ("pass 12", "fail 0", ...) sum over all files.
   const match = nesting === 0 && /^(pass|fail|skipped|todo) (\d+)$/.exec(message);
-  if (match) totals[match[1]] = Number(match[2]);
+  if (match) totals[match[1]] += Number(match[2]);
 });
 const report = stream.compose(spec);
 report.pipe(process.stdout, { end: false });
 report.on('end', () => {
   const skipped = totals.skipped + totals.todo;
   console.log(`\n${totals.pass} passed, ${totals.fail} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  if (totals.fail > 0 || files.length === 0) process.exitCode = 1;
+  if (totals.fail > 0 || totals.pass === 0) process.exitCode = 1;
 });

@@ -82,7 +82,14 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
     throw Napi::TypeError::New(env, "Expect arguments: onnx model bytes (a Uint8Array), training description (an object)");
   }
   Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
-  strata::TrainingDescription description = ToDescription(info[1]);
+  strata::TrainingDescription description;
+  try {
+    description = ToDescription(info[1]);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {  // an unknown loss or optimizer name, from the core
+    throw Napi::TypeError::New(env, std::string("description: ") + e.what());
+  }
   try {
     session_ = strata::Session::from_onnx(bytes.Data(), bytes.ByteLength(), description);
   } catch (const std::exception& e) {

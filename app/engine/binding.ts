@@ -1,0 +1,104 @@
+// The native engine's JavaScript surface, mirroring native/binding/session_wrap.h one to one,
+// and the loader of the addon. Everything above this file talks to these types, never to
+// the addon directly.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** A tensor crossing the boundary: row-major data in ONNX's layout. */
+export interface NativeTensor {
+  shape: number[];
+  /** Float32 data; Int32/BigInt64 for indices (Gather) and class-id targets. */
+  data: Float32Array | Int32Array | BigInt64Array;
+}
+
+export type NativeLossKind = 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy' | 'mean_squared_error' | 'mean_absolute_error';
+
+export interface NativeLoss {
+  /** Graph output the loss reads. */
+  output: string;
+  kind: NativeLossKind;
+  fromLogits?: boolean;
+  /** Keras's loss_weights entry. */
+  weight?: number;
+}
+
+export interface NativeOptimizer {
+  kind: 'sgd' | 'adam' | 'adamw' | 'rmsprop';
+  learningRate?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+  rho?: number;
+  centered?: boolean;
+}
+
+export interface NativeTrainingDescription {
+  losses: NativeLoss[];
+  optimizer: NativeOptimizer;
+  /** Initializer names to train; omitted: every weight of the model's layers. */
+  trainable?: string[];
+  /** Seeds Dropout masks; the same seed gives the same run. */
+  seed?: number;
+  backend?: 'cpu' | 'reference' | 'cuda';
+  /** Threads for oneDNN/OpenMP; 0 keeps the default. */
+  numThreads?: number;
+}
+
+export interface NativeStepResult {
+  /** Sum over outputs of weight * loss. */
+  loss: number;
+  outputLosses: number[];
+  /** Keras's accuracy for each loss, null where it has none (regression). */
+  accuracy: (number | null)[];
+  /** stop() was called: nothing ran. */
+  stopped: boolean;
+}
+
+export interface TrainingSession {
+  trainStep(inputs: NativeTensor[], targets: NativeTensor[]): Promise<NativeStepResult>;
+  evaluate(inputs: NativeTensor[], targets: NativeTensor[]): Promise<NativeStepResult>;
+  forward(inputs: NativeTensor[]): Promise<NativeTensor[]>;
+  inputNames(): string[];
+  outputNames(): string[];
+  weightNames(): string[];
+  trainableNames(): string[];
+  getWeight(name: string): NativeTensor;
+  setWeight(name: string, value: NativeTensor): void;
+  getGradient(name: string): NativeTensor;
+  stop(): void;
+  dispose(): void;
+}
+
+export interface NativeEngine {
+  TrainingSession: new (onnx: Uint8Array, description: NativeTrainingDescription) => TrainingSession;
+  /** Backends compiled in: "cpu", "reference", and "cuda" where nvcc built it. */
+  backends(): string[];
+}
+
+/** The addon is missing or cannot load; the message says how to build it. */
+export class EngineSetupError extends Error {
+  override name = 'EngineSetupError';
+}
+
+export const ADDON_PATH = fileURLToPath(new URL('../../build/addon/Release/strata_native.node', import.meta.url));
+
+const BUILD_HINT =
+  'build it with "npm run build:native"; it needs CMake, a C++17 compiler and oneDNN ' +
+  '(Debian/Ubuntu: sudo apt-get install cmake g++ make libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler)';
+
+let engine: NativeEngine | undefined;
+
+export function loadNativeEngine(): NativeEngine {
+  if (engine) return engine;
+  if (!existsSync(ADDON_PATH)) throw new EngineSetupError(`the native training engine is not built (${ADDON_PATH} is missing): ${BUILD_HINT}`);
+  try {
+    engine = createRequire(import.meta.url)(ADDON_PATH) as NativeEngine;
+  } catch (error) {
+    throw new EngineSetupError(`the native training engine cannot load (${(error as Error).message}): rebuild it with "npm run build:native"`);
+  }
+  return engine;
+}
