@@ -244,6 +244,18 @@ static void test_graph_gradients() {
     // finite differences need a deterministic forward: the same graph with ratio 0
     graph_grad_check("translator-style gelu graph", build(0.0f), d, {x}, {y});
   }
+  {  // batched MatMul of two activations (attention-like h @ h^T) and an n-ary Sum
+    ModelBuilder b;
+    b.input("x", {-1, 3, 4}).output("y");
+    b.init("w", glorot(rng, {4, 4}, 4, 4)).init("c", rand_tensor(rng, {3}, -0.5f, 0.5f));
+    b.node("MatMul", {"x", "w"}, {"h"}).node("Transpose", {"h"}, {"ht"}, {Attr::ints("perm", {0, 2, 1})});
+    b.node("MatMul", {"h", "ht"}, {"m"}).node("Sigmoid", {"m"}, {"s"}).node("Sum", {"m", "s", "c"}, {"y"});
+    TrainingDescription d;
+    d.losses = {{"y", LossKind::MeanSquaredError}};
+    d.trainable = {"w", "c"};
+    graph_grad_check("batched MatMul/Sum graph", b.bytes(), d, {rand_tensor(rng, {2, 3, 4})},
+                     {rand_tensor(rng, {2, 3, 3})});
+  }
   {  // categorical cross-entropy on a softmax over the last axis of a 3-D output (fused), Transpose, Conv1D
     ModelBuilder b;
     b.input("x", {-1, 4, 6}).output("p");
