@@ -38,16 +38,20 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-template <class T>
-static void copy_raw(std::vector<T>& dst, const std::string& raw, const std::string& name) {
-  STRATA_CHECK(raw.size() == dst.size() * sizeof(T),
-               "tensor '" << name << "' has " << raw.size() << " bytes of raw data for " << dst.size() << " values");
-  std::memcpy(dst.data(), raw.data(), raw.size());  // ONNX raw data is little-endian, as is every target we build for
-}
-
 static Tensor from_proto(const onnx::TensorProto& p) {
   Shape shape(p.dims().begin(), p.dims().end());
+  for (int64_t d : shape) STRATA_CHECK(d >= 0, "tensor '" << p.name() << "' has a negative dimension " << d);
   int64_t n = numel(shape);
+  // Sizes are checked before anything is allocated or read: protobuf's accessors do
+  // not check bounds, and a mistyped file can declare any shape.
+  auto typed = [&](int have) {
+    STRATA_CHECK(have == n, "tensor '" << p.name() << "' of shape " << shape_str(shape) << " holds " << have
+                                       << " values");
+  };
+  auto check_raw = [&](size_t bytes, size_t width) {
+    STRATA_CHECK(bytes == (size_t)n * width, "tensor '" << p.name() << "' of shape " << shape_str(shape) << " has "
+                                                        << bytes << " bytes of raw data");
+  };
   STRATA_CHECK(p.data_location() != onnx::TensorProto::EXTERNAL,
                "tensor '" << p.name() << "' keeps its data in an external file, which Strata does not read yet");
   const std::string& raw = p.raw_data();
@@ -55,37 +59,42 @@ static Tensor from_proto(const onnx::TensorProto& p) {
   Tensor t;
   switch (p.data_type()) {
     case onnx::TensorProto::FLOAT:
+      if (has_raw) check_raw(raw.size(), 4);
+      else typed(p.float_data_size());
       t.reset(shape);
-      if (has_raw) copy_raw(t.f, raw, p.name());
+      if (has_raw) std::memcpy(t.f.data(), raw.data(), raw.size());  // little-endian, as every target
       else for (int64_t k = 0; k < n; k++) t.f[k] = p.float_data(k);
       break;
     case onnx::TensorProto::DOUBLE: {
+      if (has_raw) check_raw(raw.size(), 8);
+      else typed(p.double_data_size());
       t.reset(shape);
-      std::vector<double> d(n);
-      if (has_raw) copy_raw(d, raw, p.name());
-      else for (int64_t k = 0; k < n; k++) d[k] = p.double_data(k);
-      for (int64_t k = 0; k < n; k++) t.f[k] = (float)d[k];
+      for (int64_t k = 0; k < n; k++) {
+        double v;
+        if (has_raw) std::memcpy(&v, raw.data() + 8 * k, 8); else v = p.double_data(k);
+        t.f[k] = (float)v;
+      }
       break;
     }
     case onnx::TensorProto::INT64:
+      if (has_raw) check_raw(raw.size(), 8);
+      else typed(p.int64_data_size());
       t.reset(shape, DType::I64);
-      if (has_raw) copy_raw(t.i, raw, p.name());
+      if (has_raw) std::memcpy(t.i.data(), raw.data(), raw.size());
       else for (int64_t k = 0; k < n; k++) t.i[k] = p.int64_data(k);
       break;
     case onnx::TensorProto::INT32:
     case onnx::TensorProto::BOOL:
     case onnx::TensorProto::UINT8:
     case onnx::TensorProto::INT8: {
+      size_t w = p.data_type() == onnx::TensorProto::INT32 ? 4 : 1;
+      if (has_raw) check_raw(raw.size(), w);
+      else typed(p.int32_data_size());
       t.reset(shape, DType::I64);
-      if (has_raw) {
-        size_t w = p.data_type() == onnx::TensorProto::INT32 ? 4 : 1;
-        STRATA_CHECK(raw.size() == n * w, "tensor '" << p.name() << "' has " << raw.size() << " bytes for " << n);
-        for (int64_t k = 0; k < n; k++) {
-          if (w == 4) { int32_t v; std::memcpy(&v, raw.data() + 4 * k, 4); t.i[k] = v; }
-          else t.i[k] = p.data_type() == onnx::TensorProto::INT8 ? (int8_t)raw[k] : (uint8_t)raw[k];
-        }
-      } else {
-        for (int64_t k = 0; k < n; k++) t.i[k] = p.int32_data(k);
+      for (int64_t k = 0; k < n; k++) {
+        if (!has_raw) t.i[k] = p.int32_data(k);
+        else if (w == 4) { int32_t v; std::memcpy(&v, raw.data() + 4 * k, 4); t.i[k] = v; }
+        else t.i[k] = p.data_type() == onnx::TensorProto::INT8 ? (int8_t)raw[k] : (uint8_t)raw[k];
       }
       break;
     }

@@ -38,6 +38,8 @@ class OpKernel {
   virtual void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din);
   virtual bool accumulates(int input) const { return false; }
   virtual bool differentiable(int input) const { return true; }
+  // Whether input i may be an int64 tensor (indices, shapes, axes); float otherwise.
+  virtual bool accepts_int(int input) const { return false; }
 
   const Node node;
 };

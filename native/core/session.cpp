@@ -111,9 +111,11 @@ void Session::plan(const std::vector<Tensor>& inputs) {
     STRATA_CHECK(ok, "input '" << graph_.inputs[k].name << "' expects shape " << shape_str(want) << ", got "
                                << shape_str(got));
     shapes.push_back(got);
+    // int64 inputs may be shapes or axes that inference reads, so their values count too
+    if (inputs[k].dtype == DType::I64 && inputs[k].size() <= 16) shapes.push_back(inputs[k].i);
   }
   if (shapes == planned_) return;
-  for (size_t k = 0; k < inputs.size(); k++) values_[inputs_[k]].t.reset(inputs[k].shape, inputs[k].dtype);
+  for (size_t k = 0; k < inputs.size(); k++) values_[inputs_[k]].t = inputs[k];
   for (size_t k = 0; k < steps_.size(); k++) {
     Step& s = steps_[k];
     Ins in;
@@ -121,6 +123,10 @@ void Session::plan(const std::vector<Tensor>& inputs) {
     for (int v : s.in) in.push_back(v >= 0 ? &values_[v].t : nullptr);
     for (int v : s.out) out.push_back(v >= 0 ? &values_[v].t : nullptr);
     try {
+      for (size_t i = 0; i < in.size(); i++)
+        STRATA_CHECK(!in[i] || in[i]->dtype == DType::F32 || s.kernel->accepts_int((int)i),
+                     "input " << i << " ('" << s.kernel->node.inputs[i] << "') is an integer tensor; Strata computes "
+                              << s.kernel->node.op_type << " in float32 only");
       s.kernel->infer(in, out);
     } catch (const Error& e) {
       std::string msg = e.what();

@@ -122,7 +122,7 @@ class Session {
   std::vector<LossPlan> loss_plans_;
   std::map<int, OptimizerState> opt_state_;
   std::vector<Tensor> scratch_;  // per input slot, for = writers of shared values
-  std::vector<Shape> planned_;   // input shapes the buffers were planned for
+  std::vector<Shape> planned_;   // input shapes (and small int64 inputs) the buffers were planned for
   std::vector<NodeTime> times_;  // per step, when profiling
   int64_t iterations_ = 0;
   std::atomic<bool> stop_{false};

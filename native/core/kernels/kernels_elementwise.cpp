@@ -107,6 +107,7 @@ class DropoutKernel : public OpKernel {
     if (din[0]) ctx.be->dropout_backward(din[0]->data(), dout.data(), mask_.data(), dout.size());
   }
   bool differentiable(int i) const override { return i == 0; }
+  bool accepts_int(int i) const override { return i == 2; }  // training_mode (a bool)
 
  private:
   float ratio_ = 0.5f;
@@ -161,6 +162,7 @@ class CastKernel : public OpKernel {
     if (din[0]) std::memcpy(din[0]->data(), dout.data(), dout.size() * sizeof(float));
   }
   bool differentiable(int) const override { return to_float_; }
+  bool accepts_int(int) const override { return true; }
 
  private:
   bool to_float_ = true;
@@ -169,6 +171,7 @@ class CastKernel : public OpKernel {
 class IdentityKernel : public OpKernel {
  public:
   using OpKernel::OpKernel;
+  bool accepts_int(int) const override { return true; }
   void infer(const Ins& in, Outs& out) override { out[0]->reset(in[0]->shape, in[0]->dtype); }
   void forward(KernelContext&, const Ins& in, Outs& out) override {
     out[0]->f = in[0]->f;

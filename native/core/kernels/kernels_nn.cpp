@@ -24,7 +24,9 @@ static Window resolve_window(const Node& n, const Shape& x, int64_t kh, int64_t 
   auto pads = n.get_ints("pads", std::vector<int64_t>(2 * sd, 0));
   STRATA_CHECK(strides.size() == sd && dil.size() == sd && pads.size() == 2 * sd,
                n.where() << ": strides/dilations/pads do not match " << sd << " spatial dims");
-  STRATA_CHECK(n.get_int("ceil_mode", 0) == 0, n.where() << ": ceil_mode=1 is not supported");
+  bool ceil_mode = n.get_int("ceil_mode", 0) != 0;
+  STRATA_CHECK(!ceil_mode || n.get_int("count_include_pad", 0) == 0,
+               n.where() << ": ceil_mode=1 with count_include_pad=1 is not supported");
   std::string auto_pad = n.get_string("auto_pad", "NOTSET");
   Window w{};
   w.N = (int)x[0], w.C = (int)x[1];
@@ -32,11 +34,23 @@ static Window resolve_window(const Node& n, const Shape& x, int64_t kh, int64_t 
   w.KH = one_d ? 1 : (int)kh, w.KW = (int)kw;
   w.sh = one_d ? 1 : (int)strides[0], w.sw = (int)strides.back();
   w.dh = one_d ? 1 : (int)dil[0], w.dw = (int)dil.back();
+  // ceil_mode: the last window may hang over the end; ONNX drops a window that starts
+  // past the input and its left pad, and the overhang is padded (ignored by max,
+  // excluded from the average's count).
+  auto axis = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t& b, int64_t& e) {
+    int64_t out = window_out(in, k, s, d, auto_pad, b, e, ceil_mode);
+    if (ceil_mode) {
+      if ((out - 1) * s >= in + b) out--;
+      int64_t need = (out - 1) * s + (k - 1) * d + 1 - (in + b);
+      if (need > e) e = need;
+    }
+    return (int)out;
+  };
   int64_t b = one_d ? 0 : pads[0], e = one_d ? 0 : pads[2];
-  w.OH = one_d ? 1 : (int)window_out(w.H, w.KH, w.sh, w.dh, auto_pad, b, e);
+  w.OH = one_d ? 1 : axis(w.H, w.KH, w.sh, w.dh, b, e);
   w.pt = (int)b, w.pb = (int)e;
   b = one_d ? pads[0] : pads[1], e = one_d ? pads[1] : pads[3];
-  w.OW = (int)window_out(w.W, w.KW, w.sw, w.dw, auto_pad, b, e);
+  w.OW = axis(w.W, w.KW, w.sw, w.dw, b, e);
   w.pl = (int)b, w.pr = (int)e;
   return w;
 }
@@ -232,10 +246,15 @@ class BatchNormKernel : public OpKernel {
       STRATA_CHECK(in[k] && in[k]->size() == C_, node.where() << ": input " << k << " must have " << C_ << " values");
     eps_ = node.get_float("epsilon", 1e-5f), momentum_ = node.get_float("momentum", 0.9f);
     out[0]->reset(x);
+    for (size_t k = 1; k < out.size(); k++)
+      if (out[k]) out[k]->reset({C_});
     mean_.resize(C_), var_.resize(C_);
   }
+  // A node with training_mode=1 (opset 14+) uses batch statistics even in a forward
+  // pass, and reports the updated running statistics in its optional outputs; only a
+  // training step writes them back into the moving-average initializers.
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
-    if (!ctx.training) {
+    if (!ctx.training && !node.get_int("training_mode", 0)) {
       ctx.be->batchnorm_forward_infer(out[0]->data(), in[0]->data(), in[1]->data(), in[2]->data(), in[3]->data(),
                                       in[4]->data(), N_, C_, S_, eps_);
       return;
@@ -243,11 +262,12 @@ class BatchNormKernel : public OpKernel {
     ctx.be->batchnorm_forward_train(out[0]->data(), mean_.data(), var_.data(), in[0]->data(), in[1]->data(),
                                     in[2]->data(), N_, C_, S_, eps_);
     for (int c = 0; c < C_; c++) {
-      in[3]->f[c] = in[3]->f[c] * momentum_ + mean_[c] * (1 - momentum_);
-      in[4]->f[c] = in[4]->f[c] * momentum_ + var_[c] * (1 - momentum_);
+      float m = in[3]->f[c] * momentum_ + mean_[c] * (1 - momentum_);
+      float v = in[4]->f[c] * momentum_ + var_[c] * (1 - momentum_);
+      if (out.size() > 1 && out[1]) out[1]->f[c] = m;
+      if (out.size() > 2 && out[2]) out[2]->f[c] = v;
+      if (ctx.training) in[3]->f[c] = m, in[4]->f[c] = v;
     }
-    for (size_t k = 1; k < out.size(); k++)  // optional running_mean / running_var outputs
-      if (out[k]) *out[k] = *in[2 + k];
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
     STRATA_CHECK(ctx.training, node.where() << ": backward needs a training forward");

@@ -45,7 +45,11 @@ class ReshapeKernel : public OpKernel {
       o = in[1]->i;
       int64_t known = 1, infer_at = -1;
       for (size_t k = 0; k < o.size(); k++) {
-        if (o[k] == 0 && !node.get_int("allowzero", 0)) o[k] = x.at(k);
+        if (o[k] == 0 && !node.get_int("allowzero", 0)) {
+          STRATA_CHECK(k < x.size(), node.where() << ": shape " << shape_str(in[1]->i) << " copies dim " << k
+                                                  << " of the rank-" << x.size() << " input");
+          o[k] = x[k];
+        }
         if (o[k] == -1) infer_at = (int64_t)k;
         else known *= o[k];
       }
@@ -75,6 +79,7 @@ class ReshapeKernel : public OpKernel {
     if (din[0]) std::memcpy(din[0]->data(), dout.data(), dout.size() * sizeof(float));
   }
   bool differentiable(int i) const override { return i == 0; }
+  bool accepts_int(int) const override { return true; }  // data is copied whatever its type
 };
 
 class TransposeKernel : public OpKernel {
@@ -142,32 +147,44 @@ class ConcatKernel : public OpKernel {
   int64_t outer_ = 1, inner_ = 1;
 };
 
-// Gather along axis 0 (Keras's Embedding): out = table[indices]. Indices may come
-// in as int64 or as floats (a batch fed from JavaScript's Float32Array).
+// Gather: out = data indexed along `axis` (0 for Keras's Embedding, where data is the
+// table). Indices may come in as int64 or as floats (a batch fed from JavaScript's
+// Float32Array). Other axes run the axis-0 loop once per leading slice.
 class GatherKernel : public OpKernel {
  public:
   using OpKernel::OpKernel;
   void infer(const Ins& in, Outs& out) override {
     const Shape& t = in[0]->shape;
-    STRATA_CHECK(node.get_int("axis", 0) == 0 && t.size() >= 1,
-                 node.where() << ": only axis 0 is supported (got axis " << node.get_int("axis", 0) << ")");
-    Shape o = in[1]->shape;
-    o.insert(o.end(), t.begin() + 1, t.end());
-    rows_ = t[0], D_ = numel(t) / t[0];
+    int64_t r = (int64_t)t.size(), axis = norm_axis(node.get_int("axis", 0), r, node);
+    Shape o(t.begin(), t.begin() + axis);
+    o.insert(o.end(), in[1]->shape.begin(), in[1]->shape.end());
+    o.insert(o.end(), t.begin() + axis + 1, t.end());
+    outer_ = 1, inner_ = 1;
+    for (int64_t k = 0; k < axis; k++) outer_ *= t[k];
+    for (int64_t k = axis + 1; k < r; k++) inner_ *= t[k];
+    rows_ = t[axis];
     out[0]->reset(o);
   }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     idx_ = in[1]->as_i64();
-    ctx.be->gather_forward(out[0]->data(), in[0]->data(), idx_.data(), (int64_t)idx_.size(), rows_, D_);
+    int64_t n = (int64_t)idx_.size();
+    for (int64_t o = 0; o < outer_; o++)
+      ctx.be->gather_forward(out[0]->data() + o * n * inner_, in[0]->data() + o * rows_ * inner_, idx_.data(), n,
+                             rows_, inner_);
   }
   void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
-    if (din[0]) ctx.be->gather_backward(din[0]->data(), dout.data(), idx_.data(), (int64_t)idx_.size(), rows_, D_);
+    if (!din[0]) return;
+    int64_t n = (int64_t)idx_.size();
+    for (int64_t o = 0; o < outer_; o++)
+      ctx.be->gather_backward(din[0]->data() + o * rows_ * inner_, dout.data() + o * n * inner_, idx_.data(), n,
+                              rows_, inner_);
   }
   bool accumulates(int i) const override { return i == 0; }
   bool differentiable(int i) const override { return i == 0; }
+  bool accepts_int(int i) const override { return i == 1; }
 
  private:
-  int64_t rows_ = 0, D_ = 0;
+  int64_t outer_ = 1, rows_ = 0, inner_ = 1;
   std::vector<int64_t> idx_;
 };
 
@@ -198,6 +215,7 @@ class ReduceMeanKernel : public OpKernel {
     if (din[0]) ctx.be->reduce_mean_backward(din[0]->data(), dout.data(), in[0]->shape, keep_);
   }
   bool differentiable(int i) const override { return i == 0; }
+  bool accepts_int(int i) const override { return i == 1; }
 
  private:
   Shape keep_;

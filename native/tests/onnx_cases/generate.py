@@ -206,6 +206,16 @@ a = rand(2, 3); b = rand(2, 2)
 write_case("concat_negative_axis", [helper.make_node("Concat", ["a", "b"], ["y"], axis=-1)], [("a", a), ("b", b)],
            [("y", np.concatenate([a, b], -1))])
 
+# ceil_mode (the last window hangs over the edge) and Gather on axis 1
+x = rand(1, 2, 8, 8)
+write_case("maxpool_ceil_mode", [helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)],
+           [("x", x)], [("y", out(F.max_pool2d(t(x), 3, 2, ceil_mode=True)))])
+write_case("averagepool_ceil_mode", [helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)],
+           [("x", x)], [("y", out(F.avg_pool2d(t(x), 3, 2, ceil_mode=True, count_include_pad=False)))])
+data = rand(3, 5, 2); ids = np.array([[4, 0], [1, -1]], dtype=np.int64)
+write_case("gather_axis1", [helper.make_node("Gather", ["data", "ids"], ["y"], axis=1)], [("ids", ids)],
+           [("y", np.take(data, ids, axis=1))], {"data": data})
+
 # --- BatchNormalization (inference, Keras's epsilon) ------------------------------
 x = rand(3, 4, 2, 2); sc = rand(4, lo=0.5, hi=1.5); bi = rand(4); mu = rand(4, lo=-0.3, hi=0.3); var = rand(4, lo=0.5, hi=2)
 y = F.batch_norm(t(x), t(mu), t(var), t(sc), t(bi), training=False, eps=1e-3)
