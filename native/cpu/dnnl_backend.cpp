@@ -117,30 +117,25 @@ class DnnlBackend : public ReferenceBackend {
     in_chunks(n, [&](int64_t b, int64_t k) { ref::dropout_backward(dinp + b, dout + b, mask + b, k); });
   }
 
+  // Pooling: one plan per geometry and algorithm (primitives and buffers built once).
+  // Max pooling's backward needs the argmax workspace of a training forward; it is
+  // recomputed here rather than kept from the forward call, so the backward depends
+  // on nothing but its arguments.
   void maxpool2d_forward(float* out, const float* inp, const PoolParams& p) override {
-    pool_forward(out, inp, p, dnnl::algorithm::pooling_max, "maxpool2d_forward");
+    STRATA_DNNL_TRY("maxpool2d_forward", pool_plan(p, true).run_forward(stream_, eng_, out, inp, false));
   }
   void avgpool2d_forward(float* out, const float* inp, const PoolParams& p) override {
-    pool_forward(out, inp, p, avg_alg(p), "avgpool2d_forward");
+    STRATA_DNNL_TRY("avgpool2d_forward", pool_plan(p, false).run_forward(stream_, eng_, out, inp, false));
   }
-
   void maxpool2d_backward(float* dinp, const float* dout, const float* inp, const PoolParams& p) override {
     STRATA_DNNL_TRY("maxpool2d_backward", {
-      // The backward needs the forward's workspace (argmax); recompute it here.
-      auto fwd = pool_fwd_pd(p, dnnl::algorithm::pooling_max, dnnl::prop_kind::forward_training);
-      memory ws(fwd.workspace_desc(), eng_);
-      std::vector<float> tmp((size_t)p.N * p.C * p.OH * p.OW);
-      dnnl::pooling_v2_forward(fwd).execute(stream_, {{DNNL_ARG_SRC, memory(md4(p.N, p.C, p.H, p.W), eng_, (void*)inp)},
-                                                      {DNNL_ARG_DST, memory(md4(p.N, p.C, p.OH, p.OW), eng_, tmp.data())},
-                                                      {DNNL_ARG_WORKSPACE, ws}});
-      pool_backward(dinp, dout, p, dnnl::algorithm::pooling_max, fwd, &ws);
+      PoolPlan& c = pool_plan(p, true);
+      c.run_forward(stream_, eng_, c.tmp.data(), inp, true);  // fills c.ws
+      c.run_backward(stream_, eng_, dinp, dout);
     });
   }
   void avgpool2d_backward(float* dinp, const float* dout, const PoolParams& p) override {
-    STRATA_DNNL_TRY("avgpool2d_backward", {
-      auto fwd = pool_fwd_pd(p, avg_alg(p), dnnl::prop_kind::forward_training);
-      pool_backward(dinp, dout, p, avg_alg(p), fwd, nullptr);
-    });
+    STRATA_DNNL_TRY("avgpool2d_backward", pool_plan(p, false).run_backward(stream_, eng_, dinp, dout));
   }
 
   void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, const float* B, float beta,
@@ -219,10 +214,6 @@ class DnnlBackend : public ReferenceBackend {
   static dnnl::normalization_flags flags() {
     return dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
   }
-  static dnnl::algorithm avg_alg(const PoolParams& p) {
-    return p.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
-                               : dnnl::algorithm::pooling_avg_exclude_padding;
-  }
 
   struct ConvPlan {
     memory::desc user_src, user_wei, user_dst;  // the engine's NCHW / OIHW
@@ -291,32 +282,53 @@ class DnnlBackend : public ReferenceBackend {
     return dnnl::batch_normalization_forward::primitive_desc(d, eng_);
   }
 
-  dnnl::pooling_v2_forward::primitive_desc pool_fwd_pd(const PoolParams& p, dnnl::algorithm alg,
-                                                       dnnl::prop_kind prop) {
-    dnnl::pooling_v2_forward::desc d(prop, alg, md4(p.N, p.C, p.H, p.W), md4(p.N, p.C, p.OH, p.OW), {p.sh, p.sw},
-                                     {p.KH, p.KW}, {p.dh - 1, p.dw - 1}, {p.pt, p.pl}, {p.pb, p.pr});
-    return dnnl::pooling_v2_forward::primitive_desc(d, eng_);
-  }
+  struct PoolPlan {
+    memory::desc src, dst;
+    dnnl::pooling_v2_forward fwd, fwd_ws;  // plain, and writing the workspace
+    dnnl::pooling_v2_backward bwd;
+    memory ws;               // max pooling's argmax, written by the training forward
+    std::vector<float> tmp;  // the recomputed forward's output (max pooling backward)
+    bool has_ws = false;
 
-  void pool_forward(float* out, const float* inp, const PoolParams& p, dnnl::algorithm alg, const char* what) {
-    STRATA_DNNL_TRY(what, {
-      auto pd = pool_fwd_pd(p, alg, dnnl::prop_kind::forward_inference);
-      dnnl::pooling_v2_forward(pd).execute(stream_, {{DNNL_ARG_SRC, mem(md4(p.N, p.C, p.H, p.W), inp)},
-                                                     {DNNL_ARG_DST, mem(md4(p.N, p.C, p.OH, p.OW), out)}});
-      stream_.wait();
-    });
-  }
+    void run_forward(dnnl::stream& st, dnnl::engine& eng, float* out, const float* inp, bool with_ws) {
+      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, eng, (void*)inp)},
+                                           {DNNL_ARG_DST, memory(dst, eng, out)}};
+      if (with_ws && has_ws) args.insert({DNNL_ARG_WORKSPACE, ws});
+      (with_ws ? fwd_ws : fwd).execute(st, args);
+      st.wait();
+    }
+    void run_backward(dnnl::stream& st, dnnl::engine& eng, float* dinp, const float* dout) {
+      std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, memory(dst, eng, (void*)dout)},
+                                           {DNNL_ARG_DIFF_SRC, memory(src, eng, dinp)}};
+      if (has_ws) args.insert({DNNL_ARG_WORKSPACE, ws});
+      bwd.execute(st, args);
+      st.wait();
+    }
+  };
+  std::map<std::pair<std::vector<int>, bool>, PoolPlan> pool_plans_;
 
-  void pool_backward(float* dinp, const float* dout, const PoolParams& p, dnnl::algorithm alg,
-                     const dnnl::pooling_v2_forward::primitive_desc& fwd, memory* ws) {
-    dnnl::pooling_v2_backward::desc d(alg, md4(p.N, p.C, p.H, p.W), md4(p.N, p.C, p.OH, p.OW), {p.sh, p.sw},
-                                      {p.KH, p.KW}, {p.dh - 1, p.dw - 1}, {p.pt, p.pl}, {p.pb, p.pr});
-    dnnl::pooling_v2_backward::primitive_desc pd(d, eng_, fwd);
-    std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, mem(md4(p.N, p.C, p.OH, p.OW), dout)},
-                                         {DNNL_ARG_DIFF_SRC, mem(md4(p.N, p.C, p.H, p.W), dinp)}};
-    if (ws) args.insert({DNNL_ARG_WORKSPACE, *ws});
-    dnnl::pooling_v2_backward(pd).execute(stream_, args);
-    stream_.wait();
+  PoolPlan& pool_plan(const PoolParams& p, bool max) {
+    std::vector<int> key{p.N,  p.C,  p.H,  p.W,  p.OH, p.OW, p.KH, p.KW, p.sh,
+                         p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.count_include_pad};
+    auto it = pool_plans_.find({key, max});
+    if (it != pool_plans_.end()) return it->second;
+    auto alg = max ? dnnl::algorithm::pooling_max
+                   : (p.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
+                                          : dnnl::algorithm::pooling_avg_exclude_padding);
+    PoolPlan c;
+    c.src = md4(p.N, p.C, p.H, p.W), c.dst = md4(p.N, p.C, p.OH, p.OW);
+    memory::dims st{p.sh, p.sw}, k{p.KH, p.KW}, dil{p.dh - 1, p.dw - 1}, pl{p.pt, p.pl}, pr{p.pb, p.pr};
+    dnnl::pooling_v2_forward::primitive_desc fwd(
+        dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_training, alg, c.src, c.dst, st, k, dil, pl, pr), eng_);
+    dnnl::pooling_v2_backward::primitive_desc bwd(
+        dnnl::pooling_v2_backward::desc(alg, c.src, c.dst, st, k, dil, pl, pr), eng_, fwd);
+    c.fwd_ws = dnnl::pooling_v2_forward(fwd), c.bwd = dnnl::pooling_v2_backward(bwd);
+    c.fwd = dnnl::pooling_v2_forward(dnnl::pooling_v2_forward::primitive_desc(
+        dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_inference, alg, c.src, c.dst, st, k, dil, pl, pr), eng_));
+    c.has_ws = fwd.workspace_desc().get_size() > 0;
+    if (c.has_ws) c.ws = memory(fwd.workspace_desc(), eng_);
+    if (max) c.tmp.resize((size_t)p.N * p.C * p.OH * p.OW);
+    return pool_plans_.emplace(std::make_pair(key, max), std::move(c)).first->second;
   }
 };
 
