@@ -144,16 +144,14 @@ class DnnlBackend : public ReferenceBackend {
     STRATA_DNNL_CHECK(dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N));
   }
 
+  // Batch normalization: one plan per (N, C, S, eps), primitives and scratch built once.
   void batchnorm_forward_train(float* y, float* mean, float* var, const float* x, const float* scale,
                                const float* bias, int N, int C, int S, float eps) override {
     STRATA_DNNL_TRY("batchnorm_forward_train", {
-      auto pd = bn_fwd_pd(N, C, S, eps, dnnl::prop_kind::forward_training, flags());
-      dnnl::batch_normalization_forward(pd).execute(stream_, {{DNNL_ARG_SRC, mem(md4(N, C, S, 1), x)},
-                                                              {DNNL_ARG_DST, mem(md4(N, C, S, 1), y)},
-                                                              {DNNL_ARG_SCALE, mem(md1(C), scale)},
-                                                              {DNNL_ARG_SHIFT, mem(md1(C), bias)},
-                                                              {DNNL_ARG_MEAN, mem(md1(C), mean)},
-                                                              {DNNL_ARG_VARIANCE, mem(md1(C), var)}});
+      BnPlan& c = bn_plan(N, C, S, eps);
+      c.train.execute(stream_, {{DNNL_ARG_SRC, mem(c.data, x)}, {DNNL_ARG_DST, mem(c.data, y)},
+                                {DNNL_ARG_SCALE, mem(c.chan, scale)}, {DNNL_ARG_SHIFT, mem(c.chan, bias)},
+                                {DNNL_ARG_MEAN, mem(c.chan, mean)}, {DNNL_ARG_VARIANCE, mem(c.chan, var)}});
       stream_.wait();
     });
   }
@@ -161,14 +159,10 @@ class DnnlBackend : public ReferenceBackend {
   void batchnorm_forward_infer(float* y, const float* x, const float* scale, const float* bias, const float* mean,
                                const float* var, int N, int C, int S, float eps) override {
     STRATA_DNNL_TRY("batchnorm_forward_infer", {
-      auto pd = bn_fwd_pd(N, C, S, eps, dnnl::prop_kind::forward_inference,
-                          flags() | dnnl::normalization_flags::use_global_stats);
-      dnnl::batch_normalization_forward(pd).execute(stream_, {{DNNL_ARG_SRC, mem(md4(N, C, S, 1), x)},
-                                                              {DNNL_ARG_DST, mem(md4(N, C, S, 1), y)},
-                                                              {DNNL_ARG_SCALE, mem(md1(C), scale)},
-                                                              {DNNL_ARG_SHIFT, mem(md1(C), bias)},
-                                                              {DNNL_ARG_MEAN, mem(md1(C), mean)},
-                                                              {DNNL_ARG_VARIANCE, mem(md1(C), var)}});
+      BnPlan& c = bn_plan(N, C, S, eps);
+      c.infer.execute(stream_, {{DNNL_ARG_SRC, mem(c.data, x)}, {DNNL_ARG_DST, mem(c.data, y)},
+                                {DNNL_ARG_SCALE, mem(c.chan, scale)}, {DNNL_ARG_SHIFT, mem(c.chan, bias)},
+                                {DNNL_ARG_MEAN, mem(c.chan, mean)}, {DNNL_ARG_VARIANCE, mem(c.chan, var)}});
       stream_.wait();
     });
   }
@@ -176,21 +170,19 @@ class DnnlBackend : public ReferenceBackend {
   void batchnorm_backward(float* dx, float* dscale, float* dbias, const float* dy, const float* x, const float* scale,
                           const float* mean, const float* var, int N, int C, int S, float eps) override {
     STRATA_DNNL_TRY("batchnorm_backward", {
-      auto fwd = bn_fwd_pd(N, C, S, eps, dnnl::prop_kind::forward_training, flags());
-      auto data = md4(N, C, S, 1);
-      dnnl::batch_normalization_backward::desc d(dnnl::prop_kind::backward, data, data, eps, flags());
-      dnnl::batch_normalization_backward::primitive_desc pd(d, eng_, fwd);
-      // oneDNN wants the shift as an argument although the backward never reads it
-      std::vector<float> dsc(C), dsh(C), shift(C, 0.0f), dxs(dx ? 0 : (size_t)N * C * S);
-      dnnl::batch_normalization_backward(pd).execute(
-          stream_, {{DNNL_ARG_SRC, mem(data, x)}, {DNNL_ARG_MEAN, mem(md1(C), mean)},
-                    {DNNL_ARG_VARIANCE, mem(md1(C), var)}, {DNNL_ARG_DIFF_DST, mem(data, dy)},
-                    {DNNL_ARG_SCALE, mem(md1(C), scale)}, {DNNL_ARG_SHIFT, mem(md1(C), shift.data())},
-                    {DNNL_ARG_DIFF_SRC, mem(data, dx ? dx : dxs.data())},
-                    {DNNL_ARG_DIFF_SCALE, mem(md1(C), dsc.data())}, {DNNL_ARG_DIFF_SHIFT, mem(md1(C), dsh.data())}});
+      BnPlan& c = bn_plan(N, C, S, eps);
+      if (!dx) c.dx.resize((size_t)N * C * S);
+      // oneDNN wants the shift although the backward never reads it, and overwrites the
+      // scale/shift grads, which our contract accumulates
+      c.bwd.execute(stream_, {{DNNL_ARG_SRC, mem(c.data, x)}, {DNNL_ARG_MEAN, mem(c.chan, mean)},
+                              {DNNL_ARG_VARIANCE, mem(c.chan, var)}, {DNNL_ARG_DIFF_DST, mem(c.data, dy)},
+                              {DNNL_ARG_SCALE, mem(c.chan, scale)}, {DNNL_ARG_SHIFT, mem(c.chan, c.zeros.data())},
+                              {DNNL_ARG_DIFF_SRC, mem(c.data, dx ? dx : c.dx.data())},
+                              {DNNL_ARG_DIFF_SCALE, mem(c.chan, c.dscale.data())},
+                              {DNNL_ARG_DIFF_SHIFT, mem(c.chan, c.dshift.data())}});
       stream_.wait();
-      if (dscale) add_into(dscale, dsc.data(), C);
-      if (dbias) add_into(dbias, dsh.data(), C);
+      if (dscale) add_into(dscale, c.dscale.data(), C);
+      if (dbias) add_into(dbias, c.dshift.data(), C);
     });
   }
 
@@ -210,9 +202,6 @@ class DnnlBackend : public ReferenceBackend {
   }
   static void add_into(float* dst, const float* src, size_t n) {
     for (size_t i = 0; i < n; i++) dst[i] += src[i];
-  }
-  static dnnl::normalization_flags flags() {
-    return dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
   }
 
   struct ConvPlan {
@@ -276,10 +265,35 @@ class DnnlBackend : public ReferenceBackend {
     dnnl::reorder(buf, u).execute(stream_, buf, u);
   }
 
-  dnnl::batch_normalization_forward::primitive_desc bn_fwd_pd(int N, int C, int S, float eps, dnnl::prop_kind prop,
-                                                              dnnl::normalization_flags f) {
-    dnnl::batch_normalization_forward::desc d(prop, md4(N, C, S, 1), eps, f);
-    return dnnl::batch_normalization_forward::primitive_desc(d, eng_);
+  struct BnPlan {
+    memory::desc data, chan;  // (N,C,S,1) and (C)
+    dnnl::batch_normalization_forward train, infer;
+    dnnl::batch_normalization_backward bwd;
+    std::vector<float> dscale, dshift, zeros, dx;
+  };
+  std::map<std::vector<int>, BnPlan> bn_plans_;
+
+  BnPlan& bn_plan(int N, int C, int S, float eps) {
+    int eps_bits;
+    std::memcpy(&eps_bits, &eps, sizeof eps_bits);
+    std::vector<int> key{N, C, S, eps_bits};
+    auto it = bn_plans_.find(key);
+    if (it != bn_plans_.end()) return it->second;
+    BnPlan c;
+    c.data = md4(N, C, S, 1), c.chan = md1(C);
+    auto f = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+    dnnl::batch_normalization_forward::primitive_desc train(
+        dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, c.data, eps, f), eng_);
+    dnnl::batch_normalization_forward::primitive_desc infer(
+        dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_inference, c.data, eps,
+                                                f | dnnl::normalization_flags::use_global_stats),
+        eng_);
+    dnnl::batch_normalization_backward::primitive_desc bwd(
+        dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, c.data, c.data, eps, f), eng_, train);
+    c.train = dnnl::batch_normalization_forward(train), c.infer = dnnl::batch_normalization_forward(infer);
+    c.bwd = dnnl::batch_normalization_backward(bwd);
+    c.dscale.resize(C), c.dshift.resize(C), c.zeros.assign(C, 0.0f);
+    return bn_plans_.emplace(key, std::move(c)).first->second;
   }
 
   struct PoolPlan {
