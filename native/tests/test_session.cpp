@@ -256,6 +256,24 @@ static void test_graph_gradients() {
     graph_grad_check("batched MatMul/Sum graph", b.bytes(), d, {rand_tensor(rng, {2, 3, 4})},
                      {rand_tensor(rng, {2, 3, 3})});
   }
+  {  // two outputs on a shared trunk, each with its loss and weight; the trunk's
+     // activation is also read by the second head, so it must not be fused
+    ModelBuilder b;
+    b.input("x", {-1, 5}).output("probs").output("reg");
+    b.init("w", glorot(rng, {5, 6}, 5, 6)).init("wc", glorot(rng, {6, 3}, 6, 3)).init("wr", glorot(rng, {6, 2}, 6, 2));
+    b.node("MatMul", {"x", "w"}, {"h0"}).node("Tanh", {"h0"}, {"h"});
+    b.node("MatMul", {"h", "wc"}, {"z"}).node("Softmax", {"z"}, {"probs"});
+    b.node("MatMul", {"h", "wr"}, {"reg"});
+    TrainingDescription d;
+    d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy, false, 0.5f}, {"reg", LossKind::MeanAbsoluteError, false, 2.0f}};
+    Tensor x = rand_tensor(rng, {4, 5}), labels = Tensor::from({4}, {0, 2, 1, 2}), target = rand_tensor(rng, {4, 2});
+    auto s = Session::from_onnx(b.bytes().data(), b.bytes().size(), d);
+    StepResult r = s->evaluate({x}, {labels, target});
+    expect(std::fabs(r.loss - (0.5f * r.output_losses[0] + 2.0f * r.output_losses[1])) < 1e-6 &&
+               r.accuracy[0].has_value() && !r.accuracy[1].has_value(),
+           "two losses: total is the weighted sum, accuracy only for the classifier");
+    graph_grad_check("two-output graph", b.bytes(), d, {x}, {labels, target});
+  }
   {  // categorical cross-entropy on a softmax over the last axis of a 3-D output (fused), Transpose, Conv1D
     ModelBuilder b;
     b.input("x", {-1, 4, 6}).output("p");
