@@ -318,6 +318,29 @@ static void test_errors() {
     msg = e.what();
   }
   expect(msg.find("input 'x' expects shape") != std::string::npos, "bad input shape is reported: " + msg);
+#ifdef STRATA_WITH_CUDA
+  {  // the CUDA backend is compiled but its ops are not written yet: it must say so
+    ModelBuilder r;
+    r.input("x", {-1, 3}).output("y").node("Relu", {"x"}, {"y"});
+    TrainingDescription dc;
+    dc.backend = "cuda";
+    auto sc = Session::from_onnx(r.bytes().data(), r.bytes().size(), dc);
+    msg.clear();
+    try {
+      sc->forward({Tensor({2, 3})});
+    } catch (const Error& e) {
+      msg = e.what();
+    }
+    expect(msg.find("not implemented on CUDA yet") != std::string::npos, "cuda backend reports itself: " + msg);
+  }
+#endif
+  msg.clear();
+  try {
+    make_backend("tpu");
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("unknown backend 'tpu'") != std::string::npos, "unknown backend is named: " + msg);
   msg.clear();
   try {
     Session::from_onnx("garbage", 7, d);

@@ -1,5 +1,6 @@
 // tensor_ops.h: broadcasting binaries (Add, Sub, Mul, Div), Transpose, Concat,
-// Gather (axis 0, the Embedding lookup), ReduceMean and Dropout.
+// Gather along axis 0 (the Embedding lookup; other axes loop over leading slices),
+// ReduceMean and Dropout.
 // Gradient contract: activation grads = (da, db, dinp...); parameter grads +=
 // (Gather's dtable, so rows used several times accumulate).
 // Shapes follow numpy broadcasting as ONNX defines it.
