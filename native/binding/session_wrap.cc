@@ -71,6 +71,7 @@ Napi::Function SessionWrap::Init(Napi::Env env) {
                          InstanceMethod<&SessionWrap::GetWeight>("getWeight"),
                          InstanceMethod<&SessionWrap::SetWeight>("setWeight"),
                          InstanceMethod<&SessionWrap::GetGradient>("getGradient"),
+                         InstanceMethod<&SessionWrap::SetLearningRate>("setLearningRate"),
                          InstanceMethod<&SessionWrap::Stop>("stop"),
                          InstanceMethod<&SessionWrap::Dispose>("dispose"),
                      });
@@ -177,6 +178,15 @@ Napi::Value SessionWrap::GetGradient(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {
     throw Napi::Error::New(info.Env(), e.what());
   }
+}
+
+Napi::Value SessionWrap::SetLearningRate(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  if (info.Length() < 1 || !info[0].IsNumber() || !(info[0].As<Napi::Number>().DoubleValue() > 0)) {
+    throw Napi::TypeError::New(info.Env(), "Expect argument: learning rate (a positive number)");
+  }
+  session_->set_learning_rate(info[0].As<Napi::Number>().FloatValue());
+  return info.Env().Undefined();
 }
 
 Napi::Value SessionWrap::Stop(const Napi::CallbackInfo& info) {

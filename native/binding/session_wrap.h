@@ -6,6 +6,7 @@
 //   forward(inputs: Tensor[]): Promise<Tensor[]>                          [async, inference mode]
 //   inputNames() / outputNames() / weightNames() / trainableNames(): string[]   [sync]
 //   getWeight(name): Tensor; setWeight(name, tensor); getGradient(name): Tensor  [sync]
+//   setLearningRate(lr: number): void   [sync] between steps (ReduceLROnPlateau, schedules)
 //   stop(): void      [sync, any time] the running or next trainStep returns {stopped: true}
 //   dispose(): void   [sync] frees the engine; later calls throw "Session already disposed."
 //
@@ -40,6 +41,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value GetWeight(const Napi::CallbackInfo& info);
   Napi::Value SetWeight(const Napi::CallbackInfo& info);
   Napi::Value GetGradient(const Napi::CallbackInfo& info);
+  Napi::Value SetLearningRate(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 

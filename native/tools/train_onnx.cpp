@@ -1,6 +1,7 @@
-// train_onnx: trains any single-input, single-output ONNX model on random data
-// for a few steps and prints the loss per step; a smoke test for the
-// translator -> engine path without Node.
+// train_onnx: trains any single-output ONNX model on random data for a few steps
+// and prints the loss per step; a smoke test for the translator -> engine path
+// without Node. Inputs are uniform in [-1, 1), except those used as Gather indices
+// (directly or through a Cast), which get valid row numbers.
 //
 //   train_onnx <model.onnx> [--loss sparse_categorical_crossentropy] [--optimizer adam]
 //              [--lr 0.001] [--steps 20] [--batch 16] [--backend cpu] [--seed 0]
@@ -40,31 +41,41 @@ int main(int argc, char** argv) {
   }
   try {
     Graph g = load_onnx_file(path);
-    if (g.inputs.size() != 1 || g.outputs.size() != 1) {
-      std::fprintf(stderr, "train_onnx handles one input and one output; this model has %zu and %zu\n",
-                   g.inputs.size(), g.outputs.size());
+    if (g.outputs.size() != 1) {
+      std::fprintf(stderr, "train_onnx handles one output; this model has %zu\n", g.outputs.size());
       return 2;
     }
     d.losses = {{g.outputs[0].name, loss_from_name(loss)}};
     d.optimizer = OptimizerConfig::keras_default(OptimizerConfig::kind_from_name(opt));
     if (lr > 0) d.optimizer.learning_rate = lr;
-    Shape in_shape = g.inputs[0].shape;
-    for (auto& dim : in_shape)
-      if (dim < 0) dim = batch;
+    Rng rng(d.seed + 1);
+    std::vector<Tensor> inputs;
+    for (auto& in : g.inputs) {
+      Shape shape = in.shape;
+      for (auto& dim : shape)
+        if (dim < 0) dim = batch;
+      int64_t rows = 0;  // > 0 when the input indexes a Gather's table
+      for (auto& n : g.nodes) {
+        std::string idx = n.op_type == "Gather" && n.inputs.size() > 1 ? n.inputs[1] : "";
+        for (auto& c : g.nodes)  // through a Cast
+          if (c.op_type == "Cast" && c.inputs[0] == in.name && c.outputs[0] == idx) idx = in.name;
+        if (idx == in.name && g.initializers.count(n.inputs[0])) rows = g.initializers[n.inputs[0]].shape[0];
+      }
+      Tensor t(shape);
+      for (auto& v : t.f) v = rows > 0 ? (float)(rng.next() % rows) : rng.uniform(-1, 1);
+      inputs.push_back(std::move(t));
+    }
     Session s(std::move(g), d);
     std::printf("trainable:");
     for (auto& n : s.trainable_names()) std::printf(" %s", n.c_str());
     std::printf("\n");
-    Rng rng(d.seed + 1);
-    Tensor x(in_shape);
-    for (auto& v : x.f) v = rng.uniform(-1, 1);
-    Tensor y0 = s.forward({x})[0];
+    Tensor y0 = s.forward(inputs)[0];
     int64_t K = y0.shape.back(), rows = y0.size() / K;
     Tensor y(d.losses[0].kind == LossKind::SparseCategoricalCrossentropy ? Shape{rows} : y0.shape);
     for (auto& v : y.f) v = d.losses[0].kind == LossKind::SparseCategoricalCrossentropy ? (float)(rng.next() % K) : rng.uniform();
     float first = 0, last = 0;
     for (int k = 0; k < steps; k++) {
-      StepResult r = s.train_step({x}, {y});
+      StepResult r = s.train_step(inputs, {y});
       if (k == 0) first = r.loss;
       last = r.loss;
       std::printf("step %3d  loss %.5f%s\n", k + 1, r.loss,
