@@ -1,11 +1,15 @@
 // Strata for Node programs (`import ... from 'strata/node'`): the model API, with
-// model.predict() on onnxruntime-node, plus ONNX export and import.
-import { setInferenceBackend } from './model/index.ts';
+// model.predict() on onnxruntime-node and fit()/evaluate() on the native engine, plus ONNX
+// export and import.
+import { EngineBackend } from './engine/trainer.ts';
+import { setInferenceBackend, setTrainingBackend } from './model/index.ts';
 import { OnnxRuntimeBackend } from './runtime/onnx_backend.ts';
 
 export * from './model/index.ts';
 export { exportOnnx, modelToOnnx } from './translate/to_onnx.ts';
 export { modelFromOnnx } from './translate/from_onnx.ts';
 export { OnnxRuntimeBackend } from './runtime/onnx_backend.ts';
+export { EngineBackend, TrainingError } from './engine/trainer.ts';
 
 setInferenceBackend(new OnnxRuntimeBackend());
+setTrainingBackend(new EngineBackend());

@@ -5,7 +5,7 @@ export class UserError extends Error {
 }
 
 /** Errors thrown by Strata's own modules for bad input carry one of these names. */
-const USER_ERROR_NAMES = new Set(['UserError', 'ValueError', 'ShapeError', 'ConfigError', 'FormatError', 'SaveError']);
+const USER_ERROR_NAMES = new Set(['UserError', 'ValueError', 'ShapeError', 'ConfigError', 'FormatError', 'SaveError', 'TrainingError', 'EngineSetupError', 'DataValueError']);
 
 export function reportErrorAndExit(error: unknown): never {
   if (error instanceof Error && USER_ERROR_NAMES.has(error.name)) {

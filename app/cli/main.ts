@@ -1,15 +1,17 @@
 // `strata` command line: one file per subcommand under commands/, each registering itself
 // on the program. Errors that users cause (bad files, bad shapes) print one line, exit 1.
 import { Command } from 'commander';
-import { setInferenceBackend } from '../model/index.ts';
+import { EngineBackend } from '../engine/trainer.ts';
+import { setInferenceBackend, setTrainingBackend } from '../model/index.ts';
 import { OnnxRuntimeBackend } from '../runtime/onnx_backend.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { registerExport } from './commands/export.ts';
 import { registerSummary } from './commands/summary.ts';
 import { reportErrorAndExit } from './errors.ts';
 
-// Model files run by the CLI can call model.predict().
+// Model files run by the CLI can call model.predict() and model.fit().
 setInferenceBackend(new OnnxRuntimeBackend());
+setTrainingBackend(new EngineBackend());
 
 const program = new Command()
   .name('strata')

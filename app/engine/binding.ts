@@ -69,6 +69,8 @@ export interface TrainingSession {
   getWeight(name: string): NativeTensor;
   setWeight(name: string, value: NativeTensor): void;
   getGradient(name: string): NativeTensor;
+  /** Between steps: the optimizer's learning rate from now on. */
+  setLearningRate(learningRate: number): void;
   stop(): void;
   dispose(): void;
 }

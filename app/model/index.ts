@@ -39,7 +39,7 @@ export const layers = {
   MaxPooling2D,
 };
 
-export { Model, type ModelArgs, type CallOptions } from './model.ts';
+export { Model, weightsGeneration, type ModelArgs, type CallOptions } from './model.ts';
 export { Sequential, type SequentialArgs } from './sequential.ts';
 export { Layer, SymbolicTensor, Node, clearSession, type LayerArgs, type LayerWeight } from './layer.ts';
 export { modelFromJSON } from './keras_format/model_json.ts';
@@ -50,4 +50,10 @@ export { setInferenceBackend, getInferenceBackend, type ArrayData, type Inferenc
 export * as initializers from './initializers.ts';
 export { ACTIVATIONS, type ActivationName } from './activations.ts';
 export { ValueError, ShapeError, ConfigError } from './errors.ts';
+export * as optimizers from './optimizers.ts';
+export { Optimizer, SGD, Adam, AdamW, RMSprop } from './optimizers.ts';
+export * as losses from './losses.ts';
+export * as callbacks from './callbacks.ts';
+export { Callback, CustomCallback, EarlyStopping, History, ReduceLROnPlateau, TerminateOnNaN, type Logs } from './callbacks.ts';
+export { setTrainingBackend, getTrainingBackend, logNames, arraysInOrder, type CompileArgs, type CompiledConfig, type FitOptions, type EvaluateOptions, type TrainingBackend, type OutputLoss } from './training.ts';
 export { formatShape, type Shape, type Dim } from './shape.ts';

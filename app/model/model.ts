@@ -14,6 +14,9 @@ import { formatShape, type Shape } from './shape.ts';
 import { describeGraph, type GraphDescription } from './graph.ts';
 import { renderSummary, summaryData, type SummaryOptions } from './summary.ts';
 import { getInferenceBackend, type ArrayData, type PredictOptions } from './backend.ts';
+import type { History, Logs } from './callbacks.ts';
+import type { Optimizer } from './optimizers.ts';
+import { arraysInOrder, getTrainingBackend, resolveCompile, type CompileArgs, type CompiledConfig, type EvaluateOptions, type FitOptions } from './training.ts';
 
 /** Written into Keras JSON as keras_version: the format is tf.keras 2.x's, the writer Strata. */
 export const KERAS_JSON_WRITER = 'strata';
@@ -80,6 +83,42 @@ export class Model extends Layer {
 
   /** Training settings read from a Keras or TensorFlow.js file, kept so that saving loses nothing. */
   trainingConfig: Record<string, unknown> | null = null;
+
+  /** Set by compile(). */
+  compiled: CompiledConfig | null = null;
+  /** Set by a callback to end fit() after the current batch or epoch (Keras's stop_training). */
+  stopTraining = false;
+
+  get optimizer(): Optimizer | null {
+    return this.compiled?.optimizer ?? null;
+  }
+
+  /** Keras's compile(): an optimizer, one loss per output (or one for all), metrics, loss weights. */
+  compile(args: CompileArgs): void {
+    this.assertBuilt();
+    this.compiled = resolveCompile(this, args);
+  }
+
+  private assertCompiled(): CompiledConfig {
+    if (!this.compiled) throw new ValueError(`${this.name}: call compile({optimizer, loss}) before fit() or evaluate()`);
+    return this.compiled;
+  }
+
+  /** Keras's fit(): trains on x (one array per input) and y (one per output); returns the History. */
+  async fit(x: ArrayData | ArrayData[] | Record<string, ArrayData>, y: ArrayData | ArrayData[] | Record<string, ArrayData>, options: FitOptions = {}): Promise<History> {
+    this.assertCompiled();
+    const inputs = arraysInOrder(x, this.inputs.map((t) => t.sourceLayer.name), `${this.name}.fit() x`);
+    const targets = arraysInOrder(y, this.outputs.map((t) => t.sourceLayer.name), `${this.name}.fit() y`);
+    return getTrainingBackend().fit(this, inputs, targets, options);
+  }
+
+  /** Keras's evaluate(): the loss and metrics over x and y, in inference mode. */
+  async evaluate(x: ArrayData | ArrayData[] | Record<string, ArrayData>, y: ArrayData | ArrayData[] | Record<string, ArrayData>, options: EvaluateOptions = {}): Promise<Logs> {
+    this.assertCompiled();
+    const inputs = arraysInOrder(x, this.inputs.map((t) => t.sourceLayer.name), `${this.name}.evaluate() x`);
+    const targets = arraysInOrder(y, this.outputs.map((t) => t.sourceLayer.name), `${this.name}.evaluate() y`);
+    return getTrainingBackend().evaluate(this, inputs, targets, options);
+  }
 
   protected initGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): void {
     if (inputs.length === 0 || outputs.length === 0) throw new ValueError(`${this.name}: a model needs at least one input and one output`);
@@ -247,6 +286,14 @@ export class Model extends Layer {
 }
 
 export interface ModelSummaryOptions extends SummaryOptions {}
+
+/**
+ * Changes whenever setWeights() is called on any of the model's layers (nested models
+ * included): runtimes compare it to know when their copy of the weights is stale.
+ */
+export function weightsGeneration(model: Model): number {
+  return model.layers.reduce((sum, layer) => sum + layer.weightsVersion + (layer instanceof Model ? weightsGeneration(layer) : 0), model.weightsVersion);
+}
 
 /** Layers held by a subclassed model's fields (directly or in arrays), in field order. */
 function trackedLayers(model: Model): Layer[] {

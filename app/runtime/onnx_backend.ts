@@ -1,26 +1,13 @@
 // model.predict() on onnxruntime-node: the model is translated to ONNX once, and the session
 // is kept until the model's weights change (setWeights, training, loading).
 import type { NdArray } from '../data/ndarray.ts';
-import type { ArrayData, InferenceBackend, Layer, Model, PredictOptions } from '../model/index.ts';
+import { weightsGeneration, type ArrayData, type InferenceBackend, type Model, type PredictOptions } from '../model/index.ts';
 import { exportOnnx } from '../translate/to_onnx.ts';
 import type { OnnxSession } from './session.ts';
 
 interface CachedSession {
   session: OnnxSession;
-  weightsVersion: string;
-}
-
-/** A fingerprint of every setWeights() on the model's layers (nested models included). */
-function weightsVersionOf(model: Model): string {
-  const versions: number[] = [];
-  const visit = (layers: Layer[]) => {
-    for (const layer of layers) {
-      versions.push(layer.weightsVersion);
-      if ('layers' in layer && Array.isArray((layer as Model).layers)) visit((layer as Model).layers);
-    }
-  };
-  visit(model.layers);
-  return versions.join(',');
+  weightsVersion: number;
 }
 
 export class OnnxRuntimeBackend implements InferenceBackend {
@@ -38,7 +25,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   }
 
   private async sessionFor(model: Model): Promise<OnnxSession> {
-    const version = weightsVersionOf(model);
+    const version = weightsGeneration(model);
     const cached = this.sessions.get(model);
     if (cached && cached.weightsVersion === version) return cached.session;
     if (cached) await cached.session.release();

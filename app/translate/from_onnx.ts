@@ -9,7 +9,7 @@ import { kernelFromOihw } from './kernel_layout.ts';
 import { METADATA_KERAS_JSON, METADATA_WEIGHTS, type WeightLocation } from './to_onnx.ts';
 
 /** Finds "encoder/dense" by walking nested models. */
-function layerAt(model: Model, path: string): Layer {
+export function layerAt(model: Model, path: string): Layer {
   let layer: Layer = model;
   for (const part of path.split('/')) {
     if (!(layer instanceof Model)) throw new ConfigError(`weight map names layer "${path}", but "${layer.name}" is not a model`);

@@ -89,6 +89,11 @@ export interface ExportOptions {
 
 /** Translates a built model into an ONNX ModelProto. */
 export function modelToOnnx(model: Model, options: ExportOptions = {}): ModelProto {
+  return translateModel(model, options).proto;
+}
+
+/** The ModelProto and where each Keras weight went (what the trainer syncs weights through). */
+export function translateModel(model: Model, options: ExportOptions = {}): { proto: ModelProto; weights: WeightLocation[] } {
   const translation = new Translation();
   const { b } = translation;
   const graphInputs = model.inputs.map((t): Value => {
@@ -119,7 +124,7 @@ export function modelToOnnx(model: Model, options: ExportOptions = {}): ModelPro
     graphOutputs,
     b.initializers,
   );
-  return makeModel(graph, {
+  const proto = makeModel(graph, {
     opsetImports: [{ domain: '', version: OPSET }],
     producerName: 'strata',
     producerVersion: STRATA_VERSION,
@@ -128,6 +133,7 @@ export function modelToOnnx(model: Model, options: ExportOptions = {}): ModelPro
       [METADATA_WEIGHTS]: JSON.stringify(translation.weightLocations),
     },
   });
+  return { proto, weights: translation.weightLocations };
 }
 
 /** The bytes of an .onnx file for `model`. */

@@ -1,0 +1,216 @@
+// fit(), evaluate() and predict() on the native engine. The model is translated to ONNX,
+// the engine trains that graph, and the weights flow back into the model's layers after
+// every epoch (so callbacks, export and save see them) and when training ends.
+import { batchCount, batches, makeDataset, split, type Dataset, type SampleArray } from '../data/dataset.ts';
+import { concatRows, type NdArray } from '../data/ndarray.ts';
+import {
+  History, TerminateOnNaN, ValueError, arraysInOrder, logNames, weightsGeneration,
+  type ArrayData, type Callback, type CompiledConfig, type EvaluateOptions, type FitOptions, type InferenceBackend, type Logs, type Model,
+  type Optimizer, type PredictOptions, type TrainingBackend,
+} from '../model/index.ts';
+import { encodeModel } from '../onnx/schema.ts';
+import { translateModel } from '../translate/to_onnx.ts';
+import { loadNativeEngine, type NativeOptimizer, type NativeStepResult, type TrainingSession } from './binding.ts';
+import { ProgressBar, formatLogs } from './progress.ts';
+import { WeightSync } from './weight_sync.ts';
+
+/** Training cannot go on (a NaN loss); the message says where and why it usually happens. */
+export class TrainingError extends Error {
+  override name = 'TrainingError';
+}
+
+export interface EngineOptions {
+  backend?: 'cpu' | 'reference' | 'cuda';
+  /** oneDNN/OpenMP threads; 0 or undefined keeps the default. */
+  numThreads?: number;
+  /** Where progress goes (default: standard output). */
+  write?: (text: string) => void;
+  /** Redraw the progress bar in place (default: when standard output is a terminal). */
+  interactive?: boolean;
+}
+
+function optimizerDescription(optimizer: Optimizer): NativeOptimizer {
+  const c = optimizer.getConfig();
+  return {
+    kind: optimizer.kind,
+    learningRate: optimizer.learningRate,
+    ...(c.momentum !== undefined ? { momentum: c.momentum as number } : {}),
+    ...(c.nesterov !== undefined ? { nesterov: c.nesterov as boolean } : {}),
+    ...(c.beta_1 !== undefined ? { beta1: c.beta_1 as number, beta2: c.beta_2 as number } : {}),
+    ...(c.epsilon !== undefined ? { epsilon: c.epsilon as number } : {}),
+    ...(c.weight_decay !== undefined ? { weightDecay: c.weight_decay as number } : {}),
+    ...(c.rho !== undefined ? { rho: c.rho as number, centered: c.centered as boolean } : {}),
+  };
+}
+
+/** Keras accepts (n,) targets for an (n, 1) output; the engine wants the output's shape. */
+function targetsFor(model: Model, config: CompiledConfig, y: NdArray[]): NdArray[] {
+  return y.map((target, i) => {
+    const out = model.outputs[i]!.shape;
+    const sparse = config.losses[i]!.kind === 'sparse_categorical_crossentropy';
+    if (!sparse && target.shape.length === 1 && out.length === 2 && out[1] === 1) return { ...target, shape: [target.shape[0]!, 1] } as NdArray;
+    return target;
+  });
+}
+
+/** Sums of per-batch results, weighted by batch size: Keras's epoch metrics. */
+class MetricTotals {
+  private samples = 0;
+  private readonly sums = new Map<string, number>();
+  constructor(private readonly config: CompiledConfig) {}
+
+  add(result: NativeStepResult, size: number): void {
+    this.samples += size;
+    const several = this.config.losses.length > 1;
+    const add = (key: string, value: number) => this.sums.set(key, (this.sums.get(key) ?? 0) + value * size);
+    add('loss', result.loss);
+    this.config.losses.forEach((loss, i) => {
+      if (several) add(`${loss.output}_loss`, result.outputLosses[i]!);
+      const accuracy = result.accuracy[i];
+      if (loss.accuracy && accuracy !== null && accuracy !== undefined) add(several ? `${loss.output}_accuracy` : 'accuracy', accuracy);
+    });
+  }
+
+  logs(prefix = ''): Logs {
+    const logs: Logs = {};
+    for (const name of logNames(this.config)) {
+      const sum = this.sums.get(name);
+      if (sum !== undefined) logs[prefix + name] = sum / this.samples;
+    }
+    return logs;
+  }
+}
+
+const NAN_HINT =
+  'Usual causes: a learning rate too high, inputs not scaled (pixels 0-255 instead of 0-1), ' +
+  'labels outside what the loss expects (class ids >= the number of classes, targets outside [0, 1] for binary cross-entropy), ' +
+  'or NaN/infinite values in the data';
+
+export class EngineBackend implements TrainingBackend, InferenceBackend {
+  readonly name = 'native';
+  private readonly write: (text: string) => void;
+  private readonly interactive: boolean;
+
+  constructor(private readonly options: EngineOptions = {}) {
+    this.write = options.write ?? ((text) => process.stdout.write(text));
+    this.interactive = options.interactive ?? Boolean(process.stdout.isTTY);
+  }
+
+  private open(model: Model, config: CompiledConfig | null, seed: number): { session: TrainingSession; sync: WeightSync } {
+    const engine = loadNativeEngine();
+    const { proto, weights } = translateModel(model);
+    const sync = new WeightSync(model, weights);
+    const losses = config
+      ? config.losses.map((l) => ({ output: l.output, kind: l.kind, fromLogits: l.fromLogits, weight: l.weight }))
+      : model.outputs.map((t) => ({ output: t.sourceLayer.name, kind: 'mean_squared_error' as const }));
+    const session = new engine.TrainingSession(encodeModel(proto), {
+      losses,
+      optimizer: config ? optimizerDescription(config.optimizer) : { kind: 'sgd' },
+      trainable: sync.trainableInitializers(),
+      seed,
+      ...(this.options.backend ? { backend: this.options.backend } : {}),
+      ...(this.options.numThreads ? { numThreads: this.options.numThreads } : {}),
+    });
+    return { session, sync };
+  }
+
+  async fit(model: Model, x: ArrayData[], y: ArrayData[], options: FitOptions): Promise<History> {
+    const config = model.compiled!;
+    const { epochs = 1, batchSize = 32, shuffle = true, initialEpoch = 0, verbose = 1 } = options;
+    if (options.classWeight) throw new ValueError(`${model.name}.fit(): classWeight is not supported yet; weight the loss with lossWeights or resample the data`);
+    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+    let train: Dataset = makeDataset(x as NdArray[], targetsFor(model, config, y as NdArray[]));
+    let validation: Dataset | null = null;
+    if (options.validationData) {
+      const [vx, vy] = options.validationData;
+      const vxs = arraysInOrder(vx, model.inputs.map((t) => t.sourceLayer.name), `${model.name}.fit() validationData x`);
+      const vys = arraysInOrder(vy, model.outputs.map((t) => t.sourceLayer.name), `${model.name}.fit() validationData y`);
+      validation = makeDataset(vxs as NdArray[], targetsFor(model, config, vys as NdArray[]));
+    } else if (options.validationSplit) {
+      ({ train, validation } = split(train, options.validationSplit));
+    }
+
+    const history = new History();
+    const callbacks: Callback[] = [history, ...(options.callbacks ?? [])];
+    callbacks.forEach((c) => c.setModel(model));
+    const terminateOnNaN = callbacks.some((c) => c instanceof TerminateOnNaN);
+    const { session, sync } = this.open(model, config, seed);
+    const steps = batchCount(train.size, batchSize);
+    model.stopTraining = false;
+    try {
+      for (const c of callbacks) await c.onTrainBegin({});
+      for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+        session.setLearningRate(config.optimizer.learningRate);
+        for (const c of callbacks) await c.onEpochBegin(epoch, {});
+        if (verbose === 1) this.write(`Epoch ${epoch + 1}/${epochs}\n`);
+        const bar = new ProgressBar(steps, this.write, this.interactive && verbose === 1);
+        const totals = new MetricTotals(config);
+        const started = performance.now();
+        let step = 0;
+        for (const batch of batches(train, { batchSize, shuffle, seed: seed + epoch })) {
+          for (const c of callbacks) await c.onBatchBegin(step, { size: batch.size });
+          const result = await session.trainStep(batch.x, batch.y);
+          if (!Number.isFinite(result.loss) && !terminateOnNaN) {
+            throw new TrainingError(
+              `${model.name}: the loss became ${result.loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps} ` +
+                `(samples ${batch.start}..${batch.start + batch.size - 1} of the epoch's order); training stopped, and the model keeps the weights of the last complete epoch. ${NAN_HINT}`,
+            );
+          }
+          totals.add(result, batch.size);
+          const logs = Number.isFinite(result.loss) ? totals.logs() : { loss: result.loss };
+          step++;
+          bar.update(step, logs);
+          for (const c of callbacks) await c.onBatchEnd(step - 1, logs);
+          if (model.stopTraining) break;
+        }
+        const logs = totals.logs();
+        if (validation) Object.assign(logs, await this.evaluateOn(session, config, validation, batchSize, 'val_'));
+        sync.pull(session);
+        const generation = weightsGeneration(model);
+        for (const c of callbacks) await c.onEpochEnd(epoch, logs);
+        if (weightsGeneration(model) !== generation) sync.push(session); // a callback changed the weights
+        if (verbose === 1) bar.finish(logs);
+        if (verbose === 2) this.write(`Epoch ${epoch + 1}/${epochs} - ${((performance.now() - started) / 1000).toFixed(0)}s - ${formatLogs(logs)}\n`);
+      }
+      for (const c of callbacks) await c.onTrainEnd({});
+    } finally {
+      session.dispose();
+    }
+    return history;
+  }
+
+  private async evaluateOn(session: TrainingSession, config: CompiledConfig, data: Dataset, batchSize: number, prefix: string): Promise<Logs> {
+    const totals = new MetricTotals(config);
+    for (const batch of batches(data, { batchSize })) totals.add(await session.evaluate(batch.x, batch.y), batch.size);
+    return totals.logs(prefix);
+  }
+
+  async evaluate(model: Model, x: ArrayData[], y: ArrayData[], options: EvaluateOptions): Promise<Logs> {
+    const config = model.compiled!;
+    const data = makeDataset(x as NdArray[], targetsFor(model, config, y as NdArray[]));
+    const { session } = this.open(model, config, 0);
+    try {
+      return await this.evaluateOn(session, config, data, options.batchSize ?? 32, '');
+    } finally {
+      session.dispose();
+    }
+  }
+
+  /** Inference on the engine (Dropout off, moving statistics), as onnxruntime computes it. */
+  async predict(model: Model, inputs: ArrayData[], options: PredictOptions): Promise<ArrayData[]> {
+    const { session } = this.open(model, model.compiled, 0);
+    const batchSize = options.batchSize ?? 32;
+    const size = inputs[0]!.shape[0]!;
+    const dataset = makeDataset(inputs as NdArray[], [{ dtype: 'int32', shape: [size], data: new Int32Array(size) }]);
+    const parts: NdArray[][] = [];
+    try {
+      for (const batch of batches(dataset, { batchSize })) {
+        const outputs = await session.forward(batch.x as SampleArray[]);
+        parts.push(outputs.map((o) => ({ dtype: 'float32', shape: o.shape, data: o.data as Float32Array })));
+      }
+    } finally {
+      session.dispose();
+    }
+    return model.outputs.map((_, i) => concatRows(parts.map((p) => p[i]!)) as ArrayData);
+  }
+}

@@ -1,0 +1,209 @@
+// Keras's training callbacks. The trainer calls the hooks with Keras's `logs` (loss, the
+// accuracy for each loss, and their val_ twins); callbacks steer training through the
+// model (model.stopTraining, the optimizer's learningRate, get/setWeights). Callbacks that
+// write files (ModelCheckpoint, CSVLogger) live with the Node side, in 'strata/node'.
+import { ValueError } from './errors.ts';
+import type { Model } from './model.ts';
+
+export type Logs = Record<string, number>;
+
+export abstract class Callback {
+  model: Model | null = null;
+  setModel(model: Model): void {
+    this.model = model;
+  }
+  onTrainBegin(_logs: Logs): void | Promise<void> {}
+  onTrainEnd(_logs: Logs): void | Promise<void> {}
+  onEpochBegin(_epoch: number, _logs: Logs): void | Promise<void> {}
+  onEpochEnd(_epoch: number, _logs: Logs): void | Promise<void> {}
+  onBatchBegin(_batch: number, _logs: Logs): void | Promise<void> {}
+  onBatchEnd(_batch: number, _logs: Logs): void | Promise<void> {}
+}
+
+export interface CustomCallbackArgs {
+  onTrainBegin?: (logs: Logs) => void | Promise<void>;
+  onTrainEnd?: (logs: Logs) => void | Promise<void>;
+  onEpochBegin?: (epoch: number, logs: Logs) => void | Promise<void>;
+  onEpochEnd?: (epoch: number, logs: Logs) => void | Promise<void>;
+  onBatchBegin?: (batch: number, logs: Logs) => void | Promise<void>;
+  onBatchEnd?: (batch: number, logs: Logs) => void | Promise<void>;
+}
+
+/** Keras's LambdaCallback: `new CustomCallback({onEpochEnd: (epoch, logs) => ...})`. */
+export class CustomCallback extends Callback {
+  constructor(private readonly hooks: CustomCallbackArgs) {
+    super();
+  }
+  override onTrainBegin(logs: Logs) {
+    return this.hooks.onTrainBegin?.(logs);
+  }
+  override onTrainEnd(logs: Logs) {
+    return this.hooks.onTrainEnd?.(logs);
+  }
+  override onEpochBegin(epoch: number, logs: Logs) {
+    return this.hooks.onEpochBegin?.(epoch, logs);
+  }
+  override onEpochEnd(epoch: number, logs: Logs) {
+    return this.hooks.onEpochEnd?.(epoch, logs);
+  }
+  override onBatchBegin(batch: number, logs: Logs) {
+    return this.hooks.onBatchBegin?.(batch, logs);
+  }
+  override onBatchEnd(batch: number, logs: Logs) {
+    return this.hooks.onBatchEnd?.(batch, logs);
+  }
+}
+
+/** What fit() returns: every epoch's logs, as Keras's History. */
+export class History extends Callback {
+  readonly epoch: number[] = [];
+  readonly history: Record<string, number[]> = {};
+  override onEpochEnd(epoch: number, logs: Logs): void {
+    this.epoch.push(epoch);
+    for (const [key, value] of Object.entries(logs)) (this.history[key] ??= []).push(value);
+  }
+}
+
+type Mode = 'auto' | 'min' | 'max';
+
+/** Keras's rule: "auto" minimizes unless the metric is an accuracy. */
+function improves(mode: Mode, monitor: string, minDelta: number): (current: number, best: number) => boolean {
+  const maximize = mode === 'max' || (mode === 'auto' && /acc/.test(monitor));
+  return maximize ? (c, b) => c - Math.abs(minDelta) > b : (c, b) => c + Math.abs(minDelta) < b;
+}
+
+function monitored(logs: Logs, monitor: string, owner: string): number | undefined {
+  const value = logs[monitor];
+  if (value === undefined) {
+    // Keras warns and skips; a misspelt monitor would otherwise never stop anything.
+    throw new ValueError(`${owner}: monitor "${monitor}" is not among the logged metrics (${Object.keys(logs).join(', ')})`);
+  }
+  return value;
+}
+
+export interface EarlyStoppingArgs {
+  monitor?: string;
+  minDelta?: number;
+  patience?: number;
+  mode?: Mode;
+  baseline?: number | null;
+  restoreBestWeights?: boolean;
+  startFromEpoch?: number;
+}
+
+export class EarlyStopping extends Callback {
+  readonly monitor: string;
+  readonly patience: number;
+  readonly restoreBestWeights: boolean;
+  readonly startFromEpoch: number;
+  private readonly better: (current: number, best: number) => boolean;
+  private readonly baseline: number | null;
+  private best = NaN;
+  private bestWeights: Float32Array[] | null = null;
+  private wait = 0;
+  /** The epoch training stopped at, or 0. */
+  stoppedEpoch = 0;
+
+  constructor({ monitor = 'val_loss', minDelta = 0, patience = 0, mode = 'auto', baseline = null, restoreBestWeights = false, startFromEpoch = 0 }: EarlyStoppingArgs = {}) {
+    super();
+    this.monitor = monitor;
+    this.patience = patience;
+    this.restoreBestWeights = restoreBestWeights;
+    this.startFromEpoch = startFromEpoch;
+    this.baseline = baseline;
+    this.better = improves(mode, monitor, minDelta);
+  }
+
+  override onTrainBegin(): void {
+    this.wait = 0;
+    this.stoppedEpoch = 0;
+    this.best = NaN;
+    this.bestWeights = null;
+  }
+
+  /** As Keras 3: wait counts epochs without improvement; beating the best (and the baseline) resets it. */
+  override onEpochEnd(epoch: number, logs: Logs): void {
+    const current = monitored(logs, this.monitor, 'EarlyStopping');
+    if (current === undefined || epoch < this.startFromEpoch) return;
+    if (this.restoreBestWeights && !this.bestWeights) this.bestWeights = this.model!.getWeights();
+    this.wait++;
+    if (Number.isNaN(this.best) || this.better(current, this.best)) {
+      this.best = current;
+      if (this.restoreBestWeights) this.bestWeights = this.model!.getWeights();
+      if (this.baseline === null || this.better(current, this.baseline)) this.wait = 0;
+      return;
+    }
+    if (this.wait >= this.patience && epoch > 0) {
+      this.stoppedEpoch = epoch;
+      this.model!.stopTraining = true;
+      if (this.restoreBestWeights && this.bestWeights) this.model!.setWeights(this.bestWeights);
+    }
+  }
+}
+
+export interface ReduceLROnPlateauArgs {
+  monitor?: string;
+  factor?: number;
+  patience?: number;
+  mode?: Mode;
+  minDelta?: number;
+  cooldown?: number;
+  minLr?: number;
+}
+
+export class ReduceLROnPlateau extends Callback {
+  readonly monitor: string;
+  readonly factor: number;
+  readonly patience: number;
+  readonly cooldown: number;
+  readonly minLr: number;
+  private readonly better: (current: number, best: number) => boolean;
+  private best = NaN;
+  private wait = 0;
+  private cooldownCounter = 0;
+
+  constructor({ monitor = 'val_loss', factor = 0.1, patience = 10, mode = 'auto', minDelta = 1e-4, cooldown = 0, minLr = 0 }: ReduceLROnPlateauArgs = {}) {
+    super();
+    if (!(factor < 1)) throw new ValueError(`ReduceLROnPlateau: factor must be < 1, got ${factor}`);
+    this.monitor = monitor;
+    this.factor = factor;
+    this.patience = patience;
+    this.cooldown = cooldown;
+    this.minLr = minLr;
+    this.better = improves(mode, monitor, minDelta);
+  }
+
+  override onEpochEnd(_epoch: number, logs: Logs): void {
+    const current = monitored(logs, this.monitor, 'ReduceLROnPlateau')!;
+    const optimizer = this.model!.optimizer;
+    if (!optimizer) return;
+    logs.learning_rate = optimizer.learningRate;
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter--;
+      this.wait = 0;
+    }
+    if (Number.isNaN(this.best) || this.better(current, this.best)) {
+      this.best = current;
+      this.wait = 0;
+    } else if (this.cooldownCounter === 0) {
+      this.wait++;
+      if (this.wait >= this.patience && optimizer.learningRate > this.minLr) {
+        optimizer.learningRate = Math.max(optimizer.learningRate * this.factor, this.minLr);
+        this.cooldownCounter = this.cooldown;
+        this.wait = 0;
+      }
+    }
+  }
+}
+
+/** Stops training, without an error, at the first batch whose loss is NaN or infinite. */
+export class TerminateOnNaN extends Callback {
+  /** The batch that ended training, or null. */
+  terminatedAtBatch: number | null = null;
+  override onBatchEnd(batch: number, logs: Logs): void {
+    if (logs.loss !== undefined && !Number.isFinite(logs.loss)) {
+      this.terminatedAtBatch = batch;
+      this.model!.stopTraining = true;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+// Keras's optimizers as configurations, with Keras's defaults: the update rules run in the
+// engine (native/core/optim.h). learningRate is mutable so that callbacks such as
+// ReduceLROnPlateau can lower it between epochs.
+import { ValueError } from './errors.ts';
+
+export type OptimizerKind = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
+
+export abstract class Optimizer {
+  abstract readonly kind: OptimizerKind;
+  /** Keras's class name, e.g. "Adam". */
+  abstract readonly className: string;
+  learningRate: number;
+
+  constructor(learningRate: number) {
+    if (!(learningRate > 0)) throw new ValueError(`${new.target.name}: learningRate must be positive, got ${learningRate}`);
+    this.learningRate = learningRate;
+  }
+
+  /** Hyperparameters in Keras's config spelling (snake_case). */
+  abstract getConfig(): Record<string, number | boolean>;
+}
+
+export class SGD extends Optimizer {
+  readonly kind = 'sgd';
+  readonly className = 'SGD';
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  constructor({ learningRate = 0.01, momentum = 0, nesterov = false }: { learningRate?: number; momentum?: number; nesterov?: boolean } = {}) {
+    super(learningRate);
+    this.momentum = momentum;
+    this.nesterov = nesterov;
+  }
+  getConfig() {
+    return { learning_rate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov };
+  }
+}
+
+export interface AdamArgs {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+export class Adam extends Optimizer {
+  readonly kind: OptimizerKind = 'adam';
+  readonly className: string = 'Adam';
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  constructor({ learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7 }: AdamArgs = {}) {
+    super(learningRate);
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.epsilon = epsilon;
+  }
+  getConfig(): Record<string, number | boolean> {
+    return { learning_rate: this.learningRate, beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon };
+  }
+}
+
+export class AdamW extends Adam {
+  override readonly kind = 'adamw';
+  override readonly className = 'AdamW';
+  readonly weightDecay: number;
+  constructor({ weightDecay = 0.004, ...args }: AdamArgs & { weightDecay?: number } = {}) {
+    super(args);
+    this.weightDecay = weightDecay;
+  }
+  override getConfig() {
+    return { ...super.getConfig(), weight_decay: this.weightDecay };
+  }
+}
+
+export class RMSprop extends Optimizer {
+  readonly kind = 'rmsprop';
+  readonly className = 'RMSprop';
+  readonly rho: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly centered: boolean;
+  constructor({ learningRate = 0.001, rho = 0.9, momentum = 0, epsilon = 1e-7, centered = false }: { learningRate?: number; rho?: number; momentum?: number; epsilon?: number; centered?: boolean } = {}) {
+    super(learningRate);
+    this.rho = rho;
+    this.momentum = momentum;
+    this.epsilon = epsilon;
+    this.centered = centered;
+  }
+  getConfig() {
+    return { learning_rate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+  }
+}
+
+/** 'adam', 'sgd', 'adamw', 'rmsprop' with Keras's defaults, or an instance. */
+export function getOptimizer(identifier: string | Optimizer): Optimizer {
+  if (identifier instanceof Optimizer) return identifier;
+  switch (identifier.toLowerCase()) {
+    case 'sgd':
+      return new SGD();
+    case 'adam':
+      return new Adam();
+    case 'adamw':
+      return new AdamW();
+    case 'rmsprop':
+      return new RMSprop();
+    default:
+      throw new ValueError(`unknown optimizer ${JSON.stringify(identifier)}; supported: sgd, adam, adamw, rmsprop`);
+  }
+}

@@ -1,0 +1,140 @@
+// compile() / fit() / evaluate(): Keras's training API. compile() resolves the optimizer,
+// one loss per output and the metrics here (pure TypeScript); fit() and evaluate() run on
+// the training backend the host registers (the native engine, in 'strata/node' and the CLI).
+import type { ArrayData } from './backend.ts';
+import type { Callback, History, Logs } from './callbacks.ts';
+import { ValueError } from './errors.ts';
+import { accuracyNameFor, getLoss, type Loss, type LossIdentifier } from './losses.ts';
+import type { Model } from './model.ts';
+import { getOptimizer, type Optimizer } from './optimizers.ts';
+
+export interface CompileArgs {
+  optimizer?: string | Optimizer;
+  /** One loss for every output, a list (one per output), or a map by output name. */
+  loss: LossIdentifier | LossIdentifier[] | Record<string, LossIdentifier>;
+  /** ['accuracy'] reports the accuracy Keras picks for each loss. */
+  metrics?: string[];
+  /** Keras's loss_weights: a list (one per output) or a map by output name. */
+  lossWeights?: number[] | Record<string, number>;
+}
+
+export interface OutputLoss extends Loss {
+  /** The output layer's name (also the ONNX graph output's). */
+  output: string;
+  weight: number;
+  /** The accuracy logged for this output, or null. */
+  accuracy: string | null;
+}
+
+export interface CompiledConfig {
+  optimizer: Optimizer;
+  losses: OutputLoss[];
+  metrics: string[];
+}
+
+function perOutput<T>(value: T | T[] | Record<string, T>, names: string[], what: string, isSingle: (v: unknown) => v is T): T[] {
+  if (isSingle(value)) return names.map(() => value);
+  if (Array.isArray(value)) {
+    if (value.length !== names.length) throw new ValueError(`compile: ${what} has ${value.length} entries, the model has ${names.length} outputs (${names.join(', ')})`);
+    return value;
+  }
+  const map = value as Record<string, T>;
+  for (const key of Object.keys(map)) if (!names.includes(key)) throw new ValueError(`compile: ${what} names "${key}", which is not an output; outputs: ${names.join(', ')}`);
+  return names.map((name) => {
+    if (!(name in map)) throw new ValueError(`compile: ${what} has no entry for output "${name}"`);
+    return map[name]!;
+  });
+}
+
+const isLoss = (v: unknown): v is LossIdentifier => typeof v === 'string' || (typeof v === 'object' && v !== null && 'kind' in v);
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+
+export function resolveCompile(model: Model, args: CompileArgs): CompiledConfig {
+  const names = model.outputs.map((t) => t.sourceLayer.name);
+  const metrics = args.metrics ?? [];
+  for (const metric of metrics) {
+    if (!['accuracy', 'acc'].includes(metric)) throw new ValueError(`compile: unsupported metric "${metric}"; supported: accuracy (each output's loss is always logged)`);
+  }
+  const losses = perOutput(args.loss, names, 'loss', isLoss).map(getLoss);
+  const weights = args.lossWeights === undefined ? names.map(() => 1) : perOutput(args.lossWeights, names, 'lossWeights', isNumber);
+  return {
+    optimizer: getOptimizer(args.optimizer ?? 'rmsprop'),
+    metrics,
+    losses: losses.map((loss, i) => ({
+      ...loss,
+      output: names[i]!,
+      weight: weights[i]!,
+      accuracy: metrics.length > 0 ? accuracyNameFor(loss.kind) : null,
+    })),
+  };
+}
+
+/** The names fit() logs, in Keras's order: loss, then per output (prefixed when there are several). */
+export function logNames(config: CompiledConfig): string[] {
+  const several = config.losses.length > 1;
+  const names = ['loss'];
+  for (const loss of config.losses) {
+    if (several) names.push(`${loss.output}_loss`);
+    if (loss.accuracy) names.push(several ? `${loss.output}_accuracy` : 'accuracy');
+  }
+  return names;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** The last fraction of the data is held out for validation (before shuffling), as Keras. */
+  validationSplit?: number;
+  validationData?: [ArrayData | ArrayData[] | Record<string, ArrayData>, ArrayData | ArrayData[] | Record<string, ArrayData>];
+  shuffle?: boolean;
+  initialEpoch?: number;
+  /** Class id -> weight of that class's samples in the loss. */
+  classWeight?: Record<number, number>;
+  callbacks?: Callback[];
+  /** 0 silent, 1 progress bar, 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  /** Seeds shuffling and Dropout. */
+  seed?: number;
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  verbose?: 0 | 1;
+}
+
+export interface TrainingBackend {
+  readonly name: string;
+  fit(model: Model, x: ArrayData[], y: ArrayData[], options: FitOptions): Promise<History>;
+  evaluate(model: Model, x: ArrayData[], y: ArrayData[], options: EvaluateOptions): Promise<Logs>;
+}
+
+let trainingBackend: TrainingBackend | null = null;
+
+export function setTrainingBackend(next: TrainingBackend | null): void {
+  trainingBackend = next;
+}
+
+export function getTrainingBackend(): TrainingBackend {
+  if (!trainingBackend) {
+    throw new ValueError("fit() and evaluate() need the training engine: in Node, import from 'strata/node'; the strata command and the app register it themselves");
+  }
+  return trainingBackend;
+}
+
+/** Arrays given as one array, a list, or a map by name -> a list in `names` order. */
+export function arraysInOrder(value: ArrayData | ArrayData[] | Record<string, ArrayData>, names: string[], what: string): ArrayData[] {
+  let list: ArrayData[];
+  if (Array.isArray(value)) list = value;
+  else if ('data' in value && ArrayBuffer.isView(value.data)) list = [value as ArrayData];
+  else {
+    const map = value as Record<string, ArrayData>;
+    for (const key of Object.keys(map)) if (!names.includes(key)) throw new ValueError(`${what}: "${key}" is not one of ${names.join(', ')}`);
+    list = names.map((name) => {
+      const array = map[name];
+      if (!array) throw new ValueError(`${what}: missing "${name}"`);
+      return array;
+    });
+  }
+  if (list.length !== names.length) throw new ValueError(`${what}: expected ${names.length} array(s) (${names.join(', ')}), got ${list.length}`);
+  return list;
+}

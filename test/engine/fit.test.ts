@@ -1,0 +1,147 @@
+// Keras's training workflow on the native engine: compile, fit with validation and
+// callbacks, evaluate, predict; weights flow back into the model; NaN stops training with
+// a message; the seed Functional model learns a task that needs both of its inputs.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  CustomCallback, Dense, EarlyStopping, EngineBackend, Input, Model, ReduceLROnPlateau, Sequential, TerminateOnNaN, layers, optimizers, setRandomSeed,
+  type ArrayData, type Logs,
+} from '../../app/node.ts';
+import { RandomGenerator } from '../../app/model/random.ts';
+import { relativeError } from '../translate/compare.ts';
+
+const quiet = new EngineBackend({ write: () => {} });
+
+/** Two Gaussian blobs per class in 6 dimensions: learnable, not trivially. */
+function blobs(n: number, seed: number): { x: ArrayData; y: ArrayData } {
+  const rng = new RandomGenerator(seed);
+  const x = new Float32Array(n * 6);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const label = i % 3;
+    y[i] = label;
+    for (let j = 0; j < 6; j++) x[i * 6 + j] = rng.normal() * 0.7 + (j % 3 === label ? 1.5 : 0);
+  }
+  return { x: { dtype: 'float32', shape: [n, 6], data: x }, y: { dtype: 'int32', shape: [n], data: y } };
+}
+
+function classifier(): Sequential {
+  setRandomSeed(11);
+  const model = new Sequential([new Dense(16, { inputShape: [6], activation: 'relu', name: 'hidden' }), new Dense(3, { activation: 'softmax', name: 'probs' })], { name: 'blobs' });
+  model.compile({ optimizer: new optimizers.Adam({ learningRate: 0.01 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  return model;
+}
+
+describe('fit / evaluate / predict on the engine', () => {
+  test('fit learns, logs Keras metrics with validation, calls callbacks, and weights flow back', async () => {
+    const model = classifier();
+    const { x, y } = blobs(600, 1);
+    const before = model.getWeights();
+    const seen: string[] = [];
+    const history = await quiet.fit(model, [x], [y], {
+      epochs: 6,
+      batchSize: 32,
+      validationSplit: 0.2,
+      seed: 5,
+      callbacks: [new CustomCallback({ onEpochEnd: (epoch: number, logs: Logs) => void seen.push(`${epoch}:${Object.keys(logs).sort().join(',')}`) })],
+    });
+    assert.deepEqual(history.epoch, [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(Object.keys(history.history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+    assert.equal(seen[0], '0:accuracy,loss,val_accuracy,val_loss');
+    const loss = history.history.loss!;
+    assert.ok(loss[5]! < loss[0]! * 0.7, `loss ${loss.join(' ')}`);
+    assert.ok(history.history.val_accuracy![5]! > 0.85, `val_accuracy ${history.history.val_accuracy!.join(' ')}`);
+    assert.ok(model.getWeights().every((w, i) => w.some((v, j) => v !== before[i]![j])), 'every weight trained');
+    // evaluate() agrees with the last epoch's validation numbers on the same rows.
+    const valX = { ...x, shape: [120, 6], data: (x.data as Float32Array).subarray(480 * 6) };
+    const valY = { ...y, shape: [120], data: (y.data as Int32Array).subarray(480) };
+    const evaluated = await quiet.evaluate(model, [valX], [valY], {});
+    assert.ok(Math.abs(evaluated.loss! - history.history.val_loss![5]!) < 1e-5);
+    assert.ok(Math.abs(evaluated.accuracy! - history.history.val_accuracy![5]!) < 1e-6);
+  });
+
+  test('engine predictions agree with onnxruntime (model.predict) to 1e-5', async () => {
+    const model = classifier();
+    const { x, y } = blobs(200, 2);
+    await quiet.fit(model, [x], [y], { epochs: 2, seed: 1 });
+    const [engine] = await quiet.predict(model, [x], { batchSize: 64 });
+    const ort = (await model.predict(x, { batchSize: 64 })) as ArrayData;
+    assert.deepEqual(engine!.shape, [200, 3]);
+    assert.ok(relativeError(engine!.data, ort.data) <= 1e-5, `relative error ${relativeError(engine!.data, ort.data)}`);
+  });
+
+  test('model.fit() runs on the registered engine; EarlyStopping and ReduceLROnPlateau steer it', async () => {
+    const model = classifier();
+    const { x, y } = blobs(300, 3);
+    // Validation labels that cannot be learned: val_loss stops improving at once.
+    const noise = blobs(90, 4);
+    (noise.y.data as Int32Array).reverse();
+    const stopper = new EarlyStopping({ monitor: 'val_loss', patience: 2, restoreBestWeights: true });
+    const reducer = new ReduceLROnPlateau({ monitor: 'val_loss', factor: 0.5, patience: 1 });
+    const history = await model.fit(x, y, { epochs: 30, validationData: [noise.x, noise.y], callbacks: [stopper, reducer], verbose: 0, seed: 2 });
+    assert.ok(history.epoch.length < 30, `stopped after ${history.epoch.length} epochs`);
+    assert.ok(stopper.stoppedEpoch > 0);
+    assert.ok(model.optimizer!.learningRate < 0.01, `learning rate ${model.optimizer!.learningRate}`);
+  });
+
+  test('a NaN loss stops fit with a message naming the epoch and batch; TerminateOnNaN stops it quietly', async () => {
+    const model = classifier();
+    model.compile({ optimizer: new optimizers.SGD({ learningRate: 1e30 }), loss: 'sparse_categorical_crossentropy' });
+    const { x, y } = blobs(256, 5);
+    const before = model.getWeights();
+    await assert.rejects(
+      quiet.fit(model, [x], [y], { epochs: 3, batchSize: 32, seed: 1 }),
+      (e: Error) => e.name === 'TrainingError' && /blobs: the loss became (NaN|Infinity) at epoch 1, batch \d+ of 8 .*Usual causes: a learning rate too high/.test(e.message),
+    );
+    assert.deepEqual(model.getWeights(), before, 'the model keeps the weights of the last complete epoch');
+    const terminate = new TerminateOnNaN();
+    const history = await quiet.fit(model, [x], [y], { epochs: 3, batchSize: 32, seed: 1, callbacks: [terminate] });
+    assert.ok(terminate.terminatedAtBatch !== null);
+    assert.ok(history.epoch.length <= 1);
+  });
+
+  test('the seed Functional model learns a two-input task that needs both inputs', async () => {
+    setRandomSeed(21);
+    const { default: model } = await import('../../examples/purchase-predictor.ts');
+    const rng = new RandomGenerator(8);
+    const n = 640;
+    const image = new Float32Array(n * 64 * 64 * 3);
+    const text = new Float32Array(n * 100);
+    const label = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      // Each input carries one signal and the label needs their sum: either input alone
+      // predicts about 75% of the labels, both together nearly all.
+      const a = rng.normal();
+      const b = rng.normal();
+      for (let k = 0; k < 64 * 64 * 3; k++) image[i * 12288 + k] = 0.5 * a + 0.2 * rng.normal();
+      for (let k = 0; k < 100; k++) text[i * 100 + k] = 0.5 * b + 0.2 * rng.normal();
+      label[i] = a + b > 0 ? 1 : 0;
+    }
+    model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
+    const history = await quiet.fit(
+      model,
+      [{ dtype: 'float32', shape: [n, 64, 64, 3], data: image }, { dtype: 'float32', shape: [n, 100], data: text }],
+      [{ dtype: 'float32', shape: [n], data: label }],
+      { epochs: 8, batchSize: 32, validationSplit: 0.25, seed: 3 },
+    );
+    const valAccuracy = history.history.val_accuracy!;
+    // Well above the ~75% that one input alone allows.
+    assert.ok(valAccuracy[valAccuracy.length - 1]! >= 0.88, `val_accuracy ${valAccuracy.map((v) => v.toFixed(3)).join(' ')}`);
+  });
+
+  test('compile errors name the problem', () => {
+    const a = Input({ shape: [2], name: 'a' });
+    const model = new Model({ inputs: a, outputs: [new Dense(1, { name: 'p' }).apply(a), new Dense(2, { name: 'q' }).apply(a)] });
+    assert.throws(() => model.compile({ loss: 'hinge' }), /unknown loss "hinge"/);
+    assert.throws(() => model.compile({ loss: ['mse'] }), /loss has 1 entries, the model has 2 outputs \(p, q\)/);
+    assert.throws(() => model.compile({ loss: { p: 'mse', r: 'mse' } }), /loss names "r", which is not an output/);
+    assert.throws(() => model.compile({ loss: 'mse', metrics: ['f1'] }), /unsupported metric "f1"/);
+    assert.throws(() => model.compile({ loss: 'mse', optimizer: 'adagrad' }), /unknown optimizer "adagrad"/);
+    model.compile({ loss: { p: 'binary_crossentropy', q: 'sparse_categorical_crossentropy' }, lossWeights: [1, 0.5], metrics: ['accuracy'] });
+    assert.deepEqual(model.compiled!.losses.map((l) => [l.output, l.kind, l.weight, l.accuracy]), [
+      ['p', 'binary_crossentropy', 1, 'binary_accuracy'],
+      ['q', 'sparse_categorical_crossentropy', 0.5, 'sparse_categorical_accuracy'],
+    ]);
+    void layers;
+  });
+});
