@@ -40,6 +40,8 @@ class OpKernel {
   virtual bool differentiable(int input) const { return true; }
   // Whether input i may be an int64 tensor (indices, shapes, axes); float otherwise.
   virtual bool accepts_int(int input) const { return false; }
+  // How many leading inputs must be present (the session checks before infer).
+  virtual int required_inputs() const { return 1; }
 
   const Node node;
 };

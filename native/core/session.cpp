@@ -49,6 +49,11 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
       s.in.push_back(k);
     }
     for (auto& name : n.outputs) s.out.push_back(name.empty() ? -1 : add_value(name));
+    int required = s.kernel->required_inputs();
+    STRATA_CHECK((int)s.in.size() >= required, n.where() << " has " << s.in.size() << " inputs, needs " << required);
+    for (int i = 0; i < required; i++)
+      STRATA_CHECK(s.in[i] >= 0, n.where() << ": required input " << i << " is missing");
+    STRATA_CHECK(!s.out.empty() && s.out[0] >= 0, n.where() << " has no output");
     steps_.push_back(std::move(s));
   }
   for (auto& s : steps_) times_.push_back(NodeTime{s.kernel->node.where()});

@@ -4,9 +4,15 @@
 
 namespace strata {
 
+// Shapes come from files, so a corrupt model can ask for anything: negative or
+// overflowing sizes throw here, before anything is allocated.
 int64_t numel(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s) {
+    STRATA_CHECK(d >= 0, "shape " << shape_str(s) << " has a negative dimension");
+    STRATA_CHECK(d == 0 || n <= (int64_t(1) << 36) / d, "shape " << shape_str(s) << " is too large");
+    n *= d;
+  }
   return n;
 }
 

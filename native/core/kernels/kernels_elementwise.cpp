@@ -66,6 +66,7 @@ class BinaryKernel : public OpKernel {
     ctx.be->binary_forward(out[0]->data(), in[0]->data(), in[1]->data(), in[0]->shape, in[1]->shape, out[0]->shape,
                            op_);
   }
+  int required_inputs() const override { return 2; }
   void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
     ctx.be->binary_backward(din[0] ? din[0]->data() : nullptr, din[1] ? din[1]->data() : nullptr, dout.data(),
                             in[0]->data(), in[1]->data(), in[0]->shape, in[1]->shape, dout.shape, op_);

@@ -24,6 +24,10 @@ static Window resolve_window(const Node& n, const Shape& x, int64_t kh, int64_t 
   auto pads = n.get_ints("pads", std::vector<int64_t>(2 * sd, 0));
   STRATA_CHECK(strides.size() == sd && dil.size() == sd && pads.size() == 2 * sd,
                n.where() << ": strides/dilations/pads do not match " << sd << " spatial dims");
+  STRATA_CHECK(kh >= 1 && kw >= 1, n.where() << ": kernel " << kh << "x" << kw << " is empty");
+  for (size_t k = 0; k < sd; k++)
+    STRATA_CHECK(strides[k] >= 1 && dil[k] >= 1 && pads[k] >= 0 && pads[k + sd] >= 0,
+                 n.where() << ": strides and dilations must be >= 1 and pads >= 0");
   bool ceil_mode = n.get_int("ceil_mode", 0) != 0;
   STRATA_CHECK(!ceil_mode || n.get_int("count_include_pad", 0) == 0,
                n.where() << ": ceil_mode=1 with count_include_pad=1 is not supported");
@@ -67,7 +71,7 @@ class ConvKernel : public OpKernel {
     STRATA_CHECK(node.get_int("group", 1) == 1, node.where() << ": group=" << node.get_int("group", 1)
                                                              << " is not supported (group=1 only)");
     const Shape& ws = in[1]->shape;
-    STRATA_CHECK(ws.size() == in[0]->shape.size() && ws[1] == in[0]->shape[1],
+    STRATA_CHECK((ws.size() == 3 || ws.size() == 4) && ws.size() == in[0]->shape.size() && ws[1] == in[0]->shape[1],
                  node.where() << ": weight " << shape_str(ws) << " does not fit input " << shape_str(in[0]->shape));
     Window w = resolve_window(node, in[0]->shape, ws.size() == 4 ? ws[2] : 1, ws.back());
     p_ = ConvParams{w.N, w.C, w.H, w.W, (int)ws[0], w.KH, w.KW, w.OH, w.OW, w.sh, w.sw, w.dh, w.dw,
@@ -83,6 +87,7 @@ class ConvKernel : public OpKernel {
                             in[0]->data(), in[1]->data(), p_);
   }
   bool accumulates(int i) const override { return i >= 1; }
+  int required_inputs() const override { return 2; }
 
  private:
   ConvParams p_{};
@@ -106,7 +111,8 @@ class PoolKernel : public OpKernel {
       return;
     }
     auto k = node.get_ints("kernel_shape");
-    STRATA_CHECK(k.size() + 2 == x.size(), node.where() << ": kernel_shape does not match input " << shape_str(x));
+    STRATA_CHECK((k.size() == 1 || k.size() == 2) && k.size() + 2 == x.size(),
+                 node.where() << ": kernel_shape " << shape_str(k) << " does not match input " << shape_str(x));
     Window w = resolve_window(node, x, k.size() == 2 ? k[0] : 1, k.back());
     p_ = PoolParams{w.N, w.C, w.H, w.W, w.OH, w.OW, w.KH, w.KW, w.sh, w.sw, w.dh, w.dw, w.pt, w.pl, w.pb, w.pr,
                     node.get_int("count_include_pad", 0) != 0};
@@ -175,6 +181,7 @@ class GemmKernel : public OpKernel {
     }
   }
   bool accumulates(int i) const override { return i >= 1; }
+  int required_inputs() const override { return 2; }
 
  private:
   bool ta_ = false, tb_ = false;
@@ -223,6 +230,7 @@ class MatMulKernel : public OpKernel {
     }
   }
   bool accumulates(int i) const override { return i == 1; }
+  int required_inputs() const override { return 2; }
 
  private:
   int M_ = 0, N_ = 0, K_ = 0, batches_ = 1;
@@ -277,6 +285,7 @@ class BatchNormKernel : public OpKernel {
   }
   bool accumulates(int i) const override { return i == 1 || i == 2; }
   bool differentiable(int i) const override { return i <= 2; }
+  int required_inputs() const override { return 5; }
 
  private:
   int N_ = 0, C_ = 0, S_ = 0;

@@ -36,6 +36,8 @@ class ReshapeKernel : public OpKernel {
     if (op == "Flatten") {
       int64_t axis = node.get_int("axis", 1);
       axis = axis < 0 ? axis + r : axis;
+      STRATA_CHECK(axis >= 0 && axis <= r, node.where() << ": axis " << node.get_int("axis", 1) << " is out of range for "
+                                                        << shape_str(x));
       int64_t a = 1;
       for (int64_t k = 0; k < axis; k++) a *= x[k];
       o = {a, numel(x) / a};
@@ -45,6 +47,8 @@ class ReshapeKernel : public OpKernel {
       o = in[1]->i;
       int64_t known = 1, infer_at = -1;
       for (size_t k = 0; k < o.size(); k++) {
+        STRATA_CHECK(o[k] >= -1 && o[k] <= (int64_t(1) << 32) && (o[k] != -1 || infer_at < 0),
+                     node.where() << ": invalid target shape " << shape_str(in[1]->i));
         if (o[k] == 0 && !node.get_int("allowzero", 0)) {
           STRATA_CHECK(k < x.size(), node.where() << ": shape " << shape_str(in[1]->i) << " copies dim " << k
                                                   << " of the rank-" << x.size() << " input");
@@ -65,7 +69,11 @@ class ReshapeKernel : public OpKernel {
       auto axes = axes_of(node, in);
       int64_t orank = r + (int64_t)axes.size();
       std::vector<bool> ins(orank, false);
-      for (int64_t a : axes) ins[norm_axis(a, orank, node)] = true;
+      for (int64_t a : axes) {
+        int64_t k = norm_axis(a, orank, node);
+        STRATA_CHECK(!ins[k], node.where() << ": axis " << a << " is given twice");
+        ins[k] = true;
+      }
       for (int64_t k = 0, j = 0; k < orank; k++) o.push_back(ins[k] ? 1 : x[j++]);
     }
     STRATA_CHECK(numel(o) == numel(x), node.where() << ": cannot reshape " << shape_str(x) << " to " << shape_str(o));
@@ -80,6 +88,7 @@ class ReshapeKernel : public OpKernel {
   }
   bool differentiable(int i) const override { return i == 0; }
   bool accepts_int(int) const override { return true; }  // data is copied whatever its type
+  int required_inputs() const override { return node.op_type == "Reshape" ? 2 : 1; }
 };
 
 class TransposeKernel : public OpKernel {
@@ -92,6 +101,12 @@ class TransposeKernel : public OpKernel {
     if (perm_.empty())
       for (size_t k = 0; k < r; k++) perm_.push_back((int64_t)(r - 1 - k));
     STRATA_CHECK(perm_.size() == r, node.where() << ": perm has " << perm_.size() << " axes for rank " << r);
+    std::vector<bool> seen(r, false);
+    for (int64_t a : perm_) {
+      STRATA_CHECK(a >= 0 && a < (int64_t)r && !seen[a], node.where() << ": perm " << shape_str(perm_)
+                                                                       << " is not a permutation");
+      seen[a] = true;
+    }
     inv_.assign(r, 0);
     Shape o(r);
     for (size_t k = 0; k < r; k++) o[k] = x[perm_[k]], inv_[perm_[k]] = (int64_t)k;
@@ -182,6 +197,7 @@ class GatherKernel : public OpKernel {
   bool accumulates(int i) const override { return i == 0; }
   bool differentiable(int i) const override { return i == 0; }
   bool accepts_int(int i) const override { return i == 1; }
+  int required_inputs() const override { return 2; }
 
  private:
   int64_t outer_ = 1, rows_ = 0, inner_ = 1;
