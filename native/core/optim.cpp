@@ -23,6 +23,34 @@ OptKind OptimizerConfig::kind_from_name(const std::string& n) {
   STRATA_FAIL("unknown optimizer '" << n << "'; expected sgd, adam, adamw or rmsprop");
 }
 
+void clip_gradients(const OptimizerConfig& c, const std::vector<float*>& grads, const std::vector<int64_t>& sizes) {
+  int set = (c.clipnorm > 0) + (c.global_clipnorm > 0) + (c.clipvalue > 0);
+  STRATA_CHECK(set <= 1, "only one of clipnorm, global_clipnorm and clipvalue may be set (as in Keras)");
+  auto norm = [](const float* g, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+    return std::sqrt(s);
+  };
+  auto scale = [](float* g, int64_t n, double f) {
+    for (int64_t i = 0; i < n; i++) g[i] = (float)(g[i] * f);
+  };
+  if (c.clipnorm > 0)
+    for (size_t k = 0; k < grads.size(); k++) {
+      double nk = norm(grads[k], sizes[k]);
+      if (nk > c.clipnorm) scale(grads[k], sizes[k], c.clipnorm / nk);
+    }
+  if (c.global_clipnorm > 0) {
+    double total = 0;
+    for (size_t k = 0; k < grads.size(); k++) total += std::pow(norm(grads[k], sizes[k]), 2);
+    total = std::sqrt(total);
+    if (total > c.global_clipnorm)
+      for (size_t k = 0; k < grads.size(); k++) scale(grads[k], sizes[k], c.global_clipnorm / total);
+  }
+  if (c.clipvalue > 0)
+    for (size_t k = 0; k < grads.size(); k++)
+      for (int64_t i = 0; i < sizes[k]; i++) grads[k][i] = std::fmin(std::fmax(grads[k][i], -c.clipvalue), c.clipvalue);
+}
+
 void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_t n, OptimizerState& s,
                       int64_t step) {
   const float lr = c.learning_rate;

@@ -10,6 +10,9 @@
 //   RMSprop  lr 0.001; rho 0.9, momentum 0, epsilon 1e-7, centered false
 //            v = rho*v + (1-rho)*g^2; w -= lr*g / sqrt(v + eps)
 // weight_decay (any optimizer, as Keras) is decoupled: w -= w * weight_decay * lr first.
+// Gradient clipping, as Keras's optimizer arguments (at most one of them, as Keras):
+// clipnorm scales each gradient to an L2 norm of at most clipnorm, global_clipnorm
+// scales all of them together, clipvalue clips each element to [-clipvalue, clipvalue].
 #pragma once
 #include <cstdint>
 #include <string>
@@ -29,6 +32,7 @@ struct OptimizerConfig {
   float weight_decay = 0.0f;
   float rho = 0.9f;       // RMSprop
   bool centered = false;  // RMSprop
+  float clipnorm = 0, global_clipnorm = 0, clipvalue = 0;  // 0 = off
 
   // Keras's defaults for "sgd", "adam", "adamw", "rmsprop".
   static OptimizerConfig keras_default(OptKind kind);
@@ -41,6 +45,9 @@ struct OptimizerState {
   std::vector<float> v;   // Adam second moment, RMSprop velocity
   std::vector<float> mg;  // centered RMSprop: average gradient
 };
+
+// Applies the configured clipping to the gradients of one step, in place.
+void clip_gradients(const OptimizerConfig& c, const std::vector<float*>& grads, const std::vector<int64_t>& sizes);
 
 // One update of the n weights w given their gradient g.
 void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_t n, OptimizerState& s,

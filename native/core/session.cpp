@@ -290,6 +290,11 @@ void Session::run_backward() {
 
 void Session::apply_optimizer() {
   iterations_++;
+  std::vector<float*> grads;
+  std::vector<int64_t> sizes;
+  for (int k : trainable_)
+    if (values_[k].written) grads.push_back(values_[k].grad.data()), sizes.push_back(values_[k].grad.size());
+  clip_gradients(desc_.optimizer, grads, sizes);
   for (int k : trainable_) {
     Value& v = values_[k];
     if (!v.written) continue;  // no gradient reached it (Keras skips such variables too)

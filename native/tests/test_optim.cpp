@@ -47,5 +47,24 @@ int main() {
   rms.learning_rate = 0.1f;
   // v1 = 0.025, w1 = 1 - 0.05/sqrt(0.025 + 1e-7); v2 = 0.0225 + 0.00625
   run("RMSprop", rms, 0.6837728664367967, 0.8312145661715694);
+  // clipping: grads (3, 4) and (12) have norms 5 and 12, global norm 13
+  {
+    std::vector<float> a{3, 4}, b{12};
+    OptimizerConfig c;
+    c.clipnorm = 6;
+    clip_gradients(c, {a.data(), b.data()}, {2, 1});
+    expect(a == std::vector<float>({3, 4}) && std::fabs(b[0] - 6) < 1e-6, "clipnorm clips each gradient by its norm");
+    a = {3, 4}, b = {12};
+    c = OptimizerConfig();
+    c.global_clipnorm = 6.5f;
+    clip_gradients(c, {a.data(), b.data()}, {2, 1});
+    expect(std::fabs(a[0] - 1.5f) < 1e-6 && std::fabs(a[1] - 2) < 1e-6 && std::fabs(b[0] - 6) < 1e-6,
+           "global_clipnorm scales all gradients together");
+    a = {3, -4}, b = {12};
+    c = OptimizerConfig();
+    c.clipvalue = 3.5f;
+    clip_gradients(c, {a.data(), b.data()}, {2, 1});
+    expect(a == std::vector<float>({3, -3.5f}) && b[0] == 3.5f, "clipvalue clips each element");
+  }
   return finish("test_optim");
 }
