@@ -329,10 +329,15 @@ int main() {
   for (int ta = 0; ta < 2; ta++)
     for (int tb = 0; tb < 2; tb++) gemm_case(rng, 5, 7, 6, ta, tb);
   gemm_case(rng, 33, 17, 65, false, false);
+  for (int t = 0; t < 6; t++)  // random sizes and transposes
+    gemm_case(rng, 1 + (int)(rng.next() % 40), 1 + (int)(rng.next() % 40), 1 + (int)(rng.next() % 70), rng.next() % 2,
+              rng.next() % 2);
   // batch normalization
   bn_case(rng, 4, 3, 5, true);
   bn_case(rng, 8, 2, 1, true);  // Dense-style (N, C)
   bn_case(rng, 2, 3, 6, false);
+  for (int t = 0; t < 4; t++)
+    bn_case(rng, 2 + (int)(rng.next() % 7), 1 + (int)(rng.next() % 6), 1 + (int)(rng.next() % 20), rng.next() % 2);
   // activations (ONNX defaults: LeakyRelu 0.01, Elu 1.0, Selu 1.67326, 1.0507)
   act_case(rng, Act::Relu, "Relu");
   act_case(rng, Act::LeakyRelu, "LeakyRelu", 0.2f);
