@@ -10,6 +10,7 @@ export { exportOnnx, modelToOnnx } from './translate/to_onnx.ts';
 export { modelFromOnnx } from './translate/from_onnx.ts';
 export { OnnxRuntimeBackend } from './runtime/onnx_backend.ts';
 export { EngineBackend, TrainingError } from './engine/trainer.ts';
+export { saveModel, loadModelFolder } from './io/model_store.ts';
 
 setInferenceBackend(new OnnxRuntimeBackend());
 setTrainingBackend(new EngineBackend());

@@ -1,9 +1,10 @@
 // Opens a model file for the CLI: a TypeScript/JavaScript module whose default export is a
 // model (or a function returning one), Keras JSON (tf.keras to_json(), a TensorFlow.js
 // model.json with its weight shards, Keras 3's config.json), or an ONNX file Strata exported.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadModelFolder } from '../io/model_store.ts';
 import { loadTfjsModel } from '../io/tfjs_model.ts';
 import { Model } from '../model/index.ts';
 import { modelFromOnnx } from '../translate/from_onnx.ts';
@@ -12,11 +13,24 @@ import { UserError } from './errors.ts';
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 
 export async function loadModel(file: string): Promise<Model> {
+  // A folder written by saveModel() (or TensorFlow.js's model.save()).
+  if (await isDirectory(file)) {
+    const json = path.join(file, 'model.json');
+    return loadModelFolder(file, new TextDecoder().decode(await readModelFile(json))).model;
+  }
   const ext = path.extname(file).toLowerCase();
   if (ext === '.json') return loadTfjsModel(file, new TextDecoder().decode(await readModelFile(file)));
   if (ext === '.onnx') return modelFromOnnx(await readModelFile(file), file);
   if (MODULE_EXTENSIONS.has(ext)) return loadModuleModel(file);
   throw new UserError(`${file}: unknown model file type "${ext}"; expected a .ts/.js module, a Keras .json file or an .onnx file Strata exported`);
+}
+
+async function isDirectory(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 async function readModelFile(file: string): Promise<Uint8Array> {

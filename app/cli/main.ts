@@ -5,8 +5,10 @@ import { EngineBackend } from '../engine/trainer.ts';
 import { setInferenceBackend, setTrainingBackend } from '../model/index.ts';
 import { OnnxRuntimeBackend } from '../runtime/onnx_backend.ts';
 import { STRATA_VERSION } from '../version.ts';
+import { registerBench } from './commands/bench.ts';
 import { registerExport } from './commands/export.ts';
 import { registerSummary } from './commands/summary.ts';
+import { registerTrain } from './commands/train.ts';
 import { reportErrorAndExit } from './errors.ts';
 
 // Model files run by the CLI can call model.predict() and model.fit().
@@ -21,6 +23,8 @@ const program = new Command()
 
 registerSummary(program);
 registerExport(program);
+registerTrain(program);
+registerBench(program);
 (await import('./commands/inspect.ts')).registerInspect(program);
 (await import('./commands/predict.ts')).registerPredict(program);
 

@@ -53,8 +53,8 @@ function byteSize(spec: WeightSpec): number {
   return count * (q === 'uint8' ? 1 : q === 'uint16' || q === 'float16' ? 2 : 4);
 }
 
-/** Every weight of the model by its TensorFlow.js name, "<layer>/<weight>" (nested: "<model>/<layer>/<weight>" too). */
-function weightsByName(model: Model): Map<string, LayerWeight> {
+/** Every weight of the model by its TensorFlow.js name, "<layer>/<weight>" (nested: "<model>/<layer>/<weight>"), in layer order. */
+export function namedWeights(model: Model): Map<string, LayerWeight> {
   const byName = new Map<string, LayerWeight>();
   const visit = (layers: Layer[], prefix: string) => {
     for (const layer of layers) {
@@ -80,7 +80,7 @@ export function loadTfjsModel(file: string, text: string): Model {
   const model = modelFromJSON(json as Record<string, unknown>, file);
   const manifest = json.weightsManifest;
   if (!Array.isArray(manifest)) return model;
-  const byName = weightsByName(model);
+  const byName = namedWeights(model);
   const loaded = new Set<LayerWeight>();
   for (const group of manifest) {
     const shards = group.paths.map((shard) => {

@@ -49,3 +49,27 @@ export function accuracyNameFor(kind: LossKind): string | null {
       return null;
   }
 }
+
+const CLASS_NAMES: Record<LossKind, string> = {
+  sparse_categorical_crossentropy: 'SparseCategoricalCrossentropy',
+  categorical_crossentropy: 'CategoricalCrossentropy',
+  binary_crossentropy: 'BinaryCrossentropy',
+  mean_squared_error: 'MeanSquaredError',
+  mean_absolute_error: 'MeanAbsoluteError',
+};
+
+/** Keras's training_config spelling: the name, or {class_name, config: {from_logits}} for logits. */
+export function serializeLoss(loss: Loss): string | { class_name: string; config: { from_logits: boolean } } {
+  return loss.fromLogits ? { class_name: CLASS_NAMES[loss.kind], config: { from_logits: true } } : loss.kind;
+}
+
+export function deserializeLoss(value: unknown): Loss {
+  if (typeof value === 'string') return getLoss(value);
+  if (typeof value === 'object' && value !== null && 'class_name' in value) {
+    const { class_name, config } = value as { class_name: string; config?: { from_logits?: boolean } };
+    const kind = (Object.keys(CLASS_NAMES) as LossKind[]).find((k) => CLASS_NAMES[k] === class_name);
+    if (!kind) throw new ValueError(`unsupported loss class ${JSON.stringify(class_name)} in training_config`);
+    return { kind, fromLogits: config?.from_logits ?? false };
+  }
+  throw new ValueError(`unreadable loss ${JSON.stringify(value)} in training_config`);
+}

@@ -16,7 +16,7 @@ import { renderSummary, summaryData, type SummaryOptions } from './summary.ts';
 import { getInferenceBackend, type ArrayData, type PredictOptions } from './backend.ts';
 import type { History, Logs } from './callbacks.ts';
 import type { Optimizer } from './optimizers.ts';
-import { arraysInOrder, getTrainingBackend, resolveCompile, type CompileArgs, type CompiledConfig, type EvaluateOptions, type FitOptions } from './training.ts';
+import { arraysInOrder, compileArgsFromTrainingConfig, getTrainingBackend, resolveCompile, type CompileArgs, type CompiledConfig, type EvaluateOptions, type FitOptions } from './training.ts';
 
 /** Written into Keras JSON as keras_version: the format is tf.keras 2.x's, the writer Strata. */
 export const KERAS_JSON_WRITER = 'strata';
@@ -97,6 +97,11 @@ export class Model extends Layer {
   compile(args: CompileArgs): void {
     this.assertBuilt();
     this.compiled = resolveCompile(this, args);
+  }
+
+  /** compile() from Keras's training_config, as a file loaded from disk carries it. */
+  compileFromTrainingConfig(config: Record<string, unknown>): void {
+    this.compile(compileArgsFromTrainingConfig(config));
   }
 
   private assertCompiled(): CompiledConfig {

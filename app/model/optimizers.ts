@@ -107,3 +107,22 @@ export function getOptimizer(identifier: string | Optimizer): Optimizer {
       throw new ValueError(`unknown optimizer ${JSON.stringify(identifier)}; supported: sgd, adam, adamw, rmsprop`);
   }
 }
+
+/** An optimizer from Keras's {class_name, config} (snake_case hyperparameters). */
+export function optimizerFromConfig(className: string, config: Record<string, unknown>): Optimizer {
+  const num = (key: string): number | undefined => (typeof config[key] === 'number' ? (config[key] as number) : undefined);
+  const lr = num('learning_rate') ?? num('lr');
+  const pick = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  switch (className) {
+    case 'SGD':
+      return new SGD(pick({ learningRate: lr, momentum: num('momentum'), nesterov: config.nesterov === true ? true : undefined }));
+    case 'Adam':
+      return new Adam(pick({ learningRate: lr, beta1: num('beta_1'), beta2: num('beta_2'), epsilon: num('epsilon') }));
+    case 'AdamW':
+      return new AdamW(pick({ learningRate: lr, beta1: num('beta_1'), beta2: num('beta_2'), epsilon: num('epsilon'), weightDecay: num('weight_decay') }));
+    case 'RMSprop':
+      return new RMSprop(pick({ learningRate: lr, rho: num('rho'), momentum: num('momentum'), epsilon: num('epsilon'), centered: config.centered === true ? true : undefined }));
+    default:
+      throw new ValueError(`unsupported optimizer class ${JSON.stringify(className)} in training_config; supported: SGD, Adam, AdamW, RMSprop`);
+  }
+}

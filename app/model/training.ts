@@ -4,9 +4,9 @@
 import type { ArrayData } from './backend.ts';
 import type { Callback, History, Logs } from './callbacks.ts';
 import { ValueError } from './errors.ts';
-import { accuracyNameFor, getLoss, type Loss, type LossIdentifier } from './losses.ts';
+import { accuracyNameFor, deserializeLoss, getLoss, type Loss, type LossIdentifier } from './losses.ts';
 import type { Model } from './model.ts';
-import { getOptimizer, type Optimizer } from './optimizers.ts';
+import { getOptimizer, optimizerFromConfig, type Optimizer } from './optimizers.ts';
 
 export interface CompileArgs {
   optimizer?: string | Optimizer;
@@ -137,4 +137,24 @@ export function arraysInOrder(value: ArrayData | ArrayData[] | Record<string, Ar
   }
   if (list.length !== names.length) throw new ValueError(`${what}: expected ${names.length} array(s) (${names.join(', ')}), got ${list.length}`);
   return list;
+}
+
+/** compile() arguments from Keras's training_config (tf.keras files, TensorFlow.js model.json). */
+export function compileArgsFromTrainingConfig(config: Record<string, unknown>): CompileArgs {
+  const rawLoss = config.loss;
+  const loss =
+    typeof rawLoss === 'object' && rawLoss !== null && !Array.isArray(rawLoss) && !('class_name' in rawLoss)
+      ? Object.fromEntries(Object.entries(rawLoss).map(([k, v]) => [k, deserializeLoss(v)]))
+      : Array.isArray(rawLoss)
+        ? rawLoss.map(deserializeLoss)
+        : deserializeLoss(rawLoss);
+  const args: CompileArgs = { loss };
+  const optimizer = config.optimizer_config as { class_name?: string; config?: Record<string, unknown> } | undefined;
+  if (optimizer?.class_name) args.optimizer = optimizerFromConfig(optimizer.class_name, optimizer.config ?? {});
+  const metrics = Array.isArray(config.metrics) ? (config.metrics as unknown[]).flat() : [];
+  args.metrics = metrics.filter((m): m is string => typeof m === 'string' && ['accuracy', 'acc'].includes(m));
+  const weights = config.loss_weights;
+  if (Array.isArray(weights)) args.lossWeights = weights as number[];
+  else if (weights && typeof weights === 'object') args.lossWeights = weights as Record<string, number>;
+  return args;
 }

@@ -1,0 +1,31 @@
+// strata bench [--json] [--threads N]: training and inference throughput of the seed CNN on
+// the native engine, beside PyTorch (CPU) and onnxruntime-node measured in the same run.
+import type { Command } from 'commander';
+import os from 'node:os';
+import type { BenchRow } from '../../bench/run.ts';
+
+function formatRow(row: BenchRow): string {
+  const rate = (v: number | null) => (v === null ? '-' : v.toFixed(0).padStart(8));
+  const ratio = row.ratio === null ? `  (${row.note ?? 'no reference'})` : `  ${row.ratio.toFixed(2)}x`;
+  return `${row.model.padEnd(20)} ${row.mode.padEnd(6)} ${String(row.batch).padStart(5)} ${rate(row.strata_sps)} ${rate(row.reference_sps)}  ${row.reference.padEnd(24)}${ratio}`;
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('training and inference throughput (samples/s) of the seed CNN, beside PyTorch and onnxruntime-node')
+    .option('--json', 'one JSON object per row')
+    .option('--threads <n>', 'threads for every contender (default: all cores)', (v) => Number.parseInt(v, 10))
+    .action(async (options: { json?: boolean; threads?: number }) => {
+      const threads = options.threads ?? os.availableParallelism();
+      const { runBenchmarks } = await import('../../bench/run.ts'); // loads onnxruntime only for this command
+      if (!options.json) {
+        process.stdout.write(`Seed CNN throughput, ${threads} thread(s); run on an idle machine.\n`);
+        process.stdout.write(`${'model'.padEnd(20)} ${'mode'.padEnd(6)} ${'batch'.padStart(5)} ${'strata'.padStart(8)} ${'ref'.padStart(8)}  ${'reference'.padEnd(24)}  strata/ref\n`);
+      }
+      await runBenchmarks({
+        threads,
+        onRow: (row) => process.stdout.write(options.json ? `${JSON.stringify(row)}\n` : `${formatRow(row)}\n`),
+      });
+    });
+}

@@ -1,0 +1,82 @@
+// model.save(dir) / loadModel(dir): a folder in TensorFlow.js's layers format, so that
+// TensorFlow.js (and Strata's own loader) read it: model.json (the Keras topology, the
+// training config, the weights manifest) and one binary shard with every weight in the
+// model's get_weights order. The folder is replaced atomically: written beside the target,
+// then renamed into place.
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { Model, losses, type CompiledConfig } from '../model/index.ts';
+import { STRATA_VERSION } from '../version.ts';
+import { SaveError, writeFileAtomic } from './atomic_write.ts';
+import { loadTfjsModel, namedWeights } from './tfjs_model.ts';
+
+const SHARD = 'group1-shard1of1.bin';
+
+/** Keras's training_config for a compiled model (what tf.keras writes into its files). */
+export function trainingConfigOf(compiled: CompiledConfig): Record<string, unknown> {
+  const several = compiled.losses.length > 1;
+  const loss = several ? Object.fromEntries(compiled.losses.map((l) => [l.output, losses.serializeLoss(l)])) : losses.serializeLoss(compiled.losses[0]!);
+  return {
+    loss,
+    metrics: compiled.metrics,
+    loss_weights: several ? Object.fromEntries(compiled.losses.map((l) => [l.output, l.weight])) : null,
+    optimizer_config: { class_name: compiled.optimizer.className, config: compiled.optimizer.getConfig() },
+  };
+}
+
+export interface SaveOptions {
+  /** Epochs trained so far, so that training can resume from there (fit's initialEpoch). */
+  epochs?: number;
+}
+
+export function saveModel(model: Model, dir: string, options: SaveOptions = {}): void {
+  const parent = path.dirname(path.resolve(dir));
+  if (!existsSync(parent)) throw new SaveError(`${dir}: cannot save (the folder ${parent} does not exist); nothing was changed`);
+  const staging = mkdtempSync(path.join(parent, `.${path.basename(dir)}.`));
+  try {
+    const weights = [...namedWeights(model)];
+    const bytes = new Uint8Array(weights.reduce((n, [, w]) => n + w.value.byteLength, 0));
+    let offset = 0;
+    const specs = weights.map(([name, w]) => {
+      bytes.set(new Uint8Array(w.value.buffer, w.value.byteOffset, w.value.byteLength), offset);
+      offset += w.value.byteLength;
+      return { name, shape: [...w.shape], dtype: 'float32' };
+    });
+    const topology = JSON.parse(model.toJSON()) as Record<string, unknown>;
+    if (model.compiled) topology.training_config = trainingConfigOf(model.compiled);
+    const json = {
+      format: 'layers-model',
+      generatedBy: `strata ${STRATA_VERSION}`,
+      convertedBy: null,
+      modelTopology: topology,
+      weightsManifest: [{ paths: [SHARD], weights: specs }],
+      userDefinedMetadata: { epochs: options.epochs ?? 0 },
+    };
+    writeFileAtomic(path.join(staging, SHARD), bytes);
+    writeFileAtomic(path.join(staging, 'model.json'), JSON.stringify(json));
+    // Swap the folders: the old one stays whole until the new one is complete.
+    const old = existsSync(dir) ? `${staging}.old` : null;
+    if (old) renameSync(dir, old);
+    renameSync(staging, dir);
+    if (old) rmSync(old, { recursive: true, force: true });
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    if (error instanceof SaveError) throw error;
+    throw new SaveError(`${dir}: cannot save (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was changed`);
+  }
+}
+
+export interface LoadedModel {
+  model: Model;
+  /** Epochs trained before it was saved. */
+  epochs: number;
+}
+
+/** Reads a folder written by saveModel (or by TensorFlow.js), compiled again if it was. */
+export function loadModelFolder(dir: string, text: string): LoadedModel {
+  const file = path.join(dir, 'model.json');
+  const model = loadTfjsModel(file, text);
+  const meta = (JSON.parse(text) as { userDefinedMetadata?: { epochs?: number } }).userDefinedMetadata;
+  if (model.trainingConfig) model.compileFromTrainingConfig(model.trainingConfig);
+  return { model, epochs: meta?.epochs ?? 0 };
+}

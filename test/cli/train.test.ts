@@ -1,0 +1,125 @@
+// `strata train` as users run it: data from an .npz, JSON progress, a test split, the model
+// saved to a folder that loads again (compiled, with its weights) and trains further; a NaN
+// loss is a one-line error.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ndarray } from '../../app/data/ndarray.ts';
+import { writeNpz } from '../../app/data/npz.ts';
+import { loadModelFolder, saveModel } from '../../app/io/model_store.ts';
+import { Dense, Sequential, optimizers } from '../../app/model/index.ts';
+import { RandomGenerator } from '../../app/model/random.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function strata(...args: string[]) {
+  const result = spawnSync(process.execPath, ['app/cli/strata.js', ...args], { cwd: root, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Three separable classes in 4 features, with a train and a test split. */
+function writeData(file: string): void {
+  const rng = new RandomGenerator(3);
+  const make = (n: number) => {
+    const x = new Float32Array(n * 4);
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = i % 3;
+      for (let j = 0; j < 4; j++) x[i * 4 + j] = rng.normal() * 0.5 + (j === y[i] ? 2 : 0);
+    }
+    return [ndarray('float32', [n, 4], x), ndarray('int32', [n], y)] as const;
+  };
+  const [xTrain, yTrain] = make(300);
+  const [xTest, yTest] = make(90);
+  writeNpz(file, { x_train: xTrain, y_train: yTrain, x_test: xTest, y_test: yTest });
+}
+
+const MODEL = 'test/fixtures/models/tiny-classifier.ts';
+
+describe('strata train', () => {
+  test('trains with the file\'s compile settings, prints JSON per epoch, evaluates the test split, saves', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-train-'));
+    try {
+      writeData(path.join(dir, 'data.npz'));
+      const out = path.join(dir, 'trained');
+      const { code, stdout, stderr } = strata('train', MODEL, '--data', path.join(dir, 'data.npz'), '--epochs', '5', '--batch-size', '16', '--validation-split', '0.2', '--seed', '1', '--json', '--out', out);
+      assert.equal(code, 0, stderr);
+      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(lines.length, 6);
+      assert.deepEqual(Object.keys(lines[0]).sort(), ['accuracy', 'epoch', 'loss', 'seconds', 'val_accuracy', 'val_loss']);
+      assert.ok(lines[4].loss < lines[0].loss);
+      const final = lines[5];
+      assert.equal(final.done, true);
+      assert.equal(final.epochs, 5);
+      assert.ok(final.test_accuracy > 0.9, `test accuracy ${final.test_accuracy}`);
+      assert.equal(final.saved, out);
+
+      // The saved folder: TensorFlow.js's layers format, compiled again on load, same weights.
+      const json = JSON.parse(readFileSync(path.join(out, 'model.json'), 'utf8'));
+      assert.equal(json.format, 'layers-model');
+      assert.equal(json.modelTopology.training_config.optimizer_config.class_name, 'Adam');
+      assert.equal(json.userDefinedMetadata.epochs, 5);
+      const { model, epochs } = loadModelFolder(out, readFileSync(path.join(out, 'model.json'), 'utf8'));
+      assert.equal(epochs, 5);
+      assert.equal(model.compiled!.losses[0]!.kind, 'sparse_categorical_crossentropy');
+      assert.equal(model.optimizer!.learningRate, 0.02);
+      const summary = strata('summary', out, '--json');
+      assert.equal(JSON.parse(summary.stdout).total_params, 4 * 8 + 8 + 8 * 3 + 3);
+
+      // Training goes on from the saved folder.
+      const again = strata('train', out, '--data', path.join(dir, 'data.npz'), '--epochs', '1', '--json');
+      assert.equal(again.code, 0, again.stderr);
+      const first = JSON.parse(again.stdout.split('\n')[0]!);
+      assert.ok(first.loss <= lines[4].loss * 1.5, `resumed loss ${first.loss} vs ${lines[4].loss}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a loss that becomes NaN ends with one line naming the epoch and batch', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-train-'));
+    try {
+      writeData(path.join(dir, 'data.npz'));
+      const { code, stderr } = strata('train', MODEL, '--data', path.join(dir, 'data.npz'), '--optimizer', 'sgd', '--learning-rate', '1e30', '--json');
+      assert.equal(code, 1);
+      assert.match(stderr, /^strata: tiny: the loss became (NaN|Infinity) at epoch 1, batch \d+ of 10 .*learning rate too high/);
+      assert.equal(stderr.trim().split('\n').length, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('missing data and a wrong device are one-line errors', () => {
+    const missing = strata('train', 'examples/fashion-mnist-classifier.ts', '--data', 'no/such.npz');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^strata: --data no\/such\.npz: no such file or folder/);
+    const device = strata('train', 'examples/fashion-mnist-classifier.ts', '--data', 'fashion-mnist', '--device', 'tpu');
+    assert.match(device.stderr, /^strata: --device must be cpu, cuda or auto, got 'tpu'/);
+  });
+});
+
+describe('saveModel', () => {
+  test('replaces an existing folder whole; a missing parent folder changes nothing', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-save-'));
+    try {
+      const model = new Sequential([new Dense(2, { inputShape: [3], name: 'd' })]);
+      model.compile({ optimizer: new optimizers.SGD({ learningRate: 0.1 }), loss: 'mse' });
+      const target = path.join(dir, 'saved');
+      saveModel(model, target);
+      writeFileSync(path.join(target, 'stale.txt'), 'left from before');
+      model.setWeights(model.getWeights().map((w) => w.map(() => 0.5)));
+      saveModel(model, target, { epochs: 3 });
+      assert.equal(existsSync(path.join(target, 'stale.txt')), false);
+      const { model: loaded, epochs } = loadModelFolder(target, readFileSync(path.join(target, 'model.json'), 'utf8'));
+      assert.equal(epochs, 3);
+      assert.deepEqual(loaded.getWeights(), model.getWeights());
+      assert.throws(() => saveModel(model, path.join(dir, 'no', 'such', 'folder')), /cannot save \(the folder .* does not exist\); nothing was changed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
