@@ -65,7 +65,8 @@ static double cce_row(float* d, const float* p, const double* y, int64_t K, bool
 }
 
 float loss_forward_backward(float* dpred, const float* pred, const float* target, int64_t rows, int64_t K,
-                            LossKind kind, bool from_logits, float weight) {
+                            LossKind kind, bool from_logits, float weight, const float* row_weight) {
+  auto rw = [&](int64_t r) { return row_weight ? (double)row_weight[r] : 1.0; };
   STRATA_CHECK(rows > 0 && K > 0, "loss on an empty tensor (" << rows << " rows of " << K << ")");
   double total = 0;
   int64_t n = rows * K;
@@ -81,25 +82,26 @@ float loss_forward_backward(float* dpred, const float* pred, const float* target
         } else {
           for (int64_t k = 0; k < K; k++) y[k] = target[r * K + k];
         }
-        total += cce_row(dpred ? dpred + r * K : nullptr, pred + r * K, y.data(), K, from_logits, scale);
+        total += rw(r) * cce_row(dpred ? dpred + r * K : nullptr, pred + r * K, y.data(), K, from_logits, scale * rw(r));
       }
       return (float)(weight * total / rows);
     }
     case LossKind::BinaryCrossentropy: {
       double scale = (double)weight / n;
       for (int64_t i = 0; i < n; i++) {
-        double x = pred[i], y = target[i], g;
+        double x = pred[i], y = target[i], l, g;
         if (from_logits) {  // max(x,0) - x*y + log(1 + exp(-|x|))
-          total += std::fmax(x, 0.0) - x * y + std::log1p(std::exp(-std::fabs(x)));
+          l = std::fmax(x, 0.0) - x * y + std::log1p(std::exp(-std::fabs(x)));
           g = 1.0 / (1.0 + std::exp(-x)) - y;
         } else {
           const double e = kKerasEpsilon;
           bool clipped = x < e || x > 1 - e;
           double p = x < e ? e : (x > 1 - e ? 1 - e : x);
-          total -= y * std::log(p + e) + (1 - y) * std::log(1 - p + e);
+          l = -(y * std::log(p + e) + (1 - y) * std::log(1 - p + e));
           g = clipped ? 0.0 : -(y / (p + e)) + (1 - y) / (1 - p + e);
         }
-        if (dpred) dpred[i] = (float)(scale * g);
+        total += rw(i / K) * l;
+        if (dpred) dpred[i] = (float)(scale * rw(i / K) * g);
       }
       return (float)(weight * total / n);
     }
@@ -109,8 +111,8 @@ float loss_forward_backward(float* dpred, const float* pred, const float* target
       bool mse = kind == LossKind::MeanSquaredError;
       for (int64_t i = 0; i < n; i++) {
         double e = (double)pred[i] - target[i];
-        total += mse ? e * e : std::fabs(e);
-        if (dpred) dpred[i] = (float)(scale * (mse ? 2 * e : (e > 0) - (e < 0)));
+        total += rw(i / K) * (mse ? e * e : std::fabs(e));
+        if (dpred) dpred[i] = (float)(scale * rw(i / K) * (mse ? 2 * e : (e > 0) - (e < 0)));
       }
       return (float)(weight * total / n);
     }

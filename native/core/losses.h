@@ -33,8 +33,12 @@ const char* loss_name(LossKind kind);
 constexpr float kKerasEpsilon = 1e-7f;
 
 // Returns the reduced loss; writes dpred = weight * dL/dpred when dpred is not null.
+// row_weight (rows), when given, weights each row's loss as Keras's sample_weight
+// (and class_weight, which becomes one) do: the weighted sum is still divided by
+// the number of rows, not by the sum of the weights.
 float loss_forward_backward(float* dpred, const float* pred, const float* target, int64_t rows, int64_t K,
-                            LossKind kind, bool from_logits, float weight = 1.0f);
+                            LossKind kind, bool from_logits, float weight = 1.0f,
+                            const float* row_weight = nullptr);
 
 // The accuracy Keras picks for each loss: sparse_categorical_accuracy,
 // categorical_accuracy, binary_accuracy (threshold 0.5 on probabilities, 0 on

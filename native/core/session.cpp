@@ -246,10 +246,14 @@ void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
   for (size_t k = 0; k < steps_.size(); k++) run_node(k, training, false);
 }
 
-StepResult Session::compute_losses(const std::vector<Tensor>& targets, bool with_grad) {
+StepResult Session::compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,
+                                   bool with_grad) {
   STRATA_CHECK(targets.size() == desc_.losses.size(),
                "the training description has " << desc_.losses.size() << " losses, got " << targets.size()
                                                 << " targets");
+  STRATA_CHECK(sample_weights.empty() || sample_weights.size() == desc_.losses.size(),
+               "sample weights: expected none or one tensor per loss (" << desc_.losses.size() << "), got "
+                                                                       << sample_weights.size());
   StepResult r;
   for (auto& v : values_) v.written = false;
   for (size_t k = 0; k < desc_.losses.size(); k++) {
@@ -267,7 +271,14 @@ StepResult Session::compute_losses(const std::vector<Tensor>& targets, bool with
       if (pred.written) tmp.reset(pred.t.shape);
       d = pred.written ? tmp.data() : pred.grad.data();
     }
-    float loss = loss_forward_backward(d, pred.t.data(), targets[k].data(), rows, K, l.kind, p.from_logits, l.weight);
+    const float* rw = nullptr;
+    if (!sample_weights.empty() && !sample_weights[k].f.empty()) {  // Tensor() means none
+      STRATA_CHECK(sample_weights[k].dtype == DType::F32 && sample_weights[k].size() == rows,
+                   "sample weights for '" << l.output << "' must have one float per row (" << rows << "), got shape "
+                                          << shape_str(sample_weights[k].shape));
+      rw = sample_weights[k].data();
+    }
+    float loss = loss_forward_backward(d, pred.t.data(), targets[k].data(), rows, K, l.kind, p.from_logits, l.weight, rw);
     if (d && pred.written)
       for (int64_t j = 0; j < tmp.size(); j++) pred.grad.f[j] += tmp.f[j];
     if (d) pred.written = true;
@@ -302,20 +313,22 @@ void Session::apply_optimizer() {
   }
 }
 
-StepResult Session::train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets) {
+StepResult Session::train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
+                               const std::vector<Tensor>& sample_weights) {
   if (stop_) return StepResult{0, {}, {}, true};
   STRATA_CHECK(!desc_.losses.empty(), "train_step needs at least one loss in the training description");
   run_forward(inputs, true);
-  StepResult r = compute_losses(targets, true);
+  StepResult r = compute_losses(targets, sample_weights, true);
   run_backward();
   apply_optimizer();
   return r;
 }
 
-StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets) {
+StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
+                             const std::vector<Tensor>& sample_weights) {
   if (stop_) return StepResult{0, {}, {}, true};
   run_forward(inputs, false);
-  return compute_losses(targets, false);
+  return compute_losses(targets, sample_weights, false);
 }
 
 std::vector<Tensor> Session::forward(const std::vector<Tensor>& inputs) {

@@ -65,9 +65,13 @@ class Session {
   static std::unique_ptr<Session> from_onnx_file(const std::string& path, const TrainingDescription& desc);
 
   // Inputs in the order of input_names(); targets in the order of description().losses.
-  // Sparse labels are class indices stored as floats.
-  StepResult train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets);
-  StepResult evaluate(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets);
+  // Sparse labels are class indices stored as floats. sample_weights, if given, has one
+  // tensor per loss: empty, or one weight per row of that output (Keras's sample_weight;
+  // class_weight becomes one).
+  StepResult train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
+                        const std::vector<Tensor>& sample_weights = {});
+  StepResult evaluate(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
+                      const std::vector<Tensor>& sample_weights = {});
   // Inference-mode forward; returns every graph output in the order of output_names().
   std::vector<Tensor> forward(const std::vector<Tensor>& inputs);
 
@@ -130,7 +134,8 @@ class Session {
   int value_index(const std::string& name) const;
   void plan(const std::vector<Tensor>& inputs);
   void run_forward(const std::vector<Tensor>& inputs, bool training);
-  StepResult compute_losses(const std::vector<Tensor>& targets, bool with_grad);
+  StepResult compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,
+                            bool with_grad);
   void run_backward();
   void apply_optimizer();
   void run_node(size_t k, bool training, bool backward);

@@ -14,7 +14,7 @@ static void near(float got, double want, const std::string& what, double tol = 1
          what + ": got " + std::to_string(got) + " want " + std::to_string(want));
 }
 
-static void grad_case(LossKind kind, bool logits, int64_t rows, int64_t K, Rng& rng) {
+static void grad_case(LossKind kind, bool logits, int64_t rows, int64_t K, Rng& rng, bool weighted = false) {
   std::string name = std::string(loss_name(kind)) + (logits ? " from logits" : " from probabilities");
   Tensor pred = logits ? rand_tensor(rng, {rows, K}, -3, 3) : rand_tensor(rng, {rows, K}, 0.05f, 0.95f);
   Tensor target({kind == LossKind::SparseCategoricalCrossentropy ? rows : rows * K});
@@ -26,9 +26,12 @@ static void grad_case(LossKind kind, bool logits, int64_t rows, int64_t K, Rng& 
   }
   std::vector<float> d(pred.size());
   float weight = 0.7f;  // the loss weight scales the gradient
-  loss_forward_backward(d.data(), pred.data(), target.data(), rows, K, kind, logits, weight);
+  Tensor rw = rand_tensor(rng, {rows}, 0.0f, 2.0f);
+  const float* w = weighted ? rw.data() : nullptr;
+  if (weighted) name += " with sample weights";
+  loss_forward_backward(d.data(), pred.data(), target.data(), rows, K, kind, logits, weight, w);
   grad_check(name, pred.f, d, [&]() {
-    return (double)loss_forward_backward(nullptr, pred.data(), target.data(), rows, K, kind, logits, weight);
+    return (double)loss_forward_backward(nullptr, pred.data(), target.data(), rows, K, kind, logits, weight, w);
   }, 1e-3f, 5e-3f);
 }
 
@@ -64,6 +67,16 @@ int main() {
   }
   grad_case(LossKind::MeanSquaredError, false, 4, 3, rng);
   grad_case(LossKind::MeanAbsoluteError, false, 4, 3, rng);
+  for (bool logits : {true, false}) {
+    grad_case(LossKind::SparseCategoricalCrossentropy, logits, 5, 4, rng, true);
+    grad_case(LossKind::BinaryCrossentropy, logits, 4, 3, rng, true);
+  }
+  grad_case(LossKind::MeanSquaredError, false, 4, 3, rng, true);
+  {  // Keras divides the weighted sum by the number of rows, not by the sum of weights
+    float a[] = {1, 2, 3, 4}, b[] = {1.5f, 2, 2, 4}, w[] = {2, 0};
+    near(loss_forward_backward(nullptr, a, b, 2, 2, LossKind::MeanSquaredError, false, 1.0f, w), 2 * 0.25 / 4,
+         "sample-weighted MSE");
+  }
   // stability: saturated logits stay finite with the exact limiting values
   {
     float x[] = {1000, -1000, 0}, lab[] = {1};

@@ -273,6 +273,11 @@ static void test_graph_gradients() {
                r.accuracy[0].has_value() && !r.accuracy[1].has_value(),
            "two losses: total is the weighted sum, accuracy only for the classifier");
     graph_grad_check("two-output graph", b.bytes(), d, {x}, {labels, target});
+    // sample weights: all ones change nothing; zeros on the classifier leave only the regression loss
+    StepResult ones = s->evaluate({x}, {labels, target}, {Tensor::from({4}, {1, 1, 1, 1}), Tensor()});
+    StepResult zero = s->evaluate({x}, {labels, target}, {Tensor({4}), Tensor()});
+    expect(ones.loss == r.loss && std::fabs(zero.loss - 2.0f * r.output_losses[1]) < 1e-6,
+           "sample weights weight each row's loss");
   }
   {  // categorical cross-entropy on a softmax over the last axis of a 3-D output (fused), Transpose, Conv1D
     ModelBuilder b;
