@@ -35,11 +35,12 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
     return (int)values_.size() - 1;
   };
   for (auto& v : graph_.inputs) inputs_.push_back(add_value(v.name));
-  for (auto& [name, t] : graph_.initializers) {
+  for (auto& [name, t] : graph_.initializers) {  // moved, not copied: weights live once
     int k = add_value(name);
-    values_[k].t = t;
+    values_[k].t = std::move(t);
     values_[k].is_weight = true;
   }
+  graph_.initializers.clear();
   for (auto& n : graph_.nodes) {
     Step s;
     s.kernel = make_kernel(n, graph_.opset);
@@ -63,11 +64,25 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
     outputs_.push_back(k);
   }
 
-  // Trainable weights: the listed ones, or by default the float initializers in a
-  // kernel's parameter slot (accumulates(i): Conv W/B, Gemm B/C, MatMul B,
-  // BatchNormalization scale/bias, Gather's table) and the bias of MatMul + Add
-  // (Dense on 3-D input). Constants the translator stores as initializers (gelu's
-  // sqrt 2, Dropout's ratio, Reshape's shape) are never trained by default.
+  pick_trainable();
+  for (int k : trainable_) values_[k].needs_grad = true;
+  for (auto& s : steps_) {
+    bool any = false;
+    for (size_t i = 0; i < s.in.size(); i++)
+      any |= s.in[i] >= 0 && values_[s.in[i]].needs_grad && s.kernel->differentiable((int)i);
+    for (int o : s.out)
+      if (o >= 0) values_[o].needs_grad = any;
+  }
+  for (auto& l : desc_.losses)
+    STRATA_CHECK(value_index(l.output) >= 0, "loss on '" << l.output << "', which is not a value of the graph");
+}
+
+// Trainable weights: the listed ones, or by default the float initializers in a
+// kernel's parameter slot (accumulates(i): Conv W/B, Gemm B/C, MatMul B,
+// BatchNormalization scale/bias, Gather's table) and the bias of MatMul + Add
+// (Dense on 3-D input). Constants the translator stores as initializers (gelu's
+// sqrt 2, Dropout's ratio, Reshape's shape) are never trained by default.
+void Session::pick_trainable() {
   if (desc_.trainable.empty()) {
     std::map<int, std::string> producer_op;
     for (auto& s : steps_)
@@ -92,16 +107,6 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
       trainable_.push_back(k);
     }
   }
-  for (int k : trainable_) values_[k].needs_grad = true;
-  for (auto& s : steps_) {
-    bool any = false;
-    for (size_t i = 0; i < s.in.size(); i++)
-      any |= s.in[i] >= 0 && values_[s.in[i]].needs_grad && s.kernel->differentiable((int)i);
-    for (int o : s.out)
-      if (o >= 0) values_[o].needs_grad = any;
-  }
-  for (auto& l : desc_.losses)
-    STRATA_CHECK(value_index(l.output) >= 0, "loss on '" << l.output << "', which is not a value of the graph");
 }
 
 // Shapes are inferred and every buffer sized here, once per input-shape signature.

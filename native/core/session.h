@@ -132,6 +132,7 @@ class Session {
   std::atomic<bool> stop_{false};
 
   int value_index(const std::string& name) const;
+  void pick_trainable();
   void plan(const std::vector<Tensor>& inputs);
   void run_forward(const std::vector<Tensor>& inputs, bool training);
   StepResult compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,
