@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadNativeEngine } from '../engine/binding.ts';
-import { Sequential, layers, setRandomSeed } from '../model/index.ts';
+import type { Model } from '../model/index.ts';
 import { RandomGenerator } from '../model/random.ts';
 import { OnnxSession } from '../runtime/session.ts';
 import { exportOnnx } from '../translate/to_onnx.ts';
@@ -28,23 +28,6 @@ export interface BenchOptions {
   timing?: Timing;
   /** Print each row as it is measured. */
   onRow?: (row: BenchRow) => void;
-}
-
-function seedModel(h: number, w: number, c: number): Sequential {
-  setRandomSeed(1);
-  return new Sequential(
-    [
-      new layers.Conv2D(32, [3, 3], { activation: 'relu', inputShape: [h, w, c], name: 'conv1' }),
-      new layers.MaxPooling2D([2, 2], { name: 'pool1' }),
-      new layers.Conv2D(64, [3, 3], { activation: 'relu', name: 'conv2' }),
-      new layers.MaxPooling2D([2, 2], { name: 'pool2' }),
-      new layers.Flatten({ name: 'flatten' }),
-      new layers.Dense(64, { activation: 'relu', name: 'dense1' }),
-      new layers.Dropout(0.5, { name: 'dropout1' }),
-      new layers.Dense(10, { activation: 'softmax', name: 'output_softmax' }),
-    ],
-    { name: `seed_cnn_${h}x${w}x${c}` },
-  );
 }
 
 const TORCH_SCRIPT = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
@@ -89,8 +72,10 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> 
     options.onRow?.(row);
   };
   const ratio = (a: number, b: number | null) => (b ? a / b : null);
-  for (const [h, w, c] of [[64, 64, 3], [28, 28, 1]] as const) {
-    const model = seedModel(h, w, c);
+  // The seed models as users define them: the Keras documentation's classifier and its 28x28x1 twin.
+  const seeds: Model[] = [(await import('../../examples/product-image-classifier.ts')).default, (await import('../../examples/fashion-mnist-classifier.ts')).default];
+  for (const model of seeds) {
+    const [h, w, c] = model.inputs[0]!.shape.slice(1) as [number, number, number];
     const onnx = exportOnnx(model);
     const name = `seed_cnn_${h}x${w}x${c}`;
     const rng = new RandomGenerator(7);

@@ -1,0 +1,25 @@
+// strata bench's rows, measured with one step each (the numbers are not checked: speed
+// belongs to the benchmark run, not to tests; the shape of the report is).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runBenchmarks } from '../../app/bench/run.ts';
+import { median } from '../../app/bench/measure.ts';
+
+test('median of repetitions', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+});
+
+test('every row names the model, mode, batch, both rates and their ratio (or why the reference has none)', async () => {
+  const rows = await runBenchmarks({ threads: 1, timing: { warmup: 0, steps: 1, repeats: 1 } });
+  const keys = rows.map((r) => `${r.model} ${r.mode} ${r.batch} ${r.reference.split(' ')[0]}`);
+  assert.deepEqual(keys, [
+    'seed_cnn_64x64x3 train 32 pytorch', 'seed_cnn_64x64x3 train 128 pytorch', 'seed_cnn_64x64x3 infer 128 onnxruntime-node', 'seed_cnn_64x64x3 infer 128 pytorch',
+    'seed_cnn_28x28x1 train 32 pytorch', 'seed_cnn_28x28x1 train 128 pytorch', 'seed_cnn_28x28x1 infer 128 onnxruntime-node', 'seed_cnn_28x28x1 infer 128 pytorch',
+  ]);
+  for (const row of rows) {
+    assert.ok(row.strata_sps > 0);
+    if (row.reference_sps === null) assert.match(row.note ?? '', /not installed|failed/);
+    else assert.ok(Math.abs(row.ratio! - row.strata_sps / row.reference_sps) < 1e-9);
+  }
+});
