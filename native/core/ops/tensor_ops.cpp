@@ -82,6 +82,10 @@ void binary_backward(float* da, float* db, const float* dout, const float* a, co
 
 void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) {
   size_t r = shape.size();
+  if (r == 0) {  // a scalar
+    out[0] = inp[0];
+    return;
+  }
   std::vector<int64_t> in_st(r), os(r), st(r);  // st: input stride of each output axis
   int64_t s = 1;
   for (int k = (int)r - 1; k >= 0; k--) { in_st[k] = s; s *= shape[k]; }
