@@ -67,9 +67,14 @@ class DnnlBackend : public ReferenceBackend {
                        const float* weight, const ConvParams& p) override {
     STRATA_DNNL_TRY("conv2d_backward", {
       ConvPlan& c = conv_plan(p, true);
+      // dout is reordered once when both backward primitives want the same layout
+      bool shared = dinp && c.bwd_data.diff_dst_desc() == c.bwd_weights.diff_dst_desc() &&
+                    c.bwd_data.diff_dst_desc() != c.user_dst;
+      memory ddst_data;
       if (dinp) {
         auto& pd = c.bwd_data;
-        c.bwd_data_prim.execute(stream_, {{DNNL_ARG_DIFF_DST, in(pd.diff_dst_desc(), dout, c.user_dst, c.bd_ddst)},
+        ddst_data = in(pd.diff_dst_desc(), dout, c.user_dst, c.bd_ddst);
+        c.bwd_data_prim.execute(stream_, {{DNNL_ARG_DIFF_DST, ddst_data},
                                           {DNNL_ARG_WEIGHTS, in(pd.weights_desc(), weight, c.user_wei, c.bd_wei)},
                                           {DNNL_ARG_DIFF_SRC, target(pd.diff_src_desc(), dinp, c.user_src, c.bd_dsrc)}});
         back(pd.diff_src_desc(), c.bd_dsrc, dinp, c.user_src);
@@ -80,7 +85,7 @@ class DnnlBackend : public ReferenceBackend {
         memory dw(c.user_wei, eng_, c.dw.data()), db(md1(p.OC), eng_, c.db.data());
         c.bwd_weights_prim.execute(stream_,
                                    {{DNNL_ARG_SRC, in(pd.src_desc(), inp, c.user_src, c.bw_src)},
-                                    {DNNL_ARG_DIFF_DST, in(pd.diff_dst_desc(), dout, c.user_dst, c.bw_ddst)},
+                                    {DNNL_ARG_DIFF_DST, shared ? ddst_data : in(pd.diff_dst_desc(), dout, c.user_dst, c.bw_ddst)},
                                     {DNNL_ARG_DIFF_WEIGHTS, target(pd.diff_weights_desc(), c.dw.data(), c.user_wei, c.bw_dwei)},
                                     {DNNL_ARG_DIFF_BIAS, db}});
         back(pd.diff_weights_desc(), c.bw_dwei, c.dw.data(), c.user_wei);
