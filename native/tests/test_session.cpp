@@ -147,6 +147,11 @@ static void test_cnn(const std::string& backend) {
   expect(after < 0.7f * before, "CNN (" + backend + ") evaluation loss falls");
   expect(s->get_weight("mean").f != std::vector<float>(4, 0.0f), "BatchNormalization moving mean was updated");
   expect(s->trainable_names().size() == 8, "CNN: 8 trainable weights (moving stats and ratio excluded)");
+  if (backend == "cpu") {  // two threads, twice: the same losses bit for bit
+    d.num_threads = 2;
+    auto a = Session::from_onnx(model.data(), model.size(), d), b2 = Session::from_onnx(model.data(), model.size(), d);
+    expect(train(*a, x, y, 5) == train(*b2, x, y, 5), "CNN training on 2 threads is deterministic");
+  }
 }
 
 // dL/dw from one SGD step with lr 1 (w_before - w_after), against central differences of evaluate().
