@@ -104,8 +104,9 @@ export abstract class Layer {
 
   constructor(args: LayerArgs = {}) {
     this.name = args.name ?? uniqueLayerName(toSnakeCase(this.className));
-    if (!/^[A-Za-z0-9_.\-/>]+$/.test(this.name)) {
-      throw new ValueError(`layer name ${JSON.stringify(this.name)} may only contain letters, digits and _ . - / >`);
+    // As Keras 3: "/" separates nested models' layers in weight paths ("encoder/dense/kernel").
+    if (this.name.length === 0 || this.name.includes('/') || /[\u0000-\u001f]/.test(this.name)) {
+      throw new ValueError(`layer name ${JSON.stringify(this.name)} must be non-empty, without "/" or control characters`);
     }
     this.trainable = args.trainable ?? true;
     if (args.dtype !== undefined && args.dtype !== 'float32') {

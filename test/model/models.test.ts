@@ -172,6 +172,7 @@ describe('Functional', () => {
     assert.throws(() => new Dense(3, { activation: 'relu7', name: 'd1' }), /d1: unknown activation "relu7"/);
     assert.throws(() => new Dropout(1.5, { name: 'dr' }), /dr: rate must be in \[0, 1\)/);
     assert.throws(() => new Conv2D(3, 3, { padding: 'full' as 'same', name: 'c' }), /c: padding must be "valid" or "same"/);
+    assert.throws(() => new Dense(2, { name: 'encoder/dense' }), /layer name "encoder\/dense" must be non-empty, without "\/"/);
   });
 });
 
