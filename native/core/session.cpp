@@ -260,7 +260,8 @@ StepResult Session::compute_losses(const std::vector<Tensor>& targets, const std
                "sample weights: expected none or one tensor per loss (" << desc_.losses.size() << "), got "
                                                                        << sample_weights.size());
   StepResult r;
-  for (auto& v : values_) v.written = false;
+  if (with_grad)  // evaluate() keeps the last train_step's gradients readable
+    for (auto& v : values_) v.written = false;
   for (size_t k = 0; k < desc_.losses.size(); k++) {
     const LossSpec& l = desc_.losses[k];
     const LossPlan& p = loss_plans_[k];

@@ -86,6 +86,10 @@ static void test_dense() {
   train(*s3, x, y, 3);
   expect(s3->get_weight("w1").f == w1.f, "frozen w1 unchanged");
   expect(s3->get_weight("b2").f != b2.f, "trainable b2 changed");
+  Tensor g2 = s3->get_gradient("w2");
+  s3->evaluate({x}, {y});
+  expect(g2.f == s3->get_gradient("w2").f && s3->get_gradient("w1").f == std::vector<float>(w1.size(), 0.0f),
+         "get_gradient: the last step's gradients, zeros for frozen weights, kept across evaluate()");
   // learning rate 0: a step changes nothing
   s3->set_learning_rate(0.0f);
   Tensor w2 = s3->get_weight("w2");
