@@ -62,7 +62,7 @@ static Tensor from_proto(const onnx::TensorProto& p) {
       if (has_raw) check_raw(raw.size(), 4);
       else typed(p.float_data_size());
       t.reset(shape);
-      if (has_raw) std::memcpy(t.f.data(), raw.data(), raw.size());  // little-endian, as every target
+      if (has_raw && n) std::memcpy(t.f.data(), raw.data(), raw.size());  // little-endian, as every target
       else for (int64_t k = 0; k < n; k++) t.f[k] = p.float_data(k);
       break;
     case onnx::TensorProto::DOUBLE: {
@@ -80,7 +80,7 @@ static Tensor from_proto(const onnx::TensorProto& p) {
       if (has_raw) check_raw(raw.size(), 8);
       else typed(p.int64_data_size());
       t.reset(shape, DType::I64);
-      if (has_raw) std::memcpy(t.i.data(), raw.data(), raw.size());
+      if (has_raw && n) std::memcpy(t.i.data(), raw.data(), raw.size());
       else for (int64_t k = 0; k < n; k++) t.i[k] = p.int64_data(k);
       break;
     case onnx::TensorProto::INT32:
