@@ -89,6 +89,15 @@ static int run_case(const fs::path& dir, const std::string& backend, double tol)
                     set.filename().c_str(), out_names[j].c_str(), err,
                     shape_ok ? "" : (" (shape " + shape_str(outs[j].shape) + ", expected " + shape_str(want.shape) + ")").c_str());
         if (!ok) status = 1;
+        if (!ok && shape_ok) {  // the first mismatching values, as llm.c's validate_result prints them
+          int shown = 0;
+          for (int64_t i = 0; i < want.size() && shown < 5; i++) {
+            double g = outs[j].dtype == DType::F32 ? outs[j].f[i] : (double)outs[j].i[i];
+            double w = want.dtype == DType::F32 ? want.f[i] : (double)want.i[i];
+            if (!(std::fabs(g - w) / std::max(std::fabs(w), 1.0) <= tol))
+              std::printf("       [%lld] got %.7g want %.7g\n", (long long)i, g, w), shown++;
+          }
+        }
       }
     }
     return status;
