@@ -41,11 +41,15 @@ static void check_op(OpCase c) {
     std::vector<float*> ptr(c.in.size(), nullptr);
     for (size_t i = 0; i < c.in.size(); i++) {
       if (c.grad[i] == NoGrad) continue;
-      // activation grads must be overwritten (fill with junk), parameter grads accumulate (start at 0)
-      din[i].assign(c.in[i].f.size(), c.grad[i] == ActGrad ? 777.0f : 0.0f);
+      // activation grads must be overwritten (start from junk); parameter grads must
+      // accumulate (start from 0.25, taken off again below)
+      din[i].assign(c.in[i].f.size(), c.grad[i] == ActGrad ? 777.0f : 0.25f);
       ptr[i] = din[i].data();
     }
     c.bwd(be, c.in, out.data(), dout.data(), ptr);
+    for (size_t i = 0; i < c.in.size(); i++)
+      if (c.grad[i] == ParamGrad)
+        for (auto& g : din[i]) g -= 0.25f;
   };
   run_backward(ref, din_ref, out_ref);
   run_backward(*cpu, din_cpu, out_cpu);
