@@ -23,7 +23,7 @@ export type LossIdentifier = string | Loss;
 
 /** A loss from Keras's name ('mse' too) or {kind, fromLogits}. */
 export function getLoss(identifier: LossIdentifier): Loss {
-  if (typeof identifier !== 'string') return { kind: getLoss(identifier.kind).kind, fromLogits: identifier.fromLogits };
+  if (typeof identifier !== 'string') return { kind: getLoss(identifier.kind).kind, fromLogits: identifier.fromLogits ?? false };
   const kind = ALIASES[identifier];
   if (!kind) throw new ValueError(`unknown loss ${JSON.stringify(identifier)}; supported: ${Object.keys(ALIASES).join(', ')}`);
   return { kind, fromLogits: false };

@@ -46,7 +46,9 @@ function perOutput<T>(value: T | T[] | Record<string, T>, names: string[], what:
   });
 }
 
-const isLoss = (v: unknown): v is LossIdentifier => typeof v === 'string' || (typeof v === 'object' && v !== null && 'kind' in v);
+/** A loss (a name or {kind, fromLogits}), as opposed to a map by output name, whose keys are free. */
+const isLoss = (v: unknown): v is LossIdentifier =>
+  typeof v === 'string' || (typeof v === 'object' && v !== null && 'fromLogits' in v && typeof (v as { kind?: unknown }).kind === 'string');
 const isNumber = (v: unknown): v is number => typeof v === 'number';
 
 export function resolveCompile(model: Model, args: CompileArgs): CompiledConfig {

@@ -129,6 +129,23 @@ describe('fit / evaluate / predict on the engine', () => {
     assert.ok(valAccuracy[valAccuracy.length - 1]! >= 0.88, `val_accuracy ${valAccuracy.map((v) => v.toFixed(3)).join(' ')}`);
   });
 
+  test('a model with two outputs logs each output\'s loss and accuracy, and their weighted sum', async () => {
+    setRandomSeed(5);
+    const x = Input({ shape: [6], name: 'x' });
+    const hidden = new Dense(16, { activation: 'relu', name: 'shared' }).apply(x);
+    const kind = new Dense(3, { activation: 'softmax', name: 'kind' }).apply(hidden);
+    const size = new Dense(1, { name: 'size' }).apply(hidden);
+    const model = new Model({ inputs: x, outputs: [kind, size], name: 'two_heads' });
+    model.compile({ optimizer: new optimizers.Adam({ learningRate: 0.01 }), loss: { kind: 'sparse_categorical_crossentropy', size: 'mse' }, lossWeights: { kind: 1, size: 0.5 }, metrics: ['accuracy'] });
+    const { x: features, y: labels } = blobs(300, 6);
+    const sizes: ArrayData = { dtype: 'float32', shape: [300, 1], data: Float32Array.from(labels.data, (v) => v * 0.5) };
+    const history = await model.fit({ x: features }, { kind: labels, size: sizes }, { epochs: 4, seed: 2, verbose: 0 });
+    assert.deepEqual(Object.keys(history.history).sort(), ['kind_accuracy', 'kind_loss', 'loss', 'size_loss']);
+    const last = (key: string) => history.history[key]![3]!;
+    assert.ok(Math.abs(last('loss') - (last('kind_loss') + 0.5 * last('size_loss'))) < 1e-4);
+    assert.ok(last('kind_accuracy') > 0.8);
+  });
+
   test('compile errors name the problem', () => {
     const a = Input({ shape: [2], name: 'a' });
     const model = new Model({ inputs: a, outputs: [new Dense(1, { name: 'p' }).apply(a), new Dense(2, { name: 'q' }).apply(a)] });
