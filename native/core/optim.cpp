@@ -72,12 +72,15 @@ void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_
     case OptKind::AdamW: {
       s.m.resize(n, 0.0f);
       s.v.resize(n, 0.0f);
+      if (c.amsgrad) s.mg.resize(n, 0.0f);
       double t = (double)step;
       float alpha = (float)(lr * std::sqrt(1 - std::pow((double)c.beta_2, t)) / (1 - std::pow((double)c.beta_1, t)));
       for (int64_t i = 0; i < n; i++) {
         s.m[i] += (g[i] - s.m[i]) * (1 - c.beta_1);
         s.v[i] += (g[i] * g[i] - s.v[i]) * (1 - c.beta_2);
-        w[i] -= alpha * s.m[i] / (std::sqrt(s.v[i]) + c.epsilon);
+        float v = s.v[i];
+        if (c.amsgrad) v = s.mg[i] = std::fmax(s.mg[i], v);
+        w[i] -= alpha * s.m[i] / (std::sqrt(v) + c.epsilon);
       }
       return;
     }

@@ -6,6 +6,7 @@
 //   Adam     lr 0.001; beta_1 0.9, beta_2 0.999, epsilon 1e-7
 //            m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2)
 //            w -= lr*sqrt(1 - b2^t)/(1 - b1^t) * m / (sqrt(v) + eps)
+//            amsgrad: the denominator uses the running maximum of v instead of v
 //   AdamW    Adam with weight_decay 0.004
 //   RMSprop  lr 0.001; rho 0.9, momentum 0, epsilon 1e-7, centered false
 //            v = rho*v + (1-rho)*g^2; w -= lr*g / sqrt(v + eps)
@@ -29,6 +30,7 @@ struct OptimizerConfig {
   bool nesterov = false;  // SGD
   float beta_1 = 0.9f, beta_2 = 0.999f;
   float epsilon = 1e-7f;
+  bool amsgrad = false;   // Adam, AdamW
   float weight_decay = 0.0f;
   float rho = 0.9f;       // RMSprop
   bool centered = false;  // RMSprop
@@ -43,7 +45,7 @@ struct OptimizerConfig {
 struct OptimizerState {
   std::vector<float> m;   // SGD/RMSprop momentum, Adam first moment
   std::vector<float> v;   // Adam second moment, RMSprop velocity
-  std::vector<float> mg;  // centered RMSprop: average gradient
+  std::vector<float> mg;  // centered RMSprop: average gradient; amsgrad: max of v
 };
 
 // Applies the configured clipping to the gradients of one step, in place.

@@ -47,6 +47,17 @@ int main() {
   rms.learning_rate = 0.1f;
   // v1 = 0.025, w1 = 1 - 0.05/sqrt(0.025 + 1e-7); v2 = 0.0225 + 0.00625
   run("RMSprop", rms, 0.6837728664367967, 0.8312145661715694);
+  // amsgrad: a third step (gradient 0.01) where v falls below its maximum
+  {
+    OptimizerConfig c = OptimizerConfig::keras_default(OptKind::Adam);
+    c.learning_rate = 0.1f;
+    c.amsgrad = true;
+    float w = 1.0f, g[] = {0.5f, -0.25f, 0.01f};
+    OptimizerState st;
+    for (int t = 0; t < 3; t++) optimizer_update(c, &w, &g[t], 1, st, t + 1);
+    // plain Adam would give 0.8516390; amsgrad keeps v_hat = 0.00031225
+    expect(std::fabs(w - 0.8516463664306275) < 1e-6, "Adam amsgrad: got " + std::to_string(w));
+  }
   // clipping: grads (3, 4) and (12) have norms 5 and 12, global norm 13
   {
     std::vector<float> a{3, 4}, b{12};
