@@ -47,6 +47,13 @@ int main() {
   rms.learning_rate = 0.1f;
   // v1 = 0.025, w1 = 1 - 0.05/sqrt(0.025 + 1e-7); v2 = 0.0225 + 0.00625
   run("RMSprop", rms, 0.6837728664367967, 0.8312145661715694);
+  rms.momentum = 0.9f;
+  // m1 = inc1 = 0.316227; m2 = 0.9*m1 + inc2 with inc2 = 0.1*(-0.25)/sqrt(0.02875 + 1e-7)
+  run("RMSprop momentum", rms, 0.6837728664367967, 0.5466101459646864);
+  rms.momentum = 0;
+  rms.centered = true;
+  // denominators v - mg^2 + eps: 0.025 - 0.0025 and 0.02875 - 0.02^2
+  run("RMSprop centered", rms, 0.6666674074049382, 0.8151456132679695);
   // amsgrad: a third step (gradient 0.01) where v falls below its maximum
   {
     OptimizerConfig c = OptimizerConfig::keras_default(OptKind::Adam);
