@@ -59,8 +59,9 @@ export interface NativeStepResult {
 }
 
 export interface TrainingSession {
-  trainStep(inputs: NativeTensor[], targets: NativeTensor[]): Promise<NativeStepResult>;
-  evaluate(inputs: NativeTensor[], targets: NativeTensor[]): Promise<NativeStepResult>;
+  /** sampleWeights: one per loss, one weight per row (Keras's sample_weight; class_weight becomes one). */
+  trainStep(inputs: NativeTensor[], targets: NativeTensor[], sampleWeights?: NativeTensor[]): Promise<NativeStepResult>;
+  evaluate(inputs: NativeTensor[], targets: NativeTensor[], sampleWeights?: NativeTensor[]): Promise<NativeStepResult>;
   forward(inputs: NativeTensor[]): Promise<NativeTensor[]>;
   inputNames(): string[];
   outputNames(): string[];

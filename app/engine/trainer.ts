@@ -81,6 +81,33 @@ class MetricTotals {
   }
 }
 
+/** classWeight as a lookup by class id; Keras's rules: one output, every class present. */
+function classWeightTable(model: Model, classWeight: Record<number, number>, labels: NdArray): Float32Array {
+  if (model.outputs.length !== 1) throw new ValueError(`${model.name}.fit(): classWeight works for models with one output (as in Keras); this one has ${model.outputs.length}`);
+  const ids = labels.shape.length === 2 && labels.shape[1]! > 1 ? labels.shape[1]! : Math.max(...(labels.data as Int32Array)) + 1;
+  const table = new Float32Array(ids);
+  for (let c = 0; c < ids; c++) {
+    const weight = classWeight[c];
+    if (weight === undefined) throw new ValueError(`${model.name}.fit(): classWeight has no weight for class ${c}; give one for every class 0..${ids - 1}`);
+    table[c] = weight;
+  }
+  return table;
+}
+
+/** Each row's class weight: class ids, or the argmax of one-hot rows. */
+function sampleWeightsFor(table: Float32Array, labels: SampleArray): { shape: number[]; data: Float32Array } {
+  const rows = labels.shape[0]!;
+  const width = labels.shape.length === 2 ? labels.shape[1]! : 1;
+  const weights = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let id = 0;
+    if (width === 1) id = labels.data[r]!;
+    else for (let c = 1; c < width; c++) if (labels.data[r * width + c]! > labels.data[r * width + id]!) id = c;
+    weights[r] = table[id]!;
+  }
+  return { shape: [rows], data: weights };
+}
+
 const NAN_HINT =
   'Usual causes: a learning rate too high, inputs not scaled (pixels 0-255 instead of 0-1), ' +
   'labels outside what the loss expects (class ids >= the number of classes, targets outside [0, 1] for binary cross-entropy), ' +
@@ -117,7 +144,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
   async fit(model: Model, x: ArrayData[], y: ArrayData[], options: FitOptions): Promise<History> {
     const config = model.compiled!;
     const { epochs = 1, batchSize = 32, shuffle = true, initialEpoch = 0, verbose = 1 } = options;
-    if (options.classWeight) throw new ValueError(`${model.name}.fit(): classWeight is not supported yet; weight the loss with lossWeights or resample the data`);
+    const classWeights = options.classWeight ? classWeightTable(model, options.classWeight, y[0] as NdArray) : null;
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     let train: Dataset = makeDataset(x as NdArray[], targetsFor(model, config, y as NdArray[]));
     let validation: Dataset | null = null;
@@ -149,7 +176,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
         let step = 0;
         for (const batch of batches(train, { batchSize, shuffle, seed: seed + epoch })) {
           for (const c of callbacks) await c.onBatchBegin(step, { size: batch.size });
-          const result = await session.trainStep(batch.x, batch.y);
+          const result = await session.trainStep(batch.x, batch.y, classWeights ? [sampleWeightsFor(classWeights, batch.y[0]!)] : undefined);
           if (!Number.isFinite(result.loss) && !terminateOnNaN) {
             throw new TrainingError(
               `${model.name}: the loss became ${result.loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps} ` +

@@ -13,9 +13,10 @@ class StepWorker : public Napi::AsyncWorker {
  public:
   enum class Kind { Train, Evaluate, Forward };
 
-  StepWorker(Napi::Env env, SessionWrap* wrap, Kind kind, std::vector<strata::Tensor> inputs, std::vector<strata::Tensor> targets)
+  StepWorker(Napi::Env env, SessionWrap* wrap, Kind kind, std::vector<strata::Tensor> inputs, std::vector<strata::Tensor> targets,
+             std::vector<strata::Tensor> sample_weights = {})
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), wrap_(wrap), kind_(kind),
-        inputs_(std::move(inputs)), targets_(std::move(targets)) {
+        inputs_(std::move(inputs)), targets_(std::move(targets)), sample_weights_(std::move(sample_weights)) {
     wrap_->Ref();  // keep the JavaScript object (and so the session) alive while we run
   }
   ~StepWorker() override { wrap_->Unref(); }
@@ -26,7 +27,7 @@ class StepWorker : public Napi::AsyncWorker {
     try {
       strata::Session& s = wrap_->session();
       if (kind_ == Kind::Forward) outputs_ = s.forward(inputs_);
-      else result_ = kind_ == Kind::Train ? s.train_step(inputs_, targets_) : s.evaluate(inputs_, targets_);
+      else result_ = kind_ == Kind::Train ? s.train_step(inputs_, targets_, sample_weights_) : s.evaluate(inputs_, targets_, sample_weights_);
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -47,7 +48,7 @@ class StepWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   SessionWrap* wrap_;
   Kind kind_;
-  std::vector<strata::Tensor> inputs_, targets_, outputs_;
+  std::vector<strata::Tensor> inputs_, targets_, sample_weights_, outputs_;
   strata::StepResult result_;
 };
 
@@ -108,8 +109,11 @@ Napi::Value SessionWrap::RunStep(const Napi::CallbackInfo& info, bool train) {
   if (info.Length() < 2) throw Napi::TypeError::New(info.Env(), "Expect arguments: inputs (tensors), targets (tensors)");
   auto inputs = ToTensors(info[0], "inputs");
   auto targets = ToTensors(info[1], "targets", /*ints_as_float=*/true);
+  std::vector<strata::Tensor> sample_weights;  // optional: one per loss, one weight per row
+  if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()) sample_weights = ToTensors(info[2], "sampleWeights");
   busy_ = true;
-  auto* worker = new StepWorker(info.Env(), this, train ? StepWorker::Kind::Train : StepWorker::Kind::Evaluate, std::move(inputs), std::move(targets));
+  auto* worker = new StepWorker(info.Env(), this, train ? StepWorker::Kind::Train : StepWorker::Kind::Evaluate, std::move(inputs), std::move(targets),
+                                std::move(sample_weights));
   worker->Queue();
   return worker->Promise();
 }

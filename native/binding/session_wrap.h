@@ -1,8 +1,9 @@
 // session_wrap.h: TrainingSession, the JavaScript class over strata::Session.
 //
 //   new TrainingSession(onnx: Uint8Array, description)          [sync]  @throw TypeError, Error (engine)
-//   trainStep(inputs: Tensor[], targets: Tensor[]): Promise<StepResult>   [async, worker thread]
-//   evaluate(inputs: Tensor[], targets: Tensor[]): Promise<StepResult>    [async]
+//   trainStep(inputs: Tensor[], targets: Tensor[], sampleWeights?: Tensor[]): Promise<StepResult>   [async, worker thread]
+//   evaluate(inputs: Tensor[], targets: Tensor[], sampleWeights?: Tensor[]): Promise<StepResult>    [async]
+//     sampleWeights: one per loss, one weight per row (Keras's sample_weight; class_weight becomes one)
 //   forward(inputs: Tensor[]): Promise<Tensor[]>                          [async, inference mode]
 //   inputNames() / outputNames() / weightNames() / trainableNames(): string[]   [sync]
 //   getWeight(name): Tensor; setWeight(name, tensor); getGradient(name): Tensor  [sync]

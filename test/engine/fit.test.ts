@@ -146,6 +146,21 @@ describe('fit / evaluate / predict on the engine', () => {
     assert.ok(last('kind_accuracy') > 0.8);
   });
 
+  test('classWeight weights each sample\'s loss by its class, as Keras', async () => {
+    const { x, y } = blobs(96, 7);
+    const firstLoss = async (classWeight?: Record<number, number>) => {
+      const model = classifier();
+      const history = await quiet.fit(model, [x], [y], { epochs: 1, batchSize: 96, seed: 1, ...(classWeight ? { classWeight } : {}) });
+      return history.history.loss![0]!;
+    };
+    const plain = await firstLoss();
+    assert.ok(Math.abs((await firstLoss({ 0: 2, 1: 2, 2: 2 })) - 2 * plain) < 1e-5);
+    // Only class 0 counts: the loss is the mean over all rows of class 0's losses.
+    const onlyZero = await firstLoss({ 0: 3, 1: 0, 2: 0 });
+    assert.ok(onlyZero > 0 && Math.abs(onlyZero - plain * 3) > 1e-3);
+    await assert.rejects(firstLoss({ 0: 1, 1: 1 }), /classWeight has no weight for class 2; give one for every class 0\.\.2/);
+  });
+
   test('compile errors name the problem', () => {
     const a = Input({ shape: [2], name: 'a' });
     const model = new Model({ inputs: a, outputs: [new Dense(1, { name: 'p' }).apply(a), new Dense(2, { name: 'q' }).apply(a)] });
