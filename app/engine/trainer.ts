@@ -174,6 +174,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
         const totals = new MetricTotals(config);
         const started = performance.now();
         let step = 0;
+        let diverged = false;
         for (const batch of batches(train, { batchSize, shuffle, seed: seed + epoch })) {
           for (const c of callbacks) await c.onBatchBegin(step, { size: batch.size });
           const result = await session.trainStep(batch.x, batch.y, classWeights ? [sampleWeightsFor(classWeights, batch.y[0]!)] : undefined);
@@ -183,8 +184,9 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
                 `(samples ${batch.start}..${batch.start + batch.size - 1} of the epoch's order); training stopped, and the model keeps the weights of the last complete epoch. ${NAN_HINT}`,
             );
           }
-          totals.add(result, batch.size);
-          const logs = Number.isFinite(result.loss) ? totals.logs() : { loss: result.loss };
+          diverged = !Number.isFinite(result.loss);
+          if (!diverged) totals.add(result, batch.size);
+          const logs = diverged ? { loss: result.loss } : totals.logs();
           step++;
           bar.update(step, logs);
           for (const c of callbacks) await c.onBatchEnd(step - 1, logs);
@@ -192,7 +194,8 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
         }
         const logs = totals.logs();
         if (validation) Object.assign(logs, await this.evaluateOn(session, config, validation, batchSize, 'val_'));
-        sync.pull(session);
+        // After a NaN (TerminateOnNaN), the engine's weights are NaN: the model keeps the last good ones.
+        if (!diverged) sync.pull(session);
         const generation = weightsGeneration(model);
         for (const c of callbacks) await c.onEpochEnd(epoch, logs);
         if (weightsGeneration(model) !== generation) sync.push(session); // a callback changed the weights

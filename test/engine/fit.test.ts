@@ -98,6 +98,7 @@ describe('fit / evaluate / predict on the engine', () => {
     const history = await quiet.fit(model, [x], [y], { epochs: 3, batchSize: 32, seed: 1, callbacks: [terminate] });
     assert.ok(terminate.terminatedAtBatch !== null);
     assert.ok(history.epoch.length <= 1);
+    assert.ok(model.getWeights().every((w) => w.every(Number.isFinite)), 'no NaN weights reach the model');
   });
 
   test('the seed Functional model learns a two-input task that needs both inputs', async () => {
