@@ -54,7 +54,7 @@ export interface NativeStepResult {
   outputLosses: number[];
   /** Keras's accuracy for each loss, null where it has none (regression). */
   accuracy: (number | null)[];
-  /** stop() was called: nothing ran. */
+  /** stop() was called before this step: nothing ran (stop is sticky). */
   stopped: boolean;
 }
 

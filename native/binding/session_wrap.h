@@ -8,7 +8,8 @@
 //   inputNames() / outputNames() / weightNames() / trainableNames(): string[]   [sync]
 //   getWeight(name): Tensor; setWeight(name, tensor); getGradient(name): Tensor  [sync]
 //   setLearningRate(lr: number): void   [sync] between steps (ReduceLROnPlateau, schedules)
-//   stop(): void      [sync, any time] the running or next trainStep returns {stopped: true}
+//   stop(): void      [sync, any time] a running step finishes; every later trainStep/evaluate
+//                     returns {stopped: true} without running (stop is sticky: dispose the session)
 //   dispose(): void   [sync] frees the engine; later calls throw "Session already disposed."
 //
 // One call at a time: a second async call while one runs is rejected ("Session is busy"),
