@@ -147,6 +147,16 @@ describe('fit / evaluate / predict on the engine', () => {
     assert.ok(last('kind_accuracy') > 0.8);
   });
 
+  test('the same seed gives the same training, weight for weight', async () => {
+    const { x, y } = blobs(200, 9);
+    const train = async () => {
+      const model = classifier();
+      await quiet.fit(model, [x], [y], { epochs: 2, batchSize: 16, seed: 42 });
+      return model.getWeights();
+    };
+    assert.deepEqual(await train(), await train());
+  });
+
   test('classWeight weights each sample\'s loss by its class, as Keras', async () => {
     const { x, y } = blobs(96, 7);
     const firstLoss = async (classWeight?: Record<number, number>) => {
