@@ -93,15 +93,19 @@ const BUILD_HINT =
   'build it with "npm run build:native"; it needs CMake, a C++17 compiler and oneDNN ' +
   '(Debian/Ubuntu: sudo apt-get install cmake g++ make libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler)';
 
-let engine: NativeEngine | undefined;
+const loaded = new Map<string, NativeEngine>();
 
-export function loadNativeEngine(): NativeEngine {
-  if (engine) return engine;
-  if (!existsSync(ADDON_PATH)) throw new EngineSetupError(`the native training engine is not built (${ADDON_PATH} is missing): ${BUILD_HINT}`);
+/** Loads the addon (once); `addonPath` is for tests. */
+export function loadNativeEngine(addonPath = ADDON_PATH): NativeEngine {
+  const cached = loaded.get(addonPath);
+  if (cached) return cached;
+  if (!existsSync(addonPath)) throw new EngineSetupError(`the native training engine is not built (${addonPath} is missing): ${BUILD_HINT}`);
+  let engine: NativeEngine;
   try {
-    engine = createRequire(import.meta.url)(ADDON_PATH) as NativeEngine;
+    engine = createRequire(import.meta.url)(addonPath) as NativeEngine;
   } catch (error) {
     throw new EngineSetupError(`the native training engine cannot load (${(error as Error).message}): rebuild it with "npm run build:native"`);
   }
+  loaded.set(addonPath, engine);
   return engine;
 }

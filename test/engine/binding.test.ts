@@ -4,6 +4,9 @@
 // was expected.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { loadNativeEngine, type NativeTensor, type TrainingSession } from '../../app/engine/binding.ts';
 import { Dense, Dropout, Input, Model, Sequential, layers, setRandomSeed } from '../../app/model/index.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
@@ -129,6 +132,15 @@ describe('native engine binding', () => {
     await busy;
     session.dispose();
     assert.throws(() => session.weightNames(), /Session already disposed\./);
+  });
+
+  test('a missing or broken addon is an error that says how to build it', () => {
+    assert.throws(() => loadNativeEngine('/nonexistent/strata_native.node'), (e: Error) => e.name === 'EngineSetupError' && /is not built .*npm run build:native.*libdnnl-dev/.test(e.message));
+    const broken = path.join(mkdtempSync(path.join(tmpdir(), 'strata-addon-')), 'strata_native.node');
+    writeFileSync(broken, 'not a shared library');
+    assert.throws(() => loadNativeEngine(broken), (e: Error) => e.name === 'EngineSetupError' && /cannot load .*npm run build:native/.test(e.message));
+    rmSync(path.dirname(broken), { recursive: true, force: true });
+    assert.deepEqual(engine.backends().slice(0, 2), ['cpu', 'reference']);
   });
 
   test('stop() makes the next step return stopped without running it', async () => {

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compile } from 'svelte/compiler';
 import { render } from 'svelte/server';
-import { summaryData } from '../../app/model/index.ts';
+import type { Component } from 'svelte';
+import { summaryData, type SummaryData } from '../../app/model/index.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
 
@@ -24,7 +25,7 @@ async function loadComponent() {
   const out = path.join(root, 'build/test-renderer/components/ModelSummary.ts');
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, js.code);
-  return ((await import(pathToFileURL(out).href)) as { default: Parameters<typeof render>[0] }).default;
+  return ((await import(pathToFileURL(out).href)) as { default: Component<{ summary: SummaryData }> }).default;
 }
 
 test('the summary view shows Keras\'s rows and totals for both seed models', async () => {
