@@ -80,6 +80,20 @@ describe('strata train', () => {
     }
   });
 
+  test('--validation-data test validates on the test split after every epoch', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-train-'));
+    try {
+      writeData(path.join(dir, 'data.npz'));
+      const { code, stdout, stderr } = strata('train', MODEL, '--data', path.join(dir, 'data.npz'), '--epochs', '2', '--validation-data', 'test', '--seed', '1', '--json');
+      assert.equal(code, 0, stderr);
+      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+      assert.ok('val_accuracy' in lines[1]);
+      assert.ok(Math.abs(lines[1].val_accuracy - lines[2].test_accuracy) < 1e-6, 'the last epoch\'s validation is the test evaluation');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a loss that becomes NaN ends with one line naming the epoch and batch', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'strata-train-'));
     try {

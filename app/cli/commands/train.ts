@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { EngineBackend } from '../../engine/trainer.ts';
 import { saveModel } from '../../io/model_store.ts';
-import { CustomCallback, optimizers, type Logs, type Model } from '../../model/index.ts';
+import { CustomCallback, optimizers, type ArrayData, type Logs, type Model } from '../../model/index.ts';
 import { UserError } from '../errors.ts';
 import { loadModel } from '../load_model.ts';
 import { loadTrainingData } from '../training_data.ts';
@@ -15,6 +15,7 @@ export interface TrainOptions {
   epochs: number;
   batchSize: number;
   validationSplit?: number;
+  validationData?: string;
   device: 'cpu' | 'cuda' | 'auto';
   out?: string;
   json?: boolean;
@@ -57,6 +58,7 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', 'epochs', number('--epochs', true, 1), 1)
     .option('--batch-size <n>', 'samples per step', number('--batch-size', true, 1), 32)
     .option('--validation-split <f>', 'hold out the last fraction of the training data', number('--validation-split', false, 0))
+    .option('--validation-data <split>', '"test": validate on the data\'s test split after every epoch (Keras\'s validation_data=(x_test, y_test))')
     .option('--device <device>', 'cpu, cuda or auto (cuda where built and present)', 'auto')
     .option('--out <dir>', 'save the trained model (and its training config) to this folder')
     .option('--json', 'print one JSON object per epoch and a final one, instead of progress bars')
@@ -71,6 +73,9 @@ export function registerTrain(program: Command): void {
       const model = await loadModel(file);
       compileFromFlags(model, options);
       const data = await loadTrainingData(options.data, model, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
+      if (options.validationData !== undefined && options.validationData !== 'test') throw new UserError(`--validation-data takes "test", got '${options.validationData}'`);
+      if (options.validationData === 'test' && !data.test) throw new UserError(`--validation-data test: ${data.description} has no test split`);
+      if (options.validationData === 'test' && options.validationSplit) throw new UserError('give --validation-split or --validation-data, not both');
       const print = (object: object) => process.stdout.write(`${JSON.stringify(object)}\n`);
       // The CUDA backend's kernels are not written yet: auto and cpu train on the CPU.
       if (options.device === 'cuda') throw new UserError('--device cuda: the CUDA backend is not implemented yet; use --device cpu');
@@ -88,6 +93,7 @@ export function registerTrain(program: Command): void {
         epochs: options.epochs,
         batchSize: options.batchSize,
         ...(options.validationSplit ? { validationSplit: options.validationSplit } : {}),
+        ...(options.validationData === 'test' && data.test ? { validationData: [data.test.x, data.test.y] as [ArrayData[], ArrayData[]] } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
         verbose: options.json ? 0 : 1,
         callbacks: options.json ? [jsonLines] : [],
