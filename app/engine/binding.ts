@@ -58,6 +58,12 @@ export interface NativeStepResult {
   stopped: boolean;
 }
 
+/** The optimizer's variables: per trainable weight, its slots (empty until used), and the step count. */
+export interface NativeOptimizerState {
+  iterations: number;
+  slots: Record<string, { m: Float32Array; v: Float32Array; mg: Float32Array }>;
+}
+
 export interface TrainingSession {
   /** sampleWeights: one per loss, one weight per row (Keras's sample_weight; class_weight becomes one). */
   trainStep(inputs: NativeTensor[], targets: NativeTensor[], sampleWeights?: NativeTensor[]): Promise<NativeStepResult>;
@@ -72,6 +78,9 @@ export interface TrainingSession {
   getGradient(name: string): NativeTensor;
   /** Between steps: the optimizer's learning rate from now on. */
   setLearningRate(learningRate: number): void;
+  /** Keras keeps these across fit() calls and in saved models; a new session takes them back. */
+  getOptimizerState(): NativeOptimizerState;
+  setOptimizerState(state: NativeOptimizerState): void;
   stop(): void;
   dispose(): void;
 }

@@ -162,8 +162,11 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     callbacks.forEach((c) => c.setModel(model));
     const terminateOnNaN = callbacks.some((c) => c instanceof TerminateOnNaN);
     const { session, sync } = this.open(model, config, seed);
+    // Keras's optimizer keeps its moments and step count across fit() calls (and saves).
+    if (config.optimizer.variables) session.setOptimizerState(config.optimizer.variables);
     const steps = batchCount(train.size, batchSize);
     model.stopTraining = false;
+    let healthy = true;
     try {
       for (const c of callbacks) await c.onTrainBegin({});
       for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
@@ -195,7 +198,8 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
         const logs = totals.logs();
         if (validation) Object.assign(logs, await this.evaluateOn(session, config, validation, batchSize, 'val_'));
         // After a NaN (TerminateOnNaN), the engine's weights are NaN: the model keeps the last good ones.
-        if (!diverged) sync.pull(session);
+        if (diverged) healthy = false;
+        else sync.pull(session);
         const generation = weightsGeneration(model);
         for (const c of callbacks) await c.onEpochEnd(epoch, logs);
         if (weightsGeneration(model) !== generation) sync.push(session); // a callback changed the weights
@@ -203,6 +207,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
         if (verbose === 2) this.write(`Epoch ${epoch + 1}/${epochs} - ${((performance.now() - started) / 1000).toFixed(0)}s - ${formatLogs(logs)}\n`);
       }
       for (const c of callbacks) await c.onTrainEnd({});
+      if (healthy) config.optimizer.variables = session.getOptimizerState();
     } finally {
       session.dispose();
     }

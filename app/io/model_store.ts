@@ -5,10 +5,10 @@
 // then renamed into place.
 import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { Model, losses, type CompiledConfig } from '../model/index.ts';
+import { Model, losses, type CompiledConfig, type OptimizerVariables } from '../model/index.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { SaveError, writeFileAtomic } from './atomic_write.ts';
-import { loadTfjsModel, namedWeights } from './tfjs_model.ts';
+import { namedWeights, readTfjsModel } from './tfjs_model.ts';
 
 const SHARD = 'group1-shard1of1.bin';
 
@@ -34,13 +34,18 @@ export function saveModel(model: Model, dir: string, options: SaveOptions = {}):
   if (!existsSync(parent)) throw new SaveError(`${dir}: cannot save (the folder ${parent} does not exist); nothing was changed`);
   const staging = mkdtempSync(path.join(parent, `.${path.basename(dir)}.`));
   try {
-    const weights = [...namedWeights(model)];
-    const bytes = new Uint8Array(weights.reduce((n, [, w]) => n + w.value.byteLength, 0));
+    // The model's weights, then the optimizer's variables (TensorFlow.js's "optimizer" group).
+    const arrays: { name: string; shape: number[]; data: Float32Array; group?: 'optimizer' }[] = [...namedWeights(model)].map(([name, w]) => ({ name, shape: [...w.shape], data: w.value }));
+    const variables = model.optimizer?.variables;
+    for (const [weight, slots] of Object.entries(variables?.slots ?? {})) {
+      for (const [slot, data] of Object.entries(slots)) if (data.length > 0) arrays.push({ name: `${weight}/${slot}`, shape: [data.length], data, group: 'optimizer' });
+    }
+    const bytes = new Uint8Array(arrays.reduce((n, a) => n + a.data.byteLength, 0));
     let offset = 0;
-    const specs = weights.map(([name, w]) => {
-      bytes.set(new Uint8Array(w.value.buffer, w.value.byteOffset, w.value.byteLength), offset);
-      offset += w.value.byteLength;
-      return { name, shape: [...w.shape], dtype: 'float32' };
+    const specs = arrays.map(({ name, shape, data, group }) => {
+      bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offset);
+      offset += data.byteLength;
+      return { name, shape, dtype: 'float32', ...(group ? { group } : {}) };
     });
     const topology = JSON.parse(model.toJSON()) as Record<string, unknown>;
     if (model.compiled) topology.training_config = trainingConfigOf(model.compiled);
@@ -50,7 +55,7 @@ export function saveModel(model: Model, dir: string, options: SaveOptions = {}):
       convertedBy: null,
       modelTopology: topology,
       weightsManifest: [{ paths: [SHARD], weights: specs }],
-      userDefinedMetadata: { epochs: options.epochs ?? 0 },
+      userDefinedMetadata: { epochs: options.epochs ?? 0, ...(variables ? { optimizer_iterations: variables.iterations } : {}) },
     };
     writeFileAtomic(path.join(staging, SHARD), bytes);
     writeFileAtomic(path.join(staging, 'model.json'), JSON.stringify(json));
@@ -75,8 +80,20 @@ export interface LoadedModel {
 /** Reads a folder written by saveModel (or by TensorFlow.js), compiled again if it was. */
 export function loadModelFolder(dir: string, text: string): LoadedModel {
   const file = path.join(dir, 'model.json');
-  const model = loadTfjsModel(file, text);
-  const meta = (JSON.parse(text) as { userDefinedMetadata?: { epochs?: number } }).userDefinedMetadata;
+  const { model, optimizerWeights } = readTfjsModel(file, text);
+  const meta = (JSON.parse(text) as { userDefinedMetadata?: { epochs?: number; optimizer_iterations?: number } }).userDefinedMetadata;
   if (model.trainingConfig) model.compileFromTrainingConfig(model.trainingConfig);
+  // Strata's saves name optimizer variables "<weight path>/<slot>"; other writers' are left alone.
+  if (model.optimizer && meta?.optimizer_iterations !== undefined) {
+    const slots: OptimizerVariables['slots'] = {};
+    for (const [name, data] of optimizerWeights) {
+      const cut = name.lastIndexOf('/');
+      const slot = name.slice(cut + 1) as 'm' | 'v' | 'mg';
+      if (!['m', 'v', 'mg'].includes(slot)) continue;
+      const entry = (slots[name.slice(0, cut)] ??= { m: new Float32Array(0), v: new Float32Array(0), mg: new Float32Array(0) });
+      entry[slot] = data;
+    }
+    model.optimizer.variables = { iterations: meta.optimizer_iterations, slots };
+  }
   return { model, epochs: meta?.epochs ?? 0 };
 }

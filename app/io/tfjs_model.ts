@@ -12,6 +12,8 @@ interface WeightSpec {
   shape: number[];
   dtype: 'float32' | 'int32' | 'bool' | 'string';
   quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number };
+  /** 'optimizer' for the optimizer's variables (TensorFlow.js's includeOptimizer, Strata's saves). */
+  group?: 'model' | 'optimizer';
 }
 
 interface WeightsGroup {
@@ -76,10 +78,16 @@ function targetOf(name: string, byName: Map<string, LayerWeight>): LayerWeight |
 
 /** Reads a TensorFlow.js model.json and its weight shards into a model with those weights. */
 export function loadTfjsModel(file: string, text: string): Model {
+  return readTfjsModel(file, text).model;
+}
+
+/** The model with its weights, and the optimizer's variables by spec name where the files hold them. */
+export function readTfjsModel(file: string, text: string): { model: Model; optimizerWeights: Map<string, Float32Array> } {
   const json = JSON.parse(text) as { modelTopology?: unknown; weightsManifest?: WeightsGroup[] };
   const model = modelFromJSON(json as Record<string, unknown>, file);
+  const optimizerWeights = new Map<string, Float32Array>();
   const manifest = json.weightsManifest;
-  if (!Array.isArray(manifest)) return model;
+  if (!Array.isArray(manifest)) return { model, optimizerWeights };
   const byName = namedWeights(model);
   const loaded = new Set<LayerWeight>();
   for (const group of manifest) {
@@ -96,6 +104,11 @@ export function loadTfjsModel(file: string, text: string): Model {
     for (const spec of group.weights) {
       const size = byteSize(spec);
       if (offset + size > data.length) throw new ConfigError(`${file}: weight "${spec.name}" needs bytes ${offset}..${offset + size}, but the shards ${group.paths.join(', ')} hold ${data.length}`);
+      if (spec.group === 'optimizer') {
+        if (spec.dtype === 'float32') optimizerWeights.set(spec.name, decodeWeight(spec, data.subarray(offset, offset + size), file));
+        offset += size;
+        continue;
+      }
       const target = targetOf(spec.name, byName);
       if (!target) throw new ConfigError(`${file}: weight "${spec.name}" matches no weight of the model (${[...byName.keys()].join(', ')})`);
       const expected = target.shape.reduce((a, b) => a * b, 1);
@@ -109,5 +122,5 @@ export function loadTfjsModel(file: string, text: string): Model {
   }
   const missing = [...byName.entries()].filter(([, w]) => !loaded.has(w)).map(([name]) => name);
   if (missing.length > 0) throw new ConfigError(`${file}: the weights manifest has no values for ${missing.join(', ')}`);
-  return model;
+  return { model, optimizerWeights };
 }

@@ -51,7 +51,7 @@ export * as initializers from './initializers.ts';
 export { ACTIVATIONS, type ActivationName } from './activations.ts';
 export { ValueError, ShapeError, ConfigError } from './errors.ts';
 export * as optimizers from './optimizers.ts';
-export { Optimizer, SGD, Adam, AdamW, RMSprop } from './optimizers.ts';
+export { Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerVariables } from './optimizers.ts';
 export * as losses from './losses.ts';
 export * as callbacks from './callbacks.ts';
 export { Callback, CustomCallback, EarlyStopping, History, ReduceLROnPlateau, TerminateOnNaN, type Logs } from './callbacks.ts';

@@ -5,11 +5,23 @@ import { ValueError } from './errors.ts';
 
 export type OptimizerKind = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
 
+/**
+ * The optimizer's variables after training: per trainable weight (by its path, "dense/kernel"),
+ * the slots "m", "v", "mg" (empty until used), and the step count. Keras keeps them across
+ * fit() calls and in saved models, so training resumes where it stopped.
+ */
+export interface OptimizerVariables {
+  iterations: number;
+  slots: Record<string, { m: Float32Array; v: Float32Array; mg: Float32Array }>;
+}
+
 export abstract class Optimizer {
   abstract readonly kind: OptimizerKind;
   /** Keras's class name, e.g. "Adam". */
   abstract readonly className: string;
   learningRate: number;
+  /** Set by training; null before the first step. */
+  variables: OptimizerVariables | null = null;
 
   constructor(learningRate: number) {
     if (!(learningRate > 0)) throw new ValueError(`${new.target.name}: learningRate must be positive, got ${learningRate}`);

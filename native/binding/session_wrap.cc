@@ -73,6 +73,8 @@ Napi::Function SessionWrap::Init(Napi::Env env) {
                          InstanceMethod<&SessionWrap::SetWeight>("setWeight"),
                          InstanceMethod<&SessionWrap::GetGradient>("getGradient"),
                          InstanceMethod<&SessionWrap::SetLearningRate>("setLearningRate"),
+                         InstanceMethod<&SessionWrap::GetOptimizerState>("getOptimizerState"),
+                         InstanceMethod<&SessionWrap::SetOptimizerState>("setOptimizerState"),
                          InstanceMethod<&SessionWrap::Stop>("stop"),
                          InstanceMethod<&SessionWrap::Dispose>("dispose"),
                      });
@@ -191,6 +193,62 @@ Napi::Value SessionWrap::SetLearningRate(const Napi::CallbackInfo& info) {
   }
   session_->set_learning_rate(info[0].As<Napi::Number>().FloatValue());
   return info.Env().Undefined();
+}
+
+static const char* const kSlots[] = {"m", "v", "mg"};
+
+Napi::Value SessionWrap::GetOptimizerState(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  Napi::Env env = info.Env();
+  Napi::Object state = Napi::Object::New(env);
+  state.Set("iterations", Napi::Number::New(env, static_cast<double>(session_->iterations())));
+  Napi::Object slots = Napi::Object::New(env);
+  for (const auto& name : session_->trainable_names()) {
+    Napi::Object weight = Napi::Object::New(env);
+    for (const char* slot : kSlots) {
+      std::vector<float> values = session_->get_optimizer_slot(name, slot);
+      Napi::Float32Array array = Napi::Float32Array::New(env, values.size());
+      std::copy(values.begin(), values.end(), array.Data());
+      weight.Set(slot, array);
+    }
+    slots.Set(name, weight);
+  }
+  state.Set("slots", slots);
+  return state;
+}
+
+Napi::Value SessionWrap::SetOptimizerState(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "Expect argument: optimizer state {iterations, slots}");
+  Napi::Object state = info[0].As<Napi::Object>();
+  Napi::Value iterations = state.Get("iterations");
+  Napi::Value slots = state.Get("slots");
+  if (!iterations.IsNumber() || !slots.IsObject()) throw Napi::TypeError::New(env, "optimizer state must be {iterations: number, slots: {[weight]: {m, v, mg}}}");
+  try {
+    Napi::Object byWeight = slots.As<Napi::Object>();
+    Napi::Array names = byWeight.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+      Napi::Value entry = byWeight.Get(name);
+      if (!entry.IsObject()) throw Napi::TypeError::New(env, "optimizer state of '" + name + "' must be {m, v, mg}");
+      for (const char* slot : kSlots) {
+        Napi::Value values = entry.As<Napi::Object>().Get(slot);
+        if (values.IsUndefined()) continue;
+        if (!values.IsTypedArray() || values.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+          throw Napi::TypeError::New(env, "optimizer slot '" + std::string(slot) + "' of '" + name + "' must be a Float32Array");
+        }
+        Napi::Float32Array array = values.As<Napi::Float32Array>();
+        session_->set_optimizer_slot(name, slot, std::vector<float>(array.Data(), array.Data() + array.ElementLength()));
+      }
+    }
+    session_->set_iterations(static_cast<int64_t>(iterations.As<Napi::Number>().Int64Value()));
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+  return env.Undefined();
 }
 
 Napi::Value SessionWrap::Stop(const Napi::CallbackInfo& info) {

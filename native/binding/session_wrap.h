@@ -8,6 +8,8 @@
 //   inputNames() / outputNames() / weightNames() / trainableNames(): string[]   [sync]
 //   getWeight(name): Tensor; setWeight(name, tensor); getGradient(name): Tensor  [sync]
 //   setLearningRate(lr: number): void   [sync] between steps (ReduceLROnPlateau, schedules)
+//   getOptimizerState(): {iterations, slots: {[weight]: {m, v, mg: Float32Array}}}   [sync]
+//   setOptimizerState(state): void       [sync] resumes training where a saved state stopped
 //   stop(): void      [sync, any time] a running step finishes; every later trainStep/evaluate
 //                     returns {stopped: true} without running (stop is sticky: dispose the session)
 //   dispose(): void   [sync] frees the engine; later calls throw "Session already disposed."
@@ -44,6 +46,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value SetWeight(const Napi::CallbackInfo& info);
   Napi::Value GetGradient(const Napi::CallbackInfo& info);
   Napi::Value SetLearningRate(const Napi::CallbackInfo& info);
+  Napi::Value GetOptimizerState(const Napi::CallbackInfo& info);
+  Napi::Value SetOptimizerState(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 

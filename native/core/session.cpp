@@ -380,6 +380,32 @@ Tensor Session::get_gradient(const std::string& name) const {
   return Tensor(v.t.shape);
 }
 
+namespace {
+template <class State>  // OptimizerState or const OptimizerState
+auto& slot_of(State& state, const std::string& slot) {
+  if (slot == "m") return state.m;
+  if (slot == "v") return state.v;
+  STRATA_CHECK(slot == "mg", "unknown optimizer slot '" << slot << "'; expected m, v or mg");
+  return state.mg;
+}
+}  // namespace
+
+std::vector<float> Session::get_optimizer_slot(const std::string& weight, const std::string& slot) const {
+  int k = value_index(weight);
+  STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << weight << "' is not a weight (initializer) of the model");
+  auto it = opt_state_.find(k);
+  if (it == opt_state_.end()) return {};
+  return slot_of(it->second, slot);
+}
+
+void Session::set_optimizer_slot(const std::string& weight, const std::string& slot, std::vector<float> values) {
+  int k = value_index(weight);
+  STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << weight << "' is not a weight (initializer) of the model");
+  STRATA_CHECK(values.empty() || (int64_t)values.size() == values_[k].t.size(),
+               "optimizer slot '" << slot << "' of '" << weight << "' has " << values.size() << " values, the weight has " << values_[k].t.size());
+  slot_of(opt_state_[k], slot) = std::move(values);
+}
+
 void Session::set_weight(const std::string& name, const Tensor& value) {
   int k = value_index(name);
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << name << "' is not a weight (initializer) of the model");

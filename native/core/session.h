@@ -92,6 +92,14 @@ class Session {
   void clear_stop() { stop_ = false; }
   bool stop_requested() const { return stop_; }
   int64_t iterations() const { return iterations_; }  // optimizer steps taken
+  // Saving and resuming training (Keras keeps the optimizer's variables across fit() calls):
+  // a trainable weight's optimizer slots, "m" (momentum / Adam's first moment), "v" (Adam's
+  // second moment / RMSprop's average) and "mg" (centered RMSprop's average gradient, amsgrad's
+  // largest v), empty until first used;
+  // and the step count that Adam's bias correction and the Dropout masks follow.
+  std::vector<float> get_optimizer_slot(const std::string& weight, const std::string& slot) const;
+  void set_optimizer_slot(const std::string& weight, const std::string& slot, std::vector<float> values);
+  void set_iterations(int64_t n) { iterations_ = n; }
   // Time spent per node since creation (only with description().profile).
   std::vector<NodeTime> node_times() const { return times_; }
   const TrainingDescription& description() const { return desc_; }

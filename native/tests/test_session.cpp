@@ -107,6 +107,43 @@ static void test_dense() {
   expect(s->train_step({x}, {y}).stopped, "train_step after request_stop reports stopped");
 }
 
+// Resuming: a fresh session given the weights, the optimizer slots and the step count of a
+// trained one continues exactly as the trained one does (Adam's moments and bias correction).
+static void test_resume() {
+  Rng rng(4);
+  std::string model = dense_model(rng);
+  Tensor x, y;
+  dense_data(rng, 32, x, y);
+  for (OptKind kind : {OptKind::Adam, OptKind::SGD, OptKind::RMSprop}) {
+    TrainingDescription d;
+    d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+    d.optimizer = OptimizerConfig::keras_default(kind);
+    if (kind == OptKind::SGD) d.optimizer.momentum = 0.9f;
+    if (kind == OptKind::RMSprop) d.optimizer.centered = true;
+    auto a = Session::from_onnx(model.data(), model.size(), d);
+    train(*a, x, y, 5);
+    auto b = Session::from_onnx(model.data(), model.size(), d);
+    for (const auto& name : a->trainable_names()) {
+      b->set_weight(name, a->get_weight(name));
+      for (const char* slot : {"m", "v", "mg"}) b->set_optimizer_slot(name, slot, a->get_optimizer_slot(name, slot));
+    }
+    b->set_iterations(a->iterations());
+    train(*a, x, y, 2);
+    train(*b, x, y, 2);
+    bool same = true;
+    for (const auto& name : a->trainable_names()) same = same && a->get_weight(name).f == b->get_weight(name).f;
+    expect(same, std::string("a session resumed from weights, optimizer slots and iterations continues exactly (") + (kind == OptKind::Adam ? "Adam" : kind == OptKind::SGD ? "SGD momentum" : "RMSprop centered") + ")");
+  }
+  auto s = Session::from_onnx(model.data(), model.size(), TrainingDescription{{{"probs", LossKind::SparseCategoricalCrossentropy}}});
+  bool threw = false;
+  try {
+    s->set_optimizer_slot("w1", "m", {1, 2, 3});
+  } catch (const Error& e) {
+    threw = std::string(e.what()).find("has 3 values, the weight has 128") != std::string::npos;
+  }
+  expect(threw, "an optimizer slot of the wrong size is an error naming the weight");
+}
+
 // x (-1,1,8,8) -> Conv 4 3x3 same -> BN -> Relu -> MaxPool 2 -> Dropout .25 -> Conv 8 3x3 valid
 //   -> Relu -> Flatten -> Gemm 3 (transB) -> Softmax
 static void test_cnn(const std::string& backend) {
@@ -367,6 +404,7 @@ static void test_errors() {
 int main() {
   try {
     test_dense();
+    test_resume();
     test_cnn("cpu");
     test_cnn("reference");
     test_graph_gradients();

@@ -2,10 +2,13 @@
 // callbacks, evaluate, predict; weights flow back into the model; NaN stops training with
 // a message; the seed Functional model learns a task that needs both of its inputs.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import {
   CustomCallback, Dense, EarlyStopping, EngineBackend, Input, Model, ReduceLROnPlateau, Sequential, TerminateOnNaN, layers, optimizers, setRandomSeed,
-  type ArrayData, type Logs,
+  loadModelFolder, saveModel, type ArrayData, type Logs,
 } from '../../app/node.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { relativeError } from '../translate/compare.ts';
@@ -155,6 +158,32 @@ describe('fit / evaluate / predict on the engine', () => {
       return model.getWeights();
     };
     assert.deepEqual(await train(), await train());
+  });
+
+  test('fit() again continues where it stopped (optimizer moments and step count kept), also from a saved folder', async () => {
+    const { x, y } = blobs(160, 10);
+    const options = { batchSize: 16, seed: 3 };
+    const straight = classifier();
+    await quiet.fit(straight, [x], [y], { ...options, epochs: 2 });
+
+    const resumed = classifier();
+    await quiet.fit(resumed, [x], [y], { ...options, epochs: 1 });
+    assert.ok(resumed.optimizer!.variables!.iterations === 10);
+    await quiet.fit(resumed, [x], [y], { ...options, epochs: 2, initialEpoch: 1 });
+    assert.deepEqual(resumed.getWeights(), straight.getWeights());
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-resume-'));
+    try {
+      const once = classifier();
+      await quiet.fit(once, [x], [y], { ...options, epochs: 1 });
+      saveModel(once, dir, { epochs: 1 });
+      const { model: loaded, epochs } = loadModelFolder(dir, readFileSync(path.join(dir, 'model.json'), 'utf8'));
+      assert.equal(loaded.optimizer!.variables!.iterations, 10);
+      await quiet.fit(loaded, [x], [y], { ...options, epochs: 2, initialEpoch: epochs });
+      assert.deepEqual(loaded.getWeights(), straight.getWeights());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('classWeight weights each sample\'s loss by its class, as Keras', async () => {
