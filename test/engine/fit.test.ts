@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import {
   CustomCallback, Dense, EarlyStopping, EngineBackend, Input, Model, ReduceLROnPlateau, Sequential, TerminateOnNaN, layers, optimizers, setRandomSeed,
-  loadModelFolder, saveModel, type ArrayData, type Logs,
+  CSVLogger, ModelCheckpoint, loadModelFolder, saveModel, type ArrayData, type Logs,
 } from '../../app/node.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { relativeError } from '../translate/compare.ts';
@@ -181,6 +181,29 @@ describe('fit / evaluate / predict on the engine', () => {
       assert.equal(loaded.optimizer!.variables!.iterations, 10);
       await quiet.fit(loaded, [x], [y], { ...options, epochs: 2, initialEpoch: epochs });
       assert.deepEqual(loaded.getWeights(), straight.getWeights());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('ModelCheckpoint saves the best epochs; CSVLogger writes a row per epoch', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-callbacks-'));
+    try {
+      const model = classifier();
+      const { x, y } = blobs(200, 11);
+      const checkpoint = new ModelCheckpoint(path.join(dir, 'ckpt-{epoch:02d}-{val_loss:.3f}'), { monitor: 'val_loss', saveBestOnly: true });
+      const logger = new CSVLogger(path.join(dir, 'log.csv'));
+      const history = await quiet.fit(model, [x], [y], { epochs: 4, validationSplit: 0.25, seed: 4, callbacks: [checkpoint, logger] });
+      const valLoss = history.history.val_loss!;
+      const improving = valLoss.filter((v, i) => valLoss.slice(0, i).every((w) => v < w)).length;
+      assert.equal(checkpoint.saved.length, improving);
+      assert.match(path.basename(checkpoint.saved[0]!), /^ckpt-01-\d\.\d{3}$/);
+      const last = loadModelFolder(checkpoint.saved.at(-1)!, readFileSync(path.join(checkpoint.saved.at(-1)!, 'model.json'), 'utf8'));
+      assert.equal(last.model.countParams(), model.countParams());
+      const csv = readFileSync(path.join(dir, 'log.csv'), 'utf8').trim().split('\n');
+      assert.equal(csv[0], 'epoch,accuracy,loss,val_accuracy,val_loss');
+      assert.equal(csv.length, 5);
+      assert.equal(Number(csv[4]!.split(',')[4]), valLoss[3]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
