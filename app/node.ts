@@ -13,5 +13,8 @@ export { EngineBackend, TrainingError } from './engine/trainer.ts';
 export { saveModel, loadModelFolder } from './io/model_store.ts';
 export { ModelCheckpoint, CSVLogger } from './io/callbacks.ts';
 
+// predict() runs on onnxruntime by default, on the engine with {runtime: 'native'}.
+const engine = new EngineBackend();
 setInferenceBackend(new OnnxRuntimeBackend());
-setTrainingBackend(new EngineBackend());
+setInferenceBackend(engine);
+setTrainingBackend(engine);

@@ -12,8 +12,10 @@ import { registerTrain } from './commands/train.ts';
 import { reportErrorAndExit } from './errors.ts';
 
 // Model files run by the CLI can call model.predict() and model.fit().
+const engine = new EngineBackend();
 setInferenceBackend(new OnnxRuntimeBackend());
-setTrainingBackend(new EngineBackend());
+setInferenceBackend(engine);
+setTrainingBackend(engine);
 
 const program = new Command()
   .name('strata')

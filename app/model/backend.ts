@@ -14,6 +14,8 @@ export interface ArrayData {
 export interface PredictOptions {
   /** Rows per runtime call; larger inputs are split and the outputs joined (Keras's default 32). */
   batchSize?: number;
+  /** Which registered backend runs it, by name ('onnxruntime', 'native'); default: the first registered. */
+  runtime?: string;
 }
 
 export interface InferenceBackend {
@@ -22,17 +24,23 @@ export interface InferenceBackend {
   predict(model: Model, inputs: ArrayData[], options: PredictOptions): Promise<ArrayData[]>;
 }
 
-let backend: InferenceBackend | null = null;
+const backends: InferenceBackend[] = [];
 
-export function setInferenceBackend(next: InferenceBackend | null): void {
-  backend = next;
+/** Registers a backend (replacing one of the same name); the first registered is the default. */
+export function setInferenceBackend(next: InferenceBackend): void {
+  const index = backends.findIndex((b) => b.name === next.name);
+  if (index >= 0) backends[index] = next;
+  else backends.push(next);
 }
 
-export function getInferenceBackend(): InferenceBackend {
-  if (!backend) {
+export function getInferenceBackend(runtime?: string): InferenceBackend {
+  if (backends.length === 0) {
     throw new ValueError(
-      "model.predict() needs an inference backend: in Node, import from 'strata/node' (which registers onnxruntime); the strata command and the app register it themselves",
+      "model.predict() needs an inference backend: in Node, import from 'strata/node' (which registers onnxruntime and the native engine); the strata command and the app register them themselves",
     );
   }
-  return backend;
+  if (runtime === undefined) return backends[0]!;
+  const found = backends.find((b) => b.name === runtime);
+  if (!found) throw new ValueError(`no inference backend named "${runtime}"; registered: ${backends.map((b) => b.name).join(', ')}`);
+  return found;
 }

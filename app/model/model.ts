@@ -230,7 +230,7 @@ export class Model extends Layer {
     if (inputs.length !== names.length) {
       throw new ValueError(`${this.name}: predict() expects ${names.length} input array(s) (${names.join(', ')}), got ${inputs.length}`);
     }
-    const outputs = await getInferenceBackend().predict(this, inputs, options);
+    const outputs = await getInferenceBackend(options.runtime).predict(this, inputs, options);
     return outputs.length === 1 ? outputs[0]! : outputs;
   }
 

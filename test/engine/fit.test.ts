@@ -63,14 +63,15 @@ describe('fit / evaluate / predict on the engine', () => {
     assert.ok(Math.abs(evaluated.accuracy! - history.history.val_accuracy![5]!) < 1e-6);
   });
 
-  test('engine predictions agree with onnxruntime (model.predict) to 1e-5', async () => {
+  test('model.predict on the engine ({runtime: \'native\'}) agrees with onnxruntime to 1e-5', async () => {
     const model = classifier();
     const { x, y } = blobs(200, 2);
     await quiet.fit(model, [x], [y], { epochs: 2, seed: 1 });
-    const [engine] = await quiet.predict(model, [x], { batchSize: 64 });
+    const engine = (await model.predict(x, { batchSize: 64, runtime: 'native' })) as ArrayData;
     const ort = (await model.predict(x, { batchSize: 64 })) as ArrayData;
-    assert.deepEqual(engine!.shape, [200, 3]);
-    assert.ok(relativeError(engine!.data, ort.data) <= 1e-5, `relative error ${relativeError(engine!.data, ort.data)}`);
+    assert.deepEqual(engine.shape, [200, 3]);
+    assert.ok(relativeError(engine.data, ort.data) <= 1e-5, `relative error ${relativeError(engine.data, ort.data)}`);
+    await assert.rejects(model.predict(x, { runtime: 'tpu' }), /no inference backend named "tpu"; registered: onnxruntime, native/);
   });
 
   test('model.fit() runs on the registered engine; EarlyStopping and ReduceLROnPlateau steer it', async () => {
