@@ -94,6 +94,17 @@ describe('strata train', () => {
     }
   });
 
+  test('the same --seed gives the same run, initial weights included', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-train-'));
+    try {
+      writeData(path.join(dir, 'data.npz'));
+      const run = () => strata('train', MODEL, '--data', path.join(dir, 'data.npz'), '--epochs', '2', '--seed', '7', '--json').stdout.split('\n').slice(0, 2).map((l) => JSON.parse(l).loss);
+      assert.deepEqual(run(), run());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a loss that becomes NaN ends with one line naming the epoch and batch', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'strata-train-'));
     try {

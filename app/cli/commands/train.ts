@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { EngineBackend } from '../../engine/trainer.ts';
 import { saveModel } from '../../io/model_store.ts';
-import { CustomCallback, optimizers, type ArrayData, type Logs, type Model } from '../../model/index.ts';
+import { CustomCallback, optimizers, setRandomSeed, type ArrayData, type Logs, type Model } from '../../model/index.ts';
 import { UserError } from '../errors.ts';
 import { loadModel } from '../load_model.ts';
 import { loadTrainingData } from '../training_data.ts';
@@ -66,10 +66,12 @@ export function registerTrain(program: Command): void {
     .option('--learning-rate <lr>', 'the optimizer\'s learning rate', number('--learning-rate', false, 0))
     .option('--loss <name>', 'a Keras loss name (overrides the model file)')
     .option('--label-column <column>', 'CSV: the label column, by name or 0-based index (default: the last)')
-    .option('--seed <n>', 'seeds shuffling and Dropout', number('--seed', true, 0))
+    .option('--seed <n>', 'seeds the initial weights, shuffling and Dropout: the same seed gives the same run', number('--seed', true, 0))
     .option('--threads <n>', 'CPU threads for the engine (default: oneDNN\'s)', number('--threads', true, 1))
     .action(async (file: string, options: TrainOptions) => {
       if (!['cpu', 'cuda', 'auto'].includes(options.device)) throw new UserError(`--device must be cpu, cuda or auto, got '${options.device}'`);
+      // As keras.utils.set_random_seed: the seed also fixes the weights the model file creates.
+      if (options.seed !== undefined) setRandomSeed(options.seed);
       const model = await loadModel(file);
       compileFromFlags(model, options);
       const data = await loadTrainingData(options.data, model, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
