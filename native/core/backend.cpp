@@ -42,6 +42,7 @@ void ReferenceBackend::download(float* dst, const float* src, int64_t n) { std::
 void ReferenceBackend::conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
                                       const ConvParams& p) {
   ref::conv2d_forward(out, inp, weight, bias, p);
+  if (p.relu) ref::act_forward(out, out, (int64_t)p.N * p.OC * p.OH * p.OW, ActParams{Act::Relu});
 }
 void ReferenceBackend::conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                                        const float* inp, const float* weight, const ConvParams& p) {

@@ -42,6 +42,9 @@ class OpKernel {
   virtual bool accepts_int(int input) const { return false; }
   // How many leading inputs must be present (the session checks before infer).
   virtual int required_inputs() const { return 1; }
+  // Asks the kernel to apply Relu to its output 0 itself (the session then drops the
+  // Relu node that was its only reader). Returns false when the kernel cannot.
+  virtual bool fuse_relu() { return false; }
 
   const Node node;
 };

@@ -57,7 +57,9 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
     STRATA_CHECK(!s.out.empty() && s.out[0] >= 0, n.where() << " has no output");
     steps_.push_back(std::move(s));
   }
-  for (auto& s : steps_) times_.push_back(NodeTime{s.kernel->node.where()});
+  fuse_relus();
+  for (auto& s : steps_)
+    times_.push_back(NodeTime{s.kernel->node.where() + (s.relu_fused ? " + Relu" : "")});
   for (auto& v : graph_.outputs) {
     int k = value_index(v.name);
     STRATA_CHECK(k >= 0, "graph output '" << v.name << "' is not produced by any node");
@@ -75,6 +77,36 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
   }
   for (auto& l : desc_.losses)
     STRATA_CHECK(value_index(l.output) >= 0, "loss on '" << l.output << "', which is not a value of the graph");
+}
+
+// A Relu that is the only reader of a kernel's output runs inside that kernel (oneDNN
+// applies it as a post-op of the convolution): the kernel writes the Relu's output
+// value and the Relu step goes away. Values the caller can see (graph outputs, loss
+// inputs) are never fused away.
+void Session::fuse_relus() {
+  std::set<std::string> visible;
+  for (auto& v : graph_.outputs) visible.insert(v.name);
+  for (auto& l : desc_.losses) visible.insert(l.output);
+  std::map<int, std::vector<size_t>> readers;
+  for (size_t k = 0; k < steps_.size(); k++)
+    for (int i : steps_[k].in)
+      if (i >= 0) readers[i].push_back(k);
+  std::vector<bool> drop(steps_.size(), false);
+  for (size_t k = 0; k < steps_.size(); k++) {
+    int o = steps_[k].out[0];
+    auto it = readers.find(o);
+    if (it == readers.end() || it->second.size() != 1 || visible.count(values_[o].name)) continue;
+    Step& relu = steps_[it->second[0]];
+    if (relu.kernel->node.op_type != "Relu" || relu.in.size() != 1 || relu.out.size() != 1) continue;
+    if (!steps_[k].kernel->fuse_relu()) continue;
+    steps_[k].out[0] = relu.out[0];
+    steps_[k].relu_fused = true;
+    drop[it->second[0]] = true;
+  }
+  std::vector<Step> kept;
+  for (size_t k = 0; k < steps_.size(); k++)
+    if (!drop[k]) kept.push_back(std::move(steps_[k]));
+  steps_ = std::move(kept);
 }
 
 // Trainable weights: the listed ones, or by default the float initializers in a

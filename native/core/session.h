@@ -117,6 +117,7 @@ class Session {
   struct Step {          // one node, resolved to value indices
     std::unique_ptr<OpKernel> kernel;
     std::vector<int> in, out;  // -1 for omitted
+    bool relu_fused = false;   // the kernel also applies the Relu that read its output
   };
   struct LossPlan {
     int pred = -1;           // the value the loss reads
@@ -141,6 +142,7 @@ class Session {
 
   int value_index(const std::string& name) const;
   void pick_trainable();
+  void fuse_relus();
   void plan(const std::vector<Tensor>& inputs);
   void run_forward(const std::vector<Tensor>& inputs, bool training);
   StepResult compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,

@@ -224,7 +224,8 @@ class DnnlBackend : public ReferenceBackend {
   std::map<std::pair<std::vector<int>, bool>, ConvPlan> conv_plans_;
 
   ConvPlan& conv_plan(const ConvParams& p, bool with_bias) {
-    std::vector<int> key{p.N, p.C, p.H, p.W, p.OC, p.KH, p.KW, p.OH, p.OW, p.sh, p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr};
+    std::vector<int> key{p.N,  p.C,  p.H,  p.W,  p.OC, p.KH, p.KW, p.OH, p.OW,
+                         p.sh, p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.relu};
     auto it = conv_plans_.find({key, with_bias});
     if (it != conv_plans_.end()) return it->second;
     ConvPlan c;
@@ -237,7 +238,13 @@ class DnnlBackend : public ReferenceBackend {
                                                          dst, st, dil, pl, pr)
                        : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, wei, dst, st,
                                                          dil, pl, pr);
-    c.fwd = dnnl::convolution_forward::primitive_desc(d, eng_);
+    dnnl::primitive_attr attr;  // a fused Relu runs as a post-op on the output
+    if (p.relu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      attr.set_post_ops(ops);
+    }
+    c.fwd = dnnl::convolution_forward::primitive_desc(d, attr, eng_);
     c.fwd_prim = dnnl::convolution_forward(c.fwd);
     c.bwd_data = dnnl::convolution_backward_data::primitive_desc(
         dnnl::convolution_backward_data::desc(alg, src, wei, dst, st, dil, pl, pr), eng_, c.fwd);

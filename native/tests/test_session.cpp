@@ -195,6 +195,69 @@ static void test_cnn(const std::string& backend) {
   }
 }
 
+// The translator's seed CNN in small: x NHWC -> Transpose -> Conv 16 relu -> MaxPool ->
+// Conv 32 relu -> MaxPool -> Transpose to NHWC -> Flatten -> Gemm -> Softmax. With
+// `expose`, the convolutions' pre-Relu outputs are graph outputs too, which keeps the
+// session from fusing the Relus into them.
+static std::string seed_cnn_model(Rng& rng, bool expose) {
+  ModelBuilder b;
+  b.input("x", {-1, 14, 14, 3}).output("probs");
+  if (expose) b.output("c1").output("c2");
+  b.init("k1", glorot(rng, {16, 3, 3, 3}, 27, 144)).init("b1", rand_tensor(rng, {16}, -0.1f, 0.1f));
+  b.init("k2", glorot(rng, {32, 16, 3, 3}, 144, 288)).init("b2", rand_tensor(rng, {32}, -0.1f, 0.1f));
+  b.init("wd", glorot(rng, {32 * 2 * 2, 5}, 128, 5)).init("bd", Tensor({5}));
+  b.node("Transpose", {"x"}, {"xt"}, {Attr::ints("perm", {0, 3, 1, 2})});
+  b.node("Conv", {"xt", "k1", "b1"}, {"c1"}, {Attr::ints("kernel_shape", {3, 3})}).node("Relu", {"c1"}, {"r1"});
+  b.node("MaxPool", {"r1"}, {"p1"}, {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 2})});
+  b.node("Conv", {"p1", "k2", "b2"}, {"c2"}, {Attr::ints("kernel_shape", {3, 3})}).node("Relu", {"c2"}, {"r2"});
+  b.node("MaxPool", {"r2"}, {"p2"}, {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 2})});
+  b.node("Transpose", {"p2"}, {"pt"}, {Attr::ints("perm", {0, 2, 3, 1})}).node("Flatten", {"pt"}, {"f"});
+  b.node("Gemm", {"f", "wd", "bd"}, {"z"}).node("Softmax", {"z"}, {"probs"});
+  return b.bytes();
+}
+
+static void graph_grad_check(const std::string& name, const std::string& model, const TrainingDescription& d0,
+                             const std::vector<Tensor>& in, const std::vector<Tensor>& tgt);
+
+// Fused paths (Conv + Relu as one kernel) against the same graph run unfused, and
+// against the reference backend: outputs, loss and every weight gradient to 1e-4;
+// and the fused graph's gradients against finite differences.
+static void test_fusions() {
+  Rng rng(4);
+  Rng r1(9), r2(9);
+  std::string fused = seed_cnn_model(r1, false), unfused = seed_cnn_model(r2, true);
+  Tensor x = rand_tensor(rng, {6, 14, 14, 3}), y = Tensor::from({6}, {0, 1, 2, 3, 4, 0});
+  TrainingDescription d;
+  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  for (std::string be : {"cpu", "reference"}) {
+    d.backend = be;
+    auto a = Session::from_onnx(fused.data(), fused.size(), d), b = Session::from_onnx(unfused.data(), unfused.size(), d);
+    d.backend = "reference";
+    auto ref = Session::from_onnx(unfused.data(), unfused.size(), d);
+    auto fused_count = [](Session& s) {
+      int n = 0;
+      for (auto& t : s.node_times()) n += t.node.find(" + Relu") != std::string::npos;
+      return n;
+    };
+    expect(fused_count(*a) == 2 && fused_count(*b) == 0, "both Conv + Relu pairs fused, and only where allowed");
+    Tensor pa = a->forward({x})[0], pb = b->forward({x})[0], pr = ref->forward({x})[0];
+    validate_result(pa.data(), pb.data(), "fused vs unfused forward (" + be + ")", pa.size());
+    validate_result(pa.data(), pr.data(), "fused (" + be + ") vs reference forward", pa.size());
+    for (int step = 0; step < 2; step++) {  // the second step runs on planned buffers
+      float la = a->train_step({x}, {y}).loss, lb = b->train_step({x}, {y}).loss, lr = ref->train_step({x}, {y}).loss;
+      validate_result(&la, &lb, "fused vs unfused loss (" + be + ")", 1);
+      validate_result(&la, &lr, "fused (" + be + ") vs reference loss", 1);
+      for (auto& n : a->trainable_names()) {
+        Tensor ga = a->get_gradient(n), gb = b->get_gradient(n), gr = ref->get_gradient(n);
+        validate_result(ga.data(), gb.data(), "fused vs unfused d(" + n + ") (" + be + ")", ga.size());
+        validate_result(ga.data(), gr.data(), "fused (" + be + ") vs reference d(" + n + ")", ga.size());
+      }
+    }
+  }
+  graph_grad_check("fused seed CNN", fused, d, {x}, {y});
+}
+
 // dL/dw from one SGD step with lr 1 (w_before - w_after), against central differences of evaluate().
 static void graph_grad_check(const std::string& name, const std::string& model, const TrainingDescription& d0,
                              const std::vector<Tensor>& in, const std::vector<Tensor>& tgt) {
@@ -408,6 +471,7 @@ int main() {
     test_cnn("cpu");
     test_cnn("reference");
     test_graph_gradients();
+    test_fusions();
     test_errors();
   } catch (const std::exception& e) {
     std::printf("FAIL: exception: %s\n", e.what());

@@ -3,13 +3,19 @@
 //        MaxPool 2, Flatten, Dense 128 relu, Dropout 0.5, Dense 10 softmax)
 //   mlp: Dense 784-512-512-10 with relu, bias adds as MatMul + Add
 //
-//   bench_train [steps=10] [backends=cpu,reference] [threads=0] [model=cnn]
+//   model.onnx: any single-input float model whose output feeds a sparse
+//        categorical cross-entropy (e.g. a seed model exported by the translator)
+//
+//   bench_train [steps=10] [backends=cpu,reference] [threads=0] [model=cnn|mlp|file.onnx] [batch=64]
+//
+// With INFER=1 in the environment it times forward() (inference) instead.
 #include <xmmintrin.h>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
+#include "core/graph.h"
 #include "core/rng.h"
 #include "core/session.h"
 #include "../tests/model_builder.h"
@@ -29,10 +35,23 @@ int main(int argc, char** argv) {
   std::string backends = argc > 2 ? argv[2] : "cpu,reference";
   int threads = argc > 3 ? std::atoi(argv[3]) : 0;
   std::string which = argc > 4 ? argv[4] : "cnn";
+  int batch = argc > 5 ? std::atoi(argv[5]) : 64;
+  bool infer = getenv("INFER") != nullptr;
   Rng rng(0);
   ModelBuilder b;
   Tensor x;
-  if (which == "mlp") {
+  std::string model, out = "probs";
+  if (which.size() > 5 && which.substr(which.size() - 5) == ".onnx") {
+    Graph g = load_onnx_file(which);
+    Shape shape = g.inputs.at(0).shape;
+    for (auto& dim : shape)
+      if (dim < 0) dim = batch;
+    x = uniform(rng, shape, 1.0f);
+    out = g.outputs.at(0).name;
+    FILE* f = std::fopen(which.c_str(), "rb");
+    for (int c; (c = std::fgetc(f)) != EOF;) model.push_back((char)c);
+    std::fclose(f);
+  } else if (which == "mlp") {
     b.input("x", {-1, 784}).output("probs");
     b.init("w1", uniform(rng, {784, 512}, 0.07f)).init("b1", Tensor({512}));
     b.init("w2", uniform(rng, {512, 512}, 0.07f)).init("b2", Tensor({512}));
@@ -40,7 +59,7 @@ int main(int argc, char** argv) {
     b.node("MatMul", {"x", "w1"}, {"m1"}).node("Add", {"m1", "b1"}, {"a1"}).node("Relu", {"a1"}, {"r1"});
     b.node("MatMul", {"r1", "w2"}, {"m2"}).node("Add", {"m2", "b2"}, {"a2"}).node("Relu", {"a2"}, {"r2"});
     b.node("MatMul", {"r2", "w3"}, {"m3"}).node("Add", {"m3", "b3"}, {"z"}).node("Softmax", {"z"}, {"probs"});
-    x = uniform(rng, {64, 784}, 1.0f);
+    x = uniform(rng, {batch, 784}, 1.0f);
   } else {
     b.input("x", {-1, 1, 28, 28}).output("probs");
     b.init("k1", uniform(rng, {32, 1, 3, 3}, 0.3f)).init("c1", Tensor({32}));
@@ -55,28 +74,30 @@ int main(int argc, char** argv) {
     b.node("Flatten", {"a6"}, {"a7"}).node("MatMul", {"a7", "w3"}, {"a8"}).node("Add", {"a8", "b3"}, {"a9"});
     b.node("Relu", {"a9"}, {"a10"}).node("Dropout", {"a10", "ratio"}, {"a11"});
     b.node("MatMul", {"a11", "w4"}, {"a12"}).node("Add", {"a12", "b4"}, {"a13"}).node("Softmax", {"a13"}, {"probs"});
-    x = uniform(rng, {64, 1, 28, 28}, 1.0f);
+    x = uniform(rng, {batch, 1, 28, 28}, 1.0f);
   }
-  std::string model = b.bytes();
-  Tensor y({64});
-  for (int i = 0; i < 64; i++) y.f[i] = (float)(i % 10);
+  if (model.empty()) model = b.bytes();
+  Tensor y({batch});
+  for (int i = 0; i < batch; i++) y.f[i] = (float)(i % 10);
 
   std::stringstream ss(backends);
   std::string be;
   while (std::getline(ss, be, ',')) {
     TrainingDescription d;
-    d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+    d.losses = {{out, LossKind::SparseCategoricalCrossentropy}};
     d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
     d.backend = be;
     d.num_threads = threads;
     d.profile = true;
     auto s = Session::from_onnx(model.data(), model.size(), d);
-    float first = s->train_step({x}, {y}).loss;  // plans buffers, warms oneDNN
+    auto step = [&] { return infer ? (s->forward({x}), 0.0f) : s->train_step({x}, {y}).loss; };
+    float first = step();  // plans buffers, warms oneDNN
     auto t0 = std::chrono::steady_clock::now();
     float last = first;
-    for (int k = 0; k < steps; k++) last = s->train_step({x}, {y}).loss;
+    for (int k = 0; k < steps; k++) last = step();
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
-    std::printf("%-10s %8.2f ms/step  (batch 64, loss %.4f -> %.4f)\n", be.c_str(), ms, first, last);
+    std::printf("%-10s %8.2f ms/%s  (batch %d, %.0f samples/s, loss %.4f -> %.4f)\n", be.c_str(), ms,
+                infer ? "forward" : "step", batch, batch * 1000.0 / ms, first, last);
     for (auto& t : s->node_times())  // includes the warm-up step
       std::printf("    %-34s forward %7.2f ms  backward %7.2f ms per step\n", t.node.c_str(),
                   t.forward_ms / (steps + 1), t.backward_ms / (steps + 1));

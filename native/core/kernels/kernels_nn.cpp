@@ -75,22 +75,31 @@ class ConvKernel : public OpKernel {
                  node.where() << ": weight " << shape_str(ws) << " does not fit input " << shape_str(in[0]->shape));
     Window w = resolve_window(node, in[0]->shape, ws.size() == 4 ? ws[2] : 1, ws.back());
     p_ = ConvParams{w.N, w.C, w.H, w.W, (int)ws[0], w.KH, w.KW, w.OH, w.OW, w.sh, w.sw, w.dh, w.dw,
-                    w.pt, w.pl, w.pb, w.pr};
+                    w.pt, w.pl, w.pb, w.pr, relu_};
     out[0]->reset(window_shape(in[0]->shape, ws[0], w));
   }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     ctx.be->conv2d_forward(out[0]->data(), in[0]->data(), in[1]->data(), bias(in), p_);
   }
-  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+  void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
     float* db = din.size() > 2 && din[2] ? din[2]->data() : nullptr;
-    ctx.be->conv2d_backward(din[0] ? din[0]->data() : nullptr, din[1] ? din[1]->data() : nullptr, db, dout.data(),
+    const float* d = dout.data();
+    if (relu_) {  // the fused Relu's backward: out > 0 exactly where the conv's output was
+      masked_.reset(dout.shape);
+      ctx.be->act_backward(masked_.data(), d, out[0]->data(), out[0]->data(), dout.size(), ActParams{Act::Relu});
+      d = masked_.data();
+    }
+    ctx.be->conv2d_backward(din[0] ? din[0]->data() : nullptr, din[1] ? din[1]->data() : nullptr, db, d,
                             in[0]->data(), in[1]->data(), p_);
   }
   bool accumulates(int i) const override { return i >= 1; }
   int required_inputs() const override { return 2; }
+  bool fuse_relu() override { return relu_ = true; }
 
  private:
   ConvParams p_{};
+  bool relu_ = false;
+  Tensor masked_;  // dout through the fused Relu
   static const float* bias(const Ins& in) { return in.size() > 2 && in[2] ? in[2]->data() : nullptr; }
 };
 

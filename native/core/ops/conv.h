@@ -13,6 +13,8 @@ struct ConvParams {
   int OH, OW;          // output (N,OC,OH,OW)
   int sh, sw, dh, dw;  // strides and dilations (1 = dense)
   int pt, pl, pb, pr;  // pads: top, left, bottom, right
+  bool relu = false;   // forward only: out = max(conv + bias, 0) (a Conv + Relu pair fused by the
+                       // session); the backward takes the grad of the conv's own output
 };
 
 // ONNX window arithmetic for one spatial axis: resolves auto_pad (NOTSET uses the
