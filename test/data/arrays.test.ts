@@ -9,6 +9,7 @@ import { loadArrays } from '../../app/data/arrays.ts';
 import type { NdArray } from '../../app/data/ndarray.ts';
 import { writeNpy } from '../../app/data/npy.ts';
 import { writeNpz } from '../../app/data/npz.ts';
+import { assertFormatError } from '../assertions.ts';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'strata-arrays-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -29,14 +30,6 @@ const f64 = (shape: number[], values: number[]): NdArray => ({ dtype: 'float64',
 const i64 = (shape: number[], values: number[]): NdArray => ({ dtype: 'int64', shape, data: BigInt64Array.from(values.map(BigInt)) });
 const u8 = (shape: number[], values: number[]): NdArray => ({ dtype: 'uint8', shape, data: Uint8Array.from(values) });
 
-function assertFormatError(run: () => unknown, pattern: RegExp): void {
-  assert.throws(run, (error: Error) => {
-    assert.equal(error.name, 'FormatError');
-    assert.match(error.message, pattern);
-    assert.doesNotMatch(error.message, /\n/);
-    return true;
-  });
-}
 
 describe('arrays: .npy files', () => {
   test('float64 x becomes float32; int64 labels (n, 1) become int32 (n,)', () => {

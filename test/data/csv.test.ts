@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { type CsvOptions, loadCsv } from '../../app/data/csv.ts';
+import { assertFormatError } from '../assertions.ts';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'strata-csv-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -18,14 +19,6 @@ function csv(text: string | Uint8Array): string {
   return file;
 }
 
-function assertFormatError(run: () => unknown, pattern: RegExp): void {
-  assert.throws(run, (error: Error) => {
-    assert.equal(error.name, 'FormatError');
-    assert.match(error.message, pattern);
-    assert.doesNotMatch(error.message, /\n/);
-    return true;
-  });
-}
 
 const IRIS = `sepal_length,sepal_width,species,petal_length
 5.1,3.5,setosa,1.4

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_DIR, loadFashionMnist, loadIdx, loadIdxFolder, loadMnist, parseIdx, readIdx } from '../../app/data/idx.ts';
+import { assertFormatError } from '../assertions.ts';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'strata-idx-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -41,14 +42,6 @@ function write(name: string, bytes: Uint8Array, dir = scratch): string {
   return file;
 }
 
-function assertFormatError(run: () => unknown, pattern: RegExp): void {
-  assert.throws(run, (error: Error) => {
-    assert.equal(error.name, 'FormatError');
-    assert.match(error.message, pattern);
-    assert.doesNotMatch(error.message, /\n/);
-    return true;
-  });
-}
 
 describe('idx: parsing', () => {
   test('uint8 images (2, 2, 3): the header dims and the bytes in order', () => {

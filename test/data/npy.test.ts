@@ -8,20 +8,13 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type DType, type NdArray, allocate, concatRows, sliceRows } from '../../app/data/ndarray.ts';
 import { formatNpy, parseNpy, readNpy, writeNpy } from '../../app/data/npy.ts';
+import { assertFormatError } from '../assertions.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
 const fixture = (name: string) => path.join(FIXTURES, name);
 const scratch = mkdtempSync(path.join(tmpdir(), 'strata-npy-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-function assertFormatError(run: () => unknown, pattern: RegExp): void {
-  assert.throws(run, (error: Error) => {
-    assert.equal(error.name, 'FormatError');
-    assert.match(error.message, pattern);
-    assert.doesNotMatch(error.message, /\n/);
-    return true;
-  });
-}
 
 describe('npy: files written by NumPy', () => {
   test('float32 (5, 4), C order', () => {

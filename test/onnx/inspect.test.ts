@@ -12,20 +12,13 @@ import { encodeModel, DataType } from '../../app/onnx/schema.ts';
 import { makeGraph, makeModel, makeNode, makeTensorValueInfo } from '../../app/onnx/helper.ts';
 import { type ModelDescription, describeModel, float32ToJSON, inspectOnnxFile, parseOnnxModel } from '../../app/onnx/inspect.ts';
 import { tensorToArray } from '../../app/onnx/tensor.ts';
+import { assertFormatError } from '../assertions.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
 const fixture = (name: string) => path.join(FIXTURES, name);
 const scratch = mkdtempSync(path.join(tmpdir(), 'strata-onnx-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-function assertFormatError(run: () => unknown, pattern: RegExp): void {
-  assert.throws(run, (error: Error) => {
-    assert.equal(error.name, 'FormatError', `${error.name}: ${error.message}`);
-    assert.match(error.message, pattern);
-    assert.doesNotMatch(error.message, /\n/);
-    return true;
-  });
-}
 
 describe('inspect: files written by onnx.helper', () => {
   test('matmul_add: header, opsets, symbolic inputs, initializers, metadata', () => {
