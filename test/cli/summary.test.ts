@@ -48,6 +48,15 @@ describe('strata summary', () => {
     assert.deepEqual(seq.layers.map((l: { params: number }) => l.params), [896, 0, 18496, 0, 0, 802880, 0, 650]);
   });
 
+  test('the subclassed example lists its fields\' layers, as Keras lists a subclassed model', () => {
+    const { code, stdout } = strata('summary', 'examples/subclassed-cnn.ts', '--json');
+    assert.equal(code, 0);
+    const json = JSON.parse(stdout);
+    assert.equal(json.class_name, 'SmallCnn');
+    assert.deepEqual(json.layers.map((l: { class_name: string }) => l.class_name), ['Conv2D', 'MaxPooling2D', 'Flatten', 'Dense']);
+    assert.equal(json.total_params, 320 + 13 * 13 * 32 * 10 + 10);
+  });
+
   test('Keras JSON files and JavaScript factories are model files too', () => {
     const fromJson = strata('summary', 'test/fixtures/keras/purchase_predictor.tf2.json', '--json');
     assert.equal(fromJson.code, 0);
