@@ -143,6 +143,22 @@ class DnnlBackend : public ReferenceBackend {
     STRATA_DNNL_TRY("avgpool2d_backward", pool_plan(p, false).run_backward(stream_, eng_, dinp, dout));
   }
 
+  // Transpose as a oneDNN reorder: the input is read as the output's dims with permuted
+  // strides (multithreaded; the Keras NHWC <-> NCHW transposes of every CNN go here).
+  void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) override {
+    size_t r = shape.size();
+    if (r < 2 || r > 6 || numel(shape) == 0) return ReferenceBackend::transpose(out, inp, shape, perm);
+    memory::dims in_strides(r), dims(r), strides(r);
+    for (size_t k = r; k-- > 0;) in_strides[k] = k + 1 == r ? 1 : in_strides[k + 1] * shape[k + 1];
+    for (size_t k = 0; k < r; k++) dims[k] = shape[perm[k]], strides[k] = in_strides[perm[k]];
+    STRATA_DNNL_TRY("transpose", {
+      memory src(memory::desc(dims, dt::f32, strides), eng_, (void*)inp);
+      memory dst(plain(dims), eng_, out);
+      dnnl::reorder(src, dst).execute(stream_, src, dst);
+      stream_.wait();
+    });
+  }
+
   void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, const float* B, float beta,
             float* C) override {
     if (beta == 0) std::memset(C, 0, sizeof(float) * M * N);  // sgemm reads C even when beta is 0
@@ -196,6 +212,11 @@ class DnnlBackend : public ReferenceBackend {
   dnnl::stream stream_;
 
   static memory::desc md4(int a, int b, int c, int d) { return memory::desc({a, b, c, d}, dt::f32, tag::nchw); }
+  static memory::desc plain(const memory::dims& d) {  // row-major
+    memory::dims st(d.size());
+    for (size_t k = d.size(); k-- > 0;) st[k] = k + 1 == d.size() ? 1 : st[k + 1] * d[k + 1];
+    return memory::desc(d, dt::f32, st);
+  }
   static memory::desc md1(int a) { return memory::desc({a}, dt::f32, tag::a); }
   memory mem(const memory::desc& md, const float* p) { return memory(md, eng_, (void*)p); }
   // f(begin, count) over [0, n) in chunks of `chunk`, in parallel when there are several.
