@@ -27,6 +27,10 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
   virtual void set_num_threads(int n) { (void)n; }
+  // Whether conv/pooling accept ConvParams::src_blocked/dst_blocked and PoolParams::blocked:
+  // activations in oneDNN's nChw16c layout, element (n, c, h, w) at
+  // (((n * C/16 + c/16) * H + h) * W + w) * 16 + c%16 (C a multiple of 16).
+  virtual bool supports_blocked() const { return false; }
 
   // Memory: buffers of n floats in this backend's memory, and copies from/to the host.
   virtual float* alloc(int64_t n) = 0;
@@ -42,6 +46,11 @@ class Backend {
   // pool.h
   virtual void maxpool2d_forward(float* out, const float* inp, const PoolParams& p) = 0;
   virtual void maxpool2d_backward(float* dinp, const float* dout, const float* inp, const PoolParams& p) = 0;
+  // The forward of a training step: the backend may keep what maxpool2d_backward needs
+  // (oneDNN's argmax workspace) for a backward on the same, unchanged inp.
+  virtual void maxpool2d_forward_train(float* out, const float* inp, const PoolParams& p) {
+    maxpool2d_forward(out, inp, p);
+  }
   virtual void avgpool2d_forward(float* out, const float* inp, const PoolParams& p) = 0;
   virtual void avgpool2d_backward(float* dinp, const float* dout, const PoolParams& p) = 0;
   // gemm.h
@@ -69,6 +78,8 @@ class Backend {
   virtual void binary_backward(float* da, float* db, const float* dout, const float* a, const float* b,
                                const Shape& as, const Shape& bs, const Shape& os, Binary op) = 0;
   virtual void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) = 0;
+  // out (N,H,W,C) = inp (N,C,H,W) stored nChw16c, or back when to_nhwc is false.
+  virtual void blocked_nhwc(float* out, const float* inp, int N, int C, int H, int W, bool to_nhwc);
   virtual void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
                               int64_t outer, int64_t inner) = 0;
   virtual void concat_backward(const std::vector<float*>& dinps, const float* dout, const std::vector<int64_t>& len,

@@ -205,7 +205,55 @@ void Session::plan(const std::vector<Tensor>& inputs) {
     }
     loss_plans_.push_back(p);
   }
+  plan_layouts();
   planned_ = shapes;
+}
+
+// Which activations stay in the backend's blocked layout (kernel.h, blocked_io): a
+// value written by a kernel that can write it blocked, 4-D with channels in whole
+// blocks of 16, invisible to the caller, and read only through slots that accept it
+// (a pooling's output must then be blocked too). Candidates are found from the last
+// node back, then settled from the first node on (a pooling is blocked only when its
+// input is). Its gradient has the same layout.
+void Session::plan_layouts() {
+  blocked_.assign(values_.size(), false);
+  for (auto& s : steps_) s.kernel->set_blocked(false, false);
+  if (!be_->supports_blocked()) return;
+  std::set<int> visible(outputs_.begin(), outputs_.end());
+  for (auto& p : loss_plans_) visible.insert(p.pred);
+  for (auto& l : desc_.losses) visible.insert(value_index(l.output));
+  std::map<int, std::vector<std::pair<size_t, size_t>>> readers;  // value -> (step, slot)
+  for (size_t k = 0; k < steps_.size(); k++)
+    for (size_t i = 0; i < steps_[k].in.size(); i++)
+      if (steps_[k].in[i] >= 0) readers[steps_[k].in[i]].push_back({k, i});
+  std::vector<bool> cand(values_.size(), false);
+  for (size_t k = steps_.size(); k-- > 0;) {
+    int o = steps_[k].out[0];
+    const Tensor& t = values_[o].t;
+    if (!(steps_[k].kernel->blocked_io() & OpKernel::kWritesBlocked) || visible.count(o) || t.dtype != DType::F32 ||
+        t.shape.size() != 4 || t.shape[1] % 16 != 0)
+      continue;
+    bool ok = true;
+    for (auto [r, slot] : readers[o]) {
+      int io = steps_[r].kernel->blocked_io();
+      ok &= slot == 0 && (io & OpKernel::kReadsBlocked) && (!(io & OpKernel::kSameLayout) || cand[steps_[r].out[0]]);
+    }
+    cand[o] = ok;
+  }
+  for (auto& s : steps_) {
+    bool in0 = !s.in.empty() && s.in[0] >= 0 && blocked_[s.in[0]];
+    bool same = s.kernel->blocked_io() & OpKernel::kSameLayout;
+    bool out0 = cand[s.out[0]] && (!same || in0);
+    blocked_[s.out[0]] = out0;
+    s.kernel->set_blocked(in0, out0);
+  }
+}
+
+std::vector<std::string> Session::blocked_values() const {
+  std::vector<std::string> r;
+  for (size_t k = 0; k < blocked_.size(); k++)
+    if (blocked_[k]) r.push_back(values_[k].name);
+  return r;
 }
 
 void Session::run_node(size_t k, bool training, bool backward) {

@@ -103,6 +103,9 @@ class Session {
   // Time spent per node since creation (only with description().profile).
   std::vector<NodeTime> node_times() const { return times_; }
   const TrainingDescription& description() const { return desc_; }
+  // The activations planned in the backend's blocked layout (nChw16c; kernel.h), for
+  // tests and profiling.
+  std::vector<std::string> blocked_values() const;
   Backend& backend() { return *be_; }
 
  private:
@@ -137,12 +140,14 @@ class Session {
   std::vector<Tensor> scratch_;  // per input slot, for = writers of shared values
   std::vector<Shape> planned_;   // input shapes (and small int64 inputs) the buffers were planned for
   std::vector<NodeTime> times_;  // per step, when profiling
+  std::vector<bool> blocked_;    // per value: held in the backend's blocked layout (plan_layouts)
   int64_t iterations_ = 0;
   std::atomic<bool> stop_{false};
 
   int value_index(const std::string& name) const;
   void pick_trainable();
   void fuse_relus();
+  void plan_layouts();
   void plan(const std::vector<Tensor>& inputs);
   void run_forward(const std::vector<Tensor>& inputs, bool training);
   StepResult compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,

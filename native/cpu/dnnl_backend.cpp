@@ -45,6 +45,7 @@ class DnnlBackend : public ReferenceBackend {
   DnnlBackend() : eng_(dnnl::engine::kind::cpu, 0), stream_(eng_) {}
   std::string name() const override { return "cpu"; }
   void set_num_threads(int n) override { omp_set_num_threads(n > 0 ? n : 1); }
+  bool supports_blocked() const override { return true; }
 
   // Convolution: one plan per geometry, built on first use and kept. oneDNN picks
   // its own (blocked) layouts through format_tag::any; we reorder from and to the
@@ -123,11 +124,22 @@ class DnnlBackend : public ReferenceBackend {
   }
 
   // Pooling: one plan per geometry and algorithm (primitives and buffers built once).
-  // Max pooling's backward needs the argmax workspace of a training forward; it is
-  // recomputed here rather than kept from the forward call, so the backward depends
-  // on nothing but its arguments.
+  // Max pooling's backward needs the argmax workspace of a training forward: kept
+  // from maxpool2d_forward_train on the same input, else recomputed (so a backward
+  // after a plain forward still depends on nothing but its arguments).
   void maxpool2d_forward(float* out, const float* inp, const PoolParams& p) override {
-    STRATA_DNNL_TRY("maxpool2d_forward", pool_plan(p, true).run_forward(stream_, eng_, out, inp, false));
+    STRATA_DNNL_TRY("maxpool2d_forward", {
+      PoolPlan& c = pool_plan(p, true);
+      c.ws_of = nullptr;
+      c.run_forward(stream_, eng_, out, inp, false);
+    });
+  }
+  void maxpool2d_forward_train(float* out, const float* inp, const PoolParams& p) override {
+    STRATA_DNNL_TRY("maxpool2d_forward_train", {
+      PoolPlan& c = pool_plan(p, true);
+      c.run_forward(stream_, eng_, out, inp, true);
+      c.ws_of = inp;
+    });
   }
   void avgpool2d_forward(float* out, const float* inp, const PoolParams& p) override {
     STRATA_DNNL_TRY("avgpool2d_forward", pool_plan(p, false).run_forward(stream_, eng_, out, inp, false));
@@ -135,7 +147,11 @@ class DnnlBackend : public ReferenceBackend {
   void maxpool2d_backward(float* dinp, const float* dout, const float* inp, const PoolParams& p) override {
     STRATA_DNNL_TRY("maxpool2d_backward", {
       PoolPlan& c = pool_plan(p, true);
-      c.run_forward(stream_, eng_, c.tmp.data(), inp, true);  // fills c.ws
+      if (c.ws_of != inp) {  // no training forward on this input kept its workspace
+        if (c.tmp.empty()) c.tmp.resize((size_t)p.N * p.C * p.OH * p.OW);
+        c.run_forward(stream_, eng_, c.tmp.data(), inp, true);  // fills c.ws
+      }
+      c.ws_of = nullptr;  // one backward per training forward
       c.run_backward(stream_, eng_, dinp, dout);
     });
   }
@@ -155,6 +171,16 @@ class DnnlBackend : public ReferenceBackend {
       memory src(memory::desc(dims, dt::f32, strides), eng_, (void*)inp);
       memory dst(plain(dims), eng_, out);
       dnnl::reorder(src, dst).execute(stream_, src, dst);
+      stream_.wait();
+    });
+  }
+
+  void blocked_nhwc(float* out, const float* inp, int N, int C, int H, int W, bool to_nhwc) override {
+    STRATA_DNNL_TRY("blocked_nhwc", {
+      memory blk(md4(N, C, H, W, true), eng_, to_nhwc ? (void*)inp : out);
+      memory nhwc(memory::desc({N, C, H, W}, dt::f32, tag::nhwc), eng_, to_nhwc ? out : (void*)inp);
+      if (to_nhwc) dnnl::reorder(blk, nhwc).execute(stream_, blk, nhwc);
+      else dnnl::reorder(nhwc, blk).execute(stream_, nhwc, blk);
       stream_.wait();
     });
   }
@@ -211,7 +237,10 @@ class DnnlBackend : public ReferenceBackend {
   dnnl::engine eng_;
   dnnl::stream stream_;
 
-  static memory::desc md4(int a, int b, int c, int d) { return memory::desc({a, b, c, d}, dt::f32, tag::nchw); }
+  // NCHW, or nChw16c when blocked (backend.h)
+  static memory::desc md4(int a, int b, int c, int d, bool blocked = false) {
+    return memory::desc({a, b, c, d}, dt::f32, blocked ? tag::nChw16c : tag::nchw);
+  }
   static memory::desc plain(const memory::dims& d) {  // row-major
     memory::dims st(d.size());
     for (size_t k = d.size(); k-- > 0;) st[k] = k + 1 == d.size() ? 1 : st[k + 1] * d[k + 1];
@@ -245,12 +274,13 @@ class DnnlBackend : public ReferenceBackend {
   std::map<std::pair<std::vector<int>, bool>, ConvPlan> conv_plans_;
 
   ConvPlan& conv_plan(const ConvParams& p, bool with_bias) {
-    std::vector<int> key{p.N,  p.C,  p.H,  p.W,  p.OC, p.KH, p.KW, p.OH, p.OW,
-                         p.sh, p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.relu};
+    std::vector<int> key{p.N,  p.C,  p.H,  p.W,  p.OC, p.KH, p.KW, p.OH,          p.OW,         p.sh,
+                         p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.relu, p.src_blocked, p.dst_blocked};
     auto it = conv_plans_.find({key, with_bias});
     if (it != conv_plans_.end()) return it->second;
     ConvPlan c;
-    c.user_src = md4(p.N, p.C, p.H, p.W), c.user_wei = md4(p.OC, p.C, p.KH, p.KW), c.user_dst = md4(p.N, p.OC, p.OH, p.OW);
+    c.user_src = md4(p.N, p.C, p.H, p.W, p.src_blocked), c.user_wei = md4(p.OC, p.C, p.KH, p.KW);
+    c.user_dst = md4(p.N, p.OC, p.OH, p.OW, p.dst_blocked);
     memory::dims st{p.sh, p.sw}, dil{p.dh - 1, p.dw - 1}, pl{p.pt, p.pl}, pr{p.pb, p.pr};
     auto any = [](memory::dims d) { return memory::desc(d, dt::f32, tag::any); };
     auto src = any({p.N, p.C, p.H, p.W}), wei = any({p.OC, p.C, p.KH, p.KW}), dst = any({p.N, p.OC, p.OH, p.OW});
@@ -335,6 +365,7 @@ class DnnlBackend : public ReferenceBackend {
     dnnl::pooling_v2_backward bwd;
     memory ws;               // max pooling's argmax, written by the training forward
     std::vector<float> tmp;  // the recomputed forward's output (max pooling backward)
+    const float* ws_of = nullptr;  // the input whose training forward wrote ws
     bool has_ws = false;
 
     void run_forward(dnnl::stream& st, dnnl::engine& eng, float* out, const float* inp, bool with_ws) {
@@ -356,14 +387,14 @@ class DnnlBackend : public ReferenceBackend {
 
   PoolPlan& pool_plan(const PoolParams& p, bool max) {
     std::vector<int> key{p.N,  p.C,  p.H,  p.W,  p.OH, p.OW, p.KH, p.KW, p.sh,
-                         p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.count_include_pad};
+                         p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.count_include_pad, p.blocked};
     auto it = pool_plans_.find({key, max});
     if (it != pool_plans_.end()) return it->second;
     auto alg = max ? dnnl::algorithm::pooling_max
                    : (p.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
                                           : dnnl::algorithm::pooling_avg_exclude_padding);
     PoolPlan c;
-    c.src = md4(p.N, p.C, p.H, p.W), c.dst = md4(p.N, p.C, p.OH, p.OW);
+    c.src = md4(p.N, p.C, p.H, p.W, p.blocked), c.dst = md4(p.N, p.C, p.OH, p.OW, p.blocked);
     memory::dims st{p.sh, p.sw}, k{p.KH, p.KW}, dil{p.dh - 1, p.dw - 1}, pl{p.pt, p.pl}, pr{p.pb, p.pr};
     dnnl::pooling_v2_forward::primitive_desc fwd(
         dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_training, alg, c.src, c.dst, st, k, dil, pl, pr), eng_);
@@ -374,7 +405,6 @@ class DnnlBackend : public ReferenceBackend {
         dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_inference, alg, c.src, c.dst, st, k, dil, pl, pr), eng_));
     c.has_ws = fwd.workspace_desc().get_size() > 0;
     if (c.has_ws) c.ws = memory(fwd.workspace_desc(), eng_);
-    if (max) c.tmp.resize((size_t)p.N * p.C * p.OH * p.OW);
     return pool_plans_.emplace(std::make_pair(key, max), std::move(c)).first->second;
   }
 };

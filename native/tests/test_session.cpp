@@ -219,9 +219,11 @@ static std::string seed_cnn_model(Rng& rng, bool expose) {
 static void graph_grad_check(const std::string& name, const std::string& model, const TrainingDescription& d0,
                              const std::vector<Tensor>& in, const std::vector<Tensor>& tgt);
 
-// Fused paths (Conv + Relu as one kernel) against the same graph run unfused, and
-// against the reference backend: outputs, loss and every weight gradient to 1e-4;
-// and the fused graph's gradients against finite differences.
+// Fused paths (Conv + Relu as one kernel) and oneDNN's blocked layout between
+// kernels, against the same graph run unfused, and against the reference backend:
+// outputs, loss and every weight gradient to 1e-4 (the second step reuses the max
+// pooling workspace kept from the training forward); and the fused graph's gradients
+// against finite differences.
 static void test_fusions() {
   Rng rng(4);
   Rng r1(9), r2(9);
@@ -242,6 +244,12 @@ static void test_fusions() {
     };
     expect(fused_count(*a) == 2 && fused_count(*b) == 0, "both Conv + Relu pairs fused, and only where allowed");
     Tensor pa = a->forward({x})[0], pb = b->forward({x})[0], pr = ref->forward({x})[0];
+    // on oneDNN the activations between the two Transposes stay in the blocked layout
+    // (the exposed pre-Relu outputs and the unfused Relus keep the other graph plain)
+    auto blocked = a->blocked_values();
+    expect(be == "cpu" ? blocked == std::vector<std::string>{"r1", "p1", "r2", "p2"} : blocked.empty(),
+           "blocked activations (" + be + "): " + std::to_string(blocked.size()));
+    expect(b->blocked_values().empty(), "no blocked activations in the unfused graph (" + be + ")");
     validate_result(pa.data(), pb.data(), "fused vs unfused forward (" + be + ")", pa.size());
     validate_result(pa.data(), pr.data(), "fused (" + be + ") vs reference forward", pa.size());
     for (int step = 0; step < 2; step++) {  // the second step runs on planned buffers

@@ -95,6 +95,8 @@ class ConvKernel : public OpKernel {
   bool accumulates(int i) const override { return i >= 1; }
   int required_inputs() const override { return 2; }
   bool fuse_relu() override { return relu_ = true; }
+  int blocked_io() const override { return kReadsBlocked | kWritesBlocked; }
+  void set_blocked(bool in0, bool out0) override { p_.src_blocked = in0, p_.dst_blocked = out0; }
 
  private:
   ConvParams p_{};
@@ -128,7 +130,8 @@ class PoolKernel : public OpKernel {
     out[0]->reset(window_shape(x, x[1], w));
   }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
-    if (max_) ctx.be->maxpool2d_forward(out[0]->data(), in[0]->data(), p_);
+    if (max_ && ctx.training) ctx.be->maxpool2d_forward_train(out[0]->data(), in[0]->data(), p_);
+    else if (max_) ctx.be->maxpool2d_forward(out[0]->data(), in[0]->data(), p_);
     else ctx.be->avgpool2d_forward(out[0]->data(), in[0]->data(), p_);
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
@@ -136,6 +139,8 @@ class PoolKernel : public OpKernel {
     if (max_) ctx.be->maxpool2d_backward(din[0]->data(), dout.data(), in[0]->data(), p_);
     else ctx.be->avgpool2d_backward(din[0]->data(), dout.data(), p_);
   }
+  int blocked_io() const override { return kReadsBlocked | kWritesBlocked | kSameLayout; }
+  void set_blocked(bool in0, bool) override { p_.blocked = in0; }
 
  private:
   bool max_, global_;

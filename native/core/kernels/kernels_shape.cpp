@@ -113,14 +113,23 @@ class TransposeKernel : public OpKernel {
     out[0]->reset(o);
   }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
-    ctx.be->transpose(out[0]->data(), in[0]->data(), in[0]->shape, perm_);
+    const Shape& x = in[0]->shape;
+    if (blocked_) ctx.be->blocked_nhwc(out[0]->data(), in[0]->data(), (int)x[0], (int)x[1], (int)x[2], (int)x[3], true);
+    else ctx.be->transpose(out[0]->data(), in[0]->data(), x, perm_);
   }
-  void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
-    if (din[0]) ctx.be->transpose(din[0]->data(), dout.data(), dout.shape, inv_);
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    if (!din[0]) return;
+    const Shape& x = in[0]->shape;
+    if (blocked_) ctx.be->blocked_nhwc(din[0]->data(), dout.data(), (int)x[0], (int)x[1], (int)x[2], (int)x[3], false);
+    else ctx.be->transpose(din[0]->data(), dout.data(), dout.shape, inv_);
   }
+  // NCHW -> NHWC (Keras's Flatten order) reads a blocked input directly
+  int blocked_io() const override { return perm_ == std::vector<int64_t>{0, 2, 3, 1} ? kReadsBlocked : 0; }
+  void set_blocked(bool in0, bool) override { blocked_ = in0; }
 
  private:
   std::vector<int64_t> perm_, inv_;
+  bool blocked_ = false;
 };
 
 class ConcatKernel : public OpKernel {
