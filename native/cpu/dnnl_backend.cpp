@@ -58,6 +58,7 @@ class DnnlBackend : public ReferenceBackend {
                                            {DNNL_ARG_WEIGHTS, in(c.fwd.weights_desc(), weight, c.user_wei, c.f_wei)},
                                            {DNNL_ARG_DST, target(c.fwd.dst_desc(), out, c.user_dst, c.f_dst)}};
       if (bias) args.insert({DNNL_ARG_BIAS, mem(md1(p.OC), bias)});
+      args.insert({DNNL_ARG_SCRATCHPAD, scratchpad(c.fwd.scratchpad_desc())});
       c.fwd_prim.execute(stream_, args);
       back(c.fwd.dst_desc(), c.f_dst, out, c.user_dst);
       stream_.wait();
@@ -76,6 +77,7 @@ class DnnlBackend : public ReferenceBackend {
         auto& pd = c.bwd_data;
         ddst_data = in(pd.diff_dst_desc(), dout, c.user_dst, c.bd_ddst);
         c.bwd_data_prim.execute(stream_, {{DNNL_ARG_DIFF_DST, ddst_data},
+                                          {DNNL_ARG_SCRATCHPAD, scratchpad(pd.scratchpad_desc())},
                                           {DNNL_ARG_WEIGHTS, in(pd.weights_desc(), weight, c.user_wei, c.bd_wei)},
                                           {DNNL_ARG_DIFF_SRC, target(pd.diff_src_desc(), dinp, c.user_src, c.bd_dsrc)}});
         back(pd.diff_src_desc(), c.bd_dsrc, dinp, c.user_src);
@@ -86,6 +88,7 @@ class DnnlBackend : public ReferenceBackend {
         memory dw(c.user_wei, eng_, c.dw.data()), db(md1(p.OC), eng_, c.db.data());
         c.bwd_weights_prim.execute(stream_,
                                    {{DNNL_ARG_SRC, in(pd.src_desc(), inp, c.user_src, c.bw_src)},
+                                    {DNNL_ARG_SCRATCHPAD, scratchpad(pd.scratchpad_desc())},
                                     {DNNL_ARG_DIFF_DST, shared ? ddst_data : in(pd.diff_dst_desc(), dout, c.user_dst, c.bw_ddst)},
                                     {DNNL_ARG_DIFF_WEIGHTS, target(pd.diff_weights_desc(), c.dw.data(), c.user_wei, c.bw_dwei)},
                                     {DNNL_ARG_DIFF_BIAS, db}});
@@ -196,7 +199,7 @@ class DnnlBackend : public ReferenceBackend {
                                const float* bias, int N, int C, int S, float eps) override {
     STRATA_DNNL_TRY("batchnorm_forward_train", {
       BnPlan& c = bn_plan(N, C, S, eps);
-      c.train.execute(stream_, {{DNNL_ARG_SRC, mem(c.data, x)}, {DNNL_ARG_DST, mem(c.data, y)},
+      c.train.execute(stream_, {{DNNL_ARG_SCRATCHPAD, scratchpad(c.train_sp)}, {DNNL_ARG_SRC, mem(c.data, x)}, {DNNL_ARG_DST, mem(c.data, y)},
                                 {DNNL_ARG_SCALE, mem(c.chan, scale)}, {DNNL_ARG_SHIFT, mem(c.chan, bias)},
                                 {DNNL_ARG_MEAN, mem(c.chan, mean)}, {DNNL_ARG_VARIANCE, mem(c.chan, var)}});
       stream_.wait();
@@ -207,7 +210,7 @@ class DnnlBackend : public ReferenceBackend {
                                const float* var, int N, int C, int S, float eps) override {
     STRATA_DNNL_TRY("batchnorm_forward_infer", {
       BnPlan& c = bn_plan(N, C, S, eps);
-      c.infer.execute(stream_, {{DNNL_ARG_SRC, mem(c.data, x)}, {DNNL_ARG_DST, mem(c.data, y)},
+      c.infer.execute(stream_, {{DNNL_ARG_SCRATCHPAD, scratchpad(c.infer_sp)}, {DNNL_ARG_SRC, mem(c.data, x)}, {DNNL_ARG_DST, mem(c.data, y)},
                                 {DNNL_ARG_SCALE, mem(c.chan, scale)}, {DNNL_ARG_SHIFT, mem(c.chan, bias)},
                                 {DNNL_ARG_MEAN, mem(c.chan, mean)}, {DNNL_ARG_VARIANCE, mem(c.chan, var)}});
       stream_.wait();
@@ -221,7 +224,7 @@ class DnnlBackend : public ReferenceBackend {
       if (!dx) c.dx.resize((size_t)N * C * S);
       // oneDNN wants the shift although the backward never reads it, and overwrites the
       // scale/shift grads, which our contract accumulates
-      c.bwd.execute(stream_, {{DNNL_ARG_SRC, mem(c.data, x)}, {DNNL_ARG_MEAN, mem(c.chan, mean)},
+      c.bwd.execute(stream_, {{DNNL_ARG_SCRATCHPAD, scratchpad(c.bwd_sp)}, {DNNL_ARG_SRC, mem(c.data, x)}, {DNNL_ARG_MEAN, mem(c.chan, mean)},
                               {DNNL_ARG_VARIANCE, mem(c.chan, var)}, {DNNL_ARG_DIFF_DST, mem(c.data, dy)},
                               {DNNL_ARG_SCALE, mem(c.chan, scale)}, {DNNL_ARG_SHIFT, mem(c.chan, c.zeros.data())},
                               {DNNL_ARG_DIFF_SRC, mem(c.data, dx ? dx : c.dx.data())},
@@ -241,6 +244,23 @@ class DnnlBackend : public ReferenceBackend {
   static memory::desc md4(int a, int b, int c, int d, bool blocked = false) {
     return memory::desc({a, b, c, d}, dt::f32, blocked ? tag::nChw16c : tag::nchw);
   }
+  // Scratchpads are ours, one buffer for every primitive (they run one at a time): with
+  // oneDNN's default, a primitive sizes a per-thread scratchpad on the thread that
+  // created it, and the binding runs steps on whichever worker thread is free, where
+  // Winograd then wrote past a smaller one (a crash seen from Node).
+  static dnnl::primitive_attr user_scratchpad() {
+    dnnl::primitive_attr a;
+    a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return a;
+  }
+  memory scratch_;  // bytes, allocated (aligned) by oneDNN, grown to the largest need
+  memory scratchpad(const memory::desc& d) {
+    size_t need = d.get_size();
+    if (!scratch_ || scratch_.get_desc().get_size() < need)
+      scratch_ = memory(memory::desc({(memory::dim)need}, dt::u8, tag::a), eng_);
+    return memory(d, eng_, scratch_.get_data_handle());
+  }
+
   static memory::desc plain(const memory::dims& d) {  // row-major
     memory::dims st(d.size());
     for (size_t k = d.size(); k-- > 0;) st[k] = k + 1 == d.size() ? 1 : st[k + 1] * d[k + 1];
@@ -292,7 +312,7 @@ class DnnlBackend : public ReferenceBackend {
     memory::dims st{p.sh, p.sw}, dil{p.dh - 1, p.dw - 1}, pl{p.pt, p.pl}, pr{p.pb, p.pr};
     auto any = [](memory::dims d) { return memory::desc(d, dt::f32, tag::any); };
     auto src = any({p.N, p.C, p.H, p.W}), wei = any({p.OC, p.C, p.KH, p.KW}), dst = any({p.N, p.OC, p.OH, p.OW});
-    dnnl::primitive_attr attr;  // a fused Relu runs as a post-op on the output
+    dnnl::primitive_attr attr = user_scratchpad();  // a fused Relu runs as a post-op on the output
     if (p.relu) {
       dnnl::post_ops ops;
       ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
@@ -322,11 +342,12 @@ class DnnlBackend : public ReferenceBackend {
     c.fwd_prim = dnnl::convolution_forward(c.fwd);
     auto bwd_data = [&](dnnl::algorithm a) {
       return dnnl::convolution_backward_data::primitive_desc(
-          dnnl::convolution_backward_data::desc(a, src, wei, dst, st, dil, pl, pr), eng_, c.fwd);
+          dnnl::convolution_backward_data::desc(a, src, wei, dst, st, dil, pl, pr), user_scratchpad(), eng_, c.fwd);
     };
     auto bwd_weights = [&](dnnl::algorithm a) {
       return dnnl::convolution_backward_weights::primitive_desc(
-          dnnl::convolution_backward_weights::desc(a, src, wei, md1(p.OC), dst, st, dil, pl, pr), eng_, c.fwd);
+          dnnl::convolution_backward_weights::desc(a, src, wei, md1(p.OC), dst, st, dil, pl, pr), user_scratchpad(),
+          eng_, c.fwd);
     };
     auto direct = dnnl::algorithm::convolution_direct;
     try {
@@ -370,6 +391,7 @@ class DnnlBackend : public ReferenceBackend {
     memory::desc data, chan;  // (N,C,S,1) and (C)
     dnnl::batch_normalization_forward train, infer;
     dnnl::batch_normalization_backward bwd;
+    memory::desc train_sp, infer_sp, bwd_sp;  // scratchpads
     std::vector<float> dscale, dshift, zeros, dx;
   };
   std::map<std::vector<int>, BnPlan> bn_plans_;
@@ -384,13 +406,16 @@ class DnnlBackend : public ReferenceBackend {
     c.data = md4(N, C, S, 1), c.chan = md1(C);
     auto f = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
     dnnl::batch_normalization_forward::primitive_desc train(
-        dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, c.data, eps, f), eng_);
+        dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, c.data, eps, f), user_scratchpad(),
+        eng_);
     dnnl::batch_normalization_forward::primitive_desc infer(
         dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_inference, c.data, eps,
                                                 f | dnnl::normalization_flags::use_global_stats),
-        eng_);
+        user_scratchpad(), eng_);
     dnnl::batch_normalization_backward::primitive_desc bwd(
-        dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, c.data, c.data, eps, f), eng_, train);
+        dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, c.data, c.data, eps, f), user_scratchpad(),
+        eng_, train);
+    c.train_sp = train.scratchpad_desc(), c.infer_sp = infer.scratchpad_desc(), c.bwd_sp = bwd.scratchpad_desc();
     c.train = dnnl::batch_normalization_forward(train), c.infer = dnnl::batch_normalization_forward(infer);
     c.bwd = dnnl::batch_normalization_backward(bwd);
     c.dscale.resize(C), c.dshift.resize(C), c.zeros.assign(C, 0.0f);
@@ -405,11 +430,13 @@ class DnnlBackend : public ReferenceBackend {
     std::vector<float> tmp;  // the recomputed forward's output (max pooling backward)
     const float* ws_of = nullptr;  // the input whose training forward wrote ws
     bool has_ws = false;
+    memory fwd_sp, fwd_ws_sp, bwd_sp;  // their scratchpads (user mode, see user_scratchpad)
 
     void run_forward(dnnl::stream& st, dnnl::engine& eng, float* out, const float* inp, bool with_ws) {
       std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, eng, (void*)inp)},
                                            {DNNL_ARG_DST, memory(dst, eng, out)}};
       if (with_ws && has_ws) args.insert({DNNL_ARG_WORKSPACE, ws});
+      args.insert({DNNL_ARG_SCRATCHPAD, with_ws ? fwd_ws_sp : fwd_sp});
       (with_ws ? fwd_ws : fwd).execute(st, args);
       st.wait();
     }
@@ -417,6 +444,7 @@ class DnnlBackend : public ReferenceBackend {
       std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, memory(dst, eng, (void*)dout)},
                                            {DNNL_ARG_DIFF_SRC, memory(src, eng, dinp)}};
       if (has_ws) args.insert({DNNL_ARG_WORKSPACE, ws});
+      args.insert({DNNL_ARG_SCRATCHPAD, bwd_sp});
       bwd.execute(st, args);
       st.wait();
     }
@@ -435,12 +463,17 @@ class DnnlBackend : public ReferenceBackend {
     c.src = md4(p.N, p.C, p.H, p.W, p.blocked), c.dst = md4(p.N, p.C, p.OH, p.OW, p.blocked);
     memory::dims st{p.sh, p.sw}, k{p.KH, p.KW}, dil{p.dh - 1, p.dw - 1}, pl{p.pt, p.pl}, pr{p.pb, p.pr};
     dnnl::pooling_v2_forward::primitive_desc fwd(
-        dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_training, alg, c.src, c.dst, st, k, dil, pl, pr), eng_);
+        dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_training, alg, c.src, c.dst, st, k, dil, pl, pr),
+        user_scratchpad(), eng_);
     dnnl::pooling_v2_backward::primitive_desc bwd(
-        dnnl::pooling_v2_backward::desc(alg, c.src, c.dst, st, k, dil, pl, pr), eng_, fwd);
+        dnnl::pooling_v2_backward::desc(alg, c.src, c.dst, st, k, dil, pl, pr), user_scratchpad(), eng_, fwd);
     c.fwd_ws = dnnl::pooling_v2_forward(fwd), c.bwd = dnnl::pooling_v2_backward(bwd);
-    c.fwd = dnnl::pooling_v2_forward(dnnl::pooling_v2_forward::primitive_desc(
-        dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_inference, alg, c.src, c.dst, st, k, dil, pl, pr), eng_));
+    dnnl::pooling_v2_forward::primitive_desc infer(
+        dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_inference, alg, c.src, c.dst, st, k, dil, pl, pr),
+        user_scratchpad(), eng_);
+    c.fwd = dnnl::pooling_v2_forward(infer);
+    c.fwd_sp = memory(infer.scratchpad_desc(), eng_), c.fwd_ws_sp = memory(fwd.scratchpad_desc(), eng_);
+    c.bwd_sp = memory(bwd.scratchpad_desc(), eng_);
     c.has_ws = fwd.workspace_desc().get_size() > 0;
     if (c.has_ws) c.ws = memory(fwd.workspace_desc(), eng_);
     return pool_plans_.emplace(std::make_pair(key, max), std::move(c)).first->second;

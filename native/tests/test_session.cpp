@@ -5,6 +5,7 @@
 // Concat, Embedding, fused losses) match finite differences; errors name the node.
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "core/check.h"
 #include "core/session.h"
@@ -264,6 +265,18 @@ static void test_fusions() {
     }
   }
   graph_grad_check("fused seed CNN", fused, d, {x}, {y});
+
+  // The binding runs each step on whichever worker thread is free: a session planned on
+  // one thread trains on others (oneDNN's per-thread scratchpads once broke Winograd so).
+  d.backend = "cpu";
+  auto same = Session::from_onnx(fused.data(), fused.size(), d), moved = Session::from_onnx(fused.data(), fused.size(), d);
+  std::vector<float> want, got;
+  for (int k = 0; k < 3; k++) {
+    want.push_back(same->train_step({x}, {y}).loss);
+    std::thread t([&] { got.push_back(moved->train_step({x}, {y}).loss); });
+    t.join();
+  }
+  expect(got == want, "steps on other threads give the same losses");
 }
 
 // dL/dw from one SGD step with lr 1 (w_before - w_after), against central differences of evaluate().
