@@ -7,6 +7,7 @@
 #include <set>
 
 #include "check.h"
+#include "compute_thread.h"
 
 namespace strata {
 
@@ -318,8 +319,8 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
 }
 
 void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
-  // OpenMP's thread count belongs to the calling thread, and the binding calls from
-  // a worker thread, so it is set on every call rather than once.
+  // OpenMP's thread count belongs to the calling thread (the compute thread, shared by
+  // every session), so it is set on every call rather than once.
   if (desc_.num_threads > 0) be_->set_num_threads(desc_.num_threads);
   plan(inputs);
   for (size_t k = 0; k < inputs.size(); k++) {
@@ -403,24 +404,33 @@ StepResult Session::train_step(const std::vector<Tensor>& inputs, const std::vec
                                const std::vector<Tensor>& sample_weights) {
   if (stop_) return StepResult{0, {}, {}, true};
   STRATA_CHECK(!desc_.losses.empty(), "train_step needs at least one loss in the training description");
-  run_forward(inputs, true);
-  StepResult r = compute_losses(targets, sample_weights, true);
-  run_backward();
-  apply_optimizer();
+  StepResult r;
+  run_on_compute_thread([&] {
+    run_forward(inputs, true);
+    r = compute_losses(targets, sample_weights, true);
+    run_backward();
+    apply_optimizer();
+  });
   return r;
 }
 
 StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
                              const std::vector<Tensor>& sample_weights) {
   if (stop_) return StepResult{0, {}, {}, true};
-  run_forward(inputs, false);
-  return compute_losses(targets, sample_weights, false);
+  StepResult r;
+  run_on_compute_thread([&] {
+    run_forward(inputs, false);
+    r = compute_losses(targets, sample_weights, false);
+  });
+  return r;
 }
 
 std::vector<Tensor> Session::forward(const std::vector<Tensor>& inputs) {
-  run_forward(inputs, false);
   std::vector<Tensor> r;
-  for (int k : outputs_) r.push_back(values_[k].t);
+  run_on_compute_thread([&] {
+    run_forward(inputs, false);
+    for (int k : outputs_) r.push_back(values_[k].t);
+  });
   return r;
 }
 

@@ -1,0 +1,57 @@
+#include "compute_thread.h"
+
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace strata {
+
+namespace {
+struct ComputeThread {
+  std::mutex m;
+  std::condition_variable cv;
+  const std::function<void()>* job = nullptr;  // the one job in flight (callers queue on `turn`)
+  std::exception_ptr error;
+  bool done = false;
+  std::mutex turn;
+  std::thread::id id;
+
+  ComputeThread() {
+    std::thread t([this] {
+      std::unique_lock<std::mutex> lk(m);
+      for (;;) {
+        cv.wait(lk, [this] { return job != nullptr && !done; });
+        try {
+          (*job)();
+        } catch (...) {
+          error = std::current_exception();
+        }
+        done = true;
+        cv.notify_all();
+      }
+    });
+    id = t.get_id();
+    t.detach();  // lives until the process exits (never joined: exit() ends it)
+  }
+};
+
+ComputeThread& compute_thread() {
+  static ComputeThread* t = new ComputeThread();  // never destroyed: see detach()
+  return *t;
+}
+}  // namespace
+
+void run_on_compute_thread(const std::function<void()>& f) {
+  ComputeThread& t = compute_thread();
+  if (std::this_thread::get_id() == t.id) return f();
+  std::lock_guard<std::mutex> my_turn(t.turn);
+  std::unique_lock<std::mutex> lk(t.m);
+  t.job = &f, t.done = false, t.error = nullptr;
+  t.cv.notify_all();
+  t.cv.wait(lk, [&] { return t.done; });
+  t.job = nullptr;
+  if (t.error) std::rethrow_exception(t.error);
+}
+
+}  // namespace strata
