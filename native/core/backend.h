@@ -27,6 +27,7 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
   virtual void set_num_threads(int n) { (void)n; }
+  virtual int max_threads() const { return 1; }  // the most set_num_threads can use (cores)
   // Whether conv/pooling accept ConvParams::src_blocked/dst_blocked and PoolParams::blocked:
   // activations in oneDNN's nChw16c layout, element (n, c, h, w) at
   // (((n * C/16 + c/16) * H + h) * W + w) * 16 + c%16 (C a multiple of 16).

@@ -2,6 +2,7 @@
 // them in reverse, then the optimizer updates the trainable initializers.
 #include "session.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <set>
@@ -322,6 +323,7 @@ void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
   // OpenMP's thread count belongs to the calling thread (the compute thread, shared by
   // every session), so it is set on every call rather than once.
   if (desc_.num_threads > 0) be_->set_num_threads(desc_.num_threads);
+  if (desc_.num_threads < 0) be_->set_num_threads(threads_.current(be_->max_threads()));
   plan(inputs);
   for (size_t k = 0; k < inputs.size(); k++) {
     Tensor& t = values_[inputs_[k]].t;
@@ -406,12 +408,39 @@ StepResult Session::train_step(const std::vector<Tensor>& inputs, const std::vec
   STRATA_CHECK(!desc_.losses.empty(), "train_step needs at least one loss in the training description");
   StepResult r;
   run_on_compute_thread([&] {
-    run_forward(inputs, true);
+    int n = desc_.num_threads < 0 ? threads_.pick(be_->max_threads()) : 0;
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<Shape> planned = planned_;
+    run_forward(inputs, true);  // sets threads_.current()
     r = compute_losses(targets, sample_weights, true);
     run_backward();
     apply_optimizer();
+    if (n && planned == planned_)  // a step that (re)planned is no measure of speed
+      threads_.record(n, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   });
   return r;
+}
+
+// Steps 0..2*probe-1 of every period are probes (all cores, then one); the rest use the
+// faster by the median of its probes.
+int Session::ThreadChooser::pick(int max_threads) {
+  if (!max) max = best = std::max(1, max_threads);
+  int64_t k = calls++ % period;
+  if (k == 0) ms[0].clear(), ms[1].clear();
+  now = max == 1 || k >= 2 * probe ? best : k < probe ? max : 1;
+  return now;
+}
+
+void Session::ThreadChooser::record(int n, double t) {
+  int64_t k = (calls - 1) % period;
+  if (max <= 1 || k >= 2 * probe) return;
+  ms[n == max ? 0 : 1].push_back(t);
+  if (k != 2 * probe - 1 || ms[0].empty() || ms[1].empty()) return;
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  best = now = median(ms[0]) <= median(ms[1]) ? max : 1;
 }
 
 StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,

@@ -41,7 +41,9 @@ struct TrainingDescription {
   OptimizerConfig optimizer;           // OptimizerConfig::keras_default(...) for Keras's defaults
   uint64_t seed = 0;                   // Dropout masks; the same seed gives the same run
   std::string backend = "cpu";         // "cpu" (oneDNN), "reference", "cuda"
-  int num_threads = 0;                 // oneDNN/OpenMP threads; 0 keeps the default
+  int num_threads = 0;                 // oneDNN/OpenMP threads; 0 keeps the default (all cores);
+                                       // -1 adapts: all cores or one, whichever trains faster
+                                       // now (see ThreadChooser; results then depend on load)
   bool profile = false;                // time every node (Session::node_times)
 };
 
@@ -141,6 +143,23 @@ class Session {
   std::vector<Shape> planned_;   // input shapes (and small int64 inputs) the buffers were planned for
   std::vector<NodeTime> times_;  // per step, when profiling
   std::vector<bool> blocked_;    // per value: held in the backend's blocked layout (plan_layouts)
+  // num_threads = -1: every `period` train steps, time `probe` steps on each of the two
+  // counts (all cores, one) and keep the faster. With another process busy on a core,
+  // two OpenMP threads wait for each other at every barrier and a step can take several
+  // times as long as on one thread; on an idle machine all cores win.
+  struct ThreadChooser {
+    int max = 0, best = 0, now = 0;  // 0: not yet known
+    int64_t calls = 0;
+    std::vector<double> ms[2];  // probe times: [0] all cores, [1] one
+    static constexpr int period = 200, probe = 3;
+    int pick(int max_threads);  // the count for the next train step (becomes current)
+    void record(int n, double ms);
+    // for any call: the train step's pick while one runs, else the best so far
+    int current(int max_threads) {
+      if (!max) max = best = now = std::max(1, max_threads);
+      return now;
+    }
+  } threads_;
   int64_t iterations_ = 0;
   std::atomic<bool> stop_{false};
 

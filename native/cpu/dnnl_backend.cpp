@@ -46,7 +46,12 @@ class DnnlBackend : public ReferenceBackend {
   std::string name() const override { return "cpu"; }
   void set_num_threads(int n) override { omp_set_num_threads(n > 0 ? n : 1); }
   bool supports_blocked() const override { return true; }
+  int max_threads() const override { return omp_get_num_procs(); }
 
+  // Plans are keyed by the thread count too: a oneDNN primitive divides its work for the
+  // thread count it was created under and asks OpenMP for that many threads whatever
+  // omp_set_num_threads says later.
+  //
   // Convolution: one plan per geometry, built on first use and kept. oneDNN picks
   // its own (blocked) layouts through format_tag::any; we reorder from and to the
   // engine's NCHW at the call boundary, into buffers allocated once per plan.
@@ -303,7 +308,8 @@ class DnnlBackend : public ReferenceBackend {
 
   ConvPlan& conv_plan(const ConvParams& p, bool with_bias) {
     std::vector<int> key{p.N,  p.C,  p.H,  p.W,  p.OC, p.KH, p.KW, p.OH,          p.OW,         p.sh,
-                         p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.relu, p.src_blocked, p.dst_blocked};
+                         p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.relu, p.src_blocked, p.dst_blocked,
+                         omp_get_max_threads()};
     auto it = conv_plans_.find({key, with_bias});
     if (it != conv_plans_.end()) return it->second;
     ConvPlan c;
@@ -399,7 +405,7 @@ class DnnlBackend : public ReferenceBackend {
   BnPlan& bn_plan(int N, int C, int S, float eps) {
     int eps_bits;
     std::memcpy(&eps_bits, &eps, sizeof eps_bits);
-    std::vector<int> key{N, C, S, eps_bits};
+    std::vector<int> key{N, C, S, eps_bits, omp_get_max_threads()};
     auto it = bn_plans_.find(key);
     if (it != bn_plans_.end()) return it->second;
     BnPlan c;
@@ -453,7 +459,8 @@ class DnnlBackend : public ReferenceBackend {
 
   PoolPlan& pool_plan(const PoolParams& p, bool max) {
     std::vector<int> key{p.N,  p.C,  p.H,  p.W,  p.OH, p.OW, p.KH, p.KW, p.sh,
-                         p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.count_include_pad, p.blocked};
+                         p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.count_include_pad, p.blocked,
+                         omp_get_max_threads()};
     auto it = pool_plans_.find({key, max});
     if (it != pool_plans_.end()) return it->second;
     auto alg = max ? dnnl::algorithm::pooling_max

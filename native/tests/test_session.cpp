@@ -277,6 +277,13 @@ static void test_fusions() {
     t.join();
   }
   expect(got == want, "steps on other threads give the same losses");
+
+  // num_threads = -1 picks its thread count by timing probes; it still trains
+  d.num_threads = -1;
+  auto adaptive = Session::from_onnx(fused.data(), fused.size(), d);
+  std::vector<float> losses;
+  for (int k = 0; k < 8; k++) losses.push_back(adaptive->train_step({x}, {y}).loss);
+  expect(std::isfinite(losses.back()) && std::fabs(losses[0] - want[0]) < 1e-4f, "adaptive thread count trains");
 }
 
 // dL/dw from one SGD step with lr 1 (w_before - w_after), against central differences of evaluate().
