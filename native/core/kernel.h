@@ -45,6 +45,12 @@ class OpKernel {
   // Asks the kernel to apply Relu to its output 0 itself (the session then drops the
   // Relu node that was its only reader). Returns false when the kernel cannot.
   virtual bool fuse_relu() { return false; }
+  // A max pooling right after a fused Relu can apply the Relu's backward to its own
+  // (4x smaller) output grad instead: the window's maximum is > 0 exactly where the
+  // routed-to element is. absorb_input_relu() asks the reader (true: it will), and
+  // skip_relu_backward() then tells the writer to leave it out.
+  virtual bool absorb_input_relu() { return false; }
+  virtual void skip_relu_backward() {}
 
   // oneDNN's blocked layout (nChw16c: channels in blocks of 16 innermost) for the 4-D
   // activations that flow between kernels able to use it, so that no reorder runs at

@@ -109,6 +109,17 @@ void Session::fuse_relus() {
   for (size_t k = 0; k < steps_.size(); k++)
     if (!drop[k]) kept.push_back(std::move(steps_[k]));
   steps_ = std::move(kept);
+  // a fused Relu read only by a max pooling: the pooling applies its backward (kernel.h)
+  readers.clear();
+  for (size_t k = 0; k < steps_.size(); k++)
+    for (int i : steps_[k].in)
+      if (i >= 0) readers[i].push_back(k);
+  for (auto& s : steps_) {
+    auto it = readers.find(s.out[0]);
+    if (!s.relu_fused || it == readers.end() || it->second.size() != 1) continue;
+    Step& r = steps_[it->second[0]];
+    if (r.in[0] == s.out[0] && r.kernel->absorb_input_relu()) s.kernel->skip_relu_backward();
+  }
 }
 
 // Trainable weights: the listed ones, or by default the float initializers in a

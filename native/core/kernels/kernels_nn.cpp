@@ -84,7 +84,7 @@ class ConvKernel : public OpKernel {
   void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
     float* db = din.size() > 2 && din[2] ? din[2]->data() : nullptr;
     const float* d = dout.data();
-    if (relu_) {  // the fused Relu's backward: out > 0 exactly where the conv's output was
+    if (relu_ && !relu_backward_skipped_) {  // the fused Relu's backward: out > 0 exactly where the conv's output was
       masked_.reset(dout.shape);
       ctx.be->act_backward(masked_.data(), d, out[0]->data(), out[0]->data(), dout.size(), ActParams{Act::Relu});
       d = masked_.data();
@@ -95,12 +95,13 @@ class ConvKernel : public OpKernel {
   bool accumulates(int i) const override { return i >= 1; }
   int required_inputs() const override { return 2; }
   bool fuse_relu() override { return relu_ = true; }
+  void skip_relu_backward() override { relu_backward_skipped_ = true; }
   int blocked_io() const override { return kReadsBlocked | kWritesBlocked; }
   void set_blocked(bool in0, bool out0) override { p_.src_blocked = in0, p_.dst_blocked = out0; }
 
  private:
   ConvParams p_{};
-  bool relu_ = false;
+  bool relu_ = false, relu_backward_skipped_ = false;
   Tensor masked_;  // dout through the fused Relu
   static const float* bias(const Ins& in) { return in.size() > 2 && in[2] ? in[2]->data() : nullptr; }
 };
@@ -134,16 +135,24 @@ class PoolKernel : public OpKernel {
     else if (max_) ctx.be->maxpool2d_forward(out[0]->data(), in[0]->data(), p_);
     else ctx.be->avgpool2d_forward(out[0]->data(), in[0]->data(), p_);
   }
-  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+  void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
     if (!din[0]) return;
-    if (max_) ctx.be->maxpool2d_backward(din[0]->data(), dout.data(), in[0]->data(), p_);
+    const float* d = dout.data();
+    if (relu_in_) {  // the writer's Relu backward, on our output: max > 0 where the routed-to input > 0
+      masked_.reset(dout.shape);
+      ctx.be->act_backward(masked_.data(), d, out[0]->data(), out[0]->data(), dout.size(), ActParams{Act::Relu});
+      d = masked_.data();
+    }
+    if (max_) ctx.be->maxpool2d_backward(din[0]->data(), d, in[0]->data(), p_);
     else ctx.be->avgpool2d_backward(din[0]->data(), dout.data(), p_);
   }
   int blocked_io() const override { return kReadsBlocked | kWritesBlocked | kSameLayout; }
   void set_blocked(bool in0, bool) override { p_.blocked = in0; }
+  bool absorb_input_relu() override { return relu_in_ = max_ && !global_; }
 
  private:
-  bool max_, global_;
+  bool max_, global_, relu_in_ = false;
+  Tensor masked_;  // dout through the absorbed Relu backward
   PoolParams p_{};
 };
 
