@@ -1,6 +1,7 @@
 // optim.cpp: the update rules documented in optim.h, one loop per optimizer.
 #include "optim.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "check.h"
@@ -51,6 +52,15 @@ void clip_gradients(const OptimizerConfig& c, const std::vector<float*>& grads, 
       for (int64_t i = 0; i < sizes[k]; i++) grads[k][i] = std::fmin(std::fmax(grads[k][i], -c.clipvalue), c.clipvalue);
 }
 
+// f(begin, end) over [0, n) in chunks, on OpenMP's threads when there are several
+// (elementwise updates: every element is computed the same way however it is split).
+template <class F>
+static void in_chunks(int64_t n, F f) {
+  const int64_t chunk = 1 << 14, chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t c = 0; c < chunks; c++) f(c * chunk, std::min(n, (c + 1) * chunk));
+}
+
 void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_t n, OptimizerState& s,
                       int64_t step) {
   const float lr = c.learning_rate;
@@ -75,13 +85,16 @@ void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_
       if (c.amsgrad) s.mg.resize(n, 0.0f);
       double t = (double)step;
       float alpha = (float)(lr * std::sqrt(1 - std::pow((double)c.beta_2, t)) / (1 - std::pow((double)c.beta_1, t)));
-      for (int64_t i = 0; i < n; i++) {
-        s.m[i] += (g[i] - s.m[i]) * (1 - c.beta_1);
-        s.v[i] += (g[i] * g[i] - s.v[i]) * (1 - c.beta_2);
-        float v = s.v[i];
-        if (c.amsgrad) v = s.mg[i] = std::fmax(s.mg[i], v);
-        w[i] -= alpha * s.m[i] / (std::sqrt(v) + c.epsilon);
-      }
+      float *m = s.m.data(), *sv = s.v.data(), *mg = s.mg.data();
+      in_chunks(n, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; i++) {
+          m[i] += (g[i] - m[i]) * (1 - c.beta_1);
+          sv[i] += (g[i] * g[i] - sv[i]) * (1 - c.beta_2);
+          float v = sv[i];
+          if (c.amsgrad) v = mg[i] = std::fmax(mg[i], v);
+          w[i] -= alpha * m[i] / (std::sqrt(v) + c.epsilon);
+        }
+      });
       return;
     }
     case OptKind::RMSprop:
