@@ -2,10 +2,11 @@
 // products and batch normalization, forward and backward; everything else is the
 // reference loop (inherited from ReferenceBackend).
 //
-// Today every call builds its primitive from plain NCHW descriptors; oneDNN's
-// primitive cache makes the repeated creation cheap. Performance work still to do
-// (see native/README.md): format_tag::any with weights reordered once, ReLU as a
-// post-op, keeping the max-pool workspace from the forward pass.
+// Plans (primitives, buffers) are built once per geometry and thread count; oneDNN
+// picks its layouts (format_tag::any); activations may arrive in its blocked layout
+// (nChw16c, planned by the session); Relu fuses into the convolution as a post-op;
+// dense 3x3 convolutions with 16+ channels use Winograd. See native/README.md,
+// Performance.
 #include <omp.h>
 
 #include <algorithm>
