@@ -44,7 +44,11 @@ export interface NativeTrainingDescription {
   /** Seeds Dropout masks; the same seed gives the same run. */
   seed?: number;
   backend?: 'cpu' | 'reference' | 'cuda';
-  /** Threads for oneDNN/OpenMP; 0 keeps the default. */
+  /**
+   * Threads for oneDNN/OpenMP: 0 all cores (the default); -1 adaptive: every 200 steps the
+   * engine times all cores against one and keeps the faster, so a busy machine does not
+   * stall it (results then vary in the last bits with the load).
+   */
   numThreads?: number;
 }
 

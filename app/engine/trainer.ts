@@ -4,7 +4,7 @@
 import { batchCount, batches, makeDataset, split, type Dataset, type SampleArray } from '../data/dataset.ts';
 import { concatRows, type NdArray } from '../data/ndarray.ts';
 import {
-  History, TerminateOnNaN, ValueError, arraysInOrder, logNames, weightsGeneration,
+  History, TerminateOnNaN, ValueError, arraysInOrder, formatShape, logNames, weightsGeneration,
   type ArrayData, type Callback, type CompiledConfig, type EvaluateOptions, type FitOptions, type InferenceBackend, type Logs, type Model,
   type Optimizer, type PredictOptions, type TrainingBackend,
 } from '../model/index.ts';
@@ -21,7 +21,7 @@ export class TrainingError extends Error {
 
 export interface EngineOptions {
   backend?: 'cpu' | 'reference' | 'cuda';
-  /** oneDNN/OpenMP threads; 0 or undefined keeps the default. */
+  /** oneDNN/OpenMP threads: undefined or 0 all cores; -1 adaptive (see NativeTrainingDescription). */
   numThreads?: number;
   /** Where progress goes (default: standard output). */
   write?: (text: string) => void;
@@ -41,6 +41,17 @@ function optimizerDescription(optimizer: Optimizer): NativeOptimizer {
     ...(c.weight_decay !== undefined ? { weightDecay: c.weight_decay as number } : {}),
     ...(c.rho !== undefined ? { rho: c.rho as number, centered: c.centered as boolean } : {}),
   };
+}
+
+/** The data must fit the model's inputs; checked here so the error names the input and both shapes. */
+function checkInputs(model: Model, x: readonly { shape: number[] }[], what: string): void {
+  model.inputs.forEach((input, i) => {
+    const shape = x[i]!.shape;
+    const fits = shape.length === input.shape.length && input.shape.every((d, k) => k === 0 || d === null || d === shape[k]);
+    if (!fits) {
+      throw new ValueError(`${model.name}: input "${input.sourceLayer.name}" expects shape ${formatShape(input.shape)}, the ${what} has shape ${formatShape(shape)}`);
+    }
+  });
 }
 
 /** Keras accepts (n,) targets for an (n, 1) output; the engine wants the output's shape. */
@@ -145,6 +156,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     const config = model.compiled!;
     const { epochs = 1, batchSize = 32, shuffle = true, initialEpoch = 0, verbose = 1 } = options;
     const classWeights = options.classWeight ? classWeightTable(model, options.classWeight, y[0] as NdArray) : null;
+    checkInputs(model, x, 'training data');
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     let train: Dataset = makeDataset(x as NdArray[], targetsFor(model, config, y as NdArray[]));
     let validation: Dataset | null = null;
@@ -222,6 +234,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
 
   async evaluate(model: Model, x: ArrayData[], y: ArrayData[], options: EvaluateOptions): Promise<Logs> {
     const config = model.compiled!;
+    checkInputs(model, x, 'data');
     const data = makeDataset(x as NdArray[], targetsFor(model, config, y as NdArray[]));
     const { session } = this.open(model, config, 0);
     try {
@@ -233,6 +246,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
 
   /** Inference on the engine (Dropout off, moving statistics), as onnxruntime computes it. */
   async predict(model: Model, inputs: ArrayData[], options: PredictOptions): Promise<ArrayData[]> {
+    checkInputs(model, inputs, 'data');
     const { session } = this.open(model, model.compiled, 0);
     const batchSize = options.batchSize ?? 32;
     const size = inputs[0]!.shape[0]!;

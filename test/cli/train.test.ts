@@ -122,6 +122,9 @@ describe('strata train', () => {
     const missing = strata('train', 'examples/fashion-mnist-classifier.ts', '--data', 'no/such.npz');
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^strata: --data no\/such\.npz: no such file or folder/);
+    const mismatch = strata('train', MODEL, '--data', 'fashion-mnist', '--epochs', '1');
+    assert.equal(mismatch.code, 1);
+    assert.match(mismatch.stderr, /^strata: tiny: input "h_input" expects shape \(None, 4\), the training data has shape \(60000, 28, 28, 1\)\n$/);
     const device = strata('train', 'examples/fashion-mnist-classifier.ts', '--data', 'fashion-mnist', '--device', 'tpu');
     assert.match(device.stderr, /^strata: --device must be cpu, cuda or auto, got 'tpu'/);
   });

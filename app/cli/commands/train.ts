@@ -24,7 +24,7 @@ export interface TrainOptions {
   loss?: string;
   labelColumn?: string;
   seed?: number;
-  threads?: number;
+  threads?: number | 'auto';
 }
 
 function number(name: string, integer: boolean, min: number) {
@@ -67,7 +67,7 @@ export function registerTrain(program: Command): void {
     .option('--loss <name>', 'a Keras loss name (overrides the model file)')
     .option('--label-column <column>', 'CSV: the label column, by name or 0-based index (default: the last)')
     .option('--seed <n>', 'seeds the initial weights, shuffling and Dropout: the same seed gives the same run', number('--seed', true, 0))
-    .option('--threads <n>', 'CPU threads for the engine (default: oneDNN\'s)', number('--threads', true, 1))
+    .option('--threads <n|auto>', 'CPU threads for the engine (default: all cores); auto re-times all cores against one every 200 steps and keeps the faster, for a busy machine (runs then depend on load)', (v: string) => (v === 'auto' ? 'auto' : number('--threads', true, 1)(v)))
     .action(async (file: string, options: TrainOptions) => {
       if (!['cpu', 'cuda', 'auto'].includes(options.device)) throw new UserError(`--device must be cpu, cuda or auto, got '${options.device}'`);
       // As keras.utils.set_random_seed: the seed also fixes the weights the model file creates.
@@ -81,7 +81,7 @@ export function registerTrain(program: Command): void {
       const print = (object: object) => process.stdout.write(`${JSON.stringify(object)}\n`);
       // The CUDA backend's kernels are not written yet: auto and cpu train on the CPU.
       if (options.device === 'cuda') throw new UserError('--device cuda: the CUDA backend is not implemented yet; use --device cpu');
-      const engine = new EngineBackend({ backend: 'cpu', ...(options.threads ? { numThreads: options.threads } : {}), ...(options.json ? { write: () => {} } : {}) });
+      const engine = new EngineBackend({ backend: 'cpu', ...(options.threads ? { numThreads: options.threads === 'auto' ? -1 : options.threads } : {}), ...(options.json ? { write: () => {} } : {}) });
       if (!options.json) process.stdout.write(`Training ${model.name} on ${data.description}: ${data.train.size} samples\n`);
       let epochStarted = 0;
       const jsonLines = new CustomCallback({
