@@ -285,8 +285,15 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
   KernelContext ctx;
   ctx.be = be_.get();
   ctx.training = training;
-  // a different Dropout mask per node and per step, reproducible from the seed
-  ctx.seed = desc_.seed * 0x9E3779B97F4A7C15ull + (uint64_t)iterations_ * 1000003ull + k;
+  // A different Dropout mask per node and per step, reproducible from the seed. Keyed by the
+  // node's name (FNV-1a; its position for unnamed nodes), so that fusing other nodes away
+  // does not change the masks and runs stay comparable across engine versions.
+  uint64_t node_key = k;
+  if (!s.kernel->node.name.empty()) {
+    node_key = 0xcbf29ce484222325ull;
+    for (unsigned char c : s.kernel->node.name) node_key = (node_key ^ c) * 0x100000001b3ull;
+  }
+  ctx.seed = desc_.seed * 0x9E3779B97F4A7C15ull + (uint64_t)iterations_ * 1000003ull + node_key;
   Ins in;
   Outs out;
   for (int v : s.in) in.push_back(v >= 0 ? &values_[v].t : nullptr);
