@@ -52,6 +52,19 @@ class StepWorker : public Napi::AsyncWorker {
   strata::StepResult result_;
 };
 
+// Runs an engine call; its errors (strata::Error, naming the op and node) become JavaScript
+// Errors, while the binding's own Napi errors (TypeErrors for bad arguments) pass through.
+template <class F>
+auto EngineCall(Napi::Env env, F&& call) -> decltype(call()) {
+  try {
+    return call();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
 std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string("Expect argument: ") + what + " (a string)");
   return info[i].As<Napi::String>().Utf8Value();
@@ -94,11 +107,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
   } catch (const std::exception& e) {  // an unknown loss or optimizer name, from the core
     throw Napi::TypeError::New(env, std::string("description: ") + e.what());
   }
-  try {
-    session_ = strata::Session::from_onnx(bytes.Data(), bytes.ByteLength(), description);
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, e.what());
-  }
+  session_ = EngineCall(env, [&] { return strata::Session::from_onnx(bytes.Data(), bytes.ByteLength(), description); });
 }
 
 void SessionWrap::CheckUsable(Napi::Env env) {
@@ -156,11 +165,7 @@ Napi::Value SessionWrap::TrainableNames(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::GetWeight(const Napi::CallbackInfo& info) {
   CheckUsable(info.Env());
   const std::string name = StringArg(info, 0, "weight name");
-  try {
-    return FromTensor(info.Env(), session_->get_weight(name));
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), e.what());
-  }
+  return EngineCall(info.Env(), [&] { return FromTensor(info.Env(), session_->get_weight(name)); });
 }
 
 Napi::Value SessionWrap::SetWeight(const Napi::CallbackInfo& info) {
@@ -168,22 +173,14 @@ Napi::Value SessionWrap::SetWeight(const Napi::CallbackInfo& info) {
   const std::string name = StringArg(info, 0, "weight name");
   if (info.Length() < 2) throw Napi::TypeError::New(info.Env(), "Expect arguments: weight name, tensor");
   strata::Tensor value = ToTensor(info[1], "weight '" + name + "'");
-  try {
-    session_->set_weight(name, value);
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), e.what());
-  }
+  EngineCall(info.Env(), [&] { session_->set_weight(name, value); });
   return info.Env().Undefined();
 }
 
 Napi::Value SessionWrap::GetGradient(const Napi::CallbackInfo& info) {
   CheckUsable(info.Env());
   const std::string name = StringArg(info, 0, "weight name");
-  try {
-    return FromTensor(info.Env(), session_->get_gradient(name));
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), e.what());
-  }
+  return EngineCall(info.Env(), [&] { return FromTensor(info.Env(), session_->get_gradient(name)); });
 }
 
 Napi::Value SessionWrap::SetLearningRate(const Napi::CallbackInfo& info) {
@@ -225,7 +222,7 @@ Napi::Value SessionWrap::SetOptimizerState(const Napi::CallbackInfo& info) {
   Napi::Value iterations = state.Get("iterations");
   Napi::Value slots = state.Get("slots");
   if (!iterations.IsNumber() || !slots.IsObject()) throw Napi::TypeError::New(env, "optimizer state must be {iterations: number, slots: {[weight]: {m, v, mg}}}");
-  try {
+  EngineCall(env, [&] {
     Napi::Object byWeight = slots.As<Napi::Object>();
     Napi::Array names = byWeight.GetPropertyNames();
     for (uint32_t i = 0; i < names.Length(); i++) {
@@ -243,11 +240,7 @@ Napi::Value SessionWrap::SetOptimizerState(const Napi::CallbackInfo& info) {
       }
     }
     session_->set_iterations(static_cast<int64_t>(iterations.As<Napi::Number>().Int64Value()));
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, e.what());
-  }
+  });
   return env.Undefined();
 }
 

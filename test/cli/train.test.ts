@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ndarray } from '../../app/data/ndarray.ts';
 import { writeNpz } from '../../app/data/npz.ts';
@@ -41,81 +41,66 @@ function writeData(file: string): void {
 const MODEL = 'test/fixtures/models/tiny-classifier.ts';
 
 describe('strata train', () => {
+  let dir = '';
+  let data = '';
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'strata-train-'));
+    data = path.join(dir, 'data.npz');
+    writeData(data);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
   test('trains with the file\'s compile settings, prints JSON per epoch, evaluates the test split, saves', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'strata-train-'));
-    try {
-      writeData(path.join(dir, 'data.npz'));
-      const out = path.join(dir, 'trained');
-      const { code, stdout, stderr } = strata('train', MODEL, '--data', path.join(dir, 'data.npz'), '--epochs', '5', '--batch-size', '16', '--validation-split', '0.2', '--seed', '1', '--json', '--out', out);
-      assert.equal(code, 0, stderr);
-      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
-      assert.equal(lines.length, 6);
-      assert.deepEqual(Object.keys(lines[0]).sort(), ['accuracy', 'epoch', 'loss', 'seconds', 'val_accuracy', 'val_loss']);
-      assert.ok(lines[4].loss < lines[0].loss);
-      const final = lines[5];
-      assert.equal(final.done, true);
-      assert.equal(final.epochs, 5);
-      assert.ok(final.test_accuracy > 0.9, `test accuracy ${final.test_accuracy}`);
-      assert.equal(final.saved, out);
+    const out = path.join(dir, 'trained');
+    const { code, stdout, stderr } = strata('train', MODEL, '--data', data, '--epochs', '5', '--batch-size', '16', '--validation-split', '0.2', '--seed', '1', '--json', '--out', out);
+    assert.equal(code, 0, stderr);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 6);
+    assert.deepEqual(Object.keys(lines[0]).sort(), ['accuracy', 'epoch', 'loss', 'seconds', 'val_accuracy', 'val_loss']);
+    assert.ok(lines[4].loss < lines[0].loss);
+    const final = lines[5];
+    assert.equal(final.done, true);
+    assert.equal(final.epochs, 5);
+    assert.ok(final.test_accuracy > 0.9, `test accuracy ${final.test_accuracy}`);
+    assert.equal(final.saved, out);
 
-      // The saved folder: TensorFlow.js's layers format, compiled again on load, same weights.
-      const json = JSON.parse(readFileSync(path.join(out, 'model.json'), 'utf8'));
-      assert.equal(json.format, 'layers-model');
-      assert.equal(json.modelTopology.training_config.optimizer_config.class_name, 'Adam');
-      assert.equal(json.userDefinedMetadata.epochs, 5);
-      const { model, epochs } = loadModelFolder(out, readFileSync(path.join(out, 'model.json'), 'utf8'));
-      assert.equal(epochs, 5);
-      assert.equal(model.compiled!.losses[0]!.kind, 'sparse_categorical_crossentropy');
-      assert.equal(model.optimizer!.learningRate, 0.02);
-      const summary = strata('summary', out, '--json');
-      assert.equal(JSON.parse(summary.stdout).total_params, 4 * 8 + 8 + 8 * 3 + 3);
+    // The saved folder: TensorFlow.js's layers format, compiled again on load, same weights.
+    const json = JSON.parse(readFileSync(path.join(out, 'model.json'), 'utf8'));
+    assert.equal(json.format, 'layers-model');
+    assert.equal(json.modelTopology.training_config.optimizer_config.class_name, 'Adam');
+    assert.equal(json.userDefinedMetadata.epochs, 5);
+    const { model, epochs } = loadModelFolder(out, readFileSync(path.join(out, 'model.json'), 'utf8'));
+    assert.equal(epochs, 5);
+    assert.equal(model.compiled!.losses[0]!.kind, 'sparse_categorical_crossentropy');
+    assert.equal(model.optimizer!.learningRate, 0.02);
+    const summary = strata('summary', out, '--json');
+    assert.equal(JSON.parse(summary.stdout).total_params, 4 * 8 + 8 + 8 * 3 + 3);
 
-      // Training goes on from the saved folder.
-      const again = strata('train', out, '--data', path.join(dir, 'data.npz'), '--epochs', '1', '--json');
-      assert.equal(again.code, 0, again.stderr);
-      const first = JSON.parse(again.stdout.split('\n')[0]!);
-      assert.ok(first.loss <= lines[4].loss * 1.5, `resumed loss ${first.loss} vs ${lines[4].loss}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // Training goes on from the saved folder.
+    const again = strata('train', out, '--data', data, '--epochs', '1', '--json');
+    assert.equal(again.code, 0, again.stderr);
+    const first = JSON.parse(again.stdout.split('\n')[0]!);
+    assert.ok(first.loss <= lines[4].loss * 1.5, `resumed loss ${first.loss} vs ${lines[4].loss}`);
   });
 
   test('--validation-data test validates on the test split after every epoch', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'strata-train-'));
-    try {
-      writeData(path.join(dir, 'data.npz'));
-      const { code, stdout, stderr } = strata('train', MODEL, '--data', path.join(dir, 'data.npz'), '--epochs', '2', '--validation-data', 'test', '--seed', '1', '--json');
-      assert.equal(code, 0, stderr);
-      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
-      assert.ok('val_accuracy' in lines[1]);
-      assert.ok(Math.abs(lines[1].val_accuracy - lines[2].test_accuracy) < 1e-6, 'the last epoch\'s validation is the test evaluation');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { code, stdout, stderr } = strata('train', MODEL, '--data', data, '--epochs', '2', '--validation-data', 'test', '--seed', '1', '--json');
+    assert.equal(code, 0, stderr);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok('val_accuracy' in lines[1]);
+    assert.ok(Math.abs(lines[1].val_accuracy - lines[2].test_accuracy) < 1e-6, 'the last epoch\'s validation is the test evaluation');
   });
 
   test('the same --seed gives the same run, initial weights included', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'strata-train-'));
-    try {
-      writeData(path.join(dir, 'data.npz'));
-      const run = () => strata('train', MODEL, '--data', path.join(dir, 'data.npz'), '--epochs', '2', '--seed', '7', '--json').stdout.split('\n').slice(0, 2).map((l) => JSON.parse(l).loss);
-      assert.deepEqual(run(), run());
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const run = () => strata('train', MODEL, '--data', data, '--epochs', '2', '--seed', '7', '--json').stdout.split('\n').slice(0, 2).map((l) => JSON.parse(l).loss);
+    assert.deepEqual(run(), run());
   });
 
   test('a loss that becomes NaN ends with one line naming the epoch and batch', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'strata-train-'));
-    try {
-      writeData(path.join(dir, 'data.npz'));
-      const { code, stderr } = strata('train', MODEL, '--data', path.join(dir, 'data.npz'), '--optimizer', 'sgd', '--learning-rate', '1e30', '--json');
-      assert.equal(code, 1);
-      assert.match(stderr, /^strata: tiny: the loss became (NaN|Infinity) at epoch 1, batch \d+ of 10 .*learning rate too high/);
-      assert.equal(stderr.trim().split('\n').length, 1);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { code, stderr } = strata('train', MODEL, '--data', data, '--optimizer', 'sgd', '--learning-rate', '1e30', '--json');
+    assert.equal(code, 1);
+    assert.match(stderr, /^strata: tiny: the loss became (NaN|Infinity) at epoch 1, batch \d+ of 10 .*learning rate too high/);
+    assert.equal(stderr.trim().split('\n').length, 1);
   });
 
   test('missing data and a wrong device are one-line errors', () => {
