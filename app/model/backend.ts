@@ -44,3 +44,21 @@ export function getInferenceBackend(runtime?: string): InferenceBackend {
   if (!found) throw new ValueError(`no inference backend named "${runtime}"; registered: ${backends.map((b) => b.name).join(', ')}`);
   return found;
 }
+
+/** Arrays given as one array, a list, or a map by name -> a list in `names` order (model inputs or outputs). */
+export function arraysInOrder(value: ArrayData | ArrayData[] | Record<string, ArrayData>, names: string[], what: string): ArrayData[] {
+  let list: ArrayData[];
+  if (Array.isArray(value)) list = value;
+  else if ('data' in value && ArrayBuffer.isView(value.data)) list = [value as ArrayData];
+  else {
+    const map = value as Record<string, ArrayData>;
+    for (const key of Object.keys(map)) if (!names.includes(key)) throw new ValueError(`${what}: got an array for "${key}", which is not one of ${names.join(', ')}`);
+    list = names.map((name) => {
+      const array = map[name];
+      if (!array) throw new ValueError(`${what}: missing "${name}"`);
+      return array;
+    });
+  }
+  if (list.length !== names.length) throw new ValueError(`${what}: expected ${names.length} array(s) (${names.join(', ')}), got ${list.length}`);
+  return list;
+}

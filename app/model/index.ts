@@ -46,7 +46,7 @@ export { modelFromJSON } from './keras_format/model_json.ts';
 export { summaryData, renderSummary, countParams, type SummaryData, type SummaryRow, type ParamCounts } from './summary.ts';
 export { describeGraph, type GraphDescription, type GraphNodeDescription, type GraphEdgeDescription } from './graph.ts';
 export { setRandomSeed } from './random.ts';
-export { setInferenceBackend, getInferenceBackend, type ArrayData, type InferenceBackend, type PredictOptions } from './backend.ts';
+export { setInferenceBackend, getInferenceBackend, arraysInOrder, type ArrayData, type InferenceBackend, type PredictOptions } from './backend.ts';
 export * as initializers from './initializers.ts';
 export { ACTIVATIONS, type ActivationName } from './activations.ts';
 export { ValueError, ShapeError, ConfigError } from './errors.ts';
@@ -55,5 +55,5 @@ export { Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerVariables } from '.
 export * as losses from './losses.ts';
 export * as callbacks from './callbacks.ts';
 export { Callback, CustomCallback, EarlyStopping, History, ReduceLROnPlateau, TerminateOnNaN, type Logs } from './callbacks.ts';
-export { setTrainingBackend, getTrainingBackend, logNames, arraysInOrder, type CompileArgs, type CompiledConfig, type FitOptions, type EvaluateOptions, type TrainingBackend, type OutputLoss } from './training.ts';
+export { setTrainingBackend, getTrainingBackend, logNames, type CompileArgs, type CompiledConfig, type FitOptions, type EvaluateOptions, type TrainingBackend, type OutputLoss } from './training.ts';
 export { formatShape, type Shape, type Dim } from './shape.ts';

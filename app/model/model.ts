@@ -13,10 +13,10 @@ import { mapNetwork, type Network } from './network.ts';
 import { formatShape, type Shape } from './shape.ts';
 import { describeGraph, type GraphDescription } from './graph.ts';
 import { renderSummary, summaryData, type SummaryOptions } from './summary.ts';
-import { getInferenceBackend, type ArrayData, type PredictOptions } from './backend.ts';
+import { arraysInOrder, getInferenceBackend, type ArrayData, type PredictOptions } from './backend.ts';
 import type { History, Logs } from './callbacks.ts';
 import type { Optimizer } from './optimizers.ts';
-import { arraysInOrder, compileArgsFromTrainingConfig, getTrainingBackend, resolveCompile, type CompileArgs, type CompiledConfig, type EvaluateOptions, type FitOptions } from './training.ts';
+import { compileArgsFromTrainingConfig, getTrainingBackend, resolveCompile, type CompileArgs, type CompiledConfig, type EvaluateOptions, type FitOptions } from './training.ts';
 
 /** Written into Keras JSON as keras_version: the format is tf.keras 2.x's, the writer Strata. */
 export const KERAS_JSON_WRITER = 'strata';
@@ -212,24 +212,7 @@ export class Model extends Layer {
    */
   async predict(x: ArrayData | ArrayData[] | Record<string, ArrayData>, options: PredictOptions = {}): Promise<ArrayData | ArrayData[]> {
     this.assertBuilt();
-    const names = this.inputs.map((t) => t.sourceLayer.name);
-    let inputs: ArrayData[];
-    if (Array.isArray(x)) inputs = x;
-    else if ('data' in x && ArrayBuffer.isView(x.data)) inputs = [x as ArrayData];
-    else {
-      const byName = x as Record<string, ArrayData>;
-      for (const key of Object.keys(byName)) {
-        if (!names.includes(key)) throw new ValueError(`${this.name}: predict() got an array for "${key}", which is not an input; inputs: ${names.join(', ')}`);
-      }
-      inputs = names.map((name) => {
-        const array = byName[name];
-        if (!array) throw new ValueError(`${this.name}: predict() is missing input "${name}"`);
-        return array;
-      });
-    }
-    if (inputs.length !== names.length) {
-      throw new ValueError(`${this.name}: predict() expects ${names.length} input array(s) (${names.join(', ')}), got ${inputs.length}`);
-    }
+    const inputs = arraysInOrder(x, this.inputs.map((t) => t.sourceLayer.name), `${this.name}.predict() x`);
     const outputs = await getInferenceBackend(options.runtime).predict(this, inputs, options);
     return outputs.length === 1 ? outputs[0]! : outputs;
   }

@@ -123,24 +123,6 @@ export function getTrainingBackend(): TrainingBackend {
   return trainingBackend;
 }
 
-/** Arrays given as one array, a list, or a map by name -> a list in `names` order. */
-export function arraysInOrder(value: ArrayData | ArrayData[] | Record<string, ArrayData>, names: string[], what: string): ArrayData[] {
-  let list: ArrayData[];
-  if (Array.isArray(value)) list = value;
-  else if ('data' in value && ArrayBuffer.isView(value.data)) list = [value as ArrayData];
-  else {
-    const map = value as Record<string, ArrayData>;
-    for (const key of Object.keys(map)) if (!names.includes(key)) throw new ValueError(`${what}: "${key}" is not one of ${names.join(', ')}`);
-    list = names.map((name) => {
-      const array = map[name];
-      if (!array) throw new ValueError(`${what}: missing "${name}"`);
-      return array;
-    });
-  }
-  if (list.length !== names.length) throw new ValueError(`${what}: expected ${names.length} array(s) (${names.join(', ')}), got ${list.length}`);
-  return list;
-}
-
 /** compile() arguments from Keras's training_config (tf.keras files, TensorFlow.js model.json). */
 export function compileArgsFromTrainingConfig(config: Record<string, unknown>): CompileArgs {
   const rawLoss = config.loss;

@@ -46,7 +46,7 @@ describe('model.predict', () => {
     const a = Input({ shape: [1], name: 'a' });
     const b = Input({ shape: [1], name: 'b' });
     const two = new Model({ inputs: [a, b], outputs: layers.add([a, b]) });
-    await assert.rejects(two.predict({ a: float32([1, 1], [1]) }), /predict\(\) is missing input "b"/);
-    await assert.rejects(two.predict({ a: float32([1, 1], [1]), c: float32([1, 1], [1]) }), /got an array for "c", which is not an input/);
+    await assert.rejects(two.predict({ a: float32([1, 1], [1]) }), /predict\(\) x: missing "b"/);
+    await assert.rejects(two.predict({ a: float32([1, 1], [1]), c: float32([1, 1], [1]) }), /predict\(\) x: got an array for "c", which is not one of a, b/);
   });
 });
