@@ -3,9 +3,9 @@
 // Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } padded with
 // spaces to a multiple of 64 bytes, then the elements. Only C-order, little-endian arrays of
 // plain numeric or bool dtypes are read; anything else is a FormatError that says so.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { type DType, type NdArray, formatShape, fromBytes, itemSize, shapeSize, toBytes, toFloat32 } from './ndarray.ts';
+import { writeFileAtomic } from '../io/atomic_write.ts';
 
 export class NpyFormatError extends Error {
   override name = 'FormatError';
@@ -135,9 +135,7 @@ export function formatNpy(array: NdArray): Uint8Array {
   return out;
 }
 
-/** Writes `array` to a .npy file atomically (a temporary file renamed over the target). */
+/** Writes `array` to a .npy file atomically (flushed to a temporary file renamed over the target; a failure leaves nothing behind). */
 export function writeNpy(file: string, array: NdArray): void {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(temporary, formatNpy(array));
-  renameSync(temporary, file);
+  writeFileAtomic(file, formatNpy(array));
 }

@@ -1,10 +1,10 @@
 // NumPy .npz files: a zip archive of .npy members, as np.savez (stored) and np.savez_compressed
 // (deflated) write them, member 'x.npy' holding array 'x'. The zip layer is fflate's.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import type { NdArray } from './ndarray.ts';
 import { NpyFormatError, type NpyReadOptions, formatNpy, parseNpy } from './npy.ts';
+import { writeFileAtomic } from '../io/atomic_write.ts';
 
 /** Reads every array of an .npz file, by name, in the archive's order. Errors name the file. */
 export function readNpz(file: string, options: NpyReadOptions = {}): Record<string, NdArray> {
@@ -41,9 +41,7 @@ export function formatNpz(arrays: Record<string, NdArray>, options: { compress?:
   return zipSync(members, { level: options.compress ? 6 : 0 });
 }
 
-/** Writes an .npz file atomically (a temporary file renamed over the target). */
+/** Writes an .npz file atomically (flushed to a temporary file renamed over the target; a failure leaves nothing behind). */
 export function writeNpz(file: string, arrays: Record<string, NdArray>, options: { compress?: boolean } = {}): void {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(temporary, formatNpz(arrays, options));
-  renameSync(temporary, file);
+  writeFileAtomic(file, formatNpz(arrays, options));
 }
