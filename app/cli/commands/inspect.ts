@@ -8,7 +8,7 @@ import { type AttributeDescription, type GraphDescription, type JSONValue, type 
 export function registerInspect(program: Command): void {
   program
     .command('inspect')
-    .description('Show what an ONNX model file holds: opsets, inputs and outputs, every node, initializers, metadata')
+    .description('show what an ONNX model file holds: opsets, inputs and outputs, every node, initializers, metadata')
     .argument('<file>', 'an .onnx file (written by Strata or any other tool)')
     .option('--json', 'print the description as JSON')
     .action((file: string, options: { json?: boolean }) => {

@@ -31,7 +31,7 @@ export interface PredictOptions {
 export function registerPredict(program: Command): void {
   program
     .command('predict')
-    .description('Run a model (an .onnx file, or any model file, translated to ONNX) on .npy inputs with onnxruntime, writing .npy outputs')
+    .description('run a model (an .onnx file, or any model file, translated to ONNX) on .npy inputs with onnxruntime, writing .npy outputs')
     .argument('<model>', 'an .onnx file, a .ts/.js model module, or a Keras / TensorFlow.js .json model')
     .requiredOption('-i, --input <[name=]file.npy>', 'an input array, or an .npz of them (repeatable)', collect, [])
     .option('-o, --output <[name=]file.npy>', 'where to write outputs: .npy or .npz (repeatable; see below)', collect, undefined)
