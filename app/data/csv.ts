@@ -1,11 +1,11 @@
 // CSV files of numeric features and one label column, parsed by csv-parse (quoting, escaped
 // quotes, CRLF, a byte-order mark and ragged rows are its business). Every feature cell must be
 // a finite decimal number; the labels are class ids, string categories or regression targets.
-import { readFileSync } from 'node:fs';
 import { type CsvError, parse } from 'csv-parse/sync';
 import { type Dataset, makeDataset } from './dataset.ts';
 import { DataFormatError } from './errors.ts';
 import type { NdArray } from './ndarray.ts';
+import { readFileOrThrow } from '../io/read_file.ts';
 
 /**
  * How the label column is read:
@@ -43,12 +43,7 @@ const CLASS_ID = /^\+?\d+$/;
  */
 export function loadCsv(file: string, options: CsvOptions): CsvDataset {
   const { header = true, delimiter = ',', labels = 'auto' } = options;
-  let text: Buffer;
-  try {
-    text = readFileSync(file);
-  } catch (error) {
-    throw new DataFormatError(`${file}: cannot read: ${(error as Error).message}`);
-  }
+  const text = readFileOrThrow(file, DataFormatError);
   let rows: { record: string[]; info: { lines: number } }[];
   try {
     rows = parse(text, { delimiter, bom: true, trim: true, skip_empty_lines: true, info: true }) as unknown as typeof rows;

@@ -2,12 +2,13 @@
 // zero bytes, a type code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32,
 // 0x0E float64), the number of dimensions, each dimension as a big-endian uint32, then the
 // elements, big-endian, in C order. The files are usually gzipped (.gz); both are read.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { type Dataset, makeDataset } from './dataset.ts';
 import { DataFormatError } from './errors.ts';
 import { type DType, type NdArray, allocate, formatShape, itemSize, shapeSize } from './ndarray.ts';
+import { readFileOrThrow } from '../io/read_file.ts';
 
 const TYPE_CODES: Record<number, DType> = {
   0x08: 'uint8',
@@ -81,7 +82,7 @@ function hex(bytes: Uint8Array): string {
 
 /** Reads an IDX file as stored (see parseIdx). Errors name the file. */
 export function readIdx(file: string): NdArray {
-  return parseIdx(readFile(file), file);
+  return parseIdx(readFileOrThrow(file, DataFormatError), file);
 }
 
 /**
@@ -108,13 +109,6 @@ function forTraining(array: NdArray): NdArray<'float32' | 'int32'> {
   return { dtype: 'float32', shape, data: Float32Array.from(array.data as ArrayLike<number>) };
 }
 
-function readFile(file: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new DataFormatError(`${file}: cannot read: ${(error as Error).message}`);
-  }
-}
 
 // --- MNIST-style folders ---------------------------------------------------------------------
 

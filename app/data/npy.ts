@@ -3,9 +3,9 @@
 // Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } padded with
 // spaces to a multiple of 64 bytes, then the elements. Only C-order, little-endian arrays of
 // plain numeric or bool dtypes are read; anything else is a FormatError that says so.
-import { readFileSync } from 'node:fs';
 import { type DType, type NdArray, formatShape, fromBytes, itemSize, shapeSize, toBytes, toFloat32 } from './ndarray.ts';
 import { writeFileAtomic } from '../io/atomic_write.ts';
+import { readFileOrThrow } from '../io/read_file.ts';
 
 export class NpyFormatError extends Error {
   override name = 'FormatError';
@@ -36,13 +36,7 @@ export interface NpyReadOptions {
 
 /** Reads a .npy file. Errors name the file. */
 export function readNpy(file: string, options: NpyReadOptions = {}): NdArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new NpyFormatError(`${file}: cannot read: ${(error as Error).message}`);
-  }
-  return parseNpy(bytes, file, options);
+  return parseNpy(readFileOrThrow(file, NpyFormatError), file, options);
 }
 
 /** Parses .npy bytes; `source` names them in errors. */

@@ -1,20 +1,14 @@
 // NumPy .npz files: a zip archive of .npy members, as np.savez (stored) and np.savez_compressed
 // (deflated) write them, member 'x.npy' holding array 'x'. The zip layer is fflate's.
-import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import type { NdArray } from './ndarray.ts';
 import { NpyFormatError, type NpyReadOptions, formatNpy, parseNpy } from './npy.ts';
 import { writeFileAtomic } from '../io/atomic_write.ts';
+import { readFileOrThrow } from '../io/read_file.ts';
 
 /** Reads every array of an .npz file, by name, in the archive's order. Errors name the file. */
 export function readNpz(file: string, options: NpyReadOptions = {}): Record<string, NdArray> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new NpyFormatError(`${file}: cannot read: ${(error as Error).message}`);
-  }
-  return parseNpz(bytes, file, options);
+  return parseNpz(readFileOrThrow(file, NpyFormatError), file, options);
 }
 
 export function parseNpz(bytes: Uint8Array, source = '<npz>', options: NpyReadOptions = {}): Record<string, NdArray> {

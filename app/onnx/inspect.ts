@@ -5,11 +5,12 @@
 // Bytes that are not a model fail with an OnnxFormatError naming the file and the fault: an
 // empty file, another format's magic, protobuf that does not decode (truncated or random
 // bytes), or protobuf that decodes but is not a model (no ir_version, no graph, ...).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { OnnxFormatError } from './errors.ts';
 import { AttributeType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type SparseTensorProto, type TensorProto, type TypeProto, type ValueInfoProto, decodeModel } from './schema.ts';
 import { elementTypeName, externalDataOf, int64ToJSON, tensorByteSize, tensorDims, tensorToArray } from './tensor.ts';
+import { readFileOrThrow } from '../io/read_file.ts';
 
 /** A dimension: a size, a symbolic name, or null when the model leaves it unknown. */
 export type Dim = number | string | null;
@@ -120,12 +121,7 @@ const PREVIEW_VALUES = 8;
 
 /** Reads and validates an ONNX file; the ModelProto and the file's size. */
 export function readOnnxModel(file: string): { model: ModelProto; bytes: Uint8Array } {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new OnnxFormatError(`${file}: cannot read: ${(error as Error).message}`);
-  }
+  const bytes = readFileOrThrow(file, OnnxFormatError);
   return { model: parseOnnxModel(bytes, file), bytes };
 }
 

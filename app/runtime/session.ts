@@ -5,13 +5,14 @@
 // Execution providers: 'cpu' always works (onnxruntime-node ships it); 'cuda' needs
 // onnxruntime-node's CUDA add-on, a separate download (scripts/postinstall.js tries it where
 // an NVIDIA driver is present), and an NVIDIA GPU. 'auto' uses CUDA when both are there.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type DType, type NdArray, concatRows, formatShape, isDType, sliceRows } from '../data/ndarray.ts';
 import { type ValueDescription, describeModel, parseOnnxModel } from '../onnx/inspect.ts';
 import { InputError, checkBatchSize, planBatches, validateInputs } from './validate.ts';
+import { readFileOrThrow } from '../io/read_file.ts';
 
 export type Device = 'cpu' | 'cuda' | 'auto';
 
@@ -79,7 +80,7 @@ export class OnnxSession {
    */
   static async create(model: Uint8Array | string, options: SessionOptions = {}): Promise<OnnxSession> {
     const source = typeof model === 'string' ? model : (options.name ?? '<onnx bytes>');
-    const bytes = typeof model === 'string' ? readModelFile(model) : model;
+    const bytes = typeof model === 'string' ? readFileOrThrow(model, RuntimeSetupError) : model;
     const description = describeModel(parseOnnxModel(bytes, source), { file: typeof model === 'string' ? model : null });
     if (typeof model !== 'string' && description.externalData.length > 0) {
       const files = [...new Set(description.externalData.map((ref) => ref.location))].join(', ');
@@ -179,13 +180,6 @@ function isNdArray(value: Record<string, NdArray> | NdArray): value is NdArray {
   return ArrayBuffer.isView((value as NdArray).data) && Array.isArray((value as NdArray).shape) && typeof (value as NdArray).dtype === 'string';
 }
 
-function readModelFile(file: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new RuntimeSetupError(`${file}: cannot read: ${(error as Error).message}`);
-  }
-}
 
 function oneLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
