@@ -27,7 +27,7 @@ if (cmakeJs) {
   if (build.status !== 0) {
     console.warn(
       'strata: the native training engine could not be built (see the messages above); training needs it, the rest works.\n' +
-        '        Install CMake, a C++17 compiler and oneDNN (Debian/Ubuntu: sudo apt-get install cmake g++ make libdnnl-dev\n' +
+        '        Install CMake, a C++17 compiler and oneDNN (Debian/Ubuntu: sudo apt-get install cmake g++ make libdnnl-dev ocl-icd-opencl-dev\n' +
         '        libonnx-dev libprotobuf-dev protobuf-compiler), then run: npm run build:native',
     );
   }
