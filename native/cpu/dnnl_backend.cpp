@@ -132,6 +132,30 @@ class DnnlBackend : public ReferenceBackend {
     in_chunks(n, [&](int64_t b, int64_t k) { ref::dropout_backward(dinp + b, dout + b, mask + b, k); });
   }
 
+  // Binaries whose operands are each the output's size or a scalar (Rescaling's x * scale +
+  // offset, a residual add), or whose second operand runs along the last axis (a Dense bias),
+  // run as plain loops in chunks on the OpenMP threads; the reference's loop walks every
+  // broadcast through index arithmetic (4 ns an element). Each element is computed as there.
+  void binary_forward(float* out, const float* a, const float* b, const Shape& as, const Shape& bs, const Shape& os,
+                      Binary op) override {
+    int64_t n = numel(os), na = numel(as), nb = numel(bs), last = os.empty() ? 1 : os.back();
+    bool a_ok = na == n || na == 1, b_ok = nb == n || nb == 1;
+    bool row = na == n && !bs.empty() && nb == last && bs.back() == last && last > 1;  // b along the last axis
+    if (n == 0 || !a_ok || !(b_ok || row)) return ReferenceBackend::binary_forward(out, a, b, as, bs, os, op);
+    auto run = [&](auto f) {
+      int64_t chunk = row ? std::max<int64_t>(last, (1 << 15) / last * last) : 1 << 15;
+      in_chunks(n, [&](int64_t s, int64_t k) {
+        for (int64_t i = s; i < s + k; i++) out[i] = f(a[na == 1 ? 0 : i], b[row ? i % last : nb == 1 ? 0 : i]);
+      }, chunk);
+    };
+    switch (op) {
+      case Binary::Add: return run([](float x, float y) { return x + y; });
+      case Binary::Sub: return run([](float x, float y) { return x - y; });
+      case Binary::Mul: return run([](float x, float y) { return x * y; });
+      case Binary::Div: return run([](float x, float y) { return x / y; });
+    }
+  }
+
   // Pooling: one plan per geometry and algorithm (primitives and buffers built once).
   // Max pooling's backward needs the argmax workspace of a training forward: kept
   // from maxpool2d_forward_train on the same input, else recomputed (so a backward

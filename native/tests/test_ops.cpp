@@ -364,6 +364,12 @@ int main() {
   binary_case(rng, Binary::Mul, "Mul", {2, 3, 4}, {2, 3, 4});
   binary_case(rng, Binary::Mul, "Mul", {2, 3, 4}, {1});
   binary_case(rng, Binary::Div, "Div", {2, 3}, {2, 3});
+  // past one chunk of the CPU backend's threaded loops: scalar, same-shape and row operands
+  binary_case(rng, Binary::Mul, "Mul", {64, 28, 28}, {1});
+  binary_case(rng, Binary::Sub, "Sub", {1}, {50, 1000});
+  binary_case(rng, Binary::Add, "Add", {50, 1000}, {50, 1000});
+  binary_case(rng, Binary::Add, "Add", {70, 1000}, {1, 1000});
+  binary_case(rng, Binary::Div, "Div", {40, 999}, {999});
   transpose_case(rng, {2, 3, 4}, {2, 0, 1});
   transpose_case(rng, {2, 3, 4, 5}, {0, 2, 3, 1});  // NCHW -> NHWC
   concat_case(rng);
