@@ -34,6 +34,28 @@ std::vector<std::string> available_backends() {
 #endif
 }
 
+// Conv then max pooling, composed on the whole batch; state holds the convolution's output.
+int64_t Backend::conv_maxpool_state_size(const ConvParams& c, const PoolParams&) {
+  return (int64_t)c.N * c.OC * c.OH * c.OW;
+}
+void Backend::conv_maxpool_forward(float* out, const float* inp, const float* weight, const float* bias,
+                                   const ConvParams& c, const PoolParams& p, float* state) {
+  if (!state) {
+    std::vector<float> mid((size_t)conv_maxpool_state_size(c, p));
+    conv2d_forward(mid.data(), inp, weight, bias, c);
+    return maxpool2d_forward(out, mid.data(), p);
+  }
+  conv2d_forward(state, inp, weight, bias, c);
+  maxpool2d_forward_train(out, state, p);
+}
+void Backend::conv_maxpool_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                                    const float* weight, const ConvParams& c, const PoolParams& p,
+                                    const float* state) {
+  std::vector<float> dmid((size_t)conv_maxpool_state_size(c, p));
+  maxpool2d_backward(dmid.data(), dout, state, p);
+  conv2d_backward(dinp, dweight, dbias, dmid.data(), inp, weight, c);
+}
+
 float* ReferenceBackend::alloc(int64_t n) { return new float[n]; }
 void ReferenceBackend::free(float* p) { delete[] p; }
 void ReferenceBackend::upload(float* dst, const float* src, int64_t n) { std::memcpy(dst, src, n * sizeof(float)); }

@@ -68,5 +68,9 @@ class OpKernel {
 std::unique_ptr<OpKernel> make_kernel(const Node& n, int64_t opset);
 // The op types make_kernel knows.
 std::vector<std::string> supported_ops();
+// A Conv kernel and a MaxPool kernel that alone reads its output, as one kernel
+// (Session::fuse_conv_pools; the Relu fused into the Conv, if any, comes along). Null,
+// both left as they are, when they are not that pair.
+std::unique_ptr<OpKernel> fuse_conv_maxpool(std::unique_ptr<OpKernel>& conv, std::unique_ptr<OpKernel>& pool);
 
 }  // namespace strata

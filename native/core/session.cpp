@@ -60,8 +60,10 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
     steps_.push_back(std::move(s));
   }
   fuse_relus();
+  fuse_conv_pools();
   for (auto& s : steps_)
-    times_.push_back(NodeTime{s.kernel->node.where() + (s.relu_fused ? " + Relu" : "")});
+    times_.push_back(NodeTime{s.kernel->node.where() + (s.relu_fused ? " + Relu" : "") +
+                              (s.pool_fused.empty() ? "" : " + " + s.pool_fused)});
   for (auto& v : graph_.outputs) {
     int k = value_index(v.name);
     STRATA_CHECK(k >= 0, "graph output '" << v.name << "' is not produced by any node");
@@ -120,6 +122,43 @@ void Session::fuse_relus() {
     Step& r = steps_[it->second[0]];
     if (r.in[0] == s.out[0] && r.kernel->absorb_input_relu()) s.kernel->skip_relu_backward();
   }
+}
+
+// A Conv (+ Relu) whose output only a MaxPool reads, and the caller cannot see, runs with
+// that pooling as one step (kernels_nn.cpp, ConvMaxPoolKernel): the convolution's output,
+// a CNN's largest activation, is then never stored whole, and the CPU backend computes
+// the pair in slices of the batch that stay in the cache (backend.h, conv_maxpool_*).
+void Session::fuse_conv_pools() {
+  std::set<std::string> visible;
+  for (auto& v : graph_.outputs) visible.insert(v.name);
+  for (auto& l : desc_.losses) visible.insert(l.output);
+  std::map<int, std::vector<std::pair<size_t, size_t>>> readers;  // value -> (step, slot)
+  for (size_t k = 0; k < steps_.size(); k++)
+    for (size_t i = 0; i < steps_[k].in.size(); i++)
+      if (steps_[k].in[i] >= 0) readers[steps_[k].in[i]].push_back({k, i});
+  std::vector<bool> drop(steps_.size(), false);
+  for (size_t k = 0; k < steps_.size(); k++) {
+    if (drop[k]) continue;  // a pooling already fused into its convolution
+    Step& conv = steps_[k];
+    int o = conv.out[0];
+    auto it = readers.find(o);
+    if (conv.kernel->node.op_type != "Conv" || it == readers.end() || it->second.size() != 1 ||
+        it->second[0].second != 0 || visible.count(values_[o].name))
+      continue;
+    Step& pool = steps_[it->second[0].first];
+    if (pool.kernel->node.op_type != "MaxPool" || (pool.out.size() > 1 && pool.out[1] >= 0)) continue;
+    std::string label = pool.kernel->node.where();
+    auto fused = fuse_conv_maxpool(conv.kernel, pool.kernel);
+    if (!fused) continue;
+    conv.kernel = std::move(fused);
+    conv.out = pool.out;
+    conv.pool_fused = label;
+    drop[it->second[0].first] = true;
+  }
+  std::vector<Step> kept;
+  for (size_t k = 0; k < steps_.size(); k++)
+    if (!drop[k]) kept.push_back(std::move(steps_[k]));
+  steps_ = std::move(kept);
 }
 
 // Trainable weights: the listed ones, or by default the float initializers in a

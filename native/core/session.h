@@ -123,6 +123,7 @@ class Session {
     std::unique_ptr<OpKernel> kernel;
     std::vector<int> in, out;  // -1 for omitted
     bool relu_fused = false;   // the kernel also applies the Relu that read its output
+    std::string pool_fused;    // the MaxPool node that read it, computed inside (fuse_conv_pools)
   };
   struct LossPlan {
     int pred = -1;           // the value the loss reads
@@ -166,6 +167,7 @@ class Session {
   int value_index(const std::string& name) const;
   void pick_trainable();
   void fuse_relus();
+  void fuse_conv_pools();
   void plan_layouts();
   void plan(const std::vector<Tensor>& inputs);
   void run_forward(const std::vector<Tensor>& inputs, bool training);

@@ -192,6 +192,82 @@ class DnnlBackend : public ReferenceBackend {
     STRATA_DNNL_TRY("avgpool2d_backward", pool_plan(p, false).run_backward(stream_, eng_, dinp, dout));
   }
 
+  // Conv (+ Relu) and max pooling in slices of the batch (backend.h): each slice's
+  // convolution output, at most kConvPoolSliceBytes, goes into the pooling while it is
+  // still in the cache (the whole-batch output of the 64x64 seed CNN's first convolution
+  // is 63 MB, written and read again forward and backward at memory speed), and only the
+  // pooling's argmax is kept for the backward, one workspace per slice in `state`.
+  // STRATA_CONV_POOL_SLICE_BYTES overrides it (the tests force several slices with it).
+  static int64_t conv_pool_slice_bytes() {
+    static const int64_t bytes = [] {
+      const char* v = std::getenv("STRATA_CONV_POOL_SLICE_BYTES");
+      return v ? std::max<int64_t>(1, std::atoll(v)) : kConvPoolSliceBytes;
+    }();
+    return bytes;
+  }
+  static constexpr int64_t kConvPoolSliceBytes = 4 << 20;
+  static int conv_pool_slice(const ConvParams& c) {
+    int64_t image = (int64_t)c.OC * c.OH * c.OW * (int64_t)sizeof(float);
+    return (int)std::clamp<int64_t>(conv_pool_slice_bytes() / std::max<int64_t>(image, 1), 1, c.N);
+  }
+  // f(first image, images, conv params, pool params) for each slice
+  template <class F>
+  static void for_slices(const ConvParams& c, const PoolParams& p, F f) {
+    int S = conv_pool_slice(c);
+    for (int n0 = 0; n0 < c.N; n0 += S) {
+      ConvParams cs = c;
+      PoolParams ps = p;
+      cs.N = ps.N = std::min(S, c.N - n0);
+      f(n0, cs, ps);
+    }
+  }
+  std::vector<float> slice_;  // one slice of the convolution's output (or of its grad)
+  float* slice_buffer(const ConvParams& c) {
+    size_t n = (size_t)conv_pool_slice(c) * c.OC * c.OH * c.OW;
+    if (slice_.size() < n) slice_.resize(n);
+    return slice_.data();
+  }
+
+  int64_t conv_maxpool_state_size(const ConvParams& c, const PoolParams& p) override {
+    int64_t bytes = 0;
+    STRATA_DNNL_TRY("conv_maxpool_state_size", for_slices(c, p, [&](int, const ConvParams&, const PoolParams& ps) {
+                      bytes += (int64_t)pool_plan(ps, true).ws_md.get_size();
+                    }));
+    return (bytes + 3) / 4;
+  }
+  void conv_maxpool_forward(float* out, const float* inp, const float* weight, const float* bias,
+                            const ConvParams& c, const PoolParams& p, float* state) override {
+    float* mid = slice_buffer(c);
+    char* ws = (char*)state;
+    for_slices(c, p, [&](int n0, const ConvParams& cs, const PoolParams& ps) {
+      conv2d_forward(mid, inp + (int64_t)n0 * c.C * c.H * c.W, weight, bias, cs);
+      STRATA_DNNL_TRY("conv_maxpool_forward", {
+        PoolPlan& pp = pool_plan(ps, true);
+        float* o = out + (int64_t)n0 * p.C * p.OH * p.OW;
+        if (!state) return pp.run_forward(stream_, eng_, o, mid, false);
+        memory w(pp.ws_md, eng_, ws);
+        ws += pp.ws_md.get_size();
+        pp.run_forward(stream_, eng_, o, mid, true, &w);
+      });
+    });
+  }
+  void conv_maxpool_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                             const float* weight, const ConvParams& c, const PoolParams& p,
+                             const float* state) override {
+    float* dmid = slice_buffer(c);
+    const char* ws = (const char*)state;
+    for_slices(c, p, [&](int n0, const ConvParams& cs, const PoolParams& ps) {
+      STRATA_DNNL_TRY("conv_maxpool_backward", {
+        PoolPlan& pp = pool_plan(ps, true);
+        memory w(pp.ws_md, eng_, (void*)ws);
+        ws += pp.ws_md.get_size();
+        pp.run_backward(stream_, eng_, dmid, dout + (int64_t)n0 * p.C * p.OH * p.OW, &w);
+      });
+      int64_t at = (int64_t)n0 * c.C * c.H * c.W;
+      conv2d_backward(dinp ? dinp + at : nullptr, dweight, dbias, dmid, inp + at, weight, cs);
+    });
+  }
+
   // Transpose as a oneDNN reorder: the input is read as the output's dims with permuted
   // strides (multithreaded; the Keras NHWC <-> NCHW transposes of every CNN go here).
   void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) override {
@@ -462,24 +538,28 @@ class DnnlBackend : public ReferenceBackend {
     memory::desc src, dst;
     dnnl::pooling_v2_forward fwd, fwd_ws;  // plain, and writing the workspace
     dnnl::pooling_v2_backward bwd;
+    memory::desc ws_md;      // max pooling's argmax (empty for average pooling)
     memory ws;               // max pooling's argmax, written by the training forward
     std::vector<float> tmp;  // the recomputed forward's output (max pooling backward)
     const float* ws_of = nullptr;  // the input whose training forward wrote ws
     bool has_ws = false;
     memory fwd_sp, fwd_ws_sp, bwd_sp;  // their scratchpads (user mode, see user_scratchpad)
 
-    void run_forward(dnnl::stream& st, dnnl::engine& eng, float* out, const float* inp, bool with_ws) {
+    // with_ws: the training forward, writing the argmax into `into` (default: ws)
+    void run_forward(dnnl::stream& st, dnnl::engine& eng, float* out, const float* inp, bool with_ws,
+                     const memory* into = nullptr) {
       std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, eng, (void*)inp)},
                                            {DNNL_ARG_DST, memory(dst, eng, out)}};
-      if (with_ws && has_ws) args.insert({DNNL_ARG_WORKSPACE, ws});
+      if (with_ws && has_ws) args.insert({DNNL_ARG_WORKSPACE, into ? *into : ws});
       args.insert({DNNL_ARG_SCRATCHPAD, with_ws ? fwd_ws_sp : fwd_sp});
       (with_ws ? fwd_ws : fwd).execute(st, args);
       st.wait();
     }
-    void run_backward(dnnl::stream& st, dnnl::engine& eng, float* dinp, const float* dout) {
+    void run_backward(dnnl::stream& st, dnnl::engine& eng, float* dinp, const float* dout,
+                      const memory* from = nullptr) {
       std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, memory(dst, eng, (void*)dout)},
                                            {DNNL_ARG_DIFF_SRC, memory(src, eng, dinp)}};
-      if (has_ws) args.insert({DNNL_ARG_WORKSPACE, ws});
+      if (has_ws) args.insert({DNNL_ARG_WORKSPACE, from ? *from : ws});
       args.insert({DNNL_ARG_SCRATCHPAD, bwd_sp});
       bwd.execute(st, args);
       st.wait();
@@ -511,8 +591,9 @@ class DnnlBackend : public ReferenceBackend {
     c.fwd = dnnl::pooling_v2_forward(infer);
     c.fwd_sp = memory(infer.scratchpad_desc(), eng_), c.fwd_ws_sp = memory(fwd.scratchpad_desc(), eng_);
     c.bwd_sp = memory(bwd.scratchpad_desc(), eng_);
-    c.has_ws = fwd.workspace_desc().get_size() > 0;
-    if (c.has_ws) c.ws = memory(fwd.workspace_desc(), eng_);
+    c.ws_md = fwd.workspace_desc();
+    c.has_ws = c.ws_md.get_size() > 0;
+    if (c.has_ws) c.ws = memory(c.ws_md, eng_);
     return pool_plans_.emplace(std::make_pair(key, max), std::move(c)).first->second;
   }
 };

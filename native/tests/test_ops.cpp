@@ -3,6 +3,7 @@
 // gradient contract (activation grads =, parameter grads +=); and a
 // finite-difference check of every backward.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/backend.h"
@@ -210,6 +211,32 @@ static void softmax_case(Rng& rng, int64_t outer, int64_t K, int64_t inner) {
   check_op(c);
 }
 
+// --- Conv then MaxPool as one op (a fused pair): the CPU backend's slices of the batch
+// (main sets them to 2 images here, so 5 images run as 2 + 2 + 1) against the reference's
+// whole-batch composition; the backward reads the state its training forward wrote.
+static void conv_maxpool_case(Rng& rng, int N, int C, int H, int OC, bool bias) {
+  ConvParams c{};
+  c.N = N, c.C = C, c.H = c.W = H, c.OC = OC, c.KH = c.KW = 3, c.OH = c.OW = H - 2, c.sh = c.sw = c.dh = c.dw = 1;
+  PoolParams p{};
+  p.N = N, p.C = OC, p.H = p.W = H - 2, p.KH = p.KW = 2, p.sh = p.sw = 2, p.dh = p.dw = 1, p.OH = p.OW = (H - 2) / 2;
+  char name[96];
+  std::snprintf(name, sizeof name, "Conv+MaxPool N%d C%d %dx%d OC%d%s", N, C, H, H, OC, bias ? " bias" : "");
+  OpCase k{name,
+           {rand_tensor(rng, {N, C, H, H}), rand_tensor(rng, {OC, C, 3, 3}), rand_tensor(rng, {OC})},
+           {ActGrad, ParamGrad, bias ? ParamGrad : NoGrad},
+           (int64_t)N * OC * p.OH * p.OW,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             be.conv_maxpool_forward(out, in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, c, p, nullptr);
+           },
+           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
+             std::vector<float> state(be.conv_maxpool_state_size(c, p)), out((size_t)N * OC * p.OH * p.OW);
+             be.conv_maxpool_forward(out.data(), in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, c, p,
+                                     state.data());
+             be.conv_maxpool_backward(din[0], din[1], din[2], dout, in[0].data(), in[1].data(), c, p, state.data());
+           }};
+  check_op(k);
+}
+
 // --- broadcasting binaries, layout, gather, reduce, dropout ------------------------
 static void binary_case(Rng& rng, Binary op, const char* label, Shape as, Shape bs) {
   Shape os = broadcast_shape(as, bs);
@@ -301,6 +328,7 @@ static void dropout_case(Rng& rng) {
 }
 
 int main() {
+  setenv("STRATA_CONV_POOL_SLICE_BYTES", "8192", 1);  // 2 images of conv_maxpool_case's 16x8x8 outputs
   Rng rng(2024);
   // Conv: strides, explicit asymmetric pads, SAME_UPPER (Keras "same"), VALID, dilations, Conv1D (H = 1)
   conv_case(rng, 2, 3, 7, 6, 4, 3, 3, 1, 1, "NOTSET", 0, true);
@@ -358,6 +386,8 @@ int main() {
   softmax_case(rng, 4, 10, 1);
   softmax_case(rng, 2, 5, 3);
   // the rest
+  conv_maxpool_case(rng, 5, 3, 10, 16, true);
+  conv_maxpool_case(rng, 4, 16, 10, 16, false);  // Winograd's shape class
   binary_case(rng, Binary::Add, "Add", {4, 3}, {3});
   binary_case(rng, Binary::Add, "Add", {2, 3, 4}, {2, 1, 4});
   binary_case(rng, Binary::Sub, "Sub", {3, 1}, {1, 4});

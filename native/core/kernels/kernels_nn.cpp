@@ -67,7 +67,9 @@ static Shape window_shape(const Shape& x, int64_t C, const Window& w) {
 class ConvKernel : public OpKernel {
  public:
   using OpKernel::OpKernel;
-  void infer(const Ins& in, Outs& out) override {
+  void infer(const Ins& in, Outs& out) override { out[0]->reset(plan(in)); }
+  // Checks the inputs, sets the geometry and returns the output's shape.
+  Shape plan(const Ins& in) {
     STRATA_CHECK(node.get_int("group", 1) == 1, node.where() << ": group=" << node.get_int("group", 1)
                                                              << " is not supported (group=1 only)");
     const Shape& ws = in[1]->shape;
@@ -76,8 +78,10 @@ class ConvKernel : public OpKernel {
     Window w = resolve_window(node, in[0]->shape, ws.size() == 4 ? ws[2] : 1, ws.back());
     p_ = ConvParams{w.N, w.C, w.H, w.W, (int)ws[0], w.KH, w.KW, w.OH, w.OW, w.sh, w.sw, w.dh, w.dw,
                     w.pt, w.pl, w.pb, w.pr, relu_};
-    out[0]->reset(window_shape(in[0]->shape, ws[0], w));
+    return window_shape(in[0]->shape, ws[0], w);
   }
+  ConvParams& params() { return p_; }
+  bool relu() const { return relu_; }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     ctx.be->conv2d_forward(out[0]->data(), in[0]->data(), in[1]->data(), bias(in), p_);
   }
@@ -111,16 +115,18 @@ class PoolKernel : public OpKernel {
  public:
   PoolKernel(const Node& n, bool max, bool global) : OpKernel(n), max_(max), global_(global) {}
   void infer(const Ins& in, Outs& out) override {
-    const Shape& x = in[0]->shape;
     STRATA_CHECK(out.size() < 2 || !out[1], node.where() << ": the Indices output is not supported");
+    out[0]->reset(plan(in[0]->shape));
+  }
+  // Sets the geometry for input shape x and returns the output's shape.
+  Shape plan(const Shape& x) {
     if (global_) {
       STRATA_CHECK(x.size() == 3 || x.size() == 4, node.where() << ": input " << shape_str(x) << " is not 3-D or 4-D");
       int H = x.size() == 4 ? (int)x[2] : 1, W = (int)x.back();
       p_ = PoolParams{(int)x[0], (int)x[1], H, W, 1, 1, H, W, 1, 1, 1, 1, 0, 0, 0, 0, false};
       Shape o = x;
       for (size_t k = 2; k < o.size(); k++) o[k] = 1;
-      out[0]->reset(o);
-      return;
+      return o;
     }
     auto k = node.get_ints("kernel_shape");
     STRATA_CHECK((k.size() == 1 || k.size() == 2) && k.size() + 2 == x.size(),
@@ -128,8 +134,10 @@ class PoolKernel : public OpKernel {
     Window w = resolve_window(node, x, k.size() == 2 ? k[0] : 1, k.back());
     p_ = PoolParams{w.N, w.C, w.H, w.W, w.OH, w.OW, w.KH, w.KW, w.sh, w.sw, w.dh, w.dw, w.pt, w.pl, w.pb, w.pr,
                     node.get_int("count_include_pad", 0) != 0};
-    out[0]->reset(window_shape(x, x[1], w));
+    return window_shape(x, x[1], w);
   }
+  PoolParams& params() { return p_; }
+  bool is_max() const { return max_ && !global_; }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     if (max_ && ctx.training) ctx.be->maxpool2d_forward_train(out[0]->data(), in[0]->data(), p_);
     else if (max_) ctx.be->maxpool2d_forward(out[0]->data(), in[0]->data(), p_);
@@ -155,6 +163,63 @@ class PoolKernel : public OpKernel {
   Tensor masked_;  // dout through the absorbed Relu backward
   PoolParams p_{};
 };
+
+// --- Conv (+ Relu) then MaxPool, one step (Session::fuse_conv_pools) ----------------
+// Y = maxpool(relu(conv(X, W, B))). The convolution's output, a CNN's largest activation,
+// is never stored whole: the backend computes the pair in slices of the batch, so that
+// it stays in the cache, and keeps in state_ what the backward needs (backend.h).
+class ConvMaxPoolKernel : public OpKernel {
+ public:
+  ConvMaxPoolKernel(std::unique_ptr<ConvKernel> conv, std::unique_ptr<PoolKernel> pool)
+      : OpKernel(conv->node), conv_(std::move(conv)), pool_(std::move(pool)) {}
+  void infer(const Ins& in, Outs& out) override {
+    out[0]->reset(pool_->plan(conv_->plan(in)));
+    state_ready_ = false;
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    const float* b = in.size() > 2 && in[2] ? in[2]->data() : nullptr;
+    if (ctx.training && !state_ready_) {  // sized here: the backend knows its slicing
+      state_.reset({ctx.be->conv_maxpool_state_size(conv_->params(), pool_->params())});
+      state_ready_ = true;
+    }
+    ctx.be->conv_maxpool_forward(out[0]->data(), in[0]->data(), in[1]->data(), b, conv_->params(), pool_->params(),
+                                 ctx.training ? state_.data() : nullptr);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
+    const float* d = dout.data();
+    if (conv_->relu()) {  // the Relu's backward on the pooled grad: max > 0 where the routed-to element is
+      masked_.reset(dout.shape);
+      ctx.be->act_backward(masked_.data(), d, out[0]->data(), out[0]->data(), dout.size(), ActParams{Act::Relu});
+      d = masked_.data();
+    }
+    ctx.be->conv_maxpool_backward(din[0] ? din[0]->data() : nullptr, din[1] ? din[1]->data() : nullptr,
+                                  din.size() > 2 && din[2] ? din[2]->data() : nullptr, d, in[0]->data(), in[1]->data(),
+                                  conv_->params(), pool_->params(), state_.data());
+  }
+  bool accumulates(int i) const override { return i >= 1; }
+  int required_inputs() const override { return 2; }
+  // The intermediate is in the blocked layout whenever the output is (the pooling reads
+  // and writes one layout); the input may be either.
+  int blocked_io() const override { return kReadsBlocked | kWritesBlocked; }
+  void set_blocked(bool in0, bool out0) override {
+    conv_->params().src_blocked = in0, conv_->params().dst_blocked = out0;
+    pool_->params().blocked = out0;
+  }
+
+ private:
+  std::unique_ptr<ConvKernel> conv_;
+  std::unique_ptr<PoolKernel> pool_;
+  Tensor state_, masked_;
+  bool state_ready_ = false;
+};
+
+std::unique_ptr<OpKernel> fuse_conv_maxpool(std::unique_ptr<OpKernel>& conv, std::unique_ptr<OpKernel>& pool) {
+  auto* c = dynamic_cast<ConvKernel*>(conv.get());
+  auto* p = dynamic_cast<PoolKernel*>(pool.get());
+  if (!c || !p || !p->is_max()) return nullptr;
+  conv.release(), pool.release();
+  return std::make_unique<ConvMaxPoolKernel>(std::unique_ptr<ConvKernel>(c), std::unique_ptr<PoolKernel>(p));
+}
 
 // --- Gemm: Y (M,N) = alpha * op(A) @ op(B) + beta * C (C broadcast) -------------------
 class GemmKernel : public OpKernel {
