@@ -6,7 +6,8 @@ of repetitions, the thread count given (Strata's), glibc keeping freed memory an
 (the environment `strata bench` passes).
 
   python3 bench/torch_reference.py throughput --input 64 64 3 --batch 128 --mode train --threads 2
-  python3 bench/torch_reference.py fashion-mnist --epochs 10 --batch 128 --seed 1
+  python3 bench/torch_reference.py fashion-mnist --epochs 10 --batch 128 --seed 1   # standardized, as the example
+  python3 bench/torch_reference.py serve --threads 2     # what `strata bench` runs (see serve)
 Prints one JSON object per result.
 """
 import argparse
@@ -14,6 +15,7 @@ import gzip
 import json
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -21,11 +23,24 @@ import torch
 from torch import nn
 
 
-def seed_cnn(h, w, c, classes=10):
-    """Keras's seed Sequential model: conv(32) pool conv(64) pool flatten dense(64) dropout dense(10)."""
+class Rescaling(nn.Module):
+    """Keras's Rescaling layer: x * scale + offset (the Fashion-MNIST example standardizes with it)."""
+
+    def __init__(self, scale, offset):
+        super().__init__()
+        self.scale, self.offset = scale, offset
+
+    def forward(self, x):
+        return x * self.scale + self.offset
+
+
+def seed_cnn(h, w, c, classes=10, rescale=None):
+    """Keras's seed Sequential model: conv(32) pool conv(64) pool flatten dense(64) dropout dense(10),
+    after a Rescaling(scale, offset) where `rescale` gives one."""
     h1, w1 = (h - 2) // 2, (w - 2) // 2
     h2, w2 = (h1 - 2) // 2, (w1 - 2) // 2
     model = nn.Sequential(
+        *([Rescaling(*rescale)] if rescale else []),
         nn.Conv2d(c, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
         # Keras flattens (h, w, c); PyTorch (c, h, w): a permutation of the same features,
@@ -43,14 +58,14 @@ def keras_adam(params, lr=1e-3):
     return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-7)
 
 
-def throughput(args):
-    torch.set_num_threads(args.threads)
-    h, w, c = args.input
-    model = seed_cnn(h, w, c).to(memory_format=torch.channels_last)
-    x = torch.rand(args.batch, c, h, w).to(memory_format=torch.channels_last)
-    y = torch.randint(0, 10, (args.batch,))
+def make_step(input_hwc, batch, mode, rescale=None):
+    """One training step (forward, backward, Adam) or inference pass of the seed CNN on a fixed batch."""
+    h, w, c = input_hwc
+    model = seed_cnn(h, w, c, rescale=rescale).to(memory_format=torch.channels_last)
+    x = torch.rand(batch, c, h, w).to(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch,))
     loss_fn = nn.CrossEntropyLoss()
-    if args.mode == 'train':
+    if mode == 'train':
         model.train()
         opt = keras_adam(model.parameters())
 
@@ -65,17 +80,50 @@ def throughput(args):
         def step():
             with torch.inference_mode():
                 torch.softmax(model(x), dim=1)
+    return step
 
+
+def repetition_rate(step, batch, steps):
+    """Samples per second over `steps` steps, after one untimed step (as Strata's side measures)."""
+    step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return batch * steps / (time.perf_counter() - start)
+
+
+def reference_name():
+    return f'pytorch {torch.__version__} cpu'
+
+
+def throughput(args):
+    torch.set_num_threads(args.threads)
+    step = make_step(args.input, args.batch, args.mode)
     for _ in range(args.warmup):
         step()
-    rates = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        for _ in range(args.steps):
-            step()
-        rates.append(args.batch * args.steps / (time.perf_counter() - start))
-    print(json.dumps({'reference': f'pytorch {torch.__version__} cpu', 'mode': args.mode, 'input': [h, w, c], 'batch': args.batch,
+    rates = [repetition_rate(step, args.batch, args.steps) for _ in range(args.repeats)]
+    print(json.dumps({'reference': reference_name(), 'mode': args.mode, 'input': args.input, 'batch': args.batch,
                       'threads': args.threads, 'samples_per_second': statistics.median(rates)}))
+
+
+def serve(args):
+    """One JSON request a line on stdin, one JSON answer a line on stdout, so that `strata bench`
+    can alternate repetitions of Strata and PyTorch (a drift in the machine's speed then hits
+    both alike). A request {"input": [h, w, c], "batch", "mode", "steps", "warmup"} times one
+    repetition; the model is built, and warmed up, when the configuration changes."""
+    torch.set_num_threads(args.threads)
+    print(json.dumps({'reference': reference_name(), 'threads': args.threads}), flush=True)
+    config, step = None, None
+    for line in sys.stdin:
+        request = json.loads(line)
+        rescale = request.get('rescale')
+        key = (tuple(request['input']), request['batch'], request['mode'], tuple(rescale or ()))
+        if key != config:
+            config, step = key, make_step(request['input'], request['batch'], request['mode'], rescale)
+            for _ in range(request.get('warmup', 3)):
+                step()
+        rate = repetition_rate(step, request['batch'], request['steps'])
+        print(json.dumps({'samples_per_second': rate}), flush=True)
 
 
 def read_idx(path):
@@ -94,7 +142,9 @@ def fashion_mnist(args):
     y_train = torch.from_numpy(read_idx(f'{root}/train-labels-idx1-ubyte.gz').astype(np.int64))
     x_test = torch.from_numpy(read_idx(f'{root}/t10k-images-idx3-ubyte.gz').astype(np.float32) / 255).unsqueeze(1)
     y_test = torch.from_numpy(read_idx(f'{root}/t10k-labels-idx1-ubyte.gz').astype(np.int64))
-    model = seed_cnn(28, 28, 1).to(memory_format=torch.channels_last)
+    # examples/fashion-mnist-classifier.ts standardizes the [0, 1] pixels in its first layer
+    rescale = (1 / args.standardize[1], -args.standardize[0] / args.standardize[1]) if args.standardize else None
+    model = seed_cnn(28, 28, 1, rescale=rescale).to(memory_format=torch.channels_last)
     opt = keras_adam(model.parameters())
     loss_fn = nn.CrossEntropyLoss()
     n = x_train.shape[0]
@@ -119,7 +169,7 @@ def fashion_mnist(args):
         with torch.inference_mode():
             test_out = torch.cat([model(x_test[i:i + 1000].contiguous(memory_format=torch.channels_last)) for i in range(0, x_test.shape[0], 1000)])
             test_accuracy = (test_out.argmax(1) == y_test).float().mean().item()
-        print(json.dumps({'reference': f'pytorch {torch.__version__} cpu', 'epoch': epoch + 1, 'loss': total / seen, 'accuracy': correct / seen,
+        print(json.dumps({'reference': reference_name(), 'epoch': epoch + 1, 'loss': total / seen, 'accuracy': correct / seen,
                           'test_accuracy': test_accuracy, 'seconds': seconds}), flush=True)
 
 
@@ -140,8 +190,14 @@ def main():
     f.add_argument('--seed', type=int, default=1)
     f.add_argument('--threads', type=int, default=os.cpu_count())
     f.add_argument('--dir', default='/usr/share/datasets/fashion-mnist')
+    f.add_argument('--standardize', type=float, nargs=2, metavar=('MEAN', 'STD'), default=[0.286, 0.353],
+                   help="the example model's Rescaling: (x - MEAN) / STD on [0, 1] pixels (default: 0.286 0.353)")
+    f.add_argument('--no-standardize', dest='standardize', action='store_const', const=None,
+                   help='train on the [0, 1] pixels as they are')
+    v = sub.add_parser('serve')
+    v.add_argument('--threads', type=int, default=os.cpu_count())
     args = parser.parse_args()
-    throughput(args) if args.command == 'throughput' else fashion_mnist(args)
+    {'throughput': throughput, 'serve': serve, 'fashion-mnist': fashion_mnist}[args.command](args)
 
 
 if __name__ == '__main__':

@@ -1,11 +1,21 @@
 // The seed Sequential architecture for 28x28 grayscale images (Fashion-MNIST), compiled as
 // Keras's tutorial does: Adam (1e-3) and sparse categorical cross-entropy.
 //   npx strata train examples/fashion-mnist-classifier.ts --data fashion-mnist --epochs 10 --batch-size 128
+//
+// The first layer standardizes the pixels (the loader gives them in [0, 1]) with the training
+// set's mean and standard deviation, 0.2860 and 0.3530: a preprocessing layer inside the
+// model, as Keras recommends, so that the exported ONNX graph takes the same input. Zero-mean,
+// unit-variance inputs train faster here: 10 epochs end about half a point higher in test
+// accuracy than on [0, 1] pixels, in PyTorch as in Strata (BENCHMARKS.md).
 import { Sequential, layers, optimizers } from 'strata';
+
+const PIXEL_MEAN = 0.286;
+const PIXEL_STD = 0.353;
 
 const model = new Sequential(
   [
-    new layers.Conv2D(32, [3, 3], { activation: 'relu', inputShape: [28, 28, 1], name: 'conv1' }),
+    new layers.Rescaling(1 / PIXEL_STD, { offset: -PIXEL_MEAN / PIXEL_STD, inputShape: [28, 28, 1], name: 'standardize' }),
+    new layers.Conv2D(32, [3, 3], { activation: 'relu', name: 'conv1' }),
     new layers.MaxPooling2D([2, 2], { name: 'pool1' }),
     new layers.Conv2D(64, [3, 3], { activation: 'relu', name: 'conv2' }),
     new layers.MaxPooling2D([2, 2], { name: 'pool2' }),

@@ -1,24 +1,27 @@
 // `strata bench`: training and inference throughput of the seed CNN (64x64x3 and 28x28x1)
 // on the native engine, side by side in the same run with PyTorch on the CPU (training and
-// inference) and onnxruntime-node (inference), with the ratios.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// inference) and onnxruntime-node (inference), with the ratios. Each row alternates
+// repetitions of Strata and its reference (measure.ts).
 import { loadNativeEngine } from '../engine/binding.ts';
-import type { Model } from '../model/index.ts';
+import { Rescaling, type Model } from '../model/index.ts';
 import { RandomGenerator } from '../model/random.ts';
 import { OnnxSession } from '../runtime/session.ts';
 import { exportOnnx } from '../translate/to_onnx.ts';
-import { DEFAULT_TIMING, samplesPerSecond, type Timing } from './measure.ts';
+import { DEFAULT_TIMING, median, pairedRates, repetitionRate, warmUp, type Timing } from './measure.ts';
+import { TorchWorker } from './torch_worker.ts';
 
 export interface BenchRow {
   model: string;
   mode: 'train' | 'infer';
   batch: number;
+  /** median samples per second over the repetitions */
   strata_sps: number;
   reference: string;
   reference_sps: number | null;
+  /** median of strata/reference over the alternating pairs of repetitions */
   ratio: number | null;
+  ratio_min?: number;
+  ratio_max?: number;
   /** Why the reference has no number (PyTorch missing, say). */
   note?: string;
 }
@@ -30,37 +33,33 @@ export interface BenchOptions {
   onRow?: (row: BenchRow) => void;
 }
 
-const TORCH_SCRIPT = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
-const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
-
-/**
- * PyTorch set up at its best: glibc keeps freed memory (first-touch page faults are
- * expensive), OpenBLAS instead of Debian's reference BLAS, the same thread count.
- */
-function torchThroughput(input: number[], batch: number, mode: 'train' | 'infer', threads: number, timing: Timing): { sps: number | null; reference: string; note?: string } {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    MALLOC_MMAP_THRESHOLD_: '33554432',
-    MALLOC_TRIM_THRESHOLD_: '17179869184',
-    MALLOC_TOP_PAD_: '268435456',
-    OMP_NUM_THREADS: String(threads),
-  };
-  if (existsSync(OPENBLAS)) env.LD_LIBRARY_PATH = [OPENBLAS, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
-  const args = [TORCH_SCRIPT, 'throughput', '--input', ...input.map(String), '--batch', String(batch), '--mode', mode, '--threads', String(threads),
-    '--steps', String(timing.steps), '--warmup', String(timing.warmup), '--repeats', String(timing.repeats)];
-  const result = spawnSync('/usr/bin/python3', args, { env, encoding: 'utf8' });
-  if (result.status !== 0) {
-    const reason = /No module named '(\w+)'/.exec(result.stderr)?.[1];
-    return { sps: null, reference: 'pytorch cpu', note: reason ? `python3-${reason} is not installed (sudo apt-get install python3-torch python3-numpy)` : `PyTorch failed: ${result.stderr.trim().split('\n').pop()}` };
-  }
-  const row = JSON.parse(result.stdout.trim().split('\n').pop()!) as { samples_per_second: number; reference: string };
-  return { sps: row.samples_per_second, reference: row.reference };
-}
-
 function randomBatch(shape: number[], rng: RandomGenerator): Float32Array {
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < data.length; i++) data[i] = rng.uniform();
   return data;
+}
+
+type Step = () => Promise<unknown>;
+interface Reference {
+  name: string;
+  /** one repetition's rate; null when the reference cannot run */
+  rate: (() => Promise<number>) | null;
+  warmUp: () => Promise<void>;
+  note?: string;
+}
+
+/** One row: Strata's step against a reference, alternating repetitions. */
+async function measureRow(step: Step, batch: number, reference: Reference, timing: Timing) {
+  const strata = () => repetitionRate(step, batch, timing.steps);
+  await warmUp(step, timing.warmup);
+  if (!reference.rate) {
+    const rates: number[] = [];
+    for (let r = 0; r < timing.repeats; r++) rates.push(await strata());
+    return { strata_sps: median(rates), reference: reference.name, reference_sps: null, ratio: null, ...(reference.note ? { note: reference.note } : {}) };
+  }
+  await reference.warmUp();
+  const p = await pairedRates(strata, reference.rate, timing.repeats);
+  return { strata_sps: p.a, reference: reference.name, reference_sps: p.b, ratio: p.ratio, ratio_min: p.ratioMin, ratio_max: p.ratioMax };
 }
 
 export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> {
@@ -71,39 +70,53 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> 
     rows.push(row);
     options.onRow?.(row);
   };
-  const ratio = (a: number, b: number | null) => (b ? a / b : null);
-  // The seed models as users define them: the Keras documentation's classifier and its 28x28x1 twin.
-  const seeds: Model[] = [(await import('../../examples/product-image-classifier.ts')).default, (await import('../../examples/fashion-mnist-classifier.ts')).default];
-  for (const model of seeds) {
-    const [h, w, c] = model.inputs[0]!.shape.slice(1) as [number, number, number];
-    const onnx = exportOnnx(model);
-    const name = `seed_cnn_${h}x${w}x${c}`;
-    const rng = new RandomGenerator(7);
-    for (const batch of [32, 128]) {
-      const session = new engine.TrainingSession(onnx, {
-        losses: [{ output: 'output_softmax', kind: 'sparse_categorical_crossentropy' }],
-        optimizer: { kind: 'adam' },
-        seed: 1,
-        numThreads: options.threads,
-      });
+  const torch = await TorchWorker.start(options.threads);
+  const pytorch = (model: Model, batch: number, mode: 'train' | 'infer'): Reference => {
+    if (typeof torch === 'string') return { name: 'pytorch cpu', rate: null, warmUp: async () => {}, note: torch };
+    const input = model.inputs[0]!.shape.slice(1) as number[];
+    // the Fashion-MNIST example standardizes its input in a first Rescaling layer: PyTorch's model gets the same
+    const first = model.layers[0];
+    const rescale = first instanceof Rescaling ? [first.scale, first.offset] : undefined;
+    const request = { input, batch, mode, steps: timing.steps, warmup: timing.warmup, rescale };
+    // the worker builds and warms up a configuration on its first request
+    return { name: torch.reference, rate: () => torch.rate(request), warmUp: async () => void (await torch.rate({ ...request, steps: 1 })) };
+  };
+  try {
+    // The seed models as users define them: the Keras documentation's classifier and its 28x28x1 twin.
+    const seeds: Model[] = [(await import('../../examples/product-image-classifier.ts')).default, (await import('../../examples/fashion-mnist-classifier.ts')).default];
+    for (const model of seeds) {
+      const [h, w, c] = model.inputs[0]!.shape.slice(1) as [number, number, number];
+      const onnx = exportOnnx(model);
+      const name = `seed_cnn_${h}x${w}x${c}`;
+      const rng = new RandomGenerator(7);
+      const newSession = () =>
+        new engine.TrainingSession(onnx, {
+          losses: [{ output: 'output_softmax', kind: 'sparse_categorical_crossentropy' }],
+          optimizer: { kind: 'adam' },
+          seed: 1,
+          numThreads: options.threads,
+        });
+      for (const batch of [32, 128]) {
+        const session = newSession();
+        const x = { shape: [batch, h, w, c], data: randomBatch([batch, h, w, c], rng) };
+        const y = { shape: [batch], data: Int32Array.from({ length: batch }, (_, i) => i % 10) };
+        const row = await measureRow(() => session.trainStep([x], [y]), batch, pytorch(model, batch, 'train'), timing);
+        session.dispose();
+        emit({ model: name, mode: 'train', batch, ...row });
+      }
+      const batch = 128;
       const x = { shape: [batch, h, w, c], data: randomBatch([batch, h, w, c], rng) };
-      const y = { shape: [batch], data: Int32Array.from({ length: batch }, (_, i) => i % 10) };
-      const sps = await samplesPerSecond(() => session.trainStep([x], [y]), batch, timing);
+      const session = newSession();
+      const ort = await OnnxSession.create(onnx, { name });
+      const ortStep = () => ort.run({ dtype: 'float32', shape: x.shape, data: x.data }, { batchSize: batch });
+      const onnxruntime: Reference = { name: 'onnxruntime-node cpu', rate: () => repetitionRate(ortStep, batch, timing.steps), warmUp: () => warmUp(ortStep, timing.warmup) };
+      emit({ model: name, mode: 'infer', batch, ...(await measureRow(() => session.forward([x]), batch, onnxruntime, timing)) });
+      await ort.release();
+      emit({ model: name, mode: 'infer', batch, ...(await measureRow(() => session.forward([x]), batch, pytorch(model, batch, 'infer'), timing)) });
       session.dispose();
-      const torch = torchThroughput([h, w, c], batch, 'train', options.threads, timing);
-      emit({ model: name, mode: 'train', batch, strata_sps: sps, reference: torch.reference, reference_sps: torch.sps, ratio: ratio(sps, torch.sps), ...(torch.note ? { note: torch.note } : {}) });
     }
-    const batch = 128;
-    const x = { shape: [batch, h, w, c], data: randomBatch([batch, h, w, c], rng) };
-    const session = new engine.TrainingSession(onnx, { losses: [{ output: 'output_softmax', kind: 'sparse_categorical_crossentropy' }], optimizer: { kind: 'adam' }, numThreads: options.threads });
-    const sps = await samplesPerSecond(() => session.forward([x]), batch, timing);
-    session.dispose();
-    const ort = await OnnxSession.create(onnx, { name });
-    const ortSps = await samplesPerSecond(() => ort.run({ dtype: 'float32', shape: x.shape, data: x.data }, { batchSize: batch }), batch, timing);
-    await ort.release();
-    emit({ model: name, mode: 'infer', batch, strata_sps: sps, reference: 'onnxruntime-node cpu', reference_sps: ortSps, ratio: ratio(sps, ortSps) });
-    const torch = torchThroughput([h, w, c], batch, 'infer', options.threads, timing);
-    emit({ model: name, mode: 'infer', batch, strata_sps: sps, reference: torch.reference, reference_sps: torch.sps, ratio: ratio(sps, torch.sps), ...(torch.note ? { note: torch.note } : {}) });
+  } finally {
+    if (typeof torch !== 'string') torch.close();
   }
   return rows;
 }

@@ -1,0 +1,90 @@
+// The PyTorch reference as one long-lived process (`bench/torch_reference.py serve`), so that
+// `strata bench` can alternate a repetition of Strata with a repetition of PyTorch: on a
+// shared machine whose speed drifts, both then run under the same conditions.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const TORCH_SCRIPT = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
+const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+
+export interface TorchRequest {
+  input: number[];
+  batch: number;
+  mode: 'train' | 'infer';
+  steps: number;
+  warmup: number;
+  /** a Rescaling (scale, offset) before the first convolution, as the model has */
+  rescale?: number[];
+}
+
+/**
+ * PyTorch set up at its best: glibc keeps freed memory (first-touch page faults are
+ * expensive), OpenBLAS instead of Debian's reference BLAS, the same thread count.
+ */
+function torchEnvironment(threads: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MALLOC_MMAP_THRESHOLD_: '33554432',
+    MALLOC_TRIM_THRESHOLD_: '17179869184',
+    MALLOC_TOP_PAD_: '268435456',
+    OMP_NUM_THREADS: String(threads),
+  };
+  if (existsSync(OPENBLAS)) env.LD_LIBRARY_PATH = [OPENBLAS, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  return env;
+}
+
+/** Why PyTorch could not start, as a row's note. */
+function failureNote(stderr: string): string {
+  const missing = /No module named '(\w+)'/.exec(stderr)?.[1];
+  if (missing) return `python3-${missing} is not installed (sudo apt-get install python3-torch python3-numpy)`;
+  return `PyTorch failed: ${stderr.trim().split('\n').pop() ?? 'no output'}`;
+}
+
+export class TorchWorker {
+  private stderr = '';
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly lines: AsyncIterator<string>,
+    private readonly reader: Interface,
+    /** e.g. "pytorch 1.13.1 cpu" */
+    readonly reference: string,
+  ) {
+    child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+  }
+
+  /** Starts the worker; a string says why it could not (PyTorch missing, say). */
+  static async start(threads: number): Promise<TorchWorker | string> {
+    const child = spawn('/usr/bin/python3', [TORCH_SCRIPT, 'serve', '--threads', String(threads)], { env: torchEnvironment(threads) });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const failed = new Promise<null>((resolve) => {
+      child.on('error', (error) => ((stderr += error.message), resolve(null)));
+      child.on('exit', () => resolve(null));
+    });
+    const reader = createInterface({ input: child.stdout });
+    const lines = reader[Symbol.asyncIterator]();
+    const hello = await Promise.race([lines.next(), failed]);
+    if (!hello || hello.done) {
+      child.kill();
+      return failureNote(stderr);
+    }
+    const { reference } = JSON.parse(hello.value) as { reference: string };
+    return new TorchWorker(child, lines, reader, reference);
+  }
+
+  /** Samples per second over one repetition of `steps` steps (a new configuration is built and warmed up first). */
+  async rate(request: TorchRequest): Promise<number> {
+    this.child.stdin.write(`${JSON.stringify(request)}\n`);
+    const answer = await this.lines.next();
+    if (answer.done) throw new Error(failureNote(this.stderr));
+    return (JSON.parse(answer.value) as { samples_per_second: number }).samples_per_second;
+  }
+
+  close(): void {
+    this.reader.close();
+    this.child.stdin.end();
+    this.child.kill();
+  }
+}
