@@ -109,7 +109,8 @@ def throughput(args):
 def serve(args):
     """One JSON request a line on stdin, one JSON answer a line on stdout, so that `strata bench`
     can alternate repetitions of Strata and PyTorch (a drift in the machine's speed then hits
-    both alike). A request {"input": [h, w, c], "batch", "mode", "steps", "warmup"} times one
+    both alike). A request {"input": [h, w, c], "batch", "mode", "steps", "warmup", "rescale"}
+    (the last optional: [scale, offset] of a first Rescaling layer) times one
     repetition; the model is built, and warmed up, when the configuration changes."""
     torch.set_num_threads(args.threads)
     print(json.dumps({'reference': reference_name(), 'threads': args.threads}), flush=True)
