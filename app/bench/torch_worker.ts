@@ -43,24 +43,22 @@ function failureNote(stderr: string): string {
 }
 
 export class TorchWorker {
-  private stderr = '';
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
     private readonly lines: AsyncIterator<string>,
     private readonly reader: Interface,
+    private readonly stderr: { text: string },
     /** e.g. "pytorch 1.13.1 cpu" */
     readonly reference: string,
-  ) {
-    child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-  }
+  ) {}
 
   /** Starts the worker; a string says why it could not (PyTorch missing, say). */
   static async start(threads: number): Promise<TorchWorker | string> {
     const child = spawn('/usr/bin/python3', [TORCH_SCRIPT, 'serve', '--threads', String(threads)], { env: torchEnvironment(threads) });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const stderr = { text: '' };
+    child.stderr.on('data', (chunk: Buffer) => (stderr.text += chunk.toString()));
     const failed = new Promise<null>((resolve) => {
-      child.on('error', (error) => ((stderr += error.message), resolve(null)));
+      child.on('error', (error) => ((stderr.text += error.message), resolve(null)));
       child.on('exit', () => resolve(null));
     });
     const reader = createInterface({ input: child.stdout });
@@ -68,17 +66,17 @@ export class TorchWorker {
     const hello = await Promise.race([lines.next(), failed]);
     if (!hello || hello.done) {
       child.kill();
-      return failureNote(stderr);
+      return failureNote(stderr.text);
     }
     const { reference } = JSON.parse(hello.value) as { reference: string };
-    return new TorchWorker(child, lines, reader, reference);
+    return new TorchWorker(child, lines, reader, stderr, reference);
   }
 
   /** Samples per second over one repetition of `steps` steps (a new configuration is built and warmed up first). */
   async rate(request: TorchRequest): Promise<number> {
     this.child.stdin.write(`${JSON.stringify(request)}\n`);
     const answer = await this.lines.next();
-    if (answer.done) throw new Error(failureNote(this.stderr));
+    if (answer.done) throw new Error(failureNote(this.stderr.text));
     return (JSON.parse(answer.value) as { samples_per_second: number }).samples_per_second;
   }
 

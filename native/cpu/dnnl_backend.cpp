@@ -210,7 +210,7 @@ class DnnlBackend : public ReferenceBackend {
     int64_t image = (int64_t)c.OC * c.OH * c.OW * (int64_t)sizeof(float);
     return (int)std::clamp<int64_t>(conv_pool_slice_bytes() / std::max<int64_t>(image, 1), 1, c.N);
   }
-  // f(first image, images, conv params, pool params) for each slice
+  // f(first image, the slice's conv params, its pool params) for each slice; N is its size
   template <class F>
   static void for_slices(const ConvParams& c, const PoolParams& p, F f) {
     int S = conv_pool_slice(c);
