@@ -294,10 +294,19 @@ class DnnlBackend : public ReferenceBackend {
     });
   }
 
+  // GEMM as a oneDNN matmul primitive, one per geometry (its brgemm kernels beat
+  // dnnl_sgemm on the Dense shapes of the seed CNN); alpha is an output scale, beta a sum
+  // post-op (beta = 0 overwrites C).
   void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, const float* B, float beta,
             float* C) override {
-    if (beta == 0) std::memset(C, 0, sizeof(float) * M * N);  // sgemm reads C even when beta is 0
-    STRATA_DNNL_CHECK(dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N));
+    STRATA_DNNL_TRY("gemm", {
+      MatmulPlan& c = matmul_plan(ta, tb, M, N, K, alpha, beta);
+      c.prim.execute(stream_, {{DNNL_ARG_SRC, mem(c.a, A)},
+                               {DNNL_ARG_WEIGHTS, mem(c.b, B)},
+                               {DNNL_ARG_DST, memory(c.c, eng_, C)},
+                               {DNNL_ARG_SCRATCHPAD, scratchpad(c.scratch)}});
+      stream_.wait();
+    });
   }
 
   // Batch normalization: one plan per (N, C, S, eps), primitives and scratch built once.
@@ -497,6 +506,36 @@ class DnnlBackend : public ReferenceBackend {
     if (want == user_md) return;
     memory u(user_md, eng_, user);
     dnnl::reorder(buf, u).execute(stream_, buf, u);
+  }
+
+  struct MatmulPlan {
+    memory::desc a, b, c, scratch;
+    dnnl::matmul prim;
+  };
+  std::map<std::vector<int>, MatmulPlan> matmul_plans_;
+
+  MatmulPlan& matmul_plan(bool ta, bool tb, int M, int N, int K, float alpha, float beta) {
+    int ab[2];
+    std::memcpy(&ab[0], &alpha, sizeof(float)), std::memcpy(&ab[1], &beta, sizeof(float));
+    std::vector<int> key{ta, tb, M, N, K, ab[0], ab[1], omp_get_max_threads()};
+    auto it = matmul_plans_.find(key);
+    if (it != matmul_plans_.end()) return it->second;
+    MatmulPlan c;
+    // op(A) (M,K) and op(B) (K,N) read in place: a transposed operand is a stride swap
+    c.a = memory::desc({M, K}, dt::f32, ta ? memory::dims{1, M} : memory::dims{K, 1});
+    c.b = memory::desc({K, N}, dt::f32, tb ? memory::dims{1, K} : memory::dims{N, 1});
+    c.c = memory::desc({M, N}, dt::f32, memory::dims{N, 1});
+    dnnl::primitive_attr attr = user_scratchpad();
+    if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
+    if (beta != 0.0f) {
+      dnnl::post_ops ops;
+      ops.append_sum(beta);
+      attr.set_post_ops(ops);
+    }
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(c.a, c.b, c.c), attr, eng_);
+    c.scratch = pd.scratchpad_desc();
+    c.prim = dnnl::matmul(pd);
+    return matmul_plans_.emplace(key, std::move(c)).first->second;
   }
 
   struct BnPlan {
