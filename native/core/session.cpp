@@ -87,39 +87,51 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
 // applies it as a post-op of the convolution): the kernel writes the Relu's output
 // value and the Relu step goes away. Values the caller can see (graph outputs, loss
 // inputs) are never fused away.
-void Session::fuse_relus() {
+// The helpers of the fusions below: names the caller can see (graph outputs, loss inputs),
+// which are never fused away; each value's readers as (step, input slot); and the steps
+// left once the fused ones are dropped.
+std::set<std::string> Session::visible_names() const {
   std::set<std::string> visible;
   for (auto& v : graph_.outputs) visible.insert(v.name);
   for (auto& l : desc_.losses) visible.insert(l.output);
-  std::map<int, std::vector<size_t>> readers;
+  return visible;
+}
+std::map<int, std::vector<std::pair<size_t, size_t>>> Session::value_readers() const {
+  std::map<int, std::vector<std::pair<size_t, size_t>>> readers;
   for (size_t k = 0; k < steps_.size(); k++)
-    for (int i : steps_[k].in)
-      if (i >= 0) readers[i].push_back(k);
+    for (size_t i = 0; i < steps_[k].in.size(); i++)
+      if (steps_[k].in[i] >= 0) readers[steps_[k].in[i]].push_back({k, i});
+  return readers;
+}
+void Session::drop_steps(const std::vector<bool>& drop) {
+  std::vector<Step> kept;
+  for (size_t k = 0; k < steps_.size(); k++)
+    if (!drop[k]) kept.push_back(std::move(steps_[k]));
+  steps_ = std::move(kept);
+}
+
+void Session::fuse_relus() {
+  std::set<std::string> visible = visible_names();
+  auto readers = value_readers();
   std::vector<bool> drop(steps_.size(), false);
   for (size_t k = 0; k < steps_.size(); k++) {
     int o = steps_[k].out[0];
     auto it = readers.find(o);
     if (it == readers.end() || it->second.size() != 1 || visible.count(values_[o].name)) continue;
-    Step& relu = steps_[it->second[0]];
+    Step& relu = steps_[it->second[0].first];
     if (relu.kernel->node.op_type != "Relu" || relu.in.size() != 1 || relu.out.size() != 1) continue;
     if (!steps_[k].kernel->fuse_relu()) continue;
     steps_[k].out[0] = relu.out[0];
     steps_[k].relu_fused = true;
-    drop[it->second[0]] = true;
+    drop[it->second[0].first] = true;
   }
-  std::vector<Step> kept;
-  for (size_t k = 0; k < steps_.size(); k++)
-    if (!drop[k]) kept.push_back(std::move(steps_[k]));
-  steps_ = std::move(kept);
+  drop_steps(drop);
   // a fused Relu read only by a max pooling: the pooling applies its backward (kernel.h)
-  readers.clear();
-  for (size_t k = 0; k < steps_.size(); k++)
-    for (int i : steps_[k].in)
-      if (i >= 0) readers[i].push_back(k);
+  readers = value_readers();
   for (auto& s : steps_) {
     auto it = readers.find(s.out[0]);
     if (!s.relu_fused || it == readers.end() || it->second.size() != 1) continue;
-    Step& r = steps_[it->second[0]];
+    Step& r = steps_[it->second[0].first];
     if (r.in[0] == s.out[0] && r.kernel->absorb_input_relu()) s.kernel->skip_relu_backward();
   }
 }
@@ -129,13 +141,8 @@ void Session::fuse_relus() {
 // a CNN's largest activation, is then never stored whole, and the CPU backend computes
 // the pair in slices of the batch that stay in the cache (backend.h, conv_maxpool_*).
 void Session::fuse_conv_pools() {
-  std::set<std::string> visible;
-  for (auto& v : graph_.outputs) visible.insert(v.name);
-  for (auto& l : desc_.losses) visible.insert(l.output);
-  std::map<int, std::vector<std::pair<size_t, size_t>>> readers;  // value -> (step, slot)
-  for (size_t k = 0; k < steps_.size(); k++)
-    for (size_t i = 0; i < steps_[k].in.size(); i++)
-      if (steps_[k].in[i] >= 0) readers[steps_[k].in[i]].push_back({k, i});
+  std::set<std::string> visible = visible_names();
+  auto readers = value_readers();
   std::vector<bool> drop(steps_.size(), false);
   for (size_t k = 0; k < steps_.size(); k++) {
     if (drop[k]) continue;  // a pooling already fused into its convolution
@@ -155,10 +162,7 @@ void Session::fuse_conv_pools() {
     conv.pool_fused = label;
     drop[it->second[0].first] = true;
   }
-  std::vector<Step> kept;
-  for (size_t k = 0; k < steps_.size(); k++)
-    if (!drop[k]) kept.push_back(std::move(steps_[k]));
-  steps_ = std::move(kept);
+  drop_steps(drop);
 }
 
 // Trainable weights: the listed ones, or by default the float initializers in a
@@ -274,10 +278,7 @@ void Session::plan_layouts() {
   std::set<int> visible(outputs_.begin(), outputs_.end());
   for (auto& p : loss_plans_) visible.insert(p.pred);
   for (auto& l : desc_.losses) visible.insert(value_index(l.output));
-  std::map<int, std::vector<std::pair<size_t, size_t>>> readers;  // value -> (step, slot)
-  for (size_t k = 0; k < steps_.size(); k++)
-    for (size_t i = 0; i < steps_[k].in.size(); i++)
-      if (steps_[k].in[i] >= 0) readers[steps_[k].in[i]].push_back({k, i});
+  auto readers = value_readers();
   std::vector<bool> cand(values_.size(), false);
   for (size_t k = steps_.size(); k-- > 0;) {
     int o = steps_[k].out[0];

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -166,6 +167,9 @@ class Session {
 
   int value_index(const std::string& name) const;
   void pick_trainable();
+  std::set<std::string> visible_names() const;
+  std::map<int, std::vector<std::pair<size_t, size_t>>> value_readers() const;
+  void drop_steps(const std::vector<bool>& drop);
   void fuse_relus();
   void fuse_conv_pools();
   void plan_layouts();
