@@ -45,9 +45,11 @@ export interface NativeTrainingDescription {
   seed?: number;
   backend?: 'cpu' | 'reference' | 'cuda';
   /**
-   * Threads for oneDNN/OpenMP: 0 all cores (the default); -1 adaptive: every 200 steps the
-   * engine times all cores against one and keeps the faster, so a busy machine does not
-   * stall it (results then vary in the last bits with the load).
+   * Threads for oneDNN/OpenMP. -1 (the default) auto: all cores while they are the fastest;
+   * when other work makes train steps slower, the engine times its steps on all cores, all
+   * but one and half, and keeps the fastest (native/core/thread_chooser.h). On an idle machine
+   * that is every step on all cores, bit for bit a fixed count's run; under load the count,
+   * and the last bits of the results, follow the load. 0: all cores, fixed; N: N threads.
    */
   numThreads?: number;
 }

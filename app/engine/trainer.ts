@@ -21,7 +21,7 @@ export class TrainingError extends Error {
 
 export interface EngineOptions {
   backend?: 'cpu' | 'reference' | 'cuda';
-  /** oneDNN/OpenMP threads: undefined or 0 all cores; -1 adaptive (see NativeTrainingDescription). */
+  /** oneDNN/OpenMP threads: undefined or -1 auto, 0 all cores fixed, N (see NativeTrainingDescription). */
   numThreads?: number;
   /** Where progress goes (default: standard output). */
   write?: (text: string) => void;
@@ -147,7 +147,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
       trainable: sync.trainableInitializers(),
       seed,
       ...(this.options.backend ? { backend: this.options.backend } : {}),
-      ...(this.options.numThreads ? { numThreads: this.options.numThreads } : {}),
+      ...(this.options.numThreads !== undefined ? { numThreads: this.options.numThreads } : {}),
     });
     return { session, sync };
   }

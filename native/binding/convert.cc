@@ -149,7 +149,7 @@ strata::TrainingDescription ToDescription(const Napi::Value& value) {
   }
   d.seed = static_cast<uint64_t>(NumberField(object, "seed", 0, "description"));
   d.backend = StringField(object, "backend", "cpu", "description");
-  d.num_threads = static_cast<int>(NumberField(object, "numThreads", 0, "description"));
+  d.num_threads = static_cast<int>(NumberField(object, "numThreads", -1, "description"));
   return d;
 }
 

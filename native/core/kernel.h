@@ -19,6 +19,8 @@ namespace strata {
 struct KernelContext {
   Backend* be = nullptr;
   bool training = false;  // Dropout masks and BatchNormalization batch statistics
+  bool update_statistics = true;  // training: BatchNormalization moves its moving mean/var
+                                  // (a thread probe times steps that must leave them be)
   uint64_t seed = 0;      // differs per node and per step (Dropout)
 };
 

@@ -29,6 +29,7 @@ int Session::value_index(const std::string& name) const {
 
 Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph)), desc_(std::move(desc)) {
   be_ = make_backend(desc_.backend);
+  threads_ = ThreadChooser(be_->max_threads());
   auto add_value = [&](const std::string& name) {
     STRATA_CHECK(!index_.count(name), "value '" << name << "' is defined twice in the graph");
     index_[name] = (int)values_.size();
@@ -325,6 +326,7 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
   KernelContext ctx;
   ctx.be = be_.get();
   ctx.training = training;
+  ctx.update_statistics = probing_ == 0;
   // A different Dropout mask per node and per step, reproducible from the seed. Keyed by the
   // node's name (FNV-1a; its position for unnamed nodes), so that fusing other nodes away
   // does not change the masks and runs stay comparable across engine versions.
@@ -380,8 +382,7 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
 void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
   // OpenMP's thread count belongs to the calling thread (the compute thread, shared by
   // every session), so it is set on every call rather than once.
-  if (desc_.num_threads > 0) be_->set_num_threads(desc_.num_threads);
-  if (desc_.num_threads < 0) be_->set_num_threads(threads_.current(be_->max_threads()));
+  be_->set_num_threads(step_threads());
   plan(inputs);
   for (size_t k = 0; k < inputs.size(); k++) {
     Tensor& t = values_[inputs_[k]].t;
@@ -466,39 +467,65 @@ StepResult Session::train_step(const std::vector<Tensor>& inputs, const std::vec
   STRATA_CHECK(!desc_.losses.empty(), "train_step needs at least one loss in the training description");
   StepResult r;
   run_on_compute_thread([&] {
-    int n = desc_.num_threads < 0 ? threads_.pick(be_->max_threads()) : 0;
+    if (desc_.num_threads < 0 && threads_.wants_probe() && !planned_.empty()) probe_threads(inputs, targets, sample_weights);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<Shape> planned = planned_;
-    run_forward(inputs, true);  // sets threads_.current()
+    run_forward(inputs, true);
     r = compute_losses(targets, sample_weights, true);
     run_backward();
     apply_optimizer();
-    if (n && planned == planned_)  // a step that (re)planned is no measure of speed
-      threads_.record(n, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    if (desc_.num_threads < 0 && planned == planned_)  // a step that (re)planned is no measure of speed
+      threads_.record_step(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   });
   return r;
 }
 
-// Steps 0..2*probe-1 of every period are probes (all cores, then one); the rest use the
-// faster by the median of its probes.
-int Session::ThreadChooser::pick(int max_threads) {
-  if (!max) max = best = std::max(1, max_threads);
-  int64_t k = calls++ % period;
-  if (k == 0) ms[0].clear(), ms[1].clear();
-  now = max == 1 || k >= 2 * probe ? best : k < probe ? max : 1;
-  return now;
+int Session::step_threads() const {
+  if (probing_) return probing_;
+  if (desc_.num_threads > 0) return desc_.num_threads;
+  if (desc_.num_threads == 0) return be_->max_threads();
+  return threads_.current();
 }
 
-void Session::ThreadChooser::record(int n, double t) {
-  int64_t k = (calls - 1) % period;
-  if (max <= 1 || k >= 2 * probe) return;
-  ms[n == max ? 0 : 1].push_back(t);
-  if (k != 2 * probe - 1 || ms[0].empty() || ms[1].empty()) return;
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  best = now = median(ms[0]) <= median(ms[1]) ? max : 1;
+// Times the forward and backward passes of this batch on each candidate count, alternating,
+// after one untimed pass on each (a count's first pass creates its primitives). It runs before
+// a train step, which then overwrites every activation and gradient the probe wrote; the
+// optimizer does not run, the step count stays and BatchNormalization keeps its statistics.
+// Forward passes alone would mislead: with one core busy, two threads ran the 28x28 seed
+// CNN's forward faster than one (0.85 against 1.24 ms at batch 32), its train step 5x slower.
+void Session::probe_threads(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
+                            const std::vector<Tensor>& sample_weights) {
+  // Each count runs until its timed passes add up to 30 ms (at most 20 passes): a load shares
+  // a core in scheduler slices of a few ms, and two threads sharing one are fast for a pass
+  // or two and then wait a slice at a barrier, so a short probe can catch a lucky stretch.
+  constexpr double enough_ms = 30;
+  constexpr int most_passes = 20;
+  const std::vector<int>& counts = threads_.candidates();
+  std::vector<double> total(counts.size(), 0);
+  std::vector<int> passes(counts.size(), 0);
+  struct Reset {
+    int& n;
+    ~Reset() { n = 0; }
+  } reset{probing_};
+  for (int round = -1;; round++) {
+    bool done = true;
+    for (size_t c = 0; c < counts.size(); c++) {
+      if (round >= 0 && (total[c] >= enough_ms || passes[c] >= most_passes)) continue;
+      done = false;
+      probing_ = counts[c];
+      auto t0 = std::chrono::steady_clock::now();
+      run_forward(inputs, true);
+      compute_losses(targets, sample_weights, true);
+      run_backward();
+      if (round < 0) continue;
+      total[c] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      passes[c]++;
+    }
+    if (done) break;
+  }
+  std::vector<double> mean_ms;
+  for (size_t c = 0; c < counts.size(); c++) mean_ms.push_back(total[c] / passes[c]);
+  threads_.record_probe(mean_ms);
 }
 
 StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,

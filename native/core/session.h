@@ -26,6 +26,7 @@
 #include "kernel.h"
 #include "losses.h"
 #include "optim.h"
+#include "thread_chooser.h"
 
 namespace strata {
 
@@ -42,9 +43,9 @@ struct TrainingDescription {
   OptimizerConfig optimizer;           // OptimizerConfig::keras_default(...) for Keras's defaults
   uint64_t seed = 0;                   // Dropout masks; the same seed gives the same run
   std::string backend = "cpu";         // "cpu" (oneDNN), "reference", "cuda"
-  int num_threads = 0;                 // oneDNN/OpenMP threads; 0 keeps the default (all cores);
-                                       // -1 adapts: all cores or one, whichever trains faster
-                                       // now (see ThreadChooser; results then depend on load)
+  int num_threads = -1;                // oneDNN/OpenMP threads; 0: all cores; -1 (auto): all cores
+                                       // while they are the fastest, fewer when another process
+                                       // makes them slower (thread_chooser.h)
   bool profile = false;                // time every node (Session::node_times)
 };
 
@@ -106,6 +107,13 @@ class Session {
   // Time spent per node since creation (only with description().profile).
   std::vector<NodeTime> node_times() const { return times_; }
   const TrainingDescription& description() const { return desc_; }
+  // With num_threads = -1: the thread count in use, its probes and switches so far.
+  const ThreadChooser& thread_chooser() const { return threads_; }
+  // Times forward and backward passes of a batch on each candidate count and tells the
+  // chooser; train_step calls it when the chooser asks. It changes no weight, optimizer slot,
+  // moving statistic or step count (the next train step overwrites its gradients).
+  void probe_threads(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
+                     const std::vector<Tensor>& sample_weights = {});
   // The activations planned in the backend's blocked layout (nChw16c; kernel.h), for
   // tests and profiling.
   std::vector<std::string> blocked_values() const;
@@ -145,23 +153,9 @@ class Session {
   std::vector<Shape> planned_;   // input shapes (and small int64 inputs) the buffers were planned for
   std::vector<NodeTime> times_;  // per step, when profiling
   std::vector<bool> blocked_;    // per value: held in the backend's blocked layout (plan_layouts)
-  // num_threads = -1: every `period` train steps, time `probe` steps on each of the two
-  // counts (all cores, one) and keep the faster. With another process busy on a core,
-  // two OpenMP threads wait for each other at every barrier and a step can take several
-  // times as long as on one thread; on an idle machine all cores win.
-  struct ThreadChooser {
-    int max = 0, best = 0, now = 0;  // 0: not yet known
-    int64_t calls = 0;
-    std::vector<double> ms[2];  // probe times: [0] all cores, [1] one
-    static constexpr int period = 200, probe = 3;
-    int pick(int max_threads);  // the count for the next train step (becomes current)
-    void record(int n, double ms);
-    // for any call: the train step's pick while one runs, else the best so far
-    int current(int max_threads) {
-      if (!max) max = best = now = std::max(1, max_threads);
-      return now;
-    }
-  } threads_;
+  ThreadChooser threads_;  // num_threads = -1 (see thread_chooser.h)
+  int probing_ = 0;        // while probe_threads runs: the count being timed
+
   int64_t iterations_ = 0;
   std::atomic<bool> stop_{false};
 
@@ -174,6 +168,7 @@ class Session {
   void fuse_conv_pools();
   void plan_layouts();
   void plan(const std::vector<Tensor>& inputs);
+  int step_threads() const;
   void run_forward(const std::vector<Tensor>& inputs, bool training);
   StepResult compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,
                             bool with_grad);

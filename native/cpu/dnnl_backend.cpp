@@ -10,6 +10,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <dnnl.hpp>
 #include <map>
@@ -47,7 +48,12 @@ class DnnlBackend : public ReferenceBackend {
   std::string name() const override { return "cpu"; }
   void set_num_threads(int n) override { omp_set_num_threads(n > 0 ? n : 1); }
   bool supports_blocked() const override { return true; }
-  int max_threads() const override { return omp_get_num_procs(); }
+  // OMP_NUM_THREADS where set (the usual way to share a machine), else every core we may run on.
+  int max_threads() const override {
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    int n = env ? std::atoi(env) : 0;
+    return n > 0 ? n : omp_get_num_procs();
+  }
 
   // Plans are keyed by the thread count too: a oneDNN primitive divides its work for the
   // thread count it was created under and asks OpenMP for that many threads whatever

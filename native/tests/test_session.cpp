@@ -194,6 +194,11 @@ static void test_cnn(const std::string& backend) {
     d.num_threads = 2;
     auto a = Session::from_onnx(model.data(), model.size(), d), b2 = Session::from_onnx(model.data(), model.size(), d);
     expect(train(*a, x, y, 5) == train(*b2, x, y, 5), "CNN training on 2 threads is deterministic");
+    auto probed = Session::from_onnx(model.data(), model.size(), d);
+    train(*probed, x, y, 1);
+    for (int k = 0; k < 4; k++) probed->probe_threads({x}, {y}), train(*probed, x, y, 1);
+    expect(probed->get_weight("mean").f == a->get_weight("mean").f && probed->get_weight("var").f == a->get_weight("var").f,
+           "thread probes leave BatchNormalization's moving statistics as they were");
   }
 }
 
@@ -287,12 +292,39 @@ static void test_fusions() {
   }
   expect(got == want, "steps on other threads give the same losses");
 
-  // num_threads = -1 picks its thread count by timing probes; it still trains
+  // num_threads = -1 (auto) with two counts to choose from. Its probes are forward and
+  // backward passes on every candidate count, which must leave the training as it was: two
+  // pinned sessions, one probed before each step, train bit for bit alike.
+  setenv("OMP_NUM_THREADS", "2", 1);
+  d.num_threads = 2;
+  auto probed = Session::from_onnx(fused.data(), fused.size(), d), plain = Session::from_onnx(fused.data(), fused.size(), d);
+  bool alike = true;
+  for (int k = 0; k < 4; k++) {
+    if (k) probed->probe_threads({x}, {y});  // after the first step: planned
+    alike = alike && probed->train_step({x}, {y}).loss == plain->train_step({x}, {y}).loss;
+  }
+  for (auto& n : probed->trainable_names()) alike = alike && probed->get_weight(n).f == plain->get_weight(n).f;
+  expect(alike, "thread probes between train steps change no loss or weight");
   d.num_threads = -1;
   auto adaptive = Session::from_onnx(fused.data(), fused.size(), d);
-  std::vector<float> losses;
-  for (int k = 0; k < 8; k++) losses.push_back(adaptive->train_step({x}, {y}).loss);
-  expect(std::isfinite(losses.back()) && std::fabs(losses[0] - want[0]) < 1e-4f, "adaptive thread count trains");
+  d.num_threads = 2;
+  auto pinned = Session::from_onnx(fused.data(), fused.size(), d);
+  std::vector<float> auto_losses, pinned_losses;
+  for (int k = 0; k < 8; k++) {
+    auto_losses.push_back(adaptive->train_step({x}, {y}).loss);
+    pinned_losses.push_back(pinned->train_step({x}, {y}).loss);
+  }
+  setenv("OMP_NUM_THREADS", "1", 1);
+  const ThreadChooser& chooser = adaptive->thread_chooser();
+  expect(chooser.max() == 2 && chooser.probes() >= 1, "auto threads: a probe ran on the first planned step");
+  expect(std::isfinite(auto_losses.back()) && std::fabs(auto_losses[0] - want[0]) < 1e-4f, "auto threads train");
+  if (chooser.switches() == 0) {
+    bool same = auto_losses == pinned_losses;
+    for (auto& n : adaptive->trainable_names()) same = same && adaptive->get_weight(n).f == pinned->get_weight(n).f;
+    expect(same, "auto threads on all cores: the same losses and weights as 2 pinned threads, bit for bit");
+  } else {
+    std::printf("auto threads switched to %d (a busy machine): the bitwise comparison does not apply\n", chooser.current());
+  }
 }
 
 // dL/dw from one SGD step with lr 1 (w_before - w_after), against central differences of evaluate().

@@ -14,6 +14,9 @@ import { RandomGenerator } from '../../app/model/random.ts';
 import { relativeError } from '../translate/compare.ts';
 
 const quiet = new EngineBackend({ write: () => {} });
+// Bit-for-bit comparisons pin the thread count: the default (auto) follows the machine's load,
+// and the test runner trains in two files at once.
+const pinned = new EngineBackend({ write: () => {}, numThreads: 0 });
 
 /** Two Gaussian blobs per class in 6 dimensions: learnable, not trivially. */
 function blobs(n: number, seed: number): { x: ArrayData; y: ArrayData } {
@@ -155,7 +158,7 @@ describe('fit / evaluate / predict on the engine', () => {
     const { x, y } = blobs(200, 9);
     const train = async () => {
       const model = classifier();
-      await quiet.fit(model, [x], [y], { epochs: 2, batchSize: 16, seed: 42 });
+      await pinned.fit(model, [x], [y], { epochs: 2, batchSize: 16, seed: 42 });
       return model.getWeights();
     };
     assert.deepEqual(await train(), await train());
@@ -165,22 +168,22 @@ describe('fit / evaluate / predict on the engine', () => {
     const { x, y } = blobs(160, 10);
     const options = { batchSize: 16, seed: 3 };
     const straight = classifier();
-    await quiet.fit(straight, [x], [y], { ...options, epochs: 2 });
+    await pinned.fit(straight, [x], [y], { ...options, epochs: 2 });
 
     const resumed = classifier();
-    await quiet.fit(resumed, [x], [y], { ...options, epochs: 1 });
+    await pinned.fit(resumed, [x], [y], { ...options, epochs: 1 });
     assert.ok(resumed.optimizer!.variables!.iterations === 10);
-    await quiet.fit(resumed, [x], [y], { ...options, epochs: 2, initialEpoch: 1 });
+    await pinned.fit(resumed, [x], [y], { ...options, epochs: 2, initialEpoch: 1 });
     assert.deepEqual(resumed.getWeights(), straight.getWeights());
 
     const dir = mkdtempSync(path.join(tmpdir(), 'strata-resume-'));
     try {
       const once = classifier();
-      await quiet.fit(once, [x], [y], { ...options, epochs: 1 });
+      await pinned.fit(once, [x], [y], { ...options, epochs: 1 });
       saveModel(once, dir, { epochs: 1 });
       const { model: loaded, epochs } = loadModelFolder(dir, readFileSync(path.join(dir, 'model.json'), 'utf8'));
       assert.equal(loaded.optimizer!.variables!.iterations, 10);
-      await quiet.fit(loaded, [x], [y], { ...options, epochs: 2, initialEpoch: epochs });
+      await pinned.fit(loaded, [x], [y], { ...options, epochs: 2, initialEpoch: epochs });
       assert.deepEqual(loaded.getWeights(), straight.getWeights());
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -67,7 +67,7 @@ export function registerTrain(program: Command): void {
     .option('--loss <name>', 'a Keras loss name (overrides the model file)')
     .option('--label-column <column>', 'CSV: the label column, by name or 0-based index (default: the last)')
     .option('--seed <n>', 'seeds the initial weights, shuffling and Dropout: the same seed gives the same run', number('--seed', true, 0))
-    .option('--threads <n|auto>', 'CPU threads for the engine (default: all cores); auto re-times all cores against one every 200 steps and keeps the faster, for a busy machine (runs then depend on load)', (v: string) => (v === 'auto' ? 'auto' : number('--threads', true, 1)(v)))
+    .option('--threads <n|auto>', 'CPU threads for the engine (default: auto, all cores unless other work slows them, then fewer; a number pins the count, for runs that repeat bit for bit on a busy machine)', (v: string) => (v === 'auto' ? 'auto' : number('--threads', true, 1)(v)))
     .action(async (file: string, options: TrainOptions) => {
       if (!['cpu', 'cuda', 'auto'].includes(options.device)) throw new UserError(`--device must be cpu, cuda or auto, got '${options.device}'`);
       // As keras.utils.set_random_seed: the seed also fixes the weights the model file creates.

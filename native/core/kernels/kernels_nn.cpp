@@ -362,7 +362,7 @@ class BatchNormKernel : public OpKernel {
       float v = in[4]->f[c] * momentum_ + var_[c] * (1 - momentum_);
       if (out.size() > 1 && out[1]) out[1]->f[c] = m;
       if (out.size() > 2 && out[2]) out[2]->f[c] = v;
-      if (ctx.training) in[3]->f[c] = m, in[4]->f[c] = v;
+      if (ctx.training && ctx.update_statistics) in[3]->f[c] = m, in[4]->f[c] = v;
     }
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
