@@ -19,6 +19,7 @@
 #include "../core/backend.h"
 #include "../core/check.h"
 #include "../core/ops/softmax.h"
+#include "conv_pool_direct.h"
 
 namespace strata {
 
@@ -234,7 +235,10 @@ class DnnlBackend : public ReferenceBackend {
     return slice_.data();
   }
 
+  // A first convolution (few input channels) goes to conv_pool_direct.h instead: oneDNN 2.6
+  // has no fast kernel for it, and the direct one keeps one argmax byte per pooled output.
   int64_t conv_maxpool_state_size(const ConvParams& c, const PoolParams& p) override {
+    if (conv_pool_direct_fits(c, p)) return (conv_pool_direct_state_bytes(c, p) + 3) / 4;
     int64_t bytes = 0;
     STRATA_DNNL_TRY("conv_maxpool_state_size", for_slices(c, p, [&](int, const ConvParams&, const PoolParams& ps) {
                       bytes += (int64_t)pool_plan(ps, true).ws_md.get_size();
@@ -243,6 +247,8 @@ class DnnlBackend : public ReferenceBackend {
   }
   void conv_maxpool_forward(float* out, const float* inp, const float* weight, const float* bias,
                             const ConvParams& c, const PoolParams& p, float* state) override {
+    if (conv_pool_direct_fits(c, p))
+      return conv_pool_direct_forward(out, (uint8_t*)state, inp, weight, bias, c, p);
     float* mid = slice_buffer(c);
     char* ws = (char*)state;
     for_slices(c, p, [&](int n0, const ConvParams& cs, const PoolParams& ps) {
@@ -260,6 +266,20 @@ class DnnlBackend : public ReferenceBackend {
   void conv_maxpool_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                              const float* weight, const ConvParams& c, const PoolParams& p,
                              const float* state) override {
+    if (conv_pool_direct_fits(c, p)) {
+      const uint8_t* argmax = (const uint8_t*)state;
+      if (dweight || dbias) conv_pool_direct_backward_weights(dweight, dbias, dout, argmax, inp, c, p);
+      if (!dinp) return;
+      // The input's grad (not needed for a network's first layer): oneDNN's backward data
+      // pass on the unpooled grad, slice by slice.
+      float* dmid = slice_buffer(c);
+      return for_slices(c, p, [&](int n0, const ConvParams& cs, const PoolParams& ps) {
+        int64_t pooled = (int64_t)n0 * p.C * p.OH * p.OW;
+        conv_pool_direct_unpool(dmid, dout + pooled, argmax + pooled, cs, ps);
+        int64_t at = (int64_t)n0 * c.C * c.H * c.W;
+        conv2d_backward(dinp + at, nullptr, nullptr, dmid, inp + at, weight, cs);
+      });
+    }
     float* dmid = slice_buffer(c);
     const char* ws = (const char*)state;
     for_slices(c, p, [&](int n0, const ConvParams& cs, const PoolParams& ps) {

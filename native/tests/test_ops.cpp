@@ -24,6 +24,10 @@ struct OpCase {
   std::function<void(Backend&, const std::vector<Tensor>&, float* out)> fwd;
   std::function<void(Backend&, const std::vector<Tensor>&, const float* out, const float* dout,
                      std::vector<float*>& din)> bwd;
+  // Central differences' step. Max pooling's gradient jumps where a window's maximum changes
+  // hands; with 1e-3 a few of the ~40 sampled weights of a few-channel convolution (each
+  // moves every window of its channel) cross such a point, so those cases step 1e-4.
+  float fd_eps = 1e-3f;
 };
 
 // helper_test_op: forward and backward of "cpu" vs "reference", then finite differences.
@@ -69,7 +73,7 @@ static void check_op(OpCase c) {
     return s;
   };
   for (size_t i = 0; i < c.in.size(); i++)
-    if (c.grad[i] != NoGrad) grad_check(c.name + " d(in" + std::to_string(i) + ")", in[i].f, din_ref[i], loss);
+    if (c.grad[i] != NoGrad) grad_check(c.name + " d(in" + std::to_string(i) + ")", in[i].f, din_ref[i], loss, c.fd_eps);
 }
 
 // --- Conv ---------------------------------------------------------------------
@@ -234,6 +238,62 @@ static void conv_maxpool_case(Rng& rng, int N, int C, int H, int OC, bool bias) 
                                      state.data());
              be.conv_maxpool_backward(din[0], din[1], din[2], dout, in[0].data(), in[1].data(), c, p, state.data());
            }};
+  k.fd_eps = C <= 3 ? 1e-4f : 1e-3f;  // at 16 channels the float forward's rounding shows at 1e-4
+  check_op(k);
+}
+
+// nChw16c <-> NCHW, plain loops (C a multiple of 16)
+static std::vector<float> blocked_from_plain(const float* x, int N, int C, int S) {
+  std::vector<float> b((size_t)N * C * S);
+  for (int n = 0; n < N; n++)
+    for (int ch = 0; ch < C; ch++)
+      for (int s = 0; s < S; s++) b[(((size_t)n * (C / 16) + ch / 16) * S + s) * 16 + ch % 16] = x[((size_t)n * C + ch) * S + s];
+  return b;
+}
+static void plain_from_blocked(float* x, const std::vector<float>& b, int N, int C, int S) {
+  for (int n = 0; n < N; n++)
+    for (int ch = 0; ch < C; ch++)
+      for (int s = 0; s < S; s++) x[((size_t)n * C + ch) * S + s] = b[(((size_t)n * (C / 16) + ch / 16) * S + s) * 16 + ch % 16];
+}
+
+// A first layer's Conv + MaxPool with its output in the blocked layout, as the session plans
+// it: the CPU backend's direct kernel (conv_pool_direct.h) for 1-3 input channels, against
+// the reference on plain NCHW. Odd convolution outputs leave a row and a column unpooled.
+static void conv_maxpool_blocked_case(Rng& rng, int N, int C, int H, int OC, bool bias, bool input_grad) {
+  ConvParams c{};
+  c.N = N, c.C = C, c.H = c.W = H, c.OC = OC, c.KH = c.KW = 3, c.OH = c.OW = H - 2, c.sh = c.sw = c.dh = c.dw = 1;
+  PoolParams p{};
+  p.N = N, p.C = OC, p.H = p.W = H - 2, p.KH = p.KW = 2, p.sh = p.sw = 2, p.dh = p.dw = 1, p.OH = p.OW = (H - 2) / 2;
+  const int S = p.OH * p.OW;
+  auto layout = [=](Backend& be) {
+    ConvParams cb = c;
+    PoolParams pb = p;
+    cb.dst_blocked = pb.blocked = be.supports_blocked();
+    return std::make_pair(cb, pb);
+  };
+  char name[112];
+  std::snprintf(name, sizeof name, "Conv+MaxPool blocked N%d C%d %dx%d OC%d%s%s", N, C, H, H, OC, bias ? " bias" : "",
+                input_grad ? " dinp" : "");
+  OpCase k{name,
+           {rand_tensor(rng, {N, C, H, H}), rand_tensor(rng, {OC, C, 3, 3}), rand_tensor(rng, {OC})},
+           {input_grad ? ActGrad : NoGrad, ParamGrad, bias ? ParamGrad : NoGrad},
+           (int64_t)N * OC * S,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+             auto [cb, pb] = layout(be);
+             std::vector<float> o((size_t)N * OC * S);
+             be.conv_maxpool_forward(o.data(), in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, cb, pb, nullptr);
+             if (cb.dst_blocked) plain_from_blocked(out, o, N, OC, S);
+             else std::copy(o.begin(), o.end(), out);
+           },
+           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
+             auto [cb, pb] = layout(be);
+             std::vector<float> state(be.conv_maxpool_state_size(cb, pb)), out((size_t)N * OC * S);
+             be.conv_maxpool_forward(out.data(), in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, cb, pb,
+                                     state.data());
+             std::vector<float> d = cb.dst_blocked ? blocked_from_plain(dout, N, OC, S) : std::vector<float>(dout, dout + out.size());
+             be.conv_maxpool_backward(din[0], din[1], din[2], d.data(), in[0].data(), in[1].data(), cb, pb, state.data());
+           }};
+  k.fd_eps = 1e-4f;
   check_op(k);
 }
 
@@ -388,6 +448,12 @@ int main() {
   // the rest
   conv_maxpool_case(rng, 5, 3, 10, 16, true);
   conv_maxpool_case(rng, 4, 16, 10, 16, false);  // Winograd's shape class
+  conv_maxpool_case(rng, 3, 1, 13, 32, true);
+  conv_maxpool_case(rng, 2, 3, 10, 16, false);
+  conv_maxpool_blocked_case(rng, 3, 1, 13, 32, true, false);  // 11x11 -> 5x5
+  conv_maxpool_blocked_case(rng, 2, 3, 10, 16, false, false);
+  conv_maxpool_blocked_case(rng, 2, 3, 9, 16, true, true);  // 7x7 -> 3x3; the input's grad too
+  conv_maxpool_blocked_case(rng, 5, 2, 8, 16, true, true);  // several slices (8192 bytes: 2 images)
   binary_case(rng, Binary::Add, "Add", {4, 3}, {3});
   binary_case(rng, Binary::Add, "Add", {2, 3, 4}, {2, 1, 4});
   binary_case(rng, Binary::Sub, "Sub", {3, 1}, {1, 4});

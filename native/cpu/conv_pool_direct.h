@@ -1,0 +1,39 @@
+// A direct kernel for Conv (+ Relu) + 2x2 max pooling when the convolution has few input
+// channels (a CNN's first layer: 1 for grayscale, 3 for RGB), where oneDNN 2.6 has no fast
+// kernel: the seed CNN's conv1 took a third of a 28x28 training step for 6% of its FLOPs.
+//
+// Each pooled output computes its four convolution outputs for 16 output channels at once
+// (the weights of the whole window stay in vector registers), keeps their maximum and which
+// of the four it was (one byte per output, the only state the backward needs), and never
+// writes the convolution's output. The backward routes each pooled grad to its argmax and
+// accumulates the weight and bias grads from the input window there.
+//
+// The shapes it takes (conv_pool_direct_fits): input plain NCHW with C * KH * KW <= 27,
+// stride 1, no dilation or padding; OC a multiple of 16 and the output blocked (nChw16c);
+// pooling 2x2, stride 2, no padding. Other shapes go to oneDNN. It needs AVX-512 (checked
+// at run time; conv_pool_direct_fits is false without it).
+#pragma once
+
+#include <cstdint>
+
+#include "../core/ops/conv.h"
+#include "../core/ops/pool.h"
+
+namespace strata {
+
+bool conv_pool_direct_fits(const ConvParams& c, const PoolParams& p);
+// Bytes of state a training forward keeps: one argmax byte per pooled output.
+int64_t conv_pool_direct_state_bytes(const ConvParams& c, const PoolParams& p);
+// out (blocked) = maxpool(relu?(conv(inp) + bias)); argmax: null for inference.
+void conv_pool_direct_forward(float* out, uint8_t* argmax, const float* inp, const float* weight, const float* bias,
+                              const ConvParams& c, const PoolParams& p);
+// dout: the pooled grad (blocked, the Relu's backward applied); dweight, dbias +=.
+// The grad of the input is not computed here (see DnnlBackend::conv_maxpool_backward).
+void conv_pool_direct_backward_weights(float* dweight, float* dbias, const float* dout, const uint8_t* argmax,
+                                       const float* inp, const ConvParams& c, const PoolParams& p);
+// The convolution's output grad (blocked, c.OH x c.OW) from dout and argmax: each pooled
+// grad at its argmax, zeros elsewhere.
+void conv_pool_direct_unpool(float* dmid, const float* dout, const uint8_t* argmax, const ConvParams& c,
+                             const PoolParams& p);
+
+}  // namespace strata
