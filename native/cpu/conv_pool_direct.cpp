@@ -105,25 +105,29 @@ STRATA_AVX512 void backward_weights(float* dweight, float* dbias, const float* d
 #pragma omp for collapse(2) schedule(static)
     for (int n = 0; n < c.N; n++)
       for (int ob = 0; ob < OB; ob++) {
-        v16 g[taps] = {}, gb{};
         const float* x = inp + (size_t)n * C * c.H * W;
         size_t plane = ((size_t)n * OB + ob) * PH * PW;
-        for (int py = 0; py < PH; py++)
-          for (int px = 0; px < PW; px++) {
-            size_t o = (plane + (size_t)py * PW + px) * kLanes;
-            v16 d = load(dout + o);
-            gb += d;
-            vi16 at = load_argmax(argmax + o);
-            const float* r = x + (2 * py) * W + 2 * px;
-            for (int q = 0; q < 4; q++) {
-              v16 dq = at == vi16{} + q ? d : v16{};
-              const float* s = r + (q >> 1) * W + (q & 1);
-              for (int t = 0; t < taps; t++) g[t] += dq * s[off[t]];
-            }
-          }
         float* acc = mine + (size_t)ob * (taps + 1) * kLanes;
-        for (int t = 0; t < taps; t++) store(acc + t * kLanes, load(acc + t * kLanes) + g[t]);
-        store(acc + taps * kLanes, load(acc + taps * kLanes) + gb);
+        // One input channel at a time: its 9 accumulators stay in registers (all 27 of an
+        // RGB input's would not), and the plane's grads and argmaxes are read from the cache.
+        for (int ci = 0; ci < C; ci++) {
+          v16 g[9] = {}, gb{};
+          for (int py = 0; py < PH; py++)
+            for (int px = 0; px < PW; px++) {
+              size_t o = (plane + (size_t)py * PW + px) * kLanes;
+              v16 d = load(dout + o);
+              if (ci == 0) gb += d;
+              vi16 at = load_argmax(argmax + o);
+              const float* r = x + (2 * py) * W + 2 * px;
+              for (int q = 0; q < 4; q++) {
+                v16 dq = at == vi16{} + q ? d : v16{};
+                const float* s = r + (q >> 1) * W + (q & 1);
+                for (int t = 0; t < 9; t++) g[t] += dq * s[off[ci * 9 + t]];
+              }
+            }
+          for (int t = 0; t < 9; t++) store(acc + (ci * 9 + t) * kLanes, load(acc + (ci * 9 + t) * kLanes) + g[t]);
+          if (ci == 0) store(acc + taps * kLanes, load(acc + taps * kLanes) + gb);
+        }
       }
   }
   for (int th = 0; th < threads; th++) {
