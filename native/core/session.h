@@ -155,7 +155,6 @@ class Session {
   std::vector<bool> blocked_;    // per value: held in the backend's blocked layout (plan_layouts)
   ThreadChooser threads_;  // num_threads = -1 (see thread_chooser.h)
   int probing_ = 0;        // while probe_threads runs: the count being timed
-
   int64_t iterations_ = 0;
   std::atomic<bool> stop_{false};
 

@@ -3,11 +3,12 @@
 // each other at every barrier and a train step takes 5-15x as long as on one thread
 // (native/README.md, "Threads and contention"); on an idle machine all cores win.
 //
-// It never experiments with the training itself: a probe times forward passes in inference
-// mode (which change no weight, statistic or random state) on each candidate count. So on a
-// machine that stays idle every train step runs on all cores and a run is bit-for-bit the
-// run a fixed count gives; only when the machine is busy does the count, and with it the
-// last bits of oneDNN's reductions, follow the load.
+// It never experiments with the training itself: a probe (Session::probe_threads) times
+// forward and backward passes of the next batch on each candidate count, with no optimizer
+// update and BatchNormalization's moving statistics left as they are. So on a machine that
+// stays idle every train step runs on all cores and a run is bit-for-bit the run a fixed
+// count gives; only when the machine is busy does the count, and with it the last bits of
+// oneDNN's reductions, follow the load.
 //
 // When it probes: once, on the first step after planning; when three train steps in a row
 // take 1.5x the fastest since the last probe (the machine got busier), at least `gap` steps
