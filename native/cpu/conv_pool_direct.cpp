@@ -30,6 +30,21 @@ STRATA_AVX512 inline vi16 load_argmax(const uint8_t* a) {
   return v;
 }
 
+// The maximum of a 2x2 window's four values, (0,0) (0,1) (1,0) (1,1), per lane, and where it
+// was; the first maximum wins ties, as the reference's max pooling.
+STRATA_AVX512 inline v16 max4(v16 a0, v16 a1, v16 a2, v16 a3, uint8_t* argmax) {
+  const vi16 one = vi16{} + 1;
+  v16 m = a0;
+  vi16 at{};
+  vi16 gt = a1 > m;
+  m = gt ? a1 : m, at = gt ? one : at;
+  gt = a2 > m, m = gt ? a2 : m, at = gt ? one + one : at;
+  gt = a3 > m, m = gt ? a3 : m, at = gt ? one + one + one : at;
+  if (argmax)
+    for (int l = 0; l < kLanes; l++) argmax[l] = (uint8_t)at[l];
+  return m;
+}
+
 // [ob][c][ky][kx][16] from ONNX's (OC, C, KH, KW)
 std::vector<float> pack_weights(const float* weight, const ConvParams& c) {
   int taps = c.C * c.KH * c.KW;
@@ -71,19 +86,10 @@ STRATA_AVX512 void forward(float* out, uint8_t* argmax, const float* inp, const 
             const float* s = r + off[t];
             a0 += w[t] * s[0], a1 += w[t] * s[1], a2 += w[t] * s[W], a3 += w[t] * s[W + 1];
           }
-          // the first maximum wins ties, as the reference's max pooling
-          const vi16 one = vi16{} + 1;
-          v16 m = a0;
-          vi16 at{};
-          vi16 gt = a1 > m;
-          m = gt ? a1 : m, at = gt ? one : at;
-          gt = a2 > m, m = gt ? a2 : m, at = gt ? one + one : at;
-          gt = a3 > m, m = gt ? a3 : m, at = gt ? one + one + one : at;
-          if (c.relu) m = m > v16{} ? m : v16{};
           size_t o = (plane + (size_t)py * PW + px) * kLanes;
+          v16 m = max4(a0, a1, a2, a3, argmax ? argmax + o : nullptr);
+          if (c.relu) m = m > v16{} ? m : v16{};
           store(out + o, m);
-          if (argmax)
-            for (int l = 0; l < kLanes; l++) argmax[o + l] = (uint8_t)at[l];
         }
     }
 }
@@ -150,18 +156,33 @@ void by_channels(int C, F f) {
 
 }  // namespace
 
-bool conv_pool_direct_fits(const ConvParams& c, const PoolParams& p) {
+bool maxpool2x2_blocked_fits(const ConvParams& c, const PoolParams& p) {
   static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  return avx512 && c.C >= 1 && c.C <= 3 && c.KH == 3 && c.KW == 3 && c.sh == 1 && c.sw == 1 && c.dh == 1 &&
-         c.dw == 1 && c.pt == 0 && c.pl == 0 && c.pb == 0 && c.pr == 0 && c.OC % kLanes == 0 && !c.src_blocked &&
-         c.dst_blocked && p.blocked && p.KH == 2 && p.KW == 2 && p.sh == 2 && p.sw == 2 && p.dh == 1 && p.dw == 1 &&
-         p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0 && p.H == c.OH && p.W == c.OW && p.OH == c.OH / 2 &&
-         p.OW == c.OW / 2 && p.OH > 0 && p.OW > 0;
+  return avx512 && c.OC % kLanes == 0 && c.dst_blocked && p.blocked && p.KH == 2 && p.KW == 2 && p.sh == 2 &&
+         p.sw == 2 && p.dh == 1 && p.dw == 1 && p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0 && p.H == c.OH &&
+         p.W == c.OW && p.OH == c.OH / 2 && p.OW == c.OW / 2 && p.OH > 0 && p.OW > 0;
 }
 
-int64_t conv_pool_direct_state_bytes(const ConvParams& c, const PoolParams& p) {
-  return (int64_t)p.N * c.OC * p.OH * p.OW;
+bool conv_pool_direct_fits(const ConvParams& c, const PoolParams& p) {
+  return maxpool2x2_blocked_fits(c, p) && c.C >= 1 && c.C <= 3 && c.KH == 3 && c.KW == 3 && c.sh == 1 &&
+         c.sw == 1 && c.dh == 1 && c.dw == 1 && c.pt == 0 && c.pl == 0 && c.pb == 0 && c.pr == 0 && !c.src_blocked;
+}
+
+int64_t argmax_bytes(const PoolParams& p) { return (int64_t)p.N * p.C * p.OH * p.OW; }
+
+STRATA_AVX512 void maxpool2x2_blocked_forward(float* out, uint8_t* argmax, const float* mid, const ConvParams& c,
+                                              const PoolParams& p) {
+  const size_t mid_plane = (size_t)c.OH * c.OW * kLanes, pool_plane = (size_t)p.OH * p.OW * kLanes;
+  const size_t row = (size_t)c.OW * kLanes;
+#pragma omp parallel for schedule(static)
+  for (int64_t k = 0; k < (int64_t)c.N * (c.OC / kLanes); k++)
+    for (int py = 0; py < p.OH; py++)
+      for (int px = 0; px < p.OW; px++) {
+        const float* m = mid + k * mid_plane + ((size_t)(2 * py) * c.OW + 2 * px) * kLanes;
+        size_t o = k * pool_plane + ((size_t)py * p.OW + px) * kLanes;
+        store(out + o, max4(load(m), load(m + kLanes), load(m + row), load(m + row + kLanes), argmax ? argmax + o : nullptr));
+      }
 }
 
 void conv_pool_direct_forward(float* out, uint8_t* argmax, const float* inp, const float* weight, const float* bias,
@@ -174,7 +195,7 @@ void conv_pool_direct_backward_weights(float* dweight, float* dbias, const float
   by_channels(c.C, [&](auto C) { backward_weights<C.value>(dweight, dbias, dout, argmax, inp, c, p); });
 }
 
-void conv_pool_direct_unpool(float* dmid, const float* dout, const uint8_t* argmax, const ConvParams& c,
+void maxpool2x2_blocked_unpool(float* dmid, const float* dout, const uint8_t* argmax, const ConvParams& c,
                              const PoolParams& p) {
   const int OB = c.OC / kLanes;
   const size_t mid_plane = (size_t)c.OH * c.OW * kLanes, pool_plane = (size_t)p.OH * p.OW * kLanes;

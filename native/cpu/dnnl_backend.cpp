@@ -235,10 +235,12 @@ class DnnlBackend : public ReferenceBackend {
     return slice_.data();
   }
 
-  // A first convolution (few input channels) goes to conv_pool_direct.h instead: oneDNN 2.6
-  // has no fast kernel for it, and the direct one keeps one argmax byte per pooled output.
+  // With a blocked output and a 2x2 pooling (conv_pool_direct.h) the pooling is ours, and keeps
+  // one argmax byte per pooled output; for a first convolution (few input channels, where
+  // oneDNN 2.6 has no fast kernel) the convolution is too. Otherwise oneDNN pools and keeps
+  // its workspace.
   int64_t conv_maxpool_state_size(const ConvParams& c, const PoolParams& p) override {
-    if (conv_pool_direct_fits(c, p)) return (conv_pool_direct_state_bytes(c, p) + 3) / 4;
+    if (maxpool2x2_blocked_fits(c, p)) return (argmax_bytes(p) + 3) / 4;
     int64_t bytes = 0;
     STRATA_DNNL_TRY("conv_maxpool_state_size", for_slices(c, p, [&](int, const ConvParams&, const PoolParams& ps) {
                       bytes += (int64_t)pool_plan(ps, true).ws_md.get_size();
@@ -250,47 +252,45 @@ class DnnlBackend : public ReferenceBackend {
     if (conv_pool_direct_fits(c, p))
       return conv_pool_direct_forward(out, (uint8_t*)state, inp, weight, bias, c, p);
     float* mid = slice_buffer(c);
+    bool ours = maxpool2x2_blocked_fits(c, p);
     char* ws = (char*)state;
     for_slices(c, p, [&](int n0, const ConvParams& cs, const PoolParams& ps) {
       conv2d_forward(mid, inp + (int64_t)n0 * c.C * c.H * c.W, weight, bias, cs);
+      int64_t pooled = (int64_t)n0 * p.C * p.OH * p.OW;
+      if (ours) return maxpool2x2_blocked_forward(out + pooled, state ? (uint8_t*)state + pooled : nullptr, mid, cs, ps);
       STRATA_DNNL_TRY("conv_maxpool_forward", {
         PoolPlan& pp = pool_plan(ps, true);
-        float* o = out + (int64_t)n0 * p.C * p.OH * p.OW;
-        if (!state) return pp.run_forward(stream_, eng_, o, mid, false);
+        if (!state) return pp.run_forward(stream_, eng_, out + pooled, mid, false);
         memory w(pp.ws_md, eng_, ws);
         ws += pp.ws_md.get_size();
-        pp.run_forward(stream_, eng_, o, mid, true, &w);
+        pp.run_forward(stream_, eng_, out + pooled, mid, true, &w);
       });
     });
   }
   void conv_maxpool_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                              const float* weight, const ConvParams& c, const PoolParams& p,
                              const float* state) override {
-    if (conv_pool_direct_fits(c, p)) {
-      const uint8_t* argmax = (const uint8_t*)state;
-      if (dweight || dbias) conv_pool_direct_backward_weights(dweight, dbias, dout, argmax, inp, c, p);
-      if (!dinp) return;
-      // The input's grad (not needed for a network's first layer): oneDNN's backward data
-      // pass on the unpooled grad, slice by slice.
-      float* dmid = slice_buffer(c);
-      return for_slices(c, p, [&](int n0, const ConvParams& cs, const PoolParams& ps) {
-        int64_t pooled = (int64_t)n0 * p.C * p.OH * p.OW;
-        conv_pool_direct_unpool(dmid, dout + pooled, argmax + pooled, cs, ps);
-        int64_t at = (int64_t)n0 * c.C * c.H * c.W;
-        conv2d_backward(dinp + at, nullptr, nullptr, dmid, inp + at, weight, cs);
-      });
-    }
+    bool direct = conv_pool_direct_fits(c, p), ours = maxpool2x2_blocked_fits(c, p);
+    if (direct && (dweight || dbias))
+      conv_pool_direct_backward_weights(dweight, dbias, dout, (const uint8_t*)state, inp, c, p);
+    if (direct && !dinp) return;  // a network's first layer needs no input grad
     float* dmid = slice_buffer(c);
     const char* ws = (const char*)state;
     for_slices(c, p, [&](int n0, const ConvParams& cs, const PoolParams& ps) {
-      STRATA_DNNL_TRY("conv_maxpool_backward", {
-        PoolPlan& pp = pool_plan(ps, true);
-        memory w(pp.ws_md, eng_, (void*)ws);
-        ws += pp.ws_md.get_size();
-        pp.run_backward(stream_, eng_, dmid, dout + (int64_t)n0 * p.C * p.OH * p.OW, &w);
-      });
+      int64_t pooled = (int64_t)n0 * p.C * p.OH * p.OW;
+      if (ours) {
+        maxpool2x2_blocked_unpool(dmid, dout + pooled, (const uint8_t*)state + pooled, cs, ps);
+      } else {
+        STRATA_DNNL_TRY("conv_maxpool_backward", {
+          PoolPlan& pp = pool_plan(ps, true);
+          memory w(pp.ws_md, eng_, (void*)ws);
+          ws += pp.ws_md.get_size();
+          pp.run_backward(stream_, eng_, dmid, dout + pooled, &w);
+        });
+      }
       int64_t at = (int64_t)n0 * c.C * c.H * c.W;
-      conv2d_backward(dinp ? dinp + at : nullptr, dweight, dbias, dmid, inp + at, weight, cs);
+      conv2d_backward(dinp ? dinp + at : nullptr, direct ? nullptr : dweight, direct ? nullptr : dbias, dmid, inp + at,
+                      weight, cs);
     });
   }
 
