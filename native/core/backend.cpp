@@ -122,11 +122,12 @@ void ReferenceBackend::binary_backward(float* da, float* db, const float* dout, 
   ref::binary_backward(da, db, dout, a, b, as, bs, os, op);
 }
 void Backend::blocked_nhwc(float* out, const float* inp, int N, int C, int H, int W, bool to_nhwc) {
+  const int64_t B = channel_block();
   for (int64_t n = 0; n < N; n++)
     for (int64_t c = 0; c < C; c++)
       for (int64_t h = 0; h < H; h++)
         for (int64_t w = 0; w < W; w++) {
-          int64_t blk = (((n * (C / 16) + c / 16) * H + h) * W + w) * 16 + c % 16, nhwc = ((n * H + h) * W + w) * C + c;
+          int64_t blk = (((n * (C / B) + c / B) * H + h) * W + w) * B + c % B, nhwc = ((n * H + h) * W + w) * C + c;
           if (to_nhwc) out[nhwc] = inp[blk];
           else out[blk] = inp[nhwc];
         }

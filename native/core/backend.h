@@ -28,10 +28,11 @@ class Backend {
   virtual std::string name() const = 0;
   virtual void set_num_threads(int n) { (void)n; }
   virtual int max_threads() const { return 1; }  // the most set_num_threads can use (cores)
-  // Whether conv/pooling accept ConvParams::src_blocked/dst_blocked and PoolParams::blocked:
-  // activations in oneDNN's nChw16c layout, element (n, c, h, w) at
-  // (((n * C/16 + c/16) * H + h) * W + w) * 16 + c%16 (C a multiple of 16).
-  virtual bool supports_blocked() const { return false; }
+  // The channel block B of the layout conv/pooling accept through ConvParams::src_blocked/
+  // dst_blocked and PoolParams::blocked, 0 for none: oneDNN's nChw<B>c, element (n, c, h, w)
+  // at (((n * C/B + c/B) * H + h) * W + w) * B + c%B (C a multiple of B). The CPU's vector
+  // width decides it: 16 floats with AVX-512, 8 with AVX2, as oneDNN's own kernels pick.
+  virtual int channel_block() const { return 0; }
 
   // Memory: buffers of n floats in this backend's memory, and copies from/to the host.
   virtual float* alloc(int64_t n) = 0;
@@ -93,7 +94,7 @@ class Backend {
   virtual void binary_backward(float* da, float* db, const float* dout, const float* a, const float* b,
                                const Shape& as, const Shape& bs, const Shape& os, Binary op) = 0;
   virtual void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) = 0;
-  // out (N,H,W,C) = inp (N,C,H,W) stored nChw16c, or back when to_nhwc is false.
+  // out (N,H,W,C) = inp (N,C,H,W) stored blocked (channel_block), or back when to_nhwc is false.
   virtual void blocked_nhwc(float* out, const float* inp, int N, int C, int H, int W, bool to_nhwc);
   virtual void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
                               int64_t outer, int64_t inner) = 0;

@@ -54,10 +54,10 @@ class OpKernel {
   virtual bool absorb_input_relu() { return false; }
   virtual void skip_relu_backward() {}
 
-  // oneDNN's blocked layout (nChw16c: channels in blocks of 16 innermost) for the 4-D
+  // oneDNN's blocked layout (nChw16c or nChw8c: channels in blocks innermost) for the 4-D
   // activations that flow between kernels able to use it, so that no reorder runs at
   // each call boundary. The session decides per value after infer(), only on a
-  // backend whose supports_blocked() is true, and tells each kernel the layout of its
+  // backend whose channel_block() is set, and tells each kernel the layout of its
   // input 0 and output 0 (other inputs and outputs are always plain NCHW/row-major).
   enum BlockedIO { kReadsBlocked = 1, kWritesBlocked = 2, kSameLayout = 4 };  // kSameLayout: in 0 and out 0 agree
   virtual int blocked_io() const { return 0; }

@@ -268,14 +268,15 @@ void Session::plan(const std::vector<Tensor>& inputs) {
 
 // Which activations stay in the backend's blocked layout (kernel.h, blocked_io): a
 // value written by a kernel that can write it blocked, 4-D with channels in whole
-// blocks of 16, invisible to the caller, and read only through slots that accept it
+// blocks (Backend::channel_block), invisible to the caller, and read only through slots that accept it
 // (a pooling's output must then be blocked too). Candidates are found from the last
 // node back, then settled from the first node on (a pooling is blocked only when its
 // input is). Its gradient has the same layout.
 void Session::plan_layouts() {
   blocked_.assign(values_.size(), false);
   for (auto& s : steps_) s.kernel->set_blocked(false, false);
-  if (!be_->supports_blocked()) return;
+  const int block = be_->channel_block();
+  if (block <= 0) return;
   std::set<int> visible(outputs_.begin(), outputs_.end());
   for (auto& p : loss_plans_) visible.insert(p.pred);
   for (auto& l : desc_.losses) visible.insert(value_index(l.output));
@@ -285,7 +286,7 @@ void Session::plan_layouts() {
     int o = steps_[k].out[0];
     const Tensor& t = values_[o].t;
     if (!(steps_[k].kernel->blocked_io() & OpKernel::kWritesBlocked) || visible.count(o) || t.dtype != DType::F32 ||
-        t.shape.size() != 4 || t.shape[1] % 16 != 0)
+        t.shape.size() != 4 || t.shape[1] % block != 0)
       continue;
     bool ok = true;
     for (auto [r, slot] : readers[o]) {

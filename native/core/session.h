@@ -114,7 +114,7 @@ class Session {
   // moving statistic or step count (the next train step overwrites its gradients).
   void probe_threads(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
                      const std::vector<Tensor>& sample_weights = {});
-  // The activations planned in the backend's blocked layout (nChw16c; kernel.h), for
+  // The activations planned in the backend's blocked layout (nChw<B>c; kernel.h), for
   // tests and profiling.
   std::vector<std::string> blocked_values() const;
   Backend& backend() { return *be_; }

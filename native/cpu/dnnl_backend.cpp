@@ -4,7 +4,7 @@
 //
 // Plans (primitives, buffers) are built once per geometry and thread count; oneDNN
 // picks its layouts (format_tag::any); activations may arrive in its blocked layout
-// (nChw16c, planned by the session); Relu fuses into the convolution as a post-op;
+// (nChw16c or nChw8c, planned by the session); Relu fuses into the convolution as a post-op;
 // dense 3x3 convolutions with 16+ channels use Winograd. See native/README.md,
 // Performance.
 #include <omp.h>
@@ -45,10 +45,10 @@ using dt = dnnl::memory::data_type;
 
 class DnnlBackend : public ReferenceBackend {
  public:
-  DnnlBackend() : eng_(dnnl::engine::kind::cpu, 0), stream_(eng_) {}
+  DnnlBackend() : eng_(dnnl::engine::kind::cpu, 0), stream_(eng_), block_(oneDNN_channel_block()) {}
   std::string name() const override { return "cpu"; }
   void set_num_threads(int n) override { omp_set_num_threads(n > 0 ? n : 1); }
-  bool supports_blocked() const override { return true; }
+  int channel_block() const override { return block_; }
   // OMP_NUM_THREADS where set (the usual way to share a machine), else every core we may run on.
   int max_threads() const override {
     const char* env = std::getenv("OMP_NUM_THREADS");
@@ -240,7 +240,7 @@ class DnnlBackend : public ReferenceBackend {
   // oneDNN 2.6 has no fast kernel) the convolution is too. Otherwise oneDNN pools and keeps
   // its workspace.
   int64_t conv_maxpool_state_size(const ConvParams& c, const PoolParams& p) override {
-    if (maxpool2x2_blocked_fits(c, p)) return (argmax_bytes(p) + 3) / 4;
+    if (maxpool2x2_blocked_fits(c, p, block_)) return (argmax_bytes(p) + 3) / 4;
     int64_t bytes = 0;
     STRATA_DNNL_TRY("conv_maxpool_state_size", for_slices(c, p, [&](int, const ConvParams&, const PoolParams& ps) {
                       bytes += (int64_t)pool_plan(ps, true).ws_md.get_size();
@@ -249,15 +249,15 @@ class DnnlBackend : public ReferenceBackend {
   }
   void conv_maxpool_forward(float* out, const float* inp, const float* weight, const float* bias,
                             const ConvParams& c, const PoolParams& p, float* state) override {
-    if (conv_pool_direct_fits(c, p))
-      return conv_pool_direct_forward(out, (uint8_t*)state, inp, weight, bias, c, p);
+    if (conv_pool_direct_fits(c, p, block_))
+      return conv_pool_direct_forward(out, (uint8_t*)state, inp, weight, bias, c, p, block_);
     float* mid = slice_buffer(c);
-    bool ours = maxpool2x2_blocked_fits(c, p);
+    bool ours = maxpool2x2_blocked_fits(c, p, block_);
     char* ws = (char*)state;
     for_slices(c, p, [&](int n0, const ConvParams& cs, const PoolParams& ps) {
       conv2d_forward(mid, inp + (int64_t)n0 * c.C * c.H * c.W, weight, bias, cs);
       int64_t pooled = (int64_t)n0 * p.C * p.OH * p.OW;
-      if (ours) return maxpool2x2_blocked_forward(out + pooled, state ? (uint8_t*)state + pooled : nullptr, mid, cs, ps);
+      if (ours) return maxpool2x2_blocked_forward(out + pooled, state ? (uint8_t*)state + pooled : nullptr, mid, cs, ps, block_);
       STRATA_DNNL_TRY("conv_maxpool_forward", {
         PoolPlan& pp = pool_plan(ps, true);
         if (!state) return pp.run_forward(stream_, eng_, out + pooled, mid, false);
@@ -270,16 +270,16 @@ class DnnlBackend : public ReferenceBackend {
   void conv_maxpool_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                              const float* weight, const ConvParams& c, const PoolParams& p,
                              const float* state) override {
-    bool direct = conv_pool_direct_fits(c, p), ours = maxpool2x2_blocked_fits(c, p);
+    bool direct = conv_pool_direct_fits(c, p, block_), ours = maxpool2x2_blocked_fits(c, p, block_);
     if (direct && (dweight || dbias))
-      conv_pool_direct_backward_weights(dweight, dbias, dout, (const uint8_t*)state, inp, c, p);
+      conv_pool_direct_backward_weights(dweight, dbias, dout, (const uint8_t*)state, inp, c, p, block_);
     if (direct && !dinp) return;  // a network's first layer needs no input grad
     float* dmid = slice_buffer(c);
     const char* ws = (const char*)state;
     for_slices(c, p, [&](int n0, const ConvParams& cs, const PoolParams& ps) {
       int64_t pooled = (int64_t)n0 * p.C * p.OH * p.OW;
       if (ours) {
-        maxpool2x2_blocked_unpool(dmid, dout + pooled, (const uint8_t*)state + pooled, cs, ps);
+        maxpool2x2_blocked_unpool(dmid, dout + pooled, (const uint8_t*)state + pooled, cs, ps, block_);
       } else {
         STRATA_DNNL_TRY("conv_maxpool_backward", {
           PoolPlan& pp = pool_plan(ps, true);
@@ -381,10 +381,19 @@ class DnnlBackend : public ReferenceBackend {
  private:
   dnnl::engine eng_;
   dnnl::stream stream_;
+  const int block_;  // channel_block()
 
-  // NCHW, or nChw16c when blocked (backend.h)
-  static memory::desc md4(int a, int b, int c, int d, bool blocked = false) {
-    return memory::desc({a, b, c, d}, dt::f32, blocked ? tag::nChw16c : tag::nchw);
+  // The block oneDNN's kernels pick for this CPU (or the instruction set ONEDNN_MAX_CPU_ISA
+  // caps it to): 16 floats with AVX-512, else 8. Given the other one, its convolutions
+  // reorder every output and its pooling falls back to the reference loop (100x slower on
+  // an AVX2 machine when this was always 16).
+  static int oneDNN_channel_block() {
+    auto isa = dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core ? 16 : 8;
+  }
+  // NCHW, or nChw<block>c when blocked (backend.h)
+  memory::desc md4(int a, int b, int c, int d, bool blocked = false) const {
+    return memory::desc({a, b, c, d}, dt::f32, !blocked ? tag::nchw : block_ == 16 ? tag::nChw16c : tag::nChw8c);
   }
   // Scratchpads are ours, one buffer for every primitive (they run one at a time): with
   // oneDNN's default, a primitive sizes a per-thread scratchpad on the thread that

@@ -242,18 +242,18 @@ static void conv_maxpool_case(Rng& rng, int N, int C, int H, int OC, bool bias) 
   check_op(k);
 }
 
-// nChw16c <-> NCHW, plain loops (C a multiple of 16)
-static std::vector<float> blocked_from_plain(const float* x, int N, int C, int S) {
+// nChw<B>c <-> NCHW, plain loops (C a multiple of B)
+static std::vector<float> blocked_from_plain(const float* x, int N, int C, int S, int B) {
   std::vector<float> b((size_t)N * C * S);
   for (int n = 0; n < N; n++)
     for (int ch = 0; ch < C; ch++)
-      for (int s = 0; s < S; s++) b[(((size_t)n * (C / 16) + ch / 16) * S + s) * 16 + ch % 16] = x[((size_t)n * C + ch) * S + s];
+      for (int s = 0; s < S; s++) b[(((size_t)n * (C / B) + ch / B) * S + s) * B + ch % B] = x[((size_t)n * C + ch) * S + s];
   return b;
 }
-static void plain_from_blocked(float* x, const std::vector<float>& b, int N, int C, int S) {
+static void plain_from_blocked(float* x, const std::vector<float>& b, int N, int C, int S, int B) {
   for (int n = 0; n < N; n++)
     for (int ch = 0; ch < C; ch++)
-      for (int s = 0; s < S; s++) x[((size_t)n * C + ch) * S + s] = b[(((size_t)n * (C / 16) + ch / 16) * S + s) * 16 + ch % 16];
+      for (int s = 0; s < S; s++) x[((size_t)n * C + ch) * S + s] = b[(((size_t)n * (C / B) + ch / B) * S + s) * B + ch % B];
 }
 
 // Conv + MaxPool with its output in the blocked layout, as the session plans it, against the
@@ -269,7 +269,7 @@ static void conv_maxpool_blocked_case(Rng& rng, int N, int C, int H, int OC, boo
   auto layout = [=](Backend& be) {
     ConvParams cb = c;
     PoolParams pb = p;
-    cb.dst_blocked = pb.blocked = be.supports_blocked();
+    cb.dst_blocked = pb.blocked = be.channel_block() > 0 && OC % be.channel_block() == 0;
     return std::make_pair(cb, pb);
   };
   char name[112];
@@ -283,7 +283,7 @@ static void conv_maxpool_blocked_case(Rng& rng, int N, int C, int H, int OC, boo
              auto [cb, pb] = layout(be);
              std::vector<float> o((size_t)N * OC * S);
              be.conv_maxpool_forward(o.data(), in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, cb, pb, nullptr);
-             if (cb.dst_blocked) plain_from_blocked(out, o, N, OC, S);
+             if (cb.dst_blocked) plain_from_blocked(out, o, N, OC, S, be.channel_block());
              else std::copy(o.begin(), o.end(), out);
            },
            [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
@@ -291,7 +291,7 @@ static void conv_maxpool_blocked_case(Rng& rng, int N, int C, int H, int OC, boo
              std::vector<float> state(be.conv_maxpool_state_size(cb, pb)), out((size_t)N * OC * S);
              be.conv_maxpool_forward(out.data(), in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, cb, pb,
                                      state.data());
-             std::vector<float> d = cb.dst_blocked ? blocked_from_plain(dout, N, OC, S) : std::vector<float>(dout, dout + out.size());
+             std::vector<float> d = cb.dst_blocked ? blocked_from_plain(dout, N, OC, S, be.channel_block()) : std::vector<float>(dout, dout + out.size());
              be.conv_maxpool_backward(din[0], din[1], din[2], d.data(), in[0].data(), in[1].data(), cb, pb, state.data());
            }};
   k.fd_eps = C <= 3 ? 1e-4f : 1e-3f;
@@ -457,6 +457,7 @@ int main() {
   conv_maxpool_blocked_case(rng, 5, 2, 8, 16, true, true);  // several slices (8192 bytes: 2 images)
   conv_maxpool_blocked_case(rng, 3, 16, 9, 16, true, true);  // oneDNN's convolution, our pooling
   conv_maxpool_blocked_case(rng, 2, 8, 12, 32, false, false);
+  conv_maxpool_blocked_case(rng, 2, 3, 10, 24, true, true);  // blocked in nChw8c only
   binary_case(rng, Binary::Add, "Add", {4, 3}, {3});
   binary_case(rng, Binary::Add, "Add", {2, 3, 4}, {2, 1, 4});
   binary_case(rng, Binary::Sub, "Sub", {3, 1}, {1, 4});

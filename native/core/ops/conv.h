@@ -15,7 +15,7 @@ struct ConvParams {
   int pt, pl, pb, pr;  // pads: top, left, bottom, right
   bool relu = false;   // forward only: out = max(conv + bias, 0) (a Conv + Relu pair fused by the
                        // session); the backward takes the grad of the conv's own output
-  bool src_blocked = false, dst_blocked = false;  // inp/dinp, out/dout in nChw16c (backend.h)
+  bool src_blocked = false, dst_blocked = false;  // inp/dinp, out/dout in nChw<B>c (Backend::channel_block)
 };
 
 // ONNX window arithmetic for one spatial axis: resolves auto_pad (NOTSET uses the

@@ -11,7 +11,7 @@ struct PoolParams {
   int sh, sw, dh, dw;   // strides, dilations
   int pt, pl, pb, pr;   // pads
   bool count_include_pad;  // AveragePool only; ONNX's default is false (as Keras)
-  bool blocked = false;    // inp, out and their grads in nChw16c (backend.h)
+  bool blocked = false;    // inp, out and their grads in nChw<B>c (Backend::channel_block)
 };
 
 namespace ref {
