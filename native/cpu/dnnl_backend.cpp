@@ -19,6 +19,7 @@
 #include "../core/backend.h"
 #include "../core/check.h"
 #include "../core/ops/softmax.h"
+#include "conv3x3_winograd.h"
 #include "conv_pool_direct.h"
 
 namespace strata {
@@ -65,6 +66,7 @@ class DnnlBackend : public ReferenceBackend {
   // engine's NCHW at the call boundary, into buffers allocated once per plan.
   void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
                       const ConvParams& p) override {
+    if (ours_winograd(p)) return winograd_forward(out, inp, weight, bias, p, wino_);
     STRATA_DNNL_TRY("conv2d_forward", {
       ConvPlan& c = conv_plan(p, bias != nullptr);
       std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in(c.fwd.src_desc(), inp, c.user_src, c.f_src)},
@@ -80,6 +82,11 @@ class DnnlBackend : public ReferenceBackend {
 
   void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                        const float* weight, const ConvParams& p) override {
+    if (ours_winograd(p)) {
+      if (dinp) winograd_backward_data(dinp, dout, weight, p, wino_);
+      if (dweight || dbias) winograd_backward_weights(dweight, dbias, dout, inp, p, wino_);
+      return;
+    }
     STRATA_DNNL_TRY("conv2d_backward", {
       ConvPlan& c = conv_plan(p, true);
       // dout is reordered once when both backward primitives want the same layout
@@ -443,6 +450,10 @@ class DnnlBackend : public ReferenceBackend {
     std::vector<float> dw, db;  // weight grads before they are added into ours
   };
   std::map<std::pair<std::vector<int>, bool>, ConvPlan> conv_plans_;
+
+  // Where oneDNN has no Winograd kernel (AVX2 CPUs, nChw8c), ours (conv3x3_winograd.h).
+  std::vector<float> wino_;  // its scratch
+  bool ours_winograd(const ConvParams& p) const { return winograd_allowed() && winograd_fits(p, block_); }
 
   static bool winograd_allowed() {
     static const bool allowed = [] {

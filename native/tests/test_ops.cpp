@@ -256,6 +256,54 @@ static void plain_from_blocked(float* x, const std::vector<float>& b, int N, int
       for (int s = 0; s < S; s++) x[((size_t)n * C + ch) * S + s] = b[(((size_t)n * (C / B) + ch / B) * S + s) * B + ch % B];
 }
 
+// A convolution with its input and output in the CPU backend's blocked layout, as the session
+// plans it between layers (on AVX2 machines the 3x3 ones run our Winograd kernel,
+// conv3x3_winograd.h), against the reference on plain NCHW; pad > 0: pads of pad top and
+// left, pad + 1 bottom and right. The fused Relu is checked on the forward.
+static void conv_blocked_case(Rng& rng, int N, int C, int H, int W, int OC, int pad, bool bias) {
+  ConvParams p{};
+  p.N = N, p.C = C, p.H = H, p.W = W, p.OC = OC, p.KH = p.KW = 3, p.sh = p.sw = p.dh = p.dw = 1;
+  p.pt = p.pl = pad, p.pb = p.pr = pad > 0 ? pad + 1 : 0;
+  p.OH = H + p.pt + p.pb - 2, p.OW = W + p.pl + p.pr - 2;
+  const int S = p.OH * p.OW;
+  auto blocked = [=](Backend& be) { return be.channel_block() > 0 && C % be.channel_block() == 0 && OC % be.channel_block() == 0; };
+  auto forward = [=](Backend& be, const std::vector<Tensor>& in, float* out, bool relu) {
+    ConvParams q = p;
+    q.relu = relu;
+    const float* b = bias ? in[2].data() : nullptr;
+    if (!blocked(be)) return be.conv2d_forward(out, in[0].data(), in[1].data(), b, q);
+    const int B = be.channel_block();
+    q.src_blocked = q.dst_blocked = true;
+    std::vector<float> x = blocked_from_plain(in[0].data(), N, C, H * W, B), o((size_t)N * OC * S);
+    be.conv2d_forward(o.data(), x.data(), in[1].data(), b, q);
+    plain_from_blocked(out, o, N, OC, S, B);
+  };
+  char name[112];
+  std::snprintf(name, sizeof name, "Conv blocked N%d C%d %dx%d OC%d pad%d%s", N, C, H, W, OC, pad, bias ? " bias" : "");
+  OpCase k{name,
+           {rand_tensor(rng, {N, C, H, W}), rand_tensor(rng, {OC, C, 3, 3}), rand_tensor(rng, {OC})},
+           {ActGrad, ParamGrad, bias ? ParamGrad : NoGrad},
+           (int64_t)N * OC * S,
+           [=](Backend& be, const std::vector<Tensor>& in, float* out) { forward(be, in, out, false); },
+           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
+             if (!blocked(be)) return be.conv2d_backward(din[0], din[1], din[2], dout, in[0].data(), in[1].data(), p);
+             const int B = be.channel_block();
+             ConvParams q = p;
+             q.src_blocked = q.dst_blocked = true;
+             std::vector<float> x = blocked_from_plain(in[0].data(), N, C, H * W, B);
+             std::vector<float> d = blocked_from_plain(dout, N, OC, S, B), dx(x.size());
+             be.conv2d_backward(din[0] ? dx.data() : nullptr, din[1], din[2], d.data(), x.data(), in[1].data(), q);
+             if (din[0]) plain_from_blocked(din[0], dx, N, C, H * W, B);
+           }};
+  check_op(k);
+  ReferenceBackend ref;
+  auto cpu = make_backend("cpu");
+  std::vector<float> want((size_t)N * OC * S), got(want.size());
+  forward(ref, k.in, want.data(), true);
+  forward(*cpu, k.in, got.data(), true);
+  validate_result(got.data(), want.data(), std::string(name) + " relu forward", (int64_t)want.size());
+}
+
 // Conv + MaxPool with its output in the blocked layout, as the session plans it, against the
 // reference on plain NCHW: on the CPU backend, the direct kernel (conv_pool_direct.h) for 1-3
 // input channels, and oneDNN's convolution with our 2x2 pooling for more. Odd convolution
@@ -458,6 +506,10 @@ int main() {
   conv_maxpool_blocked_case(rng, 3, 16, 9, 16, true, true);  // oneDNN's convolution, our pooling
   conv_maxpool_blocked_case(rng, 2, 8, 12, 32, false, false);
   conv_maxpool_blocked_case(rng, 2, 3, 10, 24, true, true);  // blocked in nChw8c only
+  conv_blocked_case(rng, 2, 16, 9, 9, 16, 0, true);   // 7x7: the last tiles half outside
+  conv_blocked_case(rng, 3, 16, 8, 10, 24, 1, false);  // pads 1 and 2; nChw8c only
+  conv_blocked_case(rng, 2, 32, 13, 13, 64, 0, true);  // the 28x28 seed CNN's second convolution
+  conv_blocked_case(rng, 1, 24, 5, 6, 40, 2, true);    // pads 2 and 3: oneDNN's (ours takes up to 2)
   binary_case(rng, Binary::Add, "Add", {4, 3}, {3});
   binary_case(rng, Binary::Add, "Add", {2, 3, 4}, {2, 1, 4});
   binary_case(rng, Binary::Sub, "Sub", {3, 1}, {1, 4});

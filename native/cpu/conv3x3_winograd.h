@@ -1,0 +1,37 @@
+// Winograd F(2x2, 3x3) convolution, forward and backward, for CPUs with AVX2 but not
+// AVX-512, where oneDNN 2.6 has no Winograd kernel: its direct AVX2 convolution runs the
+// seed CNN's second convolution at ~110 GFLOP/s (OpenBLAS's sgemm peaks at ~145 on the
+// 2-core AMD EPYC), and Winograd does 2.25x fewer multiplications. With AVX-512 the
+// backend uses oneDNN's own Winograd F(4x4, 3x3) instead.
+//
+// Each 2x2 output tile is Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d Bᵀᵀ)] A of its 4x4 input patch d (Lavin &
+// Gray, "Fast Algorithms for Convolutional Neural Networks", 2015): per tile and channel the
+// input transform gives 16 values, and the channel sum is 16 matrix products, [tiles x C] x
+// [C x OC]. Tiles are processed in chunks per thread, so the transformed inputs and products
+// stay in the core's cache. The input's grad is the same convolution of the output's grad
+// with the kernel flipped and transposed; the weights' grad is Gᵀ [Σ_tiles V ⊙ (A dY Aᵀ)] G.
+// Results differ from the direct sum by rounding only (within the tests' 1e-4).
+//
+// The shapes it takes (winograd_fits): 3x3, stride 1, no dilation, pads of 0-2, 16+
+// channels in and out in multiples of 8, input and output in nChw8c (block 8).
+#pragma once
+
+#include <vector>
+
+#include "../core/ops/conv.h"
+
+namespace strata {
+
+bool winograd_fits(const ConvParams& p, int block);
+// out = relu?(conv(inp, weight) + bias), bias may be null. scratch: grown to what it needs.
+void winograd_forward(float* out, const float* inp, const float* weight, const float* bias, const ConvParams& p,
+                      std::vector<float>& scratch);
+// dinp = the input's grad (overwritten).
+void winograd_backward_data(float* dinp, const float* dout, const float* weight, const ConvParams& p,
+                            std::vector<float>& scratch);
+// dweight += , dbias += (either may be null). Partial sums per thread, added in thread order:
+// the same bits for the same thread count.
+void winograd_backward_weights(float* dweight, float* dbias, const float* dout, const float* inp, const ConvParams& p,
+                               std::vector<float>& scratch);
+
+}  // namespace strata
