@@ -1,16 +1,17 @@
-// Winograd F(2x2, 3x3) convolution, forward and backward, for CPUs with AVX2 but not
-// AVX-512, where oneDNN 2.6 has no Winograd kernel: its direct AVX2 convolution runs the
-// seed CNN's second convolution at ~110 GFLOP/s (OpenBLAS's sgemm peaks at ~145 on the
-// 2-core AMD EPYC), and Winograd does 2.25x fewer multiplications. With AVX-512 the
-// backend uses oneDNN's own Winograd F(4x4, 3x3) instead.
+// Winograd convolution, forward and backward, for CPUs with AVX2 but not AVX-512, where
+// oneDNN 2.6 has no Winograd kernel: its direct AVX2 convolution runs the seed CNN's second
+// convolution at ~110 GFLOP/s (OpenBLAS's sgemm peaks at ~145 on the 2-core AMD EPYC). With
+// AVX-512 the backend uses oneDNN's own Winograd instead.
 //
-// Each 2x2 output tile is Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d Bᵀᵀ)] A of its 4x4 input patch d (Lavin &
-// Gray, "Fast Algorithms for Convolutional Neural Networks", 2015): per tile and channel the
-// input transform gives 16 values, and the channel sum is 16 matrix products, [tiles x C] x
-// [C x OC]. Tiles are processed in chunks per thread, so the transformed inputs and products
-// stay in the core's cache. The input's grad is the same convolution of the output's grad
-// with the kernel flipped and transposed; the weights' grad is Gᵀ [Σ_tiles V ⊙ (A dY Aᵀ)] G.
-// Results differ from the direct sum by rounding only (within the tests' 1e-4).
+// F(4x4, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2015):
+// each 4x4 output tile is Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A of its 6x6 input patch d, 4x fewer
+// multiplications than the direct sum. Per tile and channel the input transform gives 36
+// values, and the channel sum is 36 matrix products, [tiles x C] x [C x OC]. Tiles are
+// processed in chunks per thread, so the transformed inputs and products stay in the core's
+// cache. The input's grad is the same convolution of the output's grad with the kernel
+// flipped and transposed (with F(2x2, 3x3) below 20x20); the weights' grad is
+// Gᵀ [Σ_tiles V ⊙ (A dY Aᵀ)] G. Results differ from the direct sum by rounding only
+// (within the tests' 1e-4).
 //
 // The shapes it takes (winograd_fits): 3x3, stride 1, no dilation, pads of 0-2, 16+
 // channels in and out in multiples of 8, input and output in nChw8c (block 8).

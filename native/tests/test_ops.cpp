@@ -509,6 +509,7 @@ int main() {
   conv_blocked_case(rng, 2, 16, 9, 9, 16, 0, true);   // 7x7: the last tiles half outside
   conv_blocked_case(rng, 3, 16, 8, 10, 24, 1, false);  // pads 1 and 2; nChw8c only
   conv_blocked_case(rng, 2, 32, 13, 13, 64, 0, true);  // the 28x28 seed CNN's second convolution
+  conv_blocked_case(rng, 1, 16, 22, 21, 16, 1, false);  // an input grad of 20x20 or more: 4x4 tiles
   conv_blocked_case(rng, 1, 24, 5, 6, 40, 2, true);    // pads 2 and 3: oneDNN's (ours takes up to 2)
   binary_case(rng, Binary::Add, "Add", {4, 3}, {3});
   binary_case(rng, Binary::Add, "Add", {2, 3, 4}, {2, 1, 4});
