@@ -35,7 +35,7 @@ void by_channels(int C, F f) {
 }
 
 namespace avx512 {  // nChw16c
-constexpr int kLanes = 16;
+constexpr int kLanes = 16, kForwardBlocks = 1;  // 27 weights + 4 accumulators: 31 of 32 registers
 typedef float vf __attribute__((vector_size(64)));
 typedef int32_t vi __attribute__((vector_size(64)));
 #define STRATA_TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
@@ -44,7 +44,7 @@ typedef int32_t vi __attribute__((vector_size(64)));
 }  // namespace avx512
 
 namespace avx2 {  // nChw8c
-constexpr int kLanes = 8;
+constexpr int kLanes = 8, kForwardBlocks = 2;
 typedef float vf __attribute__((vector_size(32)));
 typedef int32_t vi __attribute__((vector_size(32)));
 #define STRATA_TARGET __attribute__((target("avx2,fma")))
