@@ -279,7 +279,9 @@ STRATA_AVX2 void backward_weights(float* dweight, float* dbias, const float* dou
   const Geo<M> g = forward_geo<M>(p);
   const int Tc = g.chunk(), threads = omp_get_max_threads(), C = p.C, OC = p.OC, OB = OC / L;
   const size_t u = (size_t)E * C * OC, vm = Tc * (g.tile_stride(C) + g.tile_stride(OC)), per = vm + u + OC;
-  scratch.assign(per * threads, 0.0f);  // per thread: V, dM, its dU and dbias partial sums
+  // per thread: V, dM (both written before they are read), its dU and dbias partial sums
+  if (scratch.size() < per * threads) scratch.resize(per * threads);
+  for (int th = 0; th < threads; th++) std::fill_n(scratch.data() + per * th + vm, u + OC, 0.0f);
   const int64_t T = g.tiles(), chunks = (T + Tc - 1) / Tc;
 #pragma omp parallel
   {
