@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 
 namespace strata {
 
@@ -265,12 +264,17 @@ template <int M>
 Geo<M> forward_geo(const ConvParams& p) {
   return Geo<M>{p.N, p.C, p.H, p.W, p.OC, p.OH, p.OW, p.pt, p.pl};
 }
+// The input grad's pass over the output grad:
+// dinp[h] = sum_k dout[h + pt - k] w[k] = sum_k' dout[h - (2 - pt) + k'] w[2 - k']
+template <int M>
+Geo<M> input_grad_geo(const ConvParams& p) {
+  return Geo<M>{p.N, p.OC, p.OH, p.OW, p.C, p.H, p.W, 2 - p.pt, 2 - p.pl};
+}
 
 bool have_avx2() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
 }
-
 
 template <int M>
 STRATA_AVX2 void backward_weights(float* dweight, float* dbias, const float* dout, const float* inp,
@@ -370,14 +374,10 @@ void winograd_forward(float* out, const float* inp, const float* weight, const f
 
 void winograd_backward_data(float* dinp, const float* dout, const float* weight, const ConvParams& p,
                             std::vector<float>& scratch) {
-  // dinp[h] = sum_k dout[h + pt - k] w[k] = sum_k' dout[h - (2 - pt) + k'] w[2 - k']
-  auto geo = [&](auto tile) {
-    return Geo<decltype(tile)::value>{p.N, p.OC, p.OH, p.OW, p.C, p.H, p.W, 2 - p.pt, 2 - p.pl};
-  };
   // Below 20x20, 2x2 tiles: 4x4 ones waste up to half their outputs past the edge (13x13 in
   // 16x16, no faster there), and their rounding reached the tests' 1e-4 on a 13x13 input grad.
-  if (p.H * p.W < 400) return run(dinp, dout, nullptr, false, geo(std::integral_constant<int, 2>{}), scratch, true, weight);
-  run(dinp, dout, nullptr, false, geo(std::integral_constant<int, 4>{}), scratch, true, weight);
+  if (p.H * p.W < 400) return run(dinp, dout, nullptr, false, input_grad_geo<2>(p), scratch, true, weight);
+  run(dinp, dout, nullptr, false, input_grad_geo<4>(p), scratch, true, weight);
 }
 
 void winograd_backward_weights(float* dweight, float* dbias, const float* dout, const float* inp, const ConvParams& p,
