@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include "core/backend.h"
 #include "core/ops/batchnorm.h"
@@ -250,6 +251,14 @@ static std::vector<float> blocked_from_plain(const float* x, int N, int C, int S
       for (int s = 0; s < S; s++) b[(((size_t)n * (C / B) + ch / B) * S + s) * B + ch % B] = x[((size_t)n * C + ch) * S + s];
   return b;
 }
+// Whether the backend can hold activations of these channel counts blocked (whole blocks).
+static bool in_blocks(const Backend& be, std::initializer_list<int> channels) {
+  int B = be.channel_block();
+  if (B <= 0) return false;
+  for (int c : channels)
+    if (c % B != 0) return false;
+  return true;
+}
 static void plain_from_blocked(float* x, const std::vector<float>& b, int N, int C, int S, int B) {
   for (int n = 0; n < N; n++)
     for (int ch = 0; ch < C; ch++)
@@ -266,7 +275,7 @@ static void conv_blocked_case(Rng& rng, int N, int C, int H, int W, int OC, int 
   p.pt = p.pl = pad, p.pb = p.pr = pad > 0 ? pad + 1 : 0;
   p.OH = H + p.pt + p.pb - 2, p.OW = W + p.pl + p.pr - 2;
   const int S = p.OH * p.OW;
-  auto blocked = [=](Backend& be) { return be.channel_block() > 0 && C % be.channel_block() == 0 && OC % be.channel_block() == 0; };
+  auto blocked = [=](Backend& be) { return in_blocks(be, {C, OC}); };
   auto forward = [=](Backend& be, const std::vector<Tensor>& in, float* out, bool relu) {
     ConvParams q = p;
     q.relu = relu;
@@ -317,7 +326,7 @@ static void conv_maxpool_blocked_case(Rng& rng, int N, int C, int H, int OC, boo
   auto layout = [=](Backend& be) {
     ConvParams cb = c;
     PoolParams pb = p;
-    cb.dst_blocked = pb.blocked = be.channel_block() > 0 && OC % be.channel_block() == 0;
+    cb.dst_blocked = pb.blocked = in_blocks(be, {OC});
     return std::make_pair(cb, pb);
   };
   char name[112];
