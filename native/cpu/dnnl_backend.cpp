@@ -66,7 +66,7 @@ class DnnlBackend : public ReferenceBackend {
   // engine's NCHW at the call boundary, into buffers allocated once per plan.
   void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
                       const ConvParams& p) override {
-    if (ours_winograd(p)) return winograd_forward(out, inp, weight, bias, p, wino_);
+    if (ours_winograd(p)) return winograd_forward(out, inp, weight, bias, p, block_, wino_);
     STRATA_DNNL_TRY("conv2d_forward", {
       ConvPlan& c = conv_plan(p, bias != nullptr);
       std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in(c.fwd.src_desc(), inp, c.user_src, c.f_src)},
@@ -83,9 +83,10 @@ class DnnlBackend : public ReferenceBackend {
   void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                        const float* weight, const ConvParams& p) override {
     if (ours_winograd(p)) {
-      if (dinp) winograd_backward_data(dinp, dout, weight, p, wino_);
-      if (dweight || dbias) winograd_backward_weights(dweight, dbias, dout, inp, p, wino_);
-      return;
+      if (dweight || dbias) winograd_backward_weights(dweight, dbias, dout, inp, p, block_, wino_);
+      if (!dinp) return;
+      if (winograd_input_grad_wins(p, block_)) return winograd_backward_data(dinp, dout, weight, p, block_, wino_);
+      dweight = dbias = nullptr;  // oneDNN's input grad below
     }
     STRATA_DNNL_TRY("conv2d_backward", {
       ConvPlan& c = conv_plan(p, true);
@@ -451,17 +452,25 @@ class DnnlBackend : public ReferenceBackend {
   };
   std::map<std::pair<std::vector<int>, bool>, ConvPlan> conv_plans_;
 
-  // Where oneDNN has no Winograd kernel (AVX2 CPUs, nChw8c), ours (conv3x3_winograd.h).
+  // Our Winograd (conv3x3_winograd.h) where it fits: with AVX2 oneDNN 2.6 has none, and with
+  // AVX-512 ours is faster than its Winograd (forward and weight grads; the input grad as
+  // winograd_input_grad_wins says). STRATA_CONV_WINOGRAD=0 in the environment keeps every
+  // convolution direct; =onednn uses oneDNN's Winograd only (where it has one), for comparison.
   std::vector<float> wino_;  // its scratch
-  bool ours_winograd(const ConvParams& p) const { return winograd_allowed() && winograd_fits(p, block_); }
-
-  static bool winograd_allowed() {
-    static const bool allowed = [] {
-      const char* v = std::getenv("STRATA_CONV_WINOGRAD");
-      return !v || std::string(v) != "0";
-    }();
-    return allowed;
+  bool ours_winograd(const ConvParams& p) const {
+    return winograd_setting() == Winograd::Ours && winograd_fits(p, block_);
   }
+  enum class Winograd { Off, OneDnn, Ours };
+  static Winograd winograd_setting() {
+    static const Winograd w = [] {
+      const char* v = std::getenv("STRATA_CONV_WINOGRAD");
+      if (v && std::string(v) == "0") return Winograd::Off;
+      if (v && std::string(v) == "onednn") return Winograd::OneDnn;
+      return Winograd::Ours;
+    }();
+    return w;
+  }
+  static bool winograd_allowed() { return winograd_setting() != Winograd::Off; }
 
   ConvPlan& conv_plan(const ConvParams& p, bool with_bias) {
     std::vector<int> key{p.N,  p.C,  p.H,  p.W,  p.OC, p.KH, p.KW, p.OH,          p.OW,         p.sh,
