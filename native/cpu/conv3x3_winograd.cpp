@@ -34,7 +34,8 @@ struct F<2> {
   static void kernel(const float* k, float* u) {
     u[0] = k[0], u[1] = 0.5f * (k[0] + k[1] + k[2]), u[2] = 0.5f * (k[0] - k[1] + k[2]), u[3] = k[2];
   }
-  static void kernel_grad(const float* m, float* w) {
+  template <class T>
+  static void kernel_grad(const T* m, T* w) {
     w[0] = m[0] + 0.5f * (m[1] + m[2]), w[1] = 0.5f * (m[1] - m[2]), w[2] = 0.5f * (m[1] + m[2]) + m[3];
   }
 };
@@ -64,7 +65,8 @@ struct F<4> {
     float a = -(k[0] + k[2]) * q6, b = k[1] * q6, c = k[0] * q24 + k[2] * q6, e = k[1] * q12;
     u[0] = k[0] * q4, u[1] = a - b, u[2] = a + b, u[3] = c + e, u[4] = c - e, u[5] = k[2];
   }
-  static void kernel_grad(const float* m, float* w) {
+  template <class T>
+  static void kernel_grad(const T* m, T* w) {
     w[0] = m[0] * q4 - (m[1] + m[2]) * q6 + (m[3] + m[4]) * q24;
     w[1] = (m[2] - m[1]) * q6 + (m[3] - m[4]) * q12;
     w[2] = (m[3] + m[4] - m[1] - m[2]) * q6 + m[5];
@@ -80,9 +82,15 @@ struct Geo {
   int TH() const { return (OH + M - 1) / M; }
   int TW() const { return (OW + M - 1) / M; }
   int64_t tiles() const { return (int64_t)N * TH() * TW(); }
-  // Tiles per chunk: a thread's transformed inputs and products, E x chunk x (Ci + Co)
-  // floats, within about 256 KB (a core's L2 holds 512 KB on the machines measured).
-  int chunk() const { return std::clamp(65536 / (E * (Ci + Co)) / 4 * 4, 8, 64); }
+  // Tiles per chunk. Each chunk reads all E x Ci x Co transformed weights: up to 1 MB of them
+  // a chunk's transformed inputs and products, E x chunk x (Ci + Co) floats, stay within
+  // about 256 KB (a core's L2 holds 512 KB on the machines measured); past it 64 tiles (up to
+  // 8 MB of them), else rereading the weights bounds it (at 256 -> 256 channels, batch 16 at
+  // 16x16 out, 8 tiles a chunk ran the forward at 14.4 ms, 64 at 7.6).
+  int chunk() const {
+    const bool big = (int64_t)E * Ci * Co > (1 << 18);
+    return std::clamp((big ? 1 << 21 : 1 << 16) / (E * (Ci + Co)) / 4 * 4, 8, 64);
+  }
   // The transformed tiles are stored tile-major, [tile][e][channels], each tile's E x ch
   // floats padded by a cache line: the E values of a tile and channel block, which the
   // transforms read or write together, then lie close, and the matrix products' row stride
@@ -173,6 +181,8 @@ bool have_kernels(int block) {
 
 }  // namespace
 
+namespace {
+
 bool winograd_fits(const ConvParams& p, int block) {
   auto pad_ok = [](int x) { return x >= 0 && x <= 2; };
   return have_kernels(block) && p.KH == 3 && p.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 &&
@@ -181,18 +191,27 @@ bool winograd_fits(const ConvParams& p, int block) {
          p.OW == p.W + p.pl + p.pr - 2;
 }
 
+}  // namespace
+
 void winograd_forward(float* out, const float* inp, const float* weight, const float* bias, const ConvParams& p,
                       int block, std::vector<float>& scratch) {
   auto f = block == 16 ? avx512::run<4> : avx2::run<4>;
   f(out, inp, bias, p.relu, forward_geo<4>(p), scratch, false, weight);
 }
 
-bool winograd_input_grad_wins(const ConvParams& p, int block) {
-  // With AVX-512 (on the AMD Zen 5), oneDNN's direct input grad beats our F(2x2) below
-  // 20x20: the 28x28 seed CNN's conv2 at batch 128 took 1.97 against 2.17 ms; F(4x4) at 31x31
-  // is 1.7x faster than oneDNN's Winograd. AVX2 keeps ours at every size, as chosen by whole
-  // training steps on the AMD Zen 3 (this pass alone was not compared with oneDNN's there).
-  return block == 8 || p.H * p.W >= 400;
+bool winograd_wins(const ConvParams& p, int block, WinogradPass pass) {
+  if (!winograd_fits(p, block)) return false;
+  // AVX2: ours at every size; oneDNN has only its direct kernel there, slower at each size
+  // compared (up to 256 -> 256 channels, with oneDNN capped to AVX2 on the AMD Zen 5).
+  if (block == 8) return true;
+  // AVX-512 (AMD Zen 5, medians of alternating calls): ours was faster on all three passes
+  // from 32 -> 64 to 64 -> 128 channels (about even on the weight grads at 128 -> 128),
+  // slower on all three at 256 -> 256 (forward 11.6 against 9.8 ms at 32x32, weight grads
+  // 17.0 against 11.9): its chunks of tiles then reread 9 MB of transformed weights.
+  if ((int64_t)p.C * p.OC > 128 * 128) return false;
+  // Its input grad below 20x20 (2x2 tiles) lost to oneDNN's direct kernel: the 28x28 seed
+  // CNN's conv2 at batch 128 took 2.17 against 1.97 ms; at 31x31 (4x4 tiles) it was 1.7x faster.
+  return pass != WinogradPass::InputGrad || p.H * p.W >= 400;
 }
 
 void winograd_backward_data(float* dinp, const float* dout, const float* weight, const ConvParams& p, int block,

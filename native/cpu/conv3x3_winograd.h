@@ -14,7 +14,7 @@
 // Gᵀ [Σ_tiles V ⊙ (A dY Aᵀ)] G. Results differ from the direct sum by rounding only, which
 // grows with the channels summed (1.1e-4 with 64 channels in; the tests allow 2e-4).
 //
-// The shapes it takes (winograd_fits): 3x3, stride 1, no dilation, pads of 0-2, 16+
+// The shapes it takes: 3x3, stride 1, no dilation, pads of 0-2, 16+
 // channels in and out in multiples of the block, input and output blocked: nChw16c (block
 // 16) needs AVX-512, nChw8c (block 8) AVX2 and FMA, checked at run time.
 #pragma once
@@ -25,12 +25,12 @@
 
 namespace strata {
 
-bool winograd_fits(const ConvParams& p, int block);
+enum class WinogradPass { Forward, InputGrad, WeightGrad };
+// Whether ours takes this shape and, for this pass, was faster than oneDNN's kernel.
+bool winograd_wins(const ConvParams& p, int block, WinogradPass pass);
 // out = relu?(conv(inp, weight) + bias), bias may be null. scratch: grown to what it needs.
 void winograd_forward(float* out, const float* inp, const float* weight, const float* bias, const ConvParams& p,
                       int block, std::vector<float>& scratch);
-// Whether winograd_backward_data is faster than oneDNN's input grad for this shape (it fits).
-bool winograd_input_grad_wins(const ConvParams& p, int block);
 // dinp = the input's grad (overwritten).
 void winograd_backward_data(float* dinp, const float* dout, const float* weight, const ConvParams& p, int block,
                             std::vector<float>& scratch);

@@ -66,7 +66,7 @@ class DnnlBackend : public ReferenceBackend {
   // engine's NCHW at the call boundary, into buffers allocated once per plan.
   void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
                       const ConvParams& p) override {
-    if (ours_winograd(p)) return winograd_forward(out, inp, weight, bias, p, block_, wino_);
+    if (ours_winograd(p, WinogradPass::Forward)) return winograd_forward(out, inp, weight, bias, p, block_, wino_);
     STRATA_DNNL_TRY("conv2d_forward", {
       ConvPlan& c = conv_plan(p, bias != nullptr);
       std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in(c.fwd.src_desc(), inp, c.user_src, c.f_src)},
@@ -82,12 +82,16 @@ class DnnlBackend : public ReferenceBackend {
 
   void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                        const float* weight, const ConvParams& p) override {
-    if (ours_winograd(p)) {
-      if (dweight || dbias) winograd_backward_weights(dweight, dbias, dout, inp, p, block_, wino_);
-      if (!dinp) return;
-      if (winograd_input_grad_wins(p, block_)) return winograd_backward_data(dinp, dout, weight, p, block_, wino_);
-      dweight = dbias = nullptr;  // oneDNN's input grad below
+    // ours for the passes it wins (winograd_wins), oneDNN below for the rest
+    if ((dweight || dbias) && ours_winograd(p, WinogradPass::WeightGrad)) {
+      winograd_backward_weights(dweight, dbias, dout, inp, p, block_, wino_);
+      dweight = dbias = nullptr;
     }
+    if (dinp && ours_winograd(p, WinogradPass::InputGrad)) {
+      winograd_backward_data(dinp, dout, weight, p, block_, wino_);
+      dinp = nullptr;
+    }
+    if (!dinp && !dweight && !dbias) return;
     STRATA_DNNL_TRY("conv2d_backward", {
       ConvPlan& c = conv_plan(p, true);
       // dout is reordered once when both backward primitives want the same layout
@@ -452,13 +456,13 @@ class DnnlBackend : public ReferenceBackend {
   };
   std::map<std::pair<std::vector<int>, bool>, ConvPlan> conv_plans_;
 
-  // Our Winograd (conv3x3_winograd.h) where it fits: with AVX2 oneDNN 2.6 has none, and with
-  // AVX-512 ours is faster than its Winograd (forward and weight grads; the input grad as
-  // winograd_input_grad_wins says). STRATA_CONV_WINOGRAD=0 in the environment keeps every
-  // convolution direct; =onednn uses oneDNN's Winograd only (where it has one), for comparison.
+  // Our Winograd (conv3x3_winograd.h) for the passes where it beats oneDNN's kernels: with
+  // AVX2 oneDNN 2.6 has no Winograd, with AVX-512 ours is faster up to 128 -> 128 channels.
+  // STRATA_CONV_WINOGRAD=0 in the environment keeps every convolution direct; =onednn uses
+  // oneDNN's Winograd only (where it has one), for comparison.
   std::vector<float> wino_;  // its scratch
-  bool ours_winograd(const ConvParams& p) const {
-    return winograd_setting() == Winograd::Ours && winograd_fits(p, block_);
+  bool ours_winograd(const ConvParams& p, WinogradPass pass) const {
+    return winograd_setting() == Winograd::Ours && winograd_wins(p, block_, pass);
   }
   enum class Winograd { Off, OneDnn, Ours };
   static Winograd winograd_setting() {

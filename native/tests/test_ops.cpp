@@ -532,6 +532,8 @@ int main() {
   conv_blocked_case(rng, 1, 24, 5, 6, 40, 2, true);    // pads 2 and 3: oneDNN's (ours takes up to 2)
   conv_blocked_case(rng, 2, 32, 21, 20, 32, 1, true);  // 32 channels: 2 vectors with AVX-512 (kRows2 x 2)
   conv_blocked_case(rng, 1, 16, 9, 8, 48, 0, false);   // 48 output channels: 3 vectors with AVX-512
+  conv_blocked_case(rng, 1, 64, 7, 6, 128, 1, true);   // 36 x 64 x 128 transformed weights: 64-tile chunks
+  conv_blocked_case(rng, 1, 128, 6, 6, 144, 0, false); // past 128 x 128: oneDNN's with AVX-512, ours with AVX2
   // the weight grads' one shared sum (sums_shared) instead of partial sums per thread
   setenv("STRATA_WINOGRAD_PARTIALS_BYTES", "0", 1);
   conv_blocked_case(rng, 5, 64, 9, 9, 32, 1, true);    // 45 tiles: rounds; 64 rows of dU: 2 row blocks
