@@ -210,7 +210,7 @@ bool winograd_wins(const ConvParams& p, int block, WinogradPass pass) {
   // 17.0 against 11.9): its chunks of tiles then reread 9 MB of transformed weights.
   if ((int64_t)p.C * p.OC > 128 * 128) return false;
   // Its input grad below 20x20 (2x2 tiles) lost to oneDNN's direct kernel: the 28x28 seed
-  // CNN's conv2 at batch 128 took 2.17 against 1.97 ms; at 31x31 (4x4 tiles) it was 1.7x faster.
+  // CNN's conv2 at batch 128 took 2.05 against 1.79 ms; at 31x31 (4x4 tiles) it was 1.9x faster.
   return pass != WinogradPass::InputGrad || p.H * p.W >= 400;
 }
 
