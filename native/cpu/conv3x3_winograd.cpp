@@ -82,11 +82,12 @@ struct Geo {
   int TH() const { return (OH + M - 1) / M; }
   int TW() const { return (OW + M - 1) / M; }
   int64_t tiles() const { return (int64_t)N * TH() * TW(); }
-  // Tiles per chunk. Each chunk reads all E x Ci x Co transformed weights: up to 1 MB of them
-  // a chunk's transformed inputs and products, E x chunk x (Ci + Co) floats, stay within
-  // about 256 KB (a core's L2 holds 512 KB on the machines measured); past it 64 tiles (up to
-  // 8 MB of them), else rereading the weights bounds it (at 256 -> 256 channels, batch 16 at
-  // 16x16 out, 8 tiles a chunk ran the forward at 14.4 ms, 64 at 7.6).
+  // Tiles per chunk: a thread's transformed inputs and products, E x chunk x (Ci + Co)
+  // floats, within about 256 KB (a core's L2 holds 512 KB on the machines measured). Each
+  // chunk also reads all E x Ci x Co transformed weights; past 1 MB of them the chunk may
+  // take 8 MB instead (up to 64 tiles), else rereading the weights bounds the pass: at
+  // 256 -> 256 channels, batch 16 at 16x16 out, 8 tiles a chunk ran the forward at 14.4 ms,
+  // 64 at 7.6.
   int chunk() const {
     const bool big = (int64_t)E * Ci * Co > (1 << 18);
     return std::clamp((big ? 1 << 21 : 1 << 16) / (E * (Ci + Co)) / 4 * 4, 8, 64);
@@ -179,10 +180,6 @@ bool have_kernels(int block) {
   return (block == 16 && has_avx512) || (block == 8 && has_avx2);
 }
 
-}  // namespace
-
-namespace {
-
 bool winograd_fits(const ConvParams& p, int block) {
   auto pad_ok = [](int x) { return x >= 0 && x <= 2; };
   return have_kernels(block) && p.KH == 3 && p.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 &&
@@ -201,8 +198,10 @@ void winograd_forward(float* out, const float* inp, const float* weight, const f
 
 bool winograd_wins(const ConvParams& p, int block, WinogradPass pass) {
   if (!winograd_fits(p, block)) return false;
-  // AVX2: ours at every size; oneDNN has only its direct kernel there, slower at each size
-  // compared (up to 256 -> 256 channels, with oneDNN capped to AVX2 on the AMD Zen 5).
+  // AVX2: ours for every pass; oneDNN has only its direct kernel there. On the AMD Zen 5 with
+  // oneDNN capped to AVX2 that was slower on each pass compared (up to 256 -> 256 channels)
+  // but the input grad below 20x20 (13x13, batch 128: 3.5 against our F(2x2)'s 4.5 ms; whole
+  // training steps 0.97x the time with it). The AVX2 CPU itself (AMD Zen 3) was not asked.
   if (block == 8) return true;
   // AVX-512 (AMD Zen 5, medians of alternating calls): ours was faster on all three passes
   // from 32 -> 64 to 64 -> 128 channels (about even on the weight grads at 128 -> 128),
