@@ -48,9 +48,15 @@ void Backend::conv_maxpool_forward(float* out, const float* inp, const float* we
   conv2d_forward(state, inp, weight, bias, c);
   maxpool2d_forward_train(out, state, p);
 }
-void Backend::conv_maxpool_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
-                                    const float* weight, const ConvParams& c, const PoolParams& p,
+void Backend::conv_maxpool_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* out,
+                                    const float* inp, const float* weight, const ConvParams& c, const PoolParams& p,
                                     const float* state) {
+  std::vector<float> masked;
+  if (c.relu) {
+    masked.resize((size_t)p.N * p.C * p.OH * p.OW);
+    act_backward(masked.data(), dout, out, out, (int64_t)masked.size(), ActParams{Act::Relu});
+    dout = masked.data();
+  }
   std::vector<float> dmid((size_t)conv_maxpool_state_size(c, p));
   maxpool2d_backward(dmid.data(), dout, state, p);
   conv2d_backward(dinp, dweight, dbias, dmid.data(), inp, weight, c);

@@ -59,15 +59,16 @@ class Backend {
   // maxpool(relu(conv(inp))) (kernel.h, fuse_conv_maxpool); c.dst_blocked == p.blocked
   // is the intermediate's layout. `state`, of conv_maxpool_state_size floats and owned by
   // the caller, keeps what the backward needs from a training forward (null: inference).
-  // The backward takes dout, the pooled grad with the Relu's backward already applied;
-  // dinp =, dweight and dbias +=. This default runs the two ops on the whole batch and
+  // The backward takes dout, the pooled grad, and out, the forward's output: with c.relu it
+  // applies the Relu's backward there (dout where out > 0: the max is > 0 exactly where the
+  // element it came from is); dinp =, dweight and dbias +=. This default runs the two ops on the whole batch and
   // keeps the convolution's output in state; the CPU backend computes slices of the batch
   // and keeps only the pooling's argmax.
   virtual int64_t conv_maxpool_state_size(const ConvParams& c, const PoolParams& p);
   virtual void conv_maxpool_forward(float* out, const float* inp, const float* weight, const float* bias,
                                     const ConvParams& c, const PoolParams& p, float* state);
-  virtual void conv_maxpool_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
-                                     const float* weight, const ConvParams& c, const PoolParams& p,
+  virtual void conv_maxpool_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* out,
+                                     const float* inp, const float* weight, const ConvParams& c, const PoolParams& p,
                                      const float* state);
   // gemm.h
   virtual void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, const float* B, float beta,

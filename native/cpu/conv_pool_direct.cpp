@@ -83,11 +83,13 @@ void conv_pool_direct_forward(float* out, uint8_t* argmax, const float* inp, con
   });
 }
 
-void conv_pool_direct_backward_weights(float* dweight, float* dbias, const float* dout, const uint8_t* argmax,
-                                       const float* inp, const ConvParams& c, const PoolParams& p, int block) {
+void conv_pool_direct_backward_weights(float* dweight, float* dbias, const float* dout, const float* out,
+                                       const uint8_t* argmax, const float* inp, const ConvParams& c,
+                                       const PoolParams& p, int block) {
+  const float* relu_out = c.relu ? out : nullptr;
   by_channels(c.C, [&](auto C) {
-    if (block == 16) avx512::backward_weights<C.value>(dweight, dbias, dout, argmax, inp, c, p);
-    else avx2::backward_weights<C.value>(dweight, dbias, dout, argmax, inp, c, p);
+    if (block == 16) avx512::backward_weights<C.value>(dweight, dbias, dout, relu_out, argmax, inp, c, p);
+    else avx2::backward_weights<C.value>(dweight, dbias, dout, relu_out, argmax, inp, c, p);
   });
 }
 
@@ -97,10 +99,11 @@ void maxpool2x2_blocked_forward(float* out, uint8_t* argmax, const float* mid, c
   else avx2::pool_forward(out, argmax, mid, c, p);
 }
 
-void maxpool2x2_blocked_unpool(float* dmid, const float* dout, const uint8_t* argmax, const ConvParams& c,
-                               const PoolParams& p, int block) {
-  if (block == 16) avx512::unpool(dmid, dout, argmax, c, p);
-  else avx2::unpool(dmid, dout, argmax, c, p);
+void maxpool2x2_blocked_unpool(float* dmid, const float* dout, const float* out, const uint8_t* argmax,
+                               const ConvParams& c, const PoolParams& p, int block) {
+  const float* relu_out = c.relu ? out : nullptr;
+  if (block == 16) avx512::unpool(dmid, dout, relu_out, argmax, c, p);
+  else avx2::unpool(dmid, dout, relu_out, argmax, c, p);
 }
 
 }  // namespace strata

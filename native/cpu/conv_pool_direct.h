@@ -32,17 +32,19 @@ int64_t argmax_bytes(const PoolParams& p);
 // out (blocked) = maxpool(relu?(conv(inp) + bias)); argmax: null for inference.
 void conv_pool_direct_forward(float* out, uint8_t* argmax, const float* inp, const float* weight, const float* bias,
                               const ConvParams& c, const PoolParams& p, int block);
-// dout: the pooled grad (blocked, the Relu's backward applied); dweight, dbias +=.
-// The grad of the input is not computed here (see DnnlBackend::conv_maxpool_backward).
-void conv_pool_direct_backward_weights(float* dweight, float* dbias, const float* dout, const uint8_t* argmax,
-                                       const float* inp, const ConvParams& c, const PoolParams& p, int block);
+// dout: the pooled grad (blocked); with c.relu, out (the forward's) gives the Relu's backward
+// (dout where out > 0). dweight, dbias +=. The grad of the input is not computed here (see
+// DnnlBackend::conv_maxpool_backward).
+void conv_pool_direct_backward_weights(float* dweight, float* dbias, const float* dout, const float* out,
+                                       const uint8_t* argmax, const float* inp, const ConvParams& c,
+                                       const PoolParams& p, int block);
 // out (blocked) = maxpool(mid), mid the convolution's blocked output (c.OH x c.OW); argmax:
 // null for inference.
 void maxpool2x2_blocked_forward(float* out, uint8_t* argmax, const float* mid, const ConvParams& c,
                                 const PoolParams& p, int block);
 // The convolution's output grad (blocked, c.OH x c.OW) from dout and argmax: each pooled
-// grad at its argmax, zeros elsewhere.
-void maxpool2x2_blocked_unpool(float* dmid, const float* dout, const uint8_t* argmax, const ConvParams& c,
-                               const PoolParams& p, int block);
+// grad at its argmax, zeros elsewhere; with c.relu, out (the pooled output) masks it as above.
+void maxpool2x2_blocked_unpool(float* dmid, const float* dout, const float* out, const uint8_t* argmax,
+                               const ConvParams& c, const PoolParams& p, int block);
 
 }  // namespace strata

@@ -246,6 +246,7 @@ class DnnlBackend : public ReferenceBackend {
     if (slice_.size() < n) slice_.resize(n);
     return slice_.data();
   }
+  std::vector<float> relu_masked_;  // conv_maxpool_backward's dout through the Relu, for oneDNN's pooling
 
   // With a blocked output and a 2x2 pooling (conv_pool_direct.h) the pooling is ours, and keeps
   // one argmax byte per pooled output; for a first convolution (few input channels, where
@@ -279,19 +280,27 @@ class DnnlBackend : public ReferenceBackend {
       });
     });
   }
-  void conv_maxpool_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
-                             const float* weight, const ConvParams& c, const PoolParams& p,
+  // Our kernels apply the Relu's backward as they read dout; before oneDNN's pooling it is a
+  // pass of its own.
+  void conv_maxpool_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* out,
+                             const float* inp, const float* weight, const ConvParams& c, const PoolParams& p,
                              const float* state) override {
     bool direct = conv_pool_direct_fits(c, p, block_), ours = maxpool2x2_blocked_fits(c, p, block_);
     if (direct && (dweight || dbias))
-      conv_pool_direct_backward_weights(dweight, dbias, dout, (const uint8_t*)state, inp, c, p, block_);
+      conv_pool_direct_backward_weights(dweight, dbias, dout, out, (const uint8_t*)state, inp, c, p, block_);
     if (direct && !dinp) return;  // a network's first layer needs no input grad
+    if (!ours && c.relu) {
+      const int64_t n = (int64_t)p.N * p.C * p.OH * p.OW;
+      if ((int64_t)relu_masked_.size() < n) relu_masked_.resize(n);
+      act_backward(relu_masked_.data(), dout, out, out, n, ActParams{Act::Relu});
+      dout = relu_masked_.data();
+    }
     float* dmid = slice_buffer(c);
     const char* ws = (const char*)state;
     for_slices(c, p, [&](int n0, const ConvParams& cs, const PoolParams& ps) {
       int64_t pooled = (int64_t)n0 * p.C * p.OH * p.OW;
       if (ours) {
-        maxpool2x2_blocked_unpool(dmid, dout + pooled, (const uint8_t*)state + pooled, cs, ps, block_);
+        maxpool2x2_blocked_unpool(dmid, dout + pooled, out + pooled, (const uint8_t*)state + pooled, cs, ps, block_);
       } else {
         STRATA_DNNL_TRY("conv_maxpool_backward", {
           PoolPlan& pp = pool_plan(ps, true);

@@ -2,6 +2,7 @@
 // validate_result (llm.c's dev/cuda/common.h: print the first mismatching
 // pairs, stop after 10) and a finite-difference gradient check.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -34,14 +35,22 @@ inline Tensor rand_away_from_zero(Rng& rng, Shape s, float gap = 0.05f, float hi
   return t;
 }
 
-// got vs want elementwise, |got - want| <= tol * max(1, |want|): relative for
-// values beyond 1, absolute below (sums that cancel to ~0 keep their absolute error).
+// The root mean square of want (at least 1): the magnitude of an op's results. Winograd's
+// rounding is relative to the terms it sums, not to one result (which may cancel to ~0).
+inline float rms_floor(const float* want, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += (double)want[i] * want[i];
+  return n ? std::max(1.0f, (float)std::sqrt(s / n)) : 1.0f;
+}
+
+// got vs want elementwise, |got - want| <= tol * max(floor, |want|): relative for
+// values beyond floor, absolute below (sums that cancel to ~0 keep their absolute error).
 inline bool validate_result(const float* got, const float* want, const std::string& name, int64_t n,
-                            float tol = 1e-4f) {
+                            float tol = 1e-4f, float floor = 1.0f) {
   g_checks++;
   int bad = 0;
   for (int64_t i = 0; i < n; i++) {
-    float scale = std::fabs(want[i]) > 1 ? std::fabs(want[i]) : 1.0f;
+    float scale = std::fabs(want[i]) > floor ? std::fabs(want[i]) : floor;
     bool ok = std::fabs(got[i] - want[i]) <= tol * scale;
     if (!ok || std::isnan(got[i]) != std::isnan(want[i])) {
       if (bad < 5) std::printf("  %s[%lld]: got %.7g want %.7g\n", name.c_str(), (long long)i, got[i], want[i]);
@@ -49,7 +58,7 @@ inline bool validate_result(const float* got, const float* want, const std::stri
     }
   }
   if (bad) {
-    std::printf("FAIL %s: mismatches (tolerance %g)\n", name.c_str(), tol);
+    std::printf("FAIL %s: mismatches (tolerance %g x max(%g, |want|))\n", name.c_str(), tol, floor);
     g_failures++;
   }
   return bad == 0;

@@ -186,15 +186,10 @@ class ConvMaxPoolKernel : public OpKernel {
                                  ctx.training ? state_.data() : nullptr);
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
-    const float* d = dout.data();
-    if (conv_->relu()) {  // the Relu's backward on the pooled grad: max > 0 where the routed-to element is
-      masked_.reset(dout.shape);
-      ctx.be->act_backward(masked_.data(), d, out[0]->data(), out[0]->data(), dout.size(), ActParams{Act::Relu});
-      d = masked_.data();
-    }
+    // (the Relu's backward, on the pooled grad, inside: backend.h)
     ctx.be->conv_maxpool_backward(din[0] ? din[0]->data() : nullptr, din[1] ? din[1]->data() : nullptr,
-                                  din.size() > 2 && din[2] ? din[2]->data() : nullptr, d, in[0]->data(), in[1]->data(),
-                                  conv_->params(), pool_->params(), state_.data());
+                                  din.size() > 2 && din[2] ? din[2]->data() : nullptr, dout.data(), out[0]->data(),
+                                  in[0]->data(), in[1]->data(), conv_->params(), pool_->params(), state_.data());
   }
   bool accumulates(int i) const override { return i >= 1; }
   int required_inputs() const override { return 2; }
@@ -209,7 +204,7 @@ class ConvMaxPoolKernel : public OpKernel {
  private:
   std::unique_ptr<ConvKernel> conv_;
   std::unique_ptr<PoolKernel> pool_;
-  Tensor state_, masked_;
+  Tensor state_;
   bool state_ready_ = false;
 };
 
