@@ -53,6 +53,10 @@ class OpKernel {
   // skip_relu_backward() then tells the writer to leave it out.
   virtual bool absorb_input_relu() { return false; }
   virtual void skip_relu_backward() {}
+  // Asks a matrix product to read its input 0, of any rank, as (rows, the rest) in its
+  // memory order (Session::fold_flattens: Keras's Transpose to NHWC + Flatten before a
+  // Dense then never run; its weight's rows follow that order). False: it cannot.
+  virtual bool read_flattened() { return false; }
 
   // oneDNN's blocked layout (nChw16c or nChw8c: channels in blocks innermost) for the 4-D
   // activations that flow between kernels able to use it, so that no reorder runs at

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "compute_thread.h"
+#include "row_order.h"
 
 namespace strata {
 
@@ -62,9 +63,11 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
   }
   fuse_relus();
   fuse_conv_pools();
+  fold_flattens();
   for (auto& s : steps_)
     times_.push_back(NodeTime{s.kernel->node.where() + (s.relu_fused ? " + Relu" : "") +
-                              (s.pool_fused.empty() ? "" : " + " + s.pool_fused)});
+                              (s.pool_fused.empty() ? "" : " + " + s.pool_fused) +
+                              (s.flatten_folded.empty() ? "" : " + " + s.flatten_folded)});
   for (auto& v : graph_.outputs) {
     int k = value_index(v.name);
     STRATA_CHECK(k >= 0, "graph output '" << v.name << "' is not produced by any node");
@@ -166,6 +169,70 @@ void Session::fuse_conv_pools() {
   drop_steps(drop);
 }
 
+// Keras's Flatten of a CNN's NCHW activation, exported as Transpose (to NHWC) + Flatten
+// before a Dense's Gemm: when each value between them has that one reader and the caller
+// cannot see it, and the Gemm's weight B (K x N, not transposed) is read by that Gemm only,
+// the Gemm reads the activation flattened in its own memory order (NCHW or blocked) and
+// both nodes go. B's rows are then put in that order (order_folded_rows) and converted back
+// at the session's boundary (get/set_weight, get_gradient, optimizer slots). The pair was 5%
+// of a 64x64x3 batch-128 step of the seed CNN, two copies of its largest Dense input.
+void Session::fold_flattens() {
+  std::set<std::string> visible = visible_names();
+  auto readers = value_readers();
+  auto only_reader = [&](int v) -> Step* {
+    auto it = readers.find(v);
+    if (it == readers.end() || it->second.size() != 1 || it->second[0].second != 0 || visible.count(values_[v].name))
+      return nullptr;
+    return &steps_[it->second[0].first];
+  };
+  std::vector<bool> drop(steps_.size(), false);
+  for (size_t k = 0; k < steps_.size(); k++) {
+    Step& t = steps_[k];
+    const Node& n = t.kernel->node;
+    if (n.op_type != "Transpose" || n.get_ints("perm") != std::vector<int64_t>{0, 2, 3, 1} || t.in[0] < 0) continue;
+    Step* f = only_reader(t.out[0]);
+    if (!f || f->kernel->node.op_type != "Flatten" || f->kernel->node.get_int("axis", 1) != 1) continue;
+    Step* g = only_reader(f->out[0]);
+    if (!g || g->kernel->node.op_type != "Gemm" || g->kernel->node.get_int("transB", 0) != 0 || g->in.size() < 2 ||
+        g->in[1] < 0 || !values_[g->in[1]].is_weight || readers[g->in[1]].size() != 1 || !g->kernel->read_flattened())
+      continue;
+    g->in[0] = t.in[0];
+    g->flatten_folded = n.where() + " + " + f->kernel->node.where();
+    folds_.push_back({t.in[0], g->in[1]});
+    drop[k] = true;
+    drop[f - steps_.data()] = true;
+  }
+  drop_steps(drop);
+}
+
+// Puts each folded Gemm weight's rows in the order its input lies in memory, once its
+// layout is planned; a later plan that changes the layout reorders them again.
+void Session::order_folded_rows() {
+  for (const FlattenFold& fold : folds_) {
+    const Shape& x = values_[fold.source].t.shape;
+    Value& w = values_[fold.weight];
+    STRATA_CHECK(x.size() == 4 && w.t.shape.size() == 2 && w.t.shape[0] == x[1] * x[2] * x[3],
+                 "a folded Flatten's input " << shape_str(x) << " does not match the Dense weight '" << w.name << "' "
+                                             << shape_str(w.t.shape));
+    std::vector<int64_t> want = nhwc_rows_of(x[1], x[2], x[3], blocked_[fold.source] ? be_->channel_block() : 0);
+    if (want == w.row_order) continue;
+    auto reorder = [&](std::vector<float>& values) { values = rows_from_graph(want, to_graph_order(w, values), w.t.shape[1]); };
+    reorder(w.t.f);
+    if (w.grad.shape == w.t.shape) reorder(w.grad.f);
+    auto st = opt_state_.find(fold.weight);
+    if (st != opt_state_.end())
+      for (auto* slot : {&st->second.m, &st->second.v, &st->second.mg}) reorder(*slot);
+    w.row_order = std::move(want);
+  }
+}
+
+std::vector<float> Session::to_graph_order(const Value& v, const std::vector<float>& values) const {
+  return v.row_order.empty() ? values : rows_to_graph(v.row_order, values, v.t.shape[1]);
+}
+std::vector<float> Session::from_graph_order(const Value& v, const std::vector<float>& values) const {
+  return v.row_order.empty() ? values : rows_from_graph(v.row_order, values, v.t.shape[1]);
+}
+
 // Trainable weights: the listed ones, or by default the float initializers in a
 // kernel's parameter slot (accumulates(i): Conv W/B, Gemm B/C, MatMul B,
 // BatchNormalization scale/bias, Gather's table) and the bias of MatMul + Add
@@ -263,6 +330,7 @@ void Session::plan(const std::vector<Tensor>& inputs) {
     loss_plans_.push_back(p);
   }
   plan_layouts();
+  order_folded_rows();
   planned_ = shapes;
 }
 
@@ -574,15 +642,19 @@ std::vector<std::string> Session::trainable_names() const {
 Tensor Session::get_weight(const std::string& name) const {
   int k = value_index(name);
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << name << "' is not a weight (initializer) of the model");
-  return values_[k].t;
+  Tensor t = values_[k].t;
+  t.f = to_graph_order(values_[k], t.f);
+  return t;
 }
 
 Tensor Session::get_gradient(const std::string& name) const {
   int k = value_index(name);
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << name << "' is not a weight (initializer) of the model");
   const Value& v = values_[k];
-  if (v.needs_grad && v.written && v.grad.shape == v.t.shape) return v.grad;
-  return Tensor(v.t.shape);
+  if (!(v.needs_grad && v.written && v.grad.shape == v.t.shape)) return Tensor(v.t.shape);
+  Tensor g = v.grad;
+  g.f = to_graph_order(v, g.f);
+  return g;
 }
 
 namespace {
@@ -600,7 +672,7 @@ std::vector<float> Session::get_optimizer_slot(const std::string& weight, const 
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << weight << "' is not a weight (initializer) of the model");
   auto it = opt_state_.find(k);
   if (it == opt_state_.end()) return {};
-  return slot_of(it->second, slot);
+  return to_graph_order(values_[k], slot_of(it->second, slot));
 }
 
 void Session::set_optimizer_slot(const std::string& weight, const std::string& slot, std::vector<float> values) {
@@ -608,7 +680,7 @@ void Session::set_optimizer_slot(const std::string& weight, const std::string& s
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << weight << "' is not a weight (initializer) of the model");
   STRATA_CHECK(values.empty() || (int64_t)values.size() == values_[k].t.size(),
                "optimizer slot '" << slot << "' of '" << weight << "' has " << values.size() << " values, the weight has " << values_[k].t.size());
-  slot_of(opt_state_[k], slot) = std::move(values);
+  slot_of(opt_state_[k], slot) = from_graph_order(values_[k], values);
 }
 
 void Session::set_weight(const std::string& name, const Tensor& value) {
@@ -617,7 +689,8 @@ void Session::set_weight(const std::string& name, const Tensor& value) {
   Tensor& t = values_[k].t;
   STRATA_CHECK(value.shape == t.shape && value.dtype == t.dtype,
                "weight '" << name << "' has shape " << shape_str(t.shape) << ", got " << shape_str(value.shape));
-  t = value;
+  t.f = from_graph_order(values_[k], value.f);
+  t.i = value.i;
 }
 
 }  // namespace strata

@@ -127,12 +127,19 @@ class Session {
     bool is_weight = false;
     bool needs_grad = false;
     bool written = false;  // grad holds this step's gradient
+    // A folded Dense kernel's rows (row_order.h): row r of t, grad and the optimizer slots
+    // holds the graph's row row_order[r]; empty: the graph's order.
+    std::vector<int64_t> row_order;
   };
   struct Step {          // one node, resolved to value indices
     std::unique_ptr<OpKernel> kernel;
     std::vector<int> in, out;  // -1 for omitted
     bool relu_fused = false;   // the kernel also applies the Relu that read its output
     std::string pool_fused;    // the MaxPool node that read it, computed inside (fuse_conv_pools)
+    std::string flatten_folded;  // the Transpose and Flatten before it, never run (fold_flattens)
+  };
+  struct FlattenFold {  // fold_flattens: a Gemm reading `source` flattened, and its weight
+    int source = -1, weight = -1;
   };
   struct LossPlan {
     int pred = -1;           // the value the loss reads
@@ -153,6 +160,7 @@ class Session {
   std::vector<Shape> planned_;   // input shapes (and small int64 inputs) the buffers were planned for
   std::vector<NodeTime> times_;  // per step, when profiling
   std::vector<bool> blocked_;    // per value: held in the backend's blocked layout (plan_layouts)
+  std::vector<FlattenFold> folds_;
   ThreadChooser threads_;  // num_threads = -1 (see thread_chooser.h)
   int probing_ = 0;        // while probe_threads runs: the count being timed
   int64_t iterations_ = 0;
@@ -165,7 +173,12 @@ class Session {
   void drop_steps(const std::vector<bool>& drop);
   void fuse_relus();
   void fuse_conv_pools();
+  void fold_flattens();
   void plan_layouts();
+  void order_folded_rows();
+  // A weight's values (or gradient, or optimizer slot) in the graph's row order, and back.
+  std::vector<float> to_graph_order(const Value& v, const std::vector<float>& values) const;
+  std::vector<float> from_graph_order(const Value& v, const std::vector<float>& values) const;
   void plan(const std::vector<Tensor>& inputs);
   int step_threads() const;
   void run_forward(const std::vector<Tensor>& inputs, bool training);

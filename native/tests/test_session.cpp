@@ -204,12 +204,13 @@ static void test_cnn(const std::string& backend) {
 
 // The translator's seed CNN in small: x NHWC -> Transpose -> Conv 16 relu -> MaxPool ->
 // Conv 32 relu -> MaxPool -> Transpose to NHWC -> Flatten -> Gemm -> Softmax. With
-// `expose`, the convolutions' pre-Relu outputs are graph outputs too, which keeps the
-// session from fusing the Relus into them.
+// `expose`, the convolutions' pre-Relu outputs and the NHWC activation are graph outputs
+// too, which keeps the session from fusing the Relus into them and from folding the
+// Transpose and Flatten into the Gemm.
 static std::string seed_cnn_model(Rng& rng, bool expose) {
   ModelBuilder b;
   b.input("x", {-1, 14, 14, 3}).output("probs");
-  if (expose) b.output("c1").output("c2");
+  if (expose) b.output("c1").output("c2").output("pt");
   b.init("k1", glorot(rng, {16, 3, 3, 3}, 27, 144)).init("b1", rand_tensor(rng, {16}, -0.1f, 0.1f));
   b.init("k2", glorot(rng, {32, 16, 3, 3}, 144, 288)).init("b2", rand_tensor(rng, {32}, -0.1f, 0.1f));
   b.init("wd", glorot(rng, {32 * 2 * 2, 5}, 128, 5)).init("bd", Tensor({5}));
@@ -257,6 +258,12 @@ static void test_fusions() {
       return n;
     };
     expect(pool_count(*a) == 2 && pool_count(*b) == 0, "both Conv + MaxPool pairs fused, only where the pooling alone reads the Conv");
+    auto folded = [](Session& s) {
+      int n = 0;
+      for (auto& t : s.node_times()) n += t.node.find("Gemm node") == 0 && t.node.find(" + Flatten node") != std::string::npos;
+      return n;
+    };
+    expect(folded(*a) == 1 && folded(*b) == 0, "the Transpose + Flatten folded into the Gemm, only where no one else sees them");
     Tensor pa = a->forward({x})[0], pb = b->forward({x})[0], pr = ref->forward({x})[0];
     // on oneDNN the activations between the two Transposes stay in the blocked layout
     // (the exposed pre-Relu outputs and the unfused Relus keep the other graph plain);
@@ -279,6 +286,44 @@ static void test_fusions() {
     }
   }
   graph_grad_check("fused seed CNN", fused, d, {x}, {y});
+
+  // The folded Gemm's weight rows follow its input's layout inside the session (blocked on
+  // oneDNN, NCHW on the reference) and the graph's order outside: weights and optimizer
+  // slots moved between the two continue the same training; a weight set is read back as set.
+  {
+    TrainingDescription da = d;
+    da.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
+    da.backend = "cpu";
+    auto a = Session::from_onnx(fused.data(), fused.size(), da);
+    for (int k = 0; k < 3; k++) a->train_step({x}, {y});
+    auto e = Session::from_onnx(fused.data(), fused.size(), da);
+    da.backend = "reference";
+    auto b = Session::from_onnx(fused.data(), fused.size(), da), c = Session::from_onnx(unfused.data(), unfused.size(), da);
+    e->forward({x});  // planned first: its slots arrive after the rows were ordered, b's before
+    for (Session* s : {b.get(), c.get(), e.get()}) {
+      for (const auto& name : a->trainable_names()) {
+        s->set_weight(name, a->get_weight(name));
+        for (const char* slot : {"m", "v", "mg"}) s->set_optimizer_slot(name, slot, a->get_optimizer_slot(name, slot));
+      }
+      s->set_iterations(a->iterations());
+    }
+    Tensor wd = a->get_weight("wd");
+    a->set_weight("wd", wd);
+    expect(a->get_weight("wd").f == wd.f, "a folded weight reads back as it was set");
+    for (int k = 0; k < 2; k++) {
+      float la = a->train_step({x}, {y}).loss, lb = b->train_step({x}, {y}).loss, lc = c->train_step({x}, {y}).loss,
+            le = e->train_step({x}, {y}).loss;
+      validate_result(&la, &lb, "resumed across row orders: loss, step " + std::to_string(k), 1);
+      validate_result(&la, &lc, "resumed into the unfolded graph: loss, step " + std::to_string(k), 1);
+      validate_result(&la, &le, "resumed into a planned session: loss, step " + std::to_string(k), 1);
+    }
+    for (const auto& name : a->trainable_names()) {
+      Tensor wa = a->get_weight(name), wb = b->get_weight(name), wc = c->get_weight(name), we = e->get_weight(name);
+      validate_result(wa.data(), wb.data(), "resumed across row orders: " + name, wa.size());
+      validate_result(wa.data(), wc.data(), "resumed into the unfolded graph: " + name, wa.size());
+      validate_result(wa.data(), we.data(), "resumed into a planned session: " + name, wa.size());
+    }
+  }
 
   // The binding runs each step on whichever worker thread is free: a session planned on
   // one thread trains on others (oneDNN's per-thread scratchpads once broke Winograd so).

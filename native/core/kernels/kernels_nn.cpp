@@ -223,7 +223,9 @@ class GemmKernel : public OpKernel {
   void infer(const Ins& in, Outs& out) override {
     ta_ = node.get_int("transA", 0), tb_ = node.get_int("transB", 0);
     alpha_ = node.get_float("alpha", 1.0f), beta_ = node.get_float("beta", 1.0f);
-    const Shape &a = in[0]->shape, &b = in[1]->shape;
+    Shape a = in[0]->shape;
+    const Shape& b = in[1]->shape;
+    if (flattened_ && !a.empty()) a = {a[0], a[0] ? numel(a) / a[0] : 0};
     STRATA_CHECK(a.size() == 2 && b.size() == 2, node.where() << ": A " << shape_str(a) << " and B " << shape_str(b)
                                                               << " must be 2-D");
     M_ = (int)(ta_ ? a[1] : a[0]), K_ = (int)(ta_ ? a[0] : a[1]), N_ = (int)(tb_ ? b[0] : b[1]);
@@ -265,8 +267,16 @@ class GemmKernel : public OpKernel {
   }
   bool accumulates(int i) const override { return i >= 1; }
   int required_inputs() const override { return 2; }
+  bool read_flattened() override {
+    if (node.get_int("transA", 0)) return false;
+    flattened_ = true;
+    return true;
+  }
+  // flattened, the rows of a blocked input are read as they lie (the session orders B to match)
+  int blocked_io() const override { return flattened_ ? kReadsBlocked : 0; }
 
  private:
+  bool flattened_ = false;
   bool ta_ = false, tb_ = false;
   float alpha_ = 1, beta_ = 1;
   int M_ = 0, N_ = 0, K_ = 0;
