@@ -190,6 +190,58 @@ describe('fit / evaluate / predict on the engine', () => {
     }
   });
 
+  test('a CNN\'s Flatten + Dense: its kernel and Adam moments flow back in Keras\'s row order', async () => {
+    // The engine runs Flatten inside the Dense and keeps the Dense kernel's rows in the
+    // activation's memory order (native/core/row_order.h): what reaches the model must be
+    // Keras's order again, or a fresh session from those weights (evaluate, a resumed fit)
+    // would compute something else. 32 channels: with one block of 16 (or 8), the blocked
+    // order would be Keras's own, and the test would prove nothing.
+    const images = (n: number, seed: number) => {
+      const rng = new RandomGenerator(seed);
+      const x = new Float32Array(n * 64);
+      const y = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        y[i] = i % 3;
+        for (let p = 0; p < 64; p++) x[i * 64 + p] = rng.normal() * 0.5 + ((p % 8 < 4) === (y[i] === 0) && (p < 32) === (y[i] !== 2) ? 1 : 0);
+      }
+      return { x: { dtype: 'float32', shape: [n, 8, 8, 1], data: x } as ArrayData, y: { dtype: 'int32', shape: [n], data: y } as ArrayData };
+    };
+    const cnn = () => {
+      setRandomSeed(12);
+      const model = new Sequential([
+        new layers.Conv2D(32, 3, { inputShape: [8, 8, 1], activation: 'relu', name: 'conv' }),
+        new layers.MaxPooling2D(2, { name: 'pool' }),
+        new layers.Flatten({ name: 'flatten' }),
+        new layers.Dense(3, { activation: 'softmax', name: 'probs' }),
+      ], { name: 'small_cnn' });
+      model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+      return model;
+    };
+    const { x, y } = images(240, 13);
+    const options = { batchSize: 16, seed: 4 };
+    const straight = cnn();
+    const history = await pinned.fit(straight, [x], [y], { ...options, epochs: 2, validationSplit: 0.25 });
+    const valX = { ...x, shape: [60, 8, 8, 1], data: (x.data as Float32Array).subarray(180 * 64) } as ArrayData;
+    const valY = { ...y, shape: [60], data: (y.data as Int32Array).subarray(180) } as ArrayData;
+    // a second model given the trained weights evaluates in a session of its own
+    const copy = cnn();
+    copy.setWeights(straight.getWeights());
+    const evaluated = await pinned.evaluate(copy, [valX], [valY], {});
+    assert.ok(Math.abs(evaluated.loss! - history.history.val_loss![1]!) < 1e-5, `evaluate ${evaluated.loss} against val_loss ${history.history.val_loss![1]}`);
+    // and a saved folder resumes in a new session, with the Adam moments
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-cnn-resume-'));
+    try {
+      const once = cnn();
+      await pinned.fit(once, [x], [y], { ...options, epochs: 1, validationSplit: 0.25 });
+      saveModel(once, dir, { epochs: 1 });
+      const { model: loaded, epochs } = loadModelFolder(dir, readFileSync(path.join(dir, 'model.json'), 'utf8'));
+      await pinned.fit(loaded, [x], [y], { ...options, epochs: 2, initialEpoch: epochs, validationSplit: 0.25 });
+      assert.deepEqual(loaded.getWeights(), straight.getWeights());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('ModelCheckpoint saves the best epochs; CSVLogger writes a row per epoch', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'strata-callbacks-'));
     try {
