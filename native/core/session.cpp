@@ -216,7 +216,7 @@ void Session::order_folded_rows() {
                                              << shape_str(w.t.shape));
     std::vector<int64_t> want = nhwc_rows_of(x[1], x[2], x[3], blocked_[fold.source] ? be_->channel_block() : 0);
     if (want == w.row_order) continue;
-    auto reorder = [&](std::vector<float>& values) { values = rows_from_graph(want, to_graph_order(w, values), w.t.shape[1]); };
+    auto reorder = [&](std::vector<float>& values) { values = rows_from_graph(want, to_graph_order(w, std::move(values)), w.t.shape[1]); };
     reorder(w.t.f);
     if (w.grad.shape == w.t.shape) reorder(w.grad.f);
     auto st = opt_state_.find(fold.weight);
@@ -226,11 +226,14 @@ void Session::order_folded_rows() {
   }
 }
 
-std::vector<float> Session::to_graph_order(const Value& v, const std::vector<float>& values) const {
-  return v.row_order.empty() ? values : rows_to_graph(v.row_order, values, v.t.shape[1]);
+// By value: a weight in the graph's order (every one but the folded) passes through unmoved.
+std::vector<float> Session::to_graph_order(const Value& v, std::vector<float> values) const {
+  if (v.row_order.empty()) return values;
+  return rows_to_graph(v.row_order, values, v.t.shape[1]);
 }
-std::vector<float> Session::from_graph_order(const Value& v, const std::vector<float>& values) const {
-  return v.row_order.empty() ? values : rows_from_graph(v.row_order, values, v.t.shape[1]);
+std::vector<float> Session::from_graph_order(const Value& v, std::vector<float> values) const {
+  if (v.row_order.empty()) return values;
+  return rows_from_graph(v.row_order, values, v.t.shape[1]);
 }
 
 // Trainable weights: the listed ones, or by default the float initializers in a
@@ -643,7 +646,7 @@ Tensor Session::get_weight(const std::string& name) const {
   int k = value_index(name);
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << name << "' is not a weight (initializer) of the model");
   Tensor t = values_[k].t;
-  t.f = to_graph_order(values_[k], t.f);
+  t.f = to_graph_order(values_[k], std::move(t.f));
   return t;
 }
 
@@ -653,7 +656,7 @@ Tensor Session::get_gradient(const std::string& name) const {
   const Value& v = values_[k];
   if (!(v.needs_grad && v.written && v.grad.shape == v.t.shape)) return Tensor(v.t.shape);
   Tensor g = v.grad;
-  g.f = to_graph_order(v, g.f);
+  g.f = to_graph_order(v, std::move(g.f));
   return g;
 }
 
@@ -680,7 +683,7 @@ void Session::set_optimizer_slot(const std::string& weight, const std::string& s
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << weight << "' is not a weight (initializer) of the model");
   STRATA_CHECK(values.empty() || (int64_t)values.size() == values_[k].t.size(),
                "optimizer slot '" << slot << "' of '" << weight << "' has " << values.size() << " values, the weight has " << values_[k].t.size());
-  slot_of(opt_state_[k], slot) = from_graph_order(values_[k], values);
+  slot_of(opt_state_[k], slot) = from_graph_order(values_[k], std::move(values));
 }
 
 void Session::set_weight(const std::string& name, const Tensor& value) {

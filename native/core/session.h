@@ -177,8 +177,8 @@ class Session {
   void plan_layouts();
   void order_folded_rows();
   // A weight's values (or gradient, or optimizer slot) in the graph's row order, and back.
-  std::vector<float> to_graph_order(const Value& v, const std::vector<float>& values) const;
-  std::vector<float> from_graph_order(const Value& v, const std::vector<float>& values) const;
+  std::vector<float> to_graph_order(const Value& v, std::vector<float> values) const;
+  std::vector<float> from_graph_order(const Value& v, std::vector<float> values) const;
   void plan(const std::vector<Tensor>& inputs);
   int step_threads() const;
   void run_forward(const std::vector<Tensor>& inputs, bool training);
