@@ -202,6 +202,7 @@ describe('fit / evaluate / predict on the engine', () => {
       const y = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         y[i] = i % 3;
+        // class 0 lights the top-left quadrant, 1 the top-right, 2 the bottom-right, in noise
         for (let p = 0; p < 64; p++) x[i * 64 + p] = rng.normal() * 0.5 + ((p % 8 < 4) === (y[i] === 0) && (p < 32) === (y[i] !== 2) ? 1 : 0);
       }
       return { x: { dtype: 'float32', shape: [n, 8, 8, 1], data: x } as ArrayData, y: { dtype: 'int32', shape: [n], data: y } as ArrayData };
