@@ -119,6 +119,30 @@ function sampleWeightsFor(table: Float32Array, labels: SampleArray): { shape: nu
   return { shape: [rows], data: weights };
 }
 
+/**
+ * Hands the learning rate of each step to the engine when it changed: a Keras schedule's
+ * value at the step count, or a number a callback set (between epochs, as ReduceLROnPlateau
+ * and LearningRateScheduler do, or between batches, as a warm-up does). A compare per step,
+ * a native call only on a change.
+ */
+class LearningRateSync {
+  private applied: number;
+  constructor(private readonly session: TrainingSession, private readonly optimizer: Optimizer, private readonly modelName: string) {
+    this.applied = optimizer.learningRate;
+  }
+  /** Before the step that follows `iterations` steps (the optimizer's count, kept across fits). */
+  apply(iterations: number): void {
+    const lr = this.optimizer.learningRateAt(iterations);
+    if (lr === this.applied) return;
+    if (!(Number.isFinite(lr) && lr >= 0)) {
+      const from = this.optimizer.schedule ? `its ${this.optimizer.schedule.className} schedule gave ${lr} at step ${iterations}` : `it was set to ${lr} during training`;
+      throw new ValueError(`${this.modelName}: the optimizer's learning rate must be a number >= 0; ${from}`);
+    }
+    this.session.setLearningRate(lr);
+    this.applied = lr;
+  }
+}
+
 const NAN_HINT =
   'Usual causes: a learning rate too high, inputs not scaled (pixels 0-255 instead of 0-1), ' +
   'labels outside what the loss expects (class ids >= the number of classes, targets outside [0, 1] for binary cross-entropy), ' +
@@ -170,19 +194,21 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     }
 
     const history = new History();
-    const callbacks: Callback[] = [history, ...(options.callbacks ?? [])];
+    // History comes last, as in Keras, so that it records what the others add to the logs (learning_rate).
+    const callbacks: Callback[] = [...(options.callbacks ?? []), history];
     callbacks.forEach((c) => c.setModel(model));
     const terminateOnNaN = callbacks.some((c) => c instanceof TerminateOnNaN);
     const { session, sync } = this.open(model, config, seed);
     // Keras's optimizer keeps its moments and step count across fit() calls (and saves).
     if (config.optimizer.variables) session.setOptimizerState(config.optimizer.variables);
     const steps = batchCount(train.size, batchSize);
+    const learningRate = new LearningRateSync(session, config.optimizer, model.name);
+    let iterations = config.optimizer.variables?.iterations ?? 0;
     model.stopTraining = false;
     let healthy = true;
     try {
       for (const c of callbacks) await c.onTrainBegin({});
       for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
-        session.setLearningRate(config.optimizer.learningRate);
         for (const c of callbacks) await c.onEpochBegin(epoch, {});
         if (verbose === 1) this.write(`Epoch ${epoch + 1}/${epochs}\n`);
         const bar = new ProgressBar(steps, this.write, this.interactive && verbose === 1);
@@ -192,6 +218,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
         let diverged = false;
         for (const batch of batches(train, { batchSize, shuffle, seed: seed + epoch })) {
           for (const c of callbacks) await c.onBatchBegin(step, { size: batch.size });
+          learningRate.apply(iterations++); // as Keras's optimizer, which reads its learning rate at every step
           const result = await session.trainStep(batch.x, batch.y, classWeights ? [sampleWeightsFor(classWeights, batch.y[0]!)] : undefined);
           if (!Number.isFinite(result.loss) && !terminateOnNaN) {
             throw new TrainingError(

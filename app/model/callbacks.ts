@@ -196,6 +196,31 @@ export class ReduceLROnPlateau extends Callback {
   }
 }
 
+/**
+ * Keras's LearningRateScheduler: before each epoch, `schedule(epoch, currentLearningRate)`
+ * gives the learning rate for that epoch (epochs counted from 0, as in Keras); the epoch's
+ * logs record it as `learning_rate`.
+ */
+export class LearningRateScheduler extends Callback {
+  constructor(private readonly schedule: (epoch: number, learningRate: number) => number) {
+    super();
+  }
+
+  override onEpochBegin(epoch: number): void {
+    const optimizer = this.model!.optimizer;
+    if (!optimizer) throw new ValueError(`LearningRateScheduler: model "${this.model!.name}" has no optimizer; compile it first`);
+    const lr = this.schedule(epoch, optimizer.learningRate);
+    if (typeof lr !== 'number' || !(Number.isFinite(lr) && lr >= 0)) {
+      throw new ValueError(`LearningRateScheduler: the schedule returned ${String(lr)} for epoch ${epoch}; it must return a number >= 0`);
+    }
+    optimizer.learningRate = lr;
+  }
+
+  override onEpochEnd(_epoch: number, logs: Logs): void {
+    logs.learning_rate = this.model!.optimizer!.learningRate;
+  }
+}
+
 /** Stops training, without an error, at the first batch whose loss is NaN or infinite. */
 export class TerminateOnNaN extends Callback {
   /** The batch that ended training, or null. */

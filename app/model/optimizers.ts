@@ -1,7 +1,11 @@
 // Keras's optimizers as configurations, with Keras's defaults: the update rules run in the
-// engine (native/core/optim.h). learningRate is mutable so that callbacks such as
-// ReduceLROnPlateau can lower it between epochs.
+// engine (native/core/optim.h). The learning rate is a number that callbacks such as
+// ReduceLROnPlateau may change, or a Keras schedule of the step count (schedules.ts).
 import { ValueError } from './errors.ts';
+import { LearningRateSchedule, scheduleFromConfig, serializeSchedule } from './schedules.ts';
+
+// Keras's keras.optimizers.schedules: optimizers.schedules.CosineDecay and the others.
+export * as schedules from './schedules.ts';
 
 export type OptimizerKind = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
 
@@ -19,17 +23,45 @@ export abstract class Optimizer {
   abstract readonly kind: OptimizerKind;
   /** Keras's class name, e.g. "Adam". */
   abstract readonly className: string;
-  learningRate: number;
+  /** Set by Keras's learning-rate schedule argument; null for a fixed (callback-settable) rate. */
+  readonly schedule: LearningRateSchedule | null;
+  private rate: number;
   /** Set by training; null before the first step. */
   variables: OptimizerVariables | null = null;
 
-  constructor(learningRate: number) {
-    if (!(learningRate > 0)) throw new ValueError(`${new.target.name}: learningRate must be positive, got ${learningRate}`);
-    this.learningRate = learningRate;
+  constructor(learningRate: number | LearningRateSchedule) {
+    if (learningRate instanceof LearningRateSchedule) {
+      this.schedule = learningRate;
+      this.rate = learningRate.at(0);
+    } else {
+      if (!(learningRate > 0)) throw new ValueError(`${new.target.name}: learningRate must be positive, got ${learningRate}`);
+      this.schedule = null;
+      this.rate = learningRate;
+    }
+  }
+
+  /** The rate of the next step: the schedule's at the step count, or the number given (or set since). */
+  get learningRate(): number {
+    return this.learningRateAt(this.variables?.iterations ?? 0);
+  }
+  set learningRate(value: number) {
+    if (this.schedule) {
+      // As Keras: a schedule owns the rate, so ReduceLROnPlateau or a scheduler callback cannot also steer it.
+      throw new ValueError(`${this.className}: its learning rate is a ${this.schedule.className} schedule, so it cannot be set; give the optimizer a number to steer it from callbacks`);
+    }
+    this.rate = value;
+  }
+  learningRateAt(step: number): number {
+    return this.schedule ? this.schedule.at(step) : this.rate;
+  }
+
+  /** Keras's config value of learning_rate: the number, or the serialized schedule. */
+  protected learningRateConfig(): number | Record<string, unknown> {
+    return this.schedule ? serializeSchedule(this.schedule) : this.rate;
   }
 
   /** Hyperparameters in Keras's config spelling (snake_case). */
-  abstract getConfig(): Record<string, number | boolean>;
+  abstract getConfig(): Record<string, unknown>;
 }
 
 export class SGD extends Optimizer {
@@ -37,18 +69,18 @@ export class SGD extends Optimizer {
   readonly className = 'SGD';
   readonly momentum: number;
   readonly nesterov: boolean;
-  constructor({ learningRate = 0.01, momentum = 0, nesterov = false }: { learningRate?: number; momentum?: number; nesterov?: boolean } = {}) {
+  constructor({ learningRate = 0.01, momentum = 0, nesterov = false }: { learningRate?: number | LearningRateSchedule; momentum?: number; nesterov?: boolean } = {}) {
     super(learningRate);
     this.momentum = momentum;
     this.nesterov = nesterov;
   }
   getConfig() {
-    return { learning_rate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov };
+    return { learning_rate: this.learningRateConfig(), momentum: this.momentum, nesterov: this.nesterov };
   }
 }
 
 export interface AdamArgs {
-  learningRate?: number;
+  learningRate?: number | LearningRateSchedule;
   beta1?: number;
   beta2?: number;
   epsilon?: number;
@@ -66,8 +98,8 @@ export class Adam extends Optimizer {
     this.beta2 = beta2;
     this.epsilon = epsilon;
   }
-  getConfig(): Record<string, number | boolean> {
-    return { learning_rate: this.learningRate, beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon };
+  getConfig(): Record<string, unknown> {
+    return { learning_rate: this.learningRateConfig(), beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon };
   }
 }
 
@@ -91,7 +123,7 @@ export class RMSprop extends Optimizer {
   readonly momentum: number;
   readonly epsilon: number;
   readonly centered: boolean;
-  constructor({ learningRate = 0.001, rho = 0.9, momentum = 0, epsilon = 1e-7, centered = false }: { learningRate?: number; rho?: number; momentum?: number; epsilon?: number; centered?: boolean } = {}) {
+  constructor({ learningRate = 0.001, rho = 0.9, momentum = 0, epsilon = 1e-7, centered = false }: { learningRate?: number | LearningRateSchedule; rho?: number; momentum?: number; epsilon?: number; centered?: boolean } = {}) {
     super(learningRate);
     this.rho = rho;
     this.momentum = momentum;
@@ -99,7 +131,7 @@ export class RMSprop extends Optimizer {
     this.centered = centered;
   }
   getConfig() {
-    return { learning_rate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+    return { learning_rate: this.learningRateConfig(), rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
   }
 }
 
@@ -123,7 +155,8 @@ export function getOptimizer(identifier: string | Optimizer): Optimizer {
 /** An optimizer from Keras's {class_name, config} (snake_case hyperparameters). */
 export function optimizerFromConfig(className: string, config: Record<string, unknown>): Optimizer {
   const num = (key: string): number | undefined => (typeof config[key] === 'number' ? (config[key] as number) : undefined);
-  const lr = num('learning_rate') ?? num('lr');
+  const rawLr = config.learning_rate;
+  const lr = typeof rawLr === 'object' && rawLr !== null ? scheduleFromConfig(rawLr as { class_name?: unknown; config?: unknown }) : (num('learning_rate') ?? num('lr'));
   const pick = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
   switch (className) {
     case 'SGD':

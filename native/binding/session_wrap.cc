@@ -2,6 +2,8 @@
 // become JavaScript Errors; argument errors are TypeErrors thrown by convert.cc.
 #include "session_wrap.h"
 
+#include <cmath>
+
 #include "convert.h"
 
 namespace strata_napi {
@@ -185,8 +187,10 @@ Napi::Value SessionWrap::GetGradient(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::SetLearningRate(const Napi::CallbackInfo& info) {
   CheckUsable(info.Env());
-  if (info.Length() < 1 || !info[0].IsNumber() || !(info[0].As<Napi::Number>().DoubleValue() > 0)) {
-    throw Napi::TypeError::New(info.Env(), "Expect argument: learning rate (a positive number)");
+  // 0 is allowed: a decay schedule (Keras's CosineDecay with alpha 0) ends there.
+  const double lr = info.Length() < 1 || !info[0].IsNumber() ? -1 : info[0].As<Napi::Number>().DoubleValue();
+  if (!(std::isfinite(lr) && lr >= 0)) {
+    throw Napi::TypeError::New(info.Env(), "Expect argument: learning rate (a finite number >= 0)");
   }
   session_->set_learning_rate(info[0].As<Napi::Number>().FloatValue());
   return info.Env().Undefined();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  CustomCallback, Dense, EarlyStopping, EngineBackend, Input, Model, ReduceLROnPlateau, Sequential, TerminateOnNaN, layers, optimizers, setRandomSeed,
+  CustomCallback, Dense, EarlyStopping, EngineBackend, Input, LearningRateScheduler, Model, ReduceLROnPlateau, Sequential, TerminateOnNaN, layers, optimizers, setRandomSeed,
   CSVLogger, ModelCheckpoint, loadModelFolder, saveModel, type ArrayData, type Logs,
 } from '../../app/node.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
@@ -89,6 +89,68 @@ describe('fit / evaluate / predict on the engine', () => {
     assert.ok(history.epoch.length < 30, `stopped after ${history.epoch.length} epochs`);
     assert.ok(stopper.stoppedEpoch > 0);
     assert.ok(model.optimizer!.learningRate < 0.01, `learning rate ${model.optimizer!.learningRate}`);
+  });
+
+  test('LearningRateScheduler sets each epoch\'s learning rate before the epoch trains, and History records it', async () => {
+    const { x, y } = blobs(256, 6);
+    const rates = [0.05, 0.02, 0.005];
+    const sgd = (model: Sequential) => model.compile({ optimizer: new optimizers.SGD({ learningRate: 0.1 }), loss: 'sparse_categorical_crossentropy' });
+    const scheduled = classifier();
+    sgd(scheduled);
+    const history = await pinned.fit(scheduled, [x], [y], { epochs: 3, batchSize: 32, seed: 3, callbacks: [new LearningRateScheduler((epoch) => rates[epoch]!)] });
+    assert.deepEqual(history.history.learning_rate, rates);
+    // The same epochs one fit() at a time, each with its rate set by hand: the same weights, bit for bit.
+    const byHand = classifier();
+    sgd(byHand);
+    for (let epoch = 0; epoch < 3; epoch++) {
+      byHand.optimizer!.learningRate = rates[epoch]!;
+      await pinned.fit(byHand, [x], [y], { epochs: epoch + 1, initialEpoch: epoch, batchSize: 32, seed: 3 });
+    }
+    assert.deepEqual(scheduled.getWeights(), byHand.getWeights());
+    const broken = classifier();
+    await assert.rejects(
+      quiet.fit(broken, [x], [y], { epochs: 2, callbacks: [new LearningRateScheduler((epoch) => (epoch === 1 ? Number.NaN : 0.01))] }),
+      /LearningRateScheduler: the schedule returned NaN for epoch 1; it must return a number >= 0/,
+    );
+  });
+
+  test('a schedule as the optimizer\'s learning rate (Keras\'s PiecewiseConstantDecay) follows the step count, across fit() calls too', async () => {
+    const { x, y } = blobs(256, 6);
+    const rates = [0.05, 0.02, 0.005];
+    // 8 steps per epoch: steps 0-7 at rates[0], 8-15 at rates[1], then rates[2].
+    const scheduled = () => {
+      const model = classifier();
+      model.compile({ optimizer: new optimizers.SGD({ learningRate: new optimizers.schedules.PiecewiseConstantDecay({ boundaries: [7, 15], values: rates }) }), loss: 'sparse_categorical_crossentropy' });
+      return model;
+    };
+    const whole = scheduled();
+    await pinned.fit(whole, [x], [y], { epochs: 3, batchSize: 32, seed: 3 });
+    assert.equal(whole.optimizer!.learningRate, 0.005, 'the rate of the next step, after 24');
+    const resumed = scheduled();
+    await pinned.fit(resumed, [x], [y], { epochs: 1, batchSize: 32, seed: 3 });
+    await pinned.fit(resumed, [x], [y], { epochs: 3, initialEpoch: 1, batchSize: 32, seed: 3 });
+    assert.deepEqual(resumed.getWeights(), whole.getWeights());
+    const byCallback = classifier();
+    byCallback.compile({ optimizer: new optimizers.SGD({ learningRate: 0.1 }), loss: 'sparse_categorical_crossentropy' });
+    await pinned.fit(byCallback, [x], [y], { epochs: 3, batchSize: 32, seed: 3, callbacks: [new LearningRateScheduler((epoch) => rates[epoch]!)] });
+    assert.deepEqual(byCallback.getWeights(), whole.getWeights());
+    await assert.rejects(
+      pinned.fit(whole, [x], [y], { epochs: 1, callbacks: [new LearningRateScheduler(() => 0.1)] }),
+      /SGD: its learning rate is a PiecewiseConstantDecay schedule, so it cannot be set/,
+    );
+  });
+
+  test('a learning rate a callback sets in onBatchBegin applies from that batch on, as Keras reads it every step', async () => {
+    const model = classifier();
+    const { x, y } = blobs(256, 7);
+    const before = model.getWeights();
+    // Near zero from the first batch: the weights must stay where they were.
+    const frozen = new CustomCallback({ onBatchBegin: () => void (model.optimizer!.learningRate = 1e-12) });
+    await quiet.fit(model, [x], [y], { epochs: 1, batchSize: 32, seed: 1, callbacks: [frozen] });
+    const drift = Math.max(...model.getWeights().map((w, i) => Math.max(...w.map((v, j) => Math.abs(v - before[i]![j]!)))));
+    assert.ok(drift < 1e-6, `weights moved by ${drift} at a learning rate of 1e-12`);
+    const invalid = new CustomCallback({ onBatchBegin: (batch: number) => void (batch === 2 && (model.optimizer!.learningRate = -1)) });
+    await assert.rejects(quiet.fit(model, [x], [y], { epochs: 1, batchSize: 32, callbacks: [invalid] }), /blobs: the optimizer's learning rate must be a number >= 0; it was set to -1 during training/);
   });
 
   test('a NaN loss stops fit with a message naming the epoch and batch; TerminateOnNaN stops it quietly', async () => {
