@@ -149,6 +149,7 @@ def fashion_mnist(args):
     opt = keras_adam(model.parameters())
     loss_fn = nn.CrossEntropyLoss()
     n = x_train.shape[0]
+    step = 0
     for epoch in range(args.epochs):
         model.train()
         start = time.perf_counter()
@@ -157,6 +158,12 @@ def fashion_mnist(args):
         for i in range(0, n, args.batch):
             idx = order[i:i + args.batch]
             xb, yb = x_train[idx].contiguous(memory_format=torch.channels_last), y_train[idx]
+            if args.lr_boundaries:
+                # Keras's PiecewiseConstantDecay on the optimizer's step count: values[k] after boundaries[k-1]
+                lr = args.lr_values[sum(step > b for b in args.lr_boundaries)]
+                for group in opt.param_groups:
+                    group['lr'] = lr
+            step += 1
             opt.zero_grad(set_to_none=True)
             out = model(xb)
             loss = loss_fn(out, yb)
@@ -195,9 +202,14 @@ def main():
                    help="the example model's Rescaling: (x - MEAN) / STD on [0, 1] pixels (default: 0.286 0.353)")
     f.add_argument('--no-standardize', dest='standardize', action='store_const', const=None,
                    help='train on the [0, 1] pixels as they are')
+    f.add_argument('--lr-boundaries', type=int, nargs='+', metavar='STEP', default=[],
+                   help="Keras's PiecewiseConstantDecay: the steps after which the learning rate moves to the next of --lr-values")
+    f.add_argument('--lr-values', type=float, nargs='+', metavar='LR', default=[1e-3])
     v = sub.add_parser('serve')
     v.add_argument('--threads', type=int, default=os.cpu_count())
     args = parser.parse_args()
+    if args.command == 'fashion-mnist' and len(args.lr_values) != len(args.lr_boundaries) + 1:
+        parser.error('--lr-values needs one value more than --lr-boundaries')
     {'throughput': throughput, 'serve': serve, 'fashion-mnist': fashion_mnist}[args.command](args)
 
 
