@@ -130,6 +130,20 @@ describe('fit / evaluate / predict on the engine', () => {
     await pinned.fit(resumed, [x], [y], { epochs: 1, batchSize: 32, seed: 3 });
     await pinned.fit(resumed, [x], [y], { epochs: 3, initialEpoch: 1, batchSize: 32, seed: 3 });
     assert.deepEqual(resumed.getWeights(), whole.getWeights());
+    // A saved folder keeps the schedule (Keras's config in training_config) and the step count.
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-schedule-'));
+    try {
+      const once = scheduled();
+      await pinned.fit(once, [x], [y], { epochs: 1, batchSize: 32, seed: 3 });
+      saveModel(once, dir, { epochs: 1 });
+      const { model: loaded, epochs } = loadModelFolder(dir, readFileSync(path.join(dir, 'model.json'), 'utf8'));
+      assert.equal(loaded.optimizer!.schedule?.className, 'PiecewiseConstantDecay');
+      assert.equal(loaded.optimizer!.learningRate, 0.02, 'the rate of step 8, the first after the save');
+      await pinned.fit(loaded, [x], [y], { epochs: 3, initialEpoch: epochs, batchSize: 32, seed: 3 });
+      assert.deepEqual(loaded.getWeights(), whole.getWeights());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const byCallback = classifier();
     byCallback.compile({ optimizer: new optimizers.SGD({ learningRate: 0.1 }), loss: 'sparse_categorical_crossentropy' });
     await pinned.fit(byCallback, [x], [y], { epochs: 3, batchSize: 32, seed: 3, callbacks: [new LearningRateScheduler((epoch) => rates[epoch]!)] });
