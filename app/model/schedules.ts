@@ -26,43 +26,44 @@ export interface ExponentialDecayArgs {
   staircase?: boolean;
 }
 
-/** initial * decayRate ^ (step / decaySteps), the exponent floored when staircase. */
-export class ExponentialDecay extends LearningRateSchedule {
-  readonly className = 'ExponentialDecay';
-  constructor(readonly args: ExponentialDecayArgs) {
+export interface InverseTimeDecayArgs extends ExponentialDecayArgs {}
+
+/** The two schedules of Keras that decay with step / decaySteps (floored when staircase), and share a config. */
+abstract class StepFractionDecay extends LearningRateSchedule {
+  constructor(readonly className: string, readonly args: ExponentialDecayArgs) {
     super();
-    positive('ExponentialDecay', 'initialLearningRate', args.initialLearningRate);
-    positive('ExponentialDecay', 'decaySteps', args.decaySteps);
-    positive('ExponentialDecay', 'decayRate', args.decayRate);
+    positive(this.className, 'initialLearningRate', args.initialLearningRate);
+    positive(this.className, 'decaySteps', args.decaySteps);
   }
-  at(step: number): number {
+  protected progress(step: number): number {
     const p = step / this.args.decaySteps;
-    return this.args.initialLearningRate * this.args.decayRate ** (this.args.staircase ? Math.floor(p) : p);
+    return this.args.staircase ? Math.floor(p) : p;
   }
   getConfig() {
     const a = this.args;
-    return { initial_learning_rate: a.initialLearningRate, decay_steps: a.decaySteps, decay_rate: a.decayRate, staircase: a.staircase ?? false, name: 'ExponentialDecay' };
+    return { initial_learning_rate: a.initialLearningRate, decay_steps: a.decaySteps, decay_rate: a.decayRate, staircase: a.staircase ?? false, name: this.className };
   }
 }
 
-export interface InverseTimeDecayArgs extends ExponentialDecayArgs {}
+/** initial * decayRate ^ (step / decaySteps). */
+export class ExponentialDecay extends StepFractionDecay {
+  constructor(args: ExponentialDecayArgs) {
+    super('ExponentialDecay', args);
+    positive('ExponentialDecay', 'decayRate', args.decayRate);
+  }
+  at(step: number): number {
+    return this.args.initialLearningRate * this.args.decayRate ** this.progress(step);
+  }
+}
 
-/** initial / (1 + decayRate * step / decaySteps), the quotient floored when staircase. */
-export class InverseTimeDecay extends LearningRateSchedule {
-  readonly className = 'InverseTimeDecay';
-  constructor(readonly args: InverseTimeDecayArgs) {
-    super();
-    positive('InverseTimeDecay', 'initialLearningRate', args.initialLearningRate);
-    positive('InverseTimeDecay', 'decaySteps', args.decaySteps);
+/** initial / (1 + decayRate * step / decaySteps). */
+export class InverseTimeDecay extends StepFractionDecay {
+  constructor(args: InverseTimeDecayArgs) {
+    super('InverseTimeDecay', args);
     if (!(args.decayRate >= 0)) throw new ValueError(`InverseTimeDecay: decayRate must be >= 0, got ${args.decayRate}`);
   }
   at(step: number): number {
-    const p = step / this.args.decaySteps;
-    return this.args.initialLearningRate / (1 + this.args.decayRate * (this.args.staircase ? Math.floor(p) : p));
-  }
-  getConfig() {
-    const a = this.args;
-    return { initial_learning_rate: a.initialLearningRate, decay_steps: a.decaySteps, decay_rate: a.decayRate, staircase: a.staircase ?? false, name: 'InverseTimeDecay' };
+    return this.args.initialLearningRate / (1 + this.args.decayRate * this.progress(step));
   }
 }
 
