@@ -25,14 +25,14 @@ export abstract class Optimizer {
   abstract readonly className: string;
   /** Set by Keras's learning-rate schedule argument; null for a fixed (callback-settable) rate. */
   readonly schedule: LearningRateSchedule | null;
-  private rate: number;
+  /** The fixed rate; unused with a schedule. */
+  private rate = 0;
   /** Set by training; null before the first step. */
   variables: OptimizerVariables | null = null;
 
   constructor(learningRate: number | LearningRateSchedule) {
     if (learningRate instanceof LearningRateSchedule) {
       this.schedule = learningRate;
-      this.rate = learningRate.at(0);
     } else {
       if (!(learningRate > 0)) throw new ValueError(`${new.target.name}: learningRate must be positive, got ${learningRate}`);
       this.schedule = null;

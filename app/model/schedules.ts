@@ -14,9 +14,8 @@ export abstract class LearningRateSchedule {
   abstract getConfig(): Record<string, unknown>;
 }
 
-function positive(owner: string, name: string, value: number): number {
+function positive(owner: string, name: string, value: number): void {
   if (!(Number.isFinite(value) && value > 0)) throw new ValueError(`${owner}: ${name} must be a positive number, got ${value}`);
-  return value;
 }
 
 export interface ExponentialDecayArgs {
