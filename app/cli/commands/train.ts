@@ -59,7 +59,7 @@ export function registerTrain(program: Command): void {
     .option('--batch-size <n>', 'samples per step', number('--batch-size', true, 1), 32)
     .option('--validation-split <f>', 'hold out the last fraction of the training data', number('--validation-split', false, 0))
     .option('--validation-data <split>', '"test": validate on the data\'s test split after every epoch (Keras\'s validation_data=(x_test, y_test))')
-    .option('--device <device>', 'cpu, cuda or auto (cuda where built and present)', 'auto')
+    .option('--device <device>', 'cpu, cuda or auto (auto trains on the CPU until the CUDA backend has its kernels)', 'auto')
     .option('--out <dir>', 'save the trained model (and its training config) to this folder')
     .option('--json', 'print one JSON object per epoch and a final one, instead of progress bars')
     .option('--optimizer <name>', 'sgd, adam, adamw or rmsprop (overrides the model file)')
