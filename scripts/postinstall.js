@@ -27,8 +27,7 @@ if (cmakeJs) {
   if (build.status !== 0) {
     console.warn(
       'strata: the native training engine could not be built (see the messages above); training needs it, the rest works.\n' +
-        '        Install CMake, a C++17 compiler and oneDNN (Debian/Ubuntu: sudo apt-get install cmake g++ make libdnnl-dev ocl-icd-opencl-dev\n' +
-        '        libonnx-dev libprotobuf-dev protobuf-compiler), then run: npm run build:native',
+        '        Install CMake, a C++17 compiler, oneDNN and ONNX (Debian/Ubuntu: scripts/install-system-deps.sh), then run: npm run build:native',
     );
   }
 }
@@ -45,16 +44,12 @@ if (!resolvePackageDir('electron')) {
 }
 
 // onnxruntime-node ships its CPU runtime inside the npm package; the CUDA execution provider
-// is a separate download. Try it only where an NVIDIA driver is loaded.
+// is a separate download from NuGet, which its own install script would try on every machine
+// (allowScripts in package.json declines that script). Try it only where an NVIDIA driver is loaded.
 const ortDir = resolvePackageDir('onnxruntime-node');
 const hasNvidiaDriver = existsSync('/proc/driver/nvidia/version');
 if (ortDir && hasNvidiaDriver && process.platform === 'linux' && process.arch === 'x64') {
-  const env = { ...process.env };
-  delete env.npm_config_onnxruntime_node_install; // set to "skip" by .npmrc for the default step
-  const result = spawnSync(process.execPath, [path.join(ortDir, 'script', 'install.js'), '--onnxruntime-node-install=cuda12'], {
-    env,
-    stdio: 'inherit',
-  });
+  const result = spawnSync(process.execPath, [path.join(ortDir, 'script', 'install.js'), '--onnxruntime-node-install=cuda12'], { stdio: 'inherit' });
   if (result.status !== 0) {
     console.warn(
       'strata: the CUDA add-on of onnxruntime-node could not be downloaded; inference runs on the CPU.\n' +
