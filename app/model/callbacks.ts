@@ -3,6 +3,7 @@
 // model (model.stopTraining, the optimizer's learningRate, get/setWeights). Callbacks that
 // write files (ModelCheckpoint, CSVLogger) live with the Node side, in 'strata/node'.
 import { ValueError } from './errors.ts';
+import { checkOptions } from './options.ts';
 import type { Model } from './model.ts';
 
 export type Logs = Record<string, number>;
@@ -31,8 +32,11 @@ export interface CustomCallbackArgs {
 
 /** Keras's LambdaCallback: `new CustomCallback({onEpochEnd: (epoch, logs) => ...})`. */
 export class CustomCallback extends Callback {
-  constructor(private readonly hooks: CustomCallbackArgs) {
+  private readonly hooks: CustomCallbackArgs;
+  constructor(hooks: CustomCallbackArgs) {
     super();
+    const known = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'];
+    this.hooks = checkOptions('CustomCallback', hooks, known, '{onEpochEnd: (epoch, logs) => ...}');
   }
   override onTrainBegin(logs: Logs) {
     return this.hooks.onTrainBegin?.(logs);
@@ -104,8 +108,10 @@ export class EarlyStopping extends Callback {
   /** The epoch training stopped at, or 0. */
   stoppedEpoch = 0;
 
-  constructor({ monitor = 'val_loss', minDelta = 0, patience = 0, mode = 'auto', baseline = null, restoreBestWeights = false, startFromEpoch = 0 }: EarlyStoppingArgs = {}) {
+  constructor(args?: EarlyStoppingArgs) {
     super();
+    const known = ['monitor', 'minDelta', 'patience', 'mode', 'baseline', 'restoreBestWeights', 'startFromEpoch'];
+    const { monitor = 'val_loss', minDelta = 0, patience = 0, mode = 'auto', baseline = null, restoreBestWeights = false, startFromEpoch = 0 } = checkOptions('EarlyStopping', args, known, '{patience: 2}');
     this.monitor = monitor;
     this.patience = patience;
     this.restoreBestWeights = restoreBestWeights;
@@ -162,8 +168,10 @@ export class ReduceLROnPlateau extends Callback {
   private wait = 0;
   private cooldownCounter = 0;
 
-  constructor({ monitor = 'val_loss', factor = 0.1, patience = 10, mode = 'auto', minDelta = 1e-4, cooldown = 0, minLr = 0 }: ReduceLROnPlateauArgs = {}) {
+  constructor(args?: ReduceLROnPlateauArgs) {
     super();
+    const known = ['monitor', 'factor', 'patience', 'mode', 'minDelta', 'cooldown', 'minLr'];
+    const { monitor = 'val_loss', factor = 0.1, patience = 10, mode = 'auto', minDelta = 1e-4, cooldown = 0, minLr = 0 } = checkOptions('ReduceLROnPlateau', args, known, '{factor: 0.5, patience: 3}');
     if (!(factor < 1)) throw new ValueError(`ReduceLROnPlateau: factor must be < 1, got ${factor}`);
     this.monitor = monitor;
     this.factor = factor;

@@ -1,6 +1,7 @@
 // Weight initializers with Keras's names, defaults and formulas. Glorot, He and LeCun are
 // VarianceScaling presets, as in Keras (and TensorFlow.js writes them that way in JSON).
 import { ConfigError, ValueError } from './errors.ts';
+import { checkNumber, checkOptions } from './options.ts';
 import { getGlobalGenerator, RandomGenerator } from './random.ts';
 import { product } from './shape.ts';
 
@@ -23,6 +24,9 @@ function generatorFor(seed: number | null): RandomGenerator {
 
 export class Zeros implements Initializer {
   readonly className = 'Zeros';
+  constructor(args?: Record<string, never>) {
+    checkOptions('Zeros', args, [], '{}');
+  }
   generate(shape: readonly number[]): Float32Array {
     return new Float32Array(product(shape));
   }
@@ -33,6 +37,9 @@ export class Zeros implements Initializer {
 
 export class Ones implements Initializer {
   readonly className = 'Ones';
+  constructor(args?: Record<string, never>) {
+    checkOptions('Ones', args, [], '{}');
+  }
   generate(shape: readonly number[]): Float32Array {
     return new Float32Array(product(shape)).fill(1);
   }
@@ -41,9 +48,17 @@ export class Ones implements Initializer {
   }
 }
 
+export interface ConstantArgs {
+  value?: number;
+}
+
 export class Constant implements Initializer {
   readonly className = 'Constant';
-  constructor(readonly value = 0) {}
+  readonly value: number;
+  constructor(args?: ConstantArgs) {
+    const { value = 0 } = checkOptions('Constant', args, ['value'], '{value: 0.5}');
+    this.value = checkNumber('Constant', 'value', value);
+  }
   generate(shape: readonly number[]): Float32Array {
     return new Float32Array(product(shape)).fill(this.value);
   }
@@ -52,9 +67,29 @@ export class Constant implements Initializer {
   }
 }
 
+/** Keras's seed argument: an integer fixes this initializer's values, null draws from the global generator. */
+function checkSeed(owner: string, seed: unknown): number | null {
+  if (seed === null || seed === undefined) return null;
+  return checkNumber(owner, 'seed', seed, Number.isInteger, 'an integer or null');
+}
+
+export interface RandomUniformArgs {
+  minval?: number;
+  maxval?: number;
+  seed?: number | null;
+}
+
 export class RandomUniform implements Initializer {
   readonly className = 'RandomUniform';
-  constructor(readonly minval = -0.05, readonly maxval = 0.05, readonly seed: number | null = null) {}
+  readonly minval: number;
+  readonly maxval: number;
+  readonly seed: number | null;
+  constructor(args?: RandomUniformArgs) {
+    const { minval = -0.05, maxval = 0.05, seed } = checkOptions('RandomUniform', args, ['minval', 'maxval', 'seed'], '{minval: -0.05, maxval: 0.05}');
+    this.minval = checkNumber('RandomUniform', 'minval', minval);
+    this.maxval = checkNumber('RandomUniform', 'maxval', maxval, (v) => v >= this.minval, `a number >= minval (${this.minval})`);
+    this.seed = checkSeed('RandomUniform', seed);
+  }
   generate(shape: readonly number[]): Float32Array {
     const rng = generatorFor(this.seed);
     const out = new Float32Array(product(shape));
@@ -66,9 +101,26 @@ export class RandomUniform implements Initializer {
   }
 }
 
+export interface RandomNormalArgs {
+  mean?: number;
+  stddev?: number;
+  seed?: number | null;
+}
+
+/** The checked fields of RandomNormal and TruncatedNormal, which take the same arguments. */
+function normalArgs(owner: string, args: RandomNormalArgs | undefined): Required<RandomNormalArgs> {
+  const { mean = 0, stddev = 0.05, seed } = checkOptions(owner, args, ['mean', 'stddev', 'seed'], '{mean: 0, stddev: 0.05}');
+  return { mean: checkNumber(owner, 'mean', mean), stddev: checkNumber(owner, 'stddev', stddev, (v) => v >= 0, 'a number >= 0'), seed: checkSeed(owner, seed) };
+}
+
 export class RandomNormal implements Initializer {
   readonly className = 'RandomNormal';
-  constructor(readonly mean = 0, readonly stddev = 0.05, readonly seed: number | null = null) {}
+  readonly mean: number;
+  readonly stddev: number;
+  readonly seed: number | null;
+  constructor(args?: RandomNormalArgs) {
+    ({ mean: this.mean, stddev: this.stddev, seed: this.seed } = normalArgs('RandomNormal', args));
+  }
   generate(shape: readonly number[]): Float32Array {
     const rng = generatorFor(this.seed);
     const out = new Float32Array(product(shape));
@@ -94,7 +146,12 @@ function truncatedNormal(rng: RandomGenerator, mean: number, stddev: number, n: 
 
 export class TruncatedNormal implements Initializer {
   readonly className = 'TruncatedNormal';
-  constructor(readonly mean = 0, readonly stddev = 0.05, readonly seed: number | null = null) {}
+  readonly mean: number;
+  readonly stddev: number;
+  readonly seed: number | null;
+  constructor(args?: RandomNormalArgs) {
+    ({ mean: this.mean, stddev: this.stddev, seed: this.seed } = normalArgs('TruncatedNormal', args));
+  }
   generate(shape: readonly number[]): Float32Array {
     return truncatedNormal(generatorFor(this.seed), this.mean, this.stddev, product(shape));
   }
@@ -114,15 +171,45 @@ export function computeFans(shape: readonly number[]): [number, number] {
   return [shape[shape.length - 2]! * receptive, shape[shape.length - 1]! * receptive];
 }
 
+export interface VarianceScalingArgs {
+  scale?: number;
+  mode?: FanMode;
+  /** 'normal' is Keras's legacy spelling of 'truncated_normal'. */
+  distribution?: ScalingDistribution | 'normal';
+  seed?: number | null;
+}
+
+const FAN_MODES: readonly string[] = ['fan_in', 'fan_out', 'fan_avg'];
+const DISTRIBUTIONS: readonly string[] = ['truncated_normal', 'untruncated_normal', 'uniform'];
+
+/** A Glorot, He or LeCun preset: Keras's class name and the VarianceScaling arguments it fixes. */
+interface Preset {
+  className: string;
+  scale: number;
+  mode: FanMode;
+  distribution: ScalingDistribution;
+}
+
 export class VarianceScaling implements Initializer {
-  constructor(
-    readonly scale = 1.0,
-    readonly mode: FanMode = 'fan_in',
-    readonly distribution: ScalingDistribution = 'truncated_normal',
-    readonly seed: number | null = null,
-    readonly className: string = 'VarianceScaling',
-  ) {
-    if (!(scale > 0)) throw new ValueError(`VarianceScaling: scale must be positive, got ${scale}`);
+  readonly className: string;
+  readonly scale: number;
+  readonly mode: FanMode;
+  readonly distribution: ScalingDistribution;
+  readonly seed: number | null;
+  /** `preset` is given by the Glorot/He/LeCun subclasses, which take only a seed. */
+  constructor(args?: VarianceScalingArgs, preset?: Preset) {
+    const owner = preset?.className ?? 'VarianceScaling';
+    const known = preset ? ['seed'] : ['scale', 'mode', 'distribution', 'seed'];
+    const options = checkOptions(owner, args, known, preset ? '{seed: 42}' : "{scale: 2, mode: 'fan_in', distribution: 'truncated_normal'}");
+    const { scale = 1, mode = 'fan_in', distribution = 'truncated_normal' } = preset ?? options;
+    this.className = owner;
+    this.scale = checkNumber(owner, 'scale', scale, (v) => v > 0, 'a positive number');
+    if (!FAN_MODES.includes(mode)) throw new ValueError(`${owner}: mode must be one of ${FAN_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+    this.mode = mode;
+    const normalized = distribution === 'normal' ? 'truncated_normal' : distribution;
+    if (!DISTRIBUTIONS.includes(normalized)) throw new ValueError(`${owner}: distribution must be one of ${DISTRIBUTIONS.join(', ')}, got ${JSON.stringify(distribution)}`);
+    this.distribution = normalized;
+    this.seed = checkSeed(owner, options.seed);
   }
 
   generate(shape: readonly number[]): Float32Array {
@@ -153,13 +240,58 @@ export class VarianceScaling implements Initializer {
   }
 }
 
-const VARIANCE_SCALING_PRESETS: Record<string, [number, FanMode, ScalingDistribution]> = {
-  GlorotUniform: [1, 'fan_avg', 'uniform'],
-  GlorotNormal: [1, 'fan_avg', 'truncated_normal'],
-  HeUniform: [2, 'fan_in', 'uniform'],
-  HeNormal: [2, 'fan_in', 'truncated_normal'],
-  LecunUniform: [1, 'fan_in', 'uniform'],
-  LecunNormal: [1, 'fan_in', 'truncated_normal'],
+/** Keras's keyword form for the presets: `new GlorotUniform({seed: 42})`. */
+export interface SeedArgs {
+  seed?: number | null;
+}
+
+export class GlorotUniform extends VarianceScaling {
+  constructor(args?: SeedArgs) {
+    super(args, { className: 'GlorotUniform', scale: 1, mode: 'fan_avg', distribution: 'uniform' });
+  }
+}
+export class GlorotNormal extends VarianceScaling {
+  constructor(args?: SeedArgs) {
+    super(args, { className: 'GlorotNormal', scale: 1, mode: 'fan_avg', distribution: 'truncated_normal' });
+  }
+}
+export class HeUniform extends VarianceScaling {
+  constructor(args?: SeedArgs) {
+    super(args, { className: 'HeUniform', scale: 2, mode: 'fan_in', distribution: 'uniform' });
+  }
+}
+export class HeNormal extends VarianceScaling {
+  constructor(args?: SeedArgs) {
+    super(args, { className: 'HeNormal', scale: 2, mode: 'fan_in', distribution: 'truncated_normal' });
+  }
+}
+export class LecunUniform extends VarianceScaling {
+  constructor(args?: SeedArgs) {
+    super(args, { className: 'LecunUniform', scale: 1, mode: 'fan_in', distribution: 'uniform' });
+  }
+}
+export class LecunNormal extends VarianceScaling {
+  constructor(args?: SeedArgs) {
+    super(args, { className: 'LecunNormal', scale: 1, mode: 'fan_in', distribution: 'truncated_normal' });
+  }
+}
+
+/** Keras's class names; a config's keys are the constructor's options (one word each, no case to convert). */
+// `any`: each class checks its own options at run time (checkOptions), which is the point here.
+const CLASSES: Record<string, new (args?: any) => Initializer> = {
+  Zeros,
+  Ones,
+  Constant,
+  RandomUniform,
+  RandomNormal,
+  TruncatedNormal,
+  VarianceScaling,
+  GlorotUniform,
+  GlorotNormal,
+  HeUniform,
+  HeNormal,
+  LecunUniform,
+  LecunNormal,
 };
 
 /** Keras's string identifiers, e.g. "glorot_uniform", mapped to class names. */
@@ -183,70 +315,24 @@ const STRING_IDENTIFIERS: Record<string, string> = {
 
 export type InitializerIdentifier = string | Initializer | InitializerConfig;
 
-function numberField(config: Record<string, unknown>, key: string, fallback: number, owner: string): number {
-  const value = config[key] ?? fallback;
-  if (typeof value !== 'number') throw new ConfigError(`${owner}: "${key}" must be a number, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function seedField(config: Record<string, unknown>, owner: string): number | null {
-  const seed = config.seed ?? null;
-  if (seed !== null && typeof seed !== 'number') throw new ConfigError(`${owner}: "seed" must be a number or null, got ${JSON.stringify(seed)}`);
-  return seed;
-}
-
-const KNOWN_KEYS: Record<string, string[]> = {
-  Zeros: [],
-  Ones: [],
-  Constant: ['value'],
-  RandomUniform: ['minval', 'maxval', 'seed'],
-  RandomNormal: ['mean', 'stddev', 'seed'],
-  TruncatedNormal: ['mean', 'stddev', 'seed'],
-  VarianceScaling: ['scale', 'mode', 'distribution', 'seed'],
-};
-
 /** Builds an initializer from a string, an instance, or Keras's {class_name, config}. */
 export function getInitializer(identifier: InitializerIdentifier, owner = 'initializer'): Initializer {
-  if (typeof identifier === 'object' && 'generate' in identifier) return identifier;
-  const className = typeof identifier === 'string' ? STRING_IDENTIFIERS[identifier] ?? identifier : identifier.class_name;
-  const config = typeof identifier === 'string' ? {} : identifier.config ?? {};
-  const where = `${owner} (${className})`;
-  const known = KNOWN_KEYS[className] ?? (className in VARIANCE_SCALING_PRESETS ? ['seed'] : undefined);
-  if (!known) {
-    const names = [...Object.keys(STRING_IDENTIFIERS), ...Object.keys(KNOWN_KEYS), ...Object.keys(VARIANCE_SCALING_PRESETS)];
-    throw new ConfigError(`${owner}: unsupported initializer ${JSON.stringify(className)}; supported: ${[...new Set(names)].join(', ')}`);
+  if (typeof identifier === 'object' && identifier !== null && 'generate' in identifier) return identifier;
+  if (typeof identifier !== 'string' && (typeof identifier !== 'object' || identifier === null || typeof identifier.class_name !== 'string')) {
+    throw new ConfigError(`${owner}: expected an initializer name, an instance from initializers or {class_name, config}, got ${JSON.stringify(identifier)}`);
   }
-  for (const key of Object.keys(config)) {
-    if (!known.includes(key)) throw new ConfigError(`${where}: unsupported config key "${key}"`);
+  const className = typeof identifier === 'string' ? (STRING_IDENTIFIERS[identifier] ?? identifier) : identifier.class_name;
+  const Class = Object.hasOwn(CLASSES, className) ? CLASSES[className] : undefined;
+  if (!Class) {
+    const names = [...Object.keys(STRING_IDENTIFIERS), ...Object.keys(CLASSES)];
+    throw new ConfigError(`${owner}: unsupported initializer ${JSON.stringify(className)}; supported: ${names.join(', ')}`);
   }
-  const seed = seedField(config, where);
-  switch (className) {
-    case 'Zeros':
-      return new Zeros();
-    case 'Ones':
-      return new Ones();
-    case 'Constant':
-      return new Constant(numberField(config, 'value', 0, where));
-    case 'RandomUniform':
-      return new RandomUniform(numberField(config, 'minval', -0.05, where), numberField(config, 'maxval', 0.05, where), seed);
-    case 'RandomNormal':
-      return new RandomNormal(numberField(config, 'mean', 0, where), numberField(config, 'stddev', 0.05, where), seed);
-    case 'TruncatedNormal':
-      return new TruncatedNormal(numberField(config, 'mean', 0, where), numberField(config, 'stddev', 0.05, where), seed);
-    case 'VarianceScaling': {
-      const mode = config.mode ?? 'fan_in';
-      if (mode !== 'fan_in' && mode !== 'fan_out' && mode !== 'fan_avg') throw new ConfigError(`${where}: unsupported mode ${JSON.stringify(mode)}`);
-      let distribution = config.distribution ?? 'truncated_normal';
-      if (distribution === 'normal') distribution = 'truncated_normal'; // Keras's legacy spelling
-      if (distribution !== 'truncated_normal' && distribution !== 'untruncated_normal' && distribution !== 'uniform') {
-        throw new ConfigError(`${where}: unsupported distribution ${JSON.stringify(distribution)}`);
-      }
-      return new VarianceScaling(numberField(config, 'scale', 1, where), mode, distribution, seed);
-    }
-    default: {
-      const [scale, mode, distribution] = VARIANCE_SCALING_PRESETS[className]!;
-      return new VarianceScaling(scale, mode, distribution, seed, className);
-    }
+  const config = typeof identifier === 'string' ? {} : (identifier.config ?? {});
+  try {
+    return new Class(config);
+  } catch (error) {
+    if (error instanceof ValueError) throw new ConfigError(`${owner}: ${error.message.replace(/unknown option/, 'unsupported config key')}`);
+    throw error;
   }
 }
 

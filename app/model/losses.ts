@@ -1,6 +1,7 @@
 // Keras's losses by name, with from_logits; the fused, stable implementations are the
 // engine's (native/core/losses.h). Each loss also decides which accuracy Keras reports.
 import { ValueError } from './errors.ts';
+import { checkOptions } from './options.ts';
 
 export type LossKind = 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy' | 'mean_squared_error' | 'mean_absolute_error';
 
@@ -21,20 +22,65 @@ const ALIASES: Record<string, LossKind> = {
 
 export type LossIdentifier = string | Loss;
 
-/** A loss from Keras's name ('mse' too) or {kind, fromLogits}. */
+/** A loss from Keras's name ('mse' and the class names too), an instance of a loss class, or {kind, fromLogits}. */
 export function getLoss(identifier: LossIdentifier): Loss {
-  if (typeof identifier !== 'string') return { kind: getLoss(identifier.kind).kind, fromLogits: identifier.fromLogits ?? false };
-  const kind = ALIASES[identifier];
+  if (typeof identifier === 'object' && identifier !== null && typeof identifier.kind === 'string') {
+    return { kind: getLoss(identifier.kind).kind, fromLogits: identifier.fromLogits ?? false };
+  }
+  if (typeof identifier !== 'string') {
+    throw new ValueError(`expected a loss name such as 'sparse_categorical_crossentropy' or an instance such as new losses.SparseCategoricalCrossentropy({fromLogits: true}), got ${JSON.stringify(identifier)}`);
+  }
+  const kind = Object.hasOwn(ALIASES, identifier) ? ALIASES[identifier] : (Object.keys(CLASS_NAMES) as LossKind[]).find((k) => CLASS_NAMES[k] === identifier);
   if (!kind) throw new ValueError(`unknown loss ${JSON.stringify(identifier)}; supported: ${Object.keys(ALIASES).join(', ')}`);
   return { kind, fromLogits: false };
 }
 
-/** Keras's constructors: `new losses.SparseCategoricalCrossentropy({fromLogits: true})` style, as functions. */
-export const SparseCategoricalCrossentropy = ({ fromLogits = false } = {}): Loss => ({ kind: 'sparse_categorical_crossentropy', fromLogits });
-export const CategoricalCrossentropy = ({ fromLogits = false } = {}): Loss => ({ kind: 'categorical_crossentropy', fromLogits });
-export const BinaryCrossentropy = ({ fromLogits = false } = {}): Loss => ({ kind: 'binary_crossentropy', fromLogits });
-export const MeanSquaredError = (): Loss => ({ kind: 'mean_squared_error', fromLogits: false });
-export const MeanAbsoluteError = (): Loss => ({ kind: 'mean_absolute_error', fromLogits: false });
+export interface CrossentropyArgs {
+  /** The model's output is logits (no softmax/sigmoid) rather than probabilities. */
+  fromLogits?: boolean;
+}
+
+/** Keras's loss classes, `new losses.SparseCategoricalCrossentropy({fromLogits: true})`, beside the names. */
+abstract class LossClass implements Loss {
+  abstract readonly kind: LossKind;
+  readonly fromLogits: boolean;
+  constructor(owner: string, args: CrossentropyArgs | undefined, known: readonly string[]) {
+    const { fromLogits = false } = checkOptions(owner, args, known, known.length ? '{fromLogits: true}' : '{}');
+    if (typeof fromLogits !== 'boolean') throw new ValueError(`${owner}: fromLogits must be true or false, got ${JSON.stringify(fromLogits)}`);
+    this.fromLogits = fromLogits;
+  }
+}
+
+export class SparseCategoricalCrossentropy extends LossClass {
+  readonly kind = 'sparse_categorical_crossentropy';
+  constructor(args?: CrossentropyArgs) {
+    super('SparseCategoricalCrossentropy', args, ['fromLogits']);
+  }
+}
+export class CategoricalCrossentropy extends LossClass {
+  readonly kind = 'categorical_crossentropy';
+  constructor(args?: CrossentropyArgs) {
+    super('CategoricalCrossentropy', args, ['fromLogits']);
+  }
+}
+export class BinaryCrossentropy extends LossClass {
+  readonly kind = 'binary_crossentropy';
+  constructor(args?: CrossentropyArgs) {
+    super('BinaryCrossentropy', args, ['fromLogits']);
+  }
+}
+export class MeanSquaredError extends LossClass {
+  readonly kind = 'mean_squared_error';
+  constructor(args?: Record<string, never>) {
+    super('MeanSquaredError', args, []);
+  }
+}
+export class MeanAbsoluteError extends LossClass {
+  readonly kind = 'mean_absolute_error';
+  constructor(args?: Record<string, never>) {
+    super('MeanAbsoluteError', args, []);
+  }
+}
 
 /** The accuracy Keras's "accuracy" metric resolves to for a loss; null for regression. */
 export function accuracyNameFor(kind: LossKind): string | null {

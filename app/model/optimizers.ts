@@ -2,6 +2,7 @@
 // engine (native/core/optim.h). The learning rate is a number that callbacks such as
 // ReduceLROnPlateau may change, or a Keras schedule of the step count (schedules.ts).
 import { ValueError } from './errors.ts';
+import { checkNumber, checkOptions } from './options.ts';
 import { LearningRateSchedule, scheduleFromConfig, serializeSchedule } from './schedules.ts';
 
 // Keras's keras.optimizers.schedules: optimizers.schedules.CosineDecay and the others.
@@ -69,9 +70,10 @@ export class SGD extends Optimizer {
   readonly className = 'SGD';
   readonly momentum: number;
   readonly nesterov: boolean;
-  constructor({ learningRate = 0.01, momentum = 0, nesterov = false }: { learningRate?: number | LearningRateSchedule; momentum?: number; nesterov?: boolean } = {}) {
+  constructor(args?: { learningRate?: number | LearningRateSchedule; momentum?: number; nesterov?: boolean }) {
+    const { learningRate = 0.01, momentum = 0, nesterov = false } = checkOptions('SGD', args, ['learningRate', 'momentum', 'nesterov'], '{learningRate: 0.01, momentum: 0.9}');
     super(learningRate);
-    this.momentum = momentum;
+    this.momentum = checkNumber('SGD', 'momentum', momentum, (v) => v >= 0 && v <= 1, 'in [0, 1]');
     this.nesterov = nesterov;
   }
   getConfig() {
@@ -86,17 +88,21 @@ export interface AdamArgs {
   epsilon?: number;
 }
 
+const ADAM_OPTIONS = ['learningRate', 'beta1', 'beta2', 'epsilon'];
+
 export class Adam extends Optimizer {
   readonly kind: OptimizerKind = 'adam';
   readonly className: string = 'Adam';
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
-  constructor({ learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7 }: AdamArgs = {}) {
+  constructor(args?: AdamArgs) {
+    const owner = new.target.name; // AdamW's checks name AdamW
+    const { learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7 } = checkOptions(owner, args, ADAM_OPTIONS, '{learningRate: 0.001}');
     super(learningRate);
-    this.beta1 = beta1;
-    this.beta2 = beta2;
-    this.epsilon = epsilon;
+    this.beta1 = checkNumber(owner, 'beta1', beta1, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    this.beta2 = checkNumber(owner, 'beta2', beta2, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    this.epsilon = checkNumber(owner, 'epsilon', epsilon, (v) => v > 0, 'positive');
   }
   getConfig(): Record<string, unknown> {
     return { learning_rate: this.learningRateConfig(), beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon };
@@ -107,9 +113,10 @@ export class AdamW extends Adam {
   override readonly kind = 'adamw';
   override readonly className = 'AdamW';
   readonly weightDecay: number;
-  constructor({ weightDecay = 0.004, ...args }: AdamArgs & { weightDecay?: number } = {}) {
-    super(args);
-    this.weightDecay = weightDecay;
+  constructor(args?: AdamArgs & { weightDecay?: number }) {
+    const { weightDecay = 0.004, ...adam } = checkOptions('AdamW', args, [...ADAM_OPTIONS, 'weightDecay'], '{learningRate: 0.001, weightDecay: 0.004}');
+    super(adam);
+    this.weightDecay = checkNumber('AdamW', 'weightDecay', weightDecay, (v) => v >= 0, '>= 0');
   }
   override getConfig() {
     return { ...super.getConfig(), weight_decay: this.weightDecay };
@@ -123,11 +130,13 @@ export class RMSprop extends Optimizer {
   readonly momentum: number;
   readonly epsilon: number;
   readonly centered: boolean;
-  constructor({ learningRate = 0.001, rho = 0.9, momentum = 0, epsilon = 1e-7, centered = false }: { learningRate?: number | LearningRateSchedule; rho?: number; momentum?: number; epsilon?: number; centered?: boolean } = {}) {
+  constructor(args?: { learningRate?: number | LearningRateSchedule; rho?: number; momentum?: number; epsilon?: number; centered?: boolean }) {
+    const options = checkOptions('RMSprop', args, ['learningRate', 'rho', 'momentum', 'epsilon', 'centered'], '{learningRate: 0.001}');
+    const { learningRate = 0.001, rho = 0.9, momentum = 0, epsilon = 1e-7, centered = false } = options;
     super(learningRate);
-    this.rho = rho;
-    this.momentum = momentum;
-    this.epsilon = epsilon;
+    this.rho = checkNumber('RMSprop', 'rho', rho, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    this.momentum = checkNumber('RMSprop', 'momentum', momentum, (v) => v >= 0 && v <= 1, 'in [0, 1]');
+    this.epsilon = checkNumber('RMSprop', 'epsilon', epsilon, (v) => v > 0, 'positive');
     this.centered = centered;
   }
   getConfig() {

@@ -5,6 +5,7 @@
 // from 0 and kept across fit() calls and saves, as Keras's), so a schedule resumes where it
 // stopped. Each formula is Keras 3's, config keys included.
 import { ValueError } from './errors.ts';
+import { checkOptions } from './options.ts';
 
 export abstract class LearningRateSchedule {
   abstract readonly className: string;
@@ -29,8 +30,10 @@ export interface InverseTimeDecayArgs extends ExponentialDecayArgs {}
 
 /** The two schedules of Keras that decay with step / decaySteps (floored when staircase), and share a config. */
 abstract class StepFractionDecay extends LearningRateSchedule {
-  constructor(readonly className: string, readonly args: ExponentialDecayArgs) {
+  readonly args: ExponentialDecayArgs;
+  constructor(readonly className: string, args: ExponentialDecayArgs) {
     super();
+    this.args = checkOptions(className, args, ['initialLearningRate', 'decaySteps', 'decayRate', 'staircase'], '{initialLearningRate: 0.01, decaySteps: 1000, decayRate: 0.9}');
     positive(this.className, 'initialLearningRate', args.initialLearningRate);
     positive(this.className, 'decaySteps', args.decaySteps);
   }
@@ -78,7 +81,8 @@ export class PiecewiseConstantDecay extends LearningRateSchedule {
   readonly className = 'PiecewiseConstantDecay';
   constructor(readonly args: PiecewiseConstantDecayArgs) {
     super();
-    const { boundaries, values } = args;
+    const { boundaries, values } = checkOptions('PiecewiseConstantDecay', args, ['boundaries', 'values'], '{boundaries: [1000], values: [1e-3, 1e-4]}');
+    if (!Array.isArray(boundaries) || !Array.isArray(values)) throw new ValueError('PiecewiseConstantDecay: boundaries and values must be arrays of numbers, such as {boundaries: [1000], values: [1e-3, 1e-4]}');
     if (values.length !== boundaries.length + 1) {
       throw new ValueError(`PiecewiseConstantDecay: values needs one more entry than boundaries; got ${values.length} values for ${boundaries.length} boundaries`);
     }
@@ -112,6 +116,7 @@ export class CosineDecay extends LearningRateSchedule {
   readonly className = 'CosineDecay';
   constructor(readonly args: CosineDecayArgs) {
     super();
+    checkOptions('CosineDecay', args, ['initialLearningRate', 'decaySteps', 'alpha', 'warmupTarget', 'warmupSteps'], '{initialLearningRate: 0.001, decaySteps: 10000}');
     // 0 is common with a warm-up, which starts from initialLearningRate.
     if (!(Number.isFinite(args.initialLearningRate) && args.initialLearningRate >= 0)) {
       throw new ValueError(`CosineDecay: initialLearningRate must be a number >= 0, got ${args.initialLearningRate}`);
