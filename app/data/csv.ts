@@ -37,42 +37,82 @@ export interface CsvDataset extends Dataset {
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const CLASS_ID = /^\+?\d+$/;
 
+interface CsvTable {
+  rows: { record: string[]; info: { lines: number } }[];
+  columnNames: string[];
+  /** "file:line: column 3 ('age')", for errors. */
+  describe: (line: number, column: number) => string;
+}
+
+/** `header` 'auto': the first line is a header when any of its cells is not a number. */
+function readTable(file: string, header: boolean | 'auto', delimiter: string): CsvTable & { header: boolean } {
+  const text = readFileOrThrow(file, DataFormatError);
+  let rows: CsvTable['rows'];
+  try {
+    rows = parse(text, { delimiter, bom: true, trim: true, skip_empty_lines: true, info: true }) as unknown as CsvTable['rows'];
+  } catch (error) {
+    throw new DataFormatError(`${file}: ${(error as CsvError).message.replace(/\s*\n\s*/g, ' ')}`);
+  }
+  const hasHeader = header === 'auto' ? (rows[0]?.record.some((cell) => !NUMBER.test(cell)) ?? false) : header;
+  const names = hasHeader ? rows.shift()?.record : undefined;
+  if (rows.length === 0) throw new DataFormatError(`${file}: no data rows${hasHeader ? ' after the header' : ''}`);
+  const columnNames = names ?? Array.from({ length: rows[0]!.record.length }, (_, i) => `column ${i + 1}`);
+  const describe = (line: number, column: number) => `${file}:${line}: column ${column + 1}${hasHeader ? ` ('${columnNames[column]}')` : ''}`;
+  return { rows, columnNames, describe, header: hasHeader };
+}
+
+/** The numeric cells of `columns` as float32 (rows, columns); a bad cell is an error naming its line and column. */
+function featureMatrix({ rows, describe }: CsvTable, columns: number[]): NdArray<'float32'> {
+  const x = new Float32Array(rows.length * columns.length);
+  rows.forEach(({ record, info }, r) => {
+    columns.forEach((column, c) => {
+      const cell = record[column]!;
+      if (cell === '') throw new DataFormatError(`${describe(info.lines, column)}: missing value`);
+      if (!NUMBER.test(cell)) throw new DataFormatError(`${describe(info.lines, column)}: '${cell}' is not a number`);
+      const value = Math.fround(Number(cell));
+      if (!Number.isFinite(value)) throw new DataFormatError(`${describe(info.lines, column)}: ${cell} is outside float32's range`);
+      x[r * columns.length + c] = value;
+    });
+  });
+  return { dtype: 'float32', shape: [rows.length, columns.length], data: x };
+}
+
+export interface CsvFeatureOptions {
+  /** The first line names the columns (default: true when any cell of the first line is not a number). */
+  header?: boolean;
+  /** The field delimiter (default ','). */
+  delimiter?: string;
+  /** A column to leave out (a label column), by name or 0-based index (-1: the last). */
+  skipColumn?: string | number;
+}
+
+/**
+ * Reads every column of a CSV file (but `skipColumn`) as float32 features (rows, columns): the
+ * input that model.predict() takes for a model trained with loadCsv.
+ */
+export function loadCsvFeatures(file: string, options: CsvFeatureOptions = {}): { x: NdArray<'float32'>; featureNames: string[] } {
+  const { delimiter = ',', skipColumn } = options;
+  const table = readTable(file, options.header ?? 'auto', delimiter);
+  const skip = skipColumn === undefined ? -1 : labelIndex(skipColumn, table.columnNames, table.header, file);
+  const columns = table.columnNames.map((_, i) => i).filter((i) => i !== skip);
+  return { x: featureMatrix(table, columns), featureNames: columns.map((i) => table.columnNames[i]!) };
+}
+
 /**
  * Reads a CSV file as float32 features x (n, columns) and one label array y. Errors are one
  * line naming the file, and the line and column of a bad cell.
  */
 export function loadCsv(file: string, options: CsvOptions): CsvDataset {
   const { header = true, delimiter = ',', labels = 'auto' } = options;
-  const text = readFileOrThrow(file, DataFormatError);
-  let rows: { record: string[]; info: { lines: number } }[];
-  try {
-    rows = parse(text, { delimiter, bom: true, trim: true, skip_empty_lines: true, info: true }) as unknown as typeof rows;
-  } catch (error) {
-    throw new DataFormatError(`${file}: ${(error as CsvError).message.replace(/\s*\n\s*/g, ' ')}`);
-  }
-  const names = header ? rows.shift()?.record : undefined;
-  if (rows.length === 0) throw new DataFormatError(`${file}: no data rows${header ? ' after the header' : ''}`);
+  const table = readTable(file, header, delimiter);
+  const { rows, columnNames, describe } = table;
   const width = rows[0]!.record.length;
-  const columnNames = names ?? Array.from({ length: width }, (_, i) => `column ${i + 1}`);
   if (width < 2) throw new DataFormatError(`${file}: one column; a CSV dataset needs feature columns and a label column (is the delimiter '${delimiter}' right?)`);
 
   const label = labelIndex(options.labelColumn, columnNames, header, file);
   const featureColumns = columnNames.map((_, i) => i).filter((i) => i !== label);
-  const describe = (line: number, column: number) =>
-    `${file}:${line}: column ${column + 1}${header ? ` ('${columnNames[column]}')` : ''}`;
-
   const n = rows.length;
-  const x = new Float32Array(n * featureColumns.length);
-  rows.forEach(({ record, info }, r) => {
-    featureColumns.forEach((column, c) => {
-      const cell = record[column]!;
-      if (cell === '') throw new DataFormatError(`${describe(info.lines, column)}: missing value`);
-      if (!NUMBER.test(cell)) throw new DataFormatError(`${describe(info.lines, column)}: '${cell}' is not a number`);
-      const value = Math.fround(Number(cell));
-      if (!Number.isFinite(value)) throw new DataFormatError(`${describe(info.lines, column)}: ${cell} is outside float32's range`);
-      x[r * featureColumns.length + c] = value;
-    });
-  });
+  const features = featureMatrix(table, featureColumns);
 
   const cells = rows.map(({ record, info }) => {
     const cell = record[label]!;
@@ -98,7 +138,6 @@ export function loadCsv(file: string, options: CsvOptions): CsvDataset {
         ? { dtype: 'int32', shape: [n], data: Int32Array.from(cells, Number) }
         : { dtype: 'float32', shape: [n, 1], data: Float32Array.from(cells, Number) };
   }
-  const features: NdArray = { dtype: 'float32', shape: [n, featureColumns.length], data: x };
   const dataset = makeDataset(features, y, classNames ? { classNames } : {});
   return { ...dataset, featureNames: featureColumns.map((i) => columnNames[i]!), labelName: columnNames[label]! };
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import sharp, { type KernelEnum } from 'sharp';
 import { type Dataset, makeDataset } from './dataset.ts';
 import { DataFormatError, DataValueError } from './errors.ts';
+import type { NdArray } from './ndarray.ts';
 
 /** File extensions read as images (case-insensitive); other files are skipped, as Keras skips them. */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.gif', '.webp', '.tif', '.tiff', '.avif', '.bmp'];
@@ -38,12 +39,6 @@ const PARALLEL_DECODES = 4;
  * class ids (n,). An image that cannot be decoded is an error naming the file.
  */
 export async function loadImageFolder(dir: string, options: ImageFolderOptions): Promise<ImageFolderDataset> {
-  const { size, channels = 3, interpolation = 'bilinear' } = options;
-  const [height, width] = size;
-  if (![height, width].every((d) => Number.isInteger(d) && d > 0)) throw new DataValueError(`size must be [height, width] in whole pixels, got [${size.join(', ')}]`);
-  if (channels !== 1 && channels !== 3) throw new DataValueError(`channels must be 1 or 3, got ${channels}`);
-  if (!Object.hasOwn(KERNELS, interpolation)) throw new DataValueError(`interpolation must be one of ${Object.keys(KERNELS).join(', ')}, got '${interpolation}'`);
-
   const classNames = listDir(dir)
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
     .map((entry) => entry.name)
@@ -52,13 +47,29 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions):
   const files: string[] = [];
   const labels: number[] = [];
   classNames.forEach((name, id) => {
-    for (const file of listImages(path.join(dir, name))) {
+    for (const file of listImageFiles(path.join(dir, name))) {
       files.push(file);
       labels.push(id);
     }
   });
   if (files.length === 0) throw new DataFormatError(`${dir}: no images in its subfolders ${classNames.join(', ')} (read: ${IMAGE_EXTENSIONS.join(' ')})`);
+  const x = await loadImages(files, options);
+  const dataset = makeDataset(x, { dtype: 'int32', shape: [files.length], data: Int32Array.from(labels) }, { classNames });
+  return { ...dataset, classNames, files };
+}
 
+/**
+ * Decodes image files into one float32 batch (n, h, w, channels) in [0, 1], resized and
+ * converted exactly as loadImageFolder does for training, so a model trained on a folder
+ * predicts on new files prepared the same way. An image that cannot be decoded is an error
+ * naming the file.
+ */
+export async function loadImages(files: string[], options: ImageFolderOptions): Promise<NdArray<'float32'>> {
+  const { size, channels = 3, interpolation = 'bilinear' } = options;
+  const [height, width] = size;
+  if (![height, width].every((d) => Number.isInteger(d) && d > 0)) throw new DataValueError(`size must be [height, width] in whole pixels, got [${size.join(', ')}]`);
+  if (channels !== 1 && channels !== 3) throw new DataValueError(`channels must be 1 or 3, got ${channels}`);
+  if (!Object.hasOwn(KERNELS, interpolation)) throw new DataValueError(`interpolation must be one of ${Object.keys(KERNELS).join(', ')}, got '${interpolation}'`);
   const pixels = height * width * channels;
   const x = new Float32Array(files.length * pixels);
   const kernel = KERNELS[interpolation];
@@ -71,13 +82,12 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions):
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_DECODES, files.length) }, worker));
+  return { dtype: 'float32', shape: [files.length, height, width, channels], data: x };
+}
 
-  const dataset = makeDataset(
-    { dtype: 'float32', shape: [files.length, height, width, channels], data: x },
-    { dtype: 'int32', shape: [files.length], data: Int32Array.from(labels) },
-    { classNames },
-  );
-  return { ...dataset, classNames, files };
+/** True for a file name with one of IMAGE_EXTENSIONS. */
+export function isImageFile(file: string): boolean {
+  return IMAGE_EXTENSIONS.includes(path.extname(file).toLowerCase());
 }
 
 async function decode(file: string, width: number, height: number, channels: 1 | 3, kernel: keyof KernelEnum): Promise<Uint8Array> {
@@ -113,14 +123,14 @@ function listDir(dir: string): Dirent[] {
   }
 }
 
-/** Image files under `dir`, recursively, in sorted order; hidden files and folders are skipped. */
-function listImages(dir: string): string[] {
+/** The image files under `dir`, recursively, in sorted order; hidden files and folders are skipped. */
+export function listImageFiles(dir: string): string[] {
   const entries = listDir(dir)
     .filter((entry) => !entry.name.startsWith('.'))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return entries.flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return listImages(full);
-    return entry.isFile() && IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase()) ? [full] : [];
+    if (entry.isDirectory()) return listImageFiles(full);
+    return entry.isFile() && isImageFile(entry.name) ? [full] : [];
   });
 }

@@ -4,16 +4,26 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type NdArray, formatShape } from '../../data/ndarray.ts';
-import { readNpy, writeNpy } from '../../data/npy.ts';
+import { readInputFile } from '../../data/input_files.ts';
+import { writeNpy } from '../../data/npy.ts';
 import { readNpz, writeNpz } from '../../data/npz.ts';
 import type { Device, OnnxSession } from '../../runtime/session.ts';
 import { UserError } from '../errors.ts';
 
 const HELP = `
-Inputs: '--input x.npy' feeds the model's inputs in order; '--input name=x.npy' feeds the
-input of that name; '--input inputs.npz' feeds the arrays of an np.savez archive by name
-(arr_0, arr_1, ... in order). Arrays must have the dtype the model declares (float32 for
-most models; convert with x.astype(np.float32)).
+Models: an .onnx file (any, not only Strata's), a folder saved by 'strata train --out' or
+saveModel() (its trained weights), a Keras JSON or TensorFlow.js model.json (with its weights
+when it has a manifest), or a .ts/.js model file (freshly initialised weights: train it first).
+Inputs, each a batch for one model input:
+  x.npy          an array (np.save); the dtype the model declares (float32 for most models)
+  photo.png      an image (png, jpg, gif, webp, tiff, avif) for an input (batch, h, w, 1 or 3):
+                 resized to h x w and scaled to [0, 1] as training on an image folder does
+  photos/        every image in a folder (recursively, sorted), one row each
+  rows.csv       numeric feature rows (a header line is detected); --label-column leaves
+                 the training file's label column out
+  inputs.npz     the arrays of an np.savez archive, by input name (arr_0, arr_1, ... in order)
+'--input x.npy' feeds the model's inputs in order; '--input name=x.npy' feeds the input of
+that name.
 Outputs: for a model with one output, '--output y.npy' writes it. For a model with several,
 name them: '--output probabilities=p.npy --output logits=l.npy'; a bare '--output y.npy'
 then writes every output, each to y.<output name>.npy; '--output y.npz' writes them all into
@@ -23,6 +33,7 @@ Rows beyond --batch-size go through the model in batches; outputs are joined alo
 
 export interface PredictOptions {
   input: string[];
+  labelColumn?: string;
   output?: string[];
   batchSize?: number;
   device?: Device;
@@ -31,9 +42,10 @@ export interface PredictOptions {
 export function registerPredict(program: Command): void {
   program
     .command('predict')
-    .description('run a model (an .onnx file, or any model file, translated to ONNX) on .npy inputs with onnxruntime, writing .npy outputs')
-    .argument('<model>', 'an .onnx file, a .ts/.js model module, or a Keras / TensorFlow.js .json model')
-    .requiredOption('-i, --input <[name=]file.npy>', 'an input array, or an .npz of them (repeatable)', collect, [])
+    .description('run a model with onnxruntime on arrays, images or CSV rows, printing or writing .npy outputs')
+    .argument('<model>', 'an .onnx file, a saved model folder, a Keras / TensorFlow.js .json model, or a .ts/.js model file')
+    .requiredOption('-i, --input <[name=]file>', 'an input: .npy, an image or a folder of images, .csv, or an .npz of arrays (repeatable)', collect, [])
+    .option('--label-column <column>', 'CSV inputs: the label column to leave out, by name or 0-based index')
     .option('-o, --output <[name=]file.npy>', 'where to write outputs: .npy or .npz (repeatable; see below)', collect, undefined)
     .option('-b, --batch-size <n>', 'rows per onnxruntime call (default 32)', parsePositiveInteger)
     .option('--device <device>', 'auto (CUDA when installed), cpu or cuda', 'auto')
@@ -63,10 +75,12 @@ export async function predictCommand(modelFile: string, options: PredictOptions,
   const session = await OnnxSession.create(model, { device });
   try {
     if (session.deviceNote) process.stderr.write(`strata: ${session.deviceNote}\n`);
-    const feeds = bindInputs(session, options.input);
+    const { feeds, rowNames } = await bindInputs(session, options.input, options.labelColumn);
     const outputs = await session.run(feeds, options.batchSize === undefined ? {} : { batchSize: options.batchSize });
     if (!options.output || options.output.length === 0) {
-      for (const [name, array] of Object.entries(outputs)) print(`${name}: ${array.dtype} ${formatShape(array.shape)}\n${formatArray(array)}\n`);
+      for (const [name, array] of Object.entries(outputs)) {
+        print(`${name}: ${array.dtype} ${formatShape(array.shape)}\n${rowNames ? formatClassRows(array, rowNames) : formatArray(array)}\n`);
+      }
       return [];
     }
     const written: string[] = [];
@@ -96,38 +110,61 @@ function splitNamed(spec: string): { name: string | null; file: string } {
   return match ? { name: match[1]!, file: match[2]! } : { name: null, file: spec };
 }
 
-function bindInputs(session: OnnxSession, specs: string[]): Record<string, NdArray> {
+async function bindInputs(session: OnnxSession, specs: string[], labelColumn?: string): Promise<{ feeds: Record<string, NdArray>; rowNames?: string[] }> {
   const names = session.inputs.map((i) => i.name);
   const feeds: Record<string, NdArray> = {};
+  let rowNames: string[] | undefined;
   const feed = (name: string, array: NdArray, from: string) => {
     if (feeds[name]) throw new UserError(`${from}: input '${name}' is given twice`);
     feeds[name] = array;
   };
-  const positional: { array: NdArray; from: string }[] = [];
+  const csv = labelColumn === undefined ? {} : { labelColumn: /^-?\d+$/.test(labelColumn) ? Number(labelColumn) : labelColumn };
+  const read = async (file: string, name: string) => {
+    const result = await readInputFile(file, session.inputs.find((i) => i.name === name)!, csv);
+    rowNames ??= result.rowNames;
+    return result.array;
+  };
+  const positional: { file: string; array?: NdArray }[] = [];
   for (const spec of specs) {
     const { name, file } = splitNamed(spec);
     if (name !== null && names.includes(name)) {
-      feed(name, readNpy(file), `--input ${spec}`);
+      feed(name, await read(file, name), `--input ${spec}`);
     } else if (name !== null && !existsSync(spec)) {
       throw new UserError(`--input ${spec}: the model has no input '${name}'; its inputs are: ${names.join(', ')}`);
     } else if (spec.endsWith('.npz')) {
       for (const [key, array] of Object.entries(readNpz(spec))) {
         if (names.includes(key)) feed(key, array, spec);
-        else if (/^arr_\d+$/.test(key)) positional.push({ array, from: `${spec}[${key}]` });
+        else if (/^arr_\d+$/.test(key)) positional.push({ file: `${spec}[${key}]`, array });
         else throw new UserError(`${spec}: array '${key}' names no input of the model; its inputs are: ${names.join(', ')}`);
       }
     } else {
-      positional.push({ array: readNpy(spec), from: spec });
+      positional.push({ file: spec });
     }
   }
   const free = names.filter((n) => !feeds[n]);
   if (positional.length > free.length) {
-    throw new UserError(`${positional.length} unnamed input arrays for ${free.length} remaining model input(s) (${free.join(', ') || 'none'})`);
+    throw new UserError(`${positional.length} unnamed inputs for ${free.length} remaining model input(s) (${free.join(', ') || 'none'})`);
   }
-  positional.forEach(({ array }, i) => {
-    feeds[free[i]!] = array;
-  });
-  return feeds;
+  for (const [i, { file, array }] of positional.entries()) feeds[free[i]!] = array ?? (await read(file, free[i]!));
+  return rowNames ? { feeds, rowNames } : { feeds };
+}
+
+/**
+ * One line per input file: the class with the highest score and that score, for outputs of
+ * shape (rows, classes); other outputs as arrays.
+ */
+export function formatClassRows(array: NdArray, rowNames: string[]): string {
+  const [rows, classes] = array.shape;
+  if (array.shape.length !== 2 || rows !== rowNames.length || array.dtype !== 'float32') return formatArray(array);
+  const data = array.data as Float32Array;
+  return rowNames
+    .map((file, r) => {
+      const row = data.subarray(r * classes!, (r + 1) * classes!);
+      if (classes === 1) return `${file}: ${Number(row[0]!.toPrecision(6))}`;
+      const best = row.indexOf(Math.max(...row));
+      return `${file}: class ${best} (${Number(row[best]!.toPrecision(4))})`;
+    })
+    .join('\n');
 }
 
 /** Output file → the outputs it receives (one for .npy, any number for .npz). */
