@@ -25,6 +25,11 @@ export async function loadModel(file: string): Promise<Model> {
   throw new UserError(`${file}: unknown model file type "${ext}"; expected a .ts/.js module, a Keras .json file or an .onnx file Strata exported`);
 }
 
+/** A TypeScript or JavaScript module: a model defined in code, with freshly initialised weights. */
+export function isModuleFile(file: string): boolean {
+  return MODULE_EXTENSIONS.has(path.extname(file).toLowerCase());
+}
+
 async function isDirectory(file: string): Promise<boolean> {
   try {
     return (await stat(file)).isDirectory();

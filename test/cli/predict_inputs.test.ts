@@ -88,4 +88,11 @@ describe('strata predict with images and CSV rows', () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^strata: extra\.csv: 4 feature columns, input 'd_input' takes 3; if one of them is the label, leave it out with --label-column\n$/);
   });
+
+  test('a model file says its weights are freshly initialised, not trained', () => {
+    writeNpy(at('four.npy'), ndarray('float32', [1, 4], Float32Array.from([1, 2, 3, 4])));
+    const result = strata('predict', path.join(root, 'test/fixtures/models/tiny-classifier.ts'), '--input', 'four.npy');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /tiny-classifier\.ts is a model file: its weights are freshly initialised, not trained/);
+  });
 });

@@ -3,12 +3,13 @@ import type { Command } from 'commander';
 import { exportOnnx } from '../../translate/to_onnx.ts';
 import { writeFileAtomic } from '../../io/atomic_write.ts';
 import { loadModel } from '../load_model.ts';
+import { MODEL_ARGUMENT_HELP } from '../model_argument.ts';
 
 export function registerExport(program: Command): void {
   program
     .command('export')
     .description('translate a model into an ONNX file (opset 17, Keras input and output layout)')
-    .argument('<model-file>', 'a .ts/.js module exporting a model, or a Keras JSON file')
+    .argument('<model-file>', MODEL_ARGUMENT_HELP)
     .requiredOption('-o, --output <file.onnx>', 'where to write the ONNX model')
     .action(async (file: string, options: { output: string }) => {
       const model = await loadModel(file);

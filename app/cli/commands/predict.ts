@@ -9,6 +9,7 @@ import { writeNpy } from '../../data/npy.ts';
 import { readNpz, writeNpz } from '../../data/npz.ts';
 import type { Device, OnnxSession } from '../../runtime/session.ts';
 import { UserError } from '../errors.ts';
+import { MODEL_ARGUMENT_HELP } from '../model_argument.ts';
 
 const HELP = `
 Models: an .onnx file (any, not only Strata's), a folder saved by 'strata train --out' or
@@ -43,7 +44,7 @@ export function registerPredict(program: Command): void {
   program
     .command('predict')
     .description('run a model with onnxruntime on arrays, images or CSV rows, printing or writing .npy outputs')
-    .argument('<model>', 'an .onnx file, a saved model folder, a Keras / TensorFlow.js .json model, or a .ts/.js model file')
+    .argument('<model>', `any .onnx file, or ${MODEL_ARGUMENT_HELP}`)
     .requiredOption('-i, --input <[name=]file>', 'an input: .npy, an image or a folder of images, .csv, or an .npz of arrays (repeatable)', collect, [])
     .option('--label-column <column>', 'CSV inputs: the label column to leave out, by name or 0-based index')
     .option('-o, --output <[name=]file.npy>', 'where to write outputs: .npy or .npz (repeatable; see below)', collect, undefined)
@@ -100,7 +101,9 @@ export async function predictCommand(modelFile: string, options: PredictOptions,
  * translator are loaded here, only for such files, not on every run of `strata`.
  */
 async function translateModelFile(modelFile: string): Promise<Uint8Array> {
-  const [{ loadModel }, { exportOnnx }] = await Promise.all([import('../load_model.ts'), import('../../translate/to_onnx.ts')]);
+  const [{ loadModel, isModuleFile }, { exportOnnx }] = await Promise.all([import('../load_model.ts'), import('../../translate/to_onnx.ts')]);
+  // Easy to miss: a model file is an architecture; its trained weights are in the folder training saved.
+  if (isModuleFile(modelFile)) process.stderr.write(`strata: ${modelFile} is a model file: its weights are freshly initialised, not trained (predict on the folder \`strata train --out\` saved)\n`);
   return exportOnnx(await loadModel(modelFile));
 }
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { summaryData, type SummaryData } from '../../model/index.ts';
 import { renderSummary } from '../../model/summary.ts';
 import { loadModel } from '../load_model.ts';
+import { MODEL_ARGUMENT_HELP } from '../model_argument.ts';
 
 /** The --json form: one entry per layer and the totals, snake_case as Keras's files. */
 export function summaryJson(data: SummaryData) {
@@ -28,7 +29,7 @@ export function registerSummary(program: Command): void {
   program
     .command('summary')
     .description("print a model's layers, output shapes and parameter counts, as Keras's model.summary()")
-    .argument('<model-file>', 'a .ts/.js module exporting a model, or a Keras JSON / TensorFlow.js model.json file')
+    .argument('<model-file>', MODEL_ARGUMENT_HELP)
     .option('--json', 'print the layers and totals as JSON')
     .option('--line-length <n>', 'table width in characters', (v) => Number.parseInt(v, 10))
     .action(async (file: string, options: { json?: boolean; lineLength?: number }) => {

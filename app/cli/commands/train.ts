@@ -9,6 +9,7 @@ import { CustomCallback, optimizers, setRandomSeed, type ArrayData, type Logs, t
 import { UserError } from '../errors.ts';
 import { loadModel } from '../load_model.ts';
 import { loadTrainingData } from '../training_data.ts';
+import { MODEL_ARGUMENT_HELP } from '../model_argument.ts';
 
 export interface TrainOptions {
   data: string;
@@ -53,7 +54,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description("train a model on a dataset with the native engine, as Keras's fit()")
-    .argument('<model-file>', 'a .ts/.js module exporting a (compiled) model, a Keras/TensorFlow.js .json, an .onnx Strata exported, or a saved folder')
+    .argument('<model-file>', MODEL_ARGUMENT_HELP)
     .requiredOption('--data <source>', 'fashion-mnist, a folder (IDX files, or one subfolder of images per class), a .csv or an .npz')
     .option('--epochs <n>', 'epochs', number('--epochs', true, 1), 1)
     .option('--batch-size <n>', 'samples per step', number('--batch-size', true, 1), 32)
