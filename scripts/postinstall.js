@@ -32,15 +32,28 @@ if (cmakeJs) {
   }
 }
 
-// Electron is an optional dependency: its install step downloads the Electron binary from
-// GitHub, and npm drops an optional package whose install step fails instead of failing
-// the whole install. Where the download works, Electron is installed as usual.
-if (!resolvePackageDir('electron')) {
-  console.warn(
-    'strata: Electron is not installed (its binary download failed, usually for lack of network access).\n' +
-      '        The command line (npx strata) works without it; the desktop app needs it.\n' +
-      '        On a machine that can reach GitHub, run: npm install electron',
-  );
+// Electron's npm package (its type definitions, its launcher) always installs; its binary is a
+// download from GitHub, which allowScripts keeps out of npm's own install step so that a
+// machine reaching only the npm registry installs cleanly. Try the download here and say
+// what it means when it fails: `npm start` then opens the app in the browser instead.
+const electronDir = resolvePackageDir('electron');
+if (electronDir && !electronBinaryInstalled()) {
+  const download = spawnSync(process.execPath, [path.join(electronDir, 'install.js')], { stdio: 'pipe', timeout: 120_000 });
+  if (download.status !== 0 || !electronBinaryInstalled()) {
+    console.warn(
+      "strata: Electron's binary could not be downloaded (it comes from GitHub, not the npm registry).\n" +
+        '        The command line works without it, and `npm start` opens the app in your browser instead.\n' +
+        `        On a machine that can reach GitHub: node ${path.relative(process.cwd(), path.join(electronDir, 'install.js'))}`,
+    );
+  }
+}
+
+function electronBinaryInstalled() {
+  try {
+    return existsSync(require('electron'));
+  } catch {
+    return false; // "Electron failed to install correctly": no binary path recorded yet
+  }
 }
 
 // onnxruntime-node ships its CPU runtime inside the npm package; the CUDA execution provider
