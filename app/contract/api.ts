@@ -1,0 +1,164 @@
+// The one contract between the app's views and the processes behind them: what the views may
+// ask (StrataApi, every method a Promise) and what they are told (StrataEvents). Pure
+// TypeScript with no Node, Electron or DOM import (VS Code's "common" layer), shared by the
+// renderer, the Electron main process and preload, the browser-mode server and the engine
+// process. Two transports carry it (Electron IPC, a WebSocket in browser mode; rpc.ts) and a
+// mock host implements it for the views' tests.
+import type { GraphDescription as LayerGraph } from '../model/graph.ts';
+import type { SummaryData } from '../model/summary.ts';
+import type { Dim, ModelDescription } from '../onnx/description.ts';
+
+export interface Versions {
+  strata: string;
+  node: string;
+  /** Null in browser mode. */
+  electron: string | null;
+  chrome: string | null;
+  onnxruntime: string;
+  /** The native engine's backends as built ('cpu', 'reference', 'cuda'); empty when the engine is not built. */
+  engineBackends: string[];
+}
+
+export interface AppInfo {
+  mode: 'desktop' | 'browser';
+  versions: Versions;
+  /** Browser mode: the folder whose files the app may open (`strata serve --root`). Null on the desktop. */
+  root: string | null;
+}
+
+/** What a file is to Strata, from its name and, for folders, its content. */
+export type FileKind = 'folder' | 'model-module' | 'keras-json' | 'onnx' | 'saved-model' | 'other';
+
+export interface FileEntry {
+  name: string;
+  /** As the host names it: absolute on the desktop, relative to the root in browser mode. */
+  path: string;
+  kind: FileKind;
+  /** Bytes, for files. */
+  size?: number;
+}
+
+export interface FolderListing {
+  path: string;
+  /** Null at the top (the root in browser mode). */
+  parent: string | null;
+  entries: FileEntry[];
+}
+
+/** A file opened in the app: a model Strata can load, or any ONNX file. */
+export type OpenedDocument = ModelDocument | OnnxDocument;
+
+export interface ModelDocument {
+  kind: 'model';
+  /** Names the document in later requests (weights, export, close). */
+  id: string;
+  path: string;
+  /** The file name, for the window title and tabs. */
+  title: string;
+  source: 'module' | 'keras-json' | 'tfjs' | 'onnx' | 'saved-folder';
+  summary: SummaryData;
+  graph: LayerGraph;
+  /** Whether the model came with trained weights (a saved folder, an exported ONNX file, a tfjs model with weights). */
+  trainedWeights: boolean;
+}
+
+export interface OnnxDocument {
+  kind: 'onnx';
+  id: string;
+  path: string;
+  title: string;
+  description: ModelDescription;
+  /** Types and shapes of values the file leaves undeclared, from shape inference; by value name. */
+  inferred: Record<string, { type: string; shape: Dim[] | null }>;
+}
+
+/** A weight or initializer with the statistics the node panel shows. */
+export interface TensorStats {
+  name: string;
+  dtype: string;
+  shape: number[];
+  count: number;
+  /** Null where the values are not in the file (external data) or not numbers. */
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  std: number | null;
+  /** Counts in equal bins from min to max. */
+  histogram: number[];
+  /** The first values, in storage order. */
+  first: number[];
+  /** Why statistics are missing, when they are. */
+  note?: string;
+}
+
+export type ExportFormat = 'onnx' | 'keras-json';
+
+/** The desktop saves through a dialog; browser mode hands the bytes to the browser as a download. */
+export type ExportResult = { saved: string } | { download: { fileName: string; mimeType: string; bytes: Uint8Array } } | { cancelled: true };
+
+export interface StrataApi {
+  appInfo(): Promise<AppInfo>;
+  /** A folder's entries; null: where "Open" starts (the root in browser mode). */
+  listFolder(path: string | null): Promise<FolderListing>;
+  /** The seed models in examples/. */
+  examples(): Promise<FileEntry[]>;
+  recentFiles(): Promise<FileEntry[]>;
+  /** Opens a file (or a saved-model folder) by the path listFolder, examples or recentFiles gave. */
+  open(path: string): Promise<OpenedDocument>;
+  /** Opens a file dropped on the window from the user's own machine, by content (browser mode). */
+  openDropped(name: string, bytes: Uint8Array): Promise<OpenedDocument>;
+  /** The weights of one layer of a model document, in Keras's order. */
+  layerWeights(documentId: string, layer: string): Promise<TensorStats[]>;
+  /** One initializer of an ONNX document. */
+  initializerStats(documentId: string, name: string): Promise<TensorStats>;
+  /** Desktop: asks where, then saves. Browser mode: returns the bytes. */
+  exportDocument(documentId: string, format: ExportFormat): Promise<ExportResult>;
+  closeDocument(documentId: string): Promise<void>;
+  /** Starts the engine process again after a crash. */
+  restartEngine(): Promise<void>;
+}
+
+/** The methods a transport may carry: the preload's and the server's allowlist. */
+export const API_METHODS = [
+  'appInfo',
+  'listFolder',
+  'examples',
+  'recentFiles',
+  'open',
+  'openDropped',
+  'layerWeights',
+  'initializerStats',
+  'exportDocument',
+  'closeDocument',
+  'restartEngine',
+] as const satisfies readonly (keyof StrataApi)[];
+
+// Every method of StrataApi is in API_METHODS (a compile error names the one missing).
+type Missing = Exclude<keyof StrataApi, (typeof API_METHODS)[number]>;
+export const API_METHODS_COMPLETE: Missing extends never ? true : Missing = true;
+
+export type EngineState = 'starting' | 'ready' | 'crashed';
+
+export interface StrataEvents {
+  /** The engine process (models, ONNX, onnxruntime, the native engine) started, crashed or restarted. */
+  engineState: { state: EngineState; message?: string };
+  /** A file to open: from the command line, the menu's Open Recent, a second launch. */
+  openRequested: { path: string };
+  /** A menu item the views carry out (the desktop's application menu). */
+  menuCommand: { command: MenuCommand };
+}
+
+export type MenuCommand = 'open' | 'export-onnx' | 'export-keras-json' | 'close' | 'find';
+
+export const EVENT_NAMES = ['engineState', 'openRequested', 'menuCommand'] as const satisfies readonly (keyof StrataEvents)[];
+
+/** An error carried across a transport: the name keeps its kind ('FormatError', 'ValueError', ...). */
+export interface WireError {
+  name: string;
+  message: string;
+}
+
+/** What a view holds: the API plus event subscriptions. Both transports and the mock host give one. */
+export interface Host extends StrataApi {
+  on<E extends keyof StrataEvents>(event: E, listener: (payload: StrataEvents[E]) => void): () => void;
+}
