@@ -162,3 +162,13 @@ export interface WireError {
 export interface Host extends StrataApi {
   on<E extends keyof StrataEvents>(event: E, listener: (payload: StrataEvents[E]) => void): () => void;
 }
+
+/**
+ * What the Electron preload exposes to the views as `window.strataDesktop` (contextBridge):
+ * invoke carries one contract method (the preload refuses any name not in API_METHODS), on
+ * one event of EVENT_NAMES.
+ */
+export interface DesktopBridge {
+  invoke(method: (typeof API_METHODS)[number], params: unknown[]): Promise<unknown>;
+  on(event: (typeof EVENT_NAMES)[number], listener: (payload: unknown) => void): () => void;
+}
