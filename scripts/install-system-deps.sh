@@ -15,6 +15,8 @@ PACKAGES="
   libonnx-dev libprotobuf-dev protobuf-compiler
   dataset-fashion-mnist
   python3-onnx
+  python3-torch python3-torchvision python3-numpy libopenblas0-openmp
+  chromium fonts-dejavu-core
 "
 # cmake, g++, make: build the native engine (npm ci runs cmake-js).
 # libdnnl-dev: oneDNN, the engine's CPU kernels. Its CMake config runs find_package(OpenCL
@@ -23,6 +25,10 @@ PACKAGES="
 # libonnx-dev, libprotobuf-dev, protobuf-compiler: the engine reads ONNX graphs.
 # dataset-fashion-mnist: the IDX files of the main job and of loadFashionMnist()'s default.
 # python3-onnx: onnx.checker, which the tests run on every exported model.
+# python3-torch, python3-torchvision, python3-numpy, libopenblas0-openmp: ONNX files that
+#   Strata did not write (torchvision models) for the tests, and `strata bench`'s reference.
+# chromium, fonts-dejavu-core: the app's end-to-end tests drive Debian's Chromium (Playwright's
+#   own browser download needs a network the project does not assume).
 
 if [ "${1:-}" = "--list" ]; then
   printf '%s\n' $PACKAGES
