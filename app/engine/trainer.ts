@@ -14,9 +14,23 @@ import { loadNativeEngine, type NativeOptimizer, type NativeStepResult, type Tra
 import { ProgressBar, formatLogs } from './progress.ts';
 import { WeightSync } from './weight_sync.ts';
 
-/** Training cannot go on (a NaN loss); the message says where and why it usually happens. */
+/** Training cannot go on (a NaN loss, threads the system would not start); the message says where and why. */
 export class TrainingError extends Error {
   override name = 'TrainingError';
+}
+
+/**
+ * Awaits an engine step. The machine refusing what the engine needs (threads, under a
+ * process limit: the binding's code ERR_STRATA_RESOURCE) is the user's to fix, not a bug in
+ * Strata, so it becomes a TrainingError.
+ */
+async function engineStep<T>(step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_STRATA_RESOURCE') throw new TrainingError((error as Error).message);
+    throw error;
+  }
 }
 
 export interface EngineOptions {
@@ -219,7 +233,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
         for (const batch of batches(train, { batchSize, shuffle, seed: seed + epoch })) {
           for (const c of callbacks) await c.onBatchBegin(step, { size: batch.size });
           learningRate.apply(iterations++); // as Keras's optimizer, which reads its learning rate at every step
-          const result = await session.trainStep(batch.x, batch.y, classWeights ? [sampleWeightsFor(classWeights, batch.y[0]!)] : undefined);
+          const result = await engineStep(session.trainStep(batch.x, batch.y, classWeights ? [sampleWeightsFor(classWeights, batch.y[0]!)] : undefined));
           if (!Number.isFinite(result.loss) && !terminateOnNaN) {
             throw new TrainingError(
               `${model.name}: the loss became ${result.loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps} ` +
@@ -255,7 +269,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
 
   private async evaluateOn(session: TrainingSession, config: CompiledConfig, data: Dataset, batchSize: number, prefix: string): Promise<Logs> {
     const totals = new MetricTotals(config);
-    for (const batch of batches(data, { batchSize })) totals.add(await session.evaluate(batch.x, batch.y), batch.size);
+    for (const batch of batches(data, { batchSize })) totals.add(await engineStep(session.evaluate(batch.x, batch.y)), batch.size);
     return totals.logs(prefix);
   }
 
@@ -281,7 +295,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     const parts: NdArray[][] = [];
     try {
       for (const batch of batches(dataset, { batchSize })) {
-        const outputs = await session.forward(batch.x as SampleArray[]);
+        const outputs = await engineStep(session.forward(batch.x as SampleArray[]));
         parts.push(outputs.map((o) => ({ dtype: 'float32', shape: o.shape, data: o.data as Float32Array })));
       }
     } finally {
