@@ -75,10 +75,11 @@ describe('strata train', () => {
     const summary = strata('summary', out, '--json');
     assert.equal(JSON.parse(summary.stdout).total_params, 4 * 8 + 8 + 8 * 3 + 3);
 
-    // Training goes on from the saved folder.
+    // Training goes on from the saved folder, its epochs counted on from the saved 5.
     const again = strata('train', out, '--data', data, '--epochs', '1', '--json');
     assert.equal(again.code, 0, again.stderr);
     const first = JSON.parse(again.stdout.split('\n')[0]!);
+    assert.equal(first.epoch, 6);
     assert.ok(first.loss <= lines[4].loss * 1.5, `resumed loss ${first.loss} vs ${lines[4].loss}`);
   });
 
@@ -108,7 +109,7 @@ describe('strata train', () => {
     assert.match(missing.stderr, /^strata: --data no\/such\.npz: no such file or folder/);
     const mismatch = strata('train', MODEL, '--data', 'fashion-mnist', '--epochs', '1');
     assert.equal(mismatch.code, 1);
-    assert.match(mismatch.stderr, /^strata: tiny: input "h_input" expects shape \(None, 4\), the training data has shape \(60000, 28, 28, 1\)\n$/);
+    assert.match(mismatch.stderr, /^strata: train split of \/usr\/share\/datasets\/fashion-mnist: x\[0\] has shape \(60000, 28, 28, 1\); tiny's input "h_input" takes \(None, 4\)\n$/);
     const device = strata('train', 'examples/fashion-mnist-classifier.ts', '--data', 'fashion-mnist', '--device', 'tpu');
     assert.match(device.stderr, /^strata: --device must be cpu, cuda or auto, got 'tpu'/);
   });
