@@ -18,6 +18,7 @@ import { type Dirent, type Stats, lstatSync, mkdirSync, readFileSync, readdirSyn
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { readableMemorySize } from '../model/summary.ts';
 import { SaveError, errorReason } from './atomic_write.ts';
 
 export const MODEL_JSON = 'model.json';
@@ -85,7 +86,7 @@ export function checkCanSave(dir: string, bytes: number): void {
     return; // no free-space figure on this platform: the save itself will say if the disk is full
   }
   if (free < bytes) {
-    throw new SaveError(`${dir}: cannot save: the disk holding ${parent} has ${formatBytes(free)} free and the model needs about ${formatBytes(bytes)}; free some space first`);
+    throw new SaveError(`${dir}: cannot save: the disk holding ${parent} has ${readableMemorySize(free)} free and the model needs about ${readableMemorySize(bytes)}; free some space first`);
   }
 }
 
@@ -228,23 +229,11 @@ function describeEntries(entries: Dirent[]): string {
 }
 
 function describeNonFolder(stat: Stats): string {
-  if (stat.isFile()) return `a file (${formatBytes(stat.size)})`;
+  if (stat.isFile()) return `a file (${readableMemorySize(stat.size)})`;
   if (stat.isFIFO()) return 'a named pipe';
   if (stat.isSocket()) return 'a socket';
   if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
   return 'something other than a folder';
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function listEntries(folder: string): Dirent[] {

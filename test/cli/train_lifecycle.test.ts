@@ -70,7 +70,7 @@ describe('strata train refuses before the first step', () => {
     assert.equal(readFileSync(path.join(thesis, 'thesis.pdf'), 'utf8'), 'years of work');
     const file = path.join(dir, 'notes.txt');
     writeFileSync(file, 'notes');
-    refusedBeforeTraining(strata('train', MODEL, '--data', data, '--out', file), /^strata: --out .*notes\.txt: cannot save here: a file \(5 bytes\) is there, not a folder/);
+    refusedBeforeTraining(strata('train', MODEL, '--data', data, '--out', file), /^strata: --out .*notes\.txt: cannot save here: a file \(5\.00 B\) is there, not a folder/);
     assert.equal(readFileSync(file, 'utf8'), 'notes');
     refusedBeforeTraining(strata('train', MODEL, '--data', data, '--out', path.join(dir, 'no', 'model')), /^strata: --out .*no\/model: cannot save \(the folder .*no does not exist\)/);
     refusedBeforeTraining(strata('train', MODEL, '--data', data, '--out', '.'), /^strata: --out \.: cannot save here: it is the current folder/);

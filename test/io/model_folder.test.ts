@@ -8,9 +8,11 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync,
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { EngineBackend } from '../../app/engine/trainer.ts';
+import { ModelCheckpoint } from '../../app/io/callbacks.ts';
 import { checkCanSave } from '../../app/io/model_folder.ts';
 import { loadModelFolder, saveModel } from '../../app/io/model_store.ts';
-import { Dense, Sequential, optimizers, type Model } from '../../app/model/index.ts';
+import { CustomCallback, Dense, Sequential, optimizers, type Model } from '../../app/model/index.ts';
 
 function smallModel(units = 2): Model {
   const model = new Sequential([new Dense(units, { inputShape: [3], name: 'd' })]);
@@ -71,7 +73,7 @@ describe('saveModel: what it may replace', () => {
   test('a file, a pipe, a dangling link and a foreign model.json are refused by what they are', () => {
     const file = path.join(dir, 'a-file');
     writeFileSync(file, 'twelve bytes');
-    assert.throws(() => saveModel(smallModel(), file), refused(/a-file: cannot save here: a file \(12 bytes\) is there, not a folder/));
+    assert.throws(() => saveModel(smallModel(), file), refused(/a-file: cannot save here: a file \(12\.00 B\) is there, not a folder/));
     assert.equal(readFileSync(file, 'utf8'), 'twelve bytes');
     const pipe = path.join(dir, 'a-pipe');
     if (spawnSync('mkfifo', [pipe]).status === 0) {
@@ -218,6 +220,33 @@ describe('loadModelFolder', () => {
       assert.equal(epochs, 4);
       assert.deepEqual(loaded.getWeights(), model.getWeights());
       assert.throws(() => loadModelFolder(dir), (error: Error) => error.name === 'ConfigError' && /model\.json: no such file; a saved model folder holds model\.json/.test(error.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ModelCheckpoint', () => {
+  test('a fixed folder holding other files is refused before the first epoch', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'strata-checkpoint-'));
+    try {
+      const target = path.join(dir, 'ckpt');
+      mkdirSync(target);
+      writeFileSync(path.join(target, 'notes.txt'), 'mine');
+      const model = smallModel();
+      let epochs = 0;
+      const engine = new EngineBackend({ write: () => {} });
+      const x = { dtype: 'float32' as const, shape: [4, 3], data: new Float32Array(12) };
+      const y = { dtype: 'float32' as const, shape: [4, 2], data: new Float32Array(8) };
+      await assert.rejects(
+        engine.fit(model, [x], [y], { epochs: 2, callbacks: [new CustomCallback({ onEpochEnd: () => void epochs++ }), new ModelCheckpoint(target)] }),
+        refused(/ckpt: cannot save here: it holds 1 file \(notes\.txt\) that Strata did not write/),
+      );
+      assert.equal(epochs, 0);
+      assert.deepEqual(readdirSync(target), ['notes.txt']);
+      // A template's folders are checked as each is written; a new folder is fine.
+      await engine.fit(model, [x], [y], { epochs: 1, callbacks: [new ModelCheckpoint(path.join(dir, 'ckpt-{epoch:02d}'))] });
+      assert.equal(loadModelFolder(path.join(dir, 'ckpt-01')).epochs, 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
