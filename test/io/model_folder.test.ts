@@ -169,6 +169,16 @@ describe('saveModel: a full disk', () => {
     assert.deepEqual(snapshot(mountPoint), before);
     assert.equal(loadModelFolder(target).epochs, 1);
   });
+
+  test('a read-only file system is found by checkCanSave before training, naming the folder given', { skip: !mounted && 'mounting a tmpfs needs root' }, () => {
+    const target = path.join(mountPoint, 'read-only-model');
+    assert.equal(spawnSync('mount', ['-o', 'remount,ro', mountPoint]).status, 0);
+    try {
+      assert.throws(() => checkCanSave(target, 1), refused(new RegExp(`^${target}: cannot save \\(the file system is read-only in ${mountPoint}\\); nothing was changed$`)));
+    } finally {
+      spawnSync('mount', ['-o', 'remount,rw', mountPoint]);
+    }
+  });
 });
 
 describe('staging folders of a killed save', () => {
