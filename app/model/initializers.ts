@@ -245,36 +245,21 @@ export interface SeedArgs {
   seed?: number | null;
 }
 
-export class GlorotUniform extends VarianceScaling {
-  constructor(args?: SeedArgs) {
-    super(args, { className: 'GlorotUniform', scale: 1, mode: 'fan_avg', distribution: 'uniform' });
-  }
+/** A preset's class: takes only a seed, as Keras's GlorotUniform(seed=None) does. */
+function presetClass(className: string, scale: number, mode: FanMode, distribution: ScalingDistribution) {
+  return class extends VarianceScaling {
+    constructor(args?: SeedArgs) {
+      super(args, { className, scale, mode, distribution });
+    }
+  };
 }
-export class GlorotNormal extends VarianceScaling {
-  constructor(args?: SeedArgs) {
-    super(args, { className: 'GlorotNormal', scale: 1, mode: 'fan_avg', distribution: 'truncated_normal' });
-  }
-}
-export class HeUniform extends VarianceScaling {
-  constructor(args?: SeedArgs) {
-    super(args, { className: 'HeUniform', scale: 2, mode: 'fan_in', distribution: 'uniform' });
-  }
-}
-export class HeNormal extends VarianceScaling {
-  constructor(args?: SeedArgs) {
-    super(args, { className: 'HeNormal', scale: 2, mode: 'fan_in', distribution: 'truncated_normal' });
-  }
-}
-export class LecunUniform extends VarianceScaling {
-  constructor(args?: SeedArgs) {
-    super(args, { className: 'LecunUniform', scale: 1, mode: 'fan_in', distribution: 'uniform' });
-  }
-}
-export class LecunNormal extends VarianceScaling {
-  constructor(args?: SeedArgs) {
-    super(args, { className: 'LecunNormal', scale: 1, mode: 'fan_in', distribution: 'truncated_normal' });
-  }
-}
+
+export const GlorotUniform = presetClass('GlorotUniform', 1, 'fan_avg', 'uniform');
+export const GlorotNormal = presetClass('GlorotNormal', 1, 'fan_avg', 'truncated_normal');
+export const HeUniform = presetClass('HeUniform', 2, 'fan_in', 'uniform');
+export const HeNormal = presetClass('HeNormal', 2, 'fan_in', 'truncated_normal');
+export const LecunUniform = presetClass('LecunUniform', 1, 'fan_in', 'uniform');
+export const LecunNormal = presetClass('LecunNormal', 1, 'fan_in', 'truncated_normal');
 
 /** Keras's class names; a config's keys are the constructor's options (one word each, no case to convert). */
 // `any`: each class checks its own options at run time (checkOptions), which is the point here.

@@ -41,46 +41,24 @@ export interface CrossentropyArgs {
 }
 
 /** Keras's loss classes, `new losses.SparseCategoricalCrossentropy({fromLogits: true})`, beside the names. */
-abstract class LossClass implements Loss {
-  abstract readonly kind: LossKind;
-  readonly fromLogits: boolean;
-  constructor(owner: string, args: CrossentropyArgs | undefined, known: readonly string[]) {
-    const { fromLogits = false } = checkOptions(owner, args, known, known.length ? '{fromLogits: true}' : '{}');
-    if (typeof fromLogits !== 'boolean') throw new ValueError(`${owner}: fromLogits must be true or false, got ${JSON.stringify(fromLogits)}`);
-    this.fromLogits = fromLogits;
-  }
+function lossClass<K extends LossKind>(kind: K, className: string, known: readonly string[]) {
+  return class implements Loss {
+    readonly kind: K = kind;
+    readonly fromLogits: boolean;
+    constructor(args?: CrossentropyArgs) {
+      const { fromLogits = false } = checkOptions(className, args, known, known.length ? '{fromLogits: true}' : '{}');
+      if (typeof fromLogits !== 'boolean') throw new ValueError(`${className}: fromLogits must be true or false, got ${JSON.stringify(fromLogits)}`);
+      this.fromLogits = fromLogits;
+    }
+  };
 }
 
-export class SparseCategoricalCrossentropy extends LossClass {
-  readonly kind = 'sparse_categorical_crossentropy';
-  constructor(args?: CrossentropyArgs) {
-    super('SparseCategoricalCrossentropy', args, ['fromLogits']);
-  }
-}
-export class CategoricalCrossentropy extends LossClass {
-  readonly kind = 'categorical_crossentropy';
-  constructor(args?: CrossentropyArgs) {
-    super('CategoricalCrossentropy', args, ['fromLogits']);
-  }
-}
-export class BinaryCrossentropy extends LossClass {
-  readonly kind = 'binary_crossentropy';
-  constructor(args?: CrossentropyArgs) {
-    super('BinaryCrossentropy', args, ['fromLogits']);
-  }
-}
-export class MeanSquaredError extends LossClass {
-  readonly kind = 'mean_squared_error';
-  constructor(args?: Record<string, never>) {
-    super('MeanSquaredError', args, []);
-  }
-}
-export class MeanAbsoluteError extends LossClass {
-  readonly kind = 'mean_absolute_error';
-  constructor(args?: Record<string, never>) {
-    super('MeanAbsoluteError', args, []);
-  }
-}
+export const SparseCategoricalCrossentropy = lossClass('sparse_categorical_crossentropy', 'SparseCategoricalCrossentropy', ['fromLogits']);
+export const CategoricalCrossentropy = lossClass('categorical_crossentropy', 'CategoricalCrossentropy', ['fromLogits']);
+export const BinaryCrossentropy = lossClass('binary_crossentropy', 'BinaryCrossentropy', ['fromLogits']);
+/** Takes no options (Keras's reduction and name are not supported). */
+export const MeanSquaredError = lossClass('mean_squared_error', 'MeanSquaredError', []);
+export const MeanAbsoluteError = lossClass('mean_absolute_error', 'MeanAbsoluteError', []);
 
 /** The accuracy Keras's "accuracy" metric resolves to for a loss; null for regression. */
 export function accuracyNameFor(kind: LossKind): string | null {
