@@ -26,6 +26,8 @@ export function trainingConfigOf(compiled: CompiledConfig): Record<string, unkno
 export interface SaveOptions {
   /** Epochs trained so far, so that training can resume from there (fit's initialEpoch). */
   epochs?: number;
+  /** The names of the output's classes, by class id (a loader's classNames), for predictions later. */
+  classNames?: string[];
 }
 
 /**
@@ -72,7 +74,11 @@ function serializeModel(model: Model, options: SaveOptions): { bytes: Uint8Array
     convertedBy: null,
     modelTopology: topology,
     weightsManifest: [{ paths: [SHARD], weights: specs }],
-    userDefinedMetadata: { epochs: options.epochs ?? 0, ...(variables ? { optimizer_iterations: variables.iterations } : {}) },
+    userDefinedMetadata: {
+      epochs: options.epochs ?? 0,
+      ...(variables ? { optimizer_iterations: variables.iterations } : {}),
+      ...(options.classNames ? { class_names: options.classNames } : {}),
+    },
   };
   return { bytes, json };
 }
@@ -81,6 +87,8 @@ export interface LoadedModel {
   model: Model;
   /** Epochs trained before it was saved. */
   epochs: number;
+  /** The output's class names by class id, when the save recorded them. */
+  classNames?: string[];
 }
 
 /**
@@ -96,7 +104,7 @@ export function loadModelFolder(dir: string, text?: string): LoadedModel {
   const file = path.join(dir, MODEL_JSON);
   text ??= readModelJson(file);
   const { model, optimizerWeights } = readTfjsModel(file, text);
-  const meta = (JSON.parse(text) as { userDefinedMetadata?: { epochs?: number; optimizer_iterations?: number } }).userDefinedMetadata;
+  const meta = (JSON.parse(text) as { userDefinedMetadata?: { epochs?: number; optimizer_iterations?: number; class_names?: unknown } }).userDefinedMetadata;
   if (model.trainingConfig) model.compileFromTrainingConfig(model.trainingConfig);
   // Strata's saves name optimizer variables "<weight path>/<slot>"; other writers' are left alone.
   if (model.optimizer && meta?.optimizer_iterations !== undefined) {
@@ -113,7 +121,10 @@ export function loadModelFolder(dir: string, text?: string): LoadedModel {
   // A save of this folder that was killed half-way left a staging folder beside it.
   removeStaleStaging(realpathSync(dir));
   const epochs = meta?.epochs;
-  return { model, epochs: Number.isSafeInteger(epochs) && epochs! >= 0 ? epochs! : 0 };
+  const names = meta?.class_names;
+  // Written by saveModel; anything else there (another writer's metadata) is not class names.
+  const classNames = Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : undefined;
+  return { model, epochs: Number.isSafeInteger(epochs) && epochs! >= 0 ? epochs! : 0, ...(classNames ? { classNames } : {}) };
 }
 
 function readModelJson(file: string): string {

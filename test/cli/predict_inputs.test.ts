@@ -40,7 +40,7 @@ const SCALED = ndarray('float32', [1, 2, 3, 3], Float32Array.from(PIXELS, (v) =>
 before(async () => {
   setRandomSeed(5);
   const images = new Sequential([new Conv2D(2, [1, 1], { inputShape: [2, 3, 3], name: 'c' }), new Flatten(), new Dense(4, { activation: 'softmax', name: 'p' })], { name: 'images' });
-  saveModel(images, at('image-model'));
+  saveModel(images, at('image-model'), { classNames: ['cat', 'dog', 'bird', 'fish'] });
   const rows = new Sequential([new Dense(2, { inputShape: [3], name: 'd' })], { name: 'rows' });
   saveModel(rows, at('row-model'));
   mkdirSync(at('photos/sub'), { recursive: true });
@@ -55,13 +55,14 @@ describe('strata predict with images and CSV rows', () => {
     assert.deepEqual(predict('image-model', '--input', 'photos/b.png'), predict('image-model', '--input', 'scaled.npy'));
   });
 
-  test('a folder of images is one batch, in sorted path order, and the printout names each file', () => {
+  test('a folder of images is one batch, in sorted path order, and the printout names each file and its class', () => {
     const both = predict('image-model', '--input', 'photos');
     assert.deepEqual(both.subarray(0, 4), predict('image-model', '--input', 'photos/b.png'));
     assert.deepEqual(both.subarray(4), predict('image-model', '--input', 'inverted.npy'));
     const printed = strata('predict', 'image-model', '--input', 'photos');
     assert.equal(printed.code, 0, printed.stderr);
-    assert.match(printed.stdout, /^photos\/b\.png: class \d \(0\.\d+\)\nphotos\/sub\/a\.png: class \d \(0\.\d+\)$/m);
+    // The saved folder records the class names; each line names the most likely one.
+    assert.match(printed.stdout, /^photos\/b\.png: (cat|dog|bird|fish) \(0\.\d+\)\nphotos\/sub\/a\.png: (cat|dog|bird|fish) \(0\.\d+\)$/m);
   });
 
   test('an image for an input that is not (batch, h, w, 1 or 3) is a one-line error naming both', () => {

@@ -1,7 +1,7 @@
 // `strata predict <file.onnx> --input x.npy ... [--output y.npy ...]`: runs a model with
 // onnxruntime-node on arrays from .npy (or .npz) files and writes (or prints) its outputs.
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type NdArray, formatShape } from '../../data/ndarray.ts';
 import { readInputFile } from '../../data/input_files.ts';
@@ -72,15 +72,15 @@ export async function predictCommand(modelFile: string, options: PredictOptions,
   const device = options.device ?? 'auto';
   if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UserError(`--device must be auto, cpu or cuda, got '${device}'`);
   const { OnnxSession } = await import('../../runtime/session.ts'); // loads onnxruntime only when predicting
-  const model = modelFile.toLowerCase().endsWith('.onnx') ? modelFile : await translateModelFile(modelFile);
-  const session = await OnnxSession.create(model, { device });
+  const { onnx, classNames } = modelFile.toLowerCase().endsWith('.onnx') ? { onnx: modelFile, classNames: undefined } : await translateModelFile(modelFile);
+  const session = await OnnxSession.create(onnx, { device });
   try {
     if (session.deviceNote) process.stderr.write(`strata: ${session.deviceNote}\n`);
     const { feeds, rowNames } = await bindInputs(session, options.input, options.labelColumn);
     const outputs = await session.run(feeds, options.batchSize === undefined ? {} : { batchSize: options.batchSize });
     if (!options.output || options.output.length === 0) {
       for (const [name, array] of Object.entries(outputs)) {
-        print(`${name}: ${array.dtype} ${formatShape(array.shape)}\n${rowNames ? formatClassRows(array, rowNames) : formatArray(array)}\n`);
+        print(`${name}: ${array.dtype} ${formatShape(array.shape)}\n${rowNames ? formatClassRows(array, rowNames, classNames) : formatArray(array)}\n`);
       }
       return [];
     }
@@ -97,14 +97,19 @@ export async function predictCommand(modelFile: string, options: PredictOptions,
 }
 
 /**
- * Any other model file, translated to ONNX in memory with its weights. The model API and the
- * translator are loaded here, only for such files, not on every run of `strata`.
+ * Any other model file, translated to ONNX in memory with its weights, and the class names a
+ * saved folder records. The model API and the translator are loaded here, only for such
+ * files, not on every run of `strata`.
  */
-async function translateModelFile(modelFile: string): Promise<Uint8Array> {
-  const [{ loadModel, isModuleFile }, { exportOnnx }] = await Promise.all([import('../load_model.ts'), import('../../translate/to_onnx.ts')]);
+async function translateModelFile(modelFile: string): Promise<{ onnx: Uint8Array; classNames?: string[] }> {
+  const [{ loadModel, isModuleFile }, { loadModelFolder }, { exportOnnx }] = await Promise.all([import('../load_model.ts'), import('../../io/model_store.ts'), import('../../translate/to_onnx.ts')]);
+  if (statSync(modelFile, { throwIfNoEntry: false })?.isDirectory()) {
+    const { model, classNames } = loadModelFolder(modelFile);
+    return { onnx: exportOnnx(model), ...(classNames ? { classNames } : {}) };
+  }
   // Easy to miss: a model file is an architecture; its trained weights are in the folder training saved.
   if (isModuleFile(modelFile)) process.stderr.write(`strata: ${modelFile} is a model file: its weights are freshly initialised, not trained (predict on the folder \`strata train --out\` saved)\n`);
-  return exportOnnx(await loadModel(modelFile));
+  return { onnx: exportOnnx(await loadModel(modelFile)) };
 }
 
 function splitNamed(spec: string): { name: string | null; file: string } {
@@ -153,10 +158,10 @@ async function bindInputs(session: OnnxSession, specs: string[], labelColumn?: s
 }
 
 /**
- * One line per input file: the class with the highest score and that score, for outputs of
- * shape (rows, classes); other outputs as arrays.
+ * One line per input file: the class with the highest score (its name where the saved model
+ * records class names) and that score, for outputs of shape (rows, classes); other outputs as arrays.
  */
-export function formatClassRows(array: NdArray, rowNames: string[]): string {
+export function formatClassRows(array: NdArray, rowNames: string[], classNames?: string[]): string {
   const [rows, classes] = array.shape;
   if (array.shape.length !== 2 || rows !== rowNames.length || array.dtype !== 'float32') return formatArray(array);
   const data = array.data as Float32Array;
@@ -165,7 +170,8 @@ export function formatClassRows(array: NdArray, rowNames: string[]): string {
       const row = data.subarray(r * classes!, (r + 1) * classes!);
       if (classes === 1) return `${file}: ${Number(row[0]!.toPrecision(6))}`;
       const best = row.indexOf(Math.max(...row));
-      return `${file}: class ${best} (${Number(row[best]!.toPrecision(4))})`;
+      const label = classNames?.length === classes ? classNames[best]! : `class ${best}`;
+      return `${file}: ${label} (${Number(row[best]!.toPrecision(4))})`;
     })
     .join('\n');
 }

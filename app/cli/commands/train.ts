@@ -63,7 +63,7 @@ function threadCount(value: string): number | 'auto' {
 }
 
 /** The model, and the epochs it has trained when it is a folder a save wrote: training goes on from there. */
-async function loadForTraining(file: string): Promise<{ model: Model; epochs: number }> {
+async function loadForTraining(file: string): Promise<{ model: Model; epochs: number; classNames?: string[] }> {
   if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) return loadModelFolder(file);
   return { model: await loadModel(file), epochs: 0 };
 }
@@ -160,7 +160,7 @@ export function registerTrain(program: Command): void {
       if (options.validationData === 'test' && options.validationSplit) throw new UserError('give --validation-split or --validation-data, not both');
       // As keras.utils.set_random_seed: the seed also fixes the weights the model file creates.
       if (options.seed !== undefined) setRandomSeed(options.seed);
-      const { model, epochs: initialEpoch } = await loadForTraining(file);
+      const { model, epochs: initialEpoch, classNames: savedClassNames } = await loadForTraining(file);
       compileFromFlags(model, options);
       if (options.out) checkOut(options.out, model);
       const data = await loadTrainingData(options.data, model, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
@@ -197,7 +197,8 @@ export function registerTrain(program: Command): void {
         epochsDone = initialEpoch + history.epoch.length;
         // Saved before the test evaluation: nothing after training can lose it.
         if (options.out) {
-          saveModel(model, options.out, { epochs: epochsDone });
+          const classNames = data.train.classNames ?? savedClassNames;
+          saveModel(model, options.out, { epochs: epochsDone, ...(classNames ? { classNames } : {}) });
           final.saved = options.out;
         }
       } finally {
