@@ -9,6 +9,10 @@ import path from 'node:path';
 import sharp, { type KernelEnum } from 'sharp';
 import { type Dataset, makeDataset } from './dataset.ts';
 import { DataFormatError, DataValueError } from './errors.ts';
+import { describeFileError } from '../io/read_file.ts';
+import { LimitError } from '../model/errors.ts';
+import { LIMITS } from '../model/limits.ts';
+import { readableMemorySize } from '../model/summary.ts';
 
 /** File extensions read as images (case-insensitive); other files are skipped, as Keras skips them. */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.gif', '.webp', '.tif', '.tiff', '.avif', '.bmp'];
@@ -60,6 +64,13 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions):
   if (files.length === 0) throw new DataFormatError(`${dir}: no images in its subfolders ${classNames.join(', ')} (read: ${IMAGE_EXTENSIONS.join(' ')})`);
 
   const pixels = height * width * channels;
+  const bytes = files.length * pixels * Float32Array.BYTES_PER_ELEMENT;
+  if (bytes > LIMITS.arrayBytes) {
+    throw new LimitError(
+      `${dir}: ${files.length} images of ${height}x${width}x${channels} take ${readableMemorySize(bytes)} as float32, more than the ${readableMemorySize(LIMITS.arrayBytes)} of one dataset array; use fewer images or a smaller input size`,
+      { file: dir },
+    );
+  }
   const x = new Float32Array(files.length * pixels);
   const kernel = KERNELS[interpolation];
   let next = 0;
@@ -109,7 +120,7 @@ function listDir(dir: string): Dirent[] {
   try {
     return readdirSync(dir, { withFileTypes: true });
   } catch (error) {
-    throw new DataFormatError(`${dir}: cannot read the folder: ${(error as Error).message}`);
+    throw new DataFormatError(`${dir}: cannot read the folder: ${describeFileError(error)}`);
   }
 }
 
