@@ -12,6 +12,7 @@ import { assertReadableFile, readFileOrThrow } from '../io/read_file.ts';
 import { loadTfjsModel } from '../io/tfjs_model.ts';
 import { LIMITS } from '../model/limits.ts';
 import { Model, StrataUserError, isUserError } from '../model/index.ts';
+import { prefixUserError } from '../model/errors.ts';
 import { modelFromOnnx } from '../translate/from_onnx.ts';
 import { UserError } from './errors.ts';
 
@@ -79,7 +80,11 @@ async function loadModuleModel(file: string): Promise<Model> {
  * one line; an error thrown from inside Strata's sources stays an internal error.
  */
 function moduleError(error: unknown, file: string, resolved: string): unknown {
-  if (isUserError(error)) return error;
+  if (isUserError(error)) {
+    // Strata refused what the file asked for: say where in the file it asked.
+    const caller = stackFrames(error).find((frame) => !isStrataSource(frame.file));
+    return caller ? prefixUserError(error, `${displayPath(caller.file, file, resolved)}:${caller.line}`, { file: caller.file }) : error;
+  }
   if (!(error instanceof Error)) return new ModelFileError(`${file}: the model file threw ${JSON.stringify(error) ?? String(error)}`, { file });
   const e = error as NodeJS.ErrnoException;
   const notFound = /^Cannot find (?:module|package) '([^']+)' imported from (\S+)/.exec(e.message);
@@ -97,8 +102,8 @@ function moduleError(error: unknown, file: string, resolved: string): unknown {
     return new ModelFileError(`${displayPath(where, file, resolved)}:${line}:${Number(column) + 1}: syntax error: ${text}`, { file: where });
   }
   if (e instanceof SyntaxError) return new ModelFileError(javaScriptSyntaxError(e, file, resolved), { file });
-  const frame = firstFrame(e);
-  if (frame && !frame.file.startsWith(STRATA_APP_DIR + path.sep)) {
+  const [frame] = stackFrames(e);
+  if (frame && !isStrataSource(frame.file)) {
     const where = `${displayPath(frame.file, file, resolved)}:${frame.line}`;
     return new ModelFileError(`${where}: ${e.name}: ${e.message.split('\n')[0]}${frame.file === resolved ? '' : ` (while loading ${file})`}`, { file: frame.file });
   }
@@ -121,15 +126,18 @@ function javaScriptSyntaxError(error: SyntaxError, file: string, resolved: strin
   return `${file}: syntax error in a module it imports: ${error.message}`;
 }
 
-/** The file and line the error was thrown at: the top frame of its stack (a SyntaxError from V8 names them on its first line). */
-function firstFrame(error: Error): { file: string; line: number } | undefined {
+/** The files and lines of the error's stack, innermost first (a SyntaxError from V8 names its place on its first line). */
+function stackFrames(error: Error): { file: string; line: number }[] {
   const lines = (error.stack ?? '').split('\n');
   const places = error instanceof SyntaxError ? lines.slice(0, 1) : lines.filter((line) => /^\s+at /.test(line));
-  for (const line of places) {
+  return places.flatMap((line) => {
     const match = /(file:\/\/[^\s():]+|\/[^\s():]+):(\d+)/.exec(line);
-    if (match) return { file: match[1]!.startsWith('file:') ? fileURLToPath(match[1]!) : match[1]!, line: Number(match[2]) };
-  }
-  return undefined;
+    return match ? [{ file: match[1]!.startsWith('file:') ? fileURLToPath(match[1]!) : match[1]!, line: Number(match[2]) }] : [];
+  });
+}
+
+function isStrataSource(file: string): boolean {
+  return file.startsWith(STRATA_APP_DIR + path.sep);
 }
 
 /** Node loads .ts and .js files as CommonJS unless the nearest package.json says "type": "module". */

@@ -76,6 +76,16 @@ export function isUserError(error: unknown): error is Error {
   return error instanceof StrataUserError || (error instanceof Error && USER_ERROR_NAMES.has(error.name));
 }
 
+/**
+ * The same error with `prefix` (a file, a file and line) in front of its message, for errors
+ * raised deep inside a reader that does not know the file. Other errors pass unchanged.
+ */
+export function prefixUserError(error: unknown, prefix: string, context: ErrorContext = {}): unknown {
+  if (!(error instanceof StrataUserError) || error.message.startsWith(prefix)) return error;
+  const Kind = error.constructor as new (message: string, context?: ErrorContext) => StrataUserError;
+  return new Kind(`${prefix}: ${error.message}`, { ...context, ...error.context });
+}
+
 /** Throws a ValueError unless `value` is a positive integer (TensorFlow.js's assertPositiveInteger). */
 export function assertPositiveInteger(value: unknown, field: string, layer: string): asserts value is number {
   if (!Number.isSafeInteger(value) || (value as number) <= 0) {

@@ -3,7 +3,7 @@
 // config.json. Layers are rebuilt from the registry and reconnected node by node, as
 // Keras's Functional.from_config does; anything Strata cannot represent is an error that
 // names the layer and the key, never silently dropped.
-import { ConfigError, FormatError, LimitError } from '../errors.ts';
+import { ConfigError, FormatError, LimitError, prefixUserError } from '../errors.ts';
 import { InputLayer } from '../layers/input.ts';
 import type { Layer, SymbolicTensor } from '../layer.ts';
 import { LIMITS } from '../limits.ts';
@@ -55,7 +55,13 @@ export function modelFromJSON(json: string | Json, source = 'model JSON'): Model
   }
   if (typeof topology.class_name !== 'string') throw new ConfigError(`${source}: no "class_name" at the top level; is this a Keras model JSON file?`);
   checkKeys(source, topology, ['class_name', 'config', 'training_config', 'compile_config']);
-  const model = layerFromEntry(topology, source, 0);
+  let model: Layer;
+  try {
+    model = layerFromEntry(topology, source, 0);
+  } catch (error) {
+    // A layer's own checks name the layer; the file is named here.
+    throw prefixUserError(error, source, { file: source });
+  }
   if (!(model instanceof Model)) throw new ConfigError(`${source}: the top level is a ${topology.class_name} layer, not a model`);
   model.trainingConfig = trainingConfig;
   return model;
