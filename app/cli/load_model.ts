@@ -11,7 +11,7 @@ import { loadModelFolder } from '../io/model_store.ts';
 import { assertReadableFile, readFileOrThrow } from '../io/read_file.ts';
 import { loadTfjsModel } from '../io/tfjs_model.ts';
 import { LIMITS } from '../model/limits.ts';
-import { Model, StrataUserError, isUserError } from '../model/index.ts';
+import { FileError, Model, StrataUserError, isUserError } from '../model/index.ts';
 import { prefixUserError } from '../model/errors.ts';
 import { modelFromOnnx } from '../translate/from_onnx.ts';
 import { UserError } from './errors.ts';
@@ -34,7 +34,7 @@ export async function loadModel(file: string): Promise<Model> {
   }
   const ext = path.extname(file).toLowerCase();
   if (ext === '.json') return loadTfjsModel(file, readJsonText(file));
-  if (ext === '.onnx') return modelFromOnnx(readFileOrThrow(file, UserError), file);
+  if (ext === '.onnx') return modelFromOnnx(readFileOrThrow(file), file);
   if (MODULE_EXTENSIONS.has(ext)) return loadModuleModel(file);
   throw new UserError(`${file}: unknown model file type "${ext}"; expected a .ts/.js module, a Keras .json file or an .onnx file Strata exported`);
 }
@@ -48,11 +48,11 @@ function isDirectory(file: string): boolean {
 }
 
 function readJsonText(file: string): string {
-  return new TextDecoder().decode(readFileOrThrow(file, UserError, { limit: LIMITS.jsonBytes }));
+  return new TextDecoder().decode(readFileOrThrow(file, FileError, { limit: LIMITS.jsonBytes }));
 }
 
 async function loadModuleModel(file: string): Promise<Model> {
-  assertReadableFile(file, UserError);
+  assertReadableFile(file);
   const resolved = path.resolve(file);
   let exported: unknown;
   try {

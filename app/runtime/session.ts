@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { type DType, type NdArray, concatRows, formatShape, isDType, sliceRows } from '../data/ndarray.ts';
 import { type ValueDescription, describeModel, parseOnnxModel } from '../onnx/inspect.ts';
 import { InputError, checkBatchSize, planBatches, validateInputs } from './validate.ts';
-import { readFileOrThrow } from '../io/read_file.ts';
+import { assertReadableFile, readFileOrThrow } from '../io/read_file.ts';
 import { StrataUserError } from '../model/errors.ts';
 
 export type Device = 'cpu' | 'cuda' | 'auto';
@@ -90,6 +90,10 @@ export class OnnxSession {
     const outside = description.externalData.find((ref) => ref.outside);
     if (outside) {
       throw new RuntimeSetupError(`${source}: tensor '${outside.tensor}' keeps its data in '${outside.location}', outside the model's folder; external data files must lie inside it`);
+    }
+    // onnxruntime would wait forever on a FIFO, or read a device without end.
+    for (const ref of description.externalData) {
+      if (typeof model === 'string' && ref.exists) assertReadableFile(path.join(path.dirname(model), ref.location), RuntimeSetupError);
     }
     for (const value of description.graph.inputs) {
       if (!isDType(value.type)) throw new RuntimeSetupError(`${source}: input '${value.name}' is ${value.type}; Strata feeds numeric and bool tensors only`);

@@ -3,6 +3,7 @@
 // listed but never looked at or loaded, and an exported file with damaged Strata metadata is
 // one error naming the entry.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -82,6 +83,13 @@ describe('external data outside the model\'s folder', () => {
       await assert.rejects(OnnxSession.create(file), (error: Error) => error instanceof StrataUserError && /tensor 'w' keeps its data in '.*hostname', outside the model's folder/.test(error.message));
     });
   }
+});
+
+test('external data that is a FIFO inside the folder is refused before onnxruntime would wait on it', async () => {
+  const file = addModel(external('w', 'w.bin'), 'fifo');
+  assert.equal(spawnSync('mkfifo', [path.join(path.dirname(file), 'w.bin')]).status, 0);
+  assert.equal(inspectOnnxFile(file).externalData[0]!.exists, true);
+  await assert.rejects(OnnxSession.create(file), (error: Error) => error instanceof StrataUserError && /w\.bin: cannot read: it is a FIFO \(named pipe\), not a regular file/.test(error.message));
 });
 
 describe("an exported file whose Strata metadata was damaged", () => {
