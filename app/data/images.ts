@@ -93,15 +93,19 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions):
 
 async function decode(file: string, width: number, height: number, channels: 1 | 3, kernel: keyof KernelEnum): Promise<Uint8Array> {
   try {
-    const image = sharp(file).removeAlpha().resize(width, height, { fit: 'fill', kernel }).toColourspace('srgb');
+    const image = sharp(file, { limitInputPixels: LIMITS.imagePixels }).removeAlpha().resize(width, height, { fit: 'fill', kernel }).toColourspace('srgb');
     const { data, info } = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3 || data.length !== width * height * 3) {
       throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`);
     }
     return channels === 3 ? data : toGray(data);
   } catch (error) {
+    const message = (error as Error).message;
+    if (/exceeds pixel limit/.test(message)) {
+      throw new LimitError(`${file}: the image is larger than the ${LIMITS.imagePixels.toLocaleString('en-US')} pixels Strata decodes; scale it down first`, { file });
+    }
     const hint = path.extname(file).toLowerCase() === '.bmp' ? ' (sharp does not read BMP: convert it to PNG)' : '';
-    throw new DataFormatError(`${file}: cannot decode the image: ${(error as Error).message}${hint}`);
+    throw new DataFormatError(`${file}: cannot decode the image: ${message}${hint}`);
   }
 }
 

@@ -14,6 +14,8 @@ export const LIMITS = {
   inflateRatio: 1032,
   /** Bytes of one array built from a dataset (an image folder decoded at the model's input size). */
   arrayBytes: 2 * 1024 ** 3,
+  /** Pixels of one image in an image folder (8192 x 8192): decoding a larger one takes memory its file size does not show. */
+  imagePixels: 2 ** 26,
   /** Elements of one layer weight (2^28 float32 values, 1 GiB). */
   weightElements: 2 ** 28,
   /** Size of one dimension of a layer's input or output shape. */
