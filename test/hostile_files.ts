@@ -19,34 +19,43 @@ export function deflateBomb(prefix: Uint8Array, zeroChunks: number): Buffer {
   return Buffer.concat([deflateRawSync(prefix, open), ...Array<Buffer>(zeroChunks).fill(zeros), deflateRawSync(Buffer.alloc(0))]);
 }
 
-/** A zip archive of one deflated member whose directory declares `size` bytes of content. */
+/**
+ * A zip archive of one deflated member whose directory declares `size` bytes of content
+ * (a size over 32 bits goes in a zip64 extra field, as zip64 writers put it).
+ */
 export function zipOf(name: string, compressed: Uint8Array, size: number, crc = 0): Buffer {
   const nameBytes = Buffer.from(name);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(compressed.length, 18);
-  local.writeUInt32LE(size, 22);
-  local.writeUInt16LE(nameBytes.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
+  const wide = size > 0xfffffffe;
+  const extra = Buffer.alloc(wide ? 12 : 0);
+  if (wide) {
+    extra.writeUInt16LE(0x0001, 0);
+    extra.writeUInt16LE(8, 2);
+    extra.writeBigUInt64LE(BigInt(size), 4);
+  }
+  // The fields the local header and the directory entry share, at their offsets in each.
+  const header = (length: number, signature: number, at: number) => {
+    const out = Buffer.alloc(length);
+    out.writeUInt32LE(signature, 0);
+    out.writeUInt16LE(20, 4);
+    out.writeUInt16LE(8, at + 4);
+    out.writeUInt32LE(crc, at + 10);
+    out.writeUInt32LE(compressed.length, at + 14);
+    out.writeUInt32LE(wide ? 0xffffffff : size, at + 18);
+    out.writeUInt16LE(nameBytes.length, at + 22);
+    return out;
+  };
+  const local = header(30, 0x04034b50, 4);
+  const central = header(46, 0x02014b50, 6);
   central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(compressed.length, 20);
-  central.writeUInt32LE(size, 24);
-  central.writeUInt16LE(nameBytes.length, 28);
+  central.writeUInt16LE(extra.length, 30);
   const directoryOffset = local.length + nameBytes.length + compressed.length;
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
   end.writeUInt16LE(1, 8);
   end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + nameBytes.length, 12);
+  end.writeUInt32LE(central.length + nameBytes.length + extra.length, 12);
   end.writeUInt32LE(directoryOffset, 16);
-  return Buffer.concat([local, nameBytes, compressed, central, nameBytes, end]);
+  return Buffer.concat([local, nameBytes, compressed, central, nameBytes, extra, end]);
 }
 
 /** The .npy header bytes of a float32 array of `shape` (the data left out). */

@@ -33,7 +33,7 @@ export function zipMembers(bytes: Uint8Array, fail: (what: string) => never): Zi
   const u64 = (offset: number, what: string) => {
     need(offset, 8, what);
     const value = view.getBigUint64(offset, true);
-    return value > BigInt(bytes.length) ? fail(`${what} is ${value}, beyond the archive's ${bytes.length} bytes`) : Number(value);
+    return value > BigInt(Number.MAX_SAFE_INTEGER) ? fail(`${what} is ${value}, too large to be real`) : Number(value);
   };
 
   // The end-of-directory record closes the archive, followed by a comment of at most 65535 bytes.

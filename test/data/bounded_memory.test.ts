@@ -76,6 +76,13 @@ describe('memory follows what a compressed file really holds', () => {
     assertRefusedWithin('readNpz', file, /^LimitError: .*four-gigabytes\.npz: its members declare 3\.73 GB of arrays, more than the 2\.00 GB/);
   });
 
+  test('a zip64 member that declares 5 GB is refused by the limit, not as a corrupt archive', () => {
+    const header = npyHeader([1_250_000_000]);
+    const file = path.join(scratch, 'zip64.npz');
+    writeFileSync(file, zipOf('x.npy', deflateBomb(header, 1), header.length + 5_000_000_000));
+    assertRefusedWithin('readNpz', file, /^LimitError: .*zip64\.npz: its members declare 4\.66 GB of arrays, more than the 2\.00 GB/);
+  });
+
   test('the generated archive format is right: an honest member reads back', () => {
     const array = formatNpy(ndarray('float32', [3], new Float32Array([1, 2, 3])));
     const file = path.join(scratch, 'honest.npz');
