@@ -1,26 +1,40 @@
 // Opens a model file for the CLI: a TypeScript/JavaScript module whose default export is a
 // model (or a function returning one), Keras JSON (tf.keras to_json(), a TensorFlow.js
 // model.json with its weight shards, Keras 3's config.json), or an ONNX file Strata exported.
-import { readFile, stat } from 'node:fs/promises';
+// A model file that cannot load is one line naming the file (and the line, or the import,
+// at fault); only an error raised inside Strata's own code is reported as a bug.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadModelFolder } from '../io/model_store.ts';
+import { assertReadableFile, readFileOrThrow } from '../io/read_file.ts';
 import { loadTfjsModel } from '../io/tfjs_model.ts';
-import { Model } from '../model/index.ts';
+import { LIMITS } from '../model/limits.ts';
+import { FileError, Model, StrataUserError, isUserError } from '../model/index.ts';
+import { prefixUserError } from '../model/errors.ts';
 import { modelFromOnnx } from '../translate/from_onnx.ts';
 import { UserError } from './errors.ts';
 
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 
+/** Strata's own sources: an error thrown from here is a bug in Strata, not in the model file. */
+const STRATA_APP_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+/** A model module that fails to load: a syntax error, a throw, an import that does not resolve. */
+export class ModelFileError extends StrataUserError {
+  override name = 'ModelFileError';
+}
+
 export async function loadModel(file: string): Promise<Model> {
   // A folder written by saveModel() (or TensorFlow.js's model.save()).
-  if (await isDirectory(file)) {
+  if (isDirectory(file)) {
     const json = path.join(file, 'model.json');
-    return loadModelFolder(file, new TextDecoder().decode(await readModelFile(json))).model;
+    return loadModelFolder(file, readJsonText(json)).model;
   }
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.json') return loadTfjsModel(file, new TextDecoder().decode(await readModelFile(file)));
-  if (ext === '.onnx') return modelFromOnnx(await readModelFile(file), file);
+  if (ext === '.json') return loadTfjsModel(file, readJsonText(file));
+  if (ext === '.onnx') return modelFromOnnx(readFileOrThrow(file), file);
   if (MODULE_EXTENSIONS.has(ext)) return loadModuleModel(file);
   throw new UserError(`${file}: unknown model file type "${ext}"; expected a .ts/.js module, a Keras .json file or an .onnx file Strata exported`);
 }
@@ -30,34 +44,28 @@ export function isModuleFile(file: string): boolean {
   return MODULE_EXTENSIONS.has(path.extname(file).toLowerCase());
 }
 
-async function isDirectory(file: string): Promise<boolean> {
+function isDirectory(file: string): boolean {
   try {
-    return (await stat(file)).isDirectory();
+    return statSync(file).isDirectory();
   } catch {
     return false;
   }
 }
 
-async function readModelFile(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (error as Error).message})`}`);
-  }
+function readJsonText(file: string): string {
+  return new TextDecoder().decode(readFileOrThrow(file, FileError, { limit: LIMITS.jsonBytes }));
 }
 
 async function loadModuleModel(file: string): Promise<Model> {
-  const url = pathToFileURL(path.resolve(file)).href;
+  assertReadableFile(file);
+  const resolved = path.resolve(file);
   let exported: unknown;
   try {
-    exported = ((await import(url)) as { default?: unknown }).default;
+    exported = ((await import(pathToFileURL(resolved).href)) as { default?: unknown }).default;
+    if (typeof exported === 'function' && !(exported.prototype instanceof Model)) exported = await (exported as () => unknown)();
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    if (e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes(path.resolve(file))) throw new UserError(`${file}: no such file`);
-    throw error;
+    throw moduleError(error, file, resolved);
   }
-  if (typeof exported === 'function' && !(exported.prototype instanceof Model)) exported = await (exported as () => unknown)();
   if (!(exported instanceof Model)) {
     const what = exported === undefined ? 'nothing' : typeof exported === 'function' ? `the class ${exported.name}` : String(exported);
     throw new UserError(
@@ -69,4 +77,86 @@ async function loadModuleModel(file: string): Promise<Model> {
     throw new UserError(`${file}: model "${exported.name}" is not built; give its first layer an inputShape or call model.build(inputShape) in the file`);
   }
   return exported;
+}
+
+/**
+ * What to report when importing (or calling) the model module failed. Strata's own errors for
+ * what the file asked (a wrong shape, a bad layer argument) and the file's own faults become
+ * one line; an error thrown from inside Strata's sources stays an internal error.
+ */
+function moduleError(error: unknown, file: string, resolved: string): unknown {
+  if (isUserError(error)) {
+    // Strata refused what the file asked for: say where in the file it asked.
+    const caller = stackFrames(error).find((frame) => !isStrataSource(frame.file));
+    return caller ? prefixUserError(error, `${displayPath(caller.file, file, resolved)}:${caller.line}`, { file: caller.file }) : error;
+  }
+  if (!(error instanceof Error)) return new ModelFileError(`${file}: the model file threw ${JSON.stringify(error) ?? String(error)}`, { file });
+  const e = error as NodeJS.ErrnoException;
+  const notFound = /^Cannot find (?:module|package) '([^']+)' imported from (\S+)/.exec(e.message);
+  if (notFound && (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED')) {
+    const hint = notFound[1] === 'strata' ? "; import the API from 'strata' in a project that has Strata installed (or inside Strata's repository)" : '';
+    return new ModelFileError(`${file}: cannot load: the import '${notFound[1]}' in ${notFound[2]} does not resolve to a file${hint}`, { file });
+  }
+  if (['ERR_REQUIRE_CYCLE_MODULE', 'ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE'].includes(e.code ?? '') || /Cannot use import statement outside a module/.test(e.message)) {
+    return new ModelFileError(commonJsExplanation(file, resolved), { file });
+  }
+  // tsx compiles TypeScript with esbuild, whose errors read "file:line:column: ERROR: text" (columns from 0).
+  const transform = /^(.+?):(\d+):(\d+): ERROR: (.*)$/m.exec(e.message);
+  if (transform) {
+    const [, where, line, column, text] = transform as unknown as [string, string, string, string, string];
+    return new ModelFileError(`${displayPath(where, file, resolved)}:${line}:${Number(column) + 1}: syntax error: ${text}`, { file: where });
+  }
+  if (e instanceof SyntaxError) return new ModelFileError(javaScriptSyntaxError(e, file, resolved), { file });
+  const [frame] = stackFrames(e);
+  if (frame && !isStrataSource(frame.file)) {
+    const where = `${displayPath(frame.file, file, resolved)}:${frame.line}`;
+    return new ModelFileError(`${where}: ${e.name}: ${e.message.split('\n')[0]}${frame.file === resolved ? '' : ` (while loading ${file})`}`, { file: frame.file });
+  }
+  return error;
+}
+
+/** The model file as the user named it; other files as absolute paths. */
+function displayPath(where: string, file: string, resolved: string): string {
+  return where === resolved ? file : where;
+}
+
+/**
+ * V8 keeps the place of a JavaScript syntax error out of the error's stack; `node --check`
+ * prints it. An error in a module the file imports is reported without a place.
+ */
+function javaScriptSyntaxError(error: SyntaxError, file: string, resolved: string): string {
+  const check = spawnSync(process.execPath, ['--check', resolved], { encoding: 'utf8' });
+  const place = /^(\S+):(\d+)$/m.exec(check.stderr ?? '');
+  if (check.status !== 0 && place) return `${displayPath(place[1]!, file, resolved)}:${place[2]}: syntax error: ${error.message}`;
+  return `${file}: syntax error in a module it imports: ${error.message}`;
+}
+
+/** The files and lines of the error's stack, innermost first (a SyntaxError from V8 names its place on its first line). */
+function stackFrames(error: Error): { file: string; line: number }[] {
+  const lines = (error.stack ?? '').split('\n');
+  const places = error instanceof SyntaxError ? lines.slice(0, 1) : lines.filter((line) => /^\s+at /.test(line));
+  return places.flatMap((line) => {
+    const match = /(file:\/\/[^\s():]+|\/[^\s():]+):(\d+)/.exec(line);
+    return match ? [{ file: match[1]!.startsWith('file:') ? fileURLToPath(match[1]!) : match[1]!, line: Number(match[2]) }] : [];
+  });
+}
+
+function isStrataSource(file: string): boolean {
+  return file.startsWith(STRATA_APP_DIR + path.sep);
+}
+
+/** Node loads .ts and .js files as CommonJS unless the nearest package.json says "type": "module". */
+function commonJsExplanation(file: string, resolved: string): string {
+  const manifest = nearestPackageJson(path.dirname(resolved));
+  const why = manifest ? `${manifest} does not say "type": "module"` : 'no package.json above it says "type": "module"';
+  const fix = manifest ? `add "type": "module" to ${manifest}` : 'add a package.json with {"type": "module"} to its folder';
+  return `${file}: Node loads this file as CommonJS because ${why}, but a model file is an ES module (import ... from 'strata', export default); ${fix}, or rename the file to .mts`;
+}
+
+function nearestPackageJson(dir: string): string | undefined {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const candidate = path.join(current, 'package.json');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(current) === current) return undefined;
+  }
 }

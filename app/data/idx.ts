@@ -4,9 +4,9 @@
 // elements, big-endian, in C order. The files are usually gzipped (.gz); both are read.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { type Dataset, makeDataset } from './dataset.ts';
 import { DataFormatError } from './errors.ts';
+import { inflateDeclared, inflateHead } from './inflate.ts';
 import { type DType, type NdArray, allocate, formatShape, itemSize, shapeSize } from './ndarray.ts';
 import { readFileOrThrow } from '../io/read_file.ts';
 
@@ -31,35 +31,23 @@ export const MNIST_CLASS_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '
 /**
  * Parses the bytes of an IDX file (gzipped or not) into its array as stored: uint8, int8,
  * int16, int32, float32 or float64 with the file's dimensions. `source` names the file in errors.
+ * The header's shape is checked against the bytes present before anything is allocated, and
+ * gzipped data is inflated no further than the header declares.
  */
 export function parseIdx(bytes: Uint8Array, source = '<idx>'): NdArray {
   const fail = (what: string): never => {
     throw new DataFormatError(`${source}: ${what}`);
   };
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (error) {
-      fail(`corrupt or truncated gzip data (${(error as Error).message})`);
-    }
-  }
-  if (bytes.length === 0) fail('the file is empty, not an IDX file');
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
-    fail(`not an IDX file (it starts with ${hex(bytes.subarray(0, 4))}, IDX files start with 00 00, a type code and the number of dimensions)`);
-  }
-  const dtype = TYPE_CODES[bytes[2]!];
-  if (!dtype) fail(`unknown IDX type code 0x${bytes[2]!.toString(16).padStart(2, '0')} (known: 08 uint8, 09 int8, 0b int16, 0c int32, 0d float32, 0e float64)`);
-  const rank = bytes[3]!;
-  const dataStart = 4 + 4 * rank;
-  if (bytes.length < dataStart) fail(`truncated header: ${rank} dimensions need ${dataStart} header bytes, the file has ${bytes.length}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
-  const size = itemSize(dtype!);
-  const expected = shapeSize(shape) * size;
+  const gzipped = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+  const { dtype, shape, dataStart, byteLength } = readIdxHeader(gzipped ? inflateHead(bytes, 'gzip', IDX_MAX_HEADER_BYTES, fail) : bytes, fail);
+  if (gzipped) bytes = inflateDeclared(bytes, 'gzip', byteLength, source, fail);
   const present = bytes.length - dataStart;
+  const expected = byteLength - dataStart;
   if (present < expected) fail(`truncated data: shape ${formatShape(shape)} of ${dtype} needs ${expected} bytes, the file has ${present}`);
   if (present > expected) fail(`${present - expected} bytes after the data of shape ${formatShape(shape)} of ${dtype}: corrupt file?`);
 
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = itemSize(dtype);
   const count = shapeSize(shape);
   if (size === 1) {
     const body = new Uint8Array(bytes.subarray(dataStart)); // a copy with its own buffer
@@ -73,7 +61,34 @@ export function parseIdx(bytes: Uint8Array, source = '<idx>'): NdArray {
   }[dtype as 'int16' | 'int32' | 'float32' | 'float64'];
   const data = allocate(dtype as 'int16' | 'int32' | 'float32' | 'float64', count);
   for (let i = 0; i < count; i++) data[i] = read(dataStart + i * size);
-  return { dtype: dtype!, shape, data } as NdArray;
+  return { dtype, shape, data } as NdArray;
+}
+
+/** The longest IDX header: the magic and 255 dimensions. */
+const IDX_MAX_HEADER_BYTES = 4 + 4 * 255;
+
+interface IdxHeader {
+  dtype: DType;
+  shape: number[];
+  dataStart: number;
+  /** The file's length as the header declares it: header plus elements. */
+  byteLength: number;
+}
+
+/** The header of IDX bytes (only the header need be there). */
+function readIdxHeader(bytes: Uint8Array, fail: (what: string) => never): IdxHeader {
+  if (bytes.length === 0) fail('the file is empty, not an IDX file');
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
+    fail(`not an IDX file (it starts with ${hex(bytes.subarray(0, 4))}, IDX files start with 00 00, a type code and the number of dimensions)`);
+  }
+  const dtype = TYPE_CODES[bytes[2]!];
+  if (!dtype) return fail(`unknown IDX type code 0x${bytes[2]!.toString(16).padStart(2, '0')} (known: 08 uint8, 09 int8, 0b int16, 0c int32, 0d float32, 0e float64)`);
+  const rank = bytes[3]!;
+  const dataStart = 4 + 4 * rank;
+  if (bytes.length < dataStart) fail(`truncated header: ${rank} dimensions need ${dataStart} header bytes, the file has ${bytes.length}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
+  return { dtype, shape, dataStart, byteLength: dataStart + shapeSize(shape) * itemSize(dtype) };
 }
 
 function hex(bytes: Uint8Array): string {

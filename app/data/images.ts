@@ -10,6 +10,10 @@ import sharp, { type KernelEnum } from 'sharp';
 import { type Dataset, makeDataset } from './dataset.ts';
 import { DataFormatError, DataValueError } from './errors.ts';
 import type { NdArray } from './ndarray.ts';
+import { describeFileError } from '../io/read_file.ts';
+import { LimitError } from '../model/errors.ts';
+import { LIMITS } from '../model/limits.ts';
+import { readableMemorySize } from '../model/summary.ts';
 
 /** File extensions read as images (case-insensitive); other files are skipped, as Keras skips them. */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.gif', '.webp', '.tif', '.tiff', '.avif', '.bmp'];
@@ -53,7 +57,7 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions):
     }
   });
   if (files.length === 0) throw new DataFormatError(`${dir}: no images in its subfolders ${classNames.join(', ')} (read: ${IMAGE_EXTENSIONS.join(' ')})`);
-  const x = await loadImages(files, options);
+  const x = await loadImages(files, options, dir);
   const dataset = makeDataset(x, { dtype: 'int32', shape: [files.length], data: Int32Array.from(labels) }, { classNames });
   return { ...dataset, classNames, files };
 }
@@ -62,15 +66,22 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions):
  * Decodes image files into one float32 batch (n, h, w, channels) in [0, 1], resized and
  * converted exactly as loadImageFolder does for training, so a model trained on a folder
  * predicts on new files prepared the same way. An image that cannot be decoded is an error
- * naming the file.
+ * naming the file; `source` names the images in the error about their total size.
  */
-export async function loadImages(files: string[], options: ImageFolderOptions): Promise<NdArray<'float32'>> {
+export async function loadImages(files: string[], options: ImageFolderOptions, source = files.length === 1 ? files[0]! : `${files.length} images`): Promise<NdArray<'float32'>> {
   const { size, channels = 3, interpolation = 'bilinear' } = options;
   const [height, width] = size;
   if (![height, width].every((d) => Number.isInteger(d) && d > 0)) throw new DataValueError(`size must be [height, width] in whole pixels, got [${size.join(', ')}]`);
   if (channels !== 1 && channels !== 3) throw new DataValueError(`channels must be 1 or 3, got ${channels}`);
   if (!Object.hasOwn(KERNELS, interpolation)) throw new DataValueError(`interpolation must be one of ${Object.keys(KERNELS).join(', ')}, got '${interpolation}'`);
   const pixels = height * width * channels;
+  const bytes = files.length * pixels * Float32Array.BYTES_PER_ELEMENT;
+  if (bytes > LIMITS.arrayBytes) {
+    throw new LimitError(
+      `${source}: ${files.length} images of ${height}x${width}x${channels} take ${readableMemorySize(bytes)} as float32, more than the ${readableMemorySize(LIMITS.arrayBytes)} of one dataset array; use fewer images or a smaller input size`,
+      { file: source },
+    );
+  }
   const x = new Float32Array(files.length * pixels);
   const kernel = KERNELS[interpolation];
   let next = 0;
@@ -92,15 +103,19 @@ export function isImageFile(file: string): boolean {
 
 async function decode(file: string, width: number, height: number, channels: 1 | 3, kernel: keyof KernelEnum): Promise<Uint8Array> {
   try {
-    const image = sharp(file).removeAlpha().resize(width, height, { fit: 'fill', kernel }).toColourspace('srgb');
+    const image = sharp(file, { limitInputPixels: LIMITS.imagePixels }).removeAlpha().resize(width, height, { fit: 'fill', kernel }).toColourspace('srgb');
     const { data, info } = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3 || data.length !== width * height * 3) {
       throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`);
     }
     return channels === 3 ? data : toGray(data);
   } catch (error) {
+    const message = (error as Error).message;
+    if (/exceeds pixel limit/.test(message)) {
+      throw new LimitError(`${file}: the image is larger than the ${LIMITS.imagePixels.toLocaleString('en-US')} pixels Strata decodes; scale it down first`, { file });
+    }
     const hint = path.extname(file).toLowerCase() === '.bmp' ? ' (sharp does not read BMP: convert it to PNG)' : '';
-    throw new DataFormatError(`${file}: cannot decode the image: ${(error as Error).message}${hint}`);
+    throw new DataFormatError(`${file}: cannot decode the image: ${message}${hint}`);
   }
 }
 
@@ -119,7 +134,7 @@ function listDir(dir: string): Dirent[] {
   try {
     return readdirSync(dir, { withFileTypes: true });
   } catch (error) {
-    throw new DataFormatError(`${dir}: cannot read the folder: ${(error as Error).message}`);
+    throw new DataFormatError(`${dir}: cannot read the folder: ${describeFileError(error)}`);
   }
 }
 

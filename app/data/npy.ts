@@ -4,12 +4,12 @@
 // spaces to a multiple of 64 bytes, then the elements. Only C-order, little-endian arrays of
 // plain numeric or bool dtypes are read; anything else is a FormatError that says so.
 import { type DType, type NdArray, formatShape, fromBytes, itemSize, shapeSize, toBytes, toFloat32 } from './ndarray.ts';
+import { FormatError } from '../model/errors.ts';
 import { writeFileAtomic } from '../io/atomic_write.ts';
 import { readFileOrThrow } from '../io/read_file.ts';
 
-export class NpyFormatError extends Error {
-  override name = 'FormatError';
-}
+/** A .npy or .npz file that cannot be read (a FormatError, app/model/errors.ts). */
+export class NpyFormatError extends FormatError {}
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -44,6 +44,30 @@ export function parseNpy(bytes: Uint8Array, source = '<npy>', options: NpyReadOp
   const fail = (what: string): never => {
     throw new NpyFormatError(`${source}: ${what}`);
   };
+  const { dtype, shape, dataStart, byteLength } = readNpyLayout(bytes, fail);
+  // Sizes are checked before anything is allocated: the array is never larger than the file.
+  const present = bytes.length - dataStart;
+  const expected = byteLength - dataStart;
+  if (present < expected) fail(`truncated data: shape ${formatShape(shape)} of ${dtype} needs ${expected} bytes, the file has ${present}`);
+  if (present > expected) fail(`${present - expected} bytes after the data of shape ${formatShape(shape)} of ${dtype}: corrupt file?`);
+  const array: NdArray = { dtype, shape, data: fromBytes(dtype, bytes.subarray(dataStart)) };
+  return options.asFloat32 ? toFloat32(array) : array;
+}
+
+/** The longest .npy header read: NumPy's own reader refuses headers over 10,000 bytes by default. */
+export const NPY_MAX_HEADER_BYTES = 65536 + 12;
+
+export interface NpyLayout {
+  dtype: DType;
+  shape: number[];
+  /** Where the elements start. */
+  dataStart: number;
+  /** The whole file's length as its header declares it: header plus elements. */
+  byteLength: number;
+}
+
+/** The header of .npy bytes (only the header need be there): dtype, shape and the file length it declares. */
+export function readNpyLayout(bytes: Uint8Array, fail: (what: string) => never): NpyLayout {
   if (bytes.length === 0) fail('the file is empty, not a .npy file');
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail('not a .npy file (it does not start with "\\x93NUMPY")');
   const major = bytes[6]!;
@@ -54,6 +78,7 @@ export function parseNpy(bytes: Uint8Array, source = '<npy>', options: NpyReadOp
   if (bytes.length < 8 + lengthBytes) fail('truncated .npy header');
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataStart = 8 + lengthBytes + headerLength;
+  if (dataStart > NPY_MAX_HEADER_BYTES) fail(`a header of ${headerLength} bytes; NumPy writes headers of a few hundred (is this a .npy file?)`);
   if (dataStart > bytes.length) fail(`truncated .npy header (${headerLength} header bytes announced, ${bytes.length - 8 - lengthBytes} present)`);
   const headerBytes = bytes.subarray(8 + lengthBytes, dataStart);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(headerBytes);
@@ -62,17 +87,12 @@ export function parseNpy(bytes: Uint8Array, source = '<npy>', options: NpyReadOp
   const dtype = DESCR_TO_DTYPE[descr] ?? DESCR_TO_DTYPE[descr.replace(/^=/, '<')] ?? DESCR_TO_DTYPE[descr.replace(/^[<>=]([iub]1)$/, '|$1')];
   if (!dtype) {
     const hint = descr.startsWith('>') ? `; it is big-endian: save it as x.astype('<${descr.slice(1)}')` : '; save it as float32: x.astype(np.float32)';
-    fail(`unsupported dtype '${descr}'${hint}`);
+    return fail(`unsupported dtype '${descr}'${hint}`);
   }
   if (fortranOrder && shape.filter((d) => d > 1).length > 1) {
     fail('the array is in Fortran (column-major) order; save it in C order: np.save(f, np.ascontiguousarray(x))');
   }
-  const expected = shapeSize(shape) * itemSize(dtype!);
-  const present = bytes.length - dataStart;
-  if (present < expected) fail(`truncated data: shape ${formatShape(shape)} of ${dtype} needs ${expected} bytes, the file has ${present}`);
-  if (present > expected) fail(`${present - expected} bytes after the data of shape ${formatShape(shape)} of ${dtype}: corrupt file?`);
-  const array: NdArray = { dtype: dtype!, shape, data: fromBytes(dtype!, bytes.subarray(dataStart)) };
-  return options.asFloat32 ? toFloat32(array) : array;
+  return { dtype, shape, dataStart, byteLength: dataStart + shapeSize(shape) * itemSize(dtype) };
 }
 
 interface NpyHeader {

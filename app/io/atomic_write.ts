@@ -3,9 +3,10 @@
 // killed process leaves the old file (or none) in place, never a truncated one.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { StrataUserError } from '../model/errors.ts';
 
 /** A save that failed; the message names the file and the reason, and says nothing changed. */
-export class SaveError extends Error {
+export class SaveError extends StrataUserError {
   override name = 'SaveError';
   /** The reason alone ("the disk is full"), for a caller that names the file its own way. */
   readonly reason: string;

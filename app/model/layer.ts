@@ -2,8 +2,9 @@
 // engine/topology.ts: applying a layer to SymbolicTensors builds it (creating its weights
 // from the input shape), infers the output shape and records a Node that links inputs to
 // outputs. Sequential, Functional and subclassed models are all read from these Nodes.
-import { ShapeError, ValueError } from './errors.ts';
+import { LimitError, ShapeError, ValueError } from './errors.ts';
 import { getInitializer, type Initializer } from './initializers.ts';
+import { LIMITS } from './limits.ts';
 import { formatShape, product, type Shape } from './shape.ts';
 
 /** A placeholder for a batch of data: a shape (batch first, null where unknown) and its producer. */
@@ -112,6 +113,11 @@ export abstract class Layer {
     if (args.dtype !== undefined && args.dtype !== 'float32') {
       throw new ValueError(`${this.name}: dtype ${JSON.stringify(args.dtype)} is not supported; Strata computes in float32`);
     }
+    for (const field of ['inputShape', 'batchInputShape'] as const) {
+      if (args[field] !== undefined && args[field] !== null && !Array.isArray(args[field])) {
+        throw new ValueError(`${this.name}: ${field} must be a list of dimensions, got ${JSON.stringify(args[field]) ?? String(args[field])}`, { layer: this.name, field });
+      }
+    }
     if (args.batchInputShape) this.batchInputShape = [...args.batchInputShape];
     else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
   }
@@ -186,7 +192,22 @@ export abstract class Layer {
 
   protected addWeight(name: string, shape: number[], initializer: Initializer | string, trainable = true): LayerWeight {
     const init = getInitializer(initializer, `${this.name}.${name}`);
-    const weight: LayerWeight = { name, shape, trainable, value: init.generate(shape) };
+    const elements = product(shape);
+    if (elements > LIMITS.weightElements) {
+      throw new LimitError(
+        `${this.name}: weight "${name}" of shape ${formatShape(shape)} would hold ${elements.toLocaleString('en-US')} values, more than the ${LIMITS.weightElements.toLocaleString('en-US')} one weight may have`,
+        { layer: this.name, field: name },
+      );
+    }
+    let value: Float32Array;
+    try {
+      value = init.generate(shape);
+    } catch (error) {
+      // Allocation failure: the weights so far have used the memory there is.
+      if (!(error instanceof RangeError && /allocation failed|Invalid typed array length/.test(error.message))) throw error;
+      throw new LimitError(`${this.name}: no memory for weight "${name}" of shape ${formatShape(shape)} (${error.message})`, { layer: this.name, field: name });
+    }
+    const weight: LayerWeight = { name, shape, trainable, value };
     this.weightList.push(weight);
     return weight;
   }

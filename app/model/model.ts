@@ -6,7 +6,8 @@
 //    depends on data is fixed at trace time);
 //  - Sequential (sequential.ts): a chain built by applying each layer to the previous output.
 // A model is also a Layer, so it can be applied inside another model.
-import { ShapeError, ValueError } from './errors.ts';
+import { LimitError, ShapeError, ValueError } from './errors.ts';
+import { LIMITS } from './limits.ts';
 import { Input } from './layers/input.ts';
 import { Layer, uniqueLayerName, toSnakeCase, type LayerWeight, type Node, type SymbolicTensor } from './layer.ts';
 import { mapNetwork, type Network } from './network.ts';
@@ -125,9 +126,19 @@ export class Model extends Layer {
     return getTrainingBackend().evaluate(this, inputs, targets, options);
   }
 
+  /** Levels of models in this one, itself included: 1 for a model of plain layers, 2 with a model inside, ... */
+  nestingDepth = 1;
+
   protected initGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): void {
     if (inputs.length === 0 || outputs.length === 0) throw new ValueError(`${this.name}: a model needs at least one input and one output`);
-    this.network = mapNetwork(inputs, outputs, this.name);
+    const network = mapNetwork(inputs, outputs, this.name);
+    // Deeper nesting would overflow the stack of every walk over the model (summary, export, weights).
+    const depth = 1 + network.layers.reduce((deepest, layer) => Math.max(deepest, layer instanceof Model ? layer.nestingDepth : 0), 0);
+    if (depth > LIMITS.nestingDepth) {
+      throw new LimitError(`${this.name}: models nested ${depth} deep; Strata takes at most ${LIMITS.nestingDepth} levels of models inside models`, { layer: this.name });
+    }
+    this.nestingDepth = depth;
+    this.network = network;
     this.inputs = inputs;
     this.outputs = outputs;
     this.built = true;

@@ -1,5 +1,7 @@
 // Shapes as Keras writes them: the batch dimension first and `null` where a size is not
 // known until run time, e.g. (None, 64, 64, 3) is [null, 64, 64, 3].
+import { ValueError } from './errors.ts';
+import { LIMITS } from './limits.ts';
 
 export type Dim = number | null;
 export type Shape = Dim[];
@@ -29,11 +31,11 @@ export function product(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
-/** Accepts an int or a tuple, as Keras's `kernel_size=3` or `(3, 3)`. */
+/** Accepts an int or a tuple, as Keras's `kernel_size=3` or `(3, 3)`; each a positive integer. */
 export function normalizeTuple(value: number | readonly number[], n: number, field: string, owner: string): number[] {
-  const tuple = typeof value === 'number' ? Array<number>(n).fill(value) : [...value];
-  if (tuple.length !== n || !tuple.every((v) => Number.isInteger(v) && v > 0)) {
-    throw new RangeError(`${owner}: ${field} must be a positive integer or a tuple of ${n} positive integers, got ${JSON.stringify(value)}`);
+  const tuple = typeof value === 'number' ? Array<number>(n).fill(value) : Array.isArray(value) ? [...value] : [];
+  if (tuple.length !== n || !tuple.every((v) => Number.isSafeInteger(v) && v > 0 && v <= LIMITS.dimension)) {
+    throw new ValueError(`${owner}: ${field} must be a positive integer or a tuple of ${n} positive integers, got ${JSON.stringify(value) ?? String(value)}`, { layer: owner, field });
   }
   return tuple;
 }

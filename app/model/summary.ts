@@ -1,6 +1,7 @@
 // model.summary(): Keras 3's table (print_summary in keras/src/utils/summary_utils.py):
 // the same columns, row order, shape and number formats, "Connected to" only for models that
 // branch, join or share layers, and totals with sizes in base-1024 units.
+import { ValueError } from './errors.ts';
 import type { Layer, Node } from './layer.ts';
 import type { Model } from './model.ts';
 import { formatShape, product, type Shape } from './shape.ts';
@@ -127,8 +128,11 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
+/** Table widths summary() draws: narrower squeezes every column below its title, wider only pads. */
+export const LINE_LENGTH_RANGE = { min: 40, max: 1000 } as const;
+
 export interface SummaryOptions {
-  /** Total width of the table; Keras's default is 88 (108 with "Connected to"). */
+  /** Total width of the table, LINE_LENGTH_RANGE.min to .max; Keras's default is 88 (108 with "Connected to"). */
   lineLength?: number;
   /** Called with the whole summary, as Keras's print_fn. */
   printFn?: (text: string) => void;
@@ -141,6 +145,9 @@ export function renderSummary(data: SummaryData, options: SummaryOptions = {}): 
   const positions = connected ? [0.3, 0.56, 0.74, 1.0] : [0.45, 0.8, 1.0];
   const alignRight = header.map((h) => h === 'Param #');
   const lineLength = options.lineLength ?? (connected ? 108 : 88);
+  if (!Number.isInteger(lineLength) || lineLength < LINE_LENGTH_RANGE.min || lineLength > LINE_LENGTH_RANGE.max) {
+    throw new ValueError(`summary: lineLength must be an integer from ${LINE_LENGTH_RANGE.min} to ${LINE_LENGTH_RANGE.max}, got ${lineLength}`, { field: 'lineLength' });
+  }
   // Each column has a space of padding either side and a border to its left; one border closes the row.
   const inner = lineLength - 3 * header.length - 1;
   const widths: number[] = [];

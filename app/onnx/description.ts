@@ -25,6 +25,8 @@ export interface TensorSummary {
   /** The first few elements, where they are stored in the model and readable. */
   values?: (number | string | boolean)[];
   external?: ExternalDataReference;
+  /** Set when the dims and the stored data cannot both be right (tensor.ts's tensorProblem): elements and bytes are then not sizes. */
+  invalid?: string;
 }
 
 export interface ExternalDataReference {
@@ -32,8 +34,10 @@ export interface ExternalDataReference {
   location: string;
   offset: number | null;
   length: number | null;
-  /** Whether the file exists beside the model; null when the model was not read from a file. */
+  /** Whether the file exists beside the model; null when the model was not read from a file, or the location leads out of its folder. */
   exists: boolean | null;
+  /** The location is absolute or leads out of the model's folder: nothing reads it. */
+  outside?: boolean;
 }
 
 export interface AttributeDescription {

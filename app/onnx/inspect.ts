@@ -5,12 +5,11 @@
 // Bytes that are not a model fail with an OnnxFormatError naming the file and the fault: an
 // empty file, another format's magic, protobuf that does not decode (truncated or random
 // bytes), or protobuf that decodes but is not a model (no ir_version, no graph, ...).
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { OnnxFormatError } from './errors.ts';
 import { AttributeType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type SparseTensorProto, type TensorProto, type TypeProto, type ValueInfoProto, decodeModel } from './schema.ts';
-import { elementTypeName, externalDataOf, int64ToJSON, tensorByteSize, tensorDims, tensorToArray } from './tensor.ts';
-import { readFileOrThrow } from '../io/read_file.ts';
+import { elementTypeName, externalDataOf, int64ToJSON, tensorByteSize, tensorDims, tensorProblem, tensorToArray } from './tensor.ts';
+import { locateInFolder, readFileOrThrow } from '../io/read_file.ts';
 import type { AttributeDescription, ExternalDataReference, FunctionDescription, GraphDescription, JSONValue, ModelDescription, NodeDescription, OperatorUse, TensorSummary, ValueDescription } from './description.ts';
 
 export type * from './description.ts';
@@ -252,15 +251,21 @@ function summarizeTensor(tensor: TensorProto, context: DescribeContext, preview:
     elements: shape.reduce((n, d) => n * d, 1),
     bytes: tensorByteSize(tensor),
   };
+  const problem = tensorProblem(tensor);
+  if (problem) summary.invalid = problem;
   const external = externalDataOf(tensor);
   if (external) {
     const location = external['location'] ?? '';
+    // Located, not read; an absolute location or one through ".." is not even looked at.
+    const place = context.baseDir === null || location === '' ? null : locateInFolder(context.baseDir, location);
+    const outside = place !== null && 'outside' in place;
     const reference: ExternalDataReference = {
       tensor: summary.name,
       location,
       offset: external['offset'] !== undefined ? Number(external['offset']) : null,
       length: external['length'] !== undefined ? Number(external['length']) : null,
-      exists: context.baseDir === null || location === '' ? null : existsSync(path.resolve(context.baseDir, location)),
+      exists: place === null || outside ? null : 'file' in place,
+      ...(outside ? { outside } : {}),
     };
     summary.external = reference;
     context.externalData.push(reference);

@@ -79,51 +79,83 @@ export function externalDataOf(tensor: TensorProto): Record<string, string> | un
 }
 
 /**
+ * The typed field that holds a data type's elements when raw_data is not used, and how many
+ * of its values make one element (onnx.proto's table). Types it leaves out (float8, 4-bit)
+ * are only read from raw_data here.
+ */
+const TYPED_FIELDS: Record<number, { field: 'floatData' | 'int32Data' | 'stringData' | 'int64Data' | 'doubleData' | 'uint64Data'; per: number }> = {
+  [DataType.FLOAT]: { field: 'floatData', per: 1 },
+  [DataType.COMPLEX64]: { field: 'floatData', per: 2 },
+  [DataType.INT32]: { field: 'int32Data', per: 1 },
+  [DataType.INT16]: { field: 'int32Data', per: 1 },
+  [DataType.INT8]: { field: 'int32Data', per: 1 },
+  [DataType.UINT16]: { field: 'int32Data', per: 1 },
+  [DataType.UINT8]: { field: 'int32Data', per: 1 },
+  [DataType.BOOL]: { field: 'int32Data', per: 1 },
+  [DataType.FLOAT16]: { field: 'int32Data', per: 1 },
+  [DataType.BFLOAT16]: { field: 'int32Data', per: 1 },
+  [DataType.STRING]: { field: 'stringData', per: 1 },
+  [DataType.INT64]: { field: 'int64Data', per: 1 },
+  [DataType.DOUBLE]: { field: 'doubleData', per: 1 },
+  [DataType.COMPLEX128]: { field: 'doubleData', per: 2 },
+  [DataType.UINT32]: { field: 'uint64Data', per: 1 },
+  [DataType.UINT64]: { field: 'uint64Data', per: 1 },
+};
+
+/**
+ * Why a tensor's dims and the data stored for it cannot both be right (a negative size, a
+ * raw_data or typed field of another length, external data of another length), or undefined
+ * when they agree. Data in external files is checked against its declared length only.
+ */
+export function tensorProblem(tensor: TensorProto): string | undefined {
+  const dims = tensorDims(tensor);
+  const shape = `dims [${dims.join(', ')}]`;
+  if (dims.some((d) => d < 0)) return `${shape} has a negative size`;
+  const type = ELEMENT_TYPES[tensor.dataType ?? 0];
+  if (!type) return `element type ${elementTypeName(tensor.dataType)} is not an ONNX type`;
+  const count = shapeSize(dims);
+  const bytes = Math.ceil((count * type.bits) / 8);
+  if (tensor.dataLocation === DataLocation.EXTERNAL) {
+    const length = externalDataOf(tensor)?.['length'];
+    return length !== undefined && type.bits > 0 && Number(length) !== bytes ? `${shape} of ${type.name} need ${bytes} bytes, its external data is ${length} bytes long` : undefined;
+  }
+  if (tensor.rawData && tensor.rawData.length > 0) {
+    return type.bits > 0 && tensor.rawData.length !== bytes ? `raw_data has ${tensor.rawData.length} bytes, ${shape} of ${type.name} need ${bytes}` : undefined;
+  }
+  const typed = TYPED_FIELDS[tensor.dataType!];
+  if (!typed) return count > 0 ? `${shape} of ${type.name} need ${bytes} bytes of raw_data, it has none` : undefined;
+  const stored = (tensor[typed.field] ?? []).length;
+  if (stored === 0 && count > 0) return `holds no data; ${shape} of ${type.name} need ${type.bits > 0 ? `${bytes} bytes` : `${count} strings`}`;
+  return stored !== count * typed.per ? `${stored} elements stored, ${shape} need ${count * typed.per}` : undefined;
+}
+
+/**
  * The elements of a tensor stored in the model (raw_data or the typed *_data fields). Throws
  * an OnnxFormatError for data stored in an external file, for element types Strata cannot
- * hold (float16, strings, ...), and when the element count disagrees with dims.
+ * hold (float16, strings, ...), and when the stored data disagrees with dims.
  */
 export function tensorToArray(tensor: TensorProto): NdArray {
   const what = `tensor '${tensor.name ?? ''}'`;
-  const dims = tensorDims(tensor);
-  const count = shapeSize(dims);
   const dtype = ELEMENT_TYPES[tensor.dataType ?? 0]?.dtype;
   if (!dtype) throw new OnnxFormatError(`${what}: element type ${elementTypeName(tensor.dataType)} cannot be read as an array`);
   if (tensor.dataLocation === DataLocation.EXTERNAL) {
     throw new OnnxFormatError(`${what}: its data is in the external file '${externalDataOf(tensor)?.['location'] ?? '?'}'`);
   }
+  const problem = tensorProblem(tensor);
+  if (problem) throw new OnnxFormatError(`${what}: ${problem}`);
+  const dims = tensorDims(tensor);
+  const count = shapeSize(dims);
   let data;
   if (tensor.rawData && tensor.rawData.length > 0) {
-    if (tensor.rawData.length !== count * (ELEMENT_TYPES[tensor.dataType!]!.bits / 8)) {
-      throw new OnnxFormatError(`${what}: raw_data has ${tensor.rawData.length} bytes, dims [${dims.join(', ')}] of ${dtype} need ${count * (ELEMENT_TYPES[tensor.dataType!]!.bits / 8)}`);
-    }
     data = fromBytes(dtype, tensor.rawData);
   } else {
-    const values = typedFieldOf(tensor, dtype);
-    if (values.length !== count) throw new OnnxFormatError(`${what}: ${values.length} elements stored, dims [${dims.join(', ')}] need ${count}`);
+    const values = tensor[TYPED_FIELDS[tensor.dataType!]!.field] as readonly (number | bigint)[] | undefined ?? [];
     data = allocate(dtype, count);
     for (let i = 0; i < count; i++) {
       (data as unknown as unknown[])[i] = dtype === 'int64' || dtype === 'uint64' ? BigInt(values[i]!) : Number(values[i]);
     }
   }
   return ndarray(dtype, dims, data);
-}
-
-/** The typed field that holds a dtype's elements when raw_data is not used (onnx.proto's table). */
-function typedFieldOf(tensor: TensorProto, dtype: DType): readonly (number | bigint)[] {
-  switch (dtype) {
-    case 'float32':
-      return tensor.floatData ?? [];
-    case 'float64':
-      return tensor.doubleData ?? [];
-    case 'int64':
-      return tensor.int64Data ?? [];
-    case 'uint32':
-    case 'uint64':
-      return tensor.uint64Data ?? [];
-    default: // int32, int16, int8, uint16, uint8, bool
-      return tensor.int32Data ?? [];
-  }
 }
 
 /** A TensorProto holding `array` in raw_data. */

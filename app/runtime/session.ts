@@ -12,12 +12,13 @@ import * as ort from 'onnxruntime-node';
 import { type DType, type NdArray, concatRows, formatShape, isDType, sliceRows } from '../data/ndarray.ts';
 import { type ValueDescription, describeModel, parseOnnxModel } from '../onnx/inspect.ts';
 import { InputError, checkBatchSize, planBatches, validateInputs } from './validate.ts';
-import { readFileOrThrow } from '../io/read_file.ts';
+import { assertReadableFile, readFileOrThrow } from '../io/read_file.ts';
+import { StrataUserError } from '../model/errors.ts';
 
 export type Device = 'cpu' | 'cuda' | 'auto';
 
 /** The model cannot run here: onnxruntime rejects it, or the requested device is missing. */
-export class RuntimeSetupError extends Error {
+export class RuntimeSetupError extends StrataUserError {
   override name = 'UserError';
 }
 
@@ -85,6 +86,14 @@ export class OnnxSession {
     if (typeof model !== 'string' && description.externalData.length > 0) {
       const files = [...new Set(description.externalData.map((ref) => ref.location))].join(', ');
       throw new RuntimeSetupError(`${source}: the model keeps tensors in external files (${files}); open it from its file path so they are found`);
+    }
+    const outside = description.externalData.find((ref) => ref.outside);
+    if (outside) {
+      throw new RuntimeSetupError(`${source}: tensor '${outside.tensor}' keeps its data in '${outside.location}', outside the model's folder; external data files must lie inside it`);
+    }
+    // onnxruntime would wait forever on a FIFO, or read a device without end.
+    for (const ref of description.externalData) {
+      if (typeof model === 'string' && ref.exists) assertReadableFile(path.join(path.dirname(model), ref.location), RuntimeSetupError);
     }
     for (const value of description.graph.inputs) {
       if (!isDType(value.type)) throw new RuntimeSetupError(`${source}: input '${value.name}' is ${value.type}; Strata feeds numeric and bool tensors only`);

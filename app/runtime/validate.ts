@@ -1,12 +1,11 @@
 // Checks inputs against a model's declared inputs before they reach onnxruntime, whose own
 // messages name neither the input nor the expected shape, and plans batches along axis 0.
 import { type NdArray, formatShape } from '../data/ndarray.ts';
+import { ShapeError } from '../model/errors.ts';
 import type { Dim, ValueDescription } from '../onnx/inspect.ts';
 
 /** An input that does not fit the model: wrong name, dtype, rank or size. */
-export class InputError extends Error {
-  override name = 'ShapeError';
-}
+export class InputError extends ShapeError {}
 
 function describeSpec(spec: ValueDescription): string {
   return spec.shape ? `${spec.type} ${formatShape(spec.shape)}` : spec.type;

@@ -68,9 +68,9 @@ describe('strata summary', () => {
 
   test('bad model files give one line on stderr and exit 1', () => {
     const cases: [string[], RegExp][] = [
-      [['summary', 'test/fixtures/models/shape-error.ts'], /^strata: conv2: expected a 4-D input \(batch, h, w, c\), got \(None, 100\)\n$/],
+      [['summary', 'test/fixtures/models/shape-error.ts'], /^strata: test\/fixtures\/models\/shape-error\.ts:4: conv2: expected a 4-D input \(batch, h, w, c\), got \(None, 100\)\n$/],
       [['summary', 'test/fixtures/models/no-default-export.ts'], /^strata: test\/fixtures\/models\/no-default-export\.ts: the default export must be a model .*got nothing/],
-      [['summary', 'no/such/model.ts'], /^strata: no\/such\/model\.ts: no such file\n$/],
+      [['summary', 'no/such/model.ts'], /^strata: no\/such\/model\.ts: cannot read: no such file\n$/],
       [['summary', 'package.json'], /^strata: package\.json: no "class_name" at the top level/],
       [['summary', 'README.md'], /^strata: README\.md: unknown model file type "\.md"/],
     ];

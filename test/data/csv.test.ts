@@ -108,6 +108,6 @@ describe('csv: errors name the file, line and column', () => {
   }
 
   test('a missing file', () => {
-    assertFormatError(() => loadCsv(path.join(scratch, 'absent.csv'), { labelColumn: 0 }), /absent\.csv: cannot read: ENOENT/);
+    assertFormatError(() => loadCsv(path.join(scratch, 'absent.csv'), { labelColumn: 0 }), /absent\.csv: cannot read: no such file/);
   });
 });

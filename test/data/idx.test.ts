@@ -109,7 +109,7 @@ describe('idx: damaged files are one-line FormatErrors naming the file', () => {
   }
 
   test('a missing file', () => {
-    assertFormatError(() => loadIdx(path.join(scratch, 'nope-idx1-ubyte')), /nope-idx1-ubyte: cannot read: ENOENT/);
+    assertFormatError(() => loadIdx(path.join(scratch, 'nope-idx1-ubyte')), /nope-idx1-ubyte: cannot read: no such file/);
   });
 });
 

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { loadImageFolder } from '../../app/data/images.ts';
 
@@ -106,6 +107,29 @@ describe('image folder', () => {
     await assert.rejects(loadImageFolder(dir, { size: [2, 2] }), (error) => assertFormatError(error, new RegExp(`^${bad}: cannot decode the image: `)));
   });
 
+  test('an image whose header declares more pixels than the limit, and a dataset array beyond the limit, are LimitErrors', async () => {
+    const dir = path.join(scratch, 'huge');
+    mkdirSync(path.join(dir, 'big'), { recursive: true });
+    // A PNG header declaring 10000 x 10000 pixels (under sharp's own limit, over Strata's), a few bytes on disk.
+    const chunk = (type: string, data: Buffer) => {
+      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const out = Buffer.alloc(12 + data.length);
+      out.writeUInt32BE(data.length, 0);
+      body.copy(out, 4);
+      out.writeUInt32BE(crc32(body) >>> 0, 8 + data.length);
+      return out;
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(10_000, 0);
+    ihdr.writeUInt32BE(10_000, 4);
+    ihdr.set([8, 2, 0, 0, 0], 8);
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+    const bomb = path.join(dir, 'big', 'bomb.png');
+    writeFileSync(bomb, png);
+    await assert.rejects(loadImageFolder(dir, { size: [2, 2] }), (error: Error) => error.name === 'LimitError' && error.message === `${bomb}: the image is larger than the 67,108,864 pixels Strata decodes; scale it down first`);
+    await assert.rejects(loadImageFolder(root, { size: [30_000, 30_000] }), (error: Error) => error.name === 'LimitError' && /images of 30000x30000x3 take .* as float32, more than the 2\.00 GB of one dataset array/.test(error.message));
+  });
+
   test('folders without class subfolders or without images, and a missing folder', async () => {
     const flat = path.join(scratch, 'flat');
     await solid(path.join(flat, 'a.png'), 2, 2, [0, 0, 0]);
@@ -114,7 +138,7 @@ describe('image folder', () => {
     mkdirSync(path.join(empty, 'a'), { recursive: true });
     writeFileSync(path.join(empty, 'a', 'readme.md'), '');
     await assert.rejects(loadImageFolder(empty, { size: [2, 2] }), (error) => assertFormatError(error, /empty: no images in its subfolders a/));
-    await assert.rejects(loadImageFolder(path.join(scratch, 'absent'), { size: [2, 2] }), (error) => assertFormatError(error, /absent: cannot read the folder: ENOENT/));
+    await assert.rejects(loadImageFolder(path.join(scratch, 'absent'), { size: [2, 2] }), (error) => assertFormatError(error, /absent: cannot read the folder: no such file/));
   });
 
   test('bad options are ValueErrors', async () => {

@@ -57,7 +57,7 @@ export function formatReport(model: ModelDescription): string {
     lines.push('', `External data (${model.externalData.length} tensors)`);
     for (const ref of model.externalData) {
       const where = [ref.offset !== null ? `offset ${ref.offset}` : '', ref.length !== null ? `length ${ref.length}` : ''].filter(Boolean).join(', ');
-      const state = ref.exists === false ? '  MISSING' : '';
+      const state = ref.outside ? "  OUTSIDE THE MODEL'S FOLDER (not read)" : ref.exists === false ? '  MISSING' : '';
       lines.push(`  ${ref.tensor} → ${ref.location}${where ? ` (${where})` : ''}${state}`);
     }
   }
@@ -72,12 +72,22 @@ function valueTable(values: ValueDescription[]): string[] {
   return table(values.map((v) => [v.name, v.type, v.shape ? formatShape(v.shape) : '(rank unknown)']), '  ');
 }
 
+/** Initializers with their sizes; one whose dims and data disagree is flagged, and left out of the totals. */
 function initializerLines(graph: GraphDescription): string[] {
   const all = [...graph.initializers, ...graph.sparseInitializers];
-  const elements = all.reduce((n, t) => n + t.elements, 0);
-  const bytes = all.reduce((n, t) => n + t.bytes, 0);
-  const header = `Initializers (${all.length}): ${elements.toLocaleString('en-US')} elements, ${formatBytes(bytes)}`;
-  const rows = all.map((t) => [t.name, t.type, formatShape(t.shape), `${t.elements.toLocaleString('en-US')} elements`, formatBytes(t.bytes), t.external ? `external: ${t.external.location}` : '']);
+  const valid = all.filter((t) => !t.invalid);
+  const elements = valid.reduce((n, t) => n + t.elements, 0);
+  const bytes = valid.reduce((n, t) => n + t.bytes, 0);
+  const invalid = all.length - valid.length;
+  const header = `Initializers (${all.length}): ${elements.toLocaleString('en-US')} elements, ${formatBytes(bytes)}${invalid ? `; ${invalid} INVALID (not counted)` : ''}`;
+  const rows = all.map((t) => [
+    t.name,
+    t.type,
+    formatShape(t.shape),
+    t.invalid ? `INVALID: ${t.invalid}` : `${t.elements.toLocaleString('en-US')} elements`,
+    t.invalid ? '' : formatBytes(t.bytes),
+    t.external ? `external: ${t.external.location}` : '',
+  ]);
   return [header, ...table(rows, '  ')];
 }
 
@@ -116,7 +126,7 @@ function formatValue(value: JSONValue, type: string): string {
 
 function formatTensor(tensor: TensorSummary): string {
   const values = tensor.values ? ` [${tensor.values.join(', ')}${tensor.values.length < tensor.elements ? ', …' : ''}]` : '';
-  return `tensor ${tensor.type} ${formatShape(tensor.shape)}${values}`;
+  return `tensor ${tensor.type} ${formatShape(tensor.shape)}${tensor.invalid ? ` INVALID: ${tensor.invalid}` : values}`;
 }
 
 function table(rows: string[][], indent: string): string[] {

@@ -3,9 +3,10 @@
 // config.json. Layers are rebuilt from the registry and reconnected node by node, as
 // Keras's Functional.from_config does; anything Strata cannot represent is an error that
 // names the layer and the key, never silently dropped.
-import { ConfigError } from '../errors.ts';
+import { ConfigError, FormatError, LimitError, prefixUserError } from '../errors.ts';
 import { InputLayer } from '../layers/input.ts';
 import type { Layer, SymbolicTensor } from '../layer.ts';
+import { LIMITS } from '../limits.ts';
 import { Model } from '../model.ts';
 import { getLayerClass, registeredClassNames } from '../registry.ts';
 import { Sequential } from '../sequential.ts';
@@ -25,16 +26,22 @@ function checkKeys(where: string, object: Json, allowed: string[]): void {
   }
 }
 
+/** Parses the text of a JSON model file, which must hold one object; errors name `source`. */
+export function parseJsonObject(text: string, source: string): Json {
+  if (text.trim() === '') throw new FormatError(`${source}: the file is empty; expected a Keras or TensorFlow.js model JSON object`, { file: source });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new FormatError(`${source}: not valid JSON (${(error as Error).message})`, { file: source });
+  }
+  if (!isObject(parsed)) throw new ConfigError(`${source}: expected a JSON object with "class_name" and "config"`, { file: source });
+  return parsed;
+}
+
 /** Parses Keras model JSON (a string or an already-parsed object) into a Model. */
 export function modelFromJSON(json: string | Json, source = 'model JSON'): Model {
-  let parsed: unknown = json;
-  if (typeof json === 'string') {
-    try {
-      parsed = JSON.parse(json);
-    } catch (error) {
-      throw new ConfigError(`${source}: not valid JSON (${(error as Error).message})`);
-    }
-  }
+  const parsed = typeof json === 'string' ? parseJsonObject(json, source) : json;
   if (!isObject(parsed)) throw new ConfigError(`${source}: expected a JSON object with "class_name" and "config"`);
   let topology: Json = parsed;
   // TensorFlow.js model.json: {"modelTopology": ..., "weightsManifest": ...}.
@@ -48,19 +55,30 @@ export function modelFromJSON(json: string | Json, source = 'model JSON'): Model
   }
   if (typeof topology.class_name !== 'string') throw new ConfigError(`${source}: no "class_name" at the top level; is this a Keras model JSON file?`);
   checkKeys(source, topology, ['class_name', 'config', 'training_config', 'compile_config']);
-  const model = layerFromEntry(topology, source);
+  let model: Layer;
+  try {
+    model = layerFromEntry(topology, source, 0);
+  } catch (error) {
+    // A layer's own checks name the layer; the file is named here.
+    throw prefixUserError(error, source, { file: source });
+  }
   if (!(model instanceof Model)) throw new ConfigError(`${source}: the top level is a ${topology.class_name} layer, not a model`);
   model.trainingConfig = trainingConfig;
   return model;
 }
 
-/** Builds one layer (or nested model) from {"class_name", "config", ...}. */
-function layerFromEntry(entry: Json, where: string): Layer {
+/** Builds one layer (or nested model) from {"class_name", "config", ...}; `depth` counts the models around it. */
+function layerFromEntry(entry: Json, where: string, depth: number): Layer {
   const className = entry.class_name;
   const config = entry.config;
   const name = isObject(config) && typeof config.name === 'string' ? config.name : String(entry.name ?? '?');
-  if (className === 'Sequential') return sequentialFromConfig(config, `${where} > ${name}`);
-  if (className === 'Functional' || className === 'Model') return functionalFromConfig(config, `${where} > ${name}`);
+  const isModel = className === 'Sequential' || className === 'Functional' || className === 'Model';
+  if (isModel && depth >= LIMITS.nestingDepth) {
+    const source = where.split(' > ')[0];
+    throw new LimitError(`${source}: model "${name}" is nested ${depth + 1} models deep; Strata reads at most ${LIMITS.nestingDepth} levels of models inside models`, { layer: name });
+  }
+  if (className === 'Sequential') return sequentialFromConfig(config, `${where} > ${name}`, depth + 1);
+  if (className === 'Functional' || className === 'Model') return functionalFromConfig(config, `${where} > ${name}`, depth + 1);
   const cls = typeof className === 'string' ? getLayerClass(className) : undefined;
   if (!cls) {
     throw new ConfigError(
@@ -71,7 +89,7 @@ function layerFromEntry(entry: Json, where: string): Layer {
   return cls.fromConfig(config);
 }
 
-function sequentialFromConfig(config: unknown, where: string): Sequential {
+function sequentialFromConfig(config: unknown, where: string, depth: number): Sequential {
   // Keras 2.0 and old TensorFlow.js wrote the layer list itself as the config.
   const layersConfig = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
   if (!Array.isArray(layersConfig)) throw new ConfigError(`${where}: a Sequential config needs a "layers" list`);
@@ -81,7 +99,7 @@ function sequentialFromConfig(config: unknown, where: string): Sequential {
   layersConfig.forEach((entry, i) => {
     if (!isObject(entry)) throw new ConfigError(`${where}: layers[${i}] is not an object`);
     checkKeys(`${where}: layers[${i}]`, entry, ['class_name', 'config', 'name', 'inbound_nodes']);
-    const layer = layerFromEntry(entry, where);
+    const layer = layerFromEntry(entry, where, depth);
     model.add(layer instanceof InputLayer ? layer.output : layer);
   });
   if (isObject(config) && config.trainable === false) model.trainable = false;
@@ -133,7 +151,7 @@ function parseRefList(value: unknown, key: string, where: string): TensorRef[] {
   return list.map((ref) => parseRef(ref, `${where}: ${key}`));
 }
 
-function functionalFromConfig(config: unknown, where: string): Model {
+function functionalFromConfig(config: unknown, where: string, depth: number): Model {
   if (!isObject(config) || !Array.isArray(config.layers)) throw new ConfigError(`${where}: a Functional config needs a "layers" list`);
   checkKeys(where, config, ['name', 'trainable', 'layers', 'input_layers', 'output_layers']);
   const layers = new Map<string, Layer>();
@@ -141,7 +159,7 @@ function functionalFromConfig(config: unknown, where: string): Model {
   config.layers.forEach((entry, i) => {
     if (!isObject(entry)) throw new ConfigError(`${where}: layers[${i}] is not an object`);
     checkKeys(`${where}: layers[${i}]`, entry, ['class_name', 'config', 'name', 'inbound_nodes']);
-    const layer = layerFromEntry(entry, where);
+    const layer = layerFromEntry(entry, where, depth);
     if (typeof entry.name === 'string' && entry.name !== layer.name) {
       throw new ConfigError(`${where}: layers[${i}] is named "${entry.name}" but its config says "${layer.name}"`);
     }

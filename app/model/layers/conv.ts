@@ -1,6 +1,6 @@
 // Conv2D over channels-last images: input (batch, h, w, c), kernel (kh, kw, c, filters).
 import { getActivation, type ActivationName } from '../activations.ts';
-import { ShapeError, ValueError } from '../errors.ts';
+import { ShapeError, ValueError, assertPositiveInteger } from '../errors.ts';
 import { getInitializer, type Initializer } from '../initializers.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { Layer, type LayerArgs } from '../layer.ts';
@@ -46,7 +46,7 @@ export class Conv2D extends Layer {
 
   constructor(filters: number, kernelSize: number | [number, number], args: Conv2DArgs = {}) {
     super(args);
-    if (!Number.isInteger(filters) || filters <= 0) throw new ValueError(`${this.name}: filters must be a positive integer, got ${filters}`);
+    assertPositiveInteger(filters, 'filters', this.name);
     this.filters = filters;
     this.kernelSize = normalizeTuple(kernelSize, 2, 'kernel_size', this.name) as [number, number];
     this.strides = normalizeTuple(args.strides ?? 1, 2, 'strides', this.name) as [number, number];

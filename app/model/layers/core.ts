@@ -1,7 +1,7 @@
 // Dense, Dropout, Activation, Flatten, Reshape and Rescaling, with Keras's defaults and
 // config keys. Keras's positional arguments stay positional (`new Dense(64, {...})`).
 import { getActivation, type ActivationName } from '../activations.ts';
-import { ShapeError, ValueError } from '../errors.ts';
+import { ShapeError, ValueError, assertPositiveInteger } from '../errors.ts';
 import { getInitializer, type Initializer } from '../initializers.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { Layer, type LayerArgs } from '../layer.ts';
@@ -23,7 +23,7 @@ export class Dense extends Layer {
 
   constructor(units: number, args: DenseArgs = {}) {
     super(args);
-    if (!Number.isInteger(units) || units <= 0) throw new ValueError(`${this.name}: units must be a positive integer, got ${units}`);
+    assertPositiveInteger(units, 'units', this.name);
     this.units = units;
     this.activation = getActivation(args.activation, this.name);
     this.useBias = args.useBias ?? true;
@@ -171,7 +171,7 @@ export class Reshape extends Layer {
 
   constructor(targetShape: number[], args: LayerArgs = {}) {
     super(args);
-    if (!targetShape.every((d) => Number.isInteger(d) && (d > 0 || d === -1)) || targetShape.filter((d) => d === -1).length > 1) {
+    if (!Array.isArray(targetShape) || !targetShape.every((d) => Number.isSafeInteger(d) && (d > 0 || d === -1)) || targetShape.filter((d) => d === -1).length > 1) {
       throw new ValueError(`${this.name}: target_shape must hold positive integers and at most one -1, got ${JSON.stringify(targetShape)}`);
     }
     this.targetShape = [...targetShape];
@@ -230,6 +230,7 @@ export class Rescaling extends Layer {
     if (!Number.isFinite(scale)) throw new ValueError(`${this.name}: scale must be a finite number, got ${scale}`);
     this.scale = scale;
     this.offset = args.offset ?? 0;
+    if (!Number.isFinite(this.offset)) throw new ValueError(`${this.name}: offset must be a finite number, got ${this.offset}`);
   }
 
   computeOutputShapes(inputShapes: Shape[]): Shape[] {

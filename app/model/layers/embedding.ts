@@ -1,5 +1,5 @@
 // Embedding: integer token ids (batch, steps) -> vectors (batch, steps, output_dim).
-import { ShapeError, ValueError } from '../errors.ts';
+import { ShapeError, assertPositiveInteger } from '../errors.ts';
 import { getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { Layer, type LayerArgs } from '../layer.ts';
@@ -21,9 +21,9 @@ export class Embedding extends Layer {
 
   constructor(inputDim: number, outputDim: number, args: EmbeddingArgs = {}) {
     super(args);
-    for (const [field, value] of [['input_dim', inputDim], ['output_dim', outputDim]] as const) {
-      if (!Number.isInteger(value) || value <= 0) throw new ValueError(`${this.name}: ${field} must be a positive integer, got ${value}`);
-    }
+    assertPositiveInteger(inputDim, 'input_dim', this.name);
+    assertPositiveInteger(outputDim, 'output_dim', this.name);
+    if (args.inputLength !== undefined && args.inputLength !== null) assertPositiveInteger(args.inputLength, 'input_length', this.name);
     this.inputDim = inputDim;
     this.outputDim = outputDim;
     this.inputLength = args.inputLength ?? null;

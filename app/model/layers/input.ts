@@ -1,6 +1,7 @@
 // InputLayer and Input(): the start of a graph. Input({shape: [64, 64, 3]}) gives a
 // SymbolicTensor of shape (None, 64, 64, 3) to apply layers to.
 import { ValueError } from '../errors.ts';
+import { LIMITS } from '../limits.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { Layer, Node, SymbolicTensor } from '../layer.ts';
 import { registerLayer } from '../registry.ts';
@@ -26,8 +27,8 @@ export class InputLayer extends Layer {
     super({ ...(args.name !== undefined ? { name: args.name } : {}) });
     const shape = args.batchShape ?? (args.shape ? [args.batchSize ?? null, ...args.shape] : undefined);
     if (!shape) throw new ValueError(`${this.name}: an Input needs a shape, e.g. Input({shape: [64, 64, 3]})`);
-    if (!shape.every((d) => d === null || (Number.isInteger(d) && d > 0))) {
-      throw new ValueError(`${this.name}: shape dimensions must be positive integers or null, got ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => d === null || (Number.isSafeInteger(d) && d > 0 && d <= LIMITS.dimension))) {
+      throw new ValueError(`${this.name}: shape dimensions must be integers from 1 to ${LIMITS.dimension} or null, got ${JSON.stringify(shape) ?? String(shape)}`, { layer: this.name, field: 'shape' });
     }
     this.batchShape = [...shape];
     this.dtype = args.dtype ?? 'float32';

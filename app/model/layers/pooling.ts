@@ -43,7 +43,7 @@ abstract class Pooling2D extends Layer {
     const args = splitPoolArgs(poolSize, moreArgs);
     super(args);
     this.poolSize = normalizeTuple(args.poolSize ?? 2, 2, 'pool_size', this.name) as [number, number];
-    this.strides = args.strides ? (normalizeTuple(args.strides, 2, 'strides', this.name) as [number, number]) : [...this.poolSize];
+    this.strides = args.strides !== undefined && args.strides !== null ? (normalizeTuple(args.strides, 2, 'strides', this.name) as [number, number]) : [...this.poolSize];
     this.padding = checkPadding(args.padding ?? 'valid', this.name);
     checkChannelsLast(args.dataFormat, this.name);
   }
