@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { StrataUserError } from '../model/errors.ts';
 
 /** A tensor crossing the boundary: row-major data in ONNX's layout. */
 export interface NativeTensor {
@@ -98,7 +99,7 @@ export interface NativeEngine {
 }
 
 /** The addon is missing or cannot load; the message says how to build it. */
-export class EngineSetupError extends Error {
+export class EngineSetupError extends StrataUserError {
   override name = 'EngineSetupError';
 }
 
@@ -106,7 +107,7 @@ export const ADDON_PATH = fileURLToPath(new URL('../../build/addon/Release/strat
 
 const BUILD_HINT =
   'build it with "npm run build:native"; it needs CMake, a C++17 compiler and oneDNN ' +
-  '(Debian/Ubuntu: sudo apt-get install cmake g++ make libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler)';
+  '(Debian/Ubuntu: scripts/install-system-deps.sh installs them)';
 
 const loaded = new Map<string, NativeEngine>();
 

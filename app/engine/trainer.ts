@@ -5,7 +5,7 @@ import { batchCount, batches, makeDataset, split, type Dataset, type SampleArray
 import { concatRows, type NdArray } from '../data/ndarray.ts';
 import { checkInputShapes, validateDataset } from '../data/validate.ts';
 import {
-  History, TerminateOnNaN, ValueError, arraysInOrder, logNames, weightsGeneration,
+  History, StrataUserError, TerminateOnNaN, ValueError, arraysInOrder, logNames, weightsGeneration,
   type ArrayData, type Callback, type CompiledConfig, type EvaluateOptions, type FitOptions, type InferenceBackend, type Logs, type Model,
   type Optimizer, type PredictOptions, type TrainingBackend,
 } from '../model/index.ts';
@@ -16,7 +16,7 @@ import { ProgressBar, formatLogs } from './progress.ts';
 import { WeightSync } from './weight_sync.ts';
 
 /** Training cannot go on (a NaN loss, threads the system would not start); the message says where and why. */
-export class TrainingError extends Error {
+export class TrainingError extends StrataUserError {
   override name = 'TrainingError';
 }
 

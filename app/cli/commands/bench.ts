@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import os from 'node:os';
 import type { BenchRow } from '../../bench/run.ts';
+import { fixedThreadCount } from '../flags.ts';
 
 function formatRow(row: BenchRow): string {
   const rate = (v: number | null) => (v === null ? '-' : v.toFixed(0).padStart(8));
@@ -15,7 +16,7 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('training and inference throughput (samples/s) of the seed CNN, beside PyTorch and onnxruntime-node')
     .option('--json', 'one JSON object per row')
-    .option('--threads <n>', 'threads for every contender (default: all cores)', (v) => Number.parseInt(v, 10))
+    .option('--threads <n>', 'threads for every contender (default: all cores)', fixedThreadCount)
     .action(async (options: { json?: boolean; threads?: number }) => {
       const threads = options.threads ?? os.availableParallelism();
       const { runBenchmarks } = await import('../../bench/run.ts'); // loads onnxruntime only for this command

@@ -9,7 +9,6 @@
 // trained; a second Ctrl+C ends at once. A saved folder trains on from the epochs it has.
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { split } from '../../data/dataset.ts';
 import { type DatasetSplit, validateDataset } from '../../data/validate.ts';
 import { EngineBackend } from '../../engine/trainer.ts';
@@ -21,6 +20,7 @@ import { UserError } from '../errors.ts';
 import { loadModel } from '../load_model.ts';
 import { type TrainingData, loadTrainingData } from '../training_data.ts';
 import { MODEL_ARGUMENT_HELP } from '../model_argument.ts';
+import { threadCount } from '../flags.ts';
 
 export interface TrainOptions {
   data: string;
@@ -47,20 +47,6 @@ function number(name: string, integer: boolean, min: number) {
   };
 }
 
-/**
- * --threads: auto, or a count from 1 to the cores this process may use. More threads than
- * cores only slow training down, and thousands are more than the system will start, so a
- * larger count is refused with the valid range rather than silently lowered.
- */
-function threadCount(value: string): number | 'auto' {
-  if (value === 'auto') return 'auto';
-  const cores = availableParallelism();
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > cores) {
-    throw new UserError(`--threads must be auto or a whole number from 1 to ${cores} (the cores this machine gives Strata), got '${value}'`);
-  }
-  return n;
-}
 
 /** The model, and the epochs it has trained when it is a folder a save wrote: training goes on from there. */
 async function loadForTraining(file: string): Promise<{ model: Model; epochs: number; classNames?: string[] }> {
