@@ -1,0 +1,100 @@
+// An ONNX graph as Netron draws it: one box per node (op type in the header, its weights as
+// rows), the graph's inputs and outputs as boxes of their own, and an edge per value passed
+// between nodes, labelled with the value's shape.
+import type { GraphDescription, NodeDescription } from '../../../../app/onnx/description.ts';
+import { formatDims } from '../format.ts';
+import { initializersByName, type ValueType } from '../onnx_values.ts';
+import { onnxCategory } from './categories.ts';
+import type { NodeRow, ViewEdge, ViewGraph, ViewNode } from './types.ts';
+
+/** The ONNX specification's names for the inputs of common ops, for the weight rows ("W", "B"). */
+const INPUT_NAMES: Record<string, string[]> = {
+  Conv: ['X', 'W', 'B'],
+  ConvTranspose: ['X', 'W', 'B'],
+  Gemm: ['A', 'B', 'C'],
+  MatMul: ['A', 'B'],
+  BatchNormalization: ['X', 'scale', 'B', 'mean', 'var'],
+  InstanceNormalization: ['input', 'scale', 'B'],
+  LayerNormalization: ['X', 'scale', 'B'],
+  PRelu: ['X', 'slope'],
+  Reshape: ['data', 'shape'],
+  Clip: ['input', 'min', 'max'],
+  Gather: ['data', 'indices'],
+  Pad: ['data', 'pads', 'value'],
+  Slice: ['data', 'starts', 'ends', 'axes', 'steps'],
+  Resize: ['X', 'roi', 'scales', 'sizes'],
+  LSTM: ['X', 'W', 'R', 'B', 'lens', 'h0', 'c0'],
+  GRU: ['X', 'W', 'R', 'B', 'lens', 'h0'],
+  Add: ['A', 'B'],
+  Sub: ['A', 'B'],
+  Mul: ['A', 'B'],
+  Div: ['A', 'B'],
+};
+
+const MAX_TEXT = 40;
+
+/** Long names stay readable on a node: the start and the end, an ellipsis between. */
+export function shorten(text: string, max = MAX_TEXT): string {
+  if (text.length <= max) return text;
+  const head = Math.ceil((max - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
+}
+
+export function inputLabel(opType: string, index: number, valueName: string): string {
+  return INPUT_NAMES[opType]?.[index] ?? shorten(valueName, 16);
+}
+
+export const onnxNodeId = (index: number) => `n${index}`;
+export const graphInputId = (name: string) => `input:${name}`;
+export const graphOutputId = (name: string) => `output:${name}`;
+
+function nodeRows(node: NodeDescription, weights: ReturnType<typeof initializersByName>): NodeRow[] {
+  const rows: NodeRow[] = [];
+  node.inputs.forEach((input, index) => {
+    const tensor = weights.get(input);
+    if (tensor) rows.push({ label: inputLabel(node.opType, index, input), value: `⟨${formatDims(tensor.shape)}⟩` });
+  });
+  return rows;
+}
+
+export function onnxGraph(graph: GraphDescription, types: Map<string, ValueType>): ViewGraph {
+  const weights = initializersByName(graph);
+  const nodes: ViewNode[] = [];
+  const edges: ViewEdge[] = [];
+  const producer = new Map<string, string>();
+  const edgeLabel = (value: string) => {
+    const type = types.get(value);
+    return type?.shape ? formatDims(type.shape) : '';
+  };
+  const connect = (value: string, to: string) => {
+    const from = producer.get(value);
+    if (from !== undefined) edges.push({ id: `e${edges.length}`, from, to, label: edgeLabel(value) });
+  };
+
+  for (const input of graph.inputs) {
+    const id = graphInputId(input.name);
+    producer.set(input.name, id);
+    nodes.push({ id, title: 'Input', name: input.name, category: 'io', rows: [{ label: input.type, value: formatDims(input.shape) }] });
+  }
+  graph.nodes.forEach((node, index) => {
+    for (const output of node.outputs) if (output) producer.set(output, onnxNodeId(index));
+  });
+  graph.nodes.forEach((node, index) => {
+    const id = onnxNodeId(index);
+    nodes.push({
+      id,
+      title: node.opType,
+      name: node.name,
+      category: onnxCategory(node.opType),
+      rows: nodeRows(node, weights),
+      keywords: [...node.inputs, ...node.outputs].filter(Boolean),
+    });
+    for (const input of node.inputs) if (input && !weights.has(input)) connect(input, id);
+  });
+  for (const output of graph.outputs) {
+    const id = graphOutputId(output.name);
+    nodes.push({ id, title: 'Output', name: output.name, category: 'io', rows: [{ label: output.type, value: formatDims(output.shape) }] });
+    connect(output.name, id);
+  }
+  return { nodes, edges };
+}
