@@ -3,25 +3,13 @@
 // document code; the test drives the page and reads `window.harness` (the host's calls, and
 // emit() for events such as the engine crashing).
 import { mount } from 'svelte';
-import type { OpenedDocument, TensorStats } from '../../app/contract/api.ts';
 import App from '../src/App.svelte';
 import '../src/app.css';
-import { createMockHost, MOCK_APP_INFO, type MockHost } from '../src/host/mock.ts';
-
-export interface HarnessFixture {
-  examples: { name: string; path: string; kind: 'model-module' | 'onnx' }[];
-  documents: Record<string, OpenedDocument>;
-  /** Files that fail to open: the error's name and message, as the engine sends them. */
-  failures: Record<string, { name: string; message: string }>;
-  /** By document id, then layer or initializer name. */
-  weights: Record<string, Record<string, TensorStats[]>>;
-  initializers: Record<string, Record<string, TensorStats>>;
-}
+import { createMockHost, MOCK_APP_INFO } from '../src/host/mock.ts';
+import type { HarnessFixture, HarnessGlobal } from './fixture.ts';
 
 declare global {
-  interface Window {
-    harness: { host: MockHost };
-  }
+  interface Window extends HarnessGlobal {}
 }
 
 const fixture = (await (await fetch('./fixture.json')).json()) as HarnessFixture;

@@ -73,3 +73,12 @@ export async function serveStatic(dir: string): Promise<{ url: string; close(): 
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * Builds a page with the renderer's Vite config (Svelte, the layout worker) from `root` into
+ * `outDir`; quiet unless something goes wrong.
+ */
+export async function buildPage(root: string, outDir: string): Promise<void> {
+  const { build } = await import('vite');
+  await build({ configFile: path.join(ROOT, 'renderer/vite.config.ts'), root, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+}
