@@ -15,7 +15,7 @@ import { approximateMeasure } from '../../renderer/src/lib/graph/geometry.ts';
 import { layoutGraph } from '../../renderer/src/lib/graph/layout.ts';
 import { escapeXml, graphMarkup, roundedPath, standaloneSvg } from '../../renderer/src/lib/graph/markup.ts';
 import { modelGraph } from '../../renderer/src/lib/graph/model_graph.ts';
-import { graphInputId, graphOutputId, onnxGraph, onnxNodeId, shorten } from '../../renderer/src/lib/graph/onnx_graph.ts';
+import { constantValues, graphInputId, graphOutputId, onnxGraph, onnxNodeId, shorten } from '../../renderer/src/lib/graph/onnx_graph.ts';
 import { searchGraph } from '../../renderer/src/lib/graph/search.ts';
 import type { GraphLayout, ViewGraph } from '../../renderer/src/lib/graph/types.ts';
 import { valueTypes } from '../../renderer/src/lib/onnx_values.ts';
@@ -111,6 +111,46 @@ test('an ONNX graph: inputs, nodes with their weights as rows, outputs, and edge
   assert.equal(graph.edges.length, 6, 'weights are rows, not edges');
 });
 
+test('constants are rows of the node using them: a Constant node, an Identity of an initializer (PyTorch\'s shared weights)', () => {
+  const proto = makeModel(
+    makeGraph(
+      [
+        makeNode('Identity', ['w'], ['w_shared'], { name: 'Identity_0' }),
+        makeNode('MatMul', ['x', 'w_shared'], ['m'], { name: 'matmul' }),
+        makeNode('Constant', [], ['target'], { attributes: { value: makeTensor('target', { dtype: 'int64', shape: [2], data: new BigInt64Array([-1n, 2n]) }) } }),
+        makeNode('Reshape', ['m', 'target'], ['y'], { name: 'reshape' }),
+      ],
+      'constants',
+      [makeTensorValueInfo('x', F, [3, 4])],
+      [makeTensorValueInfo('y', F, null)],
+      [makeTensor('w', { dtype: 'float32', shape: [4, 2], data: new Float32Array(8) })],
+    ),
+  );
+  const document = { description: describeModel(proto), inferred: inferShapes(proto) };
+  const graph = onnxGraph(document.description.graph, valueTypes(document));
+  assert.deepEqual(
+    graph.nodes.map((node) => [node.title, node.rows]),
+    [
+      ['Input', [{ label: 'float32', value: '3×4' }]],
+      ['MatMul', [{ label: 'B', value: '⟨4×2⟩' }]],
+      ['Reshape', [{ label: 'shape', value: '⟨2⟩' }]],
+      ['Output', [{ label: 'float32', value: '3×2' }]],
+    ],
+  );
+  assert.deepEqual(
+    graph.edges.map((edge) => [edge.from, edge.to]),
+    [
+      [graphInputId('x'), onnxNodeId(1)],
+      [onnxNodeId(1), onnxNodeId(3)],
+      [onnxNodeId(3), graphOutputId('y')],
+    ],
+  );
+  const { values, folded } = constantValues(document.description.graph);
+  assert.deepEqual([...folded], [0, 2]);
+  assert.deepEqual(values.get('w_shared'), { shape: [4, 2], initializer: 'w' }, 'statistics come from the initializer behind the Identity');
+  assert.equal(values.get('target')?.initializer, null);
+});
+
 test('long names are shortened in the middle, keeping both ends', () => {
   const name = '/features/features.12/block/block.2/fc1/Conv_output_0';
   const short = shorten(name, 24);
@@ -142,7 +182,7 @@ test('the layout places every node without overlaps and routes every edge betwee
 
 test('a value used by several nodes is labelled once; a node wide enough for its texts', async () => {
   const graph: ViewGraph = {
-    nodes: ['a', 'b', 'c'].map((id) => ({ id, title: 'Relu', name: id === 'a' ? 'a_very_long_node_name_for_width' : id, category: 'activation', rows: [] })),
+    nodes: ['a', 'b', 'c'].map((id) => ({ id, title: 'Relu', name: id === 'a' ? 'a_very_long_node_name_for_width' : id, showName: true, category: 'activation', rows: [] })),
     edges: [
       { id: 'e0', from: 'a', to: 'b', label: '1×8' },
       { id: 'e1', from: 'a', to: 'c', label: '1×8' },
@@ -158,8 +198,8 @@ test('the SVG markup escapes every text from the file, and the standalone file i
   const hostile = `<script>alert("x")</script>&'`;
   const graph: ViewGraph = {
     nodes: [
-      { id: hostile, title: hostile, name: hostile, category: 'other', rows: [{ label: hostile, value: hostile }] },
-      { id: 'b', title: 'Relu', name: 'b', category: 'activation', rows: [] },
+      { id: hostile, title: hostile, name: hostile, showName: true, category: 'other', rows: [{ label: hostile, value: hostile }] },
+      { id: 'b', title: 'Relu', name: 'b', showName: true, category: 'activation', rows: [] },
     ],
     edges: [{ id: 'e', from: hostile, to: 'b', label: hostile }],
   };

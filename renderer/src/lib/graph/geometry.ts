@@ -34,12 +34,12 @@ export const NODE = {
 
 export function nodeGeometry(node: ViewNode, measure: TextMeasure): NodeGeometry {
   const titleWidth = measure(node.title, 'title');
-  const nameWidth = node.name ? measure(node.name, 'name') : 0;
+  const nameWidth = node.showName && node.name ? measure(node.name, 'name') : 0;
   const labelWidth = Math.max(0, ...node.rows.map((row) => measure(row.label, 'label')));
   const valueWidth = Math.max(0, ...node.rows.map((row) => measure(row.value, 'value')));
   const nameX = NODE.paddingX + titleWidth + NODE.gap;
   const valueX = NODE.paddingX + (labelWidth > 0 ? labelWidth + NODE.gap : 0);
-  const header = nameX + nameWidth + NODE.paddingX - (node.name ? 0 : NODE.gap);
+  const header = nameX + nameWidth + NODE.paddingX - (nameWidth ? 0 : NODE.gap);
   const body = node.rows.length ? valueX + valueWidth + NODE.paddingX : 0;
   const width = Math.ceil(Math.max(NODE.minWidth, header, body));
   const height = NODE.headerHeight + (node.rows.length ? node.rows.length * NODE.rowHeight + NODE.paddingBottom : 0);

@@ -80,7 +80,7 @@ function nodeMarkup({ node, x, y, geometry }: PlacedNode, interactive: boolean):
   svg += `<rect class="box" width="${width}" height="${height}" rx="${NODE.radius}" fill="${COLORS.box}"/>`;
   svg += `<path d="${headerPath(width, NODE.headerHeight, !hasRows)}" fill="${colors.fill}"/>`;
   svg += `<text x="${NODE.paddingX}" y="${baseline}" ${textAttributes('title')} fill="${colors.text}">${escapeXml(node.title)}</text>`;
-  if (node.name) {
+  if (node.showName && node.name) {
     const nameColor = colors.text === '#ffffff' ? COLORS.nameOnDark : COLORS.nameOnLight;
     svg += `<text x="${round(nameX)}" y="${baseline}" ${textAttributes('name')} fill="${nameColor}">${escapeXml(node.name)}</text>`;
   }
@@ -104,7 +104,7 @@ function labelMarkup({ label }: PlacedEdge): string {
   return `<text x="${round(label.x)}" y="${round(label.y)}" ${textAttributes('edge')} fill="${COLORS.edgeLabel}" stroke="${COLORS.background}" stroke-width="3" stroke-linejoin="round" paint-order="stroke">${escapeXml(label.text)}</text>`;
 }
 
-export const ARROW_MARKER = `<marker id="${ARROW_ID}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10Z" fill="${COLORS.edge}"/></marker>`;
+export const ARROW_MARKER = `<marker id="${ARROW_ID}" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10Z" fill="${COLORS.edge}"/></marker>`;
 
 /** Edges under nodes, edge labels on top of both. `interactive` adds the classes and ARIA the view needs. */
 export function graphMarkup(layout: GraphLayout, options: { interactive: boolean }): string {

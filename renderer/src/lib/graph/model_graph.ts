@@ -31,6 +31,7 @@ export function modelGraph(graph: GraphDescription): ViewGraph {
       id: node.id,
       title: node.className,
       name: node.id,
+      showName: true,
       category: kerasCategory(node.className),
       rows: layerRows(node),
     })),

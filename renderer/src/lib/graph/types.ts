@@ -15,8 +15,10 @@ export interface ViewNode {
   id: string;
   /** The layer's class or the ONNX op type, in the header. */
   title: string;
-  /** The layer or node name ('' when the file gives none). */
+  /** The layer or node name ('' when the file gives none): what find and screen readers use. */
   name: string;
+  /** Whether the header shows the name (Keras layer names read well; ONNX node names are often long paths). */
+  showName: boolean;
   category: NodeCategory;
   rows: NodeRow[];
   /** Other words search should find the node by (ONNX value and initializer names). */
