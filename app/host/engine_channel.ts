@@ -33,10 +33,11 @@ const STDERR_TAIL_BYTES = 4096;
 
 /**
  * Starts the engine as a Node child process (browser mode, tests). Its stderr is passed
- * through and its end kept, so a crash report can quote what native code printed.
+ * through and its end kept, so a crash report can quote what native code printed. `entry`
+ * is for tests of the supervisor with engines that misbehave.
  */
-export function forkEngine(): EngineProcess {
-  const child = fork(ENGINE_ENTRY, [], {
+export function forkEngine(entry = ENGINE_ENTRY): EngineProcess {
+  const child = fork(entry, [], {
     // An absolute loader URL: the engine must start whatever the current folder is.
     execArgv: ['--import', import.meta.resolve('tsx')],
     serialization: 'advanced',
@@ -55,7 +56,8 @@ export function forkEngine(): EngineProcess {
     pid: child.pid,
     channel: {
       send: (message) => {
-        if (child.connected) child.send(message);
+        // A process that has just died cannot take it; its exit, reported next, fails the call.
+        if (child.connected) child.send(message, () => {});
       },
       onMessage: (listener) => {
         const handler = (message: unknown) => listener(message as WireMessage);
