@@ -8,7 +8,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { forkEngine } from '../../app/host/engine_channel.ts';
+import { fork } from 'node:child_process';
+import { constants } from 'node:os';
+import { forkEngine, utilityProcessEngine, type UtilityProcessChild, type UtilityProcessModule } from '../../app/host/engine_channel.ts';
 import { EngineSupervisor } from '../../app/host/supervisor.ts';
 import { EXAMPLES, nextState, recordStates, rejection, scratchFolder, workbench } from './helpers.ts';
 
@@ -89,5 +91,35 @@ describe('engine crashes', { timeout: 120_000 }, () => {
     assert.deepEqual(states, ['starting', started.message]);
     assert.equal((await rejection(supervisor.call('appInfo'))).name, 'EngineCrashedError');
     supervisor.dispose();
+  });
+
+  test("Electron's utilityProcess (a stand-in on child_process.fork with its API): the engine answers, and its end is reported by exit code", async () => {
+    const forked: { execArgv: string[] | undefined; entry: string }[] = [];
+    const utilityProcess: UtilityProcessModule = {
+      fork(entry, args, options) {
+        forked.push({ entry, execArgv: options.execArgv });
+        const child = fork(entry, args, { execArgv: options.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+        const on = (event: string, listener: (value: never) => void) =>
+          event === 'exit'
+            ? child.on('exit', (code, signal) => (listener as (code: number) => void)(code ?? 128 + constants.signals[signal!]))
+            : child.on('message', listener as (message: unknown) => void);
+        return {
+          pid: child.pid,
+          stderr: child.stderr,
+          postMessage: (message: unknown) => child.send(message as object),
+          on,
+          off: (_event: 'message', listener: (message: unknown) => void) => child.off('message', listener),
+          kill: () => child.kill(),
+        } as UtilityProcessChild;
+      },
+    };
+    const wb = workbench({ mode: 'desktop', saveDialog: async () => null, spawn: () => utilityProcessEngine(utilityProcess) });
+    const document = await wb.open(path.join(EXAMPLES, 'product-image-classifier.ts'));
+    assert.equal(document.kind === 'model' && document.summary.params.total, 822922);
+    assert.match(forked[0]!.entry, /app\/host\/engine_process\.ts$/);
+    assert.deepEqual(forked[0]!.execArgv?.[0], '--import');
+    const crashed = nextState(wb, 'crashed');
+    process.kill(wb.enginePid()!, 'SIGABRT');
+    assert.match((await crashed).message!, /the engine process crashed: it exited with code 134/);
   });
 });
