@@ -11,26 +11,16 @@ export const APP_HOST = 'app';
 export const APP_ENTRY_URL = `${APP_SCHEME}://${APP_HOST}/index.html`;
 
 /**
- * Scripts, workers, styles, images and connections from the app's own origin only: no inline
- * or evaluated script and no remote origin. Style attributes are allowed (the views set
- * positions and sizes in markup); <style> elements are not. Images may be data:/blob: URLs (the
- * graph's PNG export draws through them). In browser mode 'self' also covers the WebSocket of
- * the page's own host and port.
+ * The views' Content-Security-Policy, also in renderer/index.html's meta tag: scripts,
+ * workers, styles, images and connections from the app's own origin only, so no inline or
+ * evaluated script and no remote origin. Images may be blob: URLs (the graph's PNG export). In
+ * browser mode 'self' covers the WebSocket to the page's own host and port.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "worker-src 'self'",
-  "style-src 'self'",
-  "style-src-attr 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; font-src 'self'; connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'";
+
+/** The policy as a response header: plus what a meta tag cannot say (no page may frame the app). */
+export const CONTENT_SECURITY_POLICY_HEADER = `${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`;
 
 /** The main window: the renderer gets no Node, runs sandboxed and isolated from the preload. */
 export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {

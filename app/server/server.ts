@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { EVENT_NAMES, type Host, type StrataEvents } from '../contract/api.ts';
 import { type Channel, type WireMessage, decodeJson, encodeJson, serve } from '../contract/rpc.ts';
-import { CONTENT_SECURITY_POLICY } from '../electron/security.ts';
+import { CONTENT_SECURITY_POLICY_HEADER } from '../electron/security.ts';
 import { type AccessPolicy, type Refusal, type Verdict, checkCredential, checkHost, checkOrigin, createAccessPolicy, sessionCookie } from './access.ts';
 import { contentType, resolveStaticFile } from './static_files.ts';
 
@@ -21,8 +21,8 @@ export interface ServerOptions {
   host: string;
   /** 0: any free port. */
   port: number;
-  /** A path (as the workbench names files) that the first page to connect is asked to open. */
-  openOnConnect?: string | null;
+  /** A file for the page to open when it loads (as the workbench names it): `?open=` in the URL. */
+  openOnLoad?: string | null;
 }
 
 export interface RunningServer {
@@ -42,7 +42,7 @@ export const API_PATH = '/api';
 const MAX_MESSAGE_BYTES = 500 * 2 ** 20;
 
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER,
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
@@ -54,11 +54,7 @@ const SECURITY_HEADERS = {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const policy = createAccessPolicy(options.host);
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  let openOnConnect = options.openOnConnect ?? null;
-  sockets.on('connection', (socket) => {
-    bridge(socket, options.workbench, openOnConnect);
-    openOnConnect = null;
-  });
+  sockets.on('connection', (socket) => bridge(socket, options.workbench));
 
   const server = createServer((request, response) => answerHttp(request, response, policy, options.staticDir));
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -67,8 +63,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     sockets.handleUpgrade(request, socket, head, (webSocket) => sockets.emit('connection', webSocket, request));
   });
   const port = await listen(server, options.port, options.host);
+  const open = options.openOnLoad ? `&open=${encodeURIComponent(options.openOnLoad)}` : '';
   return {
-    url: `http://${urlHost(options.host)}:${port}/?token=${policy.token}`,
+    url: `http://${urlHost(options.host)}:${port}/?token=${policy.token}${open}`,
     port,
     close: () => closeServer(server, sockets),
   };
@@ -161,13 +158,12 @@ function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
 }
 
 /** Serves the contract to one page and forwards the workbench's events to it until it goes. */
-function bridge(socket: WebSocket, workbench: Host, openOnConnect: string | null): void {
+function bridge(socket: WebSocket, workbench: Host): void {
   const emit = serve(socketChannel(socket), workbench);
   const forward = <E extends keyof StrataEvents>(event: E) => workbench.on(event, (payload) => emit(event, payload));
   const unsubscribe = EVENT_NAMES.map(forward);
   socket.on('close', () => unsubscribe.forEach((off) => off()));
   socket.on('error', () => socket.terminate());
-  if (openOnConnect !== null) emit('openRequested', { path: openOnConnect });
 }
 
 /** One WebSocket as a Channel of JSON texts; anything else from the page closes it (1007). */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { WebSocket } from 'ws';
 import type { Host, StrataEvents } from '../../app/contract/api.ts';
-import { CONTENT_SECURITY_POLICY } from '../../app/electron/security.ts';
+import { CONTENT_SECURITY_POLICY_HEADER } from '../../app/electron/security.ts';
 import { type RunningServer, startServer } from '../../app/server/server.ts';
 import { connect, exchangeToken, get, upgradeStatus } from './client.ts';
 
@@ -92,7 +92,7 @@ describe('strata serve: HTTP', () => {
     const page = await get(server.port, '/', { Cookie: cookie });
     assert.equal(page.status, 200);
     assert.match(page.body, /<title>Strata/);
-    assert.equal(page.headers['content-security-policy'], CONTENT_SECURITY_POLICY);
+    assert.equal(page.headers['content-security-policy'], CONTENT_SECURITY_POLICY_HEADER);
     assert.equal(page.headers['x-content-type-options'], 'nosniff');
     assert.equal(page.headers['referrer-policy'], 'no-referrer');
     const script = await get(server.port, '/assets/app.js', { Cookie: `other=1; ${cookie}` });
@@ -141,10 +141,10 @@ describe('strata serve: HTTP', () => {
 });
 
 /** A server on a free port with the stand-in views and workbench, and the cookie its token gives. */
-async function startFixture(openOnConnect: string | null = null) {
+async function startFixture(openOnLoad: string | null = null) {
   const { dir, views } = makeViews();
   const fake = fakeWorkbench();
-  const server = await startServer({ workbench: fake.workbench, staticDir: views, host: '127.0.0.1', port: 0, openOnConnect });
+  const server = await startServer({ workbench: fake.workbench, staticDir: views, host: '127.0.0.1', port: 0, openOnLoad });
   const token = new URL(server.url).searchParams.get('token')!;
   const cookie = await exchangeToken(server.port, token);
   const sockets: WebSocket[] = [];
@@ -207,15 +207,15 @@ describe('strata serve: the WebSocket', () => {
 });
 
 describe('strata serve FILE', () => {
-  test('the file goes to the first page that connects as openRequested, and to no later one', async () => {
-    const fixture = await startFixture('examples/purchase-predictor.ts');
+  test('the URL asks the page to open the file (?open=), and the token exchange keeps that in the address', async () => {
+    const fixture = await startFixture('models/a b&c.onnx');
     try {
-      const seen: unknown[][] = [[], []];
-      const first = await fixture.connectPage((host) => host.on('openRequested', (payload) => seen[0]!.push(payload)));
-      const second = await fixture.connectPage((host) => host.on('openRequested', (payload) => seen[1]!.push(payload)));
-      // A round trip on each socket: everything sent on connection has arrived.
-      await Promise.all([first.host.appInfo(), second.host.appInfo()]);
-      assert.deepEqual(seen, [[{ path: 'examples/purchase-predictor.ts' }], []]);
+      const url = new URL(fixture.server.url);
+      assert.equal(url.searchParams.get('open'), 'models/a b&c.onnx');
+      const reply = await get(fixture.server.port, `${url.pathname}${url.search}`);
+      assert.equal(reply.status, 302);
+      assert.equal(new URL(String(reply.headers.location), url).searchParams.get('open'), 'models/a b&c.onnx');
+      assert.equal(new URL(String(reply.headers.location), url).searchParams.get('token'), null);
     } finally {
       await fixture.close();
     }
