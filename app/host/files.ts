@@ -69,7 +69,7 @@ export class FileAccess {
     return { path: this.contractPath(folder), parent: this.#parentOf(folder), entries };
   }
 
-  /** The entry for a file, or undefined where browser mode may not show it (a link out of the root, a broken link). */
+  /** The entry for a file, or undefined where it cannot be opened (a link out of the root, a broken link, a pipe). */
   entryFor(file: string): FileEntry | undefined {
     return this.#entry(file);
   }
@@ -78,7 +78,8 @@ export class FileAccess {
     const real = realOrMissing(file);
     if (!real || (this.mode === 'browser' && !this.#inRoot(real) && !this.#allowed.has(real))) return undefined;
     const stats = statOrUndefined(real);
-    if (!stats) return undefined;
+    // Pipes, sockets and devices are not model files; reading one could block or never end.
+    if (!stats || (!stats.isFile() && !stats.isDirectory())) return undefined;
     const kind = fileKind(real, stats);
     const entry: FileEntry = { name: path.basename(file), path: this.contractPath(this.mode === 'browser' ? real : file), kind };
     if (stats.isFile()) entry.size = stats.size;

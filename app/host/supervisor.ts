@@ -99,6 +99,8 @@ export class EngineSupervisor {
     const running = this.#running;
     if (!running) throw new EngineCrashedError(this.#state.message ?? 'the engine process is not running; restart it');
     await running.ready;
+    // It may have ended while this call waited for it to be ready.
+    if (this.#running !== running) throw new EngineCrashedError(this.#state.message ?? 'the engine process was restarted');
     const fn = running.client[method] as (...args: unknown[]) => Promise<Awaited<ReturnType<StrataApi[M]>>>;
     return fn(...params);
   }
