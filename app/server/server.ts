@@ -6,10 +6,11 @@ import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES, c
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { EVENT_NAMES, type Host, type StrataEvents } from '../contract/api.ts';
-import { type Channel, type WireMessage, decodeJson, encodeJson, serve } from '../contract/rpc.ts';
-import { CONTENT_SECURITY_POLICY_HEADER } from '../electron/security.ts';
+import type { Host } from '../contract/api.ts';
+import { type Channel, type WireMessage, decodeJson, encodeJson } from '../contract/rpc.ts';
+import { RESPONSE_HEADERS } from '../electron/security.ts';
 import { type AccessPolicy, type Refusal, type Verdict, checkCredential, checkHost, checkOrigin, createAccessPolicy, sessionCookie } from './access.ts';
+import { bridgeHost } from './bridge.ts';
 import { contentType, resolveStaticFile } from './static_files.ts';
 
 export interface ServerOptions {
@@ -40,16 +41,6 @@ export const API_PATH = '/api';
  * below V8's longest string (2^29 - 24 characters), so a file of up to about 375 MB.
  */
 const MAX_MESSAGE_BYTES = 500 * 2 ** 20;
-
-const SECURITY_HEADERS = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER,
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'Cache-Control': 'no-store',
-};
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const policy = createAccessPolicy(options.host);
@@ -99,7 +90,7 @@ function closeServer(server: Server, sockets: WebSocketServer): Promise<void> {
 // --- HTTP ---------------------------------------------------------------------------------
 
 function answerHttp(request: IncomingMessage, response: ServerResponse, policy: AccessPolicy, staticDir: string): void {
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+  for (const [name, value] of Object.entries(RESPONSE_HEADERS)) response.setHeader(name, value);
   const url = new URL(request.url ?? '/', 'http://server');
   const verdict = admitHttp(request, url, policy);
   if (!verdict.allowed) return refuseHttp(response, verdict);
@@ -157,12 +148,10 @@ function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
   );
 }
 
-/** Serves the contract to one page and forwards the workbench's events to it until it goes. */
+/** Serves the contract to one page until it goes. */
 function bridge(socket: WebSocket, workbench: Host): void {
-  const emit = serve(socketChannel(socket), workbench);
-  const forward = <E extends keyof StrataEvents>(event: E) => workbench.on(event, (payload) => emit(event, payload));
-  const unsubscribe = EVENT_NAMES.map(forward);
-  socket.on('close', () => unsubscribe.forEach((off) => off()));
+  const stop = bridgeHost(socketChannel(socket), workbench);
+  socket.on('close', stop);
   socket.on('error', () => socket.terminate());
 }
 
