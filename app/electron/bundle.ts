@@ -3,14 +3,19 @@
 // but 'electron', as a sandboxed preload must be). The app's other modules find files beside
 // their sources (examples/, package.json, the engine process's entry) through
 // import.meta.url, so the bundle keeps each one's own; app/electron/'s modules name files
-// beside the bundle (the preload).
-import { readFile } from 'node:fs/promises';
+// beside the bundle (the preload, the engine's entry).
+//
+// engine.mjs starts the engine process in Electron's utilityProcess. It registers tsx itself:
+// Electron passes a utility process only a few Node flags (debugging and tracing ones; see
+// IsAllowedOption in electron/shell/common/node_bindings.cc), so `--import tsx` would not.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, type Metafile, type Plugin, build } from 'esbuild';
 
 export const ELECTRON_BUILD_DIR = fileURLToPath(new URL('../../build/electron/', import.meta.url));
 const APP_DIR = fileURLToPath(new URL('../', import.meta.url));
+const ENGINE_PROCESS = new URL('../host/engine_process.ts', import.meta.url).href;
 const ELECTRON_DIR = fileURLToPath(new URL('./', import.meta.url));
 
 /** Each of the app's modules outside app/electron/ keeps its source file's import.meta.url. */
@@ -28,6 +33,7 @@ const sourceImportMetaUrl: Plugin = {
 export interface ElectronBundle {
   main: string;
   preload: string;
+  engine: string;
   /** The packages and Node modules each file loads at run time. */
   imports: { main: string[]; preload: string[] };
 }
@@ -36,11 +42,25 @@ export async function bundleElectron(outDir = ELECTRON_BUILD_DIR): Promise<Elect
   const common: BuildOptions = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'error', metafile: true, external: ['electron'] };
   const main = path.join(outDir, 'main.js');
   const preload = path.join(outDir, 'preload.cjs');
+  const engine = path.join(outDir, 'engine.mjs');
   const [mainBuild, preloadBuild] = await Promise.all([
     build({ ...common, entryPoints: [path.join(ELECTRON_DIR, 'main.ts')], outfile: main, format: 'esm', packages: 'external', plugins: [sourceImportMetaUrl] }),
     build({ ...common, entryPoints: [path.join(ELECTRON_DIR, 'preload.ts')], outfile: preload, format: 'cjs' }),
   ]);
-  return { main, preload, imports: { main: externalImports(mainBuild.metafile!), preload: externalImports(preloadBuild.metafile!) } };
+  await mkdir(outDir, { recursive: true });
+  await writeFile(engine, engineEntry());
+  return { main, preload, engine, imports: { main: externalImports(mainBuild.metafile!), preload: externalImports(preloadBuild.metafile!) } };
+}
+
+function engineEntry(): string {
+  return [
+    '// Written by app/electron/bundle.ts: the engine process in Electron\'s utilityProcess, which takes no --import flag.',
+    `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};`,
+    '',
+    'register();',
+    `await import(${JSON.stringify(ENGINE_PROCESS)});`,
+    '',
+  ].join('\n');
 }
 
 function externalImports(metafile: Metafile): string[] {

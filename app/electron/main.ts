@@ -15,8 +15,9 @@ import { appFileResponse, fileFromArgv } from './launch.ts';
 import { type MenuActions, aboutText, menuTemplate } from './menu.ts';
 import { APP_ENTRY_URL, APP_SCHEME, CONTENT_SECURITY_POLICY_HEADER, isAppUrl, windowOptions } from './security.ts';
 
-/** The preload, bundled beside this file. */
+/** The preload and the engine process's entry, written beside this file by bundle.ts. */
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
+const ENGINE_ENTRY = fileURLToPath(new URL('./engine.mjs', import.meta.url));
 
 const EXPORT_FILTERS: Record<ExportFormat, Electron.FileFilter> = {
   onnx: { name: 'ONNX model', extensions: ['onnx'] },
@@ -58,7 +59,7 @@ async function start(): Promise<void> {
   const workbench = createWorkbench({
     mode: 'desktop',
     stateDir: app.getPath('userData'),
-    spawn: () => utilityProcessEngine(utilityProcess),
+    spawn: () => utilityProcessEngine(utilityProcess, ENGINE_ENTRY),
     saveDialog: (request) => askWhereToSave(window, request),
   });
   const refreshMenu = applicationMenu(workbench, () => window);

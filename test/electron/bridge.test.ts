@@ -4,13 +4,15 @@
 // dropped files forwarded by path. Then the bundled preload itself, run as a sandboxed preload
 // runs (require gives 'electron' only).
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import vm from 'node:vm';
 import type { DesktopBridge, Host, StrataEvents } from '../../app/contract/api.ts';
+import { createClient } from '../../app/contract/rpc.ts';
 import { bundleElectron } from '../../app/electron/bundle.ts';
 import { BRIDGE_KEY, DROP_CHANNEL, type DropEventLike, RPC_CHANNEL, exposeBridge, forwardDroppedFiles, onDroppedFile, windowChannel } from '../../app/electron/ipc.ts';
 import { APP_ENTRY_URL } from '../../app/electron/security.ts';
@@ -186,32 +188,55 @@ describe('files dropped on the window', () => {
 });
 
 describe('the bundle (build/electron/)', () => {
-  test('the preload needs nothing but electron, and runs as a sandboxed preload exposing the bridge', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-electron-bundle-'));
+  let dir: string;
+  let bundle: Awaited<ReturnType<typeof bundleElectron>>;
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'strata-electron-bundle-'));
+    bundle = await bundleElectron(dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('the preload needs nothing but electron, and runs as a sandboxed preload exposing the bridge', () => {
+    assert.deepEqual(bundle.imports.preload, ['electron']);
+    // Native code (onnxruntime, the engine addon) stays out of the main process: the engine process loads it.
+    assert.deepEqual(
+      bundle.imports.main.filter((name) => /onnxruntime|\.node$|sharp|child_process/.test(name)),
+      [],
+    );
+    const electron = fakeElectron();
+    const dropListeners: unknown[] = [];
+    const sandboxRequire = (name: string) => {
+      if (name !== 'electron') throw new Error(`a sandboxed preload cannot require '${name}'`);
+      return { contextBridge: electron.contextBridge, ipcRenderer: electron.ipcRenderer, webUtils: { getPathForFile: () => '' } };
+    };
+    const module = { exports: {} };
+    vm.runInNewContext(readFileSync(bundle.preload, 'utf8'), { require: sandboxRequire, module, exports: module.exports, addEventListener: (...args: unknown[]) => dropListeners.push(args) });
+    const bridge = electron.exposed.get(BRIDGE_KEY) as DesktopBridge;
+    assert.deepEqual(Object.keys(bridge).sort(), ['invoke', 'on']);
+    void bridge.invoke('examples', []);
+    // (Objects made inside the vm have its prototypes: compare them as JSON.)
+    assert.deepEqual(JSON.parse(JSON.stringify(electron.sent)), [[RPC_CHANNEL, { type: 'request', id: 1, method: 'examples', params: [] }]]);
+    assert.equal(dropListeners.length, 1);
+  });
+
+  test("the engine's entry starts the engine with no Node flag (Electron's utilityProcess passes none but debugging ones)", async () => {
+    const child = fork(bundle.engine, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     try {
-      const bundle = await bundleElectron(dir);
-      assert.deepEqual(bundle.imports.preload, ['electron']);
-      // Native code (onnxruntime, the engine addon) stays out of the main process: the engine process loads it.
-      assert.deepEqual(
-        bundle.imports.main.filter((name) => /onnxruntime|\.node$|sharp|child_process/.test(name)),
-        [],
-      );
-      const electron = fakeElectron();
-      const dropListeners: unknown[] = [];
-      const sandboxRequire = (name: string) => {
-        if (name !== 'electron') throw new Error(`a sandboxed preload cannot require '${name}'`);
-        return { contextBridge: electron.contextBridge, ipcRenderer: electron.ipcRenderer, webUtils: { getPathForFile: () => '' } };
-      };
-      const module = { exports: {} };
-      vm.runInNewContext(readFileSync(bundle.preload, 'utf8'), { require: sandboxRequire, module, exports: module.exports, addEventListener: (...args: unknown[]) => dropListeners.push(args) });
-      const bridge = electron.exposed.get(BRIDGE_KEY) as DesktopBridge;
-      assert.deepEqual(Object.keys(bridge).sort(), ['invoke', 'on']);
-      void bridge.invoke('examples', []);
-      // (Objects made inside the vm have its prototypes: compare them as JSON.)
-      assert.deepEqual(JSON.parse(JSON.stringify(electron.sent)), [[RPC_CHANNEL, { type: 'request', id: 1, method: 'examples', params: [] }]]);
-      assert.equal(dropListeners.length, 1);
+      const engine = createClient({
+        send: (message) => void child.send(message),
+        onMessage: (listener) => {
+          child.on('message', listener as (message: unknown) => void);
+          return () => child.off('message', listener as (message: unknown) => void);
+        },
+      });
+      const ready = new Promise((resolve, reject) => {
+        engine.on('engineState', resolve);
+        child.once('exit', (code) => reject(new Error(`the engine process exited with code ${code}`)));
+      });
+      assert.deepEqual(await ready, { state: 'ready' });
+      assert.match((await engine.appInfo()).versions.onnxruntime, /^\d+\.\d+/);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      child.kill();
     }
   });
 });
