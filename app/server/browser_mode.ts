@@ -31,6 +31,8 @@ export interface BrowserMode {
   port: number;
   /** The root, absolute. */
   root: string;
+  /** The engine process's id, while it runs. */
+  enginePid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
       url: server.url,
       port: server.port,
       root,
+      enginePid: () => workbench.enginePid(),
       async stop() {
         await server.close();
         workbench.dispose();
