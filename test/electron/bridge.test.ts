@@ -11,38 +11,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import vm from 'node:vm';
-import type { DesktopBridge, Host, StrataEvents } from '../../app/contract/api.ts';
+import type { DesktopBridge } from '../../app/contract/api.ts';
 import { createClient } from '../../app/contract/rpc.ts';
 import { bundleElectron } from '../../app/electron/bundle.ts';
 import { BRIDGE_KEY, DROP_CHANNEL, type DropEventLike, RPC_CHANNEL, exposeBridge, forwardDroppedFiles, onDroppedFile, windowChannel } from '../../app/electron/ipc.ts';
 import { APP_ENTRY_URL } from '../../app/electron/security.ts';
 import { bridgeHost } from '../../app/server/bridge.ts';
+import { failingOpen, fakeWorkbench } from '../server/fake_workbench.ts';
 
 type Frame = { url: string; parent: unknown };
 
-/** A stand-in workbench: appInfo answers, open fails with a named error, events on demand, calls counted. */
-function fakeWorkbench() {
-  const calls: string[] = [];
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  const workbench = {
-    appInfo: async () => {
-      calls.push('appInfo');
-      return { mode: 'desktop', root: null };
-    },
-    open: async (file: string) => {
-      calls.push(`open ${file}`);
-      throw Object.assign(new Error(`${file}: not an ONNX model`), { name: 'FormatError' });
-    },
-    on(event: string, listener: (payload: unknown) => void) {
-      const set = listeners.get(event) ?? new Set();
-      listeners.set(event, set);
-      set.add(listener);
-      return () => set.delete(listener);
-    },
-  } as unknown as Host;
-  const emit = <E extends keyof StrataEvents>(event: E, payload: StrataEvents[E]) => listeners.get(event)?.forEach((listener) => listener(payload));
-  return { workbench, calls, emit };
-}
+/** A stand-in workbench: appInfo answers, open fails with a named error, events on demand, calls recorded. */
+const desktopWorkbench = () => fakeWorkbench({ appInfo: async () => ({ mode: 'desktop', root: null }), open: failingOpen });
 
 /**
  * Electron's IPC between one window and the main process, in memory: messages are structured
@@ -72,7 +52,7 @@ function fakeElectron(frame: Frame = { url: APP_ENTRY_URL, parent: null }) {
 /** The preload and the main process joined by fake IPC, the main side serving a fake workbench. */
 function desktop(frame?: Frame) {
   const electron = fakeElectron(frame);
-  const fake = fakeWorkbench();
+  const fake = desktopWorkbench();
   const channel = windowChannel(electron.ipcMain as never, electron.contents as never);
   bridgeHost(channel, fake.workbench);
   exposeBridge(electron.contextBridge, electron.ipcRenderer as never);
@@ -92,7 +72,7 @@ describe("the preload's window.strataDesktop", () => {
   test("carries the contract's calls: results, and failures as Errors with the message", async () => {
     const { bridge, calls } = desktop();
     assert.deepEqual(await bridge.invoke('appInfo', []), { mode: 'desktop', root: null });
-    await assert.rejects(bridge.invoke('open', ['bad.onnx']), (error: Error) => error instanceof Error && error.message === 'bad.onnx: not an ONNX model');
+    await assert.rejects(bridge.invoke('open', ['bad.onnx']), (error: Error) => error instanceof Error && error.message === 'bad.onnx: not an ONNX model (no graph)');
     assert.deepEqual(calls, ['appInfo', 'open bad.onnx']);
   });
 

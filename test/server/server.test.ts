@@ -11,6 +11,7 @@ import type { Host, StrataEvents } from '../../app/contract/api.ts';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../../app/electron/security.ts';
 import { type RunningServer, startServer } from '../../app/server/server.ts';
 import { connect, exchangeToken, get, upgradeStatus } from './client.ts';
+import { failingOpen, fakeWorkbench } from './fake_workbench.ts';
 
 const SECRET = 'secret-outside-the-views';
 
@@ -27,22 +28,11 @@ function makeViews(): { dir: string; views: string } {
 }
 
 /** A workbench that answers two calls and emits events on demand. */
-function fakeWorkbench(): { workbench: Host; emit<E extends keyof StrataEvents>(event: E, payload: StrataEvents[E]): void } {
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  const workbench = {
+const browserWorkbench = () =>
+  fakeWorkbench({
     appInfo: async () => ({ mode: 'browser', root: '/data', versions: { strata: '0.1.0', node: process.version, electron: null, chrome: null, onnxruntime: '1', engineBackends: [] } }),
-    open: async (file: string) => {
-      throw Object.assign(new Error(`${file}: not an ONNX model (no graph)`), { name: 'FormatError' });
-    },
-    on(event: string, listener: (payload: unknown) => void) {
-      const set = listeners.get(event) ?? new Set();
-      listeners.set(event, set);
-      set.add(listener);
-      return () => set.delete(listener);
-    },
-  } as unknown as Host;
-  return { workbench, emit: (event, payload) => listeners.get(event)?.forEach((listener) => listener(payload)) };
-}
+    open: failingOpen,
+  });
 
 function nextEvent<E extends keyof StrataEvents>(host: Host, event: E): Promise<StrataEvents[E]> {
   return new Promise((resolve) => {
@@ -60,7 +50,7 @@ describe('strata serve: HTTP', () => {
   before(async () => {
     const views = makeViews();
     dir = views.dir;
-    server = await startServer({ workbench: fakeWorkbench().workbench, staticDir: views.views, host: '127.0.0.1', port: 0 });
+    server = await startServer({ workbench: browserWorkbench().workbench, staticDir: views.views, host: '127.0.0.1', port: 0 });
     token = new URL(server.url).searchParams.get('token')!;
   });
   after(async () => {
@@ -143,7 +133,7 @@ describe('strata serve: HTTP', () => {
 /** A server on a free port with the stand-in views and workbench, and the cookie its token gives. */
 async function startFixture(openOnLoad: string | null = null) {
   const { dir, views } = makeViews();
-  const fake = fakeWorkbench();
+  const fake = browserWorkbench();
   const server = await startServer({ workbench: fake.workbench, staticDir: views, host: '127.0.0.1', port: 0, openOnLoad });
   const token = new URL(server.url).searchParams.get('token')!;
   const cookie = await exchangeToken(server.port, token);
