@@ -47,12 +47,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   sockets.on('connection', (socket) => bridge(socket, options.workbench));
 
-  const server = createServer((request, response) => answerHttp(request, response, policy, options.staticDir));
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const verdict = admitUpgrade(request, policy);
-    if (!verdict.allowed) return refuseUpgrade(socket, verdict);
-    sockets.handleUpgrade(request, socket, head, (webSocket) => sockets.emit('connection', webSocket, request));
-  });
+  const server = createServer((request, response) => survive(() => answerHttp(request, response, policy, options.staticDir), response));
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    survive(() => {
+      const verdict = admitUpgrade(request, policy);
+      if (!verdict.allowed) return refuseUpgrade(socket, verdict);
+      sockets.handleUpgrade(request, socket, head, (webSocket) => sockets.emit('connection', webSocket, request));
+    }, socket),
+  );
   const port = await listen(server, options.port, options.host);
   const open = options.openOnLoad ? `&open=${encodeURIComponent(options.openOnLoad)}` : '';
   return {
@@ -87,11 +89,33 @@ function closeServer(server: Server, sockets: WebSocketServer): Promise<void> {
   });
 }
 
+/** Runs a handler; a bug in it ends that one connection (and is reported as a bug), not the server. */
+function survive(handle: () => void, connection: { destroy(): unknown }): void {
+  try {
+    handle();
+  } catch (error) {
+    process.stderr.write(`strata serve: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    connection.destroy();
+  }
+}
+
+/** The request's URL; null where the request line names none ("GET http://[ HTTP/1.1"). */
+function requestUrl(request: IncomingMessage): URL | null {
+  try {
+    return new URL(request.url ?? '/', 'http://server');
+  } catch {
+    return null;
+  }
+}
+
+const BAD_URL: Refusal = { allowed: false, status: 400, reason: 'the request names no valid URL' };
+
 // --- HTTP ---------------------------------------------------------------------------------
 
 function answerHttp(request: IncomingMessage, response: ServerResponse, policy: AccessPolicy, staticDir: string): void {
   for (const [name, value] of Object.entries(RESPONSE_HEADERS)) response.setHeader(name, value);
-  const url = new URL(request.url ?? '/', 'http://server');
+  const url = requestUrl(request);
+  if (!url) return refuseHttp(response, BAD_URL);
   const verdict = admitHttp(request, url, policy);
   if (!verdict.allowed) return refuseHttp(response, verdict);
   if (verdict.via === 'token') return exchangeToken(response, url, policy);
@@ -115,12 +139,22 @@ function exchangeToken(response: ServerResponse, url: URL, policy: AccessPolicy)
 }
 
 function sendFile(response: ServerResponse, file: string | null, headOnly: boolean): void {
-  if (file === null) return refuseHttp(response, { allowed: false, status: 404, reason: 'no such file' });
-  response.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': statSync(file).size });
+  const size = file === null ? null : sizeOrNull(file);
+  if (file === null || size === null) return refuseHttp(response, { allowed: false, status: 404, reason: 'no such file' });
+  response.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': size });
   if (headOnly) return void response.end();
   createReadStream(file)
     .on('error', () => response.destroy())
     .pipe(response);
+}
+
+/** A file's size; null when it went away since it was found. */
+function sizeOrNull(file: string): number | null {
+  try {
+    return statSync(file).size;
+  } catch {
+    return null;
+  }
 }
 
 function refuseHttp(response: ServerResponse, refusal: Refusal): void {
@@ -131,7 +165,8 @@ function refuseHttp(response: ServerResponse, refusal: Refusal): void {
 // --- WebSocket ----------------------------------------------------------------------------
 
 function admitUpgrade(request: IncomingMessage, policy: AccessPolicy): Verdict {
-  const url = new URL(request.url ?? '/', 'http://server');
+  const url = requestUrl(request);
+  if (!url) return BAD_URL;
   if (url.pathname !== API_PATH) return { allowed: false, status: 404, reason: `WebSockets are served at ${API_PATH} only` };
   return (
     checkHost(policy, request.headers.host) ??

@@ -10,7 +10,7 @@ import type { WebSocket } from 'ws';
 import type { Host, StrataEvents } from '../../app/contract/api.ts';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../../app/electron/security.ts';
 import { type RunningServer, startServer } from '../../app/server/server.ts';
-import { connect, exchangeToken, get, upgradeStatus } from './client.ts';
+import { connect, exchangeToken, get, rawRequest, upgradeStatus } from './client.ts';
 import { failingOpen, fakeWorkbench } from './fake_workbench.ts';
 
 const SECRET = 'secret-outside-the-views';
@@ -119,6 +119,14 @@ describe('strata serve: HTTP', () => {
       assert.equal(reply.status, 404, url);
       assert.ok(!reply.body.includes(SECRET), url);
     }
+  });
+
+  test('a request line with no valid URL gets 400, and the server goes on serving', async () => {
+    const port = server.port;
+    assert.match(await rawRequest(port, `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`), /^HTTP\/1\.1 400 /);
+    const upgrade = `GET http://[/api HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+    assert.match(await rawRequest(port, upgrade), /^HTTP\/1\.1 400 /);
+    assert.equal((await get(port, '/')).status, 401);
   });
 
   test('methods other than GET and HEAD are refused', async () => {
