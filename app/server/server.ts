@@ -50,6 +50,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const server = createServer((request, response) => survive(() => answerHttp(request, response, policy, options.staticDir), response));
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
     survive(() => {
+      // Node's server stops listening for this socket's errors once it is an upgrade: a client
+      // that resets it while being refused must not end the process (ws's README does the same).
+      socket.on('error', () => socket.destroy());
       const verdict = admitUpgrade(request, policy);
       if (!verdict.allowed) return refuseUpgrade(socket, verdict);
       sockets.handleUpgrade(request, socket, head, (webSocket) => sockets.emit('connection', webSocket, request));

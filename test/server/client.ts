@@ -79,3 +79,15 @@ export function rawRequest(port: number, text: string): Promise<string> {
     socket.on('error', reject);
   });
 }
+
+/** Sends `text` and resets the connection at once (TCP RST), as a client that goes away mid-answer. */
+export function sendAndReset(port: number, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connectSocket(port, '127.0.0.1', () => {
+      socket.write(text);
+      socket.resetAndDestroy();
+      resolve();
+    });
+    socket.on('error', () => resolve());
+  });
+}

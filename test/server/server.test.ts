@@ -10,7 +10,7 @@ import type { WebSocket } from 'ws';
 import type { Host, StrataEvents } from '../../app/contract/api.ts';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../../app/electron/security.ts';
 import { type RunningServer, startServer } from '../../app/server/server.ts';
-import { connect, exchangeToken, get, rawRequest, upgradeStatus } from './client.ts';
+import { connect, exchangeToken, get, rawRequest, sendAndReset, upgradeStatus } from './client.ts';
 import { failingOpen, fakeWorkbench } from './fake_workbench.ts';
 
 const SECRET = 'secret-outside-the-views';
@@ -126,6 +126,15 @@ describe('strata serve: HTTP', () => {
     assert.match(await rawRequest(port, `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`), /^HTTP\/1\.1 400 /);
     const upgrade = `GET http://[/api HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
     assert.match(await rawRequest(port, upgrade), /^HTTP\/1\.1 400 /);
+    assert.equal((await get(port, '/')).status, 401);
+  });
+
+  test('clients that reset the connection while their upgrade is refused do not end the server', async () => {
+    const port = server.port;
+    const refused = `GET /api HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+    // Without an error listener on the upgrade's socket, one of these resets (ECONNRESET on the refusal's write) ends the process.
+    for (let i = 0; i < 200; i++) await sendAndReset(port, refused);
+    await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal((await get(port, '/')).status, 401);
   });
 
