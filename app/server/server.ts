@@ -4,7 +4,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { type Duplex, pipeline } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { Host } from '../contract/api.ts';
 import { type Channel, type WireMessage, decodeJson, encodeJson } from '../contract/rpc.ts';
@@ -146,9 +146,8 @@ function sendFile(response: ServerResponse, file: string | null, headOnly: boole
   if (file === null || size === null) return refuseHttp(response, { allowed: false, status: 404, reason: 'no such file' });
   response.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': size });
   if (headOnly) return void response.end();
-  createReadStream(file)
-    .on('error', () => response.destroy())
-    .pipe(response);
+  // pipeline closes the file when the client goes away mid-file, and ends the response on a read error.
+  pipeline(createReadStream(file), response, () => {});
 }
 
 /** A file's size; null when it went away since it was found. */
