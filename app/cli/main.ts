@@ -29,6 +29,7 @@ registerTrain(program);
 registerBench(program);
 (await import('./commands/inspect.ts')).registerInspect(program);
 (await import('./commands/predict.ts')).registerPredict(program);
+(await import('./commands/serve.ts')).registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

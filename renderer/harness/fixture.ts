@@ -1,0 +1,19 @@
+// What the harness page reads from fixture.json, and what it puts on the window for the test
+// (types only: the test, in Node, shares them).
+import type { OpenedDocument, TensorStats } from '../../app/contract/api.ts';
+import type { MockHost } from '../src/host/mock.ts';
+
+export interface HarnessFixture {
+  examples: { name: string; path: string; kind: 'model-module' | 'onnx' }[];
+  documents: Record<string, OpenedDocument>;
+  /** Files that fail to open: the error's name and message, as the engine sends them. */
+  failures: Record<string, { name: string; message: string }>;
+  /** By document id, then layer or initializer name. */
+  weights: Record<string, Record<string, TensorStats[]>>;
+  initializers: Record<string, Record<string, TensorStats>>;
+}
+
+/** The page's global the test reads: the host's calls, and emit() for events. */
+export interface HarnessGlobal {
+  harness: { host: MockHost };
+}

@@ -1,0 +1,110 @@
+// What the window shows, in one place: the open document, what is being opened, the error
+// banner, the engine's state and the connection's. Views read it and call its actions; it
+// talks to the processes only through the Host it was given.
+import type { AppInfo, EngineState, ExportFormat, FileEntry, Host, OpenedDocument } from '../../../app/contract/api.ts';
+import type { ConnectionStatus } from '../host/websocket.ts';
+import { baseName, downloadBytes } from './download.ts';
+
+export interface Problem {
+  /** What failed, e.g. "Could not open model.onnx". */
+  title: string;
+  /** The error's one-line message, as the CLI prints it. */
+  message: string;
+}
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export class AppState {
+  info = $state<AppInfo | null>(null);
+  document = $state.raw<OpenedDocument | null>(null);
+  /** The path being opened, while it is. */
+  opening = $state<string | null>(null);
+  problem = $state<Problem | null>(null);
+  engine = $state<{ state: EngineState; message?: string }>({ state: 'ready' });
+  connection = $state<ConnectionStatus>('open');
+  examples = $state.raw<FileEntry[]>([]);
+  recent = $state.raw<FileEntry[]>([]);
+  /** A short note for the status bar ("Saved to ..."). */
+  notice = $state<string | null>(null);
+  /** Whether the Open dialog is showing. */
+  browsing = $state(false);
+  readonly host: Host;
+
+  constructor(host: Host) {
+    this.host = host;
+    host.on('engineState', (event) => (this.engine = event));
+    host.on('openRequested', (event) => void this.open(event.path));
+  }
+
+  /** Loads what the start page shows; a failure shows in the banner, the page still works. */
+  async start(): Promise<void> {
+    try {
+      [this.info, this.examples, this.recent] = await Promise.all([this.host.appInfo(), this.host.examples(), this.host.recentFiles()]);
+    } catch (error) {
+      this.problem = { title: 'Could not reach the Strata process', message: errorMessage(error) };
+    }
+  }
+
+  async open(path: string): Promise<void> {
+    await this.load(path, () => this.host.open(path));
+  }
+
+  async openDropped(file: File): Promise<void> {
+    await this.load(file.name, async () => this.host.openDropped(file.name, new Uint8Array(await file.arrayBuffer())));
+  }
+
+  private async load(path: string, read: () => Promise<OpenedDocument>): Promise<void> {
+    this.opening = path;
+    this.browsing = false;
+    try {
+      const opened = await read();
+      const previous = this.document;
+      this.document = opened;
+      this.problem = null;
+      if (previous) void this.host.closeDocument(previous.id).catch(() => undefined);
+      this.recent = await this.host.recentFiles().catch(() => this.recent);
+    } catch (error) {
+      this.problem = { title: `Could not open ${baseName(path)}`, message: errorMessage(error) };
+    } finally {
+      if (this.opening === path) this.opening = null;
+    }
+  }
+
+  async close(): Promise<void> {
+    const current = this.document;
+    this.document = null;
+    if (current) await this.host.closeDocument(current.id).catch(() => undefined);
+  }
+
+  /** Starts the engine process again and opens the document that was open. */
+  async restartEngine(): Promise<void> {
+    const reopen = this.document?.path;
+    this.document = null;
+    try {
+      await this.host.restartEngine();
+      this.problem = null;
+      if (reopen) await this.open(reopen);
+    } catch (error) {
+      this.problem = { title: 'Could not restart the engine', message: errorMessage(error) };
+    }
+  }
+
+  async exportDocument(format: ExportFormat): Promise<void> {
+    const current = this.document;
+    if (!current) return;
+    try {
+      const result = await this.host.exportDocument(current.id, format);
+      if ('saved' in result) this.notice = `Saved ${result.saved}`;
+      else if ('download' in result) {
+        downloadBytes(result.download.fileName, result.download.mimeType, result.download.bytes);
+        this.notice = `Downloaded ${result.download.fileName}`;
+      }
+    } catch (error) {
+      this.problem = { title: `Could not export ${current.title}`, message: errorMessage(error) };
+    }
+  }
+
+  dismissProblem(): void {
+    this.problem = null;
+  }
+}

@@ -1,0 +1,177 @@
+// The views with the mock host (renderer/harness), in Chromium: what the window does with
+// what the host answers, independent of any server or engine process. The host's answers are
+// made by the engine's own document code (DocumentStore) from the seed models and a corrupt
+// file; the engine's crash is an event the test emits.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import type { OpenedDocument } from '../../app/contract/api.ts';
+import { DocumentStore } from '../../app/host/documents.ts';
+import type { HarnessFixture, HarnessGlobal } from '../../renderer/harness/fixture.ts';
+import { buildPage, launchBrowser, ROOT, serveStatic, type Browser } from '../e2e/browser.ts';
+
+const EXAMPLES = ['product-image-classifier.ts', 'purchase-predictor.ts'];
+const OUT = path.join(ROOT, 'build/test-renderer/harness');
+
+async function makeFixture(scratch: string): Promise<HarnessFixture> {
+  const store = new DocumentStore();
+  const fixture: HarnessFixture = { examples: [], documents: {}, failures: {}, weights: {}, initializers: {} };
+  for (const name of EXAMPLES) {
+    const relative = `examples/${name}`;
+    const document = (await store.open(path.join(ROOT, relative))) as OpenedDocument & { kind: 'model' };
+    fixture.examples.push({ name, path: relative, kind: 'model-module' });
+    fixture.documents[relative] = { ...document, path: relative };
+    fixture.weights[document.id] = Object.fromEntries(document.graph.nodes.filter((n) => n.params > 0).map((n) => [n.id, store.layerWeights(document.id, n.id)]));
+  }
+  const broken = path.join(scratch, 'broken.onnx');
+  writeFileSync(broken, Uint8Array.from({ length: 64 }, (_, i) => (i * 37) % 256));
+  const error = (await store.open(broken).then(() => assert.fail('a corrupt file opened'), (e: Error) => e)) as Error;
+  fixture.failures['broken.onnx'] = { name: error.name, message: error.message.replaceAll(scratch + path.sep, '') };
+  return fixture;
+}
+
+let browser: Browser;
+let server: Awaited<ReturnType<typeof serveStatic>>;
+let scratch: string;
+let fixture: HarnessFixture;
+
+before(async () => {
+  scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-views-'));
+  await buildPage(path.join(ROOT, 'renderer/harness'), OUT);
+  fixture = await makeFixture(scratch);
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(path.join(OUT, 'fixture.json'), JSON.stringify(fixture));
+  server = await serveStatic(OUT);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const pageErrors = new WeakMap<Page, string[]>();
+
+async function openPage(): Promise<Page> {
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  pageErrors.set(page, errors);
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(server.url);
+  await page.getByRole('heading', { name: 'Open a model' }).waitFor();
+  return page;
+}
+
+/** Closes the page, which must have thrown nothing along the way. */
+async function closePage(page: Page) {
+  await page.close();
+  assert.deepEqual(pageErrors.get(page), [], 'no uncaught error in the page');
+}
+
+const calls = (page: Page) => page.evaluate(() => (globalThis as unknown as HarnessGlobal).harness.host.calls.map((call) => [call.method, ...call.params.map(String)]));
+
+async function openExample(page: Page, name: string) {
+  await page.getByRole('button', { name: `Open ${name}` }).click();
+  await page.getByRole('group', { name: `Graph of ${name}` }).locator('.node').first().waitFor();
+}
+
+test('Ctrl+O opens the file browser, which lists the host\'s files; Escape closes it', async () => {
+  const page = await openPage();
+  await page.keyboard.press('Control+o');
+  const dialog = page.getByRole('dialog', { name: 'Open a model' });
+  await dialog.waitFor();
+  assert.deepEqual(await dialog.getByRole('button', { name: /^Open / }).allTextContents().then((texts) => texts.map((t) => t.trim().split(/\s+/)[0])), EXAMPLES);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  await closePage(page);
+});
+
+test('a layer\'s panel shows its weights\' shapes and statistics; Escape goes back to the model, then closes the panel', async () => {
+  const page = await openPage();
+  await openExample(page, 'product-image-classifier.ts');
+  const graph = page.getByRole('group', { name: 'Graph of product-image-classifier.ts' });
+  assert.equal(await graph.locator('.node').count(), 9);
+  await graph.getByRole('button', { name: 'conv2, Conv2D' }).click();
+  const panel = page.getByRole('complementary', { name: 'Node properties' });
+  const kernel = panel.getByRole('article', { name: 'kernel statistics' });
+  await kernel.waitFor();
+  assert.match(await kernel.innerText(), /kernel\s+\(3, 3, 32, 64\)\s+float32 · 18,432 values\s+min\s+-0\.08\d+\s+max\s+0\.08\d+\s+mean/);
+  assert.match((await kernel.getByRole('img').getAttribute('aria-label'))!, /^Histogram of kernel: 32 bins from -0\.08\d+ to 0\.08\d+/);
+  assert.deepEqual(
+    (await calls(page)).filter(([method]) => method === 'layerWeights'),
+    [['layerWeights', fixture.documents['examples/product-image-classifier.ts']!.id, 'conv2']],
+  );
+  await page.keyboard.press('Escape');
+  await page.getByRole('complementary', { name: 'Model properties' }).getByText('822,922 (3.14 MB)').first().waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('complementary').waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Properties panel' }).click();
+  await page.getByRole('complementary', { name: 'Model properties' }).waitFor();
+  await closePage(page);
+});
+
+test('Ctrl+F finds layers by name; Enter goes to the first and shows it', async () => {
+  const page = await openPage();
+  await openExample(page, 'purchase-predictor.ts');
+  await page.keyboard.press('Control+f');
+  const search = page.getByRole('combobox', { name: 'Find in graph' });
+  assert.equal(await search.evaluate((element) => element.matches(':focus')), true);
+  await search.fill('dense_text');
+  assert.deepEqual(await page.getByRole('listbox', { name: 'Matching nodes' }).getByRole('option').allInnerTexts().then((t) => t.map((s) => s.split('\n')[0])), [
+    'dense_text_1',
+    'dense_text_2',
+  ]);
+  assert.equal(await page.locator('.node.match').count(), 2);
+  await search.press('Enter');
+  await page.getByRole('complementary', { name: 'Node properties' }).getByRole('heading', { name: 'dense_text_1' }).waitFor();
+  assert.equal(await page.locator('.node.selected').getAttribute('data-id'), 'dense_text_1');
+  await closePage(page);
+});
+
+test('a file that fails to open shows the engine\'s message in a banner, and the app keeps working', async () => {
+  const page = await openPage();
+  // As the desktop's Open Recent or a second launch asks the window to open a file.
+  await page.evaluate(() => (globalThis as unknown as HarnessGlobal).harness.host.emit('openRequested', { path: 'broken.onnx' }));
+  const alert = page.getByRole('alert').filter({ hasText: 'Could not open broken.onnx' });
+  await alert.waitFor();
+  assert.ok((await alert.innerText()).includes(fixture.failures['broken.onnx']!.message));
+  await openExample(page, 'purchase-predictor.ts');
+  await alert.waitFor({ state: 'detached' });
+  await closePage(page);
+});
+
+test('when the engine stops, a banner offers Restart, which restarts it and opens the document again', async () => {
+  const page = await openPage();
+  await openExample(page, 'product-image-classifier.ts');
+  await page.evaluate(() => (globalThis as unknown as HarnessGlobal).harness.host.emit('engineState', { state: 'crashed', message: 'the engine process was killed by SIGSEGV' }));
+  const banner = page.getByRole('alert').filter({ hasText: 'The engine process stopped' });
+  assert.match(await banner.innerText(), /the engine process was killed by SIGSEGV/);
+  await banner.getByRole('button', { name: 'Restart engine' }).click();
+  await page.evaluate(() => (globalThis as unknown as HarnessGlobal).harness.host.emit('engineState', { state: 'ready' }));
+  await banner.waitFor({ state: 'detached' });
+  await page.getByRole('group', { name: 'Graph of product-image-classifier.ts' }).locator('.node').first().waitFor();
+  const methods = (await calls(page)).map(([method, ...params]) => `${method}(${params.join(', ')})`);
+  assert.deepEqual(methods.slice(methods.indexOf('restartEngine()')), ['restartEngine()', 'open(examples/product-image-classifier.ts)', 'recentFiles()']);
+  await closePage(page);
+});
+
+test('Export saves the graph as an SVG file and the model through the host', async () => {
+  const page = await openPage();
+  await openExample(page, 'purchase-predictor.ts');
+  await page.getByRole('button', { name: 'Export' }).click();
+  const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: 'Graph as SVG' }).click()]);
+  assert.equal(svgDownload.suggestedFilename(), 'purchase-predictor.svg');
+  const svg = readFileSync((await svgDownload.path())!, 'utf8');
+  assert.match(svg, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.equal((svg.match(/<g transform="translate/g) ?? []).length, 12, 'a box per layer');
+  await page.getByRole('button', { name: 'Export' }).click();
+  const [onnx] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: 'Model as ONNX' }).click()]);
+  const id = fixture.documents['examples/purchase-predictor.ts']!.id;
+  assert.equal(readFileSync((await onnx.path())!, 'utf8'), `onnx of ${id}`);
+  await page.getByRole('status').filter({ hasText: `Downloaded ${id}.onnx` }).waitFor();
+  await closePage(page);
+});
