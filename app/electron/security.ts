@@ -22,6 +22,17 @@ export const CONTENT_SECURITY_POLICY =
 /** The policy as a response header: plus what a meta tag cannot say (no page may frame the app). */
 export const CONTENT_SECURITY_POLICY_HEADER = `${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`;
 
+/** Headers on every response of the app's own pages and files (the server's, the strata:// protocol's). */
+export const RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER,
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+};
+
 /** The main window: the renderer gets no Node, runs sandboxed and isolated from the preload. */
 export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
   return {

@@ -18,7 +18,7 @@ export interface AccessPolicy {
 export type Verdict = { allowed: true; via: 'token' | 'cookie' } | Refusal;
 export interface Refusal {
   allowed: false;
-  status: 401 | 403 | 404 | 405;
+  status: 400 | 401 | 403 | 404 | 405;
   /** One line for the refused client (never contains the token). */
   reason: string;
 }

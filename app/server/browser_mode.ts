@@ -4,14 +4,11 @@
 import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../cli/errors.ts';
 import { type SpawnEngine, forkEngine } from '../host/engine_channel.ts';
 import { createWorkbench } from '../host/workbench.ts';
 import { startServer } from './server.ts';
-
-/** Where `npm run build:renderer` puts the views. */
-export const BUILT_VIEWS_DIR = fileURLToPath(new URL('../../build/renderer/', import.meta.url));
+import { BUILT_VIEWS_DIR } from './static_files.ts';
 
 export interface BrowserModeOptions {
   /** The folder whose files the page may open. */
@@ -34,6 +31,8 @@ export interface BrowserMode {
   port: number;
   /** The root, absolute. */
   root: string;
+  /** The engine process's id, while it runs. */
+  enginePid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -56,6 +55,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
       url: server.url,
       port: server.port,
       root,
+      enginePid: () => workbench.enginePid(),
       async stop() {
         await server.close();
         workbench.dispose();

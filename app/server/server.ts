@@ -4,12 +4,13 @@
 import { createReadStream, statSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { type Duplex, pipeline } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { EVENT_NAMES, type Host, type StrataEvents } from '../contract/api.ts';
-import { type Channel, type WireMessage, decodeJson, encodeJson, serve } from '../contract/rpc.ts';
-import { CONTENT_SECURITY_POLICY_HEADER } from '../electron/security.ts';
+import type { Host } from '../contract/api.ts';
+import { type Channel, type WireMessage, decodeJson, encodeJson } from '../contract/rpc.ts';
+import { RESPONSE_HEADERS } from '../electron/security.ts';
 import { type AccessPolicy, type Refusal, type Verdict, checkCredential, checkHost, checkOrigin, createAccessPolicy, sessionCookie } from './access.ts';
+import { bridgeHost } from './bridge.ts';
 import { contentType, resolveStaticFile } from './static_files.ts';
 
 export interface ServerOptions {
@@ -41,27 +42,22 @@ export const API_PATH = '/api';
  */
 const MAX_MESSAGE_BYTES = 500 * 2 ** 20;
 
-const SECURITY_HEADERS = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER,
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'Cache-Control': 'no-store',
-};
-
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const policy = createAccessPolicy(options.host);
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   sockets.on('connection', (socket) => bridge(socket, options.workbench));
 
-  const server = createServer((request, response) => answerHttp(request, response, policy, options.staticDir));
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const verdict = admitUpgrade(request, policy);
-    if (!verdict.allowed) return refuseUpgrade(socket, verdict);
-    sockets.handleUpgrade(request, socket, head, (webSocket) => sockets.emit('connection', webSocket, request));
-  });
+  const server = createServer((request, response) => survive(() => answerHttp(request, response, policy, options.staticDir), response));
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    survive(() => {
+      // Node's server stops listening for this socket's errors once it is an upgrade: a client
+      // that resets it while being refused must not end the process (ws's README does the same).
+      socket.on('error', () => socket.destroy());
+      const verdict = admitUpgrade(request, policy);
+      if (!verdict.allowed) return refuseUpgrade(socket, verdict);
+      sockets.handleUpgrade(request, socket, head, (webSocket) => sockets.emit('connection', webSocket, request));
+    }, socket),
+  );
   const port = await listen(server, options.port, options.host);
   const open = options.openOnLoad ? `&open=${encodeURIComponent(options.openOnLoad)}` : '';
   return {
@@ -96,11 +92,33 @@ function closeServer(server: Server, sockets: WebSocketServer): Promise<void> {
   });
 }
 
+/** Runs a handler; a bug in it ends that one connection (and is reported as a bug), not the server. */
+function survive(handle: () => void, connection: { destroy(): unknown }): void {
+  try {
+    handle();
+  } catch (error) {
+    process.stderr.write(`strata serve: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    connection.destroy();
+  }
+}
+
+/** The request's URL; null where the request line names none ("GET http://[ HTTP/1.1"). */
+function requestUrl(request: IncomingMessage): URL | null {
+  try {
+    return new URL(request.url ?? '/', 'http://server');
+  } catch {
+    return null;
+  }
+}
+
+const BAD_URL: Refusal = { allowed: false, status: 400, reason: 'the request names no valid URL' };
+
 // --- HTTP ---------------------------------------------------------------------------------
 
 function answerHttp(request: IncomingMessage, response: ServerResponse, policy: AccessPolicy, staticDir: string): void {
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
-  const url = new URL(request.url ?? '/', 'http://server');
+  for (const [name, value] of Object.entries(RESPONSE_HEADERS)) response.setHeader(name, value);
+  const url = requestUrl(request);
+  if (!url) return refuseHttp(response, BAD_URL);
   const verdict = admitHttp(request, url, policy);
   if (!verdict.allowed) return refuseHttp(response, verdict);
   if (verdict.via === 'token') return exchangeToken(response, url, policy);
@@ -124,12 +142,21 @@ function exchangeToken(response: ServerResponse, url: URL, policy: AccessPolicy)
 }
 
 function sendFile(response: ServerResponse, file: string | null, headOnly: boolean): void {
-  if (file === null) return refuseHttp(response, { allowed: false, status: 404, reason: 'no such file' });
-  response.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': statSync(file).size });
+  const size = file === null ? null : sizeOrNull(file);
+  if (file === null || size === null) return refuseHttp(response, { allowed: false, status: 404, reason: 'no such file' });
+  response.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': size });
   if (headOnly) return void response.end();
-  createReadStream(file)
-    .on('error', () => response.destroy())
-    .pipe(response);
+  // pipeline closes the file when the client goes away mid-file, and ends the response on a read error.
+  pipeline(createReadStream(file), response, () => {});
+}
+
+/** A file's size; null when it went away since it was found. */
+function sizeOrNull(file: string): number | null {
+  try {
+    return statSync(file).size;
+  } catch {
+    return null;
+  }
 }
 
 function refuseHttp(response: ServerResponse, refusal: Refusal): void {
@@ -140,7 +167,8 @@ function refuseHttp(response: ServerResponse, refusal: Refusal): void {
 // --- WebSocket ----------------------------------------------------------------------------
 
 function admitUpgrade(request: IncomingMessage, policy: AccessPolicy): Verdict {
-  const url = new URL(request.url ?? '/', 'http://server');
+  const url = requestUrl(request);
+  if (!url) return BAD_URL;
   if (url.pathname !== API_PATH) return { allowed: false, status: 404, reason: `WebSockets are served at ${API_PATH} only` };
   return (
     checkHost(policy, request.headers.host) ??
@@ -157,12 +185,10 @@ function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
   );
 }
 
-/** Serves the contract to one page and forwards the workbench's events to it until it goes. */
+/** Serves the contract to one page until it goes. */
 function bridge(socket: WebSocket, workbench: Host): void {
-  const emit = serve(socketChannel(socket), workbench);
-  const forward = <E extends keyof StrataEvents>(event: E) => workbench.on(event, (payload) => emit(event, payload));
-  const unsubscribe = EVENT_NAMES.map(forward);
-  socket.on('close', () => unsubscribe.forEach((off) => off()));
+  const stop = bridgeHost(socketChannel(socket), workbench);
+  socket.on('close', stop);
   socket.on('error', () => socket.terminate());
 }
 

@@ -4,6 +4,10 @@
 // out of the folder all map to nothing.
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where `npm run build:renderer` puts the views. */
+export const BUILT_VIEWS_DIR = fileURLToPath(new URL('../../build/renderer/', import.meta.url));
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -14,7 +14,7 @@ import type { WebSocket } from 'ws';
 import type { Host } from '../../app/contract/api.ts';
 import { serveCommand } from '../../app/cli/commands/serve.ts';
 import { type BrowserMode, startBrowserMode } from '../../app/server/browser_mode.ts';
-import { connect, exchangeToken } from './client.ts';
+import { connect, exchangeToken, get } from './client.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ONNX = path.join(REPO, 'test/fixtures/onnx/matmul_add.onnx');
@@ -33,14 +33,15 @@ function makeFolders() {
   return { base, root, outside, views, state };
 }
 
-describe('strata serve --root: the page reaches files under the root only', () => {
+describe('strata serve with its engine process: --root, the command line file, a crash', () => {
   const folders = makeFolders();
   let running: BrowserMode;
   let page: Host;
   let socket: WebSocket;
+  let cookie: string;
   before(async () => {
     running = await startBrowserMode({ root: folders.root, stateDir: folders.state, host: '127.0.0.1', port: 0, viewsDir: folders.views, file: path.join(folders.outside, 'given.onnx') });
-    const cookie = await exchangeToken(running.port, new URL(running.url).searchParams.get('token')!);
+    cookie = await exchangeToken(running.port, new URL(running.url).searchParams.get('token')!);
     const connection = connect(running.port, { Origin: `http://127.0.0.1:${running.port}`, Cookie: cookie });
     page = connection.host;
     const opened = await connection.opened;
@@ -85,6 +86,21 @@ describe('strata serve --root: the page reaches files under the root only', () =
     assert.equal(given, path.join(folders.outside, 'given.onnx'));
     assert.equal((await page.open(given!)).kind, 'onnx');
     await assert.rejects(page.open(path.join(folders.outside, 'secret.onnx')), { name: 'UserError' });
+  });
+
+  test('an engine that dies (SIGKILL) takes neither the server nor the page down; restartEngine brings it back', async () => {
+    const pid = running.enginePid();
+    assert.ok(pid !== undefined && pid !== process.pid);
+    const crashed = new Promise<{ state: string; message?: string }>((resolve) => {
+      const off = page.on('engineState', (state) => state.state === 'crashed' && (off(), resolve(state)));
+    });
+    process.kill(pid, 'SIGKILL');
+    assert.match((await crashed).message ?? '', /SIGKILL/);
+    await assert.rejects(page.open('model.onnx'), { name: 'EngineCrashedError' });
+    assert.equal((await get(running.port, '/', { Cookie: cookie })).status, 200);
+    await page.restartEngine();
+    assert.equal((await page.open('model.onnx')).path, 'model.onnx');
+    assert.notEqual(running.enginePid(), pid);
   });
 
   test('the engine runs in a process of its own: appInfo comes back with its versions', async () => {

@@ -1,6 +1,7 @@
 // A raw HTTP and WebSocket client for the server's tests: every header is the test's choice
 // (a foreign Host, a foreign Origin, a stale cookie), and refusals come back as status codes.
 import { request } from 'node:http';
+import { connect as connectSocket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { Host } from '../../app/contract/api.ts';
 import { type Channel, type WireMessage, createClient, decodeJson, encodeJson } from '../../app/contract/rpc.ts';
@@ -65,4 +66,28 @@ export async function upgradeStatus(port: number, headers: Record<string, string
   if (typeof result === 'number') return result;
   result.terminate();
   return 101;
+}
+
+/** Sends `text` as it is (a request line no HTTP client would write) and resolves with the whole answer. */
+export function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connectSocket(port, '127.0.0.1', () => socket.end(text));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+/** Sends `text` and resets the connection at once (TCP RST), as a client that goes away mid-answer. */
+export function sendAndReset(port: number, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connectSocket(port, '127.0.0.1', () => {
+      socket.write(text);
+      socket.resetAndDestroy();
+      resolve();
+    });
+    socket.on('error', () => resolve());
+  });
 }

@@ -10,7 +10,8 @@ import type { WebSocket } from 'ws';
 import type { Host, StrataEvents } from '../../app/contract/api.ts';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../../app/electron/security.ts';
 import { type RunningServer, startServer } from '../../app/server/server.ts';
-import { connect, exchangeToken, get, upgradeStatus } from './client.ts';
+import { connect, exchangeToken, get, rawRequest, sendAndReset, upgradeStatus } from './client.ts';
+import { failingOpen, fakeWorkbench } from './fake_workbench.ts';
 
 const SECRET = 'secret-outside-the-views';
 
@@ -27,22 +28,11 @@ function makeViews(): { dir: string; views: string } {
 }
 
 /** A workbench that answers two calls and emits events on demand. */
-function fakeWorkbench(): { workbench: Host; emit<E extends keyof StrataEvents>(event: E, payload: StrataEvents[E]): void } {
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  const workbench = {
+const browserWorkbench = () =>
+  fakeWorkbench({
     appInfo: async () => ({ mode: 'browser', root: '/data', versions: { strata: '0.1.0', node: process.version, electron: null, chrome: null, onnxruntime: '1', engineBackends: [] } }),
-    open: async (file: string) => {
-      throw Object.assign(new Error(`${file}: not an ONNX model (no graph)`), { name: 'FormatError' });
-    },
-    on(event: string, listener: (payload: unknown) => void) {
-      const set = listeners.get(event) ?? new Set();
-      listeners.set(event, set);
-      set.add(listener);
-      return () => set.delete(listener);
-    },
-  } as unknown as Host;
-  return { workbench, emit: (event, payload) => listeners.get(event)?.forEach((listener) => listener(payload)) };
-}
+    open: failingOpen,
+  });
 
 function nextEvent<E extends keyof StrataEvents>(host: Host, event: E): Promise<StrataEvents[E]> {
   return new Promise((resolve) => {
@@ -60,7 +50,7 @@ describe('strata serve: HTTP', () => {
   before(async () => {
     const views = makeViews();
     dir = views.dir;
-    server = await startServer({ workbench: fakeWorkbench().workbench, staticDir: views.views, host: '127.0.0.1', port: 0 });
+    server = await startServer({ workbench: browserWorkbench().workbench, staticDir: views.views, host: '127.0.0.1', port: 0 });
     token = new URL(server.url).searchParams.get('token')!;
   });
   after(async () => {
@@ -131,6 +121,23 @@ describe('strata serve: HTTP', () => {
     }
   });
 
+  test('a request line with no valid URL gets 400, and the server goes on serving', async () => {
+    const port = server.port;
+    assert.match(await rawRequest(port, `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`), /^HTTP\/1\.1 400 /);
+    const upgrade = `GET http://[/api HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+    assert.match(await rawRequest(port, upgrade), /^HTTP\/1\.1 400 /);
+    assert.equal((await get(port, '/')).status, 401);
+  });
+
+  test('clients that reset the connection while their upgrade is refused do not end the server', async () => {
+    const port = server.port;
+    const refused = `GET /api HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+    // Without an error listener on the upgrade's socket, one of these resets (ECONNRESET on the refusal's write) ends the process.
+    for (let i = 0; i < 200; i++) await sendAndReset(port, refused);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await get(port, '/')).status, 401);
+  });
+
   test('methods other than GET and HEAD are refused', async () => {
     const cookie = await exchangeToken(server.port, token);
     assert.equal((await get(server.port, '/', { Cookie: cookie }, 'POST')).status, 405);
@@ -143,7 +150,7 @@ describe('strata serve: HTTP', () => {
 /** A server on a free port with the stand-in views and workbench, and the cookie its token gives. */
 async function startFixture(openOnLoad: string | null = null) {
   const { dir, views } = makeViews();
-  const fake = fakeWorkbench();
+  const fake = browserWorkbench();
   const server = await startServer({ workbench: fake.workbench, staticDir: views, host: '127.0.0.1', port: 0, openOnLoad });
   const token = new URL(server.url).searchParams.get('token')!;
   const cookie = await exchangeToken(server.port, token);
