@@ -44,7 +44,17 @@ after(async () => {
   assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
 });
 
-const screenshot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+/** Saves the window as build/e2e-artifacts/NAME.png, once sure nothing of the frame lies outside it. */
+async function screenshot(name: string) {
+  const width = page.viewportSize()!.width;
+  const outside: string[] = [];
+  for (const part of await page.locator('header button, header input, aside, footer, [role="alert"]').all()) {
+    const box = await part.boundingBox();
+    if (box && box.x + box.width > width + 0.5) outside.push((await part.getAttribute('aria-label')) ?? (await part.innerText()).slice(0, 40));
+  }
+  assert.deepEqual(outside, [], `${name}: parts of the window beyond its right edge`);
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
 const graph = (title: string) => page.getByRole('group', { name: `Graph of ${title}` });
 
 /** Waits for the graph to be drawn; if it never is, the window's state is saved to look at. */
