@@ -10,9 +10,6 @@ import type { LayoutRequest, LayoutResponse } from './layout_client.ts';
 import type { ViewGraph } from './types.ts';
 
 // The package's types describe CommonJS; its default export is the ELK class.
-/** Nodes (or edges) the page adds to the drawing at a time: a few tens of milliseconds' work. */
-const CHUNK = 500;
-
 const elk = new (ElkBundle as unknown as new () => ELK)();
 const context = new OffscreenCanvas(1, 1).getContext('2d');
 if (!context) throw new Error('the layout worker has no 2D canvas to measure text with');
@@ -35,13 +32,6 @@ async function warmUp(): Promise<void> {
   for (let round = 0; round < 4; round++) await layoutGraph(graph, measure, elk);
 }
 
-/** Items joined in runs of CHUNK, so the page can add a big graph a part at a time. */
-function chunks(items: string[]): string[] {
-  const result: string[] = [];
-  for (let start = 0; start < items.length; start += CHUNK) result.push(items.slice(start, start + CHUNK).join(''));
-  return result;
-}
-
 // Importing elk.bundled.js in a worker installs ELK's own message handler on `self`; this
 // one replaces it (ELK runs here in-thread, through the instance above).
 self.onmessage = async (event: MessageEvent<LayoutRequest>) => {
@@ -51,8 +41,7 @@ self.onmessage = async (event: MessageEvent<LayoutRequest>) => {
     const started = performance.now();
     const layout = await layoutGraph(graph, measure, elk);
     const laidOut = performance.now();
-    const layers = graphLayers(layout, { interactive: true });
-    const markup = { edges: chunks(layers.edges), nodes: chunks(layers.nodes), labels: chunks(layers.labels) };
+    const markup = graphLayers(layout, { interactive: true });
     response = { id, layout, markup, timings: { layoutMs: laidOut - started, markupMs: performance.now() - laidOut } };
   } catch (error) {
     response = { id, error: error instanceof Error ? error.message : String(error) };

@@ -1,4 +1,5 @@
 // The UI thread's side of the layout worker: one worker for the window, a promise per layout.
+import type { ItemMarkup } from './drawing.ts';
 import type { GraphLayout, ViewGraph } from './types.ts';
 
 export interface LayoutRequest {
@@ -12,18 +13,11 @@ export interface LayoutTimings {
   markupMs: number;
 }
 
-/** The graph's SVG layers (markup.ts, with the view's classes and ARIA), each in chunks to add one after the other. */
-export interface ChunkedMarkup {
-  edges: string[];
-  nodes: string[];
-  labels: string[];
-}
-
-export type LayoutResponse = { id: number; layout: GraphLayout; markup: ChunkedMarkup; timings: LayoutTimings } | { id: number; error: string };
+export type LayoutResponse = { id: number; layout: GraphLayout; markup: ItemMarkup; timings: LayoutTimings } | { id: number; error: string };
 
 export interface LaidOut {
   layout: GraphLayout;
-  markup: ChunkedMarkup;
+  markup: ItemMarkup;
   timings: LayoutTimings;
 }
 

@@ -113,12 +113,12 @@ export interface GraphLayers {
   labels: string[];
 }
 
-/** Every item's SVG; `interactive` adds the classes and ARIA the view needs. */
+/** Every item's SVG in the layout's order (a label per edge, '' for none); `interactive` adds the classes and ARIA the view needs. */
 export function graphLayers(layout: GraphLayout, options: { interactive: boolean }): GraphLayers {
   return {
     edges: layout.edges.map((edge) => edgeMarkup(edge, options.interactive)),
     nodes: layout.nodes.map((node) => nodeMarkup(node, options.interactive)),
-    labels: layout.edges.map(labelMarkup).filter(Boolean),
+    labels: layout.edges.map(labelMarkup),
   };
 }
 
