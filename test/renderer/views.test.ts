@@ -159,7 +159,7 @@ test('when the engine stops, a banner offers Restart, which restarts it and open
   await closePage(page);
 });
 
-test('Export saves the graph as an SVG file and the model through the host', async () => {
+test('Export saves the graph as SVG and PNG files and the model through the host', async () => {
   const page = await openPage();
   await openExample(page, 'purchase-predictor.ts');
   await page.getByRole('button', { name: 'Export' }).click();
@@ -168,6 +168,14 @@ test('Export saves the graph as an SVG file and the model through the host', asy
   const svg = readFileSync((await svgDownload.path())!, 'utf8');
   assert.match(svg, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   assert.equal((svg.match(/<g transform="translate/g) ?? []).length, 12, 'a box per layer');
+  const [width, height] = /width="(\d+)" height="(\d+)"/.exec(svg)!.slice(1).map(Number) as [number, number];
+  await page.getByRole('button', { name: 'Export' }).click();
+  const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: 'Graph as PNG' }).click()]);
+  assert.equal(pngDownload.suggestedFilename(), 'purchase-predictor.png');
+  const png = readFileSync((await pngDownload.path())!);
+  assert.deepEqual([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], 'a PNG signature');
+  // IHDR: twice the SVG's size.
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [width * 2, height * 2]);
   await page.getByRole('button', { name: 'Export' }).click();
   const [onnx] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: 'Model as ONNX' }).click()]);
   const id = fixture.documents['examples/purchase-predictor.ts']!.id;
