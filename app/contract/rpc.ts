@@ -102,9 +102,13 @@ const BYTES_KEY = '$bytes';
 declare function btoa(data: string): string;
 declare function atob(data: string): string;
 
-/** JSON text of a message; Uint8Arrays become {"$bytes": base64}. */
+/** JSON text of a message; Uint8Arrays (Node's Buffers too) become {"$bytes": base64}. */
 export function encodeJson(message: WireMessage): string {
-  return JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array ? { [BYTES_KEY]: bytesToBase64(value) } : value));
+  // The holder's own value, not `value`: JSON.stringify has already replaced a Buffer by its toJSON() ({type: 'Buffer', data: [...]}).
+  return JSON.stringify(message, function (this: Record<string, unknown>, key, value: unknown) {
+    const original = this[key];
+    return original instanceof Uint8Array ? { [BYTES_KEY]: bytesToBase64(original) } : value;
+  });
 }
 
 /** The message of encodeJson's text, Uint8Arrays restored. Throws on text that is not a message. */

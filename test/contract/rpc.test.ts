@@ -66,4 +66,12 @@ describe('rpc', () => {
     assert.deepEqual((message as { result: { download: { bytes: Uint8Array } } }).result.download.bytes, bytes);
     assert.throws(() => decodeJson('42'), /not a message/);
   });
+
+  test('a Node Buffer crosses as bytes, not as its toJSON() object (what the engine process sends back)', () => {
+    const buffer = Buffer.from([8, 8, 18, 6, 255]);
+    const message = decodeJson(encodeJson({ type: 'response', id: 4, result: { bytes: buffer } }));
+    const bytes = (message as { result: { bytes: unknown } }).result.bytes;
+    assert.ok(bytes instanceof Uint8Array);
+    assert.deepEqual([...bytes], [8, 8, 18, 6, 255]);
+  });
 });

@@ -1,7 +1,6 @@
 // What the browser tests share: Debian's Chromium driven by playwright-core (its own browser
 // download cannot run here), a static file server for built pages, and Vite builds of the views.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -81,4 +80,32 @@ export async function serveStatic(dir: string): Promise<{ url: string; close(): 
 export async function buildPage(root: string, outDir: string): Promise<void> {
   const { build } = await import('vite');
   await build({ configFile: path.join(ROOT, 'renderer/vite.config.ts'), root, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+}
+
+const VIEWS = path.join(ROOT, 'build/renderer');
+const VIEW_SOURCES = ['renderer/src', 'renderer/index.html', 'renderer/public', 'renderer/vite.config.ts', 'app/contract', 'app/model', 'app/onnx/description.ts'];
+
+function newestChange(file: string): number {
+  const stats = statSync(file);
+  if (!stats.isDirectory()) return stats.mtimeMs;
+  return Math.max(stats.mtimeMs, ...readdirSync(file).map((name) => newestChange(path.join(file, name))));
+}
+
+/**
+ * Builds build/renderer/ (what `strata serve` serves) when a source of the views is newer
+ * than it. Built beside it and swapped in, so a server reading it never sees half a build.
+ */
+export async function ensureViewsBuilt(): Promise<void> {
+  const index = path.join(VIEWS, 'index.html');
+  if (existsSync(index) && statSync(index).mtimeMs > Math.max(...VIEW_SOURCES.map((source) => newestChange(path.join(ROOT, source))))) return;
+  const staging = mkdtempSync(`${VIEWS}.staging-`);
+  try {
+    await buildPage(path.join(ROOT, 'renderer'), staging);
+    const old = `${staging}.old`;
+    if (existsSync(VIEWS)) renameSync(VIEWS, old);
+    renameSync(staging, VIEWS);
+    rmSync(old, { recursive: true, force: true });
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }

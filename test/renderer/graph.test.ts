@@ -11,9 +11,10 @@ import { DataType } from '../../app/onnx/schema.ts';
 import { inferShapes } from '../../app/onnx/shape_inference.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
+import { drawingItems, GraphDrawing, intersects, visibleBounds, type DrawnElement, type LayerElement } from '../../renderer/src/lib/graph/drawing.ts';
 import { approximateMeasure } from '../../renderer/src/lib/graph/geometry.ts';
 import { layoutGraph } from '../../renderer/src/lib/graph/layout.ts';
-import { escapeXml, graphMarkup, roundedPath, standaloneSvg } from '../../renderer/src/lib/graph/markup.ts';
+import { escapeXml, graphLayers, graphMarkup, roundedPath, standaloneSvg } from '../../renderer/src/lib/graph/markup.ts';
 import { modelGraph } from '../../renderer/src/lib/graph/model_graph.ts';
 import { constantValues, graphInputId, graphOutputId, onnxGraph, onnxNodeId, shorten } from '../../renderer/src/lib/graph/onnx_graph.ts';
 import { searchGraph } from '../../renderer/src/lib/graph/search.ts';
@@ -242,4 +243,91 @@ test('find ranks the exact name first, then names starting with the query, then 
   );
   assert.deepEqual(searchGraph(model, '  '), []);
   assert.equal(searchGraph(model, 'dropout')[0]!.node.id, 'dropout_image');
+});
+
+test('the page holds what is near the window: items and their bounds, the window in graph units', async () => {
+  const { document, types } = smallCnn();
+  const layout = await layoutGraph(onnxGraph(document.description.graph, types), approximateMeasure, elk);
+  const items = drawingItems(layout, graphLayers(layout, { interactive: true }));
+  // Edges first (painted under), then nodes, then the labels there are.
+  assert.deepEqual(
+    [...new Set(items.map((item) => item.layer))],
+    ['edges', 'nodes', 'labels'],
+  );
+  assert.equal(items.filter((item) => item.layer === 'nodes').length, layout.nodes.length);
+  assert.equal(items.filter((item) => item.layer === 'labels').length, layout.edges.filter((edge) => edge.label).length);
+  for (const item of items) assert.ok(item.markup.length > 0 && item.bounds.left < item.bounds.right && item.bounds.top < item.bounds.bottom);
+  const conv = items.find((item) => item.layer === 'nodes' && item.ids[0] === onnxNodeId(0))!;
+  const placed = layout.nodes.find((node) => node.node.id === onnxNodeId(0))!;
+  assert.deepEqual(conv.bounds, { left: placed.x, top: placed.y, right: placed.x + placed.geometry.width, bottom: placed.y + placed.geometry.height });
+
+  // At scale 2, shifted by (-100, -50): the window of 400x300 shows graph units 50..250 x 25..175, widened by half on each side.
+  assert.deepEqual(visibleBounds({ x: -100, y: -50, k: 2 }, 400, 300), { left: -50, top: -50, right: 350, bottom: 250 });
+  assert.deepEqual(visibleBounds({ x: -10, y: -20, k: 1 }, 400, 300, 0), { left: 10, top: 20, right: 410, bottom: 320 });
+  const window = visibleBounds({ x: 0, y: -placed.y, k: 1 }, layout.width, 10, 0);
+  assert.ok(intersects(conv.bounds, window));
+  assert.ok(!intersects(conv.bounds, { left: 0, right: layout.width, top: placed.y + placed.geometry.height + 1, bottom: placed.y + 1000 }));
+});
+
+/** A layer for GraphDrawing without a DOM: one child per top-level element of the markup written into it. */
+class FakeLayer implements LayerElement {
+  children: FakeElement[] = [];
+  insertAdjacentHTML(_position: 'beforeend', markup: string) {
+    for (const match of markup.matchAll(/<path[^>]*\/>|<text[^>]*>.*?<\/text>|<g [^>]*>.*?<\/g>/g)) this.children.push(new FakeElement(this, match[0]));
+  }
+  get lastElementChild() {
+    return this.children[this.children.length - 1] ?? null;
+  }
+  replaceChildren() {
+    this.children = [];
+  }
+}
+
+class FakeElement implements DrawnElement {
+  classes = new Set<string>();
+  constructor(
+    private readonly layer: FakeLayer,
+    readonly markup: string,
+  ) {}
+  remove() {
+    this.layer.children.splice(this.layer.children.indexOf(this), 1);
+  }
+  get classList() {
+    return { toggle: (name: string, force: boolean) => (force ? this.classes.add(name) : this.classes.delete(name)) };
+  }
+  get previousElementSibling() {
+    return this.layer.children[this.layer.children.indexOf(this) - 1] ?? null;
+  }
+}
+
+test('the drawing puts in the page what meets the window, a budget at a time, takes out what leaves it, and marks the selection', async () => {
+  const model = modelGraph(describeGraph(productImageClassifier));
+  const layout = await layoutGraph(model, approximateMeasure, elk);
+  const layers = { edges: new FakeLayer(), nodes: new FakeLayer(), labels: new FakeLayer() };
+  const drawing = new GraphDrawing(layers, layout, graphLayers(layout, { interactive: true }));
+  const everything = { left: -Infinity, top: -Infinity, right: Infinity, bottom: Infinity };
+  drawing.select('conv2');
+  assert.equal(drawing.update(everything, 5), true, 'more than the budget is missing');
+  assert.equal(layers.edges.children.length + layers.nodes.children.length, 5);
+  assert.equal(drawing.update(everything), false);
+  assert.equal(layers.nodes.children.length, layout.nodes.length);
+  assert.equal(layers.edges.children.length, layout.edges.length);
+  // Each element is its own node's: the markup written for it.
+  for (const child of layers.nodes.children) assert.match(child.markup, /^<g class="node" data-id="([^"]+)"/);
+  assert.deepEqual(
+    layers.nodes.children.map((child) => /data-id="([^"]+)"/.exec(child.markup)![1]),
+    layout.nodes.map((node) => node.node.id),
+  );
+  assert.deepEqual([...(drawing.element('conv2') as FakeElement).classes], ['selected']);
+  assert.equal(layers.edges.children.filter((child) => child.classes.has('selected')).length, 2, 'the edges into and out of conv2');
+  // Only the top of the graph: the first boxes stay, the rest leave.
+  const conv1 = layout.nodes.find((node) => node.node.id === 'conv1')!;
+  drawing.update({ left: -Infinity, right: Infinity, top: 0, bottom: conv1.y + 1 });
+  assert.deepEqual(
+    layers.nodes.children.map((child) => /data-id="([^"]+)"/.exec(child.markup)![1]),
+    ['conv1_input', 'conv1'],
+  );
+  assert.equal(drawing.element('conv2'), null);
+  drawing.match(['conv1']);
+  assert.ok((drawing.element('conv1') as FakeElement).classes.has('match'));
 });

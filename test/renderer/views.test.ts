@@ -159,7 +159,7 @@ test('when the engine stops, a banner offers Restart, which restarts it and open
   await closePage(page);
 });
 
-test('Export saves the graph as an SVG file and the model through the host', async () => {
+test('Export saves the graph as SVG and PNG files and the model through the host', async () => {
   const page = await openPage();
   await openExample(page, 'purchase-predictor.ts');
   await page.getByRole('button', { name: 'Export' }).click();
@@ -168,10 +168,58 @@ test('Export saves the graph as an SVG file and the model through the host', asy
   const svg = readFileSync((await svgDownload.path())!, 'utf8');
   assert.match(svg, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   assert.equal((svg.match(/<g transform="translate/g) ?? []).length, 12, 'a box per layer');
+  const [width, height] = /width="(\d+)" height="(\d+)"/.exec(svg)!.slice(1).map(Number) as [number, number];
+  await page.getByRole('button', { name: 'Export' }).click();
+  const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: 'Graph as PNG' }).click()]);
+  assert.equal(pngDownload.suggestedFilename(), 'purchase-predictor.png');
+  const png = readFileSync((await pngDownload.path())!);
+  assert.deepEqual([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], 'a PNG signature');
+  // IHDR: twice the SVG's size.
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [width * 2, height * 2]);
   await page.getByRole('button', { name: 'Export' }).click();
   const [onnx] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: 'Model as ONNX' }).click()]);
   const id = fixture.documents['examples/purchase-predictor.ts']!.id;
   assert.equal(readFileSync((await onnx.path())!, 'utf8'), `onnx of ${id}`);
   await page.getByRole('status').filter({ hasText: `Downloaded ${id}.onnx` }).waitFor();
+  await closePage(page);
+});
+
+test('every control has an accessible name: the start page, the Model view with its panel, the Export menu and the Open dialog', async () => {
+  const page = await openPage();
+  const unnamed = async (where: string) => {
+    // The accessibility tree as Playwright reads it: an unnamed control shows as its role alone.
+    const tree = await page.locator('body').ariaSnapshot();
+    const lines = tree.split('\n').filter((line) => /^\s*- (button|link|textbox|combobox|searchbox|tab|menuitem|option|checkbox|slider)(\s*\[[^\]]*\])?:?\s*$/.test(line));
+    assert.deepEqual(lines, [], `${where}: controls without a name`);
+  };
+  await unnamed('start page');
+  await openExample(page, 'purchase-predictor.ts');
+  await page.getByRole('group', { name: 'Graph of purchase-predictor.ts' }).getByRole('button', { name: 'dense_text_1, Dense' }).click();
+  await page.getByRole('article', { name: 'kernel statistics' }).waitFor();
+  await unnamed('model view');
+  await page.getByRole('button', { name: 'Export' }).click();
+  await unnamed('export menu');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+o');
+  await page.getByRole('dialog', { name: 'Open a model' }).waitFor();
+  await unnamed('open dialog');
+  await closePage(page);
+});
+
+test('a file dropped on the window is sent to the host by name and content', async () => {
+  const page = await openPage();
+  await page.evaluate(() => {
+    // The page's own DOM classes (this test's TypeScript knows Node's globals, not the DOM's).
+    const dom = globalThis as unknown as Record<'DataTransfer' | 'File' | 'DragEvent', new (...args: unknown[]) => any> & { dispatchEvent(event: unknown): boolean };
+    const transfer = new dom.DataTransfer();
+    transfer.items.add(new dom.File([new Uint8Array([8, 7, 18, 4])], 'dropped.onnx'));
+    dom.dispatchEvent(new dom.DragEvent('dragover', { dataTransfer: transfer, cancelable: true }));
+    dom.dispatchEvent(new dom.DragEvent('drop', { dataTransfer: transfer, cancelable: true }));
+  });
+  await page.getByRole('alert').filter({ hasText: 'Could not open dropped.onnx' }).waitFor();
+  const dropped = await page.evaluate(() =>
+    (globalThis as unknown as HarnessGlobal).harness.host.calls.filter((call) => call.method === 'openDropped').map((call) => [call.params[0], [...(call.params[1] as Uint8Array)]]),
+  );
+  assert.deepEqual(dropped, [['dropped.onnx', [8, 7, 18, 4]]]);
   await closePage(page);
 });

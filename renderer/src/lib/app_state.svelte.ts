@@ -12,6 +12,8 @@ export interface Problem {
   message: string;
 }
 
+const NOTICE_MS = 8000;
+
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class AppState {
@@ -94,14 +96,20 @@ export class AppState {
     if (!current) return;
     try {
       const result = await this.host.exportDocument(current.id, format);
-      if ('saved' in result) this.notice = `Saved ${result.saved}`;
+      if ('saved' in result) this.tell(`Saved ${result.saved}`);
       else if ('download' in result) {
         downloadBytes(result.download.fileName, result.download.mimeType, result.download.bytes);
-        this.notice = `Downloaded ${result.download.fileName}`;
+        this.tell(`Downloaded ${result.download.fileName}`);
       }
     } catch (error) {
       this.problem = { title: `Could not export ${current.title}`, message: errorMessage(error) };
     }
+  }
+
+  /** Shows a note in the status bar for a few seconds. */
+  tell(note: string): void {
+    this.notice = note;
+    setTimeout(() => this.notice === note && (this.notice = null), NOTICE_MS);
   }
 
   dismissProblem(): void {

@@ -18,16 +18,19 @@ export async function pngFile(layout: GraphLayout, title: string): Promise<Uint8
     const image = new Image();
     image.src = url;
     await image.decode();
-    const scale = pngScale(layout.width, layout.height);
+    // The SVG file's own size (whole pixels), scaled.
+    const width = Math.ceil(layout.width);
+    const height = Math.ceil(layout.height);
+    const scale = pngScale(width, height);
     const canvas = document.createElement('canvas');
-    canvas.width = Math.max(1, Math.round(layout.width * scale));
-    canvas.height = Math.max(1, Math.round(layout.height * scale));
+    canvas.width = Math.max(1, Math.round(width * scale));
+    canvas.height = Math.max(1, Math.round(height * scale));
     const context = canvas.getContext('2d');
     if (!context) throw new Error('this window has no 2D canvas to draw the PNG with');
     context.scale(scale, scale);
-    context.drawImage(image, 0, 0, layout.width, layout.height);
+    context.drawImage(image, 0, 0, width, height);
     const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
-    if (!blob) throw new Error(`the graph is too large for a PNG (${Math.round(layout.width)}×${Math.round(layout.height)} pixels); export SVG instead`);
+    if (!blob) throw new Error(`the graph is too large for a PNG (${width}×${height} pixels); export SVG instead`);
     return new Uint8Array(await blob.arrayBuffer());
   } finally {
     URL.revokeObjectURL(url);

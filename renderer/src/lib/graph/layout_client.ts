@@ -1,4 +1,5 @@
 // The UI thread's side of the layout worker: one worker for the window, a promise per layout.
+import type { ItemMarkup } from './drawing.ts';
 import type { GraphLayout, ViewGraph } from './types.ts';
 
 export interface LayoutRequest {
@@ -6,12 +7,18 @@ export interface LayoutRequest {
   graph: ViewGraph;
 }
 
-export type LayoutResponse = { id: number; layout: GraphLayout; markup: string } | { id: number; error: string };
+/** Milliseconds the worker spent: measuring and laying out (ELK), then writing the markup. */
+export interface LayoutTimings {
+  layoutMs: number;
+  markupMs: number;
+}
+
+export type LayoutResponse = { id: number; layout: GraphLayout; markup: ItemMarkup; timings: LayoutTimings } | { id: number; error: string };
 
 export interface LaidOut {
   layout: GraphLayout;
-  /** The graph's SVG elements with the view's classes and ARIA (markup.ts). */
-  markup: string;
+  markup: ItemMarkup;
+  timings: LayoutTimings;
 }
 
 let worker: Worker | null = null;
@@ -26,7 +33,7 @@ function layoutWorker(): Worker {
     if (!call) return;
     pending.delete(event.data.id);
     if ('error' in event.data) call.reject(new Error(`the graph could not be laid out: ${event.data.error}`));
-    else call.resolve({ layout: event.data.layout, markup: event.data.markup });
+    else call.resolve({ layout: event.data.layout, markup: event.data.markup, timings: event.data.timings });
   };
   worker.onerror = (event) => {
     // A worker that failed (a stack overflow in ELK, say) is replaced on the next request.

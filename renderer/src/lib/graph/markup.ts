@@ -106,15 +106,26 @@ function labelMarkup({ label }: PlacedEdge): string {
 
 export const ARROW_MARKER = `<marker id="${ARROW_ID}" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10Z" fill="${COLORS.edge}"/></marker>`;
 
-/** Edges under nodes, edge labels on top of both. `interactive` adds the classes and ARIA the view needs. */
+/** The graph's three layers, bottom to top: edges, nodes, edge labels; one string per item. */
+export interface GraphLayers {
+  edges: string[];
+  nodes: string[];
+  labels: string[];
+}
+
+/** Every item's SVG in the layout's order (a label per edge, '' for none); `interactive` adds the classes and ARIA the view needs. */
+export function graphLayers(layout: GraphLayout, options: { interactive: boolean }): GraphLayers {
+  return {
+    edges: layout.edges.map((edge) => edgeMarkup(edge, options.interactive)),
+    nodes: layout.nodes.map((node) => nodeMarkup(node, options.interactive)),
+    labels: layout.edges.map(labelMarkup),
+  };
+}
+
+/** The whole graph as one group (edges under nodes, edge labels on top of both). */
 export function graphMarkup(layout: GraphLayout, options: { interactive: boolean }): string {
-  const parts: string[] = [`<g font-family="${escapeXml(SANS)}">`];
-  for (const edge of layout.edges) parts.push(edgeMarkup(edge, options.interactive));
-  for (const node of layout.nodes) parts.push(nodeMarkup(node, options.interactive));
-  parts.push(`<g class="edge-labels">`);
-  for (const edge of layout.edges) parts.push(labelMarkup(edge));
-  parts.push('</g></g>');
-  return parts.join('');
+  const { edges, nodes, labels } = graphLayers(layout, options);
+  return `<g font-family="${escapeXml(SANS)}"><g>${edges.join('')}</g><g>${nodes.join('')}</g><g>${labels.join('')}</g></g>`;
 }
 
 /** A standalone SVG file of the graph (what "Export SVG" saves). */

@@ -1,0 +1,205 @@
+// The app end to end, as a user meets it: `strata serve` (the CLI, its engine process, the
+// built views) driven in Debian's Chromium. Opens the seed models and ONNX files Strata did not
+// write, a corrupt file, an export opened again, and the engine killed by a signal. Saves a
+// screenshot of each view to build/e2e-artifacts/.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { formatShape, summaryData } from '../../app/model/index.ts';
+import productImageClassifier from '../../examples/product-image-classifier.ts';
+import purchasePredictor from '../../examples/purchase-predictor.ts';
+import { makeSmallGraphs } from '../host/foreign_models.ts';
+import { ARTIFACTS, ensureViewsBuilt, launchBrowser, type Browser } from './browser.ts';
+import { mobilenetOnnx } from './foreign_onnx.ts';
+import { enginePid, startServe, type Served } from './serve.ts';
+
+let scratch: string;
+let served: Served;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+before(async () => {
+  scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-e2e-'));
+  const root = path.join(scratch, 'models');
+  mkdirSync(root);
+  makeSmallGraphs(root);
+  copyFileSync(mobilenetOnnx(), path.join(root, 'mobilenet_v3_small.onnx'));
+  writeFileSync(path.join(root, 'broken.onnx'), Uint8Array.from({ length: 256 }, (_, i) => (i * 131 + 7) % 256));
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await ensureViewsBuilt();
+  served = await startServe([path.join(root, 'conv_pool.onnx'), '--root', root, '--state-dir', path.join(scratch, 'state')]);
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+after(async () => {
+  await browser?.close();
+  await served?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+  assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
+});
+
+/** Saves the window as build/e2e-artifacts/NAME.png, once sure nothing of the frame lies outside it. */
+async function screenshot(name: string) {
+  const width = page.viewportSize()!.width;
+  const outside: string[] = [];
+  for (const part of await page.locator('header button, header input, aside, footer, [role="alert"]').all()) {
+    const box = await part.boundingBox();
+    if (box && box.x + box.width > width + 0.5) outside.push((await part.getAttribute('aria-label')) ?? (await part.innerText()).slice(0, 40));
+  }
+  assert.deepEqual(outside, [], `${name}: parts of the window beyond its right edge`);
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+const graph = (title: string) => page.getByRole('group', { name: `Graph of ${title}` });
+
+/** Waits for the graph to be drawn; if it never is, the window's state is saved to look at. */
+async function waitForGraph(title: string) {
+  try {
+    await graph(title).locator('.node').first().waitFor({ timeout: 60_000 });
+  } catch (error) {
+    await screenshot(`failed-${title}`);
+    throw error;
+  }
+}
+
+async function openFromBrowser(name: string) {
+  await page.keyboard.press('Control+o');
+  const dialog = page.getByRole('dialog', { name: 'Open a model' });
+  await dialog.getByRole('button', { name: `Open ${name}` }).click();
+  await dialog.waitFor({ state: 'hidden' });
+}
+
+async function closeDocument(title: string) {
+  await page.getByRole('button', { name: `Close ${title}`, exact: true }).click();
+  await page.getByRole('heading', { name: 'Open a model' }).waitFor();
+}
+
+/** Every layer is a box with its class and name, showing the output shape Keras's summary gives it. */
+async function assertEveryLayerShown(title: string, summary: ReturnType<typeof summaryData>) {
+  for (const row of summary.rows) {
+    const box = graph(title).getByRole('button', { name: `${row.name}, ${row.className}`, exact: true });
+    const text = (await box.textContent())!;
+    const shapes = row.outputShapes!;
+    const expected = shapes.length === 1 ? formatShape(shapes[0]!) : `[${shapes.map(formatShape).join(', ')}]`;
+    assert.ok(text.includes(`output${expected}`), `${row.name}'s box shows its output shape ${expected}: ${text}`);
+  }
+}
+
+test('the file given to strata serve opens with the page: an ONNX file made with onnx.helper, shapes inferred', async () => {
+  await page.goto(served.url);
+  await waitForGraph('conv_pool.onnx');
+  assert.equal(new URL(page.url()).searchParams.get('token'), null, 'the token is exchanged for a cookie and leaves the URL');
+  // 11 nodes, the graph input and output.
+  assert.equal(await graph('conv_pool.onnx').locator('.node').count(), 13);
+  const properties = page.getByRole('complementary', { name: 'ONNX model properties' });
+  assert.match(await properties.innerText(), /Producer\s+onnx_graphs\.py[\s\S]*Opsets\s+ai\.onnx v13/);
+  await graph('conv_pool.onnx').getByRole('button', { name: 'Gemm' }).click();
+  const node = page.getByRole('complementary', { name: 'Node properties' });
+  assert.match(await node.innerText(), /ATTRIBUTES\s+transB\s+1/);
+  assert.match(await node.innerText(), /OUTPUTS\s+output\s+logits\s+float32\[batch,10\]\s+inferred/);
+  const fc = node.getByRole('article', { name: 'B · fc statistics' });
+  await fc.waitFor();
+  assert.match(await fc.innerText(), /\(10, 6\)\s+float32 · 60 values\s+min\s+-?\d/);
+  await screenshot('inspect-onnx-helper');
+});
+
+test('the start page lists the examples; a Sequential model shows its summary, every layer with its output shape, and conv2\'s weights', async () => {
+  await closeDocument('conv_pool.onnx');
+  await screenshot('start-page');
+  await page.getByRole('list', { name: 'Examples' }).getByRole('button', { name: 'Open product-image-classifier.ts' }).click();
+  await waitForGraph('product-image-classifier.ts');
+  const summary = summaryData(productImageClassifier);
+  await assertEveryLayerShown('product-image-classifier.ts', summary);
+  await screenshot('model-graph');
+  await graph('product-image-classifier.ts').getByRole('button', { name: 'conv2, Conv2D' }).click();
+  const kernel = page.getByRole('complementary', { name: 'Node properties' }).getByRole('article', { name: 'kernel statistics' });
+  await kernel.waitFor();
+  assert.match(await kernel.innerText(), /kernel\s+\(3, 3, 32, 64\)\s+float32 · 18,432 values\s+min\s+-0\.0\d+\s+max\s+0\.0\d+\s+mean\s+-?\d[\d.e-]*\s+std\s+0\.0\d+/);
+  assert.match((await kernel.getByRole('img').getAttribute('aria-label'))!, /^Histogram of kernel: 32 bins/);
+  await screenshot('model-layer-panel');
+  await page.getByRole('tab', { name: 'Summary' }).click();
+  const table = page.getByRole('region', { name: `Summary of ${summary.name}` });
+  assert.match(await table.innerText(), /Total params\s+822,922 \(3\.14 MB\)/);
+  await screenshot('model-summary');
+});
+
+test('a Functional model with two inputs: 799,233 parameters, every layer with its output shape', async () => {
+  await closeDocument('product-image-classifier.ts');
+  await page.getByRole('list', { name: 'Examples' }).getByRole('button', { name: 'Open purchase-predictor.ts' }).click();
+  await waitForGraph('purchase-predictor.ts');
+  await assertEveryLayerShown('purchase-predictor.ts', summaryData(purchasePredictor));
+  assert.match(await page.getByRole('complementary', { name: 'Model properties' }).innerText(), /Total\s+799,233 \(3\.05 MB\)/);
+  await screenshot('model-functional');
+});
+
+test('a torchvision model exported by PyTorch (178 nodes): the graph, a node\'s attributes and its weights, the producer', async () => {
+  await openFromBrowser('mobilenet_v3_small.onnx');
+  await waitForGraph('mobilenet_v3_small.onnx');
+  const properties = page.getByRole('complementary', { name: 'ONNX model properties' });
+  assert.match(await properties.innerText(), /Producer\s+pytorch 1\.\d+[\s\S]*Nodes\s+178/);
+  await screenshot('inspect-torchvision');
+  // Drawn from its top at full size, only what is near the window is in the page; zoomed out, all of it is.
+  const boxes = graph('mobilenet_v3_small.onnx').locator('.node');
+  assert.ok((await boxes.count()) < 100);
+  await graph('mobilenet_v3_small.onnx').focus();
+  for (let step = 0; step < 14; step++) await page.keyboard.press('-');
+  // PyTorch's 37 Identity nodes (shared weights) are rows of their convolutions: 141 boxes, the input and the output.
+  await boxes.nth(142).waitFor({ state: 'attached' });
+  assert.equal(await boxes.count(), 143);
+  await page.keyboard.press('0');
+  const firstConv = graph('mobilenet_v3_small.onnx').getByRole('button', { name: '/features/features.0/features.0.0/Conv, Conv' });
+  await firstConv.click();
+  const node = page.getByRole('complementary', { name: 'Node properties' });
+  assert.match(await node.innerText(), /kernel_shape\s+\[3, 3\][\s\S]*strides\s+\[2, 2\]/);
+  assert.match(await node.innerText(), /INPUTS\s+X\s+image\s+float32\[batch,3,224,224\]/);
+  const weight = node.getByRole('article', { name: /^W · .+ statistics$/ });
+  await weight.waitFor();
+  assert.match(await weight.innerText(), /\(16, 3, 3, 3\)\s+float32 · 432 values/);
+  await screenshot('inspect-torchvision-node');
+});
+
+test('a corrupt file shows the error in the window, and the app keeps working', async () => {
+  await openFromBrowser('broken.onnx');
+  const alert = page.getByRole('alert').filter({ hasText: 'Could not open broken.onnx' });
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /broken\.onnx: /);
+  await screenshot('error-banner');
+  await closeDocument('mobilenet_v3_small.onnx');
+  await page.getByRole('list', { name: 'Recent files' }).getByRole('button', { name: 'Open conv_pool.onnx' }).click();
+  await waitForGraph('conv_pool.onnx');
+  await alert.waitFor({ state: 'detached' });
+});
+
+test('export ONNX from the Model view, and open the file again as a model', async () => {
+  await closeDocument('conv_pool.onnx');
+  await page.getByRole('list', { name: 'Examples' }).getByRole('button', { name: 'Open product-image-classifier.ts' }).click();
+  await waitForGraph('product-image-classifier.ts');
+  await page.getByRole('button', { name: 'Export' }).click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: 'Model as ONNX' }).click()]);
+  assert.equal(download.suggestedFilename(), 'product-image-classifier.onnx');
+  await download.saveAs(path.join(scratch, 'models', 'exported.onnx'));
+  await openFromBrowser('exported.onnx');
+  await waitForGraph('exported.onnx');
+  const properties = page.getByRole('complementary', { name: 'Model properties' });
+  assert.match(await properties.innerText(), /Format\s+ONNX exported by Strata[\s\S]*Weights\s+trained \(from the file\)[\s\S]*Total\s+822,922/);
+  await assertEveryLayerShown('exported.onnx', summaryData(productImageClassifier));
+});
+
+test('the engine process killed by a signal: the window says so and Restart brings the document back', async () => {
+  const pid = enginePid(served);
+  assert.ok(pid, 'strata serve runs its engine in a child process');
+  process.kill(pid, 'SIGSEGV');
+  const banner = page.getByRole('alert').filter({ hasText: 'The engine process stopped' });
+  await banner.waitFor();
+  assert.match(await banner.innerText(), /SIGSEGV/);
+  await screenshot('engine-stopped');
+  await banner.getByRole('button', { name: 'Restart engine' }).click();
+  await banner.waitFor({ state: 'detached' });
+  await waitForGraph('exported.onnx');
+  assert.notEqual(enginePid(served), pid);
+});

@@ -1,0 +1,59 @@
+// `strata serve` as a user runs it, for the end-to-end tests: the CLI in a process of its own,
+// on a free port, its URL read from what it prints; its engine process found among its children.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './browser.ts';
+
+export interface Served {
+  /** The URL with the token, as printed. */
+  url: string;
+  /** The same origin without the token (the session cookie is set by the first load). */
+  origin: string;
+  process: ChildProcess;
+  /** Everything the server printed on stderr so far. */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+export async function startServe(args: string[]): Promise<Served> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'app/cli/strata.js'), 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(stdout);
+      if (match) resolve(match[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`strata serve exited (${code}) before printing its URL:\n${stdout}${stderr}`)));
+  });
+  return {
+    url,
+    origin: new URL(url).origin,
+    process: child,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The pid of the engine process `strata serve` started (a child whose command names engine_process). */
+export function enginePid(served: Served): number | null {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === served.process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('engine_process')) return Number(entry);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return null;
+}
