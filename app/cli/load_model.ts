@@ -52,6 +52,18 @@ function isDirectory(file: string): boolean {
   }
 }
 
+/**
+ * The module's URL, versioned by its modification time and size: Node caches a module by URL
+ * for the life of the process, so a long-lived process (the app's engine) would otherwise
+ * keep showing a model file as it was when first opened. Unchanged files keep their URL.
+ */
+function moduleUrl(resolved: string): string {
+  const url = pathToFileURL(resolved);
+  const stat = statSync(resolved);
+  url.search = `?version=${Math.floor(stat.mtimeMs)}-${stat.size}`;
+  return url.href;
+}
+
 function readJsonText(file: string): string {
   return new TextDecoder().decode(readFileOrThrow(file, FileError, { limit: LIMITS.jsonBytes }));
 }
@@ -61,7 +73,7 @@ async function loadModuleModel(file: string): Promise<Model> {
   const resolved = path.resolve(file);
   let exported: unknown;
   try {
-    exported = ((await import(pathToFileURL(resolved).href)) as { default?: unknown }).default;
+    exported = ((await import(moduleUrl(resolved))) as { default?: unknown }).default;
     if (typeof exported === 'function' && !(exported.prototype instanceof Model)) exported = await (exported as () => unknown)();
   } catch (error) {
     throw moduleError(error, file, resolved);
