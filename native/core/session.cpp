@@ -29,7 +29,7 @@ int Session::value_index(const std::string& name) const {
 }
 
 Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph)), desc_(std::move(desc)) {
-  be_ = make_backend(desc_.backend);
+  be_ = make_backend(desc_.backend, desc_.backend_options);
   threads_ = ThreadChooser(be_->max_threads());
   auto add_value = [&](const std::string& name) {
     STRATA_CHECK(!index_.count(name), "value '" << name << "' is defined twice in the graph");

@@ -43,6 +43,7 @@ struct TrainingDescription {
   OptimizerConfig optimizer;           // OptimizerConfig::keras_default(...) for Keras's defaults
   uint64_t seed = 0;                   // Dropout masks; the same seed gives the same run
   std::string backend = "cpu";         // "cpu" (oneDNN), "reference", "cuda"
+  BackendOptions backend_options;      // e.g. CUDA's TF32 (backend.h)
   int num_threads = -1;                // oneDNN/OpenMP threads; 0: all cores; -1 (auto): all cores
                                        // while they are the fastest, fewer when another process
                                        // makes them slower (thread_chooser.h)

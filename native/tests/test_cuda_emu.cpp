@@ -270,10 +270,16 @@ static void test_wmma() {
       for (int k = 0; k < 8; k++) acc += tf32_round(A[r * 8 + k]) * tf32_round(B[c * 8 + k]);  // B col-major
       want[r * 16 + c] = acc;
     }
-  std::string f = fault_of([&] { launch("mma_tile", mma_tile, dim3(1), dim3(32), nullptr, A.data(), B.data(), C.data(), D.data(), 0); });
+  // B is loaded straight from "global" memory: 32-byte aligned as a wmma load needs (an
+  // emulated buffer ends at its guard page, so one of 128 floats starts on a 512-byte boundary)
+  float* Bd = nullptr;
+  cudaMalloc(&Bd, B.size() * sizeof(float));
+  cudaMemcpy(Bd, B.data(), B.size() * sizeof(float), cudaMemcpyHostToDevice);
+  std::string f = fault_of([&] { launch("mma_tile", mma_tile, dim3(1), dim3(32), nullptr, A.data(), (const float*)Bd, C.data(), D.data(), 0); });
   expect(f.empty(), "mma_tile runs (" + f + ")");
   validate_result(D.data(), want.data(), "wmma 16x16x8 TF32 (exactly as defined)", 256, 0, 1);
-  f = fault_of([&] { launch("mma_tile", mma_tile, dim3(1), dim3(32), nullptr, A.data(), B.data(), C.data(), D.data(), 1); });
+  f = fault_of([&] { launch("mma_tile", mma_tile, dim3(1), dim3(32), nullptr, A.data(), (const float*)Bd, C.data(), D.data(), 1); });
+  cudaFree(Bd);
   expect(contains(f, "not 32-byte aligned"), "a wmma load from a misaligned pointer is a fault: " + f);
   // TF32 rounding: 1 + 2^-11 is half an ulp (ties away), 1 + 2^-12 below it
   expect(nvcuda::wmma::__float_to_tf32(1.0f + 0x1p-11f) == 1.0f + 0x1p-10f &&

@@ -1,5 +1,6 @@
 // cuda_emu.cpp: the scheduler behind cuda_emu.h. A launch runs the grid's blocks one after
-// another; a block's threads are fibers (ucontext) on the calling OS thread, run in turn
+// another; a block's threads are fibers on the calling OS thread (a stack and saved registers
+// each: Context below), run in turn
 // until each reaches __syncthreads, a warp operation or its end. Barriers and warp
 // operations complete when their last participant arrives; a block where nobody can go on
 // is a deadlock. Every rule broken is a Fault naming the kernel, the block and the thread.
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <unordered_map>
@@ -25,11 +27,78 @@ thread_local ThreadContext* g_current = nullptr;
 
 namespace {
 
+// --- switching between fibers ------------------------------------------------------------------
+// On x86-64, a switch saves the callee-saved registers (and the SSE and x87 control words) on
+// the running stack and moves to the other's: glibc's swapcontext also saves the signal mask,
+// one system call per switch, which made the emulated tests spend more time in the kernel
+// than in the kernels. Elsewhere, ucontext.
+#if defined(__x86_64__) && !defined(STRATA_EMU_UCONTEXT)  // (defined: test the fallback)
+extern "C" void strata_emu_switch(void** save_sp, void* next_sp);
+asm(R"(
+.text
+.globl strata_emu_switch
+.type strata_emu_switch,@function
+strata_emu_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+.size strata_emu_switch, .-strata_emu_switch
+.section .note.GNU-stack,"",@progbits
+.text
+)");
+
+struct Context {
+  void* sp = nullptr;
+};
+inline void switch_context(Context& from, Context& to) { strata_emu_switch(&from.sp, to.sp); }
+// A context that starts entry() on the stack [stack, stack + bytes) at its first switch.
+inline void make_context(Context& c, char* stack, size_t bytes, void (*entry)()) {
+  uintptr_t top = ((uintptr_t)stack + bytes) & ~(uintptr_t)15;
+  uint64_t* sp = reinterpret_cast<uint64_t*>(top);
+  *--sp = 0;                   // entry's return address: it never returns
+  *--sp = (uint64_t)entry;     // where strata_emu_switch's ret goes
+  for (int r = 0; r < 6; r++) *--sp = 0;  // rbp rbx r12 r13 r14 r15
+  *--sp = 0x037F00001F80ull;   // MXCSR 0x1F80 and the x87 control word 0x037F (their defaults)
+  c.sp = sp;
+}
+#else
+struct Context {
+  ucontext_t uc;
+  bool made = false;
+};
+inline void switch_context(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
+__attribute__((noinline)) void make_context(Context& c, char* stack, size_t bytes, void (*entry)()) {
+  if (!c.made) getcontext(&c.uc), c.made = true;  // returns twice: kept out of launch()
+  c.uc.uc_stack.ss_sp = stack;
+  c.uc.uc_stack.ss_size = bytes;
+  c.uc.uc_link = nullptr;
+  makecontext(&c.uc, entry, 0);
+}
+#endif
+
 enum class State { Runnable, AtBarrier, AtWarp, Done };
 
 struct Fiber {
   ThreadContext ctx;
-  ucontext_t uc;
+  Context context;
   char* stack = nullptr;
   State state = State::Done;
   // the warp operation this lane waits in (State::AtWarp)
@@ -42,10 +111,10 @@ struct Fiber {
 struct BlockRun {
   const char* kernel = "";
   const std::function<void()>* body = nullptr;
-  std::vector<Fiber> fibers;
+  std::vector<std::unique_ptr<Fiber>> fibers;  // by pointer: a ucontext_t points into itself
   int n = 0, arrived = 0, done = 0;
   uint32_t run_id = 0, epoch = 0;
-  ucontext_t scheduler;
+  Context scheduler;
   std::string fault;  // set when a thread broke a rule
 };
 
@@ -69,7 +138,7 @@ std::string thread_name(int linear) {
   return "thread " + dims(thread_of(linear, g_current->block_dim));
 }
 
-void yield() { swapcontext(&g_fiber->uc, &g_block->scheduler); }
+void yield() { switch_context(g_fiber->context, g_block->scheduler); }
 
 void fiber_entry() {
   Fiber* f = g_fiber;
@@ -86,19 +155,17 @@ void fiber_entry() {
     if (b->fault.empty()) b->fault = where_am_i() + "threw " + e.what();
   }
   f->state = State::Done;
-  swapcontext(&f->uc, &b->scheduler);
+  switch_context(f->context, b->scheduler);
   std::abort();  // a finished fiber is never resumed
 }
 
-// A fiber's stack (its low end protected: an overflow stops at once) and context. Apart from
-// launch(): getcontext returns twice, which would make g++ keep launch's locals in memory.
-__attribute__((noinline)) void new_fiber(Fiber& f) {
+// A fiber's stack, its low end protected: an overflow stops at once.
+char* new_stack() {
   long page = sysconf(_SC_PAGESIZE);
   void* p = mmap(nullptr, kStackBytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw Fault("the emulation could not map a fiber stack");
   mprotect(p, page, PROT_NONE);
-  f.stack = static_cast<char*>(p) + page;
-  getcontext(&f.uc);
+  return static_cast<char*>(p) + page;
 }
 
 // The blocks of a grid in a fixed shuffled order: kernels must not depend on block order.
@@ -137,11 +204,11 @@ void run_block(BlockRun& b) {
   for (;;) {
     bool ran = false;
     for (int t = 0; t < b.n; t++) {
-      Fiber& f = b.fibers[t];
+      Fiber& f = *b.fibers[t];
       if (f.state != State::Runnable) continue;
       g_fiber = &f;
       g_current = &f.ctx;
-      swapcontext(&b.scheduler, &f.uc);
+      switch_context(b.scheduler, f.context);
       g_current = nullptr;
       ran = true;
       if (!b.fault.empty()) throw Fault(b.fault);
@@ -149,10 +216,10 @@ void run_block(BlockRun& b) {
     if (b.done == b.n) return;
     if (!ran) {  // nobody can go on: say what each waits for (the first few)
       std::ostringstream os;
-      os << "kernel " << b.kernel << ", block " << dims(b.fibers[0].ctx.block_idx) << ": deadlock;";
+      os << "kernel " << b.kernel << ", block " << dims(b.fibers[0]->ctx.block_idx) << ": deadlock;";
       for (int t = 0, shown = 0; t < b.n && shown < 6; t++)
-        if (b.fibers[t].state != State::Done) {
-          os << " thread " << dims(b.fibers[t].ctx.thread_idx) << " " << state_name(b.fibers[t]) << ";";
+        if (b.fibers[t]->state != State::Done) {
+          os << " thread " << dims(b.fibers[t]->ctx.thread_idx) << " " << state_name(*b.fibers[t]) << ";";
           shown++;
         }
       throw Fault(os.str());
@@ -175,7 +242,7 @@ void launch(const char* kernel, dim3 grid, dim3 block, const std::function<void(
   b.kernel = kernel;
   b.body = &body;
   b.n = (int)(block.x * block.y * block.z);
-  if ((int)b.fibers.size() < b.n) b.fibers.resize(b.n);
+  while ((int)b.fibers.size() < b.n) b.fibers.push_back(std::make_unique<Fiber>());
   struct Reset {
     ~Reset() { g_block = nullptr, g_fiber = nullptr, g_current = nullptr; }
   } reset;
@@ -186,14 +253,11 @@ void launch(const char* kernel, dim3 grid, dim3 block, const std::function<void(
     b.epoch = 0, b.arrived = 0, b.done = 0;
     b.fault.clear();
     for (int t = 0; t < b.n; t++) {
-      Fiber& f = b.fibers[t];
+      Fiber& f = *b.fibers[t];
       f.ctx = ThreadContext{thread_of(t, block), bi, block, grid, t, t % 32, t / 32};
       f.state = State::Runnable;
-      if (!f.stack) new_fiber(f);
-      f.uc.uc_stack.ss_sp = f.stack;
-      f.uc.uc_stack.ss_size = kStackBytes;
-      f.uc.uc_link = nullptr;
-      makecontext(&f.uc, fiber_entry, 0);
+      if (!f.stack) f.stack = new_stack();
+      make_context(f.context, f.stack, kStackBytes, fiber_entry);
     }
     run_block(b);
   }
@@ -208,7 +272,7 @@ void sync_block() {
     b.arrived = 0;
     b.epoch++;
     for (auto& f : b.fibers)
-      if (f.state == State::AtBarrier) f.state = State::Runnable;
+      if (f->state == State::AtBarrier) f->state = State::Runnable;
     return;
   }
   g_fiber->state = State::AtBarrier;
@@ -230,7 +294,7 @@ void warp_collective(const char* what, uint32_t mask, uint64_t key, void* arg, W
     if (base + l >= b.n)
       fault(std::string(what) + ": mask " + hex + " names lane " + std::to_string(l) + ", which this block (" +
             std::to_string(b.n) + " threads) does not have");
-    Fiber& o = b.fibers[base + l];
+    Fiber& o = *b.fibers[base + l];
     if (o.state == State::Done) fault(std::string(what) + ": lane " + std::to_string(l) + " of the mask has exited");
     if (o.state != State::AtWarp) {
       all_here = false;
@@ -243,10 +307,10 @@ void warp_collective(const char* what, uint32_t mask, uint64_t key, void* arg, W
   if (!all_here) return yield();
   void* args[32] = {};
   for (int l = 0; l < 32; l++)
-    if (mask >> l & 1) args[l] = b.fibers[base + l].op_arg;
+    if (mask >> l & 1) args[l] = b.fibers[base + l]->op_arg;
   complete(args, mask, key);
   for (int l = 0; l < 32; l++)
-    if (mask >> l & 1) b.fibers[base + l].state = State::Runnable;
+    if (mask >> l & 1) b.fibers[base + l]->state = State::Runnable;
 }
 
 namespace {
