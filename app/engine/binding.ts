@@ -95,6 +95,8 @@ export interface NativeEngine {
   TrainingSession: new (onnx: Uint8Array, description: NativeTrainingDescription) => TrainingSession;
   /** Backends compiled in: "cpu", "reference", and "cuda" where nvcc built it. */
   backends(): string[];
+  /** Whether the "cuda" backend can run here; reason (one line) says why not, "" when it can. */
+  cudaStatus(): { available: boolean; reason: string };
 }
 
 /** The addon is missing or cannot load; the message says how to build it. */

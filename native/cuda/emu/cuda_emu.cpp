@@ -24,6 +24,7 @@ namespace strata {
 namespace emu {
 
 thread_local ThreadContext* g_current = nullptr;
+thread_local BlockClock g_clock;
 
 namespace {
 
@@ -101,17 +102,23 @@ struct Fiber {
   Context context;
   char* stack = nullptr;
   State state = State::Done;
-  // the warp operation this lane waits in (State::AtWarp)
-  const char* op_what = nullptr;
-  uint32_t op_mask = 0;
-  uint64_t op_key = 0;
-  void* op_arg = nullptr;
+  const char* op_what = nullptr;  // the warp operation it waits in (State::AtWarp)
+};
+
+// A warp operation some lanes of a warp wait in (the others of its mask yet to come).
+struct WarpOp {
+  const char* what;
+  uint32_t mask;
+  uint64_t key;
+  int arrived;
+  void* args[32];
 };
 
 struct BlockRun {
   const char* kernel = "";
   const std::function<void()>* body = nullptr;
   std::vector<std::unique_ptr<Fiber>> fibers;  // by pointer: a ucontext_t points into itself
+  std::vector<std::vector<WarpOp>> warp_ops;  // per warp, the operations in progress (usually one)
   int n = 0, arrived = 0, done = 0;
   uint32_t run_id = 0, epoch = 0;
   Context scheduler;
@@ -146,6 +153,9 @@ void fiber_entry() {
   try {
     (*b->body)();
     b->done++;
+    for (const WarpOp& op : b->warp_ops[f->ctx.warp])
+      if (op.mask >> f->ctx.lane & 1)
+        fault(std::string("exited while other lanes of its mask wait at ") + op.what + " for it");
     if (b->arrived > 0)
       fault("exited while " + std::to_string(b->arrived) +
             " other threads of the block wait at __syncthreads (every thread must reach it)");
@@ -247,11 +257,14 @@ void launch(const char* kernel, dim3 grid, dim3 block, const std::function<void(
     ~Reset() { g_block = nullptr, g_fiber = nullptr, g_current = nullptr; }
   } reset;
   g_block = &b;
+  b.warp_ops.resize((b.n + 31) / 32);
   for (uint32_t id : block_order(grid.x * grid.y * grid.z)) {
     uint3 bi{id % grid.x, id / grid.x % grid.y, id / (grid.x * grid.y)};
     b.run_id = ++g_runs;
     b.epoch = 0, b.arrived = 0, b.done = 0;
+    g_clock = BlockClock{b.run_id, 0};
     b.fault.clear();
+    for (auto& ops : b.warp_ops) ops.clear();
     for (int t = 0; t < b.n; t++) {
       Fiber& f = *b.fibers[t];
       f.ctx = ThreadContext{thread_of(t, block), bi, block, grid, t, t % 32, t / 32};
@@ -270,7 +283,7 @@ void sync_block() {
           " threads of the block exited (every thread must reach it)");
   if (++b.arrived == b.n) {  // the last one releases everybody
     b.arrived = 0;
-    b.epoch++;
+    g_clock.epoch = ++b.epoch;
     for (auto& f : b.fibers)
       if (f->state == State::AtBarrier) f->state = State::Runnable;
     return;
@@ -279,36 +292,57 @@ void sync_block() {
   yield();
 }
 
+namespace {
+std::string hex(uint32_t mask) {
+  char h[16];
+  std::snprintf(h, sizeof h, "0x%08x", mask);
+  return h;
+}
+// The lanes of a new operation's mask: all in the block and none exited.
+void check_mask(const BlockRun& b, const char* what, uint32_t mask, int base) {
+  for (int l = 0; l < 32; l++) {
+    if (!(mask >> l & 1)) continue;
+    if (base + l >= b.n)
+      fault(std::string(what) + ": mask " + hex(mask) + " names lane " + std::to_string(l) + ", which this block (" +
+            std::to_string(b.n) + " threads) does not have");
+    if (b.fibers[base + l]->state == State::Done)
+      fault(std::string(what) + ": lane " + std::to_string(l) + " of the mask has exited");
+  }
+}
+}  // namespace
+
 void warp_collective(const char* what, uint32_t mask, uint64_t key, void* arg, WarpComplete complete) {
   BlockRun& b = *g_block;
   Fiber& me = *g_fiber;
   const int lane = me.ctx.lane, base = me.ctx.warp * 32;
-  char hex[16];
-  std::snprintf(hex, sizeof hex, "0x%08x", mask);
-  if (!(mask >> lane & 1)) fault(std::string(what) + ": mask " + hex + " does not include the calling lane");
-  me.op_what = what, me.op_mask = mask, me.op_key = key, me.op_arg = arg;
-  me.state = State::AtWarp;
-  bool all_here = true;
-  for (int l = 0; l < 32; l++) {
-    if (!(mask >> l & 1)) continue;
-    if (base + l >= b.n)
-      fault(std::string(what) + ": mask " + hex + " names lane " + std::to_string(l) + ", which this block (" +
-            std::to_string(b.n) + " threads) does not have");
-    Fiber& o = *b.fibers[base + l];
-    if (o.state == State::Done) fault(std::string(what) + ": lane " + std::to_string(l) + " of the mask has exited");
-    if (o.state != State::AtWarp) {
-      all_here = false;
-      continue;
+  if (!(mask >> lane & 1)) fault(std::string(what) + ": mask " + hex(mask) + " does not include the calling lane");
+  std::vector<WarpOp>& ops = b.warp_ops[me.ctx.warp];
+  size_t at = ops.size();
+  for (size_t k = 0; k < ops.size(); k++) {
+    if (ops[k].mask == mask) {
+      at = k;
+      break;
     }
-    if (std::strcmp(o.op_what, what) != 0 || o.op_mask != mask || o.op_key != key)
-      fault(std::string(what) + " with mask " + hex + ": lane " + std::to_string(l) + " waits at " + o.op_what +
-            " with other arguments (a divergent warp operation)");
+    if (ops[k].mask & mask)
+      fault(std::string(what) + " with mask " + hex(mask) + ": lanes of it wait at " + ops[k].what + " with mask " +
+            hex(ops[k].mask) + " (a divergent warp operation)");
   }
-  if (!all_here) return yield();
-  void* args[32] = {};
-  for (int l = 0; l < 32; l++)
-    if (mask >> l & 1) args[l] = b.fibers[base + l]->op_arg;
-  complete(args, mask, key);
+  if (at == ops.size()) {
+    check_mask(b, what, mask, base);
+    ops.push_back(WarpOp{what, mask, key, 0, {}});
+  } else if ((ops[at].what != what && std::strcmp(ops[at].what, what) != 0) || ops[at].key != key) {
+    fault(std::string(what) + " with mask " + hex(mask) + ": other lanes of it wait at " + ops[at].what +
+          " with other arguments (a divergent warp operation)");
+  }
+  ops[at].args[lane] = arg;
+  if (++ops[at].arrived < __builtin_popcount(mask)) {
+    me.op_what = what;
+    me.state = State::AtWarp;
+    return yield();
+  }
+  WarpOp op = ops[at];  // the last lane completes it for all
+  ops.erase(ops.begin() + (ptrdiff_t)at);
+  complete(op.args, mask, key);
   for (int l = 0; l < 32; l++)
     if (mask >> l & 1) b.fibers[base + l]->state = State::Runnable;
 }
@@ -418,7 +452,7 @@ std::string element_name(const SharedBase& a, ptrdiff_t i) {
 }
 }  // namespace
 
-void shared_access(const SharedBase& a, ptrdiff_t i, bool write, int thread) {
+void shared_access_checked(const SharedBase& a, ptrdiff_t i, bool write, int thread) {
   if (!g_block || !g_current) fault("shared memory used outside a kernel");
   if (i < 0 || (size_t)i >= a.count)
     fault("shared-memory index " + std::to_string(i) + " is out of bounds (" + std::to_string(a.count) + " elements)");

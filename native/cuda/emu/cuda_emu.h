@@ -120,9 +120,28 @@ struct SharedBase {
   int rank;
   const char* elem_name;
 };
-// Records an access to element i by the running thread (or by `thread`, for a warp
-// operation that accesses memory on behalf of its lanes); faults on a race.
-void shared_access(const SharedBase& a, ptrdiff_t i, bool write, int thread = -1);
+// The running block's clock: its run and the barriers it passed.
+struct BlockClock {
+  uint32_t run_id = 0, epoch = 0;
+};
+extern thread_local BlockClock g_clock;
+// Records an access to element i by `thread` (a warp operation accessing memory on behalf of
+// its lanes) or the running thread (-1); faults on a race.
+void shared_access_checked(const SharedBase& a, ptrdiff_t i, bool write, int thread);
+// The common case inline: in bounds, written before in this block, and no other thread's
+// access since the last barrier to conflict with.
+inline void shared_access(const SharedBase& a, ptrdiff_t i, bool write, int thread = -1) {
+  if (thread < 0 && g_current && (size_t)i < a.count) {
+    ShadowWord& s = a.shadow[i];
+    const int t = g_current->linear;
+    if (s.block_run == g_clock.run_id && s.epoch != g_clock.epoch) s.epoch = g_clock.epoch, s.writer = -1, s.reader = -1;
+    if (s.block_run == g_clock.run_id && (s.writer == -1 || s.writer == t)) {
+      if (write && (s.reader == -1 || s.reader == t)) return void(s.writer = t);
+      if (!write) return void(s.reader = s.reader == -1 || s.reader == t ? t : -2);
+    }
+  }
+  shared_access_checked(a, i, write, thread);
+}
 
 template <class E>
 struct SharedPtr;

@@ -117,7 +117,7 @@ __global__ void __launch_bounds__(kGemmThreads)
         for (int i = 0; i < 8; i++) av[i] = As[r0 + i][k];
         for (int j = 0; j < 4; j++) bv[j] = Bs[k][c0 + j];
         for (int i = 0; i < 8; i++)
-          for (int j = 0; j < 4; j++) patch[i][j] = fmaf(av[i], bv[j], patch[i][j]);
+          for (int j = 0; j < 4; j++) patch[i][j] += av[i] * bv[j];  // one FMA on the device (nvcc contracts it)
       }
     }
     __syncthreads();
