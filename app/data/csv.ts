@@ -32,6 +32,8 @@ export interface CsvDataset extends Dataset {
   featureNames: string[];
   /** The label column's name. */
   labelName: string;
+  /** The file line (1-based) of each sample, for messages about a sample. */
+  lines: number[];
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -139,7 +141,7 @@ export function loadCsv(file: string, options: CsvOptions): CsvDataset {
         : { dtype: 'float32', shape: [n, 1], data: Float32Array.from(cells, Number) };
   }
   const dataset = makeDataset(features, y, classNames ? { classNames } : {});
-  return { ...dataset, featureNames: featureColumns.map((i) => columnNames[i]!), labelName: columnNames[label]! };
+  return { ...dataset, featureNames: featureColumns.map((i) => columnNames[i]!), labelName: columnNames[label]!, lines: rows.map(({ info }) => info.lines) };
 }
 
 function labelIndex(column: string | number, names: string[], header: boolean, file: string): number {

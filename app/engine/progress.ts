@@ -50,6 +50,11 @@ export class ProgressBar {
     this.write(`${this.interactive ? '\r' : ''}${this.line(this.steps, logs, true)}${this.interactive ? '\x1b[K' : ''}\n`);
   }
 
+  /** Ends a bar interrupted before its last step: the line stays as last drawn. */
+  stop(): void {
+    if (this.interactive) this.write('\n');
+  }
+
   private line(step: number, logs: Logs, done: boolean): string {
     const elapsed = (performance.now() - this.started) / 1000;
     const perStep = elapsed / Math.max(step, 1);

@@ -3,8 +3,9 @@
 // every epoch (so callbacks, export and save see them) and when training ends.
 import { batchCount, batches, makeDataset, split, type Dataset, type SampleArray } from '../data/dataset.ts';
 import { concatRows, type NdArray } from '../data/ndarray.ts';
+import { checkInputShapes, validateDataset } from '../data/validate.ts';
 import {
-  History, TerminateOnNaN, ValueError, arraysInOrder, formatShape, logNames, weightsGeneration,
+  History, TerminateOnNaN, ValueError, arraysInOrder, logNames, weightsGeneration,
   type ArrayData, type Callback, type CompiledConfig, type EvaluateOptions, type FitOptions, type InferenceBackend, type Logs, type Model,
   type Optimizer, type PredictOptions, type TrainingBackend,
 } from '../model/index.ts';
@@ -14,9 +15,23 @@ import { loadNativeEngine, type NativeOptimizer, type NativeStepResult, type Tra
 import { ProgressBar, formatLogs } from './progress.ts';
 import { WeightSync } from './weight_sync.ts';
 
-/** Training cannot go on (a NaN loss); the message says where and why it usually happens. */
+/** Training cannot go on (a NaN loss, threads the system would not start); the message says where and why. */
 export class TrainingError extends Error {
   override name = 'TrainingError';
+}
+
+/**
+ * Awaits an engine step. The machine refusing what the engine needs (threads, under a
+ * process limit: the binding's code ERR_STRATA_RESOURCE) is the user's to fix, not a bug in
+ * Strata, so it becomes a TrainingError.
+ */
+async function engineStep<T>(step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_STRATA_RESOURCE') throw new TrainingError((error as Error).message);
+    throw error;
+  }
 }
 
 export interface EngineOptions {
@@ -41,17 +56,6 @@ function optimizerDescription(optimizer: Optimizer): NativeOptimizer {
     ...(c.weight_decay !== undefined ? { weightDecay: c.weight_decay as number } : {}),
     ...(c.rho !== undefined ? { rho: c.rho as number, centered: c.centered as boolean } : {}),
   };
-}
-
-/** The data must fit the model's inputs; checked here so the error names the input and both shapes. */
-function checkInputs(model: Model, x: readonly { shape: number[] }[], what: string): void {
-  model.inputs.forEach((input, i) => {
-    const shape = x[i]!.shape;
-    const fits = shape.length === input.shape.length && input.shape.every((d, k) => k === 0 || d === null || d === shape[k]);
-    if (!fits) {
-      throw new ValueError(`${model.name}: input "${input.sourceLayer.name}" expects shape ${formatShape(input.shape)}, the ${what} has shape ${formatShape(shape)}`);
-    }
-  });
 }
 
 /** Keras accepts (n,) targets for an (n, 1) output; the engine wants the output's shape. */
@@ -148,14 +152,35 @@ const NAN_HINT =
   'labels outside what the loss expects (class ids >= the number of classes, targets outside [0, 1] for binary cross-entropy), ' +
   'or NaN/infinite values in the data';
 
+/** Where interrupt() stopped a fit(): in epoch `epoch` (0-based, as callbacks count) after `step` of its `steps` steps. */
+export interface Interruption {
+  epoch: number;
+  step: number;
+  steps: number;
+}
+
 export class EngineBackend implements TrainingBackend, InferenceBackend {
   readonly name = 'native';
   private readonly write: (text: string) => void;
   private readonly interactive: boolean;
+  private interruptRequested = false;
+  /** Set when interrupt() ended the last fit(): where it stopped. Null when it ran to its end. */
+  interruption: Interruption | null = null;
 
   constructor(private readonly options: EngineOptions = {}) {
     this.write = options.write ?? ((text) => process.stdout.write(text));
     this.interactive = options.interactive ?? Boolean(process.stdout.isTTY);
+  }
+
+  /**
+   * Ends the running fit() (or the next one) before its next step; a step in progress
+   * finishes. The model keeps the weights of the last finished step and the optimizer its
+   * state; callbacks get onTrainEnd but no onEpochEnd for an unfinished epoch; fit() resolves
+   * with the History of the epochs completed, and `interruption` says where it stopped.
+   * For Ctrl+C in the CLI (and a Stop button in the app).
+   */
+  interrupt(): void {
+    this.interruptRequested = true;
   }
 
   private open(model: Model, config: CompiledConfig | null, seed: number): { session: TrainingSession; sync: WeightSync } {
@@ -179,8 +204,6 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
   async fit(model: Model, x: ArrayData[], y: ArrayData[], options: FitOptions): Promise<History> {
     const config = model.compiled!;
     const { epochs = 1, batchSize = 32, shuffle = true, initialEpoch = 0, verbose = 1 } = options;
-    const classWeights = options.classWeight ? classWeightTable(model, options.classWeight, y[0] as NdArray) : null;
-    checkInputs(model, x, 'training data');
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     let train: Dataset = makeDataset(x as NdArray[], targetsFor(model, config, y as NdArray[]));
     let validation: Dataset | null = null;
@@ -192,6 +215,8 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     } else if (options.validationSplit) {
       ({ train, validation } = split(train, options.validationSplit));
     }
+    validateDataset(model, [{ name: 'training', data: train }, ...(validation ? [{ name: 'validation', data: validation }] : [])]);
+    const classWeights = options.classWeight ? classWeightTable(model, options.classWeight, y[0] as NdArray) : null;
 
     const history = new History();
     // History comes last, as in Keras, so that it records what the others add to the logs (learning_rate).
@@ -206,9 +231,14 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     let iterations = config.optimizer.variables?.iterations ?? 0;
     model.stopTraining = false;
     let healthy = true;
+    this.interruption = null;
     try {
       for (const c of callbacks) await c.onTrainBegin({});
       for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+        if (this.interruptRequested) {
+          this.interruption = { epoch, step: 0, steps };
+          break;
+        }
         for (const c of callbacks) await c.onEpochBegin(epoch, {});
         if (verbose === 1) this.write(`Epoch ${epoch + 1}/${epochs}\n`);
         const bar = new ProgressBar(steps, this.write, this.interactive && verbose === 1);
@@ -217,9 +247,10 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
         let step = 0;
         let diverged = false;
         for (const batch of batches(train, { batchSize, shuffle, seed: seed + epoch })) {
+          if (this.interruptRequested) break;
           for (const c of callbacks) await c.onBatchBegin(step, { size: batch.size });
           learningRate.apply(iterations++); // as Keras's optimizer, which reads its learning rate at every step
-          const result = await session.trainStep(batch.x, batch.y, classWeights ? [sampleWeightsFor(classWeights, batch.y[0]!)] : undefined);
+          const result = await engineStep(session.trainStep(batch.x, batch.y, classWeights ? [sampleWeightsFor(classWeights, batch.y[0]!)] : undefined));
           if (!Number.isFinite(result.loss) && !terminateOnNaN) {
             throw new TrainingError(
               `${model.name}: the loss became ${result.loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps} ` +
@@ -233,6 +264,13 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
           bar.update(step, logs);
           for (const c of callbacks) await c.onBatchEnd(step - 1, logs);
           if (model.stopTraining) break;
+        }
+        if (this.interruptRequested && step < steps) {
+          this.interruption = { epoch, step, steps };
+          if (diverged) healthy = false;
+          else sync.pull(session);
+          if (verbose === 1) bar.stop();
+          break;
         }
         const logs = totals.logs();
         if (validation) Object.assign(logs, await this.evaluateOn(session, config, validation, batchSize, 'val_'));
@@ -249,20 +287,21 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
       if (healthy) config.optimizer.variables = session.getOptimizerState();
     } finally {
       session.dispose();
+      this.interruptRequested = false;
     }
     return history;
   }
 
   private async evaluateOn(session: TrainingSession, config: CompiledConfig, data: Dataset, batchSize: number, prefix: string): Promise<Logs> {
     const totals = new MetricTotals(config);
-    for (const batch of batches(data, { batchSize })) totals.add(await session.evaluate(batch.x, batch.y), batch.size);
+    for (const batch of batches(data, { batchSize })) totals.add(await engineStep(session.evaluate(batch.x, batch.y)), batch.size);
     return totals.logs(prefix);
   }
 
   async evaluate(model: Model, x: ArrayData[], y: ArrayData[], options: EvaluateOptions): Promise<Logs> {
     const config = model.compiled!;
-    checkInputs(model, x, 'data');
     const data = makeDataset(x as NdArray[], targetsFor(model, config, y as NdArray[]));
+    validateDataset(model, [{ name: 'evaluation', data }]);
     const { session } = this.open(model, config, 0);
     try {
       return await this.evaluateOn(session, config, data, options.batchSize ?? 32, '');
@@ -273,7 +312,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
 
   /** Inference on the engine (Dropout off, moving statistics), as onnxruntime computes it. */
   async predict(model: Model, inputs: ArrayData[], options: PredictOptions): Promise<ArrayData[]> {
-    checkInputs(model, inputs, 'data');
+    checkInputShapes(model, inputs, 'predict() data');
     const { session } = this.open(model, model.compiled, 0);
     const batchSize = options.batchSize ?? 32;
     const size = inputs[0]!.shape[0]!;
@@ -281,7 +320,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     const parts: NdArray[][] = [];
     try {
       for (const batch of batches(dataset, { batchSize })) {
-        const outputs = await session.forward(batch.x as SampleArray[]);
+        const outputs = await engineStep(session.forward(batch.x as SampleArray[]));
         parts.push(outputs.map((o) => ({ dtype: 'float32', shape: o.shape, data: o.data as Float32Array })));
       }
     } finally {

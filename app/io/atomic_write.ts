@@ -7,6 +7,22 @@ import path from 'node:path';
 /** A save that failed; the message names the file and the reason, and says nothing changed. */
 export class SaveError extends Error {
   override name = 'SaveError';
+  /** The reason alone ("the disk is full"), for a caller that names the file its own way. */
+  readonly reason: string;
+  constructor(message: string, reason = message) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** A file system error in words a user acts on. */
+export function errorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'the disk is full';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'the file system is read-only';
+  if (code === 'ENOENT') return 'the folder does not exist';
+  return code ?? (error as Error).message;
 }
 
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
@@ -23,9 +39,8 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
     rmSync(temporary, { force: true });
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'the folder does not exist' : (code ?? (error as Error).message);
-    throw new SaveError(`${file}: cannot save (${reason}); nothing was changed`);
+    const reason = errorReason(error);
+    throw new SaveError(`${file}: cannot save (${reason}); nothing was changed`, reason);
   }
   // Make the rename itself durable where the platform allows it.
   try {

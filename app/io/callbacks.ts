@@ -3,6 +3,7 @@
 // side because the model API does no I/O; import them from 'strata/node'.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Callback, ValueError, type Logs } from '../model/index.ts';
+import { resolveSaveTarget } from './model_folder.ts';
 import { saveModel } from './model_store.ts';
 
 /** Keras's filepath templates: "ckpt-{epoch:02d}-{val_loss:.2f}" (epoch counted from 1). */
@@ -40,6 +41,11 @@ export class ModelCheckpoint extends Callback {
     this.monitor = monitor;
     this.saveBestOnly = saveBestOnly;
     this.maximize = mode === 'max' || (mode === 'auto' && /acc/.test(monitor));
+  }
+
+  /** A fixed folder (no {placeholders}) is checked before training: one that may not be replaced costs no epoch. */
+  override onTrainBegin(): void {
+    if (!/\{\w+(:[^}]*)?\}/.test(this.filepath)) resolveSaveTarget(this.filepath);
   }
 
   override onEpochEnd(epoch: number, logs: Logs): void {

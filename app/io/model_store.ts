@@ -1,16 +1,15 @@
 // model.save(dir) / loadModel(dir): a folder in TensorFlow.js's layers format, so that
 // TensorFlow.js (and Strata's own loader) read it: model.json (the Keras topology, the
 // training config, the weights manifest) and one binary shard with every weight in the
-// model's get_weights order. The folder is replaced atomically: written beside the target,
-// then renamed into place.
-import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+// model's get_weights order. The folder is replaced atomically, and only when it holds
+// nothing but a saved model (model_folder.ts says what may be replaced and how).
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { Model, losses, type CompiledConfig, type OptimizerVariables } from '../model/index.ts';
+import { ConfigError, Model, losses, type CompiledConfig, type OptimizerVariables } from '../model/index.ts';
 import { STRATA_VERSION } from '../version.ts';
-import { SaveError, writeFileAtomic } from './atomic_write.ts';
+import { SaveError, errorReason, writeFileAtomic } from './atomic_write.ts';
+import { MODEL_JSON, SHARD, commitStaging, createStaging, removeOurFolder, removeStaleStaging, resolveSaveTarget } from './model_folder.ts';
 import { namedWeights, readTfjsModel } from './tfjs_model.ts';
-
-const SHARD = 'group1-shard1of1.bin';
 
 /** Keras's training_config for a compiled model (what tf.keras writes into its files). */
 export function trainingConfigOf(compiled: CompiledConfig): Record<string, unknown> {
@@ -29,46 +28,53 @@ export interface SaveOptions {
   epochs?: number;
 }
 
+/**
+ * Saves the model (its weights, and the optimizer's variables when compiled) to the folder
+ * `dir`, creating it or replacing a model saved there before. Throws a SaveError naming `dir`,
+ * and changes nothing, when `dir` holds anything else, is a file, or cannot be written.
+ */
 export function saveModel(model: Model, dir: string, options: SaveOptions = {}): void {
-  const parent = path.dirname(path.resolve(dir));
-  if (!existsSync(parent)) throw new SaveError(`${dir}: cannot save (the folder ${parent} does not exist); nothing was changed`);
-  const staging = mkdtempSync(path.join(parent, `.${path.basename(dir)}.`));
+  const target = resolveSaveTarget(dir);
+  removeStaleStaging(target.path);
+  const staging = createStaging(target);
   try {
-    // The model's weights, then the optimizer's variables (TensorFlow.js's "optimizer" group).
-    const arrays: { name: string; shape: number[]; data: Float32Array; group?: 'optimizer' }[] = [...namedWeights(model)].map(([name, w]) => ({ name, shape: [...w.shape], data: w.value }));
-    const variables = model.optimizer?.variables;
-    for (const [weight, slots] of Object.entries(variables?.slots ?? {})) {
-      for (const [slot, data] of Object.entries(slots)) if (data.length > 0) arrays.push({ name: `${weight}/${slot}`, shape: [data.length], data, group: 'optimizer' });
-    }
-    const bytes = new Uint8Array(arrays.reduce((n, a) => n + a.data.byteLength, 0));
-    let offset = 0;
-    const specs = arrays.map(({ name, shape, data, group }) => {
-      bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offset);
-      offset += data.byteLength;
-      return { name, shape, dtype: 'float32', ...(group ? { group } : {}) };
-    });
-    const topology = JSON.parse(model.toJSON()) as Record<string, unknown>;
-    if (model.compiled) topology.training_config = trainingConfigOf(model.compiled);
-    const json = {
-      format: 'layers-model',
-      generatedBy: `strata ${STRATA_VERSION}`,
-      convertedBy: null,
-      modelTopology: topology,
-      weightsManifest: [{ paths: [SHARD], weights: specs }],
-      userDefinedMetadata: { epochs: options.epochs ?? 0, ...(variables ? { optimizer_iterations: variables.iterations } : {}) },
-    };
+    const { bytes, json } = serializeModel(model, options);
     writeFileAtomic(path.join(staging, SHARD), bytes);
-    writeFileAtomic(path.join(staging, 'model.json'), JSON.stringify(json));
-    // Swap the folders: the old one stays whole until the new one is complete.
-    const old = existsSync(dir) ? `${staging}.old` : null;
-    if (old) renameSync(dir, old);
-    renameSync(staging, dir);
-    if (old) rmSync(old, { recursive: true, force: true });
+    writeFileAtomic(path.join(staging, MODEL_JSON), JSON.stringify(json));
+    commitStaging(staging, target);
   } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    if (error instanceof SaveError) throw error;
-    throw new SaveError(`${dir}: cannot save (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was changed`);
+    removeOurFolder(staging);
+    if (!(error instanceof SaveError) && (error as NodeJS.ErrnoException).code === undefined) throw error; // a bug, not the disk
+    const reason = error instanceof SaveError ? error.reason : errorReason(error);
+    throw new SaveError(`${dir}: cannot save (${reason}); nothing was changed`, reason);
   }
+}
+
+/** model.json's content and the shard's bytes: the model's weights, then the optimizer's variables ("optimizer" group). */
+function serializeModel(model: Model, options: SaveOptions): { bytes: Uint8Array; json: object } {
+  const arrays: { name: string; shape: number[]; data: Float32Array; group?: 'optimizer' }[] = [...namedWeights(model)].map(([name, w]) => ({ name, shape: [...w.shape], data: w.value }));
+  const variables = model.optimizer?.variables;
+  for (const [weight, slots] of Object.entries(variables?.slots ?? {})) {
+    for (const [slot, data] of Object.entries(slots)) if (data.length > 0) arrays.push({ name: `${weight}/${slot}`, shape: [data.length], data, group: 'optimizer' });
+  }
+  const bytes = new Uint8Array(arrays.reduce((n, a) => n + a.data.byteLength, 0));
+  let offset = 0;
+  const specs = arrays.map(({ name, shape, data, group }) => {
+    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offset);
+    offset += data.byteLength;
+    return { name, shape, dtype: 'float32', ...(group ? { group } : {}) };
+  });
+  const topology = JSON.parse(model.toJSON()) as Record<string, unknown>;
+  if (model.compiled) topology.training_config = trainingConfigOf(model.compiled);
+  const json = {
+    format: 'layers-model',
+    generatedBy: `strata ${STRATA_VERSION}`,
+    convertedBy: null,
+    modelTopology: topology,
+    weightsManifest: [{ paths: [SHARD], weights: specs }],
+    userDefinedMetadata: { epochs: options.epochs ?? 0, ...(variables ? { optimizer_iterations: variables.iterations } : {}) },
+  };
+  return { bytes, json };
 }
 
 export interface LoadedModel {
@@ -77,9 +83,18 @@ export interface LoadedModel {
   epochs: number;
 }
 
-/** Reads a folder written by saveModel (or by TensorFlow.js), compiled again if it was. */
-export function loadModelFolder(dir: string, text: string): LoadedModel {
-  const file = path.join(dir, 'model.json');
+/**
+ * Reads a folder written by saveModel (or by TensorFlow.js's model.save()): the model with its
+ * weights, compiled again when it was saved compiled (optimizer variables included), and the
+ * epochs it had trained.
+ *
+ * @param dir the folder holding model.json and its weight shards
+ * @param text model.json's content when the caller has already read it; read from `dir` otherwise
+ * @throws ConfigError naming the file when model.json or a shard is missing or malformed
+ */
+export function loadModelFolder(dir: string, text?: string): LoadedModel {
+  const file = path.join(dir, MODEL_JSON);
+  text ??= readModelJson(file);
   const { model, optimizerWeights } = readTfjsModel(file, text);
   const meta = (JSON.parse(text) as { userDefinedMetadata?: { epochs?: number; optimizer_iterations?: number } }).userDefinedMetadata;
   if (model.trainingConfig) model.compileFromTrainingConfig(model.trainingConfig);
@@ -95,5 +110,17 @@ export function loadModelFolder(dir: string, text: string): LoadedModel {
     }
     model.optimizer.variables = { iterations: meta.optimizer_iterations, slots };
   }
-  return { model, epochs: meta?.epochs ?? 0 };
+  // A save of this folder that was killed half-way left a staging folder beside it.
+  removeStaleStaging(realpathSync(dir));
+  const epochs = meta?.epochs;
+  return { model, epochs: Number.isSafeInteger(epochs) && epochs! >= 0 ? epochs! : 0 };
+}
+
+function readModelJson(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${file}: ${code === 'ENOENT' ? 'no such file; a saved model folder holds model.json and its weight shards' : `cannot read (${code ?? (error as Error).message})`}`);
+  }
 }

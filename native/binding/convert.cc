@@ -1,6 +1,10 @@
 // convert.cc: see convert.h.
 #include "convert.h"
 
+#include <cmath>
+
+#include "core/threads.h"
+
 namespace strata_napi {
 
 namespace {
@@ -21,6 +25,20 @@ bool BoolField(const Napi::Object& object, const char* key, bool fallback, const
   if (value.IsUndefined() || value.IsNull()) return fallback;
   if (!value.IsBoolean()) ThrowType(object.Env(), what + "." + key + " must be true or false");
   return value.As<Napi::Boolean>().Value();
+}
+
+// An integer field in [lo, hi]: a TypeError when it is not a number, a RangeError naming the
+// valid range (`range`, in words) when it is not a whole number in it.
+double IntegerField(const Napi::Object& object, const char* key, double fallback, double lo, double hi, const std::string& range) {
+  Napi::Value value = object.Get(key);
+  if (value.IsUndefined() || value.IsNull()) return fallback;
+  const std::string what = std::string("description.") + key + " must be " + range;
+  if (!value.IsNumber()) ThrowType(object.Env(), what);
+  double n = value.As<Napi::Number>().DoubleValue();
+  if (!(std::floor(n) == n && n >= lo && n <= hi)) {
+    throw Napi::RangeError::New(object.Env(), what + ", got " + value.ToString().Utf8Value());
+  }
+  return n;
 }
 
 std::string StringField(const Napi::Object& object, const char* key, const std::string& fallback, const std::string& what) {
@@ -147,9 +165,13 @@ strata::TrainingDescription ToDescription(const Napi::Value& value) {
       d.trainable.push_back(names.Get(i).As<Napi::String>().Utf8Value());
     }
   }
-  d.seed = static_cast<uint64_t>(NumberField(object, "seed", 0, "description"));
+  d.seed = static_cast<uint64_t>(IntegerField(object, "seed", 0, 0, 9007199254740991.0, "an integer from 0 to 2^53 - 1"));
   d.backend = StringField(object, "backend", "cpu", "description");
-  d.num_threads = static_cast<int>(NumberField(object, "numThreads", -1, "description"));
+  // More threads than cores only slows training, and a count in the thousands is more than
+  // the system will start.
+  const int cores = strata::available_cores();
+  d.num_threads = static_cast<int>(IntegerField(object, "numThreads", -1, -1, cores, "-1 (auto), 0 (all " + std::to_string(cores) +
+                                                                                           " cores) or a thread count from 1 to " + std::to_string(cores)));
   return d;
 }
 

@@ -1,7 +1,8 @@
 // convert.h: the one place where JavaScript values become engine types and back.
 //   tensor   {shape: number[], data: Float32Array | Int32Array | BigInt64Array}  <->  strata::Tensor
 //   description {losses, optimizer, trainable?, seed?, backend?, numThreads?}   ->  TrainingDescription
-// Bad arguments throw Napi::TypeError naming the argument and what was expected.
+// Bad arguments throw Napi::TypeError naming the argument and what was expected (a RangeError
+// for a number out of range, e.g. numThreads beyond the cores).
 #pragma once
 #include <napi.h>
 

@@ -1,14 +1,19 @@
 // session_wrap.cc: see session_wrap.h. Engine errors (strata::Error, naming the op and node)
-// become JavaScript Errors; argument errors are TypeErrors thrown by convert.cc.
+// become JavaScript Errors; argument errors are TypeErrors thrown by convert.cc. An error of
+// the machine's, not the model's or the data's (strata::ResourceError: threads the system
+// would not start), carries code "ERR_STRATA_RESOURCE".
 #include "session_wrap.h"
 
 #include <cmath>
 
 #include "convert.h"
+#include "core/threads.h"
 
 namespace strata_napi {
 
 namespace {
+
+constexpr const char* kResourceCode = "ERR_STRATA_RESOURCE";
 
 // Runs one engine call off the JavaScript thread. Execute() makes no JavaScript calls.
 class StepWorker : public Napi::AsyncWorker {
@@ -30,6 +35,9 @@ class StepWorker : public Napi::AsyncWorker {
       strata::Session& s = wrap_->session();
       if (kind_ == Kind::Forward) outputs_ = s.forward(inputs_);
       else result_ = kind_ == Kind::Train ? s.train_step(inputs_, targets_, sample_weights_) : s.evaluate(inputs_, targets_, sample_weights_);
+    } catch (const strata::ResourceError& e) {
+      resource_error_ = true;
+      SetError(e.what());
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -43,6 +51,7 @@ class StepWorker : public Napi::AsyncWorker {
 
   void OnError(const Napi::Error& error) override {
     wrap_->SetBusy(false);
+    if (resource_error_) error.Value().Set("code", kResourceCode);
     deferred_.Reject(error.Value());
   }
 
@@ -52,6 +61,7 @@ class StepWorker : public Napi::AsyncWorker {
   Kind kind_;
   std::vector<strata::Tensor> inputs_, targets_, sample_weights_, outputs_;
   strata::StepResult result_;
+  bool resource_error_ = false;
 };
 
 // Runs an engine call; its errors (strata::Error, naming the op and node) become JavaScript
@@ -62,6 +72,10 @@ auto EngineCall(Napi::Env env, F&& call) -> decltype(call()) {
     return call();
   } catch (const Napi::Error&) {
     throw;
+  } catch (const strata::ResourceError& e) {
+    Napi::Error error = Napi::Error::New(env, e.what());
+    error.Set("code", kResourceCode);
+    throw error;
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, e.what());
   }

@@ -3,7 +3,10 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
+
+#include "threads.h"
 
 namespace strata {
 
@@ -18,21 +21,28 @@ struct ComputeThread {
   std::thread::id id;
 
   ComputeThread() {
-    std::thread t([this] {
-      std::unique_lock<std::mutex> lk(m);
-      for (;;) {
-        cv.wait(lk, [this] { return job != nullptr && !done; });
-        try {
-          (*job)();
-        } catch (...) {
-          error = std::current_exception();
-        }
-        done = true;
-        cv.notify_all();
-      }
-    });
+    std::thread t;
+    try {
+      t = std::thread([this] { serve(); });
+    } catch (const std::system_error& e) {  // the process limit (ulimit -u) reached, or no memory for a stack
+      throw ResourceError(std::string("cannot start the engine's compute thread: ") + e.what() + "; raise the limit on processes (ulimit -u)");
+    }
     id = t.get_id();
     t.detach();  // lives until the process exits (never joined: exit() ends it)
+  }
+
+  void serve() {
+    std::unique_lock<std::mutex> lk(m);
+    for (;;) {
+      cv.wait(lk, [this] { return job != nullptr && !done; });
+      try {
+        (*job)();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      done = true;
+      cv.notify_all();
+    }
   }
 };
 

@@ -18,6 +18,7 @@
 
 #include "../core/backend.h"
 #include "../core/check.h"
+#include "../core/threads.h"
 #include "../core/ops/softmax.h"
 #include "conv3x3_winograd.h"
 #include "conv_pool_direct.h"
@@ -48,13 +49,13 @@ class DnnlBackend : public ReferenceBackend {
  public:
   DnnlBackend() : eng_(dnnl::engine::kind::cpu, 0), stream_(eng_), block_(oneDNN_channel_block()) {}
   std::string name() const override { return "cpu"; }
-  void set_num_threads(int n) override { omp_set_num_threads(n > 0 ? n : 1); }
+  void set_num_threads(int n) override { set_team_size(n); }  // throws ResourceError where the system refuses threads
   int channel_block() const override { return block_; }
   // OMP_NUM_THREADS where set (the usual way to share a machine), else every core we may run on.
   int max_threads() const override {
     const char* env = std::getenv("OMP_NUM_THREADS");
     int n = env ? std::atoi(env) : 0;
-    return n > 0 ? n : omp_get_num_procs();
+    return n > 0 ? n : available_cores();
   }
 
   // Plans are keyed by the thread count too: a oneDNN primitive divides its work for the

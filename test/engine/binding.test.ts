@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadNativeEngine, type NativeTensor, type TrainingSession } from '../../app/engine/binding.ts';
 import { Dense, Dropout, Input, Model, Sequential, layers, modelFromJSON, setRandomSeed } from '../../app/model/index.ts';
@@ -142,6 +142,24 @@ describe('native engine binding', () => {
     await busy;
     session.dispose();
     assert.throws(() => session.weightNames(), /Session already disposed\./);
+  });
+
+  test('numThreads and seed out of range are RangeErrors naming the field and the valid range', () => {
+    const model = exportOnnx(new Sequential([new Dense(2, { inputShape: [2], name: 'd' })]));
+    const describe = (extra: Record<string, unknown>) => ({ losses: [{ output: 'd', kind: 'mean_squared_error' as const }], optimizer: { kind: 'sgd' as const }, ...extra });
+    const cores = availableParallelism();
+    for (const bad of [40000, cores + 1, -2, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(
+        () => new engine.TrainingSession(model, describe({ numThreads: bad })),
+        (e: Error) => e instanceof RangeError && new RegExp(`^description\\.numThreads must be -1 \\(auto\\), 0 \\(all ${cores} cores\\) or a thread count from 1 to ${cores}, got ${bad}$`).test(e.message),
+        `numThreads ${bad}`,
+      );
+    }
+    assert.throws(() => new engine.TrainingSession(model, describe({ numThreads: '4' })), (e: Error) => e instanceof TypeError && /description\.numThreads must be -1 \(auto\)/.test(e.message));
+    for (const bad of [-1, 0.5, 2 ** 64]) {
+      assert.throws(() => new engine.TrainingSession(model, describe({ seed: bad })), (e: Error) => e instanceof RangeError && /^description\.seed must be an integer from 0 to 2\^53 - 1, got /.test(e.message), `seed ${bad}`);
+    }
+    for (const good of [-1, 0, 1, cores]) new engine.TrainingSession(model, describe({ numThreads: good })).dispose();
   });
 
   test('a missing or broken addon is an error that says how to build it', () => {

@@ -1,14 +1,25 @@
 // strata train <model-file> --data <fashion-mnist|path>: Keras's fit() from the command line,
 // with the model file's compile() settings (or ones from the flags), progress on the
-// terminal or one JSON object per epoch, a test evaluation when the data has a test split,
-// and the trained model saved to --out.
+// terminal or one JSON object per epoch, the trained model saved to --out, and a test
+// evaluation when the data has a test split.
+//
+// Nothing is found too late: before the first step, --out is checked (it can be written and
+// holds nothing Strata did not write) and the whole dataset (train, validation and test) is
+// checked against the model. Ctrl+C stops at the end of the current step and saves what was
+// trained; a second Ctrl+C ends at once. A saved folder trains on from the epochs it has.
 import type { Command } from 'commander';
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { split } from '../../data/dataset.ts';
+import { type DatasetSplit, validateDataset } from '../../data/validate.ts';
 import { EngineBackend } from '../../engine/trainer.ts';
-import { saveModel } from '../../io/model_store.ts';
-import { CustomCallback, optimizers, setRandomSeed, type ArrayData, type Logs, type Model } from '../../model/index.ts';
+import { SaveError } from '../../io/atomic_write.ts';
+import { checkCanSave } from '../../io/model_folder.ts';
+import { loadModelFolder, saveModel } from '../../io/model_store.ts';
+import { CustomCallback, countParams, optimizers, setRandomSeed, type ArrayData, type Logs, type Model } from '../../model/index.ts';
 import { UserError } from '../errors.ts';
 import { loadModel } from '../load_model.ts';
-import { loadTrainingData } from '../training_data.ts';
+import { type TrainingData, loadTrainingData } from '../training_data.ts';
 import { MODEL_ARGUMENT_HELP } from '../model_argument.ts';
 
 export interface TrainOptions {
@@ -34,6 +45,78 @@ function number(name: string, integer: boolean, min: number) {
     if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) throw new UserError(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got '${value}'`);
     return n;
   };
+}
+
+/**
+ * --threads: auto, or a count from 1 to the cores this process may use. More threads than
+ * cores only slow training down, and thousands are more than the system will start, so a
+ * larger count is refused with the valid range rather than silently lowered.
+ */
+function threadCount(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const cores = availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > cores) {
+    throw new UserError(`--threads must be auto or a whole number from 1 to ${cores} (the cores this machine gives Strata), got '${value}'`);
+  }
+  return n;
+}
+
+/** The model, and the epochs it has trained when it is a folder a save wrote: training goes on from there. */
+async function loadForTraining(file: string): Promise<{ model: Model; epochs: number }> {
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) return loadModelFolder(file);
+  return { model: await loadModel(file), epochs: 0 };
+}
+
+/** About the bytes a save takes: the weights, up to two optimizer slots each (Adam's moments), model.json. */
+function saveSize(model: Model): number {
+  return countParams(model).totalBytes * 3 + model.toJSON().length + 64 * 1024;
+}
+
+/** --out is checked before training, so that a bad path costs no training time. */
+function checkOut(dir: string, model: Model): void {
+  try {
+    checkCanSave(dir, saveSize(model));
+  } catch (error) {
+    if (error instanceof SaveError) throw new UserError(`--out ${error.message}`);
+    throw error;
+  }
+}
+
+/** Every split training will touch, with where its samples come from: train, the part --validation-split holds out, test. */
+function splitsOf(data: TrainingData, options: TrainOptions): DatasetSplit[] {
+  const { source, where } = data;
+  const splits: DatasetSplit[] = [];
+  if (options.validationSplit && data.train.size > 0) {
+    let parts: ReturnType<typeof split>;
+    try {
+      parts = split(data.train, options.validationSplit);
+    } catch (error) {
+      throw new UserError(`--validation-split: ${(error as Error).message}`);
+    }
+    const at = parts.train.size;
+    splits.push({ name: 'train', data: parts.train, source, where: where.train }, { name: 'validation', data: parts.validation, source, where: (i) => where.train(at + i) });
+  } else {
+    splits.push({ name: 'train', data: data.train, source, where: where.train });
+  }
+  if (data.test) splits.push({ name: 'test', data: data.test, source, ...(where.test ? { where: where.test } : {}) });
+  return splits;
+}
+
+/**
+ * Ctrl+C while training: the first asks the engine to stop at the end of the current step
+ * (the caller then saves); the listener is gone after it, so a second one ends the process at
+ * once (SIGINT's default: exit status 130), saving nothing more.
+ */
+function stopOnInterrupt(engine: EngineBackend): { requested: () => boolean; dispose: () => void } {
+  let requested = false;
+  const onInterrupt = () => {
+    requested = true;
+    engine.interrupt();
+    process.stderr.write('\nstrata: stopping at the end of this step; press Ctrl+C again to quit at once\n');
+  };
+  process.once('SIGINT', onInterrupt);
+  return { requested: () => requested, dispose: () => process.removeListener('SIGINT', onInterrupt) };
 }
 
 /** Keras users compile in the model file; where they did not, pick what the output implies. */
@@ -68,22 +151,26 @@ export function registerTrain(program: Command): void {
     .option('--loss <name>', 'a Keras loss name (overrides the model file)')
     .option('--label-column <column>', 'CSV: the label column, by name or 0-based index (default: the last)')
     .option('--seed <n>', 'seeds the initial weights, shuffling and Dropout: the same seed gives the same run', number('--seed', true, 0))
-    .option('--threads <n|auto>', 'CPU threads for the engine (default: auto, all cores unless other work slows them, then fewer; a number pins the count, for runs that repeat bit for bit on a busy machine)', (v: string) => (v === 'auto' ? 'auto' : number('--threads', true, 1)(v)))
+    .option('--threads <n|auto>', 'CPU threads for the engine: auto (the default: all cores unless other work slows them, then fewer), or 1 to the number of cores (a pinned count, for runs that repeat bit for bit on a busy machine)', threadCount)
     .action(async (file: string, options: TrainOptions) => {
       if (!['cpu', 'cuda', 'auto'].includes(options.device)) throw new UserError(`--device must be cpu, cuda or auto, got '${options.device}'`);
-      // As keras.utils.set_random_seed: the seed also fixes the weights the model file creates.
-      if (options.seed !== undefined) setRandomSeed(options.seed);
-      const model = await loadModel(file);
-      compileFromFlags(model, options);
-      const data = await loadTrainingData(options.data, model, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
-      if (options.validationData !== undefined && options.validationData !== 'test') throw new UserError(`--validation-data takes "test", got '${options.validationData}'`);
-      if (options.validationData === 'test' && !data.test) throw new UserError(`--validation-data test: ${data.description} has no test split`);
-      if (options.validationData === 'test' && options.validationSplit) throw new UserError('give --validation-split or --validation-data, not both');
-      const print = (object: object) => process.stdout.write(`${JSON.stringify(object)}\n`);
       // The CUDA backend's kernels are not written yet: auto and cpu train on the CPU.
       if (options.device === 'cuda') throw new UserError('--device cuda: the CUDA backend is not implemented yet; use --device cpu');
+      if (options.validationData !== undefined && options.validationData !== 'test') throw new UserError(`--validation-data takes "test", got '${options.validationData}'`);
+      if (options.validationData === 'test' && options.validationSplit) throw new UserError('give --validation-split or --validation-data, not both');
+      // As keras.utils.set_random_seed: the seed also fixes the weights the model file creates.
+      if (options.seed !== undefined) setRandomSeed(options.seed);
+      const { model, epochs: initialEpoch } = await loadForTraining(file);
+      compileFromFlags(model, options);
+      if (options.out) checkOut(options.out, model);
+      const data = await loadTrainingData(options.data, model, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
+      if (options.validationData === 'test' && !data.test) throw new UserError(`--validation-data test: ${data.description} has no test split`);
+      validateDataset(model, splitsOf(data, options));
+
+      const print = (object: object) => process.stdout.write(`${JSON.stringify(object)}\n`);
+      const say = (text: string) => void (options.json || process.stdout.write(`${text}\n`));
       const engine = new EngineBackend({ backend: 'cpu', ...(options.threads ? { numThreads: options.threads === 'auto' ? -1 : options.threads } : {}), ...(options.json ? { write: () => {} } : {}) });
-      if (!options.json) process.stdout.write(`Training ${model.name} on ${data.description}: ${data.train.size} samples\n`);
+      say(`Training ${model.name} on ${data.description}: ${data.train.size} samples${initialEpoch ? `, from epoch ${initialEpoch + 1} (it has trained ${initialEpoch})` : ''}`);
       let epochStarted = 0;
       const jsonLines = new CustomCallback({
         onEpochBegin: () => void (epochStarted = performance.now()),
@@ -92,25 +179,45 @@ export function registerTrain(program: Command): void {
         },
       });
       const started = performance.now();
-      const history = await engine.fit(model, data.train.x, data.train.y, {
-        epochs: options.epochs,
-        batchSize: options.batchSize,
-        ...(options.validationSplit ? { validationSplit: options.validationSplit } : {}),
-        ...(options.validationData === 'test' && data.test ? { validationData: [data.test.x, data.test.y] as [ArrayData[], ArrayData[]] } : {}),
-        ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        verbose: options.json ? 0 : 1,
-        callbacks: options.json ? [jsonLines] : [],
-      });
-      const final: Record<string, unknown> = { done: true, epochs: history.epoch.length, seconds: (performance.now() - started) / 1000 };
+      const totalEpochs = initialEpoch + options.epochs;
+      const interrupts = stopOnInterrupt(engine);
+      const final: Record<string, unknown> = {};
+      let epochsDone: number;
+      try {
+        const history = await engine.fit(model, data.train.x, data.train.y, {
+          epochs: totalEpochs,
+          initialEpoch,
+          batchSize: options.batchSize,
+          ...(options.validationSplit ? { validationSplit: options.validationSplit } : {}),
+          ...(options.validationData === 'test' && data.test ? { validationData: [data.test.x, data.test.y] as [ArrayData[], ArrayData[]] } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          verbose: options.json ? 0 : 1,
+          callbacks: options.json ? [jsonLines] : [],
+        });
+        epochsDone = initialEpoch + history.epoch.length;
+        // Saved before the test evaluation: nothing after training can lose it.
+        if (options.out) {
+          saveModel(model, options.out, { epochs: epochsDone });
+          final.saved = options.out;
+        }
+      } finally {
+        interrupts.dispose();
+      }
+      if (interrupts.requested()) {
+        const at = engine.interruption ?? { epoch: totalEpochs, step: 0, steps: 0 };
+        const where = at.step > 0 ? `in epoch ${at.epoch + 1}/${totalEpochs} after step ${at.step}/${at.steps}` : `after epoch ${at.epoch}/${totalEpochs}`;
+        Object.assign(final, { interrupted: true, epoch: at.epoch + (at.step > 0 ? 1 : 0), step: at.step, steps: at.steps, epochs: epochsDone, seconds: (performance.now() - started) / 1000 });
+        say(`Interrupted ${where}; ${options.out ? `saved to ${options.out}` : 'nothing saved (no --out)'}`);
+        if (options.json) print(final);
+        process.exitCode = 130;
+        return;
+      }
+      if (options.out) say(`Saved to ${options.out}`);
+      Object.assign(final, { done: true, epochs: epochsDone, seconds: (performance.now() - started) / 1000 });
       if (data.test) {
         const test = await engine.evaluate(model, data.test.x, data.test.y, { batchSize: options.batchSize });
         for (const [key, value] of Object.entries(test)) final[`test_${key}`] = value;
-        if (!options.json) process.stdout.write(`Test: ${Object.entries(test).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')} (${data.test.size} samples)\n`);
-      }
-      if (options.out) {
-        saveModel(model, options.out, { epochs: history.epoch.length });
-        final.saved = options.out;
-        if (!options.json) process.stdout.write(`Saved to ${options.out}\n`);
+        say(`Test: ${Object.entries(test).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')} (${data.test.size} samples)`);
       }
       if (options.json) print(final);
     });
