@@ -1,6 +1,7 @@
 // backend.cpp: the reference backend forwards to the plain loops in core/ops.
 #include "backend.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -49,6 +50,20 @@ std::vector<std::string> available_backends() {
 #endif
   for (auto& [name, factory] : registered()) r.push_back(name);
   return r;
+}
+
+void Backend::fill(float* p, float value, int64_t n) { std::fill(p, p + n, value); }
+void Backend::copy(float* dst, const float* src, int64_t n) {
+  if (n > 0 && dst != src) std::memcpy(dst, src, (size_t)n * sizeof(float));
+}
+void Backend::add_scaled(float* y, const float* x, float a, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+void Backend::scale(float* y, const float* x, float a, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = a * x[i];
+}
+void Backend::blend(float* y, const float* a, float wa, const float* b, float wb, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = a[i] * wa + b[i] * wb;
 }
 
 void Backend::loss(float* result, float* dpred, const float* pred, const float* target, int64_t rows, int64_t K,

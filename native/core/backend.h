@@ -46,10 +46,19 @@ class Backend {
   virtual int channel_block() const { return 0; }
 
   // Memory: buffers of n floats in this backend's memory, and copies from/to the host.
+  // host_memory(): that memory is the host's (the CPU backends); false for a GPU's, where a
+  // session keeps its values (Tensor::device) and computes without host round-trips.
+  virtual bool host_memory() const { return true; }
   virtual float* alloc(int64_t n) = 0;
   virtual void free(float* p) = 0;
   virtual void upload(float* dst, const float* host_src, int64_t n) = 0;
   virtual void download(float* host_dst, const float* src, int64_t n) = 0;
+  // The session's and kernels' housekeeping on this memory (defaults: host loops).
+  virtual void fill(float* p, float value, int64_t n);                      // p = value
+  virtual void copy(float* dst, const float* src, int64_t n);               // dst = src
+  virtual void add_scaled(float* y, const float* x, float a, int64_t n);    // y += a x
+  virtual void scale(float* y, const float* x, float a, int64_t n);         // y = a x
+  virtual void blend(float* y, const float* a, float wa, const float* b, float wb, int64_t n);  // y = a wa + b wb
 
   // conv.h
   virtual void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,

@@ -65,6 +65,7 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
   fuse_relus();
   fuse_conv_pools();
   fold_flattens();
+  place_values();
   for (auto& s : steps_)
     times_.push_back(NodeTime{s.kernel->node.where() + (s.relu_fused ? " + Relu" : "") +
                               (s.pool_fused.empty() ? "" : " + " + s.pool_fused) +
@@ -130,9 +131,10 @@ StepResult Session::train_step(const std::vector<Tensor>& inputs, const std::vec
     auto t0 = std::chrono::steady_clock::now();
     std::vector<Shape> planned = planned_;
     run_forward(inputs, true);
-    r = compute_losses(targets, sample_weights, true);
+    compute_losses(targets, sample_weights, true);
     run_backward();
     apply_optimizer();
+    r = read_metrics();  // the step's one wait for the backend
     if (desc_.num_threads < 0 && planned == planned_)  // a step that (re)planned is no measure of speed
       threads_.record_step(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   });
@@ -145,7 +147,8 @@ StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vecto
   StepResult r;
   run_on_compute_thread([&] {
     run_forward(inputs, false);
-    r = compute_losses(targets, sample_weights, false);
+    compute_losses(targets, sample_weights, false);
+    r = read_metrics();
   });
   return r;
 }
@@ -154,7 +157,7 @@ std::vector<Tensor> Session::forward(const std::vector<Tensor>& inputs) {
   std::vector<Tensor> r;
   run_on_compute_thread([&] {
     run_forward(inputs, false);
-    for (int k : outputs_) r.push_back(values_[k].t);
+    for (int k : outputs_) r.push_back(values_[k].t.to_host());
   });
   return r;
 }
@@ -184,7 +187,7 @@ std::vector<std::string> Session::trainable_names() const {
 Tensor Session::get_weight(const std::string& name) const {
   int k = value_index(name);
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << name << "' is not a weight (initializer) of the model");
-  Tensor t = values_[k].t;
+  Tensor t = values_[k].t.to_host();
   t.f = to_graph_order(values_[k], std::move(t.f));
   return t;
 }
@@ -194,27 +197,28 @@ Tensor Session::get_gradient(const std::string& name) const {
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << name << "' is not a weight (initializer) of the model");
   const Value& v = values_[k];
   if (!(v.needs_grad && v.written && v.grad.shape == v.t.shape)) return Tensor(v.t.shape);
-  Tensor g = v.grad;
+  Tensor g = v.grad.to_host();
   g.f = to_graph_order(v, std::move(g.f));
   return g;
 }
 
 namespace {
-template <class State>  // OptimizerState or const OptimizerState
-auto& slot_of(State& state, const std::string& slot) {
-  if (slot == "m") return state.m;
-  if (slot == "v") return state.v;
+template <class S>  // Session::Slots, const or not
+auto& slot_of(S& s, const std::string& slot) {
+  if (slot == "m") return s.m;
+  if (slot == "v") return s.v;
   STRATA_CHECK(slot == "mg", "unknown optimizer slot '" << slot << "'; expected m, v or mg");
-  return state.mg;
+  return s.mg;
 }
 }  // namespace
 
 std::vector<float> Session::get_optimizer_slot(const std::string& weight, const std::string& slot) const {
   int k = value_index(weight);
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << weight << "' is not a weight (initializer) of the model");
-  auto it = opt_state_.find(k);
-  if (it == opt_state_.end()) return {};
-  return to_graph_order(values_[k], slot_of(it->second, slot));
+  auto it = slots_.find(k);
+  if (it == slots_.end()) return {};
+  const Tensor& t = slot_of(it->second, slot);
+  return t.holds_values() ? to_graph_order(values_[k], t.values()) : std::vector<float>();
 }
 
 void Session::set_optimizer_slot(const std::string& weight, const std::string& slot, std::vector<float> values) {
@@ -222,7 +226,12 @@ void Session::set_optimizer_slot(const std::string& weight, const std::string& s
   STRATA_CHECK(k >= 0 && values_[k].is_weight, "'" << weight << "' is not a weight (initializer) of the model");
   STRATA_CHECK(values.empty() || (int64_t)values.size() == values_[k].t.size(),
                "optimizer slot '" << slot << "' of '" << weight << "' has " << values.size() << " values, the weight has " << values_[k].t.size());
-  slot_of(opt_state_[k], slot) = from_graph_order(values_[k], std::move(values));
+  Tensor& t = slot_of(slots_[k], slot);
+  t = Tensor();
+  if (values.empty()) return;
+  t.device = device_;
+  t.reset(values_[k].t.shape);
+  t.assign(from_graph_order(values_[k], std::move(values)));
 }
 
 void Session::set_weight(const std::string& name, const Tensor& value) {
@@ -231,7 +240,7 @@ void Session::set_weight(const std::string& name, const Tensor& value) {
   Tensor& t = values_[k].t;
   STRATA_CHECK(value.shape == t.shape && value.dtype == t.dtype,
                "weight '" << name << "' has shape " << shape_str(t.shape) << ", got " << shape_str(value.shape));
-  t.f = from_graph_order(values_[k], value.f);
+  if (t.dtype == DType::F32) t.assign(from_graph_order(values_[k], value.f));
   t.i = value.i;
 }
 

@@ -1,6 +1,7 @@
-// session_plan.cpp: where a Session's values live and how: shapes inferred and buffers
-// sized once per input-shape signature, the losses fused with their Softmax or Sigmoid,
-// the activations kept in the backend's blocked layout, and the rows of folded Dense weights.
+// session_plan.cpp: where a Session's values live and how: in the backend's memory (a GPU's)
+// or the host's, shapes inferred and buffers sized once per input-shape signature, the
+// losses fused with their Softmax or Sigmoid, the activations kept in the backend's blocked
+// layout, and the rows of folded Dense weights.
 #include <set>
 
 #include "check.h"
@@ -8,6 +9,43 @@
 #include "session.h"
 
 namespace strata {
+
+// On a backend with its own memory every value, gradient and scratch tensor lives there
+// (Tensor::device): the weights are uploaded here, once; a graph input also keeps its batch on
+// the host when a reader may take it as integers (Cast, Gather's indices read it there).
+void Session::place_values() {
+  device_ = be_->host_memory() ? nullptr : be_.get();
+  host_copy_.assign(inputs_.size(), !device_);
+  if (!device_) return;
+  for (auto& v : values_) {
+    v.t.device = v.grad.device = device_;
+    if (v.is_weight && v.t.dtype == DType::F32) v.t.assign(v.t.f);  // keeps the host copy: infer() reads constants
+  }
+  for (auto& s : steps_)
+    for (size_t i = 0; i < s.in.size(); i++)
+      for (size_t k = 0; k < inputs_.size(); k++)
+        if (s.in[i] == inputs_[k] && s.kernel->accepts_int((int)i)) host_copy_[k] = true;
+}
+
+// This step's batch into the planned input values: on the host (copied into the planned
+// allocation) or the device (uploaded).
+void Session::load_inputs(const std::vector<Tensor>& inputs) {
+  for (size_t k = 0; k < inputs.size(); k++) {
+    Tensor& t = values_[inputs_[k]].t;
+    t.dtype = inputs[k].dtype;
+    t.i = inputs[k].i;
+    if (host_copy_[k]) t.f = inputs[k].f;  // reuses the planned allocation
+    if (t.mem) be_->upload(t.data(), inputs[k].data(), inputs[k].size());
+  }
+}
+
+const float* Session::backend_copy(const Tensor& host, Tensor& on_device) {
+  if (!device_) return host.data();
+  on_device.device = device_;
+  on_device.reset(host.shape);
+  be_->upload(on_device.data(), host.data(), host.size());
+  return on_device.data();
+}
 
 // Shapes are inferred and every buffer sized here, once per input-shape signature.
 void Session::plan(const std::vector<Tensor>& inputs) {
@@ -25,7 +63,11 @@ void Session::plan(const std::vector<Tensor>& inputs) {
     if (inputs[k].dtype == DType::I64 && inputs[k].size() <= 16) shapes.push_back(inputs[k].i);
   }
   if (shapes == planned_) return;
-  for (size_t k = 0; k < inputs.size(); k++) values_[inputs_[k]].t = inputs[k];
+  for (size_t k = 0; k < inputs.size(); k++) {  // shapes for infer(), values for those it reads
+    Tensor& t = values_[inputs_[k]].t;
+    t.reset(inputs[k].shape, inputs[k].dtype);
+    t.f = inputs[k].f, t.i = inputs[k].i;
+  }
   for (size_t k = 0; k < steps_.size(); k++) {
     Step& s = steps_[k];
     Ins in;
@@ -134,12 +176,14 @@ void Session::order_folded_rows() {
                                              << shape_str(w.t.shape));
     std::vector<int64_t> want = nhwc_rows_of(x[1], x[2], x[3], blocked_[fold.source] ? be_->channel_block() : 0);
     if (want == w.row_order) continue;
-    auto reorder = [&](std::vector<float>& values) { values = rows_from_graph(want, to_graph_order(w, std::move(values)), w.t.shape[1]); };
-    reorder(w.t.f);
-    if (w.grad.shape == w.t.shape) reorder(w.grad.f);
-    auto st = opt_state_.find(fold.weight);
-    if (st != opt_state_.end())
-      for (auto* slot : {&st->second.m, &st->second.v, &st->second.mg}) reorder(*slot);
+    auto reorder = [&](Tensor& t) {  // on the host: plans are rare
+      if (t.holds_values()) t.assign(rows_from_graph(want, to_graph_order(w, t.values()), w.t.shape[1]));
+    };
+    reorder(w.t);
+    if (w.grad.shape == w.t.shape) reorder(w.grad);
+    auto st = slots_.find(fold.weight);
+    if (st != slots_.end())
+      for (Tensor* slot : {&st->second.m, &st->second.v, &st->second.mg}) reorder(*slot);
     w.row_order = std::move(want);
   }
 }

@@ -3,6 +3,7 @@
 // contract), then the optimizer on the trainable initializers.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <set>
 
 #include "check.h"
@@ -56,11 +57,12 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
       if (v < 0 || !values_[v].needs_grad || !s.kernel->differentiable((int)i)) continue;
       Value& val = values_[v];
       if (s.kernel->accumulates((int)i)) {
-        if (!val.written) std::fill(val.grad.f.begin(), val.grad.f.end(), 0.0f);
+        if (!val.written) be_->fill(val.grad.data(), 0.0f, val.grad.size());
         din[i] = &val.grad;
       } else if (!val.written) {
         din[i] = &val.grad;
       } else {
+        scratch_[i].device = device_;
         scratch_[i].reset(val.t.shape);
         din[i] = &scratch_[i];
         add_back.push_back((int)i);
@@ -68,11 +70,7 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
       val.written = true;
     }
     s.kernel->backward(ctx, in, out, values_[s.out[0]].grad, din);
-    for (int i : add_back) {
-      float* g = values_[s.in[i]].grad.data();
-      const float* d = scratch_[i].data();
-      for (int64_t j = 0; j < scratch_[i].size(); j++) g[j] += d[j];
-    }
+    for (int i : add_back) be_->add_scaled(values_[s.in[i]].grad.data(), scratch_[i].data(), 1.0f, scratch_[i].size());
   } catch (const Error& e) {
     std::string msg = e.what();
     throw Error(msg.find(s.kernel->node.where()) == std::string::npos ? s.kernel->node.where() + ": " + msg : msg);
@@ -84,26 +82,23 @@ void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
   // every session), so it is set on every call rather than once.
   be_->set_num_threads(step_threads());
   plan(inputs);
-  for (size_t k = 0; k < inputs.size(); k++) {
-    Tensor& t = values_[inputs_[k]].t;
-    t.dtype = inputs[k].dtype;
-    t.f = inputs[k].f;  // reuses the planned allocation
-    t.i = inputs[k].i;
-  }
+  load_inputs(inputs);
   for (size_t k = 0; k < steps_.size(); k++) run_node(k, training, false);
 }
 
-StepResult Session::compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,
-                                   bool with_grad) {
+void Session::compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,
+                             bool with_grad) {
   STRATA_CHECK(targets.size() == desc_.losses.size(),
                "the training description has " << desc_.losses.size() << " losses, got " << targets.size()
                                                 << " targets");
   STRATA_CHECK(sample_weights.empty() || sample_weights.size() == desc_.losses.size(),
                "sample weights: expected none or one tensor per loss (" << desc_.losses.size() << "), got "
                                                                        << sample_weights.size());
-  StepResult r;
   if (with_grad)  // evaluate() keeps the last train_step's gradients readable
     for (auto& v : values_) v.written = false;
+  metrics_.device = device_;
+  metrics_.reset({2 * (int64_t)desc_.losses.size()});
+  targets_.resize(desc_.losses.size()), row_weights_.resize(desc_.losses.size());
   for (size_t k = 0; k < desc_.losses.size(); k++) {
     const LossSpec& l = desc_.losses[k];
     const LossPlan& p = loss_plans_[k];
@@ -114,25 +109,35 @@ StepResult Session::compute_losses(const std::vector<Tensor>& targets, const std
                  "target for '" << l.output << "' (" << loss_name(l.kind) << ") must have " << want
                                 << " float values, got shape " << shape_str(targets[k].shape));
     float* d = nullptr;
-    Tensor tmp;
     if (with_grad && pred.needs_grad) {
-      if (pred.written) tmp.reset(pred.t.shape);
-      d = pred.written ? tmp.data() : pred.grad.data();
+      if (pred.written) {
+        loss_grad_.device = device_;
+        loss_grad_.reset(pred.t.shape);
+      }
+      d = pred.written ? loss_grad_.data() : pred.grad.data();
     }
     const float* rw = nullptr;
     if (!sample_weights.empty() && !sample_weights[k].f.empty()) {  // Tensor() means none
       STRATA_CHECK(sample_weights[k].dtype == DType::F32 && sample_weights[k].size() == rows,
                    "sample weights for '" << l.output << "' must have one float per row (" << rows << "), got shape "
                                           << shape_str(sample_weights[k].shape));
-      rw = sample_weights[k].data();
+      rw = backend_copy(sample_weights[k], row_weights_[k]);
     }
-    float loss = loss_forward_backward(d, pred.t.data(), targets[k].data(), rows, K, l.kind, p.from_logits, l.weight, rw);
-    if (d && pred.written)
-      for (int64_t j = 0; j < tmp.size(); j++) pred.grad.f[j] += tmp.f[j];
+    be_->loss(metrics_.data() + 2 * k, d, pred.t.data(), backend_copy(targets[k], targets_[k]), rows, K, l.kind,
+              p.from_logits, l.weight, rw);
+    if (d && pred.written) be_->add_scaled(pred.grad.data(), loss_grad_.data(), 1.0f, loss_grad_.size());
     if (d) pred.written = true;
-    r.output_losses.push_back(l.weight != 0 ? loss / l.weight : 0.0f);
+  }
+}
+
+StepResult Session::read_metrics() const {
+  std::vector<float> m = metrics_.values();  // on a device: waits for the step and raises what it recorded
+  StepResult r;
+  for (size_t k = 0; k < desc_.losses.size(); k++) {
+    float loss = m[2 * k], accuracy = m[2 * k + 1], weight = desc_.losses[k].weight;
+    r.output_losses.push_back(weight != 0 ? loss / weight : 0.0f);
     r.loss += loss;
-    r.accuracy.push_back(accuracy(pred.t.data(), targets[k].data(), rows, K, l.kind, p.from_logits));
+    r.accuracy.push_back(std::isnan(accuracy) ? std::nullopt : std::optional<float>(accuracy));
   }
   return r;
 }
@@ -153,11 +158,23 @@ void Session::apply_optimizer() {
   std::vector<int64_t> sizes;
   for (int k : trainable_)
     if (values_[k].written) grads.push_back(values_[k].grad.data()), sizes.push_back(values_[k].grad.size());
-  clip_gradients(desc_.optimizer, grads, sizes);
+  be_->clip_gradients(desc_.optimizer, grads, sizes);
+  const OptimizerSlots need = optimizer_slots(desc_.optimizer);
   for (int k : trainable_) {
     Value& v = values_[k];
     if (!v.written) continue;  // no gradient reached it (Keras skips such variables too)
-    optimizer_update(desc_.optimizer, v.t.data(), v.grad.data(), v.t.size(), opt_state_[k], iterations_);
+    Slots& s = slots_[k];
+    auto slot = [&](Tensor& t, bool needed) -> float* {  // zeros on first use
+      if (!needed) return nullptr;
+      if (!t.holds_values()) {
+        t.device = device_;
+        t.reset(v.t.shape);
+        be_->fill(t.data(), 0.0f, t.size());
+      }
+      return t.data();
+    };
+    be_->optimizer_update(desc_.optimizer, v.t.data(), v.grad.data(), v.t.size(), slot(s.m, need.m),
+                          slot(s.v, need.v), slot(s.mg, need.mg), iterations_);
   }
 }
 

@@ -4,12 +4,18 @@
 // so that every launcher and kernel here runs in CI.
 //
 // Every pointer lives in device memory (Backend's contract); all work goes to one stream, in
-// order, so a workspace can be reused by the next kernel without waiting. Nothing here
-// synchronizes with the host except download, a Gather (its indices are checked at once)
-// and sync().
+// order, so a workspace or a freed buffer can be reused by the next kernel without waiting.
+// Nothing here synchronizes with the host except download, a Gather (its indices are checked
+// at once) and sync(). Memory:
+//   - freed buffers are kept for the next allocation of the same size (a session re-plans
+//     between a few batch sizes: no cudaMalloc inside a step after the first of each);
+//   - uploads go through pinned host memory, so cudaMemcpyAsync returns at once and the copy
+//     runs in the stream's order; the staging area is reused after each sync point.
 #pragma once
 #include <cmath>
+#include <cstring>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "../core/backend.h"
@@ -84,32 +90,84 @@ class CudaBackend : public Backend {
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
     for (auto& w : ws_) cudaFree(w.p);
+    for (auto& [n, list] : cache_)
+      for (float* p : list) cudaFree(p);
+    cudaFreeHost(staging_);
     cudaFree(fault_);
     cudaStreamDestroy(stream_);
   }
   std::string name() const override { return name_; }
 
   // --- memory ------------------------------------------------------------------------------------
+  bool host_memory() const override { return false; }
   float* alloc(int64_t n) override {
+    n = n > 0 ? n : 1;
+    auto& kept = cache_[n];
     float* p = nullptr;
-    CUDA_CHECK(cudaMalloc(&p, (size_t)(n > 0 ? n : 1) * sizeof(float)));
+    if (!kept.empty()) {
+      p = kept.back();
+      kept.pop_back();
+    } else if (cudaMalloc(&p, (size_t)n * sizeof(float)) != cudaSuccess) {
+      cudaGetLastError();
+      release_cache();  // out of memory: give back what is kept and try once more
+      CUDA_CHECK(cudaMalloc(&p, (size_t)n * sizeof(float)));
+    }
+    sizes_[p] = n;
     return p;
   }
+  // Kept for the next alloc of its size: kernels queued before may still use it, and any
+  // kernel queued after runs after them (one stream).
   void free(float* p) override {
-    CUDA_CHECK(cudaStreamSynchronize(stream_));  // kernels queued on it may still read it
-    CUDA_CHECK(cudaFree(p));
+    auto it = sizes_.find(p);
+    STRATA_CHECK(it != sizes_.end(), "free() of memory this CUDA backend did not allocate");
+    cache_[it->second].push_back(p);
+    sizes_.erase(it);
   }
   void upload(float* dst, const float* src, int64_t n) override {
-    CUDA_CHECK(cudaMemcpyAsync(dst, src, (size_t)n * sizeof(float), cudaMemcpyHostToDevice, stream_));
-    CUDA_CHECK(cudaStreamSynchronize(stream_));  // src is the caller's and may change on return
+    if (n <= 0) return;
+    const size_t bytes = (size_t)n * sizeof(float), at = (staged_ + 255) / 256 * 256;
+    if (at + bytes > staging_bytes_) {  // full: wait for the queued copies, then reuse it from the start
+      CUDA_CHECK(cudaStreamSynchronize(stream_));
+      staged_ = 0;
+      if (bytes > staging_bytes_) grow_staging(bytes);
+      return upload(dst, src, n);
+    }
+    std::memcpy(staging_ + at, src, bytes);
+    CUDA_CHECK(cudaMemcpyAsync(dst, staging_ + at, bytes, cudaMemcpyHostToDevice, stream_));
+    staged_ = at + bytes;
   }
   void download(float* dst, const float* src, int64_t n) override {
-    CUDA_CHECK(cudaMemcpyAsync(dst, src, (size_t)n * sizeof(float), cudaMemcpyDeviceToHost, stream_));
+    if (n <= 0) return sync();
+    const size_t bytes = (size_t)n * sizeof(float);
+    if (bytes > staging_bytes_) {
+      CUDA_CHECK(cudaStreamSynchronize(stream_));
+      grow_staging(bytes);
+    }
+    // in the stream's order: the uploads queued before have read their staging by then
+    CUDA_CHECK(cudaMemcpyAsync(staging_, src, bytes, cudaMemcpyDeviceToHost, stream_));
     sync();
+    std::memcpy(dst, staging_, bytes);
   }
   void sync() override {
     CUDA_CHECK(cudaStreamSynchronize(stream_));
+    staged_ = 0;
     check_faults();
+  }
+  void fill(float* p, float value, int64_t n) override {
+    launch("fill", gpu::fill, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, p, value, n);
+  }
+  void copy(float* dst, const float* src, int64_t n) override {
+    if (n > 0 && dst != src)
+      CUDA_CHECK(cudaMemcpyAsync(dst, src, (size_t)n * sizeof(float), cudaMemcpyDeviceToDevice, stream_));
+  }
+  void add_scaled(float* y, const float* x, float a, int64_t n) override {
+    launch("add_into", add_into, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, y, x, a, n);
+  }
+  void scale(float* y, const float* x, float a, int64_t n) override {
+    launch("scale_into", scale_into, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, y, x, a, n);
+  }
+  void blend(float* y, const float* a, float wa, const float* b, float wb, int64_t n) override {
+    launch("blend", gpu::blend, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, y, a, wa, b, wb, n);
   }
 
   // --- convolution ------------------------------------------------------------------------------
@@ -350,6 +408,24 @@ class CudaBackend : public Backend {
   cudaStream_t stream_ = nullptr;
   FaultRecord* fault_ = nullptr;  // device memory, zeroed
   Workspace ws_[kSlots];
+  std::unordered_map<int64_t, std::vector<float*>> cache_;  // freed buffers by size
+  std::unordered_map<float*, int64_t> sizes_;               // allocated buffers' sizes
+  char* staging_ = nullptr;  // pinned host memory for uploads and downloads
+  size_t staging_bytes_ = 0, staged_ = 0;  // its size; bytes in use by copies queued since the last sync
+
+  void grow_staging(size_t bytes) {  // the stream is idle when called
+    CUDA_CHECK(cudaFreeHost(staging_));
+    staging_ = nullptr, staging_bytes_ = 0;
+    size_t want = bytes < (1u << 22) ? (1u << 22) : bytes;
+    CUDA_CHECK(cudaMallocHost(&staging_, want));
+    staging_bytes_ = want;
+  }
+  void release_cache() {
+    CUDA_CHECK(cudaStreamSynchronize(stream_));
+    for (auto& [n, list] : cache_)
+      for (float* p : list) cudaFree(p);
+    cache_.clear();
+  }
 
   // A device buffer of at least n floats for the slot, kept and grown (cudaFree waits for the
   // kernels still using the old one).

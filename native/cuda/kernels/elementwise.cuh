@@ -164,5 +164,8 @@ __global__ void add_into(float* y, const float* x, float alpha, int64_t n) {  //
 __global__ void scale_into(float* y, const float* x, float alpha, int64_t n) {  // y = alpha * x
   STRATA_GRID_LOOP(i, n) y[i] = alpha * x[i];
 }
+__global__ void blend(float* y, const float* a, float wa, const float* b, float wb, int64_t n) {  // y = a wa + b wb
+  STRATA_GRID_LOOP(i, n) y[i] = a[i] * wa + b[i] * wb;
+}
 
 STRATA_GPU_NAMESPACE_END
