@@ -44,6 +44,10 @@ export interface NativeTrainingDescription {
   /** Seeds Dropout masks; the same seed gives the same run. */
   seed?: number;
   backend?: 'cpu' | 'reference' | 'cuda';
+  /** CUDA: matrix products on TF32 tensor cores (true, the default, as PyTorch and TensorFlow) or in strict FP32. */
+  tf32?: boolean;
+  /** How convolutions run: 'auto' (each backend's table of rules), or forced, for benchmarks: 'direct', 'onednn-winograd' (CPU only). */
+  convAlgorithm?: 'auto' | 'direct' | 'onednn-winograd';
   /**
    * Threads for oneDNN/OpenMP. -1 (the default) auto: all cores while they are the fastest;
    * when other work makes train steps slower, the engine times its steps on all cores, all

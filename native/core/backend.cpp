@@ -13,7 +13,22 @@
 
 namespace strata {
 
-std::unique_ptr<Backend> make_dnnl_backend();  // cpu/dnnl_backend.cpp
+std::unique_ptr<Backend> make_dnnl_backend(const BackendOptions& options);  // cpu/dnnl_backend.cpp
+
+ConvAlgorithm conv_algorithm_from_name(const std::string& name) {
+  if (name == "auto") return ConvAlgorithm::Auto;
+  if (name == "direct") return ConvAlgorithm::Direct;
+  if (name == "onednn-winograd") return ConvAlgorithm::OneDnnWinograd;
+  STRATA_FAIL("unknown convolution algorithm '" << name << "'; expected auto, direct or onednn-winograd");
+}
+const char* conv_algorithm_name(ConvAlgorithm a) {
+  switch (a) {
+    case ConvAlgorithm::Auto: return "auto";
+    case ConvAlgorithm::Direct: return "direct";
+    case ConvAlgorithm::OneDnnWinograd: return "onednn-winograd";
+  }
+  return "?";
+}
 #ifdef STRATA_WITH_CUDA
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& options);  // cuda/cuda_backend.cu
 #endif
@@ -32,7 +47,7 @@ void register_backend(const std::string& name, BackendFactory factory) { registe
 
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options) {
   if (name == "reference") return std::make_unique<ReferenceBackend>();
-  if (name == "cpu") return make_dnnl_backend();
+  if (name == "cpu") return make_dnnl_backend(options);
 #ifdef STRATA_WITH_CUDA
   if (name == "cuda") return make_cuda_backend(options);
 #endif

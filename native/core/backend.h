@@ -26,11 +26,26 @@
 
 namespace strata {
 
+// How convolutions are computed: auto, each backend's own table of rules (DnnlBackend's
+// conv_kernel, CudaBackend's), or one algorithm forced everywhere it applies, for benchmarks
+// and tests: direct (no Winograd), onednn-winograd (the CPU: oneDNN's Winograd where it has one,
+// never ours).
+enum class ConvAlgorithm { Auto, Direct, OneDnnWinograd };
+ConvAlgorithm conv_algorithm_from_name(const std::string& name);  // "auto", "direct", "onednn-winograd"
+const char* conv_algorithm_name(ConvAlgorithm a);
+
 // What a backend may be asked for at creation.
 struct BackendOptions {
   // CUDA: convolutions and matrix products on tensor cores with TF32 inputs (10-bit mantissas,
   // FP32 sums), as PyTorch and TensorFlow do by default on Ampere and later; false: strict FP32.
   bool tf32 = true;
+  ConvAlgorithm conv = ConvAlgorithm::Auto;
+  // CPU: a fused Conv + MaxPool computes slices of the batch of at most this many bytes of
+  // convolution output, which stay in the cache between the two (at least one image a slice).
+  int64_t conv_pool_slice_bytes = int64_t(4) << 20;
+  // CPU, our Winograd's weight grads: partial sums per thread while they take at most this many
+  // bytes in all, else the threads share one sum (conv3x3_winograd.h).
+  int64_t winograd_partials_bytes = int64_t(64) << 20;
 };
 
 class Backend {

@@ -82,7 +82,14 @@ inline ReduceMap make_reduce_map(const Shape& xs, const Shape& os) {
 
 class CudaBackend : public Backend {
  public:
+  // The convolution algorithm, the CUDA backend's one table: implicit GEMM (conv.cuh) for every
+  // pass and shape, on tensor cores in TF32 unless options.tf32 is false, K split as
+  // gemm_splits says. "direct" names the same; oneDNN's Winograd is the CPU backend's.
   CudaBackend(std::string name, const BackendOptions& options) : name_(std::move(name)), tf32_(options.tf32) {
+    STRATA_CHECK(options.conv != ConvAlgorithm::OneDnnWinograd,
+                 "the CUDA backend computes convolutions as implicit GEMM: the convolution algorithm may be auto or "
+                 "direct, not '"
+                     << conv_algorithm_name(options.conv) << "' (the CPU backend's)");
     CUDA_CHECK(cudaStreamCreate(&stream_));
     CUDA_CHECK(cudaMalloc(&fault_, sizeof(FaultRecord)));
     CUDA_CHECK(cudaMemsetAsync(fault_, 0, sizeof(FaultRecord), stream_));

@@ -82,7 +82,7 @@ static void conv_blocked_case(Rng& rng, int N, int C, int H, int W, int OC, int 
   k.rms_floor = true;
   check_op(k);
   ReferenceBackend ref;
-  auto cpu = make_backend("cpu");
+  auto cpu = target().make();
   std::vector<float> want((size_t)N * OC * S), got(want.size());
   std::vector<const float*> in;  // the CPU backends compute on host memory
   for (auto& t : k.in) in.push_back(t.data());
@@ -136,6 +136,55 @@ static void conv_maxpool_blocked_case(Rng& rng, int N, int C, int H, int OC, boo
   check_op(k);
 }
 
+// The convolution algorithm is an option (BackendOptions::conv): every setting matches the
+// reference, auto (our Winograd for a 16 -> 16 3x3 convolution in the blocked layout) is not
+// direct's arithmetic bit for bit, and bad options are refused, naming them.
+static void conv_algorithm_settings(Rng& rng) {
+  for (ConvAlgorithm a : {ConvAlgorithm::Direct, ConvAlgorithm::OneDnnWinograd}) {
+    target().options.conv = a;
+    conv_blocked_case(rng, 2, 16, 9, 9, 16, 0, true);
+  }
+  target().options.conv = ConvAlgorithm::Auto;
+  ConvParams p{};
+  p.N = 2, p.C = 16, p.H = p.W = 9, p.OC = 16, p.KH = p.KW = 3, p.OH = p.OW = 7, p.sh = p.sw = p.dh = p.dw = 1;
+  p.src_blocked = p.dst_blocked = true;
+  Tensor x = rand_tensor(rng, {2, 16, 9, 9}), w = rand_tensor(rng, {16, 16, 3, 3});
+  auto forward = [&](ConvAlgorithm a) {
+    BackendOptions o;
+    o.conv = a;
+    auto be = make_backend("cpu", o);
+    std::vector<float> xb = blocked_from_plain(x.data(), 2, 16, 81, be->channel_block()), out(2 * 16 * 49);
+    be->conv2d_forward(out.data(), xb.data(), w.data(), nullptr, p);
+    return out;
+  };
+  auto ours = forward(ConvAlgorithm::Auto), direct = forward(ConvAlgorithm::Direct);
+  auto onednn = forward(ConvAlgorithm::OneDnnWinograd);
+  expect(ours != direct, "conv algorithm auto (our Winograd here) and direct compute differently");
+  expect(forward(ConvAlgorithm::Direct) == direct, "the same algorithm twice: the same bits");
+  // oneDNN 2.6 has a Winograd kernel with AVX-512 (nChw16c) only; elsewhere it runs direct
+  if (make_backend("cpu")->channel_block() == 16)
+    expect(onednn != direct && onednn != ours, "onednn-winograd is neither direct nor ours (AVX-512)");
+  else
+    expect(onednn == direct, "onednn-winograd falls back to direct without AVX-512");
+  std::string msg;
+  try {
+    BackendOptions o;
+    o.conv_pool_slice_bytes = 0;
+    make_backend("cpu", o);
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("conv_pool_slice_bytes must be at least 1") != std::string::npos, "a bad CPU option is named: " + msg);
+  msg.clear();
+  try {
+    conv_algorithm_from_name("fft");
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("unknown convolution algorithm 'fft'; expected auto, direct or onednn-winograd") != std::string::npos,
+         "an unknown convolution algorithm is named: " + msg);
+}
+
 // The reference's Dropout masks drop about the ratio and scale the rest by 1/(1-ratio)
 // (every backend draws the same masks: dropout_case).
 static void dropout_statistics() {
@@ -149,7 +198,7 @@ static void dropout_statistics() {
 }
 
 int main() {
-  setenv("STRATA_CONV_POOL_SLICE_BYTES", "8192", 1);  // 2 images of conv_maxpool_case's 16x8x8 outputs
+  target().options.conv_pool_slice_bytes = 8192;  // 2 images of conv_maxpool_case's 16x8x8 outputs
   Rng rng(2024);
   // test_ops_avx2 (ctest) caps oneDNN to AVX2: the backend's blocked layout must follow, else
   // that run would test the AVX-512 path a second time.
@@ -235,10 +284,11 @@ int main() {
   conv_blocked_case(rng, 1, 64, 7, 6, 128, 1, true);   // 36 x 64 x 128 transformed weights: 64-tile chunks
   conv_blocked_case(rng, 1, 128, 6, 6, 144, 0, false); // past 128 x 128: oneDNN's with AVX-512, ours with AVX2
   // the weight grads' one shared sum (sums_shared) instead of partial sums per thread
-  setenv("STRATA_WINOGRAD_PARTIALS_BYTES", "0", 1);
+  target().options.winograd_partials_bytes = 0;
   conv_blocked_case(rng, 5, 64, 9, 9, 32, 1, true);    // 45 tiles: rounds; 64 rows of dU: 2 row blocks
   conv_blocked_case(rng, 2, 32, 13, 13, 64, 0, false);
-  unsetenv("STRATA_WINOGRAD_PARTIALS_BYTES");
+  target().options.winograd_partials_bytes = BackendOptions().winograd_partials_bytes;
+  conv_algorithm_settings(rng);
   binary_case(rng, Binary::Add, "Add", {4, 3}, {3});
   binary_case(rng, Binary::Add, "Add", {2, 3, 4}, {2, 1, 4});
   binary_case(rng, Binary::Sub, "Sub", {3, 1}, {1, 4});

@@ -244,6 +244,9 @@ static void test_fusions() {
   TrainingDescription d;
   d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
   d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  // slices of the batch small enough that the fused Conv + MaxPool pairs run in several on the
+  // CPU, with a remainder (6 images: 1 a slice in the seed CNN's first pair, 3 in its second)
+  d.backend_options.conv_pool_slice_bytes = 10000;
   // "cuda-emu": the CUDA backend's kernels on the host emulation, in strict FP32
   d.backend_options.tf32 = false;
   for (std::string be : {"cpu", "reference", "cuda-emu"}) {
@@ -614,9 +617,6 @@ static void test_errors() {
 }
 
 int main() {
-  // slices of the batch small enough that the fused Conv + MaxPool pairs run in several,
-  // with a remainder (6 images: 1 a slice in the seed CNN's first pair, 3 in its second)
-  setenv("STRATA_CONV_POOL_SLICE_BYTES", "10000", 1);
   try {
     test_dense();
     test_resume("cpu");

@@ -15,7 +15,8 @@
 //                       [--steps 20] [--fp32]
 //       samples per second of training steps (forward, loss, backward, Adam) or inference
 //       passes on one random batch, after 3 untimed ones.
-// --fp32: strict FP32 matrix products on CUDA (TF32 otherwise).
+// --fp32: strict FP32 matrix products on CUDA (TF32 otherwise). --conv auto|direct|onednn-winograd:
+// the convolution algorithm (BackendOptions::conv), to compare.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -71,9 +72,12 @@ static std::string seed_cnn(int h, int w, int c, bool standardize, uint64_t seed
   return b.bytes();
 }
 
+static BackendOptions g_options;  // --fp32, --conv
+
 static std::unique_ptr<Session> session(const std::string& model, const std::string& backend, bool fp32,
                                         uint64_t seed) {
   TrainingDescription d;
+  d.backend_options = g_options;
   d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
   d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
   d.backend = backend;
@@ -209,29 +213,30 @@ int main(int argc, char** argv) {
   int64_t limit = 0;
   uint64_t seed = 1;
   bool fp32 = false;
-  int k = 2;
-  if (command == "fashion-mnist" && argc > 2) dir = argv[k++];
-  for (; k < argc; k++) {
-    std::string a = argv[k];
-    auto value = [&](int ahead = 1) {
-      STRATA_CHECK(k + ahead < argc, a << " needs a value");
-      return std::string(argv[k + ahead]);
-    };
-    if (a == "--backend") backend = value(), k++;
-    else if (a == "--epochs") epochs = std::stoi(value()), k++;
-    else if (a == "--batch") batch = std::stoi(value()), k++;
-    else if (a == "--limit") limit = std::stoll(value()), k++;
-    else if (a == "--seed") seed = std::stoull(value()), k++;
-    else if (a == "--steps") steps = std::stoi(value()), k++;
-    else if (a == "--mode") mode = value(), k++;
-    else if (a == "--input") h = std::stoi(value(1)), w = std::stoi(value(2)), c = std::stoi(value(3)), k += 3;
-    else if (a == "--fp32") fp32 = true;
-    else {
-      std::fprintf(stderr, "seed_cnn: unknown option %s\n", a.c_str());
-      return 2;
-    }
-  }
   try {
+    int k = 2;
+    if (command == "fashion-mnist" && argc > 2) dir = argv[k++];
+    for (; k < argc; k++) {
+      std::string a = argv[k];
+      auto value = [&](int ahead = 1) {
+        STRATA_CHECK(k + ahead < argc, a << " needs a value");
+        return std::string(argv[k + ahead]);
+      };
+      if (a == "--backend") backend = value(), k++;
+      else if (a == "--epochs") epochs = std::stoi(value()), k++;
+      else if (a == "--batch") batch = std::stoi(value()), k++;
+      else if (a == "--limit") limit = std::stoll(value()), k++;
+      else if (a == "--seed") seed = std::stoull(value()), k++;
+      else if (a == "--steps") steps = std::stoi(value()), k++;
+      else if (a == "--mode") mode = value(), k++;
+      else if (a == "--input") h = std::stoi(value(1)), w = std::stoi(value(2)), c = std::stoi(value(3)), k += 3;
+      else if (a == "--fp32") fp32 = true;
+      else if (a == "--conv") g_options.conv = conv_algorithm_from_name(value()), k++;
+      else {
+        std::fprintf(stderr, "seed_cnn: unknown option %s\n", a.c_str());
+        return 2;
+      }
+    }
     if (command == "fashion-mnist" && !dir.empty()) return fashion_mnist(dir, backend, epochs, batch, limit, seed, fp32);
     if (command == "throughput") return throughput(backend, h, w, c, batch, mode == "train", steps, fp32);
     std::fprintf(stderr, "seed_cnn: unknown command '%s'\n", command.c_str());
