@@ -7,6 +7,8 @@
 #   native/scripts/gpu-check.sh [--arch 90] [--data DIR] [--epochs 10] [--build DIR] [--skip-build]
 #   native/scripts/gpu-check.sh --emulate [--build DIR] [--skip-build]
 #
+# --arch: the CUDA architectures to build (default native: the GPU present; CMake 3.24 or
+# later, else give it, e.g. 90 for an H100). --epochs: the Fashion-MNIST run's length.
 # --emulate runs the same checks where there is no GPU, on "cuda-emu" (the CUDA kernels on the
 # host emulation, native/cuda/emu/): small shapes, a 256-image training run compared with the
 # CPU's step for step, no benchmark. ctest runs it so (gpu_check_emulated).
