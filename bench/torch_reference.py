@@ -1,4 +1,4 @@
-"""PyTorch (CPU) reference for Strata's benchmarks: the same seed CNN, initialized as Keras
+"""PyTorch (CPU, or CUDA with cuDNN) reference for Strata's benchmarks: the same seed CNN, initialized as Keras
 initializes it (glorot_uniform kernels, zero biases), trained with Keras's Adam (epsilon
 1e-7). Run by `strata bench` and by hand for BENCHMARKS.md; needs Debian's python3-torch
 and python3-numpy. Set up at its best: channels-last memory, warm-up before timing, median
@@ -8,6 +8,7 @@ of repetitions, the thread count given (Strata's), glibc keeping freed memory an
   python3 bench/torch_reference.py throughput --input 64 64 3 --batch 128 --mode train --threads 2
   python3 bench/torch_reference.py fashion-mnist --epochs 10 --batch 128 --seed 1   # standardized, as the example
   python3 bench/torch_reference.py serve --threads 2     # what `strata bench` runs (see serve)
+  python3 bench/torch_reference.py throughput --device cuda --batch 512   # on a GPU, with cuDNN
 Prints one JSON object per result.
 """
 import argparse
@@ -58,12 +59,12 @@ def keras_adam(params, lr=1e-3):
     return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-7)
 
 
-def make_step(input_hwc, batch, mode, rescale=None):
+def make_step(input_hwc, batch, mode, rescale=None, device='cpu'):
     """One training step (forward, backward, Adam) or inference pass of the seed CNN on a fixed batch."""
     h, w, c = input_hwc
-    model = seed_cnn(h, w, c, rescale=rescale).to(memory_format=torch.channels_last)
-    x = torch.rand(batch, c, h, w).to(memory_format=torch.channels_last)
-    y = torch.randint(0, 10, (batch,))
+    model = seed_cnn(h, w, c, rescale=rescale).to(device=device, memory_format=torch.channels_last)
+    x = torch.rand(batch, c, h, w, device=device).to(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch,), device=device)
     loss_fn = nn.CrossEntropyLoss()
     if mode == 'train':
         model.train()
@@ -83,26 +84,48 @@ def make_step(input_hwc, batch, mode, rescale=None):
     return step
 
 
-def repetition_rate(step, batch, steps):
+def synchronize(device):
+    """Waits for the GPU's queued work: CUDA calls return before it is done."""
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def repetition_rate(step, batch, steps, device='cpu'):
     """Samples per second over `steps` steps, after one untimed step (as Strata's side measures)."""
     step()
+    synchronize(device)
     start = time.perf_counter()
     for _ in range(steps):
         step()
+    synchronize(device)
     return batch * steps / (time.perf_counter() - start)
 
 
-def reference_name():
+def set_up(device):
+    """PyTorch at its best on the device: cuDNN picks its fastest convolution per shape, and
+    TF32 matrix products as Strata's CUDA default (PyTorch's own default leaves them FP32)."""
+    if device == 'cuda':
+        if not torch.cuda.is_available():
+            sys.exit('PyTorch has no usable CUDA device here')
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
+def reference_name(device='cpu'):
+    if device == 'cuda':
+        return f'pytorch {torch.__version__} cuda ({torch.cuda.get_device_name()})'
     return f'pytorch {torch.__version__} cpu'
 
 
 def throughput(args):
     torch.set_num_threads(args.threads)
-    step = make_step(args.input, args.batch, args.mode)
+    set_up(args.device)
+    step = make_step(args.input, args.batch, args.mode, device=args.device)
     for _ in range(args.warmup):
         step()
-    rates = [repetition_rate(step, args.batch, args.steps) for _ in range(args.repeats)]
-    print(json.dumps({'reference': reference_name(), 'mode': args.mode, 'input': args.input, 'batch': args.batch,
+    rates = [repetition_rate(step, args.batch, args.steps, args.device) for _ in range(args.repeats)]
+    print(json.dumps({'reference': reference_name(args.device), 'mode': args.mode, 'input': args.input, 'batch': args.batch,
                       'threads': args.threads, 'samples_per_second': statistics.median(rates)}))
 
 
@@ -113,17 +136,18 @@ def serve(args):
     (the last optional: [scale, offset] of a first Rescaling layer) times one
     repetition; the model is built, and warmed up, when the configuration changes."""
     torch.set_num_threads(args.threads)
-    print(json.dumps({'reference': reference_name(), 'threads': args.threads}), flush=True)
+    set_up(args.device)
+    print(json.dumps({'reference': reference_name(args.device), 'threads': args.threads}), flush=True)
     config, step = None, None
     for line in sys.stdin:
         request = json.loads(line)
         rescale = request.get('rescale')
         key = (tuple(request['input']), request['batch'], request['mode'], tuple(rescale or ()))
         if key != config:
-            config, step = key, make_step(request['input'], request['batch'], request['mode'], rescale)
+            config, step = key, make_step(request['input'], request['batch'], request['mode'], rescale, args.device)
             for _ in range(request.get('warmup', 3)):
                 step()
-        rate = repetition_rate(step, request['batch'], request['steps'])
+        rate = repetition_rate(step, request['batch'], request['steps'], args.device)
         print(json.dumps({'samples_per_second': rate}), flush=True)
 
 
@@ -192,6 +216,7 @@ def main():
     t.add_argument('--steps', type=int, default=10)
     t.add_argument('--warmup', type=int, default=3)
     t.add_argument('--repeats', type=int, default=5)
+    t.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
     f = sub.add_parser('fashion-mnist')
     f.add_argument('--epochs', type=int, default=10)
     f.add_argument('--batch', type=int, default=128)
@@ -207,6 +232,7 @@ def main():
     f.add_argument('--lr-values', type=float, nargs='+', metavar='LR', default=[1e-3])
     v = sub.add_parser('serve')
     v.add_argument('--threads', type=int, default=os.cpu_count())
+    v.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
     args = parser.parse_args()
     if args.command == 'fashion-mnist' and len(args.lr_values) != len(args.lr_boundaries) + 1:
         parser.error('--lr-values needs one value more than --lr-boundaries')

@@ -1,7 +1,7 @@
 // `strata bench`: training and inference throughput of the seed CNN (64x64x3 and 28x28x1)
-// on the native engine, side by side in the same run with PyTorch on the CPU (training and
-// inference) and onnxruntime-node (inference), with the ratios. Each row alternates
-// repetitions of Strata and its reference (measure.ts).
+// on the native engine, side by side in the same run with PyTorch on the same device
+// (training and inference) and, on the CPU, onnxruntime-node (inference), with the ratios.
+// Each row alternates repetitions of Strata and its reference (measure.ts).
 import { loadNativeEngine } from '../engine/binding.ts';
 import { Rescaling, type Model } from '../model/index.ts';
 import { RandomGenerator } from '../model/random.ts';
@@ -28,6 +28,8 @@ export interface BenchRow {
 
 export interface BenchOptions {
   threads: number;
+  /** The engine's backend and PyTorch's device. */
+  device?: 'cpu' | 'cuda';
   timing?: Timing;
   /** Print each row as it is measured. */
   onRow?: (row: BenchRow) => void;
@@ -62,6 +64,19 @@ async function measureRow(step: Step, batch: number, reference: Reference, timin
   return { strata_sps: p.a, reference: reference.name, reference_sps: p.b, ratio: p.ratio, ratio_min: p.ratioMin, ratio_max: p.ratioMax };
 }
 
+/** Strata's inference against onnxruntime-node's on the CPU, on the same batch. */
+async function measureOnnxRuntime(onnx: Uint8Array, name: string, step: Step, x: { shape: number[]; data: Float32Array }, timing: Timing) {
+  const batch = x.shape[0]!;
+  const ort = await OnnxSession.create(onnx, { name });
+  try {
+    const ortStep = () => ort.run({ dtype: 'float32', shape: x.shape, data: x.data }, { batchSize: batch });
+    const onnxruntime: Reference = { name: 'onnxruntime-node cpu', rate: () => repetitionRate(ortStep, batch, timing.steps), warmUp: () => warmUp(ortStep, timing.warmup) };
+    return await measureRow(step, batch, onnxruntime, timing);
+  } finally {
+    await ort.release();
+  }
+}
+
 export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> {
   const timing = options.timing ?? DEFAULT_TIMING;
   const engine = loadNativeEngine();
@@ -70,9 +85,10 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> 
     rows.push(row);
     options.onRow?.(row);
   };
-  const torch = await TorchWorker.start(options.threads);
+  const device = options.device ?? 'cpu';
+  const torch = await TorchWorker.start(options.threads, device);
   const pytorch = (model: Model, batch: number, mode: 'train' | 'infer'): Reference => {
-    if (typeof torch === 'string') return { name: 'pytorch cpu', rate: null, warmUp: async () => {}, note: torch };
+    if (typeof torch === 'string') return { name: `pytorch ${device}`, rate: null, warmUp: async () => {}, note: torch };
     const input = model.inputs[0]!.shape.slice(1) as number[];
     // the Fashion-MNIST example standardizes its input in a first Rescaling layer: PyTorch's model gets the same
     const first = model.layers[0];
@@ -95,8 +111,10 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> 
           optimizer: { kind: 'adam' },
           seed: 1,
           numThreads: options.threads,
+          backend: device,
         });
-      for (const batch of [32, 128]) {
+      // a GPU needs larger batches to fill it
+      for (const batch of device === 'cuda' ? [32, 128, 512] : [32, 128]) {
         const session = newSession();
         const x = { shape: [batch, h, w, c], data: randomBatch([batch, h, w, c], rng) };
         const y = { shape: [batch], data: Int32Array.from({ length: batch }, (_, i) => i % 10) };
@@ -107,11 +125,8 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> 
       const batch = 128;
       const x = { shape: [batch, h, w, c], data: randomBatch([batch, h, w, c], rng) };
       const session = newSession();
-      const ort = await OnnxSession.create(onnx, { name });
-      const ortStep = () => ort.run({ dtype: 'float32', shape: x.shape, data: x.data }, { batchSize: batch });
-      const onnxruntime: Reference = { name: 'onnxruntime-node cpu', rate: () => repetitionRate(ortStep, batch, timing.steps), warmUp: () => warmUp(ortStep, timing.warmup) };
-      emit({ model: name, mode: 'infer', batch, ...(await measureRow(() => session.forward([x]), batch, onnxruntime, timing)) });
-      await ort.release();
+      // onnxruntime-node's CUDA provider is a separate download this install declines
+      if (device === 'cpu') emit({ model: name, mode: 'infer', batch, ...(await measureOnnxRuntime(onnx, name, () => session.forward([x]), x, timing)) });
       emit({ model: name, mode: 'infer', batch, ...(await measureRow(() => session.forward([x]), batch, pytorch(model, batch, 'infer'), timing)) });
       session.dispose();
     }

@@ -48,13 +48,13 @@ export class TorchWorker {
     private readonly lines: AsyncIterator<string>,
     private readonly reader: Interface,
     private readonly stderr: { text: string },
-    /** e.g. "pytorch 1.13.1 cpu" */
+    /** e.g. "pytorch 1.13.1 cpu", "pytorch 2.5.1 cuda (NVIDIA H100 80GB HBM3)" */
     readonly reference: string,
   ) {}
 
   /** Starts the worker; a string says why it could not (PyTorch missing, say). */
-  static async start(threads: number): Promise<TorchWorker | string> {
-    const child = spawn('/usr/bin/python3', [TORCH_SCRIPT, 'serve', '--threads', String(threads)], { env: torchEnvironment(threads) });
+  static async start(threads: number, device: 'cpu' | 'cuda' = 'cpu'): Promise<TorchWorker | string> {
+    const child = spawn('/usr/bin/python3', [TORCH_SCRIPT, 'serve', '--threads', String(threads), '--device', device], { env: torchEnvironment(threads) });
     const stderr = { text: '' };
     child.stderr.on('data', (chunk: Buffer) => (stderr.text += chunk.toString()));
     const failed = new Promise<null>((resolve) => {

@@ -172,6 +172,8 @@ function cases(): Case[] {
     ...badData.map((data) => ({ args: ['train', good, '--data', data, '--epochs', '1'], names: data.endsWith('.gz') ? path.dirname(data) : data })),
     ...['0', '-5', 'abc', '100000000', '39', '1e3'].map((value) => ({ args: ['summary', good, `--line-length=${value}`], names: '--line-length' })),
     ...['0', '40000', 'abc', 'auto'].map((value) => ({ args: ['bench', `--threads=${value}`], names: '--threads' })),
+    ...['gpu', 'auto', ''].map((value) => ({ args: ['bench', `--device=${value}`], names: '--device' })),
+    ...['gpu', 'CUDA'].map((value) => ({ args: ['train', good, '--data', at('labels-only.npz'), `--device=${value}`], names: '--device' })),
   ];
 }
 

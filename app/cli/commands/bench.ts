@@ -1,8 +1,12 @@
-// strata bench [--json] [--threads N]: training and inference throughput of the seed CNN on
-// the native engine, beside PyTorch (CPU) and onnxruntime-node measured in the same run.
+// strata bench [--json] [--threads N] [--device cpu|cuda]: training and inference throughput
+// of the seed CNN on the native engine, beside PyTorch on the same device and (on the CPU)
+// onnxruntime-node, measured in the same run.
 import type { Command } from 'commander';
 import os from 'node:os';
 import type { BenchRow } from '../../bench/run.ts';
+import { chooseDevice } from '../../engine/device.ts';
+import { loadNativeEngine } from '../../engine/binding.ts';
+import { UserError } from '../errors.ts';
 import { fixedThreadCount } from '../flags.ts';
 
 function formatRow(row: BenchRow): string {
@@ -17,15 +21,20 @@ export function registerBench(program: Command): void {
     .description('training and inference throughput (samples/s) of the seed CNN, beside PyTorch and onnxruntime-node')
     .option('--json', 'one JSON object per row')
     .option('--threads <n>', 'threads for every contender (default: all cores)', fixedThreadCount)
-    .action(async (options: { json?: boolean; threads?: number }) => {
+    .option('--device <device>', 'cpu or cuda (PyTorch with cuDNN on the same GPU as the reference)', 'cpu')
+    .action(async (options: { json?: boolean; threads?: number; device: string }) => {
       const threads = options.threads ?? os.availableParallelism();
+      if (options.device !== 'cpu' && options.device !== 'cuda') throw new UserError(`--device must be cpu or cuda, got '${options.device}'`);
+      const device = chooseDevice(options.device, loadNativeEngine).backend;
       const { runBenchmarks } = await import('../../bench/run.ts'); // loads onnxruntime only for this command
       if (!options.json) {
-        process.stdout.write(`Seed CNN throughput, ${threads} thread(s); run on an idle machine.\n`);
+        const where = device === 'cuda' ? 'on the GPU' : `${threads} thread(s)`;
+        process.stdout.write(`Seed CNN throughput, ${where}; run on an idle machine.\n`);
         process.stdout.write(`${'model'.padEnd(20)} ${'mode'.padEnd(6)} ${'batch'.padStart(5)} ${'strata'.padStart(8)} ${'ref'.padStart(8)}  ${'reference'.padEnd(24)}  strata/ref\n`);
       }
       await runBenchmarks({
         threads,
+        device,
         onRow: (row) => process.stdout.write(options.json ? `${JSON.stringify(row)}\n` : `${formatRow(row)}\n`),
       });
     });
