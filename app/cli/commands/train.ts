@@ -9,8 +9,7 @@
 // trained; a second Ctrl+C ends at once. A saved folder trains on from the epochs it has.
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
-import { split } from '../../data/dataset.ts';
-import { type DatasetSplit, validateDataset } from '../../data/validate.ts';
+import { validateDataset } from '../../data/validate.ts';
 import { EngineBackend } from '../../engine/trainer.ts';
 import { SaveError } from '../../io/atomic_write.ts';
 import { checkCanSave } from '../../io/model_folder.ts';
@@ -18,7 +17,7 @@ import { loadModelFolder, saveModel } from '../../io/model_store.ts';
 import { CustomCallback, countParams, optimizers, setRandomSeed, type ArrayData, type Logs, type Model } from '../../model/index.ts';
 import { UserError } from '../errors.ts';
 import { loadModel } from '../load_model.ts';
-import { type TrainingData, loadTrainingData } from '../training_data.ts';
+import { loadTrainingData, splitsOf } from '../training_data.ts';
 import { MODEL_ARGUMENT_HELP } from '../model_argument.ts';
 import { threadCount } from '../flags.ts';
 
@@ -69,26 +68,6 @@ function checkOut(dir: string, model: Model): void {
   }
 }
 
-/** Every split training will touch, with where its samples come from: train, the part --validation-split holds out, test. */
-function splitsOf(data: TrainingData, options: TrainOptions): DatasetSplit[] {
-  const { source, where } = data;
-  const splits: DatasetSplit[] = [];
-  if (options.validationSplit && data.train.size > 0) {
-    let parts: ReturnType<typeof split>;
-    try {
-      parts = split(data.train, options.validationSplit);
-    } catch (error) {
-      throw new UserError(`--validation-split: ${(error as Error).message}`);
-    }
-    const at = parts.train.size;
-    splits.push({ name: 'train', data: parts.train, source, where: where.train }, { name: 'validation', data: parts.validation, source, where: (i) => where.train(at + i) });
-  } else {
-    splits.push({ name: 'train', data: data.train, source, where: where.train });
-  }
-  if (data.test) splits.push({ name: 'test', data: data.test, source, ...(where.test ? { where: where.test } : {}) });
-  return splits;
-}
-
 /**
  * Ctrl+C while training: the first asks the engine to stop at the end of the current step
  * (the caller then saves); the listener is gone after it, so a second one ends the process at
@@ -113,10 +92,14 @@ function compileFromFlags(model: Model, options: TrainOptions): void {
   const kind = options.optimizer ?? previous?.optimizer.kind ?? 'adam';
   const optimizer = optimizers.getOptimizer(kind);
   if (options.learningRate !== undefined) optimizer.learningRate = options.learningRate;
+  model.compile({ optimizer, loss: options.loss ?? previous?.losses[0]?.kind ?? impliedLoss(model), metrics: ['accuracy'] });
+}
+
+/** The loss a model's output implies: class ids for softmax, binary targets for one sigmoid unit, else regression. */
+export function impliedLoss(model: Model): string {
   const lastLayer = model.outputs[0]!.sourceLayer as { activation?: string };
   const units = model.outputs[0]!.shape[model.outputs[0]!.shape.length - 1];
-  const defaultLoss = lastLayer.activation === 'softmax' ? 'sparse_categorical_crossentropy' : lastLayer.activation === 'sigmoid' && units === 1 ? 'binary_crossentropy' : 'mean_squared_error';
-  model.compile({ optimizer, loss: options.loss ?? previous?.losses[0]?.kind ?? defaultLoss, metrics: ['accuracy'] });
+  return lastLayer.activation === 'softmax' ? 'sparse_categorical_crossentropy' : lastLayer.activation === 'sigmoid' && units === 1 ? 'binary_crossentropy' : 'mean_squared_error';
 }
 
 export function registerTrain(program: Command): void {
@@ -151,7 +134,7 @@ export function registerTrain(program: Command): void {
       if (options.out) checkOut(options.out, model);
       const data = await loadTrainingData(options.data, model, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
       if (options.validationData === 'test' && !data.test) throw new UserError(`--validation-data test: ${data.description} has no test split`);
-      validateDataset(model, splitsOf(data, options));
+      validateDataset(model, splitsOf(data, options.validationSplit));
 
       const print = (object: object) => process.stdout.write(`${JSON.stringify(object)}\n`);
       const say = (text: string) => void (options.json || process.stdout.write(`${text}\n`));
