@@ -89,7 +89,7 @@ export interface FitSettings {
   batchSize: number;
   shuffle: boolean;
   validation: ValidationSetting;
-  /** Seeds shuffling and Dropout (and a model file's initial weights); null: random. */
+  /** Seeds shuffling and Dropout (`strata train` also seeds a model file's initial weights with it); null: random. */
   seed: number | null;
   callbacks: CallbackSettings;
 }
@@ -118,6 +118,8 @@ export interface RunRecord {
   updated: string;
   /** What wrote it: 'app' or 'cli'. */
   writer: 'app' | 'cli';
+  /** The process training it, while it trains: a run marked running whose process is gone was cut off. */
+  process: { pid: number; host: string } | null;
   model: {
     name: string;
     /** The model file or folder it was loaded from, as given. */
@@ -128,9 +130,11 @@ export interface RunRecord {
   };
   data: { description: string; train: number; validation: number; test: number; classNames: string[] | null };
   settings: TrainingSettings;
-  /** Epochs completed. */
+  /** Keras's initial_epoch: epochs the model had trained before this run (a saved model trained on); 0 for a new model. */
+  initialEpoch: number;
+  /** Epochs completed, counted as Keras counts them (from 0, or from initialEpoch): the next epoch's number. */
   epochs: number;
-  /** Keras's History.history: one value per completed epoch, by log name (loss, accuracy, val_loss, ...). */
+  /** Keras's History.history: one value per epoch this run completed (from initialEpoch), by log name (loss, accuracy, val_loss, ...). */
   history: Record<string, number[]>;
   /** Every training step's own value (not the epoch's running mean): x is the epoch's fraction done (0.5: half of the first epoch). */
   batches: { x: number[]; values: Record<string, number[]> };

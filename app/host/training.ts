@@ -24,9 +24,9 @@ import { type DatasetSplit, validateDataset } from '../data/validate.ts';
 import { loadNativeEngine } from '../engine/binding.ts';
 import { EngineBackend, type Interruption } from '../engine/trainer.ts';
 import { loadModelFolder } from '../io/model_store.ts';
-import { RunRecorder, checkCallbackSettings, settingsCallbacks } from '../io/run_recorder.ts';
-import { checkpointFolder, createRun, deleteRun, describeRunModel, historyCsv, listRuns, newRunId, readRun } from '../io/runs.ts';
-import { type ArrayData, type Logs, type Model, ValueError, isUserError, losses, modelFromJSON } from '../model/index.ts';
+import { RunRecorder, checkCallbackSettings, compileSettingsOf, compileWith, newRunRecord, settingsCallbacks } from '../io/run_recorder.ts';
+import { checkpointFolder, createRun, deleteRun, historyCsv, listRuns, readRun } from '../io/runs.ts';
+import { type ArrayData, type Logs, type Model, ValueError, isUserError, modelFromJSON } from '../model/index.ts';
 import { OnnxRuntimeBackend } from '../runtime/onnx_backend.ts';
 import { exportOnnx } from '../translate/to_onnx.ts';
 import type { DocumentStore } from './documents.ts';
@@ -58,12 +58,10 @@ export class TrainingService {
   /** Keras's defaults for the document's model: its own compile() where it has one. */
   defaults(documentId: string): TrainingSettings {
     const { model } = this.#documents.modelOf(documentId);
-    const compiled = model.compiled;
-    const loss = compiled?.losses[0];
     return {
       data: { kind: 'fashion-mnist' },
-      compile: compiled
-        ? { optimizer: { class_name: compiled.optimizer.className, config: compiled.optimizer.getConfig() }, loss: loss!.kind, fromLogits: loss!.fromLogits, metrics: compiled.metrics }
+      compile: model.compiled
+        ? compileSettingsOf(model)
         : { optimizer: { class_name: 'RMSprop', config: { learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } }, loss: impliedLoss(model), fromLogits: false, metrics: ['accuracy'] },
       fit: { epochs: 1, batchSize: 32, shuffle: true, validation: { kind: 'none' }, seed: null, callbacks: { earlyStopping: null, modelCheckpoint: null, reduceLrOnPlateau: null } },
       device: 'cpu',
@@ -107,29 +105,7 @@ export class TrainingService {
     checkCallbackSettings(settings.fit.callbacks, model, splits.some((s) => s.name === 'validation') || settings.fit.validation.kind === 'test');
     checkDevice(settings.device);
     this.#checkIdle(); // another start may have come in while the data loaded
-    const seed = settings.fit.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const now = new Date().toISOString();
-    const size = (name: string) => splits.find((s) => s.name === name)?.data.size ?? 0;
-    const record: RunRecord = {
-      format: 'strata-run',
-      version: 1,
-      id: newRunId(),
-      status: 'running',
-      created: now,
-      updated: now,
-      writer: 'app',
-      model: describeRunModel(model, document.path),
-      data: { description: data.description, train: size('train'), validation: settings.fit.validation.kind === 'test' ? size('test') : size('validation'), test: size('test'), classNames: data.train.classNames ?? null },
-      settings: { ...settings, fit: { ...settings.fit, seed } },
-      epochs: 0,
-      history: {},
-      batches: { x: [], values: {} },
-      stoppedAt: null,
-      test: null,
-      seconds: 0,
-      epochSeconds: [],
-      samplesPerSecond: null,
-    };
+    const record = newRunRecord({ writer: 'app', model, modelSource: document.path, data, splits, settings, initialEpoch: 0 });
     createRun(project, record);
     this.#train(project, record, model, data, 0);
     return record;
@@ -164,8 +140,7 @@ export class TrainingService {
   }
 
   list(project: string): RunListing {
-    const active = this.#active;
-    return listRuns(project, (run) => active !== null && active.project === project && active.recorder.record.id === run.id);
+    return listRuns(project);
   }
 
   delete(project: string, runId: string): void {
@@ -329,9 +304,7 @@ function checkDevice(device: TrainingSettings['device']): void {
 function compiledCopy(original: Model, settings: TrainingSettings, weights: boolean): Model {
   const model = modelFromJSON(original.toJSON());
   if (weights) model.setWeights(original.getWeights());
-  const { compile } = settings;
-  const loss = losses.serializeLoss({ ...losses.getLoss(compile.loss), fromLogits: compile.fromLogits });
-  model.compileFromTrainingConfig({ optimizer_config: compile.optimizer, loss, metrics: compile.metrics });
+  compileWith(model, settings.compile);
   return model;
 }
 

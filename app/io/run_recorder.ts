@@ -3,13 +3,15 @@
 // step's own values, Keras's History, the epoch times), saves the checkpoint after every
 // epoch and writes run.json, and hands the app its events (steps throttled to one event per
 // BATCH_EVENT_MS). settingsCallbacks() makes the callbacks a run's settings ask for.
+import { hostname } from 'node:os';
 import path from 'node:path';
-import { BATCH_EVENT_MS, type CallbackSettings, type RunRecord, type TrainingEvent } from '../contract/training.ts';
+import { BATCH_EVENT_MS, type CallbackSettings, type CompileSettings, type RunRecord, type TrainingEvent, type TrainingSettings } from '../contract/training.ts';
 import { batchCount } from '../data/dataset.ts';
-import { Callback, EarlyStopping, ReduceLROnPlateau, ValueError, logNames, type Logs, type Model } from '../model/index.ts';
+import { Callback, EarlyStopping, ReduceLROnPlateau, ValueError, logNames, losses, type Logs, type Model } from '../model/index.ts';
 import { ModelCheckpoint } from './callbacks.ts';
 import { saveModel } from './model_store.ts';
-import { checkpointFolder, runFolder, writeRun } from './runs.ts';
+import type { DatasetSplit } from '../data/validate.ts';
+import { checkpointFolder, describeRunModel, newRunId, runFolder, writeRun } from './runs.ts';
 
 export interface RecorderOptions {
   /** Where the app's events go; the CLI gives none. */
@@ -48,6 +50,7 @@ export class RunRecorder extends Callback {
 
   override onTrainBegin(): void {
     this.record.status = 'running';
+    this.record.process = { pid: process.pid, host: hostname() };
     delete this.record.message;
     this.record.stoppedAt = null;
     // A resumed run starts its interrupted epoch again: the steps recorded past its last whole epoch go.
@@ -107,6 +110,7 @@ export class RunRecorder extends Callback {
   /** After fit(): the run's status, where a stop left it, the test metrics; the checkpoint holds the last finished step. */
   finish(status: RunRecord['status'], details: { stoppedAt?: RunRecord['stoppedAt']; test?: Logs | null; message?: string; checkpoint?: boolean }): RunRecord {
     this.record.status = status;
+    this.record.process = null;
     this.record.stoppedAt = details.stoppedAt ?? null;
     if (details.test !== undefined) this.record.test = details.test;
     if (details.message !== undefined) this.record.message = details.message;
@@ -164,6 +168,49 @@ function pushValue(target: { values: Record<string, number[]> }, name: string, v
   list.push(value);
 }
 
+export interface NewRun {
+  writer: RunRecord['writer'];
+  /** The compiled model as training begins. */
+  model: Model;
+  /** Where the model came from (its file or folder). */
+  modelSource: string;
+  data: { description: string; train: { classNames?: string[] } };
+  /** The splits training touches (splitsOf). */
+  splits: DatasetSplit[];
+  settings: TrainingSettings;
+  /** Epochs the model had trained before (a saved model trained on). */
+  initialEpoch: number;
+}
+
+/** A new run's record: the settings with the seed it will use (a random one when they give none), and nothing trained yet. */
+export function newRunRecord({ writer, model, modelSource, data, splits, settings, initialEpoch }: NewRun): RunRecord {
+  const now = new Date().toISOString();
+  const size = (name: string) => splits.find((s) => s.name === name)?.data.size ?? 0;
+  const validation = settings.fit.validation.kind === 'test' ? size('test') : size('validation');
+  return {
+    format: 'strata-run',
+    version: 1,
+    id: newRunId(),
+    status: 'running',
+    created: now,
+    updated: now,
+    writer,
+    process: null,
+    model: describeRunModel(model, modelSource),
+    data: { description: data.description, train: size('train'), validation, test: size('test'), classNames: data.train.classNames ?? null },
+    settings: { ...settings, fit: { ...settings.fit, seed: settings.fit.seed ?? Math.floor(Math.random() * 2 ** 31) } },
+    initialEpoch,
+    epochs: initialEpoch,
+    history: {},
+    batches: { x: [], values: {} },
+    stoppedAt: null,
+    test: null,
+    seconds: 0,
+    epochSeconds: [],
+    samplesPerSecond: null,
+  };
+}
+
 /**
  * The callbacks a run's settings ask for, with Keras's arguments; ModelCheckpoint saves into
  * the run's folder (best/, or epoch-NN/ after every epoch).
@@ -202,4 +249,17 @@ export function checkCallbackSettings(settings: CallbackSettings, model: Model, 
   if (settings.reduceLrOnPlateau && model.compiled!.optimizer.schedule) {
     throw new ValueError(`learning-rate reduction: the optimizer's learning rate is a ${model.compiled!.optimizer.schedule.className} schedule, which owns the rate; use a constant learning rate to reduce it on plateaus`);
   }
+}
+
+/** A compiled model's compile() as run settings: the optimizer as Keras's {class_name, config}, the (first) loss, the metrics. */
+export function compileSettingsOf(model: Model): CompileSettings {
+  const compiled = model.compiled!;
+  const loss = compiled.losses[0]!;
+  return { optimizer: { class_name: compiled.optimizer.className, config: compiled.optimizer.getConfig() }, loss: loss.kind, fromLogits: loss.fromLogits, metrics: compiled.metrics };
+}
+
+/** Compiles the model as run settings say (through Keras's training_config, as a saved file would). */
+export function compileWith(model: Model, compile: CompileSettings): void {
+  const loss = losses.serializeLoss({ ...losses.getLoss(compile.loss), fromLogits: compile.fromLogits });
+  model.compileFromTrainingConfig({ optimizer_config: compile.optimizer, loss, metrics: compile.metrics });
 }

@@ -9,6 +9,7 @@
 // Every file is written atomically. Deleting a run deletes only these, and refuses (changing
 // nothing) when the folder holds anything else.
 import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { type Dirent, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RunListing, RunRecord, RunStatus } from '../contract/training.ts';
@@ -80,10 +81,10 @@ export function writeRun(project: string, record: RunRecord): void {
 }
 
 /** Keras's History as CSVLogger writes it: "epoch,accuracy,loss,val_accuracy,val_loss", epochs from 0. */
-export function historyCsv(record: Pick<RunRecord, 'history' | 'epochs'>): string {
+export function historyCsv(record: Pick<RunRecord, 'history' | 'epochs' | 'initialEpoch'>): string {
   const keys = Object.keys(record.history).sort();
   const rows = [['epoch', ...keys].join(',')];
-  for (let epoch = 0; epoch < record.epochs; epoch++) rows.push([epoch, ...keys.map((key) => record.history[key]![epoch] ?? '')].join(','));
+  for (let epoch = record.initialEpoch; epoch < record.epochs; epoch++) rows.push([epoch, ...keys.map((key) => record.history[key]![epoch - record.initialEpoch] ?? '')].join(','));
   return `${rows.join('\n')}\n`;
 }
 
@@ -102,11 +103,23 @@ export function readRun(project: string, id: string): RunRecord {
   return checkedRecord(text, file, id);
 }
 
+/** Whether the process training a run (on this machine) still runs. */
+export function isTraining(run: RunRecord): boolean {
+  if (run.status !== 'running' || !run.process) return false;
+  if (run.process.host !== hostname()) return true; // another machine's: it says so itself
+  try {
+    process.kill(run.process.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * The project's runs, newest first. A run marked running whose process is gone (killed, a
  * crash) is reported as stopped: its checkpoint holds its last finished epoch.
  */
-export function listRuns(project: string, isAlive: (run: RunRecord) => boolean): RunListing {
+export function listRuns(project: string, isAlive: (run: RunRecord) => boolean = isTraining): RunListing {
   const listing: RunListing = { runs: [], problems: [] };
   let entries: Dirent[];
   try {
@@ -186,6 +199,7 @@ function checkedRecord(text: string, file: string, id: string): RunRecord {
   if (record.id !== id) bad(`its id ${JSON.stringify(record.id)} is not its folder's name "${id}"`);
   if (!STATUSES.includes(record.status)) bad(`status ${JSON.stringify(record.status)} is none of ${STATUSES.join(', ')}`);
   if (!Number.isInteger(record.epochs) || record.epochs < 0) bad(`epochs ${JSON.stringify(record.epochs)} is not a count`);
+  if (!Number.isInteger(record.initialEpoch) || record.initialEpoch < 0 || record.initialEpoch > record.epochs) bad(`initialEpoch ${JSON.stringify(record.initialEpoch)} is not a count up to epochs`);
   if (typeof record.history !== 'object' || record.history === null || !Object.values(record.history).every(isNumberList)) bad('"history" is not lists of numbers by metric');
   const batches = record.batches;
   if (typeof batches !== 'object' || batches === null || !isNumberList(batches.x) || !Object.values(batches.values ?? {}).every(isNumberList)) bad('"batches" is not lists of numbers');
