@@ -296,8 +296,9 @@ function engineThreads(threads: TrainingSettings['threads']): number {
 
 function checkDevice(device: TrainingSettings['device']): void {
   if (device === 'cpu') return;
-  const backends = loadNativeEngine().backends();
-  if (!backends.includes(device)) throw new ValueError(`device "${device}": this engine was built with ${backends.join(', ')} only; train on the CPU`);
+  // The CUDA backend built in is not enough: the GPU and its driver must be usable here.
+  const status = loadNativeEngine().cudaStatus();
+  if (!status.available) throw new ValueError(`device "${device}": ${status.reason}; train on the CPU`);
 }
 
 /** A copy of the model compiled as the settings say: the same layers and, with `weights`, the same weights. */

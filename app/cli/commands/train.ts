@@ -16,6 +16,8 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DataSource, RunRecord, TrainingSettings, ValidationSetting } from '../../contract/training.ts';
 import { validateDataset } from '../../data/validate.ts';
+import { loadNativeEngine } from '../../engine/binding.ts';
+import { chooseDevice } from '../../engine/device.ts';
 import { EngineBackend } from '../../engine/trainer.ts';
 import { SaveError } from '../../io/atomic_write.ts';
 import { checkCanSave } from '../../io/model_folder.ts';
@@ -125,7 +127,7 @@ export function registerTrain(program: Command): void {
     .option('--batch-size <n>', 'samples per step', number('--batch-size', true, 1), 32)
     .option('--validation-split <f>', 'hold out the last fraction of the training data', number('--validation-split', false, 0))
     .option('--validation-data <split>', '"test": validate on the data\'s test split after every epoch (Keras\'s validation_data=(x_test, y_test))')
-    .option('--device <device>', 'cpu, cuda or auto (auto trains on the CPU until the CUDA backend has its kernels)', 'auto')
+    .option('--device <device>', 'cpu, cuda or auto (auto: the GPU when a usable one is there, else the CPU)', 'auto')
     .option('--out <dir>', 'save the trained model (and its training config) to this folder')
     .option('--project <dir>', "record the fit as a run of this project folder (runs/<id>/: its settings, history, checkpoint and metrics), as the app does; the app lists it")
     .option('--resume <run-id>', 'with --project: train a stopped run on from its checkpoint (weights and optimizer state), with its settings')
@@ -139,8 +141,7 @@ export function registerTrain(program: Command): void {
     .option('--threads <n|auto>', 'CPU threads for the engine: auto (the default: all cores unless other work slows them, then fewer), or 1 to the number of cores (a pinned count, for runs that repeat bit for bit on a busy machine)', threadCount)
     .action(async (file: string | undefined, options: TrainOptions, command: Command) => {
       if (!['cpu', 'cuda', 'auto'].includes(options.device)) throw new UserError(`--device must be cpu, cuda or auto, got '${options.device}'`);
-      // The CUDA backend's kernels are not written yet: auto and cpu train on the CPU.
-      if (options.device === 'cuda') throw new UserError('--device cuda: the CUDA backend is not implemented yet; use --device cpu');
+      const device = chooseDevice(options.device, loadNativeEngine);
       if (options.validationData !== undefined && options.validationData !== 'test') throw new UserError(`--validation-data takes "test", got '${options.validationData}'`);
       if (options.validationData === 'test' && options.validationSplit) throw new UserError('give --validation-split or --validation-data, not both');
       const project = options.project === undefined ? undefined : projectFolder(options.project);
@@ -155,7 +156,7 @@ export function registerTrain(program: Command): void {
       if (base && !resumed) compileWith(model, base.compile);
       compileFromFlags(model, options);
       if (options.out) checkOut(options.out, model);
-      const settings = settingsOf(model, options, command, base);
+      const settings = settingsOf(model, options, command, base, device.backend);
       const data = await loadDataSource(settings.data, model);
       if (settings.fit.validation.kind === 'test' && !data.test) throw new UserError(`--validation-data test: ${data.description} has no test split`);
       const splits = splitsOf(data, settings.fit.validation.kind === 'split' ? settings.fit.validation.fraction : undefined);
@@ -174,7 +175,8 @@ export function registerTrain(program: Command): void {
 
       const print = (object: object) => process.stdout.write(`${JSON.stringify(object)}\n`);
       const say = (text: string) => void (options.json || process.stdout.write(`${text}\n`));
-      const engine = new EngineBackend({ backend: 'cpu', numThreads: settings.threads === 'auto' ? -1 : settings.threads, ...(options.json ? { write: () => {} } : {}) });
+      if (device.note) say(device.note);
+      const engine = new EngineBackend({ backend: device.backend, numThreads: settings.threads === 'auto' ? -1 : settings.threads, ...(options.json ? { write: () => {} } : {}) });
       say(`Training ${model.name} on ${data.description}: ${splits[0]!.data.size} samples${initialEpoch ? `, from epoch ${initialEpoch + 1} (it has trained ${initialEpoch})` : ''}${project ? `; run ${record.id} in ${project}` : ''}`);
       let epochStarted = 0;
       const jsonLines = new CustomCallback({
@@ -276,7 +278,7 @@ function readSettingsFile(file: string): TrainingSettings {
 }
 
 /** What the flags ask for (a flag given wins), over the settings file's or resumed run's, over Keras's defaults. */
-function settingsOf(model: Model, options: TrainOptions, command: Command, base: TrainingSettings | undefined): TrainingSettings {
+function settingsOf(model: Model, options: TrainOptions, command: Command, base: TrainingSettings | undefined, device: TrainingSettings['device']): TrainingSettings {
   const given = (key: keyof TrainOptions) => command.getOptionValueSource(key) === 'cli';
   const validation: ValidationSetting = options.validationSplit
     ? { kind: 'split', fraction: options.validationSplit }
@@ -294,7 +296,7 @@ function settingsOf(model: Model, options: TrainOptions, command: Command, base:
       seed: options.seed ?? base?.fit.seed ?? null,
       callbacks: base?.fit.callbacks ?? { earlyStopping: null, modelCheckpoint: null, reduceLrOnPlateau: null },
     },
-    device: 'cpu',
+    device,
     threads: options.threads ?? base?.threads ?? 'auto',
   };
 }
