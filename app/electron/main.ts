@@ -87,6 +87,18 @@ function openWindow(workbench: Workbench, served: Host): BrowserWindow {
   const channel = windowChannel(ipcMain, window.webContents);
   const stopBridge = bridgeHost(channel, served);
   onDroppedFile(ipcMain, window.webContents, (file) => workbench.emit('openRequested', { path: file }));
+  // The views refuse to unload while a run trains (beforeunload); Electron then asks nobody, so ask here.
+  window.webContents.on('will-prevent-unload', (event) => {
+    const choice = dialog.showMessageBoxSync(window, {
+      type: 'question',
+      buttons: ['Keep training', 'Close'],
+      defaultId: 0,
+      cancelId: 0,
+      message: 'A run is training',
+      detail: 'Closing stops it; it can be resumed from its last checkpoint.',
+    });
+    if (choice === 1) event.preventDefault();
+  });
   window.on('closed', () => {
     stopBridge();
     channel.close();

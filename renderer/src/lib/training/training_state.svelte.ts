@@ -48,7 +48,6 @@ export class TrainingState {
   predicting = $state(false);
   /** The last failure of an action, for the view's banner. */
   problem = $state.raw<{ title: string; message: string } | null>(null);
-  /** Longest frame gap and when, for the responsiveness measurement (read by tests). */
   readonly #unsubscribe: () => void;
 
   constructor(host: Host, document: ModelDocument) {
