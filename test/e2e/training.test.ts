@@ -271,14 +271,16 @@ test('the confusion matrix appears, and clicking a cell filters the samples to t
   await screenshot('training-evaluate');
 });
 
-test('predicting on a PNG file from the test set shows its top classes', async () => {
+test('predicting on PNG files from the test set shows their top classes', async () => {
   await section('Predict').click();
-  await page.getByLabel('Files to predict on').setInputFiles(path.join(ROOT, 'examples/images/ankle-boot.png'));
+  const pictures = ['ankle-boot.png', 'bag.png', 'sneaker.png', 'trouser.png'];
+  await page.getByLabel('Files to predict on').setInputFiles(pictures.map((name) => path.join(ROOT, 'examples/images', name)));
   const prediction = page.getByRole('listitem', { name: 'Prediction for ankle-boot.png' });
   await prediction.waitFor({ timeout: 60_000 });
   const text = await prediction.innerText();
   assert.match(text, /^ankle-boot\.png\s+Ankle boot\s+\d+\.\d%/);
   assert.equal((text.match(/%/g) ?? []).length, 5, 'the five top classes');
+  for (const name of pictures) await page.getByRole('listitem', { name: `Prediction for ${name}` }).waitFor();
   await screenshot('training-predict');
 });
 
