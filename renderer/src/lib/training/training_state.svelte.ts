@@ -56,6 +56,11 @@ export class TrainingState {
     this.#unsubscribe = host.on('training', (event) => this.#onEvent(event));
   }
 
+  /** The runs with trained weights (an epoch, or steps before a stop), which Evaluate and Predict can use. */
+  get trainedRuns(): RunRecord[] {
+    return this.runs.filter((run) => run.epochs > run.initialEpoch || run.stoppedAt);
+  }
+
   /** Whether a run of this project is training now (closing asks first). */
   get training(): boolean {
     return this.live?.status === 'running';
