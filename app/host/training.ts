@@ -65,7 +65,7 @@ export class TrainingService {
         : { optimizer: { class_name: 'RMSprop', config: { learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } }, loss: impliedLoss(model), fromLogits: false, metrics: ['accuracy'] },
       fit: { epochs: 1, batchSize: 32, shuffle: true, validation: { kind: 'none' }, seed: null, callbacks: { earlyStopping: null, modelCheckpoint: null, reduceLrOnPlateau: null } },
       device: 'cpu',
-      threads: DEFAULT_THREADS,
+      threads: defaultThreads(),
     };
   }
 
@@ -284,11 +284,17 @@ export class TrainingService {
 }
 
 /**
- * The app's thread policy for the engine: 'auto' (all cores while they are the fastest, fewer
- * when the window and the app's other processes take a core). Chosen from measurements with
- * the window busy (test/e2e/thread_policy.ts).
+ * The app's thread policy for the engine. With two cores or fewer the window needs one of
+ * them: one engine thread. Measured with test/e2e/thread_policy.ts (one Fashion-MNIST epoch at
+ * batch 128 with the pointer sweeping a streaming chart; 2 cores at load 10-19 from other
+ * work): 1 thread 1,315 and 3,153 samples/s over two rounds, 'auto' 1,106 and 2,559, 2 fixed
+ * threads 232 and 377 (their spinning starves the window too: 82 and 23 long tasks up to 174
+ * ms). With more cores, 'auto': all of them while they are the fastest, fewer when other
+ * work slows them (not measured here, where no machine has more).
  */
-export const DEFAULT_THREADS: TrainingSettings['threads'] = 'auto';
+export function defaultThreads(cores = os.availableParallelism()): TrainingSettings['threads'] {
+  return cores <= 2 ? 1 : 'auto';
+}
 
 function engineThreads(threads: TrainingSettings['threads']): number {
   return threads === 'auto' ? -1 : threads;

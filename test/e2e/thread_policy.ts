@@ -1,4 +1,4 @@
-// The measurement behind the app's default thread policy for the engine (DEFAULT_THREADS in
+// The measurement behind the app's default thread policy for the engine (defaultThreads in
 // app/host/training.ts): one epoch of the Fashion-MNIST example at batch 128 in the app, with
 // the window busy (the Train view's curves streaming, the pointer moving over a chart), for
 // each thread setting, against `strata train` alone on the same model and data. Prints one

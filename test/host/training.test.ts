@@ -15,7 +15,7 @@ import { ndarray } from '../../app/data/ndarray.ts';
 import { formatNpy } from '../../app/data/npy.ts';
 import { writeNpz } from '../../app/data/npz.ts';
 import { DocumentStore } from '../../app/host/documents.ts';
-import { TrainingService } from '../../app/host/training.ts';
+import { TrainingService, defaultThreads } from '../../app/host/training.ts';
 import { CHECKPOINT_FOLDER, HISTORY_FILE, readRun, runFolder } from '../../app/io/runs.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { ROOT } from './foreign_models.ts';
@@ -80,6 +80,11 @@ test('defaults are Keras\'s, with the model file\'s own compile(): Adam at 0.02,
   const settings = training.defaults(documentId);
   assert.deepEqual(settings.compile, { optimizer: { class_name: 'Adam', config: { learning_rate: 0.02, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 } }, loss: 'sparse_categorical_crossentropy', fromLogits: false, metrics: ['accuracy'] });
   assert.deepEqual(settings.fit, { epochs: 1, batchSize: 32, shuffle: true, validation: { kind: 'none' }, seed: null, callbacks: { earlyStopping: null, modelCheckpoint: null, reduceLrOnPlateau: null } });
+  assert.equal(settings.threads, defaultThreads());
+});
+
+test('the engine\'s threads in the app: one on two cores or fewer (the window keeps a core), auto with more', () => {
+  assert.deepEqual([1, 2, 3, 16].map((cores) => defaultThreads(cores)), [1, 1, 'auto', 'auto']);
 });
 
 test('the preview gives each split\'s size, shapes, value range and class counts, and samples with their labels', async () => {
