@@ -12,11 +12,15 @@ export interface DeviceChoice {
 }
 
 /** loadEngine is called only when the request needs it (cpu does not load the addon). */
-export function chooseDevice(request: DeviceRequest, loadEngine: () => Pick<NativeEngine, 'backends' | 'cudaStatus'>): DeviceChoice {
+export function chooseDevice(
+  request: DeviceRequest,
+  loadEngine: () => Pick<NativeEngine, 'backends' | 'cudaStatus'>,
+  asked = '--device cuda',
+): DeviceChoice {
   if (request === 'cpu') return { backend: 'cpu', note: null };
   const engine = loadEngine();
   const status = engine.cudaStatus();
   if (status.available) return { backend: 'cuda', note: null };
-  if (request === 'cuda') throw new EngineSetupError(`--device cuda: ${status.reason}`);
+  if (request === 'cuda') throw new EngineSetupError(`${asked}: ${status.reason}`);
   return { backend: 'cpu', note: engine.backends().includes('cuda') ? `training on the CPU: ${status.reason}` : null };
 }

@@ -7,10 +7,11 @@ import { checkInputShapes, validateDataset } from '../data/validate.ts';
 import {
   History, StrataUserError, TerminateOnNaN, ValueError, arraysInOrder, logNames, weightsGeneration,
   type ArrayData, type Callback, type CompiledConfig, type EvaluateOptions, type FitOptions, type InferenceBackend, type Logs, type Model,
-  type Optimizer, type PredictOptions, type TrainingBackend,
+  type Device, type Optimizer, type PredictOptions, type TrainingBackend,
 } from '../model/index.ts';
 import { encodeModel } from '../onnx/schema.ts';
 import { translateModel } from '../translate/to_onnx.ts';
+import { chooseDevice } from './device.ts';
 import { loadNativeEngine, type NativeOptimizer, type NativeStepResult, type TrainingSession } from './binding.ts';
 import { ProgressBar, formatLogs } from './progress.ts';
 import { WeightSync } from './weight_sync.ts';
@@ -43,6 +44,8 @@ export interface EngineOptions {
   /** Redraw the progress bar in place (default: when standard output is a terminal). */
   interactive?: boolean;
 }
+
+const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda'];
 
 function optimizerDescription(optimizer: Optimizer): NativeOptimizer {
   const c = optimizer.getConfig();
@@ -183,7 +186,15 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     this.interruptRequested = true;
   }
 
-  private open(model: Model, config: CompiledConfig | null, seed: number): { session: TrainingSession; sync: WeightSync } {
+  /** The engine options' backend when one was given, else the device fit()/evaluate() ask for (default auto). */
+  private backendFor(device: Device | undefined, caller: string): NonNullable<EngineOptions['backend']> {
+    if (device === undefined && this.options.backend) return this.options.backend;
+    const request = device ?? 'auto';
+    if (!DEVICES.includes(request)) throw new ValueError(`${caller} device must be 'auto', 'cpu' or 'cuda', got ${JSON.stringify(request)}`);
+    return chooseDevice(request, loadNativeEngine, `${caller} device 'cuda'`).backend;
+  }
+
+  private open(model: Model, config: CompiledConfig | null, seed: number, backend: EngineOptions['backend']): { session: TrainingSession; sync: WeightSync } {
     const engine = loadNativeEngine();
     const { proto, weights } = translateModel(model);
     const sync = new WeightSync(model, weights);
@@ -195,7 +206,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
       optimizer: config ? optimizerDescription(config.optimizer) : { kind: 'sgd' },
       trainable: sync.trainableInitializers(),
       seed,
-      ...(this.options.backend ? { backend: this.options.backend } : {}),
+      ...(backend ? { backend } : {}),
       ...(this.options.numThreads !== undefined ? { numThreads: this.options.numThreads } : {}),
     });
     return { session, sync };
@@ -223,7 +234,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     const callbacks: Callback[] = [...(options.callbacks ?? []), history];
     callbacks.forEach((c) => c.setModel(model));
     const terminateOnNaN = callbacks.some((c) => c instanceof TerminateOnNaN);
-    const { session, sync } = this.open(model, config, seed);
+    const { session, sync } = this.open(model, config, seed, this.backendFor(options.device, `${model.name}.fit()`));
     // Keras's optimizer keeps its moments and step count across fit() calls (and saves).
     if (config.optimizer.variables) session.setOptimizerState(config.optimizer.variables);
     const steps = batchCount(train.size, batchSize);
@@ -306,7 +317,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     const config = model.compiled!;
     const data = makeDataset(x as NdArray[], targetsFor(model, config, y as NdArray[]));
     validateDataset(model, [{ name: 'evaluation', data }]);
-    const { session } = this.open(model, config, 0);
+    const { session } = this.open(model, config, 0, this.backendFor(options.device, `${model.name}.evaluate()`));
     try {
       return await this.evaluateOn(session, config, data, options.batchSize ?? 32, '');
     } finally {
@@ -317,7 +328,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
   /** Inference on the engine (Dropout off, moving statistics), as onnxruntime computes it. */
   async predict(model: Model, inputs: ArrayData[], options: PredictOptions): Promise<ArrayData[]> {
     checkInputShapes(model, inputs, 'predict() data');
-    const { session } = this.open(model, model.compiled, 0);
+    const { session } = this.open(model, model.compiled, 0, this.backendFor(undefined, `${model.name}.predict()`));
     const batchSize = options.batchSize ?? 32;
     const size = inputs[0]!.shape[0]!;
     const dataset = makeDataset(inputs as NdArray[], [{ dtype: 'int32', shape: [size], data: new Int32Array(size) }]);

@@ -97,11 +97,17 @@ export interface FitOptions {
   verbose?: 0 | 1 | 2;
   /** Seeds shuffling and Dropout. */
   seed?: number;
+  /** Where the engine trains: 'auto' (default) the GPU when a usable one is there, else the CPU. */
+  device?: Device;
 }
+
+/** The engine's device: 'cuda' fails with the reason when no usable GPU is there. */
+export type Device = 'auto' | 'cpu' | 'cuda';
 
 export interface EvaluateOptions {
   batchSize?: number;
   verbose?: 0 | 1;
+  device?: Device;
 }
 
 export interface TrainingBackend {

@@ -1,6 +1,8 @@
 // cuda_backend.cu: the CUDA backend on a real GPU: cuda_backend.cuh compiled by nvcc (the
 // same kernels and launchers the emulation runs in CI), and the check that a usable GPU is
 // there before a session starts on it.
+#include <dlfcn.h>
+
 #include "cuda_backend.cuh"
 
 namespace strata {
@@ -9,11 +11,20 @@ namespace strata {
 // binary holds code for sm_80 up (PTX for newer GPUs).
 constexpr int kMinMajor = 8;
 
+static bool driver_library_present() {
+  void* handle = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+  if (handle) dlclose(handle);
+  return handle != nullptr;
+}
+
 std::string cuda_unavailable_reason() {
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
   cudaGetLastError();  // clear it: the next CUDA call must not report this one
   if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0)) return "no CUDA GPU was found";
+  // The runtime reports a missing driver as an insufficient one; tell the two apart.
+  if (e == cudaErrorInsufficientDriver && !driver_library_present())
+    return "no NVIDIA driver is installed (libcuda.so.1 was not found)";
   if (e == cudaErrorInsufficientDriver)
     return "the NVIDIA driver is older than CUDA " + std::to_string(CUDART_VERSION / 1000) + "." +
            std::to_string(CUDART_VERSION % 1000 / 10) + ", which this build needs; update the driver";

@@ -10,6 +10,7 @@ import {
   CustomCallback, Dense, EarlyStopping, EngineBackend, Input, LearningRateScheduler, Model, ReduceLROnPlateau, Sequential, TerminateOnNaN, layers, optimizers, setRandomSeed,
   CSVLogger, ModelCheckpoint, loadModelFolder, saveModel, type ArrayData, type Logs,
 } from '../../app/node.ts';
+import { loadNativeEngine } from '../../app/engine/binding.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { relativeError } from '../translate/compare.ts';
 
@@ -238,6 +239,21 @@ describe('fit / evaluate / predict on the engine', () => {
       return model.getWeights();
     };
     assert.deepEqual(await train(), await train());
+  });
+
+  test("fit()'s and evaluate()'s device: cpu trains as the default does here, a wrong name is refused, cuda without a GPU says why", async () => {
+    const { x, y } = blobs(120, 4);
+    const onCpu = classifier();
+    await pinned.fit(onCpu, [x], [y], { epochs: 1, batchSize: 16, seed: 5, device: 'cpu' });
+    const byDefault = classifier();
+    await pinned.fit(byDefault, [x], [y], { epochs: 1, batchSize: 16, seed: 5 });
+    const cuda = loadNativeEngine().cudaStatus();
+    if (!cuda.available) assert.deepEqual(onCpu.getWeights(), byDefault.getWeights());
+    await assert.rejects(pinned.fit(classifier(), [x], [y], { device: 'gpu' as 'cuda' }), /^ValueError: blobs\.fit\(\) device must be 'auto', 'cpu' or 'cuda', got "gpu"$/);
+    if (!cuda.available) {
+      const message = `blobs.evaluate() device 'cuda': ${cuda.reason}`;
+      await assert.rejects(pinned.evaluate(classifier(), [x], [y], { device: 'cuda' }), (error: Error) => error.name === 'EngineSetupError' && error.message === message);
+    }
   });
 
   test('fit() again continues where it stopped (optimizer moments and step count kept), also from a saved folder', async () => {
