@@ -5,11 +5,13 @@
 // the user can find it.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { DataSource } from '../contract/training.ts';
 import { loadArrays } from '../data/arrays.ts';
 import { loadCsv } from '../data/csv.ts';
-import type { Dataset } from '../data/dataset.ts';
+import { type Dataset, split } from '../data/dataset.ts';
 import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_DIR, loadFashionMnist, loadIdxFolder } from '../data/idx.ts';
 import { loadImageFolder } from '../data/images.ts';
+import type { DatasetSplit } from '../data/validate.ts';
 import type { Model } from '../model/index.ts';
 import { UserError } from './errors.ts';
 
@@ -22,6 +24,8 @@ export interface TrainingData {
   description: string;
   /** The path the data came from (the dataset's folder for fashion-mnist). */
   source: string;
+  /** A CSV file's feature column names. */
+  featureNames?: string[];
   where: { train: SampleSource; test?: SampleSource };
 }
 
@@ -53,7 +57,7 @@ export async function loadTrainingData(source: string, model: Model, options: Da
   if (ext === '.csv') {
     const column = options.labelColumn;
     const train = loadCsv(source, { labelColumn: column === undefined ? -1 : /^-?\d+$/.test(column) ? Number(column) : column });
-    return { train, description: `${train.size} rows of ${source}`, source, where: { train: (i) => `${source}:${train.lines[i]}` } };
+    return { train, description: `${train.size} rows of ${source}`, source, featureNames: train.featureNames, where: { train: (i) => `${source}:${train.lines[i]}` } };
   }
   if (ext === '.npz') {
     const { train, test } = loadArrays(source);
@@ -61,6 +65,43 @@ export async function loadTrainingData(source: string, model: Model, options: Da
     return { train, test, description: `arrays in ${source}`, source, where: { train: (i) => `${source} y_train[${i}]`, test: (i) => `${source} y_test[${i}]` } };
   }
   throw new UserError(`--data ${source}: expected fashion-mnist, a folder (IDX files or class subfolders of images), a .csv or an .npz`);
+}
+
+/** Two .npy files, features and labels (NumPy's np.save), as a training set. */
+export function loadNpyPair(x: string, y: string): TrainingData {
+  const { train } = loadArrays({ x, y });
+  return { train, description: `arrays in ${path.basename(x)} and ${path.basename(y)}`, source: x, where: { train: (i) => `${y}[${i}]` } };
+}
+
+/** The data a source names: the app's DataSource, loaded as `strata train --data` (and `--labels`) loads it. */
+export async function loadDataSource(source: DataSource, model: Model): Promise<TrainingData> {
+  if (source.kind === 'fashion-mnist') return loadTrainingData('fashion-mnist', model);
+  if (source.kind === 'arrays') return loadNpyPair(source.x, source.y);
+  return loadTrainingData(source.path, model, source.labelColumn === undefined ? {} : { labelColumn: source.labelColumn });
+}
+
+/**
+ * Every split training will touch, with where its samples come from: train, the part a
+ * validation split holds out (Keras's validation_split: the last fraction), test. `what`
+ * names the fraction in its error (the flag, or the app's field).
+ */
+export function splitsOf(data: TrainingData, validationSplit?: number, what = '--validation-split'): DatasetSplit[] {
+  const { source, where } = data;
+  const splits: DatasetSplit[] = [];
+  if (validationSplit && data.train.size > 0) {
+    let parts: ReturnType<typeof split>;
+    try {
+      parts = split(data.train, validationSplit);
+    } catch (error) {
+      throw new UserError(`${what}: ${(error as Error).message}`);
+    }
+    const at = parts.train.size;
+    splits.push({ name: 'train', data: parts.train, source, where: where.train }, { name: 'validation', data: parts.validation, source, where: (i) => where.train(at + i) });
+  } else {
+    splits.push({ name: 'train', data: data.train, source, where: where.train });
+  }
+  if (data.test) splits.push({ name: 'test', data: data.test, source, ...(where.test ? { where: where.test } : {}) });
+  return splits;
 }
 
 function idxSamples(dir: string): TrainingData['where'] {

@@ -7,6 +7,9 @@
 import type { GraphDescription as LayerGraph } from '../model/graph.ts';
 import type { SummaryData } from '../model/summary.ts';
 import type { Dim, ModelDescription } from '../onnx/description.ts';
+import type {
+  DataPreview, DataSample, Evaluation, PredictFile, Prediction, RunListing, RunRecord, TrainingEvent, TrainingProject, TrainingSettings,
+} from './training.ts';
 
 export interface Versions {
   strata: string;
@@ -116,6 +119,34 @@ export interface StrataApi {
   closeDocument(documentId: string): Promise<void>;
   /** Starts the engine process again after a crash. */
   restartEngine(): Promise<void>;
+
+  // --- Training (issue 19): data, runs in the project folder, live training, evaluation, prediction ---
+  /** Where a document's runs are kept: the project it belongs to, or the app's own folder for its model. */
+  trainingProject(documentId: string): Promise<TrainingProject>;
+  /** Keras's compile() and fit() defaults for a document's model (its own compile() where it has one). */
+  trainingDefaults(documentId: string): Promise<TrainingSettings>;
+  /** The data the settings name: splits, shapes, value ranges, class counts, samples, and whether the model fits it. */
+  previewData(documentId: string, settings: TrainingSettings): Promise<DataPreview>;
+  /** Checks the data against the model, creates the run in `project` and starts training; events follow ('training'). */
+  startTraining(documentId: string, project: string, settings: TrainingSettings): Promise<RunRecord>;
+  /** Stops the run before its next step; it keeps the weights of the last finished step. */
+  stopTraining(runId: string): Promise<void>;
+  /** Trains a stopped run on from its checkpoint, with the optimizer's state. */
+  resumeRun(project: string, runId: string): Promise<RunRecord>;
+  /** The run training now, if any, and its project. */
+  trainingStatus(): Promise<{ project: string; run: RunRecord } | null>;
+  listRuns(project: string): Promise<RunListing>;
+  deleteRun(project: string, runId: string): Promise<void>;
+  /** The run's history as CSV (Keras's CSVLogger layout). */
+  exportRunHistory(project: string, runId: string): Promise<ExportResult>;
+  /** The run's trained model as ONNX. */
+  exportRunModel(project: string, runId: string): Promise<ExportResult>;
+  /** The run's trained model on held-out data: metrics, confusion matrix, per-class scores, per-sample predictions. */
+  evaluateRun(project: string, runId: string): Promise<Evaluation>;
+  /** Samples of the held-out data evaluateRun used, by index. */
+  heldOutSamples(project: string, runId: string, indices: number[]): Promise<DataSample[]>;
+  /** The run's trained model (on onnxruntime) on files the user picked: images, .npy arrays, CSV rows. */
+  predictRun(project: string, runId: string, files: PredictFile[]): Promise<Prediction[]>;
 }
 
 /** The methods a transport may carry: the preload's and the server's allowlist. */
@@ -131,6 +162,21 @@ export const API_METHODS = [
   'exportDocument',
   'closeDocument',
   'restartEngine',
+  // Training (issue 19)
+  'trainingProject',
+  'trainingDefaults',
+  'previewData',
+  'startTraining',
+  'stopTraining',
+  'resumeRun',
+  'trainingStatus',
+  'listRuns',
+  'deleteRun',
+  'exportRunHistory',
+  'exportRunModel',
+  'evaluateRun',
+  'heldOutSamples',
+  'predictRun',
 ] as const satisfies readonly (keyof StrataApi)[];
 
 // Every method of StrataApi is in API_METHODS (a compile error names the one missing).
@@ -146,11 +192,14 @@ export interface StrataEvents {
   openRequested: { path: string };
   /** A menu item the views carry out (the desktop's application menu). */
   menuCommand: { command: MenuCommand };
+  // Training (issue 19)
+  /** A run started, made progress (steps throttled), finished an epoch, or ended. */
+  training: TrainingEvent;
 }
 
 export type MenuCommand = 'open' | 'export-onnx' | 'export-keras-json' | 'close' | 'find';
 
-export const EVENT_NAMES = ['engineState', 'openRequested', 'menuCommand'] as const satisfies readonly (keyof StrataEvents)[];
+export const EVENT_NAMES = ['engineState', 'openRequested', 'menuCommand', /* Training (issue 19) */ 'training'] as const satisfies readonly (keyof StrataEvents)[];
 
 /** An error carried across a transport: the name keeps its kind ('FormatError', 'ValueError', ...). */
 export interface WireError {

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, Menu, type Session, app, dialog, ipcMain, protocol, session, utilityProcess } from 'electron';
-import type { ExportFormat, Host } from '../contract/api.ts';
+import type { Host } from '../contract/api.ts';
 import { utilityProcessEngine } from '../host/engine_channel.ts';
 import { type SaveDialogRequest, type Workbench, createWorkbench } from '../host/workbench.ts';
 import { bridgeHost } from '../server/bridge.ts';
@@ -19,9 +19,10 @@ import { APP_ENTRY_URL, APP_SCHEME, CONTENT_SECURITY_POLICY_HEADER, isAppUrl, wi
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
 const ENGINE_ENTRY = fileURLToPath(new URL('./engine.mjs', import.meta.url));
 
-const EXPORT_FILTERS: Record<ExportFormat, Electron.FileFilter> = {
+const EXPORT_FILTERS: Record<SaveDialogRequest['format'], Electron.FileFilter> = {
   onnx: { name: 'ONNX model', extensions: ['onnx'] },
   'keras-json': { name: 'Keras JSON', extensions: ['json'] },
+  csv: { name: 'CSV', extensions: ['csv'] },
 };
 
 // Before `ready`: the app's name and state folder (run as `electron build/electron/main.js`,
@@ -86,6 +87,18 @@ function openWindow(workbench: Workbench, served: Host): BrowserWindow {
   const channel = windowChannel(ipcMain, window.webContents);
   const stopBridge = bridgeHost(channel, served);
   onDroppedFile(ipcMain, window.webContents, (file) => workbench.emit('openRequested', { path: file }));
+  // The views refuse to unload while a run trains (beforeunload); Electron then asks nobody, so ask here.
+  window.webContents.on('will-prevent-unload', (event) => {
+    const choice = dialog.showMessageBoxSync(window, {
+      type: 'question',
+      buttons: ['Keep training', 'Close'],
+      defaultId: 0,
+      cancelId: 0,
+      message: 'A run is training',
+      detail: 'Closing stops it; it can be resumed from its last checkpoint.',
+    });
+    if (choice === 1) event.preventDefault();
+  });
   window.on('closed', () => {
     stopBridge();
     channel.close();

@@ -287,7 +287,11 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
         if (validation) Object.assign(logs, await this.evaluateOn(session, config, validation, batchSize, 'val_'));
         // After a NaN (TerminateOnNaN), the engine's weights are NaN: the model keeps the last good ones.
         if (diverged) healthy = false;
-        else sync.pull(session);
+        else {
+          sync.pull(session);
+          // As Keras's: the optimizer's state is the model's at every epoch's end, so that a save there (ModelCheckpoint) resumes exactly.
+          config.optimizer.variables = session.getOptimizerState();
+        }
         const generation = weightsGeneration(model);
         for (const c of callbacks) await c.onEpochEnd(epoch, logs);
         if (weightsGeneration(model) !== generation) sync.push(session); // a callback changed the weights

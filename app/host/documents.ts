@@ -82,6 +82,11 @@ export class DocumentStore {
     throw new ValueError(`unknown export format "${String(format)}"; expected "onnx" or "keras-json"`);
   }
 
+  /** A model document and its model (training reads it); ValueError for an ONNX file Strata did not write. */
+  modelOf(documentId: string): { document: ModelDocument; model: Model } {
+    return this.#model(documentId);
+  }
+
   close(documentId: string): void {
     this.#documents.delete(documentId);
   }

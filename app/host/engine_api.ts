@@ -1,5 +1,6 @@
 // What the engine process answers (engine_process.ts serves it): the contract's document
-// methods on a DocumentStore, and the versions of what the process runs.
+// methods on a DocumentStore, its training methods on a TrainingService, and the versions of
+// what the process runs.
 //
 // Errors cross as the CLI prints them: a user's error (a corrupt file, an unsupported layer)
 // with its name and one-line message, anything else as an InternalError whose message keeps
@@ -9,12 +10,19 @@ import { userErrorLine } from '../cli/errors.ts';
 import { loadNativeEngine } from '../engine/binding.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { DocumentStore } from './documents.ts';
+import type { TrainingService } from './training.ts';
+
+/** The contract's training methods this process answers (the workbench says where a document's project is). */
+type EngineTrainingMethods =
+  | 'trainingDefaults' | 'previewData' | 'startTraining' | 'stopTraining' | 'resumeRun' | 'trainingStatus' | 'listRuns' | 'deleteRun'
+  | 'exportRunHistory' | 'exportRunModel' | 'evaluateRun' | 'heldOutSamples' | 'predictRun';
 
 /** The contract's methods this process answers. */
-export type EngineApi = Pick<StrataApi, 'appInfo' | 'open' | 'openDropped' | 'layerWeights' | 'initializerStats' | 'exportDocument' | 'closeDocument'>;
+export type EngineApi = Pick<StrataApi, 'appInfo' | 'open' | 'openDropped' | 'layerWeights' | 'initializerStats' | 'exportDocument' | 'closeDocument' | EngineTrainingMethods>;
 
-export function engineApi(store: DocumentStore): EngineApi {
+export function engineApi(store: DocumentStore, training: TrainingService): EngineApi {
   return {
+    ...trainingApi(training),
     appInfo: engineInfo,
     open: (file) => store.open(file),
     openDropped: (name, bytes) => store.openDropped(name, bytes),
@@ -22,6 +30,24 @@ export function engineApi(store: DocumentStore): EngineApi {
     initializerStats: async (id, name) => store.initializerStats(id, name),
     exportDocument: async (id, format) => store.exportDocument(id, format),
     closeDocument: async (id) => store.close(id),
+  };
+}
+
+function trainingApi(training: TrainingService): Pick<StrataApi, EngineTrainingMethods> {
+  return {
+    trainingDefaults: async (id) => training.defaults(id),
+    previewData: (id, settings) => training.preview(id, settings),
+    startTraining: (id, project, settings) => training.start(id, project, settings),
+    stopTraining: async (runId) => training.stop(runId),
+    resumeRun: (project, runId) => training.resume(project, runId),
+    trainingStatus: async () => training.status(),
+    listRuns: async (project) => training.list(project),
+    deleteRun: async (project, runId) => training.delete(project, runId),
+    exportRunHistory: async (project, runId) => training.historyCsv(project, runId),
+    exportRunModel: async (project, runId) => training.exportModel(project, runId),
+    evaluateRun: (project, runId) => training.evaluate(project, runId),
+    heldOutSamples: (project, runId, indices) => training.samples(project, runId, indices),
+    predictRun: (project, runId, files) => training.predict(project, runId, files),
   };
 }
 

@@ -26,6 +26,7 @@ export class EngineCrashedError extends Error {
 }
 
 type StateListener = (state: StrataEvents['engineState']) => void;
+type TrainingListener = (event: StrataEvents['training']) => void;
 
 interface Running {
   process: EngineProcess;
@@ -37,6 +38,7 @@ interface Running {
 export class EngineSupervisor {
   readonly #spawn: SpawnEngine;
   readonly #listeners = new Set<StateListener>();
+  readonly #trainingListeners = new Set<TrainingListener>();
   #running: Running | undefined;
   #state: StrataEvents['engineState'] = { state: 'starting' };
   #disposed = false;
@@ -59,6 +61,12 @@ export class EngineSupervisor {
     return () => this.#listeners.delete(listener);
   }
 
+  /** The engine's training events (a run's progress), from whichever process runs now. */
+  onTraining(listener: TrainingListener): () => void {
+    this.#trainingListeners.add(listener);
+    return () => this.#trainingListeners.delete(listener);
+  }
+
   /** Starts the engine process; resolves when it is ready, rejects if it ends first. */
   start(): Promise<void> {
     if (this.#disposed) return Promise.reject(new EngineCrashedError('the app is shutting down'));
@@ -75,6 +83,9 @@ export class EngineSupervisor {
       if (state !== 'ready' || this.#running !== running) return;
       this.#setState({ state: 'ready' });
       ready();
+    });
+    client.on('training', (event) => {
+      if (this.#running === running) for (const listener of this.#trainingListeners) listener(event);
     });
     process.onExit((exit) => {
       if (this.#running !== running) return; // stopped on purpose (restart, dispose)

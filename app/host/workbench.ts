@@ -18,6 +18,7 @@ import type { SpawnEngine } from './engine_channel.ts';
 import { FileAccess } from './files.ts';
 import { RecentFiles } from './recent_files.ts';
 import { EngineSupervisor } from './supervisor.ts';
+import { trainingBridge } from './training_bridge.ts';
 
 /** Strata's seed models, shown on the start page. */
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -25,7 +26,8 @@ export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/', import.meta
 export interface SaveDialogRequest {
   /** The file name the engine proposes ('model.onnx'). */
   defaultName: string;
-  format: ExportFormat;
+  /** ExportFormat, or 'csv' (a run's history). */
+  format: ExportFormat | 'csv';
 }
 
 export interface WorkbenchOptions {
@@ -71,6 +73,20 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
   let engineVersions: Pick<AppInfo['versions'], 'onnxruntime' | 'engineBackends'> | undefined;
   // In browser mode the views know files by their paths under the root: so do the errors they see.
   const renamePaths = (error: unknown, file: string, shown: string) => (options.mode === 'browser' ? renamedError(error, [[file, shown], [`${files.root}${path.sep}`, '']]) : error);
+  /** The file each open document came from (training finds its project from it). */
+  const documentFiles = new Map<string, { file: string | null; title: string }>();
+  const save = async (result: ExportResult, format: SaveDialogRequest['format']): Promise<ExportResult> =>
+    options.mode === 'browser' || !('download' in result) ? result : saveThroughDialog(result.download, format, options.saveDialog!);
+  const training = trainingBridge({
+    engine,
+    files,
+    stateDir: options.stateDir,
+    documentFile: (id) => documentFiles.get(id)?.file ?? null,
+    documentTitle: (id) => documentFiles.get(id)?.title ?? id,
+    save,
+    renamePaths: (error) => (options.mode === 'browser' ? renamedError(error, [[`${files.root}${path.sep}`, '']]) : error),
+    emit: (event, payload) => emit(event, payload),
+  });
 
   return {
     commandLinePath: commandLineFile ? files.contractPath(commandLineFile) : null,
@@ -121,6 +137,7 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
       } catch (error) {
         throw renamePaths(error, file, shown);
       }
+      documentFiles.set(document.id, { file, title: document.title });
       const unsaved = recent.add(file);
       if (unsaved) process.stderr.write(`strata: the recent files list was not saved: ${unsaved}\n`);
       return named(document, shown);
@@ -128,18 +145,23 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
 
     async openDropped(name, bytes) {
       if (!(bytes instanceof Uint8Array)) throw new UserError(`${name}: the dropped file's content did not arrive as bytes`);
-      return engine.call('openDropped', path.basename(String(name)), bytes);
+      const document = await engine.call('openDropped', path.basename(String(name)), bytes);
+      documentFiles.set(document.id, { file: null, title: document.title });
+      return document;
     },
 
     layerWeights: (documentId, layer) => engine.call('layerWeights', documentId, layer),
     initializerStats: (documentId, name) => engine.call('initializerStats', documentId, name),
-    closeDocument: (documentId) => engine.call('closeDocument', documentId),
+    closeDocument: (documentId) => {
+      documentFiles.delete(documentId);
+      return engine.call('closeDocument', documentId);
+    },
 
     async exportDocument(documentId, format) {
-      const result = await engine.call('exportDocument', documentId, format);
-      if (options.mode === 'browser' || !('download' in result)) return result;
-      return saveThroughDialog(result.download, format, options.saveDialog!);
+      return save(await engine.call('exportDocument', documentId, format), format);
     },
+
+    ...training,
 
     async restartEngine() {
       await engine.restart();
@@ -191,7 +213,7 @@ function renamedError(error: unknown, renames: [string, string][]): unknown {
   return new RemoteError({ name: error.name, message });
 }
 
-async function saveThroughDialog(download: { fileName: string; bytes: Uint8Array }, format: ExportFormat, saveDialog: NonNullable<WorkbenchOptions['saveDialog']>): Promise<ExportResult> {
+async function saveThroughDialog(download: { fileName: string; bytes: Uint8Array }, format: SaveDialogRequest['format'], saveDialog: NonNullable<WorkbenchOptions['saveDialog']>): Promise<ExportResult> {
   const target = await saveDialog({ defaultName: download.fileName, format });
   if (target === null) return { cancelled: true };
   writeFileAtomic(target, download.bytes);

@@ -183,7 +183,7 @@ function isRunning(pid: number): boolean {
 }
 
 /** The entries of a folder that a save did not write: all but model.json (a layers model's), its shards and the marker. */
-function foreignEntries(folder: string): Dirent[] {
+export function foreignEntries(folder: string): Dirent[] {
   const shards = new Set(manifestShards(folder));
   const ours = (entry: Dirent) => entry.isFile() && (entry.name === MARKER || shards.has(entry.name));
   return listEntries(folder).filter((entry) => !ours(entry));

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CHROMIUM = '/usr/bin/chromium';
@@ -108,4 +108,19 @@ export async function ensureViewsBuilt(): Promise<void> {
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * A page init script that records every main-thread task over 50 ms (Chromium's Long Tasks
+ * API) in `globalThis.longTasks`, from the page's first script on (page.addInitScript).
+ */
+export const WATCH_LONG_TASKS = `
+  globalThis.longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) globalThis.longTasks.push({ start: entry.startTime, duration: entry.duration });
+  }).observe({ type: 'longtask', buffered: true });`;
+
+/** The long tasks WATCH_LONG_TASKS saw start between two performance.now() times: when each started and how long it took (ms). */
+export function longTasksBetween(page: Page, from: number, to: number): Promise<{ start: number; duration: number }[]> {
+  return page.evaluate(([a, b]) => (globalThis as unknown as { longTasks: { start: number; duration: number }[] }).longTasks.filter((t) => t.start >= a! && t.start <= b!), [from, to]);
 }

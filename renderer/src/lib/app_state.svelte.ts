@@ -4,6 +4,7 @@
 import type { AppInfo, EngineState, ExportFormat, FileEntry, Host, OpenedDocument } from '../../../app/contract/api.ts';
 import type { ConnectionStatus } from '../host/websocket.ts';
 import { baseName, downloadBytes } from './download.ts';
+import { TrainingState, type TrainingSection } from './training/training_state.svelte.ts';
 
 export interface Problem {
   /** What failed, e.g. "Could not open model.onnx". */
@@ -13,6 +14,17 @@ export interface Problem {
 }
 
 const NOTICE_MS = 8000;
+
+/** What the window shows of a model document: its graph, or a training section. */
+export type Section = 'model' | TrainingSection;
+
+/** A question the window asks before going on (closing while a run trains). */
+export interface Question {
+  title: string;
+  message: string;
+  confirm: string;
+  answer: (yes: boolean) => void;
+}
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -30,6 +42,10 @@ export class AppState {
   notice = $state<string | null>(null);
   /** Whether the Open dialog is showing. */
   browsing = $state(false);
+  /** The model document's section, and its training state (made when a training section first shows). */
+  section = $state<Section>('model');
+  training = $state.raw<TrainingState | null>(null);
+  question = $state.raw<Question | null>(null);
   readonly host: Host;
 
   constructor(host: Host) {
@@ -56,6 +72,7 @@ export class AppState {
   }
 
   private async load(path: string, read: () => Promise<OpenedDocument>): Promise<void> {
+    if (!(await this.leaveTraining())) return;
     this.opening = path;
     this.browsing = false;
     try {
@@ -63,6 +80,9 @@ export class AppState {
       const previous = this.document;
       this.document = opened;
       this.problem = null;
+      this.training?.dispose();
+      this.training = null;
+      this.section = 'model';
       if (previous) void this.host.closeDocument(previous.id).catch(() => undefined);
       this.recent = await this.host.recentFiles().catch(() => this.recent);
     } catch (error) {
@@ -73,8 +93,12 @@ export class AppState {
   }
 
   async close(): Promise<void> {
+    if (!(await this.leaveTraining())) return;
     const current = this.document;
     this.document = null;
+    this.training?.dispose();
+    this.training = null;
+    this.section = 'model';
     if (current) await this.host.closeDocument(current.id).catch(() => undefined);
   }
 
@@ -104,6 +128,44 @@ export class AppState {
     } catch (error) {
       this.problem = { title: `Could not export ${current.title}`, message: errorMessage(error) };
     }
+  }
+
+  /** Shows a section of the model document; a training section loads the training state the first time. */
+  showSection(section: Section): void {
+    const document = this.document;
+    if (document?.kind !== 'model') return;
+    this.section = section;
+    if (section !== 'model' && !this.training) {
+      this.training = new TrainingState(this.host, document);
+      void this.training.load();
+    }
+  }
+
+  /** Asks a question in the window; resolves with the answer. */
+  ask(title: string, message: string, confirm: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.question = {
+        title,
+        message,
+        confirm,
+        answer: (yes) => {
+          this.question = null;
+          resolve(yes);
+        },
+      };
+    });
+  }
+
+  /**
+   * Before the document goes (closed, or another opened): a run training asks first, and is
+   * stopped (its last step kept, resumable) when the user goes on. True: go on.
+   */
+  private async leaveTraining(): Promise<boolean> {
+    const training = this.training;
+    if (!training?.training) return true;
+    const yes = await this.ask('A run is training', `Run ${training.live!.id} is training. Stop it and close ${this.document?.title ?? 'the model'}? It keeps its last finished step and can be resumed from the Runs view.`, 'Stop and close');
+    if (yes) await training.stop();
+    return yes;
   }
 
   /** Shows a note in the status bar for a few seconds. */

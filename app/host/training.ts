@@ -1,0 +1,485 @@
+// Training in the engine process: the contract's training methods (data preview, start, stop,
+// resume, runs, evaluation, prediction, export) for the models its DocumentStore holds. A fit
+// is the engine's own (EngineBackend.fit, as `strata train` runs it) with a RunRecorder that
+// writes the run into the project folder and streams its events to the app; while it trains,
+// the process answers other calls between steps (each step runs off the event loop).
+//
+// One run trains at a time. A run trains a copy of the document's model (its weights as
+// loaded), so every run of a document starts from the same weights and the document stays
+// as opened; Resume, Evaluate, Predict and Export read the run's checkpoint.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ExportResult } from '../contract/api.ts';
+import type {
+  ArraySummary, ClassProbability, DataPreview, DataSample, DataSource, Evaluation, PredictFile, Prediction, RunListing, RunRecord, SplitSummary, TrainingEvent, TrainingSettings,
+} from '../contract/training.ts';
+import { impliedLoss } from '../cli/commands/train.ts';
+import { UserError } from '../cli/errors.ts';
+import { type TrainingData, loadDataSource, splitsOf } from '../cli/training_data.ts';
+import { type Dataset, split } from '../data/dataset.ts';
+import { readInputFile } from '../data/input_files.ts';
+import { type NdArray, shapeSize } from '../data/ndarray.ts';
+import { type DatasetSplit, validateDataset } from '../data/validate.ts';
+import { loadNativeEngine } from '../engine/binding.ts';
+import { EngineBackend, type Interruption } from '../engine/trainer.ts';
+import { loadModelFolder } from '../io/model_store.ts';
+import { RunRecorder, checkCallbackSettings, compileSettingsOf, compileWith, newRunRecord, settingsCallbacks } from '../io/run_recorder.ts';
+import { checkpointFolder, createRun, deleteRun, historyCsv, listRuns, readRun } from '../io/runs.ts';
+import { type ArrayData, type Logs, type Model, ValueError, isUserError, modelFromJSON } from '../model/index.ts';
+import { OnnxRuntimeBackend } from '../runtime/onnx_backend.ts';
+import { exportOnnx } from '../translate/to_onnx.ts';
+import type { DocumentStore } from './documents.ts';
+
+/** Samples the Data view shows. */
+const PREVIEW_SAMPLES = 24;
+/** Datasets kept loaded (the last ones used): Fashion-MNIST takes about 220 MB. */
+const CACHED_DATASETS = 2;
+/** Classes listed per prediction. */
+const TOP_CLASSES = 5;
+
+interface ActiveRun {
+  project: string;
+  recorder: RunRecorder;
+  engine: EngineBackend;
+}
+
+export class TrainingService {
+  readonly #documents: DocumentStore;
+  readonly #emit: (event: TrainingEvent) => void;
+  readonly #data = new DataCache();
+  #active: ActiveRun | null = null;
+
+  constructor(documents: DocumentStore, emit: (event: TrainingEvent) => void) {
+    this.#documents = documents;
+    this.#emit = emit;
+  }
+
+  /** Keras's defaults for the document's model: its own compile() where it has one. */
+  defaults(documentId: string): TrainingSettings {
+    const { model } = this.#documents.modelOf(documentId);
+    return {
+      data: { kind: 'fashion-mnist' },
+      compile: model.compiled
+        ? compileSettingsOf(model)
+        : { optimizer: { class_name: 'RMSprop', config: { learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } }, loss: impliedLoss(model), fromLogits: false, metrics: ['accuracy'] },
+      fit: { epochs: 1, batchSize: 32, shuffle: true, validation: { kind: 'none' }, seed: null, callbacks: { earlyStopping: null, modelCheckpoint: null, reduceLrOnPlateau: null } },
+      device: 'cpu',
+      threads: defaultThreads(),
+    };
+  }
+
+  /** What the data holds, a few samples, and whether the document's model can train on it with these settings. */
+  async preview(documentId: string, settings: TrainingSettings): Promise<DataPreview> {
+    const model = compiledCopy(this.#documents.modelOf(documentId).model, settings, false);
+    const data = await this.#data.load(settings.data, model);
+    let splits: DatasetSplit[];
+    let mismatch: string | null = null;
+    try {
+      splits = heldOutSplits(data, settings);
+      validateDataset(model, splits);
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      mismatch = (error as Error).message;
+      splits = splitsOf(data);
+    }
+    const classNames = data.train.classNames ?? null;
+    return {
+      description: data.description,
+      classNames,
+      featureNames: data.featureNames ?? null,
+      splits: splits.map((s) => summarizeSplit(s.name as SplitSummary['name'], s.data)),
+      samples: sampleRows(data.train, [...Array(Math.min(PREVIEW_SAMPLES, data.train.size)).keys()], classNames),
+      mismatch,
+    };
+  }
+
+  /** Checks everything, creates the run in `project`, and trains it in the background; resolves with the new run. */
+  async start(documentId: string, project: string, settings: TrainingSettings): Promise<RunRecord> {
+    this.#checkIdle();
+    const { document, model: original } = this.#documents.modelOf(documentId);
+    const model = compiledCopy(original, settings, true);
+    const data = await this.#data.load(settings.data, model);
+    const splits = heldOutSplits(data, settings);
+    validateDataset(model, splits);
+    checkCallbackSettings(settings.fit.callbacks, model, splits.some((s) => s.name === 'validation') || settings.fit.validation.kind === 'test');
+    checkDevice(settings.device);
+    this.#checkIdle(); // another start may have come in while the data loaded
+    const record = newRunRecord({ writer: 'app', model, modelSource: document.path, data, splits, settings, initialEpoch: 0 });
+    createRun(project, record);
+    this.#train(project, record, model, data, 0);
+    return record;
+  }
+
+  /** Goes on with a stopped run from its checkpoint (weights and optimizer state), from its last whole epoch. */
+  async resume(project: string, runId: string): Promise<RunRecord> {
+    this.#checkIdle();
+    const record = readRun(project, runId);
+    if (record.status !== 'stopped' && !(record.status === 'running' && this.#active?.recorder.record.id !== runId)) {
+      throw new ValueError(`run ${runId} is ${record.status}: only a stopped run can be resumed${record.status === 'finished' ? '; start a new run to train more' : ''}`);
+    }
+    if (record.epochs >= record.settings.fit.epochs) throw new ValueError(`run ${runId} has trained all of its ${record.settings.fit.epochs} epochs`);
+    const { model } = loadModelFolder(checkpointFolder(project, runId));
+    const data = await this.#data.load(record.settings.data, model);
+    validateDataset(model, heldOutSplits(data, record.settings));
+    this.#checkIdle();
+    this.#train(project, record, model, data, record.epochs);
+    return record;
+  }
+
+  /** Asks the run to stop before its next step; it ends with an 'ended' event (status stopped). */
+  stop(runId: string): void {
+    const active = this.#active;
+    if (!active || active.recorder.record.id !== runId) throw new ValueError(`run ${runId} is not training`);
+    active.engine.interrupt();
+  }
+
+  /** The run training now, if any (a view that connects later picks it up). */
+  status(): { project: string; run: RunRecord } | null {
+    return this.#active ? { project: this.#active.project, run: this.#active.recorder.record } : null;
+  }
+
+  list(project: string): RunListing {
+    return listRuns(project);
+  }
+
+  delete(project: string, runId: string): void {
+    if (this.#active?.project === project && this.#active.recorder.record.id === runId) throw new ValueError(`run ${runId} is training; stop it before deleting it`);
+    deleteRun(project, runId);
+  }
+
+  historyCsv(project: string, runId: string): ExportResult {
+    const text = historyCsv(readRun(project, runId));
+    return { download: { fileName: `history-${runId}.csv`, mimeType: 'text/csv', bytes: new TextEncoder().encode(text) } };
+  }
+
+  exportModel(project: string, runId: string): ExportResult {
+    const { model } = this.#checkpoint(project, runId);
+    return { download: { fileName: `${model.name}-${runId}.onnx`, mimeType: 'application/octet-stream', bytes: exportOnnx(model) } };
+  }
+
+  /**
+   * The run's trained model on held-out data (the test split, or the validation data): Keras's
+   * evaluate() metrics, and per sample the true class, the predicted one and its probability.
+   */
+  async evaluate(project: string, runId: string): Promise<Evaluation> {
+    const { record, model } = this.#checkpoint(project, runId);
+    const { split: name, data: heldOut, description } = await this.#heldOut(record, model);
+    const engine = new EngineBackend({ backend: 'cpu', write: () => {}, interactive: false, numThreads: engineThreads(record.settings.threads) });
+    const batchSize = record.settings.fit.batchSize;
+    const metrics = await engine.evaluate(model, heldOut.x, heldOut.y, { batchSize });
+    const [probabilities] = (await engine.predict(model, heldOut.x, { batchSize })) as NdArray[];
+    const truth = classIds(heldOut.y[0]!);
+    const { predicted, confidence } = predictions(probabilities!);
+    const classes = Math.max(probabilities!.shape.at(-1) === 1 ? 2 : probabilities!.shape.at(-1)!, 1);
+    const classNames = record.data.classNames ?? [...Array(classes).keys()].map(String);
+    const confusion = confusionMatrix(truth, predicted, classes);
+    return { runId, split: name, description, metrics, classNames, confusion, perClass: classReports(confusion), truth, predicted, confidence };
+  }
+
+  /** Samples of the held-out data Evaluate used, to show beside their predictions. */
+  async samples(project: string, runId: string, indices: number[]): Promise<DataSample[]> {
+    const { record, model } = this.#checkpoint(project, runId);
+    const { data } = await this.#heldOut(record, model);
+    for (const index of indices) {
+      if (!Number.isInteger(index) || index < 0 || index >= data.size) throw new ValueError(`sample ${index} is outside the ${data.size} held-out samples`);
+    }
+    return sampleRows(data, indices, record.data.classNames);
+  }
+
+  /** The run's model, on onnxruntime, on the files the user picked: the top classes of each sample. */
+  async predict(project: string, runId: string, files: PredictFile[]): Promise<Prediction[]> {
+    const { record, model } = this.#checkpoint(project, runId);
+    if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new ValueError(`${model.name} has ${model.inputs.length} inputs and ${model.outputs.length} outputs; the app predicts with models of one input and one output (strata predict takes any)`);
+    const input = { name: model.inputs[0]!.sourceLayer.name, shape: model.inputs[0]!.shape };
+    const classifier = record.settings.compile.loss.includes('crossentropy');
+    const results: Prediction[] = [];
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-predict-'));
+    try {
+      for (const file of files) {
+        const name = path.basename(String(file.name));
+        if (!(file.bytes instanceof Uint8Array)) throw new UserError(`${name}: the file's content did not arrive as bytes`);
+        const local = path.join(scratch, name);
+        writeFileSync(local, file.bytes);
+        const { array } = await renamedErrors(() => readInputFile(local, input), local, name);
+        const [output] = (await new OnnxRuntimeBackend().predict(model, [array as ArrayData], { batchSize: 32 })) as NdArray[];
+        const rows = array.shape[0]!;
+        for (let row = 0; row < rows; row++) {
+          const values = rowOf(output!, row);
+          const label = rows === 1 ? name : `${name} [${row}]`;
+          results.push(classifier ? { name: label, top: topClasses(values, record.data.classNames) } : { name: label, top: [], values });
+        }
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    return results;
+  }
+
+  #checkIdle(): void {
+    if (this.#active) throw new ValueError(`run ${this.#active.recorder.record.id} is training; stop it, or wait for it to end, before starting another`);
+  }
+
+  #checkpoint(project: string, runId: string): { record: RunRecord; model: Model } {
+    const record = readRun(project, runId);
+    if (record.epochs === 0 && record.stoppedAt === null) throw new ValueError(`run ${runId} has no trained weights yet (no step finished)`);
+    return { record, model: loadModelFolder(checkpointFolder(project, runId)).model };
+  }
+
+  async #heldOut(record: RunRecord, model: Model): Promise<{ split: 'test' | 'validation'; data: Dataset; description: string }> {
+    const data = await this.#data.load(record.settings.data, model);
+    if (data.test) return { split: 'test', data: data.test, description: `the test split of ${data.description}` };
+    const validation = record.settings.fit.validation;
+    if (validation.kind === 'split') return { split: 'validation', data: split(data.train, validation.fraction).validation, description: `the validation split of ${data.description}` };
+    throw new ValueError(`run ${record.id}: ${data.description} has no test split and the run held out no validation data; train with a validation split to evaluate`);
+  }
+
+  /** Trains in the background; every outcome ends in an 'ended' event and run.json. */
+  #train(project: string, record: RunRecord, model: Model, data: TrainingData, initialEpoch: number): void {
+    const settings = record.settings;
+    const engine = new EngineBackend({ backend: settings.device, numThreads: engineThreads(settings.threads), write: () => {}, interactive: false });
+    const recorder = new RunRecorder(project, record, { onEvent: this.#emit, ...(data.train.classNames ? { classNames: data.train.classNames } : {}) });
+    this.#active = { project, recorder, engine };
+    this.#emit({ kind: 'started', project, run: record });
+    void this.#fit(project, engine, recorder, model, data, initialEpoch)
+      .catch((error: unknown) => recorder.finish('failed', { message: oneLine(error) }))
+      .then(
+        (run) => this.#emit({ kind: 'ended', project, run }),
+        // Writing run.json itself failed (a full disk): the run ends in the view all the same.
+        (error: unknown) => this.#emit({ kind: 'ended', project, run: { ...recorder.record, status: 'failed', message: oneLine(error) } }),
+      )
+      .finally(() => (this.#active = null));
+  }
+
+  async #fit(project: string, engine: EngineBackend, recorder: RunRecorder, model: Model, data: TrainingData, initialEpoch: number): Promise<RunRecord> {
+    const { fit } = recorder.record.settings;
+    const validation = fit.validation;
+    const test = data.test;
+    await engine.fit(model, data.train.x, data.train.y, {
+      epochs: fit.epochs,
+      initialEpoch,
+      batchSize: fit.batchSize,
+      shuffle: fit.shuffle,
+      ...(validation.kind === 'split' ? { validationSplit: validation.fraction } : {}),
+      ...(validation.kind === 'test' && test ? { validationData: [test.x, test.y] as [ArrayData[], ArrayData[]] } : {}),
+      seed: fit.seed!,
+      verbose: 0,
+      callbacks: [...settingsCallbacks(fit.callbacks, project, recorder.record.id), recorder],
+    });
+    const stopped = engine.interruption;
+    if (stopped) {
+      recorder.record.stoppedAt = stopped.step > 0 ? stopped : null;
+      recorder.flush();
+      this.#emit({ kind: 'phase', runId: recorder.record.id, phase: 'saving' });
+      return recorder.finish('stopped', { stoppedAt: recorder.record.stoppedAt, message: stoppedMessage(stopped, fit.epochs), checkpoint: true });
+    }
+    let testMetrics: Logs | null = null;
+    if (test) {
+      this.#emit({ kind: 'phase', runId: recorder.record.id, phase: 'testing' });
+      testMetrics = await engine.evaluate(model, test.x, test.y, { batchSize: fit.batchSize });
+    }
+    const early = model.stopTraining && recorder.record.epochs < fit.epochs ? `early stopping ended it after epoch ${recorder.record.epochs}` : undefined;
+    return recorder.finish('finished', { test: testMetrics, checkpoint: true, ...(early ? { message: early } : {}) });
+  }
+}
+
+/**
+ * The app's thread policy for the engine. With two cores or fewer the window needs one of
+ * them: one engine thread. Measured with test/e2e/thread_policy.ts (one Fashion-MNIST epoch at
+ * batch 128 with the pointer sweeping a streaming chart; 2 cores at load 10-19 from other
+ * work): 1 thread 1,315 and 3,153 samples/s over two rounds, 'auto' 1,106 and 2,559, 2 fixed
+ * threads 232 and 377 (their spinning starves the window too: 82 and 23 long tasks up to 174
+ * ms). With more cores, 'auto': all of them while they are the fastest, fewer when other
+ * work slows them (not measured here, where no machine has more).
+ */
+export function defaultThreads(cores = os.availableParallelism()): TrainingSettings['threads'] {
+  return cores <= 2 ? 1 : 'auto';
+}
+
+function engineThreads(threads: TrainingSettings['threads']): number {
+  return threads === 'auto' ? -1 : threads;
+}
+
+function checkDevice(device: TrainingSettings['device']): void {
+  if (device === 'cpu') return;
+  // The CUDA backend built in is not enough: the GPU and its driver must be usable here.
+  const status = loadNativeEngine().cudaStatus();
+  if (!status.available) throw new ValueError(`device "${device}": ${status.reason}; train on the CPU`);
+}
+
+/** A copy of the model compiled as the settings say: the same layers and, with `weights`, the same weights. */
+function compiledCopy(original: Model, settings: TrainingSettings, weights: boolean): Model {
+  const model = modelFromJSON(original.toJSON());
+  if (weights) model.setWeights(original.getWeights());
+  compileWith(model, settings.compile);
+  return model;
+}
+
+/** The splits a run with these settings touches: train, validation (a split, or the test split as validation data), test. */
+function heldOutSplits(data: TrainingData, settings: TrainingSettings): DatasetSplit[] {
+  const validation = settings.fit.validation;
+  if (validation.kind === 'test' && !data.test) throw new ValueError(`validation on the test split: ${data.description} has no test split; use a validation split`);
+  return splitsOf(data, validation.kind === 'split' ? validation.fraction : undefined, 'validation split');
+}
+
+function stoppedMessage(at: Interruption, epochs: number): string {
+  return at.step > 0 ? `stopped in epoch ${at.epoch + 1}/${epochs} after step ${at.step}/${at.steps}` : `stopped after epoch ${at.epoch}/${epochs}`;
+}
+
+function oneLine(error: unknown): string {
+  if (isUserError(error)) return (error as Error).message.replace(/\s*\n\s*/g, ' ');
+  return `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+}
+
+async function renamedErrors<T>(read: () => Promise<T>, local: string, name: string): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof Error) error.message = error.message.split(local).join(name);
+    throw error;
+  }
+}
+
+// --- Data ----------------------------------------------------------------------------------
+
+/** The datasets used last, by source (and the model input size an image folder is resized to). */
+class DataCache {
+  readonly #entries = new Map<string, Promise<TrainingData>>();
+
+  load(source: DataSource, model: Model): Promise<TrainingData> {
+    const key = JSON.stringify([source, model.inputs.map((input) => input.shape)]);
+    let entry = this.#entries.get(key);
+    if (!entry) {
+      entry = loadDataSource(source, model);
+      // A load that failed is not kept: the file may be fixed before the next try.
+      entry.catch(() => this.#entries.delete(key));
+    }
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    while (this.#entries.size > CACHED_DATASETS) this.#entries.delete(this.#entries.keys().next().value!);
+    return entry;
+  }
+}
+
+function summarizeArray(array: NdArray): ArraySummary {
+  let min = Infinity;
+  let max = -Infinity;
+  const data = array.data as ArrayLike<number>;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { shape: [...array.shape], dtype: array.dtype, min: data.length ? min : 0, max: data.length ? max : 0 };
+}
+
+function summarizeSplit(name: SplitSummary['name'], data: Dataset): SplitSummary {
+  const labels = data.y[0];
+  let classCounts: number[] | null = null;
+  if (labels && (labels.dtype === 'int32' || (labels.shape.length === 2 && labels.shape[1]! > 1))) {
+    const ids = classIds(labels);
+    const classes = Math.max(data.classNames?.length ?? 0, ...ids.map((id) => id + 1));
+    classCounts = new Array<number>(classes).fill(0);
+    for (const id of ids) classCounts[id]!++;
+  }
+  return { name, size: data.size, x: data.x.map(summarizeArray), y: data.y.map(summarizeArray), classCounts };
+}
+
+/** Samples `indices` of a dataset: images where the first input is (h, w, 1 or 3), else the first feature values. */
+function sampleRows(data: Dataset, indices: number[], classNames: string[] | null | undefined): DataSample[] {
+  const x = data.x[0]!;
+  const [, height, width, channels] = x.shape;
+  const isImage = x.shape.length === 4 && (channels === 1 || channels === 3);
+  const range = isImage ? summarizeArray(x) : null;
+  const rowSize = shapeSize(x.shape.slice(1));
+  const labels = data.y[0]!;
+  const ids = classNames || labels.dtype === 'int32' ? classIds(labels) : null;
+  return indices.map((index) => {
+    const row = x.data.subarray(index * rowSize, (index + 1) * rowSize) as ArrayLike<number>;
+    const label = ids ? (classNames?.[ids[index]!] ?? String(ids[index])) : formatValues(rowOf(labels as NdArray, index));
+    if (!isImage) return { index, label, values: Array.from(row).slice(0, 16) };
+    // Pixels scaled from the data's own range, so that [0, 1] floats and 0-255 values both show.
+    const scale = range!.max > range!.min ? 255 / (range!.max - range!.min) : 0;
+    const pixels = new Uint8Array(rowSize);
+    for (let i = 0; i < rowSize; i++) pixels[i] = Math.round((row[i]! - range!.min) * scale);
+    return { index, label, image: { width: width!, height: height!, channels: channels as 1 | 3, pixels } };
+  });
+}
+
+function formatValues(values: number[]): string {
+  return values.map((v) => (Number.isInteger(v) ? String(v) : v.toPrecision(4))).join(', ');
+}
+
+function rowOf(array: NdArray, row: number): number[] {
+  const size = shapeSize(array.shape.slice(1));
+  return Array.from(array.data.subarray(row * size, (row + 1) * size) as ArrayLike<number>);
+}
+
+/** Class ids from labels: int32 ids, one-hot rows (argmax), or binary targets (rounded). */
+function classIds(labels: NdArray): number[] {
+  const rows = labels.shape[0]!;
+  const width = labels.shape.length === 2 ? labels.shape[1]! : 1;
+  const data = labels.data as ArrayLike<number>;
+  const ids = new Array<number>(rows);
+  for (let r = 0; r < rows; r++) {
+    if (width === 1) ids[r] = labels.dtype === 'int32' ? data[r]! : Math.round(data[r]!);
+    else ids[r] = argmax(data, r * width, width);
+  }
+  return ids;
+}
+
+/** The predicted class of each row of probabilities, and its probability; one sigmoid column is two classes. */
+function predictions(probabilities: NdArray): { predicted: number[]; confidence: number[] } {
+  const rows = probabilities.shape[0]!;
+  const width = probabilities.shape.at(-1)!;
+  const data = probabilities.data as ArrayLike<number>;
+  const predicted = new Array<number>(rows);
+  const confidence = new Array<number>(rows);
+  for (let r = 0; r < rows; r++) {
+    if (width === 1) {
+      const p = data[r]!;
+      predicted[r] = p >= 0.5 ? 1 : 0;
+      confidence[r] = p >= 0.5 ? p : 1 - p;
+    } else {
+      const best = argmax(data, r * width, width);
+      predicted[r] = best;
+      confidence[r] = data[r * width + best]!;
+    }
+  }
+  return { predicted, confidence };
+}
+
+function argmax(data: ArrayLike<number>, start: number, length: number): number {
+  let best = 0;
+  for (let c = 1; c < length; c++) if (data[start + c]! > data[start + best]!) best = c;
+  return best;
+}
+
+export function confusionMatrix(truth: number[], predicted: number[], classes: number): number[][] {
+  const matrix = [...Array(classes)].map(() => new Array<number>(classes).fill(0));
+  truth.forEach((t, i) => {
+    if (t < classes && predicted[i]! < classes) matrix[t]![predicted[i]!]!++;
+  });
+  return matrix;
+}
+
+/** Per class: precision (of its predictions), recall (of its samples), F1; 0 where nothing was predicted or present. */
+export function classReports(confusion: number[][]) {
+  return confusion.map((row, c) => {
+    const support = row.reduce((a, b) => a + b, 0);
+    const predictedAs = confusion.reduce((sum, r) => sum + r[c]!, 0);
+    const correct = row[c]!;
+    const precision = predictedAs > 0 ? correct / predictedAs : 0;
+    const recall = support > 0 ? correct / support : 0;
+    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    return { precision, recall, f1, support };
+  });
+}
+
+function topClasses(probabilities: number[], classNames: string[] | null): ClassProbability[] {
+  const scores = probabilities.length === 1 ? [1 - probabilities[0]!, probabilities[0]!] : probabilities;
+  return scores
+    .map((probability, classId) => ({ classId, label: classNames?.[classId] ?? String(classId), probability }))
+    .sort((a, b) => b.probability - a.probability)
+    .slice(0, TOP_CLASSES);
+}

@@ -1,0 +1,265 @@
+// A fit() as a run in a project folder, for the app's engine process and `strata train
+// --project` alike: RunRecorder is a Keras callback that keeps the RunRecord up to date (every
+// step's own values, Keras's History, the epoch times), saves the checkpoint after every
+// epoch and writes run.json, and hands the app its events (steps throttled to one event per
+// BATCH_EVENT_MS). settingsCallbacks() makes the callbacks a run's settings ask for.
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { BATCH_EVENT_MS, type CallbackSettings, type CompileSettings, type RunRecord, type TrainingEvent, type TrainingSettings } from '../contract/training.ts';
+import { batchCount } from '../data/dataset.ts';
+import { Callback, EarlyStopping, ReduceLROnPlateau, ValueError, logNames, losses, type Logs, type Model } from '../model/index.ts';
+import { ModelCheckpoint } from './callbacks.ts';
+import { saveModel } from './model_store.ts';
+import type { DatasetSplit } from '../data/validate.ts';
+import { checkpointFolder, describeRunModel, newRunId, runFolder, writeRun } from './runs.ts';
+
+export interface RecorderOptions {
+  /** Where the app's events go; the CLI gives none. */
+  onEvent?: (event: TrainingEvent) => void;
+  /** The output's class names, saved with the checkpoint for predictions later. */
+  classNames?: string[];
+  /** The clock, in milliseconds (tests pass their own). */
+  now?: () => number;
+}
+
+export class RunRecorder extends Callback {
+  readonly record: RunRecord;
+  private readonly project: string;
+  private readonly onEvent: (event: TrainingEvent) => void;
+  private readonly classNames: string[] | undefined;
+  private readonly now: () => number;
+  private readonly steps: number;
+  private epochStarted = 0;
+  private epoch = 0;
+  private samplesInEpoch = 0;
+  private batchSize = 0;
+  /** Sums (running mean x samples) after the last step, to recover each step's own value. */
+  private sums: Record<string, number> = {};
+  private pending: { x: number[]; values: Record<string, number[]> } = { x: [], values: {} };
+  private lastEvent = -Infinity;
+
+  constructor(project: string, record: RunRecord, options: RecorderOptions = {}) {
+    super();
+    this.project = project;
+    this.record = record;
+    this.onEvent = options.onEvent ?? (() => {});
+    this.classNames = options.classNames;
+    this.now = options.now ?? (() => performance.now());
+    this.steps = batchCount(record.data.train, record.settings.fit.batchSize);
+  }
+
+  override onTrainBegin(): void {
+    this.record.status = 'running';
+    this.record.process = { pid: process.pid, host: hostname() };
+    delete this.record.message;
+    this.record.stoppedAt = null;
+    // A resumed run starts its interrupted epoch again: the steps recorded past its last whole epoch go.
+    const kept = this.record.batches.x.findIndex((x) => x > this.record.epochs);
+    if (kept >= 0) {
+      this.record.batches.x.length = kept;
+      for (const values of Object.values(this.record.batches.values)) values.length = kept;
+    }
+    this.save();
+  }
+
+  override onEpochBegin(epoch: number): void {
+    this.epoch = epoch;
+    this.epochStarted = this.now();
+    this.samplesInEpoch = 0;
+    this.sums = {};
+  }
+
+  override onBatchBegin(_batch: number, logs: Logs): void {
+    this.batchSize = logs.size ?? this.record.settings.fit.batchSize;
+  }
+
+  override onBatchEnd(batch: number, logs: Logs): void {
+    const step = batch + 1;
+    const previous = this.samplesInEpoch;
+    this.samplesInEpoch += this.batchSize;
+    const x = this.epoch + step / this.steps;
+    this.record.batches.x.push(x);
+    this.pending.x.push(x);
+    for (const [name, mean] of Object.entries(logs)) {
+      // Keras's logs are running means over the epoch; the step's own value is what its samples added.
+      const sum = mean * this.samplesInEpoch;
+      const own = (sum - (previous === 0 ? 0 : (this.sums[name] ?? 0))) / this.batchSize;
+      this.sums[name] = sum;
+      const value = Number.isFinite(mean) ? own : mean;
+      pushValue(this.record.batches, name, value, this.record.batches.x.length);
+      pushValue(this.pending, name, value, this.pending.x.length);
+    }
+    const last = step === this.steps;
+    if (!last && this.now() - this.lastEvent < BATCH_EVENT_MS) return;
+    this.sendBatches(step, logs);
+    if (last && this.record.data.validation > 0) this.onEvent({ kind: 'phase', runId: this.record.id, phase: 'validating' });
+  }
+
+  override onEpochEnd(epoch: number, logs: Logs): void {
+    const seconds = (this.now() - this.epochStarted) / 1000;
+    for (const [name, value] of Object.entries(logs)) (this.record.history[name] ??= []).push(value);
+    this.record.epochs = epoch + 1;
+    this.record.epochSeconds.push(seconds);
+    this.record.seconds += seconds;
+    this.updateThroughput();
+    this.saveCheckpoint();
+    this.save();
+    this.onEvent({ kind: 'epoch', runId: this.record.id, epoch, logs: { ...logs }, seconds });
+  }
+
+  /** After fit(): the run's status, where a stop left it, the test metrics; the checkpoint holds the last finished step. */
+  finish(status: RunRecord['status'], details: { stoppedAt?: RunRecord['stoppedAt']; test?: Logs | null; message?: string; checkpoint?: boolean }): RunRecord {
+    this.record.status = status;
+    this.record.process = null;
+    this.record.stoppedAt = details.stoppedAt ?? null;
+    if (details.test !== undefined) this.record.test = details.test;
+    if (details.message !== undefined) this.record.message = details.message;
+    if (details.checkpoint) this.saveCheckpoint();
+    this.save();
+    return this.record;
+  }
+
+  /** Sends the steps not yet sent (before a stop's event, so the view has them all). */
+  flush(): void {
+    if (this.pending.x.length > 0) this.sendBatches(this.record.stoppedAt?.step ?? this.steps, {});
+  }
+
+  private sendBatches(step: number, logs: Logs): void {
+    const elapsed = (this.now() - this.epochStarted) / 1000;
+    const samplesPerSecond = elapsed > 0 ? this.samplesInEpoch / elapsed : 0;
+    const fit = this.record.settings.fit;
+    const samplesLeft = (this.steps - step) * fit.batchSize + (fit.epochs - this.epoch - 1) * this.record.data.train;
+    this.onEvent({
+      kind: 'batch',
+      runId: this.record.id,
+      epoch: this.epoch,
+      epochs: fit.epochs,
+      step,
+      steps: this.steps,
+      points: this.pending,
+      logs: { ...logs },
+      samplesPerSecond,
+      etaSeconds: samplesPerSecond > 0 ? Math.max(0, samplesLeft) / samplesPerSecond : 0,
+    });
+    this.pending = { x: [], values: {} };
+    this.lastEvent = this.now();
+  }
+
+  private updateThroughput(): void {
+    const seconds = this.record.epochSeconds.reduce((a, b) => a + b, 0);
+    this.record.samplesPerSecond = seconds > 0 ? (this.record.data.train * this.record.epochSeconds.length) / seconds : null;
+  }
+
+  private saveCheckpoint(): void {
+    const model = this.model!;
+    saveModel(model, checkpointFolder(this.project, this.record.id), { epochs: this.record.epochs, ...(this.classNames ? { classNames: this.classNames } : {}) });
+  }
+
+  private save(): void {
+    this.record.updated = new Date().toISOString();
+    writeRun(this.project, this.record);
+  }
+}
+
+/** Appends to values[name], first padding it with NaN to `length - 1` (a metric that appears late). */
+function pushValue(target: { values: Record<string, number[]> }, name: string, value: number, length: number): void {
+  const list = (target.values[name] ??= []);
+  while (list.length < length - 1) list.push(Number.NaN);
+  list.push(value);
+}
+
+export interface NewRun {
+  writer: RunRecord['writer'];
+  /** The compiled model as training begins. */
+  model: Model;
+  /** Where the model came from (its file or folder). */
+  modelSource: string;
+  data: { description: string; train: { classNames?: string[] } };
+  /** The splits training touches (splitsOf). */
+  splits: DatasetSplit[];
+  settings: TrainingSettings;
+  /** Epochs the model had trained before (a saved model trained on). */
+  initialEpoch: number;
+}
+
+/** A new run's record: the settings with the seed it will use (a random one when they give none), and nothing trained yet. */
+export function newRunRecord({ writer, model, modelSource, data, splits, settings, initialEpoch }: NewRun): RunRecord {
+  const now = new Date().toISOString();
+  const size = (name: string) => splits.find((s) => s.name === name)?.data.size ?? 0;
+  const validation = settings.fit.validation.kind === 'test' ? size('test') : size('validation');
+  return {
+    format: 'strata-run',
+    version: 1,
+    id: newRunId(),
+    status: 'running',
+    created: now,
+    updated: now,
+    writer,
+    process: null,
+    model: describeRunModel(model, modelSource),
+    data: { description: data.description, train: size('train'), validation, test: size('test'), classNames: data.train.classNames ?? null },
+    settings: { ...settings, fit: { ...settings.fit, seed: settings.fit.seed ?? Math.floor(Math.random() * 2 ** 31) } },
+    initialEpoch,
+    epochs: initialEpoch,
+    history: {},
+    batches: { x: [], values: {} },
+    stoppedAt: null,
+    test: null,
+    seconds: 0,
+    epochSeconds: [],
+    samplesPerSecond: null,
+  };
+}
+
+/**
+ * The callbacks a run's settings ask for, with Keras's arguments; ModelCheckpoint saves into
+ * the run's folder (best/, or epoch-NN/ after every epoch).
+ */
+export function settingsCallbacks(settings: CallbackSettings, project: string, runId: string): Callback[] {
+  const callbacks: Callback[] = [];
+  const { earlyStopping, reduceLrOnPlateau, modelCheckpoint } = settings;
+  if (earlyStopping) callbacks.push(new EarlyStopping({ monitor: earlyStopping.monitor, patience: earlyStopping.patience, minDelta: earlyStopping.minDelta, restoreBestWeights: earlyStopping.restoreBestWeights }));
+  if (reduceLrOnPlateau) callbacks.push(new ReduceLROnPlateau({ monitor: reduceLrOnPlateau.monitor, factor: reduceLrOnPlateau.factor, patience: reduceLrOnPlateau.patience, minLr: reduceLrOnPlateau.minLr }));
+  if (modelCheckpoint) {
+    const folder = path.join(runFolder(project, runId), modelCheckpoint.saveBestOnly ? 'best' : 'epoch-{epoch:02d}');
+    callbacks.push(new ModelCheckpoint(folder, { monitor: modelCheckpoint.monitor, saveBestOnly: modelCheckpoint.saveBestOnly }));
+  }
+  return callbacks;
+}
+
+/**
+ * Before the first step: every callback's monitor is a metric fit() will log (Keras would
+ * only warn at the end of the first epoch), and ReduceLROnPlateau has a learning rate to
+ * change (not a schedule's).
+ */
+export function checkCallbackSettings(settings: CallbackSettings, model: Model, validated: boolean): void {
+  const names = logNames(model.compiled!);
+  const logged = validated ? [...names, ...names.map((name) => `val_${name}`)] : names;
+  const monitors: [string, string | undefined][] = [
+    ['early stopping', settings.earlyStopping?.monitor],
+    ['model checkpoint', settings.modelCheckpoint?.saveBestOnly ? settings.modelCheckpoint.monitor : undefined],
+    ['learning-rate reduction', settings.reduceLrOnPlateau?.monitor],
+  ];
+  for (const [what, monitor] of monitors) {
+    if (monitor !== undefined && !logged.includes(monitor)) {
+      const hint = monitor.startsWith('val_') && !validated ? '; val_ metrics need validation data (a validation split or the test split)' : '';
+      throw new ValueError(`${what}: monitor "${monitor}" is not a metric this run logs (${logged.join(', ')})${hint}`);
+    }
+  }
+  if (settings.reduceLrOnPlateau && model.compiled!.optimizer.schedule) {
+    throw new ValueError(`learning-rate reduction: the optimizer's learning rate is a ${model.compiled!.optimizer.schedule.className} schedule, which owns the rate; use a constant learning rate to reduce it on plateaus`);
+  }
+}
+
+/** A compiled model's compile() as run settings: the optimizer as Keras's {class_name, config}, the (first) loss, the metrics. */
+export function compileSettingsOf(model: Model): CompileSettings {
+  const compiled = model.compiled!;
+  const loss = compiled.losses[0]!;
+  return { optimizer: { class_name: compiled.optimizer.className, config: compiled.optimizer.getConfig() }, loss: loss.kind, fromLogits: loss.fromLogits, metrics: compiled.metrics };
+}
+
+/** Compiles the model as run settings say (through Keras's training_config, as a saved file would). */
+export function compileWith(model: Model, compile: CompileSettings): void {
+  const loss = losses.serializeLoss({ ...losses.getLoss(compile.loss), fromLogits: compile.fromLogits });
+  model.compileFromTrainingConfig({ optimizer_config: compile.optimizer, loss, metrics: compile.metrics });
+}

@@ -1,0 +1,34 @@
+// How the training views spell durations, rates and metrics.
+
+/** "0:42", "12:05", "1:02:03" (Keras's ETA). */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
+}
+
+/** Keras's four decimals (scientific for tiny values); "–" for none. */
+export function formatMetric(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '–';
+  if (Number.isNaN(value)) return 'NaN';
+  return Math.abs(value) < 1e-3 && value !== 0 ? value.toExponential(2) : value.toFixed(4);
+}
+
+/** "93.1%". */
+export function formatPercent(value: number | null | undefined, digits = 1): string {
+  return value === null || value === undefined ? '–' : `${(value * 100).toFixed(digits)}%`;
+}
+
+/** "1,234/s". */
+export function formatRate(samplesPerSecond: number | null | undefined): string {
+  return samplesPerSecond ? `${Math.round(samplesPerSecond).toLocaleString('en-US')} samples/s` : '–';
+}
+
+/** "2025-03-14 09:15" in the viewer's time zone. */
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}

@@ -1,0 +1,291 @@
+// Training in the engine process (app/host/training.ts), driven as the contract drives it, in
+// this process: a data preview and a shape mismatch named before any run exists; a run's
+// events (every step once, each epoch, the end) and its folder; Stop before the next step
+// with the last step's weights kept, Resume with the optimizer's state; evaluation and
+// prediction on the checkpoint; a run the CLI resumes and one it writes, read back here.
+// The data are made by the test: 4 features, 3 classes the tiny classifier learns.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { TrainingEvent, TrainingSettings } from '../../app/contract/training.ts';
+import { batchCount } from '../../app/data/dataset.ts';
+import { ndarray } from '../../app/data/ndarray.ts';
+import { formatNpy } from '../../app/data/npy.ts';
+import { writeNpz } from '../../app/data/npz.ts';
+import { DocumentStore } from '../../app/host/documents.ts';
+import { TrainingService, defaultThreads } from '../../app/host/training.ts';
+import { CHECKPOINT_FOLDER, HISTORY_FILE, readRun, runFolder } from '../../app/io/runs.ts';
+import { RandomGenerator } from '../../app/model/random.ts';
+import { ROOT } from './foreign_models.ts';
+import { rejection, scratchFolder } from './helpers.ts';
+
+const MODEL = path.join(ROOT, 'test/fixtures/models/tiny-classifier.ts'); // 4 features, 3 classes
+const scratch = scratchFolder('training');
+
+/** n samples of 4 features in 3 separable classes. */
+function arrays(n: number, seed = 5) {
+  const rng = new RandomGenerator(seed);
+  const x = new Float32Array(n * 4);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 3;
+    for (let j = 0; j < 4; j++) x[i * 4 + j] = rng.normal() * 0.5 + (j === i % 3 ? 2 : 0);
+  }
+  return { x: ndarray('float32', [n, 4], x), y: ndarray('int32', [n], y) };
+}
+
+const small = path.join(scratch, 'small.npz');
+const { x: trainX, y: trainY } = arrays(600);
+const { x: testX, y: testY } = arrays(90, 9);
+writeNpz(small, { x_train: trainX, y_train: trainY, x_test: testX, y_test: testY });
+const large = path.join(scratch, 'large.npz');
+writeNpz(large, arrays(40_000, 7) as unknown as Record<string, ReturnType<typeof ndarray>>);
+
+async function service() {
+  const store = new DocumentStore();
+  const document = await store.open(MODEL);
+  const events: TrainingEvent[] = [];
+  const listeners = new Set<(event: TrainingEvent) => void>();
+  const training = new TrainingService(store, (event) => {
+    events.push(event);
+    listeners.forEach((listener) => listener(event));
+  });
+  /** Resolves with the first event that matches. */
+  const next = (match: (event: TrainingEvent) => boolean) =>
+    new Promise<TrainingEvent>((resolve) => {
+      const listener = (event: TrainingEvent) => {
+        if (!match(event)) return;
+        listeners.delete(listener);
+        resolve(event);
+      };
+      listeners.add(listener);
+    });
+  const ended = (runId: string) => next((e) => e.kind === 'ended' && e.run.id === runId).then((e) => (e as Extract<TrainingEvent, { kind: 'ended' }>).run);
+  return { training, documentId: document.id, events, next, ended };
+}
+
+function settingsFor(training: TrainingService, documentId: string, changes: (s: TrainingSettings) => void): TrainingSettings {
+  const settings = training.defaults(documentId);
+  settings.data = { kind: 'path', path: small };
+  settings.threads = 1;
+  settings.fit.seed = 11;
+  changes(settings);
+  return settings;
+}
+
+test('defaults are Keras\'s, with the model file\'s own compile(): Adam at 0.02, sparse categorical cross-entropy, accuracy; 1 epoch of batch 32', async () => {
+  const { training, documentId } = await service();
+  const settings = training.defaults(documentId);
+  assert.deepEqual(settings.compile, { optimizer: { class_name: 'Adam', config: { learning_rate: 0.02, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 } }, loss: 'sparse_categorical_crossentropy', fromLogits: false, metrics: ['accuracy'] });
+  assert.deepEqual(settings.fit, { epochs: 1, batchSize: 32, shuffle: true, validation: { kind: 'none' }, seed: null, callbacks: { earlyStopping: null, modelCheckpoint: null, reduceLrOnPlateau: null } });
+  assert.equal(settings.threads, defaultThreads());
+});
+
+test('the engine\'s threads in the app: one on two cores or fewer (the window keeps a core), auto with more', () => {
+  assert.deepEqual([1, 2, 3, 16].map((cores) => defaultThreads(cores)), [1, 1, 'auto', 'auto']);
+});
+
+test('the preview gives each split\'s size, shapes, value range and class counts, and samples with their labels', async () => {
+  const { training, documentId } = await service();
+  const preview = await training.preview(documentId, settingsFor(training, documentId, (s) => (s.fit.validation = { kind: 'split', fraction: 0.25 })));
+  assert.equal(preview.mismatch, null);
+  assert.deepEqual(preview.splits.map((s) => [s.name, s.size, s.x[0]!.shape, s.y[0]!.dtype, s.classCounts]), [
+    ['train', 450, [450, 4], 'int32', [150, 150, 150]],
+    ['validation', 150, [150, 4], 'int32', [50, 50, 50]],
+    ['test', 90, [90, 4], 'int32', [30, 30, 30]],
+  ]);
+  assert.ok(preview.splits[0]!.x[0]!.min < 0 && preview.splits[0]!.x[0]!.max > 2);
+  assert.deepEqual(preview.samples.slice(0, 3).map((s) => s.label), ['0', '1', '2']);
+  assert.deepEqual(preview.samples[0]!.values, Array.from(trainX.data.subarray(0, 4)));
+});
+
+test('data that does not fit the model is named before any run exists, with both shapes; start refuses it the same way', async () => {
+  const { training, documentId } = await service();
+  const wide = path.join(scratch, 'wide.npz');
+  writeNpz(wide, { x: ndarray('float32', [10, 5], new Float32Array(50)), y: ndarray('int32', [10], new Int32Array(10)) });
+  const settings = settingsFor(training, documentId, (s) => (s.data = { kind: 'path', path: wide }));
+  const preview = await training.preview(documentId, settings);
+  assert.match(preview.mismatch!, /x\[0\] has shape \(10, 5\); tiny's input "h_input" takes \(None, 4\)/);
+  const project = scratchFolder('mismatch');
+  const error = await rejection(training.start(documentId, project, settings));
+  assert.match(error.name, /ValueError$/);
+  assert.match(error.message, /\(10, 5\).*\(None, 4\)/);
+  assert.equal(existsSync(path.join(project, 'runs')), false, 'no run was created');
+});
+
+test('a callback monitoring a metric the run does not log is refused before the run starts, naming what it logs', async () => {
+  const { training, documentId } = await service();
+  const settings = settingsFor(training, documentId, (s) => (s.fit.callbacks.earlyStopping = { monitor: 'val_loss', patience: 1, minDelta: 0, restoreBestWeights: false }));
+  const error = await rejection(training.start(documentId, scratchFolder('monitor'), settings));
+  assert.match(error.message, /early stopping: monitor "val_loss" is not a metric this run logs \(loss, accuracy\); val_ metrics need validation data/);
+});
+
+test('a run streams every step once (throttled), each epoch and its end; its folder holds run.json, history.csv and the checkpoint', async () => {
+  const { training, documentId, events, next, ended } = await service();
+  const project = scratchFolder('run');
+  const settings = settingsFor(training, documentId, (s) => {
+    s.fit.epochs = 2;
+    s.fit.validation = { kind: 'split', fraction: 0.2 };
+  });
+  const started = await training.start(documentId, project, settings);
+  const steps = batchCount(480, 32);
+  // The checkpoint after the first epoch holds that epoch's optimizer state (what a crash there would resume from).
+  const afterFirst = next((e) => e.kind === 'epoch' && e.epoch === 0).then(() => checkpointIterations(project, started.id));
+  const run = await ended(started.id);
+  assert.equal(run.status, 'finished');
+  assert.equal(await afterFirst, steps);
+  const batches = events.filter((e): e is Extract<TrainingEvent, { kind: 'batch' }> => e.kind === 'batch');
+  const xs = batches.flatMap((e) => e.points.x);
+  assert.deepEqual(xs, [...Array(2 * steps).keys()].map((i) => Math.floor(i / steps) + ((i % steps) + 1) / steps), 'every step, once, in order');
+  assert.deepEqual(events.filter((e) => e.kind === 'epoch').map((e) => (e as { epoch: number }).epoch), [0, 1]);
+  assert.deepEqual(Object.keys(run.history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+  assert.ok(run.test!.accuracy! > 0.9, `test accuracy ${run.test!.accuracy}`);
+  // Each step's own loss, weighted by its samples, averages to the epoch's loss (Keras's running mean at its end).
+  for (let epoch = 0; epoch < 2; epoch++) {
+    const own = run.batches.values.loss!.slice(epoch * steps, (epoch + 1) * steps);
+    const sizes = own.map((_, i) => (i === steps - 1 ? 480 - 32 * (steps - 1) : 32));
+    const mean = own.reduce((sum, v, i) => sum + v * sizes[i]!, 0) / 480;
+    assert.ok(Math.abs(mean - run.history.loss![epoch]!) < 1e-5, `epoch ${epoch}: ${mean} vs ${run.history.loss![epoch]}`);
+  }
+  const onDisk = readRun(project, run.id);
+  assert.deepEqual(onDisk.history, run.history);
+  assert.equal(onDisk.process, null);
+  assert.equal(readFileSync(path.join(runFolder(project, run.id), HISTORY_FILE), 'utf8').trim().split('\n').length, 3);
+  assert.ok(existsSync(path.join(runFolder(project, run.id), CHECKPOINT_FOLDER, 'model.json')));
+  assert.deepEqual(training.list(project).runs.map((r) => [r.id, r.status]), [[run.id, 'finished']]);
+});
+
+test('Stop ends a run before its next step, keeping the last step\'s weights; Resume finishes it with the optimizer\'s state', async () => {
+  const { training, documentId, next, ended } = await service();
+  const project = scratchFolder('stop');
+  const settings = settingsFor(training, documentId, (s) => {
+    s.data = { kind: 'path', path: large };
+    s.fit.epochs = 3;
+    s.fit.batchSize = 64;
+  });
+  const started = await training.start(documentId, project, settings);
+  const steps = batchCount(40_000, 64);
+  const inSecond = (await next((e) => e.kind === 'batch' && e.epoch === 1 && e.step > 0)) as Extract<TrainingEvent, { kind: 'batch' }>;
+  training.stop(started.id);
+  assert.equal((await rejection(training.start(documentId, project, settings))).message.includes('is training'), true);
+  const stopped = await ended(started.id);
+  assert.equal(stopped.status, 'stopped');
+  assert.equal(stopped.epochs, 1);
+  assert.equal(stopped.stoppedAt!.epoch, 1);
+  // The step in progress when Stop came finishes; no other starts.
+  assert.ok(stopped.stoppedAt!.step >= inSecond.step && stopped.stoppedAt!.step <= inSecond.step + 2, `stopped at ${stopped.stoppedAt!.step}, asked after ${inSecond.step}`);
+  assert.equal(stopped.batches.x.length, steps + stopped.stoppedAt!.step, 'the partial epoch\'s steps are kept');
+  assert.match(stopped.message!, new RegExp(`stopped in epoch 2/3 after step ${stopped.stoppedAt!.step}/${steps}`));
+  assert.equal(checkpointIterations(project, started.id), steps + stopped.stoppedAt!.step, 'the checkpoint holds the last finished step');
+
+  const resumed = await training.resume(project, started.id);
+  const finished = await ended(resumed.id);
+  assert.equal(finished.status, 'finished');
+  assert.equal(finished.epochs, 3);
+  assert.equal(finished.history.loss!.length, 3);
+  assert.equal(finished.batches.x.length, 3 * steps, 'the interrupted epoch ran again, whole');
+  // The optimizer went on counting from the checkpoint's steps: its state came with it.
+  assert.equal(checkpointIterations(project, started.id), steps + stopped.stoppedAt!.step + 2 * steps);
+  assert.match((await rejection(training.resume(project, started.id))).message, /is finished: only a stopped run can be resumed/);
+});
+
+test('evaluation on the test split: metrics, a confusion matrix that counts every sample, per-class scores, and samples by index', async () => {
+  const { training, documentId, ended } = await service();
+  const project = scratchFolder('evaluate');
+  const run = await ended((await training.start(documentId, project, settingsFor(training, documentId, (s) => (s.fit.epochs = 2)))).id);
+  const evaluation = await training.evaluate(project, run.id);
+  assert.equal(evaluation.split, 'test');
+  assert.ok(Math.abs(evaluation.metrics.accuracy! - run.test!.accuracy!) < 1e-6);
+  assert.equal(evaluation.confusion.flat().reduce((a, b) => a + b, 0), 90);
+  assert.deepEqual(evaluation.confusion.map((row) => row.reduce((a, b) => a + b, 0)), [30, 30, 30]);
+  const correct = evaluation.truth.filter((t, i) => t === evaluation.predicted[i]).length;
+  assert.ok(Math.abs(correct / 90 - evaluation.metrics.accuracy!) < 1e-6, 'the predictions are the ones the accuracy counts');
+  assert.deepEqual(evaluation.perClass.map((c) => c.support), [30, 30, 30]);
+  assert.ok(evaluation.confidence.every((p) => p >= 1 / 3 && p <= 1));
+  const samples = await training.samples(project, run.id, [0, 89]);
+  assert.deepEqual(samples.map((s) => [s.index, s.label, s.values]), [
+    [0, '0', Array.from(testX.data.subarray(0, 4))],
+    [89, '2', Array.from(testX.data.subarray(89 * 4, 90 * 4))],
+  ]);
+  assert.match((await rejection(training.samples(project, run.id, [90]))).message, /sample 90 is outside the 90 held-out samples/);
+});
+
+test('prediction on files the user picked (.npy rows, CSV rows): the top classes of each, named by file and row; a bad file is named', async () => {
+  const { training, documentId, ended } = await service();
+  const project = scratchFolder('predict');
+  const run = await ended((await training.start(documentId, project, settingsFor(training, documentId, (s) => (s.fit.epochs = 2)))).id);
+  const rows = ndarray('float32', [2, 4], new Float32Array([2, 0, 0, 0, 0, 0, 2, 0]));
+  const predictions = await training.predict(project, run.id, [
+    { name: 'two.npy', bytes: formatNpy(rows) },
+    { name: 'one.csv', bytes: new TextEncoder().encode('a,b,c,d\n0,2,0,0\n') },
+  ]);
+  assert.deepEqual(predictions.map((p) => [p.name, p.top[0]!.classId]), [['two.npy [0]', 0], ['two.npy [1]', 2], ['one.csv', 1]]);
+  for (const prediction of predictions) {
+    assert.equal(prediction.top.length, 3);
+    assert.ok(Math.abs(prediction.top.reduce((sum, c) => sum + c.probability, 0) - 1) < 1e-5);
+  }
+  const error = await rejection(training.predict(project, run.id, [{ name: 'wide.csv', bytes: new TextEncoder().encode('1,2,3,4,5,6\n') }]));
+  assert.match(error.message, /^wide\.csv: 6 feature columns, input 'h_input' takes 4/);
+  assert.doesNotMatch(error.message, /strata-predict-/, 'the error names the file as the user picked it');
+});
+
+test('a run the app stopped, `strata train --resume` finishes; a run `strata train --project` writes, the app lists and evaluates', async () => {
+  const { training, documentId, next, ended } = await service();
+  const project = scratchFolder('parity');
+  const settings = settingsFor(training, documentId, (s) => {
+    s.data = { kind: 'path', path: large };
+    s.fit.epochs = 2;
+    s.fit.batchSize = 128;
+  });
+  const started = await training.start(documentId, project, settings);
+  await next((e) => e.kind === 'batch' && e.step > 2);
+  training.stop(started.id);
+  assert.equal((await ended(started.id)).status, 'stopped');
+  const resumed = strata('train', '--project', project, '--resume', started.id, '--json');
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.deepEqual(
+    training.list(project).runs.map((r) => [r.id, r.status, r.epochs, r.writer]),
+    [[started.id, 'finished', 2, 'app']],
+  );
+
+  const cli = strata('train', MODEL, '--data', small, '--epochs', '2', '--validation-split', '0.2', '--seed', '3', '--threads', '1', '--project', project, '--json');
+  assert.equal(cli.status, 0, cli.stderr);
+  const final = JSON.parse(cli.stdout.trim().split('\n').at(-1)!) as { run: string; test_accuracy: number };
+  const listed = training.list(project).runs.find((r) => r.id === final.run)!;
+  assert.equal(listed.writer, 'cli');
+  assert.equal(listed.status, 'finished');
+  assert.deepEqual(listed.settings.fit.validation, { kind: 'split', fraction: 0.2 });
+  assert.equal(listed.test!.accuracy, final.test_accuracy);
+  assert.equal((await training.evaluate(project, final.run)).metrics.accuracy, final.test_accuracy);
+
+  // --settings takes a run's settings: the same seed, threads and data give the same run.
+  const again = strata('train', MODEL, '--settings', path.join(runFolder(project, final.run), 'run.json'), '--project', project, '--json');
+  assert.equal(again.status, 0, again.stderr);
+  const second = training.list(project).runs.find((r) => r.id === JSON.parse(again.stdout.trim().split('\n').at(-1)!).run)!;
+  assert.deepEqual(second.settings, listed.settings);
+  assert.deepEqual(second.history, listed.history);
+});
+
+test('a run is deleted with its folder; the run training now cannot be', async () => {
+  const { training, documentId, next, ended } = await service();
+  const project = scratchFolder('delete');
+  const settings = settingsFor(training, documentId, (s) => (s.data = { kind: 'path', path: large }));
+  const started = await training.start(documentId, project, settings);
+  await next((e) => e.kind === 'batch');
+  assert.match((await rejection(Promise.resolve().then(() => training.delete(project, started.id)))).message, /is training; stop it before deleting it/);
+  training.stop(started.id);
+  await ended(started.id);
+  training.delete(project, started.id);
+  assert.deepEqual(training.list(project).runs, []);
+});
+
+function checkpointIterations(project: string, runId: string): number {
+  const json = JSON.parse(readFileSync(path.join(runFolder(project, runId), CHECKPOINT_FOLDER, 'model.json'), 'utf8')) as { userDefinedMetadata: { optimizer_iterations: number } };
+  return json.userDefinedMetadata.optimizer_iterations;
+}
+
+function strata(...args: string[]) {
+  return spawnSync(process.execPath, [path.join(ROOT, 'app/cli/strata.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+}

@@ -1,0 +1,82 @@
+// The training views' data, in Node: TensorBoard's smoothing, the curves a run draws and their
+// columns for uPlot, one colour per run that stays as runs are added, the settings of runs
+// compared side by side, and how the views spell durations and metrics.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compareSettings, settingRows } from '../../renderer/src/lib/training/compare.ts';
+import { formatDuration, formatMetric } from '../../renderer/src/lib/training/format.ts';
+import { describeLearningRate, loggedNames, scheduleDefaults } from '../../renderer/src/lib/training/keras_settings.ts';
+import { alignCurves, baseMetrics, RUN_COLORS, runColor, runCurves, smooth } from '../../renderer/src/lib/training/series.ts';
+import { runRecord } from '../io/run_fixture.ts';
+
+test('smoothing is TensorBoard\'s debiased moving average: the first point stays, missing values stay missing and do not enter it', () => {
+  const weight = 0.6;
+  const values = [1, 2, null, Number.NaN, 4];
+  // TensorBoard: last = last * w + (1 - w) * v; smoothed = last / (1 - w^n) over the n values seen.
+  const first = 0.4 * 1;
+  const second = first * 0.6 + 0.4 * 2;
+  const third = second * 0.6 + 0.4 * 4;
+  const expected = [first / 0.4, second / (1 - 0.6 ** 2), null, null, third / (1 - 0.6 ** 3)];
+  smooth(values, weight).forEach((value, i) => (expected[i] === null ? assert.equal(value, null) : assert.ok(Math.abs(value! - expected[i]!) < 1e-12, `point ${i}: ${value} vs ${expected[i]}`)));
+  assert.deepEqual(smooth([3, Number.POSITIVE_INFINITY, 5], 0), [3, Number.POSITIVE_INFINITY, 5], 'no smoothing: the raw values (an overflow shows as one)');
+  assert.deepEqual(smooth([3, Number.NaN], 0), [3, null]);
+});
+
+test('a run draws each step smoothed, each epoch as points and validation dashed; uPlot gets one x column with gaps', () => {
+  const run = runRecord('a');
+  assert.deepEqual(baseMetrics({ ...run, history: { ...run.history, learning_rate: [0.1, 0.1] } }), ['loss', 'accuracy']);
+  const curves = runCurves(run, 'loss', '#123456', 'a ');
+  assert.deepEqual(
+    curves.map((c) => [c.label, c.x, c.y, Boolean(c.smoothed), Boolean(c.points), Boolean(c.dashed)]),
+    [
+      ['a loss (steps)', [0.5, 1, 1.5, 2], [1, 0.8, 0.6, 0.4], true, false, false],
+      ['a loss (epochs)', [1, 2], [0.9, 0.5], false, true, false],
+      ['a val_loss', [1, 2], [0.8, 0.6], false, true, true],
+    ],
+  );
+  // A run that trained on from epoch 3 numbers its epochs from 4.
+  assert.deepEqual(runCurves({ ...run, initialEpoch: 3 }, 'loss', '#000')[1]!.x, [4, 5]);
+  const aligned = alignCurves(curves);
+  assert.deepEqual(aligned.x, [0.5, 1, 1.5, 2]);
+  assert.deepEqual(aligned.ys, [
+    [1, 0.8, 0.6, 0.4],
+    [null, 0.9, null, 0.5],
+    [null, 0.8, null, 0.6],
+  ]);
+});
+
+test('a run keeps its colour as newer runs are added, and two runs never share one while there are colours left', () => {
+  const runs = [runRecord('b', { created: '2025-03-14T10:00:00.000Z' }), runRecord('a', { created: '2025-03-14T09:00:00.000Z' })];
+  const before = runColor('b', runs);
+  const more = [runRecord('c', { created: '2025-03-14T11:00:00.000Z' }), ...runs];
+  assert.equal(runColor('b', more), before);
+  assert.deepEqual(more.map((r) => runColor(r.id, more)).sort(), [RUN_COLORS[0], RUN_COLORS[1], RUN_COLORS[2]].sort());
+});
+
+test('runs compared: every setting is a row, the rows where they differ are marked, a row one run lacks shows "–"', () => {
+  const a = runRecord('a');
+  const b = runRecord('b');
+  b.settings.compile.optimizer = { class_name: 'Adam', config: { learning_rate: scheduleDefaults('ExponentialDecay', 0.01), amsgrad: true } };
+  b.settings.fit.batchSize = 64;
+  const rows = compareSettings([a, b]);
+  assert.deepEqual(rows.filter((r) => r.differs).map((r) => [r.name, ...r.values]), [
+    ['learning_rate', '0.001', 'ExponentialDecay from 0.01'],
+    ['batch_size', '32', '64'],
+    // Rows only a later run has come after the first run's.
+    ['amsgrad', '–', 'true'],
+  ]);
+  assert.equal(rows.length, new Set([...settingRows(a), ...settingRows(b)].map(([name]) => name)).size);
+  assert.ok(compareSettings([a]).every((r) => !r.differs), 'one run differs from nothing');
+});
+
+test('the names a run logs, for the callbacks\' monitors: accuracy only where a classification metric is asked for, val_ only with validation', () => {
+  const { compile, fit } = runRecord('a').settings;
+  assert.deepEqual(loggedNames(compile, fit), ['loss', 'accuracy', 'val_loss', 'val_accuracy']);
+  assert.deepEqual(loggedNames({ ...compile, loss: 'mean_squared_error' }, { ...fit, validation: { kind: 'none' } }), ['loss']);
+  assert.equal(describeLearningRate({ learning_rate: scheduleDefaults('PiecewiseConstantDecay', 0.1) }), 'PiecewiseConstantDecay from 0.1');
+});
+
+test('durations as Keras\'s ETA and metrics with Keras\'s four decimals', () => {
+  assert.deepEqual([formatDuration(0), formatDuration(42.4), formatDuration(725), formatDuration(3723), formatDuration(-3)], ['0:00', '0:42', '12:05', '1:02:03', '0:00']);
+  assert.deepEqual([formatMetric(0.123456), formatMetric(0.00001234), formatMetric(0), formatMetric(Number.NaN), formatMetric(null)], ['0.1235', '1.23e-5', '0.0000', 'NaN', '–']);
+});
