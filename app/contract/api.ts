@@ -20,6 +20,8 @@ export interface Versions {
   onnxruntime: string;
   /** The native engine's backends as built ('cpu', 'reference', 'cuda'); empty when the engine is not built. */
   engineBackends: string[];
+  /** Why this build's CUDA backend cannot train here (no driver, no GPU, ...); null where it can or the build has none. */
+  cudaUnavailable: string | null;
 }
 
 export interface AppInfo {

@@ -58,8 +58,12 @@ function trainingApi(training: TrainingService): Pick<StrataApi, EngineTrainingM
 async function engineInfo(): Promise<AppInfo> {
   const ort = await import('onnxruntime-node');
   let engineBackends: string[] = [];
+  let cudaUnavailable: string | null = null;
   try {
-    engineBackends = loadNativeEngine().backends();
+    const engine = loadNativeEngine();
+    engineBackends = engine.backends();
+    const cuda = engine.cudaStatus();
+    if (engineBackends.includes('cuda') && !cuda.available) cudaUnavailable = cuda.reason;
   } catch {
     // Not built: appInfo says so by the empty list; training reports how to build it.
   }
@@ -73,6 +77,7 @@ async function engineInfo(): Promise<AppInfo> {
       chrome: process.versions['chrome'] ?? null,
       onnxruntime: ort.env.versions.node ?? ort.env.versions.common,
       engineBackends,
+      cudaUnavailable,
     },
   };
 }

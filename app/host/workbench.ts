@@ -70,7 +70,7 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
   const engine = new EngineSupervisor(options.spawn);
   engine.onState((state) => emit('engineState', state));
   void engine.start().catch(() => {}); // a failed start is reported through engineState
-  let engineVersions: Pick<AppInfo['versions'], 'onnxruntime' | 'engineBackends'> | undefined;
+  let engineVersions: Pick<AppInfo['versions'], 'onnxruntime' | 'engineBackends' | 'cudaUnavailable'> | undefined;
   // In browser mode the views know files by their paths under the root: so do the errors they see.
   const renamePaths = (error: unknown, file: string, shown: string) => (options.mode === 'browser' ? renamedError(error, [[file, shown], [`${files.root}${path.sep}`, '']]) : error);
   /** The file each open document came from (training finds its project from it). */
@@ -94,7 +94,7 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
     async appInfo() {
       if (!engineVersions) {
         const { versions } = await engine.call('appInfo');
-        engineVersions = { onnxruntime: versions.onnxruntime, engineBackends: versions.engineBackends };
+        engineVersions = { onnxruntime: versions.onnxruntime, engineBackends: versions.engineBackends, cudaUnavailable: versions.cudaUnavailable };
       }
       return {
         mode: options.mode,
@@ -106,6 +106,7 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
           chrome: process.versions['chrome'] ?? null,
           onnxruntime: engineVersions.onnxruntime,
           engineBackends: engineVersions.engineBackends,
+          cudaUnavailable: engineVersions.cudaUnavailable,
         },
       };
     },

@@ -18,6 +18,7 @@ import { writeNpz } from '../../app/data/npz.ts';
 import { readIdx } from '../../app/data/idx.ts';
 import { FASHION_MNIST_DIR } from '../../app/data/idx.ts';
 import { listRuns } from '../../app/io/runs.ts';
+import { loadNativeEngine } from '../../app/engine/binding.ts';
 import { ARTIFACTS, ROOT, WATCH_LONG_TASKS, ensureViewsBuilt, launchBrowser, longTasksBetween, type Browser } from './browser.ts';
 import { startServe, type Served } from './serve.ts';
 
@@ -192,6 +193,18 @@ test('data that does not fit the model is reported before training starts, namin
   assert.match(await refused.innerText(), /\(64, 32, 32, 3\).*\(None, 28, 28, 1\)/);
   assert.equal(await runCount(), runsBefore, 'no run was created');
   await refused.getByRole('button', { name: 'Dismiss' }).click();
+});
+
+test('the device choice: the GPU is offered where the engine has CUDA, greyed out with the reason where it cannot train', async () => {
+  const engine = loadNativeEngine();
+  const cuda = engine.cudaStatus();
+  await section('Train').click();
+  const gpu = page.locator('select option[value="cuda"]');
+  if (!engine.backends().includes('cuda')) return assert.equal(await gpu.count(), 0);
+  assert.equal(await gpu.isDisabled(), !cuda.available);
+  const note = page.getByText(/^GPU unavailable: /);
+  if (cuda.available) assert.equal(await note.count(), 0);
+  else assert.equal(await note.innerText(), `GPU unavailable: ${cuda.reason}`);
 });
 
 test('a 3-epoch run stopped in its second epoch is listed as stopped with its partial history; Resume finishes it', async () => {

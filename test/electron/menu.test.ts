@@ -61,7 +61,7 @@ describe('the application menu', () => {
   });
 
   test('About names Strata, Electron, Chromium, Node.js, onnxruntime and the engine backends', () => {
-    const versions: Versions = { strata: '0.1.0', node: '22.1.0', electron: '41.7.1', chrome: '140.0.1', onnxruntime: '1.30.0', engineBackends: ['cpu', 'reference'] };
+    const versions: Versions = { strata: '0.1.0', node: '22.1.0', electron: '41.7.1', chrome: '140.0.1', onnxruntime: '1.30.0', engineBackends: ['cpu', 'reference'], cudaUnavailable: null };
     assert.deepEqual(aboutText(versions), {
       message: 'Strata 0.1.0',
       detail: 'Electron 41.7.1\nChromium 140.0.1\nNode.js 22.1.0\nonnxruntime 1.30.0\nEngine backends: cpu, reference',

@@ -187,8 +187,11 @@ describe('browser mode', () => {
 
   test("appInfo: the mode, the root, and the versions of Strata, Node, onnxruntime and the engine's backends", async () => {
     let backends: string[] = [];
+    let cudaUnavailable: string | null = null;
     try {
       backends = loadNativeEngine().backends();
+      const cuda = loadNativeEngine().cudaStatus();
+      if (backends.includes('cuda') && !cuda.available) cudaUnavailable = cuda.reason;
     } catch {
       // not built: the engine process reports none either
     }
@@ -198,7 +201,7 @@ describe('browser mode', () => {
     assert.deepEqual(info, {
       mode: 'browser',
       root: root,
-      versions: { strata: strataVersion, node: process.versions.node, electron: null, chrome: null, onnxruntime: ortVersion, engineBackends: backends },
+      versions: { strata: strataVersion, node: process.versions.node, electron: null, chrome: null, onnxruntime: ortVersion, engineBackends: backends, cudaUnavailable },
     });
   });
 });

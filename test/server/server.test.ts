@@ -30,7 +30,7 @@ function makeViews(): { dir: string; views: string } {
 /** A workbench that answers two calls and emits events on demand. */
 const browserWorkbench = () =>
   fakeWorkbench({
-    appInfo: async () => ({ mode: 'browser', root: '/data', versions: { strata: '0.1.0', node: process.version, electron: null, chrome: null, onnxruntime: '1', engineBackends: [] } }),
+    appInfo: async () => ({ mode: 'browser', root: '/data', versions: { strata: '0.1.0', node: process.version, electron: null, chrome: null, onnxruntime: '1', engineBackends: [], cudaUnavailable: null } }),
     open: failingOpen,
   });
 

@@ -11,7 +11,7 @@ export interface MockHost extends Host {
 
 export const MOCK_APP_INFO: AppInfo = {
   mode: 'browser',
-  versions: { strata: '0.0.0-mock', node: '20', electron: null, chrome: null, onnxruntime: '0.0.0', engineBackends: ['cpu'] },
+  versions: { strata: '0.0.0-mock', node: '20', electron: null, chrome: null, onnxruntime: '0.0.0', engineBackends: ['cpu'], cudaUnavailable: null },
   root: '/mock',
 };
 
