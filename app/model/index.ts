@@ -1,7 +1,7 @@
 // Strata's model API: Keras semantics in TypeScript. Pure TypeScript with no Node or DOM
 // imports, shared by the renderer, the main process and the CLI.
 import { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
-import { Conv2D } from './layers/conv.ts';
+import { Conv2D, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Input, InputLayer } from './layers/input.ts';
 import { Add, Concatenate, add, concatenate } from './layers/merge.ts';
@@ -9,7 +9,7 @@ import { BatchNormalization } from './layers/normalization.ts';
 import { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
 
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
-export { Conv2D } from './layers/conv.ts';
+export { Conv2D, DepthwiseConv2D, SeparableConv2D, type Conv2DArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
 export { Embedding } from './layers/embedding.ts';
 export { Input, InputLayer } from './layers/input.ts';
 export { Add, Concatenate, add, concatenate } from './layers/merge.ts';
@@ -25,6 +25,8 @@ export const layers = {
   Reshape,
   Rescaling,
   Conv2D,
+  DepthwiseConv2D,
+  SeparableConv2D,
   Embedding,
   Input,
   InputLayer,

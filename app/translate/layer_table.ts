@@ -3,13 +3,14 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, Dropout, Embedding, Flatten,
-  GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D, Rescaling, Reshape, ValueError, type Layer, type LayerWeight,
+  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten,
+  GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D, Rescaling, Reshape, SeparableConv2D, ValueError, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
 import { DataType } from '../onnx/schema.ts';
 import { applyActivation } from './activations.ts';
 import { physicalAxis, type GraphBuilder, type Value } from './graph_builder.ts';
+import type { OnnxLayout } from './kernel_layout.ts';
 
 export interface LayerCall {
   b: GraphBuilder;
@@ -18,8 +19,8 @@ export interface LayerCall {
   name: string;
   /** The tensor name the layer's result should have. */
   output: string;
-  /** The initializer holding one of the layer's weights. */
-  weight(weight: LayerWeight, layout?: 'oihw'): string;
+  /** The initializer holding one of the layer's weights, in `layout` (kernel_layout.ts; default 'keras'). */
+  weight(weight: LayerWeight, layout?: OnnxLayout): string;
 }
 
 type Row<L extends Layer> = (layer: L, call: LayerCall) => Value;
@@ -74,20 +75,60 @@ const dense: Row<Dense> = (layer, call) => {
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };
 
+/** A convolution's window, as Conv2D, DepthwiseConv2D and SeparableConv2D hold it. */
+interface Window {
+  kernelSize: [number, number];
+  strides: [number, number];
+  dilationRate: [number, number];
+  padding: 'valid' | 'same';
+}
+
+/** One ONNX Conv over channels-first `x`: kernel (and bias) initializers, `group` groups. */
+function convNode(b: GraphBuilder, x: Value, weights: string[], window: Window, group: number, name: string, output?: string): string {
+  const attributes: Record<string, AttributeValue> = {
+    kernel_shape: [...window.kernelSize],
+    strides: [...window.strides],
+    dilations: [...window.dilationRate],
+    ...paddingAttributes(x, window.padding, window.kernelSize, window.strides, window.dilationRate),
+  };
+  if (group > 1) attributes.group = group;
+  return b.addNode('Conv', [x.name, ...weights], name, attributes, output);
+}
+
+/** The layer's bias initializer, when it has one. */
+function biasOf(layer: Layer & { useBias: boolean }, call: LayerCall): string[] {
+  return layer.useBias ? [call.weight(weightNamed(layer, 'bias')!)] : [];
+}
+
 const conv2d: Row<Conv2D> = (layer, call) => {
   const { b } = call;
   const x = b.inLayout(single(layer, call), 'nchw');
-  const kernelWeight = weightNamed(layer, 'kernel')!;
-  const inputs = [x.name, call.weight(kernelWeight, 'oihw')];
-  if (layer.useBias) inputs.push(call.weight(weightNamed(layer, 'bias')!));
-  const attributes = {
-    kernel_shape: [...layer.kernelSize],
-    strides: [...layer.strides],
-    dilations: [...layer.dilationRate],
-    ...paddingAttributes(x, layer.padding, layer.kernelSize, layer.strides, layer.dilationRate),
-  };
-  const y = b.addNode('Conv', inputs, `${call.name}/Conv`, attributes, layer.activation === 'linear' ? call.output : undefined);
+  const weights = [call.weight(weightNamed(layer, 'kernel')!, 'oihw'), ...biasOf(layer, call)];
+  const y = convNode(b, x, weights, layer, 1, `${call.name}/Conv`, layer.activation === 'linear' ? call.output : undefined);
   const shape = layer.computeOutputShapes([x.shape])[0]!;
+  return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
+};
+
+/** Keras's DepthwiseConv2D: a Conv with one group per input channel, kernel (c * multiplier, 1, kh, kw). */
+const depthwiseConv2d: Row<DepthwiseConv2D> = (layer, call) => {
+  const { b } = call;
+  const x = b.inLayout(single(layer, call), 'nchw');
+  const weights = [call.weight(weightNamed(layer, 'depthwise_kernel')!, 'depthwise'), ...biasOf(layer, call)];
+  const y = convNode(b, x, weights, layer.window, x.shape[3] as number, `${call.name}/Conv`, layer.activation === 'linear' ? call.output : undefined);
+  const shape = layer.computeOutputShapes([x.shape])[0]!;
+  return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
+};
+
+/** Keras's SeparableConv2D: the depthwise Conv (no bias), then a 1x1 Conv with the bias. */
+const separableConv2d: Row<SeparableConv2D> = (layer, call) => {
+  const { b } = call;
+  const x = b.inLayout(single(layer, call), 'nchw');
+  const depthwise = convNode(b, x, [call.weight(weightNamed(layer, 'depthwise_kernel')!, 'depthwise')], layer.window, x.shape[3] as number, `${call.name}/depthwise`);
+  const shape = layer.computeOutputShapes([x.shape])[0]!;
+  const pointwiseWindow: Window = { kernelSize: [1, 1], strides: [1, 1], dilationRate: [1, 1], padding: 'valid' };
+  const middle: Value = { ...x, name: depthwise, shape: [...shape.slice(0, 3), (x.shape[3] as number) * layer.depthMultiplier] };
+  const weights = [call.weight(weightNamed(layer, 'pointwise_kernel')!, 'oihw'), ...biasOf(layer, call)];
+  const y = convNode(b, middle, weights, pointwiseWindow, 1, `${call.name}/pointwise`, layer.activation === 'linear' ? call.output : undefined);
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };
 
@@ -207,6 +248,8 @@ const add: Row<Add> = (layer, call) => {
 export const LAYER_TABLE: Record<string, Row<never>> = {
   Dense: dense,
   Conv2D: conv2d,
+  DepthwiseConv2D: depthwiseConv2d,
+  SeparableConv2D: separableConv2d,
   MaxPooling2D: pooling('MaxPool'),
   AveragePooling2D: pooling('AveragePool'),
   GlobalAveragePooling2D: globalAveragePooling2d,

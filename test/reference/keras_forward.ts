@@ -9,7 +9,7 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, Dropout, Embedding, Flatten,
+  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, SeparableConv2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
@@ -176,6 +176,44 @@ export function conv2dForward(x: RefTensor, kernel: Float32Array, bias: Float32A
             }
           }
           out.data[((n * rows.out + oy) * cols.out + ox) * filters + f] = acc;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * x (N, H, W, C), kernel (kh, kw, C, M), bias (C * M) or null -> (N, OH, OW, C * M): output
+ * channel c * M + m is input channel c convolved with kernel[:, :, c, m] alone.
+ */
+export function depthwiseConv2dForward(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, multiplier: number, p: Conv2DParams): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const [kh, kw] = p.kernelSize;
+  const [sh, sw] = p.strides;
+  const [dh, dw] = p.dilationRate;
+  if (kernel.length !== kh * kw * C * multiplier) throw new Error(`reference depthwise conv2d: kernel has ${kernel.length} values, expected ${kh}x${kw}x${C}x${multiplier}`);
+  const rows = paddingFor(H, kh, sh, dh, p.padding);
+  const cols = paddingFor(W, kw, sw, dw, p.padding);
+  const F = C * multiplier;
+  const out = tensor([N, rows.out, cols.out, F]);
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < rows.out; oy++) {
+      for (let ox = 0; ox < cols.out; ox++) {
+        for (let c = 0; c < C; c++) {
+          for (let m = 0; m < multiplier; m++) {
+            let acc = bias ? bias[c * multiplier + m]! : 0;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * sh - rows.before + ky * dh;
+              if (iy < 0 || iy >= H) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * sw - cols.before + kx * dw;
+                if (ix < 0 || ix >= W) continue;
+                acc += x.data[((n * H + iy) * W + ix) * C + c]! * kernel[((ky * kw + kx) * C + c) * multiplier + m]!;
+              }
+            }
+            out.data[((n * rows.out + oy) * cols.out + ox) * F + c * multiplier + m] = acc;
+          }
         }
       }
     }
@@ -375,6 +413,16 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
   if (layer instanceof Conv2D) {
     const params = { kernelSize: layer.kernelSize, strides: layer.strides, dilationRate: layer.dilationRate, padding: layer.padding };
     const x = conv2dForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, params);
+    return [applyActivation(x, layer.activation)];
+  }
+  if (layer instanceof DepthwiseConv2D) {
+    const x = depthwiseConv2dForward(single(layer, inputs), weight(layer, 'depthwise_kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.depthMultiplier, layer.window);
+    return [applyActivation(x, layer.activation)];
+  }
+  if (layer instanceof SeparableConv2D) {
+    const depthwise = depthwiseConv2dForward(single(layer, inputs), weight(layer, 'depthwise_kernel'), null, layer.depthMultiplier, layer.window);
+    const pointwise: Conv2DParams = { kernelSize: [1, 1], strides: [1, 1], dilationRate: [1, 1], padding: 'valid' };
+    const x = conv2dForward(depthwise, weight(layer, 'pointwise_kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, pointwise);
     return [applyActivation(x, layer.activation)];
   }
   if (layer instanceof MaxPooling2D || layer instanceof AveragePooling2D) {

@@ -74,5 +74,33 @@ export function translationCases(): Model[] {
 
   const seq = new Sequential([new layers.Dense(6, { inputShape: [4], activation: 'elu', name: 'h' }), new layers.Dense(2, { activation: 'softmax', name: 'o' })], { name: 'small_sequential' });
   cases.push(seq, productImageClassifier, purchasePredictor);
+  // Layers added later go last, so that the cases above keep their seeds (numerics.test.ts
+  // seeds weights and inputs by a case's index).
+  cases.push(...laterLayerCases());
   return cases;
+}
+
+/** A MobileNet-style stack: Conv, BatchNormalization, depthwise and separable convolutions, a classifier. */
+function mobileNetBlock(): Model {
+  const image = Input({ shape: [12, 12, 3], name: 'image' });
+  let x = new layers.Conv2D(8, 3, { strides: 2, padding: 'same', name: 'stem' }).apply(image);
+  x = new layers.BatchNormalization({ name: 'stem_bn' }).apply(x);
+  x = new layers.DepthwiseConv2D(3, { padding: 'same', activation: 'relu', name: 'dw' }).apply(x);
+  x = new layers.Conv2D(12, 1, { name: 'pw' }).apply(x);
+  x = new layers.SeparableConv2D(16, 3, { strides: 2, padding: 'same', activation: 'relu', name: 'sep' }).apply(x);
+  const pooled = new layers.GlobalAveragePooling2D({ name: 'gap' }).apply(x);
+  return new Model({ inputs: image, outputs: new layers.Dense(4, { activation: 'softmax', name: 'head' }).apply(pooled), name: 'mobilenet_block' });
+}
+
+/** One small model per layer added after the seed models' set (issue 21), and a stack of them. */
+export function laterLayerCases(): Model[] {
+  return [
+    single('depthwise_valid', [7, 6, 3], new layers.DepthwiseConv2D(3)),
+    single('depthwise_same_stride2_multiplier2', [9, 8, 4], new layers.DepthwiseConv2D([3, 2], { strides: 2, padding: 'same', depthMultiplier: 2, activation: 'relu' })),
+    single('depthwise_dilated_no_bias', [11, 10, 2], new layers.DepthwiseConv2D(3, { dilationRate: [2, 1], padding: 'same', useBias: false })),
+    single('separable_valid', [7, 6, 3], new layers.SeparableConv2D(5, 3)),
+    single('separable_same_stride2_multiplier3', [9, 8, 2], new layers.SeparableConv2D(4, [3, 3], { strides: 2, padding: 'same', depthMultiplier: 3, activation: 'elu' })),
+    single('separable_dilated_no_bias', [10, 11, 3], new layers.SeparableConv2D(2, 2, { dilationRate: 2, useBias: false })),
+    mobileNetBlock(),
+  ];
 }
