@@ -104,7 +104,8 @@ const conv2d: Row<Conv2D> = (layer, call) => {
   const { b } = call;
   const x = b.inLayout(single(layer, call), 'nchw');
   const weights = [call.weight(weightNamed(layer, 'kernel')!, 'oihw'), ...biasOf(layer, call)];
-  const y = convNode(b, x, weights, layer, 1, `${call.name}/Conv`, layer.activation === 'linear' ? call.output : undefined);
+  // a grouped kernel (kh, kw, c / groups, filters) in OIHW is ONNX's (filters, c / groups, kh, kw)
+  const y = convNode(b, x, weights, layer, layer.groups, `${call.name}/Conv`, layer.activation === 'linear' ? call.output : undefined);
   const shape = layer.computeOutputShapes([x.shape])[0]!;
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };

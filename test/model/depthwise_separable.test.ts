@@ -1,4 +1,4 @@
-// DepthwiseConv2D and SeparableConv2D on the model side: Keras's arguments, defaults and
+// DepthwiseConv2D, SeparableConv2D and grouped Conv2D on the model side: Keras's arguments, defaults and
 // weight shapes, argument checks that name the layer and the argument, summary(), Keras JSON
 // (tf.keras 2.x and Keras 3 forms) both ways, and TensorFlow.js (an independent Keras
 // implementation) as the oracle for shapes, counts, JSON and the reference forward pass.
@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
-  ConfigError, DepthwiseConv2D, Input, Model, SeparableConv2D, Sequential, ShapeError, ValueError, modelFromJSON, summaryData,
+  ConfigError, Conv2D, DepthwiseConv2D, Input, Model, SeparableConv2D, Sequential, ShapeError, ValueError, modelFromJSON, summaryData,
 } from '../../app/model/index.ts';
 import { referencePredict } from '../reference/keras_forward.ts';
 import { relativeError } from '../translate/compare.ts';
@@ -72,6 +72,19 @@ describe('DepthwiseConv2D and SeparableConv2D: Keras API', () => {
     const shared = new DepthwiseConv2D(3, { name: 'shared' });
     shared.apply(Input({ shape: [5, 5, 2] }));
     refused(() => shared.apply(Input({ shape: [5, 5, 3] })), ShapeError, /^shared: built for 2 input channels, got an input of shape \(None, 5, 5, 3\)/);
+  });
+
+  test('Conv2D(groups): kernel (kh, kw, c / groups, filters); filters and channels must divide', () => {
+    const conv = new Conv2D(6, 3, { groups: 3, name: 'g' });
+    assert.deepEqual(conv.apply(Input({ shape: [8, 8, 9] })).shape, [null, 6, 6, 6]);
+    assert.deepEqual(conv.weights.map((w) => w.shape), [[3, 3, 3, 6], [6]]);
+    assert.equal(conv.getConfig().groups, 3);
+    const x = Input({ shape: [8, 8, 9] });
+    const loaded = modelFromJSON(new Model({ inputs: x, outputs: new Conv2D(6, 3, { groups: 3 }).apply(x) }).toJSON());
+    assert.equal((loaded.layers[1] as Conv2D).groups, 3);
+    refused(() => new Conv2D(5, 3, { groups: 2, name: 'g' }), ValueError, /^g: filters \(5\) must be a multiple of groups \(2\)/);
+    refused(() => new Conv2D(4, 3, { groups: 0, name: 'g' }), ValueError, /^g: groups must be a positive integer, got 0/);
+    refused(() => new Conv2D(4, 3, { groups: 2, name: 'g' }).apply(Input({ shape: [8, 8, 3] })), ShapeError, /^g: the input's 3 channels must be a multiple of groups \(2\)/);
   });
 
   test('summary() lists them with Keras\'s shapes and parameter counts', () => {

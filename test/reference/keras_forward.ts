@@ -147,15 +147,19 @@ export interface Conv2DParams {
   strides: [number, number];
   dilationRate: [number, number];
   padding: 'valid' | 'same';
+  /** Keras's groups (default 1): filter f reads input channels (f / (F / groups)) * C / groups onwards. */
+  groups?: number;
 }
 
-/** x (N, H, W, C), kernel (kh, kw, C, F), bias (F) or null -> (N, OH, OW, F); padded cells are 0. */
+/** x (N, H, W, C), kernel (kh, kw, C / groups, F), bias (F) or null -> (N, OH, OW, F); padded cells are 0. */
 export function conv2dForward(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, filters: number, p: Conv2DParams): RefTensor {
   const [N, H, W, C] = x.shape as [number, number, number, number];
   const [kh, kw] = p.kernelSize;
   const [sh, sw] = p.strides;
   const [dh, dw] = p.dilationRate;
-  if (kernel.length !== kh * kw * C * filters) throw new Error(`reference conv2d: kernel has ${kernel.length} values, expected ${kh}x${kw}x${C}x${filters}`);
+  const groups = p.groups ?? 1;
+  const Cg = C / groups;
+  if (kernel.length !== kh * kw * Cg * filters) throw new Error(`reference conv2d: kernel has ${kernel.length} values, expected ${kh}x${kw}x${Cg}x${filters}`);
   const rows = paddingFor(H, kh, sh, dh, p.padding);
   const cols = paddingFor(W, kw, sw, dw, p.padding);
   const out = tensor([N, rows.out, cols.out, filters]);
@@ -170,8 +174,9 @@ export function conv2dForward(x: RefTensor, kernel: Float32Array, bias: Float32A
             for (let kx = 0; kx < kw; kx++) {
               const ix = ox * sw - cols.before + kx * dw;
               if (ix < 0 || ix >= W) continue;
-              for (let c = 0; c < C; c++) {
-                acc += x.data[((n * H + iy) * W + ix) * C + c]! * kernel[((ky * kw + kx) * C + c) * filters + f]!;
+              const first = Math.floor(f / (filters / groups)) * Cg;
+              for (let c = 0; c < Cg; c++) {
+                acc += x.data[((n * H + iy) * W + ix) * C + first + c]! * kernel[((ky * kw + kx) * Cg + c) * filters + f]!;
               }
             }
           }
@@ -411,7 +416,7 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     return [applyActivation(x, layer.activation)];
   }
   if (layer instanceof Conv2D) {
-    const params = { kernelSize: layer.kernelSize, strides: layer.strides, dilationRate: layer.dilationRate, padding: layer.padding };
+    const params = { kernelSize: layer.kernelSize, strides: layer.strides, dilationRate: layer.dilationRate, padding: layer.padding, groups: layer.groups };
     const x = conv2dForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, params);
     return [applyActivation(x, layer.activation)];
   }

@@ -101,6 +101,8 @@ export function laterLayerCases(): Model[] {
     single('separable_valid', [7, 6, 3], new layers.SeparableConv2D(5, 3)),
     single('separable_same_stride2_multiplier3', [9, 8, 2], new layers.SeparableConv2D(4, [3, 3], { strides: 2, padding: 'same', depthMultiplier: 3, activation: 'elu' })),
     single('separable_dilated_no_bias', [10, 11, 3], new layers.SeparableConv2D(2, 2, { dilationRate: 2, useBias: false })),
+    single('conv_groups2', [7, 6, 4], new layers.Conv2D(6, 3, { groups: 2, padding: 'same' })),
+    single('conv_groups3_strided_no_bias', [9, 8, 6], new layers.Conv2D(3, [2, 3], { groups: 3, strides: 2, useBias: false, activation: 'tanh' })),
     mobileNetBlock(),
   ];
 }

@@ -26,6 +26,7 @@ export function checkPadding(padding: string, owner: string): Padding {
 }
 
 export interface Conv2DArgs extends LayerArgs, KernelLayerArgs, ConvWindowArgs {
+  /** Keras's groups: input channels and filters split into this many independent convolutions. */
   groups?: number;
 }
 
@@ -36,6 +37,7 @@ export class Conv2D extends Layer {
   readonly strides: [number, number];
   readonly padding: Padding;
   readonly dilationRate: [number, number];
+  readonly groups: number;
   readonly activation: ActivationName;
   readonly useBias: boolean;
   readonly kernelInitializer: Initializer;
@@ -49,7 +51,9 @@ export class Conv2D extends Layer {
     this.filters = filters;
     this.window = new ConvWindow(kernelSize, args, this.name);
     ({ kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, dilationRate: this.dilationRate } = this.window);
-    if ((args.groups ?? 1) !== 1) throw new ValueError(`${this.name}: groups=${args.groups} is not supported; only groups=1`);
+    this.groups = args.groups ?? 1;
+    assertPositiveInteger(this.groups, 'groups', this.name);
+    if (filters % this.groups !== 0) throw new ValueError(`${this.name}: filters (${filters}) must be a multiple of groups (${this.groups}), as in Keras`, { layer: this.name, field: 'groups' });
     this.activation = getActivation(args.activation, this.name);
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = getInitializer(args.kernelInitializer ?? 'glorot_uniform', `${this.name}.kernel_initializer`);
@@ -58,14 +62,21 @@ export class Conv2D extends Layer {
 
   override build(inputShapes: Shape[]): void {
     this.inputChannelCount = checkImageInput(this, this.singleInput(inputShapes));
-    this.addWeight('kernel', [...this.kernelSize, this.inputChannelCount, this.filters], this.kernelInitializer);
+    this.checkGroups(this.inputChannelCount);
+    this.addWeight('kernel', [...this.kernelSize, this.inputChannelCount / this.groups, this.filters], this.kernelInitializer);
     if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer);
   }
 
   computeOutputShapes(inputShapes: Shape[]): Shape[] {
     const shape = this.singleInput(inputShapes);
-    checkImageInput(this, shape);
+    this.checkGroups(checkImageInput(this, shape));
     return [this.window.outputShape(shape, this.filters)];
+  }
+
+  private checkGroups(channels: number): void {
+    if (channels % this.groups !== 0) {
+      throw new ShapeError(`${this.name}: the input's ${channels} channels must be a multiple of groups (${this.groups}), as in Keras`);
+    }
   }
 
   override getConfig(): Record<string, unknown> {
@@ -73,7 +84,7 @@ export class Conv2D extends Layer {
       ...super.getConfig(),
       filters: this.filters,
       ...this.window.config(),
-      groups: 1,
+      groups: this.groups,
       ...kernelLayerConfig(this),
     };
   }
