@@ -3,12 +3,13 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten,
-  GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D, Rescaling, Reshape, SeparableConv2D, ValueError, type Layer, type LayerWeight,
+  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError,
+  type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
 import { DataType } from '../onnx/schema.ts';
-import { applyActivation } from './activations.ts';
+import { applyActivation, clip } from './activations.ts';
 import { physicalAxis, type GraphBuilder, type Value } from './graph_builder.ts';
 import type { OnnxLayout } from './kernel_layout.ts';
 
@@ -185,6 +186,45 @@ const activation: Row<Activation> = (layer, call) => {
   return applyActivation(call.b, layer.activation, x, `${call.name}/${layer.activation}`, call.output);
 };
 
+/**
+ * Keras's ReLU layer: Relu, or Clip(0, max_value) (ReLU6), or LeakyRelu; in general
+ * keras.activations.relu's steps: ThresholdedRelu (x above the threshold), Clip to
+ * [0, max_value], minus negative_slope * Relu(threshold - x).
+ */
+const relu: Row<ReLU> = (layer, call) => {
+  const { b } = call;
+  const x = single(layer, call);
+  const { maxValue, negativeSlope, threshold } = layer;
+  const done = (name: string): Value => ({ ...x, name });
+  if (negativeSlope === 0 && threshold === 0) {
+    return done(maxValue === null ? b.addNode('Relu', [x.name], `${call.name}/Relu`, {}, call.output) : clip(b, x.name, 0, maxValue, `${call.name}/Clip`, call.output));
+  }
+  if (maxValue === null && threshold === 0) return done(b.addNode('LeakyRelu', [x.name], `${call.name}/LeakyRelu`, { alpha: { float: negativeSlope } }, call.output));
+  const last = (step: boolean) => (step ? call.output : undefined);
+  let y = threshold === 0 ? b.addNode('Relu', [x.name], `${call.name}/Relu`) : b.addNode('ThresholdedRelu', [x.name], `${call.name}/ThresholdedRelu`, { alpha: { float: threshold } }, last(maxValue === null && negativeSlope === 0));
+  if (maxValue !== null) y = clip(b, y, 0, maxValue, `${call.name}/Clip`, last(negativeSlope === 0));
+  if (negativeSlope === 0) return done(y);
+  const below = b.addNode('Relu', [b.addNode('Sub', [b.floatConstant(`${call.name}/threshold`, [threshold]), x.name], `${call.name}/below`)], `${call.name}/below_relu`);
+  const scaled = b.addNode('Mul', [below, b.floatConstant(`${call.name}/negative_slope`, [negativeSlope])], `${call.name}/negative_part`);
+  return done(b.addNode('Sub', [y, scaled], `${call.name}/Sub`, {}, call.output));
+};
+
+const leakyRelu: Row<LeakyReLU> = (layer, call) => {
+  const x = single(layer, call);
+  return { ...x, name: call.b.addNode('LeakyRelu', [x.name], `${call.name}/LeakyRelu`, { alpha: { float: layer.negativeSlope } }, call.output) };
+};
+
+const elu: Row<ELU> = (layer, call) => {
+  const x = single(layer, call);
+  return { ...x, name: call.b.addNode('Elu', [x.name], `${call.name}/Elu`, { alpha: { float: layer.alpha } }, call.output) };
+};
+
+/** Softmax over the layer's axis, wherever that axis lies in the value's layout. */
+const softmax: Row<Softmax> = (layer, call) => {
+  const x = single(layer, call);
+  return { ...x, name: call.b.addNode('Softmax', [x.name], `${call.name}/Softmax`, { axis: physicalAxis(x, layer.axis) }, call.output) };
+};
+
 const batchNormalization: Row<BatchNormalization> = (layer, call) => {
   const { b } = call;
   // ONNX normalizes over axis 1: NCHW for images, (batch, features) as is, and a
@@ -259,6 +299,10 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   Reshape: reshape,
   Dropout: dropout,
   Activation: activation,
+  ReLU: relu,
+  LeakyReLU: leakyRelu,
+  ELU: elu,
+  Softmax: softmax,
   BatchNormalization: batchNormalization,
   Rescaling: rescaling,
   Embedding: embedding,

@@ -336,6 +336,18 @@ inline void act_case(Rng& rng, Act kind, const char* label, float alpha = 0, flo
   check_op(c);
 }
 
+// Clip (Keras's ReLU(max_value)), ThresholdedRelu (ReLU(threshold)), Softplus, HardSigmoid:
+// every kink is inside the inputs' range, none within the finite differences' step of an
+// input (its own stream, so the cases after keep theirs).
+inline void later_act_cases() {
+  Rng rng(121);
+  act_case(rng, Act::Clip, "Clip [0, 0.8] (ReLU max_value)", 0.0f, 0.8f);
+  act_case(rng, Act::Clip, "Clip [-0.7, 0.6]", -0.7f, 0.6f);
+  act_case(rng, Act::ThresholdedRelu, "ThresholdedRelu 0.5", 0.5f);
+  act_case(rng, Act::Softplus, "Softplus");
+  act_case(rng, Act::HardSigmoid, "HardSigmoid 0.5 0.5 (kinks at -1, 1)", 0.5f, 0.5f);
+}
+
 inline void softmax_case(Rng& rng, int64_t outer, int64_t K, int64_t inner) {
   OpCase c{"Softmax outer" + std::to_string(outer) + " K" + std::to_string(K) + " inner" + std::to_string(inner),
            {rand_tensor(rng, {outer, K, inner}, -3, 3)}, {ActGrad}, outer * K * inner,

@@ -584,6 +584,36 @@ static void test_graph_gradients() {
     expect(ones.loss == r.loss && std::fabs(zero.loss - 2.0f * r.output_losses[1]) < 1e-6,
            "sample weights weight each row's loss");
   }
+  {  // Keras's ReLU(max_value, negative_slope, threshold) as the translator writes it, softplus, hard_sigmoid
+    ModelBuilder b;
+    b.input("x", {-1, 6}).output("p");
+    b.init("w1", glorot(rng, {6, 8}, 6, 8)).init("w2", glorot(rng, {8, 3}, 8, 3));
+    b.init("t", Tensor::from({}, {0.1f})).init("lo", Tensor::from({}, {0.0f})).init("hi", Tensor::from({}, {0.9f}));
+    b.init("slope", Tensor::from({}, {0.2f}));
+    b.node("MatMul", {"x", "w1"}, {"h"}).node("ThresholdedRelu", {"h"}, {"tr"}, {Attr::f("alpha", 0.1f)});
+    b.node("Clip", {"tr", "lo", "hi"}, {"c"}).node("Sub", {"t", "h"}, {"below"}).node("Relu", {"below"}, {"br"});
+    b.node("Mul", {"br", "slope"}, {"neg"}).node("Sub", {"c", "neg"}, {"r"});
+    b.node("Softplus", {"r"}, {"sp"}).node("HardSigmoid", {"sp"}, {"hs"}, {Attr::f("alpha", 0.5f), Attr::f("beta", 0.1f)});
+    b.node("MatMul", {"hs", "w2"}, {"z"}).node("Softmax", {"z"}, {"p"});
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
+    Tensor x = rand_tensor(rng, {5, 6}), y = Tensor::from({5}, {0, 1, 2, 1, 0});
+    graph_grad_check("ReLU(max_value, slope, threshold)/Softplus/HardSigmoid graph", b.bytes(), d, {x}, {y});
+    std::string model = b.bytes();
+    d.backend = "reference";
+    auto ref = Session::from_onnx(model.data(), model.size(), d);
+    float want = ref->train_step({x}, {y}).loss;
+    for (std::string be : {"cpu", "cuda-emu"}) {
+      d.backend = be;
+      auto s = Session::from_onnx(model.data(), model.size(), d);
+      float got = s->train_step({x}, {y}).loss;
+      validate_result(&got, &want, "activation graph loss (" + be + ")", 1);
+      for (auto& n : s->trainable_names()) {
+        Tensor g = s->get_gradient(n), gr = ref->get_gradient(n);
+        validate_result(g.data(), gr.data(), "activation graph d(" + n + ") (" + be + ")", g.size());
+      }
+    }
+  }
   {  // categorical cross-entropy on a softmax over the last axis of a 3-D output (fused), Transpose, Conv1D
     ModelBuilder b;
     b.input("x", {-1, 4, 6}).output("p");

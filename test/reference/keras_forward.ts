@@ -9,7 +9,8 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, SeparableConv2D,
+  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  LeakyReLU, ReLU, SeparableConv2D, Softmax,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
@@ -91,20 +92,38 @@ export const ELEMENTWISE_ACTIVATIONS: Record<Exclude<ActivationName, 'softmax'>,
   gelu,
   leaky_relu: (x) => (x >= 0 ? x : LEAKY_RELU_SLOPE * x),
   swish: (x) => x * sigmoid(x),
+  softplus: (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
+  hard_sigmoid: (x) => Math.min(1, Math.max(0, x / 6 + 0.5)),
+  relu6: (x) => Math.min(6, Math.max(0, x)),
 };
 
-/** softmax over the last axis: exp(x - max) / sum(exp(x - max)), row by row. */
-export function softmaxForward(x: RefTensor): RefTensor {
-  const n = x.shape[x.shape.length - 1]!;
+/** softmax along `axis` (default the last): exp(x - max) / sum(exp(x - max)) over each line along it. */
+export function softmaxForward(x: RefTensor, axis = -1): RefTensor {
+  const a = axis < 0 ? axis + x.shape.length : axis;
+  const n = x.shape[a]!;
+  const inner = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);
   const out = tensor(x.shape);
-  for (let row = 0; row < x.data.length; row += n) {
-    let max = -Infinity;
-    for (let j = 0; j < n; j++) max = Math.max(max, x.data[row + j]!);
-    let sum = 0;
-    for (let j = 0; j < n; j++) sum += out.data[row + j] = Math.exp(x.data[row + j]! - max);
-    for (let j = 0; j < n; j++) out.data[row + j] /= sum;
+  for (let start = 0; start < x.data.length; start += n * inner) {
+    for (let j = 0; j < inner; j++) {
+      const at = (k: number) => start + k * inner + j;
+      let max = -Infinity;
+      for (let k = 0; k < n; k++) max = Math.max(max, x.data[at(k)]!);
+      let sum = 0;
+      for (let k = 0; k < n; k++) sum += out.data[at(k)] = Math.exp(x.data[at(k)]! - max);
+      for (let k = 0; k < n; k++) out.data[at(k)] /= sum;
+    }
   }
   return out;
+}
+
+/**
+ * keras.activations.relu(x, negative_slope, max_value, threshold): x above the threshold (0
+ * at or below it), clipped to [0, max_value], minus negative_slope * max(threshold - x, 0).
+ */
+export function reluLayerValue(x: number, maxValue: number | null, negativeSlope: number, threshold: number): number {
+  let y = x > threshold ? x : 0;
+  if (maxValue !== null) y = Math.min(Math.max(y, 0), maxValue);
+  return y - negativeSlope * Math.max(threshold - x, 0);
 }
 
 export function applyActivation(x: RefTensor, activation: ActivationName): RefTensor {
@@ -449,6 +468,19 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     const x = single(layer, inputs);
     return [tensor(x.shape, x.data)];
   }
+  if (layer instanceof ReLU) {
+    const x = single(layer, inputs);
+    return [tensor(x.shape, Float64Array.from(x.data, (v) => reluLayerValue(v, layer.maxValue, layer.negativeSlope, layer.threshold)))];
+  }
+  if (layer instanceof LeakyReLU) {
+    const x = single(layer, inputs);
+    return [tensor(x.shape, Float64Array.from(x.data, (v) => (v >= 0 ? v : layer.negativeSlope * v)))];
+  }
+  if (layer instanceof ELU) {
+    const x = single(layer, inputs);
+    return [tensor(x.shape, Float64Array.from(x.data, (v) => (v > 0 ? v : layer.alpha * Math.expm1(v))))];
+  }
+  if (layer instanceof Softmax) return [softmaxForward(single(layer, inputs), layer.axis)];
   if (layer instanceof Activation) return [applyActivation(single(layer, inputs), layer.activation)];
   if (layer instanceof BatchNormalization) {
     const x = single(layer, inputs);

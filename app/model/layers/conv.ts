@@ -4,7 +4,7 @@ import { getActivation, type ActivationName } from '../activations.ts';
 import { ShapeError, ValueError, assertPositiveInteger } from '../errors.ts';
 import { getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
-import { Layer, type LayerArgs } from '../layer.ts';
+import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
 import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, normalizeTuple, type Dim, type Shape } from '../shape.ts';
@@ -110,8 +110,6 @@ export interface ConvWindowArgs {
   dataFormat?: 'channels_last';
 }
 
-/** The base-layer option names (LayerArgs), for checkOptions. */
-const LAYER_OPTIONS = ['name', 'trainable', 'inputShape', 'batchInputShape', 'batchSize', 'dtype'] as const;
 const WINDOW_OPTIONS = ['strides', 'padding', 'dilationRate', 'dataFormat'] as const;
 
 /** A 2-D window: kernel, strides, dilation and padding, checked as Keras checks them. */
@@ -180,7 +178,7 @@ export interface DepthwiseConv2DArgs extends LayerArgs, ConvWindowArgs {
   biasInitializer?: InitializerIdentifier;
 }
 
-const DEPTHWISE_OPTIONS = [...LAYER_OPTIONS, ...WINDOW_OPTIONS, 'depthMultiplier', 'activation', 'useBias', 'depthwiseInitializer', 'biasInitializer'];
+const DEPTHWISE_OPTIONS = [...LAYER_ARG_NAMES, ...WINDOW_OPTIONS, 'depthMultiplier', 'activation', 'useBias', 'depthwiseInitializer', 'biasInitializer'];
 
 /**
  * Keras's DepthwiseConv2D: each input channel convolved with its own depth_multiplier
