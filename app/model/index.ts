@@ -3,6 +3,7 @@
 import { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
 import { ELU, LeakyReLU, ReLU, Softmax } from './layers/activation_layers.ts';
 import { Conv2D, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
+import { ZeroPadding2D } from './layers/padding.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Input, InputLayer } from './layers/input.ts';
 import { Add, Concatenate, add, concatenate } from './layers/merge.ts';
@@ -11,6 +12,7 @@ import { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPo
 
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
 export { ELU, LeakyReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
+export { ZeroPadding2D, type Padding2D, type ZeroPadding2DArgs } from './layers/padding.ts';
 export { Conv2D, DepthwiseConv2D, SeparableConv2D, type Conv2DArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
 export { Embedding } from './layers/embedding.ts';
 export { Input, InputLayer } from './layers/input.ts';
@@ -33,6 +35,7 @@ export const layers = {
   LeakyReLU,
   ELU,
   Softmax,
+  ZeroPadding2D,
   Embedding,
   Input,
   InputLayer,

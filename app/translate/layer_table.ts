@@ -4,7 +4,7 @@
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
   Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
-  GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError,
+  GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
   type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
@@ -225,6 +225,18 @@ const softmax: Row<Softmax> = (layer, call) => {
   return { ...x, name: call.b.addNode('Softmax', [x.name], `${call.name}/Softmax`, { axis: physicalAxis(x, layer.axis) }, call.output) };
 };
 
+/** Keras's ZeroPadding2D: ONNX Pad on the value's own layout (NCHW or NHWC), zeros. */
+const zeroPadding2d: Row<ZeroPadding2D> = (layer, call) => {
+  const x = single(layer, call);
+  const [[top, bottom], [left, right]] = layer.padding;
+  const nchw = x.layout === 'nchw';
+  const begins = nchw ? [0, 0, top, left] : [0, top, left, 0];
+  const ends = nchw ? [0, 0, bottom, right] : [0, bottom, right, 0];
+  const pads = call.b.int64Constant(`${call.name}/pads`, [...begins, ...ends]);
+  const name = call.b.addNode('Pad', [x.name, pads], `${call.name}/Pad`, { mode: 'constant' }, call.output);
+  return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
+};
+
 const batchNormalization: Row<BatchNormalization> = (layer, call) => {
   const { b } = call;
   // ONNX normalizes over axis 1: NCHW for images, (batch, features) as is, and a
@@ -303,6 +315,7 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   LeakyReLU: leakyRelu,
   ELU: elu,
   Softmax: softmax,
+  ZeroPadding2D: zeroPadding2d,
   BatchNormalization: batchNormalization,
   Rescaling: rescaling,
   Embedding: embedding,

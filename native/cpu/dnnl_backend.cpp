@@ -316,6 +316,15 @@ class DnnlBackend : public ReferenceBackend {
 
   // Transpose as a oneDNN reorder: the input is read as the output's dims with permuted
   // strides (multithreaded; the Keras NHWC <-> NCHW transposes of every CNN go here).
+  // Padding (ZeroPadding2D) is the reference's loop: a copy, small beside the convolutions around it.
+  void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
+                   const std::vector<int64_t>& begin, float value) override {
+    ref::pad_forward(out, inp, in_shape, out_shape, begin, value);
+  }
+  void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
+                    const std::vector<int64_t>& begin) override {
+    ref::pad_backward(dinp, dout, in_shape, out_shape, begin);
+  }
   void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) override {
     size_t r = shape.size();
     if (r < 2 || r > 6 || numel(shape) == 0) return ReferenceBackend::transpose(out, inp, shape, perm);

@@ -331,6 +331,26 @@ class CudaBackend : public Backend {
     int64_t n = numel(shape);
     launch("transpose", gpu::transpose, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, out, inp, p, n);
   }
+  PadGeom pad_geom(const Shape& in_shape, const Shape& out_shape, const std::vector<int64_t>& begin) {
+    check_rank(out_shape);
+    PadGeom g{};
+    g.rank = (int)out_shape.size();
+    for (int k = 0; k < g.rank; k++) g.out_dims[k] = out_shape[k], g.in_dims[k] = in_shape[k], g.begin[k] = begin[k];
+    return g;
+  }
+  void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
+                   const std::vector<int64_t>& begin, float value) override {
+    int64_t n = numel(out_shape);
+    launch("pad_forward", gpu::pad_forward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, out, inp,
+           pad_geom(in_shape, out_shape, begin), n, value);
+  }
+  void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
+                    const std::vector<int64_t>& begin) override {
+    fill(dinp, 0.0f, numel(in_shape));
+    int64_t n = numel(out_shape);
+    launch("pad_backward", gpu::pad_backward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, dinp, dout,
+           pad_geom(in_shape, out_shape, begin), n);
+  }
   void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
                       int64_t outer, int64_t inner) override {
     concat_copies(out, std::vector<float*>(inps.size()), &inps, len, outer, inner);

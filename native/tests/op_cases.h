@@ -428,6 +428,26 @@ inline void concat_case(Rng& rng) {
   check_op(c);
 }
 
+// Pad (constant): a Keras ZeroPadding2D's NCHW pads, asymmetric; a value; a negative pad (a crop).
+inline void pad_cases() {
+  Rng rng(131);
+  auto pad_case = [&](Shape in_shape, std::vector<int64_t> begin, std::vector<int64_t> end, float value) {
+    Shape out_shape(in_shape.size());
+    for (size_t k = 0; k < in_shape.size(); k++) out_shape[k] = in_shape[k] + begin[k] + end[k];
+    OpCase c{"Pad " + shape_str(in_shape) + " begin " + shape_str(begin) + " end " + shape_str(end),
+             {rand_tensor(rng, in_shape)}, {ActGrad}, numel(out_shape),
+             [=](Backend& be, const std::vector<const float*>& in, float* out) {
+               be.pad_forward(out, in[0], in_shape, out_shape, begin, value);
+             },
+             [=](Backend& be, const std::vector<const float*>&, const float*, const float* dout,
+                 std::vector<float*>& din) { be.pad_backward(din[0], dout, in_shape, out_shape, begin); }};
+    check_op(c);
+  };
+  pad_case({2, 3, 5, 4}, {0, 0, 1, 2}, {0, 0, 2, 0}, 0.0f);
+  pad_case({3, 7}, {1, 0}, {0, 3}, 0.5f);
+  pad_case({2, 2, 6, 5}, {0, 0, -1, 1}, {0, 0, -2, 1}, 0.0f);
+}
+
 inline void gather_case(Rng& rng) {
   int64_t rows = 7, D = 5;
   std::vector<int64_t> idx{0, 3, 3, -1, 6, 2, 3};  // repeats must accumulate, -1 is the last row

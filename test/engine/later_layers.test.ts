@@ -1,7 +1,7 @@
 // The layers added for issue 21 on the native engine: each one-layer model of
 // test/translate/models.ts's laterLayerCases() runs forward on the engine as the float64
 // reference computes it; a MobileNet-style model (DepthwiseConv2D, BatchNormalization,
-// SeparableConv2D) trains, and the trained weights come back to the model in Keras's
+// ZeroPadding2D, SeparableConv2D) trains, and the trained weights come back to the model in Keras's
 // layouts, so onnxruntime on the exported model agrees with the engine; a network of the
 // activation layers and activations trains.
 // (The engine's gradients for these layers are checked in C++: native/tests/op_cases.h
@@ -50,7 +50,8 @@ describe('later layers on the native engine', () => {
     const image = Input({ shape: [8, 8, 2], name: 'image' });
     let h = new layers.DepthwiseConv2D(3, { padding: 'same', depthMultiplier: 2, activation: 'relu', name: 'dw' }).apply(image);
     h = new layers.BatchNormalization({ name: 'bn' }).apply(h);
-    h = new layers.SeparableConv2D(8, 3, { strides: 2, padding: 'same', activation: 'relu', name: 'sep' }).apply(h);
+    h = new layers.ZeroPadding2D([[0, 1], [0, 1]], { name: 'pad' }).apply(h); // MobileNet's stride-2 padding
+    h = new layers.SeparableConv2D(8, 3, { strides: 2, activation: 'relu', name: 'sep' }).apply(h);
     const out = new layers.Dense(2, { activation: 'softmax', name: 'probs' }).apply(new layers.GlobalAveragePooling2D({ name: 'gap' }).apply(h));
     const model = new Model({ inputs: image, outputs: out, name: 'mobilenet_style' });
     model.compile({ optimizer: new optimizers.Adam({ learningRate: 0.01 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });

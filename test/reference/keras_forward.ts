@@ -10,7 +10,7 @@
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
   Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
-  LeakyReLU, ReLU, SeparableConv2D, Softmax,
+  LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
@@ -242,6 +242,19 @@ export function depthwiseConv2dForward(x: RefTensor, kernel: Float32Array, bias:
       }
     }
   }
+  return out;
+}
+
+/** x (N, H, W, C) -> (N, top + H + bottom, left + W + right, C), zeros around. */
+export function zeroPadding2dForward(x: RefTensor, [[top, bottom], [left, right]]: [[number, number], [number, number]]): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const OH = top + H + bottom;
+  const OW = left + W + right;
+  const out = tensor([N, OH, OW, C]);
+  for (let n = 0; n < N; n++)
+    for (let y = 0; y < H; y++)
+      for (let xx = 0; xx < W; xx++)
+        for (let c = 0; c < C; c++) out.data[((n * OH + y + top) * OW + xx + left) * C + c] = x.data[((n * H + y) * W + xx) * C + c]!;
   return out;
 }
 
@@ -481,6 +494,7 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     return [tensor(x.shape, Float64Array.from(x.data, (v) => (v > 0 ? v : layer.alpha * Math.expm1(v))))];
   }
   if (layer instanceof Softmax) return [softmaxForward(single(layer, inputs), layer.axis)];
+  if (layer instanceof ZeroPadding2D) return [zeroPadding2dForward(single(layer, inputs), layer.padding)];
   if (layer instanceof Activation) return [applyActivation(single(layer, inputs), layer.activation)];
   if (layer instanceof BatchNormalization) {
     const x = single(layer, inputs);

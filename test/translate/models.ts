@@ -92,6 +92,15 @@ function imageSoftmax(): Model {
   return new Model({ inputs: image, outputs: [rows, channels], name: 'image_softmax' });
 }
 
+/** MobileNet's stride-2 block: ZeroPadding2D(((0, 1), (0, 1))) between channels-first convolutions. */
+function paddedConvolutions(): Model {
+  const image = Input({ shape: [8, 8, 3], name: 'image' });
+  const c = new layers.Conv2D(4, 3, { padding: 'same', name: 'c' }).apply(image);
+  const padded = new layers.ZeroPadding2D([[0, 1], [0, 1]], { name: 'pad' }).apply(c);
+  const dw = new layers.DepthwiseConv2D(3, { strides: 2, name: 'dw' }).apply(padded);
+  return new Model({ inputs: image, outputs: new layers.ReLU({ maxValue: 6, name: 'relu6' }).apply(dw), name: 'padded_convolutions' });
+}
+
 /** A MobileNet-style stack: Conv, BatchNormalization, depthwise and separable convolutions, a classifier. */
 function mobileNetBlock(): Model {
   const image = Input({ shape: [12, 12, 3], name: 'image' });
@@ -125,6 +134,9 @@ export function laterLayerCases(): Model[] {
     single('softmax_layer', [3, 7], new layers.Softmax()),
     single('softmax_axis1', [3, 7], new layers.Softmax({ axis: 1 })),
     imageSoftmax(),
+    single('zero_padding_1', [4, 5, 2], new layers.ZeroPadding2D()),
+    single('zero_padding_asymmetric', [4, 5, 2], new layers.ZeroPadding2D([[0, 1], [2, 0]])),
+    paddedConvolutions(),
     single('conv_groups2', [7, 6, 4], new layers.Conv2D(6, 3, { groups: 2, padding: 'same' })),
     single('conv_groups3_strided_no_bias', [9, 8, 6], new layers.Conv2D(3, [2, 3], { groups: 3, strides: 2, useBias: false, activation: 'tanh' })),
     mobileNetBlock(),
