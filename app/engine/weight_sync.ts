@@ -2,7 +2,7 @@
 // ONNX initializers the translator wrote), through the translator's weight map.
 import type { LayerWeight, Model } from '../model/index.ts';
 import { layerAt } from '../translate/from_onnx.ts';
-import { kernelFromOihw, kernelToOihw } from '../translate/kernel_layout.ts';
+import { fromOnnxLayout, onnxDims, toOnnxLayout } from '../translate/kernel_layout.ts';
 import type { WeightLocation } from '../translate/to_onnx.ts';
 import type { NativeTensor, TrainingSession } from './binding.ts';
 
@@ -36,7 +36,7 @@ export class WeightSync {
     const byLayer = new Map<string, Map<LayerWeight, Float32Array>>();
     for (const { location, weight } of this.slots) {
       const data = session.getWeight(location.initializer).data as Float32Array;
-      const value = location.layout === 'oihw' ? kernelFromOihw(data, weight.shape) : data;
+      const value = fromOnnxLayout(data, weight.shape, location.layout);
       let layerValues = byLayer.get(location.layer);
       if (!layerValues) byLayer.set(location.layer, (layerValues = new Map()));
       layerValues.set(weight, value);
@@ -51,9 +51,8 @@ export class WeightSync {
   /** Model -> engine (after a callback restored or changed weights). */
   push(session: TrainingSession): void {
     for (const { location, weight } of this.slots) {
-      const data = location.layout === 'oihw' ? kernelToOihw(weight.value, weight.shape) : weight.value;
-      const dims = location.layout === 'oihw' ? [weight.shape[3]!, weight.shape[2]!, weight.shape[0]!, weight.shape[1]!] : [...weight.shape];
-      session.setWeight(location.initializer, { shape: dims, data } satisfies NativeTensor);
+      const data = toOnnxLayout(weight.value, weight.shape, location.layout);
+      session.setWeight(location.initializer, { shape: onnxDims(weight.shape, location.layout), data } satisfies NativeTensor);
     }
   }
 }

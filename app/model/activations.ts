@@ -2,7 +2,7 @@
 // backend (ONNX translation, native engine); here they are names to check and serialize.
 import { ValueError } from './errors.ts';
 
-export const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'elu', 'selu', 'gelu', 'leaky_relu', 'swish'] as const;
+export const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'elu', 'selu', 'gelu', 'leaky_relu', 'swish', 'softplus', 'hard_sigmoid', 'relu6'] as const;
 export type ActivationName = (typeof ACTIVATIONS)[number];
 
 /** Other spellings Keras accepts for the same function. */

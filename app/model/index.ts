@@ -1,7 +1,9 @@
 // Strata's model API: Keras semantics in TypeScript. Pure TypeScript with no Node or DOM
 // imports, shared by the renderer, the main process and the CLI.
 import { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
-import { Conv2D } from './layers/conv.ts';
+import { ELU, LeakyReLU, ReLU, Softmax } from './layers/activation_layers.ts';
+import { Conv2D, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
+import { ZeroPadding2D } from './layers/padding.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Input, InputLayer } from './layers/input.ts';
 import { Add, Concatenate, add, concatenate } from './layers/merge.ts';
@@ -9,7 +11,9 @@ import { BatchNormalization } from './layers/normalization.ts';
 import { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
 
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
-export { Conv2D } from './layers/conv.ts';
+export { ELU, LeakyReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
+export { ZeroPadding2D, type Padding2D, type ZeroPadding2DArgs } from './layers/padding.ts';
+export { Conv2D, DepthwiseConv2D, SeparableConv2D, type Conv2DArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
 export { Embedding } from './layers/embedding.ts';
 export { Input, InputLayer } from './layers/input.ts';
 export { Add, Concatenate, add, concatenate } from './layers/merge.ts';
@@ -25,6 +29,13 @@ export const layers = {
   Reshape,
   Rescaling,
   Conv2D,
+  DepthwiseConv2D,
+  SeparableConv2D,
+  ReLU,
+  LeakyReLU,
+  ELU,
+  Softmax,
+  ZeroPadding2D,
   Embedding,
   Input,
   InputLayer,

@@ -68,6 +68,9 @@ export interface LayerArgs {
   dtype?: 'float32';
 }
 
+/** LayerArgs's keys, for layers that check their options object (options.ts's checkOptions). */
+export const LAYER_ARG_NAMES: readonly string[] = ['name', 'trainable', 'inputShape', 'batchInputShape', 'batchSize', 'dtype'];
+
 /** Keras's auto names: one counter per prefix, "dense", "dense_1", ... */
 const nameCounters = new Map<string, number>();
 

@@ -1,6 +1,7 @@
 // Keras activations as ONNX nodes (opset 17), one row per activation. Constants are Keras's:
 // selu's alpha and scale are ONNX's defaults; leaky_relu's slope is Keras's 0.2 (ONNX's
-// default is 0.01); gelu is the exact erf form, Keras's default (approximate=False).
+// default is 0.01); gelu is the exact erf form, Keras's default (approximate=False);
+// hard_sigmoid is Keras 3's relu6(x + 3) / 6 (tf.keras 2.x had 0.2 * x + 0.5, clipped).
 import type { ActivationName } from '../model/index.ts';
 import { physicalAxis, type GraphBuilder, type Value } from './graph_builder.ts';
 
@@ -18,6 +19,9 @@ const ACTIVATION_TABLE: Record<Exclude<ActivationName, 'linear'>, ActivationRow>
     const sigmoid = b.addNode('Sigmoid', [x.name], `${name}/sigmoid`);
     return b.addNode('Mul', [x.name, sigmoid], name, {}, output);
   },
+  softplus: (b, x, name, output) => b.addNode('Softplus', [x.name], name, {}, output),
+  hard_sigmoid: (b, x, name, output) => b.addNode('HardSigmoid', [x.name], name, { alpha: { float: 1 / 6 }, beta: { float: 0.5 } }, output),
+  relu6: (b, x, name, output) => clip(b, x.name, 0, 6, name, output),
   gelu: (b, x, name, output) => {
     // 0.5 * x * (1 + erf(x / sqrt(2)))
     const scaled = b.addNode('Div', [x.name, b.floatConstant(`${name}/sqrt2`, [Math.SQRT2])], `${name}/div`);
@@ -27,6 +31,11 @@ const ACTIVATION_TABLE: Record<Exclude<ActivationName, 'linear'>, ActivationRow>
     return b.addNode('Mul', [times, b.floatConstant(`${name}/half`, [0.5])], name, {}, output);
   },
 };
+
+/** ONNX Clip (opset >= 11: min and max are inputs) of tensor `x` to [min, max]. */
+export function clip(b: GraphBuilder, x: string, min: number, max: number, name: string, output?: string): string {
+  return b.addNode('Clip', [x, b.floatConstant(`${name}/min`, [min]), b.floatConstant(`${name}/max`, [max])], name, {}, output);
+}
 
 /** Applies an activation; linear returns the input untouched. */
 export function applyActivation(b: GraphBuilder, activation: ActivationName, x: Value, name: string, output?: string): Value {

@@ -3,13 +3,15 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, Dropout, Embedding, Flatten,
-  GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D, Rescaling, Reshape, ValueError, type Layer, type LayerWeight,
+  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
+  type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
 import { DataType } from '../onnx/schema.ts';
-import { applyActivation } from './activations.ts';
+import { applyActivation, clip } from './activations.ts';
 import { physicalAxis, type GraphBuilder, type Value } from './graph_builder.ts';
+import type { OnnxLayout } from './kernel_layout.ts';
 
 export interface LayerCall {
   b: GraphBuilder;
@@ -18,8 +20,8 @@ export interface LayerCall {
   name: string;
   /** The tensor name the layer's result should have. */
   output: string;
-  /** The initializer holding one of the layer's weights. */
-  weight(weight: LayerWeight, layout?: 'oihw'): string;
+  /** The initializer holding one of the layer's weights, in `layout` (kernel_layout.ts; default 'keras'). */
+  weight(weight: LayerWeight, layout?: OnnxLayout): string;
 }
 
 type Row<L extends Layer> = (layer: L, call: LayerCall) => Value;
@@ -74,20 +76,61 @@ const dense: Row<Dense> = (layer, call) => {
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };
 
+/** A convolution's window, as Conv2D, DepthwiseConv2D and SeparableConv2D hold it. */
+interface Window {
+  kernelSize: [number, number];
+  strides: [number, number];
+  dilationRate: [number, number];
+  padding: 'valid' | 'same';
+}
+
+/** One ONNX Conv over channels-first `x`: kernel (and bias) initializers, `group` groups. */
+function convNode(b: GraphBuilder, x: Value, weights: string[], window: Window, group: number, name: string, output?: string): string {
+  const attributes: Record<string, AttributeValue> = {
+    kernel_shape: [...window.kernelSize],
+    strides: [...window.strides],
+    dilations: [...window.dilationRate],
+    ...paddingAttributes(x, window.padding, window.kernelSize, window.strides, window.dilationRate),
+  };
+  if (group > 1) attributes.group = group;
+  return b.addNode('Conv', [x.name, ...weights], name, attributes, output);
+}
+
+/** The layer's bias initializer, when it has one. */
+function biasOf(layer: Layer & { useBias: boolean }, call: LayerCall): string[] {
+  return layer.useBias ? [call.weight(weightNamed(layer, 'bias')!)] : [];
+}
+
 const conv2d: Row<Conv2D> = (layer, call) => {
   const { b } = call;
   const x = b.inLayout(single(layer, call), 'nchw');
-  const kernelWeight = weightNamed(layer, 'kernel')!;
-  const inputs = [x.name, call.weight(kernelWeight, 'oihw')];
-  if (layer.useBias) inputs.push(call.weight(weightNamed(layer, 'bias')!));
-  const attributes = {
-    kernel_shape: [...layer.kernelSize],
-    strides: [...layer.strides],
-    dilations: [...layer.dilationRate],
-    ...paddingAttributes(x, layer.padding, layer.kernelSize, layer.strides, layer.dilationRate),
-  };
-  const y = b.addNode('Conv', inputs, `${call.name}/Conv`, attributes, layer.activation === 'linear' ? call.output : undefined);
+  const weights = [call.weight(weightNamed(layer, 'kernel')!, 'oihw'), ...biasOf(layer, call)];
+  // a grouped kernel (kh, kw, c / groups, filters) in OIHW is ONNX's (filters, c / groups, kh, kw)
+  const y = convNode(b, x, weights, layer, layer.groups, `${call.name}/Conv`, layer.activation === 'linear' ? call.output : undefined);
   const shape = layer.computeOutputShapes([x.shape])[0]!;
+  return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
+};
+
+/** Keras's DepthwiseConv2D: a Conv with one group per input channel, kernel (c * multiplier, 1, kh, kw). */
+const depthwiseConv2d: Row<DepthwiseConv2D> = (layer, call) => {
+  const { b } = call;
+  const x = b.inLayout(single(layer, call), 'nchw');
+  const weights = [call.weight(weightNamed(layer, 'depthwise_kernel')!, 'depthwise'), ...biasOf(layer, call)];
+  const y = convNode(b, x, weights, layer.window, x.shape[3] as number, `${call.name}/Conv`, layer.activation === 'linear' ? call.output : undefined);
+  const shape = layer.computeOutputShapes([x.shape])[0]!;
+  return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
+};
+
+/** Keras's SeparableConv2D: the depthwise Conv (no bias), then a 1x1 Conv with the bias. */
+const separableConv2d: Row<SeparableConv2D> = (layer, call) => {
+  const { b } = call;
+  const x = b.inLayout(single(layer, call), 'nchw');
+  const depthwise = convNode(b, x, [call.weight(weightNamed(layer, 'depthwise_kernel')!, 'depthwise')], layer.window, x.shape[3] as number, `${call.name}/depthwise`);
+  const shape = layer.computeOutputShapes([x.shape])[0]!;
+  const pointwiseWindow: Window = { kernelSize: [1, 1], strides: [1, 1], dilationRate: [1, 1], padding: 'valid' };
+  const middle: Value = { ...x, name: depthwise, shape: [...shape.slice(0, 3), (x.shape[3] as number) * layer.depthMultiplier] };
+  const weights = [call.weight(weightNamed(layer, 'pointwise_kernel')!, 'oihw'), ...biasOf(layer, call)];
+  const y = convNode(b, middle, weights, pointwiseWindow, 1, `${call.name}/pointwise`, layer.activation === 'linear' ? call.output : undefined);
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };
 
@@ -141,6 +184,57 @@ const activation: Row<Activation> = (layer, call) => {
   const x = single(layer, call);
   if (layer.activation === 'linear') return { ...x, name: call.b.addNode('Identity', [x.name], `${call.name}/Identity`, {}, call.output) };
   return applyActivation(call.b, layer.activation, x, `${call.name}/${layer.activation}`, call.output);
+};
+
+/**
+ * Keras's ReLU layer: Relu, or Clip(0, max_value) (ReLU6), or LeakyRelu; in general
+ * keras.activations.relu's steps: ThresholdedRelu (x above the threshold), Clip to
+ * [0, max_value], minus negative_slope * Relu(threshold - x).
+ */
+const relu: Row<ReLU> = (layer, call) => {
+  const { b } = call;
+  const x = single(layer, call);
+  const { maxValue, negativeSlope, threshold } = layer;
+  const done = (name: string): Value => ({ ...x, name });
+  if (negativeSlope === 0 && threshold === 0) {
+    return done(maxValue === null ? b.addNode('Relu', [x.name], `${call.name}/Relu`, {}, call.output) : clip(b, x.name, 0, maxValue, `${call.name}/Clip`, call.output));
+  }
+  if (maxValue === null && threshold === 0) return done(b.addNode('LeakyRelu', [x.name], `${call.name}/LeakyRelu`, { alpha: { float: negativeSlope } }, call.output));
+  const last = (step: boolean) => (step ? call.output : undefined);
+  let y = threshold === 0 ? b.addNode('Relu', [x.name], `${call.name}/Relu`) : b.addNode('ThresholdedRelu', [x.name], `${call.name}/ThresholdedRelu`, { alpha: { float: threshold } }, last(maxValue === null && negativeSlope === 0));
+  if (maxValue !== null) y = clip(b, y, 0, maxValue, `${call.name}/Clip`, last(negativeSlope === 0));
+  if (negativeSlope === 0) return done(y);
+  const below = b.addNode('Relu', [b.addNode('Sub', [b.floatConstant(`${call.name}/threshold`, [threshold]), x.name], `${call.name}/below`)], `${call.name}/below_relu`);
+  const scaled = b.addNode('Mul', [below, b.floatConstant(`${call.name}/negative_slope`, [negativeSlope])], `${call.name}/negative_part`);
+  return done(b.addNode('Sub', [y, scaled], `${call.name}/Sub`, {}, call.output));
+};
+
+const leakyRelu: Row<LeakyReLU> = (layer, call) => {
+  const x = single(layer, call);
+  return { ...x, name: call.b.addNode('LeakyRelu', [x.name], `${call.name}/LeakyRelu`, { alpha: { float: layer.negativeSlope } }, call.output) };
+};
+
+const elu: Row<ELU> = (layer, call) => {
+  const x = single(layer, call);
+  return { ...x, name: call.b.addNode('Elu', [x.name], `${call.name}/Elu`, { alpha: { float: layer.alpha } }, call.output) };
+};
+
+/** Softmax over the layer's axis, wherever that axis lies in the value's layout. */
+const softmax: Row<Softmax> = (layer, call) => {
+  const x = single(layer, call);
+  return { ...x, name: call.b.addNode('Softmax', [x.name], `${call.name}/Softmax`, { axis: physicalAxis(x, layer.axis) }, call.output) };
+};
+
+/** Keras's ZeroPadding2D: ONNX Pad on the value's own layout (NCHW or NHWC), zeros. */
+const zeroPadding2d: Row<ZeroPadding2D> = (layer, call) => {
+  const x = single(layer, call);
+  const [[top, bottom], [left, right]] = layer.padding;
+  const nchw = x.layout === 'nchw';
+  const begins = nchw ? [0, 0, top, left] : [0, top, left, 0];
+  const ends = nchw ? [0, 0, bottom, right] : [0, bottom, right, 0];
+  const pads = call.b.int64Constant(`${call.name}/pads`, [...begins, ...ends]);
+  const name = call.b.addNode('Pad', [x.name, pads], `${call.name}/Pad`, { mode: 'constant' }, call.output);
+  return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
 };
 
 const batchNormalization: Row<BatchNormalization> = (layer, call) => {
@@ -207,6 +301,8 @@ const add: Row<Add> = (layer, call) => {
 export const LAYER_TABLE: Record<string, Row<never>> = {
   Dense: dense,
   Conv2D: conv2d,
+  DepthwiseConv2D: depthwiseConv2d,
+  SeparableConv2D: separableConv2d,
   MaxPooling2D: pooling('MaxPool'),
   AveragePooling2D: pooling('AveragePool'),
   GlobalAveragePooling2D: globalAveragePooling2d,
@@ -215,6 +311,11 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   Reshape: reshape,
   Dropout: dropout,
   Activation: activation,
+  ReLU: relu,
+  LeakyReLU: leakyRelu,
+  ELU: elu,
+  Softmax: softmax,
+  ZeroPadding2D: zeroPadding2d,
   BatchNormalization: batchNormalization,
   Rescaling: rescaling,
   Embedding: embedding,

@@ -10,7 +10,7 @@ import { makeGraph, makeModel, makeTensorValueInfo } from '../onnx/helper.ts';
 import { DataType, type ModelProto } from '../onnx/schema.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { GraphBuilder, type Value } from './graph_builder.ts';
-import { kernelToOihw } from './kernel_layout.ts';
+import { onnxDims, toOnnxLayout, type OnnxLayout } from './kernel_layout.ts';
 import { LAYER_TABLE, type LayerCall } from './layer_table.ts';
 
 export const OPSET = 17;
@@ -19,13 +19,13 @@ export const OPSET = 17;
 export const METADATA_KERAS_JSON = 'strata.keras_json';
 export const METADATA_WEIGHTS = 'strata.weights';
 
-/** Where a Keras weight went: initializer name and, for Conv kernels, the layout it was stored in. */
+/** Where a Keras weight went: initializer name and, for Conv kernels, the layout it was stored in (kernel_layout.ts). */
 export interface WeightLocation {
   /** Layer path inside nested models, e.g. "encoder/dense". */
   layer: string;
   weight: string;
   initializer: string;
-  layout: 'keras' | 'oihw';
+  layout: OnnxLayout;
 }
 
 class Translation {
@@ -33,12 +33,10 @@ class Translation {
   readonly weightLocations: WeightLocation[] = [];
   private readonly initializerOf = new Map<LayerWeight, string>();
 
-  weight(path: string, weight: LayerWeight, layout: 'keras' | 'oihw' = 'keras'): string {
+  weight(path: string, weight: LayerWeight, layout: OnnxLayout = 'keras'): string {
     const cached = this.initializerOf.get(weight);
     if (cached) return cached;
-    const data = layout === 'oihw' ? kernelToOihw(weight.value, weight.shape) : weight.value;
-    const dims = layout === 'oihw' ? [weight.shape[3]!, weight.shape[2]!, weight.shape[0]!, weight.shape[1]!] : [...weight.shape];
-    const name = this.b.addInitializer(`${path}/${weight.name}`, dims, data);
+    const name = this.b.addInitializer(`${path}/${weight.name}`, onnxDims(weight.shape, layout), toOnnxLayout(weight.value, weight.shape, layout));
     this.initializerOf.set(weight, name);
     this.weightLocations.push({ layer: path, weight: weight.name, initializer: name, layout });
     return name;

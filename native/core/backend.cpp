@@ -203,6 +203,14 @@ void Backend::blocked_nhwc(float* out, const float* inp, int N, int C, int H, in
 void ReferenceBackend::transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) {
   ref::transpose(out, inp, shape, perm);
 }
+void ReferenceBackend::pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
+                                   const std::vector<int64_t>& begin, float value) {
+  ref::pad_forward(out, inp, in_shape, out_shape, begin, value);
+}
+void ReferenceBackend::pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
+                                    const std::vector<int64_t>& begin) {
+  ref::pad_backward(dinp, dout, in_shape, out_shape, begin);
+}
 void ReferenceBackend::concat_forward(float* out, const std::vector<const float*>& inps,
                                       const std::vector<int64_t>& len, int64_t outer, int64_t inner) {
   ref::concat_forward(out, inps, len, outer, inner);

@@ -130,6 +130,10 @@ class Backend {
   virtual void binary_backward(float* da, float* db, const float* dout, const float* a, const float* b,
                                const Shape& as, const Shape& bs, const Shape& os, Binary op) = 0;
   virtual void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) = 0;
+  virtual void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
+                           const std::vector<int64_t>& begin, float value) = 0;
+  virtual void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
+                            const std::vector<int64_t>& begin) = 0;
   // out (N,H,W,C) = inp (N,C,H,W) stored blocked (channel_block), or back when to_nhwc is false.
   virtual void blocked_nhwc(float* out, const float* inp, int N, int C, int H, int W, bool to_nhwc);
   virtual void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
@@ -200,6 +204,10 @@ class ReferenceBackend : public Backend {
   void binary_backward(float* da, float* db, const float* dout, const float* a, const float* b, const Shape& as,
                        const Shape& bs, const Shape& os, Binary op) override;
   void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) override;
+  void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
+                   const std::vector<int64_t>& begin, float value) override;
+  void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
+                    const std::vector<int64_t>& begin) override;
   void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
                       int64_t outer, int64_t inner) override;
   void concat_backward(const std::vector<float*>& dinps, const float* dout, const std::vector<int64_t>& len,

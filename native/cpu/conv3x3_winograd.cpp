@@ -174,7 +174,7 @@ bool have_kernels(int block) {
 
 bool winograd_fits(const ConvParams& p, int block) {
   auto pad_ok = [](int x) { return x >= 0 && x <= 2; };
-  return have_kernels(block) && p.KH == 3 && p.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 &&
+  return have_kernels(block) && p.G == 1 && p.KH == 3 && p.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 &&
          pad_ok(p.pt) && pad_ok(p.pl) && pad_ok(p.pb) && pad_ok(p.pr) && p.C >= 16 && p.OC >= 16 &&
          p.C % block == 0 && p.OC % block == 0 && p.src_blocked && p.dst_blocked && p.OH == p.H + p.pt + p.pb - 2 &&
          p.OW == p.W + p.pl + p.pr - 2;

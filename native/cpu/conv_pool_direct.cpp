@@ -69,7 +69,7 @@ bool maxpool2x2_blocked_fits(const ConvParams& c, const PoolParams& p, int block
 }
 
 bool conv_pool_direct_fits(const ConvParams& c, const PoolParams& p, int block) {
-  return maxpool2x2_blocked_fits(c, p, block) && c.C >= 1 && c.C <= 3 && c.KH == 3 && c.KW == 3 && c.sh == 1 &&
+  return maxpool2x2_blocked_fits(c, p, block) && c.G == 1 && c.C >= 1 && c.C <= 3 && c.KH == 3 && c.KW == 3 && c.sh == 1 &&
          c.sw == 1 && c.dh == 1 && c.dw == 1 && c.pt == 0 && c.pl == 0 && c.pb == 0 && c.pr == 0 && !c.src_blocked;
 }
 

@@ -316,6 +316,15 @@ class DnnlBackend : public ReferenceBackend {
 
   // Transpose as a oneDNN reorder: the input is read as the output's dims with permuted
   // strides (multithreaded; the Keras NHWC <-> NCHW transposes of every CNN go here).
+  // Padding (ZeroPadding2D) is the reference's loop: a copy, small beside the convolutions around it.
+  void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
+                   const std::vector<int64_t>& begin, float value) override {
+    ref::pad_forward(out, inp, in_shape, out_shape, begin, value);
+  }
+  void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
+                    const std::vector<int64_t>& begin) override {
+    ref::pad_backward(dinp, dout, in_shape, out_shape, begin);
+  }
   void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) override {
     size_t r = shape.size();
     if (r < 2 || r > 6 || numel(shape) == 0) return ReferenceBackend::transpose(out, inp, shape, perm);
@@ -484,7 +493,8 @@ class DnnlBackend : public ReferenceBackend {
   ConvKernel conv_kernel(const ConvParams& p, WinogradPass pass, ConvAlgorithm setting) const {
     if (setting == ConvAlgorithm::Direct) return ConvKernel::OneDnnDirect;
     if (setting == ConvAlgorithm::Auto && winograd_wins(p, block_, pass)) return ConvKernel::OursWinograd;
-    bool dense3x3 = p.KH == 3 && p.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 && p.C >= 16 && p.OC >= 16;
+    bool dense3x3 = p.G == 1 && p.KH == 3 && p.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 &&
+                    p.C >= 16 && p.OC >= 16;
     if (!dense3x3 || (pass == WinogradPass::InputGrad && p.OH * p.OW < 400)) return ConvKernel::OneDnnDirect;
     return ConvKernel::OneDnnWinograd;
   }
@@ -496,15 +506,19 @@ class DnnlBackend : public ReferenceBackend {
   ConvPlan& conv_plan(const ConvParams& p, bool with_bias) {
     std::vector<int> key{p.N,  p.C,  p.H,  p.W,  p.OC, p.KH, p.KW, p.OH,          p.OW,         p.sh,
                          p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.relu, p.src_blocked, p.dst_blocked,
-                         omp_get_max_threads()};
+                         p.G,  omp_get_max_threads()};
     auto it = conv_plans_.find({key, with_bias});
     if (it != conv_plans_.end()) return it->second;
     ConvPlan c;
-    c.user_src = md4(p.N, p.C, p.H, p.W, p.src_blocked), c.user_wei = md4(p.OC, p.C, p.KH, p.KW);
+    // grouped weights: the engine's (OC, C/G, KH, KW) is oneDNN's goihw (G, OC/G, C/G, KH, KW)
+    const memory::dims wei_dims = p.G == 1 ? memory::dims{p.OC, p.C, p.KH, p.KW}
+                                           : memory::dims{p.G, p.OC / p.G, p.C / p.G, p.KH, p.KW};
+    c.user_src = md4(p.N, p.C, p.H, p.W, p.src_blocked);
+    c.user_wei = memory::desc(wei_dims, dt::f32, p.G == 1 ? tag::oihw : tag::goihw);
     c.user_dst = md4(p.N, p.OC, p.OH, p.OW, p.dst_blocked);
     memory::dims st{p.sh, p.sw}, dil{p.dh - 1, p.dw - 1}, pl{p.pt, p.pl}, pr{p.pb, p.pr};
     auto any = [](memory::dims d) { return memory::desc(d, dt::f32, tag::any); };
-    auto src = any({p.N, p.C, p.H, p.W}), wei = any({p.OC, p.C, p.KH, p.KW}), dst = any({p.N, p.OC, p.OH, p.OW});
+    auto src = any({p.N, p.C, p.H, p.W}), wei = any(wei_dims), dst = any({p.N, p.OC, p.OH, p.OW});
     dnnl::primitive_attr attr = user_scratchpad();  // a fused Relu runs as a post-op on the output
     if (p.relu) {
       dnnl::post_ops ops;
@@ -554,7 +568,7 @@ class DnnlBackend : public ReferenceBackend {
       c.bwd_weights = bwd_weights(direct);
     }
     c.bwd_weights_prim = dnnl::convolution_backward_weights(c.bwd_weights);
-    c.dw.resize((size_t)p.OC * p.C * p.KH * p.KW), c.db.resize(p.OC);
+    c.dw.resize((size_t)p.OC * (p.C / p.G) * p.KH * p.KW), c.db.resize(p.OC);
     return conv_plans_.emplace(std::make_pair(key, with_bias), std::move(c)).first->second;
   }
 

@@ -29,7 +29,8 @@
 
 STRATA_GPU_NAMESPACE_BEGIN
 
-static_assert((int)Act::Erf == kErf && (int)Act::GeluTanh == kGeluTanh, "ActKind follows strata::Act");
+static_assert((int)Act::Erf == kErf && (int)Act::GeluTanh == kGeluTanh && (int)Act::HardSigmoid == kHardSigmoid,
+              "ActKind follows strata::Act");
 static_assert((int)Binary::Div == kDiv, "BinaryKind follows strata::Binary");
 static_assert((int)LossKind::MeanAbsoluteError == kMAE, "LossCode follows strata::LossKind");
 static_assert((int)OptKind::RMSprop == kRMSprop, "OptCode follows strata::OptKind");
@@ -38,7 +39,7 @@ inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 inline ConvGeom conv_geom(const ConvParams& p) {
   STRATA_CHECK(!p.src_blocked && !p.dst_blocked, "the CUDA backend has no blocked layout (channel_block is 0)");
-  return ConvGeom{p.N, p.C, p.H, p.W, p.OC, p.KH, p.KW, p.OH, p.OW, p.sh, p.sw, p.dh, p.dw, p.pt, p.pl};
+  return ConvGeom{p.N, p.C, p.H, p.W, p.OC, p.KH, p.KW, p.OH, p.OW, p.sh, p.sw, p.dh, p.dw, p.pt, p.pl, p.G};
 }
 inline PoolGeom pool_geom(const PoolParams& p) {
   STRATA_CHECK(!p.blocked, "the CUDA backend has no blocked layout (channel_block is 0)");
@@ -181,6 +182,12 @@ class CudaBackend : public Backend {
   void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
                       const ConvParams& p) override {
     ConvGeom g = conv_geom(p);
+    if (p.G > 1) {
+      const int64_t n = (int64_t)p.N * p.OC * p.OH * p.OW;
+      launch("grouped_conv_forward", grouped_conv_forward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_,
+             out, inp, weight, bias, g, p.relu);
+      return;
+    }
     const int K = p.C * p.KH * p.KW;
     run_gemm(DenseA{weight, p.OC, K, false}, Im2col{inp, g}, ConvOut{out, bias, p.OC, p.OH * p.OW, p.relu}, p.OC,
              p.N * p.OH * p.OW, K);
@@ -188,12 +195,24 @@ class CudaBackend : public Backend {
   void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                        const float* weight, const ConvParams& p) override {
     ConvGeom g = conv_geom(p);
+    if (p.G > 1) return grouped_conv_backward(dinp, dweight, dbias, dout, inp, weight, p, g);
     if (dinp)
       run_gemm(WeightsT{weight, g}, DoutGather{dout, g}, DinpOut{dinp, p.C, p.H * p.W}, p.C, p.N * p.H * p.W,
                p.OC * p.KH * p.KW);
     if (dweight)
       run_gemm(DoutRows{dout, p.OC, p.OH * p.OW}, Im2colT{Im2col{inp, g}}, AccumulateOut{dweight, p.C * p.KH * p.KW},
                p.OC, p.C * p.KH * p.KW, p.N * p.OH * p.OW);
+    if (dbias) launch("conv_bias_grad", conv_bias_grad, dim3(p.OC), dim3(kThreads), stream_, dbias, dout, p.N, p.OC, p.OH * p.OW);
+  }
+  void grouped_conv_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                             const float* weight, const ConvParams& p, const ConvGeom& g) {
+    const int64_t n = (int64_t)p.N * p.C * p.H * p.W;
+    if (dinp)
+      launch("grouped_conv_backward_data", grouped_conv_backward_data, dim3(blocks_for(n, kThreads)), dim3(kThreads),
+             stream_, dinp, dout, weight, g);
+    if (dweight)
+      launch("grouped_conv_backward_weights", grouped_conv_backward_weights,
+             dim3((unsigned)((int64_t)p.OC * (p.C / p.G) * p.KH * p.KW)), dim3(kThreads), stream_, dweight, dout, inp, g);
     if (dbias) launch("conv_bias_grad", conv_bias_grad, dim3(p.OC), dim3(kThreads), stream_, dbias, dout, p.N, p.OC, p.OH * p.OW);
   }
   // The pair on the whole batch: the convolution's output in `state` (training) or a
@@ -311,6 +330,26 @@ class CudaBackend : public Backend {
     for (int k = 0; k < p.rank; k++) p.out_dims[k] = shape[perm[k]], p.in_strides[k] = in_strides[perm[k]];
     int64_t n = numel(shape);
     launch("transpose", gpu::transpose, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, out, inp, p, n);
+  }
+  PadGeom pad_geom(const Shape& in_shape, const Shape& out_shape, const std::vector<int64_t>& begin) {
+    check_rank(out_shape);
+    PadGeom g{};
+    g.rank = (int)out_shape.size();
+    for (int k = 0; k < g.rank; k++) g.out_dims[k] = out_shape[k], g.in_dims[k] = in_shape[k], g.begin[k] = begin[k];
+    return g;
+  }
+  void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
+                   const std::vector<int64_t>& begin, float value) override {
+    int64_t n = numel(out_shape);
+    launch("pad_forward", gpu::pad_forward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, out, inp,
+           pad_geom(in_shape, out_shape, begin), n, value);
+  }
+  void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
+                    const std::vector<int64_t>& begin) override {
+    fill(dinp, 0.0f, numel(in_shape));
+    int64_t n = numel(out_shape);
+    launch("pad_backward", gpu::pad_backward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, dinp, dout,
+           pad_geom(in_shape, out_shape, begin), n);
   }
   void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
                       int64_t outer, int64_t inner) override {

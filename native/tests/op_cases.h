@@ -200,13 +200,15 @@ inline ConvParams conv_params(int N, int C, int H, int W, int OC, int KH, int KW
 }
 
 inline void conv_case(Rng& rng, int N, int C, int H, int W, int OC, int KH, int KW, int s, int d,
-                      const std::string& auto_pad, int pad, bool bias, bool relu = false) {
+                      const std::string& auto_pad, int pad, bool bias, bool relu = false, int G = 1) {
   ConvParams p = conv_params(N, C, H, W, OC, KH, KW, s, d, auto_pad, pad);
+  p.G = G;
   char name[180];
-  std::snprintf(name, sizeof name, "Conv N%d C%d %dx%d OC%d k%dx%d s%d d%d %s pad%d%s%s", N, C, H, W, OC, KH, KW, s,
-                d, auto_pad.c_str(), pad, bias ? " bias" : "", relu ? " relu" : "");
+  std::snprintf(name, sizeof name, "Conv N%d C%d %dx%d OC%d k%dx%d s%d d%d %s pad%d%s%s%s", N, C, H, W, OC, KH, KW,
+                s, d, auto_pad.c_str(), pad, bias ? " bias" : "", relu ? " relu" : "",
+                G > 1 ? (" group" + std::to_string(G)).c_str() : "");
   OpCase c{name,
-           {rand_tensor(rng, {N, C, H, W}), rand_tensor(rng, {OC, C, KH, KW}), rand_tensor(rng, {OC})},
+           {rand_tensor(rng, {N, C, H, W}), rand_tensor(rng, {OC, C / G, KH, KW}), rand_tensor(rng, {OC})},
            {relu ? NoGrad : ActGrad, relu ? NoGrad : ParamGrad, bias && !relu ? ParamGrad : NoGrad},
            (int64_t)N * OC * p.OH * p.OW,
            [=](Backend& be, const std::vector<const float*>& in, float* out) {
@@ -218,6 +220,19 @@ inline void conv_case(Rng& rng, int N, int C, int H, int W, int OC, int KH, int 
                std::vector<float*>& din) { be.conv2d_backward(din[0], din[1], din[2], dout, in[0], in[1], p); }};
   c.matrix_product = true;
   check_op(c);
+}
+
+// Grouped convolutions (ONNX Conv's group): Keras's DepthwiseConv2D (G == C, with a depth
+// multiplier OC / C), SeparableConv2D's first half, and Conv2D(groups=G).
+inline void grouped_conv_cases() {
+  Rng rng(21);  // its own stream: the cases after it keep theirs
+  conv_case(rng, 2, 3, 7, 6, 3, 3, 3, 1, 1, "SAME_UPPER", 0, true, false, 3);    // depthwise
+  conv_case(rng, 2, 4, 9, 8, 8, 3, 3, 2, 1, "SAME_UPPER", 0, true, false, 4);    // depth multiplier 2, stride 2
+  conv_case(rng, 1, 6, 11, 10, 4, 3, 3, 1, 2, "VALID", 0, false, false, 2);      // two groups, dilated
+  conv_case(rng, 2, 4, 8, 7, 6, 2, 3, 1, 1, "NOTSET", 1, true, false, 2);        // asymmetric pads, 3 per group
+  conv_case(rng, 2, 16, 6, 6, 16, 3, 3, 1, 1, "SAME_UPPER", 0, true, false, 16); // oneDNN's depthwise kernels
+  conv_case(rng, 2, 5, 6, 7, 5, 3, 3, 1, 1, "NOTSET", 0, true, true, 5);         // the fused Relu's forward
+  conv_case(rng, 2, 3, 1, 12, 6, 1, 3, 1, 1, "SAME_UPPER", 0, true, false, 3);   // Conv1D (H == 1), depthwise
 }
 
 // --- pooling --------------------------------------------------------------------
@@ -321,6 +336,18 @@ inline void act_case(Rng& rng, Act kind, const char* label, float alpha = 0, flo
   check_op(c);
 }
 
+// Clip (Keras's ReLU(max_value)), ThresholdedRelu (ReLU(threshold)), Softplus, HardSigmoid:
+// every kink is inside the inputs' range, none within the finite differences' step of an
+// input (its own stream, so the cases after keep theirs).
+inline void later_act_cases() {
+  Rng rng(121);
+  act_case(rng, Act::Clip, "Clip [0, 0.8] (ReLU max_value)", 0.0f, 0.8f);
+  act_case(rng, Act::Clip, "Clip [-0.7, 0.6]", -0.7f, 0.6f);
+  act_case(rng, Act::ThresholdedRelu, "ThresholdedRelu 0.5", 0.5f);
+  act_case(rng, Act::Softplus, "Softplus");
+  act_case(rng, Act::HardSigmoid, "HardSigmoid 0.5 0.5 (kinks at -1, 1)", 0.5f, 0.5f);
+}
+
 inline void softmax_case(Rng& rng, int64_t outer, int64_t K, int64_t inner) {
   OpCase c{"Softmax outer" + std::to_string(outer) + " K" + std::to_string(K) + " inner" + std::to_string(inner),
            {rand_tensor(rng, {outer, K, inner}, -3, 3)}, {ActGrad}, outer * K * inner,
@@ -399,6 +426,26 @@ inline void concat_case(Rng& rng) {
            [=](Backend& be, const std::vector<const float*>&, const float*, const float* dout,
                std::vector<float*>& din) { be.concat_backward(din, dout, len, outer, inner); }};
   check_op(c);
+}
+
+// Pad (constant): a Keras ZeroPadding2D's NCHW pads, asymmetric; a value; a negative pad (a crop).
+inline void pad_cases() {
+  Rng rng(131);
+  auto pad_case = [&](Shape in_shape, std::vector<int64_t> begin, std::vector<int64_t> end, float value) {
+    Shape out_shape(in_shape.size());
+    for (size_t k = 0; k < in_shape.size(); k++) out_shape[k] = in_shape[k] + begin[k] + end[k];
+    OpCase c{"Pad " + shape_str(in_shape) + " begin " + shape_str(begin) + " end " + shape_str(end),
+             {rand_tensor(rng, in_shape)}, {ActGrad}, numel(out_shape),
+             [=](Backend& be, const std::vector<const float*>& in, float* out) {
+               be.pad_forward(out, in[0], in_shape, out_shape, begin, value);
+             },
+             [=](Backend& be, const std::vector<const float*>&, const float*, const float* dout,
+                 std::vector<float*>& din) { be.pad_backward(din[0], dout, in_shape, out_shape, begin); }};
+    check_op(c);
+  };
+  pad_case({2, 3, 5, 4}, {0, 0, 1, 2}, {0, 0, 2, 0}, 0.0f);
+  pad_case({3, 7}, {1, 0}, {0, 3}, 0.5f);
+  pad_case({2, 2, 6, 5}, {0, 0, -1, 1}, {0, 0, -2, 1}, 0.0f);
 }
 
 inline void gather_case(Rng& rng) {

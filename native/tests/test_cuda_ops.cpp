@@ -30,6 +30,7 @@ static void matrix_product_cases(Rng& rng) {
   conv_case(rng, 2, 4, 10, 8, 3, 5, 5, 1, 1, "SAME_UPPER", 0, false);
   conv_case(rng, 1, 3, 11, 10, 2, 3, 3, 3, 2, "VALID", 0, true);
   conv_case(rng, 2, 3, 1, 12, 4, 1, 3, 1, 1, "SAME_UPPER", 0, true);
+  grouped_conv_cases();
   conv_case(rng, 2, 16, 12, 12, 24, 3, 3, 1, 1, "NOTSET", 0, true);  // 200 pixels: 4 tiles; K split for dW
   conv_case(rng, 3, 1, 28, 28, 8, 3, 3, 1, 1, "NOTSET", 0, true);     // a first layer: dW's K = 2028, split
   conv_case(rng, 1, 70, 5, 5, 66, 3, 3, 1, 1, "SAME_UPPER", 0, true); // 66 output channels: 2 row tiles
@@ -87,6 +88,8 @@ static void other_op_cases(Rng& rng) {
   act_case(rng, Act::Gelu, "Gelu");
   act_case(rng, Act::GeluTanh, "Gelu tanh");
   act_case(rng, Act::Erf, "Erf", 0, 0, 5000);  // several blocks
+  later_act_cases();
+  pad_cases();
   softmax_case(rng, 4, 10, 1);
   softmax_case(rng, 2, 5, 3);
   softmax_case(rng, 3, 70, 1);  // more classes than a warp has lanes

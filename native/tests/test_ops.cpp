@@ -211,6 +211,7 @@ int main() {
   conv_case(rng, 2, 4, 10, 8, 3, 5, 5, 1, 1, "SAME_UPPER", 0, false);
   conv_case(rng, 1, 3, 11, 10, 2, 3, 3, 3, 2, "VALID", 0, true);
   conv_case(rng, 2, 3, 1, 12, 4, 1, 3, 1, 1, "SAME_UPPER", 0, true);
+  grouped_conv_cases();
   // 16+ channels in and out, 3x3, stride 1: the oneDNN backend runs these as Winograd
   conv_case(rng, 2, 16, 9, 10, 16, 3, 3, 1, 1, "NOTSET", 0, true);
   conv_case(rng, 1, 32, 8, 8, 16, 3, 3, 1, 1, "SAME_UPPER", 0, false);
@@ -257,6 +258,8 @@ int main() {
   act_case(rng, Act::Gelu, "Gelu");
   act_case(rng, Act::GeluTanh, "Gelu tanh");
   act_case(rng, Act::Erf, "Erf");
+  later_act_cases();
+  pad_cases();
   softmax_case(rng, 4, 10, 1);
   softmax_case(rng, 2, 5, 3);
   // the rest

@@ -388,6 +388,72 @@ static void test_fusions() {
   }
 }
 
+// A MobileNet-style block as the translator writes Keras's DepthwiseConv2D, SeparableConv2D
+// and Conv2D(groups): a depthwise Conv (group = C, depth multiplier 2) whose Relu fuses into
+// it, a pointwise 1x1 Conv, a grouped stride-2 Conv whose Relu and MaxPool fuse with it, then
+// a classifier. Every backend gives the reference backend's outputs, loss and weight
+// gradients, on CPU through oneDNN's grouped convolutions and the blocked layout; the
+// gradients also against finite differences.
+static std::string grouped_conv_model(Rng& rng) {
+  ModelBuilder b;
+  b.input("x", {-1, 9, 9, 8}).output("probs");
+  b.init("dw", glorot(rng, {16, 1, 3, 3}, 9, 18)).init("db", rand_tensor(rng, {16}, -0.1f, 0.1f));
+  b.init("pw", glorot(rng, {16, 16, 1, 1}, 16, 16)).init("pb", rand_tensor(rng, {16}, -0.1f, 0.1f));
+  b.init("gw", glorot(rng, {16, 4, 3, 3}, 36, 36)).init("gb", rand_tensor(rng, {16}, -0.1f, 0.1f));
+  b.init("wd", glorot(rng, {16 * 2 * 2, 5}, 64, 5)).init("bd", Tensor({5}));
+  b.node("Transpose", {"x"}, {"xt"}, {Attr::ints("perm", {0, 3, 1, 2})});
+  b.node("Conv", {"xt", "dw", "db"}, {"d"}, {Attr::i("group", 8), Attr::s("auto_pad", "SAME_UPPER")});
+  b.node("Relu", {"d"}, {"dr"}).node("Conv", {"dr", "pw", "pb"}, {"p"});
+  b.node("Conv", {"p", "gw", "gb"}, {"g"}, {Attr::i("group", 4), Attr::ints("strides", {2, 2})}).node("Relu", {"g"}, {"gr"});
+  b.node("MaxPool", {"gr"}, {"m"}, {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 2})});
+  b.node("Transpose", {"m"}, {"mt"}, {Attr::ints("perm", {0, 2, 3, 1})}).node("Flatten", {"mt"}, {"f"});
+  b.node("Gemm", {"f", "wd", "bd"}, {"z"}).node("Softmax", {"z"}, {"probs"});
+  return b.bytes();
+}
+
+static void test_grouped_convolutions() {
+  Rng rng(21);
+  std::string model = grouped_conv_model(rng);
+  Tensor x = rand_tensor(rng, {4, 9, 9, 8}), y = Tensor::from({4}, {0, 1, 2, 4});
+  TrainingDescription d;
+  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  d.backend_options.tf32 = false;
+  d.backend = "reference";
+  auto ref = Session::from_onnx(model.data(), model.size(), d);
+  Tensor want = ref->forward({x})[0];
+  float want_loss = ref->train_step({x}, {y}).loss;
+  for (std::string be : {"cpu", "cuda-emu"}) {
+    d.backend = be;
+    auto s = Session::from_onnx(model.data(), model.size(), d);
+    Tensor got = s->forward({x})[0];
+    validate_result(got.data(), want.data(), "grouped convolutions forward (" + be + ")", got.size());
+    // on oneDNN the grouped convolutions read and write the blocked layout (nChw8c/16c)
+    auto blocked = s->blocked_values();
+    expect(be == "cpu" ? blocked == std::vector<std::string>{"dr", "p", "m"} : blocked.empty(),
+           "grouped convolutions: blocked activations (" + be + "): " + std::to_string(blocked.size()));
+    float loss = s->train_step({x}, {y}).loss;
+    validate_result(&loss, &want_loss, "grouped convolutions loss (" + be + ")", 1);
+    for (auto& n : s->trainable_names()) {
+      Tensor g = s->get_gradient(n), gr = ref->get_gradient(n);
+      validate_result(g.data(), gr.data(), "grouped convolutions d(" + n + ") (" + be + ")", g.size());
+    }
+  }
+  graph_grad_check("grouped convolutions", model, d, {x}, {y});
+  // a group that does not divide the channels is an error naming the node
+  ModelBuilder b;
+  b.input("x", {-1, 6, 5, 5}).output("c").init("w", rand_tensor(rng, {4, 2, 3, 3}));
+  b.node("Conv", {"x", "w"}, {"c"}, {Attr::i("group", 4)});
+  std::string bad = b.bytes(), msg;
+  d.losses = {{"c", LossKind::MeanSquaredError}};
+  try {
+    Session::from_onnx(bad.data(), bad.size(), d)->forward({rand_tensor(rng, {1, 6, 5, 5})});
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("group=4 must divide the input's 6 channels") != std::string::npos, "a bad group is named: " + msg);
+}
+
 // dL/dw from one SGD step with lr 1 (w_before - w_after), against central differences of evaluate().
 static void graph_grad_check(const std::string& name, const std::string& model, const TrainingDescription& d0,
                              const std::vector<Tensor>& in, const std::vector<Tensor>& tgt) {
@@ -518,6 +584,36 @@ static void test_graph_gradients() {
     expect(ones.loss == r.loss && std::fabs(zero.loss - 2.0f * r.output_losses[1]) < 1e-6,
            "sample weights weight each row's loss");
   }
+  {  // Keras's ReLU(max_value, negative_slope, threshold) as the translator writes it, softplus, hard_sigmoid
+    ModelBuilder b;
+    b.input("x", {-1, 6}).output("p");
+    b.init("w1", glorot(rng, {6, 8}, 6, 8)).init("w2", glorot(rng, {8, 3}, 8, 3));
+    b.init("t", Tensor::from({}, {0.1f})).init("lo", Tensor::from({}, {0.0f})).init("hi", Tensor::from({}, {0.9f}));
+    b.init("slope", Tensor::from({}, {0.2f}));
+    b.node("MatMul", {"x", "w1"}, {"h"}).node("ThresholdedRelu", {"h"}, {"tr"}, {Attr::f("alpha", 0.1f)});
+    b.node("Clip", {"tr", "lo", "hi"}, {"c"}).node("Sub", {"t", "h"}, {"below"}).node("Relu", {"below"}, {"br"});
+    b.node("Mul", {"br", "slope"}, {"neg"}).node("Sub", {"c", "neg"}, {"r"});
+    b.node("Softplus", {"r"}, {"sp"}).node("HardSigmoid", {"sp"}, {"hs"}, {Attr::f("alpha", 0.5f), Attr::f("beta", 0.1f)});
+    b.node("MatMul", {"hs", "w2"}, {"z"}).node("Softmax", {"z"}, {"p"});
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
+    Tensor x = rand_tensor(rng, {5, 6}), y = Tensor::from({5}, {0, 1, 2, 1, 0});
+    graph_grad_check("ReLU(max_value, slope, threshold)/Softplus/HardSigmoid graph", b.bytes(), d, {x}, {y});
+    std::string model = b.bytes();
+    d.backend = "reference";
+    auto ref = Session::from_onnx(model.data(), model.size(), d);
+    float want = ref->train_step({x}, {y}).loss;
+    for (std::string be : {"cpu", "cuda-emu"}) {
+      d.backend = be;
+      auto s = Session::from_onnx(model.data(), model.size(), d);
+      float got = s->train_step({x}, {y}).loss;
+      validate_result(&got, &want, "activation graph loss (" + be + ")", 1);
+      for (auto& n : s->trainable_names()) {
+        Tensor g = s->get_gradient(n), gr = ref->get_gradient(n);
+        validate_result(g.data(), gr.data(), "activation graph d(" + n + ") (" + be + ")", g.size());
+      }
+    }
+  }
   {  // categorical cross-entropy on a softmax over the last axis of a 3-D output (fused), Transpose, Conv1D
     ModelBuilder b;
     b.input("x", {-1, 4, 6}).output("p");
@@ -626,6 +722,7 @@ int main() {
     test_cnn("cuda-emu");
     test_graph_gradients();
     test_fusions();
+    test_grouped_convolutions();
     test_errors();
   } catch (const std::exception& e) {
     std::printf("FAIL: exception: %s\n", e.what());

@@ -9,7 +9,8 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, Dropout, Embedding, Flatten,
+  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
@@ -91,20 +92,38 @@ export const ELEMENTWISE_ACTIVATIONS: Record<Exclude<ActivationName, 'softmax'>,
   gelu,
   leaky_relu: (x) => (x >= 0 ? x : LEAKY_RELU_SLOPE * x),
   swish: (x) => x * sigmoid(x),
+  softplus: (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
+  hard_sigmoid: (x) => Math.min(1, Math.max(0, x / 6 + 0.5)),
+  relu6: (x) => Math.min(6, Math.max(0, x)),
 };
 
-/** softmax over the last axis: exp(x - max) / sum(exp(x - max)), row by row. */
-export function softmaxForward(x: RefTensor): RefTensor {
-  const n = x.shape[x.shape.length - 1]!;
+/** softmax along `axis` (default the last): exp(x - max) / sum(exp(x - max)) over each line along it. */
+export function softmaxForward(x: RefTensor, axis = -1): RefTensor {
+  const a = axis < 0 ? axis + x.shape.length : axis;
+  const n = x.shape[a]!;
+  const inner = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);
   const out = tensor(x.shape);
-  for (let row = 0; row < x.data.length; row += n) {
-    let max = -Infinity;
-    for (let j = 0; j < n; j++) max = Math.max(max, x.data[row + j]!);
-    let sum = 0;
-    for (let j = 0; j < n; j++) sum += out.data[row + j] = Math.exp(x.data[row + j]! - max);
-    for (let j = 0; j < n; j++) out.data[row + j] /= sum;
+  for (let start = 0; start < x.data.length; start += n * inner) {
+    for (let j = 0; j < inner; j++) {
+      const at = (k: number) => start + k * inner + j;
+      let max = -Infinity;
+      for (let k = 0; k < n; k++) max = Math.max(max, x.data[at(k)]!);
+      let sum = 0;
+      for (let k = 0; k < n; k++) sum += out.data[at(k)] = Math.exp(x.data[at(k)]! - max);
+      for (let k = 0; k < n; k++) out.data[at(k)] /= sum;
+    }
   }
   return out;
+}
+
+/**
+ * keras.activations.relu(x, negative_slope, max_value, threshold): x above the threshold (0
+ * at or below it), clipped to [0, max_value], minus negative_slope * max(threshold - x, 0).
+ */
+export function reluLayerValue(x: number, maxValue: number | null, negativeSlope: number, threshold: number): number {
+  let y = x > threshold ? x : 0;
+  if (maxValue !== null) y = Math.min(Math.max(y, 0), maxValue);
+  return y - negativeSlope * Math.max(threshold - x, 0);
 }
 
 export function applyActivation(x: RefTensor, activation: ActivationName): RefTensor {
@@ -147,15 +166,19 @@ export interface Conv2DParams {
   strides: [number, number];
   dilationRate: [number, number];
   padding: 'valid' | 'same';
+  /** Keras's groups (default 1): filter f reads input channels (f / (F / groups)) * C / groups onwards. */
+  groups?: number;
 }
 
-/** x (N, H, W, C), kernel (kh, kw, C, F), bias (F) or null -> (N, OH, OW, F); padded cells are 0. */
+/** x (N, H, W, C), kernel (kh, kw, C / groups, F), bias (F) or null -> (N, OH, OW, F); padded cells are 0. */
 export function conv2dForward(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, filters: number, p: Conv2DParams): RefTensor {
   const [N, H, W, C] = x.shape as [number, number, number, number];
   const [kh, kw] = p.kernelSize;
   const [sh, sw] = p.strides;
   const [dh, dw] = p.dilationRate;
-  if (kernel.length !== kh * kw * C * filters) throw new Error(`reference conv2d: kernel has ${kernel.length} values, expected ${kh}x${kw}x${C}x${filters}`);
+  const groups = p.groups ?? 1;
+  const Cg = C / groups;
+  if (kernel.length !== kh * kw * Cg * filters) throw new Error(`reference conv2d: kernel has ${kernel.length} values, expected ${kh}x${kw}x${Cg}x${filters}`);
   const rows = paddingFor(H, kh, sh, dh, p.padding);
   const cols = paddingFor(W, kw, sw, dw, p.padding);
   const out = tensor([N, rows.out, cols.out, filters]);
@@ -170,8 +193,9 @@ export function conv2dForward(x: RefTensor, kernel: Float32Array, bias: Float32A
             for (let kx = 0; kx < kw; kx++) {
               const ix = ox * sw - cols.before + kx * dw;
               if (ix < 0 || ix >= W) continue;
-              for (let c = 0; c < C; c++) {
-                acc += x.data[((n * H + iy) * W + ix) * C + c]! * kernel[((ky * kw + kx) * C + c) * filters + f]!;
+              const first = Math.floor(f / (filters / groups)) * Cg;
+              for (let c = 0; c < Cg; c++) {
+                acc += x.data[((n * H + iy) * W + ix) * C + first + c]! * kernel[((ky * kw + kx) * Cg + c) * filters + f]!;
               }
             }
           }
@@ -180,6 +204,57 @@ export function conv2dForward(x: RefTensor, kernel: Float32Array, bias: Float32A
       }
     }
   }
+  return out;
+}
+
+/**
+ * x (N, H, W, C), kernel (kh, kw, C, M), bias (C * M) or null -> (N, OH, OW, C * M): output
+ * channel c * M + m is input channel c convolved with kernel[:, :, c, m] alone.
+ */
+export function depthwiseConv2dForward(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, multiplier: number, p: Conv2DParams): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const [kh, kw] = p.kernelSize;
+  const [sh, sw] = p.strides;
+  const [dh, dw] = p.dilationRate;
+  if (kernel.length !== kh * kw * C * multiplier) throw new Error(`reference depthwise conv2d: kernel has ${kernel.length} values, expected ${kh}x${kw}x${C}x${multiplier}`);
+  const rows = paddingFor(H, kh, sh, dh, p.padding);
+  const cols = paddingFor(W, kw, sw, dw, p.padding);
+  const F = C * multiplier;
+  const out = tensor([N, rows.out, cols.out, F]);
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < rows.out; oy++) {
+      for (let ox = 0; ox < cols.out; ox++) {
+        for (let c = 0; c < C; c++) {
+          for (let m = 0; m < multiplier; m++) {
+            let acc = bias ? bias[c * multiplier + m]! : 0;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * sh - rows.before + ky * dh;
+              if (iy < 0 || iy >= H) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * sw - cols.before + kx * dw;
+                if (ix < 0 || ix >= W) continue;
+                acc += x.data[((n * H + iy) * W + ix) * C + c]! * kernel[((ky * kw + kx) * C + c) * multiplier + m]!;
+              }
+            }
+            out.data[((n * rows.out + oy) * cols.out + ox) * F + c * multiplier + m] = acc;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** x (N, H, W, C) -> (N, top + H + bottom, left + W + right, C), zeros around. */
+export function zeroPadding2dForward(x: RefTensor, [[top, bottom], [left, right]]: [[number, number], [number, number]]): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const OH = top + H + bottom;
+  const OW = left + W + right;
+  const out = tensor([N, OH, OW, C]);
+  for (let n = 0; n < N; n++)
+    for (let y = 0; y < H; y++)
+      for (let xx = 0; xx < W; xx++)
+        for (let c = 0; c < C; c++) out.data[((n * OH + y + top) * OW + xx + left) * C + c] = x.data[((n * H + y) * W + xx) * C + c]!;
   return out;
 }
 
@@ -373,8 +448,18 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     return [applyActivation(x, layer.activation)];
   }
   if (layer instanceof Conv2D) {
-    const params = { kernelSize: layer.kernelSize, strides: layer.strides, dilationRate: layer.dilationRate, padding: layer.padding };
+    const params = { kernelSize: layer.kernelSize, strides: layer.strides, dilationRate: layer.dilationRate, padding: layer.padding, groups: layer.groups };
     const x = conv2dForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, params);
+    return [applyActivation(x, layer.activation)];
+  }
+  if (layer instanceof DepthwiseConv2D) {
+    const x = depthwiseConv2dForward(single(layer, inputs), weight(layer, 'depthwise_kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.depthMultiplier, layer.window);
+    return [applyActivation(x, layer.activation)];
+  }
+  if (layer instanceof SeparableConv2D) {
+    const depthwise = depthwiseConv2dForward(single(layer, inputs), weight(layer, 'depthwise_kernel'), null, layer.depthMultiplier, layer.window);
+    const pointwise: Conv2DParams = { kernelSize: [1, 1], strides: [1, 1], dilationRate: [1, 1], padding: 'valid' };
+    const x = conv2dForward(depthwise, weight(layer, 'pointwise_kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, pointwise);
     return [applyActivation(x, layer.activation)];
   }
   if (layer instanceof MaxPooling2D || layer instanceof AveragePooling2D) {
@@ -396,6 +481,20 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     const x = single(layer, inputs);
     return [tensor(x.shape, x.data)];
   }
+  if (layer instanceof ReLU) {
+    const x = single(layer, inputs);
+    return [tensor(x.shape, Float64Array.from(x.data, (v) => reluLayerValue(v, layer.maxValue, layer.negativeSlope, layer.threshold)))];
+  }
+  if (layer instanceof LeakyReLU) {
+    const x = single(layer, inputs);
+    return [tensor(x.shape, Float64Array.from(x.data, (v) => (v >= 0 ? v : layer.negativeSlope * v)))];
+  }
+  if (layer instanceof ELU) {
+    const x = single(layer, inputs);
+    return [tensor(x.shape, Float64Array.from(x.data, (v) => (v > 0 ? v : layer.alpha * Math.expm1(v))))];
+  }
+  if (layer instanceof Softmax) return [softmaxForward(single(layer, inputs), layer.axis)];
+  if (layer instanceof ZeroPadding2D) return [zeroPadding2dForward(single(layer, inputs), layer.padding)];
   if (layer instanceof Activation) return [applyActivation(single(layer, inputs), layer.activation)];
   if (layer instanceof BatchNormalization) {
     const x = single(layer, inputs);

@@ -6,6 +6,9 @@ import {
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
 
+/** Activations added after the first set: their cases come last (see translationCases). */
+const LATER_ACTIVATIONS: readonly string[] = ['softplus', 'hard_sigmoid', 'relu6'];
+
 /** A one-layer model over an input of the given shape (batch dimension omitted). */
 function single(name: string, inputShape: Shape, layer: Layer, dtype: 'float32' | 'int32' = 'float32'): Model {
   const x = Input({ shape: inputShape, name: 'x', dtype });
@@ -48,7 +51,7 @@ export function translationCases(): Model[] {
     single('batch_norm_features', [6], new layers.BatchNormalization()),
     single('batch_norm_sequence', [4, 6], new layers.BatchNormalization({ center: false })),
     single('rescaling', [4, 4, 3], new layers.Rescaling(1 / 255, { offset: -0.5 })),
-    ...ACTIVATIONS.map((a) => single(`activation_${a}`, [3, 7], new layers.Activation(a))),
+    ...ACTIVATIONS.filter((a) => !LATER_ACTIVATIONS.includes(a)).map((a) => single(`activation_${a}`, [3, 7], new layers.Activation(a))),
   ];
 
   // Convolutions with images: BatchNormalization, Flatten after NCHW ops, joins of NCHW values.
@@ -74,5 +77,68 @@ export function translationCases(): Model[] {
 
   const seq = new Sequential([new layers.Dense(6, { inputShape: [4], activation: 'elu', name: 'h' }), new layers.Dense(2, { activation: 'softmax', name: 'o' })], { name: 'small_sequential' });
   cases.push(seq, productImageClassifier, purchasePredictor);
+  // Layers added later go last, so that the cases above keep their seeds (numerics.test.ts
+  // seeds weights and inputs by a case's index).
+  cases.push(...laterLayerCases());
   return cases;
+}
+
+/** Softmax over an image's rows (axis 1) and channels (-1) after a Conv: the value is channels-first there. */
+function imageSoftmax(): Model {
+  const image = Input({ shape: [5, 4, 3], name: 'image' });
+  const c = new layers.Conv2D(3, 2, { padding: 'same', name: 'c' }).apply(image);
+  const rows = new layers.Softmax({ axis: 1, name: 'rows' }).apply(c);
+  const channels = new layers.Softmax({ name: 'channels' }).apply(new layers.ReLU({ maxValue: 6, name: 'relu6' }).apply(c));
+  return new Model({ inputs: image, outputs: [rows, channels], name: 'image_softmax' });
+}
+
+/** MobileNet's stride-2 block: ZeroPadding2D(((0, 1), (0, 1))) between channels-first convolutions. */
+function paddedConvolutions(): Model {
+  const image = Input({ shape: [8, 8, 3], name: 'image' });
+  const c = new layers.Conv2D(4, 3, { padding: 'same', name: 'c' }).apply(image);
+  const padded = new layers.ZeroPadding2D([[0, 1], [0, 1]], { name: 'pad' }).apply(c);
+  const dw = new layers.DepthwiseConv2D(3, { strides: 2, name: 'dw' }).apply(padded);
+  return new Model({ inputs: image, outputs: new layers.ReLU({ maxValue: 6, name: 'relu6' }).apply(dw), name: 'padded_convolutions' });
+}
+
+/** A MobileNet-style stack: Conv, BatchNormalization, depthwise and separable convolutions, a classifier. */
+function mobileNetBlock(): Model {
+  const image = Input({ shape: [12, 12, 3], name: 'image' });
+  let x = new layers.Conv2D(8, 3, { strides: 2, padding: 'same', name: 'stem' }).apply(image);
+  x = new layers.BatchNormalization({ name: 'stem_bn' }).apply(x);
+  x = new layers.DepthwiseConv2D(3, { padding: 'same', activation: 'relu', name: 'dw' }).apply(x);
+  x = new layers.Conv2D(12, 1, { name: 'pw' }).apply(x);
+  x = new layers.SeparableConv2D(16, 3, { strides: 2, padding: 'same', activation: 'relu', name: 'sep' }).apply(x);
+  const pooled = new layers.GlobalAveragePooling2D({ name: 'gap' }).apply(x);
+  return new Model({ inputs: image, outputs: new layers.Dense(4, { activation: 'softmax', name: 'head' }).apply(pooled), name: 'mobilenet_block' });
+}
+
+/** One small model per layer added after the seed models' set (issue 21), and a stack of them. */
+export function laterLayerCases(): Model[] {
+  return [
+    single('depthwise_valid', [7, 6, 3], new layers.DepthwiseConv2D(3)),
+    single('depthwise_same_stride2_multiplier2', [9, 8, 4], new layers.DepthwiseConv2D([3, 2], { strides: 2, padding: 'same', depthMultiplier: 2, activation: 'relu' })),
+    single('depthwise_dilated_no_bias', [11, 10, 2], new layers.DepthwiseConv2D(3, { dilationRate: [2, 1], padding: 'same', useBias: false })),
+    single('separable_valid', [7, 6, 3], new layers.SeparableConv2D(5, 3)),
+    single('separable_same_stride2_multiplier3', [9, 8, 2], new layers.SeparableConv2D(4, [3, 3], { strides: 2, padding: 'same', depthMultiplier: 3, activation: 'elu' })),
+    single('separable_dilated_no_bias', [10, 11, 3], new layers.SeparableConv2D(2, 2, { dilationRate: 2, useBias: false })),
+    ...LATER_ACTIVATIONS.map((a) => single(`activation_${a}`, [3, 7], new layers.Activation(a))),
+    single('relu_layer', [3, 7], new layers.ReLU()),
+    single('relu6_layer', [3, 7], new layers.ReLU({ maxValue: 0.6 })),
+    single('relu_leaky_capped', [3, 7], new layers.ReLU({ maxValue: 0.5, negativeSlope: 0.1 })),
+    single('relu_threshold', [3, 7], new layers.ReLU({ threshold: 0.2 })),
+    single('relu_threshold_slope_capped', [3, 7], new layers.ReLU({ threshold: 0.25, negativeSlope: 0.3, maxValue: 0.7 })),
+    single('relu_slope', [3, 7], new layers.ReLU({ negativeSlope: 0.05 })),
+    single('leaky_relu_layer', [3, 7], new layers.LeakyReLU()),
+    single('elu_layer', [3, 7], new layers.ELU({ alpha: 0.5 })),
+    single('softmax_layer', [3, 7], new layers.Softmax()),
+    single('softmax_axis1', [3, 7], new layers.Softmax({ axis: 1 })),
+    imageSoftmax(),
+    single('zero_padding_1', [4, 5, 2], new layers.ZeroPadding2D()),
+    single('zero_padding_asymmetric', [4, 5, 2], new layers.ZeroPadding2D([[0, 1], [2, 0]])),
+    paddedConvolutions(),
+    single('conv_groups2', [7, 6, 4], new layers.Conv2D(6, 3, { groups: 2, padding: 'same' })),
+    single('conv_groups3_strided_no_bias', [9, 8, 6], new layers.Conv2D(3, [2, 3], { groups: 3, strides: 2, useBias: false, activation: 'tanh' })),
+    mobileNetBlock(),
+  ];
 }

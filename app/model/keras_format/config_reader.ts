@@ -75,6 +75,11 @@ export class ConfigReader {
     return value as number[];
   }
 
+  /** A value the layer checks itself (its constructor names the layer and the key), or `fallback` when absent. */
+  raw(key: string, fallback: unknown): unknown {
+    return this.take(key) ?? fallback;
+  }
+
   optionalIntTuple(key: string): number[] | undefined {
     return this.has(key) ? this.intTuple(key) : (this.take(key), undefined);
   }

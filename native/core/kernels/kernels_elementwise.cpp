@@ -1,6 +1,7 @@
 // kernels_elementwise.cpp: activations (Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh,
-// Gelu, Erf), Softmax, the broadcasting binaries (Add, Sub, Mul, Div) and n-ary Sum,
+// Gelu, Erf, Clip, ThresholdedRelu, Softplus, HardSigmoid), Softmax, the broadcasting binaries (Add, Sub, Mul, Div) and n-ary Sum,
 // Dropout, Identity, Cast.
+#include <cfloat>
 #include <cstring>
 
 #include "../check.h"
@@ -11,16 +12,33 @@ namespace strata {
 class ActKernel : public OpKernel {
  public:
   ActKernel(const Node& n, ActParams a) : OpKernel(n), a_(a) {}
-  void infer(const Ins& in, Outs& out) override { out[0]->reset(in[0]->shape); }
+  void infer(const Ins& in, Outs& out) override {
+    if (a_.kind == Act::Clip) read_clip_bounds(in);
+    out[0]->reset(in[0]->shape);
+  }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     ctx.be->act_forward(out[0]->data(), in[0]->data(), in[0]->size(), a_);
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
     if (din[0]) ctx.be->act_backward(din[0]->data(), dout.data(), in[0]->data(), out[0]->data(), dout.size(), a_);
   }
+  bool differentiable(int i) const override { return i == 0; }
 
  private:
   ActParams a_;
+  // Clip (opset >= 11): min and max are optional scalar inputs, constants here (initializers
+  // or Constant nodes); an omitted one leaves that side open.
+  void read_clip_bounds(const Ins& in) {
+    auto bound = [&](size_t i, float open) {
+      if (in.size() <= i || !in[i]) return open;
+      STRATA_CHECK(in[i]->size() == 1 && in[i]->dtype == DType::F32 && (int64_t)in[i]->f.size() == 1,
+                   node.where() << ": input " << i << " (" << (i == 1 ? "min" : "max")
+                                << ") must be a constant float scalar, got shape " << shape_str(in[i]->shape));
+      return in[i]->f[0];
+    };
+    a_.alpha = bound(1, -FLT_MAX), a_.gamma = bound(2, FLT_MAX);
+    STRATA_CHECK(a_.alpha <= a_.gamma, node.where() << ": min " << a_.alpha << " is greater than max " << a_.gamma);
+  }
 };
 
 // Softmax along `axis` (opset >= 13, default -1). Before opset 13 the input is
@@ -203,6 +221,14 @@ std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset) 
     return std::make_unique<ActKernel>(n, ActParams{approx == "tanh" ? Act::GeluTanh : Act::Gelu});
   }
   if (op == "Erf") return std::make_unique<ActKernel>(n, ActParams{Act::Erf});
+  if (op == "Clip") {
+    STRATA_CHECK(opset >= 11, n.where() << ": Clip before opset 11 (min/max attributes) is not supported");
+    return std::make_unique<ActKernel>(n, ActParams{Act::Clip});
+  }
+  if (op == "ThresholdedRelu") return std::make_unique<ActKernel>(n, ActParams{Act::ThresholdedRelu, n.get_float("alpha", 1.0f)});
+  if (op == "Softplus") return std::make_unique<ActKernel>(n, ActParams{Act::Softplus});
+  if (op == "HardSigmoid")
+    return std::make_unique<ActKernel>(n, ActParams{Act::HardSigmoid, n.get_float("alpha", 0.2f), n.get_float("beta", 0.5f)});
   if (op == "Sum") return std::make_unique<SumKernel>(n);
   if (op == "Cast") return std::make_unique<CastKernel>(n);
   if (op == "Softmax") return std::make_unique<SoftmaxKernel>(n, opset);

@@ -63,21 +63,27 @@ static Shape window_shape(const Shape& x, int64_t C, const Window& w) {
   return x.size() == 3 ? Shape{x[0], C, w.OW} : Shape{x[0], C, w.OH, w.OW};
 }
 
-// --- Conv: X (N,C,...), W (OC,C,...), B (OC) ---------------------------------------
+// --- Conv: X (N,C,...), W (OC,C/group,...), B (OC) ---------------------------------------
 class ConvKernel : public OpKernel {
  public:
   using OpKernel::OpKernel;
   void infer(const Ins& in, Outs& out) override { out[0]->reset(plan(in)); }
   // Checks the inputs, sets the geometry and returns the output's shape.
   Shape plan(const Ins& in) {
-    STRATA_CHECK(node.get_int("group", 1) == 1, node.where() << ": group=" << node.get_int("group", 1)
-                                                             << " is not supported (group=1 only)");
+    const int64_t group = node.get_int("group", 1);
     const Shape& ws = in[1]->shape;
-    STRATA_CHECK((ws.size() == 3 || ws.size() == 4) && ws.size() == in[0]->shape.size() && ws[1] == in[0]->shape[1],
+    STRATA_CHECK((ws.size() == 3 || ws.size() == 4) && ws.size() == in[0]->shape.size(),
                  node.where() << ": weight " << shape_str(ws) << " does not fit input " << shape_str(in[0]->shape));
+    STRATA_CHECK(group >= 1 && in[0]->shape[1] % group == 0 && ws[0] % group == 0,
+                 node.where() << ": group=" << group << " must divide the input's " << in[0]->shape[1]
+                              << " channels and the weight's " << ws[0] << " output channels");
+    STRATA_CHECK(ws[1] * group == in[0]->shape[1],
+                 node.where() << ": weight " << shape_str(ws) << " does not fit input " << shape_str(in[0]->shape)
+                              << (group > 1 ? " in " + std::to_string(group) + " groups" : std::string()));
     Window w = resolve_window(node, in[0]->shape, ws.size() == 4 ? ws[2] : 1, ws.back());
     p_ = ConvParams{w.N, w.C, w.H, w.W, (int)ws[0], w.KH, w.KW, w.OH, w.OW, w.sh, w.sw, w.dh, w.dw,
                     w.pt, w.pl, w.pb, w.pr, relu_};
+    p_.G = (int)group;
     return window_shape(in[0]->shape, ws[0], w);
   }
   ConvParams& params() { return p_; }

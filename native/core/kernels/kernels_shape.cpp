@@ -257,10 +257,59 @@ class ReduceMeanKernel : public OpKernel {
   Shape keep_;
 };
 
+// Pad, mode "constant" (Keras's ZeroPadding2D): pads from the int64 input (opset >= 11) or
+// the attribute (before), [begin..., end...]; a negative pad crops. The value is
+// constant_value (input 2) or the "value" attribute, default 0.
+class PadKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    std::string mode = node.get_string("mode", "constant");
+    STRATA_CHECK(mode == "constant", node.where() << ": mode '" << mode << "' is not supported (constant only)");
+    const Shape& x = in[0]->shape;
+    std::vector<int64_t> pads = node.get_ints("pads");
+    if (in.size() > 1 && in[1]) {
+      STRATA_CHECK(in[1]->dtype == DType::I64 && (int64_t)in[1]->i.size() == in[1]->size(),
+                   node.where() << ": pads must be a constant int64 tensor");
+      pads = in[1]->i;
+    }
+    STRATA_CHECK(in.size() < 4 || !in[3], node.where() << ": the axes input is not supported (pads for every axis)");
+    STRATA_CHECK(pads.size() == 2 * x.size(), node.where() << ": " << pads.size() << " pads for an input of rank "
+                                                           << x.size() << " " << shape_str(x) << " (need " << 2 * x.size() << ")");
+    value_ = node.get_float("value", 0.0f);
+    if (in.size() > 2 && in[2]) {
+      STRATA_CHECK(in[2]->size() == 1 && in[2]->dtype == DType::F32 && in[2]->f.size() == 1,
+                   node.where() << ": constant_value must be a constant float scalar");
+      value_ = in[2]->f[0];
+    }
+    begin_.assign(pads.begin(), pads.begin() + x.size());
+    Shape o(x.size());
+    for (size_t k = 0; k < x.size(); k++) {
+      o[k] = x[k] + pads[k] + pads[k + x.size()];
+      STRATA_CHECK(o[k] >= 0, node.where() << ": pads " << shape_str(pads) << " crop axis " << k << " of "
+                                            << shape_str(x) << " below nothing");
+    }
+    out[0]->reset(o);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    ctx.be->pad_forward(out[0]->data(), in[0]->data(), in[0]->shape, out[0]->shape, begin_, value_);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->pad_backward(din[0]->data(), dout.data(), in[0]->shape, out[0]->shape, begin_);
+  }
+  bool differentiable(int i) const override { return i == 0; }
+  bool accepts_int(int i) const override { return i == 1 || i == 3; }
+
+ private:
+  std::vector<int64_t> begin_;
+  float value_ = 0;
+};
+
 std::unique_ptr<OpKernel> make_shape_kernel(const Node& n) {
   const std::string& op = n.op_type;
   if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze") return std::make_unique<ReshapeKernel>(n);
   if (op == "Transpose") return std::make_unique<TransposeKernel>(n);
+  if (op == "Pad") return std::make_unique<PadKernel>(n);
   if (op == "Concat") return std::make_unique<ConcatKernel>(n);
   if (op == "Gather") return std::make_unique<GatherKernel>(n);
   if (op == "ReduceMean") return std::make_unique<ReduceMeanKernel>(n);

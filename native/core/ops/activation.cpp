@@ -9,6 +9,9 @@ namespace ref {
 
 static const float kSqrt2OverPi = 0.7978845608028654f;
 
+// log(1 + e^x) without overflow: x + log1p(e^-x) for x > 0
+static inline float softplus(float x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+
 static inline float sigmoid(float x) {
   // stable for large |x|: never exponentiates a positive number
   if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
@@ -37,6 +40,10 @@ void act_forward(float* out, const float* inp, int64_t n, const ActParams& a) {
     case Act::Gelu: EACH(0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f)));
     case Act::GeluTanh: EACH(0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x))));
     case Act::Erf: EACH(std::erf(x));
+    case Act::Clip: EACH(x < al ? al : x > ga ? ga : x);
+    case Act::ThresholdedRelu: EACH(x > al ? x : 0.0f);
+    case Act::Softplus: EACH(softplus(x));
+    case Act::HardSigmoid: EACH(std::fmin(1.0f, std::fmax(0.0f, al * x + ga)));
   }
 }
 #undef EACH
@@ -94,6 +101,10 @@ void act_backward(float* dinp, const float* dout, const float* inp, const float*
     case Act::Gelu: EACH(gelu_grad(x));
     case Act::GeluTanh: EACH(gelu_tanh_grad(x));
     case Act::Erf: EACH(1.1283791670955126f * std::exp(-x * x));  // 2/sqrt(pi) e^(-x^2)
+    case Act::Clip: EACH(x > al && x < ga ? 1.0f : 0.0f);
+    case Act::ThresholdedRelu: EACH(x > al ? 1.0f : 0.0f);
+    case Act::Softplus: EACH(sigmoid(x));
+    case Act::HardSigmoid: EACH(al * x + ga > 0.0f && al * x + ga < 1.0f ? al : 0.0f);
   }
 }
 #undef EACH

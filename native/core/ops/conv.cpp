@@ -30,12 +30,14 @@ int64_t window_out(int64_t in, int64_t k, int64_t stride, int64_t dil, const std
 namespace ref {
 
 void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias, const ConvParams& p) {
+  const int Cg = p.C / p.G, OCg = p.OC / p.G;
   for (int n = 0; n < p.N; n++)
     for (int oc = 0; oc < p.OC; oc++)
       for (int oh = 0; oh < p.OH; oh++)
         for (int ow = 0; ow < p.OW; ow++) {
           float acc = bias ? bias[oc] : 0.0f;
-          for (int c = 0; c < p.C; c++)
+          for (int cg = 0; cg < Cg; cg++) {
+            const int c = oc / OCg * Cg + cg;  // the input channel: its group's cg-th
             for (int kh = 0; kh < p.KH; kh++) {
               int ih = oh * p.sh - p.pt + kh * p.dh;
               if (ih < 0 || ih >= p.H) continue;
@@ -43,15 +45,17 @@ void conv2d_forward(float* out, const float* inp, const float* weight, const flo
                 int iw = ow * p.sw - p.pl + kw * p.dw;
                 if (iw < 0 || iw >= p.W) continue;
                 acc += inp[((int64_t)(n * p.C + c) * p.H + ih) * p.W + iw] *
-                       weight[((int64_t)(oc * p.C + c) * p.KH + kh) * p.KW + kw];
+                       weight[((int64_t)(oc * Cg + cg) * p.KH + kh) * p.KW + kw];
               }
             }
+          }
           out[((int64_t)(n * p.OC + oc) * p.OH + oh) * p.OW + ow] = acc;
         }
 }
 
 void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                      const float* weight, const ConvParams& p) {
+  const int Cg = p.C / p.G, OCg = p.OC / p.G;
   if (dinp) std::memset(dinp, 0, sizeof(float) * p.N * p.C * p.H * p.W);
   for (int n = 0; n < p.N; n++)
     for (int oc = 0; oc < p.OC; oc++)
@@ -59,7 +63,8 @@ void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dou
         for (int ow = 0; ow < p.OW; ow++) {
           float d = dout[((int64_t)(n * p.OC + oc) * p.OH + oh) * p.OW + ow];
           if (dbias) dbias[oc] += d;
-          for (int c = 0; c < p.C; c++)
+          for (int cg = 0; cg < Cg; cg++) {
+            const int c = oc / OCg * Cg + cg;
             for (int kh = 0; kh < p.KH; kh++) {
               int ih = oh * p.sh - p.pt + kh * p.dh;
               if (ih < 0 || ih >= p.H) continue;
@@ -67,11 +72,12 @@ void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dou
                 int iw = ow * p.sw - p.pl + kw * p.dw;
                 if (iw < 0 || iw >= p.W) continue;
                 int64_t ii = ((int64_t)(n * p.C + c) * p.H + ih) * p.W + iw;
-                int64_t wi = ((int64_t)(oc * p.C + c) * p.KH + kh) * p.KW + kw;
+                int64_t wi = ((int64_t)(oc * Cg + cg) * p.KH + kh) * p.KW + kw;
                 if (dinp) dinp[ii] += d * weight[wi];
                 if (dweight) dweight[wi] += d * inp[ii];
               }
             }
+          }
         }
 }
 

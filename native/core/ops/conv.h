@@ -1,4 +1,6 @@
-// conv.h: 2-D convolution, NCHW as ONNX defines it (Conv1D is H == 1).
+// conv.h: 2-D convolution, NCHW as ONNX defines it (Conv1D is H == 1), in G groups: output
+// channel oc reads the C/G input channels of its group, oc / (OC/G) (Keras's DepthwiseConv2D
+// is G == C, grouped Conv2D's `groups` is G).
 // Gradient contract: parameter grads += (dweight, dbias), activation grads = (dinp).
 // Any grad pointer may be null when that grad is not needed.
 #pragma once
@@ -9,13 +11,14 @@ namespace strata {
 
 struct ConvParams {
   int N, C, H, W;      // input (N,C,H,W)
-  int OC, KH, KW;      // weight (OC,C,KH,KW), group == 1
+  int OC, KH, KW;      // weight (OC,C/G,KH,KW)
   int OH, OW;          // output (N,OC,OH,OW)
   int sh, sw, dh, dw;  // strides and dilations (1 = dense)
   int pt, pl, pb, pr;  // pads: top, left, bottom, right
   bool relu = false;   // forward only: out = max(conv + bias, 0) (a Conv + Relu pair fused by the
                        // session); the backward takes the grad of the conv's own output
   bool src_blocked = false, dst_blocked = false;  // inp/dinp, out/dout in nChw<B>c (Backend::channel_block)
+  int G = 1;           // groups: C and OC are multiples of G
 };
 
 // ONNX window arithmetic for one spatial axis: resolves auto_pad (NOTSET uses the

@@ -37,6 +37,15 @@ void concat_forward(float* out, const std::vector<const float*>& inps, const std
 void concat_backward(const std::vector<float*>& dinps, const float* dout, const std::vector<int64_t>& len,
                      int64_t outer, int64_t inner);
 
+// Constant padding (ONNX Pad, mode "constant"; Keras's ZeroPadding): out (out_shape) holds
+// inp (in_shape) from `begin` on along each axis, `value` elsewhere. A negative begin (or an
+// out_shape smaller than in_shape + begin) crops instead. The backward takes that window of
+// dout: dinp = dout[begin..] (0 where the input was cropped away).
+void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
+                 const std::vector<int64_t>& begin, float value);
+void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
+                  const std::vector<int64_t>& begin);
+
 // out (n_idx, D) = table (rows, D)[idx]; negative indices count from the end.
 void gather_forward(float* out, const float* table, const int64_t* idx, int64_t n_idx, int64_t rows, int64_t D);
 // dtable += dout rows scattered to the rows used

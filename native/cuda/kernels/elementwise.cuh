@@ -7,7 +7,8 @@
 STRATA_GPU_NAMESPACE_BEGIN
 
 // --- activations: the formulas of core/ops/activation.cpp -------------------------------------
-enum ActKind { kRelu, kLeakyRelu, kElu, kSelu, kSigmoid, kTanh, kGelu, kGeluTanh, kErf };  // = strata::Act
+enum ActKind { kRelu, kLeakyRelu, kElu, kSelu, kSigmoid, kTanh, kGelu, kGeluTanh, kErf, kClip, kThresholdedRelu, kSoftplus,
+               kHardSigmoid };  // = strata::Act
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 
 __device__ __forceinline__ float sigmoid(float x) {
@@ -26,6 +27,10 @@ __device__ __forceinline__ float act_value(int kind, float x, float al, float ga
     case kTanh: return tanhf(x);
     case kGelu: return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
     case kGeluTanh: return 0.5f * x * (1.0f + tanhf(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+    case kClip: return x < al ? al : x > ga ? ga : x;
+    case kThresholdedRelu: return x > al ? x : 0.0f;
+    case kSoftplus: return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x));
+    case kHardSigmoid: return fminf(1.0f, fmaxf(0.0f, al * x + ga));
     default: return erff(x);
   }
 }
@@ -47,6 +52,10 @@ __device__ __forceinline__ float act_slope(int kind, float x, float y, float al,
       float t = tanhf(kSqrt2OverPi * (x + 0.044715f * x * x * x));
       return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * x * x);
     }
+    case kClip: return x > al && x < ga ? 1.0f : 0.0f;
+    case kThresholdedRelu: return x > al ? 1.0f : 0.0f;
+    case kSoftplus: return sigmoid(x);
+    case kHardSigmoid: return al * x + ga > 0.0f && al * x + ga < 1.0f ? al : 0.0f;
     default: return 1.1283791670955126f * expf(-x * x);
   }
 }

@@ -1,5 +1,5 @@
-// layout.cuh: Transpose, Concat, Gather and ReduceMean (tensor_ops.h). Gradient contract:
-// activation grads = (Transpose, Concat, ReduceMean); Gather's table grad +=.
+// layout.cuh: Transpose, Pad, Concat, Gather and ReduceMean (tensor_ops.h). Gradient contract:
+// activation grads = (Transpose, Pad, Concat, ReduceMean); Gather's table grad +=.
 #pragma once
 #include "common.cuh"
 
@@ -17,6 +17,38 @@ __global__ void transpose(float* out, const float* inp, Permutation p, int64_t n
     int64_t rest = o, i = 0;
     for (int k = p.rank - 1; k >= 0; k--) i += (rest % p.out_dims[k]) * p.in_strides[k], rest /= p.out_dims[k];
     out[o] = inp[i];
+  }
+}
+
+// Constant padding: the output and input shapes and where the input starts in the output.
+struct PadGeom {
+  int rank;
+  int64_t out_dims[kMaxRank], in_dims[kMaxRank], begin[kMaxRank];
+  // the input offset of output element o, -1 in the padding
+  __device__ __forceinline__ int64_t source(int64_t o) const {
+    int64_t i = 0, stride = 1;
+    for (int k = rank - 1; k >= 0; k--) {
+      int64_t c = o % out_dims[k] - begin[k];
+      o /= out_dims[k];
+      if (c < 0 || c >= in_dims[k]) return -1;
+      i += c * stride, stride *= in_dims[k];
+    }
+    return i;
+  }
+};
+
+__global__ void pad_forward(float* out, const float* inp, PadGeom g, int64_t n, float value) {
+  STRATA_GRID_LOOP(o, n) {
+    int64_t i = g.source(o);
+    out[o] = i >= 0 ? inp[i] : value;
+  }
+}
+
+// dinp = 0, then each output element's grad to its source (one writer per input element)
+__global__ void pad_backward(float* dinp, const float* dout, PadGeom g, int64_t n) {
+  STRATA_GRID_LOOP(o, n) {
+    int64_t i = g.source(o);
+    if (i >= 0) dinp[i] = dout[o];
   }
 }
 
