@@ -20,9 +20,18 @@ export class StrataUserError extends Error {
   readonly context: ErrorContext;
 
   constructor(message: string, context: ErrorContext = {}) {
-    super(message);
+    super(oneLine(message));
     this.context = context;
   }
+}
+
+/**
+ * The message with control characters written as JSON escapes ("\n", "\u0000"): messages
+ * quote names and values read from files (a zip member's name, a .npy header), and a file's
+ * bytes must not break the one line an error is, or write to the terminal.
+ */
+function oneLine(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 /** A bad argument or a wrong model structure. */
