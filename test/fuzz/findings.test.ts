@@ -56,12 +56,12 @@ describe('refusals are one line whatever bytes the file quotes (findings of npy 
     const bytes = new Uint8Array(readFileSync(corpus('npy/b1_3d.npy')));
     const text = new TextDecoder('latin1').decode(bytes).replace("'|b1'", "'\n|b1'");
     const hostile = Uint8Array.from(text, (c) => c.charCodeAt(0));
-    assert.throws(() => parseNpy(hostile, 'x.npy'), (error: Error) => error instanceof FormatError && error.message.includes("unsupported dtype '\\n|b1'") && !error.message.includes('\n'));
+    assert.throws(() => parseNpy(hostile, 'x.npy'), (error: Error) => error instanceof FormatError && error.message.includes("unsupported dtype ' |b1'") && !error.message.includes('\n'));
   });
 
   test('a zip member whose name holds control characters', () => {
     const archive = zipOf('a\nb\u0000.npy', new Uint8Array(0), 0);
-    assert.throws(() => parseNpz(archive, 'x.npz'), (error: Error) => error instanceof FormatError && error.message.includes('a\\nb\\u0000.npy') && !/[\n\u0000]/.test(error.message));
+    assert.throws(() => parseNpz(archive, 'x.npz'), (error: Error) => error instanceof FormatError && error.message.startsWith('x.npz[a b\\u0000.npy]: ') && !/[\n\u0000]/.test(error.message));
   });
 
   test('readOrRefuse, the fuzzers\' check, tells a refusal from a crash', () => {
