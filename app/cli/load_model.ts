@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { finishInterruptedSave } from '../io/model_folder.ts';
 import { loadModelFolder } from '../io/model_store.ts';
 import { assertReadableFile, readFileOrThrow } from '../io/read_file.ts';
 import { loadTfjsModel } from '../io/tfjs_model.ts';
@@ -27,6 +28,8 @@ export class ModelFileError extends StrataUserError {
 }
 
 export async function loadModel(file: string): Promise<Model> {
+  // A save of this folder killed between its two renames left it aside: finished first.
+  finishInterruptedSave(file);
   // A folder written by saveModel() (or TensorFlow.js's model.save()).
   if (isDirectory(file)) {
     const json = path.join(file, 'model.json');

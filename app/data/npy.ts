@@ -84,6 +84,9 @@ export function readNpyLayout(bytes: Uint8Array, fail: (what: string) => never):
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(headerBytes);
   const { descr, fortranOrder, shape } = parseHeader(header, fail);
 
+  if (/^[<>|=]?O/.test(descr)) {
+    fail(`an object array (dtype '${descr}'): its elements are Python pickles, and unpickling runs code. NumPy refuses it unless allow_pickle=True ("Object arrays cannot be loaded when allow_pickle=False"); Strata never loads one. Save a numeric array: np.save(f, x.astype(np.float32))`);
+  }
   const dtype = DESCR_TO_DTYPE[descr] ?? DESCR_TO_DTYPE[descr.replace(/^=/, '<')] ?? DESCR_TO_DTYPE[descr.replace(/^[<>=]([iub]1)$/, '|$1')];
   if (!dtype) {
     const hint = descr.startsWith('>') ? `; it is big-endian: save it as x.astype('<${descr.slice(1)}')` : '; save it as float32: x.astype(np.float32)';

@@ -19,7 +19,7 @@ const ENGINE_PROCESS = new URL('../host/engine_process.ts', import.meta.url).hre
 const ELECTRON_DIR = fileURLToPath(new URL('./', import.meta.url));
 
 /** Each of the app's modules outside app/electron/ keeps its source file's import.meta.url. */
-const sourceImportMetaUrl: Plugin = {
+export const sourceImportMetaUrl: Plugin = {
   name: 'source-import-meta-url',
   setup(builder) {
     builder.onLoad({ filter: /\.ts$/ }, async ({ path: file }) => {

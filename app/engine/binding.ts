@@ -3,6 +3,7 @@
 // the addon directly.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StrataUserError } from '../model/errors.ts';
 
@@ -109,7 +110,21 @@ export class EngineSetupError extends StrataUserError {
   override name = 'EngineSetupError';
 }
 
-export const ADDON_PATH = fileURLToPath(new URL('../../build/addon/Release/strata_native.node', import.meta.url));
+const ADDON_FILE = 'strata_native.node';
+
+/**
+ * Where the addon is for the module at `moduleFile`: in a packaged app (the module lies under
+ * Electron's resources folder, in app.asar or beside it), `<resources>/native/`, where
+ * electron-builder.json's extraResources puts it; in a source checkout, build/addon/Release/.
+ */
+export function addonPathFor(moduleFile: string, resourcesPath: string | undefined): string {
+  const relative = resourcesPath ? path.relative(resourcesPath, moduleFile) : '..';
+  const packaged = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  return packaged ? path.join(resourcesPath!, 'native', ADDON_FILE) : path.resolve(path.dirname(moduleFile), '../../build/addon/Release', ADDON_FILE);
+}
+
+/** Electron sets process.resourcesPath in its processes; Node does not. */
+export const ADDON_PATH = addonPathFor(fileURLToPath(import.meta.url), (process as { resourcesPath?: string }).resourcesPath);
 
 const BUILD_HINT =
   'build it with "npm run build:native"; it needs CMake, a C++17 compiler and oneDNN ' +

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { readableMemorySize } from '../model/summary.ts';
-import { SaveError, errorReason } from './atomic_write.ts';
+import { SaveError, errorReason, isProcessRunning } from './atomic_write.ts';
 
 export const MODEL_JSON = 'model.json';
 /** The one weights shard saveModel writes. */
@@ -130,9 +130,11 @@ export function commitStaging(staging: string, target: SaveTarget): void {
 export function removeOurFolder(folder: string): void {
   const shards = new Set([MODEL_JSON, SHARD, ...manifestShards(folder)]);
   for (const entry of listEntries(folder)) {
-    const ours = entry.name === MARKER || shards.has(entry.name) || TEMPORARY.test(entry.name);
+    const ours = shards.has(entry.name) || TEMPORARY.test(entry.name);
     if (ours && entry.isFile()) rmSync(path.join(folder, entry.name), { force: true });
   }
+  // The marker goes last: a removal killed half-way leaves a folder still marked as ours.
+  rmSync(path.join(folder, MARKER), { force: true });
   try {
     rmdirSync(folder);
   } catch {
@@ -154,11 +156,45 @@ export function removeStaleStaging(targetPath: string): void {
     for (const entry of readdirSync(parent, { withFileTypes: true })) {
       if (!entry.isDirectory() || !pattern.test(entry.name)) continue;
       const folder = path.join(parent, entry.name);
-      if (isAbandonedSave(folder)) removeOurFolder(folder);
+      // Empty: a save killed between creating its staging folder and marking it (rmdir removes only an empty folder).
+      if (isAbandonedSave(folder) || listEntries(folder).length === 0) removeOurFolder(folder);
     }
   } catch {
     // An unreadable parent: nothing to tidy that we could reach.
   }
+}
+
+/**
+ * A save killed between its two renames (the old folder moved aside, the new one not yet in
+ * its place) leaves no folder at the target, a complete staging folder ".NAME.<hex>" and the
+ * old one, ".NAME.<hex>.old", both marked by a process that is gone: the save is finished
+ * here (the new version put in place, the old one removed), so a load finds the saved model.
+ */
+export function finishInterruptedSave(dir: string): void {
+  const given = path.resolve(dir);
+  if (lstatOrNull(given)) return;
+  const target = path.join(realpathOrSelf(path.dirname(given)), path.basename(given));
+  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(target))}\\.[0-9a-f]{8}\\.old$`);
+  for (const entry of listEntries(path.dirname(target))) {
+    if (!entry.isDirectory() || !pattern.test(entry.name)) continue;
+    const old = path.join(path.dirname(target), entry.name);
+    const staging = old.slice(0, -'.old'.length);
+    if (!statOrNull(staging)?.isDirectory() || !isAbandonedSave(staging) || !isAbandonedSave(old) || !isCompleteSave(staging)) continue;
+    try {
+      renameSync(staging, target);
+    } catch {
+      return; // another process got there first, or the folder cannot be written: the load says what it finds
+    }
+    rmSync(path.join(target, MARKER), { force: true });
+    removeOurFolder(old);
+    return;
+  }
+}
+
+/** A folder holding a whole save: a layers model's model.json and every shard it names. */
+function isCompleteSave(folder: string): boolean {
+  const files = manifestShards(folder);
+  return files.length > 0 && files.every((file) => lstatOrNull(path.join(folder, file))?.isFile());
 }
 
 /** A folder a save was writing, by a process that no longer runs: its marker or a temporary file says so. */
@@ -169,17 +205,7 @@ function isAbandonedSave(folder: string): boolean {
     const temporary = TEMPORARY.exec(entry.name);
     if (temporary && entry.isFile()) writers.push(Number(temporary[2]));
   }
-  return writers.length > 0 && writers.every((pid) => !isRunning(pid));
-}
-
-function isRunning(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
-  }
+  return writers.length > 0 && writers.every((pid) => !isProcessRunning(pid));
 }
 
 /** The entries of a folder that a save did not write: all but model.json (a layers model's), its shards and the marker. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ConfigError, Model, losses, type CompiledConfig, type OptimizerVariables } from '../model/index.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { SaveError, errorReason, writeFileAtomic } from './atomic_write.ts';
-import { MODEL_JSON, SHARD, commitStaging, createStaging, removeOurFolder, removeStaleStaging, resolveSaveTarget } from './model_folder.ts';
+import { MODEL_JSON, SHARD, commitStaging, createStaging, finishInterruptedSave, removeOurFolder, removeStaleStaging, resolveSaveTarget } from './model_folder.ts';
 import { namedWeights, readTfjsModel } from './tfjs_model.ts';
 
 /** Keras's training_config for a compiled model (what tf.keras writes into its files). */
@@ -36,6 +36,7 @@ export interface SaveOptions {
  * and changes nothing, when `dir` holds anything else, is a file, or cannot be written.
  */
 export function saveModel(model: Model, dir: string, options: SaveOptions = {}): void {
+  finishInterruptedSave(dir);
   const target = resolveSaveTarget(dir);
   removeStaleStaging(target.path);
   const staging = createStaging(target);
@@ -102,7 +103,10 @@ export interface LoadedModel {
  */
 export function loadModelFolder(dir: string, text?: string): LoadedModel {
   const file = path.join(dir, MODEL_JSON);
-  text ??= readModelJson(file);
+  if (text === undefined) {
+    finishInterruptedSave(dir);
+    text = readModelJson(file);
+  }
   const { model, optimizerWeights } = readTfjsModel(file, text);
   const meta = (JSON.parse(text) as { userDefinedMetadata?: { epochs?: number; optimizer_iterations?: number; class_names?: unknown } }).userDefinedMetadata;
   if (model.trainingConfig) model.compileFromTrainingConfig(model.trainingConfig);

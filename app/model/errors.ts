@@ -20,9 +20,19 @@ export class StrataUserError extends Error {
   readonly context: ErrorContext;
 
   constructor(message: string, context: ErrorContext = {}) {
-    super(message);
+    super(oneLine(message));
     this.context = context;
   }
+}
+
+/**
+ * The message on one line: line breaks (and the spaces around them) become one space, as the
+ * CLI prints them, and other control characters are written as JSON escapes ("\\u001b").
+ * Messages quote names and values read from files (a zip member's name, a .npy header), and a
+ * file's bytes must not break the one line an error is, or drive the terminal.
+ */
+function oneLine(message: string): string {
+  return message.replace(/\s*[\n\r]\s*/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 /** A bad argument or a wrong model structure. */

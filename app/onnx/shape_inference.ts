@@ -30,6 +30,8 @@ interface ValueType {
 
 /** Integer tensors up to this many elements are folded (shapes and axes are far smaller). */
 const MAX_FOLDED_ELEMENTS = 64;
+/** More dims than any tensor has (onnxruntime allows far fewer): a larger rank in a file is a conflict. */
+const MAX_RANK = 1024;
 const INTEGER_TYPES: readonly number[] = [DataType.INT64, DataType.INT32];
 
 /**
@@ -249,11 +251,27 @@ function inferNode(node: NodeProto, opset: number, known: Map<string, ValueType>
   const rule = RULES[node.opType ?? ''];
   if (!rule) return [];
   try {
-    return rule(new NodeView(node, opset, known));
+    return rule(new NodeView(node, opset, known)).map((output) => (output && isPlausible(output) ? output : undefined));
   } catch (error) {
     if (error instanceof UnknownInput || error instanceof InferenceConflict) return [];
     throw error;
   }
+}
+
+/**
+ * A rule's output is kept only when every dim is a size (an integer >= 0), a symbol or
+ * unknown: attributes that disagree with the input's rank (a corrupt file) leave holes and
+ * NaNs in what a rule computes, and those are no shape.
+ */
+function isPlausible(output: ValueType): boolean {
+  const isDim = (d: Dim | undefined) => d === null || typeof d === 'string' || (Number.isSafeInteger(d) && d! >= 0);
+  return (output.shape === null || output.shape.every(isDim)) && (output.value === undefined || output.value.every((d) => d === null || typeof d === 'string' || Number.isSafeInteger(d)));
+}
+
+/** `rank` unknown dims, for a rank read from the file; a rank no tensor can have is a conflict, not an allocation. */
+function unknownDims(rank: number): null[] {
+  if (!Number.isSafeInteger(rank) || rank < 0 || rank > MAX_RANK) throw new InferenceConflict(`rank ${rank}`);
+  return Array.from({ length: rank }, () => null);
 }
 
 const tensorOf = (elemType: number, shape: Dim[] | null, value?: Dim[]): ValueType => (value ? { elemType, shape, value } : { elemType, shape });
@@ -381,6 +399,7 @@ const flatten: Rule = (n) => {
 
 const concat: Rule = (n) => {
   const shapes = Array.from({ length: n.inputCount }, (_, i) => n.shape(i));
+  if (shapes.length === 0) throw new InferenceConflict('Concat of no inputs');
   const rank = shapes[0]!.length;
   const axis = normalizeAxis(n.int('axis', 0), rank);
   const shape = shapes[0]!.map((_, i) => (i === axis ? shapes.reduce<Dim>((sum, s) => addDim(sum, s[i]!), 0) : shapes.map((s) => s[i]!).find((d) => d !== null) ?? null));
@@ -394,7 +413,7 @@ const reshape: Rule = (n) => {
   const target = n.input(1)?.value;
   if (!target) {
     const rank = n.input(1)?.shape?.[0];
-    return [tensorOf(n.elemType(0), isNumber(rank) ? Array.from({ length: rank }, () => null) : null)];
+    return [tensorOf(n.elemType(0), isNumber(rank) ? unknownDims(rank) : null)];
   }
   const allowZero = n.int('allowzero', 0) === 1;
   const shape = target.map((d, i): Dim => (d === 0 && !allowZero ? (x?.shape?.[i] ?? null) : d === -1 ? null : d));
@@ -484,7 +503,7 @@ const constantOfShape: Rule = (n) => {
   const dims = n.input(0)?.value;
   if (dims) return [tensorOf(elemType, dims)];
   const rank = n.input(0)?.shape?.[0];
-  return [tensorOf(elemType, isNumber(rank) ? Array.from({ length: rank }, () => null) : null)];
+  return [tensorOf(elemType, isNumber(rank) ? unknownDims(rank) : null)];
 };
 
 /** The elements Slice keeps along one axis of `size`: onnx's clamping rules. */

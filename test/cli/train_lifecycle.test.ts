@@ -201,24 +201,30 @@ describe('strata train keeps finished work', () => {
     });
   }
 
-  test('Ctrl+C stops at the end of a step, saves to --out, says where, exits 130', async () => {
-    const out = path.join(dir, 'interrupted');
-    let sent = false;
-    const result = await run(['train', MODEL, '--data', data, '--epochs', '1000000', '--batch-size', '8', '--json', '--out', out], (_, child) => {
-      if (!sent) child.kill('SIGINT');
-      sent = true;
+  // SIGTERM (a logout, a shutdown, kill) is handled as Ctrl+C is.
+  for (const [signal, notice] of [
+    ['SIGINT', /stopping at the end of this step; press Ctrl\+C again to quit at once/],
+    ['SIGTERM', /SIGTERM: stopping at the end of this step; a second SIGTERM or Ctrl\+C quits at once/],
+  ] as const) {
+    test(`${signal === 'SIGINT' ? 'Ctrl+C' : 'SIGTERM'} stops at the end of a step, saves to --out, says where, exits 130`, async () => {
+      const out = path.join(dir, `interrupted-${signal}`);
+      let sent = false;
+      const result = await run(['train', MODEL, '--data', data, '--epochs', '1000000', '--batch-size', '8', '--json', '--out', out], (_, child) => {
+        if (!sent) child.kill(signal);
+        sent = true;
+      });
+      assert.equal(result.code, 130, result.stderr);
+      assert.match(result.stderr, notice);
+      const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string | boolean>);
+      const final = lines.at(-1)!;
+      assert.equal(final.interrupted, true);
+      assert.equal(final.saved, out);
+      const epochs = lines.filter((l) => 'loss' in l).length;
+      assert.ok(epochs >= 1);
+      assert.equal(final.epochs, epochs, 'the save records the complete epochs');
+      assert.equal(loadModelFolder(out).epochs, epochs);
     });
-    assert.equal(result.code, 130, result.stderr);
-    assert.match(result.stderr, /stopping at the end of this step; press Ctrl\+C again to quit at once/);
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string | boolean>);
-    const final = lines.at(-1)!;
-    assert.equal(final.interrupted, true);
-    assert.equal(final.saved, out);
-    const epochs = lines.filter((l) => 'loss' in l).length;
-    assert.ok(epochs >= 1);
-    assert.equal(final.epochs, epochs, 'the save records the complete epochs');
-    assert.equal(loadModelFolder(out).epochs, epochs);
-  });
+  }
 
   test('a second Ctrl+C quits at once', async () => {
     // Steps long enough (a deep network on a large batch) that the second Ctrl+C comes during one.

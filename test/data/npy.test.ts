@@ -136,7 +136,7 @@ describe('npy: corrupt files', () => {
       return Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, padded.length, 0]), Buffer.from(padded, 'latin1')]);
     };
     assertFormatError(() => parseNpy(header("{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }"), 'u.npy'), /u\.npy: unsupported dtype '<U3'/);
-    assertFormatError(() => parseNpy(header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }"), 'o.npy'), /unsupported dtype '\|O'/);
+    assertFormatError(() => parseNpy(header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }"), 'o.npy'), /o\.npy: an object array \(dtype '\|O'\): its elements are Python pickles/);
     assertFormatError(() => parseNpy(header("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }"), 's.npy'), /structured/);
     assertFormatError(() => parseNpy(header("{'descr': '<f4', 'shape': (2,), }"), 'h.npy'), /no 'fortran_order'/);
     assertFormatError(() => parseNpy(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -1), }"), 'h.npy'), /bad shape/);

@@ -4,7 +4,7 @@
 // by a killed save is removed by the next save or load, and a user's folders never are.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -210,6 +210,34 @@ describe('staging folders of a killed save', () => {
     for (const gone of [stale, staleOld, legacy]) assert.equal(existsSync(gone), false, `${gone} is removed`);
     for (const kept of [running, users, usersLookalike]) assert.ok(existsSync(path.join(kept, 'group1-shard1of1.bin')), `${kept} is left alone`);
     assert.deepEqual(readdirSync(mixed), ['thesis.pdf'], 'only our files go from a folder with a foreign file');
+  });
+
+  test('a save killed between its two renames (the old folder aside, the new one not in place) is finished by the next load or save', () => {
+    for (const next of ['load', 'save'] as const) {
+      const target = path.join(dir, `renamed-by-${next}`);
+      saveModel(smallModel(), target, { epochs: 1 });
+      const newer = `${target}-newer`;
+      saveModel(smallModel(), newer, { epochs: 2 });
+      // The state commitStaging leaves when killed after its first rename: both folders marked by a dead process.
+      const staging = path.join(dir, `.${path.basename(target)}.0a1b2c3d`);
+      renameSync(target, `${staging}.old`);
+      renameSync(newer, staging);
+      for (const folder of [staging, `${staging}.old`]) writeFileSync(path.join(folder, '.strata-staging'), `${deadPid()}\n`);
+      if (next === 'load') assert.equal(loadModelFolder(target).epochs, 2, 'the new version is in place');
+      else saveModel(smallModel(), target, { epochs: 3 });
+      assert.equal(loadModelFolder(target).epochs, next === 'load' ? 2 : 3);
+      assert.deepEqual(readdirSync(dir).filter((name) => name.includes(path.basename(target))), [path.basename(target)]);
+      assert.deepEqual(readdirSync(target).sort(), ['group1-shard1of1.bin', 'model.json']);
+    }
+  });
+
+  test('an empty staging folder (a save killed before it marked it) is removed; a user\'s empty look-alike too, as nothing is lost', () => {
+    const target = path.join(dir, 'unmarked');
+    saveModel(smallModel(), target);
+    const empty = path.join(dir, '.unmarked.12345678');
+    mkdirSync(empty);
+    loadModelFolder(target);
+    assert.equal(existsSync(empty), false);
   });
 
   test('loading the folder removes them too', () => {

@@ -83,19 +83,26 @@ function checkOut(dir: string, model: Model): void {
 }
 
 /**
- * Ctrl+C while training: the first asks the engine to stop at the end of the current step
- * (the caller then saves); the listener is gone after it, so a second one ends the process at
- * once (SIGINT's default: exit status 130), saving nothing more.
+ * Ctrl+C (SIGINT), or SIGTERM (a logout, a shutdown, `kill`), while training: the first asks
+ * the engine to stop at the end of the current step (the caller then saves and exits 130, as
+ * for Ctrl+C); the listeners are gone after it, so a second signal ends the process at once
+ * (the signal's default action), saving nothing more.
  */
 function stopOnInterrupt(engine: EngineBackend): { requested: () => boolean; dispose: () => void } {
   let requested = false;
-  const onInterrupt = () => {
-    requested = true;
-    engine.interrupt();
-    process.stderr.write('\nstrata: stopping at the end of this step; press Ctrl+C again to quit at once\n');
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  const dispose = () => {
+    for (const signal of signals) process.removeListener(signal, onSignal);
   };
-  process.once('SIGINT', onInterrupt);
-  return { requested: () => requested, dispose: () => process.removeListener('SIGINT', onInterrupt) };
+  function onSignal(signal: NodeJS.Signals) {
+    requested = true;
+    dispose();
+    engine.interrupt();
+    const again = signal === 'SIGINT' ? 'press Ctrl+C again to quit at once' : 'a second SIGTERM or Ctrl+C quits at once';
+    process.stderr.write(`\nstrata: ${signal === 'SIGINT' ? '' : `${signal}: `}stopping at the end of this step; ${again}\n`);
+  }
+  for (const signal of signals) process.on(signal, onSignal);
+  return { requested: () => requested, dispose };
 }
 
 /** Keras users compile in the model file; where they did not, pick what the output implies. */

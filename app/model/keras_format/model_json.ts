@@ -79,6 +79,8 @@ function layerFromEntry(entry: Json, where: string, depth: number): Layer {
   }
   if (className === 'Sequential') return sequentialFromConfig(config, `${where} > ${name}`, depth + 1);
   if (className === 'Functional' || className === 'Model') return functionalFromConfig(config, `${where} > ${name}`, depth + 1);
+  const codeRefusal = carriesCode(entry);
+  if (codeRefusal) throw new ConfigError(`${where}: layer "${name}" ${codeRefusal}`, { layer: name });
   const cls = typeof className === 'string' ? getLayerClass(className) : undefined;
   if (!cls) {
     throw new ConfigError(
@@ -87,6 +89,33 @@ function layerFromEntry(entry: Json, where: string, depth: number): Layer {
   }
   if (!isObject(config)) throw new ConfigError(`${where}: layer "${name}" has no "config" object`);
   return cls.fromConfig(config);
+}
+
+/** Keras's classes whose config holds Python code (a lambda's bytecode) or names a TensorFlow function to call. */
+const CODE_LAYERS = new Set(['Lambda', 'TFOpLambda', 'SlicingOpLambda']);
+/** What Keras (safe_mode=True, its default) says of them; Strata never runs code from a model file, whatever the mode. */
+const SAFE_MODE = 'This carries a potential risk of arbitrary code execution and thus it is disallowed by default (Keras: safe_mode=True); Strata never runs code from a model file';
+
+/**
+ * Why a layer entry cannot be loaded without running code, or undefined: a Lambda layer, a
+ * Python lambda anywhere in its config (Keras 3 writes {"class_name": "__lambda__"}), or a
+ * custom class (Keras 3 records it under a registered_name or a module outside Keras), whose
+ * code the file does not hold.
+ */
+function carriesCode(entry: Json): string | undefined {
+  const className = String(entry.class_name);
+  if (CODE_LAYERS.has(className)) {
+    return `is a ${className} layer: requested the deserialization of a ${className} layer with Python code inside it. ${SAFE_MODE}; rebuild it from built-in layers, or define the model in a TypeScript model file`;
+  }
+  if (JSON.stringify(entry.config ?? null).includes('"__lambda__"')) {
+    return `has a Python lambda in its config: requested the deserialization of a Python lambda. ${SAFE_MODE}; use a built-in activation, initializer or regularizer instead`;
+  }
+  const registered = typeof entry.registered_name === 'string' ? entry.registered_name : undefined;
+  const module = typeof entry.module === 'string' ? entry.module : undefined;
+  if ((registered !== undefined && registered !== className) || (module !== undefined && !/^(keras|tf_keras|tensorflow)(\.|$)/.test(module))) {
+    return `is a custom class ${JSON.stringify(className)} (${registered !== undefined ? `registered as ${JSON.stringify(registered)}` : `from module ${JSON.stringify(module)}`}): its code is not in the file, and loading it means running code. ${SAFE_MODE}; rebuild it from built-in layers, or define the model in a TypeScript model file`;
+  }
+  return undefined;
 }
 
 function sequentialFromConfig(config: unknown, where: string, depth: number): Sequential {
