@@ -13,6 +13,7 @@
 // run's (or the app's) settings.
 import type { Command } from 'commander';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { DataSource, RunRecord, TrainingSettings, ValidationSetting } from '../../contract/training.ts';
 import { validateDataset } from '../../data/validate.ts';
@@ -84,18 +85,18 @@ function checkOut(dir: string, model: Model): void {
 
 /**
  * Ctrl+C (SIGINT), or SIGTERM (a logout, a shutdown, `kill`), while training: the first asks
- * the engine to stop at the end of the current step (the caller then saves and exits 130, as
- * for Ctrl+C); the listeners are gone after it, so a second signal ends the process at once
+ * the engine to stop at the end of the current step (the caller then saves and exits with
+ * 128 + the signal's number, as shells report a process a signal ended: 130, 143); the listeners are gone after it, so a second signal ends the process at once
  * (the signal's default action), saving nothing more.
  */
-function stopOnInterrupt(engine: EngineBackend): { requested: () => boolean; dispose: () => void } {
-  let requested = false;
+function stopOnInterrupt(engine: EngineBackend): { requested: () => NodeJS.Signals | null; dispose: () => void } {
+  let requested: NodeJS.Signals | null = null;
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   const dispose = () => {
     for (const signal of signals) process.removeListener(signal, onSignal);
   };
   function onSignal(signal: NodeJS.Signals) {
-    requested = true;
+    requested = signal;
     dispose();
     engine.interrupt();
     const again = signal === 'SIGINT' ? 'press Ctrl+C again to quit at once' : 'a second SIGTERM or Ctrl+C quits at once';
@@ -221,7 +222,8 @@ export function registerTrain(program: Command): void {
       } finally {
         interrupts.dispose();
       }
-      if (interrupts.requested()) {
+      const signal = interrupts.requested();
+      if (signal) {
         const at = engine.interruption ?? { epoch: totalEpochs, step: 0, steps: 0 };
         const where = at.step > 0 ? `in epoch ${at.epoch + 1}/${totalEpochs} after step ${at.step}/${at.steps}` : `after epoch ${at.epoch}/${totalEpochs}`;
         recorder?.finish('stopped', { stoppedAt: at.step > 0 ? at : null, message: `stopped ${where}`, checkpoint: true });
@@ -229,7 +231,7 @@ export function registerTrain(program: Command): void {
         const kept = [options.out ? `saved to ${options.out}` : '', project ? `run ${record.id} can resume (--project ${options.project} --resume ${record.id})` : ''].filter(Boolean);
         say(`Interrupted ${where}; ${kept.length ? kept.join('; ') : 'nothing saved (no --out)'}`);
         if (options.json) print(final);
-        process.exitCode = 130;
+        process.exitCode = 128 + os.constants.signals[signal];
         return;
       }
       if (options.out) say(`Saved to ${options.out}`);
