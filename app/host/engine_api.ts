@@ -9,9 +9,13 @@ import { userErrorLine } from '../cli/errors.ts';
 import { loadNativeEngine } from '../engine/binding.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { DocumentStore } from './documents.ts';
+import { templateInfos } from './templates.ts';
 
 /** The contract's methods this process answers. */
-export type EngineApi = Pick<StrataApi, 'appInfo' | 'open' | 'openDropped' | 'layerWeights' | 'initializerStats' | 'exportDocument' | 'closeDocument'>;
+export type EngineApi = Pick<
+  StrataApi,
+  'appInfo' | 'open' | 'openDropped' | 'layerWeights' | 'initializerStats' | 'exportDocument' | 'closeDocument' | 'templates' | 'newProject' | 'editDocument' | 'saveProject' | 'previewModel' | 'exportModel'
+>;
 
 export function engineApi(store: DocumentStore): EngineApi {
   return {
@@ -22,6 +26,13 @@ export function engineApi(store: DocumentStore): EngineApi {
     initializerStats: async (id, name) => store.initializerStats(id, name),
     exportDocument: async (id, format) => store.exportDocument(id, format),
     closeDocument: async (id) => store.close(id),
+    // The model editor and projects (edit18): paths arrive checked and absolute from the workbench.
+    templates: () => templateInfos(),
+    newProject: (template) => store.projects.create(template),
+    editDocument: async (id) => store.edit(id),
+    saveProject: async (id, request) => store.projects.save(id, request),
+    previewModel: (id, model, input) => store.projects.preview(id, model, input),
+    exportModel: async (id, model, format) => store.projects.exportModel(id, model, format),
   };
 }
 

@@ -91,7 +91,10 @@ export class Conv2D extends Layer {
     }
     out.push(this.filters);
     if (out.some((d) => d !== null && d <= 0)) {
-      throw new ShapeError(`${this.name}: input ${formatShape(shape)} is smaller than the kernel ${formatShape(this.kernelSize)} with "${this.padding}" padding; the output would be ${formatShape(out)}`);
+      throw new ShapeError(`${this.name}: input ${formatShape(shape)} is smaller than the kernel ${formatShape(this.kernelSize)} with "${this.padding}" padding; the output would be ${formatShape(out)}`, {
+        layer: this.name,
+        field: 'kernel_size',
+      });
     }
     return [out];
   }
