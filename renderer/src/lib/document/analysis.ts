@@ -17,7 +17,7 @@ import {
   type SymbolicTensor,
 } from '../../../../app/model/index.ts';
 import { callId, type CallRef } from './edits.ts';
-import { batchShapeOf, implicitInputName, isSequential, layerName, layersOf, stackOf, type FunctionalConfig, type LayerEntry, type ModelJson } from './model_json.ts';
+import { implicitInputName, isSequential, layerName, layersOf, stackOf, type FunctionalConfig, type LayerEntry, type ModelJson } from './model_json.ts';
 
 export interface Issue {
   /** The layer at fault (a list's input row is named as its InputLayer is). */

@@ -122,7 +122,7 @@ function sequentialStack(json: ModelJson): Stack {
     const rest = layers.slice(1).map(withoutInputShape);
     const name = String(first.config.name ?? '');
     // tf.keras names the input it makes "<first layer>_input"; Keras 3 and an empty list's "input_layer".
-    const implicit = rest.length > 0 && (name === implicitInputName(layerName(rest[0]!)) || /^input_layer(_\d+)?$/.test(name));
+    const implicit = (rest.length > 0 && name === implicitInputName(layerName(rest[0]!))) || /^input_layer(_\d+)?$/.test(name);
     return { shape: batch ? batch.slice(1) : null, inputName: implicit ? null : name, dtype: String(first.config.dtype ?? 'float32'), layers: rest };
   }
   const batch = first ? batchShapeOf(first.config) : null;
