@@ -13,7 +13,7 @@ import { BUILT_VIEWS_DIR } from '../server/static_files.ts';
 import { onDroppedFile, windowChannel } from './ipc.ts';
 import { appFileResponse, fileFromArgv } from './launch.ts';
 import { type MenuActions, aboutText, menuTemplate } from './menu.ts';
-import { APP_ENTRY_URL, APP_SCHEME, CONTENT_SECURITY_POLICY_HEADER, isAppUrl, windowOptions } from './security.ts';
+import { APP_ENTRY_URL, APP_SCHEME, contentSecurityPolicyFor, isAppUrl, windowOptions } from './security.ts';
 
 /** The preload and the engine process's entry, written beside this file by bundle.ts. */
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
@@ -86,6 +86,18 @@ function openWindow(workbench: Workbench, served: Host): BrowserWindow {
   const channel = windowChannel(ipcMain, window.webContents);
   const stopBridge = bridgeHost(channel, served);
   onDroppedFile(ipcMain, window.webContents, (file) => workbench.emit('openRequested', { path: file }));
+  // The views refuse to unload while a model has unsaved changes (beforeunload): ask.
+  window.webContents.on('will-prevent-unload', (event) => {
+    const choice = dialog.showMessageBoxSync(window, {
+      type: 'question',
+      buttons: ['Close without saving', 'Cancel'],
+      defaultId: 1,
+      cancelId: 1,
+      message: 'The model has unsaved changes',
+      detail: 'Close the window and lose them? Cancel, then Save (Ctrl+S), keeps them.',
+    });
+    if (choice === 0) event.preventDefault();
+  });
   window.on('closed', () => {
     stopBridge();
     channel.close();
@@ -159,7 +171,7 @@ function secureSession(appSession: Session): void {
   appSession.setPermissionCheckHandler(() => false);
   appSession.webRequest.onHeadersReceived((details, callback) => {
     if (!isAppUrl(details.url)) return callback({});
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY_HEADER] } });
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicyFor(new URL(details.url).pathname)] } });
   });
 }
 
