@@ -126,6 +126,8 @@ async function fitImage(pixels: Uint8Array, height: number, width: number, toHei
   if (toHeight !== height || toWidth !== width) {
     gray = await sharp(Buffer.from(pixels), { raw: { width, height, channels: 1 } })
       .resize(toWidth, toHeight, { fit: 'fill', kernel: 'linear' })
+      // sharp writes sRGB (3 channels) unless told to keep one.
+      .toColourspace('b-w')
       .raw()
       .toBuffer();
   }

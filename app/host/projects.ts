@@ -73,8 +73,9 @@ export class ProjectStore {
   }
 
   exportModel(id: string, json: KerasModelJson, format: ExportFormat): ExportResult {
-    const entry = this.#entry(id);
-    return modelExport(this.#modelFor(entry, json, 'export'), entry.document.name || EMPTY_NAME, format);
+    // Named after the model as edited, not as last saved: its name may have changed since.
+    const model = this.#modelFor(this.#entry(id), json, 'export');
+    return modelExport(model, model.name || EMPTY_NAME, format);
   }
 
   has(id: string): boolean {

@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { KerasModelJson, OpenedDocument, PreviewTensor, ProjectDocument, ProjectEditorState } from '../../app/contract/api.ts';
+import { FASHION_MNIST_DIR, readIdx } from '../../app/data/idx.ts';
 import { loadProject } from '../../app/io/project.ts';
 import { modelFromJSON } from '../../app/model/index.ts';
 import { EXAMPLES, rejection, scratchFolder, workbench } from './helpers.ts';
@@ -125,6 +126,19 @@ describe('projects', () => {
     assert.notDeepEqual(values(sample.layers[0]!.tensor), relu);
     const input = values(sample.inputs[0]!.tensor);
     assert.ok(input.every((v, i) => i % 3 === 0 || v === input[i - (i % 3)]), 'a grayscale image fed to 3 channels repeats its value');
+    // The 28x28 image resized to 64x64 is the same picture: each quadrant as bright as the original's.
+    const original = readIdx(path.join(FASHION_MNIST_DIR, 't10k-images-idx3-ubyte.gz')).data as Uint8Array;
+    const quadrantMean = (at: (x: number, y: number) => number, size: number, qx: number, qy: number) => {
+      let sum = 0;
+      const half = size / 2;
+      for (let y = qy * half; y < (qy + 1) * half; y++) for (let x = qx * half; x < (qx + 1) * half; x++) sum += at(x, y);
+      return sum / (half * half);
+    };
+    for (const [qx, qy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
+      const expected = quadrantMean((x, y) => original[y * 28 + x]! / 255, 28, qx, qy);
+      const actual = quadrantMean((x, y) => input[(y * 64 + x) * 3]!, 64, qx, qy);
+      assert.ok(Math.abs(actual - expected) < 0.03, `quadrant ${qx},${qy}: ${actual.toFixed(3)} in the preview, ${expected.toFixed(3)} in the image`);
+    }
 
     copyFileSync(path.join(EXAMPLES, 'images', 'sneaker.png'), path.join(root, 'sneaker.png'));
     assert.equal((await wb.listFolder(null)).entries.find((e) => e.name === 'sneaker.png')?.kind, 'image');
@@ -141,6 +155,11 @@ describe('projects', () => {
     const json = JSON.parse(new TextDecoder().decode(result.download.bytes));
     assert.equal(result.download.fileName, 'multi_input_purchase_predictor.json');
     assert.equal(modelFromJSON(json).countParams(), 799233);
+    // Renamed in the editor and not saved: the export takes the name it has now.
+    const renamed = { ...created.model, config: { ...created.model.config, name: 'buyers' } };
+    const exported = await wb.exportModel(created.id, renamed, 'keras-json');
+    assert.ok('download' in exported);
+    assert.equal(exported.download.fileName, 'buyers.json');
 
     const document = await wb.open(path.join(EXAMPLES, 'subclassed-cnn.ts'));
     const editing = await wb.editDocument(document.id);

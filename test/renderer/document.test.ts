@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Input, Model, clearSession, layers, modelFromJSON, renderSummary } from '../../app/model/index.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
-import { analyze, issuesAt } from '../../renderer/src/lib/document/analysis.ts';
+import { analyze, issuesAt, tryConnect } from '../../renderer/src/lib/document/analysis.ts';
 import { generateCode } from '../../renderer/src/lib/document/codegen.ts';
 import { addCall, addNode, connect, duplicateLayerAt, moveLayer, removeLayer, removeNode, renameLayer, setInputShape, setLayerArgument } from '../../renderer/src/lib/document/edits.ts';
 import { History } from '../../renderer/src/lib/document/history.ts';
@@ -80,6 +80,22 @@ test('connections that cannot work are refused with the reason: a cycle, into an
   const issues = issuesAt(analyze(json), added.name);
   assert.equal(issues.length, 1);
   assert.match(issues[0]!.message, /add: inputs must have the same shape, got \(None, 64\), \(None, 32\)/);
+
+  // As the graph editor connects: a merge's first input is unfinished, not wrong; a mismatched second is refused with the layer's reason.
+  const merge = addNode(buildPurchasePredictor(), 'Add');
+  const first = tryConnect(merge.json, { layer: 'dense_image_1', call: 0 }, { layer: merge.name, call: 0 });
+  assert.ok('json' in first, `one input into Add is allowed: ${'reason' in first ? first.reason : ''}`);
+  const mismatched = tryConnect(first.json, { layer: 'dense_text_2', call: 0 }, { layer: merge.name, call: 0 });
+  assert.ok('reason' in mismatched);
+  assert.match(mismatched.reason, /inputs must have the same shape, got \(None, 64\), \(None, 32\)/);
+  const matching = tryConnect(first.json, { layer: 'dense_text_1', call: 0 }, { layer: merge.name, call: 0 });
+  assert.ok('json' in matching && analyze(matching.json).calls.get(merge.name)!.outputShapes !== null);
+  const cycle = tryConnect(first.json, { layer: 'output_sigmoid', call: 0 }, { layer: 'dense_image_1', call: 0 });
+  assert.ok('reason' in cycle && /would make a cycle/.test(cycle.reason));
+  // A layer that cannot take the tensor at all is refused on its first input: a 2-D tensor into Conv2D.
+  const conv = addNode(first.json, 'Conv2D');
+  const wrongRank = tryConnect(conv.json, { layer: 'dense_text_1', call: 0 }, { layer: conv.name, call: 0 });
+  assert.ok('reason' in wrongRank, 'a (None, 64) tensor into Conv2D is refused');
 });
 
 test('an invalid argument is an issue at its layer and field; the rest keeps its shapes; undo restores the valid model', () => {

@@ -4,8 +4,8 @@
 // three editors read it and change the model only through edit(), so every view updates from
 // one place and every change can be undone.
 import type { EditorView, ExportFormat, PreviewInput, PreviewResult, ProjectDocument, ProjectEditorState } from '../../../app/contract/api.ts';
-import { analyze, type Analysis } from './document/analysis.ts';
-import { callId, connect, disconnect, parseCallId, removeNode, type CallRef } from './document/edits.ts';
+import { analyze, tryConnect, type Analysis } from './document/analysis.ts';
+import { callId, disconnect, parseCallId, removeNode, type CallRef } from './document/edits.ts';
 import { History } from './document/history.ts';
 import { batchShapeOf, layersOf, modelName, stackOf, type ModelJson } from './document/model_json.ts';
 import type { AppState } from './app_state.svelte.ts';
@@ -146,17 +146,9 @@ export class EditorState {
    * reason is the layer's own error.
    */
   connect(from: CallRef, to: CallRef): string | null {
-    let next: ModelJson;
-    try {
-      next = connect(this.json, from, to);
-    } catch (error) {
-      return errorMessage(error);
-    }
-    const target = callId(to);
-    const before = new Set(this.analysis.issues.filter((issue) => callId({ layer: issue.layer, call: issue.call ?? 0 }) === target).map((issue) => issue.message));
-    const caused = analyze(next).issues.find((issue) => issue.layer === to.layer && (issue.call ?? 0) === to.call && issue.call !== undefined && !before.has(issue.message));
-    if (caused) return caused.message;
-    this.edit(() => next, `Connect ${callId(from)} to ${target}`);
+    const result = tryConnect(this.json, from, to);
+    if ('reason' in result) return result.reason;
+    this.edit(() => result.json, `Connect ${callId(from)} to ${callId(to)}`);
     return null;
   }
 

@@ -16,7 +16,7 @@ import {
   type SummaryData,
   type SymbolicTensor,
 } from '../../../../app/model/index.ts';
-import { callId, type CallRef } from './edits.ts';
+import { callId, connect, type CallRef } from './edits.ts';
 import { implicitInputName, isSequential, layerName, layersOf, stackOf, type FunctionalConfig, type LayerEntry, type ModelJson } from './model_json.ts';
 
 export interface Issue {
@@ -245,4 +245,31 @@ function analyzeFunctional(json: ModelJson): Partial {
 /** The issues at one layer (every call), and at one of its arguments. */
 export function issuesAt(analysis: Analysis, layer: string, field?: string): Issue[] {
   return analysis.issues.filter((issue) => issue.layer === layer && (field === undefined || issue.field === field));
+}
+
+/** The new errors at call `to` in `after` that `before` did not have. */
+function newIssuesAt(before: Analysis, after: Analysis, to: CallRef): Issue[] {
+  const at = (issue: Issue) => issue.layer === to.layer && (issue.call ?? 0) === to.call && issue.call !== undefined;
+  const had = new Set(before.issues.filter(at).map((issue) => issue.message));
+  return after.issues.filter((issue) => at(issue) && !had.has(issue.message));
+}
+
+/**
+ * The graph editor's connection of `from` to `to`: the model with it, or why it cannot work.
+ * connect() refuses a cycle and an Input as the target; beyond that, a connection after which
+ * the target fails with an error it did not have (a shape mismatch into Add) is refused with
+ * that error. A target that fails only for want of more inputs (a merge with one input so
+ * far) is not wrong, only unfinished: connecting the same tensor once more makes it compute.
+ */
+export function tryConnect(json: ModelJson, from: CallRef, to: CallRef): { json: ModelJson } | { reason: string } {
+  let next: ModelJson;
+  try {
+    next = connect(json, from, to);
+  } catch (error) {
+    return { reason: error instanceof Error ? error.message : String(error) };
+  }
+  const [caused] = newIssuesAt(analyze(json), analyze(next), to);
+  if (!caused) return { json: next };
+  const unfinished = newIssuesAt(analyze(json), analyze(connect(next, from, to)), to).length === 0;
+  return unfinished ? { json: next } : { reason: caused.message };
 }
