@@ -52,6 +52,21 @@ function isDirectory(file: string): boolean {
   }
 }
 
+/**
+ * The module's URL, versioned by its modification time and size: Node caches a module by URL
+ * for the life of the process, so a long-lived process (the app's engine) would otherwise
+ * keep showing a model file as it was when first opened. Unchanged files keep their URL.
+ * Only ES modules get the version: tsx hands a CommonJS file to Node's own loader when its
+ * URL has a query, which then cannot read TypeScript (and such a file cannot import Strata).
+ */
+function moduleUrl(resolved: string): string {
+  const url = pathToFileURL(resolved);
+  if (!isEsModule(resolved)) return url.href;
+  const stat = statSync(resolved);
+  url.search = `?version=${Math.floor(stat.mtimeMs)}-${stat.size}`;
+  return url.href;
+}
+
 function readJsonText(file: string): string {
   return new TextDecoder().decode(readFileOrThrow(file, FileError, { limit: LIMITS.jsonBytes }));
 }
@@ -61,7 +76,7 @@ async function loadModuleModel(file: string): Promise<Model> {
   const resolved = path.resolve(file);
   let exported: unknown;
   try {
-    exported = ((await import(pathToFileURL(resolved).href)) as { default?: unknown }).default;
+    exported = ((await import(moduleUrl(resolved))) as { default?: unknown }).default;
     if (typeof exported === 'function' && !(exported.prototype instanceof Model)) exported = await (exported as () => unknown)();
   } catch (error) {
     throw moduleError(error, file, resolved);
@@ -106,6 +121,8 @@ function moduleError(error: unknown, file: string, resolved: string): unknown {
     const [, where, line, column, text] = transform as unknown as [string, string, string, string, string];
     return new ModelFileError(`${displayPath(where, file, resolved)}:${line}:${Number(column) + 1}: syntax error: ${text}`, { file: where });
   }
+  // Node parsing a CommonJS-format .ts file itself trips on its TypeScript or its `export`.
+  if (e instanceof SyntaxError && resolved.endsWith('.ts') && !isEsModule(resolved)) return new ModelFileError(commonJsExplanation(file, resolved), { file });
   if (e instanceof SyntaxError) return new ModelFileError(javaScriptSyntaxError(e, file, resolved), { file });
   const [frame] = stackFrames(e);
   if (frame && !isStrataSource(frame.file)) {
@@ -126,7 +143,7 @@ function displayPath(where: string, file: string, resolved: string): string {
  */
 function javaScriptSyntaxError(error: SyntaxError, file: string, resolved: string): string {
   const check = spawnSync(process.execPath, ['--check', resolved], { encoding: 'utf8' });
-  const place = /^(\S+):(\d+)$/m.exec(check.stderr ?? '');
+  const place = /^(?!node:)(\S+):(\d+)$/m.exec(check.stderr ?? '');
   if (check.status !== 0 && place) return `${displayPath(place[1]!, file, resolved)}:${place[2]}: syntax error: ${error.message}`;
   return `${file}: syntax error in a module it imports: ${error.message}`;
 }
@@ -151,6 +168,20 @@ function commonJsExplanation(file: string, resolved: string): string {
   const why = manifest ? `${manifest} does not say "type": "module"` : 'no package.json above it says "type": "module"';
   const fix = manifest ? `add "type": "module" to ${manifest}` : 'add a package.json with {"type": "module"} to its folder';
   return `${file}: Node loads this file as CommonJS because ${why}, but a model file is an ES module (import ... from 'strata', export default); ${fix}, or rename the file to .mts`;
+}
+
+/** Whether Node loads the file as an ES module: by its extension, else by the nearest package.json's "type". */
+function isEsModule(resolved: string): boolean {
+  const extension = path.extname(resolved);
+  if (extension === '.mts' || extension === '.mjs') return true;
+  if (extension === '.cts' || extension === '.cjs') return false;
+  const manifest = nearestPackageJson(path.dirname(resolved));
+  if (!manifest) return false;
+  try {
+    return (JSON.parse(readJsonText(manifest)) as { type?: unknown }).type === 'module';
+  } catch {
+    return false;
+  }
 }
 
 function nearestPackageJson(dir: string): string | undefined {

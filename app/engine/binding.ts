@@ -45,6 +45,10 @@ export interface NativeTrainingDescription {
   /** Seeds Dropout masks; the same seed gives the same run. */
   seed?: number;
   backend?: 'cpu' | 'reference' | 'cuda';
+  /** CUDA: matrix products on TF32 tensor cores (true, the default, as PyTorch and TensorFlow) or in strict FP32. */
+  tf32?: boolean;
+  /** How convolutions run: 'auto' (each backend's table of rules), or forced, for benchmarks: 'direct', 'onednn-winograd' (CPU only). */
+  convAlgorithm?: 'auto' | 'direct' | 'onednn-winograd';
   /**
    * Threads for oneDNN/OpenMP. -1 (the default) auto: all cores while they are the fastest;
    * when other work makes train steps slower, the engine times its steps on all cores, all
@@ -96,6 +100,8 @@ export interface NativeEngine {
   TrainingSession: new (onnx: Uint8Array, description: NativeTrainingDescription) => TrainingSession;
   /** Backends compiled in: "cpu", "reference", and "cuda" where nvcc built it. */
   backends(): string[];
+  /** Whether the "cuda" backend can run here; reason (one line) says why not, "" when it can. */
+  cudaStatus(): { available: boolean; reason: string };
 }
 
 /** The addon is missing or cannot load; the message says how to build it. */

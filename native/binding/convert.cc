@@ -167,6 +167,9 @@ strata::TrainingDescription ToDescription(const Napi::Value& value) {
   }
   d.seed = static_cast<uint64_t>(IntegerField(object, "seed", 0, 0, 9007199254740991.0, "an integer from 0 to 2^53 - 1"));
   d.backend = StringField(object, "backend", "cpu", "description");
+  // benchmarks' knobs: strict FP32 on CUDA, a forced convolution algorithm (backend.h)
+  d.backend_options.tf32 = BoolField(object, "tf32", true, "description");
+  d.backend_options.conv = strata::conv_algorithm_from_name(StringField(object, "convAlgorithm", "auto", "description"));
   // More threads than cores only slows training, and a count in the thousands is more than
   // the system will start.
   const int cores = strata::available_cores();

@@ -1,7 +1,10 @@
 // backend.cpp: the reference backend forwards to the plain loops in core/ops.
 #include "backend.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <map>
 
 #include "check.h"
 #include "ops/batchnorm.h"
@@ -10,28 +13,86 @@
 
 namespace strata {
 
-std::unique_ptr<Backend> make_dnnl_backend();  // cpu/dnnl_backend.cpp
+std::unique_ptr<Backend> make_dnnl_backend(const BackendOptions& options);  // cpu/dnnl_backend.cpp
+
+ConvAlgorithm conv_algorithm_from_name(const std::string& name) {
+  if (name == "auto") return ConvAlgorithm::Auto;
+  if (name == "direct") return ConvAlgorithm::Direct;
+  if (name == "onednn-winograd") return ConvAlgorithm::OneDnnWinograd;
+  STRATA_FAIL("unknown convolution algorithm '" << name << "'; expected auto, direct or onednn-winograd");
+}
+const char* conv_algorithm_name(ConvAlgorithm a) {
+  switch (a) {
+    case ConvAlgorithm::Auto: return "auto";
+    case ConvAlgorithm::Direct: return "direct";
+    case ConvAlgorithm::OneDnnWinograd: return "onednn-winograd";
+  }
+  return "?";
+}
 #ifdef STRATA_WITH_CUDA
-std::unique_ptr<Backend> make_cuda_backend();  // cuda/cuda_backend.cpp
+std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& options);  // cuda/cuda_backend.cu
 #endif
 
-std::unique_ptr<Backend> make_backend(const std::string& name) {
-  if (name == "reference") return std::make_unique<ReferenceBackend>();
-  if (name == "cpu") return make_dnnl_backend();
-#ifdef STRATA_WITH_CUDA
-  if (name == "cuda") return make_cuda_backend();
+#ifndef STRATA_WITH_CUDA
+std::string cuda_unavailable_reason() {
+  return "this build of Strata has no CUDA backend (nvcc was not found when it was compiled)";
+}
 #endif
+
+static std::map<std::string, BackendFactory>& registered() {
+  static std::map<std::string, BackendFactory> r;
+  return r;
+}
+void register_backend(const std::string& name, BackendFactory factory) { registered()[name] = factory; }
+
+std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options) {
+  if (name == "reference") return std::make_unique<ReferenceBackend>();
+  if (name == "cpu") return make_dnnl_backend(options);
+#ifdef STRATA_WITH_CUDA
+  if (name == "cuda") return make_cuda_backend(options);
+#endif
+  auto it = registered().find(name);
+  if (it != registered().end()) return it->second(options);
   std::string known;
   for (auto& n : available_backends()) known += " '" + n + "'";
   STRATA_FAIL("unknown backend '" << name << "'; this build has" << known);
 }
 
 std::vector<std::string> available_backends() {
+  std::vector<std::string> r = {"cpu", "reference"};
 #ifdef STRATA_WITH_CUDA
-  return {"cpu", "reference", "cuda"};
-#else
-  return {"cpu", "reference"};
+  r.push_back("cuda");
 #endif
+  for (auto& [name, factory] : registered()) r.push_back(name);
+  return r;
+}
+
+void Backend::fill(float* p, float value, int64_t n) { std::fill(p, p + n, value); }
+void Backend::copy(float* dst, const float* src, int64_t n) {
+  if (n > 0 && dst != src) std::memcpy(dst, src, (size_t)n * sizeof(float));
+}
+void Backend::add_scaled(float* y, const float* x, float a, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+void Backend::scale(float* y, const float* x, float a, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = a * x[i];
+}
+void Backend::blend(float* y, const float* a, float wa, const float* b, float wb, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = a[i] * wa + b[i] * wb;
+}
+
+void Backend::loss(float* result, float* dpred, const float* pred, const float* target, int64_t rows, int64_t K,
+                   LossKind kind, bool from_logits, float weight, const float* row_weight) {
+  result[0] = loss_forward_backward(dpred, pred, target, rows, K, kind, from_logits, weight, row_weight);
+  result[1] = accuracy(pred, target, rows, K, kind, from_logits).value_or(NAN);
+}
+void Backend::clip_gradients(const OptimizerConfig& c, const std::vector<float*>& grads,
+                             const std::vector<int64_t>& sizes) {
+  strata::clip_gradients(c, grads, sizes);
+}
+void Backend::optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_t n, float* m, float* v,
+                               float* mg, int64_t step) {
+  strata::optimizer_update(c, w, g, n, m, v, mg, step);
 }
 
 // Conv then max pooling, composed on the whole batch; state holds the convolution's output.

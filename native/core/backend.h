@@ -3,7 +3,9 @@
 //   ReferenceBackend  core/backend.cpp    plain loops, the oracle for the tests
 //   DnnlBackend       cpu/dnnl_backend    oneDNN for conv, pooling, gemm, batchnorm;
 //                                         the reference loops for the rest
-//   CudaBackend       cuda/cuda_backend   compiled when nvcc exists; not implemented yet
+//   CudaBackend       cuda/cuda_backend   compiled when nvcc exists (cuda/cuda_backend.cuh);
+//                                         "cuda-emu": the same kernels on the host emulation of
+//                                         CUDA (cuda/emu/), registered by the tests and tools
 //
 // Every function takes raw pointers that live in the backend's memory (host memory
 // for the CPU backends, device memory for CUDA) and follows the same gradient
@@ -15,12 +17,36 @@
 #include <string>
 #include <vector>
 
+#include "losses.h"
 #include "ops/activation.h"
 #include "ops/conv.h"
 #include "ops/pool.h"
 #include "ops/tensor_ops.h"
+#include "optim.h"
 
 namespace strata {
+
+// How convolutions are computed: auto, each backend's own table of rules (DnnlBackend's
+// conv_kernel, CudaBackend's), or one algorithm forced everywhere it applies, for benchmarks
+// and tests: direct (no Winograd), onednn-winograd (the CPU: oneDNN's Winograd where it has one,
+// never ours).
+enum class ConvAlgorithm { Auto, Direct, OneDnnWinograd };
+ConvAlgorithm conv_algorithm_from_name(const std::string& name);  // "auto", "direct", "onednn-winograd"
+const char* conv_algorithm_name(ConvAlgorithm a);
+
+// What a backend may be asked for at creation.
+struct BackendOptions {
+  // CUDA: convolutions and matrix products on tensor cores with TF32 inputs (10-bit mantissas,
+  // FP32 sums), as PyTorch and TensorFlow do by default on Ampere and later; false: strict FP32.
+  bool tf32 = true;
+  ConvAlgorithm conv = ConvAlgorithm::Auto;
+  // CPU: a fused Conv + MaxPool computes slices of the batch of at most this many bytes of
+  // convolution output, which stay in the cache between the two (at least one image a slice).
+  int64_t conv_pool_slice_bytes = int64_t(4) << 20;
+  // CPU, our Winograd's weight grads: partial sums per thread while they take at most this many
+  // bytes in all, else the threads share one sum (conv3x3_winograd.h).
+  int64_t winograd_partials_bytes = int64_t(64) << 20;
+};
 
 class Backend {
  public:
@@ -35,10 +61,19 @@ class Backend {
   virtual int channel_block() const { return 0; }
 
   // Memory: buffers of n floats in this backend's memory, and copies from/to the host.
+  // host_memory(): that memory is the host's (the CPU backends); false for a GPU's, where a
+  // session keeps its values (Tensor::device) and computes without host round-trips.
+  virtual bool host_memory() const { return true; }
   virtual float* alloc(int64_t n) = 0;
   virtual void free(float* p) = 0;
   virtual void upload(float* dst, const float* host_src, int64_t n) = 0;
   virtual void download(float* host_dst, const float* src, int64_t n) = 0;
+  // The session's and kernels' housekeeping on this memory (defaults: host loops).
+  virtual void fill(float* p, float value, int64_t n);                      // p = value
+  virtual void copy(float* dst, const float* src, int64_t n);               // dst = src
+  virtual void add_scaled(float* y, const float* x, float a, int64_t n);    // y += a x
+  virtual void scale(float* y, const float* x, float a, int64_t n);         // y = a x
+  virtual void blend(float* y, const float* a, float wa, const float* b, float wb, int64_t n);  // y = a wa + b wb
 
   // conv.h
   virtual void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
@@ -111,6 +146,22 @@ class Backend {
   virtual void dropout_forward(float* out, float* mask, const float* inp, int64_t n, float ratio,
                                uint64_t seed) = 0;
   virtual void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) = 0;
+
+  // --- the rest of a training step, on this backend's memory (the defaults are the host's
+  // loops in losses.cpp and optim.cpp, for the CPU backends) ---
+  // losses.h: dpred as loss_forward_backward (may be null); result (2 floats) = the reduced loss
+  // loss_forward_backward returns, and the accuracy (NaN for a loss without one).
+  virtual void loss(float* result, float* dpred, const float* pred, const float* target, int64_t rows, int64_t K,
+                    LossKind kind, bool from_logits, float weight, const float* row_weight);
+  // optim.h's clip_gradients and optimizer_update; the slots m, v, mg hold n zeros before the
+  // first update and are null where optimizer_slots says the configuration needs none.
+  virtual void clip_gradients(const OptimizerConfig& c, const std::vector<float*>& grads,
+                              const std::vector<int64_t>& sizes);
+  virtual void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_t n, float* m, float* v,
+                                float* mg, int64_t step);
+  // Waits for the work queued so far and raises any bad input a device kernel recorded (an
+  // invalid sparse label). The CPU backends compute as they are called: nothing to do.
+  virtual void sync() {}
 };
 
 // The reference backend: every function is the plain loop from core/ops.
@@ -163,9 +214,16 @@ class ReferenceBackend : public Backend {
   void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) override;
 };
 
-// "reference", "cpu" (oneDNN) or "cuda" (only when built with CUDA). Throws for others.
-std::unique_ptr<Backend> make_backend(const std::string& name);
+// "reference", "cpu" (oneDNN), "cuda" (only when built with CUDA) or a registered one.
+// Throws for others, and for "cuda" where no usable GPU is found (the message says why).
+std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options = {});
 // The names make_backend accepts in this build.
 std::vector<std::string> available_backends();
+// Why make_backend("cuda") would fail here, in one line ("" when a usable GPU is there): no
+// CUDA in this build, no driver or GPU, a driver too old, a GPU older than Ampere.
+std::string cuda_unavailable_reason();
+// A backend built outside strata_core (the CUDA emulation, linked into tests and tools).
+using BackendFactory = std::unique_ptr<Backend> (*)(const BackendOptions&);
+void register_backend(const std::string& name, BackendFactory factory);
 
 }  // namespace strata

@@ -70,6 +70,21 @@ class OpKernel {
   const Node node;
 };
 
+// A kernel's scratch tensor, in the memory `like` lives in (the host, or the device of a
+// session on a GPU: Tensor::device).
+inline void reset_beside(Tensor& scratch, const Tensor& like, Shape s) {
+  scratch.device = like.device;
+  scratch.reset(std::move(s));
+}
+
+// out = in for a kernel that moves data unchanged (Identity, Reshape, a float Cast): int64
+// values on the host, float values where they live (a host vector copy keeps out's capacity).
+inline void copy_values(KernelContext& ctx, const Tensor& in, Tensor& out) {
+  if (in.dtype == DType::I64) out.i = in.i;
+  else if (out.mem) ctx.be->copy(out.data(), in.data(), in.size());
+  else out.f = in.f;
+}
+
 // Creates the kernel for a node or throws naming the op and the node.
 std::unique_ptr<OpKernel> make_kernel(const Node& n, int64_t opset);
 // The op types make_kernel knows.

@@ -61,8 +61,28 @@ static void in_chunks(int64_t n, F f) {
   for (int64_t c = 0; c < chunks; c++) f(c * chunk, std::min(n, (c + 1) * chunk));
 }
 
+OptimizerSlots optimizer_slots(const OptimizerConfig& c) {
+  switch (c.kind) {
+    case OptKind::SGD: return {c.momentum != 0, false, false};
+    case OptKind::Adam:
+    case OptKind::AdamW: return {true, true, c.amsgrad};
+    case OptKind::RMSprop: return {c.momentum > 0, true, c.centered};
+  }
+  return {false, false, false};
+}
+
 void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_t n, OptimizerState& s,
                       int64_t step) {
+  OptimizerSlots need = optimizer_slots(c);
+  if (need.m) s.m.resize(n, 0.0f);
+  if (need.v) s.v.resize(n, 0.0f);
+  if (need.mg) s.mg.resize(n, 0.0f);
+  optimizer_update(c, w, g, n, need.m ? s.m.data() : nullptr, need.v ? s.v.data() : nullptr,
+                   need.mg ? s.mg.data() : nullptr, step);
+}
+
+void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_t n, float* m_slot, float* v_slot,
+                      float* mg_slot, int64_t step) {
   const float lr = c.learning_rate;
   if (c.weight_decay > 0)
     for (int64_t i = 0; i < n; i++) w[i] -= w[i] * c.weight_decay * lr;
@@ -72,24 +92,20 @@ void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_
         for (int64_t i = 0; i < n; i++) w[i] -= lr * g[i];
         return;
       }
-      s.m.resize(n, 0.0f);
       for (int64_t i = 0; i < n; i++) {
-        s.m[i] = c.momentum * s.m[i] - lr * g[i];
-        w[i] += c.nesterov ? c.momentum * s.m[i] - lr * g[i] : s.m[i];
+        m_slot[i] = c.momentum * m_slot[i] - lr * g[i];
+        w[i] += c.nesterov ? c.momentum * m_slot[i] - lr * g[i] : m_slot[i];
       }
       return;
     case OptKind::Adam:
     case OptKind::AdamW: {
-      s.m.resize(n, 0.0f);
-      s.v.resize(n, 0.0f);
-      if (c.amsgrad) s.mg.resize(n, 0.0f);
       double t = (double)step;
       float alpha = (float)(lr * std::sqrt(1 - std::pow((double)c.beta_2, t)) / (1 - std::pow((double)c.beta_1, t)));
       // constants in locals and unaliased pointers, so that the loop vectorizes (sqrt and
       // division are exact in SIMD too: the same results as one element at a time)
-      float* __restrict m = s.m.data();
-      float* __restrict sv = s.v.data();
-      float* __restrict mg = s.mg.data();
+      float* __restrict m = m_slot;
+      float* __restrict sv = v_slot;
+      float* __restrict mg = mg_slot;
       float* __restrict wr = w;
       const float* __restrict gr = g;
       const float k1 = 1 - c.beta_1, k2 = 1 - c.beta_2, eps = c.epsilon;
@@ -114,20 +130,17 @@ void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_
       return;
     }
     case OptKind::RMSprop:
-      s.v.resize(n, 0.0f);
-      if (c.centered) s.mg.resize(n, 0.0f);
-      if (c.momentum > 0) s.m.resize(n, 0.0f);
       for (int64_t i = 0; i < n; i++) {
-        s.v[i] = c.rho * s.v[i] + (1 - c.rho) * g[i] * g[i];
-        float denom = s.v[i] + c.epsilon;
+        v_slot[i] = c.rho * v_slot[i] + (1 - c.rho) * g[i] * g[i];
+        float denom = v_slot[i] + c.epsilon;
         if (c.centered) {
-          s.mg[i] = c.rho * s.mg[i] + (1 - c.rho) * g[i];
-          denom = s.v[i] - s.mg[i] * s.mg[i] + c.epsilon;
+          mg_slot[i] = c.rho * mg_slot[i] + (1 - c.rho) * g[i];
+          denom = v_slot[i] - mg_slot[i] * mg_slot[i] + c.epsilon;
         }
         float inc = lr * g[i] / std::sqrt(denom);
         if (c.momentum > 0) {
-          s.m[i] = c.momentum * s.m[i] + inc;
-          w[i] -= s.m[i];
+          m_slot[i] = c.momentum * m_slot[i] + inc;
+          w[i] -= m_slot[i];
         } else {
           w[i] -= inc;
         }

@@ -48,11 +48,20 @@ struct OptimizerState {
   std::vector<float> mg;  // centered RMSprop: average gradient; amsgrad: max of v
 };
 
+// Which slots a configuration updates (the others stay empty).
+struct OptimizerSlots {
+  bool m, v, mg;
+};
+OptimizerSlots optimizer_slots(const OptimizerConfig& c);
+
 // Applies the configured clipping to the gradients of one step, in place.
 void clip_gradients(const OptimizerConfig& c, const std::vector<float*>& grads, const std::vector<int64_t>& sizes);
 
-// One update of the n weights w given their gradient g.
+// One update of the n weights w given their gradient g (sizes s's slots on first use).
 void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_t n, OptimizerState& s,
+                      int64_t step);
+// The same on slots of n floats (null where optimizer_slots says none), zeros before the first update.
+void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_t n, float* m, float* v, float* mg,
                       int64_t step);
 
 }  // namespace strata

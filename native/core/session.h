@@ -9,7 +9,9 @@
 //   s->get_weight("dense/kernel"), s->set_weight(...)
 //
 // Buffers are planned once per input-shape signature (the first batch, and again
-// only when the batch size changes) and reused by every step.
+// only when the batch size changes) and reused by every step. On a backend with its own
+// memory (a GPU: Backend::host_memory() false) every value, gradient and optimizer slot lives
+// there from the first step on; a step uploads its batch and reads back only its metrics.
 // Not thread-safe: one call at a time (the binding runs them on one worker);
 // request_stop() is the exception and may be called from any thread.
 #pragma once
@@ -43,6 +45,7 @@ struct TrainingDescription {
   OptimizerConfig optimizer;           // OptimizerConfig::keras_default(...) for Keras's defaults
   uint64_t seed = 0;                   // Dropout masks; the same seed gives the same run
   std::string backend = "cpu";         // "cpu" (oneDNN), "reference", "cuda"
+  BackendOptions backend_options;      // e.g. CUDA's TF32 (backend.h)
   int num_threads = -1;                // oneDNN/OpenMP threads; 0: all cores; -1 (auto): all cores
                                        // while they are the fastest, fewer when another process
                                        // makes them slower (thread_chooser.h)
@@ -146,6 +149,9 @@ class Session {
     bool from_logits = false;
     int skip_node = -1;      // a fused Softmax/Sigmoid whose backward the loss replaces
   };
+  struct Slots {  // a trainable weight's optimizer slots (optim.h's names), held once first used
+    Tensor m, v, mg;
+  };
 
   Graph graph_;
   TrainingDescription desc_;
@@ -155,7 +161,7 @@ class Session {
   std::vector<Step> steps_;
   std::vector<int> inputs_, outputs_, trainable_;
   std::vector<LossPlan> loss_plans_;
-  std::map<int, OptimizerState> opt_state_;
+  std::map<int, Slots> slots_;
   std::vector<Tensor> scratch_;  // per input slot, for = writers of shared values
   std::vector<Shape> planned_;   // input shapes (and small int64 inputs) the buffers were planned for
   std::vector<NodeTime> times_;  // per step, when profiling
@@ -165,6 +171,12 @@ class Session {
   int probing_ = 0;        // while probe_threads runs: the count being timed
   int64_t iterations_ = 0;
   std::atomic<bool> stop_{false};
+  // Where values live (session_plan.cpp): on the device when the backend has its own memory.
+  Backend* device_ = nullptr;    // be_ then, else null (Tensor::device)
+  std::vector<bool> host_copy_;  // per graph input: read on the host too (Cast, Gather's indices)
+  Tensor metrics_;               // per loss: the loss and the accuracy (NaN: none), read after a step
+  Tensor loss_grad_;             // a loss's grad, when its prediction already has one from elsewhere
+  std::vector<Tensor> targets_, row_weights_;  // per loss, this step's targets on the device
 
   int value_index(const std::string& name) const;
   void pick_trainable();
@@ -179,11 +191,18 @@ class Session {
   // A weight's values (or gradient, or optimizer slot) in the graph's row order, and back.
   std::vector<float> to_graph_order(const Value& v, std::vector<float> values) const;
   std::vector<float> from_graph_order(const Value& v, std::vector<float> values) const;
+  void place_values();
   void plan(const std::vector<Tensor>& inputs);
+  void load_inputs(const std::vector<Tensor>& inputs);
+  // A host tensor where the backend reads it: itself on the host, else its copy in `on_device`.
+  const float* backend_copy(const Tensor& host, Tensor& on_device);
   int step_threads() const;
   void run_forward(const std::vector<Tensor>& inputs, bool training);
-  StepResult compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,
-                            bool with_grad);
+  // Queues the losses (and, with_grad, their grads) on the backend; read_metrics() waits for
+  // them and returns them.
+  void compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,
+                      bool with_grad);
+  StepResult read_metrics() const;
   void run_backward();
   void apply_optimizer();
   void run_node(size_t k, bool training, bool backward);

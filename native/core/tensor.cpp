@@ -1,5 +1,6 @@
 #include "tensor.h"
 
+#include "backend.h"
 #include "check.h"
 
 namespace strata {
@@ -39,17 +40,50 @@ Tensor Tensor::from_i64(Shape s, std::vector<int64_t> v) {
   return t;
 }
 
+DeviceMemory::DeviceMemory(Backend* b, int64_t count) : backend(b), p(b->alloc(count)), n(count) {}
+DeviceMemory::~DeviceMemory() { backend->free(p); }
+
 void Tensor::reset(Shape s, DType t) {
   dtype = t;
   shape = std::move(s);
-  if (t == DType::F32) f.resize(numel(shape)); else i.resize(numel(shape));
+  int64_t n = numel(shape);
+  if (t == DType::I64) i.resize(n);
+  else if (!device) f.resize(n);
+  else if (!mem || mem->n < n) mem = std::make_shared<DeviceMemory>(device, n);
 }
 
 std::vector<int64_t> Tensor::as_i64() const {
   if (dtype == DType::I64) return i;
-  std::vector<int64_t> r(f.size());
-  for (size_t k = 0; k < f.size(); k++) r[k] = (int64_t)f[k];
+  std::vector<float> host = (int64_t)f.size() == size() ? std::vector<float>() : values();
+  const std::vector<float>& v = host.empty() ? f : host;
+  std::vector<int64_t> r(v.size());
+  for (size_t k = 0; k < v.size(); k++) r[k] = (int64_t)v[k];
   return r;
+}
+
+std::vector<float> Tensor::values() const {
+  if (!mem) return f;
+  std::vector<float> h((size_t)size());
+  if (!h.empty()) device->download(h.data(), mem->p, size());
+  return h;
+}
+
+void Tensor::assign(std::vector<float> v) {
+  STRATA_CHECK((int64_t)v.size() == size(), "tensor of shape " << shape_str(shape) << " given " << v.size() << " values");
+  if (device && dtype == DType::F32) {
+    if (!mem || mem->n < size()) mem = std::make_shared<DeviceMemory>(device, size());
+    if (!v.empty()) device->upload(mem->p, v.data(), size());
+  }
+  f = std::move(v);
+}
+
+Tensor Tensor::to_host() const {
+  Tensor t;
+  t.dtype = dtype;
+  t.shape = shape;
+  t.i = i;
+  if (dtype == DType::F32) t.f = values();
+  return t;
 }
 
 }  // namespace strata

@@ -148,14 +148,6 @@ Geo<M> input_grad_geo(const ConvParams& p) {
   return Geo<M>{p.N, p.OC, p.OH, p.OW, p.C, p.H, p.W, 2 - p.pt, 2 - p.pl};
 }
 
-// The weight grads' partial sums per thread (sums_per_thread), 36 x C x OC floats each, are
-// allowed up to this many bytes in all; past it the threads share one sum (sums_shared). For
-// a 512 -> 512 layer on 16 threads partials would take 600 MB. STRATA_WINOGRAD_PARTIALS_BYTES
-// overrides it, read at each call: the tests force the shared sums with it.
-int64_t winograd_partials_bytes() {
-  const char* v = std::getenv("STRATA_WINOGRAD_PARTIALS_BYTES");
-  return v ? std::atoll(v) : int64_t(64) << 20;
-}
 
 namespace avx512 {  // nChw16c: 32 vector registers, 6 x 4 accumulators
 constexpr int kLanes = 16, kRows = 6, kVecs = 4, kRows2 = 12;
@@ -226,9 +218,9 @@ void winograd_backward_data(float* dinp, const float* dout, const float* weight,
 }
 
 void winograd_backward_weights(float* dweight, float* dbias, const float* dout, const float* inp, const ConvParams& p,
-                               int block, std::vector<float>& scratch) {
+                               int block, std::vector<float>& scratch, int64_t partials_bytes) {
   auto f = block == 16 ? avx512::backward_weights<4> : avx2::backward_weights<4>;
-  f(dweight, dbias, dout, inp, p, scratch);
+  f(dweight, dbias, dout, inp, p, scratch, partials_bytes);
 }
 
 }  // namespace strata

@@ -35,9 +35,11 @@ void winograd_forward(float* out, const float* inp, const float* weight, const f
 // dinp = the input's grad (overwritten).
 void winograd_backward_data(float* dinp, const float* dout, const float* weight, const ConvParams& p, int block,
                             std::vector<float>& scratch);
-// dweight += , dbias += (either may be null). Partial sums per thread, added in thread order:
-// the same bits for the same thread count.
+// dweight += , dbias += (either may be null). Partial sums per thread, added in thread order,
+// while they take at most partials_bytes in all (36 x C x OC floats a thread: 600 MB for a
+// 512 -> 512 layer on 16 threads), else the threads share one sum, in rounds of one chunk of
+// tiles each. Either way the same bits for the same thread count.
 void winograd_backward_weights(float* dweight, float* dbias, const float* dout, const float* inp, const ConvParams& p,
-                               int block, std::vector<float>& scratch);
+                               int block, std::vector<float>& scratch, int64_t partials_bytes);
 
 }  // namespace strata

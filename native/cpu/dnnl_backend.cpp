@@ -47,7 +47,13 @@ using dt = dnnl::memory::data_type;
 
 class DnnlBackend : public ReferenceBackend {
  public:
-  DnnlBackend() : eng_(dnnl::engine::kind::cpu, 0), stream_(eng_), block_(oneDNN_channel_block()) {}
+  explicit DnnlBackend(const BackendOptions& options)
+      : eng_(dnnl::engine::kind::cpu, 0), stream_(eng_), block_(oneDNN_channel_block()), options_(options) {
+    STRATA_CHECK(options.conv_pool_slice_bytes >= 1 && options.winograd_partials_bytes >= 0,
+                 "CPU backend options: conv_pool_slice_bytes must be at least 1 and winograd_partials_bytes at "
+                 "least 0, got "
+                     << options.conv_pool_slice_bytes << " and " << options.winograd_partials_bytes);
+  }
   std::string name() const override { return "cpu"; }
   void set_num_threads(int n) override { set_team_size(n); }  // throws ResourceError where the system refuses threads
   int channel_block() const override { return block_; }
@@ -85,7 +91,7 @@ class DnnlBackend : public ReferenceBackend {
                        const float* weight, const ConvParams& p) override {
     // ours for the passes it wins (winograd_wins), oneDNN below for the rest
     if ((dweight || dbias) && ours_winograd(p, WinogradPass::WeightGrad)) {
-      winograd_backward_weights(dweight, dbias, dout, inp, p, block_, wino_);
+      winograd_backward_weights(dweight, dbias, dout, inp, p, block_, wino_, options_.winograd_partials_bytes);
       dweight = dbias = nullptr;
     }
     if (dinp && ours_winograd(p, WinogradPass::InputGrad)) {
@@ -213,26 +219,18 @@ class DnnlBackend : public ReferenceBackend {
   }
 
   // Conv (+ Relu) and max pooling in slices of the batch (backend.h): each slice's
-  // convolution output, at most kConvPoolSliceBytes, goes into the pooling while it is
-  // still in the cache (the whole-batch output of the 64x64 seed CNN's first convolution
-  // is 63 MB, written and read again forward and backward at memory speed), and only the
-  // pooling's argmax is kept for the backward, one workspace per slice in `state`.
-  // STRATA_CONV_POOL_SLICE_BYTES overrides it (the tests force several slices with it).
-  static int64_t conv_pool_slice_bytes() {
-    static const int64_t bytes = [] {
-      const char* v = std::getenv("STRATA_CONV_POOL_SLICE_BYTES");
-      return v ? std::max<int64_t>(1, std::atoll(v)) : kConvPoolSliceBytes;
-    }();
-    return bytes;
-  }
-  static constexpr int64_t kConvPoolSliceBytes = 4 << 20;
-  static int conv_pool_slice(const ConvParams& c) {
+  // convolution output, at most options_.conv_pool_slice_bytes (4 MB), goes into the pooling
+  // while it is still in the cache (the whole-batch output of the 64x64 seed CNN's first
+  // convolution is 63 MB, written and read again forward and backward at memory speed), and
+  // only the pooling's argmax is kept for the backward, one workspace per slice in `state`.
+  // The tests ask for small slices to run several.
+  int conv_pool_slice(const ConvParams& c) const {
     int64_t image = (int64_t)c.OC * c.OH * c.OW * (int64_t)sizeof(float);
-    return (int)std::clamp<int64_t>(conv_pool_slice_bytes() / std::max<int64_t>(image, 1), 1, c.N);
+    return (int)std::clamp<int64_t>(options_.conv_pool_slice_bytes / std::max<int64_t>(image, 1), 1, c.N);
   }
   // f(first image, the slice's conv params, its pool params) for each slice; N is its size
   template <class F>
-  static void for_slices(const ConvParams& c, const PoolParams& p, F f) {
+  void for_slices(const ConvParams& c, const PoolParams& p, F f) const {
     int S = conv_pool_slice(c);
     for (int n0 = 0; n0 < c.N; n0 += S) {
       ConvParams cs = c;
@@ -404,6 +402,7 @@ class DnnlBackend : public ReferenceBackend {
   dnnl::engine eng_;
   dnnl::stream stream_;
   const int block_;  // channel_block()
+  const BackendOptions options_;
 
   // The block oneDNN's kernels pick for this CPU (or the instruction set ONEDNN_MAX_CPU_ISA
   // caps it to): 16 floats with AVX-512, else 8. Given the other one, its convolutions
@@ -466,25 +465,33 @@ class DnnlBackend : public ReferenceBackend {
   };
   std::map<std::pair<std::vector<int>, bool>, ConvPlan> conv_plans_;
 
-  // Our Winograd (conv3x3_winograd.h) for the passes where it beats oneDNN's kernels: with
-  // AVX2 oneDNN 2.6 has no Winograd, with AVX-512 ours is faster up to 128 -> 128 channels.
-  // STRATA_CONV_WINOGRAD=0 in the environment keeps every convolution direct; =onednn uses
-  // oneDNN's Winograd only (where it has one), for comparison.
-  std::vector<float> wino_;  // its scratch
+  // How each pass of a convolution is computed: the one table of the CPU backend's rules
+  // (options_.conv forces direct, or oneDNN's Winograd, for benchmarks). A network's first
+  // convolution fused with its pooling runs our direct kernel whatever this says
+  // (conv_pool_direct.h: oneDNN 2.6 has no fast kernel for 1-3 input channels).
+  //   - our Winograd (conv3x3_winograd.h) where winograd_wins says it beats oneDNN's kernels:
+  //     with AVX2 every pass (oneDNN 2.6 has no Winograd there); with AVX-512 up to 128 -> 128
+  //     channels, the input grad from 20x20 on;
+  //   - oneDNN's Winograd F(4x4, 3x3) for dense 3x3 convolutions with 16+ channels in and
+  //     out: on the seed CNN's second convolution ~1.6x faster than its direct kernel forward
+  //     and backward (its first, 3 channels in, is 3-8x slower with Winograd); but its input
+  //     grad loses on small outputs: 28x28 (11x11 output) direct took 2.9 ms against 3.4 at
+  //     batch 128, 64x64 (29x29) 19.5 against 15.0, so below 20x20 outputs that pass is
+  //     direct. Where oneDNN has no Winograd kernel (no AVX-512) its direct one runs;
+  //   - oneDNN's direct kernels otherwise.
+  // Winograd's results differ from the direct sum by rounding (within the tests' 1e-4).
+  enum class ConvKernel { OursWinograd, OneDnnWinograd, OneDnnDirect };
+  ConvKernel conv_kernel(const ConvParams& p, WinogradPass pass, ConvAlgorithm setting) const {
+    if (setting == ConvAlgorithm::Direct) return ConvKernel::OneDnnDirect;
+    if (setting == ConvAlgorithm::Auto && winograd_wins(p, block_, pass)) return ConvKernel::OursWinograd;
+    bool dense3x3 = p.KH == 3 && p.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 && p.C >= 16 && p.OC >= 16;
+    if (!dense3x3 || (pass == WinogradPass::InputGrad && p.OH * p.OW < 400)) return ConvKernel::OneDnnDirect;
+    return ConvKernel::OneDnnWinograd;
+  }
   bool ours_winograd(const ConvParams& p, WinogradPass pass) const {
-    return winograd_setting() == Winograd::Ours && winograd_wins(p, block_, pass);
+    return conv_kernel(p, pass, options_.conv) == ConvKernel::OursWinograd;
   }
-  enum class Winograd { Off, OneDnn, Ours };
-  static Winograd winograd_setting() {
-    static const Winograd w = [] {
-      const char* v = std::getenv("STRATA_CONV_WINOGRAD");
-      if (v && std::string(v) == "0") return Winograd::Off;
-      if (v && std::string(v) == "onednn") return Winograd::OneDnn;
-      return Winograd::Ours;
-    }();
-    return w;
-  }
-  static bool winograd_allowed() { return winograd_setting() != Winograd::Off; }
+  std::vector<float> wino_;  // our Winograd's scratch
 
   ConvPlan& conv_plan(const ConvParams& p, bool with_bias) {
     std::vector<int> key{p.N,  p.C,  p.H,  p.W,  p.OC, p.KH, p.KW, p.OH,          p.OW,         p.sh,
@@ -504,20 +511,14 @@ class DnnlBackend : public ReferenceBackend {
       ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
       attr.set_post_ops(ops);
     }
-    // Winograd F(4x4, 3x3) for dense 3x3 convolutions with 16+ channels in and out:
-    // on the seed CNN's second convolution it is ~1.6x faster than the direct kernel
-    // forward and backward (its first, 3 channels in, is 3-8x slower with Winograd).
-    // Results differ from the direct sum by rounding (within the tests' 1e-4).
-    // Its backward data pass loses to the direct kernel on small outputs: on the seed CNN's
-    // second convolution at 28x28 (11x11 output) direct takes 2.9 ms against 3.4 (batch
-    // 128), at 64x64 (29x29) 19.5 against 15.0; so below 20x20 outputs that pass is direct
-    // (the cut lies between the two measured sizes). Forward and backward weights stay
-    // Winograd: 2.0 and 2.0 ms against 2.9 and 3.6 at 11x11.
-    // STRATA_CONV_WINOGRAD=0 in the environment keeps every convolution direct.
-    auto alg = dnnl::algorithm::convolution_direct;
-    if (winograd_allowed() && p.KH == 3 && p.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 &&
-        p.C >= 16 && p.OC >= 16)
-      alg = dnnl::algorithm::convolution_winograd;
+    // oneDNN's algorithm for each pass, by conv_kernel's rules without ours (a pass ours
+    // computes keeps the primitive oneDNN would have run, unused)
+    const ConvAlgorithm without_ours = options_.conv == ConvAlgorithm::Auto ? ConvAlgorithm::OneDnnWinograd : options_.conv;
+    auto onednn = [&](WinogradPass pass) {
+      return conv_kernel(p, pass, without_ours) == ConvKernel::OneDnnWinograd ? dnnl::algorithm::convolution_winograd
+                                                                              : dnnl::algorithm::convolution_direct;
+    };
+    auto alg = onednn(WinogradPass::Forward);
     auto desc = [&](dnnl::algorithm a) {
       return with_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, a, src, wei, md1(p.OC),
                                                          dst, st, dil, pl, pr)
@@ -542,13 +543,13 @@ class DnnlBackend : public ReferenceBackend {
     };
     auto direct = dnnl::algorithm::convolution_direct;
     try {
-      c.bwd_data = bwd_data(alg == dnnl::algorithm::convolution_winograd && p.OH * p.OW < 400 ? direct : alg);
+      c.bwd_data = bwd_data(onednn(WinogradPass::InputGrad));
     } catch (const dnnl::error&) {
       c.bwd_data = bwd_data(direct);
     }
     c.bwd_data_prim = dnnl::convolution_backward_data(c.bwd_data);
     try {
-      c.bwd_weights = bwd_weights(alg);
+      c.bwd_weights = bwd_weights(onednn(WinogradPass::WeightGrad));
     } catch (const dnnl::error&) {
       c.bwd_weights = bwd_weights(direct);
     }
@@ -707,6 +708,8 @@ class DnnlBackend : public ReferenceBackend {
   }
 };
 
-std::unique_ptr<Backend> make_dnnl_backend() { return std::make_unique<DnnlBackend>(); }
+std::unique_ptr<Backend> make_dnnl_backend(const BackendOptions& options) {
+  return std::make_unique<DnnlBackend>(options);
+}
 
 }  // namespace strata

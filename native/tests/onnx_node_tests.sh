@@ -4,6 +4,7 @@
 # Not part of ctest: it needs python3-onnx and python3-numpy at run time.
 #
 #   native/tests/onnx_node_tests.sh [build dir, default build/native] [data dir, default build/onnx-node-tests]
+#                                   [onnx_test options, e.g. --backend cuda --fp32]
 #
 # Last run (onnx 1.12, Debian 12): 143 of the 176 selected cases pass; the rest use
 # what Strata does not support: ConvTranspose, ConvInteger, GatherElements, 3-D
@@ -12,6 +13,7 @@
 set -eu
 BUILD=${1:-build/native}
 DATA=${2:-build/onnx-node-tests}
+[ $# -gt 2 ] && shift 2 || set --
 if [ ! -d "$DATA/node" ]; then
   # onnx 1.12's generator still uses numpy aliases that numpy 1.24 removed
   /usr/bin/python3 - "$DATA" <<'PY'
@@ -32,4 +34,4 @@ CASES=$(ls -d test_conv* test_maxpool* test_averagepool* test_globalaveragepool*
   test_identity* test_cast_* 2>/dev/null | grep -v expanded)
 cd - > /dev/null
 # exit status as onnx_test's: 1 while any selected case fails (see the list above)
-exec "$BUILD/onnx_test" $(for c in $CASES; do printf '%s ' "$DATA/node/$c"; done)
+exec "$BUILD/onnx_test" "$@" $(for c in $CASES; do printf '%s ' "$DATA/node/$c"; done)

@@ -1,257 +1,17 @@
 // test_ops.cpp: every op's fast path (the oneDNN "cpu" backend) against its
 // reference (plain loops), forward and backward, on random shapes and data; the
 // gradient contract (activation grads =, parameter grads +=); and a
-// finite-difference check of every backward.
+// finite-difference check of every backward (op_cases.h). Also the CPU backend's own
+// paths: the blocked layouts, its Winograd and first-layer kernels.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 
-#include "core/backend.h"
-#include "core/ops/batchnorm.h"
-#include "test_util.h"
+#include "op_cases.h"
 
 using namespace strata;
 using namespace strata_test;
-
-enum GradKind { NoGrad = 0, ActGrad = 1, ParamGrad = 2 };
-
-// One op under test: its float inputs, which of them get grads, and how to call it.
-struct OpCase {
-  std::string name;
-  std::vector<Tensor> in;
-  std::vector<GradKind> grad;
-  int64_t out_n;
-  std::function<void(Backend&, const std::vector<Tensor>&, float* out)> fwd;
-  std::function<void(Backend&, const std::vector<Tensor>&, const float* out, const float* dout,
-                     std::vector<float*>& din)> bwd;
-  // Central differences' step. Max pooling's gradient jumps where a window's maximum changes
-  // hands; with 1e-3 a few of the ~40 sampled weights of a few-channel convolution (each
-  // moves every window of its channel) cross such a point, so those cases step 1e-4.
-  float fd_eps = 1e-3f;
-  // The fast backend against the reference (validate_result): relative beyond 1, or beyond
-  // the reference's root mean square with rms_floor set.
-  float tol = 1e-4f;
-  bool rms_floor = false;
-};
-
-// helper_test_op: forward and backward of "cpu" vs "reference", then finite differences.
-static void check_op(OpCase c) {
-  ReferenceBackend ref;
-  auto cpu = make_backend("cpu");
-  Rng rng(99);
-  std::vector<float> out_ref(c.out_n), out_cpu(c.out_n);
-  c.fwd(ref, c.in, out_ref.data());
-  c.fwd(*cpu, c.in, out_cpu.data());
-  auto floor = [&](const std::vector<float>& want) {
-    return c.rms_floor ? rms_floor(want.data(), (int64_t)want.size()) : 1.0f;
-  };
-  validate_result(out_cpu.data(), out_ref.data(), c.name + " forward", c.out_n, c.tol, floor(out_ref));
-
-  Tensor dout = rand_tensor(rng, {c.out_n});
-  std::vector<std::vector<float>> din_ref(c.in.size()), din_cpu(c.in.size());
-  auto run_backward = [&](Backend& be, std::vector<std::vector<float>>& din, const std::vector<float>& out) {
-    std::vector<float*> ptr(c.in.size(), nullptr);
-    for (size_t i = 0; i < c.in.size(); i++) {
-      if (c.grad[i] == NoGrad) continue;
-      // activation grads must be overwritten (start from junk); parameter grads must
-      // accumulate (start from 0.25, taken off again below)
-      din[i].assign(c.in[i].f.size(), c.grad[i] == ActGrad ? 777.0f : 0.25f);
-      ptr[i] = din[i].data();
-    }
-    c.bwd(be, c.in, out.data(), dout.data(), ptr);
-    for (size_t i = 0; i < c.in.size(); i++)
-      if (c.grad[i] == ParamGrad)
-        for (auto& g : din[i]) g -= 0.25f;
-  };
-  run_backward(ref, din_ref, out_ref);
-  run_backward(*cpu, din_cpu, out_cpu);
-  for (size_t i = 0; i < c.in.size(); i++)
-    if (c.grad[i] != NoGrad)
-      validate_result(din_cpu[i].data(), din_ref[i].data(), c.name + " backward d(in" + std::to_string(i) + ")",
-                      (int64_t)din_ref[i].size(), c.tol, floor(din_ref[i]));
-
-  // L = sum(out * dout), so dL/din is exactly what backward computed from dout
-  std::vector<Tensor> in = c.in;
-  std::vector<float> tmp(c.out_n);
-  auto loss = [&]() {
-    c.fwd(ref, in, tmp.data());
-    double s = 0;
-    for (int64_t k = 0; k < c.out_n; k++) s += (double)tmp[k] * dout.f[k];
-    return s;
-  };
-  for (size_t i = 0; i < c.in.size(); i++)
-    if (c.grad[i] != NoGrad) grad_check(c.name + " d(in" + std::to_string(i) + ")", in[i].f, din_ref[i], loss, c.fd_eps);
-}
-
-// --- Conv ---------------------------------------------------------------------
-static void conv_case(Rng& rng, int N, int C, int H, int W, int OC, int KH, int KW, int s, int d,
-                      const std::string& auto_pad, int pad, bool bias) {
-  ConvParams p{};
-  p.N = N, p.C = C, p.H = H, p.W = W, p.OC = OC, p.KH = KH, p.KW = KW, p.sh = p.sw = s, p.dh = p.dw = d;
-  int64_t pb = pad, pe = pad + (pad > 0 ? 1 : 0);  // asymmetric explicit pads when pad > 0
-  p.OH = (int)window_out(H, KH, s, d, auto_pad, pb, pe);
-  p.pt = (int)pb, p.pb = (int)pe;
-  pb = pad, pe = pad;
-  p.OW = (int)window_out(W, KW, s, d, auto_pad, pb, pe);
-  p.pl = (int)pb, p.pr = (int)pe;
-  char name[160];
-  std::snprintf(name, sizeof name, "Conv N%d C%d %dx%d OC%d k%dx%d s%d d%d %s pad%d%s", N, C, H, W, OC, KH, KW, s, d,
-                auto_pad.c_str(), pad, bias ? " bias" : "");
-  OpCase c{name,
-           {rand_tensor(rng, {N, C, H, W}), rand_tensor(rng, {OC, C, KH, KW}), rand_tensor(rng, {OC})},
-           {ActGrad, ParamGrad, bias ? ParamGrad : NoGrad},
-           (int64_t)N * OC * p.OH * p.OW,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
-             be.conv2d_forward(out, in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, p);
-           },
-           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
-             be.conv2d_backward(din[0], din[1], din[2], dout, in[0].data(), in[1].data(), p);
-           }};
-  check_op(c);
-}
-
-// --- pooling --------------------------------------------------------------------
-static void pool_case(Rng& rng, bool max, int N, int C, int H, int W, int K, int s, int d, const std::string& auto_pad,
-                      int pad, bool include_pad) {
-  PoolParams p{};
-  p.N = N, p.C = C, p.H = H, p.W = W, p.KH = p.KW = K, p.sh = p.sw = s, p.dh = p.dw = d;
-  p.count_include_pad = include_pad;
-  int64_t b = pad, e = pad;
-  p.OH = (int)window_out(H, K, s, d, auto_pad, b, e);
-  p.pt = (int)b, p.pb = (int)e;
-  b = pad, e = pad;
-  p.OW = (int)window_out(W, K, s, d, auto_pad, b, e);
-  p.pl = (int)b, p.pr = (int)e;
-  // distinct values so every window has one clear maximum (finite differences need no ties)
-  Tensor x({N, C, H, W});
-  for (int64_t i = 0; i < x.size(); i++) x.f[i] = 0.01f * (float)((i * 7919) % x.size()) - 1.0f;
-  char name[160];
-  std::snprintf(name, sizeof name, "%s N%d C%d %dx%d k%d s%d d%d %s pad%d%s", max ? "MaxPool" : "AveragePool", N, C,
-                H, W, K, s, d, auto_pad.c_str(), pad, include_pad ? " count_include_pad" : "");
-  OpCase c{name, {x}, {ActGrad}, (int64_t)N * C * p.OH * p.OW,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
-             if (max) be.maxpool2d_forward(out, in[0].data(), p); else be.avgpool2d_forward(out, in[0].data(), p);
-           },
-           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
-             if (max) be.maxpool2d_backward(din[0], dout, in[0].data(), p); else be.avgpool2d_backward(din[0], dout, p);
-           }};
-  check_op(c);
-}
-
-// --- Gemm -------------------------------------------------------------------------
-static void gemm_case(Rng& rng, int M, int N, int K, bool ta, bool tb) {
-  char name[96];
-  std::snprintf(name, sizeof name, "Gemm M%d N%d K%d ta%d tb%d", M, N, K, ta, tb);
-  // out = op(A) op(B) + C (C broadcast as a bias row, added by the caller as Gemm does)
-  OpCase c{name, {rand_tensor(rng, {M, K}), rand_tensor(rng, {K, N})}, {ActGrad, ParamGrad}, (int64_t)M * N,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
-             be.gemm(ta, tb, M, N, K, 1.0f, in[0].data(), in[1].data(), 0.0f, out);
-           },
-           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
-             // dA = dout @ op(B)^T (stored as A is stored), dB += op(A)^T @ dout
-             if (!ta) be.gemm(false, !tb, M, K, N, 1.0f, dout, in[1].data(), 0.0f, din[0]);
-             else be.gemm(tb, true, K, M, N, 1.0f, in[1].data(), dout, 0.0f, din[0]);
-             if (!tb) be.gemm(!ta, false, K, N, M, 1.0f, in[0].data(), dout, 1.0f, din[1]);
-             else be.gemm(true, ta, N, K, M, 1.0f, dout, in[0].data(), 1.0f, din[1]);
-           }};
-  check_op(c);
-}
-
-// --- BatchNormalization -----------------------------------------------------------
-static void bn_case(Rng& rng, int N, int C, int S, bool training) {
-  float eps = 1e-3f;
-  std::string name = std::string("BatchNormalization ") + (training ? "training" : "inference") + " N" +
-                     std::to_string(N) + " C" + std::to_string(C) + " S" + std::to_string(S);
-  Tensor mean = rand_tensor(rng, {C}, -0.5f, 0.5f), var = rand_tensor(rng, {C}, 0.5f, 2.0f);
-  OpCase c{name,
-           {rand_tensor(rng, {N, C, S}, -2, 2), rand_tensor(rng, {C}, 0.5f, 1.5f), rand_tensor(rng, {C})},
-           {training ? ActGrad : NoGrad, training ? ParamGrad : NoGrad, training ? ParamGrad : NoGrad},
-           (int64_t)N * C * S,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
-             if (!training) {
-               be.batchnorm_forward_infer(out, in[0].data(), in[1].data(), in[2].data(), mean.data(), var.data(), N,
-                                          C, S, eps);
-               return;
-             }
-             std::vector<float> m(C), v(C);
-             be.batchnorm_forward_train(out, m.data(), v.data(), in[0].data(), in[1].data(), in[2].data(), N, C, S,
-                                        eps);
-           },
-           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
-             if (!training) return;
-             std::vector<float> m(C), v(C), y((size_t)N * C * S);
-             be.batchnorm_forward_train(y.data(), m.data(), v.data(), in[0].data(), in[1].data(), in[2].data(), N,
-                                        C, S, eps);
-             be.batchnorm_backward(din[0], din[1], din[2], dout, in[0].data(), in[1].data(), m.data(), v.data(), N,
-                                   C, S, eps);
-           }};
-  check_op(c);
-  if (training) {  // the batch statistics themselves
-    ReferenceBackend ref;
-    auto cpu = make_backend("cpu");
-    std::vector<float> y((size_t)N * C * S), m1(C), v1(C), m2(C), v2(C);
-    ref.batchnorm_forward_train(y.data(), m1.data(), v1.data(), c.in[0].data(), c.in[1].data(), c.in[2].data(), N,
-                                C, S, eps);
-    cpu->batchnorm_forward_train(y.data(), m2.data(), v2.data(), c.in[0].data(), c.in[1].data(), c.in[2].data(), N,
-                                 C, S, eps);
-    validate_result(m2.data(), m1.data(), name + " batch mean", C);
-    validate_result(v2.data(), v1.data(), name + " batch variance", C);
-  }
-}
-
-// --- activations and softmax ---------------------------------------------------------
-static void act_case(Rng& rng, Act kind, const char* label, float alpha = 0, float gamma = 0) {
-  ActParams a{kind, alpha, gamma};
-  int64_t n = 257;
-  OpCase c{label, {rand_away_from_zero(rng, {n})}, {ActGrad}, n,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) { be.act_forward(out, in[0].data(), n, a); },
-           [=](Backend& be, const std::vector<Tensor>& in, const float* out, const float* dout,
-               std::vector<float*>& din) { be.act_backward(din[0], dout, in[0].data(), out, n, a); }};
-  check_op(c);
-}
-
-static void softmax_case(Rng& rng, int64_t outer, int64_t K, int64_t inner) {
-  OpCase c{"Softmax outer" + std::to_string(outer) + " K" + std::to_string(K) + " inner" + std::to_string(inner),
-           {rand_tensor(rng, {outer, K, inner}, -3, 3)}, {ActGrad}, outer * K * inner,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
-             be.softmax_forward(out, in[0].data(), outer, K, inner);
-           },
-           [=](Backend& be, const std::vector<Tensor>&, const float* out, const float* dout, std::vector<float*>& din) {
-             be.softmax_backward(din[0], dout, out, outer, K, inner);
-           }};
-  check_op(c);
-}
-
-// --- Conv then MaxPool as one op (a fused pair): the CPU backend's slices of the batch
-// (main sets them to 2 images here, so 5 images run as 2 + 2 + 1) against the reference's
-// whole-batch composition; the backward reads the state its training forward wrote.
-static void conv_maxpool_case(Rng& rng, int N, int C, int H, int OC, bool bias, bool relu) {
-  ConvParams c{};
-  c.N = N, c.C = C, c.H = c.W = H, c.OC = OC, c.KH = c.KW = 3, c.OH = c.OW = H - 2, c.sh = c.sw = c.dh = c.dw = 1;
-  c.relu = relu;
-  PoolParams p{};
-  p.N = N, p.C = OC, p.H = p.W = H - 2, p.KH = p.KW = 2, p.sh = p.sw = 2, p.dh = p.dw = 1, p.OH = p.OW = (H - 2) / 2;
-  char name[96];
-  std::snprintf(name, sizeof name, "Conv+MaxPool N%d C%d %dx%d OC%d%s%s", N, C, H, H, OC, bias ? " bias" : "",
-                relu ? " relu" : "");
-  OpCase k{name,
-           {rand_tensor(rng, {N, C, H, H}), rand_tensor(rng, {OC, C, 3, 3}), rand_tensor(rng, {OC})},
-           {ActGrad, ParamGrad, bias ? ParamGrad : NoGrad},
-           (int64_t)N * OC * p.OH * p.OW,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
-             be.conv_maxpool_forward(out, in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, c, p, nullptr);
-           },
-           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
-             std::vector<float> state(be.conv_maxpool_state_size(c, p)), out((size_t)N * OC * p.OH * p.OW);
-             be.conv_maxpool_forward(out.data(), in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, c, p,
-                                     state.data());
-             be.conv_maxpool_backward(din[0], din[1], din[2], dout, out.data(), in[0].data(), in[1].data(), c, p,
-                                      state.data());
-           }};
-  k.fd_eps = C <= 3 ? 1e-4f : 1e-3f;  // at 16 channels the float forward's rounding shows at 1e-4
-  check_op(k);
-}
 
 // nChw<B>c <-> NCHW, plain loops (C a multiple of B)
 static std::vector<float> blocked_from_plain(const float* x, int N, int C, int S, int B) {
@@ -286,15 +46,15 @@ static void conv_blocked_case(Rng& rng, int N, int C, int H, int W, int OC, int 
   p.OH = H + p.pt + p.pb - 2, p.OW = W + p.pl + p.pr - 2;
   const int S = p.OH * p.OW;
   auto blocked = [=](Backend& be) { return in_blocks(be, {C, OC}); };
-  auto forward = [=](Backend& be, const std::vector<Tensor>& in, float* out, bool relu) {
+  auto forward = [=](Backend& be, const std::vector<const float*>& in, float* out, bool relu) {
     ConvParams q = p;
     q.relu = relu;
-    const float* b = bias ? in[2].data() : nullptr;
-    if (!blocked(be)) return be.conv2d_forward(out, in[0].data(), in[1].data(), b, q);
+    const float* b = bias ? in[2] : nullptr;
+    if (!blocked(be)) return be.conv2d_forward(out, in[0], in[1], b, q);
     const int B = be.channel_block();
     q.src_blocked = q.dst_blocked = true;
-    std::vector<float> x = blocked_from_plain(in[0].data(), N, C, H * W, B), o((size_t)N * OC * S);
-    be.conv2d_forward(o.data(), x.data(), in[1].data(), b, q);
+    std::vector<float> x = blocked_from_plain(in[0], N, C, H * W, B), o((size_t)N * OC * S);
+    be.conv2d_forward(o.data(), x.data(), in[1], b, q);
     plain_from_blocked(out, o, N, OC, S, B);
   };
   char name[112];
@@ -303,15 +63,16 @@ static void conv_blocked_case(Rng& rng, int N, int C, int H, int W, int OC, int 
            {rand_tensor(rng, {N, C, H, W}), rand_tensor(rng, {OC, C, 3, 3}), rand_tensor(rng, {OC})},
            {ActGrad, ParamGrad, bias ? ParamGrad : NoGrad},
            (int64_t)N * OC * S,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) { forward(be, in, out, false); },
-           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
-             if (!blocked(be)) return be.conv2d_backward(din[0], din[1], din[2], dout, in[0].data(), in[1].data(), p);
+           [=](Backend& be, const std::vector<const float*>& in, float* out) { forward(be, in, out, false); },
+           [=](Backend& be, const std::vector<const float*>& in, const float*, const float* dout,
+               std::vector<float*>& din) {
+             if (!blocked(be)) return be.conv2d_backward(din[0], din[1], din[2], dout, in[0], in[1], p);
              const int B = be.channel_block();
              ConvParams q = p;
              q.src_blocked = q.dst_blocked = true;
-             std::vector<float> x = blocked_from_plain(in[0].data(), N, C, H * W, B);
+             std::vector<float> x = blocked_from_plain(in[0], N, C, H * W, B);
              std::vector<float> d = blocked_from_plain(dout, N, OC, S, B), dx(x.size());
-             be.conv2d_backward(din[0] ? dx.data() : nullptr, din[1], din[2], d.data(), x.data(), in[1].data(), q);
+             be.conv2d_backward(din[0] ? dx.data() : nullptr, din[1], din[2], d.data(), x.data(), in[1], q);
              if (din[0]) plain_from_blocked(din[0], dx, N, C, H * W, B);
            }};
   // F(4x4, 3x3) scales a tile's values by up to 8 x 8 between the channel sums and the output,
@@ -321,10 +82,12 @@ static void conv_blocked_case(Rng& rng, int N, int C, int H, int W, int OC, int 
   k.rms_floor = true;
   check_op(k);
   ReferenceBackend ref;
-  auto cpu = make_backend("cpu");
+  auto cpu = target().make();
   std::vector<float> want((size_t)N * OC * S), got(want.size());
-  forward(ref, k.in, want.data(), true);
-  forward(*cpu, k.in, got.data(), true);
+  std::vector<const float*> in;  // the CPU backends compute on host memory
+  for (auto& t : k.in) in.push_back(t.data());
+  forward(ref, in, want.data(), true);
+  forward(*cpu, in, got.data(), true);
   validate_result(got.data(), want.data(), std::string(name) + " relu forward", (int64_t)want.size(), k.tol,
                   rms_floor(want.data(), (int64_t)want.size()));
 }
@@ -353,107 +116,78 @@ static void conv_maxpool_blocked_case(Rng& rng, int N, int C, int H, int OC, boo
            {rand_tensor(rng, {N, C, H, H}), rand_tensor(rng, {OC, C, 3, 3}), rand_tensor(rng, {OC})},
            {input_grad ? ActGrad : NoGrad, ParamGrad, bias ? ParamGrad : NoGrad},
            (int64_t)N * OC * S,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
+           [=](Backend& be, const std::vector<const float*>& in, float* out) {
              auto [cb, pb] = layout(be);
              std::vector<float> o((size_t)N * OC * S);
-             be.conv_maxpool_forward(o.data(), in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, cb, pb, nullptr);
+             be.conv_maxpool_forward(o.data(), in[0], in[1], bias ? in[2] : nullptr, cb, pb, nullptr);
              if (cb.dst_blocked) plain_from_blocked(out, o, N, OC, S, be.channel_block());
              else std::copy(o.begin(), o.end(), out);
            },
-           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
+           [=](Backend& be, const std::vector<const float*>& in, const float*, const float* dout,
+               std::vector<float*>& din) {
              auto [cb, pb] = layout(be);
              std::vector<float> state(be.conv_maxpool_state_size(cb, pb)), out((size_t)N * OC * S);
-             be.conv_maxpool_forward(out.data(), in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, cb, pb,
-                                     state.data());
+             be.conv_maxpool_forward(out.data(), in[0], in[1], bias ? in[2] : nullptr, cb, pb, state.data());
              std::vector<float> d = cb.dst_blocked ? blocked_from_plain(dout, N, OC, S, be.channel_block()) : std::vector<float>(dout, dout + out.size());
-             be.conv_maxpool_backward(din[0], din[1], din[2], d.data(), out.data(), in[0].data(), in[1].data(), cb, pb,
+             be.conv_maxpool_backward(din[0], din[1], din[2], d.data(), out.data(), in[0], in[1], cb, pb,
                                       state.data());
            }};
   k.fd_eps = C <= 3 ? 1e-4f : 1e-3f;
   check_op(k);
 }
 
-// --- broadcasting binaries, layout, gather, reduce, dropout ------------------------
-static void binary_case(Rng& rng, Binary op, const char* label, Shape as, Shape bs) {
-  Shape os = broadcast_shape(as, bs);
-  Tensor b = op == Binary::Div ? rand_tensor(rng, bs, 0.5f, 2.0f) : rand_tensor(rng, bs);
-  OpCase c{std::string(label) + " " + shape_str(as) + " " + shape_str(bs), {rand_tensor(rng, as), b},
-           {ActGrad, ActGrad}, numel(os),
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
-             be.binary_forward(out, in[0].data(), in[1].data(), as, bs, os, op);
-           },
-           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
-             be.binary_backward(din[0], din[1], dout, in[0].data(), in[1].data(), as, bs, os, op);
-           }};
-  check_op(c);
+// The convolution algorithm is an option (BackendOptions::conv): every setting matches the
+// reference, auto (our Winograd for a 16 -> 16 3x3 convolution in the blocked layout) is not
+// direct's arithmetic bit for bit, and bad options are refused, naming them.
+static void conv_algorithm_settings(Rng& rng) {
+  for (ConvAlgorithm a : {ConvAlgorithm::Direct, ConvAlgorithm::OneDnnWinograd}) {
+    target().options.conv = a;
+    conv_blocked_case(rng, 2, 16, 9, 9, 16, 0, true);
+  }
+  target().options.conv = ConvAlgorithm::Auto;
+  ConvParams p{};
+  p.N = 2, p.C = 16, p.H = p.W = 9, p.OC = 16, p.KH = p.KW = 3, p.OH = p.OW = 7, p.sh = p.sw = p.dh = p.dw = 1;
+  p.src_blocked = p.dst_blocked = true;
+  Tensor x = rand_tensor(rng, {2, 16, 9, 9}), w = rand_tensor(rng, {16, 16, 3, 3});
+  auto forward = [&](ConvAlgorithm a) {
+    BackendOptions o;
+    o.conv = a;
+    auto be = make_backend("cpu", o);
+    std::vector<float> xb = blocked_from_plain(x.data(), 2, 16, 81, be->channel_block()), out(2 * 16 * 49);
+    be->conv2d_forward(out.data(), xb.data(), w.data(), nullptr, p);
+    return out;
+  };
+  auto ours = forward(ConvAlgorithm::Auto), direct = forward(ConvAlgorithm::Direct);
+  auto onednn = forward(ConvAlgorithm::OneDnnWinograd);
+  expect(ours != direct, "conv algorithm auto (our Winograd here) and direct compute differently");
+  expect(forward(ConvAlgorithm::Direct) == direct, "the same algorithm twice: the same bits");
+  // oneDNN 2.6 has a Winograd kernel with AVX-512 (nChw16c) only; elsewhere it runs direct
+  if (make_backend("cpu")->channel_block() == 16)
+    expect(onednn != direct && onednn != ours, "onednn-winograd is neither direct nor ours (AVX-512)");
+  else
+    expect(onednn == direct, "onednn-winograd falls back to direct without AVX-512");
+  std::string msg;
+  try {
+    BackendOptions o;
+    o.conv_pool_slice_bytes = 0;
+    make_backend("cpu", o);
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("conv_pool_slice_bytes must be at least 1") != std::string::npos, "a bad CPU option is named: " + msg);
+  msg.clear();
+  try {
+    conv_algorithm_from_name("fft");
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("unknown convolution algorithm 'fft'; expected auto, direct or onednn-winograd") != std::string::npos,
+         "an unknown convolution algorithm is named: " + msg);
 }
 
-static void transpose_case(Rng& rng, Shape s, std::vector<int64_t> perm) {
-  std::vector<int64_t> inv(perm.size());
-  Shape os(s.size());
-  for (size_t k = 0; k < perm.size(); k++) inv[perm[k]] = (int64_t)k, os[k] = s[perm[k]];
-  OpCase c{"Transpose " + shape_str(s) + " perm " + shape_str(perm), {rand_tensor(rng, s)}, {ActGrad}, numel(s),
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) { be.transpose(out, in[0].data(), s, perm); },
-           [=](Backend& be, const std::vector<Tensor>&, const float*, const float* dout, std::vector<float*>& din) {
-             be.transpose(din[0], dout, os, inv);
-           }};
-  check_op(c);
-}
-
-static void concat_case(Rng& rng) {
-  std::vector<int64_t> len{2, 3, 1};
-  int64_t outer = 3, inner = 4;
-  OpCase c{"Concat axis1 of (3,2|3|1,4)",
-           {rand_tensor(rng, {outer, 2, inner}), rand_tensor(rng, {outer, 3, inner}), rand_tensor(rng, {outer, 1, inner})},
-           {ActGrad, ActGrad, ActGrad}, outer * 6 * inner,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
-             be.concat_forward(out, {in[0].data(), in[1].data(), in[2].data()}, len, outer, inner);
-           },
-           [=](Backend& be, const std::vector<Tensor>&, const float*, const float* dout, std::vector<float*>& din) {
-             be.concat_backward(din, dout, len, outer, inner);
-           }};
-  check_op(c);
-}
-
-static void gather_case(Rng& rng) {
-  int64_t rows = 7, D = 5;
-  std::vector<int64_t> idx{0, 3, 3, -1, 6, 2, 3};  // repeats must accumulate, -1 is the last row
-  int64_t n = (int64_t)idx.size();
-  OpCase c{"Gather rows7 D5 (repeated and negative indices)", {rand_tensor(rng, {rows, D})}, {ParamGrad}, n * D,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
-             be.gather_forward(out, in[0].data(), idx.data(), n, rows, D);
-           },
-           [=](Backend& be, const std::vector<Tensor>&, const float*, const float* dout, std::vector<float*>& din) {
-             be.gather_backward(din[0], dout, idx.data(), n, rows, D);
-           }};
-  check_op(c);
-}
-
-static void reduce_mean_case(Rng& rng, Shape s, Shape keep) {
-  OpCase c{"ReduceMean " + shape_str(s) + " -> " + shape_str(keep), {rand_tensor(rng, s)}, {ActGrad}, numel(keep),
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
-             be.reduce_mean_forward(out, in[0].data(), s, keep);
-           },
-           [=](Backend& be, const std::vector<Tensor>&, const float*, const float* dout, std::vector<float*>& din) {
-             be.reduce_mean_backward(din[0], dout, s, keep);
-           }};
-  check_op(c);
-}
-
-static void dropout_case(Rng& rng) {
-  int64_t n = 300;
-  OpCase c{"Dropout ratio 0.3 (training)", {rand_tensor(rng, {n})}, {ActGrad}, n,
-           [=](Backend& be, const std::vector<Tensor>& in, float* out) {
-             std::vector<float> mask(n);
-             be.dropout_forward(out, mask.data(), in[0].data(), n, 0.3f, 42);
-           },
-           [=](Backend& be, const std::vector<Tensor>& in, const float*, const float* dout, std::vector<float*>& din) {
-             std::vector<float> mask(n), out(n);
-             be.dropout_forward(out.data(), mask.data(), in[0].data(), n, 0.3f, 42);
-             be.dropout_backward(din[0], dout, mask.data(), n);
-           }};
-  check_op(c);
-  // the mask drops about the ratio and scales the rest by 1/(1-ratio)
+// The reference's Dropout masks drop about the ratio and scale the rest by 1/(1-ratio)
+// (every backend draws the same masks: dropout_case).
+static void dropout_statistics() {
   std::vector<float> mask(10000), out(10000), x(10000, 1.0f);
   ReferenceBackend ref;
   ref.dropout_forward(out.data(), mask.data(), x.data(), 10000, 0.3f, 7);
@@ -464,7 +198,7 @@ static void dropout_case(Rng& rng) {
 }
 
 int main() {
-  setenv("STRATA_CONV_POOL_SLICE_BYTES", "8192", 1);  // 2 images of conv_maxpool_case's 16x8x8 outputs
+  target().options.conv_pool_slice_bytes = 8192;  // 2 images of conv_maxpool_case's 16x8x8 outputs
   Rng rng(2024);
   // test_ops_avx2 (ctest) caps oneDNN to AVX2: the backend's blocked layout must follow, else
   // that run would test the AVX-512 path a second time.
@@ -550,10 +284,11 @@ int main() {
   conv_blocked_case(rng, 1, 64, 7, 6, 128, 1, true);   // 36 x 64 x 128 transformed weights: 64-tile chunks
   conv_blocked_case(rng, 1, 128, 6, 6, 144, 0, false); // past 128 x 128: oneDNN's with AVX-512, ours with AVX2
   // the weight grads' one shared sum (sums_shared) instead of partial sums per thread
-  setenv("STRATA_WINOGRAD_PARTIALS_BYTES", "0", 1);
+  target().options.winograd_partials_bytes = 0;
   conv_blocked_case(rng, 5, 64, 9, 9, 32, 1, true);    // 45 tiles: rounds; 64 rows of dU: 2 row blocks
   conv_blocked_case(rng, 2, 32, 13, 13, 64, 0, false);
-  unsetenv("STRATA_WINOGRAD_PARTIALS_BYTES");
+  target().options.winograd_partials_bytes = BackendOptions().winograd_partials_bytes;
+  conv_algorithm_settings(rng);
   binary_case(rng, Binary::Add, "Add", {4, 3}, {3});
   binary_case(rng, Binary::Add, "Add", {2, 3, 4}, {2, 1, 4});
   binary_case(rng, Binary::Sub, "Sub", {3, 1}, {1, 4});
@@ -573,5 +308,6 @@ int main() {
   reduce_mean_case(rng, {2, 5, 3}, {2, 1, 3});  // GlobalAveragePooling1D over the steps axis
   reduce_mean_case(rng, {2, 3, 4}, {1, 1, 1});
   dropout_case(rng);
+  dropout_statistics();
   return finish("test_ops");
 }

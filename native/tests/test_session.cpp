@@ -111,13 +111,15 @@ static void test_dense() {
 
 // Resuming: a fresh session given the weights, the optimizer slots and the step count of a
 // trained one continues exactly as the trained one does (Adam's moments and bias correction).
-static void test_resume() {
+// On "cuda-emu" the weights and slots cross the device's memory both ways.
+static void test_resume(const std::string& backend) {
   Rng rng(4);
   std::string model = dense_model(rng);
   Tensor x, y;
   dense_data(rng, 32, x, y);
   for (OptKind kind : {OptKind::Adam, OptKind::SGD, OptKind::RMSprop}) {
     TrainingDescription d;
+    d.backend = backend;
     d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
     d.optimizer = OptimizerConfig::keras_default(kind);
     if (kind == OptKind::SGD) d.optimizer.momentum = 0.9f;
@@ -134,7 +136,8 @@ static void test_resume() {
     train(*b, x, y, 2);
     bool same = true;
     for (const auto& name : a->trainable_names()) same = same && a->get_weight(name).f == b->get_weight(name).f;
-    expect(same, std::string("a session resumed from weights, optimizer slots and iterations continues exactly (") + (kind == OptKind::Adam ? "Adam" : kind == OptKind::SGD ? "SGD momentum" : "RMSprop centered") + ")");
+    expect(same, "a session resumed from weights, optimizer slots and iterations continues exactly (" + backend + ", " +
+                     (kind == OptKind::Adam ? "Adam" : kind == OptKind::SGD ? "SGD momentum" : "RMSprop centered") + ")");
   }
   auto s = Session::from_onnx(model.data(), model.size(), TrainingDescription{{{"probs", LossKind::SparseCategoricalCrossentropy}}});
   bool threw = false;
@@ -241,7 +244,12 @@ static void test_fusions() {
   TrainingDescription d;
   d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
   d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
-  for (std::string be : {"cpu", "reference"}) {
+  // slices of the batch small enough that the fused Conv + MaxPool pairs run in several on the
+  // CPU, with a remainder (6 images: 1 a slice in the seed CNN's first pair, 3 in its second)
+  d.backend_options.conv_pool_slice_bytes = 10000;
+  // "cuda-emu": the CUDA backend's kernels on the host emulation, in strict FP32
+  d.backend_options.tf32 = false;
+  for (std::string be : {"cpu", "reference", "cuda-emu"}) {
     d.backend = be;
     auto a = Session::from_onnx(fused.data(), fused.size(), d), b = Session::from_onnx(unfused.data(), unfused.size(), d);
     d.backend = "reference";
@@ -299,8 +307,11 @@ static void test_fusions() {
     auto e = Session::from_onnx(fused.data(), fused.size(), da);
     da.backend = "reference";
     auto b = Session::from_onnx(fused.data(), fused.size(), da), c = Session::from_onnx(unfused.data(), unfused.size(), da);
+    da.backend = "cuda-emu";  // its weights and slots in the device's memory, rows in NCHW order
+    auto g = Session::from_onnx(fused.data(), fused.size(), da);
     e->forward({x});  // planned first: its slots arrive after the rows were ordered, b's before
-    for (Session* s : {b.get(), c.get(), e.get()}) {
+    g->forward({x});
+    for (Session* s : {b.get(), c.get(), e.get(), g.get()}) {
       for (const auto& name : a->trainable_names()) {
         s->set_weight(name, a->get_weight(name));
         for (const char* slot : {"m", "v", "mg"}) s->set_optimizer_slot(name, slot, a->get_optimizer_slot(name, slot));
@@ -312,16 +323,21 @@ static void test_fusions() {
     expect(a->get_weight("wd").f == wd.f, "a folded weight reads back as it was set");
     for (int k = 0; k < 2; k++) {
       float la = a->train_step({x}, {y}).loss, lb = b->train_step({x}, {y}).loss, lc = c->train_step({x}, {y}).loss,
-            le = e->train_step({x}, {y}).loss;
+            le = e->train_step({x}, {y}).loss, lg = g->train_step({x}, {y}).loss;
       validate_result(&la, &lb, "resumed across row orders: loss, step " + std::to_string(k), 1);
       validate_result(&la, &lc, "resumed into the unfolded graph: loss, step " + std::to_string(k), 1);
       validate_result(&la, &le, "resumed into a planned session: loss, step " + std::to_string(k), 1);
+      validate_result(&la, &lg, "resumed on the device (cuda-emu): loss, step " + std::to_string(k), 1);
     }
     for (const auto& name : a->trainable_names()) {
-      Tensor wa = a->get_weight(name), wb = b->get_weight(name), wc = c->get_weight(name), we = e->get_weight(name);
+      Tensor wa = a->get_weight(name), wb = b->get_weight(name), wc = c->get_weight(name), we = e->get_weight(name),
+             wg = g->get_weight(name);
       validate_result(wa.data(), wb.data(), "resumed across row orders: " + name, wa.size());
       validate_result(wa.data(), wc.data(), "resumed into the unfolded graph: " + name, wa.size());
       validate_result(wa.data(), we.data(), "resumed into a planned session: " + name, wa.size());
+      validate_result(wa.data(), wg.data(), "resumed on the device (cuda-emu): " + name, wa.size());
+      std::vector<float> ma = a->get_optimizer_slot(name, "m"), mg = g->get_optimizer_slot(name, "m");
+      validate_result(mg.data(), ma.data(), "the device's Adam moment m of " + name + ", read back", (int64_t)ma.size());
     }
   }
 
@@ -546,20 +562,42 @@ static void test_errors() {
     msg = e.what();
   }
   expect(msg.find("input 'x' expects shape") != std::string::npos, "bad input shape is reported: " + msg);
+  {  // on a device a bad label is found by a kernel and raised when the step's metrics are read
+    ModelBuilder m;
+    m.input("x", {-1, 3}).output("z").init("w", Tensor::from({3, 4}, std::vector<float>(12, 0.1f)));
+    m.node("MatMul", {"x", "w"}, {"z"});
+    TrainingDescription dd;
+    dd.losses = {{"z", LossKind::SparseCategoricalCrossentropy, true}};
+    dd.backend = "cuda-emu";
+    auto sd = Session::from_onnx(m.bytes().data(), m.bytes().size(), dd);
+    msg.clear();
+    try {
+      sd->train_step({Tensor({2, 3})}, {Tensor::from({2}, {1, 7})});
+    } catch (const Error& e) {
+      msg = e.what();
+    }
+    expect(msg.find("sparse label 7 is not a class index in [0, 4)") != std::string::npos,
+           "a bad label on the device is raised, naming it: " + msg);
+    expect(std::isfinite(sd->train_step({Tensor({2, 3})}, {Tensor::from({2}, {1, 3})}).loss),
+           "the device session trains on after a bad batch");
+  }
 #ifdef STRATA_WITH_CUDA
-  {  // the CUDA backend is compiled but its ops are not written yet: it must say so
+  {  // the CUDA backend is compiled: where no usable GPU is, it says why in one line
     ModelBuilder r;
     r.input("x", {-1, 3}).output("y").node("Relu", {"x"}, {"y"});
     TrainingDescription dc;
     dc.backend = "cuda";
-    auto sc = Session::from_onnx(r.bytes().data(), r.bytes().size(), dc);
+    std::string why = cuda_unavailable_reason();
     msg.clear();
     try {
-      sc->forward({Tensor({2, 3})});
+      auto sc = Session::from_onnx(r.bytes().data(), r.bytes().size(), dc);
+      Tensor x = Tensor::from({2, 3}, {-1, 2, -3, 4, -5, 6});
+      msg = sc->forward({x})[0].f == std::vector<float>{0, 2, 0, 4, 0, 6} ? "ran" : "wrong result";
     } catch (const Error& e) {
       msg = e.what();
     }
-    expect(msg.find("not implemented on CUDA yet") != std::string::npos, "cuda backend reports itself: " + msg);
+    expect(why.empty() ? msg == "ran" : msg.find("the CUDA backend cannot run here: " + why) != std::string::npos,
+           "the cuda backend runs, or says in one line why it cannot (" + why + "): " + msg);
   }
 #endif
   msg.clear();
@@ -579,14 +617,13 @@ static void test_errors() {
 }
 
 int main() {
-  // slices of the batch small enough that the fused Conv + MaxPool pairs run in several,
-  // with a remainder (6 images: 1 a slice in the seed CNN's first pair, 3 in its second)
-  setenv("STRATA_CONV_POOL_SLICE_BYTES", "10000", 1);
   try {
     test_dense();
-    test_resume();
+    test_resume("cpu");
+    test_resume("cuda-emu");
     test_cnn("cpu");
     test_cnn("reference");
+    test_cnn("cuda-emu");
     test_graph_gradients();
     test_fusions();
     test_errors();

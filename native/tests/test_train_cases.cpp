@@ -1,9 +1,9 @@
 // test_train_cases.cpp: one training step of each case in train_cases/ (written by
 // train_cases/generate.py from PyTorch autograd): the loss, every weight gradient
 // and the BatchNormalization moving statistics must match the oracle, on the
-// oneDNN and the reference backend.
+// oneDNN and the reference backend, or on the backends named (CUDA in strict FP32).
 //
-//   test_train_cases <train_cases folder>
+//   test_train_cases <train_cases folder> [backend...]
 #include <algorithm>
 #include <filesystem>
 
@@ -35,6 +35,7 @@ static void run_case(const fs::path& dir, const std::string& backend) {
   size_t colon = target_name.find(':');
   TrainingDescription d;
   d.backend = backend;
+  d.backend_options.tf32 = false;  // the oracle's tolerance is FP32's
   d.losses = {{target_name.substr(0, colon), loss_from_name(target_name.substr(colon + 1))}};
   d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
   for (auto& g : files(dir, "grad_")) d.trainable.push_back(stem_after(g, "grad_"));
@@ -61,7 +62,7 @@ static void run_case(const fs::path& dir, const std::string& backend) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: test_train_cases <train_cases folder>\n");
+    std::fprintf(stderr, "usage: test_train_cases <train_cases folder> [backend...]\n");
     return 2;
   }
   try {
@@ -70,8 +71,10 @@ int main(int argc, char** argv) {
       if (fs::exists(e.path() / "model.onnx")) cases.push_back(e.path());
     std::sort(cases.begin(), cases.end());
     expect(!cases.empty(), std::string("cases found in ") + argv[1]);
+    std::vector<std::string> backends(argv + 2, argv + argc);
+    if (backends.empty()) backends = {"cpu", "reference"};
     for (auto& c : cases)
-      for (const char* be : {"cpu", "reference"}) run_case(c, be);
+      for (auto& be : backends) run_case(c, be);
   } catch (const std::exception& e) {
     std::printf("FAIL: exception: %s\n", e.what());
     return 1;

@@ -1,7 +1,7 @@
 // onnx_test: runs folders in the ONNX backend-test layout through the engine's
 // forward pass (inference mode) and reports the largest error per output.
 //
-//   onnx_test [--backend cpu|reference] [--tol 1e-4] <case folder>...
+//   onnx_test [--backend cpu|reference|cuda|cuda-emu] [--fp32] [--tol 1e-4] <case folder>...
 //
 // A case folder holds model.onnx and test_data_set_*/{input,output}_*.pb. Inputs are
 // matched to the model's inputs by TensorProto name, else by position. The error
@@ -50,10 +50,11 @@ static double max_error(const Tensor& got, const Tensor& want) {
 }
 
 // Returns 0 if all outputs match, 1 on a mismatch, 2 when the case cannot run.
-static int run_case(const fs::path& dir, const std::string& backend, double tol) {
+static int run_case(const fs::path& dir, const std::string& backend, const BackendOptions& options, double tol) {
   try {
     TrainingDescription d;
     d.backend = backend;
+    d.backend_options = options;
     auto s = Session::from_onnx_file((dir / "model.onnx").string(), d);
     std::vector<std::string> in_names = s->input_names(), out_names = s->output_names();
     std::vector<fs::path> sets;
@@ -109,17 +110,20 @@ static int run_case(const fs::path& dir, const std::string& backend, double tol)
 
 int main(int argc, char** argv) {
   std::string backend = "cpu";
+  BackendOptions options;
   double tol = 1e-4;
   std::vector<std::string> dirs;
   for (int k = 1; k < argc; k++) {
     std::string a = argv[k];
     if (a == "--backend" && k + 1 < argc) backend = argv[++k];
+    else if (a == "--fp32") options.tf32 = false;
     else if (a == "--tol" && k + 1 < argc) tol = std::atof(argv[++k]);
     else if (a == "-h" || a == "--help") dirs.clear(), k = argc;
     else dirs.push_back(a);
   }
   if (dirs.empty()) {
-    std::fprintf(stderr, "usage: onnx_test [--backend cpu|reference] [--tol 1e-4] <case folder>...\n"
+    std::fprintf(stderr, "usage: onnx_test [--backend cpu|reference|cuda|cuda-emu] [--fp32] [--tol 1e-4] <case folder>...\n"
+                         "  --fp32: strict FP32 matrix products on CUDA (TF32 otherwise)\n"
                          "  a case folder holds model.onnx and test_data_set_*/input_*.pb, output_*.pb;\n"
                          "  a folder without model.onnx is searched one level down for case folders\n");
     return 2;
@@ -137,7 +141,7 @@ int main(int argc, char** argv) {
     }
     std::sort(todo.begin(), todo.end());
     for (auto& c : todo) {
-      int r = run_case(c, backend, tol);
+      int r = run_case(c, backend, options, tol);
       cases++, failed += r != 0;
       worst = std::max(worst, r);
     }

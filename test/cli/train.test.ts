@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ndarray } from '../../app/data/ndarray.ts';
 import { writeNpz } from '../../app/data/npz.ts';
+import { loadNativeEngine } from '../../app/engine/binding.ts';
 import { loadModelFolder } from '../../app/io/model_store.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 
@@ -112,5 +113,11 @@ describe('strata train', () => {
     assert.match(mismatch.stderr, /^strata: train split of \/usr\/share\/datasets\/fashion-mnist: x\[0\] has shape \(60000, 28, 28, 1\); tiny's input "h_input" takes \(None, 4\)\n$/);
     const device = strata('train', 'examples/fashion-mnist-classifier.ts', '--data', 'fashion-mnist', '--device', 'tpu');
     assert.match(device.stderr, /^strata: --device must be cpu, cuda or auto, got 'tpu'/);
+    const status = loadNativeEngine().cudaStatus();
+    if (!status.available) {  // --device cuda says in one line why it cannot run here
+      const cuda = strata('train', 'examples/fashion-mnist-classifier.ts', '--data', 'fashion-mnist', '--device', 'cuda');
+      assert.equal(cuda.code, 1);
+      assert.equal(cuda.stderr, `strata: --device cuda: ${status.reason}\n`);
+    }
   });
 });

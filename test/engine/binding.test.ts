@@ -171,6 +171,17 @@ describe('native engine binding', () => {
     assert.deepEqual(engine.backends().slice(0, 2), ['cpu', 'reference']);
   });
 
+  test('cudaStatus() says whether the cuda backend can run here, and a session on it without a GPU names why', () => {
+    const status = engine.cudaStatus();
+    assert.equal(typeof status.available, 'boolean');
+    if (!engine.backends().includes('cuda')) assert.match(status.reason, /no CUDA backend/);
+    if (status.available) return;
+    assert.ok(status.reason.length > 0 && !status.reason.includes('\n'), `one line: ${status.reason}`);
+    const model = new Sequential([new Dense(2, { inputShape: [2], name: 'd' })]);
+    const description = { losses: [{ output: 'd', kind: 'mean_squared_error' as const }], optimizer: { kind: 'sgd' as const }, backend: 'cuda' as const };
+    assert.throws(() => new engine.TrainingSession(exportOnnx(model), description), (e: Error) => e.message.includes(status.reason));
+  });
+
   test('stop() makes the next step return stopped without running it', async () => {
     const model = new Sequential([new Dense(2, { inputShape: [2], name: 'd' })]);
     const session = new engine.TrainingSession(exportOnnx(model), { losses: [{ output: 'd', kind: 'mean_squared_error' }], optimizer: { kind: 'sgd' } });

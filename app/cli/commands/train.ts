@@ -11,6 +11,8 @@ import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { split } from '../../data/dataset.ts';
 import { type DatasetSplit, validateDataset } from '../../data/validate.ts';
+import { loadNativeEngine } from '../../engine/binding.ts';
+import { chooseDevice } from '../../engine/device.ts';
 import { EngineBackend } from '../../engine/trainer.ts';
 import { SaveError } from '../../io/atomic_write.ts';
 import { checkCanSave } from '../../io/model_folder.ts';
@@ -129,7 +131,7 @@ export function registerTrain(program: Command): void {
     .option('--batch-size <n>', 'samples per step', number('--batch-size', true, 1), 32)
     .option('--validation-split <f>', 'hold out the last fraction of the training data', number('--validation-split', false, 0))
     .option('--validation-data <split>', '"test": validate on the data\'s test split after every epoch (Keras\'s validation_data=(x_test, y_test))')
-    .option('--device <device>', 'cpu, cuda or auto (auto trains on the CPU until the CUDA backend has its kernels)', 'auto')
+    .option('--device <device>', 'cpu, cuda or auto (auto: the GPU when a usable one is there, else the CPU)', 'auto')
     .option('--out <dir>', 'save the trained model (and its training config) to this folder')
     .option('--json', 'print one JSON object per epoch and a final one, instead of progress bars')
     .option('--optimizer <name>', 'sgd, adam, adamw or rmsprop (overrides the model file)')
@@ -140,8 +142,7 @@ export function registerTrain(program: Command): void {
     .option('--threads <n|auto>', 'CPU threads for the engine: auto (the default: all cores unless other work slows them, then fewer), or 1 to the number of cores (a pinned count, for runs that repeat bit for bit on a busy machine)', threadCount)
     .action(async (file: string, options: TrainOptions) => {
       if (!['cpu', 'cuda', 'auto'].includes(options.device)) throw new UserError(`--device must be cpu, cuda or auto, got '${options.device}'`);
-      // The CUDA backend's kernels are not written yet: auto and cpu train on the CPU.
-      if (options.device === 'cuda') throw new UserError('--device cuda: the CUDA backend is not implemented yet; use --device cpu');
+      const device = chooseDevice(options.device, loadNativeEngine);
       if (options.validationData !== undefined && options.validationData !== 'test') throw new UserError(`--validation-data takes "test", got '${options.validationData}'`);
       if (options.validationData === 'test' && options.validationSplit) throw new UserError('give --validation-split or --validation-data, not both');
       // As keras.utils.set_random_seed: the seed also fixes the weights the model file creates.
@@ -155,7 +156,8 @@ export function registerTrain(program: Command): void {
 
       const print = (object: object) => process.stdout.write(`${JSON.stringify(object)}\n`);
       const say = (text: string) => void (options.json || process.stdout.write(`${text}\n`));
-      const engine = new EngineBackend({ backend: 'cpu', ...(options.threads ? { numThreads: options.threads === 'auto' ? -1 : options.threads } : {}), ...(options.json ? { write: () => {} } : {}) });
+      if (device.note) say(device.note);
+      const engine = new EngineBackend({ backend: device.backend, ...(options.threads ? { numThreads: options.threads === 'auto' ? -1 : options.threads } : {}), ...(options.json ? { write: () => {} } : {}) });
       say(`Training ${model.name} on ${data.description}: ${data.train.size} samples${initialEpoch ? `, from epoch ${initialEpoch + 1} (it has trained ${initialEpoch})` : ''}`);
       let epochStarted = 0;
       const jsonLines = new CustomCallback({

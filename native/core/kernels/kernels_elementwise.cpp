@@ -91,18 +91,20 @@ class DropoutKernel : public OpKernel {
     STRATA_CHECK(ratio_ >= 0 && ratio_ < 1, node.where() << ": ratio " << ratio_ << " is not in [0, 1)");
     out[0]->reset(in[0]->shape);
     if (out.size() > 1 && out[1]) out[1]->reset(in[0]->shape, DType::I64);
-    mask_.resize(in[0]->size());
+    reset_beside(mask_, *out[0], in[0]->shape);
   }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     int64_t n = in[0]->size();
     if (ctx.training && ratio_ > 0) {
       ctx.be->dropout_forward(out[0]->data(), mask_.data(), in[0]->data(), n, ratio_, ctx.seed);
     } else {
-      std::memcpy(out[0]->data(), in[0]->data(), n * sizeof(float));
-      std::fill(mask_.begin(), mask_.end(), 1.0f);
+      ctx.be->copy(out[0]->data(), in[0]->data(), n);
+      ctx.be->fill(mask_.data(), 1.0f, n);
     }
-    if (out.size() > 1 && out[1])
-      for (int64_t k = 0; k < n; k++) out[1]->i[k] = mask_[k] != 0;
+    if (out.size() > 1 && out[1]) {  // the mask output (int64, on the host)
+      std::vector<float> m = mask_.values();
+      for (int64_t k = 0; k < n; k++) out[1]->i[k] = m[k] != 0;
+    }
   }
   void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
     if (din[0]) ctx.be->dropout_backward(din[0]->data(), dout.data(), mask_.data(), dout.size());
@@ -112,7 +114,7 @@ class DropoutKernel : public OpKernel {
 
  private:
   float ratio_ = 0.5f;
-  std::vector<float> mask_;
+  Tensor mask_;
 };
 
 // Sum: n inputs, numpy broadcasting (Keras's Add layer with more than two inputs).
@@ -130,7 +132,7 @@ class SumKernel : public OpKernel {
   }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     Tensor& y = *out[0];
-    std::fill(y.f.begin(), y.f.end(), 0.0f);
+    ctx.be->fill(y.data(), 0.0f, y.size());
     for (auto* x : in) ctx.be->binary_forward(y.data(), y.data(), x->data(), y.shape, x->shape, y.shape, Binary::Add);
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
@@ -152,15 +154,20 @@ class CastKernel : public OpKernel {
   void infer(const Ins& in, Outs& out) override {
     out[0]->reset(in[0]->shape, to_float_ ? DType::F32 : DType::I64);
   }
-  void forward(KernelContext&, const Ins& in, Outs& out) override {
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     const Tensor& x = *in[0];
     Tensor& y = *out[0];
-    if (to_float_ && x.dtype == DType::F32) y.f = x.f;
-    else if (to_float_) for (int64_t k = 0; k < x.size(); k++) y.f[k] = (float)x.i[k];
-    else y.i = x.as_i64();
+    if (!to_float_) {
+      y.i = x.as_i64();
+    } else if (x.dtype == DType::F32) {
+      copy_values(ctx, x, y);
+    } else {
+      std::vector<float> v(x.i.begin(), x.i.end());
+      y.assign(std::move(v));
+    }
   }
-  void backward(KernelContext&, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
-    if (din[0]) std::memcpy(din[0]->data(), dout.data(), dout.size() * sizeof(float));
+  void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->copy(din[0]->data(), dout.data(), dout.size());
   }
   bool differentiable(int) const override { return to_float_; }
   bool accepts_int(int) const override { return true; }
@@ -174,12 +181,9 @@ class IdentityKernel : public OpKernel {
   using OpKernel::OpKernel;
   bool accepts_int(int) const override { return true; }
   void infer(const Ins& in, Outs& out) override { out[0]->reset(in[0]->shape, in[0]->dtype); }
-  void forward(KernelContext&, const Ins& in, Outs& out) override {
-    out[0]->f = in[0]->f;
-    out[0]->i = in[0]->i;
-  }
-  void backward(KernelContext&, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
-    if (din[0]) std::memcpy(din[0]->data(), dout.data(), dout.size() * sizeof(float));
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override { copy_values(ctx, *in[0], *out[0]); }
+  void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->copy(din[0]->data(), dout.data(), dout.size());
   }
 };
 

@@ -89,7 +89,7 @@ class ConvKernel : public OpKernel {
     float* db = din.size() > 2 && din[2] ? din[2]->data() : nullptr;
     const float* d = dout.data();
     if (relu_ && !relu_backward_skipped_) {  // the fused Relu's backward: out > 0 exactly where the conv's output was
-      masked_.reset(dout.shape);
+      reset_beside(masked_, dout, dout.shape);
       ctx.be->act_backward(masked_.data(), d, out[0]->data(), out[0]->data(), dout.size(), ActParams{Act::Relu});
       d = masked_.data();
     }
@@ -147,7 +147,7 @@ class PoolKernel : public OpKernel {
     if (!din[0]) return;
     const float* d = dout.data();
     if (relu_in_) {  // the writer's Relu backward, on our output: max > 0 where the routed-to input > 0
-      masked_.reset(dout.shape);
+      reset_beside(masked_, dout, dout.shape);
       ctx.be->act_backward(masked_.data(), d, out[0]->data(), out[0]->data(), dout.size(), ActParams{Act::Relu});
       d = masked_.data();
     }
@@ -179,7 +179,7 @@ class ConvMaxPoolKernel : public OpKernel {
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     const float* b = in.size() > 2 && in[2] ? in[2]->data() : nullptr;
     if (ctx.training && !state_ready_) {  // sized here: the backend knows its slicing
-      state_.reset({ctx.be->conv_maxpool_state_size(conv_->params(), pool_->params())});
+      reset_beside(state_, *out[0], {ctx.be->conv_maxpool_state_size(conv_->params(), pool_->params())});
       state_ready_ = true;
     }
     ctx.be->conv_maxpool_forward(out[0]->data(), in[0]->data(), in[1]->data(), b, conv_->params(), pool_->params(),
@@ -238,13 +238,13 @@ class GemmKernel : public OpKernel {
     ctx.be->gemm(ta_, tb_, M_, N_, K_, alpha_, in[0]->data(), in[1]->data(), 0.0f, out[0]->data());
     if (has_c(in)) {
       Tensor& y = *out[0];
-      if (beta_ == 1.0f) {
-        ctx.be->binary_forward(y.data(), y.data(), in[2]->data(), y.shape, in[2]->shape, y.shape, Binary::Add);
-      } else {
-        Tensor c = *in[2];
-        for (auto& v : c.f) v *= beta_;
-        ctx.be->binary_forward(y.data(), y.data(), c.data(), y.shape, c.shape, y.shape, Binary::Add);
+      const float* c = in[2]->data();
+      if (beta_ != 1.0f) {
+        reset_beside(scaled_c_, y, in[2]->shape);
+        ctx.be->scale(scaled_c_.data(), c, beta_, in[2]->size());
+        c = scaled_c_.data();
       }
+      ctx.be->binary_forward(y.data(), y.data(), c, y.shape, in[2]->shape, y.shape, Binary::Add);
     }
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
@@ -259,10 +259,10 @@ class GemmKernel : public OpKernel {
       else ctx.be->gemm(true, ta_, N_, K_, M_, alpha_, dY, A, 1.0f, din[1]->data());
     }
     if (din.size() > 2 && din[2]) {  // dC += beta * (dY summed over broadcast axes)
-      Tensor dc(in[2]->shape);
-      ctx.be->binary_backward(nullptr, dc.data(), dY, nullptr, nullptr, dout.shape, in[2]->shape, dout.shape,
+      reset_beside(dc_, dout, in[2]->shape);
+      ctx.be->binary_backward(nullptr, dc_.data(), dY, nullptr, nullptr, dout.shape, in[2]->shape, dout.shape,
                               Binary::Add);
-      for (int64_t k = 0; k < dc.size(); k++) din[2]->f[k] += beta_ * dc.f[k];
+      ctx.be->add_scaled(din[2]->data(), dc_.data(), beta_, dc_.size());
     }
   }
   bool accumulates(int i) const override { return i >= 1; }
@@ -280,6 +280,7 @@ class GemmKernel : public OpKernel {
   bool ta_ = false, tb_ = false;
   float alpha_ = 1, beta_ = 1;
   int M_ = 0, N_ = 0, K_ = 0;
+  Tensor scaled_c_, dc_;  // beta * C, and C's grad before it is scaled and added
   static bool has_c(const Ins& in) { return in.size() > 2 && in[2]; }
 };
 
@@ -349,7 +350,8 @@ class BatchNormKernel : public OpKernel {
     out[0]->reset(x);
     for (size_t k = 1; k < out.size(); k++)
       if (out[k]) out[k]->reset({C_});
-    mean_.resize(C_), var_.resize(C_);
+    reset_beside(mean_, *out[0], {C_});
+    reset_beside(var_, *out[0], {C_});
   }
   // A node with training_mode=1 (opset 14+) uses batch statistics even in a forward
   // pass, and reports the updated running statistics in its optional outputs; only a
@@ -362,13 +364,13 @@ class BatchNormKernel : public OpKernel {
     }
     ctx.be->batchnorm_forward_train(out[0]->data(), mean_.data(), var_.data(), in[0]->data(), in[1]->data(),
                                     in[2]->data(), N_, C_, S_, eps_);
-    for (int c = 0; c < C_; c++) {
-      float m = in[3]->f[c] * momentum_ + mean_[c] * (1 - momentum_);
-      float v = in[4]->f[c] * momentum_ + var_[c] * (1 - momentum_);
-      if (out.size() > 1 && out[1]) out[1]->f[c] = m;
-      if (out.size() > 2 && out[2]) out[2]->f[c] = v;
-      if (ctx.training && ctx.update_statistics) in[3]->f[c] = m, in[4]->f[c] = v;
-    }
+    // the running statistics: moving * momentum + batch * (1 - momentum)
+    auto moved = [&](float* into, const Tensor& moving, const Tensor& batch) {
+      ctx.be->blend(into, moving.data(), momentum_, batch.data(), 1 - momentum_, C_);
+    };
+    if (out.size() > 1 && out[1]) moved(out[1]->data(), *in[3], mean_);
+    if (out.size() > 2 && out[2]) moved(out[2]->data(), *in[4], var_);
+    if (ctx.training && ctx.update_statistics) moved(in[3]->data(), *in[3], mean_), moved(in[4]->data(), *in[4], var_);
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
     STRATA_CHECK(ctx.training, node.where() << ": backward needs a training forward");
@@ -383,7 +385,7 @@ class BatchNormKernel : public OpKernel {
  private:
   int N_ = 0, C_ = 0, S_ = 0;
   float eps_ = 1e-5f, momentum_ = 0.9f;
-  std::vector<float> mean_, var_;  // this step's batch statistics
+  Tensor mean_, var_;  // this step's batch statistics
 };
 
 std::unique_ptr<OpKernel> make_nn_kernel(const Node& n) {

@@ -79,12 +79,9 @@ class ReshapeKernel : public OpKernel {
     STRATA_CHECK(numel(o) == numel(x), node.where() << ": cannot reshape " << shape_str(x) << " to " << shape_str(o));
     out[0]->reset(o, in[0]->dtype);
   }
-  void forward(KernelContext&, const Ins& in, Outs& out) override {
-    out[0]->f = in[0]->f;
-    out[0]->i = in[0]->i;
-  }
-  void backward(KernelContext&, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
-    if (din[0]) std::memcpy(din[0]->data(), dout.data(), dout.size() * sizeof(float));
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override { copy_values(ctx, *in[0], *out[0]); }
+  void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->copy(din[0]->data(), dout.data(), dout.size());
   }
   bool differentiable(int i) const override { return i == 0; }
   bool accepts_int(int) const override { return true; }  // data is copied whatever its type
@@ -191,17 +188,17 @@ class GatherKernel : public OpKernel {
   }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     idx_ = in[1]->as_i64();
-    int64_t n = (int64_t)idx_.size();
+    const int64_t n = (int64_t)idx_.size(), *idx = indices(*out[0], true);
     for (int64_t o = 0; o < outer_; o++)
-      ctx.be->gather_forward(out[0]->data() + o * n * inner_, in[0]->data() + o * rows_ * inner_, idx_.data(), n,
-                             rows_, inner_);
+      ctx.be->gather_forward(out[0]->data() + o * n * inner_, in[0]->data() + o * rows_ * inner_, idx, n, rows_,
+                             inner_);
   }
   void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
     if (!din[0]) return;
-    int64_t n = (int64_t)idx_.size();
+    const int64_t n = (int64_t)idx_.size(), *idx = indices(dout, false);
     for (int64_t o = 0; o < outer_; o++)
-      ctx.be->gather_backward(din[0]->data() + o * rows_ * inner_, dout.data() + o * n * inner_, idx_.data(), n,
-                              rows_, inner_);
+      ctx.be->gather_backward(din[0]->data() + o * rows_ * inner_, dout.data() + o * n * inner_, idx, n, rows_,
+                              inner_);
   }
   bool accumulates(int i) const override { return i == 0; }
   bool differentiable(int i) const override { return i == 0; }
@@ -211,6 +208,20 @@ class GatherKernel : public OpKernel {
  private:
   int64_t outer_ = 1, rows_ = 0, inner_ = 1;
   std::vector<int64_t> idx_;
+  Tensor device_idx_;  // idx_ in a device's memory (two floats' room per index)
+
+  // This step's indices where the backend reads them: idx_ itself on the host, else a copy
+  // uploaded beside `like` by the forward (`fresh`) and read again by the backward.
+  const int64_t* indices(const Tensor& like, bool fresh) {
+    if (!like.mem) return idx_.data();
+    if (fresh) {
+      reset_beside(device_idx_, like, {2 * (int64_t)idx_.size()});
+      std::vector<float> raw(2 * idx_.size());
+      std::memcpy(raw.data(), idx_.data(), idx_.size() * sizeof(int64_t));
+      device_idx_.assign(std::move(raw));
+    }
+    return reinterpret_cast<const int64_t*>(device_idx_.data());
+  }
 };
 
 class ReduceMeanKernel : public OpKernel {

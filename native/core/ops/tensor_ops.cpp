@@ -21,10 +21,7 @@ Shape broadcast_shape(const Shape& a, const Shape& b) {
   return o;
 }
 
-namespace ref {
-
-// Strides of a (right-aligned) inside the output shape os; 0 on broadcast axes.
-static std::vector<int64_t> bstrides(const Shape& as, const Shape& os) {
+std::vector<int64_t> broadcast_strides(const Shape& as, const Shape& os) {
   std::vector<int64_t> st(os.size(), 0);
   int64_t s = 1;
   for (int k = (int)as.size() - 1; k >= 0; k--) {
@@ -35,10 +32,12 @@ static std::vector<int64_t> bstrides(const Shape& as, const Shape& os) {
   return st;
 }
 
+namespace ref {
+
 // Calls f(o, ia, ib) for each output offset o with the matching offsets of a and b.
 template <class F>
 static void for_each_broadcast(const Shape& as, const Shape& bs, const Shape& os, F f) {
-  std::vector<int64_t> sa = bstrides(as, os), sb = bstrides(bs, os), idx(os.size(), 0);
+  std::vector<int64_t> sa = broadcast_strides(as, os), sb = broadcast_strides(bs, os), idx(os.size(), 0);
   int64_t n = numel(os), ia = 0, ib = 0;
   for (int64_t o = 0; o < n; o++) {
     f(o, ia, ib);

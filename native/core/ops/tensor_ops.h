@@ -13,6 +13,9 @@
 namespace strata {
 
 Shape broadcast_shape(const Shape& a, const Shape& b);
+// The strides of a tensor of shape s (right-aligned) inside the broadcast shape os: one per
+// axis of os, 0 along the axes s is broadcast along.
+std::vector<int64_t> broadcast_strides(const Shape& s, const Shape& os);
 
 enum class Binary { Add, Sub, Mul, Div };
 

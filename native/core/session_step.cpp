@@ -1,0 +1,181 @@
+// session_step.cpp: how a Session runs a step: the forward pass in ONNX order, the losses,
+// the backward pass in reverse with the gradients routed to their values (kernel.h's
+// contract), then the optimizer on the trainable initializers.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <set>
+
+#include "check.h"
+#include "session.h"
+
+namespace strata {
+
+void Session::run_node(size_t k, bool training, bool backward) {
+  if (desc_.profile) {
+    auto t0 = std::chrono::steady_clock::now();
+    run_node_timed(k, training, backward);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    (backward ? times_[k].backward_ms : times_[k].forward_ms) += ms;
+    return;
+  }
+  run_node_timed(k, training, backward);
+}
+
+void Session::run_node_timed(size_t k, bool training, bool backward) {
+  Step& s = steps_[k];
+  KernelContext ctx;
+  ctx.be = be_.get();
+  ctx.training = training;
+  ctx.update_statistics = probing_ == 0;
+  // A different Dropout mask per node and per step, reproducible from the seed. Keyed by the
+  // node's name (FNV-1a; its position for unnamed nodes), so that fusing other nodes away
+  // does not change the masks and runs stay comparable across engine versions.
+  uint64_t node_key = k;
+  if (!s.kernel->node.name.empty()) {
+    node_key = 0xcbf29ce484222325ull;
+    for (unsigned char c : s.kernel->node.name) node_key = (node_key ^ c) * 0x100000001b3ull;
+  }
+  ctx.seed = desc_.seed * 0x9E3779B97F4A7C15ull + (uint64_t)iterations_ * 1000003ull + node_key;
+  Ins in;
+  Outs out;
+  for (int v : s.in) in.push_back(v >= 0 ? &values_[v].t : nullptr);
+  for (int v : s.out) out.push_back(v >= 0 ? &values_[v].t : nullptr);
+  try {
+    if (!backward) {
+      s.kernel->forward(ctx, in, out);
+      return;
+    }
+    // Gradient routing (kernel.h): += slots get the value's grad (zeroed by its first
+    // writer); = slots get it directly when nobody wrote it yet, else a scratch buffer
+    // that is added in afterwards.
+    Grads din(s.in.size(), nullptr);
+    std::vector<int> add_back;
+    if (scratch_.size() < s.in.size()) scratch_.resize(s.in.size());
+    for (size_t i = 0; i < s.in.size(); i++) {
+      int v = s.in[i];
+      if (v < 0 || !values_[v].needs_grad || !s.kernel->differentiable((int)i)) continue;
+      Value& val = values_[v];
+      if (s.kernel->accumulates((int)i)) {
+        if (!val.written) be_->fill(val.grad.data(), 0.0f, val.grad.size());
+        din[i] = &val.grad;
+      } else if (!val.written) {
+        din[i] = &val.grad;
+      } else {
+        scratch_[i].device = device_;
+        scratch_[i].reset(val.t.shape);
+        din[i] = &scratch_[i];
+        add_back.push_back((int)i);
+      }
+      val.written = true;
+    }
+    s.kernel->backward(ctx, in, out, values_[s.out[0]].grad, din);
+    for (int i : add_back) be_->add_scaled(values_[s.in[i]].grad.data(), scratch_[i].data(), 1.0f, scratch_[i].size());
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    throw Error(msg.find(s.kernel->node.where()) == std::string::npos ? s.kernel->node.where() + ": " + msg : msg);
+  }
+}
+
+void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
+  // OpenMP's thread count belongs to the calling thread (the compute thread, shared by
+  // every session), so it is set on every call rather than once.
+  be_->set_num_threads(step_threads());
+  plan(inputs);
+  load_inputs(inputs);
+  for (size_t k = 0; k < steps_.size(); k++) run_node(k, training, false);
+}
+
+void Session::compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,
+                             bool with_grad) {
+  STRATA_CHECK(targets.size() == desc_.losses.size(),
+               "the training description has " << desc_.losses.size() << " losses, got " << targets.size()
+                                                << " targets");
+  STRATA_CHECK(sample_weights.empty() || sample_weights.size() == desc_.losses.size(),
+               "sample weights: expected none or one tensor per loss (" << desc_.losses.size() << "), got "
+                                                                       << sample_weights.size());
+  if (with_grad)  // evaluate() keeps the last train_step's gradients readable
+    for (auto& v : values_) v.written = false;
+  metrics_.device = device_;
+  metrics_.reset({2 * (int64_t)desc_.losses.size()});
+  targets_.resize(desc_.losses.size()), row_weights_.resize(desc_.losses.size());
+  for (size_t k = 0; k < desc_.losses.size(); k++) {
+    const LossSpec& l = desc_.losses[k];
+    const LossPlan& p = loss_plans_[k];
+    Value& pred = values_[p.pred];
+    int64_t K = pred.t.shape.size() >= 2 ? pred.t.shape.back() : 1, rows = pred.t.size() / K;
+    int64_t want = l.kind == LossKind::SparseCategoricalCrossentropy ? rows : pred.t.size();
+    STRATA_CHECK(targets[k].dtype == DType::F32 && targets[k].size() == want,
+                 "target for '" << l.output << "' (" << loss_name(l.kind) << ") must have " << want
+                                << " float values, got shape " << shape_str(targets[k].shape));
+    float* d = nullptr;
+    if (with_grad && pred.needs_grad) {
+      if (pred.written) {
+        loss_grad_.device = device_;
+        loss_grad_.reset(pred.t.shape);
+      }
+      d = pred.written ? loss_grad_.data() : pred.grad.data();
+    }
+    const float* rw = nullptr;
+    if (!sample_weights.empty() && !sample_weights[k].f.empty()) {  // Tensor() means none
+      STRATA_CHECK(sample_weights[k].dtype == DType::F32 && sample_weights[k].size() == rows,
+                   "sample weights for '" << l.output << "' must have one float per row (" << rows << "), got shape "
+                                          << shape_str(sample_weights[k].shape));
+      rw = backend_copy(sample_weights[k], row_weights_[k]);
+    }
+    be_->loss(metrics_.data() + 2 * k, d, pred.t.data(), backend_copy(targets[k], targets_[k]), rows, K, l.kind,
+              p.from_logits, l.weight, rw);
+    if (d && pred.written) be_->add_scaled(pred.grad.data(), loss_grad_.data(), 1.0f, loss_grad_.size());
+    if (d) pred.written = true;
+  }
+}
+
+StepResult Session::read_metrics() const {
+  std::vector<float> m = metrics_.values();  // on a device: waits for the step and raises what it recorded
+  StepResult r;
+  for (size_t k = 0; k < desc_.losses.size(); k++) {
+    float loss = m[2 * k], accuracy = m[2 * k + 1], weight = desc_.losses[k].weight;
+    r.output_losses.push_back(weight != 0 ? loss / weight : 0.0f);
+    r.loss += loss;
+    r.accuracy.push_back(std::isnan(accuracy) ? std::nullopt : std::optional<float>(accuracy));
+  }
+  return r;
+}
+
+void Session::run_backward() {
+  std::set<int> skip;
+  for (auto& p : loss_plans_) skip.insert(p.skip_node);
+  for (size_t k = steps_.size(); k-- > 0;) {
+    int o = steps_[k].out[0];
+    if (skip.count((int)k) || o < 0 || !values_[o].written) continue;
+    run_node(k, true, true);
+  }
+}
+
+void Session::apply_optimizer() {
+  iterations_++;
+  std::vector<float*> grads;
+  std::vector<int64_t> sizes;
+  for (int k : trainable_)
+    if (values_[k].written) grads.push_back(values_[k].grad.data()), sizes.push_back(values_[k].grad.size());
+  be_->clip_gradients(desc_.optimizer, grads, sizes);
+  const OptimizerSlots need = optimizer_slots(desc_.optimizer);
+  for (int k : trainable_) {
+    Value& v = values_[k];
+    if (!v.written) continue;  // no gradient reached it (Keras skips such variables too)
+    Slots& s = slots_[k];
+    auto slot = [&](Tensor& t, bool needed) -> float* {  // zeros on first use
+      if (!needed) return nullptr;
+      if (!t.holds_values()) {
+        t.device = device_;
+        t.reset(v.t.shape);
+        be_->fill(t.data(), 0.0f, t.size());
+      }
+      return t.data();
+    };
+    be_->optimizer_update(desc_.optimizer, v.t.data(), v.grad.data(), v.t.size(), slot(s.m, need.m),
+                          slot(s.v, need.v), slot(s.mg, need.mg), iterations_);
+  }
+}
+
+}  // namespace strata
