@@ -3,7 +3,7 @@
 // graph's node positions, whether it differs from what was saved, and the live preview. The
 // three editors read it and change the model only through edit(), so every view updates from
 // one place and every change can be undone.
-import type { EditorView, ExportFormat, PreviewInput, PreviewResult, ProjectDocument, ProjectEditorState } from '../../../app/contract/api.ts';
+import type { EditorView, ExportFormat, PreviewInput, PreviewResult, PreviewTensor, ProjectDocument, ProjectEditorState } from '../../../app/contract/api.ts';
 import { analyze, tryConnect, type Analysis } from './document/analysis.ts';
 import { callId, disconnect, parseCallId, removeNode, type CallRef } from './document/edits.ts';
 import { History } from './document/history.ts';
@@ -209,6 +209,20 @@ export class EditorState {
     } catch (error) {
       this.app.problem = { title: `Could not export ${this.document.title}`, message: errorMessage(error) };
     }
+  }
+
+  /**
+   * The preview's output of a call (by its id), while it still fits the model: after an edit
+   * the last preview stays until the next one arrives, but not for a call that no longer
+   * computes or whose shape has changed, which would show a stale picture.
+   */
+  previewOutput(id: string): PreviewTensor | null {
+    const shape = this.analysis.calls.get(id)?.outputShapes?.[0]?.slice(1);
+    const output = shape ? this.preview?.layers.find((layer) => callId(layer) === id)?.tensor : undefined;
+    if (!shape || !output || shape.length !== output.shape.length) return null;
+    // Feature maps arrive cut to their first channels; `channels` is how many there are.
+    const fits = shape.every((size, i) => size === (i === 2 ? output.channels : output.shape[i]));
+    return fits ? output : null;
   }
 
   setPreviewInput(input: PreviewInput): void {
