@@ -207,6 +207,8 @@ test('the seed CNN built layer by layer in the list editor: Keras\'s shapes, 822
   assert.match(await page.locator('footer.totals').innerText(), /Total params: 822,922/);
   assert.match(await page.getByRole('region', { name: /Summary of/ }).or(page.getByLabel('Summary of product_image_classifier_sequential')).innerText(), /Total params: 822,922 \(3\.14 MB\)/);
   await rowOf('conv2').click();
+  // The preview of the finished model beside each row (it follows the edits once they pause).
+  for (const name of ['conv2', 'dense1', 'output_softmax']) await rowOf(name).getByRole('img').waitFor({ timeout: 60_000 });
   await screenshot('editor-list');
 
   await page.keyboard.press('Alt+3');
