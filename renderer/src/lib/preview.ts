@@ -23,7 +23,8 @@ export function gridOf(channels: number): { columns: number; rows: number } {
 
 /**
  * Draws the maps on `canvas` (one pixel per value, a one-pixel gap between maps), or the image
- * in colour when `rgb` and it has 3 channels. Only the first `limit` channels are drawn.
+ * in colour when `rgb` and it has 3 channels. With a `limit`, only that many maps are drawn:
+ * those that vary most.
  */
 export function drawMaps(canvas: HTMLCanvasElement, tensor: PreviewTensor, options: { rgb?: boolean; limit?: number } = {}): void {
   const [height, width, channels] = tensor.shape as [number, number, number];
@@ -42,13 +43,7 @@ export function drawMaps(canvas: HTMLCanvasElement, tensor: PreviewTensor, optio
     context.putImageData(image, 0, 0);
     return;
   }
-  const count = Math.min(channels, options.limit ?? channels);
-  const { columns, rows } = gridOf(count);
-  canvas.width = columns * (width + 1) - 1;
-  canvas.height = rows * (height + 1) - 1;
-  const image = context.createImageData(canvas.width, canvas.height);
-  image.data.fill(255);
-  for (let c = 0; c < count; c++) {
+  const ranges = Array.from({ length: channels }, (_, c) => {
     let low = Infinity;
     let high = -Infinity;
     for (let p = 0; p < width * height; p++) {
@@ -56,9 +51,21 @@ export function drawMaps(canvas: HTMLCanvasElement, tensor: PreviewTensor, optio
       if (v < low) low = v;
       if (v > high) high = v;
     }
+    return { low, high };
+  });
+  // With fewer maps than channels (a thumbnail), those that vary most: a map that a ReLU left
+  // almost all zero says little about the layer.
+  const shown = options.limit !== undefined && options.limit < channels ? liveliest(ranges, options.limit) : ranges.map((_, c) => c);
+  const { columns, rows } = gridOf(shown.length);
+  canvas.width = columns * (width + 1) - 1;
+  canvas.height = rows * (height + 1) - 1;
+  const image = context.createImageData(canvas.width, canvas.height);
+  image.data.fill(255);
+  shown.forEach((c, slot) => {
+    const { low, high } = ranges[c]!;
     const range = high > low ? high - low : 1;
-    const x0 = (c % columns) * (width + 1);
-    const y0 = Math.floor(c / columns) * (height + 1);
+    const x0 = (slot % columns) * (width + 1);
+    const y0 = Math.floor(slot / columns) * (height + 1);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const shade = Math.round(((values[(y * width + x) * channels + c]! - low) / range) * 255);
@@ -66,8 +73,18 @@ export function drawMaps(canvas: HTMLCanvasElement, tensor: PreviewTensor, optio
         image.data[at] = image.data[at + 1] = image.data[at + 2] = shade;
       }
     }
-  }
+  });
   context.putImageData(image, 0, 0);
+}
+
+/** The `count` channels whose values spread widest, in channel order. */
+export function liveliest(ranges: { low: number; high: number }[], count: number): number[] {
+  return ranges
+    .map(({ low, high }, channel) => ({ channel, spread: high - low }))
+    .sort((a, b) => b.spread - a.spread)
+    .slice(0, count)
+    .map(({ channel }) => channel)
+    .sort((a, b) => a - b);
 }
 
 /** The top `count` entries of a vector, largest first (class probabilities). */
