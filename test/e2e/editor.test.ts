@@ -326,7 +326,7 @@ test('the purchase predictor built in the graph editor from an empty model: 799,
   await page.locator('.svelte-flow__edge-label', { hasText: '(None, 100)' }).waitFor();
   await nodeOf('dense_text_1').filter({ hasText: '(None, 64)' }).waitFor();
   // A connection that would make a cycle is refused, with the reason, and changes nothing.
-  await dragConnection('output_sigmoid', 'dense_combined');
+  await dragConnection('dense_image_2', 'dense_image_1');
   assert.match(await page.getByRole('alert').filter({ hasText: 'Not connected' }).innerText(), /cycle/);
   await page.getByRole('button', { name: 'Dismiss' }).click();
 
