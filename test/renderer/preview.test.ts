@@ -2,7 +2,7 @@
 // a thumbnail shows.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gridOf, liveliest, topValues } from '../../renderer/src/lib/preview.ts';
+import { gridOf, liveliest, topValues } from '../../renderer/src/lib/preview_layout.ts';
 
 test('a thumbnail shows the maps that vary most, not the first (a ReLU often leaves the first all zero)', () => {
   const ranges = [

@@ -2,6 +2,7 @@
 // images, each scaled to its own range so that its pattern shows; an input with 3 channels as
 // one colour image; vectors as bars. Pure functions over canvases and numbers.
 import type { PreviewTensor } from '../../../app/contract/api.ts';
+import { gridOf, liveliest } from './preview_layout.ts';
 
 export function valuesOf(tensor: PreviewTensor): Float32Array {
   // A copy: the bytes may sit at an offset that is not a multiple of 4.
@@ -13,12 +14,6 @@ export function previewKind(tensor: PreviewTensor): 'maps' | 'vector' | 'other' 
   if (tensor.shape.length === 3) return 'maps';
   if (tensor.shape.length === 1) return 'vector';
   return 'other';
-}
-
-/** Columns and rows of the feature-map grid. */
-export function gridOf(channels: number): { columns: number; rows: number } {
-  const columns = Math.ceil(Math.sqrt(channels * 2));
-  return { columns: Math.min(columns, channels), rows: Math.ceil(channels / Math.min(columns, channels)) };
 }
 
 /**
@@ -75,22 +70,4 @@ export function drawMaps(canvas: HTMLCanvasElement, tensor: PreviewTensor, optio
     }
   });
   context.putImageData(image, 0, 0);
-}
-
-/** The `count` channels whose values spread widest, in channel order. */
-export function liveliest(ranges: { low: number; high: number }[], count: number): number[] {
-  return ranges
-    .map(({ low, high }, channel) => ({ channel, spread: high - low }))
-    .sort((a, b) => b.spread - a.spread)
-    .slice(0, count)
-    .map(({ channel }) => channel)
-    .sort((a, b) => a - b);
-}
-
-/** The top `count` entries of a vector, largest first (class probabilities). */
-export function topValues(values: Float32Array, count: number): { index: number; value: number }[] {
-  return [...values]
-    .map((value, index) => ({ index, value }))
-    .sort((a, b) => b.value - a.value)
-    .slice(0, count);
 }
