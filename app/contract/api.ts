@@ -32,7 +32,7 @@ export interface AppInfo {
 }
 
 /** What a file is to Strata, from its name and, for folders, its content. */
-export type FileKind = 'folder' | 'model-module' | 'keras-json' | 'onnx' | 'saved-model' | 'other';
+export type FileKind = 'folder' | 'model-module' | 'keras-json' | 'onnx' | 'saved-model' | 'project' | 'image' | 'other';
 
 export interface FileEntry {
   name: string;
@@ -50,8 +50,8 @@ export interface FolderListing {
   entries: FileEntry[];
 }
 
-/** A file opened in the app: a model Strata can load, or any ONNX file. */
-export type OpenedDocument = ModelDocument | OnnxDocument;
+/** A file opened in the app: a model Strata can load, any ONNX file, or a project (a model being edited). */
+export type OpenedDocument = ModelDocument | OnnxDocument | ProjectDocument;
 
 export interface ModelDocument {
   kind: 'model';
@@ -149,6 +149,119 @@ export interface StrataApi {
   heldOutSamples(project: string, runId: string, indices: number[]): Promise<DataSample[]>;
   /** The run's trained model (on onnxruntime) on files the user picked: images, .npy arrays, CSV rows. */
   predictRun(project: string, runId: string, files: PredictFile[]): Promise<Prediction[]>;
+
+  // --- The model editor and projects (edit18) ---
+  /** The models New starts from (the seed models and a few well-known small networks), each with its Keras summary. */
+  templates(): Promise<TemplateInfo[]>;
+  /** A new, unsaved project: from a template (its id), or an empty Sequential model (null). */
+  newProject(template: string | null): Promise<ProjectDocument>;
+  /** A model opened from a file (a ModelDocument's id), as an unsaved project to edit; its weights come along. */
+  editDocument(documentId: string): Promise<ProjectDocument>;
+  /**
+   * Saves a project: the edited model (its weights kept where a layer's name and weight shapes
+   * are unchanged), its editor state, atomically. `request.path` is where (Save As); without it,
+   * where it was opened or last saved. Opening is open(path) on the project's folder.
+   */
+  saveProject(documentId: string, request: SaveProjectRequest): Promise<ProjectDocument>;
+  /** Each layer's output for one input sample through the edited model, computed in the engine process. */
+  previewModel(documentId: string, model: KerasModelJson, input: PreviewInput): Promise<PreviewResult>;
+  /** The edited model as ONNX or Keras JSON, as exportDocument gives a file's. */
+  exportModel(documentId: string, model: KerasModelJson, format: ExportFormat): Promise<ExportResult>;
+}
+
+// --- The model editor and projects (edit18) ---
+
+/** A model in Keras JSON, tf.keras 2.x's to_json() as an object: what the editor edits and the model API reads. */
+export interface KerasModelJson {
+  class_name: string;
+  config: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Which of the three editors shows the model. */
+export type EditorView = 'list' | 'graph' | 'code';
+
+/** What a project remembers of the editor, beside the model (strata-project.json's "editor"). */
+export interface ProjectEditorState {
+  view: EditorView;
+  /** Node positions in the graph editor, by node id (a layer's name; "name#2" for a shared layer's second call). */
+  positions: Record<string, { x: number; y: number }>;
+  /** The layer selected when it was saved. */
+  selected: string | null;
+  /** The preview's input. */
+  preview: PreviewInput | null;
+}
+
+/** A model being edited: unsaved (path null) or a project folder. */
+export interface ProjectDocument {
+  kind: 'project';
+  /** Names it in later requests; the engine process keeps its weights under it. */
+  id: string;
+  /** The project folder; null until it is first saved. */
+  path: string | null;
+  title: string;
+  /** The project's name (strata-project.json's "name"). */
+  name: string;
+  model: KerasModelJson;
+  editor: ProjectEditorState;
+  /** Counts the saves that changed the model (runs record which version they trained). */
+  modelVersion: number;
+  /** Whether the weights came trained (a saved model, a project whose model was trained). */
+  trainedWeights: boolean;
+}
+
+export interface SaveProjectRequest {
+  /** Save As: the folder to save to (created when missing). Without it: the project's own folder. */
+  path?: string;
+  name: string;
+  model: KerasModelJson;
+  editor: ProjectEditorState;
+}
+
+export interface TemplateInfo {
+  id: string;
+  title: string;
+  description: string;
+  /** Keras's summary() of the template. */
+  summary: string;
+  /** Total parameters. */
+  params: number;
+}
+
+/** What goes through the model in the preview. */
+export type PreviewInput =
+  | { kind: 'random'; seed: number }
+  /** A test image of a dataset Strata knows, resized to the model's input. */
+  | { kind: 'dataset'; dataset: 'fashion-mnist'; index: number }
+  /** An image file (a path as listFolder names it), resized to the model's input. */
+  | { kind: 'image'; path: string };
+
+/** A tensor for the preview: float32 values as bytes (they cross every transport as they are). */
+export interface PreviewTensor {
+  /** Without the batch dimension. */
+  shape: number[];
+  /** Float32 values, row-major (channels last); for feature maps at most PREVIEW_MAX_CHANNELS channels. */
+  data: Uint8Array;
+  /** Channels before any were left out. */
+  channels: number;
+  min: number;
+  max: number;
+}
+
+/** Feature maps shown per layer, at most: the rest are left out of the preview. */
+export const PREVIEW_MAX_CHANNELS = 32;
+
+export interface PreviewResult {
+  /** What went in, one per model input. */
+  inputs: { layer: string; tensor: PreviewTensor }[];
+  /** Each layer call's output, in the order the model computes them. */
+  layers: { layer: string; call: number; className: string; tensor: PreviewTensor }[];
+  /** The names of the classes of the last layer's outputs, where the input says them (a dataset). */
+  classNames: string[] | null;
+  /** What the input is: "Fashion-MNIST test image 12: Ankle boot", "random normal (seed 1)". */
+  description: string;
+  /** Milliseconds the engine process took. */
+  ms: number;
 }
 
 /** The methods a transport may carry: the preload's and the server's allowlist. */
@@ -179,6 +292,13 @@ export const API_METHODS = [
   'evaluateRun',
   'heldOutSamples',
   'predictRun',
+  // The model editor and projects (edit18)
+  'templates',
+  'newProject',
+  'editDocument',
+  'saveProject',
+  'previewModel',
+  'exportModel',
 ] as const satisfies readonly (keyof StrataApi)[];
 
 // Every method of StrataApi is in API_METHODS (a compile error names the one missing).
@@ -199,7 +319,10 @@ export interface StrataEvents {
   training: TrainingEvent;
 }
 
-export type MenuCommand = 'open' | 'export-onnx' | 'export-keras-json' | 'close' | 'find';
+export type MenuCommand = 'open' | 'export-onnx' | 'export-keras-json' | 'close' | 'find' | MenuCommandEditor;
+
+/** The model editor's menu items (edit18). */
+export type MenuCommandEditor = 'new' | 'save' | 'save-as' | 'undo' | 'redo';
 
 export const EVENT_NAMES = ['engineState', 'openRequested', 'menuCommand', /* Training (issue 19) */ 'training'] as const satisfies readonly (keyof StrataEvents)[];
 

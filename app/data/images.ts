@@ -13,10 +13,10 @@ import type { NdArray } from './ndarray.ts';
 import { describeFileError } from '../io/read_file.ts';
 import { LimitError } from '../model/errors.ts';
 import { LIMITS } from '../model/limits.ts';
+import { IMAGE_EXTENSIONS, isImageFile } from './image_files.ts';
 import { readableMemorySize } from '../model/summary.ts';
 
-/** File extensions read as images (case-insensitive); other files are skipped, as Keras skips them. */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.gif', '.webp', '.tif', '.tiff', '.avif', '.bmp'];
+export { IMAGE_EXTENSIONS, isImageFile } from './image_files.ts';
 
 const KERNELS = { bilinear: 'linear', nearest: 'nearest', bicubic: 'cubic', lanczos3: 'lanczos3' } as const;
 
@@ -94,11 +94,6 @@ export async function loadImages(files: string[], options: ImageFolderOptions, s
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_DECODES, files.length) }, worker));
   return { dtype: 'float32', shape: [files.length, height, width, channels], data: x };
-}
-
-/** True for a file name with one of IMAGE_EXTENSIONS. */
-export function isImageFile(file: string): boolean {
-  return IMAGE_EXTENSIONS.includes(path.extname(file).toLowerCase());
 }
 
 async function decode(file: string, width: number, height: number, channels: 1 | 3, kernel: keyof KernelEnum): Promise<Uint8Array> {

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { contentType, resolveStaticFile } from '../server/static_files.ts';
-import { APP_HOST, RESPONSE_HEADERS } from './security.ts';
+import { APP_HOST, RESPONSE_HEADERS, responseHeadersFor } from './security.ts';
 
 /**
  * The file named on a command line (`electron main.js FILE`, `Strata FILE` when packaged), as an
@@ -19,5 +19,5 @@ export async function appFileResponse(viewsDir: string, url: string): Promise<Re
   const parsed = new URL(url);
   const file = parsed.host === APP_HOST ? resolveStaticFile(viewsDir, parsed.pathname) : null;
   if (file === null) return new Response(`no such file: ${parsed.pathname}`, { status: 404, headers: { ...RESPONSE_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' } });
-  return new Response(await readFile(file), { headers: { ...RESPONSE_HEADERS, 'Content-Type': contentType(file) } });
+  return new Response(await readFile(file), { headers: { ...responseHeadersFor(parsed.pathname), 'Content-Type': contentType(file) } });
 }

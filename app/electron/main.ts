@@ -13,7 +13,7 @@ import { BUILT_VIEWS_DIR } from '../server/static_files.ts';
 import { onDroppedFile, windowChannel } from './ipc.ts';
 import { appFileResponse, fileFromArgv } from './launch.ts';
 import { type MenuActions, aboutText, menuTemplate } from './menu.ts';
-import { APP_ENTRY_URL, APP_SCHEME, CONTENT_SECURITY_POLICY_HEADER, isAppUrl, windowOptions } from './security.ts';
+import { APP_ENTRY_URL, APP_SCHEME, contentSecurityPolicyFor, isAppUrl, windowOptions } from './security.ts';
 
 /** The preload and the engine process's entry, written beside this file by bundle.ts. */
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
@@ -87,15 +87,16 @@ function openWindow(workbench: Workbench, served: Host): BrowserWindow {
   const channel = windowChannel(ipcMain, window.webContents);
   const stopBridge = bridgeHost(channel, served);
   onDroppedFile(ipcMain, window.webContents, (file) => workbench.emit('openRequested', { path: file }));
-  // The views refuse to unload while a run trains (beforeunload); Electron then asks nobody, so ask here.
+  // The views refuse to unload while a run trains or a model has unsaved changes (beforeunload);
+  // Electron then asks nobody, so ask here.
   window.webContents.on('will-prevent-unload', (event) => {
     const choice = dialog.showMessageBoxSync(window, {
       type: 'question',
-      buttons: ['Keep training', 'Close'],
+      buttons: ['Cancel', 'Close'],
       defaultId: 0,
       cancelId: 0,
-      message: 'A run is training',
-      detail: 'Closing stops it; it can be resumed from its last checkpoint.',
+      message: 'Close Strata?',
+      detail: 'A run is training or a model has unsaved changes. Closing stops the run (it can be resumed from its last checkpoint) and loses the unsaved changes; Cancel, then Save (Ctrl+S), keeps them.',
     });
     if (choice === 1) event.preventDefault();
   });
@@ -172,7 +173,7 @@ function secureSession(appSession: Session): void {
   appSession.setPermissionCheckHandler(() => false);
   appSession.webRequest.onHeadersReceived((details, callback) => {
     if (!isAppUrl(details.url)) return callback({});
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY_HEADER] } });
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicyFor(new URL(details.url).pathname)] } });
   });
 }
 

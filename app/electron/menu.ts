@@ -29,8 +29,12 @@ export function menuTemplate(actions: MenuActions, recent: FileEntry[], platform
     {
       label: '&File',
       submenu: [
+        { label: 'New…', accelerator: 'CmdOrCtrl+N', registerAccelerator: false, click: () => actions.command('new') },
         { label: 'Open…', accelerator: 'CmdOrCtrl+O', registerAccelerator: false, click: () => actions.command('open') },
         { label: 'Open Recent', submenu: recentItems(actions, recent) },
+        { type: 'separator' },
+        { label: 'Save', accelerator: 'CmdOrCtrl+S', registerAccelerator: false, click: () => actions.command('save') },
+        { label: 'Save As…', accelerator: 'CmdOrCtrl+Shift+S', registerAccelerator: false, click: () => actions.command('save-as') },
         { type: 'separator' },
         { label: 'Export ONNX…', accelerator: 'CmdOrCtrl+E', click: () => actions.command('export-onnx') },
         { label: 'Export Keras JSON…', accelerator: 'CmdOrCtrl+Shift+E', click: () => actions.command('export-keras-json') },
@@ -42,8 +46,9 @@ export function menuTemplate(actions: MenuActions, recent: FileEntry[], platform
     {
       label: '&Edit',
       submenu: [
-        { role: 'undo' },
-        { role: 'redo' },
+        // The views' own undo (the model's history; in text fields and the code editor, the text's).
+        { label: 'Undo', accelerator: 'CmdOrCtrl+Z', registerAccelerator: false, click: () => actions.command('undo') },
+        { label: 'Redo', accelerator: 'Shift+CmdOrCtrl+Z', registerAccelerator: false, click: () => actions.command('redo') },
         { type: 'separator' },
         { role: 'cut' },
         { role: 'copy' },

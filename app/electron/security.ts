@@ -33,6 +33,29 @@ export const RESPONSE_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
 };
 
+/**
+ * The code editor's sandbox worker (renderer/src/lib/code/code-sandbox.worker.ts) runs the
+ * model code typed into it, so its policy (a worker's is the one its script arrives with)
+ * allows evaluating code, and nothing else: no connection of any kind, no other script, no
+ * worker. The rest of the app keeps CONTENT_SECURITY_POLICY, which evaluates nothing.
+ */
+export const SANDBOX_WORKER_POLICY = "default-src 'none'; script-src 'self' 'unsafe-eval'";
+
+/** Whether a URL path is the built sandbox worker (Vite names it after its source: assets/code-sandbox.worker-HASH.js). */
+export function isSandboxWorker(urlPath: string): boolean {
+  return /^\/assets\/code-sandbox\.worker-[\w-]+\.js$/.test(urlPath);
+}
+
+/** The Content-Security-Policy header for a file of the app. */
+export function contentSecurityPolicyFor(urlPath: string): string {
+  return isSandboxWorker(urlPath) ? SANDBOX_WORKER_POLICY : CONTENT_SECURITY_POLICY_HEADER;
+}
+
+/** RESPONSE_HEADERS with the policy for this file. */
+export function responseHeadersFor(urlPath: string): Readonly<Record<string, string>> {
+  return isSandboxWorker(urlPath) ? { ...RESPONSE_HEADERS, 'Content-Security-Policy': SANDBOX_WORKER_POLICY } : RESPONSE_HEADERS;
+}
+
 /** The main window: the renderer gets no Node, runs sandboxed and isolated from the preload. */
 export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
   return {

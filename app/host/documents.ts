@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelDocument, OnnxDocument, OpenedDocument, TensorStats, ExportFormat, ExportResult } from '../contract/api.ts';
+import type { ModelDocument, OnnxDocument, OpenedDocument, ProjectDocument, TensorStats, ExportFormat, ExportResult } from '../contract/api.ts';
 import { UserError } from '../cli/errors.ts';
 import { isModuleFile, loadModel } from '../cli/load_model.ts';
 import { describeGraph, Model, modelFromJSON, summaryData, ValueError, type Layer } from '../model/index.ts';
@@ -19,18 +19,24 @@ import type { ModelProto, TensorProto } from '../onnx/schema.ts';
 import { inferShapes } from '../onnx/shape_inference.ts';
 import { elementTypeName, externalDataOf, tensorDims, tensorToArray } from '../onnx/tensor.ts';
 import { modelFromOnnx } from '../translate/from_onnx.ts';
-import { METADATA_KERAS_JSON, exportOnnx } from '../translate/to_onnx.ts';
+import { METADATA_KERAS_JSON } from '../translate/to_onnx.ts';
 import { namedWeights } from '../io/tfjs_model.ts';
 import { readFileOrThrow } from '../io/read_file.ts';
+import { isProjectFolder } from '../io/project.ts';
+import { modelExport } from './model_export.ts';
+import { ProjectStore } from './projects.ts';
 import { statsWithoutValues, tensorStats } from './tensor_stats.ts';
 
 type OpenDocument = { document: ModelDocument; model: Model } | { document: OnnxDocument; proto: ModelProto };
 
 export class DocumentStore {
   readonly #documents = new Map<string, OpenDocument>();
+  /** The models being edited (projects). */
+  readonly projects = new ProjectStore();
 
-  /** Opens a file or a saved-model folder; `file` has been checked by the workbench. */
+  /** Opens a file, a saved-model folder or a project folder; `file` has been checked by the workbench. */
   async open(file: string): Promise<OpenedDocument> {
+    if (isProjectFolder(file)) return this.projects.open(file);
     if (await isFolder(file)) return this.#addModel(file, await loadModel(file), 'saved-folder', true);
     const ext = path.extname(file).toLowerCase();
     if (ext === '.onnx') return this.#openOnnx(file, readFileOrThrow(file, UserError));
@@ -76,10 +82,13 @@ export class DocumentStore {
 
   exportDocument(documentId: string, format: ExportFormat): ExportResult {
     const { document, model } = this.#model(documentId);
-    const stem = path.basename(document.title, path.extname(document.title));
-    if (format === 'onnx') return { download: { fileName: `${stem}.onnx`, mimeType: 'application/octet-stream', bytes: exportOnnx(model) } };
-    if (format === 'keras-json') return { download: { fileName: `${stem}.json`, mimeType: 'application/json', bytes: new TextEncoder().encode(model.toJSON()) } };
-    throw new ValueError(`unknown export format "${String(format)}"; expected "onnx" or "keras-json"`);
+    return modelExport(model, path.basename(document.title, path.extname(document.title)), format);
+  }
+
+  /** A model opened from a file, as a project to edit (unsaved) with the file's weights. */
+  edit(documentId: string): ProjectDocument {
+    const { document, model } = this.#model(documentId);
+    return this.projects.fromModel(model, document.title, document.trainedWeights);
   }
 
   /** A model document and its model (training reads it); ValueError for an ONNX file Strata did not write. */
@@ -89,6 +98,7 @@ export class DocumentStore {
 
   close(documentId: string): void {
     this.#documents.delete(documentId);
+    this.projects.close(documentId);
   }
 
   #openOnnx(file: string, bytes: Uint8Array): OpenedDocument {

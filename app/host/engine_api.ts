@@ -10,6 +10,7 @@ import { userErrorLine } from '../cli/errors.ts';
 import { loadNativeEngine } from '../engine/binding.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { DocumentStore } from './documents.ts';
+import { templateInfos } from './templates.ts';
 import type { TrainingService } from './training.ts';
 
 /** The contract's training methods this process answers (the workbench says where a document's project is). */
@@ -17,8 +18,14 @@ type EngineTrainingMethods =
   | 'trainingDefaults' | 'previewData' | 'startTraining' | 'stopTraining' | 'resumeRun' | 'trainingStatus' | 'listRuns' | 'deleteRun'
   | 'exportRunHistory' | 'exportRunModel' | 'evaluateRun' | 'heldOutSamples' | 'predictRun';
 
+/** The contract's editor and project methods this process answers. */
+type EngineEditorMethods = 'templates' | 'newProject' | 'editDocument' | 'saveProject' | 'previewModel' | 'exportModel';
+
 /** The contract's methods this process answers. */
-export type EngineApi = Pick<StrataApi, 'appInfo' | 'open' | 'openDropped' | 'layerWeights' | 'initializerStats' | 'exportDocument' | 'closeDocument' | EngineTrainingMethods>;
+export type EngineApi = Pick<
+  StrataApi,
+  'appInfo' | 'open' | 'openDropped' | 'layerWeights' | 'initializerStats' | 'exportDocument' | 'closeDocument' | EngineTrainingMethods | EngineEditorMethods
+>;
 
 export function engineApi(store: DocumentStore, training: TrainingService): EngineApi {
   return {
@@ -30,6 +37,13 @@ export function engineApi(store: DocumentStore, training: TrainingService): Engi
     initializerStats: async (id, name) => store.initializerStats(id, name),
     exportDocument: async (id, format) => store.exportDocument(id, format),
     closeDocument: async (id) => store.close(id),
+    // The model editor and projects (edit18): paths arrive checked and absolute from the workbench.
+    templates: () => templateInfos(),
+    newProject: (template) => store.projects.create(template),
+    editDocument: async (id) => store.edit(id),
+    saveProject: async (id, request) => store.projects.save(id, request),
+    previewModel: (id, model, input) => store.projects.preview(id, model, input),
+    exportModel: async (id, model, format) => store.projects.exportModel(id, model, format),
   };
 }
 

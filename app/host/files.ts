@@ -11,6 +11,8 @@ import path from 'node:path';
 import type { FileEntry, FileKind, FolderListing } from '../contract/api.ts';
 import { UserError } from '../cli/errors.ts';
 import { isModuleFile } from '../cli/load_model.ts';
+import { isImageFile } from '../data/image_files.ts';
+import { PROJECT_FILE } from '../io/project.ts';
 
 /** The name browser mode gives the root itself. */
 export const ROOT_PATH = '.';
@@ -48,6 +50,25 @@ export class FileAccess {
     return real;
   }
 
+  /**
+   * Where a save named by the views goes (a folder that may not exist yet): its parent must
+   * resolve as resolve() allows, and its last part be a plain name.
+   */
+  resolveNew(requested: string): string {
+    if (typeof requested !== 'string' || requested.includes('\0')) throw new UserError(`${JSON.stringify(requested)}: not a file path`);
+    if (this.mode === 'desktop') return path.resolve(requested);
+    const name = path.basename(requested);
+    if (name === '' || name === '.' || name === '..' || requested.split(/[\\/]/).includes('..')) {
+      throw new UserError(`${requested}: ".." is not allowed; paths are relative to the root folder ${this.root}`);
+    }
+    const parent = path.dirname(requested);
+    const real = this.resolve(parent === '' ? ROOT_PATH : parent);
+    const target = path.join(real, name);
+    const existing = realOrMissing(target);
+    if (existing && !this.#inRoot(existing)) throw new UserError(`${requested}: a symbolic link that leads outside the root folder ${this.root}; only files under it can be written`);
+    return existing ?? target;
+  }
+
   /** How the views name a real, absolute path: itself on the desktop, relative to the root in browser mode. */
   contractPath(file: string): string {
     if (this.mode === 'desktop' || !this.#inRoot(file)) return file;
@@ -65,7 +86,8 @@ export class FileAccess {
       const entry = this.#entry(path.join(folder, name));
       if (entry) entries.push(entry);
     }
-    entries.sort((a, b) => Number(b.kind === 'folder' || b.kind === 'saved-model') - Number(a.kind === 'folder' || a.kind === 'saved-model') || a.name.localeCompare(b.name));
+    const isFolder = (entry: FileEntry) => entry.kind === 'folder' || entry.kind === 'saved-model' || entry.kind === 'project';
+    entries.sort((a, b) => Number(isFolder(b)) - Number(isFolder(a)) || a.name.localeCompare(b.name));
     return { path: this.contractPath(folder), parent: this.#parentOf(folder), entries };
   }
 
@@ -99,10 +121,14 @@ export class FileAccess {
 
 /** What a file is to Strata, from its name and, for folders, whether they hold a saved model. */
 export function fileKind(file: string, stats: Stats): FileKind {
-  if (stats.isDirectory()) return statOrUndefined(path.join(file, 'model.json'))?.isFile() ? 'saved-model' : 'folder';
+  if (stats.isDirectory()) {
+    if (statOrUndefined(path.join(file, PROJECT_FILE))?.isFile()) return 'project';
+    return statOrUndefined(path.join(file, 'model.json'))?.isFile() ? 'saved-model' : 'folder';
+  }
   const ext = path.extname(file).toLowerCase();
   if (ext === '.onnx') return 'onnx';
   if (ext === '.json') return 'keras-json';
+  if (isImageFile(file)) return 'image';
   return isModuleFile(file) ? 'model-module' : 'other';
 }
 

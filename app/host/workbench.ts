@@ -8,7 +8,6 @@
 // them (saveDialog) and writes them atomically; browser mode hands them to the page.
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AppInfo, ExportFormat, ExportResult, FileEntry, Host, OpenedDocument, StrataEvents } from '../contract/api.ts';
 import { RemoteError } from '../contract/rpc.ts';
 import { UserError } from '../cli/errors.ts';
@@ -17,11 +16,11 @@ import { STRATA_VERSION } from '../version.ts';
 import type { SpawnEngine } from './engine_channel.ts';
 import { FileAccess } from './files.ts';
 import { RecentFiles } from './recent_files.ts';
+import { EXAMPLES_DIR } from './templates.ts';
 import { EngineSupervisor } from './supervisor.ts';
 import { trainingBridge } from './training_bridge.ts';
 
-/** Strata's seed models, shown on the start page. */
-export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
+export { EXAMPLES_DIR } from './templates.ts';
 
 export interface SaveDialogRequest {
   /** The file name the engine proposes ('model.onnx'). */
@@ -75,6 +74,7 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
   const renamePaths = (error: unknown, file: string, shown: string) => (options.mode === 'browser' ? renamedError(error, [[file, shown], [`${files.root}${path.sep}`, '']]) : error);
   /** The file each open document came from (training finds its project from it). */
   const documentFiles = new Map<string, { file: string | null; title: string }>();
+  // The desktop saves an export through its dialog; browser mode hands the bytes to the page.
   const save = async (result: ExportResult, format: SaveDialogRequest['format']): Promise<ExportResult> =>
     options.mode === 'browser' || !('download' in result) ? result : saveThroughDialog(result.download, format, options.saveDialog!);
   const training = trainingBridge({
@@ -162,6 +162,40 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
       return save(await engine.call('exportDocument', documentId, format), format);
     },
 
+    // The model editor and projects (edit18).
+    templates: () => engine.call('templates'),
+    newProject: (template) => engine.call('newProject', template),
+    editDocument: (documentId) => engine.call('editDocument', documentId),
+
+    async saveProject(documentId, request) {
+      // Save As goes where the views may write (browser mode: under the root); a save in place goes where the project is.
+      const target = request.path === undefined ? undefined : files.resolveNew(request.path);
+      let saved;
+      try {
+        saved = await engine.call('saveProject', documentId, target === undefined ? request : { ...request, path: target });
+      } catch (error) {
+        throw target === undefined ? error : renamePaths(error, target, request.path!);
+      }
+      const folder = saved.path!;
+      const unsaved = recent.add(folder);
+      if (unsaved) process.stderr.write(`strata: the recent files list was not saved: ${unsaved}\n`);
+      return { ...saved, path: files.contractPath(folder) };
+    },
+
+    async previewModel(documentId, model, input) {
+      if (input?.kind !== 'image') return engine.call('previewModel', documentId, model, input);
+      const image = files.resolve(input.path);
+      try {
+        return await engine.call('previewModel', documentId, model, { ...input, path: image });
+      } catch (error) {
+        throw renamePaths(error, image, input.path);
+      }
+    },
+
+    async exportModel(documentId, model, format) {
+      return save(await engine.call('exportModel', documentId, model, format), format);
+    },
+
     ...training,
 
     async restartEngine() {
@@ -203,7 +237,7 @@ function checkedCommandLineFile(file: string): string {
 
 /** The document as the views name it: its path, and the file its ONNX description names. */
 function named(document: OpenedDocument, shown: string): OpenedDocument {
-  if (document.kind === 'model') return { ...document, path: shown };
+  if (document.kind !== 'onnx') return { ...document, path: shown };
   return { ...document, path: shown, description: { ...document.description, file: shown } };
 }
 

@@ -6,7 +6,7 @@ import { Conv2D, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
 import { ZeroPadding2D } from './layers/padding.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Input, InputLayer } from './layers/input.ts';
-import { Add, Concatenate, add, concatenate } from './layers/merge.ts';
+import { Add, Average, Concatenate, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
 import { BatchNormalization } from './layers/normalization.ts';
 import { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
 
@@ -16,7 +16,7 @@ export { ZeroPadding2D, type Padding2D, type ZeroPadding2DArgs } from './layers/
 export { Conv2D, DepthwiseConv2D, SeparableConv2D, type Conv2DArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
 export { Embedding } from './layers/embedding.ts';
 export { Input, InputLayer } from './layers/input.ts';
-export { Add, Concatenate, add, concatenate } from './layers/merge.ts';
+export { Add, Average, Concatenate, ElementwiseMerge, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
 export { BatchNormalization } from './layers/normalization.ts';
 export { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
 
@@ -40,9 +40,13 @@ export const layers = {
   Input,
   InputLayer,
   Add,
+  Average,
   Concatenate,
+  Multiply,
   add,
+  average,
   concatenate,
+  multiply,
   BatchNormalization,
   AveragePooling2D,
   GlobalAveragePooling1D,
@@ -69,3 +73,8 @@ export * as callbacks from './callbacks.ts';
 export { Callback, CustomCallback, EarlyStopping, History, LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN, type Logs } from './callbacks.ts';
 export { setTrainingBackend, getTrainingBackend, logNames, type CompileArgs, type CompiledConfig, type FitOptions, type EvaluateOptions, type Device, type TrainingBackend, type OutputLoss } from './training.ts';
 export { formatShape, type Shape, type Dim } from './shape.ts';
+export {
+  LAYER_CATALOG, LAYER_GROUPS, INITIALIZER_NAMES, catalogEntry, docsUrl, initializerName, newLayerConfig,
+  type LayerCatalogEntry, type LayerArgument, type ArgumentType, type LayerGroup,
+} from './layer_catalog.ts';
+export { getLayerClass, registeredClassNames } from './registry.ts';

@@ -3,7 +3,7 @@
 // inputShape, an Input, or build()), each added layer is applied to the previous output.
 import { ValueError } from './errors.ts';
 import { Input, InputLayer } from './layers/input.ts';
-import { Add, Concatenate } from './layers/merge.ts';
+import { Concatenate, ElementwiseMerge } from './layers/merge.ts';
 import { Layer, SymbolicTensor } from './layer.ts';
 import { Model } from './model.ts';
 import type { Shape } from './shape.ts';
@@ -58,7 +58,7 @@ export class Sequential extends Model {
       return;
     }
     if (!(layer instanceof Layer)) throw new ValueError(`${this.name}: add() takes a Layer, got ${String(layer)}`);
-    if (layer instanceof Concatenate || layer instanceof Add) {
+    if (layer instanceof Concatenate || layer instanceof ElementwiseMerge) {
       throw new ValueError(`${this.name}: ${layer.name} (${layer.className}) joins several inputs, but a Sequential model is a chain of single-input layers; use the functional API`);
     }
     // The input shape comes from the first layer's inputShape or, for a model used as the

@@ -8,7 +8,7 @@ import { type Duplex, pipeline } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { Host } from '../contract/api.ts';
 import { type Channel, type WireMessage, decodeJson, encodeJson } from '../contract/rpc.ts';
-import { RESPONSE_HEADERS } from '../electron/security.ts';
+import { RESPONSE_HEADERS, responseHeadersFor } from '../electron/security.ts';
 import { type AccessPolicy, type Refusal, type Verdict, checkCredential, checkHost, checkOrigin, createAccessPolicy, sessionCookie } from './access.ts';
 import { bridgeHost } from './bridge.ts';
 import { contentType, resolveStaticFile } from './static_files.ts';
@@ -122,6 +122,7 @@ function answerHttp(request: IncomingMessage, response: ServerResponse, policy: 
   const verdict = admitHttp(request, url, policy);
   if (!verdict.allowed) return refuseHttp(response, verdict);
   if (verdict.via === 'token') return exchangeToken(response, url, policy);
+  for (const [name, value] of Object.entries(responseHeadersFor(url.pathname))) response.setHeader(name, value);
   sendFile(response, resolveStaticFile(staticDir, url.pathname), request.method === 'HEAD');
 }
 

@@ -3,8 +3,8 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
-  GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
+  Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
   type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
@@ -297,6 +297,26 @@ const add: Row<Add> = (layer, call) => {
   return { ...inputs[0]!, name, shape: layer.computeOutputShapes(inputs.map((x) => x.shape))[0]! };
 };
 
+/** Multiply: the product, as a chain of Mul nodes (ONNX's Mul takes two inputs). */
+const multiply: Row<Multiply> = (layer, call) => {
+  const inputs = commonLayout(call);
+  let product = inputs[0]!.name;
+  inputs.slice(1).forEach((x, i) => {
+    const last = i === inputs.length - 2;
+    product = call.b.addNode('Mul', [product, x.name], `${call.name}/Mul${last ? '' : `_${i}`}`, {}, last ? call.output : undefined);
+  });
+  return { ...inputs[0]!, name: product, shape: layer.computeOutputShapes(inputs.map((x) => x.shape))[0]! };
+};
+
+/** Average: the sum (Add, or Sum for more than two) scaled by 1/n. */
+const average: Row<Average> = (layer, call) => {
+  const inputs = commonLayout(call);
+  const opType = inputs.length === 2 ? 'Add' : 'Sum';
+  const sum = call.b.addNode(opType, inputs.map((x) => x.name), `${call.name}/${opType}`);
+  const name = call.b.addNode('Mul', [sum, call.b.floatConstant(`${call.name}/scale`, [1 / inputs.length])], `${call.name}/Mul`, {}, call.output);
+  return { ...inputs[0]!, name, shape: layer.computeOutputShapes(inputs.map((x) => x.shape))[0]! };
+};
+
 /** Layer class name -> translation. Models (nested) and InputLayers are handled by the graph walk. */
 export const LAYER_TABLE: Record<string, Row<never>> = {
   Dense: dense,
@@ -321,4 +341,6 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   Embedding: embedding,
   Concatenate: concatenate,
   Add: add,
+  Multiply: multiply,
+  Average: average,
 };

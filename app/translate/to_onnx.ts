@@ -28,8 +28,19 @@ export interface WeightLocation {
   layout: OnnxLayout;
 }
 
+/** A top-level layer call's output, exposed as a graph output (translateModel's exposeLayerOutputs). */
+export interface LayerOutput {
+  layer: string;
+  /** Which call of the layer in the model. */
+  call: number;
+  /** The graph output's name. */
+  output: string;
+}
+
 class Translation {
   readonly b = new GraphBuilder();
+  /** Told each top-level layer call's outputs as they are translated. */
+  onCall: ((layer: Layer, outputs: Value[]) => void) | null = null;
   readonly weightLocations: WeightLocation[] = [];
   private readonly initializerOf = new Map<LayerWeight, string>();
 
@@ -56,6 +67,7 @@ class Translation {
       });
       const outputs = this.translateCall(layer, nodeInputs, scope);
       node.outputs.forEach((t, i) => values.set(t, outputs[i]!));
+      if (scope === '') this.onCall?.(layer, outputs);
     }
     return model.outputs.map((t) => values.get(t)!);
   }
@@ -83,6 +95,8 @@ function valueInfoShape(shape: (number | null)[]): (number | string | null)[] {
 export interface ExportOptions {
   /** Defaults to the model's name. */
   graphName?: string;
+  /** Also output every top-level layer call's (first) output, channels-last (the app's live preview). */
+  exposeLayerOutputs?: boolean;
 }
 
 /** Translates a built model into an ONNX ModelProto. */
@@ -91,9 +105,23 @@ export function modelToOnnx(model: Model, options: ExportOptions = {}): ModelPro
 }
 
 /** The ModelProto and where each Keras weight went (what the trainer syncs weights through). */
-export function translateModel(model: Model, options: ExportOptions = {}): { proto: ModelProto; weights: WeightLocation[] } {
+export function translateModel(model: Model, options: ExportOptions = {}): { proto: ModelProto; weights: WeightLocation[]; layerOutputs: LayerOutput[] } {
   const translation = new Translation();
   const { b } = translation;
+  const layerOutputs: LayerOutput[] = [];
+  const exposed: { value: Value; name: string }[] = [];
+  if (options.exposeLayerOutputs) {
+    const calls = new Map<Layer, number>();
+    translation.onCall = (layer, outputs) => {
+      const call = calls.get(layer) ?? 0;
+      calls.set(layer, call + 1);
+      // An Identity of its own: a value that is also a model output, or renamed later, keeps both names.
+      const value = b.inLayout(outputs[0]!, 'keras');
+      const name = b.addNode('Identity', [value.name], `strata_preview/${layer.name}/${call}`);
+      exposed.push({ value, name });
+      layerOutputs.push({ layer: layer.name, call, output: name });
+    };
+  }
   const graphInputs = model.inputs.map((t): Value => {
     const layer = t.sourceLayer as InputLayer;
     const elemType = layer.dtype === 'int32' ? DataType.INT32 : DataType.FLOAT;
@@ -119,7 +147,7 @@ export function translateModel(model: Model, options: ExportOptions = {}): { pro
     b.nodes,
     options.graphName ?? model.name,
     graphInputs.map((x) => makeTensorValueInfo(x.name, x.elemType, valueInfoShape(x.shape))),
-    graphOutputs,
+    [...graphOutputs, ...exposed.map(({ value, name }) => makeTensorValueInfo(name, value.elemType, valueInfoShape(value.shape)))],
     b.initializers,
   );
   const proto = makeModel(graph, {
@@ -131,7 +159,7 @@ export function translateModel(model: Model, options: ExportOptions = {}): { pro
       [METADATA_WEIGHTS]: JSON.stringify(translation.weightLocations),
     },
   });
-  return { proto, weights: translation.weightLocations };
+  return { proto, weights: translation.weightLocations, layerOutputs };
 }
 
 /** The bytes of an .onnx file for `model`. */

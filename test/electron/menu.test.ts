@@ -22,15 +22,35 @@ const click = (item: MenuItemConstructorOptions | undefined) => (item!.click as 
 const labels = (items: MenuItemConstructorOptions[]) => items.map((item) => item.label ?? item.role ?? item.type);
 
 describe('the application menu', () => {
-  test('File: Open, Open Recent, the two exports and Close, each sent to the views', () => {
+  test('File: New, Open, Open Recent, Save, Save As, the two exports and Close, each sent to the views', () => {
     const { actions, done } = recordingActions();
     const menu = menuTemplate(actions, [{ name: 'cnn.onnx', path: '/home/me/cnn.onnx', kind: 'onnx' }], 'linux');
     assert.deepEqual(labels(menu), ['&File', '&Edit', '&View', '&Help']);
     const file = submenu(named(menu, '&File'));
-    assert.deepEqual(labels(file), ['Open…', 'Open Recent', 'separator', 'Export ONNX…', 'Export Keras JSON…', 'separator', 'Close', 'separator', 'quit']);
-    for (const label of ['Open…', 'Export ONNX…', 'Export Keras JSON…', 'Close']) click(named(file, label));
+    assert.deepEqual(labels(file), ['New…', 'Open…', 'Open Recent', 'separator', 'Save', 'Save As…', 'separator', 'Export ONNX…', 'Export Keras JSON…', 'separator', 'Close', 'separator', 'quit']);
+    for (const label of ['New…', 'Open…', 'Save', 'Save As…', 'Export ONNX…', 'Export Keras JSON…', 'Close']) click(named(file, label));
     click(submenu(named(file, 'Open Recent'))[0]);
-    assert.deepEqual(done, ['command open', 'command export-onnx', 'command export-keras-json', 'command close', 'open /home/me/cnn.onnx']);
+    assert.deepEqual(done, [
+      'command new',
+      'command open',
+      'command save',
+      'command save-as',
+      'command export-onnx',
+      'command export-keras-json',
+      'command close',
+      'open /home/me/cnn.onnx',
+    ]);
+  });
+
+  test("Undo and Redo are the views' own (the model's history), sent to them, with their shortcuts left to the views", () => {
+    const { actions, done } = recordingActions();
+    const edit = submenu(named(menuTemplate(actions, [], 'linux'), '&Edit'));
+    const undo = named(edit, 'Undo')!;
+    const redo = named(edit, 'Redo')!;
+    assert.deepEqual([undo.accelerator, undo.registerAccelerator, redo.accelerator, redo.registerAccelerator], ['CmdOrCtrl+Z', false, 'Shift+CmdOrCtrl+Z', false]);
+    click(undo);
+    click(redo);
+    assert.deepEqual(done, ['command undo', 'command redo']);
   });
 
   test('Open Recent says when there is nothing to open', () => {

@@ -10,7 +10,16 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isTrustedSender } from '../../app/electron/ipc.ts';
 import { appFileResponse } from '../../app/electron/launch.ts';
-import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_HEADER, RESPONSE_HEADERS, isAppUrl, windowOptions } from '../../app/electron/security.ts';
+import {
+  APP_ENTRY_URL,
+  CONTENT_SECURITY_POLICY,
+  CONTENT_SECURITY_POLICY_HEADER,
+  RESPONSE_HEADERS,
+  contentSecurityPolicyFor,
+  isAppUrl,
+  responseHeadersFor,
+  windowOptions,
+} from '../../app/electron/security.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -55,6 +64,19 @@ describe('the desktop window', () => {
     }
     assert.equal(RESPONSE_HEADERS['Content-Security-Policy'], CONTENT_SECURITY_POLICY_HEADER);
     assert.equal(RESPONSE_HEADERS['X-Content-Type-Options'], 'nosniff');
+  });
+
+  test("only the code editor's sandbox worker may evaluate code, and it may connect nowhere", () => {
+    const worker = parsePolicy(contentSecurityPolicyFor('/assets/code-sandbox.worker-Bx1_a9.js'));
+    assert.deepEqual(worker.get('default-src'), ["'none'"], 'no connection, image, font or frame of any kind');
+    assert.deepEqual(worker.get('script-src'), ["'self'", "'unsafe-eval'"]);
+    assert.deepEqual([...worker.keys()].sort(), ['default-src', 'script-src']);
+    assert.equal(responseHeadersFor('/assets/code-sandbox.worker-Bx1_a9.js')['Content-Security-Policy'], contentSecurityPolicyFor('/assets/code-sandbox.worker-Bx1_a9.js'));
+    // Every other file, including names that only look like the worker's, keeps the app's policy.
+    for (const other of ['/', '/index.html', '/assets/index-Bx1_a9.js', '/assets/code-sandbox.worker-x.js.map', '/x/assets/code-sandbox.worker-a.js', '/assets/code-sandbox.worker-a.js/../index.js']) {
+      assert.equal(contentSecurityPolicyFor(other), CONTENT_SECURITY_POLICY_HEADER, other);
+      assert.deepEqual(responseHeadersFor(other), RESPONSE_HEADERS, other);
+    }
   });
 
   test("the views' meta tag carries the same policy (the header adds only frame-ancestors, which a meta tag cannot)", () => {

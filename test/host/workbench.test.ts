@@ -20,8 +20,11 @@ import { EXAMPLES, cliStderr, rejection, scratchFolder, workbench } from './help
 
 const EXAMPLE_PARAMS: Record<string, number> = {
   'fashion-mnist-classifier.ts': 121930,
+  'lenet5.ts': 61706,
+  'mlp.ts': 101770,
   'product-image-classifier.ts': 822922,
   'purchase-predictor.ts': 799233,
+  'resnet-block.ts': 19914,
   'subclassed-cnn.ts': 54410,
 };
 
@@ -163,7 +166,7 @@ describe('browser mode', () => {
       assert.ok(error.message.startsWith(file) && !error.message.includes(root), `${file}: the message names the file as the page knows it: ${error.message}`);
       if (compareWithCli) assert.equal(`strata: ${error.message}\n`, cliStderr(root, 'summary', file), file);
     }
-    assert.equal((await wb.examples()).length, 4);
+    assert.equal((await wb.examples()).length, Object.keys(EXAMPLE_PARAMS).length);
   });
 
   test('dropped files: ONNX and Keras JSON open by content; model code, weights manifests and other files are refused', async () => {

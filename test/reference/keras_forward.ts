@@ -9,9 +9,9 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
   LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
-  GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Rescaling, Reshape,
+  GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
@@ -399,6 +399,21 @@ export function concatenateForward(xs: RefTensor[], axis: number): RefTensor {
 
 /** Elementwise sum of inputs of one rank; a dimension of size 1 broadcasts (Keras's merge rule). */
 export function addForward(xs: RefTensor[]): RefTensor {
+  return elementwiseForward(xs, 0, (a, b) => a + b);
+}
+
+/** Elementwise product, with addForward's broadcasting. */
+export function multiplyForward(xs: RefTensor[]): RefTensor {
+  return elementwiseForward(xs, 1, (a, b) => a * b);
+}
+
+/** Elementwise mean, with addForward's broadcasting. */
+export function averageForward(xs: RefTensor[]): RefTensor {
+  const sum = addForward(xs);
+  return tensor(sum.shape, sum.data.map((v) => v / xs.length));
+}
+
+function elementwiseForward(xs: RefTensor[], identity: number, combine: (a: number, b: number) => number): RefTensor {
   const rank = xs[0]!.shape.length;
   const shape = xs[0]!.shape.map((_, k) => Math.max(...xs.map((x) => x.shape[k]!)));
   for (const x of xs) {
@@ -407,6 +422,7 @@ export function addForward(xs: RefTensor[]): RefTensor {
     }
   }
   const out = tensor(shape);
+  out.data.fill(identity);
   const outStrides = stridesOf(shape);
   for (const x of xs) {
     const xStrides = stridesOf(x.shape);
@@ -416,7 +432,7 @@ export function addForward(xs: RefTensor[]): RefTensor {
         const coordinate = Math.floor(i / outStrides[k]!) % shape[k]!;
         if (x.shape[k] !== 1) offset += coordinate * xStrides[k]!;
       }
-      out.data[i] += x.data[offset]!;
+      out.data[i] = combine(out.data[i]!, x.data[offset]!);
     }
   }
   return out;
@@ -506,6 +522,8 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
   if (layer instanceof Rescaling) return [rescalingForward(single(layer, inputs), layer.scale, layer.offset)];
   if (layer instanceof Concatenate) return [concatenateForward(inputs, layer.axis)];
   if (layer instanceof Add) return [addForward(inputs)];
+  if (layer instanceof Multiply) return [multiplyForward(inputs)];
+  if (layer instanceof Average) return [averageForward(inputs)];
   throw new Error(`reference: layer ${layer.name} (${layer.className}) has no reference implementation`);
 }
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { WebSocket } from 'ws';
 import type { Host, StrataEvents } from '../../app/contract/api.ts';
-import { CONTENT_SECURITY_POLICY_HEADER } from '../../app/electron/security.ts';
+import { CONTENT_SECURITY_POLICY_HEADER, SANDBOX_WORKER_POLICY } from '../../app/electron/security.ts';
 import { type RunningServer, startServer } from '../../app/server/server.ts';
 import { connect, exchangeToken, get, rawRequest, sendAndReset, upgradeStatus } from './client.ts';
 import { failingOpen, fakeWorkbench } from './fake_workbench.ts';
@@ -22,6 +22,7 @@ function makeViews(): { dir: string; views: string } {
   mkdirSync(path.join(views, 'assets'), { recursive: true });
   writeFileSync(path.join(views, 'index.html'), '<!doctype html><title>Strata</title><script type="module" src="/assets/app.js"></script>');
   writeFileSync(path.join(views, 'assets', 'app.js'), 'export {};');
+  writeFileSync(path.join(views, 'assets', 'code-sandbox.worker-Ab1.js'), 'export {};');
   writeFileSync(path.join(dir, 'secret.txt'), SECRET);
   symlinkSync(path.join(dir, 'secret.txt'), path.join(views, 'link-out.txt'));
   return { dir, views };
@@ -88,6 +89,11 @@ describe('strata serve: HTTP', () => {
     const script = await get(server.port, '/assets/app.js', { Cookie: `other=1; ${cookie}` });
     assert.equal(script.status, 200);
     assert.equal(script.headers['content-type'], 'text/javascript; charset=utf-8');
+    assert.equal(script.headers['content-security-policy'], CONTENT_SECURITY_POLICY_HEADER);
+    // The code editor's sandbox worker, alone, arrives with the policy that lets it evaluate code.
+    const worker = await get(server.port, '/assets/code-sandbox.worker-Ab1.js', { Cookie: cookie });
+    assert.equal(worker.status, 200);
+    assert.equal(worker.headers['content-security-policy'], SANDBOX_WORKER_POLICY);
     const [name] = cookie.split('=');
     assert.equal((await get(server.port, '/', { Cookie: `${name}=${'f'.repeat(32)}` })).status, 403);
   });

@@ -60,7 +60,9 @@ export function translationCases(): Model[] {
   const bn = new layers.BatchNormalization({ name: 'bn' }).apply(c1);
   const c2 = new layers.Conv2D(4, 3, { padding: 'same', activation: 'softmax', name: 'c2' }).apply(bn);
   const sum = layers.add([c1, c2, bn], { name: 'sum' });
-  const cat = layers.concatenate([sum, image], { name: 'cat' });
+  const product = layers.multiply([sum, c2], { name: 'product' });
+  const mean = layers.average([product, c1, bn], { name: 'mean' });
+  const cat = layers.concatenate([mean, image], { name: 'cat' });
   const pooled = new layers.MaxPooling2D(2, { name: 'pool' }).apply(cat);
   const head = new layers.Dense(3, { activation: 'softmax', name: 'head' }).apply(new layers.Flatten({ name: 'flat' }).apply(pooled));
   const mixedImages = new Model({ inputs: image, outputs: [head, pooled], name: 'image_joins' });
@@ -74,6 +76,12 @@ export function translationCases(): Model[] {
   const shared = new layers.Dense(8, { activation: 'swish', name: 'shared' });
   const joined = layers.add([block.apply(shared.apply(left)), shared.apply(right)], { name: 'join' });
   cases.push(new Model({ inputs: [left, right], outputs: joined, name: 'shared_and_nested' }));
+
+  // Elementwise merges of two channels-last values, one broadcast along the features.
+  const a = Input({ shape: [3, 4], name: 'a' });
+  const b = Input({ shape: [3, 1], name: 'b' });
+  const scaled = layers.multiply([a, b], { name: 'scaled' });
+  cases.push(new Model({ inputs: [a, b], outputs: layers.average([scaled, a], { name: 'averaged' }), name: 'multiply_average' }));
 
   const seq = new Sequential([new layers.Dense(6, { inputShape: [4], activation: 'elu', name: 'h' }), new layers.Dense(2, { activation: 'softmax', name: 'o' })], { name: 'small_sequential' });
   cases.push(seq, productImageClassifier, purchasePredictor);

@@ -138,7 +138,10 @@ class ConvWindow {
     for (let i = 0; i < 2; i++) out.push(convOutputLength(shape[i + 1]!, this.kernelSize[i]!, this.padding, this.strides[i]!, this.dilationRate[i]!));
     out.push(channels);
     if (out.some((d) => d !== null && d <= 0)) {
-      throw new ShapeError(`${this.owner}: input ${formatShape(shape)} is smaller than the kernel ${formatShape(this.kernelSize)} with "${this.padding}" padding; the output would be ${formatShape(out)}`);
+      throw new ShapeError(`${this.owner}: input ${formatShape(shape)} is smaller than the kernel ${formatShape(this.kernelSize)} with "${this.padding}" padding; the output would be ${formatShape(out)}`, {
+        layer: this.owner,
+        field: 'kernel_size',
+      });
     }
     return out;
   }

@@ -1,5 +1,5 @@
-// Layers that join branches: Concatenate along an axis and elementwise Add, with the
-// functional shortcuts `concatenate([a, b])` and `add([a, b])`.
+// Layers that join branches: Concatenate along an axis, and the elementwise Add, Multiply and
+// Average, with the functional shortcuts `concatenate([a, b])`, `add`, `multiply`, `average`.
 import { ShapeError, ValueError } from '../errors.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { Layer, type LayerArgs, type SymbolicTensor } from '../layer.ts';
@@ -67,9 +67,11 @@ function broadcastDim(a: Dim, b: Dim): Dim | undefined {
   return a === b ? a : undefined;
 }
 
-export class Add extends Layer {
-  static override className = 'Add';
-
+/**
+ * Merges that combine their inputs elementwise (Add, Multiply, Average): inputs of one rank
+ * whose sizes match or are 1, as Keras's Merge._compute_elementwise_op_output_shape.
+ */
+export abstract class ElementwiseMerge extends Layer {
   computeOutputShapes(inputShapes: Shape[]): Shape[] {
     expectSeveral(this, inputShapes);
     let out: Shape = [...inputShapes[0]!];
@@ -85,14 +87,40 @@ export class Add extends Layer {
     return [out];
   }
 
-  static fromConfig(config: Record<string, unknown>): Add {
-    const c = new ConfigReader(Add.className, config);
+  protected static readArgs(className: string, config: Record<string, unknown>): LayerArgs {
+    const c = new ConfigReader(className, config);
     const args = c.layerArgs();
     c.finish();
-    return new Add(args);
+    return args;
+  }
+}
+
+/** The sum of its inputs. */
+export class Add extends ElementwiseMerge {
+  static override className = 'Add';
+  static fromConfig(config: Record<string, unknown>): Add {
+    return new Add(ElementwiseMerge.readArgs(Add.className, config));
   }
 }
 registerLayer(Add);
+
+/** The elementwise product of its inputs. */
+export class Multiply extends ElementwiseMerge {
+  static override className = 'Multiply';
+  static fromConfig(config: Record<string, unknown>): Multiply {
+    return new Multiply(ElementwiseMerge.readArgs(Multiply.className, config));
+  }
+}
+registerLayer(Multiply);
+
+/** The elementwise mean of its inputs. */
+export class Average extends ElementwiseMerge {
+  static override className = 'Average';
+  static fromConfig(config: Record<string, unknown>): Average {
+    return new Average(ElementwiseMerge.readArgs(Average.className, config));
+  }
+}
+registerLayer(Average);
 
 /** Functional shortcut: `concatenate([a, b], {axis, name})`. */
 export function concatenate(inputs: SymbolicTensor[], args: ConcatenateArgs = {}): SymbolicTensor {
@@ -102,4 +130,14 @@ export function concatenate(inputs: SymbolicTensor[], args: ConcatenateArgs = {}
 /** Functional shortcut: `add([a, b], {name})`. */
 export function add(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
   return new Add(args).apply(inputs);
+}
+
+/** Functional shortcut: `multiply([a, b], {name})`. */
+export function multiply(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
+  return new Multiply(args).apply(inputs);
+}
+
+/** Functional shortcut: `average([a, b], {name})`. */
+export function average(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
+  return new Average(args).apply(inputs);
 }

@@ -53,7 +53,10 @@ abstract class Pooling2D extends Layer {
     this.expectRank(shape, 4, '(batch, h, w, c)');
     const out: Shape = [shape[0]!, ...[0, 1].map((i) => poolOutputLength(shape[i + 1]!, this.poolSize[i]!, this.padding, this.strides[i]!)), shape[3]!];
     if (out.some((d) => d !== null && d <= 0)) {
-      throw new ShapeError(`${this.name}: input ${formatShape(shape)} is smaller than the pool ${formatShape(this.poolSize)}; the output would be ${formatShape(out)}`);
+      throw new ShapeError(`${this.name}: input ${formatShape(shape)} is smaller than the pool ${formatShape(this.poolSize)}; the output would be ${formatShape(out)}`, {
+        layer: this.name,
+        field: 'pool_size',
+      });
     }
     return [out];
   }

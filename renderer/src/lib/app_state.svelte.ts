@@ -1,7 +1,7 @@
 // What the window shows, in one place: the open document, what is being opened, the error
 // banner, the engine's state and the connection's. Views read it and call its actions; it
 // talks to the processes only through the Host it was given.
-import type { AppInfo, EngineState, ExportFormat, FileEntry, Host, OpenedDocument } from '../../../app/contract/api.ts';
+import type { AppInfo, EngineState, ExportFormat, FileEntry, Host, OpenedDocument, TemplateInfo } from '../../../app/contract/api.ts';
 import type { ConnectionStatus } from '../host/websocket.ts';
 import { baseName, downloadBytes } from './download.ts';
 import { TrainingState, type TrainingSection } from './training/training_state.svelte.ts';
@@ -46,6 +46,17 @@ export class AppState {
   section = $state<Section>('model');
   training = $state.raw<TrainingState | null>(null);
   question = $state.raw<Question | null>(null);
+  /** Whether the New dialog is showing. */
+  creating = $state(false);
+  /** The templates New offers (loaded when first asked for). */
+  templates = $state.raw<TemplateInfo[]>([]);
+  /**
+   * The open project's unsaved changes, as its editor reports them: whether there are any, and
+   * how to save them. Asked before the document is closed or replaced.
+   */
+  unsaved = $state.raw<{ title: string; save: () => Promise<boolean> } | null>(null);
+  /** The question shown before unsaved changes would be lost; answered by the dialog. */
+  confirming = $state.raw<{ title: string; answer: (choice: 'save' | 'discard' | 'cancel') => void } | null>(null);
   readonly host: Host;
 
   constructor(host: Host) {
@@ -64,10 +75,62 @@ export class AppState {
   }
 
   async open(path: string): Promise<void> {
+    if (!(await this.mayReplace())) return;
     await this.load(path, () => this.host.open(path));
   }
 
+  /** A new project: from a template, or an empty model (null). */
+  async newProject(template: string | null): Promise<void> {
+    this.creating = false;
+    if (!(await this.mayReplace())) return;
+    await this.load(template ?? 'an empty model', () => this.host.newProject(template));
+  }
+
+  /** The open model file as a project to edit. */
+  async editDocument(): Promise<void> {
+    const current = this.document;
+    if (current?.kind !== 'model' || !(await this.leaveTraining())) return;
+    try {
+      const project = await this.host.editDocument(current.id);
+      this.document = project;
+      this.problem = null;
+      this.training?.dispose();
+      this.training = null;
+      this.section = 'model';
+    } catch (error) {
+      this.problem = { title: `Could not edit ${current.title}`, message: errorMessage(error) };
+    }
+  }
+
+  async loadTemplates(): Promise<void> {
+    if (this.templates.length) return;
+    try {
+      this.templates = await this.host.templates();
+    } catch (error) {
+      this.problem = { title: 'Could not list the templates', message: errorMessage(error) };
+    }
+  }
+
+  async refreshRecent(): Promise<void> {
+    this.recent = await this.host.recentFiles().catch(() => this.recent);
+  }
+
+  /**
+   * Whether the open document may be closed or replaced: yes when nothing is unsaved; else the
+   * user is asked (Save, Don't save, Cancel), and Save must succeed.
+   */
+  async mayReplace(): Promise<boolean> {
+    const unsaved = this.unsaved;
+    if (!unsaved) return true;
+    const choice = await new Promise<'save' | 'discard' | 'cancel'>((answer) => (this.confirming = { title: unsaved.title, answer }));
+    this.confirming = null;
+    if (choice === 'cancel') return false;
+    if (choice === 'save') return unsaved.save();
+    return true;
+  }
+
   async openDropped(file: File): Promise<void> {
+    if (!(await this.mayReplace())) return;
     await this.load(file.name, async () => this.host.openDropped(file.name, new Uint8Array(await file.arrayBuffer())));
   }
 
@@ -93,7 +156,7 @@ export class AppState {
   }
 
   async close(): Promise<void> {
-    if (!(await this.leaveTraining())) return;
+    if (!(await this.mayReplace()) || !(await this.leaveTraining())) return;
     const current = this.document;
     this.document = null;
     this.training?.dispose();

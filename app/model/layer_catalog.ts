@@ -1,0 +1,284 @@
+// Every layer type Strata supports, as the app's editors present it: its Keras arguments
+// (config keys), their types, defaults and a line of help, grouped as Keras's documentation
+// groups its layers. One table, owned by the model API beside the layers it describes: the
+// layer forms, the palette and the code generator read it, and a test checks each row's
+// defaults against what the layer class itself writes (test/model/layer_catalog.test.ts).
+import { ACTIVATIONS } from './activations.ts';
+import { getInitializer, serializeInitializer, type InitializerIdentifier } from './initializers.ts';
+
+/** Keras's layer groups (keras.io/api/layers/), in the documentation's order. */
+export const LAYER_GROUPS = ['Core layers', 'Convolution layers', 'Pooling layers', 'Normalization layers', 'Regularization layers', 'Reshaping layers', 'Merging layers', 'Preprocessing layers'] as const;
+export type LayerGroup = (typeof LAYER_GROUPS)[number];
+
+/** Keras's initializers by their string names (keras.initializers.get). */
+export const INITIALIZER_NAMES = [
+  'glorot_uniform',
+  'glorot_normal',
+  'he_uniform',
+  'he_normal',
+  'lecun_uniform',
+  'lecun_normal',
+  'random_uniform',
+  'random_normal',
+  'truncated_normal',
+  'zeros',
+  'ones',
+] as const;
+
+/** How an argument is typed and edited. */
+export type ArgumentType =
+  /** A whole number, at least `min` when given. */
+  | { kind: 'int'; min?: number }
+  /** A whole number or None. */
+  | { kind: 'optional-int'; min?: number }
+  | { kind: 'float' }
+  | { kind: 'bool' }
+  /** One of `options` (padding, activation, dtype). */
+  | { kind: 'choice'; options: readonly string[] }
+  /** An initializer: a name of INITIALIZER_NAMES, or Keras's {"class_name", "config"}. */
+  | { kind: 'initializer' }
+  /** An int or a tuple of `length` ints (kernel_size, strides). */
+  | { kind: 'int-tuple'; length: number }
+  /** A shape without the batch dimension: positive ints or None (an Input's shape). */
+  | { kind: 'shape' }
+  /** Dimensions with at most one -1 (Reshape's target_shape). */
+  | { kind: 'target-shape' };
+
+export interface LayerArgument {
+  /** The Keras config key (snake_case), as the layer's getConfig() writes it. */
+  key: string;
+  /** The TypeScript option's name in Strata's API (camelCase). */
+  option: string;
+  type: ArgumentType;
+  /** Keras's default, in the config's form; undefined for a required argument. */
+  default?: unknown;
+  /** What a new layer gets for a required argument (the palette adds layers with it). */
+  initial?: unknown;
+  /** Positional in Strata's constructor (Keras's positional arguments), in this order. */
+  positional?: boolean;
+  help: string;
+}
+
+export interface LayerCatalogEntry {
+  className: string;
+  group: LayerGroup;
+  /** One line: what the layer computes. */
+  help: string;
+  /** The page of Keras's documentation, under https://keras.io/api/layers/. */
+  docs: string;
+  /** 'one' input, 'several' (merges), or 'none' (an Input). */
+  inputs: 'none' | 'one' | 'several';
+  args: LayerArgument[];
+}
+
+/** Every layer's own arguments come after these (name is edited as the layer's name). */
+const TRAINABLE: LayerArgument = { key: 'trainable', option: 'trainable', type: { kind: 'bool' }, default: true, help: 'Whether training updates the weights.' };
+
+const ACTIVATION: LayerArgument = {
+  key: 'activation',
+  option: 'activation',
+  type: { kind: 'choice', options: ACTIVATIONS },
+  default: 'linear',
+  help: 'Applied to the output; linear is none.',
+};
+
+function kernelArgs(): LayerArgument[] {
+  return [
+    ACTIVATION,
+    { key: 'use_bias', option: 'useBias', type: { kind: 'bool' }, default: true, help: 'Whether to add a bias vector.' },
+    { key: 'kernel_initializer', option: 'kernelInitializer', type: { kind: 'initializer' }, default: 'glorot_uniform', help: 'How the kernel starts.' },
+    { key: 'bias_initializer', option: 'biasInitializer', type: { kind: 'initializer' }, default: 'zeros', help: 'How the bias starts.' },
+  ];
+}
+
+const PADDING: LayerArgument = {
+  key: 'padding',
+  option: 'padding',
+  type: { kind: 'choice', options: ['valid', 'same'] },
+  default: 'valid',
+  help: '"valid": no padding; "same": pad so that the output has ceil(input / strides) positions.',
+};
+
+function poolingArgs(): LayerArgument[] {
+  return [
+    { key: 'pool_size', option: 'poolSize', type: { kind: 'int-tuple', length: 2 }, default: [2, 2], positional: true, help: 'The window (height, width) to pool over.' },
+    { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: null, help: 'The step between windows; None: the pool size.' },
+    PADDING,
+  ];
+}
+
+export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
+  {
+    className: 'InputLayer',
+    group: 'Core layers',
+    help: 'Where data enters the model: its shape, without the batch dimension.',
+    docs: 'core_layers/input/',
+    inputs: 'none',
+    args: [
+      { key: 'shape', option: 'shape', type: { kind: 'shape' }, initial: [28, 28, 1], help: 'The shape of one sample, e.g. 64, 64, 3 for 64x64 RGB images; None for a size known only when run.' },
+      { key: 'dtype', option: 'dtype', type: { kind: 'choice', options: ['float32', 'int32'] }, default: 'float32', help: 'int32 for token ids fed to an Embedding.' },
+    ],
+  },
+  {
+    className: 'Dense',
+    group: 'Core layers',
+    help: 'A fully connected layer: activation(dot(input, kernel) + bias) over the last axis.',
+    docs: 'core_layers/dense/',
+    inputs: 'one',
+    args: [{ key: 'units', option: 'units', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of outputs.' }, ...kernelArgs(), TRAINABLE],
+  },
+  {
+    className: 'Activation',
+    group: 'Core layers',
+    help: 'Applies an activation function to each value.',
+    docs: 'core_layers/activation/',
+    inputs: 'one',
+    args: [{ ...ACTIVATION, default: undefined, initial: 'relu', positional: true, help: 'The function.' }],
+  },
+  {
+    className: 'Embedding',
+    group: 'Core layers',
+    help: 'Turns integer token ids into dense vectors of a fixed size.',
+    docs: 'core_layers/embedding/',
+    inputs: 'one',
+    args: [
+      { key: 'input_dim', option: 'inputDim', type: { kind: 'int', min: 1 }, initial: 1000, positional: true, help: 'The vocabulary size: token ids run from 0 to input_dim - 1.' },
+      { key: 'output_dim', option: 'outputDim', type: { kind: 'int', min: 1 }, initial: 64, positional: true, help: 'The size of each vector.' },
+      { key: 'embeddings_initializer', option: 'embeddingsInitializer', type: { kind: 'initializer' }, default: 'random_uniform', help: 'How the vectors start.' },
+      { key: 'input_length', option: 'inputLength', type: { kind: 'optional-int', min: 1 }, default: null, help: 'The length of the sequences, when fixed (tf.keras 2.x).' },
+      TRAINABLE,
+    ],
+  },
+  {
+    className: 'Conv2D',
+    group: 'Convolution layers',
+    help: 'A 2D convolution over images (batch, height, width, channels): filters slide over the image.',
+    docs: 'convolution_layers/convolution2d/',
+    inputs: 'one',
+    args: [
+      { key: 'filters', option: 'filters', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of output channels.' },
+      { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 2 }, initial: [3, 3], positional: true, help: 'The window (height, width) each filter covers.' },
+      { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'The step between windows.' },
+      PADDING,
+      { key: 'dilation_rate', option: 'dilationRate', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'Spacing between the kernel\'s taps (atrous convolution).' },
+      ...kernelArgs(),
+      TRAINABLE,
+    ],
+  },
+  { className: 'MaxPooling2D', group: 'Pooling layers', help: 'The largest value of each window, per channel.', docs: 'pooling_layers/max_pooling2d/', inputs: 'one', args: poolingArgs() },
+  { className: 'AveragePooling2D', group: 'Pooling layers', help: 'The mean of each window, per channel.', docs: 'pooling_layers/average_pooling2d/', inputs: 'one', args: poolingArgs() },
+  {
+    className: 'GlobalAveragePooling2D',
+    group: 'Pooling layers',
+    help: 'The mean over height and width: one value per channel.',
+    docs: 'pooling_layers/global_average_pooling2d/',
+    inputs: 'one',
+    args: [{ key: 'keepdims', option: 'keepdims', type: { kind: 'bool' }, default: false, help: 'Keep height and width as dimensions of size 1.' }],
+  },
+  {
+    className: 'GlobalAveragePooling1D',
+    group: 'Pooling layers',
+    help: 'The mean over the steps of a sequence: one value per feature.',
+    docs: 'pooling_layers/global_average_pooling1d/',
+    inputs: 'one',
+    args: [{ key: 'keepdims', option: 'keepdims', type: { kind: 'bool' }, default: false, help: 'Keep the steps as a dimension of size 1.' }],
+  },
+  {
+    className: 'BatchNormalization',
+    group: 'Normalization layers',
+    help: 'Normalizes over the batch while training, and with moving statistics afterwards.',
+    docs: 'normalization_layers/batch_normalization/',
+    inputs: 'one',
+    args: [
+      { key: 'momentum', option: 'momentum', type: { kind: 'float' }, default: 0.99, help: 'How slowly the moving mean and variance follow the batches (0 to 1).' },
+      { key: 'epsilon', option: 'epsilon', type: { kind: 'float' }, default: 0.001, help: 'Added to the variance, so that no division is by zero.' },
+      { key: 'center', option: 'center', type: { kind: 'bool' }, default: true, help: 'Learn an offset (beta).' },
+      { key: 'scale', option: 'scale', type: { kind: 'bool' }, default: true, help: 'Learn a scale (gamma).' },
+      TRAINABLE,
+    ],
+  },
+  {
+    className: 'Dropout',
+    group: 'Regularization layers',
+    help: 'While training, sets a fraction of the values to 0 and scales the rest up; does nothing afterwards.',
+    docs: 'regularization_layers/dropout/',
+    inputs: 'one',
+    args: [
+      { key: 'rate', option: 'rate', type: { kind: 'float' }, initial: 0.5, positional: true, help: 'The fraction of values dropped, from 0 up to (not including) 1.' },
+      { key: 'seed', option: 'seed', type: { kind: 'optional-int' }, default: null, help: 'Fixes which values are dropped.' },
+    ],
+  },
+  { className: 'Flatten', group: 'Reshaping layers', help: 'Flattens each sample into a vector (height x width x channels values).', docs: 'reshaping_layers/flatten/', inputs: 'one', args: [] },
+  {
+    className: 'Reshape',
+    group: 'Reshaping layers',
+    help: 'Gives each sample a new shape with the same number of values.',
+    docs: 'reshaping_layers/reshape/',
+    inputs: 'one',
+    args: [{ key: 'target_shape', option: 'targetShape', type: { kind: 'target-shape' }, initial: [-1], positional: true, help: 'The new shape without the batch dimension; one -1 is worked out from the rest.' }],
+  },
+  {
+    className: 'Concatenate',
+    group: 'Merging layers',
+    help: 'Joins its inputs along an axis (all other dimensions must match).',
+    docs: 'merging_layers/concatenate/',
+    inputs: 'several',
+    args: [{ key: 'axis', option: 'axis', type: { kind: 'int' }, default: -1, help: 'The axis to join along; -1 is the last.' }],
+  },
+  { className: 'Add', group: 'Merging layers', help: 'The sum of its inputs, which must have the same shape (residual joins).', docs: 'merging_layers/add/', inputs: 'several', args: [] },
+  { className: 'Multiply', group: 'Merging layers', help: 'The elementwise product of its inputs (gates).', docs: 'merging_layers/multiply/', inputs: 'several', args: [] },
+  { className: 'Average', group: 'Merging layers', help: 'The elementwise mean of its inputs.', docs: 'merging_layers/average/', inputs: 'several', args: [] },
+  {
+    className: 'Rescaling',
+    group: 'Preprocessing layers',
+    help: 'Multiplies by a scale and adds an offset, e.g. 1/255 for 8-bit pixels.',
+    docs: 'preprocessing_layers/image_preprocessing/rescaling/',
+    inputs: 'one',
+    args: [
+      { key: 'scale', option: 'scale', type: { kind: 'float' }, initial: 1 / 255, positional: true, help: 'The factor.' },
+      { key: 'offset', option: 'offset', type: { kind: 'float' }, default: 0, help: 'Added after scaling.' },
+    ],
+  },
+];
+
+const BY_CLASS = new Map(LAYER_CATALOG.map((entry) => [entry.className, entry]));
+
+/** The catalog's row for a layer class, or undefined (a nested model, a class Strata does not have). */
+export function catalogEntry(className: string): LayerCatalogEntry | undefined {
+  return BY_CLASS.get(className);
+}
+
+/** The Keras documentation page of a layer class. */
+export function docsUrl(entry: LayerCatalogEntry): string {
+  return `https://keras.io/api/layers/${entry.docs}`;
+}
+
+/**
+ * The config of a new layer of `className` named `name`: every argument at its default or
+ * initial value, in Keras's config form (what fromConfig reads).
+ */
+export function newLayerConfig(className: string, name: string): Record<string, unknown> {
+  const entry = BY_CLASS.get(className);
+  if (!entry) throw new Error(`newLayerConfig: no catalog entry for ${className}`);
+  const config: Record<string, unknown> = { name };
+  for (const arg of entry.args) {
+    const value = arg.default !== undefined ? arg.default : arg.initial;
+    if (arg.key === 'shape') config.batch_input_shape = [null, ...(value as number[])];
+    else if (value !== null) config[arg.key] = Array.isArray(value) ? [...value] : value;
+  }
+  return config;
+}
+
+/**
+ * The INITIALIZER_NAMES entry an initializer value is (a name, or {"class_name", "config"} with
+ * that initializer's default config), or null for one with settings of its own (a seed, a value).
+ */
+export function initializerName(value: unknown): string | null {
+  let serialized: string;
+  try {
+    serialized = JSON.stringify(serializeInitializer(getInitializer(value as InitializerIdentifier)));
+  } catch {
+    return null;
+  }
+  return INITIALIZER_NAMES.find((name) => JSON.stringify(serializeInitializer(getInitializer(name))) === serialized) ?? null;
+}

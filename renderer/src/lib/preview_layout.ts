@@ -1,0 +1,26 @@
+// What the preview draws, decided without a canvas (no DOM here, so Node's tests can run it):
+// the grid of feature maps, which maps a thumbnail shows, the top classes.
+
+/** Columns and rows of the feature-map grid. */
+export function gridOf(channels: number): { columns: number; rows: number } {
+  const columns = Math.ceil(Math.sqrt(channels * 2));
+  return { columns: Math.min(columns, channels), rows: Math.ceil(channels / Math.min(columns, channels)) };
+}
+
+/** The `count` channels whose values spread widest, in channel order. */
+export function liveliest(ranges: { low: number; high: number }[], count: number): number[] {
+  return ranges
+    .map(({ low, high }, channel) => ({ channel, spread: high - low }))
+    .sort((a, b) => b.spread - a.spread)
+    .slice(0, count)
+    .map(({ channel }) => channel)
+    .sort((a, b) => a - b);
+}
+
+/** The top `count` entries of a vector, largest first (class probabilities). */
+export function topValues(values: Float32Array, count: number): { index: number; value: number }[] {
+  return [...values]
+    .map((value, index) => ({ index, value }))
+    .sort((a, b) => b.value - a.value)
+    .slice(0, count);
+}
