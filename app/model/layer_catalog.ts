@@ -32,6 +32,8 @@ export type ArgumentType =
   /** A whole number or None. */
   | { kind: 'optional-int'; min?: number }
   | { kind: 'float' }
+  /** A number or None (ReLU's max_value). */
+  | { kind: 'optional-float' }
   | { kind: 'bool' }
   /** One of `options` (padding, activation, dtype). */
   | { kind: 'choice'; options: readonly string[] }
@@ -161,9 +163,86 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
       { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'The step between windows.' },
       PADDING,
       { key: 'dilation_rate', option: 'dilationRate', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'Spacing between the kernel\'s taps (atrous convolution).' },
+      { key: 'groups', option: 'groups', type: { kind: 'int', min: 1 }, default: 1, help: 'Splits the channels into this many groups, each convolved on its own (filters and input channels must be multiples of it).' },
       ...kernelArgs(),
       TRAINABLE,
     ],
+  },
+  {
+    className: 'DepthwiseConv2D',
+    group: 'Convolution layers',
+    help: 'Convolves each input channel with its own filters (depth_multiplier of them): the first half of a separable convolution.',
+    docs: 'convolution_layers/depthwise_convolution2d/',
+    inputs: 'one',
+    args: [
+      { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 2 }, initial: [3, 3], positional: true, help: 'The window (height, width) each filter covers.' },
+      { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'The step between windows.' },
+      PADDING,
+      { key: 'depth_multiplier', option: 'depthMultiplier', type: { kind: 'int', min: 1 }, default: 1, help: 'Output channels per input channel.' },
+      { key: 'dilation_rate', option: 'dilationRate', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'Spacing between the kernel\'s taps (atrous convolution).' },
+      ACTIVATION,
+      { key: 'use_bias', option: 'useBias', type: { kind: 'bool' }, default: true, help: 'Whether to add a bias vector.' },
+      { key: 'depthwise_initializer', option: 'depthwiseInitializer', type: { kind: 'initializer' }, default: 'glorot_uniform', help: 'How the depthwise kernel starts.' },
+      { key: 'bias_initializer', option: 'biasInitializer', type: { kind: 'initializer' }, default: 'zeros', help: 'How the bias starts.' },
+      TRAINABLE,
+    ],
+  },
+  {
+    className: 'SeparableConv2D',
+    group: 'Convolution layers',
+    help: 'A depthwise convolution followed by a 1x1 convolution: far fewer weights than a Conv2D (MobileNet).',
+    docs: 'convolution_layers/separable_convolution2d/',
+    inputs: 'one',
+    args: [
+      { key: 'filters', option: 'filters', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of output channels.' },
+      { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 2 }, initial: [3, 3], positional: true, help: 'The window (height, width) of the depthwise step.' },
+      { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'The step between windows.' },
+      PADDING,
+      { key: 'depth_multiplier', option: 'depthMultiplier', type: { kind: 'int', min: 1 }, default: 1, help: 'Depthwise output channels per input channel.' },
+      { key: 'dilation_rate', option: 'dilationRate', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'Spacing between the kernel\'s taps (atrous convolution).' },
+      ACTIVATION,
+      { key: 'use_bias', option: 'useBias', type: { kind: 'bool' }, default: true, help: 'Whether to add a bias vector.' },
+      { key: 'depthwise_initializer', option: 'depthwiseInitializer', type: { kind: 'initializer' }, default: 'glorot_uniform', help: 'How the depthwise kernel starts.' },
+      { key: 'pointwise_initializer', option: 'pointwiseInitializer', type: { kind: 'initializer' }, default: 'glorot_uniform', help: 'How the 1x1 kernel starts.' },
+      { key: 'bias_initializer', option: 'biasInitializer', type: { kind: 'initializer' }, default: 'zeros', help: 'How the bias starts.' },
+      TRAINABLE,
+    ],
+  },
+  {
+    className: 'ReLU',
+    group: 'Core layers',
+    help: 'max(x, 0), capped at max_value (6: ReLU6), with a slope below the threshold.',
+    docs: 'activation_layers/relu/',
+    inputs: 'one',
+    args: [
+      { key: 'max_value', option: 'maxValue', type: { kind: 'optional-float' }, default: null, help: 'The largest output; None: no cap.' },
+      { key: 'negative_slope', option: 'negativeSlope', type: { kind: 'float' }, default: 0, help: 'The slope below the threshold.' },
+      { key: 'threshold', option: 'threshold', type: { kind: 'float' }, default: 0, help: 'Values at or below it are cut (or sloped).' },
+    ],
+  },
+  {
+    className: 'LeakyReLU',
+    group: 'Core layers',
+    help: 'x for positive values, alpha * x for negative ones.',
+    docs: 'activation_layers/leaky_relu/',
+    inputs: 'one',
+    args: [{ key: 'alpha', option: 'negativeSlope', type: { kind: 'float' }, default: 0.3, help: 'The slope for negative values.' }],
+  },
+  {
+    className: 'ELU',
+    group: 'Core layers',
+    help: 'x for positive values, alpha * (exp(x) - 1) for negative ones.',
+    docs: 'activation_layers/elu/',
+    inputs: 'one',
+    args: [{ key: 'alpha', option: 'alpha', type: { kind: 'float' }, default: 1, help: 'The value negative inputs tend to, negated.' }],
+  },
+  {
+    className: 'Softmax',
+    group: 'Core layers',
+    help: 'Turns scores into probabilities that sum to 1 along an axis.',
+    docs: 'activation_layers/softmax/',
+    inputs: 'one',
+    args: [{ key: 'axis', option: 'axis', type: { kind: 'int' }, default: -1, help: 'The axis to normalize over; -1 is the last.' }],
   },
   { className: 'MaxPooling2D', group: 'Pooling layers', help: 'The largest value of each window, per channel.', docs: 'pooling_layers/max_pooling2d/', inputs: 'one', args: poolingArgs() },
   { className: 'AveragePooling2D', group: 'Pooling layers', help: 'The mean of each window, per channel.', docs: 'pooling_layers/average_pooling2d/', inputs: 'one', args: poolingArgs() },
@@ -207,6 +286,14 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
       { key: 'rate', option: 'rate', type: { kind: 'float' }, initial: 0.5, positional: true, help: 'The fraction of values dropped, from 0 up to (not including) 1.' },
       { key: 'seed', option: 'seed', type: { kind: 'optional-int' }, default: null, help: 'Fixes which values are dropped.' },
     ],
+  },
+  {
+    className: 'ZeroPadding2D',
+    group: 'Reshaping layers',
+    help: 'Adds rows and columns of zeros around each image.',
+    docs: 'reshaping_layers/zero_padding2d/',
+    inputs: 'one',
+    args: [{ key: 'padding', option: 'padding', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], positional: true, help: 'Rows (top and bottom) and columns (left and right) to add; uneven padding is written in code, [[top, bottom], [left, right]].' }],
   },
   { className: 'Flatten', group: 'Reshaping layers', help: 'Flattens each sample into a vector (height x width x channels values).', docs: 'reshaping_layers/flatten/', inputs: 'one', args: [] },
   {

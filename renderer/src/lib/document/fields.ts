@@ -21,6 +21,9 @@ export function parseArgument(type: ArgumentType, text: string): Parsed {
     case 'optional-int':
       if (trimmed === '' || /^none$/i.test(trimmed)) return { value: null };
       return INTEGER.test(trimmed) ? { value: Number(trimmed) } : { error: 'a whole number, or None' };
+    case 'optional-float':
+      if (trimmed === '' || /^none$/i.test(trimmed)) return { value: null };
+      return Number.isFinite(Number(trimmed)) ? { value: Number(trimmed) } : { error: 'a number, or None' };
     case 'float': {
       const value = Number(trimmed);
       if (trimmed === '' || !Number.isFinite(value)) {
@@ -58,6 +61,8 @@ export function parseArgument(type: ArgumentType, text: string): Parsed {
 /** A value as the field shows it. */
 export function formatArgument(type: ArgumentType, value: unknown): string {
   if (value === null || value === undefined) return type.kind === 'shape' || type.kind === 'int-tuple' ? '' : 'None';
-  if (Array.isArray(value)) return value.map((v) => (v === null ? 'None' : String(v))).join(', ');
+  // ZeroPadding2D writes its padding as pairs: an even pair shows as one number, an uneven one as (a, b).
+  const item = (v: unknown) => (v === null ? 'None' : Array.isArray(v) ? (v[0] === v[1] ? String(v[0]) : `(${v.join(', ')})`) : String(v));
+  if (Array.isArray(value)) return value.map(item).join(', ');
   return String(value);
 }
