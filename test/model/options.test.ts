@@ -3,7 +3,10 @@
 // the class and the option, instead of ignoring it (which gave defaults or NaN weights).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EarlyStopping, ReduceLROnPlateau, CustomCallback, initializers, losses, optimizers } from '../../app/model/index.ts';
+import {
+  Activation, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, CustomCallback, Dense, Dropout, EarlyStopping, Embedding, GlobalAveragePooling2D,
+  MaxPooling2D, ReduceLROnPlateau, Rescaling, Reshape, initializers, losses, optimizers,
+} from '../../app/model/index.ts';
 
 const refuses = (make: () => unknown, message: RegExp) => assert.throws(make, (e: Error) => e.name === 'ValueError' && message.test(e.message));
 
@@ -64,5 +67,24 @@ describe("Keras's keyword forms", () => {
     refuses(() => new EarlyStopping({ patiance: 2 } as never), /EarlyStopping: unknown option "patiance"/);
     refuses(() => new ReduceLROnPlateau(0.5 as never), /ReduceLROnPlateau: expected an options object/);
     refuses(() => new CustomCallback({ on_epoch_end: () => {} } as never), /did you mean onEpochEnd\?/);
+  });
+
+  it("every layer refuses an option it does not know, naming the class, the key and Keras's camelCase spelling", () => {
+    refuses(() => new Dense(4, { kernel_initializer: 'ones' } as never), /^Dense: unknown option "kernel_initializer" \(did you mean kernelInitializer\?\); it takes name, .*biasInitializer$/);
+    refuses(() => new Conv2D(4, 3, { use_bias: false } as never), /^Conv2D: unknown option "use_bias" \(did you mean useBias\?\)/);
+    refuses(() => new MaxPooling2D({ pool_size: 2 } as never), /^MaxPooling2D: unknown option "pool_size" \(did you mean poolSize\?\)/);
+    refuses(() => new AveragePooling2D(2, { stride: 2 } as never), /^AveragePooling2D: unknown option "stride"; it takes .*strides/);
+    refuses(() => new GlobalAveragePooling2D({ keep_dims: true } as never), /^GlobalAveragePooling2D: unknown option "keep_dims"/);
+    refuses(() => new Concatenate({ axes: 1 } as never), /^Concatenate: unknown option "axes"; it takes .*axis$/);
+    refuses(() => new BatchNormalization({ momentun: 0.9 } as never), /^BatchNormalization: unknown option "momentun"/);
+    refuses(() => new Dropout(0.5, { noise_shape: [1] } as never), /^Dropout: unknown option "noise_shape" \(did you mean noiseShape\?\)/);
+    refuses(() => new Embedding(10, 4, { input_length: 5 } as never), /^Embedding: unknown option "input_length" \(did you mean inputLength\?\)/);
+    refuses(() => new Rescaling(1 / 255, { offst: 0 } as never), /^Rescaling: unknown option "offst"/);
+    refuses(() => new Activation('relu', { activation: 'tanh' } as never), /^Activation: unknown option "activation"/);
+    refuses(() => new Reshape([4], { target_shape: [4] } as never), /^Reshape: unknown option "target_shape"/);
+    // The forms Keras users write still work.
+    new MaxPooling2D(2, { strides: 2, padding: 'same', name: 'p' });
+    new Concatenate(-1, { name: 'c' });
+    new Dense(3, { activation: 'relu', inputShape: [4], name: 'd' });
   });
 });

@@ -8,7 +8,7 @@ import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
 import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, normalizeTuple, type Dim, type Shape } from '../shape.ts';
-import { kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
+import { KERNEL_OPTIONS, kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
 
 export type Padding = 'valid' | 'same';
 
@@ -46,7 +46,7 @@ export class Conv2D extends Layer {
   inputChannelCount: number | null = null;
 
   constructor(filters: number, kernelSize: number | [number, number], args: Conv2DArgs = {}) {
-    super(args);
+    super(checkOptions('Conv2D', args, [...LAYER_ARG_NAMES, ...WINDOW_OPTIONS, 'groups', ...KERNEL_OPTIONS], "{padding: 'same', activation: 'relu'}"));
     assertPositiveInteger(filters, 'filters', this.name);
     this.filters = filters;
     this.window = new ConvWindow(kernelSize, args, this.name);

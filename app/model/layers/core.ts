@@ -4,10 +4,11 @@ import { getActivation, type ActivationName } from '../activations.ts';
 import { ShapeError, ValueError, assertPositiveInteger } from '../errors.ts';
 import { getInitializer, type Initializer } from '../initializers.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
-import { Layer, type LayerArgs } from '../layer.ts';
+import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
+import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, sizeOf, type Shape } from '../shape.ts';
-import { kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
+import { KERNEL_OPTIONS, kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
 
 export interface DenseArgs extends LayerArgs, KernelLayerArgs {}
 
@@ -22,7 +23,7 @@ export class Dense extends Layer {
   private inputDim: number | null = null;
 
   constructor(units: number, args: DenseArgs = {}) {
-    super(args);
+    super(checkOptions('Dense', args, [...LAYER_ARG_NAMES, ...KERNEL_OPTIONS], "{activation: 'relu'}"));
     assertPositiveInteger(units, 'units', this.name);
     this.units = units;
     this.activation = getActivation(args.activation, this.name);
@@ -86,7 +87,7 @@ export class Dropout extends Layer {
   readonly seed: number | null;
 
   constructor(rate: number, args: DropoutArgs = {}) {
-    super(args);
+    super(checkOptions('Dropout', args, [...LAYER_ARG_NAMES, 'noiseShape', 'seed'], '{seed: 42}'));
     if (!(rate >= 0 && rate < 1)) throw new ValueError(`${this.name}: rate must be in [0, 1), got ${rate}`);
     if (args.noiseShape) throw new ValueError(`${this.name}: noise_shape is not supported`);
     this.rate = rate;
@@ -118,7 +119,7 @@ export class Activation extends Layer {
   readonly activation: ActivationName;
 
   constructor(activation: string, args: LayerArgs = {}) {
-    super(args);
+    super(checkOptions('Activation', args, LAYER_ARG_NAMES, "{name: 'act'}"));
     this.activation = getActivation(activation, this.name);
   }
 
@@ -170,7 +171,7 @@ export class Reshape extends Layer {
   readonly targetShape: number[];
 
   constructor(targetShape: number[], args: LayerArgs = {}) {
-    super(args);
+    super(checkOptions('Reshape', args, LAYER_ARG_NAMES, "{name: 'reshape'}"));
     if (!Array.isArray(targetShape) || !targetShape.every((d) => Number.isSafeInteger(d) && (d > 0 || d === -1)) || targetShape.filter((d) => d === -1).length > 1) {
       throw new ValueError(`${this.name}: target_shape must hold positive integers and at most one -1, got ${JSON.stringify(targetShape)}`);
     }
@@ -226,7 +227,7 @@ export class Rescaling extends Layer {
   readonly offset: number;
 
   constructor(scale: number, args: RescalingArgs = {}) {
-    super(args);
+    super(checkOptions('Rescaling', args, [...LAYER_ARG_NAMES, 'offset'], '{offset: -1}'));
     if (!Number.isFinite(scale)) throw new ValueError(`${this.name}: scale must be a finite number, got ${scale}`);
     this.scale = scale;
     this.offset = args.offset ?? 0;

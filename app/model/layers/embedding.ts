@@ -2,7 +2,8 @@
 import { ShapeError, assertPositiveInteger } from '../errors.ts';
 import { getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
-import { Layer, type LayerArgs } from '../layer.ts';
+import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
+import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, type Shape } from '../shape.ts';
 
@@ -20,7 +21,7 @@ export class Embedding extends Layer {
   readonly embeddingsInitializer: Initializer;
 
   constructor(inputDim: number, outputDim: number, args: EmbeddingArgs = {}) {
-    super(args);
+    super(checkOptions('Embedding', args, [...LAYER_ARG_NAMES, 'embeddingsInitializer', 'inputLength'], '{inputLength: 100}'));
     assertPositiveInteger(inputDim, 'input_dim', this.name);
     assertPositiveInteger(outputDim, 'output_dim', this.name);
     if (args.inputLength !== undefined && args.inputLength !== null) assertPositiveInteger(args.inputLength, 'input_length', this.name);

@@ -11,6 +11,9 @@ export interface KernelLayerArgs {
   biasInitializer?: InitializerIdentifier;
 }
 
+/** KernelLayerArgs's keys, for the layers' option checks. */
+export const KERNEL_OPTIONS: readonly string[] = ['activation', 'useBias', 'kernelInitializer', 'biasInitializer'];
+
 const UNSUPPORTED_KEYS = ['kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint', 'lora_rank'];
 
 /** The shared config fields, in tf.keras's order. */

@@ -2,7 +2,8 @@
 // Average, with the functional shortcuts `concatenate([a, b])`, `add`, `multiply`, `average`.
 import { ShapeError, ValueError } from '../errors.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
-import { Layer, type LayerArgs, type SymbolicTensor } from '../layer.ts';
+import { LAYER_ARG_NAMES, Layer, type LayerArgs, type SymbolicTensor } from '../layer.ts';
+import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, type Dim, type Shape } from '../shape.ts';
 
@@ -22,7 +23,7 @@ export class Concatenate extends Layer {
 
   /** `new Concatenate()`, `new Concatenate(-1, {name})` or `new Concatenate({axis, name})`, as Keras's Concatenate(axis=-1). */
   constructor(axis?: number | ConcatenateArgs, args: ConcatenateArgs = {}) {
-    const merged = typeof axis === 'object' ? { ...axis, ...args } : { ...args, axis: axis ?? args.axis };
+    const merged = checkOptions('Concatenate', typeof axis === 'object' ? { ...axis, ...args } : { ...args, axis: axis ?? args.axis }, [...LAYER_ARG_NAMES, 'axis'], '{axis: -1}');
     super(merged);
     this.axis = merged.axis ?? -1;
     if (!Number.isInteger(this.axis)) throw new ValueError(`${this.name}: axis must be an integer, got ${this.axis}`);

@@ -3,7 +3,8 @@
 import { ShapeError, ValueError } from '../errors.ts';
 import { getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
-import { Layer, type LayerArgs } from '../layer.ts';
+import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
+import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, type Shape } from '../shape.ts';
 
@@ -19,6 +20,11 @@ export interface BatchNormalizationArgs extends LayerArgs {
   movingVarianceInitializer?: InitializerIdentifier;
 }
 
+const BATCH_NORMALIZATION_OPTIONS = [
+  ...LAYER_ARG_NAMES,
+  ...['axis', 'momentum', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer', 'movingMeanInitializer', 'movingVarianceInitializer'],
+];
+
 export class BatchNormalization extends Layer {
   static override className = 'BatchNormalization';
   readonly axis: number;
@@ -33,7 +39,7 @@ export class BatchNormalization extends Layer {
   private features: number | null = null;
 
   constructor(args: BatchNormalizationArgs = {}) {
-    super(args);
+    super(checkOptions('BatchNormalization', args, BATCH_NORMALIZATION_OPTIONS, '{momentum: 0.9}'));
     this.axis = args.axis ?? -1;
     this.momentum = args.momentum ?? 0.99;
     this.epsilon = args.epsilon ?? 1e-3;

@@ -2,7 +2,8 @@
 // channels-last: images (batch, h, w, c), sequences (batch, steps, features).
 import { ValueError, ShapeError } from '../errors.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
-import { Layer, type LayerArgs } from '../layer.ts';
+import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
+import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, normalizeTuple, type Dim, type Shape } from '../shape.ts';
 import { checkPadding, type Padding } from './conv.ts';
@@ -40,7 +41,7 @@ abstract class Pooling2D extends Layer {
   readonly padding: Padding;
 
   constructor(poolSize?: number | [number, number] | Pooling2DArgs, moreArgs: Pooling2DArgs = {}) {
-    const args = splitPoolArgs(poolSize, moreArgs);
+    const args = checkOptions((new.target as { className: string }).className, splitPoolArgs(poolSize, moreArgs), [...LAYER_ARG_NAMES, 'poolSize', 'strides', 'padding', 'dataFormat'], "{strides: 2, padding: 'same'}");
     super(args);
     this.poolSize = normalizeTuple(args.poolSize ?? 2, 2, 'pool_size', this.name) as [number, number];
     this.strides = args.strides !== undefined && args.strides !== null ? (normalizeTuple(args.strides, 2, 'strides', this.name) as [number, number]) : [...this.poolSize];
@@ -106,7 +107,7 @@ abstract class GlobalAveragePooling extends Layer {
   protected abstract readonly layout: string;
 
   constructor(args: GlobalPoolingArgs = {}) {
-    super(args);
+    super(checkOptions((new.target as { className: string }).className, args, [...LAYER_ARG_NAMES, 'keepdims', 'dataFormat'], '{keepdims: true}'));
     this.keepdims = args.keepdims ?? false;
     checkChannelsLast(args.dataFormat, this.name);
   }
