@@ -84,14 +84,35 @@ const ACTIVATION: LayerArgument = {
   help: 'Applied to the output; linear is none.',
 };
 
+const USE_BIAS: LayerArgument = { key: 'use_bias', option: 'useBias', type: { kind: 'bool' }, default: true, help: 'Whether to add a bias vector.' };
+const BIAS_INITIALIZER: LayerArgument = { key: 'bias_initializer', option: 'biasInitializer', type: { kind: 'initializer' }, default: 'zeros', help: 'How the bias starts.' };
+
 function kernelArgs(): LayerArgument[] {
   return [
     ACTIVATION,
-    { key: 'use_bias', option: 'useBias', type: { kind: 'bool' }, default: true, help: 'Whether to add a bias vector.' },
+    USE_BIAS,
     { key: 'kernel_initializer', option: 'kernelInitializer', type: { kind: 'initializer' }, default: 'glorot_uniform', help: 'How the kernel starts.' },
-    { key: 'bias_initializer', option: 'biasInitializer', type: { kind: 'initializer' }, default: 'zeros', help: 'How the bias starts.' },
+    BIAS_INITIALIZER,
   ];
 }
+
+// The window and depthwise arguments the convolutions share.
+const STRIDES: LayerArgument = { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'The step between windows.' };
+const DILATION: LayerArgument = {
+  key: 'dilation_rate',
+  option: 'dilationRate',
+  type: { kind: 'int-tuple', length: 2 },
+  default: [1, 1],
+  help: "Spacing between the kernel's taps (atrous convolution).",
+};
+const DEPTH_MULTIPLIER: LayerArgument = { key: 'depth_multiplier', option: 'depthMultiplier', type: { kind: 'int', min: 1 }, default: 1, help: 'Depthwise output channels per input channel.' };
+const DEPTHWISE_INITIALIZER: LayerArgument = {
+  key: 'depthwise_initializer',
+  option: 'depthwiseInitializer',
+  type: { kind: 'initializer' },
+  default: 'glorot_uniform',
+  help: 'How the depthwise kernel starts.',
+};
 
 const PADDING: LayerArgument = {
   key: 'padding',
@@ -160,9 +181,9 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     args: [
       { key: 'filters', option: 'filters', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of output channels.' },
       { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 2 }, initial: [3, 3], positional: true, help: 'The window (height, width) each filter covers.' },
-      { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'The step between windows.' },
+      STRIDES,
       PADDING,
-      { key: 'dilation_rate', option: 'dilationRate', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'Spacing between the kernel\'s taps (atrous convolution).' },
+      DILATION,
       { key: 'groups', option: 'groups', type: { kind: 'int', min: 1 }, default: 1, help: 'Splits the channels into this many groups, each convolved on its own (filters and input channels must be multiples of it).' },
       ...kernelArgs(),
       TRAINABLE,
@@ -176,14 +197,14 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     inputs: 'one',
     args: [
       { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 2 }, initial: [3, 3], positional: true, help: 'The window (height, width) each filter covers.' },
-      { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'The step between windows.' },
+      STRIDES,
       PADDING,
-      { key: 'depth_multiplier', option: 'depthMultiplier', type: { kind: 'int', min: 1 }, default: 1, help: 'Output channels per input channel.' },
-      { key: 'dilation_rate', option: 'dilationRate', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'Spacing between the kernel\'s taps (atrous convolution).' },
+      DEPTH_MULTIPLIER,
+      DILATION,
       ACTIVATION,
-      { key: 'use_bias', option: 'useBias', type: { kind: 'bool' }, default: true, help: 'Whether to add a bias vector.' },
-      { key: 'depthwise_initializer', option: 'depthwiseInitializer', type: { kind: 'initializer' }, default: 'glorot_uniform', help: 'How the depthwise kernel starts.' },
-      { key: 'bias_initializer', option: 'biasInitializer', type: { kind: 'initializer' }, default: 'zeros', help: 'How the bias starts.' },
+      USE_BIAS,
+      DEPTHWISE_INITIALIZER,
+      BIAS_INITIALIZER,
       TRAINABLE,
     ],
   },
@@ -196,15 +217,15 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     args: [
       { key: 'filters', option: 'filters', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of output channels.' },
       { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 2 }, initial: [3, 3], positional: true, help: 'The window (height, width) of the depthwise step.' },
-      { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'The step between windows.' },
+      STRIDES,
       PADDING,
-      { key: 'depth_multiplier', option: 'depthMultiplier', type: { kind: 'int', min: 1 }, default: 1, help: 'Depthwise output channels per input channel.' },
-      { key: 'dilation_rate', option: 'dilationRate', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'Spacing between the kernel\'s taps (atrous convolution).' },
+      DEPTH_MULTIPLIER,
+      DILATION,
       ACTIVATION,
-      { key: 'use_bias', option: 'useBias', type: { kind: 'bool' }, default: true, help: 'Whether to add a bias vector.' },
-      { key: 'depthwise_initializer', option: 'depthwiseInitializer', type: { kind: 'initializer' }, default: 'glorot_uniform', help: 'How the depthwise kernel starts.' },
+      USE_BIAS,
+      DEPTHWISE_INITIALIZER,
       { key: 'pointwise_initializer', option: 'pointwiseInitializer', type: { kind: 'initializer' }, default: 'glorot_uniform', help: 'How the 1x1 kernel starts.' },
-      { key: 'bias_initializer', option: 'biasInitializer', type: { kind: 'initializer' }, default: 'zeros', help: 'How the bias starts.' },
+      BIAS_INITIALIZER,
       TRAINABLE,
     ],
   },
