@@ -123,14 +123,16 @@ export interface StrataApi {
   restartEngine(): Promise<void>;
 
   // --- Training (issue 19): data, runs in the project folder, live training, evaluation, prediction ---
+  // For a project document, `edited` is its model as the editor has it now (unsaved changes
+  // included): the engine builds it with the project's weights carried over, as a save does.
   /** Where a document's runs are kept: the project it belongs to, or the app's own folder for its model. */
   trainingProject(documentId: string): Promise<TrainingProject>;
   /** Keras's compile() and fit() defaults for a document's model (its own compile() where it has one). */
-  trainingDefaults(documentId: string): Promise<TrainingSettings>;
+  trainingDefaults(documentId: string, edited?: KerasModelJson): Promise<TrainingSettings>;
   /** The data the settings name: splits, shapes, value ranges, class counts, samples, and whether the model fits it. */
-  previewData(documentId: string, settings: TrainingSettings): Promise<DataPreview>;
+  previewData(documentId: string, settings: TrainingSettings, edited?: KerasModelJson): Promise<DataPreview>;
   /** Checks the data against the model, creates the run in `project` and starts training; events follow ('training'). */
-  startTraining(documentId: string, project: string, settings: TrainingSettings): Promise<RunRecord>;
+  startTraining(documentId: string, project: string, settings: TrainingSettings, edited?: KerasModelJson): Promise<RunRecord>;
   /** Stops the run before its next step; it keeps the weights of the last finished step. */
   stopTraining(runId: string): Promise<void>;
   /** Trains a stopped run on from its checkpoint, with the optimizer's state. */

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelDocument, OnnxDocument, OpenedDocument, ProjectDocument, TensorStats, ExportFormat, ExportResult } from '../contract/api.ts';
+import type { ModelDocument, OnnxDocument, OpenedDocument, ProjectDocument, TensorStats, ExportFormat, ExportResult, KerasModelJson } from '../contract/api.ts';
 import { UserError } from '../cli/errors.ts';
 import { isModuleFile, loadModel } from '../cli/load_model.ts';
 import { describeGraph, Model, modelFromJSON, summaryData, ValueError, type Layer } from '../model/index.ts';
@@ -91,9 +91,15 @@ export class DocumentStore {
     return this.projects.fromModel(model, document.title, document.trainedWeights);
   }
 
-  /** A model document and its model (training reads it); ValueError for an ONNX file Strata did not write. */
-  modelOf(documentId: string): { document: ModelDocument; model: Model } {
-    return this.#model(documentId);
+  /**
+   * The model a document trains, and where it came from (its file, or a project's folder or
+   * title): a model document's model, or a project's model as `edited` (carrying the project's
+   * weights). ValueError for an ONNX file Strata did not write.
+   */
+  modelOf(documentId: string, edited?: KerasModelJson): { source: string; model: Model } {
+    if (this.projects.has(documentId)) return this.projects.modelToTrain(documentId, edited);
+    const { document, model } = this.#model(documentId);
+    return { source: document.path, model };
   }
 
   close(documentId: string): void {

@@ -49,9 +49,9 @@ export function engineApi(store: DocumentStore, training: TrainingService): Engi
 
 function trainingApi(training: TrainingService): Pick<StrataApi, EngineTrainingMethods> {
   return {
-    trainingDefaults: async (id) => training.defaults(id),
-    previewData: (id, settings) => training.preview(id, settings),
-    startTraining: (id, project, settings) => training.start(id, project, settings),
+    trainingDefaults: async (id, edited) => training.defaults(id, edited),
+    previewData: (id, settings, edited) => training.preview(id, settings, edited),
+    startTraining: (id, project, settings, edited) => training.start(id, project, settings, edited),
     stopTraining: async (runId) => training.stop(runId),
     resumeRun: (project, runId) => training.resume(project, runId),
     trainingStatus: async () => training.status(),

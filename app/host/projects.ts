@@ -78,6 +78,13 @@ export class ProjectStore {
     return modelExport(model, model.name || EMPTY_NAME, format);
   }
 
+  /** The model to train: as `edited` (the editor's unsaved changes), else as last built; and where it is kept. */
+  modelToTrain(id: string, edited?: KerasModelJson): { source: string; model: Model } {
+    const entry = this.#entry(id);
+    const model = edited === undefined ? entry.model : this.#modelFor(entry, edited, 'train');
+    return { source: entry.document.path ?? entry.document.title, model };
+  }
+
   has(id: string): boolean {
     return this.#projects.has(id);
   }

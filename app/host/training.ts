@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ExportResult } from '../contract/api.ts';
+import type { ExportResult, KerasModelJson } from '../contract/api.ts';
 import type {
   ArraySummary, ClassProbability, DataPreview, DataSample, DataSource, Evaluation, PredictFile, Prediction, RunListing, RunRecord, SplitSummary, TrainingEvent, TrainingSettings,
 } from '../contract/training.ts';
@@ -56,8 +56,8 @@ export class TrainingService {
   }
 
   /** Keras's defaults for the document's model: its own compile() where it has one. */
-  defaults(documentId: string): TrainingSettings {
-    const { model } = this.#documents.modelOf(documentId);
+  defaults(documentId: string, edited?: KerasModelJson): TrainingSettings {
+    const { model } = this.#documents.modelOf(documentId, edited);
     return {
       data: { kind: 'fashion-mnist' },
       compile: model.compiled
@@ -70,8 +70,8 @@ export class TrainingService {
   }
 
   /** What the data holds, a few samples, and whether the document's model can train on it with these settings. */
-  async preview(documentId: string, settings: TrainingSettings): Promise<DataPreview> {
-    const model = compiledCopy(this.#documents.modelOf(documentId).model, settings, false);
+  async preview(documentId: string, settings: TrainingSettings, edited?: KerasModelJson): Promise<DataPreview> {
+    const model = compiledCopy(this.#documents.modelOf(documentId, edited).model, settings, false);
     const data = await this.#data.load(settings.data, model);
     let splits: DatasetSplit[];
     let mismatch: string | null = null;
@@ -95,9 +95,9 @@ export class TrainingService {
   }
 
   /** Checks everything, creates the run in `project`, and trains it in the background; resolves with the new run. */
-  async start(documentId: string, project: string, settings: TrainingSettings): Promise<RunRecord> {
+  async start(documentId: string, project: string, settings: TrainingSettings, edited?: KerasModelJson): Promise<RunRecord> {
     this.#checkIdle();
-    const { document, model: original } = this.#documents.modelOf(documentId);
+    const { source, model: original } = this.#documents.modelOf(documentId, edited);
     const model = compiledCopy(original, settings, true);
     const data = await this.#data.load(settings.data, model);
     const splits = heldOutSplits(data, settings);
@@ -105,7 +105,7 @@ export class TrainingService {
     checkCallbackSettings(settings.fit.callbacks, model, splits.some((s) => s.name === 'validation') || settings.fit.validation.kind === 'test');
     checkDevice(settings.device);
     this.#checkIdle(); // another start may have come in while the data loaded
-    const record = newRunRecord({ writer: 'app', model, modelSource: document.path, data, splits, settings, initialEpoch: 0 });
+    const record = newRunRecord({ writer: 'app', model, modelSource: source, data, splits, settings, initialEpoch: 0 });
     createRun(project, record);
     this.#train(project, record, model, data, 0);
     return record;

@@ -28,9 +28,12 @@ export interface TrainingBridgeOptions {
   files: FileAccess;
   /** The app's state folder: where models outside any project keep their runs. */
   stateDir: string;
-  /** The file a document was opened from (absolute), or null for a dropped file. */
+  /**
+   * The file a document was opened from (absolute; a project's folder once saved; for a project
+   * not saved yet, the file it was opened from for editing), or null: a dropped file, a new project.
+   */
   documentFile: (documentId: string) => string | null;
-  /** The document's title, for a dropped file's folder. */
+  /** The document's title, for the folder of a document without a file. */
   documentTitle: (documentId: string) => string;
   /** The desktop saves exports through its dialog; browser mode returns the bytes. */
   save: (result: ExportResult, format: 'onnx' | 'csv') => Promise<ExportResult>;
@@ -63,9 +66,9 @@ export function trainingBridge(options: TrainingBridgeOptions): Pick<StrataApi, 
       files.allow(folder);
       return { path: shown(folder), inAppFolder: true };
     },
-    trainingDefaults: (documentId) => engine.call('trainingDefaults', documentId),
-    previewData: (documentId, settings) => call(() => engine.call('previewData', documentId, checkedSettings(files, settings))),
-    startTraining: (documentId, folder, settings) => call(async () => forView(await engine.call('startTraining', documentId, project(folder), checkedSettings(files, settings)))),
+    trainingDefaults: (documentId, edited) => engine.call('trainingDefaults', documentId, edited),
+    previewData: (documentId, settings, edited) => call(() => engine.call('previewData', documentId, checkedSettings(files, settings), edited)),
+    startTraining: (documentId, folder, settings, edited) => call(async () => forView(await engine.call('startTraining', documentId, project(folder), checkedSettings(files, settings), edited))),
     stopTraining: (runId) => engine.call('stopTraining', runId),
     resumeRun: (folder, runId) => call(async () => forView(await engine.call('resumeRun', project(folder), runId))),
     async trainingStatus() {

@@ -164,8 +164,17 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
 
     // The model editor and projects (edit18).
     templates: () => engine.call('templates'),
-    newProject: (template) => engine.call('newProject', template),
-    editDocument: (documentId) => engine.call('editDocument', documentId),
+    async newProject(template) {
+      const project = await engine.call('newProject', template);
+      documentFiles.set(project.id, { file: null, title: project.title });
+      return project;
+    },
+    async editDocument(documentId) {
+      const project = await engine.call('editDocument', documentId);
+      // Until it is saved, the project trains as the file it was opened from (the same runs).
+      documentFiles.set(project.id, { file: documentFiles.get(documentId)?.file ?? null, title: project.title });
+      return project;
+    },
 
     async saveProject(documentId, request) {
       // Save As goes where the views may write (browser mode: under the root); a save in place goes where the project is.
@@ -177,6 +186,7 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
         throw target === undefined ? error : renamePaths(error, target, request.path!);
       }
       const folder = saved.path!;
+      documentFiles.set(documentId, { file: folder, title: saved.title });
       const unsaved = recent.add(folder);
       if (unsaved) process.stderr.write(`strata: the recent files list was not saved: ${unsaved}\n`);
       return { ...saved, path: files.contractPath(folder) };

@@ -344,3 +344,39 @@ async function runCount(): Promise<number> {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
+
+test('a project trains its model as edited, unsaved: runs go to the app\'s folder for it until it is saved, then to the project\'s folder', async () => {
+  await page.keyboard.press('Control+n');
+  const dialog = page.getByRole('dialog', { name: 'New model' });
+  await dialog.getByRole('option', { name: 'MLP' }).click();
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await page.getByRole('listbox', { name: 'Layers' }).locator('[data-row="hidden"]').click();
+  await page.getByRole('complementary').getByLabel('units', { exact: true }).fill('32');
+  // 784*32 + 32 + 32*10 + 10: the template has 128 hidden units (101,770 parameters).
+  await page.locator('footer.status', { hasText: /25,450 parameters/ }).waitFor();
+
+  await chooseData('fashion-small.npz');
+  await section('Train').click();
+  await setSetting('batch_size', '128');
+  await page.locator('footer.status', { hasText: "Runs in the app's folder for this model" }).waitFor();
+  const first = await trainUntil('finished');
+  const projects = path.join(stateDir, 'projects');
+  const run = readdirSync(projects).flatMap((folder) => listRuns(path.join(projects, folder)).runs).find((r) => r.id === first);
+  assert.equal(run?.model.params, 25_450, 'the model as edited trained');
+  await screenshot('training-project');
+
+  // The editor kept its history while the run trained; saved, the project keeps its runs in its folder.
+  await section('Model').click();
+  assert.equal(await page.getByRole('button', { name: 'Undo' }).isEnabled(), true);
+  await page.keyboard.press('Control+Shift+s');
+  const save = page.getByRole('dialog', { name: 'Save the project' });
+  await save.getByRole('textbox', { name: 'Project folder' }).fill('mlp-project');
+  await save.getByRole('button', { name: 'Save', exact: true }).click();
+  await save.waitFor({ state: 'hidden' });
+  await section('Train').click();
+  await page.locator('footer.status', { hasText: 'Runs in mlp-project' }).waitFor();
+  assert.equal(await page.getByRole('form', { name: 'Training settings' }).getByRole('spinbutton', { name: 'batch_size', exact: true }).inputValue(), '128', 'the settings stay');
+  const second = await trainUntil('finished');
+  assert.deepEqual(listRuns(path.join(root, 'mlp-project')).runs.map((r) => r.id), [second]);
+});

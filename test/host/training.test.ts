@@ -63,7 +63,7 @@ async function service() {
       listeners.add(listener);
     });
   const ended = (runId: string) => next((e) => e.kind === 'ended' && e.run.id === runId).then((e) => (e as Extract<TrainingEvent, { kind: 'ended' }>).run);
-  return { training, documentId: document.id, events, next, ended };
+  return { training, store, documentId: document.id, events, next, ended };
 }
 
 function settingsFor(training: TrainingService, documentId: string, changes: (s: TrainingSettings) => void): TrainingSettings {
@@ -155,6 +155,29 @@ test('a run streams every step once (throttled), each epoch and its end; its fol
   assert.equal(readFileSync(path.join(runFolder(project, run.id), HISTORY_FILE), 'utf8').trim().split('\n').length, 3);
   assert.ok(existsSync(path.join(runFolder(project, run.id), CHECKPOINT_FOLDER, 'model.json')));
   assert.deepEqual(training.list(project).runs.map((r) => [r.id, r.status]), [[run.id, 'finished']]);
+});
+
+test('a project trains its model as edited (unsaved changes included), its runs name the project; a broken edit is named before any run exists', async () => {
+  const { training, store, documentId, ended } = await service();
+  const project = store.edit(documentId); // the model file opened for editing, not saved yet
+  const edited = structuredClone(project.model) as unknown as { config: { layers: { config: { name: string; units?: number } }[] } };
+  const hidden = edited.config.layers.find((layer) => layer.config.name === 'h')!;
+  hidden.config.units = 16;
+  const json = edited as unknown as typeof project.model;
+  const settings = settingsFor(training, project.id, () => {});
+  Object.assign(settings, { ...training.defaults(project.id, json), data: settings.data, threads: 1 });
+  assert.equal((await training.preview(project.id, settings, json)).mismatch, null);
+  const folder = scratchFolder('edited-project');
+  const started = await training.start(project.id, folder, settings, json);
+  const run = await ended(started.id);
+  assert.equal(run.status, 'finished');
+  assert.equal(run.model.params, 4 * 16 + 16 + 16 * 3 + 3, 'the edited model (16 hidden units, not the file\'s 8) trained');
+  assert.equal(run.model.source, project.title);
+  assert.deepEqual(training.list(folder).runs.map((r) => r.id), [run.id]);
+
+  hidden.config.units = -3;
+  const error = await rejection(training.start(project.id, scratchFolder('broken-edit'), settings, json));
+  assert.match(error.message, /^cannot train tiny-classifier\.ts: .*\bh\b.*units/);
 });
 
 test('Stop ends a run before its next step, keeping the last step\'s weights; Resume finishes it with the optimizer\'s state', async () => {

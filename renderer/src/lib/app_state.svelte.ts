@@ -1,7 +1,7 @@
 // What the window shows, in one place: the open document, what is being opened, the error
 // banner, the engine's state and the connection's. Views read it and call its actions; it
 // talks to the processes only through the Host it was given.
-import type { AppInfo, EngineState, ExportFormat, FileEntry, Host, OpenedDocument, TemplateInfo } from '../../../app/contract/api.ts';
+import type { AppInfo, EngineState, ExportFormat, FileEntry, Host, KerasModelJson, OpenedDocument, ProjectDocument, TemplateInfo } from '../../../app/contract/api.ts';
 import type { ConnectionStatus } from '../host/websocket.ts';
 import { baseName, downloadBytes } from './download.ts';
 import { TrainingState, type TrainingSection } from './training/training_state.svelte.ts';
@@ -15,7 +15,7 @@ export interface Problem {
 
 const NOTICE_MS = 8000;
 
-/** What the window shows of a model document: its graph, or a training section. */
+/** What the window shows of a model or project document: its graph (a project: its editor), or a training section. */
 export type Section = 'model' | TrainingSection;
 
 /** A question the window asks before going on (closing while a run trains). */
@@ -42,7 +42,7 @@ export class AppState {
   notice = $state<string | null>(null);
   /** Whether the Open dialog is showing. */
   browsing = $state(false);
-  /** The model document's section, and its training state (made when a training section first shows). */
+  /** The document's section, and its training state (made when a training section first shows). */
   section = $state<Section>('model');
   training = $state.raw<TrainingState | null>(null);
   question = $state.raw<Question | null>(null);
@@ -57,6 +57,8 @@ export class AppState {
   unsaved = $state.raw<{ title: string; save: () => Promise<boolean> } | null>(null);
   /** The question shown before unsaved changes would be lost; answered by the dialog. */
   confirming = $state.raw<{ title: string; answer: (choice: 'save' | 'discard' | 'cancel') => void } | null>(null);
+  /** The open project's model as its editor has it now (what Train trains), given by the editor. */
+  editedModel: (() => KerasModelJson) | null = null;
   readonly host: Host;
 
   constructor(host: Host) {
@@ -193,15 +195,24 @@ export class AppState {
     }
   }
 
-  /** Shows a section of the model document; a training section loads the training state the first time. */
+  /** Shows a section of the model or project document; a training section loads the training state the first time. */
   showSection(section: Section): void {
     const document = this.document;
-    if (document?.kind !== 'model') return;
+    if (document?.kind !== 'model' && document?.kind !== 'project') return;
     this.section = section;
     if (section !== 'model' && !this.training) {
-      this.training = new TrainingState(this.host, document);
+      // A project trains its model as edited, unsaved changes included (the run records the version it trained).
+      const edited = document.kind === 'project' ? () => this.editedModel?.() : undefined;
+      this.training = new TrainingState(this.host, document, edited);
       void this.training.load();
     }
+  }
+
+  /** The open project was saved (its folder may be new): the document says where it is now, and so do the training views. */
+  projectSaved(saved: ProjectDocument): void {
+    if (this.document?.id !== saved.id) return;
+    this.document = saved;
+    void this.training?.documentSaved(saved);
   }
 
   /** Asks a question in the window; resolves with the answer. */

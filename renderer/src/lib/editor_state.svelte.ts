@@ -187,6 +187,7 @@ export class EditorState {
       const saved = await this.app.host.saveProject(this.document.id, request);
       this.document = saved;
       this.savedSnapshot = this.#snapshot();
+      this.app.projectSaved(saved);
       this.app.tell(`Saved ${saved.path}`);
       void this.app.refreshRecent();
       return true;

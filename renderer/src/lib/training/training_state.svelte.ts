@@ -2,11 +2,14 @@
 // settings being edited, the data preview, the project's runs, the run training now (fed by
 // the host's 'training' events), the evaluation and the predictions. Views read it and call
 // its actions; it talks to the processes only through the Host.
-import type { ExportResult, Host, ModelDocument } from '../../../../app/contract/api.ts';
+import type { ExportResult, Host, KerasModelJson, ModelDocument } from '../../../../app/contract/api.ts';
 import type { DataPreview, Evaluation, PredictFile, Prediction, RunRecord, TrainingEvent, TrainingProject, TrainingSettings } from '../../../../app/contract/training.ts';
 import { downloadBytes } from '../download.ts';
 
 export type TrainingSection = 'data' | 'train' | 'runs' | 'evaluate' | 'predict';
+
+/** What the views show of the document that trains: a model file, or a project (path null until saved). */
+export type TrainingDocument = Pick<ModelDocument, 'id' | 'title' | 'trainedWeights'> & { path: string | null };
 
 /** Where the run training now is: its epoch and step, speed, time left, and what it does between steps. */
 export interface Progress {
@@ -24,12 +27,15 @@ const errorMessage = (error: unknown) => (error instanceof Error ? error.message
 
 export class TrainingState {
   readonly host: Host;
-  readonly document: ModelDocument;
+  /** Replaced when a project is saved (its title and folder may be new). */
+  document = $state.raw<TrainingDocument>(null!);
+  /** A project's model as its editor has it now (undefined for a model file: the engine has it). */
+  readonly #edited: () => KerasModelJson | undefined;
   project = $state.raw<TrainingProject | null>(null);
   settings = $state<TrainingSettings | null>(null);
   preview = $state.raw<DataPreview | null>(null);
-  /** The settings' data as the preview last showed it (JSON), to know when it is out of date. */
-  previewedData = $state<string | null>(null);
+  /** The previewKey() of what the preview last showed, to know when it is out of date. */
+    previewedData = $state<string | null>(null);
   previewing = $state(false);
   runs = $state.raw<RunRecord[]>([]);
   /** Run folders that could not be read, one line each. */
@@ -50,9 +56,10 @@ export class TrainingState {
   problem = $state.raw<{ title: string; message: string } | null>(null);
   readonly #unsubscribe: () => void;
 
-  constructor(host: Host, document: ModelDocument) {
+  constructor(host: Host, document: TrainingDocument, edited: () => KerasModelJson | undefined = () => undefined) {
     this.host = host;
     this.document = document;
+    this.#edited = edited;
     this.#unsubscribe = host.on('training', (event) => this.#onEvent(event));
   }
 
@@ -69,7 +76,7 @@ export class TrainingState {
   /** Loads the project, Keras's defaults for the model, the runs, and a run training now. */
   async load(): Promise<void> {
     await this.#attempt('Could not load the training settings', async () => {
-      const [project, settings, status] = await Promise.all([this.host.trainingProject(this.document.id), this.host.trainingDefaults(this.document.id), this.host.trainingStatus()]);
+      const [project, settings, status] = await Promise.all([this.host.trainingProject(this.document.id), this.host.trainingDefaults(this.document.id, this.#edited()), this.host.trainingStatus()]);
       this.project = project;
       this.settings = settings;
       if (status && status.project === project.path) this.#follow(status.run);
@@ -86,6 +93,19 @@ export class TrainingState {
     if (this.chosenRun === null || !listing.runs.some((run) => run.id === this.chosenRun)) this.chosenRun = listing.runs.find((run) => run.epochs > 0 || run.stoppedAt)?.id ?? null;
   }
 
+  /**
+   * The project document was saved (to a new folder, maybe): runs from now on go where the
+   * project is, as the host says, with the settings kept. A run training now goes on where it is.
+   */
+  async documentSaved(document: TrainingDocument): Promise<void> {
+    this.document = document;
+    if (this.training) return;
+    await this.#attempt('Could not find the project\'s runs', async () => {
+      this.project = await this.host.trainingProject(document.id);
+      await this.refreshRuns();
+    });
+  }
+
   /** Uses another folder as the project (one `strata train --project` wrote to, say). */
   async useProject(path: string): Promise<void> {
     await this.#attempt(`Could not use ${path} as the project`, async () => {
@@ -100,13 +120,18 @@ export class TrainingState {
     });
   }
 
+  /** What a data preview depends on: the data, the validation split, and a project's model as edited. */
+  previewKey(settings: TrainingSettings): string {
+    return JSON.stringify([settings.data, settings.fit.validation, this.#edited() ?? null]);
+  }
+
   async loadPreview(): Promise<void> {
     const settings = this.settings;
     if (!settings) return;
     this.previewing = true;
     await this.#attempt('Could not read the data', async () => {
-      this.preview = await this.host.previewData(this.document.id, $state.snapshot(settings));
-      this.previewedData = JSON.stringify([settings.data, settings.fit.validation]);
+      this.preview = await this.host.previewData(this.document.id, $state.snapshot(settings), this.#edited());
+      this.previewedData = this.previewKey(settings);
     });
     this.previewing = false;
   }
@@ -115,7 +140,7 @@ export class TrainingState {
     const { settings, project } = this;
     if (!settings || !project) return;
     await this.#attempt('Training did not start', async () => {
-      const run = await this.host.startTraining(this.document.id, project.path, $state.snapshot(settings));
+      const run = await this.host.startTraining(this.document.id, project.path, $state.snapshot(settings), this.#edited());
       this.#follow(run);
     });
   }
