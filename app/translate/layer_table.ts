@@ -3,9 +3,9 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  Activation, Add, Average, AveragePooling2D, BatchNormalization, Bidirectional, GRU, LSTM, RecurrentLayer, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
   GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
-  type Layer, type LayerWeight,
+  type ActivationName, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
 import { DataType } from '../onnx/schema.ts';
@@ -24,7 +24,8 @@ export interface LayerCall {
   weight(weight: LayerWeight, layout?: OnnxLayout): string;
 }
 
-type Row<L extends Layer> = (layer: L, call: LayerCall) => Value;
+/** A layer's translation: its result, or its results in output order (return_state). */
+type Row<L extends Layer> = (layer: L, call: LayerCall) => Value | Value[];
 
 /**
  * TensorFlow's "same" padding as explicit [begin..., end...] pads (the odd pixel at the end,
@@ -317,6 +318,108 @@ const average: Row<Average> = (layer, call) => {
   return { ...inputs[0]!, name, shape: layer.computeOutputShapes(inputs.map((x) => x.shape))[0]! };
 };
 
+/** ONNX's names for the activations its recurrent ops take without parameters. */
+const RECURRENT_ACTIVATIONS: Partial<Record<ActivationName, string>> = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu' };
+
+function recurrentActivation(layer: RecurrentLayer, activation: ActivationName, field: string): string {
+  const name = RECURRENT_ACTIVATIONS[activation];
+  if (!name) {
+    const supported = Object.keys(RECURRENT_ACTIVATIONS).join(', ');
+    throw new ValueError(`${layer.name}: ${field} "${activation}" has no ONNX ${layer.className} equivalent; ONNX export supports ${supported}`, { layer: layer.name, field });
+  }
+  return name;
+}
+
+/** The ONNX op, its activations attribute and its extra attributes for one recurrent layer. */
+function recurrentOp(layer: RecurrentLayer): { opType: string; activations: string[]; attributes: Record<string, AttributeValue> } {
+  const act = recurrentActivation(layer, layer.activation, 'activation');
+  if (layer instanceof LSTM) return { opType: 'LSTM', activations: [recurrentActivation(layer, layer.recurrentActivation, 'recurrent_activation'), act, act], attributes: {} };
+  if (layer instanceof GRU) {
+    // reset_after is ONNX's linear_before_reset: r multiplies (h R_h + Rb_h)
+    return { opType: 'GRU', activations: [recurrentActivation(layer, layer.recurrentActivation, 'recurrent_activation'), act], attributes: { linear_before_reset: layer.resetAfter ? 1 : 0 } };
+  }
+  return { opType: 'RNN', activations: [act], attributes: {} };
+}
+
+/** ONNX's B (1, 2 * gates * units): Keras's input bias, and the recurrent bias (GRU reset_after's second row, else zeros). */
+function recurrentBias(layer: RecurrentLayer, bias: LayerWeight, call: LayerCall, name: string): string {
+  const lstm = layer instanceof LSTM;
+  const initializer = call.weight(bias, lstm ? 'lstm_bias' : 'rnn_bias');
+  if (layer instanceof GRU && layer.resetAfter) return initializer;
+  const size = layer.gates * layer.units;
+  const zeros = call.b.floatConstant(`${name}/recurrent_bias`, Array<number>(size).fill(0), [1, size]);
+  return call.b.addNode('Concat', [initializer, zeros], `${name}/B`, { axis: 1 });
+}
+
+/**
+ * One recurrent layer over `timeMajor` (steps, batch, features) as ONNX's LSTM/GRU/RNN;
+ * go_backwards is direction "reverse", whose Y ONNX keeps in time order. Returns Keras's
+ * outputs (batch-major): the sequence, time-reversed when `reversed`, or the last state, then
+ * the final states.
+ */
+function recurrentValues(layer: RecurrentLayer, weights: LayerWeight[], timeMajor: Value, reversed: boolean, call: LayerCall, name: string): Value[] {
+  const { b } = call;
+  const [kernel, recurrent, bias] = weights;
+  const { opType, activations, attributes } = recurrentOp(layer);
+  const kernelLayout = layer instanceof LSTM ? 'lstm_kernel' : 'rnn_kernel';
+  const inputs = [timeMajor.name, call.weight(kernel!, kernelLayout), call.weight(recurrent!, kernelLayout)];
+  if (bias) inputs.push(recurrentBias(layer, bias, call, name));
+  const outputNames = ['Y', 'Y_h', 'Y_c'].slice(0, layer.stateCount + 1).map((o) => b.uniqueName(`${name}/${o}`));
+  const direction = layer.goBackwards ? 'reverse' : 'forward';
+  const [y, ...states] = b.addMultiOutputNode(opType, inputs, `${name}/${opType}`, { hidden_size: layer.units, direction, activations, ...attributes }, outputNames);
+  const [batch, steps] = [timeMajor.shape[1]!, timeMajor.shape[0]!];
+  const squeeze = (value: string, axis: number, what: string) => b.addNode('Squeeze', [value, b.int64Constant(`${name}/${what}_axes`, [axis])], `${name}/${what}`);
+  const stateValues = states.map((state, i): Value => ({ name: squeeze(state, 0, ['h', 'c'][i]!), shape: [batch, layer.units], layout: 'keras', elemType: DataType.FLOAT }));
+  let output: Value;
+  if (layer.returnSequences) {
+    let sequence = squeeze(y!, 1, 'sequence');
+    if (reversed) {
+      const slice = (what: string, v: number) => b.int64Constant(`${name}/reverse_${what}`, [v]);
+      sequence = b.addNode('Slice', [sequence, slice('starts', -1), slice('ends', -(2 ** 63)), slice('axes', 0), slice('steps', -1)], `${name}/reverse`);
+    }
+    output = { name: b.addNode('Transpose', [sequence], `${name}/to_batch_major`, { perm: [1, 0, 2] }), shape: [batch, steps, layer.units], layout: 'keras', elemType: DataType.FLOAT };
+  } else {
+    output = { name: squeeze(states[0]!, 0, 'last'), shape: [batch, layer.units], layout: 'keras', elemType: DataType.FLOAT };
+  }
+  return [output, ...(layer.returnState ? stateValues : [])];
+}
+
+/** (batch, steps, features) -> (steps, batch, features), ONNX's recurrent layout. */
+function toTimeMajor(x: Value, call: LayerCall): Value {
+  const name = call.b.addNode('Transpose', [x.name], `${call.name}/to_time_major`, { perm: [1, 0, 2] });
+  return { ...x, name, shape: [x.shape[1]!, x.shape[0]!, x.shape[2]!] };
+}
+
+/** Renames the first result to the layer's output name. */
+function named(values: Value[], call: LayerCall): Value[] {
+  const first = values[0]!;
+  call.b.addNode('Identity', [first.name], `${call.name}/output`, {}, call.output);
+  return [{ ...first, name: call.output }, ...values.slice(1)];
+}
+
+const recurrent: Row<RecurrentLayer> = (layer, call) => {
+  const x = toTimeMajor(single(layer, call), call);
+  return named(recurrentValues(layer, layer.weights, x, layer.goBackwards, call, call.name), call);
+};
+
+/** Keras's Bidirectional: both directions over the same input, the backward sequence put back in time order, merged. */
+const bidirectional: Row<Bidirectional> = (layer, call) => {
+  const { b } = call;
+  const x = toTimeMajor(single(layer, call), call);
+  const ownWeights = (sub: RecurrentLayer) => layer.weights.filter((w) => w.name.startsWith(`${sub.name}/`));
+  const { forwardLayer: fwd, backwardLayer: bwd } = layer;
+  const [forward, ...forwardStates] = recurrentValues(fwd, ownWeights(fwd), x, fwd.goBackwards, call, `${call.name}/${fwd.name}`);
+  const [backward, ...backwardStates] = recurrentValues(bwd, ownWeights(bwd), x, fwd.returnSequences && !bwd.goBackwards, call, `${call.name}/${bwd.name}`);
+  const pair = [forward!.name, backward!.name];
+  const shape = layer.computeOutputShapes([single(layer, call).shape])[0]!;
+  let merged: string;
+  if (layer.mergeMode === 'concat') merged = b.addNode('Concat', pair, `${call.name}/Concat`, { axis: -1 });
+  else if (layer.mergeMode === 'sum') merged = b.addNode('Add', pair, `${call.name}/Add`);
+  else if (layer.mergeMode === 'mul') merged = b.addNode('Mul', pair, `${call.name}/Mul`);
+  else merged = b.addNode('Mul', [b.addNode('Add', pair, `${call.name}/Add`), b.floatConstant(`${call.name}/half`, [0.5])], `${call.name}/Mul`);
+  return named([{ ...forward!, name: merged, shape }, ...forwardStates, ...backwardStates], call);
+};
+
 /** Layer class name -> translation. Models (nested) and InputLayers are handled by the graph walk. */
 export const LAYER_TABLE: Record<string, Row<never>> = {
   Dense: dense,
@@ -339,6 +442,10 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   BatchNormalization: batchNormalization,
   Rescaling: rescaling,
   Embedding: embedding,
+  LSTM: recurrent,
+  GRU: recurrent,
+  SimpleRNN: recurrent,
+  Bidirectional: bidirectional,
   Concatenate: concatenate,
   Add: add,
   Multiply: multiply,
