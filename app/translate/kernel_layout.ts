@@ -41,6 +41,9 @@ export type RecurrentLayout = 'lstm_kernel' | 'rnn_kernel' | 'lstm_bias' | 'rnn_
 
 const RECURRENT_LAYOUTS: readonly string[] = ['lstm_kernel', 'rnn_kernel', 'lstm_bias', 'rnn_bias'];
 
+/** Every layout a weight map may name. */
+export const ONNX_LAYOUTS: readonly string[] = ['keras', 'oihw', 'depthwise', ...RECURRENT_LAYOUTS];
+
 /** ONNX LSTM gate k (i, o, f, c) is Keras gate LSTM_GATES[k] (of i, f, c, o). */
 const LSTM_GATES = [0, 3, 1, 2];
 

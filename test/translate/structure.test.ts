@@ -12,7 +12,7 @@ import { modelFromOnnx } from '../../app/translate/from_onnx.ts';
 import { exportOnnx, modelToOnnx, METADATA_KERAS_JSON, OPSET } from '../../app/translate/to_onnx.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
-import { randomizeWeights, translationCases } from './models.ts';
+import { randomizeWeights, recurrentCases, translationCases } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -46,7 +46,8 @@ describe('exported graph', () => {
 });
 
 describe('import', () => {
-  for (const model of [productImageClassifier, purchasePredictor]) {
+  // the recurrent cases: their kernels are stored transposed, LSTM's gates reordered (kernel_layout.ts)
+  for (const model of [productImageClassifier, purchasePredictor, ...recurrentCases()]) {
     test(`${model.name}: the exported file reopens with the same layers and weights`, () => {
       randomizeWeights(model, 7);
       const bytes = exportOnnx(model);
