@@ -318,27 +318,51 @@ const average: Row<Average> = (layer, call) => {
   return { ...inputs[0]!, name, shape: layer.computeOutputShapes(inputs.map((x) => x.shape))[0]! };
 };
 
-/** ONNX's names for the activations its recurrent ops take without parameters. */
-const RECURRENT_ACTIVATIONS: Partial<Record<ActivationName, string>> = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu' };
+/**
+ * The activations ONNX's recurrent ops can take: name, and (alpha, beta) for those with
+ * parameters. hard_sigmoid is Keras 3's x / 6 + 0.5, clipped (activations.ts).
+ */
+const RECURRENT_ACTIVATIONS: Partial<Record<ActivationName, { name: string; alphaBeta?: [number, number] }>> = {
+  sigmoid: { name: 'Sigmoid' },
+  tanh: { name: 'Tanh' },
+  relu: { name: 'Relu' },
+  hard_sigmoid: { name: 'HardSigmoid', alphaBeta: [1 / 6, 0.5] },
+};
 
-function recurrentActivation(layer: RecurrentLayer, activation: ActivationName, field: string): string {
-  const name = RECURRENT_ACTIVATIONS[activation];
-  if (!name) {
+function recurrentActivation(layer: RecurrentLayer, activation: ActivationName, field: string): { name: string; alphaBeta?: [number, number] } {
+  const found = RECURRENT_ACTIVATIONS[activation];
+  if (!found) {
     const supported = Object.keys(RECURRENT_ACTIVATIONS).join(', ');
     throw new ValueError(`${layer.name}: ${field} "${activation}" has no ONNX ${layer.className} equivalent; ONNX export supports ${supported}`, { layer: layer.name, field });
   }
-  return name;
+  return found;
 }
 
-/** The ONNX op, its activations attribute and its extra attributes for one recurrent layer. */
-function recurrentOp(layer: RecurrentLayer): { opType: string; activations: string[]; attributes: Record<string, AttributeValue> } {
-  const act = recurrentActivation(layer, layer.activation, 'activation');
-  if (layer instanceof LSTM) return { opType: 'LSTM', activations: [recurrentActivation(layer, layer.recurrentActivation, 'recurrent_activation'), act, act], attributes: {} };
+/**
+ * The activations attributes: ONNX reads activation_alpha and activation_beta in order, one
+ * value for each activation that takes one (onnxruntime's NormalizeActivationArgumentAndGetAlphaBetaCount).
+ */
+function activationAttributes(layer: RecurrentLayer, activations: [ActivationName, string][]): Record<string, AttributeValue> {
+  const found = activations.map(([activation, field]) => recurrentActivation(layer, activation, field));
+  const withParameters = found.filter((a) => a.alphaBeta);
+  const attributes: Record<string, AttributeValue> = { activations: found.map((a) => a.name) };
+  if (withParameters.length > 0) {
+    attributes.activation_alpha = { floats: withParameters.map((a) => a.alphaBeta![0]) };
+    attributes.activation_beta = { floats: withParameters.map((a) => a.alphaBeta![1]) };
+  }
+  return attributes;
+}
+
+/** The ONNX op and its attributes (activations, GRU's linear_before_reset) for one recurrent layer. */
+function recurrentOp(layer: RecurrentLayer): { opType: string; attributes: Record<string, AttributeValue> } {
+  const act: [ActivationName, string] = [layer.activation, 'activation'];
+  const gate: [ActivationName, string] = [layer.recurrentActivation, 'recurrent_activation'];
+  if (layer instanceof LSTM) return { opType: 'LSTM', attributes: activationAttributes(layer, [gate, act, act]) };
   if (layer instanceof GRU) {
     // reset_after is ONNX's linear_before_reset: r multiplies (h R_h + Rb_h)
-    return { opType: 'GRU', activations: [recurrentActivation(layer, layer.recurrentActivation, 'recurrent_activation'), act], attributes: { linear_before_reset: layer.resetAfter ? 1 : 0 } };
+    return { opType: 'GRU', attributes: { ...activationAttributes(layer, [gate, act]), linear_before_reset: layer.resetAfter ? 1 : 0 } };
   }
-  return { opType: 'RNN', activations: [act], attributes: {} };
+  return { opType: 'RNN', attributes: activationAttributes(layer, [act]) };
 }
 
 /** ONNX's B (1, 2 * gates * units): Keras's input bias, and the recurrent bias (GRU reset_after's second row, else zeros). */
@@ -360,13 +384,13 @@ function recurrentBias(layer: RecurrentLayer, bias: LayerWeight, call: LayerCall
 function recurrentValues(layer: RecurrentLayer, weights: LayerWeight[], timeMajor: Value, reversed: boolean, call: LayerCall, name: string): Value[] {
   const { b } = call;
   const [kernel, recurrent, bias] = weights;
-  const { opType, activations, attributes } = recurrentOp(layer);
+  const { opType, attributes } = recurrentOp(layer);
   const kernelLayout = layer instanceof LSTM ? 'lstm_kernel' : 'rnn_kernel';
   const inputs = [timeMajor.name, call.weight(kernel!, kernelLayout), call.weight(recurrent!, kernelLayout)];
   if (bias) inputs.push(recurrentBias(layer, bias, call, name));
   const outputNames = ['Y', 'Y_h', 'Y_c'].slice(0, layer.stateCount + 1).map((o) => b.uniqueName(`${name}/${o}`));
   const direction = layer.goBackwards ? 'reverse' : 'forward';
-  const [y, ...states] = b.addMultiOutputNode(opType, inputs, `${name}/${opType}`, { hidden_size: layer.units, direction, activations, ...attributes }, outputNames);
+  const [y, ...states] = b.addMultiOutputNode(opType, inputs, `${name}/${opType}`, { hidden_size: layer.units, direction, ...attributes }, outputNames);
   const [batch, steps] = [timeMajor.shape[1]!, timeMajor.shape[0]!];
   const squeeze = (value: string, axis: number, what: string) => b.addNode('Squeeze', [value, b.int64Constant(`${name}/${what}_axes`, [axis])], `${name}/${what}`);
   const stateValues = states.map((state, i): Value => ({ name: squeeze(state, 0, ['h', 'c'][i]!), shape: [batch, layer.units], layout: 'keras', elemType: DataType.FLOAT }));

@@ -175,6 +175,9 @@ export function recurrentCases(): Model[] {
     single('lstm_sequences_no_bias', [5, 3], new layers.LSTM(3, { returnSequences: true, useBias: false })),
     single('lstm_backwards_sequences', [6, 2], new layers.LSTM(4, { returnSequences: true, goBackwards: true })),
     single('lstm_relu_tanh_gates', [4, 3], new layers.LSTM(3, { activation: 'relu', recurrentActivation: 'tanh', unitForgetBias: false })),
+    // hard_sigmoid takes ONNX's activation_alpha/beta: gates only, then the candidate only
+    single('lstm_hard_sigmoid_gates', [4, 3], new layers.LSTM(3, { recurrentActivation: 'hard_sigmoid' })),
+    single('gru_hard_sigmoid_candidate', [4, 3], new layers.GRU(3, { activation: 'hard_sigmoid', recurrentActivation: 'tanh', returnSequences: true })),
     withStates('lstm_states', new layers.LSTM(4, { returnState: true }), [5, 3]),
     withStates('lstm_sequences_states_backwards', new layers.LSTM(2, { returnSequences: true, returnState: true, goBackwards: true }), [4, 3]),
     single('gru_reset_after', [5, 3], new layers.GRU(4)),
