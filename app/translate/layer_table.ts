@@ -378,10 +378,10 @@ function recurrentBias(layer: RecurrentLayer, bias: LayerWeight, call: LayerCall
 /**
  * One recurrent layer over `timeMajor` (steps, batch, features) as ONNX's LSTM/GRU/RNN;
  * go_backwards is direction "reverse", whose Y ONNX keeps in time order. Returns Keras's
- * outputs (batch-major): the sequence, time-reversed when `reversed`, or the last state, then
- * the final states.
+ * outputs (batch-major): the sequence, time-reversed when `reversed`, or the last state
+ * (named `output` when given), then the final states when return_state asks for them.
  */
-function recurrentValues(layer: RecurrentLayer, weights: LayerWeight[], timeMajor: Value, reversed: boolean, call: LayerCall, name: string): Value[] {
+function recurrentValues(layer: RecurrentLayer, weights: LayerWeight[], timeMajor: Value, reversed: boolean, call: LayerCall, name: string, output?: string): Value[] {
   const { b } = call;
   const [kernel, recurrent, bias] = weights;
   const { opType, attributes } = recurrentOp(layer);
@@ -392,20 +392,22 @@ function recurrentValues(layer: RecurrentLayer, weights: LayerWeight[], timeMajo
   const direction = layer.goBackwards ? 'reverse' : 'forward';
   const [y, ...states] = b.addMultiOutputNode(opType, inputs, `${name}/${opType}`, { hidden_size: layer.units, direction, ...attributes }, outputNames);
   const [batch, steps] = [timeMajor.shape[1]!, timeMajor.shape[0]!];
-  const squeeze = (value: string, axis: number, what: string) => b.addNode('Squeeze', [value, b.int64Constant(`${name}/${what}_axes`, [axis])], `${name}/${what}`);
-  const stateValues = states.map((state, i): Value => ({ name: squeeze(state, 0, ['h', 'c'][i]!), shape: [batch, layer.units], layout: 'keras', elemType: DataType.FLOAT }));
-  let output: Value;
+  const value = (tensor: string, shape: Value['shape']): Value => ({ name: tensor, shape, layout: 'keras', elemType: DataType.FLOAT });
+  const squeeze = (tensor: string, axis: number, what: string, outputName?: string) =>
+    b.addNode('Squeeze', [tensor, b.int64Constant(`${name}/${what}_axes`, [axis])], `${name}/${what}`, {}, outputName);
+  let result: Value;
   if (layer.returnSequences) {
     let sequence = squeeze(y!, 1, 'sequence');
     if (reversed) {
       const slice = (what: string, v: number) => b.int64Constant(`${name}/reverse_${what}`, [v]);
       sequence = b.addNode('Slice', [sequence, slice('starts', -1), slice('ends', -(2 ** 63)), slice('axes', 0), slice('steps', -1)], `${name}/reverse`);
     }
-    output = { name: b.addNode('Transpose', [sequence], `${name}/to_batch_major`, { perm: [1, 0, 2] }), shape: [batch, steps, layer.units], layout: 'keras', elemType: DataType.FLOAT };
+    result = value(b.addNode('Transpose', [sequence], `${name}/to_batch_major`, { perm: [1, 0, 2] }, output), [batch, steps, layer.units]);
   } else {
-    output = { name: squeeze(states[0]!, 0, 'last'), shape: [batch, layer.units], layout: 'keras', elemType: DataType.FLOAT };
+    result = value(squeeze(states[0]!, 0, 'last', output), [batch, layer.units]);
   }
-  return [output, ...(layer.returnState ? stateValues : [])];
+  if (!layer.returnState) return [result];
+  return [result, ...states.map((state, i) => value(squeeze(state, 0, ['h', 'c'][i]!), [batch, layer.units]))];
 }
 
 /** (batch, steps, features) -> (steps, batch, features), ONNX's recurrent layout. */
@@ -414,16 +416,9 @@ function toTimeMajor(x: Value, call: LayerCall): Value {
   return { ...x, name, shape: [x.shape[1]!, x.shape[0]!, x.shape[2]!] };
 }
 
-/** Renames the first result to the layer's output name. */
-function named(values: Value[], call: LayerCall): Value[] {
-  const first = values[0]!;
-  call.b.addNode('Identity', [first.name], `${call.name}/output`, {}, call.output);
-  return [{ ...first, name: call.output }, ...values.slice(1)];
-}
-
 const recurrent: Row<RecurrentLayer> = (layer, call) => {
   const x = toTimeMajor(single(layer, call), call);
-  return named(recurrentValues(layer, layer.weights, x, layer.goBackwards, call, call.name), call);
+  return recurrentValues(layer, layer.weights, x, layer.goBackwards, call, call.name, call.output);
 };
 
 /** Keras's Bidirectional: both directions over the same input, the backward sequence put back in time order, merged. */
@@ -437,11 +432,11 @@ const bidirectional: Row<Bidirectional> = (layer, call) => {
   const pair = [forward!.name, backward!.name];
   const shape = layer.computeOutputShapes([single(layer, call).shape])[0]!;
   let merged: string;
-  if (layer.mergeMode === 'concat') merged = b.addNode('Concat', pair, `${call.name}/Concat`, { axis: -1 });
-  else if (layer.mergeMode === 'sum') merged = b.addNode('Add', pair, `${call.name}/Add`);
-  else if (layer.mergeMode === 'mul') merged = b.addNode('Mul', pair, `${call.name}/Mul`);
-  else merged = b.addNode('Mul', [b.addNode('Add', pair, `${call.name}/Add`), b.floatConstant(`${call.name}/half`, [0.5])], `${call.name}/Mul`);
-  return named([{ ...forward!, name: merged, shape }, ...forwardStates, ...backwardStates], call);
+  if (layer.mergeMode === 'concat') merged = b.addNode('Concat', pair, `${call.name}/Concat`, { axis: -1 }, call.output);
+  else if (layer.mergeMode === 'sum') merged = b.addNode('Add', pair, `${call.name}/Add`, {}, call.output);
+  else if (layer.mergeMode === 'mul') merged = b.addNode('Mul', pair, `${call.name}/Mul`, {}, call.output);
+  else merged = b.addNode('Mul', [b.addNode('Add', pair, `${call.name}/Add`), b.floatConstant(`${call.name}/half`, [0.5])], `${call.name}/Mul`, {}, call.output);
+  return [{ ...forward!, name: merged, shape }, ...forwardStates, ...backwardStates];
 };
 
 /** Layer class name -> translation. Models (nested) and InputLayers are handled by the graph walk. */

@@ -17,6 +17,17 @@ import { randomizeWeights, recurrentCases, translationCases } from './models.ts'
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('exported graph', () => {
+  test('recurrent layers: one LSTM/GRU/RNN node per direction and no node whose result nobody reads', () => {
+    for (const model of recurrentCases()) {
+      const graph = modelToOnnx(model).graph!;
+      const read = new Set([...graph.node!.flatMap((n) => n.input ?? []), ...graph.output!.map((o) => o.name)]);
+      const unread = graph.node!.filter((n) => n.opType !== 'LSTM' && n.opType !== 'GRU' && n.opType !== 'RNN' && !n.output!.some((o) => read.has(o)));
+      assert.deepEqual(unread.map((n) => n.name), [], model.name);
+      const recurrentNodes = graph.node!.filter((n) => ['LSTM', 'GRU', 'RNN'].includes(n.opType!)).length;
+      assert.equal(recurrentNodes, model.layers.filter((l) => /LSTM|GRU|RNN/.test(l.className)).length + 2 * model.layers.filter((l) => l.className === 'Bidirectional').length, model.name);
+    }
+  });
+
   test('the seed CNN: NHWC input and output, two Transposes (into NCHW, and back before Flatten)', () => {
     const proto = modelToOnnx(productImageClassifier);
     const graph = proto.graph!;
