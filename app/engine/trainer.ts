@@ -6,7 +6,7 @@ import { concatRows, type NdArray } from '../data/ndarray.ts';
 import { checkInputShapes, validateDataset } from '../data/validate.ts';
 import {
   History, StrataUserError, TerminateOnNaN, ValueError, arraysInOrder, logNames, weightsGeneration,
-  type ArrayData, type Callback, type CompiledConfig, type EvaluateOptions, type FitOptions, type InferenceBackend, type Logs, type Model,
+  type ArrayData, type Callback, type CompiledConfig, type EvaluateOptions, type FitOptions, type InferenceBackend, type Logs, Model,
   type Device, type Optimizer, type PredictOptions, type TrainingBackend,
 } from '../model/index.ts';
 import { encodeModel } from '../onnx/schema.ts';
@@ -32,6 +32,22 @@ async function engineStep<T>(step: Promise<T>): Promise<T> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_STRATA_RESOURCE') throw new TrainingError((error as Error).message);
     throw error;
+  }
+}
+
+/** Layers whose ONNX ops (LSTM, GRU, RNN) the native engine does not run yet: onnxruntime (predict, export) does. */
+const NOT_ON_ENGINE: ReadonlySet<string> = new Set(['LSTM', 'GRU', 'SimpleRNN', 'Bidirectional']);
+
+/** A TrainingError naming the first layer (in nested models too) the engine cannot run. */
+function refuseEngineLess(model: Model): void {
+  for (const layer of model.layers) {
+    if (layer instanceof Model) refuseEngineLess(layer);
+    else if (NOT_ON_ENGINE.has(layer.className)) {
+      throw new TrainingError(
+        `${layer.name} (${layer.className}): the native engine does not run recurrent layers yet (fit, evaluate and the engine's predict); ` +
+          `the exported ONNX file runs in onnxruntime ('strata predict')`,
+      );
+    }
   }
 }
 
@@ -195,6 +211,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
   }
 
   private open(model: Model, config: CompiledConfig | null, seed: number, backend: EngineOptions['backend']): { session: TrainingSession; sync: WeightSync } {
+    refuseEngineLess(model);
     const engine = loadNativeEngine();
     const { proto, weights } = translateModel(model);
     const sync = new WeightSync(model, weights);

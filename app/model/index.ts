@@ -5,6 +5,7 @@ import { ELU, LeakyReLU, ReLU, Softmax } from './layers/activation_layers.ts';
 import { Conv2D, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
 import { ZeroPadding2D } from './layers/padding.ts';
 import { Embedding } from './layers/embedding.ts';
+import { Bidirectional, GRU, LSTM, SimpleRNN } from './layers/recurrent.ts';
 import { Input, InputLayer } from './layers/input.ts';
 import { Add, Average, Concatenate, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
 import { BatchNormalization } from './layers/normalization.ts';
@@ -15,6 +16,9 @@ export { ELU, LeakyReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type R
 export { ZeroPadding2D, type Padding2D, type ZeroPadding2DArgs } from './layers/padding.ts';
 export { Conv2D, DepthwiseConv2D, SeparableConv2D, type Conv2DArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
 export { Embedding } from './layers/embedding.ts';
+export {
+  Bidirectional, GRU, LSTM, MERGE_MODES, RecurrentLayer, SimpleRNN, type BidirectionalArgs, type GRUArgs, type LSTMArgs, type MergeMode, type RecurrentArgs,
+} from './layers/recurrent.ts';
 export { Input, InputLayer } from './layers/input.ts';
 export { Add, Average, Concatenate, ElementwiseMerge, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
 export { BatchNormalization } from './layers/normalization.ts';
@@ -37,6 +41,10 @@ export const layers = {
   Softmax,
   ZeroPadding2D,
   Embedding,
+  LSTM,
+  GRU,
+  SimpleRNN,
+  Bidirectional,
   Input,
   InputLayer,
   Add,

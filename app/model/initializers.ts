@@ -160,6 +160,58 @@ export class TruncatedNormal implements Initializer {
   }
 }
 
+export interface OrthogonalArgs {
+  gain?: number;
+  seed?: number | null;
+}
+
+/**
+ * Keras's Orthogonal (the recurrent kernels' default): a (rows, cols) matrix, rows = the
+ * product of all but the last dimension, whose rows or columns (the shorter side) are
+ * orthonormal, times `gain`. As Keras: Q of a normal matrix's QR decomposition with R's
+ * diagonal made positive, which Gram-Schmidt on the columns gives directly.
+ */
+export class Orthogonal implements Initializer {
+  readonly className = 'Orthogonal';
+  readonly gain: number;
+  readonly seed: number | null;
+  constructor(args?: OrthogonalArgs) {
+    const { gain = 1, seed } = checkOptions('Orthogonal', args, ['gain', 'seed'], '{gain: 1}');
+    this.gain = checkNumber('Orthogonal', 'gain', gain);
+    this.seed = checkSeed('Orthogonal', seed);
+  }
+  generate(shape: readonly number[]): Float32Array {
+    const n = product(shape);
+    if (shape.length < 2) throw new ValueError(`Orthogonal: needs a shape of rank >= 2, got (${shape.join(', ')})`);
+    const cols = shape[shape.length - 1]!;
+    const rows = n / cols;
+    // tall (long, short): orthonormal columns; a wide matrix is the transpose of its tall form
+    const long = Math.max(rows, cols);
+    const short = Math.min(rows, cols);
+    const rng = generatorFor(this.seed);
+    const q = Array.from({ length: short }, () => Float64Array.from({ length: long }, () => rng.normal()));
+    for (let j = 0; j < short; j++) {
+      const v = q[j]!;
+      for (let k = 0; k < j; k++) {
+        const u = q[k]!;
+        let dot = 0;
+        for (let i = 0; i < long; i++) dot += u[i]! * v[i]!;
+        for (let i = 0; i < long; i++) v[i]! -= dot * u[i]!;
+      }
+      let squares = 0;
+      for (let i = 0; i < long; i++) squares += v[i]! * v[i]!;
+      const norm = Math.sqrt(squares);
+      for (let i = 0; i < long; i++) v[i]! /= norm;
+    }
+    const out = new Float32Array(n);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = this.gain * (rows >= cols ? q[c]![r]! : q[r]![c]!);
+    return out;
+  }
+  getConfig() {
+    return { gain: this.gain, seed: this.seed };
+  }
+}
+
 export type FanMode = 'fan_in' | 'fan_out' | 'fan_avg';
 export type ScalingDistribution = 'truncated_normal' | 'untruncated_normal' | 'uniform';
 
@@ -277,6 +329,7 @@ const CLASSES: Record<string, new (args?: any) => Initializer> = {
   HeNormal,
   LecunUniform,
   LecunNormal,
+  Orthogonal,
 };
 
 /** Keras's string identifiers, e.g. "glorot_uniform", mapped to class names. */
@@ -296,6 +349,7 @@ const STRING_IDENTIFIERS: Record<string, string> = {
   he_normal: 'HeNormal',
   lecun_uniform: 'LecunUniform',
   lecun_normal: 'LecunNormal',
+  orthogonal: 'Orthogonal',
 };
 
 export type InitializerIdentifier = string | Initializer | InitializerConfig;

@@ -7,7 +7,7 @@ import { ACTIVATIONS } from './activations.ts';
 import { getInitializer, serializeInitializer, type InitializerIdentifier } from './initializers.ts';
 
 /** Keras's layer groups (keras.io/api/layers/), in the documentation's order. */
-export const LAYER_GROUPS = ['Core layers', 'Convolution layers', 'Pooling layers', 'Normalization layers', 'Regularization layers', 'Reshaping layers', 'Merging layers', 'Preprocessing layers'] as const;
+export const LAYER_GROUPS = ['Core layers', 'Convolution layers', 'Pooling layers', 'Recurrent layers', 'Normalization layers', 'Regularization layers', 'Reshaping layers', 'Merging layers', 'Preprocessing layers'] as const;
 export type LayerGroup = (typeof LAYER_GROUPS)[number];
 
 /** Keras's initializers by their string names (keras.initializers.get). */
@@ -23,6 +23,7 @@ export const INITIALIZER_NAMES = [
   'truncated_normal',
   'zeros',
   'ones',
+  'orthogonal',
 ] as const;
 
 /** How an argument is typed and edited. */
@@ -44,7 +45,9 @@ export type ArgumentType =
   /** A shape without the batch dimension: positive ints or None (an Input's shape). */
   | { kind: 'shape' }
   /** Dimensions with at most one -1 (Reshape's target_shape). */
-  | { kind: 'target-shape' };
+  | { kind: 'target-shape' }
+  /** A recurrent layer to wrap, {"class_name": "LSTM" | "GRU" | "SimpleRNN", "config"} (Bidirectional's layer); written LSTM(32). */
+  | { kind: 'recurrent-layer' };
 
 export interface LayerArgument {
   /** The Keras config key (snake_case), as the layer's getConfig() writes it. */
@@ -127,6 +130,24 @@ function poolingArgs(): LayerArgument[] {
     { key: 'pool_size', option: 'poolSize', type: { kind: 'int-tuple', length: 2 }, default: [2, 2], positional: true, help: 'The window (height, width) to pool over.' },
     { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: null, help: 'The step between windows; None: the pool size.' },
     PADDING,
+  ];
+}
+
+// The recurrent layers' shared arguments (Keras's defaults).
+const RETURN_SEQUENCES: LayerArgument = { key: 'return_sequences', option: 'returnSequences', type: { kind: 'bool' }, default: false, help: "Output every step's result (batch, steps, units), not only the last step's." };
+
+function recurrentArgs(gated: boolean): LayerArgument[] {
+  return [
+    { key: 'units', option: 'units', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The size of the state and of the output.' },
+    { ...ACTIVATION, default: 'tanh', help: "The candidate's and the output's activation." },
+    ...(gated ? [{ key: 'recurrent_activation', option: 'recurrentActivation', type: { kind: 'choice', options: ACTIVATIONS }, default: 'sigmoid', help: "The gates' activation." } satisfies LayerArgument] : []),
+    USE_BIAS,
+    RETURN_SEQUENCES,
+    { key: 'return_state', option: 'returnState', type: { kind: 'bool' }, default: false, help: 'Also output the final state(s) (LSTM: h and c).' },
+    { key: 'go_backwards', option: 'goBackwards', type: { kind: 'bool' }, default: false, help: 'Read the sequence from its end; the outputs come in that order.' },
+    { key: 'kernel_initializer', option: 'kernelInitializer', type: { kind: 'initializer' }, default: 'glorot_uniform', help: "How the input kernel starts." },
+    { key: 'recurrent_initializer', option: 'recurrentInitializer', type: { kind: 'initializer' }, default: 'orthogonal', help: 'How the recurrent kernel starts.' },
+    BIAS_INITIALIZER,
   ];
 }
 
@@ -282,6 +303,42 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     docs: 'pooling_layers/global_average_pooling1d/',
     inputs: 'one',
     args: [{ key: 'keepdims', option: 'keepdims', type: { kind: 'bool' }, default: false, help: 'Keep the steps as a dimension of size 1.' }],
+  },
+  {
+    className: 'LSTM',
+    group: 'Recurrent layers',
+    help: 'Long Short-Term Memory over a sequence (batch, steps, features): gates decide what the cell state keeps.',
+    docs: 'recurrent_layers/lstm/',
+    inputs: 'one',
+    args: [...recurrentArgs(true), { key: 'unit_forget_bias', option: 'unitForgetBias', type: { kind: 'bool' }, default: true, help: "Start the forget gate's bias at 1." }, TRAINABLE],
+  },
+  {
+    className: 'GRU',
+    group: 'Recurrent layers',
+    help: 'Gated Recurrent Unit over a sequence (batch, steps, features): an update and a reset gate.',
+    docs: 'recurrent_layers/gru/',
+    inputs: 'one',
+    args: [...recurrentArgs(true), { key: 'reset_after', option: 'resetAfter', type: { kind: 'bool' }, default: true, help: 'Apply the reset gate after the recurrent matrix multiplication (the CuDNN form).' }, TRAINABLE],
+  },
+  {
+    className: 'SimpleRNN',
+    group: 'Recurrent layers',
+    help: 'A fully connected recurrent layer: each step is activation(x W + h U + b).',
+    docs: 'recurrent_layers/simple_rnn/',
+    inputs: 'one',
+    args: [...recurrentArgs(false), TRAINABLE],
+  },
+  {
+    className: 'Bidirectional',
+    group: 'Recurrent layers',
+    help: 'Runs a recurrent layer forward and a copy of it backward over the sequence and merges their outputs.',
+    docs: 'recurrent_layers/bidirectional/',
+    inputs: 'one',
+    args: [
+      { key: 'layer', option: 'layer', type: { kind: 'recurrent-layer' }, initial: { class_name: 'LSTM', config: { name: 'lstm', units: 32 } }, positional: true, help: 'The recurrent layer to run both ways, e.g. LSTM(32).' },
+      { key: 'merge_mode', option: 'mergeMode', type: { kind: 'choice', options: ['concat', 'sum', 'mul', 'ave'] }, default: 'concat', help: 'How the two outputs combine.' },
+      TRAINABLE,
+    ],
   },
   {
     className: 'BatchNormalization',

@@ -641,6 +641,26 @@ const topK: Rule = (n) => {
   return [tensorOf(n.elemType(0), shape), tensorOf(DataType.INT64, shape)];
 };
 
+/**
+ * LSTM, GRU and RNN: Y (seq, directions, batch, hidden), Y_h and Y_c (directions, batch,
+ * hidden); with layout 1 batch first: (batch, seq, directions, hidden), (batch, directions, hidden).
+ */
+const recurrent: Rule = (n) => {
+  const x = n.shape(0);
+  if (x.length !== 3) throw new InferenceConflict('recurrent ops take (seq, batch, features)');
+  const w = n.shape(1);
+  const directions = n.string('direction', 'forward') === 'bidirectional' ? 2 : 1;
+  // without hidden_size: W is (directions, gates * hidden, features)
+  const gates = { LSTM: 4, GRU: 3 }[n.node.opType ?? ''] ?? 1;
+  const hidden: Dim = n.has('hidden_size') ? n.int('hidden_size', 0) : isNumber(w[1]) ? w[1] / gates : null;
+  const batchFirst = n.int('layout', 0) === 1;
+  const [seq, batch] = batchFirst ? [x[1]!, x[0]!] : [x[0]!, x[1]!];
+  const y = batchFirst ? [batch, seq, directions, hidden] : [seq, directions, batch, hidden];
+  const state = batchFirst ? [batch, directions, hidden] : [directions, batch, hidden];
+  const outputs = (n.node.output ?? []).length;
+  return Array.from({ length: outputs }, (_, i) => tensorOf(n.elemType(0), i === 0 ? y : [...state]));
+};
+
 const resize: Rule = (n) => {
   const x = n.shape(0);
   const sizes = n.ints(3);
@@ -710,5 +730,8 @@ const RULES: Record<string, Rule> = {
   Tile: tile,
   TopK: topK,
   Resize: resize,
+  LSTM: recurrent,
+  GRU: recurrent,
+  RNN: recurrent,
   NonZero: nonZero,
 };

@@ -6,7 +6,7 @@ import { ConfigError, FormatError, Model, modelFromJSON, type Layer } from '../m
 import { parseOnnxModel } from '../onnx/inspect.ts';
 import { tensorToArray } from '../onnx/tensor.ts';
 import type { ModelProto } from '../onnx/schema.ts';
-import { fromOnnxLayout } from './kernel_layout.ts';
+import { ONNX_LAYOUTS, fromOnnxLayout } from './kernel_layout.ts';
 import { METADATA_KERAS_JSON, METADATA_WEIGHTS, type WeightLocation } from './to_onnx.ts';
 
 /** Finds "encoder/dense" by walking nested models. */
@@ -72,7 +72,7 @@ function parseWeightMap(text: string, source: string): WeightLocation[] {
   if (!Array.isArray(entries)) return fail('is not a list');
   return entries.map((entry: unknown, i) => {
     const e = entry as Partial<Record<keyof WeightLocation, unknown>> | null;
-    const valid = typeof e === 'object' && e !== null && typeof e.layer === 'string' && typeof e.weight === 'string' && typeof e.initializer === 'string' && (e.layout === 'keras' || e.layout === 'oihw' || e.layout === 'depthwise');
-    return valid ? (e as WeightLocation) : fail(`entry ${i} is ${JSON.stringify(entry)}, not {"layer", "weight", "initializer", "layout": "keras" | "oihw" | "depthwise"}`);
+    const valid = typeof e === 'object' && e !== null && typeof e.layer === 'string' && typeof e.weight === 'string' && typeof e.initializer === 'string' && ONNX_LAYOUTS.includes(e.layout as string);
+    return valid ? (e as WeightLocation) : fail(`entry ${i} is ${JSON.stringify(entry)}, not {"layer", "weight", "initializer", "layout": ${ONNX_LAYOUTS.map((l) => `"${l}"`).join(' | ')}}`);
   });
 }

@@ -51,10 +51,14 @@ export class GraphBuilder {
 
   /** Adds a node; `outputName` names its (single) output, else one is made from the node name. */
   addNode(opType: string, inputs: string[], nodeName: string, attributes: Record<string, AttributeValue> = {}, outputName?: string): string {
+    return this.addMultiOutputNode(opType, inputs, nodeName, attributes, [outputName ?? this.uniqueName(nodeName)])[0]!;
+  }
+
+  /** Adds a node with the given output names (LSTM's Y, Y_h, Y_c); returns them. */
+  addMultiOutputNode(opType: string, inputs: string[], nodeName: string, attributes: Record<string, AttributeValue>, outputs: string[]): string[] {
     const name = claim(this.nodeNames, nodeName);
-    const output = outputName ?? this.uniqueName(nodeName);
-    this.nodes.push({ opType, input: inputs, output: [output], name, attribute: Object.entries(attributes).map(([k, v]) => makeAttribute(k, v)) });
-    return output;
+    this.nodes.push({ opType, input: inputs, output: outputs, name, attribute: Object.entries(attributes).map(([k, v]) => makeAttribute(k, v)) });
+    return outputs;
   }
 
   /** The value in the wanted layout, transposing (once) if needed. */

@@ -26,8 +26,44 @@ export function kernelFromOihw(data: Float32Array, shape: readonly number[]): Fl
   return out;
 }
 
-/** How a weight is stored in ONNX: as Keras holds it, as a Conv kernel, or as a grouped (depthwise) Conv kernel. */
-export type OnnxLayout = 'keras' | 'oihw' | 'depthwise';
+/**
+ * How a weight is stored in ONNX: as Keras holds it, as a Conv kernel, as a grouped
+ * (depthwise) Conv kernel, or as an ONNX LSTM/GRU/RNN weight (recurrent layouts below).
+ */
+export type OnnxLayout = 'keras' | 'oihw' | 'depthwise' | RecurrentLayout;
+
+// Recurrent weights. Keras's kernel (rows, gates * units) is ONNX's W or R (1, gates * units,
+// rows): transposed, with one direction in front. ONNX orders LSTM's gates i, o, f, c where
+// Keras has i, f, c, o; GRU (z, r, h) and SimpleRNN keep Keras's order. A bias becomes
+// (1, its size): LSTM's reordered (the recurrent half of ONNX's B is added as zeros by the
+// translation), GRU reset_after's (2, 3 * units) already is ONNX's [Wb, Rb].
+export type RecurrentLayout = 'lstm_kernel' | 'rnn_kernel' | 'lstm_bias' | 'rnn_bias';
+
+const RECURRENT_LAYOUTS: readonly string[] = ['lstm_kernel', 'rnn_kernel', 'lstm_bias', 'rnn_bias'];
+
+/** Every layout a weight map may name. */
+export const ONNX_LAYOUTS: readonly string[] = ['keras', 'oihw', 'depthwise', ...RECURRENT_LAYOUTS];
+
+/** ONNX LSTM gate k (i, o, f, c) is Keras gate LSTM_GATES[k] (of i, f, c, o). */
+const LSTM_GATES = [0, 3, 1, 2];
+
+/** Calls `visit(kerasIndex, onnxIndex)` for every element of a recurrent weight of Keras shape `shape`. */
+function forEachRecurrentElement(shape: readonly number[], layout: RecurrentLayout, visit: (keras: number, onnx: number) => void): void {
+  const isKernel = layout === 'lstm_kernel' || layout === 'rnn_kernel';
+  const rows = isKernel ? shape[0]! : 1;
+  const cols = isKernel ? shape[1]! : shape.reduce((a, b) => a * b, 1);
+  const lstm = layout === 'lstm_kernel' || layout === 'lstm_bias';
+  const units = lstm ? cols / 4 : cols;
+  for (let c = 0; c < cols; c++) {
+    const gate = Math.floor(c / units);
+    const onnxColumn = lstm ? LSTM_GATES.indexOf(gate) * units + (c % units) : c;
+    for (let r = 0; r < rows; r++) visit(r * cols + c, isKernel ? onnxColumn * rows + r : onnxColumn);
+  }
+}
+
+function isRecurrent(layout: OnnxLayout): layout is RecurrentLayout {
+  return RECURRENT_LAYOUTS.includes(layout);
+}
 
 /** The (kh, kw, in, out) shape that `layout`'s OIHW walk reads a Keras kernel of `shape` as. */
 function asConvKernel(shape: readonly number[], layout: 'oihw' | 'depthwise'): readonly number[] {
@@ -37,16 +73,28 @@ function asConvKernel(shape: readonly number[], layout: 'oihw' | 'depthwise'): r
 /** The initializer's dims for a Keras weight of `shape`. */
 export function onnxDims(shape: readonly number[], layout: OnnxLayout): number[] {
   if (layout === 'keras') return [...shape];
+  if (layout === 'lstm_kernel' || layout === 'rnn_kernel') return [1, shape[1]!, shape[0]!];
+  if (isRecurrent(layout)) return [1, shape.reduce((a, b) => a * b, 1)];
   const [kh, kw, cin, cout] = asConvKernel(shape, layout);
   return [cout!, cin!, kh!, kw!];
 }
 
 /** Keras's values -> the initializer's. */
 export function toOnnxLayout(value: Float32Array, shape: readonly number[], layout: OnnxLayout): Float32Array {
+  if (isRecurrent(layout)) {
+    const out = new Float32Array(value.length);
+    forEachRecurrentElement(shape, layout, (keras, onnx) => (out[onnx] = value[keras]!));
+    return out;
+  }
   return layout === 'keras' ? value : kernelToOihw(value, asConvKernel(shape, layout));
 }
 
 /** The initializer's values -> Keras's (a copy). */
 export function fromOnnxLayout(data: Float32Array, shape: readonly number[], layout: OnnxLayout): Float32Array {
+  if (isRecurrent(layout)) {
+    const out = new Float32Array(data.length);
+    forEachRecurrentElement(shape, layout, (keras, onnx) => (out[keras] = data[onnx]!));
+    return out;
+  }
   return layout === 'keras' ? Float32Array.from(data) : kernelFromOihw(data, asConvKernel(shape, layout));
 }

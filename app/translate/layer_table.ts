@@ -3,9 +3,9 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  Activation, Add, Average, AveragePooling2D, BatchNormalization, Bidirectional, GRU, LSTM, RecurrentLayer, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
   GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
-  type Layer, type LayerWeight,
+  type ActivationName, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
 import { DataType } from '../onnx/schema.ts';
@@ -24,7 +24,8 @@ export interface LayerCall {
   weight(weight: LayerWeight, layout?: OnnxLayout): string;
 }
 
-type Row<L extends Layer> = (layer: L, call: LayerCall) => Value;
+/** A layer's translation: its result, or its results in output order (return_state). */
+type Row<L extends Layer> = (layer: L, call: LayerCall) => Value | Value[];
 
 /**
  * TensorFlow's "same" padding as explicit [begin..., end...] pads (the odd pixel at the end,
@@ -317,6 +318,127 @@ const average: Row<Average> = (layer, call) => {
   return { ...inputs[0]!, name, shape: layer.computeOutputShapes(inputs.map((x) => x.shape))[0]! };
 };
 
+/**
+ * The activations ONNX's recurrent ops can take: name, and (alpha, beta) for those with
+ * parameters. hard_sigmoid is Keras 3's x / 6 + 0.5, clipped (activations.ts).
+ */
+const RECURRENT_ACTIVATIONS: Partial<Record<ActivationName, { name: string; alphaBeta?: [number, number] }>> = {
+  sigmoid: { name: 'Sigmoid' },
+  tanh: { name: 'Tanh' },
+  relu: { name: 'Relu' },
+  hard_sigmoid: { name: 'HardSigmoid', alphaBeta: [1 / 6, 0.5] },
+};
+
+function recurrentActivation(layer: RecurrentLayer, activation: ActivationName, field: string): { name: string; alphaBeta?: [number, number] } {
+  const found = RECURRENT_ACTIVATIONS[activation];
+  if (!found) {
+    const supported = Object.keys(RECURRENT_ACTIVATIONS).join(', ');
+    throw new ValueError(`${layer.name}: ${field} "${activation}" has no ONNX ${layer.className} equivalent; ONNX export supports ${supported}`, { layer: layer.name, field });
+  }
+  return found;
+}
+
+/**
+ * The activations attributes: ONNX reads activation_alpha and activation_beta in order, one
+ * value for each activation that takes one (onnxruntime's NormalizeActivationArgumentAndGetAlphaBetaCount).
+ */
+function activationAttributes(layer: RecurrentLayer, activations: [ActivationName, string][]): Record<string, AttributeValue> {
+  const found = activations.map(([activation, field]) => recurrentActivation(layer, activation, field));
+  const withParameters = found.filter((a) => a.alphaBeta);
+  const attributes: Record<string, AttributeValue> = { activations: found.map((a) => a.name) };
+  if (withParameters.length > 0) {
+    attributes.activation_alpha = { floats: withParameters.map((a) => a.alphaBeta![0]) };
+    attributes.activation_beta = { floats: withParameters.map((a) => a.alphaBeta![1]) };
+  }
+  return attributes;
+}
+
+/** The ONNX op and its attributes (activations, GRU's linear_before_reset) for one recurrent layer. */
+function recurrentOp(layer: RecurrentLayer): { opType: string; attributes: Record<string, AttributeValue> } {
+  const act: [ActivationName, string] = [layer.activation, 'activation'];
+  const gate: [ActivationName, string] = [layer.recurrentActivation, 'recurrent_activation'];
+  if (layer instanceof LSTM) return { opType: 'LSTM', attributes: activationAttributes(layer, [gate, act, act]) };
+  if (layer instanceof GRU) {
+    // reset_after is ONNX's linear_before_reset: r multiplies (h R_h + Rb_h)
+    return { opType: 'GRU', attributes: { ...activationAttributes(layer, [gate, act]), linear_before_reset: layer.resetAfter ? 1 : 0 } };
+  }
+  return { opType: 'RNN', attributes: activationAttributes(layer, [act]) };
+}
+
+/** ONNX's B (1, 2 * gates * units): Keras's input bias, and the recurrent bias (GRU reset_after's second row, else zeros). */
+function recurrentBias(layer: RecurrentLayer, bias: LayerWeight, call: LayerCall, name: string): string {
+  const lstm = layer instanceof LSTM;
+  const initializer = call.weight(bias, lstm ? 'lstm_bias' : 'rnn_bias');
+  if (layer instanceof GRU && layer.resetAfter) return initializer;
+  const size = layer.gates * layer.units;
+  const zeros = call.b.floatConstant(`${name}/recurrent_bias`, Array<number>(size).fill(0), [1, size]);
+  return call.b.addNode('Concat', [initializer, zeros], `${name}/B`, { axis: 1 });
+}
+
+/**
+ * One recurrent layer over `timeMajor` (steps, batch, features) as ONNX's LSTM/GRU/RNN;
+ * go_backwards is direction "reverse", whose Y ONNX keeps in time order. Returns Keras's
+ * outputs (batch-major): the sequence, time-reversed when `reversed`, or the last state
+ * (named `output` when given), then the final states when return_state asks for them.
+ */
+function recurrentValues(layer: RecurrentLayer, weights: LayerWeight[], timeMajor: Value, reversed: boolean, call: LayerCall, name: string, output?: string): Value[] {
+  const { b } = call;
+  const [kernel, recurrent, bias] = weights;
+  const { opType, attributes } = recurrentOp(layer);
+  const kernelLayout = layer instanceof LSTM ? 'lstm_kernel' : 'rnn_kernel';
+  const inputs = [timeMajor.name, call.weight(kernel!, kernelLayout), call.weight(recurrent!, kernelLayout)];
+  if (bias) inputs.push(recurrentBias(layer, bias, call, name));
+  const outputNames = ['Y', 'Y_h', 'Y_c'].slice(0, layer.stateCount + 1).map((o) => b.uniqueName(`${name}/${o}`));
+  const direction = layer.goBackwards ? 'reverse' : 'forward';
+  const [y, ...states] = b.addMultiOutputNode(opType, inputs, `${name}/${opType}`, { hidden_size: layer.units, direction, ...attributes }, outputNames);
+  const [batch, steps] = [timeMajor.shape[1]!, timeMajor.shape[0]!];
+  const value = (tensor: string, shape: Value['shape']): Value => ({ name: tensor, shape, layout: 'keras', elemType: DataType.FLOAT });
+  const squeeze = (tensor: string, axis: number, what: string, outputName?: string) =>
+    b.addNode('Squeeze', [tensor, b.int64Constant(`${name}/${what}_axes`, [axis])], `${name}/${what}`, {}, outputName);
+  let result: Value;
+  if (layer.returnSequences) {
+    let sequence = squeeze(y!, 1, 'sequence');
+    if (reversed) {
+      const slice = (what: string, v: number) => b.int64Constant(`${name}/reverse_${what}`, [v]);
+      sequence = b.addNode('Slice', [sequence, slice('starts', -1), slice('ends', -(2 ** 63)), slice('axes', 0), slice('steps', -1)], `${name}/reverse`);
+    }
+    result = value(b.addNode('Transpose', [sequence], `${name}/to_batch_major`, { perm: [1, 0, 2] }, output), [batch, steps, layer.units]);
+  } else {
+    result = value(squeeze(states[0]!, 0, 'last', output), [batch, layer.units]);
+  }
+  if (!layer.returnState) return [result];
+  return [result, ...states.map((state, i) => value(squeeze(state, 0, ['h', 'c'][i]!), [batch, layer.units]))];
+}
+
+/** (batch, steps, features) -> (steps, batch, features), ONNX's recurrent layout. */
+function toTimeMajor(x: Value, call: LayerCall): Value {
+  const name = call.b.addNode('Transpose', [x.name], `${call.name}/to_time_major`, { perm: [1, 0, 2] });
+  return { ...x, name, shape: [x.shape[1]!, x.shape[0]!, x.shape[2]!] };
+}
+
+const recurrent: Row<RecurrentLayer> = (layer, call) => {
+  const x = toTimeMajor(single(layer, call), call);
+  return recurrentValues(layer, layer.weights, x, layer.goBackwards, call, call.name, call.output);
+};
+
+/** Keras's Bidirectional: both directions over the same input, the backward sequence put back in time order, merged. */
+const bidirectional: Row<Bidirectional> = (layer, call) => {
+  const { b } = call;
+  const x = toTimeMajor(single(layer, call), call);
+  const ownWeights = (sub: RecurrentLayer) => layer.weights.filter((w) => w.name.startsWith(`${sub.name}/`));
+  const { forwardLayer: fwd, backwardLayer: bwd } = layer;
+  const [forward, ...forwardStates] = recurrentValues(fwd, ownWeights(fwd), x, fwd.goBackwards, call, `${call.name}/${fwd.name}`);
+  const [backward, ...backwardStates] = recurrentValues(bwd, ownWeights(bwd), x, fwd.returnSequences && !bwd.goBackwards, call, `${call.name}/${bwd.name}`);
+  const pair = [forward!.name, backward!.name];
+  const shape = layer.computeOutputShapes([single(layer, call).shape])[0]!;
+  let merged: string;
+  if (layer.mergeMode === 'concat') merged = b.addNode('Concat', pair, `${call.name}/Concat`, { axis: -1 }, call.output);
+  else if (layer.mergeMode === 'sum') merged = b.addNode('Add', pair, `${call.name}/Add`, {}, call.output);
+  else if (layer.mergeMode === 'mul') merged = b.addNode('Mul', pair, `${call.name}/Mul`, {}, call.output);
+  else merged = b.addNode('Mul', [b.addNode('Add', pair, `${call.name}/Add`), b.floatConstant(`${call.name}/half`, [0.5])], `${call.name}/Mul`, {}, call.output);
+  return [{ ...forward!, name: merged, shape }, ...forwardStates, ...backwardStates];
+};
+
 /** Layer class name -> translation. Models (nested) and InputLayers are handled by the graph walk. */
 export const LAYER_TABLE: Record<string, Row<never>> = {
   Dense: dense,
@@ -339,6 +461,10 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   BatchNormalization: batchNormalization,
   Rescaling: rescaling,
   Embedding: embedding,
+  LSTM: recurrent,
+  GRU: recurrent,
+  SimpleRNN: recurrent,
+  Bidirectional: bidirectional,
   Concatenate: concatenate,
   Add: add,
   Multiply: multiply,

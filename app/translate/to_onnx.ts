@@ -75,7 +75,7 @@ class Translation {
   private translateCall(layer: Layer, inputs: Value[], scope: string): Value[] {
     const path = `${scope}${layer.name}`;
     if (layer instanceof Model) return this.translateGraph(layer, inputs, `${path}/`);
-    const row = LAYER_TABLE[layer.className] as ((layer: Layer, call: LayerCall) => Value) | undefined;
+    const row = LAYER_TABLE[layer.className] as ((layer: Layer, call: LayerCall) => Value | Value[]) | undefined;
     if (!row) throw new ValueError(`${path}: no ONNX translation for layer class ${layer.className}`);
     const call: LayerCall = {
       b: this.b,
@@ -84,7 +84,8 @@ class Translation {
       output: this.b.uniqueName(path),
       weight: (weight, layout) => this.weight(path, weight, layout),
     };
-    return [row(layer, call)];
+    const result = row(layer, call);
+    return Array.isArray(result) ? result : [result];
   }
 }
 

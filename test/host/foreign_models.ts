@@ -16,7 +16,7 @@ const PYTHON = '/usr/bin/python3';
 /** Element type number and dims (number, symbol or null) by value name, as onnx_graphs.py writes them. */
 export type ExpectedShapes = Record<string, [number, (number | string | null)[] | null]>;
 
-export const SMALL_GRAPHS = ['conv_pool', 'dynamic_reshape', 'broadcast_matmul', 'axes_slices', 'opset11'] as const;
+export const SMALL_GRAPHS = ['conv_pool', 'dynamic_reshape', 'broadcast_matmul', 'axes_slices', 'opset11', 'recurrent'] as const;
 
 function runScript(kind: 'small' | 'resnet18', outDir: string): void {
   const result = spawnSync(PYTHON, [SCRIPT, kind, outDir], { encoding: 'utf8' });

@@ -134,6 +134,16 @@ def small(out_dir):
         n('Sigmoid', ['top'], ['y']),
     ], [vi('x', F, ['batch', 4, 7])], [vi('y', F, None), vi('idx', I64, None), vi('a', F, None)], opset=11))
 
+    # Recurrent ops: LSTM both ways with its states, GRU with linear_before_reset, RNN reversed.
+    write(out_dir, 'recurrent', model([
+        n('LSTM', ['x', 'lstm_w', 'lstm_r', 'lstm_b'], ['lstm_y', 'lstm_h', 'lstm_c'], hidden_size=3, direction='bidirectional'),
+        n('GRU', ['x', 'gru_w', 'gru_r'], ['gru_y', 'gru_h'], hidden_size=2, linear_before_reset=1),
+        n('RNN', ['x', 'rnn_w', 'rnn_r'], ['rnn_y'], hidden_size=5, direction='reverse'),
+        n('Squeeze', ['gru_y', 'axis1'], ['y']),
+    ], [vi('x', F, [5, 'batch', 4])], [vi('y', F, None), vi('lstm_h', F, None), vi('lstm_c', F, None), vi('rnn_y', F, None), vi('lstm_y', F, None)], [
+        weights('lstm_w', [2, 12, 4]), weights('lstm_r', [2, 12, 3]), weights('lstm_b', [2, 24]), weights('gru_w', [1, 6, 4]), weights('gru_r', [1, 6, 2]),
+        weights('rnn_w', [1, 5, 4]), weights('rnn_r', [1, 5, 5]), const('axis1', [1]),
+    ]))
 
 def resnet18(out_dir):
     import torch

@@ -42,7 +42,7 @@ describe("Keras's keyword forms", () => {
   it('Keras JSON initializer configs with bad keys or values are ConfigErrors naming the key', () => {
     assert.throws(() => initializers.getInitializer({ class_name: 'Constant', config: { value: 'x' } }, 'dense/kernel_initializer'), (e: Error) => e.name === 'ConfigError' && /dense\/kernel_initializer: Constant: value must be a finite number/.test(e.message));
     assert.throws(() => initializers.getInitializer({ class_name: 'GlorotUniform', config: { gain: 2 } }), (e: Error) => e.name === 'ConfigError' && /unsupported config key "gain"/.test(e.message));
-    assert.throws(() => initializers.getInitializer({ class_name: 'Orthogonal', config: {} }), (e: Error) => e.name === 'ConfigError' && /unsupported initializer "Orthogonal"/.test(e.message));
+    assert.throws(() => initializers.getInitializer({ class_name: 'Identity', config: {} }), (e: Error) => e.name === 'ConfigError' && /unsupported initializer "Identity"/.test(e.message));
   });
 
   it('loss classes beside the names, refusing options they do not have', () => {

@@ -9,7 +9,7 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  Activation, Add, Average, AveragePooling2D, Bidirectional, GRU, LSTM, RecurrentLayer, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
   LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
@@ -439,6 +439,114 @@ function elementwiseForward(xs: RefTensor[], identity: number, combine: (a: numb
 }
 
 // ---------------------------------------------------------------------------------------
+// Recurrent layers, as Keras's cells compute them (keras/src/layers/rnn/lstm.py, gru.py,
+// simple_rnn.py): per step z = x W + h U + b with the gates in Keras's order.
+
+export interface RecurrentParams {
+  kind: 'lstm' | 'gru' | 'simple_rnn';
+  units: number;
+  activation: ActivationName;
+  recurrentActivation: ActivationName;
+  /** GRU only: the reset gate multiplies (h U_h + b_h) rather than h. */
+  resetAfter: boolean;
+  goBackwards: boolean;
+  returnSequences: boolean;
+}
+
+/** x (n, steps) @ W (steps, cols) for one row vector: out[c] = sum_k v[k] W[k, c]. */
+function rowTimesMatrix(v: ArrayLike<number>, w: Float32Array, cols: number): Float64Array {
+  const out = new Float64Array(cols);
+  for (let k = 0; k < v.length; k++) for (let c = 0; c < cols; c++) out[c]! += v[k]! * w[k * cols + c]!;
+  return out;
+}
+
+/**
+ * x (n, steps, features), kernel (features, g*units), recurrent (units, g*units), bias (g*units)
+ * or GRU reset_after's (2, 3*units) -> [output, ...final states]: output (n, units) or, with
+ * return_sequences, (n, steps, units) in processing order; states (n, units) each (LSTM h, c).
+ */
+export function recurrentForward(x: RefTensor, kernel: Float32Array, recurrent: Float32Array, bias: Float32Array | null, p: RecurrentParams): RefTensor[] {
+  const [n, steps, features] = x.shape as [number, number, number];
+  const u = p.units;
+  const g = p.kind === 'lstm' ? 4 : p.kind === 'gru' ? 3 : 1;
+  const act = ELEMENTWISE_ACTIVATIONS[p.activation as Exclude<ActivationName, 'softmax'>];
+  const gate = ELEMENTWISE_ACTIVATIONS[p.recurrentActivation as Exclude<ActivationName, 'softmax'>];
+  const inputBias = (j: number) => (bias ? bias[j]! : 0);
+  const recurrentBias = (j: number) => (bias && p.kind === 'gru' && p.resetAfter ? bias[g * u + j]! : 0);
+  const sequences = tensor([n, steps, u]);
+  const hOut = tensor([n, u]);
+  const cOut = tensor([n, u]);
+  for (let b = 0; b < n; b++) {
+    let h = new Float64Array(u);
+    let c = new Float64Array(u);
+    for (let s = 0; s < steps; s++) {
+      const t = p.goBackwards ? steps - 1 - s : s;
+      const xt = x.data.subarray((b * steps + t) * features, (b * steps + t + 1) * features);
+      const xw = rowTimesMatrix(xt, kernel, g * u).map((v, j) => v + inputBias(j));
+      const hu = rowTimesMatrix(h, recurrent, g * u).map((v, j) => v + recurrentBias(j));
+      const next = new Float64Array(u);
+      if (p.kind === 'lstm') {
+        for (let j = 0; j < u; j++) {
+          const i = gate(xw[j]! + hu[j]!);
+          const f = gate(xw[u + j]! + hu[u + j]!);
+          c[j] = f * c[j]! + i * act(xw[2 * u + j]! + hu[2 * u + j]!);
+          next[j] = gate(xw[3 * u + j]! + hu[3 * u + j]!) * act(c[j]!);
+        }
+      } else if (p.kind === 'gru') {
+        const z = Float64Array.from({ length: u }, (_, j) => gate(xw[j]! + hu[j]!));
+        const r = Float64Array.from({ length: u }, (_, j) => gate(xw[u + j]! + hu[u + j]!));
+        // reset_after: r * (h U_h + b_h); otherwise (r * h) U_h
+        const candidateRecurrent = p.resetAfter
+          ? Float64Array.from({ length: u }, (_, j) => r[j]! * hu[2 * u + j]!)
+          : rowTimesMatrix(Float64Array.from(h, (v, j) => v * r[j]!), recurrent.filter((_, k) => k % (3 * u) >= 2 * u), u);
+        for (let j = 0; j < u; j++) next[j] = z[j]! * h[j]! + (1 - z[j]!) * act(xw[2 * u + j]! + candidateRecurrent[j]!);
+      } else {
+        for (let j = 0; j < u; j++) next[j] = act(xw[j]! + hu[j]!);
+      }
+      h = next;
+      sequences.data.set(h, (b * steps + s) * u);
+    }
+    hOut.data.set(h, b * u);
+    cOut.data.set(c, b * u);
+    c = new Float64Array(u);
+  }
+  const states = p.kind === 'lstm' ? [hOut, cOut] : [hOut];
+  return [p.returnSequences ? sequences : tensor(hOut.shape, hOut.data), ...states];
+}
+
+/** A recurrent layer's call: its output, then its final states when return_state asks for them. */
+function recurrentLayerForward(layer: RecurrentLayer, x: RefTensor): RefTensor[] {
+  const kind = layer instanceof LSTM ? 'lstm' : layer instanceof GRU ? 'gru' : 'simple_rnn';
+  const params: RecurrentParams = {
+    kind, units: layer.units, activation: layer.activation, recurrentActivation: layer.recurrentActivation,
+    resetAfter: layer instanceof GRU && layer.resetAfter, goBackwards: layer.goBackwards, returnSequences: layer.returnSequences,
+  };
+  const [output, ...states] = recurrentForward(x, weight(layer, 'kernel'), weight(layer, 'recurrent_kernel'), optionalWeight(layer, 'bias', layer.useBias), params);
+  return layer.returnState ? [output!, ...states] : [output!];
+}
+
+/** Reverses a (n, steps, units) sequence in time. */
+function reverseSteps(x: RefTensor): RefTensor {
+  const [n, steps, u] = x.shape as [number, number, number];
+  const out = tensor(x.shape);
+  for (let b = 0; b < n; b++) for (let t = 0; t < steps; t++) out.data.set(x.data.subarray((b * steps + t) * u, (b * steps + t + 1) * u), (b * steps + steps - 1 - t) * u);
+  return out;
+}
+
+/** Keras's Bidirectional: the backward outputs put back in time order, merged; then the forward and backward states. */
+function bidirectionalForward(layer: Bidirectional, x: RefTensor): RefTensor[] {
+  const [forward, ...forwardStates] = recurrentLayerForward(layer.forwardLayer, x);
+  const [backwardRaw, ...backwardStates] = recurrentLayerForward(layer.backwardLayer, x);
+  const backward = layer.forwardLayer.returnSequences ? reverseSteps(backwardRaw!) : backwardRaw!;
+  const merged =
+    layer.mergeMode === 'concat' ? concatenateForward([forward!, backward], -1)
+    : layer.mergeMode === 'sum' ? addForward([forward!, backward])
+    : layer.mergeMode === 'mul' ? multiplyForward([forward!, backward])
+    : averageForward([forward!, backward]);
+  return [merged, ...forwardStates, ...backwardStates];
+}
+
+// ---------------------------------------------------------------------------------------
 // Layers and models.
 
 function weight(layer: Layer, name: string): Float32Array {
@@ -524,6 +632,8 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
   if (layer instanceof Add) return [addForward(inputs)];
   if (layer instanceof Multiply) return [multiplyForward(inputs)];
   if (layer instanceof Average) return [averageForward(inputs)];
+  if (layer instanceof RecurrentLayer) return recurrentLayerForward(layer, single(layer, inputs));
+  if (layer instanceof Bidirectional) return bidirectionalForward(layer, single(layer, inputs));
   throw new Error(`reference: layer ${layer.name} (${layer.className}) has no reference implementation`);
 }
 

@@ -10,6 +10,7 @@ import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
 import { analyze, issuesAt, tryConnect } from '../../renderer/src/lib/document/analysis.ts';
 import { generateCode } from '../../renderer/src/lib/document/codegen.ts';
+import { formatArgument, parseArgument } from '../../renderer/src/lib/document/fields.ts';
 import { addCall, addNode, connect, duplicateLayerAt, moveLayer, removeLayer, removeNode, renameLayer, setInputShape, setLayerArgument } from '../../renderer/src/lib/document/edits.ts';
 import { History } from '../../renderer/src/lib/document/history.ts';
 import { EMPTY_MODEL, isSequential, stackOf, toFunctional, withConfig, type ModelJson } from '../../renderer/src/lib/document/model_json.ts';
@@ -149,4 +150,19 @@ test('typing into one field is one undo step; list edits: duplicate, move, remov
   assert.ok(!('reason' in stack));
   assert.equal(stack.inputName, 'conv1_input');
   assert.match((stackOf(buildPurchasePredictor()) as { reason: string }).reason, /2 inputs/);
+});
+
+test('Bidirectional in the editors: its wrapped layer is a field written LSTM(16), and the code wraps a new layer', () => {
+  const type = { kind: 'recurrent-layer' } as const;
+  assert.equal(formatArgument(type, { class_name: 'GRU', config: { name: 'gru', units: 8, reset_after: false } }), 'GRU(8)');
+  assert.deepEqual(parseArgument(type, ' SimpleRNN( 4 ) '), { value: { class_name: 'SimpleRNN', config: { units: 4 } } });
+  assert.deepEqual(parseArgument(type, 'Dense(3)'), { error: 'LSTM, GRU or SimpleRNN with its units, e.g. LSTM(32)' });
+  clearSession();
+  const ids = Input({ shape: [10], name: 'ids', dtype: 'int32' });
+  const embedded = new layers.Embedding(100, 8, { name: 'embed' }).apply(ids);
+  const both = new layers.Bidirectional(new layers.LSTM(16, { returnSequences: true, name: 'lstm' }), { mergeMode: 'sum', name: 'bi' }).apply(embedded);
+  const json = JSON.parse(new Model({ inputs: ids, outputs: new layers.GRU(4, { resetAfter: false, name: 'gru' }).apply(both), name: 'text' }).toJSON()) as ModelJson;
+  assert.deepEqual(analyze(json).issues, []);
+  assert.equal(analyze(json).params.total, 100 * 8 + 2 * 4 * (16 * (8 + 16) + 16) + 3 * (4 * (16 + 4) + 4));
+  assert.match(generateCode(json), /new layers\.Bidirectional\(new layers\.LSTM\(16, \{ returnSequences: true, name: 'forward_lstm' \}\), \{ mergeMode: 'sum', name: 'bi' \}\)/);
 });

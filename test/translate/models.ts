@@ -88,6 +88,8 @@ export function translationCases(): Model[] {
   // Layers added later go last, so that the cases above keep their seeds (numerics.test.ts
   // seeds weights and inputs by a case's index).
   cases.push(...laterLayerCases());
+  // The recurrent layers last: the engine (test/engine/later_layers) does not run them yet.
+  cases.push(...recurrentCases());
   return cases;
 }
 
@@ -148,5 +150,48 @@ export function laterLayerCases(): Model[] {
     single('conv_groups2', [7, 6, 4], new layers.Conv2D(6, 3, { groups: 2, padding: 'same' })),
     single('conv_groups3_strided_no_bias', [9, 8, 6], new layers.Conv2D(3, [2, 3], { groups: 3, strides: 2, useBias: false, activation: 'tanh' })),
     mobileNetBlock(),
+  ];
+}
+
+/** Embedding -> LSTM (sequences) -> GRU -> Dense: a text classifier's shape. */
+function textClassifier(): Model {
+  const ids = Input({ shape: [7], name: 'ids', dtype: 'int32' });
+  let x = new layers.Embedding(30, 5, { name: 'embed' }).apply(ids);
+  x = new layers.LSTM(6, { returnSequences: true, name: 'lstm' }).apply(x);
+  x = new layers.GRU(4, { name: 'gru' }).apply(x);
+  return new Model({ inputs: ids, outputs: new layers.Dense(3, { activation: 'softmax', name: 'head' }).apply(x), name: 'text_classifier' });
+}
+
+/** A recurrent layer whose final states are outputs too (return_state). */
+function withStates(name: string, layer: Layer, inputShape: Shape): Model {
+  const x = Input({ shape: inputShape, name: 'x' });
+  return new Model({ inputs: x, outputs: layer.applyMultiOutput(x), name });
+}
+
+/** LSTM, GRU (reset_after both ways), SimpleRNN and Bidirectional: every option ONNX export writes differently. */
+export function recurrentCases(): Model[] {
+  return [
+    single('lstm_last', [5, 3], new layers.LSTM(4)),
+    single('lstm_sequences_no_bias', [5, 3], new layers.LSTM(3, { returnSequences: true, useBias: false })),
+    single('lstm_backwards_sequences', [6, 2], new layers.LSTM(4, { returnSequences: true, goBackwards: true })),
+    single('lstm_relu_tanh_gates', [4, 3], new layers.LSTM(3, { activation: 'relu', recurrentActivation: 'tanh', unitForgetBias: false })),
+    // hard_sigmoid takes ONNX's activation_alpha/beta: gates only, then the candidate only
+    single('lstm_hard_sigmoid_gates', [4, 3], new layers.LSTM(3, { recurrentActivation: 'hard_sigmoid' })),
+    single('gru_hard_sigmoid_candidate', [4, 3], new layers.GRU(3, { activation: 'hard_sigmoid', recurrentActivation: 'tanh', returnSequences: true })),
+    withStates('lstm_states', new layers.LSTM(4, { returnState: true }), [5, 3]),
+    withStates('lstm_sequences_states_backwards', new layers.LSTM(2, { returnSequences: true, returnState: true, goBackwards: true }), [4, 3]),
+    single('gru_reset_after', [5, 3], new layers.GRU(4)),
+    single('gru_reset_before_sequences', [5, 3], new layers.GRU(4, { resetAfter: false, returnSequences: true })),
+    single('gru_backwards_no_bias', [6, 2], new layers.GRU(3, { goBackwards: true, useBias: false })),
+    withStates('gru_states', new layers.GRU(3, { returnState: true, resetAfter: false }), [4, 2]),
+    single('simple_rnn', [5, 3], new layers.SimpleRNN(4)),
+    single('simple_rnn_relu_sequences_backwards', [5, 3], new layers.SimpleRNN(3, { activation: 'relu', returnSequences: true, goBackwards: true })),
+    withStates('simple_rnn_states', new layers.SimpleRNN(3, { returnState: true }), [4, 2]),
+    single('bidirectional_lstm_concat', [5, 3], new layers.Bidirectional(new layers.LSTM(3, { returnSequences: true }))),
+    single('bidirectional_gru_sum', [5, 3], new layers.Bidirectional(new layers.GRU(3), { mergeMode: 'sum' })),
+    single('bidirectional_rnn_mul_sequences', [4, 2], new layers.Bidirectional(new layers.SimpleRNN(3, { returnSequences: true }), { mergeMode: 'mul' })),
+    single('bidirectional_gru_ave_backwards', [4, 2], new layers.Bidirectional(new layers.GRU(2, { returnSequences: true, goBackwards: true, resetAfter: false }), { mergeMode: 'ave' })),
+    withStates('bidirectional_lstm_states', new layers.Bidirectional(new layers.LSTM(3, { returnState: true })), [4, 3]),
+    textClassifier(),
   ];
 }

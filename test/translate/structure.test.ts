@@ -12,11 +12,22 @@ import { modelFromOnnx } from '../../app/translate/from_onnx.ts';
 import { exportOnnx, modelToOnnx, METADATA_KERAS_JSON, OPSET } from '../../app/translate/to_onnx.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
-import { randomizeWeights, translationCases } from './models.ts';
+import { randomizeWeights, recurrentCases, translationCases } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('exported graph', () => {
+  test('recurrent layers: one LSTM/GRU/RNN node per direction and no node whose result nobody reads', () => {
+    for (const model of recurrentCases()) {
+      const graph = modelToOnnx(model).graph!;
+      const read = new Set([...graph.node!.flatMap((n) => n.input ?? []), ...graph.output!.map((o) => o.name)]);
+      const unread = graph.node!.filter((n) => n.opType !== 'LSTM' && n.opType !== 'GRU' && n.opType !== 'RNN' && !n.output!.some((o) => read.has(o)));
+      assert.deepEqual(unread.map((n) => n.name), [], model.name);
+      const recurrentNodes = graph.node!.filter((n) => ['LSTM', 'GRU', 'RNN'].includes(n.opType!)).length;
+      assert.equal(recurrentNodes, model.layers.filter((l) => /LSTM|GRU|RNN/.test(l.className)).length + 2 * model.layers.filter((l) => l.className === 'Bidirectional').length, model.name);
+    }
+  });
+
   test('the seed CNN: NHWC input and output, two Transposes (into NCHW, and back before Flatten)', () => {
     const proto = modelToOnnx(productImageClassifier);
     const graph = proto.graph!;
@@ -46,7 +57,8 @@ describe('exported graph', () => {
 });
 
 describe('import', () => {
-  for (const model of [productImageClassifier, purchasePredictor]) {
+  // the recurrent cases: their kernels are stored transposed, LSTM's gates reordered (kernel_layout.ts)
+  for (const model of [productImageClassifier, purchasePredictor, ...recurrentCases()]) {
     test(`${model.name}: the exported file reopens with the same layers and weights`, () => {
       randomizeWeights(model, 7);
       const bytes = exportOnnx(model);

@@ -55,12 +55,20 @@ export function parseArgument(type: ArgumentType, text: string): Parsed {
     case 'choice':
     case 'initializer':
       return { value: trimmed };
+    case 'recurrent-layer': {
+      const match = /^(LSTM|GRU|SimpleRNN)\s*\(\s*(\d+)\s*\)$/.exec(trimmed);
+      return match ? { value: { class_name: match[1], config: { units: Number(match[2]) } } } : { error: 'LSTM, GRU or SimpleRNN with its units, e.g. LSTM(32)' };
+    }
   }
 }
 
 /** A value as the field shows it. */
 export function formatArgument(type: ArgumentType, value: unknown): string {
   if (value === null || value === undefined) return type.kind === 'shape' || type.kind === 'int-tuple' ? '' : 'None';
+  if (type.kind === 'recurrent-layer') {
+    const { class_name, config } = value as { class_name: string; config: { units?: unknown } };
+    return `${class_name}(${String(config.units)})`;
+  }
   // ZeroPadding2D writes its padding as pairs: an even pair shows as one number, an uneven one as (a, b).
   const item = (v: unknown) => (v === null ? 'None' : Array.isArray(v) ? (v[0] === v[1] ? String(v[0]) : `(${v.join(', ')})`) : String(v));
   if (Array.isArray(value)) return value.map(item).join(', ');
