@@ -29,16 +29,20 @@ export function kernelFromOihw(data: Float32Array, shape: readonly number[]): Fl
 /** How a weight is stored in ONNX: as Keras holds it, as a Conv kernel, or as a grouped (depthwise) Conv kernel. */
 export type OnnxLayout = 'keras' | 'oihw' | 'depthwise';
 
-/** The (kh, kw, in, out) shape that `layout`'s OIHW walk reads a Keras kernel of `shape` as. */
+/**
+ * The (kh, kw, in, out) shape that `layout`'s OIHW walk reads a Keras kernel of `shape` as. A
+ * Conv1D kernel (k, in, out) is a 2-D one of height 1: its OIHW order is ONNX's (out, in, k).
+ */
 function asConvKernel(shape: readonly number[], layout: 'oihw' | 'depthwise'): readonly number[] {
-  return layout === 'oihw' ? shape : [shape[0]!, shape[1]!, 1, shape[2]! * shape[3]!];
+  if (layout === 'depthwise') return [shape[0]!, shape[1]!, 1, shape[2]! * shape[3]!];
+  return shape.length === 3 ? [1, ...shape] : shape;
 }
 
 /** The initializer's dims for a Keras weight of `shape`. */
 export function onnxDims(shape: readonly number[], layout: OnnxLayout): number[] {
   if (layout === 'keras') return [...shape];
   const [kh, kw, cin, cout] = asConvKernel(shape, layout);
-  return [cout!, cin!, kh!, kw!];
+  return shape.length === 3 ? [cout!, cin!, kw!] : [cout!, cin!, kh!, kw!];
 }
 
 /** Keras's values -> the initializer's. */

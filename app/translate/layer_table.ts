@@ -3,10 +3,11 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
-  GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
+  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU,
+  Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
   type Layer, type LayerWeight,
 } from '../model/index.ts';
+import type { ConvPadding } from '../model/layers/conv.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
 import { DataType } from '../onnx/schema.ts';
 import { applyActivation, clip } from './activations.ts';
@@ -28,12 +29,13 @@ type Row<L extends Layer> = (layer: L, call: LayerCall) => Value;
 
 /**
  * TensorFlow's "same" padding as explicit [begin..., end...] pads (the odd pixel at the end,
- * ONNX's SAME_UPPER); undefined when a spatial size is unknown (then auto_pad does it).
+ * ONNX's SAME_UPPER) over the spatial axes of a channels-last `shape`; undefined when a
+ * spatial size is unknown (then auto_pad does it).
  */
 function samePads(shape: Value['shape'], kernel: number[], strides: number[], dilations: number[]): number[] | undefined {
   const begins: number[] = [];
   const ends: number[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < kernel.length; i++) {
     const n = shape[i + 1];
     if (n === null || n === undefined) return undefined;
     const span = (kernel[i]! - 1) * dilations[i]! + 1;
@@ -44,10 +46,26 @@ function samePads(shape: Value['shape'], kernel: number[], strides: number[], di
   return [...begins, ...ends];
 }
 
-function paddingAttributes(x: Value, padding: 'valid' | 'same', kernel: number[], strides: number[], dilations = [1, 1]): Record<string, AttributeValue> {
+/** Conv1D's "causal": the whole span of the dilated kernel before the start, nothing after. */
+function causalPads(kernel: number[], dilations: number[]): number[] {
+  return [...kernel.map((k, i) => (k - 1) * dilations[i]!), ...kernel.map(() => 0)];
+}
+
+function paddingAttributes(x: Value, padding: ConvPadding, kernel: number[], strides: number[], dilations = kernel.map(() => 1)): Record<string, AttributeValue> {
   if (padding === 'valid') return {};
+  if (padding === 'causal') return { pads: causalPads(kernel, dilations) };
   const pads = samePads(x.shape, kernel, strides, dilations);
   return pads ? { pads } : { auto_pad: 'SAME_UPPER' };
+}
+
+/**
+ * A 1-D op (Conv1D, the 1-D pools) over a (batch, steps, features) value: ONNX wants it
+ * channels-first, so the op runs between two Transposes. `op` gets the (batch, features,
+ * steps) tensor and returns its result; the output name goes to the Transpose back.
+ */
+function channelsFirst1d(b: GraphBuilder, x: Value, name: string, op: (ncw: string) => string, output?: string): string {
+  const ncw = b.addNode('Transpose', [x.name], `${name}/to_ncw`, { perm: [0, 2, 1] });
+  return b.addNode('Transpose', [op(ncw)], `${name}/to_nwc`, { perm: [0, 2, 1] }, output);
 }
 
 function single(layer: Layer, call: LayerCall): Value {
@@ -76,15 +94,15 @@ const dense: Row<Dense> = (layer, call) => {
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };
 
-/** A convolution's window, as Conv2D, DepthwiseConv2D and SeparableConv2D hold it. */
+/** A convolution's window, as Conv1D, Conv2D, DepthwiseConv2D and SeparableConv2D hold it. */
 interface Window {
-  kernelSize: [number, number];
-  strides: [number, number];
-  dilationRate: [number, number];
-  padding: 'valid' | 'same';
+  kernelSize: number[];
+  strides: number[];
+  dilationRate: number[];
+  padding: ConvPadding;
 }
 
-/** One ONNX Conv over channels-first `x`: kernel (and bias) initializers, `group` groups. */
+/** One ONNX Conv over channels-first `x` (its shape Keras's): kernel (and bias) initializers, `group` groups. */
 function convNode(b: GraphBuilder, x: Value, weights: string[], window: Window, group: number, name: string, output?: string): string {
   const attributes: Record<string, AttributeValue> = {
     kernel_shape: [...window.kernelSize],
@@ -107,6 +125,17 @@ const conv2d: Row<Conv2D> = (layer, call) => {
   const weights = [call.weight(weightNamed(layer, 'kernel')!, 'oihw'), ...biasOf(layer, call)];
   // a grouped kernel (kh, kw, c / groups, filters) in OIHW is ONNX's (filters, c / groups, kh, kw)
   const y = convNode(b, x, weights, layer, layer.groups, `${call.name}/Conv`, layer.activation === 'linear' ? call.output : undefined);
+  const shape = layer.computeOutputShapes([x.shape])[0]!;
+  return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
+};
+
+/** Keras's Conv1D: a 1-D Conv between Transposes; "causal" pads the start only. */
+const conv1d: Row<Conv1D> = (layer, call) => {
+  const { b } = call;
+  const x = single(layer, call);
+  const weights = [call.weight(weightNamed(layer, 'kernel')!, 'oihw'), ...biasOf(layer, call)];
+  const linearOut = layer.activation === 'linear' ? call.output : undefined;
+  const y = channelsFirst1d(b, x, call.name, (ncw) => convNode(b, { ...x, name: ncw }, weights, layer, layer.groups, `${call.name}/Conv`), linearOut);
   const shape = layer.computeOutputShapes([x.shape])[0]!;
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };
@@ -134,28 +163,48 @@ const separableConv2d: Row<SeparableConv2D> = (layer, call) => {
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };
 
-function pooling(opType: 'MaxPool' | 'AveragePool'): Row<MaxPooling2D | AveragePooling2D> {
+function pooling(opType: 'MaxPool' | 'AveragePool'): Row<MaxPooling2D | AveragePooling2D | MaxPooling1D | AveragePooling1D> {
   return (layer, call) => {
-    const x = call.b.inLayout(single(layer, call), 'nchw');
-    const attributes = { kernel_shape: [...layer.poolSize], strides: [...layer.strides], ...paddingAttributes(x, layer.padding, layer.poolSize, layer.strides) };
-    const name = call.b.addNode(opType, [x.name], `${call.name}/${opType}`, attributes, call.output);
-    return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
+    const { b } = call;
+    const input = single(layer, call);
+    const shape = layer.computeOutputShapes([input.shape])[0]!;
+    const attributes = { kernel_shape: [...layer.poolSize], strides: [...layer.strides], ...paddingAttributes(input, layer.padding, layer.poolSize, layer.strides) };
+    if (layer.poolSize.length === 1) {
+      const name = channelsFirst1d(b, input, call.name, (ncw) => b.addNode(opType, [ncw], `${call.name}/${opType}`, attributes), call.output);
+      return { ...input, name, shape };
+    }
+    const x = b.inLayout(input, 'nchw');
+    return { ...x, name: b.addNode(opType, [x.name], `${call.name}/${opType}`, attributes, call.output), shape };
   };
 }
 
-const globalAveragePooling2d: Row<GlobalAveragePooling2D> = (layer, call) => {
-  const { b } = call;
-  const x = b.inLayout(single(layer, call), 'nchw');
-  const shape = layer.computeOutputShapes([x.shape])[0]!;
-  if (layer.keepdims) return { ...x, shape, name: b.addNode('GlobalAveragePool', [x.name], `${call.name}/GlobalAveragePool`, {}, call.output) };
-  const pooled = b.addNode('GlobalAveragePool', [x.name], `${call.name}/GlobalAveragePool`);
-  return { ...x, shape, layout: 'keras', name: b.addNode('Flatten', [pooled], `${call.name}/Flatten`, { axis: 1 }, call.output) };
-};
+/** GlobalAveragePool or GlobalMaxPool over an image's h and w, channels-first; Flatten drops the 1 x 1 unless keepdims. */
+function globalPooling2d(opType: 'GlobalAveragePool' | 'GlobalMaxPool'): Row<GlobalAveragePooling2D | GlobalMaxPooling2D> {
+  return (layer, call) => {
+    const { b } = call;
+    const x = b.inLayout(single(layer, call), 'nchw');
+    const shape = layer.computeOutputShapes([x.shape])[0]!;
+    if (layer.keepdims) return { ...x, shape, name: b.addNode(opType, [x.name], `${call.name}/${opType}`, {}, call.output) };
+    const pooled = b.addNode(opType, [x.name], `${call.name}/${opType}`);
+    return { ...x, shape, layout: 'keras', name: b.addNode('Flatten', [pooled], `${call.name}/Flatten`, { axis: 1 }, call.output) };
+  };
+}
 
 const globalAveragePooling1d: Row<GlobalAveragePooling1D> = (layer, call) => {
   const x = single(layer, call);
   const name = call.b.addNode('ReduceMean', [x.name], `${call.name}/ReduceMean`, { axes: [1], keepdims: layer.keepdims ? 1 : 0 }, call.output);
   return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
+};
+
+/** GlobalMaxPool over the steps, channels-first: (batch, features, 1), then (batch, 1, features) or (batch, features). */
+const globalMaxPooling1d: Row<GlobalMaxPooling1D> = (layer, call) => {
+  const { b } = call;
+  const x = single(layer, call);
+  const shape = layer.computeOutputShapes([x.shape])[0]!;
+  if (layer.keepdims) return { ...x, shape, name: channelsFirst1d(b, x, call.name, (ncw) => b.addNode('GlobalMaxPool', [ncw], `${call.name}/GlobalMaxPool`), call.output) };
+  const ncw = b.addNode('Transpose', [x.name], `${call.name}/to_ncw`, { perm: [0, 2, 1] });
+  const pooled = b.addNode('GlobalMaxPool', [ncw], `${call.name}/GlobalMaxPool`);
+  return { ...x, shape, name: b.addNode('Flatten', [pooled], `${call.name}/Flatten`, { axis: 1 }, call.output) };
 };
 
 const flatten: Row<Flatten> = (layer, call) => {
@@ -320,13 +369,18 @@ const average: Row<Average> = (layer, call) => {
 /** Layer class name -> translation. Models (nested) and InputLayers are handled by the graph walk. */
 export const LAYER_TABLE: Record<string, Row<never>> = {
   Dense: dense,
+  Conv1D: conv1d,
   Conv2D: conv2d,
   DepthwiseConv2D: depthwiseConv2d,
   SeparableConv2D: separableConv2d,
   MaxPooling2D: pooling('MaxPool'),
   AveragePooling2D: pooling('AveragePool'),
-  GlobalAveragePooling2D: globalAveragePooling2d,
+  MaxPooling1D: pooling('MaxPool'),
+  AveragePooling1D: pooling('AveragePool'),
+  GlobalAveragePooling2D: globalPooling2d('GlobalAveragePool'),
   GlobalAveragePooling1D: globalAveragePooling1d,
+  GlobalMaxPooling2D: globalPooling2d('GlobalMaxPool'),
+  GlobalMaxPooling1D: globalMaxPooling1d,
   Flatten: flatten,
   Reshape: reshape,
   Dropout: dropout,

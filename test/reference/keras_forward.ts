@@ -9,7 +9,7 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
   LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
@@ -302,8 +302,8 @@ export function pool2dForward(x: RefTensor, mode: 'max' | 'average', p: Pool2DPa
   return out;
 }
 
-/** x (N, d1, ..., dk, C) -> (N, C), or (N, 1, ..., 1, C) with keepdims: the mean over d1..dk. */
-export function globalAveragePoolingForward(x: RefTensor, keepdims: boolean): RefTensor {
+/** x (N, d1, ..., dk, C) -> (N, C), or (N, 1, ..., 1, C) with keepdims: the mean or the max over d1..dk. */
+export function globalPoolingForward(x: RefTensor, mode: 'max' | 'average', keepdims: boolean): RefTensor {
   const N = x.shape[0]!;
   const C = x.shape[x.shape.length - 1]!;
   const cells = sizeOfShape(x.shape.slice(1, -1));
@@ -312,11 +312,51 @@ export function globalAveragePoolingForward(x: RefTensor, keepdims: boolean): Re
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       let sum = 0;
-      for (let i = 0; i < cells; i++) sum += x.data[(n * cells + i) * C + c]!;
-      out.data[n * C + c] = sum / cells;
+      let max = -Infinity;
+      for (let i = 0; i < cells; i++) {
+        const v = x.data[(n * cells + i) * C + c]!;
+        sum += v;
+        max = Math.max(max, v);
+      }
+      out.data[n * C + c] = mode === 'max' ? max : sum / cells;
     }
   }
   return out;
+}
+
+/** x (N, L, C) as the image (N, 1, L, C), and back: Keras's 1-D ops are its 2-D ones at height 1. */
+function asImage(x: RefTensor): RefTensor {
+  return tensor([x.shape[0]!, 1, x.shape[1]!, x.shape[2]!], x.data);
+}
+function asSequence(x: RefTensor): RefTensor {
+  return tensor([x.shape[0]!, x.shape[2]!, x.shape[3]!], x.data);
+}
+
+/** x (N, L, C) -> (N, L + before, C): zeros at the start (Conv1D's "causal" padding). */
+export function padSequenceStart(x: RefTensor, before: number): RefTensor {
+  const [N, L, C] = x.shape as [number, number, number];
+  const out = tensor([N, L + before, C]);
+  for (let n = 0; n < N; n++) for (let i = 0; i < L * C; i++) out.data[(n * (L + before) + before) * C + i] = x.data[n * L * C + i]!;
+  return out;
+}
+
+/**
+ * x (N, L, C), kernel (k, C / groups, F) -> (N, OL, F). "causal" is the zeros Keras puts before
+ * the sequence ((k - 1) * dilation of them), then "valid".
+ */
+export function conv1dForward(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, filters: number, p: Conv1DParams): RefTensor {
+  const causal = p.padding === 'causal';
+  const padded = causal ? padSequenceStart(x, (p.kernelSize[0] - 1) * p.dilationRate[0]) : x;
+  const params: Conv2DParams = { kernelSize: [1, p.kernelSize[0]], strides: [1, p.strides[0]], dilationRate: [1, p.dilationRate[0]], padding: p.padding === 'causal' ? 'valid' : p.padding, groups: p.groups };
+  return asSequence(conv2dForward(asImage(padded), kernel, bias, filters, params));
+}
+
+export interface Conv1DParams {
+  kernelSize: [number];
+  strides: [number];
+  dilationRate: [number];
+  padding: 'valid' | 'same' | 'causal';
+  groups: number;
 }
 
 /** ids (N, ...) holding integers as floats, table (inputDim, outputDim) -> (N, ..., outputDim). */
@@ -468,6 +508,10 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     const x = conv2dForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, params);
     return [applyActivation(x, layer.activation)];
   }
+  if (layer instanceof Conv1D) {
+    const x = conv1dForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, layer);
+    return [applyActivation(x, layer.activation)];
+  }
   if (layer instanceof DepthwiseConv2D) {
     const x = depthwiseConv2dForward(single(layer, inputs), weight(layer, 'depthwise_kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.depthMultiplier, layer.window);
     return [applyActivation(x, layer.activation)];
@@ -482,11 +526,17 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     const mode = layer instanceof MaxPooling2D ? 'max' : 'average';
     return [pool2dForward(single(layer, inputs), mode, { poolSize: layer.poolSize, strides: layer.strides, padding: layer.padding })];
   }
-  if (layer instanceof GlobalAveragePooling2D || layer instanceof GlobalAveragePooling1D) {
+  if (layer instanceof MaxPooling1D || layer instanceof AveragePooling1D) {
+    const mode = layer instanceof MaxPooling1D ? 'max' : 'average';
+    const params: Pool2DParams = { poolSize: [1, layer.poolSize[0]], strides: [1, layer.strides[0]], padding: layer.padding };
+    return [asSequence(pool2dForward(asImage(single(layer, inputs)), mode, params))];
+  }
+  if (layer instanceof GlobalAveragePooling2D || layer instanceof GlobalAveragePooling1D || layer instanceof GlobalMaxPooling2D || layer instanceof GlobalMaxPooling1D) {
     const x = single(layer, inputs);
-    const rank = layer instanceof GlobalAveragePooling2D ? 4 : 3;
+    const rank = layer instanceof GlobalAveragePooling2D || layer instanceof GlobalMaxPooling2D ? 4 : 3;
     if (x.shape.length !== rank) throw new Error(`reference: ${layer.name} (${layer.className}) expects a rank-${rank} input, got [${x.shape.join(', ')}]`);
-    return [globalAveragePoolingForward(x, layer.keepdims)];
+    const mode = layer instanceof GlobalMaxPooling2D || layer instanceof GlobalMaxPooling1D ? 'max' : 'average';
+    return [globalPoolingForward(x, mode, layer.keepdims)];
   }
   if (layer instanceof Embedding) {
     return [embeddingForward(single(layer, inputs), weight(layer, 'embeddings'), layer.inputDim, layer.outputDim)];

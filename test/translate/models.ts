@@ -148,5 +148,37 @@ export function laterLayerCases(): Model[] {
     single('conv_groups2', [7, 6, 4], new layers.Conv2D(6, 3, { groups: 2, padding: 'same' })),
     single('conv_groups3_strided_no_bias', [9, 8, 6], new layers.Conv2D(3, [2, 3], { groups: 3, strides: 2, useBias: false, activation: 'tanh' })),
     mobileNetBlock(),
+    ...sequenceLayerCases(),
   ];
+}
+
+/** Conv1D (every padding, strides, dilation, groups), the 1-D pools and the global max pools. */
+function sequenceLayerCases(): Model[] {
+  return [
+    single('conv1d_valid', [9, 3], new layers.Conv1D(4, 3)),
+    single('conv1d_same_stride2', [9, 3], new layers.Conv1D(5, 4, { strides: 2, padding: 'same', activation: 'relu' })),
+    single('conv1d_causal_dilated', [10, 2], new layers.Conv1D(3, 3, { padding: 'causal', dilationRate: 2, activation: 'tanh' })),
+    single('conv1d_groups2_causal_no_bias', [8, 4], new layers.Conv1D(6, 2, { padding: 'causal', groups: 2, useBias: false })),
+    single('conv1d_softmax', [7, 3], new layers.Conv1D(4, 1, { activation: 'softmax' })),
+    single('max_pool_1d_valid', [9, 3], new layers.MaxPooling1D()),
+    single('max_pool_1d_same_stride1', [9, 3], new layers.MaxPooling1D(3, { strides: 1, padding: 'same' })),
+    single('avg_pool_1d_valid_stride1', [9, 3], new layers.AveragePooling1D(3, { strides: 1 })),
+    single('avg_pool_1d_same', [9, 3], new layers.AveragePooling1D(2, { padding: 'same' })),
+    single('global_max_pool_2d', [5, 6, 4], new layers.GlobalMaxPooling2D()),
+    single('global_max_pool_2d_keepdims', [5, 6, 4], new layers.GlobalMaxPooling2D({ keepdims: true })),
+    single('global_max_pool_1d', [9, 4], new layers.GlobalMaxPooling1D()),
+    single('global_max_pool_1d_keepdims', [9, 4], new layers.GlobalMaxPooling1D({ keepdims: true })),
+    sequenceStack(),
+  ];
+}
+
+/** A 1-D signal classifier: Conv1D, pools, a global max beside a global mean, joined. */
+function sequenceStack(): Model {
+  const signal = Input({ shape: [16, 2], name: 'signal' });
+  let h = new layers.Conv1D(6, 3, { padding: 'causal', activation: 'relu', name: 'c1' }).apply(signal);
+  h = new layers.MaxPooling1D(2, { name: 'p1' }).apply(h);
+  h = new layers.Conv1D(8, 3, { padding: 'same', activation: 'relu', name: 'c2' }).apply(h);
+  h = new layers.AveragePooling1D(2, { name: 'p2' }).apply(h);
+  const joined = layers.concatenate([new layers.GlobalMaxPooling1D({ name: 'gmax' }).apply(h), new layers.GlobalAveragePooling1D({ name: 'gavg' }).apply(h)], { name: 'join' });
+  return new Model({ inputs: signal, outputs: new layers.Dense(3, { activation: 'softmax', name: 'head' }).apply(joined), name: 'sequence_stack' });
 }

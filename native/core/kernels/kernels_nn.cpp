@@ -1,5 +1,5 @@
 // kernels_nn.cpp: the graph kernels with oneDNN fast paths: Conv, MaxPool,
-// AveragePool, GlobalAveragePool, Gemm, MatMul, BatchNormalization.
+// AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, MatMul, BatchNormalization.
 // 1-D variants (Keras Conv1D, MaxPooling1D) run as 2-D with H = 1.
 #include <cstring>
 
@@ -116,7 +116,7 @@ class ConvKernel : public OpKernel {
   static const float* bias(const Ins& in) { return in.size() > 2 && in[2] ? in[2]->data() : nullptr; }
 };
 
-// --- MaxPool, AveragePool, GlobalAveragePool ---------------------------------------
+// --- MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool (global: a window over all of H, W) ---
 class PoolKernel : public OpKernel {
  public:
   PoolKernel(const Node& n, bool max, bool global) : OpKernel(n), max_(max), global_(global) {}
@@ -400,6 +400,7 @@ std::unique_ptr<OpKernel> make_nn_kernel(const Node& n) {
   if (op == "MaxPool") return std::make_unique<PoolKernel>(n, true, false);
   if (op == "AveragePool") return std::make_unique<PoolKernel>(n, false, false);
   if (op == "GlobalAveragePool") return std::make_unique<PoolKernel>(n, false, true);
+  if (op == "GlobalMaxPool") return std::make_unique<PoolKernel>(n, true, true);
   if (op == "Gemm") return std::make_unique<GemmKernel>(n);
   if (op == "MatMul") return std::make_unique<MatMulKernel>(n);
   if (op == "BatchNormalization") return std::make_unique<BatchNormKernel>(n);
