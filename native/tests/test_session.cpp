@@ -457,10 +457,11 @@ static void test_grouped_convolutions() {
 }
 
 // dL/dw from one SGD step with lr 1 (w_before - w_after), against central differences of evaluate().
-// One training step of `model` on "cpu" and "cuda-emu" gives the reference backend's loss and
-// weight gradients.
+// One training step of `model` on "cpu" and "cuda-emu" (strict FP32) gives the reference
+// backend's loss and weight gradients.
 static void backends_agree(const std::string& name, const std::string& model, TrainingDescription d,
                            const std::vector<Tensor>& in, const std::vector<Tensor>& tgt) {
+  d.backend_options.tf32 = false;
   d.backend = "reference";
   auto ref = Session::from_onnx(model.data(), model.size(), d);
   float want = ref->train_step(in, tgt).loss;
@@ -621,6 +622,27 @@ static void test_graph_gradients() {
     Tensor x = rand_tensor(rng, {5, 6}), y = Tensor::from({5}, {0, 1, 2, 1, 0});
     graph_grad_check("ReLU(max_value, slope, threshold)/Softplus/HardSigmoid graph", b.bytes(), d, {x}, {y});
     backends_agree("activation graph", b.bytes(), d, {x}, {y});
+  }
+  {  // ConvTranspose (Keras's Conv2DTranspose): strides, pads, output_padding, dilation, groups, bias; and 1-D
+    ModelBuilder b;
+    b.input("x", {-1, 4, 3, 3}).input("s", {-1, 2, 5}).output("p");
+    b.init("w", glorot(rng, {4, 3, 3, 2}, 24, 18)).init("wb", rand_tensor(rng, {3}, -0.1f, 0.1f));
+    b.init("wd", glorot(rng, {4, 1, 2, 2}, 8, 8)).init("w1", glorot(rng, {2, 3, 3}, 6, 9)).init("b1", rand_tensor(rng, {3}, -0.1f, 0.1f));
+    b.init("flat", Tensor::from_i64({2}, {0, -1})).init("scale", rand_tensor(rng, {1, 4, 1, 1}, 0.5f, 1.5f));
+    b.node("Mul", {"x", "scale"}, {"xs"});  // d(scale) needs ConvTranspose's input grad
+    b.node("ConvTranspose", {"xs", "w", "wb"}, {"t"},  // 3x3 -> (3-1)*2 + 1 + 3 - 1 - 0 = 7 x 6
+           {Attr::ints("strides", {2, 2}), Attr::ints("pads", {1, 0, 0, 1}), Attr::ints("output_padding", {1, 0})});
+    b.node("ConvTranspose", {"xs", "wd"}, {"d"},  // groups 2, dilation 2: 3x3 -> 5x5
+           {Attr::ints("dilations", {2, 2}), Attr::i("group", 2)});
+    b.node("ConvTranspose", {"s", "w1", "b1"}, {"u"}, {Attr::ints("strides", {2}), Attr::ints("pads", {1, 1})});  // 5 -> 9
+    b.node("Tanh", {"t"}, {"tt"}).node("Reshape", {"tt", "flat"}, {"f1"}).node("Reshape", {"d", "flat"}, {"f2"});
+    b.node("Reshape", {"u", "flat"}, {"f3"}).node("Concat", {"f1", "f2", "f3"}, {"z"}, {Attr::i("axis", 1)});
+    b.node("Softmax", {"z"}, {"p"}, {Attr::i("axis", -1)});
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
+    Tensor x = rand_tensor(rng, {2, 4, 3, 3}), sq = rand_tensor(rng, {2, 2, 5}), y = Tensor::from({2}, {3, 150});
+    graph_grad_check("ConvTranspose graph", b.bytes(), d, {x, sq}, {y});
+    backends_agree("ConvTranspose graph", b.bytes(), d, {x, sq}, {y});
   }
   {  // Keras's Conv1D (causal pads, dilation, groups), MaxPooling1D and GlobalMaxPooling1D as the
      // translator writes them (channels-first between Transposes), and GlobalMaxPool over an image
