@@ -2,7 +2,7 @@
 // imports, shared by the renderer, the main process and the CLI.
 import { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
 import { ELU, LeakyReLU, ReLU, Softmax } from './layers/activation_layers.ts';
-import { Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
+import { Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
 import { ZeroPadding2D } from './layers/padding.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Input, InputLayer } from './layers/input.ts';
@@ -15,7 +15,8 @@ import {
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
 export { ELU, LeakyReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
 export { ZeroPadding2D, type Padding2D, type ZeroPadding2DArgs } from './layers/padding.ts';
-export { Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D, type Conv1DArgs, type Conv2DArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
+export {
+  Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, transposedOutputLength, type Conv1DArgs, type Conv2DArgs, type Conv2DTransposeArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
 export { Embedding } from './layers/embedding.ts';
 export { Input, InputLayer } from './layers/input.ts';
 export { Add, Average, Concatenate, ElementwiseMerge, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
@@ -35,6 +36,7 @@ export const layers = {
   Rescaling,
   Conv1D,
   Conv2D,
+  Conv2DTranspose,
   DepthwiseConv2D,
   SeparableConv2D,
   ReLU,

@@ -3,9 +3,9 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU,
+  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Dense, DepthwiseConv2D, Dropout, ELU,
   Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
-  type Layer, type LayerWeight,
+  transposedOutputLength, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { ConvPadding } from '../model/layers/conv.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
@@ -136,6 +136,37 @@ const conv1d: Row<Conv1D> = (layer, call) => {
   const weights = [call.weight(weightNamed(layer, 'kernel')!, 'oihw'), ...biasOf(layer, call)];
   const linearOut = layer.activation === 'linear' ? call.output : undefined;
   const y = channelsFirst1d(b, x, call.name, (ncw) => convNode(b, { ...x, name: ncw }, weights, layer, layer.groups, `${call.name}/Conv`), linearOut);
+  const shape = layer.computeOutputShapes([x.shape])[0]!;
+  return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
+};
+
+/**
+ * ConvTranspose's pads and output_padding for Keras's Conv2DTranspose, per axis: the output
+ * length L is Keras's; TensorFlow pads the convolution it transposes (from L to the input's
+ * length) as that convolution's "same" or "valid" padding would, and rows still missing at
+ * the end are ONNX's output_padding. Neither depends on the input's length.
+ */
+function transposedPadding(layer: Conv2DTranspose): { pads: number[]; output_padding: number[] } {
+  const begins: number[] = [], ends: number[] = [], extra: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const [k, s, d] = [layer.kernelSize[i]!, layer.strides[i]!, layer.dilationRate[i]!];
+    const length = transposedOutputLength(1, k, layer.padding, layer.outputPadding?.[i] ?? null, s, d)!;
+    const total = (k - 1) * d + 1 - length; // (input - 1) * s + span - L at input 1
+    const padded = layer.padding === 'same' ? Math.max(total, 0) : 0;
+    begins.push(Math.floor(padded / 2));
+    ends.push(padded - Math.floor(padded / 2));
+    extra.push(padded - total);
+  }
+  return { pads: [...begins, ...ends], output_padding: extra };
+}
+
+/** Keras's Conv2DTranspose: ONNX ConvTranspose, its (kh, kw, filters, c) kernel stored (c, filters, kh, kw). */
+const conv2dTranspose: Row<Conv2DTranspose> = (layer, call) => {
+  const { b } = call;
+  const x = b.inLayout(single(layer, call), 'nchw');
+  const weights = [call.weight(weightNamed(layer, 'kernel')!, 'oihw'), ...biasOf(layer, call)];
+  const attributes = { kernel_shape: [...layer.kernelSize], strides: [...layer.strides], dilations: [...layer.dilationRate], ...transposedPadding(layer) };
+  const y = b.addNode('ConvTranspose', [x.name, ...weights], `${call.name}/ConvTranspose`, attributes, layer.activation === 'linear' ? call.output : undefined);
   const shape = layer.computeOutputShapes([x.shape])[0]!;
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };
@@ -371,6 +402,7 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   Dense: dense,
   Conv1D: conv1d,
   Conv2D: conv2d,
+  Conv2DTranspose: conv2dTranspose,
   DepthwiseConv2D: depthwiseConv2d,
   SeparableConv2D: separableConv2d,
   MaxPooling2D: pooling('MaxPool'),

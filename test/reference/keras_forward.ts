@@ -9,7 +9,7 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
   LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
@@ -204,6 +204,62 @@ export function conv2dForward(x: RefTensor, kernel: Float32Array, bias: Float32A
       }
     }
   }
+  return out;
+}
+
+export interface Conv2DTransposeParams extends Conv2DParams {
+  /** Keras's output_padding, or null for its default output lengths. */
+  outputPadding: [number, number] | null;
+}
+
+/**
+ * One axis of a transposed convolution: Keras's output length (deconv_output_length) and the
+ * padding TensorFlow gives the convolution it transposes (from that length back to n): the
+ * smaller half of max((n - 1) * s + span - length, 0) before the first cell, for "same".
+ */
+function transposedAxis(n: number, kernel: number, stride: number, dilation: number, padding: 'valid' | 'same', outputPadding: number | null): { out: number; before: number } {
+  const span = (kernel - 1) * dilation + 1;
+  let out: number;
+  if (outputPadding === null) out = padding === 'valid' ? n * stride + Math.max(span - stride, 0) : n * stride;
+  else out = (n - 1) * stride + span - 2 * (padding === 'same' ? Math.floor(span / 2) : 0) + outputPadding;
+  const total = padding === 'same' ? Math.max((n - 1) * stride + span - out, 0) : 0;
+  return { out, before: Math.floor(total / 2) };
+}
+
+/**
+ * x (N, H, W, C), kernel (kh, kw, F, C), bias (F) or null -> (N, OH, OW, F): input pixel (y, x)
+ * adds kernel[ky, kx, :, c] * x[..., c] at output row y * s - before + ky * d (and likewise
+ * for columns), the transpose of conv2dForward's gather.
+ */
+export function conv2dTransposeForward(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, filters: number, p: Conv2DTransposeParams): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const [kh, kw] = p.kernelSize;
+  const [sh, sw] = p.strides;
+  const [dh, dw] = p.dilationRate;
+  if (kernel.length !== kh * kw * filters * C) throw new Error(`reference conv2d transpose: kernel has ${kernel.length} values, expected ${kh}x${kw}x${filters}x${C}`);
+  const rows = transposedAxis(H, kh, sh, dh, p.padding, p.outputPadding?.[0] ?? null);
+  const cols = transposedAxis(W, kw, sw, dw, p.padding, p.outputPadding?.[1] ?? null);
+  const out = tensor([N, rows.out, cols.out, filters]);
+  for (let n = 0; n < N; n++) {
+    for (let iy = 0; iy < H; iy++) {
+      for (let ix = 0; ix < W; ix++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const oy = iy * sh - rows.before + ky * dh;
+          if (oy < 0 || oy >= rows.out) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ox = ix * sw - cols.before + kx * dw;
+            if (ox < 0 || ox >= cols.out) continue;
+            for (let f = 0; f < filters; f++) {
+              let acc = 0;
+              for (let c = 0; c < C; c++) acc += x.data[((n * H + iy) * W + ix) * C + c]! * kernel[((ky * kw + kx) * filters + f) * C + c]!;
+              out.data[((n * rows.out + oy) * cols.out + ox) * filters + f] += acc;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (bias) for (let i = 0; i < out.data.length; i++) out.data[i] += bias[i % filters]!;
   return out;
 }
 
@@ -506,6 +562,10 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
   if (layer instanceof Conv2D) {
     const params = { kernelSize: layer.kernelSize, strides: layer.strides, dilationRate: layer.dilationRate, padding: layer.padding, groups: layer.groups };
     const x = conv2dForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, params);
+    return [applyActivation(x, layer.activation)];
+  }
+  if (layer instanceof Conv2DTranspose) {
+    const x = conv2dTransposeForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, layer);
     return [applyActivation(x, layer.activation)];
   }
   if (layer instanceof Conv1D) {

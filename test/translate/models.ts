@@ -169,6 +169,25 @@ function sequenceLayerCases(): Model[] {
     single('global_max_pool_1d', [9, 4], new layers.GlobalMaxPooling1D()),
     single('global_max_pool_1d_keepdims', [9, 4], new layers.GlobalMaxPooling1D({ keepdims: true })),
     sequenceStack(),
+    ...transposedConvolutionCases(),
+  ];
+}
+
+/** Conv2DTranspose: valid and same, strides, output_padding, dilation, and a U-Net-style decoder step. */
+function transposedConvolutionCases(): Model[] {
+  const image = Input({ shape: [6, 6, 3], name: 'image' });
+  const down = new layers.Conv2D(8, 3, { strides: 2, padding: 'same', activation: 'relu', name: 'down' }).apply(image);
+  const up = new layers.Conv2DTranspose(4, 3, { strides: 2, padding: 'same', activation: 'relu', name: 'up' }).apply(down);
+  const decoder = new Model({ inputs: image, outputs: layers.concatenate([up, image], { name: 'skip' }), name: 'transposed_decoder' });
+  return [
+    single('conv_transpose_valid', [4, 5, 3], new layers.Conv2DTranspose(2, 3)),
+    single('conv_transpose_same_stride2', [4, 5, 3], new layers.Conv2DTranspose(4, [3, 2], { strides: 2, padding: 'same', activation: 'tanh' })),
+    single('conv_transpose_valid_stride3_kernel2', [3, 4, 2], new layers.Conv2DTranspose(3, 2, { strides: 3 })),
+    single('conv_transpose_same_output_padding', [4, 4, 2], new layers.Conv2DTranspose(3, 3, { strides: 2, padding: 'same', outputPadding: 0, useBias: false })),
+    single('conv_transpose_valid_output_padding', [3, 4, 2], new layers.Conv2DTranspose(3, [3, 4], { strides: [2, 3], outputPadding: [1, 2] })),
+    single('conv_transpose_same_even_kernel_output_padding', [4, 3, 2], new layers.Conv2DTranspose(2, 4, { strides: 2, padding: 'same', outputPadding: 1 })),
+    single('conv_transpose_dilated', [5, 4, 2], new layers.Conv2DTranspose(3, 3, { dilationRate: 2, padding: 'same' })),
+    decoder,
   ];
 }
 

@@ -69,9 +69,9 @@ abstract class BaseConv<T extends number[], P extends ConvPadding> extends Layer
   private readonly window: ConvWindow<T, P>;
   inputChannelCount: number | null = null;
 
-  constructor(rank: number, paddings: readonly P[], filters: number, kernelSize: number | T, args: ConvArgs<T, P>) {
+  constructor(rank: number, paddings: readonly P[], filters: number, kernelSize: number | T, args: ConvArgs<T, P>, options: readonly string[] = CONV_OPTIONS) {
     const className = (new.target as unknown as { className: string }).className;
-    super(checkOptions(className, args, CONV_OPTIONS, "{padding: 'same', activation: 'relu'}"));
+    super(checkOptions(className, args, options, "{padding: 'same', activation: 'relu'}"));
     assertPositiveInteger(filters, 'filters', this.name);
     this.filters = filters;
     this.window = new ConvWindow<T, P>(kernelSize, args, this.name, rank, paddings);
@@ -115,13 +115,13 @@ abstract class BaseConv<T extends number[], P extends ConvPadding> extends Layer
   }
 
   /** What Conv1D's and Conv2D's fromConfig read: filters, the window, groups and the kernel fields. */
-  protected static readConvConfig<T extends number[], P extends ConvPadding>(c: ConfigReader, rank: number, paddings: readonly P[]) {
+  protected static readConvConfig<T extends number[], P extends ConvPadding>(c: ConfigReader, rank: number, paddings: readonly P[], grouped = true) {
     const args: ConvArgs<T, P> = c.layerArgs();
     const filters = c.number('filters');
     const kernelSize = ConvWindow.readArgs<T, P>(c, args, rank, paddings);
-    args.groups = c.number('groups', 1);
+    if (grouped) args.groups = c.number('groups', 1);
+    else c.unsupported('groups', [1, null]);
     readKernelLayerArgs(c, args);
-    c.finish();
     return { filters, kernelSize, args };
   }
 }
@@ -134,7 +134,9 @@ export class Conv2D extends BaseConv<[number, number], Padding> {
   }
 
   static fromConfig(config: Record<string, unknown>): Conv2D {
-    const { filters, kernelSize, args } = BaseConv.readConvConfig<[number, number], Padding>(new ConfigReader(Conv2D.className, config), 2, PADDINGS_2D);
+    const c = new ConfigReader(Conv2D.className, config);
+    const { filters, kernelSize, args } = BaseConv.readConvConfig<[number, number], Padding>(c, 2, PADDINGS_2D);
+    c.finish();
     return new Conv2D(filters, kernelSize, args);
   }
 }
@@ -149,11 +151,86 @@ export class Conv1D extends BaseConv<[number], ConvPadding> {
   }
 
   static fromConfig(config: Record<string, unknown>): Conv1D {
-    const { filters, kernelSize, args } = BaseConv.readConvConfig<[number], ConvPadding>(new ConfigReader(Conv1D.className, config), 1, PADDINGS_1D);
+    const c = new ConfigReader(Conv1D.className, config);
+    const { filters, kernelSize, args } = BaseConv.readConvConfig<[number], ConvPadding>(c, 1, PADDINGS_1D);
+    c.finish();
     return new Conv1D(filters, kernelSize, args);
   }
 }
 registerLayer(Conv1D);
+
+export interface Conv2DTransposeArgs extends Omit<Conv2DArgs, 'groups'> {
+  /** Extra rows and columns at the end of the output, each below its stride; null: Keras's default lengths. */
+  outputPadding?: number | [number, number] | null;
+}
+
+const TRANSPOSE_OPTIONS = [...CONV_OPTIONS.filter((o) => o !== 'groups'), 'outputPadding'];
+
+/**
+ * Keras's deconv_output_length: the output length of a transposed convolution, the input
+ * length a convolution with these settings would map back from.
+ */
+export function transposedOutputLength(input: Dim, kernel: number, padding: Padding, outputPadding: number | null, stride: number, dilation: number): Dim {
+  if (input === null) return null;
+  const span = dilation * (kernel - 1) + 1;
+  if (outputPadding === null) return padding === 'valid' ? input * stride + Math.max(span - stride, 0) : input * stride;
+  const pad = padding === 'same' ? Math.floor(span / 2) : 0;
+  return (input - 1) * stride + span - 2 * pad + outputPadding;
+}
+
+/**
+ * Keras's Conv2DTranspose (a "deconvolution"): each input pixel adds its kernel-weighted copy
+ * to the output, strides apart. Kernel (kh, kw, filters, c): Keras stores it as the
+ * convolution it transposes would, filters and channels swapped.
+ */
+export class Conv2DTranspose extends BaseConv<[number, number], Padding> {
+  static override className = 'Conv2DTranspose';
+  readonly outputPadding: [number, number] | null;
+
+  constructor(filters: number, kernelSize: number | [number, number], args: Conv2DTransposeArgs = {}) {
+    super(2, PADDINGS_2D, filters, kernelSize, args, TRANSPOSE_OPTIONS);
+    this.outputPadding = args.outputPadding === undefined || args.outputPadding === null ? null : this.checkOutputPadding(args.outputPadding);
+  }
+
+  private checkOutputPadding(value: number | [number, number]): [number, number] {
+    const tuple = typeof value === 'number' ? [value, value] : Array.isArray(value) ? [...value] : [];
+    const ok = tuple.length === 2 && tuple.every((p, i) => Number.isSafeInteger(p) && p >= 0 && p < this.strides[i]!);
+    if (!ok) {
+      throw new ValueError(`${this.name}: output_padding must be an integer or 2 integers, each >= 0 and below its stride ${formatShape(this.strides)} (as in Keras), got ${JSON.stringify(value)}`, {
+        layer: this.name,
+        field: 'output_padding',
+      });
+    }
+    return tuple as [number, number];
+  }
+
+  override build(inputShapes: Shape[]): void {
+    this.inputChannelCount = checkChannelsInput(this, this.singleInput(inputShapes));
+    this.addWeight('kernel', [...this.kernelSize, this.filters, this.inputChannelCount], this.kernelInitializer);
+    if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer);
+  }
+
+  override computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    const shape = this.singleInput(inputShapes);
+    checkChannelsInput(this, shape);
+    const spatial = [0, 1].map((i) => transposedOutputLength(shape[i + 1]!, this.kernelSize[i]!, this.padding, this.outputPadding?.[i] ?? null, this.strides[i]!, this.dilationRate[i]!));
+    return [[shape[0]!, ...spatial, this.filters]];
+  }
+
+  /** tf.keras 2.x's keys: Conv2D's (groups 1), then output_padding. */
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), output_padding: this.outputPadding ? [...this.outputPadding] : null };
+  }
+
+  static fromConfig(config: Record<string, unknown>): Conv2DTranspose {
+    const c = new ConfigReader(Conv2DTranspose.className, config);
+    const { filters, kernelSize, args } = BaseConv.readConvConfig<[number, number], Padding>(c, 2, PADDINGS_2D, false);
+    const outputPadding = c.optionalIntTuple('output_padding');
+    c.finish();
+    return new Conv2DTranspose(filters, kernelSize, { ...args, outputPadding: outputPadding ? (outputPadding.length === 1 ? outputPadding[0]! : (outputPadding as [number, number])) : null });
+  }
+}
+registerLayer(Conv2DTranspose);
 
 /** The window arguments Keras's depthwise and separable convolutions share with Conv2D. */
 export interface ConvWindowArgs {
