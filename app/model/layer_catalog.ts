@@ -386,6 +386,14 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     inputs: 'one',
     args: [{ key: 'padding', option: 'padding', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], positional: true, help: 'Rows (top and bottom) and columns (left and right) to add; uneven padding is written in code, [[top, bottom], [left, right]].' }],
   },
+  {
+    className: 'Cropping2D',
+    group: 'Reshaping layers',
+    help: 'Cuts rows and columns off the edges of each image (U-Net skips).',
+    docs: 'reshaping_layers/cropping2d/',
+    inputs: 'one',
+    args: [{ key: 'cropping', option: 'cropping', type: { kind: 'int-tuple', length: 2 }, default: [0, 0], positional: true, help: 'Rows (top and bottom) and columns (left and right) to cut; uneven cropping is written in code, [[top, bottom], [left, right]].' }],
+  },
   { className: 'Flatten', group: 'Reshaping layers', help: 'Flattens each sample into a vector (height x width x channels values).', docs: 'reshaping_layers/flatten/', inputs: 'one', args: [] },
   {
     className: 'Reshape',

@@ -3,7 +3,7 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Dense, DepthwiseConv2D, Dropout, ELU,
+  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, ELU,
   Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
   transposedOutputLength, type Layer, type LayerWeight,
 } from '../model/index.ts';
@@ -305,17 +305,25 @@ const softmax: Row<Softmax> = (layer, call) => {
   return { ...x, name: call.b.addNode('Softmax', [x.name], `${call.name}/Softmax`, { axis: physicalAxis(x, layer.axis) }, call.output) };
 };
 
-/** Keras's ZeroPadding2D: ONNX Pad on the value's own layout (NCHW or NHWC), zeros. */
-const zeroPadding2d: Row<ZeroPadding2D> = (layer, call) => {
+/**
+ * ONNX Pad of an image on the value's own layout (NCHW or NHWC) by [[top, bottom], [left,
+ * right]], zeros; `sign` -1 removes those rows and columns instead (Pad's negative pads).
+ */
+function padImage(layer: ZeroPadding2D | Cropping2D, call: LayerCall, [[top, bottom], [left, right]]: [[number, number], [number, number]], sign: 1 | -1): Value {
   const x = single(layer, call);
-  const [[top, bottom], [left, right]] = layer.padding;
   const nchw = x.layout === 'nchw';
   const begins = nchw ? [0, 0, top, left] : [0, top, left, 0];
   const ends = nchw ? [0, 0, bottom, right] : [0, bottom, right, 0];
-  const pads = call.b.int64Constant(`${call.name}/pads`, [...begins, ...ends]);
+  const pads = call.b.int64Constant(`${call.name}/pads`, [...begins, ...ends].map((p) => sign * p));
   const name = call.b.addNode('Pad', [x.name, pads], `${call.name}/Pad`, { mode: 'constant' }, call.output);
   return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
-};
+}
+
+/** Keras's ZeroPadding2D: ONNX Pad on the value's own layout (NCHW or NHWC), zeros. */
+const zeroPadding2d: Row<ZeroPadding2D> = (layer, call) => padImage(layer, call, layer.padding, 1);
+
+/** Keras's Cropping2D: ONNX Pad with negative pads, on the value's own layout. */
+const cropping2d: Row<Cropping2D> = (layer, call) => padImage(layer, call, layer.cropping, -1);
 
 const batchNormalization: Row<BatchNormalization> = (layer, call) => {
   const { b } = call;
@@ -422,6 +430,7 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   ELU: elu,
   Softmax: softmax,
   ZeroPadding2D: zeroPadding2d,
+  Cropping2D: cropping2d,
   BatchNormalization: batchNormalization,
   Rescaling: rescaling,
   Embedding: embedding,

@@ -9,7 +9,7 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
   LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
@@ -311,6 +311,19 @@ export function zeroPadding2dForward(x: RefTensor, [[top, bottom], [left, right]
     for (let y = 0; y < H; y++)
       for (let xx = 0; xx < W; xx++)
         for (let c = 0; c < C; c++) out.data[((n * OH + y + top) * OW + xx + left) * C + c] = x.data[((n * H + y) * W + xx) * C + c]!;
+  return out;
+}
+
+/** x (N, H, W, C) -> (N, H - top - bottom, W - left - right, C): the middle kept. */
+export function cropping2dForward(x: RefTensor, [[top, bottom], [left, right]]: [[number, number], [number, number]]): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const OH = H - top - bottom;
+  const OW = W - left - right;
+  const out = tensor([N, OH, OW, C]);
+  for (let n = 0; n < N; n++)
+    for (let y = 0; y < OH; y++)
+      for (let xx = 0; xx < OW; xx++)
+        for (let c = 0; c < C; c++) out.data[((n * OH + y) * OW + xx) * C + c] = x.data[((n * H + y + top) * W + xx + left) * C + c]!;
   return out;
 }
 
@@ -621,6 +634,7 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
   }
   if (layer instanceof Softmax) return [softmaxForward(single(layer, inputs), layer.axis)];
   if (layer instanceof ZeroPadding2D) return [zeroPadding2dForward(single(layer, inputs), layer.padding)];
+  if (layer instanceof Cropping2D) return [cropping2dForward(single(layer, inputs), layer.cropping)];
   if (layer instanceof Activation) return [applyActivation(single(layer, inputs), layer.activation)];
   if (layer instanceof BatchNormalization) {
     const x = single(layer, inputs);

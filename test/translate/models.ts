@@ -188,7 +188,20 @@ function transposedConvolutionCases(): Model[] {
     single('conv_transpose_same_even_kernel_output_padding', [4, 3, 2], new layers.Conv2DTranspose(2, 4, { strides: 2, padding: 'same', outputPadding: 1 })),
     single('conv_transpose_dilated', [5, 4, 2], new layers.Conv2DTranspose(3, 3, { dilationRate: 2, padding: 'same' })),
     decoder,
+    single('cropping_default', [4, 5, 2], new layers.Cropping2D()),
+    single('cropping_asymmetric', [6, 7, 2], new layers.Cropping2D([[1, 2], [0, 3]])),
+    uNetSkip(),
   ];
+}
+
+/** U-Net's skip: the encoder's larger map cropped to the decoder's, between channels-first convolutions. */
+function uNetSkip(): Model {
+  const image = Input({ shape: [9, 9, 2], name: 'image' });
+  const encoder = new layers.Conv2D(4, 3, { padding: 'same', activation: 'relu', name: 'encoder' }).apply(image);
+  const down = new layers.MaxPooling2D(2, { name: 'down' }).apply(encoder);
+  const up = new layers.Conv2DTranspose(4, 2, { strides: 2, name: 'up' }).apply(down);
+  const skip = new layers.Cropping2D([[0, 1], [1, 0]], { name: 'crop' }).apply(encoder);
+  return new Model({ inputs: image, outputs: layers.concatenate([up, skip], { name: 'join' }), name: 'unet_skip' });
 }
 
 /** A 1-D signal classifier: Conv1D, pools, a global max beside a global mean, joined. */
