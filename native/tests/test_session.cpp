@@ -623,6 +623,34 @@ static void test_graph_gradients() {
     graph_grad_check("ReLU(max_value, slope, threshold)/Softplus/HardSigmoid graph", b.bytes(), d, {x}, {y});
     backends_agree("activation graph", b.bytes(), d, {x}, {y});
   }
+  {  // Keras's RepeatVector as the translator writes it (Reshape to (N, 1, F), Expand), and Neg
+    ModelBuilder b;
+    b.input("x", {-1, 4}).output("p");
+    b.init("w1", glorot(rng, {4, 5}, 4, 5)).init("w2", glorot(rng, {15, 3}, 15, 3));
+    b.init("row", Tensor::from_i64({3}, {0, 1, 5})).init("repeat", Tensor::from_i64({3}, {1, 3, 1}));
+    b.init("flat", Tensor::from_i64({2}, {0, 15})).init("ramp", Tensor::from({3, 1}, {0.5f, 1.0f, 1.5f}));
+    b.node("MatMul", {"x", "w1"}, {"h"}).node("Reshape", {"h", "row"}, {"h1"}).node("Expand", {"h1", "repeat"}, {"r"});
+    b.node("Mul", {"r", "ramp"}, {"rs"}).node("Neg", {"rs"}, {"n"}).node("Tanh", {"n"}, {"t"});  // each copy scaled apart
+    b.node("Reshape", {"t", "flat"}, {"f"}).node("MatMul", {"f", "w2"}, {"z"}).node("Softmax", {"z"}, {"p"});
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
+    d.trainable = {"w1", "w2"};
+    Tensor x = rand_tensor(rng, {4, 4}), y = Tensor::from({4}, {0, 1, 2, 1});
+    graph_grad_check("Expand/Neg graph", b.bytes(), d, {x}, {y});
+    backends_agree("Expand/Neg graph", b.bytes(), d, {x}, {y});
+    ModelBuilder e;  // the forward itself: (1, 1, 2) repeated twice along axis 1, negated
+    e.input("x", {-1, 1, 2}).output("y").init("repeat", Tensor::from_i64({3}, {1, 2, 1}));
+    e.node("Expand", {"x", "repeat"}, {"r"}).node("Neg", {"r"}, {"y"});
+    Tensor ex = Tensor::from({1, 1, 2}, {1.5f, -2}), want = Tensor::from({1, 2, 2}, {-1.5f, 2, -1.5f, 2});
+    for (std::string be : {"cpu", "reference", "cuda-emu"}) {
+      TrainingDescription de;
+      de.backend = be;
+      auto s = Session::from_onnx(e.bytes().data(), e.bytes().size(), de);
+      Tensor got = s->forward({ex})[0];
+      expect(got.shape == want.shape, "Expand's output shape (" + be + ")");
+      validate_result(got.data(), want.data(), "Expand/Neg forward (" + be + ")", 4);
+    }
+  }
   {  // ConvTranspose (Keras's Conv2DTranspose): strides, pads, output_padding, dilation, groups, bias; and 1-D
     ModelBuilder b;
     b.input("x", {-1, 4, 3, 3}).input("s", {-1, 2, 5}).output("p");
