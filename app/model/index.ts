@@ -4,6 +4,7 @@ import { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layer
 import { ELU, LeakyReLU, ReLU, Softmax } from './layers/activation_layers.ts';
 import { Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
 import { Cropping2D, ZeroPadding2D } from './layers/padding.ts';
+import { Permute, RepeatVector } from './layers/reshaping.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Input, InputLayer } from './layers/input.ts';
 import { Add, Average, Concatenate, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
@@ -14,6 +15,7 @@ import {
 
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
 export { ELU, LeakyReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
+export { Permute, RepeatVector } from './layers/reshaping.ts';
 export { Cropping2D, ZeroPadding2D, type Cropping2DArgs, type Padding2D, type ZeroPadding2DArgs } from './layers/padding.ts';
 export {
   Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, transposedOutputLength, type Conv1DArgs, type Conv2DArgs, type Conv2DTransposeArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
@@ -45,6 +47,8 @@ export const layers = {
   Softmax,
   ZeroPadding2D,
   Cropping2D,
+  Permute,
+  RepeatVector,
   Embedding,
   Input,
   InputLayer,

@@ -394,6 +394,22 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     inputs: 'one',
     args: [{ key: 'cropping', option: 'cropping', type: { kind: 'int-tuple', length: 2 }, default: [0, 0], positional: true, help: 'Rows (top and bottom) and columns (left and right) to cut; uneven cropping is written in code, [[top, bottom], [left, right]].' }],
   },
+  {
+    className: 'Permute',
+    group: 'Reshaping layers',
+    help: 'Reorders the axes of each sample, e.g. [2, 1] swaps steps and features.',
+    docs: 'reshaping_layers/permute/',
+    inputs: 'one',
+    args: [{ key: 'dims', option: 'dims', type: { kind: 'target-shape' }, initial: [2, 1], positional: true, help: 'The new order of the axes after the batch, counted from 1.' }],
+  },
+  {
+    className: 'RepeatVector',
+    group: 'Reshaping layers',
+    help: 'Repeats each vector n times: (batch, features) becomes (batch, n, features).',
+    docs: 'reshaping_layers/repeat_vector/',
+    inputs: 'one',
+    args: [{ key: 'n', option: 'n', type: { kind: 'int', min: 1 }, initial: 3, positional: true, help: 'How many copies.' }],
+  },
   { className: 'Flatten', group: 'Reshaping layers', help: 'Flattens each sample into a vector (height x width x channels values).', docs: 'reshaping_layers/flatten/', inputs: 'one', args: [] },
   {
     className: 'Reshape',

@@ -4,7 +4,7 @@
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
   Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, ELU,
-  Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
+  Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Permute, RepeatVector, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
   transposedOutputLength, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { ConvPadding } from '../model/layers/conv.ts';
@@ -252,6 +252,22 @@ const reshape: Row<Reshape> = (layer, call) => {
   return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
 };
 
+/** Keras's Permute: a Transpose of the channels-last value, the batch axis kept first. */
+const permute: Row<Permute> = (layer, call) => {
+  const x = call.b.inLayout(single(layer, call), 'keras');
+  const name = call.b.addNode('Transpose', [x.name], `${call.name}/Transpose`, { perm: [0, ...layer.dims] }, call.output);
+  return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
+};
+
+/** Keras's RepeatVector: (batch, features) unsqueezed to (batch, 1, features), then Expand to n rows. */
+const repeatVector: Row<RepeatVector> = (layer, call) => {
+  const { b } = call;
+  const x = single(layer, call);
+  const row = b.addNode('Unsqueeze', [x.name, b.int64Constant(`${call.name}/axes`, [1])], `${call.name}/Unsqueeze`);
+  const name = b.addNode('Expand', [row, b.int64Constant(`${call.name}/shape`, [1, layer.n, 1])], `${call.name}/Expand`, {}, call.output);
+  return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
+};
+
 const dropout: Row<Dropout> = (layer, call) => {
   // Identity at inference (training_mode defaults to false); kept so that training sees it.
   const x = single(layer, call);
@@ -423,6 +439,8 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   GlobalMaxPooling1D: globalMaxPooling1d,
   Flatten: flatten,
   Reshape: reshape,
+  Permute: permute,
+  RepeatVector: repeatVector,
   Dropout: dropout,
   Activation: activation,
   ReLU: relu,

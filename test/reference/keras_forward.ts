@@ -9,7 +9,7 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, GlobalMaxPooling1D, Permute, RepeatVector, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
   LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
@@ -327,6 +327,30 @@ export function cropping2dForward(x: RefTensor, [[top, bottom], [left, right]]: 
   return out;
 }
 
+/** x (N, d1, ..., dk) -> (N, d[dims[0]], ..., d[dims[k-1]]): axes after the batch reordered (1-based dims). */
+export function permuteForward(x: RefTensor, dims: readonly number[]): RefTensor {
+  const outShape = [x.shape[0]!, ...dims.map((d) => x.shape[d]!)];
+  const out = tensor(outShape);
+  const inStrides = stridesOf(x.shape);
+  const perm = [0, ...dims];
+  const index = new Array<number>(outShape.length).fill(0);
+  for (let i = 0; i < out.data.length; i++) {
+    let source = 0;
+    for (let a = 0; a < outShape.length; a++) source += index[a]! * inStrides[perm[a]!]!;
+    out.data[i] = x.data[source]!;
+    for (let a = outShape.length - 1; a >= 0 && ++index[a]! === outShape[a]; a--) index[a] = 0;
+  }
+  return out;
+}
+
+/** x (N, F) -> (N, n, F): each row n times. */
+export function repeatVectorForward(x: RefTensor, n: number): RefTensor {
+  const [N, F] = x.shape as [number, number];
+  const out = tensor([N, n, F]);
+  for (let b = 0; b < N; b++) for (let r = 0; r < n; r++) for (let f = 0; f < F; f++) out.data[(b * n + r) * F + f] = x.data[b * F + f]!;
+  return out;
+}
+
 export interface Pool2DParams {
   poolSize: [number, number];
   strides: [number, number];
@@ -635,6 +659,8 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
   if (layer instanceof Softmax) return [softmaxForward(single(layer, inputs), layer.axis)];
   if (layer instanceof ZeroPadding2D) return [zeroPadding2dForward(single(layer, inputs), layer.padding)];
   if (layer instanceof Cropping2D) return [cropping2dForward(single(layer, inputs), layer.cropping)];
+  if (layer instanceof Permute) return [permuteForward(single(layer, inputs), layer.dims)];
+  if (layer instanceof RepeatVector) return [repeatVectorForward(single(layer, inputs), layer.n)];
   if (layer instanceof Activation) return [applyActivation(single(layer, inputs), layer.activation)];
   if (layer instanceof BatchNormalization) {
     const x = single(layer, inputs);

@@ -191,7 +191,22 @@ function transposedConvolutionCases(): Model[] {
     single('cropping_default', [4, 5, 2], new layers.Cropping2D()),
     single('cropping_asymmetric', [6, 7, 2], new layers.Cropping2D([[1, 2], [0, 3]])),
     uNetSkip(),
+    single('permute_sequence', [3, 5], new layers.Permute([2, 1])),
+    single('permute_image', [3, 4, 2], new layers.Permute([3, 1, 2])),
+    single('repeat_vector', [4], new layers.RepeatVector(3)),
+    permuteAfterConvolution(),
   ];
+}
+
+/** Permute of a channels-first value (after a Conv) and RepeatVector feeding a Conv1D. */
+function permuteAfterConvolution(): Model {
+  const image = Input({ shape: [5, 4, 3], name: 'image' });
+  const c = new layers.Conv2D(2, 3, { padding: 'same', name: 'c' }).apply(image);
+  const swapped = new layers.Permute([2, 1, 3], { name: 'swap' }).apply(c);
+  const vector = Input({ shape: [3], name: 'vector' });
+  const repeated = new layers.RepeatVector(6, { name: 'repeat' }).apply(vector);
+  const conv = new layers.Conv1D(2, 3, { padding: 'causal', name: 'seq' }).apply(repeated);
+  return new Model({ inputs: [image, vector], outputs: [swapped, conv], name: 'permute_repeat' });
 }
 
 /** U-Net's skip: the encoder's larger map cropped to the decoder's, between channels-first convolutions. */
