@@ -2,19 +2,24 @@
 // imports, shared by the renderer, the main process and the CLI.
 import { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
 import { ELU, LeakyReLU, ReLU, Softmax } from './layers/activation_layers.ts';
-import { Conv2D, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
-import { ZeroPadding2D } from './layers/padding.ts';
+import { Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
+import { Cropping2D, ZeroPadding2D } from './layers/padding.ts';
+import { Permute, RepeatVector } from './layers/reshaping.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Bidirectional, GRU, LSTM, SimpleRNN } from './layers/recurrent.ts';
 import { Input, InputLayer } from './layers/input.ts';
 import { Add, Average, Concatenate, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
 import { BatchNormalization } from './layers/normalization.ts';
-import { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
+import {
+  AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
+} from './layers/pooling.ts';
 
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
 export { ELU, LeakyReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
-export { ZeroPadding2D, type Padding2D, type ZeroPadding2DArgs } from './layers/padding.ts';
-export { Conv2D, DepthwiseConv2D, SeparableConv2D, type Conv2DArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
+export { Permute, RepeatVector } from './layers/reshaping.ts';
+export { Cropping2D, ZeroPadding2D, type Cropping2DArgs, type Padding2D, type ZeroPadding2DArgs } from './layers/padding.ts';
+export {
+  Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, transposedOutputLength, type Conv1DArgs, type Conv2DArgs, type Conv2DTransposeArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
 export { Embedding } from './layers/embedding.ts';
 export {
   Bidirectional, GRU, LSTM, MERGE_MODES, RecurrentLayer, SimpleRNN, type BidirectionalArgs, type GRUArgs, type LSTMArgs, type MergeMode, type RecurrentArgs,
@@ -22,7 +27,10 @@ export {
 export { Input, InputLayer } from './layers/input.ts';
 export { Add, Average, Concatenate, ElementwiseMerge, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
 export { BatchNormalization } from './layers/normalization.ts';
-export { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
+export {
+  AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
+  type Pooling1DArgs, type Pooling2DArgs,
+} from './layers/pooling.ts';
 
 /** Keras's `keras.layers` namespace: `new layers.Dense(64, {activation: 'relu'})`. */
 export const layers = {
@@ -32,7 +40,9 @@ export const layers = {
   Flatten,
   Reshape,
   Rescaling,
+  Conv1D,
   Conv2D,
+  Conv2DTranspose,
   DepthwiseConv2D,
   SeparableConv2D,
   ReLU,
@@ -40,6 +50,9 @@ export const layers = {
   ELU,
   Softmax,
   ZeroPadding2D,
+  Cropping2D,
+  Permute,
+  RepeatVector,
   Embedding,
   LSTM,
   GRU,
@@ -60,6 +73,10 @@ export const layers = {
   GlobalAveragePooling1D,
   GlobalAveragePooling2D,
   MaxPooling2D,
+  MaxPooling1D,
+  AveragePooling1D,
+  GlobalMaxPooling1D,
+  GlobalMaxPooling2D,
 };
 
 export { Model, weightsGeneration, type ModelArgs, type CallOptions } from './model.ts';

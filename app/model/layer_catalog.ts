@@ -108,6 +108,13 @@ const DILATION: LayerArgument = {
   default: [1, 1],
   help: "Spacing between the kernel's taps (atrous convolution).",
 };
+const GROUPS: LayerArgument = {
+  key: 'groups',
+  option: 'groups',
+  type: { kind: 'int', min: 1 },
+  default: 1,
+  help: 'Splits the channels into this many groups, each convolved on its own (filters and input channels must be multiples of it).',
+};
 const DEPTH_MULTIPLIER: LayerArgument = { key: 'depth_multiplier', option: 'depthMultiplier', type: { kind: 'int', min: 1 }, default: 1, help: 'Depthwise output channels per input channel.' };
 const DEPTHWISE_INITIALIZER: LayerArgument = {
   key: 'depthwise_initializer',
@@ -125,10 +132,11 @@ const PADDING: LayerArgument = {
   help: '"valid": no padding; "same": pad so that the output has ceil(input / strides) positions.',
 };
 
-function poolingArgs(): LayerArgument[] {
+function poolingArgs(rank = 2): LayerArgument[] {
+  const window = rank === 2 ? 'The window (height, width) to pool over.' : 'The window (steps) to pool over.';
   return [
-    { key: 'pool_size', option: 'poolSize', type: { kind: 'int-tuple', length: 2 }, default: [2, 2], positional: true, help: 'The window (height, width) to pool over.' },
-    { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: null, help: 'The step between windows; None: the pool size.' },
+    { key: 'pool_size', option: 'poolSize', type: { kind: 'int-tuple', length: rank }, default: Array<number>(rank).fill(2), positional: true, help: window },
+    { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: rank }, default: null, help: 'The step between windows; None: the pool size.' },
     PADDING,
   ];
 }
@@ -205,7 +213,51 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
       STRIDES,
       PADDING,
       DILATION,
-      { key: 'groups', option: 'groups', type: { kind: 'int', min: 1 }, default: 1, help: 'Splits the channels into this many groups, each convolved on its own (filters and input channels must be multiples of it).' },
+      GROUPS,
+      ...kernelArgs(),
+      TRAINABLE,
+    ],
+  },
+  {
+    className: 'Conv1D',
+    group: 'Convolution layers',
+    help: 'A 1D convolution over sequences (batch, steps, channels): filters slide along the steps.',
+    docs: 'convolution_layers/convolution1d/',
+    inputs: 'one',
+    args: [
+      { key: 'filters', option: 'filters', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of output channels.' },
+      { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 1 }, initial: [3], positional: true, help: 'The window (steps) each filter covers.' },
+      { ...STRIDES, type: { kind: 'int-tuple', length: 1 }, default: [1] },
+      {
+        ...PADDING,
+        type: { kind: 'choice', options: ['valid', 'same', 'causal'] },
+        help: '"valid": no padding; "same": pad so that the output has ceil(input / strides) steps; "causal": pad the start only, so that no output sees a later step.',
+      },
+      { ...DILATION, type: { kind: 'int-tuple', length: 1 }, default: [1] },
+      GROUPS,
+      ...kernelArgs(),
+      TRAINABLE,
+    ],
+  },
+  {
+    className: 'Conv2DTranspose',
+    group: 'Convolution layers',
+    help: 'A transposed 2D convolution ("deconvolution"): grows images, e.g. by the stride in a U-Net decoder.',
+    docs: 'convolution_layers/convolution2d_transpose/',
+    inputs: 'one',
+    args: [
+      { key: 'filters', option: 'filters', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of output channels.' },
+      { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 2 }, initial: [3, 3], positional: true, help: 'The window (height, width) each filter covers.' },
+      { ...STRIDES, help: 'The step between the copies each input pixel adds: the growth factor.' },
+      { ...PADDING, help: '"valid": the full output; "same": the output is the input times the strides.' },
+      {
+        key: 'output_padding',
+        option: 'outputPadding',
+        type: { kind: 'int-tuple', length: 2 },
+        default: null,
+        help: 'Rows and columns added at the end of the output, each below its stride; None: the lengths padding gives.',
+      },
+      DILATION,
       ...kernelArgs(),
       TRAINABLE,
     ],
@@ -304,6 +356,24 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     inputs: 'one',
     args: [{ key: 'keepdims', option: 'keepdims', type: { kind: 'bool' }, default: false, help: 'Keep the steps as a dimension of size 1.' }],
   },
+  { className: 'MaxPooling1D', group: 'Pooling layers', help: 'The largest value of each window of steps, per feature.', docs: 'pooling_layers/max_pooling1d/', inputs: 'one', args: poolingArgs(1) },
+  { className: 'AveragePooling1D', group: 'Pooling layers', help: 'The mean of each window of steps, per feature.', docs: 'pooling_layers/average_pooling1d/', inputs: 'one', args: poolingArgs(1) },
+  {
+    className: 'GlobalMaxPooling2D',
+    group: 'Pooling layers',
+    help: 'The largest value over height and width: one value per channel.',
+    docs: 'pooling_layers/global_max_pooling2d/',
+    inputs: 'one',
+    args: [{ key: 'keepdims', option: 'keepdims', type: { kind: 'bool' }, default: false, help: 'Keep height and width as dimensions of size 1.' }],
+  },
+  {
+    className: 'GlobalMaxPooling1D',
+    group: 'Pooling layers',
+    help: 'The largest value over the steps of a sequence: one value per feature.',
+    docs: 'pooling_layers/global_max_pooling1d/',
+    inputs: 'one',
+    args: [{ key: 'keepdims', option: 'keepdims', type: { kind: 'bool' }, default: false, help: 'Keep the steps as a dimension of size 1.' }],
+  },
   {
     className: 'LSTM',
     group: 'Recurrent layers',
@@ -372,6 +442,30 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     docs: 'reshaping_layers/zero_padding2d/',
     inputs: 'one',
     args: [{ key: 'padding', option: 'padding', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], positional: true, help: 'Rows (top and bottom) and columns (left and right) to add; uneven padding is written in code, [[top, bottom], [left, right]].' }],
+  },
+  {
+    className: 'Cropping2D',
+    group: 'Reshaping layers',
+    help: 'Cuts rows and columns off the edges of each image (U-Net skips).',
+    docs: 'reshaping_layers/cropping2d/',
+    inputs: 'one',
+    args: [{ key: 'cropping', option: 'cropping', type: { kind: 'int-tuple', length: 2 }, default: [0, 0], positional: true, help: 'Rows (top and bottom) and columns (left and right) to cut; uneven cropping is written in code, [[top, bottom], [left, right]].' }],
+  },
+  {
+    className: 'Permute',
+    group: 'Reshaping layers',
+    help: 'Reorders the axes of each sample, e.g. [2, 1] swaps steps and features.',
+    docs: 'reshaping_layers/permute/',
+    inputs: 'one',
+    args: [{ key: 'dims', option: 'dims', type: { kind: 'target-shape' }, initial: [2, 1], positional: true, help: 'The new order of the axes after the batch, counted from 1.' }],
+  },
+  {
+    className: 'RepeatVector',
+    group: 'Reshaping layers',
+    help: 'Repeats each vector n times: (batch, features) becomes (batch, n, features).',
+    docs: 'reshaping_layers/repeat_vector/',
+    inputs: 'one',
+    args: [{ key: 'n', option: 'n', type: { kind: 'int', min: 1 }, initial: 3, positional: true, help: 'How many copies.' }],
   },
   { className: 'Flatten', group: 'Reshaping layers', help: 'Flattens each sample into a vector (height x width x channels values).', docs: 'reshaping_layers/flatten/', inputs: 'one', args: [] },
   {

@@ -65,9 +65,13 @@ function isRecurrent(layout: OnnxLayout): layout is RecurrentLayout {
   return RECURRENT_LAYOUTS.includes(layout);
 }
 
-/** The (kh, kw, in, out) shape that `layout`'s OIHW walk reads a Keras kernel of `shape` as. */
+/**
+ * The (kh, kw, in, out) shape that `layout`'s OIHW walk reads a Keras kernel of `shape` as. A
+ * Conv1D kernel (k, in, out) is a 2-D one of height 1: its OIHW order is ONNX's (out, in, k).
+ */
 function asConvKernel(shape: readonly number[], layout: 'oihw' | 'depthwise'): readonly number[] {
-  return layout === 'oihw' ? shape : [shape[0]!, shape[1]!, 1, shape[2]! * shape[3]!];
+  if (layout === 'depthwise') return [shape[0]!, shape[1]!, 1, shape[2]! * shape[3]!];
+  return shape.length === 3 ? [1, ...shape] : shape;
 }
 
 /** The initializer's dims for a Keras weight of `shape`. */
@@ -76,7 +80,7 @@ export function onnxDims(shape: readonly number[], layout: OnnxLayout): number[]
   if (layout === 'lstm_kernel' || layout === 'rnn_kernel') return [1, shape[1]!, shape[0]!];
   if (isRecurrent(layout)) return [1, shape.reduce((a, b) => a * b, 1)];
   const [kh, kw, cin, cout] = asConvKernel(shape, layout);
-  return [cout!, cin!, kh!, kw!];
+  return shape.length === 3 ? [cout!, cin!, kw!] : [cout!, cin!, kh!, kw!];
 }
 
 /** Keras's values -> the initializer's. */

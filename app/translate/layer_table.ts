@@ -3,10 +3,12 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, Average, AveragePooling2D, BatchNormalization, Bidirectional, GRU, LSTM, RecurrentLayer, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
-  GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
-  type ActivationName, type Layer, type LayerWeight,
+  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, GRU, LSTM, RecurrentLayer, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense,
+  DepthwiseConv2D, Dropout, ELU, Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Permute,
+  RepeatVector, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
+  transposedOutputLength, type ActivationName, type Layer, type LayerWeight,
 } from '../model/index.ts';
+import type { ConvPadding } from '../model/layers/conv.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
 import { DataType } from '../onnx/schema.ts';
 import { applyActivation, clip } from './activations.ts';
@@ -29,12 +31,13 @@ type Row<L extends Layer> = (layer: L, call: LayerCall) => Value | Value[];
 
 /**
  * TensorFlow's "same" padding as explicit [begin..., end...] pads (the odd pixel at the end,
- * ONNX's SAME_UPPER); undefined when a spatial size is unknown (then auto_pad does it).
+ * ONNX's SAME_UPPER) over the spatial axes of a channels-last `shape`; undefined when a
+ * spatial size is unknown (then auto_pad does it).
  */
 function samePads(shape: Value['shape'], kernel: number[], strides: number[], dilations: number[]): number[] | undefined {
   const begins: number[] = [];
   const ends: number[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < kernel.length; i++) {
     const n = shape[i + 1];
     if (n === null || n === undefined) return undefined;
     const span = (kernel[i]! - 1) * dilations[i]! + 1;
@@ -45,10 +48,26 @@ function samePads(shape: Value['shape'], kernel: number[], strides: number[], di
   return [...begins, ...ends];
 }
 
-function paddingAttributes(x: Value, padding: 'valid' | 'same', kernel: number[], strides: number[], dilations = [1, 1]): Record<string, AttributeValue> {
+/** Conv1D's "causal": the whole span of the dilated kernel before the start, nothing after. */
+function causalPads(kernel: number[], dilations: number[]): number[] {
+  return [...kernel.map((k, i) => (k - 1) * dilations[i]!), ...kernel.map(() => 0)];
+}
+
+function paddingAttributes(x: Value, padding: ConvPadding, kernel: number[], strides: number[], dilations = kernel.map(() => 1)): Record<string, AttributeValue> {
   if (padding === 'valid') return {};
+  if (padding === 'causal') return { pads: causalPads(kernel, dilations) };
   const pads = samePads(x.shape, kernel, strides, dilations);
   return pads ? { pads } : { auto_pad: 'SAME_UPPER' };
+}
+
+/**
+ * A 1-D op (Conv1D, the 1-D pools) over a (batch, steps, features) value: ONNX wants it
+ * channels-first, so the op runs between two Transposes. `op` gets the (batch, features,
+ * steps) tensor and returns its result; the output name goes to the Transpose back.
+ */
+function channelsFirst1d(b: GraphBuilder, x: Value, name: string, op: (ncw: string) => string, output?: string): string {
+  const ncw = b.addNode('Transpose', [x.name], `${name}/to_ncw`, { perm: [0, 2, 1] });
+  return b.addNode('Transpose', [op(ncw)], `${name}/to_nwc`, { perm: [0, 2, 1] }, output);
 }
 
 function single(layer: Layer, call: LayerCall): Value {
@@ -77,15 +96,15 @@ const dense: Row<Dense> = (layer, call) => {
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };
 
-/** A convolution's window, as Conv2D, DepthwiseConv2D and SeparableConv2D hold it. */
+/** A convolution's window, as Conv1D, Conv2D, DepthwiseConv2D and SeparableConv2D hold it. */
 interface Window {
-  kernelSize: [number, number];
-  strides: [number, number];
-  dilationRate: [number, number];
-  padding: 'valid' | 'same';
+  kernelSize: number[];
+  strides: number[];
+  dilationRate: number[];
+  padding: ConvPadding;
 }
 
-/** One ONNX Conv over channels-first `x`: kernel (and bias) initializers, `group` groups. */
+/** One ONNX Conv over channels-first `x` (its shape Keras's): kernel (and bias) initializers, `group` groups. */
 function convNode(b: GraphBuilder, x: Value, weights: string[], window: Window, group: number, name: string, output?: string): string {
   const attributes: Record<string, AttributeValue> = {
     kernel_shape: [...window.kernelSize],
@@ -108,6 +127,48 @@ const conv2d: Row<Conv2D> = (layer, call) => {
   const weights = [call.weight(weightNamed(layer, 'kernel')!, 'oihw'), ...biasOf(layer, call)];
   // a grouped kernel (kh, kw, c / groups, filters) in OIHW is ONNX's (filters, c / groups, kh, kw)
   const y = convNode(b, x, weights, layer, layer.groups, `${call.name}/Conv`, layer.activation === 'linear' ? call.output : undefined);
+  const shape = layer.computeOutputShapes([x.shape])[0]!;
+  return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
+};
+
+/** Keras's Conv1D: a 1-D Conv between Transposes; "causal" pads the start only. */
+const conv1d: Row<Conv1D> = (layer, call) => {
+  const { b } = call;
+  const x = single(layer, call);
+  const weights = [call.weight(weightNamed(layer, 'kernel')!, 'oihw'), ...biasOf(layer, call)];
+  const linearOut = layer.activation === 'linear' ? call.output : undefined;
+  const y = channelsFirst1d(b, x, call.name, (ncw) => convNode(b, { ...x, name: ncw }, weights, layer, layer.groups, `${call.name}/Conv`), linearOut);
+  const shape = layer.computeOutputShapes([x.shape])[0]!;
+  return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
+};
+
+/**
+ * ConvTranspose's pads and output_padding for Keras's Conv2DTranspose, per axis: the output
+ * length L is Keras's; TensorFlow pads the convolution it transposes (from L to the input's
+ * length) as that convolution's "same" or "valid" padding would, and rows still missing at
+ * the end are ONNX's output_padding. Neither depends on the input's length.
+ */
+function transposedPadding(layer: Conv2DTranspose): { pads: number[]; output_padding: number[] } {
+  const begins: number[] = [], ends: number[] = [], extra: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const [k, s, d] = [layer.kernelSize[i]!, layer.strides[i]!, layer.dilationRate[i]!];
+    const length = transposedOutputLength(1, k, layer.padding, layer.outputPadding?.[i] ?? null, s, d)!;
+    const total = (k - 1) * d + 1 - length; // (input - 1) * s + span - L at input 1
+    const padded = layer.padding === 'same' ? Math.max(total, 0) : 0;
+    begins.push(Math.floor(padded / 2));
+    ends.push(padded - Math.floor(padded / 2));
+    extra.push(padded - total);
+  }
+  return { pads: [...begins, ...ends], output_padding: extra };
+}
+
+/** Keras's Conv2DTranspose: ONNX ConvTranspose, its (kh, kw, filters, c) kernel stored (c, filters, kh, kw). */
+const conv2dTranspose: Row<Conv2DTranspose> = (layer, call) => {
+  const { b } = call;
+  const x = b.inLayout(single(layer, call), 'nchw');
+  const weights = [call.weight(weightNamed(layer, 'kernel')!, 'oihw'), ...biasOf(layer, call)];
+  const attributes = { kernel_shape: [...layer.kernelSize], strides: [...layer.strides], dilations: [...layer.dilationRate], ...transposedPadding(layer) };
+  const y = b.addNode('ConvTranspose', [x.name, ...weights], `${call.name}/ConvTranspose`, attributes, layer.activation === 'linear' ? call.output : undefined);
   const shape = layer.computeOutputShapes([x.shape])[0]!;
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };
@@ -135,28 +196,48 @@ const separableConv2d: Row<SeparableConv2D> = (layer, call) => {
   return applyActivation(b, layer.activation, { ...x, name: y, shape }, `${call.name}/${layer.activation}`, call.output);
 };
 
-function pooling(opType: 'MaxPool' | 'AveragePool'): Row<MaxPooling2D | AveragePooling2D> {
+function pooling(opType: 'MaxPool' | 'AveragePool'): Row<MaxPooling2D | AveragePooling2D | MaxPooling1D | AveragePooling1D> {
   return (layer, call) => {
-    const x = call.b.inLayout(single(layer, call), 'nchw');
-    const attributes = { kernel_shape: [...layer.poolSize], strides: [...layer.strides], ...paddingAttributes(x, layer.padding, layer.poolSize, layer.strides) };
-    const name = call.b.addNode(opType, [x.name], `${call.name}/${opType}`, attributes, call.output);
-    return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
+    const { b } = call;
+    const input = single(layer, call);
+    const shape = layer.computeOutputShapes([input.shape])[0]!;
+    const attributes = { kernel_shape: [...layer.poolSize], strides: [...layer.strides], ...paddingAttributes(input, layer.padding, layer.poolSize, layer.strides) };
+    if (layer.poolSize.length === 1) {
+      const name = channelsFirst1d(b, input, call.name, (ncw) => b.addNode(opType, [ncw], `${call.name}/${opType}`, attributes), call.output);
+      return { ...input, name, shape };
+    }
+    const x = b.inLayout(input, 'nchw');
+    return { ...x, name: b.addNode(opType, [x.name], `${call.name}/${opType}`, attributes, call.output), shape };
   };
 }
 
-const globalAveragePooling2d: Row<GlobalAveragePooling2D> = (layer, call) => {
-  const { b } = call;
-  const x = b.inLayout(single(layer, call), 'nchw');
-  const shape = layer.computeOutputShapes([x.shape])[0]!;
-  if (layer.keepdims) return { ...x, shape, name: b.addNode('GlobalAveragePool', [x.name], `${call.name}/GlobalAveragePool`, {}, call.output) };
-  const pooled = b.addNode('GlobalAveragePool', [x.name], `${call.name}/GlobalAveragePool`);
-  return { ...x, shape, layout: 'keras', name: b.addNode('Flatten', [pooled], `${call.name}/Flatten`, { axis: 1 }, call.output) };
-};
+/** GlobalAveragePool or GlobalMaxPool over an image's h and w, channels-first; Flatten drops the 1 x 1 unless keepdims. */
+function globalPooling2d(opType: 'GlobalAveragePool' | 'GlobalMaxPool'): Row<GlobalAveragePooling2D | GlobalMaxPooling2D> {
+  return (layer, call) => {
+    const { b } = call;
+    const x = b.inLayout(single(layer, call), 'nchw');
+    const shape = layer.computeOutputShapes([x.shape])[0]!;
+    if (layer.keepdims) return { ...x, shape, name: b.addNode(opType, [x.name], `${call.name}/${opType}`, {}, call.output) };
+    const pooled = b.addNode(opType, [x.name], `${call.name}/${opType}`);
+    return { ...x, shape, layout: 'keras', name: b.addNode('Flatten', [pooled], `${call.name}/Flatten`, { axis: 1 }, call.output) };
+  };
+}
 
 const globalAveragePooling1d: Row<GlobalAveragePooling1D> = (layer, call) => {
   const x = single(layer, call);
   const name = call.b.addNode('ReduceMean', [x.name], `${call.name}/ReduceMean`, { axes: [1], keepdims: layer.keepdims ? 1 : 0 }, call.output);
   return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
+};
+
+/** GlobalMaxPool over the steps, channels-first: (batch, features, 1), then (batch, 1, features) or (batch, features). */
+const globalMaxPooling1d: Row<GlobalMaxPooling1D> = (layer, call) => {
+  const { b } = call;
+  const x = single(layer, call);
+  const shape = layer.computeOutputShapes([x.shape])[0]!;
+  if (layer.keepdims) return { ...x, shape, name: channelsFirst1d(b, x, call.name, (ncw) => b.addNode('GlobalMaxPool', [ncw], `${call.name}/GlobalMaxPool`), call.output) };
+  const ncw = b.addNode('Transpose', [x.name], `${call.name}/to_ncw`, { perm: [0, 2, 1] });
+  const pooled = b.addNode('GlobalMaxPool', [ncw], `${call.name}/GlobalMaxPool`);
+  return { ...x, shape, name: b.addNode('Flatten', [pooled], `${call.name}/Flatten`, { axis: 1 }, call.output) };
 };
 
 const flatten: Row<Flatten> = (layer, call) => {
@@ -170,6 +251,22 @@ const reshape: Row<Reshape> = (layer, call) => {
   const x = call.b.inLayout(single(layer, call), 'keras');
   const target = call.b.int64Constant(`${call.name}/shape`, [0, ...layer.targetShape]);
   const name = call.b.addNode('Reshape', [x.name, target], `${call.name}/Reshape`, {}, call.output);
+  return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
+};
+
+/** Keras's Permute: a Transpose of the channels-last value, the batch axis kept first. */
+const permute: Row<Permute> = (layer, call) => {
+  const x = call.b.inLayout(single(layer, call), 'keras');
+  const name = call.b.addNode('Transpose', [x.name], `${call.name}/Transpose`, { perm: [0, ...layer.dims] }, call.output);
+  return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
+};
+
+/** Keras's RepeatVector: (batch, features) unsqueezed to (batch, 1, features), then Expand to n rows. */
+const repeatVector: Row<RepeatVector> = (layer, call) => {
+  const { b } = call;
+  const x = single(layer, call);
+  const row = b.addNode('Unsqueeze', [x.name, b.int64Constant(`${call.name}/axes`, [1])], `${call.name}/Unsqueeze`);
+  const name = b.addNode('Expand', [row, b.int64Constant(`${call.name}/shape`, [1, layer.n, 1])], `${call.name}/Expand`, {}, call.output);
   return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
 };
 
@@ -226,17 +323,25 @@ const softmax: Row<Softmax> = (layer, call) => {
   return { ...x, name: call.b.addNode('Softmax', [x.name], `${call.name}/Softmax`, { axis: physicalAxis(x, layer.axis) }, call.output) };
 };
 
-/** Keras's ZeroPadding2D: ONNX Pad on the value's own layout (NCHW or NHWC), zeros. */
-const zeroPadding2d: Row<ZeroPadding2D> = (layer, call) => {
+/**
+ * ONNX Pad of an image on the value's own layout (NCHW or NHWC) by [[top, bottom], [left,
+ * right]], zeros; `sign` -1 removes those rows and columns instead (Pad's negative pads).
+ */
+function padImage(layer: ZeroPadding2D | Cropping2D, call: LayerCall, [[top, bottom], [left, right]]: [[number, number], [number, number]], sign: 1 | -1): Value {
   const x = single(layer, call);
-  const [[top, bottom], [left, right]] = layer.padding;
   const nchw = x.layout === 'nchw';
   const begins = nchw ? [0, 0, top, left] : [0, top, left, 0];
   const ends = nchw ? [0, 0, bottom, right] : [0, bottom, right, 0];
-  const pads = call.b.int64Constant(`${call.name}/pads`, [...begins, ...ends]);
+  const pads = call.b.int64Constant(`${call.name}/pads`, [...begins, ...ends].map((p) => sign * p));
   const name = call.b.addNode('Pad', [x.name, pads], `${call.name}/Pad`, { mode: 'constant' }, call.output);
   return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
-};
+}
+
+/** Keras's ZeroPadding2D: ONNX Pad on the value's own layout (NCHW or NHWC), zeros. */
+const zeroPadding2d: Row<ZeroPadding2D> = (layer, call) => padImage(layer, call, layer.padding, 1);
+
+/** Keras's Cropping2D: ONNX Pad with negative pads, on the value's own layout. */
+const cropping2d: Row<Cropping2D> = (layer, call) => padImage(layer, call, layer.cropping, -1);
 
 const batchNormalization: Row<BatchNormalization> = (layer, call) => {
   const { b } = call;
@@ -442,15 +547,23 @@ const bidirectional: Row<Bidirectional> = (layer, call) => {
 /** Layer class name -> translation. Models (nested) and InputLayers are handled by the graph walk. */
 export const LAYER_TABLE: Record<string, Row<never>> = {
   Dense: dense,
+  Conv1D: conv1d,
   Conv2D: conv2d,
+  Conv2DTranspose: conv2dTranspose,
   DepthwiseConv2D: depthwiseConv2d,
   SeparableConv2D: separableConv2d,
   MaxPooling2D: pooling('MaxPool'),
   AveragePooling2D: pooling('AveragePool'),
-  GlobalAveragePooling2D: globalAveragePooling2d,
+  MaxPooling1D: pooling('MaxPool'),
+  AveragePooling1D: pooling('AveragePool'),
+  GlobalAveragePooling2D: globalPooling2d('GlobalAveragePool'),
   GlobalAveragePooling1D: globalAveragePooling1d,
+  GlobalMaxPooling2D: globalPooling2d('GlobalMaxPool'),
+  GlobalMaxPooling1D: globalMaxPooling1d,
   Flatten: flatten,
   Reshape: reshape,
+  Permute: permute,
+  RepeatVector: repeatVector,
   Dropout: dropout,
   Activation: activation,
   ReLU: relu,
@@ -458,6 +571,7 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   ELU: elu,
   Softmax: softmax,
   ZeroPadding2D: zeroPadding2d,
+  Cropping2D: cropping2d,
   BatchNormalization: batchNormalization,
   Rescaling: rescaling,
   Embedding: embedding,

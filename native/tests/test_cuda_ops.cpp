@@ -69,6 +69,7 @@ static void other_op_cases(Rng& rng) {
   pool_case(rng, false, 1, 2, 7, 7, 3, 2, 1, "SAME_UPPER", 0, false);
   pool_case(rng, false, 1, 2, 7, 7, 3, 2, 1, "NOTSET", 1, true);
   pool_case(rng, false, 2, 3, 5, 6, 5, 1, 1, "NOTSET", 0, false);
+  pool_case(rng, true, 2, 3, 6, 6, 6, 1, 1, "NOTSET", 0, false);  // GlobalMaxPool: one window over the whole image
   for (int t = 0; t < 6; t++) {
     int PK = 1 + (int)(rng.next() % 3);
     pool_case(rng, rng.next() % 2, 1 + (int)(rng.next() % 2), 1 + (int)(rng.next() % 3), PK + 2 + (int)(rng.next() % 5),

@@ -235,6 +235,7 @@ int main() {
   pool_case(rng, false, 1, 2, 7, 7, 3, 2, 1, "SAME_UPPER", 0, false);
   pool_case(rng, false, 1, 2, 7, 7, 3, 2, 1, "NOTSET", 1, true);
   pool_case(rng, false, 2, 3, 5, 6, 5, 1, 1, "NOTSET", 0, false);  // a GlobalAveragePool-sized window (5 of 5)
+  pool_case(rng, true, 2, 3, 6, 6, 6, 1, 1, "NOTSET", 0, false);  // GlobalMaxPool: one window over the whole image
   // gemm
   for (int ta = 0; ta < 2; ta++)
     for (int tb = 0; tb < 2; tb++) gemm_case(rng, 5, 7, 6, ta, tb);

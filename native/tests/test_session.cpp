@@ -229,6 +229,8 @@ static std::string seed_cnn_model(Rng& rng, bool expose) {
 
 static void graph_grad_check(const std::string& name, const std::string& model, const TrainingDescription& d0,
                              const std::vector<Tensor>& in, const std::vector<Tensor>& tgt);
+static void backends_agree(const std::string& name, const std::string& model, TrainingDescription d,
+                           const std::vector<Tensor>& in, const std::vector<Tensor>& tgt);
 
 // Fused paths (Conv + Relu as one kernel, and that with the MaxPool reading it, in
 // slices of the batch) and oneDNN's blocked layout between
@@ -455,6 +457,26 @@ static void test_grouped_convolutions() {
 }
 
 // dL/dw from one SGD step with lr 1 (w_before - w_after), against central differences of evaluate().
+// One training step of `model` on "cpu" and "cuda-emu" (strict FP32) gives the reference
+// backend's loss and weight gradients.
+static void backends_agree(const std::string& name, const std::string& model, TrainingDescription d,
+                           const std::vector<Tensor>& in, const std::vector<Tensor>& tgt) {
+  d.backend_options.tf32 = false;
+  d.backend = "reference";
+  auto ref = Session::from_onnx(model.data(), model.size(), d);
+  float want = ref->train_step(in, tgt).loss;
+  for (std::string be : {"cpu", "cuda-emu"}) {
+    d.backend = be;
+    auto s = Session::from_onnx(model.data(), model.size(), d);
+    float got = s->train_step(in, tgt).loss;
+    validate_result(&got, &want, name + " loss (" + be + ")", 1);
+    for (auto& n : s->trainable_names()) {
+      Tensor g = s->get_gradient(n), gr = ref->get_gradient(n);
+      validate_result(g.data(), gr.data(), name + " d(" + n + ") (" + be + ")", g.size());
+    }
+  }
+}
+
 static void graph_grad_check(const std::string& name, const std::string& model, const TrainingDescription& d0,
                              const std::vector<Tensor>& in, const std::vector<Tensor>& tgt) {
   TrainingDescription d = d0;
@@ -599,19 +621,84 @@ static void test_graph_gradients() {
     d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
     Tensor x = rand_tensor(rng, {5, 6}), y = Tensor::from({5}, {0, 1, 2, 1, 0});
     graph_grad_check("ReLU(max_value, slope, threshold)/Softplus/HardSigmoid graph", b.bytes(), d, {x}, {y});
-    std::string model = b.bytes();
-    d.backend = "reference";
-    auto ref = Session::from_onnx(model.data(), model.size(), d);
-    float want = ref->train_step({x}, {y}).loss;
-    for (std::string be : {"cpu", "cuda-emu"}) {
-      d.backend = be;
-      auto s = Session::from_onnx(model.data(), model.size(), d);
-      float got = s->train_step({x}, {y}).loss;
-      validate_result(&got, &want, "activation graph loss (" + be + ")", 1);
-      for (auto& n : s->trainable_names()) {
-        Tensor g = s->get_gradient(n), gr = ref->get_gradient(n);
-        validate_result(g.data(), gr.data(), "activation graph d(" + n + ") (" + be + ")", g.size());
-      }
+    backends_agree("activation graph", b.bytes(), d, {x}, {y});
+  }
+  {  // Keras's RepeatVector as the translator writes it (Reshape to (N, 1, F), Expand), and Neg
+    ModelBuilder b;
+    b.input("x", {-1, 4}).output("p");
+    b.init("w1", glorot(rng, {4, 5}, 4, 5)).init("w2", glorot(rng, {15, 3}, 15, 3));
+    b.init("row", Tensor::from_i64({3}, {0, 1, 5})).init("repeat", Tensor::from_i64({3}, {1, 3, 1}));
+    b.init("flat", Tensor::from_i64({2}, {0, 15})).init("ramp", Tensor::from({3, 1}, {0.5f, 1.0f, 1.5f}));
+    b.node("MatMul", {"x", "w1"}, {"h"}).node("Reshape", {"h", "row"}, {"h1"}).node("Expand", {"h1", "repeat"}, {"r"});
+    b.node("Mul", {"r", "ramp"}, {"rs"}).node("Neg", {"rs"}, {"n"}).node("Tanh", {"n"}, {"t"});  // each copy scaled apart
+    b.node("Reshape", {"t", "flat"}, {"f"}).node("MatMul", {"f", "w2"}, {"z"}).node("Softmax", {"z"}, {"p"});
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
+    d.trainable = {"w1", "w2"};
+    Tensor x = rand_tensor(rng, {4, 4}), y = Tensor::from({4}, {0, 1, 2, 1});
+    graph_grad_check("Expand/Neg graph", b.bytes(), d, {x}, {y});
+    backends_agree("Expand/Neg graph", b.bytes(), d, {x}, {y});
+    ModelBuilder e;  // the forward itself: (1, 1, 2) repeated twice along axis 1, negated
+    e.input("x", {-1, 1, 2}).output("y").init("repeat", Tensor::from_i64({3}, {1, 2, 1}));
+    e.node("Expand", {"x", "repeat"}, {"r"}).node("Neg", {"r"}, {"y"});
+    Tensor ex = Tensor::from({1, 1, 2}, {1.5f, -2}), want = Tensor::from({1, 2, 2}, {-1.5f, 2, -1.5f, 2});
+    for (std::string be : {"cpu", "reference", "cuda-emu"}) {
+      TrainingDescription de;
+      de.backend = be;
+      auto s = Session::from_onnx(e.bytes().data(), e.bytes().size(), de);
+      Tensor got = s->forward({ex})[0];
+      expect(got.shape == want.shape, "Expand's output shape (" + be + ")");
+      validate_result(got.data(), want.data(), "Expand/Neg forward (" + be + ")", 4);
+    }
+  }
+  {  // ConvTranspose (Keras's Conv2DTranspose): strides, pads, output_padding, dilation, groups, bias; and 1-D
+    ModelBuilder b;
+    b.input("x", {-1, 4, 3, 3}).input("s", {-1, 2, 5}).output("p");
+    b.init("w", glorot(rng, {4, 3, 3, 2}, 24, 18)).init("wb", rand_tensor(rng, {3}, -0.1f, 0.1f));
+    b.init("wd", glorot(rng, {4, 1, 2, 2}, 8, 8)).init("w1", glorot(rng, {2, 3, 3}, 6, 9)).init("b1", rand_tensor(rng, {3}, -0.1f, 0.1f));
+    b.init("flat", Tensor::from_i64({2}, {0, -1})).init("scale", rand_tensor(rng, {1, 4, 1, 1}, 0.5f, 1.5f));
+    b.node("Mul", {"x", "scale"}, {"xs"});  // d(scale) needs ConvTranspose's input grad
+    b.node("ConvTranspose", {"xs", "w", "wb"}, {"t"},  // 3x3 -> (3-1)*2 + 1 + 3 - 1 - 0 = 7 x 6
+           {Attr::ints("strides", {2, 2}), Attr::ints("pads", {1, 0, 0, 1}), Attr::ints("output_padding", {1, 0})});
+    b.node("ConvTranspose", {"xs", "wd"}, {"d"},  // groups 2, dilation 2: 3x3 -> 5x5
+           {Attr::ints("dilations", {2, 2}), Attr::i("group", 2)});
+    b.node("ConvTranspose", {"s", "w1", "b1"}, {"u"}, {Attr::ints("strides", {2}), Attr::ints("pads", {1, 1})});  // 5 -> 9
+    b.node("Tanh", {"t"}, {"tt"}).node("Reshape", {"tt", "flat"}, {"f1"}).node("Reshape", {"d", "flat"}, {"f2"});
+    b.node("Reshape", {"u", "flat"}, {"f3"}).node("Concat", {"f1", "f2", "f3"}, {"z"}, {Attr::i("axis", 1)});
+    b.node("Softmax", {"z"}, {"p"}, {Attr::i("axis", -1)});
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
+    Tensor x = rand_tensor(rng, {2, 4, 3, 3}), sq = rand_tensor(rng, {2, 2, 5}), y = Tensor::from({2}, {3, 150});
+    graph_grad_check("ConvTranspose graph", b.bytes(), d, {x, sq}, {y});
+    backends_agree("ConvTranspose graph", b.bytes(), d, {x, sq}, {y});
+  }
+  {  // Keras's Conv1D (causal pads, dilation, groups), MaxPooling1D and GlobalMaxPooling1D as the
+     // translator writes them (channels-first between Transposes), and GlobalMaxPool over an image
+    ModelBuilder b;
+    b.input("x", {-1, 4, 9}).output("p");
+    b.init("k", glorot(rng, {6, 2, 3}, 6, 18)).init("kb", rand_tensor(rng, {6}, -0.1f, 0.1f));
+    b.init("k2", glorot(rng, {3, 6, 2, 2}, 24, 12)).init("shape", Tensor::from_i64({4}, {0, 6, 2, 2}));
+    b.node("Conv", {"x", "k", "kb"}, {"c"}, {Attr::ints("pads", {4, 0}), Attr::ints("dilations", {2}), Attr::i("group", 2)});
+    b.node("MaxPool", {"c"}, {"m"}, {Attr::ints("kernel_shape", {2}), Attr::ints("strides", {2})});  // 9 -> 4 steps
+    b.node("GlobalMaxPool", {"m"}, {"g1"}).node("Flatten", {"g1"}, {"f1"});
+    b.node("Reshape", {"m", "shape"}, {"img"}).node("Conv", {"img", "k2"}, {"c2"}, {Attr::ints("pads", {1, 1, 0, 0})});
+    b.node("GlobalMaxPool", {"c2"}, {"g2"}).node("Flatten", {"g2"}, {"f2"});
+    b.node("Concat", {"f1", "f2"}, {"z"}, {Attr::i("axis", 1)}).node("Softmax", {"z"}, {"p"}, {Attr::i("axis", -1)});
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
+    Tensor x = rand_tensor(rng, {3, 4, 9}), y = Tensor::from({3}, {0, 4, 8});
+    graph_grad_check("Conv1D/MaxPool 1-D/GlobalMaxPool graph", b.bytes(), d, {x}, {y});
+    backends_agree("GlobalMaxPool graph", b.bytes(), d, {x}, {y});
+    // the forward itself: each channel's largest step
+    ModelBuilder g;
+    g.input("x", {-1, 2, 3}).output("y").node("GlobalMaxPool", {"x"}, {"y"});
+    Tensor seq = Tensor::from({1, 2, 3}, {0.5f, -1, 2, -3, -0.25f, -2}), want = Tensor::from({1, 2, 1}, {2, -0.25f});
+    for (std::string be : {"cpu", "reference", "cuda-emu"}) {
+      TrainingDescription dg;
+      dg.backend = be;
+      auto s = Session::from_onnx(g.bytes().data(), g.bytes().size(), dg);
+      Tensor got = s->forward({seq})[0];
+      validate_result(got.data(), want.data(), "GlobalMaxPool forward (" + be + ")", 2);
     }
   }
   {  // categorical cross-entropy on a softmax over the last axis of a 3-D output (fused), Transpose, Conv1D

@@ -22,6 +22,7 @@ const EXAMPLE_PARAMS: Record<string, number> = {
   'fashion-mnist-classifier.ts': 121930,
   'lenet5.ts': 61706,
   'mlp.ts': 101770,
+  'mobilenet-style.ts': 9450,
   'product-image-classifier.ts': 822922,
   'purchase-predictor.ts': 799233,
   'resnet-block.ts': 19914,

@@ -9,7 +9,8 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, Add, Average, AveragePooling2D, Bidirectional, GRU, LSTM, RecurrentLayer, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  Activation, Add, Average, AveragePooling1D, AveragePooling2D, Bidirectional, GRU, LSTM, RecurrentLayer, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D,
+  GlobalMaxPooling1D, Permute, RepeatVector, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
   LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
@@ -207,6 +208,62 @@ export function conv2dForward(x: RefTensor, kernel: Float32Array, bias: Float32A
   return out;
 }
 
+export interface Conv2DTransposeParams extends Conv2DParams {
+  /** Keras's output_padding, or null for its default output lengths. */
+  outputPadding: [number, number] | null;
+}
+
+/**
+ * One axis of a transposed convolution: Keras's output length (deconv_output_length) and the
+ * padding TensorFlow gives the convolution it transposes (from that length back to n): the
+ * smaller half of max((n - 1) * s + span - length, 0) before the first cell, for "same".
+ */
+function transposedAxis(n: number, kernel: number, stride: number, dilation: number, padding: 'valid' | 'same', outputPadding: number | null): { out: number; before: number } {
+  const span = (kernel - 1) * dilation + 1;
+  let out: number;
+  if (outputPadding === null) out = padding === 'valid' ? n * stride + Math.max(span - stride, 0) : n * stride;
+  else out = (n - 1) * stride + span - 2 * (padding === 'same' ? Math.floor(span / 2) : 0) + outputPadding;
+  const total = padding === 'same' ? Math.max((n - 1) * stride + span - out, 0) : 0;
+  return { out, before: Math.floor(total / 2) };
+}
+
+/**
+ * x (N, H, W, C), kernel (kh, kw, F, C), bias (F) or null -> (N, OH, OW, F): input pixel (y, x)
+ * adds kernel[ky, kx, :, c] * x[..., c] at output row y * s - before + ky * d (and likewise
+ * for columns), the transpose of conv2dForward's gather.
+ */
+export function conv2dTransposeForward(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, filters: number, p: Conv2DTransposeParams): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const [kh, kw] = p.kernelSize;
+  const [sh, sw] = p.strides;
+  const [dh, dw] = p.dilationRate;
+  if (kernel.length !== kh * kw * filters * C) throw new Error(`reference conv2d transpose: kernel has ${kernel.length} values, expected ${kh}x${kw}x${filters}x${C}`);
+  const rows = transposedAxis(H, kh, sh, dh, p.padding, p.outputPadding?.[0] ?? null);
+  const cols = transposedAxis(W, kw, sw, dw, p.padding, p.outputPadding?.[1] ?? null);
+  const out = tensor([N, rows.out, cols.out, filters]);
+  for (let n = 0; n < N; n++) {
+    for (let iy = 0; iy < H; iy++) {
+      for (let ix = 0; ix < W; ix++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const oy = iy * sh - rows.before + ky * dh;
+          if (oy < 0 || oy >= rows.out) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ox = ix * sw - cols.before + kx * dw;
+            if (ox < 0 || ox >= cols.out) continue;
+            for (let f = 0; f < filters; f++) {
+              let acc = 0;
+              for (let c = 0; c < C; c++) acc += x.data[((n * H + iy) * W + ix) * C + c]! * kernel[((ky * kw + kx) * filters + f) * C + c]!;
+              out.data[((n * rows.out + oy) * cols.out + ox) * filters + f] += acc;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (bias) for (let i = 0; i < out.data.length; i++) out.data[i] += bias[i % filters]!;
+  return out;
+}
+
 /**
  * x (N, H, W, C), kernel (kh, kw, C, M), bias (C * M) or null -> (N, OH, OW, C * M): output
  * channel c * M + m is input channel c convolved with kernel[:, :, c, m] alone.
@@ -258,6 +315,43 @@ export function zeroPadding2dForward(x: RefTensor, [[top, bottom], [left, right]
   return out;
 }
 
+/** x (N, H, W, C) -> (N, H - top - bottom, W - left - right, C): the middle kept. */
+export function cropping2dForward(x: RefTensor, [[top, bottom], [left, right]]: [[number, number], [number, number]]): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const OH = H - top - bottom;
+  const OW = W - left - right;
+  const out = tensor([N, OH, OW, C]);
+  for (let n = 0; n < N; n++)
+    for (let y = 0; y < OH; y++)
+      for (let xx = 0; xx < OW; xx++)
+        for (let c = 0; c < C; c++) out.data[((n * OH + y) * OW + xx) * C + c] = x.data[((n * H + y + top) * W + xx + left) * C + c]!;
+  return out;
+}
+
+/** x (N, d1, ..., dk) -> (N, d[dims[0]], ..., d[dims[k-1]]): axes after the batch reordered (1-based dims). */
+export function permuteForward(x: RefTensor, dims: readonly number[]): RefTensor {
+  const outShape = [x.shape[0]!, ...dims.map((d) => x.shape[d]!)];
+  const out = tensor(outShape);
+  const inStrides = stridesOf(x.shape);
+  const perm = [0, ...dims];
+  const index = new Array<number>(outShape.length).fill(0);
+  for (let i = 0; i < out.data.length; i++) {
+    let source = 0;
+    for (let a = 0; a < outShape.length; a++) source += index[a]! * inStrides[perm[a]!]!;
+    out.data[i] = x.data[source]!;
+    for (let a = outShape.length - 1; a >= 0 && ++index[a]! === outShape[a]; a--) index[a] = 0;
+  }
+  return out;
+}
+
+/** x (N, F) -> (N, n, F): each row n times. */
+export function repeatVectorForward(x: RefTensor, n: number): RefTensor {
+  const [N, F] = x.shape as [number, number];
+  const out = tensor([N, n, F]);
+  for (let b = 0; b < N; b++) for (let r = 0; r < n; r++) for (let f = 0; f < F; f++) out.data[(b * n + r) * F + f] = x.data[b * F + f]!;
+  return out;
+}
+
 export interface Pool2DParams {
   poolSize: [number, number];
   strides: [number, number];
@@ -302,8 +396,8 @@ export function pool2dForward(x: RefTensor, mode: 'max' | 'average', p: Pool2DPa
   return out;
 }
 
-/** x (N, d1, ..., dk, C) -> (N, C), or (N, 1, ..., 1, C) with keepdims: the mean over d1..dk. */
-export function globalAveragePoolingForward(x: RefTensor, keepdims: boolean): RefTensor {
+/** x (N, d1, ..., dk, C) -> (N, C), or (N, 1, ..., 1, C) with keepdims: the mean or the max over d1..dk. */
+export function globalPoolingForward(x: RefTensor, mode: 'max' | 'average', keepdims: boolean): RefTensor {
   const N = x.shape[0]!;
   const C = x.shape[x.shape.length - 1]!;
   const cells = sizeOfShape(x.shape.slice(1, -1));
@@ -312,11 +406,51 @@ export function globalAveragePoolingForward(x: RefTensor, keepdims: boolean): Re
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       let sum = 0;
-      for (let i = 0; i < cells; i++) sum += x.data[(n * cells + i) * C + c]!;
-      out.data[n * C + c] = sum / cells;
+      let max = -Infinity;
+      for (let i = 0; i < cells; i++) {
+        const v = x.data[(n * cells + i) * C + c]!;
+        sum += v;
+        max = Math.max(max, v);
+      }
+      out.data[n * C + c] = mode === 'max' ? max : sum / cells;
     }
   }
   return out;
+}
+
+/** x (N, L, C) as the image (N, 1, L, C), and back: Keras's 1-D ops are its 2-D ones at height 1. */
+function asImage(x: RefTensor): RefTensor {
+  return tensor([x.shape[0]!, 1, x.shape[1]!, x.shape[2]!], x.data);
+}
+function asSequence(x: RefTensor): RefTensor {
+  return tensor([x.shape[0]!, x.shape[2]!, x.shape[3]!], x.data);
+}
+
+/** x (N, L, C) -> (N, L + before, C): zeros at the start (Conv1D's "causal" padding). */
+export function padSequenceStart(x: RefTensor, before: number): RefTensor {
+  const [N, L, C] = x.shape as [number, number, number];
+  const out = tensor([N, L + before, C]);
+  for (let n = 0; n < N; n++) for (let i = 0; i < L * C; i++) out.data[(n * (L + before) + before) * C + i] = x.data[n * L * C + i]!;
+  return out;
+}
+
+/**
+ * x (N, L, C), kernel (k, C / groups, F) -> (N, OL, F). "causal" is the zeros Keras puts before
+ * the sequence ((k - 1) * dilation of them), then "valid".
+ */
+export function conv1dForward(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, filters: number, p: Conv1DParams): RefTensor {
+  const causal = p.padding === 'causal';
+  const padded = causal ? padSequenceStart(x, (p.kernelSize[0] - 1) * p.dilationRate[0]) : x;
+  const params: Conv2DParams = { kernelSize: [1, p.kernelSize[0]], strides: [1, p.strides[0]], dilationRate: [1, p.dilationRate[0]], padding: p.padding === 'causal' ? 'valid' : p.padding, groups: p.groups };
+  return asSequence(conv2dForward(asImage(padded), kernel, bias, filters, params));
+}
+
+export interface Conv1DParams {
+  kernelSize: [number];
+  strides: [number];
+  dilationRate: [number];
+  padding: 'valid' | 'same' | 'causal';
+  groups: number;
 }
 
 /** ids (N, ...) holding integers as floats, table (inputDim, outputDim) -> (N, ..., outputDim). */
@@ -576,6 +710,14 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     const x = conv2dForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, params);
     return [applyActivation(x, layer.activation)];
   }
+  if (layer instanceof Conv2DTranspose) {
+    const x = conv2dTransposeForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, layer);
+    return [applyActivation(x, layer.activation)];
+  }
+  if (layer instanceof Conv1D) {
+    const x = conv1dForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.filters, layer);
+    return [applyActivation(x, layer.activation)];
+  }
   if (layer instanceof DepthwiseConv2D) {
     const x = depthwiseConv2dForward(single(layer, inputs), weight(layer, 'depthwise_kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.depthMultiplier, layer.window);
     return [applyActivation(x, layer.activation)];
@@ -590,11 +732,17 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     const mode = layer instanceof MaxPooling2D ? 'max' : 'average';
     return [pool2dForward(single(layer, inputs), mode, { poolSize: layer.poolSize, strides: layer.strides, padding: layer.padding })];
   }
-  if (layer instanceof GlobalAveragePooling2D || layer instanceof GlobalAveragePooling1D) {
+  if (layer instanceof MaxPooling1D || layer instanceof AveragePooling1D) {
+    const mode = layer instanceof MaxPooling1D ? 'max' : 'average';
+    const params: Pool2DParams = { poolSize: [1, layer.poolSize[0]], strides: [1, layer.strides[0]], padding: layer.padding };
+    return [asSequence(pool2dForward(asImage(single(layer, inputs)), mode, params))];
+  }
+  if (layer instanceof GlobalAveragePooling2D || layer instanceof GlobalAveragePooling1D || layer instanceof GlobalMaxPooling2D || layer instanceof GlobalMaxPooling1D) {
     const x = single(layer, inputs);
-    const rank = layer instanceof GlobalAveragePooling2D ? 4 : 3;
+    const rank = layer instanceof GlobalAveragePooling2D || layer instanceof GlobalMaxPooling2D ? 4 : 3;
     if (x.shape.length !== rank) throw new Error(`reference: ${layer.name} (${layer.className}) expects a rank-${rank} input, got [${x.shape.join(', ')}]`);
-    return [globalAveragePoolingForward(x, layer.keepdims)];
+    const mode = layer instanceof GlobalMaxPooling2D || layer instanceof GlobalMaxPooling1D ? 'max' : 'average';
+    return [globalPoolingForward(x, mode, layer.keepdims)];
   }
   if (layer instanceof Embedding) {
     return [embeddingForward(single(layer, inputs), weight(layer, 'embeddings'), layer.inputDim, layer.outputDim)];
@@ -619,6 +767,9 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
   }
   if (layer instanceof Softmax) return [softmaxForward(single(layer, inputs), layer.axis)];
   if (layer instanceof ZeroPadding2D) return [zeroPadding2dForward(single(layer, inputs), layer.padding)];
+  if (layer instanceof Cropping2D) return [cropping2dForward(single(layer, inputs), layer.cropping)];
+  if (layer instanceof Permute) return [permuteForward(single(layer, inputs), layer.dims)];
+  if (layer instanceof RepeatVector) return [repeatVectorForward(single(layer, inputs), layer.n)];
   if (layer instanceof Activation) return [applyActivation(single(layer, inputs), layer.activation)];
   if (layer instanceof BatchNormalization) {
     const x = single(layer, inputs);

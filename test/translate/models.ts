@@ -150,6 +150,7 @@ export function laterLayerCases(): Model[] {
     single('conv_groups2', [7, 6, 4], new layers.Conv2D(6, 3, { groups: 2, padding: 'same' })),
     single('conv_groups3_strided_no_bias', [9, 8, 6], new layers.Conv2D(3, [2, 3], { groups: 3, strides: 2, useBias: false, activation: 'tanh' })),
     mobileNetBlock(),
+    ...sequenceLayerCases(),
   ];
 }
 
@@ -194,4 +195,81 @@ export function recurrentCases(): Model[] {
     withStates('bidirectional_lstm_states', new layers.Bidirectional(new layers.LSTM(3, { returnState: true })), [4, 3]),
     textClassifier(),
   ];
+}
+/** Conv1D (every padding, strides, dilation, groups), the 1-D pools and the global max pools. */
+function sequenceLayerCases(): Model[] {
+  return [
+    single('conv1d_valid', [9, 3], new layers.Conv1D(4, 3)),
+    single('conv1d_same_stride2', [9, 3], new layers.Conv1D(5, 4, { strides: 2, padding: 'same', activation: 'relu' })),
+    single('conv1d_causal_dilated', [10, 2], new layers.Conv1D(3, 3, { padding: 'causal', dilationRate: 2, activation: 'tanh' })),
+    single('conv1d_groups2_causal_no_bias', [8, 4], new layers.Conv1D(6, 2, { padding: 'causal', groups: 2, useBias: false })),
+    single('conv1d_softmax', [7, 3], new layers.Conv1D(4, 1, { activation: 'softmax' })),
+    single('max_pool_1d_valid', [9, 3], new layers.MaxPooling1D()),
+    single('max_pool_1d_same_stride1', [9, 3], new layers.MaxPooling1D(3, { strides: 1, padding: 'same' })),
+    single('avg_pool_1d_valid_stride1', [9, 3], new layers.AveragePooling1D(3, { strides: 1 })),
+    single('avg_pool_1d_same', [9, 3], new layers.AveragePooling1D(2, { padding: 'same' })),
+    single('global_max_pool_2d', [5, 6, 4], new layers.GlobalMaxPooling2D()),
+    single('global_max_pool_2d_keepdims', [5, 6, 4], new layers.GlobalMaxPooling2D({ keepdims: true })),
+    single('global_max_pool_1d', [9, 4], new layers.GlobalMaxPooling1D()),
+    single('global_max_pool_1d_keepdims', [9, 4], new layers.GlobalMaxPooling1D({ keepdims: true })),
+    sequenceStack(),
+    ...transposedConvolutionCases(),
+  ];
+}
+
+/** Conv2DTranspose: valid and same, strides, output_padding, dilation, and a U-Net-style decoder step. */
+function transposedConvolutionCases(): Model[] {
+  const image = Input({ shape: [6, 6, 3], name: 'image' });
+  const down = new layers.Conv2D(8, 3, { strides: 2, padding: 'same', activation: 'relu', name: 'down' }).apply(image);
+  const up = new layers.Conv2DTranspose(4, 3, { strides: 2, padding: 'same', activation: 'relu', name: 'up' }).apply(down);
+  const decoder = new Model({ inputs: image, outputs: layers.concatenate([up, image], { name: 'skip' }), name: 'transposed_decoder' });
+  return [
+    single('conv_transpose_valid', [4, 5, 3], new layers.Conv2DTranspose(2, 3)),
+    single('conv_transpose_same_stride2', [4, 5, 3], new layers.Conv2DTranspose(4, [3, 2], { strides: 2, padding: 'same', activation: 'tanh' })),
+    single('conv_transpose_valid_stride3_kernel2', [3, 4, 2], new layers.Conv2DTranspose(3, 2, { strides: 3 })),
+    single('conv_transpose_same_output_padding', [4, 4, 2], new layers.Conv2DTranspose(3, 3, { strides: 2, padding: 'same', outputPadding: 0, useBias: false })),
+    single('conv_transpose_valid_output_padding', [3, 4, 2], new layers.Conv2DTranspose(3, [3, 4], { strides: [2, 3], outputPadding: [1, 2] })),
+    single('conv_transpose_same_even_kernel_output_padding', [4, 3, 2], new layers.Conv2DTranspose(2, 4, { strides: 2, padding: 'same', outputPadding: 1 })),
+    single('conv_transpose_dilated', [5, 4, 2], new layers.Conv2DTranspose(3, 3, { dilationRate: 2, padding: 'same' })),
+    decoder,
+    single('cropping_default', [4, 5, 2], new layers.Cropping2D()),
+    single('cropping_asymmetric', [6, 7, 2], new layers.Cropping2D([[1, 2], [0, 3]])),
+    uNetSkip(),
+    single('permute_sequence', [3, 5], new layers.Permute([2, 1])),
+    single('permute_image', [3, 4, 2], new layers.Permute([3, 1, 2])),
+    single('repeat_vector', [4], new layers.RepeatVector(3)),
+    permuteAfterConvolution(),
+  ];
+}
+
+/** Permute of a channels-first value (after a Conv) and RepeatVector feeding a Conv1D. */
+function permuteAfterConvolution(): Model {
+  const image = Input({ shape: [5, 4, 3], name: 'image' });
+  const c = new layers.Conv2D(2, 3, { padding: 'same', name: 'c' }).apply(image);
+  const swapped = new layers.Permute([2, 1, 3], { name: 'swap' }).apply(c);
+  const vector = Input({ shape: [3], name: 'vector' });
+  const repeated = new layers.RepeatVector(6, { name: 'repeat' }).apply(vector);
+  const conv = new layers.Conv1D(2, 3, { padding: 'causal', name: 'seq' }).apply(repeated);
+  return new Model({ inputs: [image, vector], outputs: [swapped, conv], name: 'permute_repeat' });
+}
+
+/** U-Net's skip: the encoder's larger map cropped to the decoder's, between channels-first convolutions. */
+function uNetSkip(): Model {
+  const image = Input({ shape: [9, 9, 2], name: 'image' });
+  const encoder = new layers.Conv2D(4, 3, { padding: 'same', activation: 'relu', name: 'encoder' }).apply(image);
+  const down = new layers.MaxPooling2D(2, { name: 'down' }).apply(encoder);
+  const up = new layers.Conv2DTranspose(4, 2, { strides: 2, name: 'up' }).apply(down);
+  const skip = new layers.Cropping2D([[0, 1], [1, 0]], { name: 'crop' }).apply(encoder);
+  return new Model({ inputs: image, outputs: layers.concatenate([up, skip], { name: 'join' }), name: 'unet_skip' });
+}
+
+/** A 1-D signal classifier: Conv1D, pools, a global max beside a global mean, joined. */
+function sequenceStack(): Model {
+  const signal = Input({ shape: [16, 2], name: 'signal' });
+  let h = new layers.Conv1D(6, 3, { padding: 'causal', activation: 'relu', name: 'c1' }).apply(signal);
+  h = new layers.MaxPooling1D(2, { name: 'p1' }).apply(h);
+  h = new layers.Conv1D(8, 3, { padding: 'same', activation: 'relu', name: 'c2' }).apply(h);
+  h = new layers.AveragePooling1D(2, { name: 'p2' }).apply(h);
+  const joined = layers.concatenate([new layers.GlobalMaxPooling1D({ name: 'gmax' }).apply(h), new layers.GlobalAveragePooling1D({ name: 'gavg' }).apply(h)], { name: 'join' });
+  return new Model({ inputs: signal, outputs: new layers.Dense(3, { activation: 'softmax', name: 'head' }).apply(joined), name: 'sequence_stack' });
 }

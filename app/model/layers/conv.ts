@@ -1,5 +1,6 @@
-// Conv2D, DepthwiseConv2D and SeparableConv2D over channels-last images: input (batch, h, w,
-// c); kernels (kh, kw, c, filters), depthwise kernels (kh, kw, c, depth_multiplier).
+// Conv1D over channels-last sequences (batch, steps, c), kernels (k, c / groups, filters); Conv2D,
+// DepthwiseConv2D and SeparableConv2D over channels-last images (batch, h, w, c), kernels (kh, kw,
+// c / groups, filters), depthwise kernels (kh, kw, c, depth_multiplier).
 import { getActivation, type ActivationName } from '../activations.ts';
 import { ShapeError, ValueError, assertPositiveInteger } from '../errors.ts';
 import { getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.ts';
@@ -11,45 +12,69 @@ import { formatShape, normalizeTuple, type Dim, type Shape } from '../shape.ts';
 import { KERNEL_OPTIONS, kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
 
 export type Padding = 'valid' | 'same';
+/** Conv1D's paddings: Keras's "causal" pads the start only, so step t sees steps <= t. */
+export type ConvPadding = Padding | 'causal';
 
-/** Keras's conv_output_length: "same" keeps ceil(n / stride), "valid" drops the kernel's overhang. */
-export function convOutputLength(input: Dim, kernel: number, padding: Padding, stride: number, dilation = 1): Dim {
+const PADDINGS_2D: readonly Padding[] = ['valid', 'same'];
+const PADDINGS_1D: readonly ConvPadding[] = ['valid', 'same', 'causal'];
+
+/** Keras's conv_output_length: "same" and "causal" keep ceil(n / stride), "valid" drops the kernel's overhang. */
+export function convOutputLength(input: Dim, kernel: number, padding: ConvPadding, stride: number, dilation = 1): Dim {
   if (input === null) return null;
   const span = dilation * (kernel - 1) + 1;
-  const length = padding === 'same' ? input : input - span + 1;
+  const length = padding === 'valid' ? input - span + 1 : input;
   return Math.floor((length + stride - 1) / stride);
 }
 
 export function checkPadding(padding: string, owner: string): Padding {
-  if (padding !== 'valid' && padding !== 'same') throw new ValueError(`${owner}: padding must be "valid" or "same", got ${JSON.stringify(padding)}`);
-  return padding;
+  return checkPaddingIn(PADDINGS_2D, padding, owner);
 }
 
-export interface Conv2DArgs extends LayerArgs, KernelLayerArgs, ConvWindowArgs {
+/** `padding` when it is one of `allowed`, else a ValueError listing them. */
+function checkPaddingIn<P extends string>(allowed: readonly P[], padding: string, owner: string): P {
+  if (allowed.includes(padding as P)) return padding as P;
+  const names = allowed.map((p) => JSON.stringify(p));
+  throw new ValueError(`${owner}: padding must be ${names.slice(0, -1).join(', ')} or ${names.at(-1)}, got ${JSON.stringify(padding)}`);
+}
+
+export interface ConvArgs<T extends number[], P extends ConvPadding> extends LayerArgs, KernelLayerArgs {
+  strides?: number | T;
+  padding?: P;
+  dilationRate?: number | T;
+  dataFormat?: 'channels_last';
   /** Keras's groups: input channels and filters split into this many independent convolutions. */
   groups?: number;
 }
 
-export class Conv2D extends Layer {
-  static override className = 'Conv2D';
+export type Conv2DArgs = ConvArgs<[number, number], Padding>;
+export type Conv1DArgs = ConvArgs<[number], ConvPadding>;
+
+const CONV_OPTIONS = [...LAYER_ARG_NAMES, 'strides', 'padding', 'dilationRate', 'dataFormat', 'groups', ...KERNEL_OPTIONS];
+
+/**
+ * Keras's Conv1D and Conv2D: `filters` kernels (window..., c / groups, filters) slid over the
+ * input's `rank` spatial axes, then the bias and the activation.
+ */
+abstract class BaseConv<T extends number[], P extends ConvPadding> extends Layer {
   readonly filters: number;
-  readonly kernelSize: [number, number];
-  readonly strides: [number, number];
-  readonly padding: Padding;
-  readonly dilationRate: [number, number];
+  readonly kernelSize: T;
+  readonly strides: T;
+  readonly padding: P;
+  readonly dilationRate: T;
   readonly groups: number;
   readonly activation: ActivationName;
   readonly useBias: boolean;
   readonly kernelInitializer: Initializer;
   readonly biasInitializer: Initializer;
-  private readonly window: ConvWindow;
+  private readonly window: ConvWindow<T, P>;
   inputChannelCount: number | null = null;
 
-  constructor(filters: number, kernelSize: number | [number, number], args: Conv2DArgs = {}) {
-    super(checkOptions('Conv2D', args, [...LAYER_ARG_NAMES, ...WINDOW_OPTIONS, 'groups', ...KERNEL_OPTIONS], "{padding: 'same', activation: 'relu'}"));
+  constructor(rank: number, paddings: readonly P[], filters: number, kernelSize: number | T, args: ConvArgs<T, P>, options: readonly string[] = CONV_OPTIONS) {
+    const className = (new.target as unknown as { className: string }).className;
+    super(checkOptions(className, args, options, "{padding: 'same', activation: 'relu'}"));
     assertPositiveInteger(filters, 'filters', this.name);
     this.filters = filters;
-    this.window = new ConvWindow(kernelSize, args, this.name);
+    this.window = new ConvWindow<T, P>(kernelSize, args, this.name, rank, paddings);
     ({ kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, dilationRate: this.dilationRate } = this.window);
     this.groups = args.groups ?? 1;
     assertPositiveInteger(this.groups, 'groups', this.name);
@@ -61,7 +86,7 @@ export class Conv2D extends Layer {
   }
 
   override build(inputShapes: Shape[]): void {
-    this.inputChannelCount = checkImageInput(this, this.singleInput(inputShapes));
+    this.inputChannelCount = checkChannelsInput(this, this.singleInput(inputShapes), this.kernelSize.length + 2);
     this.checkGroups(this.inputChannelCount);
     this.addWeight('kernel', [...this.kernelSize, this.inputChannelCount / this.groups, this.filters], this.kernelInitializer);
     if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer);
@@ -69,7 +94,7 @@ export class Conv2D extends Layer {
 
   computeOutputShapes(inputShapes: Shape[]): Shape[] {
     const shape = this.singleInput(inputShapes);
-    this.checkGroups(checkImageInput(this, shape));
+    this.checkGroups(checkChannelsInput(this, shape, this.kernelSize.length + 2));
     return [this.window.outputShape(shape, this.filters)];
   }
 
@@ -89,18 +114,123 @@ export class Conv2D extends Layer {
     };
   }
 
+  /** What Conv1D's and Conv2D's fromConfig read: filters, the window, groups and the kernel fields. */
+  protected static readConvConfig<T extends number[], P extends ConvPadding>(c: ConfigReader, rank: number, paddings: readonly P[], grouped = true) {
+    const args: ConvArgs<T, P> = c.layerArgs();
+    const filters = c.number('filters');
+    const kernelSize = ConvWindow.readArgs<T, P>(c, args, rank, paddings);
+    if (grouped) args.groups = c.number('groups', 1);
+    else c.unsupported('groups', [1, null]);
+    readKernelLayerArgs(c, args);
+    return { filters, kernelSize, args };
+  }
+}
+
+export class Conv2D extends BaseConv<[number, number], Padding> {
+  static override className = 'Conv2D';
+
+  constructor(filters: number, kernelSize: number | [number, number], args: Conv2DArgs = {}) {
+    super(2, PADDINGS_2D, filters, kernelSize, args);
+  }
+
   static fromConfig(config: Record<string, unknown>): Conv2D {
     const c = new ConfigReader(Conv2D.className, config);
-    const args: Conv2DArgs = c.layerArgs();
-    const filters = c.number('filters');
-    const kernelSize = ConvWindow.readArgs(c, args);
-    args.groups = c.number('groups', 1);
-    readKernelLayerArgs(c, args);
+    const { filters, kernelSize, args } = BaseConv.readConvConfig<[number, number], Padding>(c, 2, PADDINGS_2D);
     c.finish();
     return new Conv2D(filters, kernelSize, args);
   }
 }
 registerLayer(Conv2D);
+
+/** Keras's Conv1D over sequences (batch, steps, c): kernel (k, c / groups, filters), padding "causal" too. */
+export class Conv1D extends BaseConv<[number], ConvPadding> {
+  static override className = 'Conv1D';
+
+  constructor(filters: number, kernelSize: number | [number], args: Conv1DArgs = {}) {
+    super(1, PADDINGS_1D, filters, kernelSize, args);
+  }
+
+  static fromConfig(config: Record<string, unknown>): Conv1D {
+    const c = new ConfigReader(Conv1D.className, config);
+    const { filters, kernelSize, args } = BaseConv.readConvConfig<[number], ConvPadding>(c, 1, PADDINGS_1D);
+    c.finish();
+    return new Conv1D(filters, kernelSize, args);
+  }
+}
+registerLayer(Conv1D);
+
+export interface Conv2DTransposeArgs extends Omit<Conv2DArgs, 'groups'> {
+  /** Extra rows and columns at the end of the output, each below its stride; null: Keras's default lengths. */
+  outputPadding?: number | [number, number] | null;
+}
+
+const TRANSPOSE_OPTIONS = [...CONV_OPTIONS.filter((o) => o !== 'groups'), 'outputPadding'];
+
+/**
+ * Keras's deconv_output_length: the output length of a transposed convolution, the input
+ * length a convolution with these settings would map back from.
+ */
+export function transposedOutputLength(input: Dim, kernel: number, padding: Padding, outputPadding: number | null, stride: number, dilation: number): Dim {
+  if (input === null) return null;
+  const span = dilation * (kernel - 1) + 1;
+  if (outputPadding === null) return padding === 'valid' ? input * stride + Math.max(span - stride, 0) : input * stride;
+  const pad = padding === 'same' ? Math.floor(span / 2) : 0;
+  return (input - 1) * stride + span - 2 * pad + outputPadding;
+}
+
+/**
+ * Keras's Conv2DTranspose (a "deconvolution"): each input pixel adds its kernel-weighted copy
+ * to the output, strides apart. Kernel (kh, kw, filters, c): Keras stores it as the
+ * convolution it transposes would, filters and channels swapped.
+ */
+export class Conv2DTranspose extends BaseConv<[number, number], Padding> {
+  static override className = 'Conv2DTranspose';
+  readonly outputPadding: [number, number] | null;
+
+  constructor(filters: number, kernelSize: number | [number, number], args: Conv2DTransposeArgs = {}) {
+    super(2, PADDINGS_2D, filters, kernelSize, args, TRANSPOSE_OPTIONS);
+    this.outputPadding = args.outputPadding === undefined || args.outputPadding === null ? null : this.checkOutputPadding(args.outputPadding);
+  }
+
+  private checkOutputPadding(value: number | [number, number]): [number, number] {
+    const tuple = typeof value === 'number' ? [value, value] : Array.isArray(value) ? [...value] : [];
+    const ok = tuple.length === 2 && tuple.every((p, i) => Number.isSafeInteger(p) && p >= 0 && p < this.strides[i]!);
+    if (!ok) {
+      throw new ValueError(`${this.name}: output_padding must be an integer or 2 integers, each >= 0 and below its stride ${formatShape(this.strides)} (as in Keras), got ${JSON.stringify(value)}`, {
+        layer: this.name,
+        field: 'output_padding',
+      });
+    }
+    return tuple as [number, number];
+  }
+
+  override build(inputShapes: Shape[]): void {
+    this.inputChannelCount = checkChannelsInput(this, this.singleInput(inputShapes));
+    this.addWeight('kernel', [...this.kernelSize, this.filters, this.inputChannelCount], this.kernelInitializer);
+    if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer);
+  }
+
+  override computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    const shape = this.singleInput(inputShapes);
+    checkChannelsInput(this, shape);
+    const spatial = [0, 1].map((i) => transposedOutputLength(shape[i + 1]!, this.kernelSize[i]!, this.padding, this.outputPadding?.[i] ?? null, this.strides[i]!, this.dilationRate[i]!));
+    return [[shape[0]!, ...spatial, this.filters]];
+  }
+
+  /** tf.keras 2.x's keys: Conv2D's (groups 1), then output_padding. */
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), output_padding: this.outputPadding ? [...this.outputPadding] : null };
+  }
+
+  static fromConfig(config: Record<string, unknown>): Conv2DTranspose {
+    const c = new ConfigReader(Conv2DTranspose.className, config);
+    const { filters, kernelSize, args } = BaseConv.readConvConfig<[number, number], Padding>(c, 2, PADDINGS_2D, false);
+    const outputPadding = c.optionalIntTuple('output_padding');
+    c.finish();
+    return new Conv2DTranspose(filters, kernelSize, { ...args, outputPadding: outputPadding ? (outputPadding.length === 1 ? outputPadding[0]! : (outputPadding as [number, number])) : null });
+  }
+}
+registerLayer(Conv2DTranspose);
 
 /** The window arguments Keras's depthwise and separable convolutions share with Conv2D. */
 export interface ConvWindowArgs {
@@ -112,18 +242,24 @@ export interface ConvWindowArgs {
 
 const WINDOW_OPTIONS = ['strides', 'padding', 'dilationRate', 'dataFormat'] as const;
 
-/** A 2-D window: kernel, strides, dilation and padding, checked as Keras checks them. */
-class ConvWindow {
-  readonly kernelSize: [number, number];
-  readonly strides: [number, number];
-  readonly dilationRate: [number, number];
-  readonly padding: Padding;
+/** A window over `rank` spatial axes: kernel, strides, dilation and padding, checked as Keras checks them. */
+class ConvWindow<T extends number[] = [number, number], P extends ConvPadding = Padding> {
+  readonly kernelSize: T;
+  readonly strides: T;
+  readonly dilationRate: T;
+  readonly padding: P;
 
-  constructor(kernelSize: number | [number, number], args: ConvWindowArgs, private readonly owner: string) {
-    this.kernelSize = normalizeTuple(kernelSize, 2, 'kernel_size', owner) as [number, number];
-    this.strides = normalizeTuple(args.strides ?? 1, 2, 'strides', owner) as [number, number];
-    this.dilationRate = normalizeTuple(args.dilationRate ?? 1, 2, 'dilation_rate', owner) as [number, number];
-    this.padding = checkPadding(args.padding ?? 'valid', owner);
+  constructor(
+    kernelSize: number | T,
+    args: { strides?: number | T; padding?: P; dilationRate?: number | T; dataFormat?: string },
+    private readonly owner: string,
+    rank = 2,
+    paddings: readonly P[] = PADDINGS_2D as readonly P[],
+  ) {
+    this.kernelSize = normalizeTuple(kernelSize, rank, 'kernel_size', owner) as T;
+    this.strides = normalizeTuple(args.strides ?? 1, rank, 'strides', owner) as T;
+    this.dilationRate = normalizeTuple(args.dilationRate ?? 1, rank, 'dilation_rate', owner) as T;
+    this.padding = checkPaddingIn(paddings, args.padding ?? 'valid', owner);
     if (args.dataFormat !== undefined && args.dataFormat !== 'channels_last') {
       throw new ValueError(`${owner}: data_format ${JSON.stringify(args.dataFormat)} is not supported; Strata uses channels_last (NHWC) as Keras does by default`);
     }
@@ -132,10 +268,10 @@ class ConvWindow {
     }
   }
 
-  /** (batch, h, w, c) -> (batch, oh, ow, channels), or a ShapeError when the kernel does not fit. */
+  /** (batch, spatial..., c) -> (batch, out..., channels), or a ShapeError when the kernel does not fit. */
   outputShape(shape: Shape, channels: number): Shape {
     const out: Shape = [shape[0]!];
-    for (let i = 0; i < 2; i++) out.push(convOutputLength(shape[i + 1]!, this.kernelSize[i]!, this.padding, this.strides[i]!, this.dilationRate[i]!));
+    this.kernelSize.forEach((k, i) => out.push(convOutputLength(shape[i + 1]!, k, this.padding, this.strides[i]!, this.dilationRate[i]!)));
     out.push(channels);
     if (out.some((d) => d !== null && d <= 0)) {
       throw new ShapeError(`${this.owner}: input ${formatShape(shape)} is smaller than the kernel ${formatShape(this.kernelSize)} with "${this.padding}" padding; the output would be ${formatShape(out)}`, {
@@ -151,20 +287,28 @@ class ConvWindow {
     return { kernel_size: [...this.kernelSize], strides: [...this.strides], padding: this.padding, data_format: 'channels_last', dilation_rate: [...this.dilationRate] };
   }
 
-  static readArgs(c: ConfigReader, args: ConvWindowArgs): number | [number, number] {
+  static readArgs<T extends number[] = [number, number], P extends ConvPadding = Padding>(
+    c: ConfigReader,
+    args: { strides?: number | T; padding?: P; dilationRate?: number | T },
+    rank = 2,
+    paddings: readonly P[] = PADDINGS_2D as readonly P[],
+  ): number | T {
+    const ones = Array<number>(rank).fill(1);
     const kernelSize = c.intTuple('kernel_size');
-    args.strides = c.intTuple('strides', [1, 1]) as [number, number];
-    args.padding = c.string('padding', ['valid', 'same'] as const, 'valid');
+    args.strides = c.intTuple('strides', ones) as T;
+    args.padding = c.string('padding', paddings, paddings[0]!);
     c.channelsLast();
-    args.dilationRate = c.intTuple('dilation_rate', [1, 1]) as [number, number];
-    return (kernelSize.length === 1 ? kernelSize[0]! : kernelSize) as [number, number];
+    args.dilationRate = c.intTuple('dilation_rate', ones) as T;
+    return (kernelSize.length === 1 ? kernelSize[0]! : kernelSize) as T;
   }
 }
 
-/** The input of a depthwise step: (batch, h, w, c) with c known and, once built, fixed. */
-function checkImageInput(layer: Layer & { inputChannelCount: number | null }, shape: Shape): number {
-  const channels = shape[3];
-  if (shape.length !== 4) throw new ShapeError(`${layer.name}: expected a 4-D input (batch, h, w, c), got ${formatShape(shape)}`);
+const LAYOUTS: Record<number, string> = { 3: '(batch, steps, c)', 4: '(batch, h, w, c)' };
+
+/** The input of a convolution: (batch, spatial..., c) of `rank` with c known and, once built, fixed. */
+function checkChannelsInput(layer: Layer & { inputChannelCount: number | null }, shape: Shape, rank = 4): number {
+  const channels = shape[rank - 1];
+  if (shape.length !== rank) throw new ShapeError(`${layer.name}: expected a ${rank}-D input ${LAYOUTS[rank]}, got ${formatShape(shape)}`);
   if (channels === null || channels === undefined) throw new ShapeError(`${layer.name}: the channel dimension of the input must be known, got ${formatShape(shape)}`);
   if (layer.inputChannelCount !== null && channels !== layer.inputChannelCount) {
     throw new ShapeError(`${layer.name}: built for ${layer.inputChannelCount} input channels, got an input of shape ${formatShape(shape)}`);
@@ -214,14 +358,14 @@ export class DepthwiseConv2D extends Layer {
   }
 
   override build(inputShapes: Shape[]): void {
-    this.inputChannelCount = checkImageInput(this, this.singleInput(inputShapes));
+    this.inputChannelCount = checkChannelsInput(this, this.singleInput(inputShapes));
     this.addWeight('depthwise_kernel', [...this.window.kernelSize, this.inputChannelCount, this.depthMultiplier], this.depthwiseInitializer);
     if (this.useBias) this.addWeight('bias', [this.inputChannelCount * this.depthMultiplier], this.biasInitializer);
   }
 
   computeOutputShapes(inputShapes: Shape[]): Shape[] {
     const shape = this.singleInput(inputShapes);
-    return [this.window.outputShape(shape, checkImageInput(this, shape) * this.depthMultiplier)];
+    return [this.window.outputShape(shape, checkChannelsInput(this, shape) * this.depthMultiplier)];
   }
 
   /** tf.keras 2.x's order: Conv2D's keys without filters and the kernel_* ones, then the depthwise ones. */
@@ -296,7 +440,7 @@ export class SeparableConv2D extends Layer {
   }
 
   override build(inputShapes: Shape[]): void {
-    this.inputChannelCount = checkImageInput(this, this.singleInput(inputShapes));
+    this.inputChannelCount = checkChannelsInput(this, this.singleInput(inputShapes));
     const depth = this.inputChannelCount * this.depthMultiplier;
     this.addWeight('depthwise_kernel', [...this.window.kernelSize, this.inputChannelCount, this.depthMultiplier], this.depthwiseInitializer);
     this.addWeight('pointwise_kernel', [1, 1, depth, this.filters], this.pointwiseInitializer);
@@ -305,7 +449,7 @@ export class SeparableConv2D extends Layer {
 
   computeOutputShapes(inputShapes: Shape[]): Shape[] {
     const shape = this.singleInput(inputShapes);
-    checkImageInput(this, shape);
+    checkChannelsInput(this, shape);
     return [this.window.outputShape(shape, this.filters)];
   }
 

@@ -1,10 +1,11 @@
-// ZeroPadding2D: rows and columns of zeros around channels-last images (batch, h, w, c).
-import { ValueError } from '../errors.ts';
+// ZeroPadding2D and Cropping2D: rows and columns of zeros added around, or cut from the edges
+// of, channels-last images (batch, h, w, c).
+import { ShapeError, ValueError } from '../errors.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
 import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
-import type { Shape } from '../shape.ts';
+import { formatShape, type Shape } from '../shape.ts';
 
 /** Keras's padding argument: n, [rows, cols], or [[top, bottom], [left, right]]. */
 export type Padding2D = number | [number, number] | [[number, number], [number, number]];
@@ -13,15 +14,23 @@ export interface ZeroPadding2DArgs extends LayerArgs {
   dataFormat?: 'channels_last';
 }
 
-/** [[top, bottom], [left, right]] from Keras's three forms, or a ValueError naming the layer. */
-function normalizePadding(padding: unknown, owner: string): [[number, number], [number, number]] {
+export type Cropping2DArgs = ZeroPadding2DArgs;
+
+function checkChannelsLast(dataFormat: string | undefined, owner: string): void {
+  if (dataFormat !== undefined && dataFormat !== 'channels_last') {
+    throw new ValueError(`${owner}: data_format ${JSON.stringify(dataFormat)} is not supported; Strata uses channels_last (NHWC) as Keras does by default`);
+  }
+}
+
+/** [[top, bottom], [left, right]] from Keras's three forms, or a ValueError naming the layer and `field`. */
+function normalizePadding(padding: unknown, owner: string, field = 'padding'): [[number, number], [number, number]] {
   const ok = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
   if (ok(padding)) return [[padding, padding], [padding, padding]];
   if (Array.isArray(padding) && padding.length === 2) {
     if (padding.every(ok)) return [[padding[0], padding[0]], [padding[1], padding[1]]];
     if (padding.every((p) => Array.isArray(p) && p.length === 2 && p.every(ok))) return padding.map((p) => [...p]) as [[number, number], [number, number]];
   }
-  throw new ValueError(`${owner}: padding must be an integer >= 0, [rows, cols] or [[top, bottom], [left, right]] of integers >= 0, got ${JSON.stringify(padding) ?? String(padding)}`, { layer: owner, field: 'padding' });
+  throw new ValueError(`${owner}: ${field} must be an integer >= 0, [rows, cols] or [[top, bottom], [left, right]] of integers >= 0, got ${JSON.stringify(padding) ?? String(padding)}`, { layer: owner, field });
 }
 
 /** Keras's ZeroPadding2D: (batch, h, w, c) -> (batch, top + h + bottom, left + w + right, c). */
@@ -32,9 +41,7 @@ export class ZeroPadding2D extends Layer {
   constructor(padding: Padding2D = 1, args: ZeroPadding2DArgs = {}) {
     super(checkOptions('ZeroPadding2D', args, [...LAYER_ARG_NAMES, 'dataFormat'], '{name: "pad"}'));
     this.padding = normalizePadding(padding, this.name);
-    if (args.dataFormat !== undefined && args.dataFormat !== 'channels_last') {
-      throw new ValueError(`${this.name}: data_format ${JSON.stringify(args.dataFormat)} is not supported; Strata uses channels_last (NHWC) as Keras does by default`);
-    }
+    checkChannelsLast(args.dataFormat, this.name);
   }
 
   computeOutputShapes(inputShapes: Shape[]): Shape[] {
@@ -58,3 +65,43 @@ export class ZeroPadding2D extends Layer {
   }
 }
 registerLayer(ZeroPadding2D);
+
+/** Keras's Cropping2D: (batch, h, w, c) -> (batch, h - top - bottom, w - left - right, c). */
+export class Cropping2D extends Layer {
+  static override className = 'Cropping2D';
+  readonly cropping: [[number, number], [number, number]];
+
+  constructor(cropping: Padding2D = 0, args: Cropping2DArgs = {}) {
+    super(checkOptions('Cropping2D', args, [...LAYER_ARG_NAMES, 'dataFormat'], '{name: "crop"}'));
+    this.cropping = normalizePadding(cropping, this.name, 'cropping');
+    checkChannelsLast(args.dataFormat, this.name);
+  }
+
+  computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    const shape = this.singleInput(inputShapes);
+    this.expectRank(shape, 4, '(batch, h, w, c)');
+    const shrink = (d: number | null, [a, b]: [number, number]) => (d === null ? null : d - a - b);
+    const out: Shape = [shape[0]!, shrink(shape[1]!, this.cropping[0]), shrink(shape[2]!, this.cropping[1]), shape[3]!];
+    if (out.some((d) => d !== null && d <= 0)) {
+      throw new ShapeError(`${this.name}: cropping ${JSON.stringify(this.cropping)} leaves nothing of input ${formatShape(shape)}; the output would be ${formatShape(out)}`, {
+        layer: this.name,
+        field: 'cropping',
+      });
+    }
+    return [out];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), cropping: this.cropping.map((p) => [...p]), data_format: 'channels_last' };
+  }
+
+  static fromConfig(config: Record<string, unknown>): Cropping2D {
+    const c = new ConfigReader(Cropping2D.className, config);
+    const args: Cropping2DArgs = c.layerArgs();
+    const cropping = c.raw('cropping', 0);
+    c.channelsLast();
+    c.finish();
+    return new Cropping2D(cropping as Padding2D, args);
+  }
+}
+registerLayer(Cropping2D);

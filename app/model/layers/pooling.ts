@@ -1,4 +1,4 @@
-// MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D and GlobalAveragePooling1D, all
+// MaxPooling and AveragePooling 1D/2D, GlobalAveragePooling and GlobalMaxPooling 1D/2D, all
 // channels-last: images (batch, h, w, c), sequences (batch, steps, features).
 import { ValueError, ShapeError } from '../errors.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
@@ -8,13 +8,16 @@ import { registerLayer } from '../registry.ts';
 import { formatShape, normalizeTuple, type Dim, type Shape } from '../shape.ts';
 import { checkPadding, type Padding } from './conv.ts';
 
-export interface Pooling2DArgs extends LayerArgs {
-  poolSize?: number | [number, number];
+export interface PoolingArgs<T extends number[]> extends LayerArgs {
+  poolSize?: number | T;
   /** Defaults to the pool size, as in Keras. */
-  strides?: number | [number, number] | null;
+  strides?: number | T | null;
   padding?: Padding;
   dataFormat?: 'channels_last';
 }
+
+export type Pooling2DArgs = PoolingArgs<[number, number]>;
+export type Pooling1DArgs = PoolingArgs<[number]>;
 
 /** Keras's compute_pooling_output_shape. */
 function poolOutputLength(input: Dim, pool: number, padding: Padding, stride: number): Dim {
@@ -29,30 +32,35 @@ function checkChannelsLast(dataFormat: string | undefined, owner: string): void 
 }
 
 /** pool_size is Keras's first positional argument: `new MaxPooling2D([2, 2], {name})` or `new MaxPooling2D({name})`. */
-function splitPoolArgs(poolSize: number | [number, number] | Pooling2DArgs | undefined, args: Pooling2DArgs): Pooling2DArgs {
+function splitPoolArgs<T extends number[]>(poolSize: number | T | PoolingArgs<T> | undefined, args: PoolingArgs<T>): PoolingArgs<T> {
   if (poolSize === undefined) return args;
   if (typeof poolSize === 'number' || Array.isArray(poolSize)) return { ...args, poolSize };
   return { ...poolSize, ...args };
 }
 
-abstract class Pooling2D extends Layer {
-  readonly poolSize: [number, number];
-  readonly strides: [number, number];
+const LAYOUTS: Record<number, string> = { 1: '(batch, steps, features)', 2: '(batch, h, w, c)' };
+
+/** A window over `rank` spatial axes of a channels-last input: its max or its mean. */
+abstract class Pooling<T extends number[]> extends Layer {
+  readonly poolSize: T;
+  readonly strides: T;
   readonly padding: Padding;
 
-  constructor(poolSize?: number | [number, number] | Pooling2DArgs, moreArgs: Pooling2DArgs = {}) {
-    const args = checkOptions((new.target as { className: string }).className, splitPoolArgs(poolSize, moreArgs), [...LAYER_ARG_NAMES, 'poolSize', 'strides', 'padding', 'dataFormat'], "{strides: 2, padding: 'same'}");
+  constructor(rank: number, poolSize?: number | T | PoolingArgs<T>, moreArgs: PoolingArgs<T> = {}) {
+    const className = (new.target as unknown as { className: string }).className;
+    const args = checkOptions(className, splitPoolArgs(poolSize, moreArgs), [...LAYER_ARG_NAMES, 'poolSize', 'strides', 'padding', 'dataFormat'], "{strides: 2, padding: 'same'}");
     super(args);
-    this.poolSize = normalizeTuple(args.poolSize ?? 2, 2, 'pool_size', this.name) as [number, number];
-    this.strides = args.strides !== undefined && args.strides !== null ? (normalizeTuple(args.strides, 2, 'strides', this.name) as [number, number]) : [...this.poolSize];
+    this.poolSize = normalizeTuple(args.poolSize ?? 2, rank, 'pool_size', this.name) as T;
+    this.strides = args.strides !== undefined && args.strides !== null ? (normalizeTuple(args.strides, rank, 'strides', this.name) as T) : ([...this.poolSize] as T);
     this.padding = checkPadding(args.padding ?? 'valid', this.name);
     checkChannelsLast(args.dataFormat, this.name);
   }
 
   computeOutputShapes(inputShapes: Shape[]): Shape[] {
     const shape = this.singleInput(inputShapes);
-    this.expectRank(shape, 4, '(batch, h, w, c)');
-    const out: Shape = [shape[0]!, ...[0, 1].map((i) => poolOutputLength(shape[i + 1]!, this.poolSize[i]!, this.padding, this.strides[i]!)), shape[3]!];
+    const rank = this.poolSize.length;
+    this.expectRank(shape, rank + 2, LAYOUTS[rank]!);
+    const out: Shape = [shape[0]!, ...this.poolSize.map((pool, i) => poolOutputLength(shape[i + 1]!, pool, this.padding, this.strides[i]!)), shape[rank + 1]!];
     if (out.some((d) => d !== null && d <= 0)) {
       throw new ShapeError(`${this.name}: input ${formatShape(shape)} is smaller than the pool ${formatShape(this.poolSize)}; the output would be ${formatShape(out)}`, {
         layer: this.name,
@@ -66,12 +74,12 @@ abstract class Pooling2D extends Layer {
     return { ...super.getConfig(), pool_size: [...this.poolSize], padding: this.padding, strides: [...this.strides], data_format: 'channels_last' };
   }
 
-  protected static readArgs(className: string, config: Record<string, unknown>): Pooling2DArgs {
+  protected static readArgs<T extends number[]>(className: string, config: Record<string, unknown>, rank: number): PoolingArgs<T> {
     const c = new ConfigReader(className, config);
-    const args: Pooling2DArgs = c.layerArgs();
-    args.poolSize = c.intTuple('pool_size', [2, 2]) as [number, number];
+    const args: PoolingArgs<T> = c.layerArgs();
+    args.poolSize = c.intTuple('pool_size', Array<number>(rank).fill(2)) as T;
     const strides = c.optionalIntTuple('strides');
-    if (strides) args.strides = strides as [number, number];
+    if (strides) args.strides = strides as T;
     args.padding = c.string('padding', ['valid', 'same'] as const, 'valid');
     c.channelsLast();
     c.finish();
@@ -79,10 +87,22 @@ abstract class Pooling2D extends Layer {
   }
 }
 
+abstract class Pooling2D extends Pooling<[number, number]> {
+  constructor(poolSize?: number | [number, number] | Pooling2DArgs, moreArgs: Pooling2DArgs = {}) {
+    super(2, poolSize, moreArgs);
+  }
+}
+
+abstract class Pooling1D extends Pooling<[number]> {
+  constructor(poolSize?: number | [number] | Pooling1DArgs, moreArgs: Pooling1DArgs = {}) {
+    super(1, poolSize, moreArgs);
+  }
+}
+
 export class MaxPooling2D extends Pooling2D {
   static override className = 'MaxPooling2D';
   static fromConfig(config: Record<string, unknown>): MaxPooling2D {
-    return new MaxPooling2D(Pooling2D.readArgs(MaxPooling2D.className, config));
+    return new MaxPooling2D(Pooling.readArgs<[number, number]>(MaxPooling2D.className, config, 2));
   }
 }
 registerLayer(MaxPooling2D);
@@ -90,18 +110,34 @@ registerLayer(MaxPooling2D);
 export class AveragePooling2D extends Pooling2D {
   static override className = 'AveragePooling2D';
   static fromConfig(config: Record<string, unknown>): AveragePooling2D {
-    return new AveragePooling2D(Pooling2D.readArgs(AveragePooling2D.className, config));
+    return new AveragePooling2D(Pooling.readArgs<[number, number]>(AveragePooling2D.className, config, 2));
   }
 }
 registerLayer(AveragePooling2D);
+
+export class MaxPooling1D extends Pooling1D {
+  static override className = 'MaxPooling1D';
+  static fromConfig(config: Record<string, unknown>): MaxPooling1D {
+    return new MaxPooling1D(Pooling.readArgs<[number]>(MaxPooling1D.className, config, 1));
+  }
+}
+registerLayer(MaxPooling1D);
+
+export class AveragePooling1D extends Pooling1D {
+  static override className = 'AveragePooling1D';
+  static fromConfig(config: Record<string, unknown>): AveragePooling1D {
+    return new AveragePooling1D(Pooling.readArgs<[number]>(AveragePooling1D.className, config, 1));
+  }
+}
+registerLayer(AveragePooling1D);
 
 export interface GlobalPoolingArgs extends LayerArgs {
   keepdims?: boolean;
   dataFormat?: 'channels_last';
 }
 
-/** Averages over every axis but the batch and the last (channels/features) one. */
-abstract class GlobalAveragePooling extends Layer {
+/** The mean or the max over every axis but the batch and the last (channels/features) one. */
+abstract class GlobalPooling extends Layer {
   readonly keepdims: boolean;
   protected abstract readonly rank: number;
   protected abstract readonly layout: string;
@@ -133,22 +169,42 @@ abstract class GlobalAveragePooling extends Layer {
   }
 }
 
-export class GlobalAveragePooling2D extends GlobalAveragePooling {
+export class GlobalAveragePooling2D extends GlobalPooling {
   static override className = 'GlobalAveragePooling2D';
   protected readonly rank = 4;
   protected readonly layout = '(batch, h, w, c)';
   static fromConfig(config: Record<string, unknown>): GlobalAveragePooling2D {
-    return new GlobalAveragePooling2D(GlobalAveragePooling.readArgs(GlobalAveragePooling2D.className, config));
+    return new GlobalAveragePooling2D(GlobalPooling.readArgs(GlobalAveragePooling2D.className, config));
   }
 }
 registerLayer(GlobalAveragePooling2D);
 
-export class GlobalAveragePooling1D extends GlobalAveragePooling {
+export class GlobalAveragePooling1D extends GlobalPooling {
   static override className = 'GlobalAveragePooling1D';
   protected readonly rank = 3;
   protected readonly layout = '(batch, steps, features)';
   static fromConfig(config: Record<string, unknown>): GlobalAveragePooling1D {
-    return new GlobalAveragePooling1D(GlobalAveragePooling.readArgs(GlobalAveragePooling1D.className, config));
+    return new GlobalAveragePooling1D(GlobalPooling.readArgs(GlobalAveragePooling1D.className, config));
   }
 }
 registerLayer(GlobalAveragePooling1D);
+
+export class GlobalMaxPooling2D extends GlobalPooling {
+  static override className = 'GlobalMaxPooling2D';
+  protected readonly rank = 4;
+  protected readonly layout = '(batch, h, w, c)';
+  static fromConfig(config: Record<string, unknown>): GlobalMaxPooling2D {
+    return new GlobalMaxPooling2D(GlobalPooling.readArgs(GlobalMaxPooling2D.className, config));
+  }
+}
+registerLayer(GlobalMaxPooling2D);
+
+export class GlobalMaxPooling1D extends GlobalPooling {
+  static override className = 'GlobalMaxPooling1D';
+  protected readonly rank = 3;
+  protected readonly layout = '(batch, steps, features)';
+  static fromConfig(config: Record<string, unknown>): GlobalMaxPooling1D {
+    return new GlobalMaxPooling1D(GlobalPooling.readArgs(GlobalMaxPooling1D.className, config));
+  }
+}
+registerLayer(GlobalMaxPooling1D);

@@ -13,8 +13,8 @@ void OpKernel::backward(KernelContext&, const Ins&, const Outs&, const Tensor&, 
 }
 
 std::vector<std::string> supported_ops() {
-  return {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm", "MatMul", "BatchNormalization",
-          "Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "Gelu", "Erf", "Clip", "ThresholdedRelu", "Softplus", "HardSigmoid", "Pad", "Softmax", "Add", "Sub", "Mul", "Div",
+  return {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Gemm", "MatMul", "BatchNormalization",
+          "Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "Gelu", "Erf", "Clip", "ThresholdedRelu", "Softplus", "HardSigmoid", "Pad", "Softmax", "Add", "Sub", "Mul", "Div", "Neg", "Expand",
           "Sum", "Cast",
           "Dropout", "Identity", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Gather",
           "ReduceMean", "Constant"};

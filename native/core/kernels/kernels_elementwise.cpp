@@ -94,6 +94,51 @@ class BinaryKernel : public OpKernel {
   Binary op_;
 };
 
+// Expand (Keras's RepeatVector): X broadcast to broadcast_shape(X, shape), as the Add of X
+// and zeros of `shape`; its backward is that Add's (the grads summed over the copies).
+class ExpandKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    STRATA_CHECK(in[1]->holds_values(), node.where() << ": the shape must be a constant (an initializer)");
+    target_ = in[1]->as_i64();
+    try {
+      out[0]->reset(broadcast_shape(in[0]->shape, target_));
+    } catch (const Error& e) {
+      STRATA_FAIL(node.where() << ": shape " << shape_str(target_) << " does not broadcast with input " << shape_str(in[0]->shape)
+                               << ": " << e.what());
+    }
+    reset_beside(zeros_, *out[0], target_);
+    zeros_filled_ = false;
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    if (!zeros_filled_) ctx.be->fill(zeros_.data(), 0.0f, zeros_.size()), zeros_filled_ = true;
+    ctx.be->binary_forward(out[0]->data(), in[0]->data(), zeros_.data(), in[0]->shape, target_, out[0]->shape, Binary::Add);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->binary_backward(din[0]->data(), nullptr, dout.data(), in[0]->data(), zeros_.data(), in[0]->shape, target_, dout.shape, Binary::Add);
+  }
+  bool differentiable(int i) const override { return i == 0; }
+  bool accepts_int(int i) const override { return i == 1; }  // the shape
+  int required_inputs() const override { return 2; }
+
+ private:
+  Shape target_;
+  Tensor zeros_;
+  bool zeros_filled_ = false;
+};
+
+// Neg: out = -x, dx = -dout.
+class NegKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override { out[0]->reset(in[0]->shape); }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override { ctx.be->scale(out[0]->data(), in[0]->data(), -1.0f, in[0]->size()); }
+  void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->scale(din[0]->data(), dout.data(), -1.0f, dout.size());
+  }
+};
+
 // Dropout: ratio from the attribute (opset < 12) or input 1; the training_mode input
 // is ignored, the session's mode decides. Masks come from ctx.seed, so a seed
 // reproduces a run.
@@ -233,6 +278,8 @@ std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset) 
   if (op == "Cast") return std::make_unique<CastKernel>(n);
   if (op == "Softmax") return std::make_unique<SoftmaxKernel>(n, opset);
   if (op == "Add") return std::make_unique<BinaryKernel>(n, Binary::Add);
+  if (op == "Expand") return std::make_unique<ExpandKernel>(n);
+  if (op == "Neg") return std::make_unique<NegKernel>(n);
   if (op == "Sub") return std::make_unique<BinaryKernel>(n, Binary::Sub);
   if (op == "Mul") return std::make_unique<BinaryKernel>(n, Binary::Mul);
   if (op == "Div") return std::make_unique<BinaryKernel>(n, Binary::Div);

@@ -1,5 +1,6 @@
 // kernels_nn.cpp: the graph kernels with oneDNN fast paths: Conv, MaxPool,
-// AveragePool, GlobalAveragePool, Gemm, MatMul, BatchNormalization.
+// AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, MatMul, BatchNormalization;
+// ConvTranspose through the backends' convolutions.
 // 1-D variants (Keras Conv1D, MaxPooling1D) run as 2-D with H = 1.
 #include <cstring>
 
@@ -116,7 +117,85 @@ class ConvKernel : public OpKernel {
   static const float* bias(const Ins& in) { return in.size() > 2 && in[2] ? in[2]->data() : nullptr; }
 };
 
-// --- MaxPool, AveragePool, GlobalAveragePool ---------------------------------------
+// --- ConvTranspose: X (N,C,...), W (C,OC/group,...), B (OC) ----------------------------
+// The transposed convolution is the input gradient of the convolution whose input has Y's
+// shape and whose output has X's, with the same weight (ONNX's W (C, OC/group, kh, kw) is
+// that convolution's (OC', C'/group, kh, kw) with OC' = C, C' = OC). So every backend's
+// convolution serves: Y = conv_backward_data(X), dX = conv(dY), dW += conv_backward_weights
+// with dY as the input and X as the output grad; dB += the sums of dY per channel.
+class ConvTransposeKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    const Shape& x = in[0]->shape;
+    const Shape& ws = in[1]->shape;
+    const int64_t group = node.get_int("group", 1);
+    STRATA_CHECK((x.size() == 3 || x.size() == 4) && ws.size() == x.size(),
+                 node.where() << ": weight " << shape_str(ws) << " does not fit input " << shape_str(x));
+    STRATA_CHECK(group >= 1 && x[1] % group == 0 && ws[0] == x[1],
+                 node.where() << ": weight " << shape_str(ws) << " does not fit input " << shape_str(x)
+                              << " (ConvTranspose's weight is (C, OC/group, ...))");
+    STRATA_CHECK(!node.has("output_shape"), node.where() << ": output_shape is not supported; give pads and output_padding");
+    std::string auto_pad = node.get_string("auto_pad", "NOTSET");
+    STRATA_CHECK(auto_pad == "NOTSET" || auto_pad == "VALID",
+                 node.where() << ": auto_pad " << auto_pad << " is not supported; give explicit pads");
+    const size_t sd = x.size() - 2;
+    auto strides = node.get_ints("strides", std::vector<int64_t>(sd, 1));
+    auto dil = node.get_ints("dilations", std::vector<int64_t>(sd, 1));
+    auto pads = auto_pad == "VALID" ? std::vector<int64_t>(2 * sd, 0) : node.get_ints("pads", std::vector<int64_t>(2 * sd, 0));
+    auto extra = node.get_ints("output_padding", std::vector<int64_t>(sd, 0));
+    STRATA_CHECK(strides.size() == sd && dil.size() == sd && pads.size() == 2 * sd && extra.size() == sd,
+                 node.where() << ": strides/dilations/pads/output_padding do not match " << sd << " spatial dims");
+    Shape y{x[0], ws[1] * group};
+    std::vector<int64_t> k(ws.begin() + 2, ws.end());
+    for (size_t a = 0; a < sd; a++) {
+      STRATA_CHECK(strides[a] >= 1 && dil[a] >= 1 && pads[a] >= 0 && pads[a + sd] >= 0 && extra[a] >= 0 &&
+                       (extra[a] < strides[a] || extra[a] < dil[a]),
+                   node.where() << ": strides and dilations must be >= 1, pads >= 0 and output_padding below the stride or the dilation");
+      y.push_back(strides[a] * (x[a + 2] - 1) + extra[a] + (k[a] - 1) * dil[a] + 1 - pads[a] - pads[a + sd]);
+      STRATA_CHECK(y.back() >= 1, node.where() << ": the pads " << shape_str(pads) << " leave no output for input " << shape_str(x));
+    }
+    bool one_d = sd == 1;
+    // the convolution from Y to X
+    p_ = ConvParams{(int)x[0], (int)y[1], one_d ? 1 : (int)y[2], (int)y.back(), (int)x[1], one_d ? 1 : (int)k[0], (int)k.back(),
+                    one_d ? 1 : (int)x[2], (int)x.back(), one_d ? 1 : (int)strides[0], (int)strides.back(), one_d ? 1 : (int)dil[0],
+                    (int)dil.back(), one_d ? 0 : (int)pads[0], (int)pads[sd - 1], one_d ? 0 : (int)pads[2], (int)pads.back()};
+    p_.G = (int)group;
+    rank_ = y.size();
+    out[0]->reset(y);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    float* y = out[0]->data();
+    // no weight grad is asked for, so the convolution's input (Y's place) is not read
+    ctx.be->conv2d_backward(y, nullptr, nullptr, in[0]->data(), y, in[1]->data(), p_);
+    if (const float* b = bias(in)) {
+      reset_beside(unbiased_, *out[0], out[0]->shape);
+      ctx.be->copy(unbiased_.data(), y, out[0]->size());
+      ctx.be->binary_forward(y, unbiased_.data(), b, out[0]->shape, channel_shape(), out[0]->shape, Binary::Add);
+    }
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    if (din[0]) ctx.be->conv2d_forward(din[0]->data(), dout.data(), in[1]->data(), nullptr, p_);
+    if (din[1]) ctx.be->conv2d_backward(nullptr, din[1]->data(), nullptr, in[0]->data(), dout.data(), in[1]->data(), p_);
+    if (din.size() > 2 && din[2]) {  // dB += (count per channel) * the mean of dY per channel
+      reset_beside(channel_mean_, dout, channel_shape());
+      ctx.be->reduce_mean_forward(channel_mean_.data(), dout.data(), dout.shape, channel_shape());
+      ctx.be->add_scaled(din[2]->data(), channel_mean_.data(), (float)(dout.size() / p_.C), p_.C);
+    }
+  }
+  bool accumulates(int i) const override { return i >= 1; }
+  int required_inputs() const override { return 2; }
+
+ private:
+  ConvParams p_{};
+  Tensor unbiased_, channel_mean_;
+  // (1, OC, 1, ...): the bias's broadcast shape against Y
+  Shape channel_shape() const { return rank_ == 3 ? Shape{1, p_.C, 1} : Shape{1, p_.C, 1, 1}; }
+  size_t rank_ = 4;
+  static const float* bias(const Ins& in) { return in.size() > 2 && in[2] ? in[2]->data() : nullptr; }
+};
+
+// --- MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool (global: a window over all of H, W) ---
 class PoolKernel : public OpKernel {
  public:
   PoolKernel(const Node& n, bool max, bool global) : OpKernel(n), max_(max), global_(global) {}
@@ -397,9 +476,11 @@ class BatchNormKernel : public OpKernel {
 std::unique_ptr<OpKernel> make_nn_kernel(const Node& n) {
   const std::string& op = n.op_type;
   if (op == "Conv") return std::make_unique<ConvKernel>(n);
+  if (op == "ConvTranspose") return std::make_unique<ConvTransposeKernel>(n);
   if (op == "MaxPool") return std::make_unique<PoolKernel>(n, true, false);
   if (op == "AveragePool") return std::make_unique<PoolKernel>(n, false, false);
   if (op == "GlobalAveragePool") return std::make_unique<PoolKernel>(n, false, true);
+  if (op == "GlobalMaxPool") return std::make_unique<PoolKernel>(n, true, true);
   if (op == "Gemm") return std::make_unique<GemmKernel>(n);
   if (op == "MatMul") return std::make_unique<MatMulKernel>(n);
   if (op == "BatchNormalization") return std::make_unique<BatchNormKernel>(n);
