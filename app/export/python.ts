@@ -1,7 +1,13 @@
 // Writing Python source from TypeScript: literals from JSON-like values, identifiers from
 // Keras names, and the model's layer calls in order with nested models inlined. Shared by
 // the PyTorch and the Keras exports.
+import { readFileSync } from 'node:fs';
 import { InputLayer, Model, ValueError, type Layer, type SymbolicTensor } from '../model/index.ts';
+
+/** The text of one of the Python files the exports copy (app/export/python/). */
+export function pythonSource(name: string): string {
+  return readFileSync(new URL(`./python/${name}`, import.meta.url), 'utf8');
+}
 
 const PYTHON_KEYWORDS = new Set(
   'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield'.split(' '),

@@ -5,7 +5,6 @@
 // The weights are safetensors, written here without Python: torch 1.x has no reader for it,
 // so the package brings a 40-line one (weights.py, numpy and torch only) that also writes a
 // .pt; a .pt written from TypeScript would mean copying torch's private pickle layout.
-import { readFileSync } from 'node:fs';
 import {
   Activation, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, GlobalAveragePooling1D,
   GlobalAveragePooling2D, InputLayer, LeakyReLU, MaxPooling2D, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
@@ -14,7 +13,7 @@ import {
 import { serializeInitializer, type Initializer } from '../model/initializers.ts';
 import { onnxDims, toOnnxLayout } from '../translate/kernel_layout.ts';
 import { STRATA_VERSION } from '../version.ts';
-import { IdentifierPool, flattenCalls, pyClassName, pyKeywords, pyLiteral } from './python.ts';
+import { IdentifierPool, flattenCalls, pyClassName, pyKeywords, pyLiteral, pythonSource } from './python.ts';
 import { encodeSafetensors, type NamedTensor } from './safetensors.ts';
 import { compileSettings, type CompileSettings, type FitSettings } from './compile_settings.ts';
 
@@ -187,9 +186,10 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
   return {
     files: {
       'model.py': modelSource(model, source, className, inputs, modules, body, returned),
-      'keras_layers.py': packageFile('keras_layers.py'),
-      'keras_training.py': packageFile('keras_training.py'),
-      'weights.py': packageFile('weights.py'),
+      'keras_layers.py': pythonSource('keras_layers.py'),
+      'keras_training.py': pythonSource('keras_training.py'),
+      'weights.py': pythonSource('weights.py'),
+      'arrays.py': pythonSource('arrays.py'),
       'train.py': trainSource(settings),
       '__init__.py': `"""${model.name}, exported by Strata ${STRATA_VERSION}: see model.py and train.py."""\nfrom .model import INPUTS, OUTPUTS, build_model, load_model  # noqa: F401\n`,
       'weights.safetensors': encodeSafetensors(tensors, { format: 'pt', strata_keras_weights: JSON.stringify(weightMap) }),
@@ -200,10 +200,6 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
 
 function missingInput(path: string, t: SymbolicTensor): never {
   throw new ValueError(`${path}: its input ${t.name} is not computed before it`);
-}
-
-function packageFile(name: string): string {
-  return readFileSync(new URL(`./pytorch/${name}`, import.meta.url), 'utf8');
 }
 
 function modelSource(model: Model, source: string, className: string, inputs: { name: string; layer: InputLayer }[], modules: string[], body: string[], returned: string[]): string {
@@ -267,5 +263,5 @@ function trainSource(settings: CompileSettings): string {
     `BATCH_SIZE = ${settings.batchSize}`,
     `EPOCHS = ${settings.epochs}`,
   ];
-  return packageFile('train.py').replace('# @strata:compile', lines.join('\n'));
+  return pythonSource('train.py').replace('# @strata:compile', lines.join('\n'));
 }

@@ -12,12 +12,13 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
-  EngineBackend, Input, Layer, Model, OnnxRuntimeBackend, Sequential, layers, losses, optimizers, readNpz, registeredClassNames, setRandomSeed, writeNpy,
+  EngineBackend, Input, Layer, Model, OnnxRuntimeBackend, layers, losses, optimizers, readNpz, registeredClassNames, setRandomSeed, writeNpy,
   type ArrayData, type Shape,
 } from '../../app/node.ts';
 import { loadModel } from '../../app/cli/load_model.ts';
 import { exportPytorch, PYTORCH_LAYERS } from '../../app/export/pytorch.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
+import { graphLayers, imageClassifier, imageLayers, sequenceLayers } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -65,60 +66,6 @@ function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   return worst;
-}
-
-/** A model with every convolution, padding and pooling form: odd sizes, strides 2, asymmetric "same" padding. */
-function imageLayers(): Model {
-  const image = Input({ shape: [9, 10, 4], name: 'image' });
-  let x = new layers.Conv2D(6, [3, 4], { strides: 2, padding: 'same', activation: 'relu', name: 'strided_same' }).apply(image);
-  x = new layers.Conv2D(6, [3, 3], { padding: 'same', dilationRate: 2, groups: 2, name: 'dilated_grouped', useBias: false }).apply(x);
-  x = new layers.DepthwiseConv2D([3, 2], { strides: 2, padding: 'same', depthMultiplier: 2, activation: 'elu', name: 'depthwise' }).apply(x);
-  x = new layers.SeparableConv2D(5, 3, { padding: 'same', depthMultiplier: 2, activation: 'gelu', name: 'separable' }).apply(x);
-  x = new layers.ZeroPadding2D([[1, 2], [0, 3]], { name: 'pad' }).apply(x);
-  const maxed = new layers.MaxPooling2D([3, 3], { strides: 2, padding: 'same', name: 'max_same' }).apply(x);
-  const averaged = new layers.AveragePooling2D([3, 3], { strides: 2, padding: 'same', name: 'average_same' }).apply(x);
-  x = layers.concatenate([maxed, averaged], { name: 'pools' });
-  x = new layers.BatchNormalization({ name: 'bn_image', epsilon: 0.01 }).apply(x);
-  x = new layers.ReLU({ maxValue: 1.5, negativeSlope: 0.1, threshold: 0.2, name: 'relu_full' }).apply(x);
-  const pooledValid = new layers.AveragePooling2D([2, 2], { strides: 1, name: 'average_valid' }).apply(x);
-  const global = new layers.GlobalAveragePooling2D({ keepdims: true, name: 'global_keep' }).apply(pooledValid);
-  x = new layers.Flatten({ name: 'flatten' }).apply(global);
-  const output = new layers.Dense(4, { activation: 'softmax', name: 'probabilities' }).apply(x);
-  return new Model({ inputs: image, outputs: output, name: 'image_layers' });
-}
-
-/** Token ids through an Embedding, rank-3 BatchNormalization and Dense, sequence pooling. */
-function sequenceLayers(): Model {
-  const tokens = Input({ shape: [7], dtype: 'int32', name: 'tokens' });
-  let x = new layers.Embedding(20, 8, { name: 'embedding' }).apply(tokens);
-  x = new layers.BatchNormalization({ name: 'bn_steps' }).apply(x);
-  x = new layers.LeakyReLU({ negativeSlope: 0.1, name: 'leaky' }).apply(x);
-  x = new layers.Dense(6, { activation: 'selu', name: 'per_step' }).apply(x);
-  x = new layers.ELU({ alpha: 0.5, name: 'elu' }).apply(x);
-  x = new layers.Softmax({ axis: 1, name: 'over_steps' }).apply(x);
-  x = new layers.GlobalAveragePooling1D({ name: 'mean_steps' }).apply(x);
-  const output = new layers.Dense(3, { activation: 'hard_sigmoid', name: 'scores' }).apply(x);
-  return new Model({ inputs: tokens, outputs: output, name: 'sequence_layers' });
-}
-
-/** Merges, reshapes, a shared layer, a frozen layer, a nested Sequential and two outputs. */
-function graphLayers(): Model {
-  const features = Input({ shape: [12], name: 'features' });
-  const shared = new layers.Dense(12, { activation: 'swish', name: 'shared' });
-  const a = shared.apply(features);
-  const b = shared.apply(new layers.Dense(12, { activation: 'softplus', name: 'softplus', trainable: false }).apply(features));
-  const c = new layers.Dense(12, { activation: 'relu6', name: 'relu6' }).apply(features);
-  const product = layers.multiply([a, b, c], { name: 'product' });
-  const mean = layers.average([a, b, c], { name: 'mean' });
-  let x = layers.add([product, mean], { name: 'sum' });
-  x = new layers.Reshape([4, -1], { name: 'to_rows' }).apply(x);
-  x = new layers.Rescaling(0.5, { offset: 0.1, name: 'rescale' }).apply(x);
-  x = new layers.Flatten({ name: 'rows_flat' }).apply(x);
-  const inner = new Sequential([new layers.Dense(8, { inputShape: [12], activation: 'leaky_relu', name: 'inner_dense' }), new layers.Activation('tanh', { name: 'inner_tanh' })], { name: 'inner' });
-  x = inner.apply(x);
-  const first = new layers.Dense(2, { activation: 'sigmoid', name: 'first_out' }).apply(x);
-  const second = new layers.Dense(3, { activation: 'elu', useBias: false, name: 'second_out' }).apply(layers.concatenate([x, c], { axis: 1, name: 'join' }));
-  return new Model({ inputs: features, outputs: [first, second], name: 'graph_layers' });
 }
 
 const EXAMPLES = readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.ts')).sort();
@@ -234,20 +181,6 @@ const TRAINING_CASES: TrainingCase[] = [
   },
 ];
 
-function imageClassifier(): Model {
-  return new Sequential(
-    [
-      new layers.Conv2D(3, [5, 5], { padding: 'same', activation: 'tanh', inputShape: [12, 12, 1], name: 'c1' }),
-      new layers.AveragePooling2D([2, 2], { name: 's2' }),
-      new layers.Conv2D(4, [3, 3], { activation: 'tanh', name: 'c3' }),
-      new layers.MaxPooling2D([2, 2], { name: 's4' }),
-      new layers.Flatten({ name: 'flatten' }),
-      new layers.Dense(4, { activation: 'softmax', name: 'output' }),
-    ],
-    { name: 'small_lenet' },
-  );
-}
-
 /** The epoch losses train.py prints. */
 function printedLosses(stdout: string): number[] {
   return [...stdout.matchAll(/^epoch \d+\/\d+ .* loss: ([-+.\de]+)/gm)].map((m) => Number(m[1]));
@@ -330,7 +263,7 @@ describe('strata export: arguments and refusals', () => {
     const result = strata(example, '--format', 'pytorch', '--out', out, '--batch-size', '64', '--epochs', '3');
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /^wrote .*cli-package \(a PyTorch package/);
-    assert.deepEqual(readdirSync(out).sort(), ['__init__.py', 'keras_layers.py', 'keras_training.py', 'model.py', 'train.py', 'weights.py', 'weights.safetensors']);
+    assert.deepEqual(readdirSync(out).sort(), ['__init__.py', 'arrays.py', 'keras_layers.py', 'keras_training.py', 'model.py', 'train.py', 'weights.py', 'weights.safetensors']);
     const train = readFileSync(path.join(out, 'train.py'), 'utf8');
     assert.match(train, /^BATCH_SIZE = 64$/m);
     assert.match(train, /^EPOCHS = 3$/m);
@@ -340,12 +273,21 @@ describe('strata export: arguments and refusals', () => {
     assert.match(help.stdout, /--batch-size BATCH_SIZE\s+the global batch size \(default 64\)/);
   });
 
+  test('--format keras writes the script, its data reader and its weights', () => {
+    const out = path.join(scratch, 'cli-keras');
+    const result = strata(example, '--format', 'keras', '--out', out, '--batch-size', '16');
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /^wrote .*cli-keras \(a Keras script/);
+    assert.deepEqual(readdirSync(out).sort(), ['arrays.py', 'model.py', 'weights.npz']);
+    assert.match(readFileSync(path.join(out, 'model.py'), 'utf8'), /^BATCH_SIZE = 16$/m);
+  });
+
   for (const [args, message] of [
-    [['--format', 'tensorflow', '--out', 'x'], "--format must be one of onnx, pytorch, got 'tensorflow'"],
+    [['--format', 'tensorflow', '--out', 'x'], "--format must be one of onnx, pytorch, keras, got 'tensorflow'"],
     [['--format', 'pytorch'], '--format pytorch writes a folder: give it with --out DIR'],
     [['--format', 'pytorch', '--out', 'x', '-o', 'y.onnx'], '-o is for --format onnx'],
     [['--out', 'x'], '--format onnx needs -o FILE.onnx'],
-    [['--format', 'pytorch', '--out', 'x', '--epochs', '0'], "--epochs must be an integer >= 1, got '0'"],
+    [['--format', 'keras', '--out', 'x', '--epochs', '0'], "--epochs must be an integer >= 1, got '0'"],
   ] as const) {
     test(`refuses ${args.join(' ')} with one line`, () => {
       const result = strata(example, ...args);

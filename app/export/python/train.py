@@ -23,6 +23,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
+from arrays import load_arrays, model_input
 from keras_training import LOSSES, correct_predictions, learning_rate_schedule, make_optimizer
 from model import INPUTS, OUTPUTS, build_model, load_model
 
@@ -49,34 +50,12 @@ def parse_args():
     return parser.parse_args()
 
 
-def load_arrays(args):
-    """(inputs, targets): lists of numpy arrays in INPUTS and OUTPUTS order."""
-    if args.data:
-        archive = np.load(args.data)
-        def pick(prefix, names):
-            if len(names) == 1:
-                for key in (prefix, f'{prefix}_train', f'{prefix}_{names[0]}'):
-                    if key in archive:
-                        return [archive[key]]
-            keys = [f'{prefix}_{name}' for name in names]
-            missing = [key for key in keys if key not in archive]
-            if missing:
-                raise SystemExit(f'{args.data}: no array {missing[0]!r}; it holds {", ".join(archive.files)}')
-            return [archive[key] for key in keys]
-        return pick('x', [name for name, _, _ in INPUTS]), pick('y', OUTPUTS)
-    if not args.x or not args.y:
-        raise SystemExit('give --data FILE.npz, or --x and --y .npy files')
-    if len(args.x) != len(INPUTS) or len(args.y) != len(OUTPUTS):
-        raise SystemExit(f'the model takes {len(INPUTS)} input(s) and {len(OUTPUTS)} output(s): give as many --x and --y files')
-    return [np.load(f) for f in args.x], [np.load(f) for f in args.y]
-
-
-def as_tensor(array, dtype):
-    """Keras's conversions: uint8 images scaled to [0, 1], integer labels as class ids."""
-    if array.dtype == np.uint8 and dtype == 'float32':
-        array = array.astype(np.float32) / 255.0
+def as_tensor(array, dtype=None):
+    """A model input (dtype 'float32' or 'int32') or a target: float targets as float32, integer ones as class ids."""
+    if dtype is not None:
+        array = model_input(array, dtype)
     tensor = torch.from_numpy(np.ascontiguousarray(array))
-    return tensor.float() if tensor.is_floating_point() or dtype == 'float32' else tensor.long()
+    return tensor.float() if tensor.is_floating_point() else tensor.long()
 
 
 def setup_distributed(args):
@@ -102,8 +81,8 @@ def main():
     if args.batch_size % world:
         raise SystemExit(f'--batch-size {args.batch_size} must be a multiple of the {world} processes')
     torch.manual_seed(args.seed)
-    inputs, targets = load_arrays(args)
-    tensors = [as_tensor(a, dtype) for a, (_, _, dtype) in zip(inputs, INPUTS)] + [as_tensor(a, 'labels') for a in targets]
+    inputs, targets = load_arrays(args.data, args.x, args.y, [name for name, _, _ in INPUTS], OUTPUTS)
+    tensors = [as_tensor(a, dtype) for a, (_, _, dtype) in zip(inputs, INPUTS)] + [as_tensor(a) for a in targets]
     dataset = TensorDataset(*tensors)
     sampler = DistributedSampler(dataset, world, rank, shuffle=args.shuffle, seed=args.seed) if world > 1 else None
     loader = DataLoader(dataset, batch_size=args.batch_size // world, sampler=sampler, shuffle=args.shuffle and sampler is None)
