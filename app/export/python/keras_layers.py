@@ -247,22 +247,24 @@ class AveragePooling2D(nn.Module):
         return channels_last(sums / counts)
 
 
-class GlobalAveragePooling2D(nn.Module):
+class GlobalAveragePooling(nn.Module):
+    """The mean over every axis but the batch and the last (channels, features) one."""
+    axes = ()
+
     def __init__(self, keepdims=False):
         super().__init__()
         self.keepdims = keepdims
 
     def forward(self, x):
-        return x.mean(dim=(1, 2), keepdim=self.keepdims)
+        return x.mean(dim=self.axes, keepdim=self.keepdims)
 
 
-class GlobalAveragePooling1D(nn.Module):
-    def __init__(self, keepdims=False):
-        super().__init__()
-        self.keepdims = keepdims
+class GlobalAveragePooling2D(GlobalAveragePooling):
+    axes = (1, 2)
 
-    def forward(self, x):
-        return x.mean(dim=1, keepdim=self.keepdims)
+
+class GlobalAveragePooling1D(GlobalAveragePooling):
+    axes = (1,)
 
 
 class BatchNormalization(nn.Module):
