@@ -219,11 +219,15 @@ class SeparableConv2D(nn.Module):
         return ACTIVATIONS[self.activation](channels_last(y))
 
 
-class MaxPooling2D(nn.Module):
+class Pooling2D(nn.Module):
+    """A pooling window: pool_size, strides (the pool size when None, as Keras) and padding."""
+
     def __init__(self, pool_size=(2, 2), strides=None, padding='valid'):
         super().__init__()
         self.pool_size, self.strides, self.padding = tuple(pool_size), tuple(strides or pool_size), padding
 
+
+class MaxPooling2D(Pooling2D):
     def forward(self, x):
         x = channels_first(x)
         if self.padding == 'same':
@@ -231,12 +235,8 @@ class MaxPooling2D(nn.Module):
         return channels_last(F.max_pool2d(x, self.pool_size, self.strides))
 
 
-class AveragePooling2D(nn.Module):
+class AveragePooling2D(Pooling2D):
     """Keras's average pooling: with "same" padding each window averages only the pixels inside the image."""
-
-    def __init__(self, pool_size=(2, 2), strides=None, padding='valid'):
-        super().__init__()
-        self.pool_size, self.strides, self.padding = tuple(pool_size), tuple(strides or pool_size), padding
 
     def forward(self, x):
         x = channels_first(x)
