@@ -26,3 +26,12 @@ export function fixedThreadCount(value: string): number {
   if (n === null) throw new UserError(`--threads must be a whole number from 1 to ${availableParallelism()} (the cores this machine gives Strata), got '${value}'`);
   return n;
 }
+
+/** A numeric flag's parser: a finite number (an integer with `integer`) of at least `min`. */
+export function number(name: string, integer: boolean, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) throw new UserError(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got '${value}'`);
+    return n;
+  };
+}

@@ -96,7 +96,8 @@ export interface TensorStats {
   note?: string;
 }
 
-export type ExportFormat = 'onnx' | 'keras-json';
+/** onnx and keras-json are one file; pytorch (a Python package) and keras-script (a tf.keras script and its weights) a .zip of a folder. */
+export type ExportFormat = 'onnx' | 'keras-json' | 'pytorch' | 'keras-script';
 
 /** The desktop saves through a dialog; browser mode hands the bytes to the browser as a download. */
 export type ExportResult = { saved: string } | { download: { fileName: string; mimeType: string; bytes: Uint8Array } } | { cancelled: true };

@@ -22,6 +22,8 @@ const ENGINE_ENTRY = fileURLToPath(new URL('./engine.mjs', import.meta.url));
 const EXPORT_FILTERS: Record<SaveDialogRequest['format'], Electron.FileFilter> = {
   onnx: { name: 'ONNX model', extensions: ['onnx'] },
   'keras-json': { name: 'Keras JSON', extensions: ['json'] },
+  pytorch: { name: 'PyTorch package (zip)', extensions: ['zip'] },
+  'keras-script': { name: 'Keras script (zip)', extensions: ['zip'] },
   csv: { name: 'CSV', extensions: ['csv'] },
 };
 

@@ -3,10 +3,11 @@
 // write, a corrupt file, an export opened again, and the engine killed by a signal. Saves a
 // screenshot of each view to build/e2e-artifacts/.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { formatShape, summaryData } from '../../app/model/index.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
@@ -175,7 +176,7 @@ test('a corrupt file shows the error in the window, and the app keeps working', 
   await alert.waitFor({ state: 'detached' });
 });
 
-test('export ONNX from the Model view, and open the file again as a model', async () => {
+test('export ONNX and a PyTorch package from the Model view, and open the ONNX file again as a model', async () => {
   await closeDocument('conv_pool.onnx');
   await page.getByRole('list', { name: 'Examples' }).getByRole('button', { name: 'Open product-image-classifier.ts' }).click();
   await waitForGraph('product-image-classifier.ts');
@@ -183,6 +184,11 @@ test('export ONNX from the Model view, and open the file again as a model', asyn
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: 'Model as ONNX' }).click()]);
   assert.equal(download.suggestedFilename(), 'product-image-classifier.onnx');
   await download.saveAs(path.join(scratch, 'models', 'exported.onnx'));
+  await page.getByRole('button', { name: 'Export' }).click();
+  const [pytorch] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: 'Model for PyTorch (zip)' }).click()]);
+  assert.equal(pytorch.suggestedFilename(), 'product-image-classifier-pytorch.zip');
+  const members = Object.keys(unzipSync(readFileSync((await pytorch.path())!)));
+  assert.ok(members.includes('product-image-classifier-pytorch/model.py'), members.join(', '));
   await openFromBrowser('exported.onnx');
   await waitForGraph('exported.onnx');
   const properties = page.getByRole('complementary', { name: 'Model properties' });

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import type { DesktopBridge } from '../../app/contract/api.ts';
 import { createClient } from '../../app/contract/rpc.ts';
@@ -171,7 +171,9 @@ describe('the bundle (build/electron/)', () => {
   let dir: string;
   let bundle: Awaited<ReturnType<typeof bundleElectron>>;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'strata-electron-bundle-'));
+    // Two levels below the repository, as build/electron/ is (and stays in app.asar): the bundle
+    // names the app's files and node_modules relative to itself.
+    dir = mkdtempSync(path.join(fileURLToPath(new URL('../../build/', import.meta.url)), 'electron-bundle-test-'));
     bundle = await bundleElectron(dir);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -197,6 +199,14 @@ describe('the bundle (build/electron/)', () => {
     // (Objects made inside the vm have its prototypes: compare them as JSON.)
     assert.deepEqual(JSON.parse(JSON.stringify(electron.sent)), [[RPC_CHANNEL, { type: 'request', id: 1, method: 'examples', params: [] }]]);
     assert.equal(dropListeners.length, 1);
+  });
+
+  test("the bundle names no file by this machine's path, so that it runs wherever the package is installed", () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    for (const file of [bundle.main, bundle.engine, bundle.preload]) {
+      const text = readFileSync(file, 'utf8');
+      for (const absolute of [root, path.dirname(root), 'file://']) assert.ok(!text.includes(absolute), `${path.basename(file)} names ${absolute}`);
+    }
   });
 
   test("the engine's entry starts the engine with no Node flag (Electron's utilityProcess passes none but debugging ones)", async () => {

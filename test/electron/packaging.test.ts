@@ -1,16 +1,18 @@
 // What can be checked of the installers without Electron's binary or the network (npm run
 // dist builds them with electron-builder on a machine that has both): the files the package
 // takes from the repository (electron-builder.json's "files" patterns, matched as its globs
-// match), and that the addon electron-builder puts in <resources>/native/ is the one the
-// packaged app resolves and loads there.
+// match), that the engine folder electron-builder puts in <resources>/native/ (staged by
+// scripts/stage_native.ts) is where the packaged app resolves the addon and loads it, and that
+// the addon's dependency closure resolves inside that folder, but for glibc and libstdc++.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ADDON_PATH, addonPathFor, loadNativeEngine } from '../../app/engine/binding.ts';
+import { NATIVE_BUNDLE_DIR, SYSTEM_LIBRARY, sharedLibraries, stageNative } from '../../scripts/stage_native.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const config = JSON.parse(readFileSync(path.join(root, 'electron-builder.json'), 'utf8')) as {
@@ -56,15 +58,21 @@ describe('the package electron-builder.json describes', () => {
     t.diagnostic(`${taken.length} of the ${tracked.length} tracked files go into the package, with build/electron and build/renderer`);
   });
 
-  test('puts the addon where the packaged app looks for it, and it loads from there', () => {
-    const addon = config.extraResources.find((entry) => entry.from.endsWith('strata_native.node'))!;
-    assert.equal(path.resolve(root, addon.from), ADDON_PATH, 'the addon npm run build:native writes');
+  test('puts the staged engine folder where the packaged app looks for the addon, and it loads from there with its own libraries', (t) => {
+    const engine = config.extraResources.find((entry) => entry.to === 'native/')!;
+    assert.equal(path.resolve(root, engine.from), path.resolve(NATIVE_BUNDLE_DIR), 'the folder scripts/stage_native.ts writes');
     const resources = path.join(scratch, 'Strata', 'resources');
+    const staged = path.resolve(resources, engine.to);
+    const bundled = stageNative(ADDON_PATH, staged);
     const moduleFile = path.join(resources, 'app.asar', 'app', 'engine', 'binding.ts');
     const resolved = addonPathFor(moduleFile, resources);
-    assert.equal(resolved, path.join(resources, addon.to));
-    mkdirSync(path.dirname(resolved), { recursive: true });
-    copyFileSync(ADDON_PATH, resolved);
+    assert.equal(resolved, path.join(staged, path.basename(ADDON_PATH)));
+    for (const library of ['libdnnl.so.2', 'libonnx_proto.so.1', 'libprotobuf.so.32', 'libgomp.so.1']) assert.ok(bundled.includes(library), `${library} is bundled: ${bundled.join(', ')}`);
+    // ldd follows the loader's rules through the whole closure the addon loads (the bundled
+    // libraries' own dependencies included): each must resolve to the copy beside the addon.
+    const outside = sharedLibraries(resolved).filter(({ name, file }) => !SYSTEM_LIBRARY.test(name) && (file === null || path.dirname(file) !== staged));
+    assert.deepEqual(outside, [], 'libraries the addon loads from outside the package');
+    t.diagnostic(`bundled beside the addon: ${bundled.join(', ')}`);
     assert.ok(loadNativeEngine(resolved).backends().includes('cpu'));
   });
 

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { unzipSync } from 'fflate';
 import type { ModelDocument, OpenedDocument, TensorStats } from '../../app/contract/api.ts';
 import { loadNativeEngine } from '../../app/engine/binding.ts';
 import { withCliErrors } from '../../app/host/engine_api.ts';
@@ -144,6 +145,24 @@ describe('browser mode', () => {
     assert.ok('download' in result);
     assert.deepEqual([result.download.fileName, result.download.mimeType], ['purchase-predictor.onnx', 'application/octet-stream']);
     assert.equal(parseOnnxModel(result.download.bytes).producerName, 'strata');
+    assert.deepEqual(readdirSync(root), [], 'browser mode writes nothing on the server');
+  });
+
+  test('the PyTorch package and the Keras script are handed over as zipped folders', async () => {
+    const document = await wb.open(path.join(EXAMPLES, 'resnet-block.ts'));
+    const expected = {
+      pytorch: ['__init__.py', 'arrays.py', 'keras_layers.py', 'keras_training.py', 'model.py', 'train.py', 'weights.py', 'weights.safetensors'],
+      'keras-script': ['arrays.py', 'model.py', 'weights.npz'],
+    } as const;
+    for (const [format, files] of Object.entries(expected) as [keyof typeof expected, readonly string[]][]) {
+      const result = await wb.exportDocument(document.id, format);
+      assert.ok('download' in result);
+      const folder = `resnet-block-${format === 'pytorch' ? 'pytorch' : 'keras'}`;
+      assert.deepEqual([result.download.fileName, result.download.mimeType], [`${folder}.zip`, 'application/zip']);
+      const members = unzipSync(result.download.bytes);
+      assert.deepEqual(Object.keys(members).sort(), files.map((file) => `${folder}/${file}`));
+      assert.match(new TextDecoder().decode(members[`${folder}/model.py`]), format === 'pytorch' ? /class SmallResnet\(nn\.Module\)/ : /return keras\.Model\(inputs=image, outputs=output, name="small_resnet"\)/);
+    }
     assert.deepEqual(readdirSync(root), [], 'browser mode writes nothing on the server');
   });
 

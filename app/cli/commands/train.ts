@@ -30,7 +30,7 @@ import { UserError, userErrorLine } from '../errors.ts';
 import { loadModel } from '../load_model.ts';
 import { loadDataSource, splitsOf } from '../training_data.ts';
 import { MODEL_ARGUMENT_HELP } from '../model_argument.ts';
-import { threadCount } from '../flags.ts';
+import { number, threadCount } from '../flags.ts';
 
 export interface TrainOptions {
   data?: string;
@@ -52,15 +52,6 @@ export interface TrainOptions {
   seed?: number;
   threads?: number | 'auto';
 }
-
-function number(name: string, integer: boolean, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) throw new UserError(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got '${value}'`);
-    return n;
-  };
-}
-
 
 /** The model, and the epochs it has trained when it is a folder a save wrote: training goes on from there. */
 async function loadForTraining(file: string): Promise<{ model: Model; epochs: number; classNames?: string[] }> {

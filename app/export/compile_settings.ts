@@ -1,0 +1,45 @@
+// A model's compile() settings as the exported training scripts take them: Keras's optimizer
+// config, one loss entry per output, the batch size and epochs. A model without compile()
+// gets what `strata train` picks for it: Adam and the loss its output implies.
+import type { Model } from '../model/index.ts';
+import { resolveCompile } from '../model/training.ts';
+import { impliedLoss } from '../cli/commands/train.ts';
+
+export interface LossSpec {
+  output: string;
+  /** Keras's loss name, e.g. "sparse_categorical_crossentropy". */
+  loss: string;
+  from_logits: boolean;
+  weight: number;
+  /** Keras's accuracy for the loss ("sparse_categorical_accuracy"), or null. */
+  accuracy: string | null;
+}
+
+export interface CompileSettings {
+  /** Keras's optimizer config: {class_name, config} (learning_rate a number or a schedule's config). */
+  optimizer: { class_name: string; config: Record<string, unknown> };
+  losses: LossSpec[];
+  /** The metrics given to compile() (Keras's names). */
+  metrics: string[];
+  batchSize: number;
+  epochs: number;
+  /** True when the model had no compile() and these are `strata train`'s defaults. */
+  assumed: boolean;
+}
+
+export interface FitSettings {
+  batchSize?: number;
+  epochs?: number;
+}
+
+export function compileSettings(model: Model, fit: FitSettings = {}): CompileSettings {
+  const compiled = model.compiled ?? resolveCompile(model, { optimizer: 'adam', loss: impliedLoss(model), metrics: ['accuracy'] });
+  return {
+    optimizer: { class_name: compiled.optimizer.className, config: compiled.optimizer.getConfig() },
+    losses: compiled.losses.map((loss) => ({ output: loss.output, loss: loss.kind, from_logits: loss.fromLogits, weight: loss.weight, accuracy: loss.accuracy })),
+    metrics: compiled.metrics,
+    batchSize: fit.batchSize ?? 32,
+    epochs: fit.epochs ?? 1,
+    assumed: !model.compiled,
+  };
+}

@@ -1,0 +1,429 @@
+"""Keras's layers in PyTorch, channels last: written by Strata's `strata export --format pytorch`.
+
+Every module takes and returns tensors in Keras's layout (images (batch, height, width,
+channels), sequences (batch, steps, features)), so the arrays a Keras model takes go in
+unchanged and Flatten keeps Keras's (h, w, c) order. Convolutions and poolings move to
+channels first around the op. The semantics are Keras 3's: TensorFlow's "same" padding (the
+odd pixel at the end), average pooling that leaves the padding out of the count,
+BatchNormalization's epsilon 1e-3, momentum 0.99 (torch's 0.01) and biased variance, and
+fresh weights drawn from Keras's initializers (the layer's own, in Keras's fan convention).
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ACTIVATIONS = {
+    'linear': lambda x: x,
+    'relu': F.relu,
+    'sigmoid': torch.sigmoid,
+    'tanh': torch.tanh,
+    'softmax': lambda x: F.softmax(x, dim=-1),
+    'elu': F.elu,
+    'selu': F.selu,
+    'gelu': F.gelu,  # the exact erf form, Keras's default (approximate=False)
+    'leaky_relu': lambda x: F.leaky_relu(x, 0.2),  # keras.activations.leaky_relu's slope
+    'swish': F.silu,
+    'softplus': F.softplus,
+    'hard_sigmoid': lambda x: F.relu6(x + 3) / 6,  # Keras 3's
+    'relu6': F.relu6,
+}
+
+ZEROS = {'class_name': 'Zeros', 'config': {}}
+ONES = {'class_name': 'Ones', 'config': {}}
+GLOROT_UNIFORM = {'class_name': 'GlorotUniform', 'config': {'seed': None}}
+EMBEDDING_UNIFORM = {'class_name': 'RandomUniform', 'config': {'minval': -0.05, 'maxval': 0.05, 'seed': None}}
+
+# Keras's VarianceScaling presets: (scale, mode, distribution).
+VARIANCE_SCALING_PRESETS = {
+    'GlorotUniform': (1.0, 'fan_avg', 'uniform'),
+    'GlorotNormal': (1.0, 'fan_avg', 'truncated_normal'),
+    'HeUniform': (2.0, 'fan_in', 'uniform'),
+    'HeNormal': (2.0, 'fan_in', 'truncated_normal'),
+    'LecunUniform': (1.0, 'fan_in', 'uniform'),
+    'LecunNormal': (1.0, 'fan_in', 'truncated_normal'),
+}
+
+
+def compute_fans(shape):
+    """Keras's fans: a kernel (..., in, out) has fan_in = in * receptive field, fan_out = out * receptive field."""
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = math.prod(shape[:-2])
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+def keras_initial_value(initializer, shape):
+    """A float32 tensor of Keras's `shape` drawn as the Keras initializer {class_name, config} draws it."""
+    name, config = initializer['class_name'], initializer.get('config') or {}
+    generator = torch.Generator().manual_seed(config['seed']) if config.get('seed') is not None else None
+    out = torch.empty(shape)
+    if name == 'Zeros':
+        return out.zero_()
+    if name == 'Ones':
+        return out.fill_(1.0)
+    if name == 'Constant':
+        return out.fill_(config.get('value', 0.0))
+    if name == 'RandomUniform':
+        return out.uniform_(config.get('minval', -0.05), config.get('maxval', 0.05), generator=generator)
+    if name == 'RandomNormal':
+        return out.normal_(config.get('mean', 0.0), config.get('stddev', 0.05), generator=generator)
+    if name == 'TruncatedNormal':
+        return truncated_normal(out, config.get('mean', 0.0), config.get('stddev', 0.05), generator)
+    if name in VARIANCE_SCALING_PRESETS:
+        scale, mode, distribution = VARIANCE_SCALING_PRESETS[name]
+    elif name == 'VarianceScaling':
+        scale, mode, distribution = config.get('scale', 1.0), config.get('mode', 'fan_in'), config.get('distribution', 'truncated_normal')
+    else:
+        raise ValueError(f'unknown Keras initializer {name!r}')
+    fan_in, fan_out = compute_fans(shape)
+    fan = {'fan_in': fan_in, 'fan_out': fan_out, 'fan_avg': (fan_in + fan_out) / 2}[mode]
+    variance = scale / max(1.0, fan)
+    if distribution == 'uniform':
+        limit = math.sqrt(3.0 * variance)
+        return out.uniform_(-limit, limit, generator=generator)
+    if distribution == 'untruncated_normal':
+        return out.normal_(0.0, math.sqrt(variance), generator=generator)
+    # 0.8796... is the stddev of a unit normal truncated to [-2, 2]; dividing by it keeps the variance.
+    return truncated_normal(out, 0.0, math.sqrt(variance) / 0.87962566103423978, generator)
+
+
+def truncated_normal(out, mean, stddev, generator):
+    """Keras's truncated normal: draws beyond two standard deviations are drawn again."""
+    out.normal_(0.0, 1.0, generator=generator)
+    while True:
+        outside = out.abs() > 2.0
+        if not outside.any():
+            return out.mul_(stddev).add_(mean)
+        out[outside] = torch.randn(int(outside.sum()), generator=generator)
+
+
+def conv_kernel_to_torch(kernel):
+    """Keras's (kh, kw, in, out) kernel -> torch's (out, in, kh, kw)."""
+    return kernel.permute(3, 2, 0, 1).contiguous()
+
+
+def depthwise_kernel_to_torch(kernel):
+    """Keras's (kh, kw, c, multiplier) -> torch's grouped (c * multiplier, 1, kh, kw): channel c * multiplier + m."""
+    kh, kw, channels, multiplier = kernel.shape
+    return conv_kernel_to_torch(kernel.reshape(kh, kw, 1, channels * multiplier))
+
+
+def same_padding(size, kernel, stride, dilation):
+    """TensorFlow's "same" padding of one axis: (before, after), the odd pixel after."""
+    span = (kernel - 1) * dilation + 1
+    total = max((math.ceil(size / stride) - 1) * stride + span - size, 0)
+    return total // 2, total - total // 2
+
+
+def pad_same(x, kernel, strides, dilation=(1, 1), value=0.0):
+    """Pads channels-first `x` (batch, c, h, w) as TensorFlow's "same" padding does."""
+    top, bottom = same_padding(x.shape[2], kernel[0], strides[0], dilation[0])
+    left, right = same_padding(x.shape[3], kernel[1], strides[1], dilation[1])
+    return F.pad(x, (left, right, top, bottom), value=value)
+
+
+def channels_first(x):
+    return x.permute(0, 3, 1, 2)
+
+
+def channels_last(x):
+    return x.permute(0, 2, 3, 1)
+
+
+class Dense(nn.Module):
+    """activation(x @ kernel + bias) over the last axis; weight (units, in) is Keras's kernel transposed."""
+
+    def __init__(self, in_features, units, activation='linear', use_bias=True, kernel_initializer=GLOROT_UNIFORM, bias_initializer=ZEROS):
+        super().__init__()
+        self.activation = activation
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self.weight = nn.Parameter(torch.empty(units, in_features))
+        self.bias = nn.Parameter(torch.empty(units)) if use_bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            units, in_features = self.weight.shape
+            self.weight.copy_(keras_initial_value(self.kernel_initializer, (in_features, units)).t())
+            if self.bias is not None:
+                self.bias.copy_(keras_initial_value(self.bias_initializer, (units,)))
+
+    def forward(self, x):
+        return ACTIVATIONS[self.activation](F.linear(x, self.weight, self.bias))
+
+
+class Conv2D(nn.Module):
+    """Keras's Conv2D on (batch, h, w, c); weight (filters, c / groups, kh, kw)."""
+
+    def __init__(self, in_channels, filters, kernel_size, strides=(1, 1), padding='valid', dilation_rate=(1, 1), groups=1,
+                 activation='linear', use_bias=True, kernel_initializer=GLOROT_UNIFORM, bias_initializer=ZEROS):
+        super().__init__()
+        self.kernel_size, self.strides, self.padding, self.dilation_rate, self.groups = tuple(kernel_size), tuple(strides), padding, tuple(dilation_rate), groups
+        self.activation = activation
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self.weight = nn.Parameter(torch.empty(filters, in_channels // groups, *kernel_size))
+        self.bias = nn.Parameter(torch.empty(filters)) if use_bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            filters, per_group, kh, kw = self.weight.shape
+            self.weight.copy_(conv_kernel_to_torch(keras_initial_value(self.kernel_initializer, (kh, kw, per_group, filters))))
+            if self.bias is not None:
+                self.bias.copy_(keras_initial_value(self.bias_initializer, (filters,)))
+
+    def convolve(self, x):
+        """The convolution of channels-first `x`, before the activation."""
+        if self.padding == 'same':
+            x = pad_same(x, self.kernel_size, self.strides, self.dilation_rate)
+        return F.conv2d(x, self.weight, self.bias, self.strides, 0, self.dilation_rate, self.groups)
+
+    def forward(self, x):
+        return ACTIVATIONS[self.activation](channels_last(self.convolve(channels_first(x))))
+
+
+class DepthwiseConv2D(Conv2D):
+    """Keras's DepthwiseConv2D: one group per input channel; output channel c * depth_multiplier + m."""
+
+    def __init__(self, in_channels, kernel_size, strides=(1, 1), padding='valid', depth_multiplier=1, dilation_rate=(1, 1),
+                 activation='linear', use_bias=True, depthwise_initializer=GLOROT_UNIFORM, bias_initializer=ZEROS):
+        super().__init__(in_channels, in_channels * depth_multiplier, kernel_size, strides, padding, dilation_rate, in_channels,
+                         activation, use_bias, depthwise_initializer, bias_initializer)
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            outputs, _, kh, kw = self.weight.shape
+            shape = (kh, kw, self.groups, outputs // self.groups)
+            self.weight.copy_(depthwise_kernel_to_torch(keras_initial_value(self.kernel_initializer, shape)))
+            if self.bias is not None:
+                self.bias.copy_(keras_initial_value(self.bias_initializer, (outputs,)))
+
+
+class SeparableConv2D(nn.Module):
+    """Keras's SeparableConv2D: a depthwise convolution without bias, then a 1x1 convolution with the bias and activation."""
+
+    def __init__(self, in_channels, filters, kernel_size, strides=(1, 1), padding='valid', depth_multiplier=1, dilation_rate=(1, 1),
+                 activation='linear', use_bias=True, depthwise_initializer=GLOROT_UNIFORM, pointwise_initializer=GLOROT_UNIFORM, bias_initializer=ZEROS):
+        super().__init__()
+        self.depthwise = DepthwiseConv2D(in_channels, kernel_size, strides, padding, depth_multiplier, dilation_rate, 'linear', False, depthwise_initializer)
+        self.pointwise = Conv2D(in_channels * depth_multiplier, filters, (1, 1), activation=activation, use_bias=use_bias,
+                                kernel_initializer=pointwise_initializer, bias_initializer=bias_initializer)
+        self.activation = activation
+
+    def forward(self, x):
+        y = self.pointwise.convolve(self.depthwise.convolve(channels_first(x)))
+        return ACTIVATIONS[self.activation](channels_last(y))
+
+
+class Pooling2D(nn.Module):
+    """A pooling window: pool_size, strides (the pool size when None, as Keras) and padding."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding='valid'):
+        super().__init__()
+        self.pool_size, self.strides, self.padding = tuple(pool_size), tuple(strides or pool_size), padding
+
+
+class MaxPooling2D(Pooling2D):
+    def forward(self, x):
+        x = channels_first(x)
+        if self.padding == 'same':
+            x = pad_same(x, self.pool_size, self.strides, value=-math.inf)
+        return channels_last(F.max_pool2d(x, self.pool_size, self.strides))
+
+
+class AveragePooling2D(Pooling2D):
+    """Keras's average pooling: with "same" padding each window averages only the pixels inside the image."""
+
+    def forward(self, x):
+        x = channels_first(x)
+        if self.padding == 'valid':
+            return channels_last(F.avg_pool2d(x, self.pool_size, self.strides))
+        sums = F.avg_pool2d(pad_same(x, self.pool_size, self.strides), self.pool_size, self.strides)
+        counts = F.avg_pool2d(pad_same(torch.ones_like(x[:1, :1]), self.pool_size, self.strides), self.pool_size, self.strides)
+        return channels_last(sums / counts)
+
+
+class GlobalAveragePooling(nn.Module):
+    """The mean over every axis but the batch and the last (channels, features) one."""
+    axes = ()
+
+    def __init__(self, keepdims=False):
+        super().__init__()
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        return x.mean(dim=self.axes, keepdim=self.keepdims)
+
+
+class GlobalAveragePooling2D(GlobalAveragePooling):
+    axes = (1, 2)
+
+
+class GlobalAveragePooling1D(GlobalAveragePooling):
+    axes = (1,)
+
+
+class BatchNormalization(nn.Module):
+    """Keras's BatchNormalization over the last axis: batch statistics (biased variance) in training,
+    the moving ones otherwise; moving = moving * keras_momentum + batch * (1 - keras_momentum)."""
+
+    def __init__(self, features, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer=ZEROS, gamma_initializer=ONES, moving_mean_initializer=ZEROS, moving_variance_initializer=ONES):
+        super().__init__()
+        self.momentum = 1.0 - momentum  # torch's convention: the weight of the new batch
+        self.epsilon = epsilon
+        self.initializers = (gamma_initializer, beta_initializer, moving_mean_initializer, moving_variance_initializer)
+        self.weight = nn.Parameter(torch.empty(features)) if scale else None
+        self.bias = nn.Parameter(torch.empty(features)) if center else None
+        self.register_buffer('running_mean', torch.empty(features))
+        self.register_buffer('running_var', torch.empty(features))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            for tensor, initializer in zip((self.weight, self.bias, self.running_mean, self.running_var), self.initializers):
+                if tensor is not None:
+                    tensor.copy_(keras_initial_value(initializer, tuple(tensor.shape)))
+
+    def forward(self, x):
+        axes = tuple(range(x.dim() - 1))
+        if self.training:
+            mean = x.mean(dim=axes)
+            variance = x.var(dim=axes, unbiased=False)
+            with torch.no_grad():
+                self.running_mean.lerp_(mean.detach(), self.momentum)
+                self.running_var.lerp_(variance.detach(), self.momentum)
+        else:
+            mean, variance = self.running_mean, self.running_var
+        y = (x - mean) * torch.rsqrt(variance + self.epsilon)
+        if self.weight is not None:
+            y = y * self.weight
+        if self.bias is not None:
+            y = y + self.bias
+        return y
+
+
+class Embedding(nn.Module):
+    """Token ids (any integer or float dtype, as Keras takes them) -> vectors; weight (input_dim, output_dim) as Keras's."""
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer=EMBEDDING_UNIFORM):
+        super().__init__()
+        self.embeddings_initializer = embeddings_initializer
+        self.weight = nn.Parameter(torch.empty(input_dim, output_dim))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            self.weight.copy_(keras_initial_value(self.embeddings_initializer, tuple(self.weight.shape)))
+
+    def forward(self, x):
+        return F.embedding(x.long(), self.weight)
+
+
+class Flatten(nn.Module):
+    """(batch, ...) -> (batch, product); channels-last tensors flatten in Keras's (h, w, c) order."""
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], -1)
+
+
+class Reshape(nn.Module):
+    def __init__(self, target_shape):
+        super().__init__()
+        self.target_shape = tuple(target_shape)
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.target_shape)
+
+
+class Dropout(nn.Dropout):
+    pass
+
+
+class Activation(nn.Module):
+    def __init__(self, activation):
+        super().__init__()
+        self.activation = activation
+
+    def forward(self, x):
+        return ACTIVATIONS[self.activation](x)
+
+
+class ReLU(nn.Module):
+    """keras.activations.relu: x above the threshold, clipped to max_value, negative_slope * (x - threshold) below."""
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0):
+        super().__init__()
+        self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
+
+    def forward(self, x):
+        y = torch.where(x > self.threshold, x, torch.zeros_like(x)) if self.threshold != 0 else F.relu(x)
+        if self.max_value is not None:
+            y = y.clamp(0.0, self.max_value)
+        if self.negative_slope != 0:
+            y = y - self.negative_slope * F.relu(self.threshold - x)
+        return y
+
+
+class LeakyReLU(nn.LeakyReLU):
+    pass
+
+
+class ELU(nn.ELU):
+    pass
+
+
+class Softmax(nn.Softmax):
+    pass
+
+
+class ZeroPadding2D(nn.Module):
+    def __init__(self, padding=((1, 1), (1, 1))):
+        super().__init__()
+        (self.top, self.bottom), (self.left, self.right) = padding
+
+    def forward(self, x):
+        return F.pad(x, (0, 0, self.left, self.right, self.top, self.bottom))
+
+
+class Rescaling(nn.Module):
+    def __init__(self, scale, offset=0.0):
+        super().__init__()
+        self.scale, self.offset = scale, offset
+
+    def forward(self, x):
+        return x * self.scale + self.offset
+
+
+class Concatenate(nn.Module):
+    def __init__(self, axis=-1):
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, *xs):
+        return torch.cat(xs, dim=self.axis)
+
+
+class Add(nn.Module):
+    def forward(self, *xs):
+        total = xs[0]
+        for x in xs[1:]:
+            total = total + x
+        return total
+
+
+class Multiply(nn.Module):
+    def forward(self, *xs):
+        product = xs[0]
+        for x in xs[1:]:
+            product = product * x
+        return product
+
+
+class Average(nn.Module):
+    def forward(self, *xs):
+        return Add()(*xs) / len(xs)

@@ -1,0 +1,267 @@
+// `strata export --format pytorch`: the model as a Python package for PyTorch. model.py holds
+// the model as an nn.Module built from keras_layers.py's channels-last modules (Keras's
+// semantics: padding, initializers, BatchNormalization), weights.safetensors its weights as a
+// state_dict, train.py its compile() settings with DistributedDataParallel under torchrun.
+// The weights are safetensors, written here without Python: torch 1.x has no reader for it,
+// so the package brings a 40-line one (weights.py, numpy and torch only) that also writes a
+// .pt; a .pt written from TypeScript would mean copying torch's private pickle layout.
+import {
+  Activation, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, GlobalAveragePooling1D,
+  GlobalAveragePooling2D, InputLayer, LeakyReLU, MaxPooling2D, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
+  type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
+} from '../model/index.ts';
+import { serializeInitializer, type Initializer } from '../model/initializers.ts';
+import { onnxDims, toOnnxLayout } from '../translate/kernel_layout.ts';
+import { STRATA_VERSION } from '../version.ts';
+import { IdentifierPool, flattenCalls, pyClassName, pyKeywords, pyLiteral, pythonSource } from './python.ts';
+import { encodeSafetensors, type NamedTensor } from './safetensors.ts';
+import { compileSettings, type CompileSettings, type FitSettings } from './compile_settings.ts';
+
+/** The package's files by name. */
+export type ExportedFiles = Record<string, string | Uint8Array>;
+
+/** A state_dict entry: the torch key under the module, the Keras weight, and how its values are laid out for torch. */
+interface TorchWeight {
+  key: string;
+  weight: string;
+  layout: 'keras' | 'transpose' | 'oihw' | 'depthwise';
+}
+
+interface TorchRow<L extends Layer> {
+  /** The module's constructor call; `input` is the shape of the layer's (first) input. */
+  module(layer: L, input: Shape): string;
+  weights: TorchWeight[];
+}
+
+const init = (value: Initializer) => serializeInitializer(value);
+const GLOROT = { class_name: 'GlorotUniform', config: { seed: null } };
+const ZEROS = { class_name: 'Zeros', config: {} };
+const ONES = { class_name: 'Ones', config: {} };
+
+function call(className: string, positional: unknown[], keywords: [string, unknown, unknown?][] = []): string {
+  return `${className}(${[...positional.map((v) => pyLiteral(v, true)), ...pyKeywords(keywords)].join(', ')})`;
+}
+
+function lastDim(shape: Shape, layer: Layer): number {
+  const d = shape[shape.length - 1];
+  if (typeof d !== 'number') throw new ValueError(`${layer.name}: the input's last dimension must be known to export, got ${JSON.stringify(shape)}`);
+  return d;
+}
+
+const BIAS: TorchWeight = { key: 'bias', weight: 'bias', layout: 'keras' };
+const stateless = <L extends Layer>(module: (layer: L) => string): TorchRow<L> => ({ module, weights: [] });
+
+const TORCH_TABLE: Record<string, TorchRow<never>> = {
+  Dense: {
+    module: (l: Dense, input) => call('Dense', [lastDim(input, l), l.units], [['activation', l.activation, 'linear'], ['use_bias', l.useBias, true], ['kernel_initializer', init(l.kernelInitializer), GLOROT], ['bias_initializer', init(l.biasInitializer), ZEROS]]),
+    weights: [{ key: 'weight', weight: 'kernel', layout: 'transpose' }, BIAS],
+  } satisfies TorchRow<Dense>,
+  Conv2D: {
+    module: (l: Conv2D, input) =>
+      call('Conv2D', [lastDim(input, l), l.filters, l.kernelSize], [['strides', l.strides, [1, 1]], ['padding', l.padding, 'valid'], ['dilation_rate', l.dilationRate, [1, 1]], ['groups', l.groups, 1], ['activation', l.activation, 'linear'], ['use_bias', l.useBias, true], ['kernel_initializer', init(l.kernelInitializer), GLOROT], ['bias_initializer', init(l.biasInitializer), ZEROS]]),
+    weights: [{ key: 'weight', weight: 'kernel', layout: 'oihw' }, BIAS],
+  } satisfies TorchRow<Conv2D>,
+  DepthwiseConv2D: {
+    module: (l: DepthwiseConv2D, input) =>
+      call('DepthwiseConv2D', [lastDim(input, l), l.kernelSize], [['strides', l.window.strides, [1, 1]], ['padding', l.window.padding, 'valid'], ['depth_multiplier', l.depthMultiplier, 1], ['dilation_rate', l.window.dilationRate, [1, 1]], ['activation', l.activation, 'linear'], ['use_bias', l.useBias, true], ['depthwise_initializer', init(l.depthwiseInitializer), GLOROT], ['bias_initializer', init(l.biasInitializer), ZEROS]]),
+    weights: [{ key: 'weight', weight: 'depthwise_kernel', layout: 'depthwise' }, BIAS],
+  } satisfies TorchRow<DepthwiseConv2D>,
+  SeparableConv2D: {
+    module: (l: SeparableConv2D, input) =>
+      call('SeparableConv2D', [lastDim(input, l), l.filters, l.kernelSize], [['strides', l.window.strides, [1, 1]], ['padding', l.window.padding, 'valid'], ['depth_multiplier', l.depthMultiplier, 1], ['dilation_rate', l.window.dilationRate, [1, 1]], ['activation', l.activation, 'linear'], ['use_bias', l.useBias, true], ['depthwise_initializer', init(l.depthwiseInitializer), GLOROT], ['pointwise_initializer', init(l.pointwiseInitializer), GLOROT], ['bias_initializer', init(l.biasInitializer), ZEROS]]),
+    weights: [
+      { key: 'depthwise.weight', weight: 'depthwise_kernel', layout: 'depthwise' },
+      { key: 'pointwise.weight', weight: 'pointwise_kernel', layout: 'oihw' },
+      { key: 'pointwise.bias', weight: 'bias', layout: 'keras' },
+    ],
+  } satisfies TorchRow<SeparableConv2D>,
+  MaxPooling2D: stateless((l: MaxPooling2D) => call('MaxPooling2D', [l.poolSize, l.strides], [['padding', l.padding, 'valid']])),
+  AveragePooling2D: stateless((l: AveragePooling2D) => call('AveragePooling2D', [l.poolSize, l.strides], [['padding', l.padding, 'valid']])),
+  GlobalAveragePooling2D: stateless((l: GlobalAveragePooling2D) => call('GlobalAveragePooling2D', [], [['keepdims', l.keepdims, false]])),
+  GlobalAveragePooling1D: stateless((l: GlobalAveragePooling1D) => call('GlobalAveragePooling1D', [], [['keepdims', l.keepdims, false]])),
+  BatchNormalization: {
+    module: (l: BatchNormalization, input) =>
+      call('BatchNormalization', [lastDim(input, l)], [['momentum', l.momentum, 0.99], ['epsilon', l.epsilon, 1e-3], ['center', l.center, true], ['scale', l.scale, true], ['beta_initializer', init(l.betaInitializer), ZEROS], ['gamma_initializer', init(l.gammaInitializer), ONES], ['moving_mean_initializer', init(l.movingMeanInitializer), ZEROS], ['moving_variance_initializer', init(l.movingVarianceInitializer), ONES]]),
+    weights: [
+      { key: 'weight', weight: 'gamma', layout: 'keras' },
+      { key: 'bias', weight: 'beta', layout: 'keras' },
+      { key: 'running_mean', weight: 'moving_mean', layout: 'keras' },
+      { key: 'running_var', weight: 'moving_variance', layout: 'keras' },
+    ],
+  } satisfies TorchRow<BatchNormalization>,
+  Embedding: {
+    module: (l: Embedding) => call('Embedding', [l.inputDim, l.outputDim], [['embeddings_initializer', init(l.embeddingsInitializer), { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed: null } }]]),
+    weights: [{ key: 'weight', weight: 'embeddings', layout: 'keras' }],
+  } satisfies TorchRow<Embedding>,
+  Flatten: stateless(() => 'Flatten()'),
+  Reshape: stateless((l: Reshape) => call('Reshape', [l.targetShape])),
+  Dropout: stateless((l: Dropout) => call('Dropout', [l.rate])),
+  Activation: stateless((l: Activation) => call('Activation', [l.activation])),
+  ReLU: stateless((l: ReLU) => call('ReLU', [], [['max_value', l.maxValue, null], ['negative_slope', l.negativeSlope, 0], ['threshold', l.threshold, 0]])),
+  LeakyReLU: stateless((l: LeakyReLU) => call('LeakyReLU', [l.negativeSlope])),
+  ELU: stateless((l: ELU) => call('ELU', [l.alpha])),
+  Softmax: stateless((l: Softmax) => call('Softmax', [l.axis])),
+  ZeroPadding2D: stateless((l: ZeroPadding2D) => call('ZeroPadding2D', [l.padding])),
+  Rescaling: stateless((l: Rescaling) => call('Rescaling', [l.scale], [['offset', l.offset, 0]])),
+  Concatenate: stateless((l: Concatenate) => call('Concatenate', [], [['axis', l.axis, -1]])),
+  Add: stateless(() => 'Add()'),
+  Multiply: stateless(() => 'Multiply()'),
+  Average: stateless(() => 'Average()'),
+};
+
+/** The layer classes the PyTorch export writes. */
+export const PYTORCH_LAYERS: readonly string[] = Object.keys(TORCH_TABLE);
+
+function rowFor(layer: Layer, path: string): TorchRow<Layer> {
+  const row = TORCH_TABLE[layer.className] as TorchRow<Layer> | undefined;
+  if (!row) throw new ValueError(`${path}: the PyTorch export has no module for layer class ${layer.className}; it writes ${PYTORCH_LAYERS.join(', ')}`, { layer: path });
+  return row;
+}
+
+/** A Keras weight's values in torch's layout, and torch's shape. */
+function torchTensor(weight: LayerWeight, layout: TorchWeight['layout']): { shape: number[]; data: Float32Array } {
+  if (layout === 'oihw' || layout === 'depthwise') return { shape: onnxDims(weight.shape, layout), data: toOnnxLayout(weight.value, weight.shape, layout) };
+  if (layout === 'transpose') {
+    const [rows, cols] = weight.shape as [number, number];
+    const data = new Float32Array(weight.value.length);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[c * rows + r] = weight.value[r * cols + c]!;
+    return { shape: [cols, rows], data };
+  }
+  return { shape: [...weight.shape], data: weight.value };
+}
+
+/** Attributes nn.Module has, which a layer's module must not shadow. */
+const MODULE_ATTRIBUTES = ['forward', 'training', 'train', 'eval', 'parameters', 'buffers', 'children', 'modules', 'state_dict', 'load_state_dict', 'to', 'cuda', 'cpu', 'float', 'double', 'half', 'apply', 'zero_grad', 'register_buffer', 'register_parameter', 'add_module', 'named_parameters', 'named_modules', 'named_buffers', 'named_children', 'requires_grad_', 'type', 'dump_patches', 'extra_repr', 'get_submodule', 'get_parameter'];
+
+export interface PytorchExport {
+  files: ExportedFiles;
+  /** state_dict key -> Keras weight path ("dense/kernel"). */
+  weightMap: Record<string, string>;
+}
+
+/** The package for `model`; `source` (the file it came from) goes into the docstrings. */
+export function exportPytorch(model: Model, source: string, fit: FitSettings = {}): PytorchExport {
+  const { calls, resolve } = flattenCalls(model);
+  const attributes = new IdentifierPool(MODULE_ATTRIBUTES);
+  const locals = new IdentifierPool(['self', 'torch', 'nn', 'F']);
+  const modules: string[] = [];
+  const attributeOf = new Map<Layer, string>();
+  const tensors: NamedTensor[] = [];
+  const weightMap: Record<string, string> = {};
+  const frozen: string[] = [];
+  const variables = new Map<SymbolicTensor, string>();
+  const inputs = model.inputs.map((t) => {
+    const name = locals.take(t.sourceLayer.name);
+    variables.set(t, name);
+    return { name, layer: t.sourceLayer as InputLayer };
+  });
+  const body: string[] = [];
+  for (const { layer, path, inputs: callInputs, outputs } of calls) {
+    let attribute = attributeOf.get(layer);
+    if (!attribute) {
+      const row = rowFor(layer, path);
+      attribute = attributes.take(path);
+      attributeOf.set(layer, attribute);
+      modules.push(`        self.${attribute} = ${row.module(layer as never, callInputs[0]!.shape)}`);
+      if (!layer.trainable && layer.weights.length > 0) frozen.push(attribute);
+      for (const { key, weight: weightName, layout } of row.weights) {
+        const weight = layer.weights.find((w) => w.name === weightName);
+        if (!weight) continue; // use_bias=False, center/scale=False
+        tensors.push({ name: `${attribute}.${key}`, ...torchTensor(weight, layout) });
+        weightMap[`${attribute}.${key}`] = `${path}/${weight.name}`;
+      }
+    }
+    const args = callInputs.map((t) => variables.get(t) ?? missingInput(path, t));
+    const results = outputs.map((t) => {
+      const name = locals.take(path.split('/').pop()!);
+      variables.set(t, name);
+      return name;
+    });
+    body.push(`        ${results.join(', ')} = self.${attribute}(${args.join(', ')})`);
+  }
+  const returned = model.outputs.map((t) => variables.get(resolve(t)) ?? variables.get(t)!);
+  for (const attribute of frozen) modules.push(`        self.${attribute}.requires_grad_(False)  # trainable=False in Keras`);
+  const className = pyClassName(model.name);
+  const settings = compileSettings(model, fit);
+  return {
+    files: {
+      'model.py': modelSource(model, source, className, inputs, modules, body, returned),
+      'keras_layers.py': pythonSource('keras_layers.py'),
+      'keras_training.py': pythonSource('keras_training.py'),
+      'weights.py': pythonSource('weights.py'),
+      'arrays.py': pythonSource('arrays.py'),
+      'train.py': trainSource(settings),
+      '__init__.py': `"""${model.name}, exported by Strata ${STRATA_VERSION}: see model.py and train.py."""\nfrom .model import INPUTS, OUTPUTS, build_model, load_model  # noqa: F401\n`,
+      'weights.safetensors': encodeSafetensors(tensors, { format: 'pt', strata_keras_weights: JSON.stringify(weightMap) }),
+    },
+    weightMap,
+  };
+}
+
+function missingInput(path: string, t: SymbolicTensor): never {
+  throw new ValueError(`${path}: its input ${t.name} is not computed before it`);
+}
+
+function modelSource(model: Model, source: string, className: string, inputs: { name: string; layer: InputLayer }[], modules: string[], body: string[], returned: string[]): string {
+  const inputsLiteral = inputs.map(({ name, layer }) => `(${pyLiteral(name)}, ${pyLiteral(layer.batchShape, true)}, ${pyLiteral(layer.dtype)})`);
+  const outputNames = model.outputs.map((t) => t.sourceLayer.name);
+  return [
+    `"""${model.name}: exported by Strata ${STRATA_VERSION} from ${source.replace(/\\/g, '/').replace(/"""/g, '')}.`,
+    '',
+    "Keras's semantics in PyTorch, channels last: the model takes the arrays the Keras model takes",
+    '(images (batch, height, width, channels)) and returns what it returns.',
+    '',
+    '    from model import load_model',
+    '    model = load_model().eval()   # the exported weights; build_model(): fresh ones, drawn as Keras draws them',
+    `    y = model(${inputs.map(({ name }) => name).join(', ')})`,
+    '"""',
+    'import os',
+    '',
+    'try:  # imported as a package',
+    '    from .keras_layers import *  # noqa: F401,F403',
+    '    from .weights import load_safetensors',
+    'except ImportError:  # run from this folder',
+    '    from keras_layers import *  # noqa: F401,F403',
+    '    from weights import load_safetensors',
+    '',
+    '# (name, Keras batch shape, dtype) of each input, in forward() order',
+    `INPUTS = [${inputsLiteral.join(', ')}]`,
+    `OUTPUTS = ${pyLiteral(outputNames)}`,
+    "WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights.safetensors')",
+    '',
+    '',
+    `class ${className}(nn.Module):`,
+    '    def __init__(self):',
+    '        super().__init__()',
+    ...modules,
+    '',
+    `    def forward(self, ${inputs.map(({ name }) => name).join(', ')}):`,
+    ...body,
+    `        return ${returned.length === 1 ? returned[0] : `${returned.join(', ')}`}`,
+    '',
+    '',
+    'def build_model():',
+    `    """The architecture with fresh weights, drawn from each layer's Keras initializers."""`,
+    `    return ${className}()`,
+    '',
+    '',
+    'def load_model(path=WEIGHTS):',
+    '    """The model with the weights Strata exported (or another state_dict file: .safetensors or .pt)."""',
+    `    model = ${className}()`,
+    "    state = load_safetensors(path) if path.endswith('.safetensors') else torch.load(path, map_location='cpu')",
+    '    model.load_state_dict(state)',
+    '    return model',
+    '',
+  ].join('\n');
+}
+
+function trainSource(settings: CompileSettings): string {
+  const lines = [
+    `# The model's compile() settings${settings.assumed ? ' (it has none: those `strata train` picks, Adam and the loss its output implies)' : ''}.`,
+    `OPTIMIZER = ${pyLiteral(settings.optimizer)}`,
+    `LOSS_SPECS = ${pyLiteral(settings.losses)}`,
+    `BATCH_SIZE = ${settings.batchSize}`,
+    `EPOCHS = ${settings.epochs}`,
+  ];
+  return pythonSource('train.py').replace('# @strata:compile', lines.join('\n'));
+}

@@ -1,0 +1,100 @@
+// `strata export --format keras`: TensorFlow cannot be installed here, so the script is
+// compiled (py_compile) and read with Python's ast (keras_script_check.py): its layer calls
+// must have the Keras JSON's classes, configs and connections, layer by layer, and its
+// compile() the model's optimizer and losses; weights.npz must hold every weight by name.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Input, Model, layers, losses, optimizers, readNpz, setRandomSeed } from '../../app/node.ts';
+import { loadModel } from '../../app/cli/load_model.ts';
+import { compileSettings } from '../../app/export/compile_settings.ts';
+import { exportKeras } from '../../app/export/keras.ts';
+import { graphLayers, imageLayers, sequenceLayers } from './models.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+const CHECKER = fileURLToPath(new URL('./keras_script_check.py', import.meta.url));
+const scratch = mkdtempSync(path.join(tmpdir(), 'strata-export-keras-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+function run(args: string[]) {
+  const result = spawnSync(PYTHON, args, { cwd: scratch, encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+
+/** Exports `model`, compiles the script and reads it with the ast checker; returns the checker's report. */
+function exportAndCheck(model: Model, name: string): { dir: string; layers: string[]; failures: string[] } {
+  const dir = mkdtempSync(path.join(scratch, `${name}-`));
+  for (const [file, contents] of Object.entries(exportKeras(model, `${name}.ts`).files)) writeFileSync(path.join(dir, file), contents);
+  const compiled = run(['-m', 'py_compile', path.join(dir, 'model.py'), path.join(dir, 'arrays.py')]);
+  assert.equal(compiled.status, 0, compiled.stderr);
+  writeFileSync(path.join(dir, 'model.json'), model.toJSON());
+  writeFileSync(path.join(dir, 'settings.json'), JSON.stringify(compileSettings(model)));
+  const checked = run([CHECKER, path.join(dir, 'model.py'), path.join(dir, 'model.json'), path.join(dir, 'settings.json')]);
+  assert.equal(checked.status, 0, checked.stderr);
+  return { dir, ...(JSON.parse(checked.stdout) as { layers: string[]; failures: string[] }) };
+}
+
+const EXAMPLES = readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.ts')).sort();
+
+describe('strata export --format keras', () => {
+  test('each example and every layer class: the script compiles and defines the Keras JSON layer by layer', async () => {
+    const models: { name: string; model: Model }[] = [];
+    for (const file of EXAMPLES) models.push({ name: file.replace(/\.ts$/, ''), model: await loadModel(path.join(root, 'examples', file)) });
+    setRandomSeed(5);
+    models.push({ name: 'image_layers', model: imageLayers() }, { name: 'sequence_layers', model: sequenceLayers() }, { name: 'graph_layers', model: graphLayers({ nested: false }) });
+    for (const { name, model } of models) {
+      const report = exportAndCheck(model, name);
+      assert.deepEqual(report.failures, [], name);
+      // The JSON's order; a Sequential script starts with its Input instead of an InputLayer entry.
+      const json = JSON.parse(model.toJSON()) as { class_name: string; config: { layers: { class_name: string; config: { name: string } }[] } };
+      const entries = json.config.layers.filter((entry) => json.class_name !== 'Sequential' || entry.class_name !== 'InputLayer');
+      assert.deepEqual(report.layers, entries.map((entry) => entry.config.name), name);
+      const weights = readNpz(path.join(report.dir, 'weights.npz'));
+      const expected = model.layers.flatMap((layer) => layer.weights.map((w) => ({ key: `${layer.name}/${w.name}`, shape: w.shape, value: w.value })));
+      assert.deepEqual(Object.keys(weights).sort(), expected.map((w) => w.key).sort(), name);
+      for (const w of expected) {
+        assert.deepEqual(weights[w.key]!.shape, w.shape, `${name} ${w.key}`);
+        assert.deepEqual(weights[w.key]!.data, w.value, `${name} ${w.key}`);
+      }
+    }
+  });
+
+  test('compile() carries the optimizer with its schedule, the losses with from_logits, loss weights and metrics', () => {
+    const x = Input({ shape: [6], name: 'x' });
+    const h = new layers.Dense(8, { activation: 'relu', name: 'hidden' }).apply(x);
+    const model = new Model({ inputs: x, outputs: [new layers.Dense(3, { name: 'logits' }).apply(h), new layers.Dense(1, { activation: 'sigmoid', name: 'flag' }).apply(h)], name: 'two_heads' });
+    const learningRate = new optimizers.schedules.PiecewiseConstantDecay({ boundaries: [100], values: [0.01, 0.001] });
+    model.compile({ optimizer: new optimizers.SGD({ learningRate, momentum: 0.9, nesterov: true }), loss: [new losses.SparseCategoricalCrossentropy({ fromLogits: true }), 'binary_crossentropy'], lossWeights: [1, 0.25], metrics: ['accuracy'] });
+    const report = exportAndCheck(model, 'two_heads');
+    assert.deepEqual(report.failures, []);
+    const script = exportKeras(model, 'two_heads.ts').files['model.py'] as string;
+    assert.match(script, /optimizer=keras\.optimizers\.SGD\(learning_rate=keras\.optimizers\.schedules\.PiecewiseConstantDecay\(boundaries=\(100,\), values=\(0\.01, 0\.001\)\), momentum=0\.9, nesterov=True\)/);
+    assert.match(script, /loss=\[keras\.losses\.SparseCategoricalCrossentropy\(from_logits=True\), "binary_crossentropy"\]/);
+    assert.match(script, /loss_weights=\[1, 0\.25\]/);
+    assert.match(script, /metrics=\{"logits": \['accuracy'\], "flag": \['accuracy'\]\}/);
+    assert.match(script, /tf\.distribute\.MirroredStrategy\(\)/);
+  });
+
+  test('the checker catches a script that differs from the JSON (a changed argument, a rewired input)', () => {
+    const model = graphLayers({ nested: false });
+    const { dir } = exportAndCheck(model, 'tampered');
+    const file = path.join(dir, 'model.py');
+    const script = exportKeras(model, 'tampered.ts').files['model.py'] as string;
+    writeFileSync(file, script.replace('units=12, activation="relu6"', 'units=12, activation="relu"').replace('layers.Multiply(name="product")([shared, shared_1, relu6])', 'layers.Multiply(name="product")([shared, shared, relu6])'));
+    const checked = run([CHECKER, file, path.join(dir, 'model.json'), path.join(dir, 'settings.json')]);
+    const { failures } = JSON.parse(checked.stdout) as { failures: string[] };
+    assert.deepEqual(failures, [
+      "relu6: activation 'relu', the JSON has 'relu6'",
+      "product call 0: takes [['shared', 0], ['shared', 0], ['relu6', 0]], the JSON has [['shared', 0], ['shared', 1], ['relu6', 0]]",
+    ]);
+  });
+
+  test('refuses a model nested inside another by name (the PyTorch export inlines it)', () => {
+    assert.throws(() => exportKeras(graphLayers(), 'nested.ts'), /^ValueError: inner: the Keras export writes models of layers; inner is a model inside graph_layers/);
+  });
+});

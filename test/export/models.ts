@@ -1,0 +1,78 @@
+// Models the export tests share: together they use every layer class Strata has, with the
+// options that change how a layer computes (strides, asymmetric "same" padding, groups,
+// dilation, depth multipliers, keepdims, axes), shared and frozen layers, several inputs and outputs.
+import { Input, Model, Sequential, layers } from '../../app/node.ts';
+
+/** A model with every convolution, padding and pooling form: odd sizes, strides 2, asymmetric "same" padding. */
+export function imageLayers(): Model {
+  const image = Input({ shape: [9, 10, 4], name: 'image' });
+  let x = new layers.Conv2D(6, [3, 4], { strides: 2, padding: 'same', activation: 'relu', name: 'strided_same' }).apply(image);
+  x = new layers.Conv2D(6, [3, 3], { padding: 'same', dilationRate: 2, groups: 2, name: 'dilated_grouped', useBias: false }).apply(x);
+  x = new layers.DepthwiseConv2D([3, 2], { strides: 2, padding: 'same', depthMultiplier: 2, activation: 'elu', name: 'depthwise' }).apply(x);
+  x = new layers.SeparableConv2D(5, 3, { padding: 'same', depthMultiplier: 2, activation: 'gelu', name: 'separable' }).apply(x);
+  x = new layers.ZeroPadding2D([[1, 2], [0, 3]], { name: 'pad' }).apply(x);
+  const maxed = new layers.MaxPooling2D([3, 3], { strides: 2, padding: 'same', name: 'max_same' }).apply(x);
+  const averaged = new layers.AveragePooling2D([3, 3], { strides: 2, padding: 'same', name: 'average_same' }).apply(x);
+  x = layers.concatenate([maxed, averaged], { name: 'pools' });
+  x = new layers.BatchNormalization({ name: 'bn_image', epsilon: 0.01 }).apply(x);
+  x = new layers.ReLU({ maxValue: 1.5, negativeSlope: 0.1, threshold: 0.2, name: 'relu_full' }).apply(x);
+  const pooledValid = new layers.AveragePooling2D([2, 2], { strides: 1, name: 'average_valid' }).apply(x);
+  const global = new layers.GlobalAveragePooling2D({ keepdims: true, name: 'global_keep' }).apply(pooledValid);
+  x = new layers.Flatten({ name: 'flatten' }).apply(global);
+  const output = new layers.Dense(4, { activation: 'softmax', name: 'probabilities' }).apply(x);
+  return new Model({ inputs: image, outputs: output, name: 'image_layers' });
+}
+
+/** Token ids through an Embedding, rank-3 BatchNormalization and Dense, sequence pooling. */
+export function sequenceLayers(): Model {
+  const tokens = Input({ shape: [7], dtype: 'int32', name: 'tokens' });
+  let x = new layers.Embedding(20, 8, { name: 'embedding' }).apply(tokens);
+  x = new layers.BatchNormalization({ name: 'bn_steps' }).apply(x);
+  x = new layers.LeakyReLU({ negativeSlope: 0.1, name: 'leaky' }).apply(x);
+  x = new layers.Dense(6, { activation: 'selu', name: 'per_step' }).apply(x);
+  x = new layers.ELU({ alpha: 0.5, name: 'elu' }).apply(x);
+  x = new layers.Softmax({ axis: 1, name: 'over_steps' }).apply(x);
+  x = new layers.GlobalAveragePooling1D({ name: 'mean_steps' }).apply(x);
+  const output = new layers.Dense(3, { activation: 'hard_sigmoid', name: 'scores' }).apply(x);
+  return new Model({ inputs: tokens, outputs: output, name: 'sequence_layers' });
+}
+
+/** Merges, reshapes, a shared layer, a frozen layer, two outputs and (unless `nested` is false) a Sequential inside. */
+export function graphLayers({ nested = true } = {}): Model {
+  const features = Input({ shape: [12], name: 'features' });
+  const shared = new layers.Dense(12, { activation: 'swish', name: 'shared' });
+  const a = shared.apply(features);
+  const b = shared.apply(new layers.Dense(12, { activation: 'softplus', name: 'softplus', trainable: false }).apply(features));
+  const c = new layers.Dense(12, { activation: 'relu6', name: 'relu6' }).apply(features);
+  const product = layers.multiply([a, b, c], { name: 'product' });
+  const mean = layers.average([a, b, c], { name: 'mean' });
+  let x = layers.add([product, mean], { name: 'sum' });
+  x = new layers.Reshape([4, -1], { name: 'to_rows' }).apply(x);
+  x = new layers.Rescaling(0.5, { offset: 0.1, name: 'rescale' }).apply(x);
+  x = new layers.Flatten({ name: 'rows_flat' }).apply(x);
+  if (nested) {
+    const inner = new Sequential([new layers.Dense(8, { inputShape: [12], activation: 'leaky_relu', name: 'inner_dense' }), new layers.Activation('tanh', { name: 'inner_tanh' })], { name: 'inner' });
+    x = inner.apply(x);
+  } else {
+    x = new layers.Activation('tanh', { name: 'tanh' }).apply(new layers.Dense(8, { activation: 'leaky_relu', name: 'dense_8' }).apply(x));
+  }
+  const first = new layers.Dense(2, { activation: 'sigmoid', name: 'first_out' }).apply(x);
+  const second = new layers.Dense(3, { activation: 'elu', useBias: false, name: 'second_out' }).apply(layers.concatenate([x, c], { axis: 1, name: 'join' }));
+  return new Model({ inputs: features, outputs: [first, second], name: 'graph_layers' });
+}
+
+/** LeNet-5's layers at a smaller size, for training checks. */
+export function imageClassifier(): Model {
+  return new Sequential(
+    [
+      new layers.Conv2D(3, [5, 5], { padding: 'same', activation: 'tanh', inputShape: [12, 12, 1], name: 'c1' }),
+      new layers.AveragePooling2D([2, 2], { name: 's2' }),
+      new layers.Conv2D(4, [3, 3], { activation: 'tanh', name: 'c3' }),
+      new layers.MaxPooling2D([2, 2], { name: 's4' }),
+      new layers.Flatten({ name: 'flatten' }),
+      new layers.Dense(4, { activation: 'softmax', name: 'output' }),
+    ],
+    { name: 'small_lenet' },
+  );
+}
+
