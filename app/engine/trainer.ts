@@ -196,7 +196,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
 
   private open(model: Model, config: CompiledConfig | null, seed: number, backend: EngineOptions['backend']): { session: TrainingSession; sync: WeightSync } {
     const engine = loadNativeEngine();
-    const { proto, weights } = translateModel(model);
+    const { proto, weights } = translateModel(model, { trainingOps: true });
     const sync = new WeightSync(model, weights);
     const losses = config
       ? config.losses.map((l) => ({ output: l.output, kind: l.kind, fromLogits: l.fromLogits, weight: l.weight }))

@@ -1,9 +1,10 @@
 // Strata's model API: Keras semantics in TypeScript. Pure TypeScript with no Node or DOM
 // imports, shared by the renderer, the main process and the CLI.
 import { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
-import { ELU, LeakyReLU, ReLU, Softmax } from './layers/activation_layers.ts';
+import { ELU, LeakyReLU, PReLU, ReLU, Softmax } from './layers/activation_layers.ts';
 import { Conv2D, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
 import { ZeroPadding2D } from './layers/padding.ts';
+import { ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout2D } from './layers/noise.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Input, InputLayer } from './layers/input.ts';
 import { Add, Average, Concatenate, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
@@ -11,8 +12,9 @@ import { BatchNormalization } from './layers/normalization.ts';
 import { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
 
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
-export { ELU, LeakyReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
+export { ELU, LeakyReLU, PReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type PReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
 export { ZeroPadding2D, type Padding2D, type ZeroPadding2DArgs } from './layers/padding.ts';
+export { ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout2D, type ActivityRegularizationArgs, type NoiseArgs } from './layers/noise.ts';
 export { Conv2D, DepthwiseConv2D, SeparableConv2D, type Conv2DArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
 export { Embedding } from './layers/embedding.ts';
 export { Input, InputLayer } from './layers/input.ts';
@@ -34,8 +36,13 @@ export const layers = {
   ReLU,
   LeakyReLU,
   ELU,
+  PReLU,
   Softmax,
   ZeroPadding2D,
+  GaussianNoise,
+  GaussianDropout,
+  SpatialDropout2D,
+  ActivityRegularization,
   Embedding,
   Input,
   InputLayer,

@@ -26,8 +26,17 @@ export function kernelFromOihw(data: Float32Array, shape: readonly number[]): Fl
   return out;
 }
 
-/** How a weight is stored in ONNX: as Keras holds it, as a Conv kernel, or as a grouped (depthwise) Conv kernel. */
-export type OnnxLayout = 'keras' | 'oihw' | 'depthwise';
+/**
+ * How a weight is stored in ONNX: as Keras holds it, as a Conv kernel, as a grouped
+ * (depthwise) Conv kernel, or a per-pixel (h, w, c) weight as (c, h, w) beside an NCHW value
+ * (PReLU's slopes after a convolution).
+ */
+export type OnnxLayout = 'keras' | 'oihw' | 'depthwise' | 'chw';
+
+/** Calls `visit(hwcIndex, chwIndex)` for every element of an (h, w, c) weight. */
+function forEachPixelElement([h, w, c]: readonly number[], visit: (hwc: number, chw: number) => void): void {
+  for (let y = 0; y < h!; y++) for (let x = 0; x < w!; x++) for (let k = 0; k < c!; k++) visit((y * w! + x) * c! + k, (k * h! + y) * w! + x);
+}
 
 /** The (kh, kw, in, out) shape that `layout`'s OIHW walk reads a Keras kernel of `shape` as. */
 function asConvKernel(shape: readonly number[], layout: 'oihw' | 'depthwise'): readonly number[] {
@@ -37,16 +46,28 @@ function asConvKernel(shape: readonly number[], layout: 'oihw' | 'depthwise'): r
 /** The initializer's dims for a Keras weight of `shape`. */
 export function onnxDims(shape: readonly number[], layout: OnnxLayout): number[] {
   if (layout === 'keras') return [...shape];
+  if (layout === 'chw') return [shape[2]!, shape[0]!, shape[1]!];
   const [kh, kw, cin, cout] = asConvKernel(shape, layout);
   return [cout!, cin!, kh!, kw!];
 }
 
 /** Keras's values -> the initializer's. */
 export function toOnnxLayout(value: Float32Array, shape: readonly number[], layout: OnnxLayout): Float32Array {
+  if (layout === 'chw') {
+    const out = new Float32Array(value.length);
+    forEachPixelElement(shape, (hwc, chw) => (out[chw] = value[hwc]!));
+    return out;
+  }
   return layout === 'keras' ? value : kernelToOihw(value, asConvKernel(shape, layout));
 }
 
 /** The initializer's values -> Keras's (a copy). */
 export function fromOnnxLayout(data: Float32Array, shape: readonly number[], layout: OnnxLayout): Float32Array {
+  if (layout === 'chw') {
+    const out = new Float32Array(data.length);
+    forEachPixelElement(shape, (hwc, chw) => (out[hwc] = data[chw]!));
+    return out;
+  }
   return layout === 'keras' ? Float32Array.from(data) : kernelFromOihw(data, asConvKernel(shape, layout));
 }
+

@@ -11,7 +11,7 @@ import { DataType, type ModelProto } from '../onnx/schema.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { GraphBuilder, type Value } from './graph_builder.ts';
 import { onnxDims, toOnnxLayout, type OnnxLayout } from './kernel_layout.ts';
-import { LAYER_TABLE, type LayerCall } from './layer_table.ts';
+import { LAYER_TABLE, STRATA_DOMAIN, type LayerCall } from './layer_table.ts';
 
 export const OPSET = 17;
 
@@ -43,6 +43,8 @@ class Translation {
   onCall: ((layer: Layer, outputs: Value[]) => void) | null = null;
   readonly weightLocations: WeightLocation[] = [];
   private readonly initializerOf = new Map<LayerWeight, string>();
+
+  constructor(private readonly trainingOps: boolean) {}
 
   weight(path: string, weight: LayerWeight, layout: OnnxLayout = 'keras'): string {
     const cached = this.initializerOf.get(weight);
@@ -83,6 +85,7 @@ class Translation {
       name: path,
       output: this.b.uniqueName(path),
       weight: (weight, layout) => this.weight(path, weight, layout),
+      trainingOps: this.trainingOps,
     };
     return [row(layer, call)];
   }
@@ -97,6 +100,11 @@ export interface ExportOptions {
   graphName?: string;
   /** Also output every top-level layer call's (first) output, channels-last (the app's live preview). */
   exposeLayerOutputs?: boolean;
+  /**
+   * For the native engine: the layers that act only while training (GaussianNoise, ...) as
+   * Strata's own ops (domain ai.strata), which only the engine runs; otherwise they are Identity.
+   */
+  trainingOps?: boolean;
 }
 
 /** Translates a built model into an ONNX ModelProto. */
@@ -106,7 +114,7 @@ export function modelToOnnx(model: Model, options: ExportOptions = {}): ModelPro
 
 /** The ModelProto and where each Keras weight went (what the trainer syncs weights through). */
 export function translateModel(model: Model, options: ExportOptions = {}): { proto: ModelProto; weights: WeightLocation[]; layerOutputs: LayerOutput[] } {
-  const translation = new Translation();
+  const translation = new Translation(options.trainingOps ?? false);
   const { b } = translation;
   const layerOutputs: LayerOutput[] = [];
   const exposed: { value: Value; name: string }[] = [];
@@ -151,7 +159,7 @@ export function translateModel(model: Model, options: ExportOptions = {}): { pro
     b.initializers,
   );
   const proto = makeModel(graph, {
-    opsetImports: [{ domain: '', version: OPSET }],
+    opsetImports: [{ domain: '', version: OPSET }, ...(translation.b.nodes.some((n) => n.domain === STRATA_DOMAIN) ? [{ domain: STRATA_DOMAIN, version: 1 }] : [])],
     producerName: 'strata',
     producerVersion: STRATA_VERSION,
     metadata: {

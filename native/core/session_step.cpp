@@ -139,6 +139,8 @@ StepResult Session::read_metrics() const {
     r.loss += loss;
     r.accuracy.push_back(std::isnan(accuracy) ? std::nullopt : std::optional<float>(accuracy));
   }
+  // Keras's loss includes the layers' own (activity regularization) beside the outputs'
+  for (auto& s : steps_) r.loss += (float)s.kernel->penalty();
   return r;
 }
 
