@@ -205,6 +205,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
       losses,
       optimizer: config ? optimizerDescription(config.optimizer) : { kind: 'sgd' },
       trainable: sync.trainableInitializers(),
+      weightRules: sync.weightRules(),
       seed,
       ...(backend ? { backend } : {}),
       ...(this.options.numThreads !== undefined ? { numThreads: this.options.numThreads } : {}),

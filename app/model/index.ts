@@ -70,6 +70,10 @@ export { describeGraph, type GraphDescription, type GraphNodeDescription, type G
 export { setRandomSeed } from './random.ts';
 export { setInferenceBackend, getInferenceBackend, arraysInOrder, type ArrayData, type InferenceBackend, type PredictOptions } from './backend.ts';
 export * as initializers from './initializers.ts';
+export * as regularizers from './regularizers.ts';
+export * as constraints from './constraints.ts';
+export { type Regularizer, type RegularizerIdentifier } from './regularizers.ts';
+export { type Constraint, type ConstraintIdentifier } from './constraints.ts';
 export { ACTIVATIONS, type ActivationName } from './activations.ts';
 export { StrataUserError, ValueError, ShapeError, ConfigError, FormatError, FileError, LimitError, isUserError, type ErrorContext } from './errors.ts';
 export { LIMITS } from './limits.ts';

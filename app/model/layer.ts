@@ -5,6 +5,8 @@
 import { LimitError, ShapeError, ValueError } from './errors.ts';
 import { getInitializer, type Initializer } from './initializers.ts';
 import { LIMITS } from './limits.ts';
+import type { Constraint } from './constraints.ts';
+import type { Regularizer } from './regularizers.ts';
 import { formatShape, product, type Shape } from './shape.ts';
 
 /** A placeholder for a batch of data: a shape (batch first, null where unknown) and its producer. */
@@ -127,6 +129,21 @@ export abstract class Layer {
 
   get className(): string {
     return (this.constructor as typeof Layer).className;
+  }
+
+  /** Keras's regularizer of one of the layer's weights (Dense's and Conv2D's kernel_regularizer, bias_regularizer); null: none. */
+  weightRegularizer(_weight: string): Regularizer | null {
+    return null;
+  }
+
+  /** Keras's constraint of one of the layer's weights, applied after each optimizer step; null: none. */
+  weightConstraint(_weight: string): Constraint | null {
+    return null;
+  }
+
+  /** Keras's activity_regularizer: its penalty on the layer's output joins the loss. */
+  get activityRegularizer(): Regularizer | null {
+    return null;
   }
 
   /** The class_name written to Keras JSON. */

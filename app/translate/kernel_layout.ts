@@ -71,3 +71,22 @@ export function fromOnnxLayout(data: Float32Array, shape: readonly number[], lay
   return layout === 'keras' ? Float32Array.from(data) : kernelFromOihw(data, asConvKernel(shape, layout));
 }
 
+/** Where each axis of a Keras (kh, kw, in, out) kernel lies in ONNX's (out, in, kh, kw). */
+const OIHW_POSITION = [2, 3, 1, 0];
+
+/**
+ * A weight viewed as (outer, reduce, inner) in its initializer's layout, so that norms over
+ * Keras's `axes` (negative ones count from the end) are norms over `reduce` (a constraint's
+ * axes, native/core/regularization.h). Undefined when those axes are not contiguous there.
+ */
+export function normView(shape: readonly number[], layout: OnnxLayout, axes: readonly number[]): { outer: number; reduce: number; inner: number } | undefined {
+  if (layout !== 'keras' && layout !== 'oihw') return undefined;
+  const dims = onnxDims(shape, layout);
+  const positions = [...new Set(axes.map((a) => (a < 0 ? a + shape.length : a)))].map((a) => (layout === 'oihw' ? OIHW_POSITION[a] : a));
+  if (positions.some((p) => p === undefined || p < 0 || p >= dims.length)) return undefined;
+  const first = Math.min(...(positions as number[]));
+  const last = Math.max(...(positions as number[]));
+  if (last - first + 1 !== positions.length) return undefined;
+  const product = (from: number, to: number) => dims.slice(from, to).reduce((p, d) => p * d, 1);
+  return { outer: product(0, first), reduce: product(first, last + 1), inner: product(last + 1, dims.length) };
+}

@@ -11,7 +11,7 @@ import { DataType, type ModelProto } from '../onnx/schema.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { GraphBuilder, type Value } from './graph_builder.ts';
 import { onnxDims, toOnnxLayout, type OnnxLayout } from './kernel_layout.ts';
-import { LAYER_TABLE, STRATA_DOMAIN, type LayerCall } from './layer_table.ts';
+import { LAYER_TABLE, STRATA_DOMAIN, addStrataNode, type LayerCall } from './layer_table.ts';
 
 export const OPSET = 17;
 
@@ -79,15 +79,21 @@ class Translation {
     if (layer instanceof Model) return this.translateGraph(layer, inputs, `${path}/`);
     const row = LAYER_TABLE[layer.className] as ((layer: Layer, call: LayerCall) => Value) | undefined;
     if (!row) throw new ValueError(`${path}: no ONNX translation for layer class ${layer.className}`);
+    // Keras's activity_regularizer: for the engine, an ActivityRegularization op on the layer's
+    // output, which then carries the layer's name (the losses and the graph outputs use it).
+    const regularizer = this.trainingOps ? layer.activityRegularizer : null;
     const call: LayerCall = {
       b: this.b,
       inputs,
       name: path,
-      output: this.b.uniqueName(path),
+      output: this.b.uniqueName(regularizer ? `${path}/unregularized` : path),
       weight: (weight, layout) => this.weight(path, weight, layout),
       trainingOps: this.trainingOps,
     };
-    return [row(layer, call)];
+    const value = row(layer, call);
+    if (!regularizer) return [value];
+    const attributes = { l1: { float: regularizer.l1 }, l2: { float: regularizer.l2 } };
+    return [{ ...value, name: addStrataNode(this.b, 'ActivityRegularization', value.name, `${path}/ActivityRegularization`, attributes, this.b.uniqueName(path)) }];
   }
 }
 

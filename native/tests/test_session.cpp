@@ -767,6 +767,96 @@ static void test_training_only_ops() {
   expect(msg.find("'Mystery' is not one of Strata's own (ai.strata)") != std::string::npos, "an unknown ai.strata op is named: " + msg);
 }
 
+// Keras's weight regularizers and constraints (regularization.h): the penalty joins evaluate()'s
+// and train_step's loss, its gradient the weight's (finite differences), constraints project the
+// weight after the optimizer step as Keras's formulas say, and every backend agrees.
+static void test_weight_rules() {
+  Rng rng(44);
+  ModelBuilder b;
+  b.input("x", {-1, 4}).output("y");
+  b.init("w", rand_tensor(rng, {4, 3}, -1, 1)).init("b", rand_tensor(rng, {3}, -0.5f, 0.5f));
+  b.node("MatMul", {"x", "w"}, {"h"}).node("Add", {"h", "b"}, {"y"});
+  std::string model = b.bytes();
+  Tensor x = rand_tensor(rng, {5, 4}), t = rand_tensor(rng, {5, 3});
+  TrainingDescription d;
+  d.losses = {{"y", LossKind::MeanSquaredError}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  d.optimizer.learning_rate = 0.1f;
+  d.backend = "reference";
+  WeightRule reg;
+  reg.name = "w", reg.l1 = 0.03f, reg.l2 = 0.02f;
+  WeightRule bias_reg;
+  bias_reg.name = "b", bias_reg.l2 = 0.5f;
+  d.weight_rules = {reg, bias_reg};
+  auto plain = [&]() {
+    TrainingDescription p = d;
+    p.weight_rules = {};
+    return Session::from_onnx(model.data(), model.size(), p);
+  };
+  auto s = Session::from_onnx(model.data(), model.size(), d);
+  Tensor w = s->get_weight("w"), bias = s->get_weight("b");
+  double penalty = regularization_penalty(w.f, reg) + regularization_penalty(bias.f, bias_reg), by_hand = 0;
+  for (float v : w.f) by_hand += 0.03 * std::fabs(v) + 0.02 * v * v;
+  for (float v : bias.f) by_hand += 0.5 * v * v;
+  expect(std::fabs(penalty - by_hand) < 1e-6 * by_hand, "the penalty is l1 sum|w| + l2 sum w^2");
+  float mse = plain()->evaluate({x}, {t}).loss;
+  float got = s->evaluate({x}, {t}).loss;
+  expect(std::fabs(got - (mse + (float)penalty)) < 1e-5f, "evaluate's loss adds the penalty: " + std::to_string(got) +
+                                                              " vs " + std::to_string(mse + penalty));
+  float trained = s->train_step({x}, {t}).loss;
+  expect(std::fabs(trained - got) < 1e-5f, "train_step's loss adds the penalty of the step's weights");
+  graph_grad_check("regularized Dense", model, d, {x}, {t});
+  // constraints: the step of an unconstrained session, then Keras's formula by hand in double
+  auto check_constraint = [&](ConstraintKind kind, float lo, float hi, float rate, int64_t outer, int64_t reduce,
+                              int64_t inner, const std::string& what) {
+    WeightRule c;
+    c.name = "w", c.constraint = kind, c.min_value = lo, c.max_value = hi, c.rate = rate;
+    c.outer = outer, c.reduce = reduce, c.inner = inner;
+    TrainingDescription dc = d;
+    dc.weight_rules = {c};
+    auto free = plain();
+    free->train_step({x}, {t});
+    std::vector<float> want = free->get_weight("w").f;
+    if (kind == ConstraintKind::NonNeg) {
+      for (float& v : want) v = std::max(v, 0.0f);
+    } else {
+      for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+          double sum = 0;
+          for (int64_t k = 0; k < reduce; k++) sum += (double)want[(o * reduce + k) * inner + i] * want[(o * reduce + k) * inner + i];
+          double norm = std::sqrt(sum), desired = norm;
+          if (kind == ConstraintKind::MaxNorm) desired = std::min(norm, (double)hi);
+          if (kind == ConstraintKind::UnitNorm) desired = 1;
+          if (kind == ConstraintKind::MinMaxNorm) desired = rate * std::clamp(norm, (double)lo, (double)hi) + (1 - rate) * norm;
+          for (int64_t k = 0; k < reduce; k++) {
+            float& v = want[(o * reduce + k) * inner + i];
+            v = (float)(v * desired / (1e-7 + norm));
+          }
+        }
+    }
+    for (std::string be : {"reference", "cpu", "cuda-emu"}) {
+      dc.backend = be;
+      auto sc = Session::from_onnx(model.data(), model.size(), dc);
+      sc->train_step({x}, {t});
+      validate_result(sc->get_weight("w").data(), want.data(), what + " (" + be + ")", (int64_t)want.size());
+    }
+  };
+  check_constraint(ConstraintKind::MaxNorm, 0, 0.6f, 1, 1, 4, 3, "MaxNorm(0.6) per column (Keras's axis 0)");
+  check_constraint(ConstraintKind::UnitNorm, 0, 0, 1, 4, 3, 1, "UnitNorm per row (axis 1)");
+  check_constraint(ConstraintKind::MinMaxNorm, 0.9f, 1.1f, 0.5f, 1, 4, 3, "MinMaxNorm(0.9, 1.1, rate 0.5)");
+  check_constraint(ConstraintKind::NonNeg, 0, 0, 1, 1, 1, 1, "NonNeg");
+  // a rule on a weight that is not trainable is named
+  std::string msg;
+  TrainingDescription bad = d;
+  bad.weight_rules[0].name = "nope";
+  try {
+    Session::from_onnx(model.data(), model.size(), bad);
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("weight rule on 'nope', which is not a trainable weight") != std::string::npos, "a bad rule is named: " + msg);
+}
+
 static void test_errors() {
   ModelBuilder b;
   b.input("x", {-1, 3}).output("y").node("Cosh", {"x"}, {"y"});
@@ -862,6 +952,7 @@ int main() {
     test_fusions();
     test_grouped_convolutions();
     test_training_only_ops();
+    test_weight_rules();
     test_errors();
   } catch (const std::exception& e) {
     std::printf("FAIL: exception: %s\n", e.what());

@@ -7,8 +7,10 @@ import { ConfigReader } from '../keras_format/config_reader.ts';
 import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
 import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
+import type { Constraint } from '../constraints.ts';
+import type { Regularizer } from '../regularizers.ts';
 import { formatShape, normalizeTuple, type Dim, type Shape } from '../shape.ts';
-import { KERNEL_OPTIONS, kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
+import { KERNEL_OPTIONS, KernelRules, kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
 
 export type Padding = 'valid' | 'same';
 
@@ -42,6 +44,8 @@ export class Conv2D extends Layer {
   readonly useBias: boolean;
   readonly kernelInitializer: Initializer;
   readonly biasInitializer: Initializer;
+  /** The kernel's and bias's regularizers and constraints, and the output's activity regularizer. */
+  readonly rules: KernelRules;
   private readonly window: ConvWindow;
   inputChannelCount: number | null = null;
 
@@ -58,6 +62,7 @@ export class Conv2D extends Layer {
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = getInitializer(args.kernelInitializer ?? 'glorot_uniform', `${this.name}.kernel_initializer`);
     this.biasInitializer = getInitializer(args.biasInitializer ?? 'zeros', `${this.name}.bias_initializer`);
+    this.rules = new KernelRules(args, this.name);
   }
 
   override build(inputShapes: Shape[]): void {
@@ -77,6 +82,18 @@ export class Conv2D extends Layer {
     if (channels % this.groups !== 0) {
       throw new ShapeError(`${this.name}: the input's ${channels} channels must be a multiple of groups (${this.groups}), as in Keras`);
     }
+  }
+
+  override weightRegularizer(weight: string): Regularizer | null {
+    return this.rules.regularizer(weight);
+  }
+
+  override weightConstraint(weight: string): Constraint | null {
+    return this.rules.constraint(weight);
+  }
+
+  override get activityRegularizer(): Regularizer | null {
+    return this.rules.activityRegularizer;
   }
 
   override getConfig(): Record<string, unknown> {
