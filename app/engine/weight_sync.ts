@@ -41,8 +41,8 @@ export class WeightSync {
     return this.slots.flatMap(({ location, weight }): NativeWeightRule[] => {
       if (!trainable.has(weight)) return [];
       const layer = layerAt(this.model, location.layer);
-      const regularizer = layer.weightRegularizer(weight.name);
-      const constraint = layer.weightConstraint(weight.name);
+      const regularizer = layer.weightRules?.regularizer(weight.name) ?? null;
+      const constraint = layer.weightRules?.constraint(weight.name) ?? null;
       if (!regularizer && !constraint) return [];
       const rule: NativeWeightRule = { initializer: location.initializer, l1: regularizer?.l1 ?? 0, l2: regularizer?.l2 ?? 0 };
       if (!constraint) return [rule];

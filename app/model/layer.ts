@@ -58,6 +58,15 @@ export interface LayerWeight {
   value: Float32Array;
 }
 
+/** A layer's Keras regularizers and constraints: per weight (null: none) and on its output. */
+export interface WeightRules {
+  regularizer(weight: string): Regularizer | null;
+  /** Applied after each optimizer step. */
+  constraint(weight: string): Constraint | null;
+  /** Its penalty on the layer's output joins the loss. */
+  readonly activityRegularizer: Regularizer | null;
+}
+
 /** Arguments every layer takes (Keras's base-layer keywords in camelCase). */
 export interface LayerArgs {
   name?: string;
@@ -131,18 +140,8 @@ export abstract class Layer {
     return (this.constructor as typeof Layer).className;
   }
 
-  /** Keras's regularizer of one of the layer's weights (Dense's and Conv2D's kernel_regularizer, bias_regularizer); null: none. */
-  weightRegularizer(_weight: string): Regularizer | null {
-    return null;
-  }
-
-  /** Keras's constraint of one of the layer's weights, applied after each optimizer step; null: none. */
-  weightConstraint(_weight: string): Constraint | null {
-    return null;
-  }
-
-  /** Keras's activity_regularizer: its penalty on the layer's output joins the loss. */
-  get activityRegularizer(): Regularizer | null {
+  /** Keras's regularizers and constraints of the layer's weights and its activity_regularizer (Dense, Conv2D); null: none. */
+  get weightRules(): WeightRules | null {
     return null;
   }
 

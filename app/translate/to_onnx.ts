@@ -81,7 +81,7 @@ class Translation {
     if (!row) throw new ValueError(`${path}: no ONNX translation for layer class ${layer.className}`);
     // Keras's activity_regularizer: for the engine, an ActivityRegularization op on the layer's
     // output, which then carries the layer's name (the losses and the graph outputs use it).
-    const regularizer = this.trainingOps ? layer.activityRegularizer : null;
+    const regularizer = this.trainingOps ? (layer.weightRules?.activityRegularizer ?? null) : null;
     const call: LayerCall = {
       b: this.b,
       inputs,

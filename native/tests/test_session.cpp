@@ -479,6 +479,24 @@ static void graph_grad_check(const std::string& name, const std::string& model, 
   }
 }
 
+// One train step's loss and gradients on cpu and cuda-emu against the reference backend.
+static void backends_agree(const std::string& name, const std::string& model, TrainingDescription d,
+                           const std::vector<Tensor>& in, const std::vector<Tensor>& tgt) {
+  d.backend = "reference";
+  auto ref = Session::from_onnx(model.data(), model.size(), d);
+  float want = ref->train_step(in, tgt).loss;
+  for (std::string be : {"cpu", "cuda-emu"}) {
+    d.backend = be;
+    auto s = Session::from_onnx(model.data(), model.size(), d);
+    float got = s->train_step(in, tgt).loss;
+    validate_result(&got, &want, name + " loss (" + be + ")", 1);
+    for (auto& n : s->trainable_names()) {
+      Tensor g = s->get_gradient(n), gr = ref->get_gradient(n);
+      validate_result(g.data(), gr.data(), name + " d(" + n + ") (" + be + ")", g.size());
+    }
+  }
+}
+
 static void test_graph_gradients() {
   Rng rng(3);
   {  // fan-out: h2 feeds Sigmoid, Mul (Swish), the residual Add and Concat
@@ -599,20 +617,7 @@ static void test_graph_gradients() {
     d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
     Tensor x = rand_tensor(rng, {5, 6}), y = Tensor::from({5}, {0, 1, 2, 1, 0});
     graph_grad_check("ReLU(max_value, slope, threshold)/Softplus/HardSigmoid graph", b.bytes(), d, {x}, {y});
-    std::string model = b.bytes();
-    d.backend = "reference";
-    auto ref = Session::from_onnx(model.data(), model.size(), d);
-    float want = ref->train_step({x}, {y}).loss;
-    for (std::string be : {"cpu", "cuda-emu"}) {
-      d.backend = be;
-      auto s = Session::from_onnx(model.data(), model.size(), d);
-      float got = s->train_step({x}, {y}).loss;
-      validate_result(&got, &want, "activation graph loss (" + be + ")", 1);
-      for (auto& n : s->trainable_names()) {
-        Tensor g = s->get_gradient(n), gr = ref->get_gradient(n);
-        validate_result(g.data(), gr.data(), "activation graph d(" + n + ") (" + be + ")", g.size());
-      }
-    }
+    backends_agree("activation graph", b.bytes(), d, {x}, {y});
   }
   {  // Keras's PReLU as the translator writes it: PRelu with per-channel (c, 1, 1) slopes after a Conv, per-feature after a MatMul
     ModelBuilder b;
@@ -627,20 +632,7 @@ static void test_graph_gradients() {
     d.backend_options.tf32 = false;
     Tensor x = rand_tensor(rng, {4, 2, 5, 5}), y = Tensor::from({4}, {0, 1, 2, 1});
     graph_grad_check("PRelu graph", b.bytes(), d, {x}, {y});
-    std::string model = b.bytes();
-    d.backend = "reference";
-    auto ref = Session::from_onnx(model.data(), model.size(), d);
-    float want = ref->train_step({x}, {y}).loss;
-    for (std::string be : {"cpu", "cuda-emu"}) {
-      d.backend = be;
-      auto s = Session::from_onnx(model.data(), model.size(), d);
-      float got = s->train_step({x}, {y}).loss;
-      validate_result(&got, &want, "PRelu graph loss (" + be + ")", 1);
-      for (auto& n : s->trainable_names()) {
-        Tensor g = s->get_gradient(n), gr = ref->get_gradient(n);
-        validate_result(g.data(), gr.data(), "PRelu graph d(" + n + ") (" + be + ")", g.size());
-      }
-    }
+    backends_agree("PRelu graph", b.bytes(), d, {x}, {y});
   }
   {  // categorical cross-entropy on a softmax over the last axis of a 3-D output (fused), Transpose, Conv1D
     ModelBuilder b;

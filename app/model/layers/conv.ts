@@ -7,8 +7,6 @@ import { ConfigReader } from '../keras_format/config_reader.ts';
 import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
 import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
-import type { Constraint } from '../constraints.ts';
-import type { Regularizer } from '../regularizers.ts';
 import { formatShape, normalizeTuple, type Dim, type Shape } from '../shape.ts';
 import { KERNEL_OPTIONS, KernelRules, kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
 
@@ -84,16 +82,8 @@ export class Conv2D extends Layer {
     }
   }
 
-  override weightRegularizer(weight: string): Regularizer | null {
-    return this.rules.regularizer(weight);
-  }
-
-  override weightConstraint(weight: string): Constraint | null {
-    return this.rules.constraint(weight);
-  }
-
-  override get activityRegularizer(): Regularizer | null {
-    return this.rules.activityRegularizer;
+  override get weightRules(): KernelRules {
+    return this.rules;
   }
 
   override getConfig(): Record<string, unknown> {

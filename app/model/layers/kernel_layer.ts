@@ -3,6 +3,7 @@
 // regularizer (regularizers.ts; the engine applies them in training).
 import { serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.ts';
 import type { ConfigReader } from '../keras_format/config_reader.ts';
+import type { WeightRules } from '../layer.ts';
 import { getConstraint, serializeConstraint, type Constraint, type ConstraintIdentifier } from '../constraints.ts';
 import { getRegularizer, serializeRegularizer, type Regularizer, type RegularizerIdentifier, type SerializedObject } from '../regularizers.ts';
 
@@ -27,7 +28,7 @@ export const KERNEL_OPTIONS: readonly string[] = [
 ];
 
 /** A kernel layer's regularizers and constraints, checked. */
-export class KernelRules {
+export class KernelRules implements WeightRules {
   readonly kernelRegularizer: Regularizer | null;
   readonly biasRegularizer: Regularizer | null;
   readonly activityRegularizer: Regularizer | null;

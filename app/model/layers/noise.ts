@@ -20,26 +20,35 @@ export interface NoiseArgs extends LayerArgs {
   seed?: number | null;
 }
 
-/** A dropout rate in [0, 1), or a ValueError naming the layer. */
-function checkRate(owner: string, rate: unknown): number {
-  return checkNumber(owner, 'rate', rate, (r) => r >= 0 && r < 1, 'in [0, 1)');
+/** A layer drawing noise: its options are the layer's and Keras's seed. */
+abstract class NoiseLayer extends TrainingOnlyLayer {
+  readonly seed: number | null;
+
+  constructor(className: string, args: NoiseArgs) {
+    super(checkOptions(className, args, [...LAYER_ARG_NAMES, 'seed'], '{seed: 42}'));
+    const seed = args.seed;
+    this.seed = seed === undefined || seed === null ? null : checkNumber(this.name, 'seed', seed, Number.isInteger, 'an integer or null');
+  }
 }
 
-/** Keras's optional integer seed. */
-function checkSeed(owner: string, seed: unknown): number | null {
-  return seed === undefined || seed === null ? null : checkNumber(owner, 'seed', seed, Number.isInteger, 'an integer or null');
+/** A noise layer's config: its one number (`key`), the seed, and what `more` reads. */
+function readNoiseConfig(className: string, config: Record<string, unknown>, key: 'stddev' | 'rate', more?: (c: ConfigReader) => void): [number, NoiseArgs] {
+  const c = new ConfigReader(className, config);
+  const args: NoiseArgs = { ...c.layerArgs(), seed: c.optionalNumber('seed') ?? null };
+  const value = c.number(key);
+  more?.(c);
+  c.finish();
+  return [value, args];
 }
 
 /** Keras's GaussianNoise: x + N(0, stddev^2) noise while training; x otherwise. */
-export class GaussianNoise extends TrainingOnlyLayer {
+export class GaussianNoise extends NoiseLayer {
   static override className = 'GaussianNoise';
   readonly stddev: number;
-  readonly seed: number | null;
 
   constructor(stddev: number, args: NoiseArgs = {}) {
-    super(checkOptions('GaussianNoise', args, [...LAYER_ARG_NAMES, 'seed'], '{seed: 42}'));
+    super('GaussianNoise', args);
     this.stddev = checkNumber(this.name, 'stddev', stddev, (s) => s >= 0, 'a number >= 0');
-    this.seed = checkSeed(this.name, args.seed);
   }
 
   override getConfig(): Record<string, unknown> {
@@ -47,25 +56,31 @@ export class GaussianNoise extends TrainingOnlyLayer {
   }
 
   static fromConfig(config: Record<string, unknown>): GaussianNoise {
-    const c = new ConfigReader(GaussianNoise.className, config);
-    const args: NoiseArgs = { ...c.layerArgs(), seed: c.optionalNumber('seed') ?? null };
-    const stddev = c.number('stddev');
-    c.finish();
-    return new GaussianNoise(stddev, args);
+    return new GaussianNoise(...readNoiseConfig(GaussianNoise.className, config, 'stddev'));
   }
 }
 registerLayer(GaussianNoise);
 
-/** Keras's GaussianDropout: x * N(1, rate / (1 - rate)) noise while training; x otherwise. */
-export class GaussianDropout extends TrainingOnlyLayer {
-  static override className = 'GaussianDropout';
+/** A noise layer with a dropout rate in [0, 1). */
+abstract class RateNoiseLayer extends NoiseLayer {
   readonly rate: number;
-  readonly seed: number | null;
+
+  constructor(className: string, rate: number, args: NoiseArgs) {
+    super(className, args);
+    this.rate = checkNumber(this.name, 'rate', rate, (r) => r >= 0 && r < 1, 'in [0, 1)');
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+
+/** Keras's GaussianDropout: x * N(1, rate / (1 - rate)) noise while training; x otherwise. */
+export class GaussianDropout extends RateNoiseLayer {
+  static override className = 'GaussianDropout';
 
   constructor(rate: number, args: NoiseArgs = {}) {
-    super(checkOptions('GaussianDropout', args, [...LAYER_ARG_NAMES, 'seed'], '{seed: 42}'));
-    this.rate = checkRate(this.name, rate);
-    this.seed = checkSeed(this.name, args.seed);
+    super('GaussianDropout', rate, args);
   }
 
   /** The multiplicative noise's standard deviation, sqrt(rate / (1 - rate)). */
@@ -73,16 +88,8 @@ export class GaussianDropout extends TrainingOnlyLayer {
     return Math.sqrt(this.rate / (1 - this.rate));
   }
 
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
-  }
-
   static fromConfig(config: Record<string, unknown>): GaussianDropout {
-    const c = new ConfigReader(GaussianDropout.className, config);
-    const args: NoiseArgs = { ...c.layerArgs(), seed: c.optionalNumber('seed') ?? null };
-    const rate = c.number('rate');
-    c.finish();
-    return new GaussianDropout(rate, args);
+    return new GaussianDropout(...readNoiseConfig(GaussianDropout.className, config, 'rate'));
   }
 }
 registerLayer(GaussianDropout);
@@ -92,15 +99,11 @@ registerLayer(GaussianDropout);
  * zeroed with probability `rate` and the others scaled by 1 / (1 - rate) (Dropout with
  * noise_shape (batch, 1, 1, c)); x otherwise.
  */
-export class SpatialDropout2D extends TrainingOnlyLayer {
+export class SpatialDropout2D extends RateNoiseLayer {
   static override className = 'SpatialDropout2D';
-  readonly rate: number;
-  readonly seed: number | null;
 
   constructor(rate: number, args: NoiseArgs = {}) {
-    super(checkOptions('SpatialDropout2D', args, [...LAYER_ARG_NAMES, 'seed'], '{seed: 42}'));
-    this.rate = checkRate(this.name, rate);
-    this.seed = checkSeed(this.name, args.seed);
+    super('SpatialDropout2D', rate, args);
   }
 
   override computeOutputShapes(inputShapes: Shape[]): Shape[] {
@@ -110,17 +113,15 @@ export class SpatialDropout2D extends TrainingOnlyLayer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), rate: this.rate, seed: this.seed, data_format: 'channels_last' };
+    return { ...super.getConfig(), data_format: 'channels_last' };
   }
 
   static fromConfig(config: Record<string, unknown>): SpatialDropout2D {
-    const c = new ConfigReader(SpatialDropout2D.className, config);
-    const args: NoiseArgs = { ...c.layerArgs(), seed: c.optionalNumber('seed') ?? null };
-    const rate = c.number('rate');
-    c.channelsLast();
-    c.unsupported('noise_shape');
-    c.finish();
-    return new SpatialDropout2D(rate, args);
+    const channelsLast = (c: ConfigReader) => {
+      c.channelsLast();
+      c.unsupported('noise_shape');
+    };
+    return new SpatialDropout2D(...readNoiseConfig(SpatialDropout2D.className, config, 'rate', channelsLast));
   }
 }
 registerLayer(SpatialDropout2D);
