@@ -38,11 +38,27 @@ export interface NativeOptimizer {
   centered?: boolean;
 }
 
+/** One weight's regularizer (l1, l2) and constraint, its norms over `reduce` of the initializer viewed as (outer, reduce, inner). */
+export interface NativeWeightRule {
+  initializer: string;
+  l1?: number;
+  l2?: number;
+  constraint?: 'none' | 'max_norm' | 'non_neg' | 'unit_norm' | 'min_max_norm';
+  minValue?: number;
+  maxValue?: number;
+  rate?: number;
+  outer?: number;
+  reduce?: number;
+  inner?: number;
+}
+
 export interface NativeTrainingDescription {
   losses: NativeLoss[];
   optimizer: NativeOptimizer;
   /** Initializer names to train; omitted: every weight of the model's layers. */
   trainable?: string[];
+  /** Keras's regularizers and constraints of trainable weights (native/core/regularization.h). */
+  weightRules?: NativeWeightRule[];
   /** Seeds Dropout masks; the same seed gives the same run. */
   seed?: number;
   backend?: 'cpu' | 'reference' | 'cuda';

@@ -213,7 +213,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
   private open(model: Model, config: CompiledConfig | null, seed: number, backend: EngineOptions['backend']): { session: TrainingSession; sync: WeightSync } {
     refuseEngineLess(model);
     const engine = loadNativeEngine();
-    const { proto, weights } = translateModel(model);
+    const { proto, weights } = translateModel(model, { trainingOps: true });
     const sync = new WeightSync(model, weights);
     const losses = config
       ? config.losses.map((l) => ({ output: l.output, kind: l.kind, fromLogits: l.fromLogits, weight: l.weight }))
@@ -222,6 +222,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
       losses,
       optimizer: config ? optimizerDescription(config.optimizer) : { kind: 'sgd' },
       trainable: sync.trainableInitializers(),
+      weightRules: sync.weightRules(),
       seed,
       ...(backend ? { backend } : {}),
       ...(this.options.numThreads !== undefined ? { numThreads: this.options.numThreads } : {}),

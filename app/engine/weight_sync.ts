@@ -1,10 +1,14 @@
 // Moves weights between a model (Keras layouts, in its layers) and an engine session (the
 // ONNX initializers the translator wrote), through the translator's weight map.
-import type { LayerWeight, Model } from '../model/index.ts';
+import { ValueError, type Constraint, type LayerWeight, type Model } from '../model/index.ts';
 import { layerAt } from '../translate/from_onnx.ts';
-import { fromOnnxLayout, onnxDims, toOnnxLayout } from '../translate/kernel_layout.ts';
+import { fromOnnxLayout, normView, onnxDims, toOnnxLayout } from '../translate/kernel_layout.ts';
 import type { WeightLocation } from '../translate/to_onnx.ts';
-import type { NativeTensor, TrainingSession } from './binding.ts';
+import type { NativeTensor, NativeWeightRule, TrainingSession } from './binding.ts';
+
+const CONSTRAINT_NAMES: Record<Constraint['className'], NonNullable<NativeWeightRule['constraint']>> = {
+  MaxNorm: 'max_norm', NonNeg: 'non_neg', UnitNorm: 'unit_norm', MinMaxNorm: 'min_max_norm',
+};
 
 interface Slot {
   location: WeightLocation;
@@ -29,6 +33,25 @@ export class WeightSync {
   trainableInitializers(): string[] {
     const trainable = new Set(this.model.trainableWeights);
     return this.slots.filter((s) => trainable.has(s.weight)).map((s) => s.location.initializer);
+  }
+
+  /** The trainable weights' regularizers and constraints, for the engine; their axes in the initializers' layouts. */
+  weightRules(): NativeWeightRule[] {
+    const trainable = new Set(this.model.trainableWeights);
+    return this.slots.flatMap(({ location, weight }): NativeWeightRule[] => {
+      if (!trainable.has(weight)) return [];
+      const layer = layerAt(this.model, location.layer);
+      const regularizer = layer.weightRules?.regularizer(weight.name) ?? null;
+      const constraint = layer.weightRules?.constraint(weight.name) ?? null;
+      if (!regularizer && !constraint) return [];
+      const rule: NativeWeightRule = { initializer: location.initializer, l1: regularizer?.l1 ?? 0, l2: regularizer?.l2 ?? 0 };
+      if (!constraint) return [rule];
+      const view = constraint.className === 'NonNeg' ? { outer: 1, reduce: 1, inner: 1 } : normView(weight.shape, location.layout, constraint.axis);
+      if (!view) {
+        throw new ValueError(`${location.layer}: the ${weight.name}'s ${constraint.className} over axis ${JSON.stringify(constraint.axis)} of shape [${weight.shape.join(', ')}] needs adjacent axes in the engine's layout (for a Conv2D kernel, e.g. [0, 1, 2] or 3)`);
+      }
+      return [{ ...rule, constraint: CONSTRAINT_NAMES[constraint.className], minValue: constraint.minValue, maxValue: constraint.maxValue, rate: constraint.rate, ...view }];
+    });
   }
 
   /** Engine -> model: every weight, the trained ones and BatchNormalization's moving statistics. */

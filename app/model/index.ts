@@ -1,10 +1,11 @@
 // Strata's model API: Keras semantics in TypeScript. Pure TypeScript with no Node or DOM
 // imports, shared by the renderer, the main process and the CLI.
 import { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
-import { ELU, LeakyReLU, ReLU, Softmax } from './layers/activation_layers.ts';
+import { ELU, LeakyReLU, PReLU, ReLU, Softmax } from './layers/activation_layers.ts';
 import { Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
 import { Cropping2D, ZeroPadding2D } from './layers/padding.ts';
 import { Permute, RepeatVector } from './layers/reshaping.ts';
+import { ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout2D } from './layers/noise.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Bidirectional, GRU, LSTM, SimpleRNN } from './layers/recurrent.ts';
 import { Input, InputLayer } from './layers/input.ts';
@@ -15,9 +16,10 @@ import {
 } from './layers/pooling.ts';
 
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
-export { ELU, LeakyReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
+export { ELU, LeakyReLU, PReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type PReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
 export { Permute, RepeatVector } from './layers/reshaping.ts';
 export { Cropping2D, ZeroPadding2D, type Cropping2DArgs, type Padding2D, type ZeroPadding2DArgs } from './layers/padding.ts';
+export { ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout2D, type ActivityRegularizationArgs, type NoiseArgs } from './layers/noise.ts';
 export {
   Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, transposedOutputLength, type Conv1DArgs, type Conv2DArgs, type Conv2DTransposeArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
 export { Embedding } from './layers/embedding.ts';
@@ -48,11 +50,16 @@ export const layers = {
   ReLU,
   LeakyReLU,
   ELU,
+  PReLU,
   Softmax,
   ZeroPadding2D,
   Cropping2D,
   Permute,
   RepeatVector,
+  GaussianNoise,
+  GaussianDropout,
+  SpatialDropout2D,
+  ActivityRegularization,
   Embedding,
   LSTM,
   GRU,
@@ -88,6 +95,10 @@ export { describeGraph, type GraphDescription, type GraphNodeDescription, type G
 export { setRandomSeed } from './random.ts';
 export { setInferenceBackend, getInferenceBackend, arraysInOrder, type ArrayData, type InferenceBackend, type PredictOptions } from './backend.ts';
 export * as initializers from './initializers.ts';
+export * as regularizers from './regularizers.ts';
+export * as constraints from './constraints.ts';
+export { type Regularizer, type RegularizerIdentifier } from './regularizers.ts';
+export { type Constraint, type ConstraintIdentifier } from './constraints.ts';
 export { ACTIVATIONS, type ActivationName } from './activations.ts';
 export { StrataUserError, ValueError, ShapeError, ConfigError, FormatError, FileError, LimitError, isUserError, type ErrorContext } from './errors.ts';
 export { LIMITS } from './limits.ts';

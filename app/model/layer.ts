@@ -5,6 +5,8 @@
 import { LimitError, ShapeError, ValueError } from './errors.ts';
 import { getInitializer, type Initializer } from './initializers.ts';
 import { LIMITS } from './limits.ts';
+import type { Constraint } from './constraints.ts';
+import type { Regularizer } from './regularizers.ts';
 import { formatShape, product, type Shape } from './shape.ts';
 
 /** A placeholder for a batch of data: a shape (batch first, null where unknown) and its producer. */
@@ -54,6 +56,15 @@ export interface LayerWeight {
   readonly shape: readonly number[];
   readonly trainable: boolean;
   value: Float32Array;
+}
+
+/** A layer's Keras regularizers and constraints: per weight (null: none) and on its output. */
+export interface WeightRules {
+  regularizer(weight: string): Regularizer | null;
+  /** Applied after each optimizer step. */
+  constraint(weight: string): Constraint | null;
+  /** Its penalty on the layer's output joins the loss. */
+  readonly activityRegularizer: Regularizer | null;
 }
 
 /** Arguments every layer takes (Keras's base-layer keywords in camelCase). */
@@ -127,6 +138,11 @@ export abstract class Layer {
 
   get className(): string {
     return (this.constructor as typeof Layer).className;
+  }
+
+  /** Keras's regularizers and constraints of the layer's weights and its activity_regularizer (Dense, Conv2D); null: none. */
+  get weightRules(): WeightRules | null {
+    return null;
   }
 
   /** The class_name written to Keras JSON. */

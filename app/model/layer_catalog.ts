@@ -132,6 +132,9 @@ const PADDING: LayerArgument = {
   help: '"valid": no padding; "same": pad so that the output has ceil(input / strides) positions.',
 };
 
+/** The noise layers' seed: Keras keeps it; Strata's engine draws from fit()'s seed. */
+const NOISE_SEED: LayerArgument = { key: 'seed', option: 'seed', type: { kind: 'optional-int' }, default: null, help: "Kept in the config; training draws from fit()'s seed." };
+
 function poolingArgs(rank = 2): LayerArgument[] {
   const window = rank === 2 ? 'The window (height, width) to pool over.' : 'The window (steps) to pool over.';
   return [
@@ -331,6 +334,17 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     args: [{ key: 'alpha', option: 'alpha', type: { kind: 'float' }, default: 1, help: 'The value negative inputs tend to, negated.' }],
   },
   {
+    className: 'PReLU',
+    group: 'Core layers',
+    help: 'x for positive values, alpha * x for negative ones, with alpha learned (one slope per element, or per shared axes).',
+    docs: 'activation_layers/prelu/',
+    inputs: 'one',
+    args: [
+      { key: 'alpha_initializer', option: 'alphaInitializer', type: { kind: 'initializer' }, default: 'zeros', help: 'How the slopes start; zeros: as ReLU.' },
+      { key: 'shared_axes', option: 'sharedAxes', type: { kind: 'shape' }, default: null, help: 'Axes sharing one slope, e.g. 1, 2 for one slope per image channel; None: none.' },
+    ],
+  },
+  {
     className: 'Softmax',
     group: 'Core layers',
     help: 'Turns scores into probabilities that sum to 1 along an axis.',
@@ -433,6 +447,41 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     args: [
       { key: 'rate', option: 'rate', type: { kind: 'float' }, initial: 0.5, positional: true, help: 'The fraction of values dropped, from 0 up to (not including) 1.' },
       { key: 'seed', option: 'seed', type: { kind: 'optional-int' }, default: null, help: 'Fixes which values are dropped.' },
+    ],
+  },
+  {
+    className: 'GaussianNoise',
+    group: 'Regularization layers',
+    help: 'While training, adds normal noise of mean 0 to every value; does nothing afterwards.',
+    docs: 'regularization_layers/gaussian_noise/',
+    inputs: 'one',
+    args: [{ key: 'stddev', option: 'stddev', type: { kind: 'float' }, initial: 0.1, positional: true, help: "The noise's standard deviation." }, NOISE_SEED],
+  },
+  {
+    className: 'GaussianDropout',
+    group: 'Regularization layers',
+    help: 'While training, multiplies every value by normal noise of mean 1; does nothing afterwards.',
+    docs: 'regularization_layers/gaussian_dropout/',
+    inputs: 'one',
+    args: [{ key: 'rate', option: 'rate', type: { kind: 'float' }, initial: 0.1, positional: true, help: 'As Dropout\'s rate: the noise\'s variance is rate / (1 - rate).' }, NOISE_SEED],
+  },
+  {
+    className: 'SpatialDropout2D',
+    group: 'Regularization layers',
+    help: 'While training, sets whole channels of each image to 0 and scales the rest up; does nothing afterwards.',
+    docs: 'regularization_layers/spatial_dropout2d/',
+    inputs: 'one',
+    args: [{ key: 'rate', option: 'rate', type: { kind: 'float' }, initial: 0.5, positional: true, help: 'The fraction of channels dropped, from 0 up to (not including) 1.' }, NOISE_SEED],
+  },
+  {
+    className: 'ActivityRegularization',
+    group: 'Regularization layers',
+    help: 'Passes values through and adds l1 * sum(|x|) + l2 * sum(x²) to the loss.',
+    docs: 'regularization_layers/activity_regularization/',
+    inputs: 'one',
+    args: [
+      { key: 'l1', option: 'l1', type: { kind: 'float' }, default: 0, help: 'The weight of the sum of absolute values.' },
+      { key: 'l2', option: 'l2', type: { kind: 'float' }, default: 0, help: 'The weight of the sum of squares.' },
     ],
   },
   {

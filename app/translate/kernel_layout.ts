@@ -28,9 +28,15 @@ export function kernelFromOihw(data: Float32Array, shape: readonly number[]): Fl
 
 /**
  * How a weight is stored in ONNX: as Keras holds it, as a Conv kernel, as a grouped
- * (depthwise) Conv kernel, or as an ONNX LSTM/GRU/RNN weight (recurrent layouts below).
+ * (depthwise) Conv kernel, as an ONNX LSTM/GRU/RNN weight (recurrent layouts below), or a
+ * per-pixel (h, w, c) weight as (c, h, w) beside an NCHW value (PReLU's slopes after a convolution).
  */
-export type OnnxLayout = 'keras' | 'oihw' | 'depthwise' | RecurrentLayout;
+export type OnnxLayout = 'keras' | 'oihw' | 'depthwise' | 'chw' | RecurrentLayout;
+
+/** Calls `visit(hwcIndex, chwIndex)` for every element of an (h, w, c) weight. */
+function forEachPixelElement([h, w, c]: readonly number[], visit: (hwc: number, chw: number) => void): void {
+  for (let y = 0; y < h!; y++) for (let x = 0; x < w!; x++) for (let k = 0; k < c!; k++) visit((y * w! + x) * c! + k, (k * h! + y) * w! + x);
+}
 
 // Recurrent weights. Keras's kernel (rows, gates * units) is ONNX's W or R (1, gates * units,
 // rows): transposed, with one direction in front. ONNX orders LSTM's gates i, o, f, c where
@@ -42,7 +48,7 @@ export type RecurrentLayout = 'lstm_kernel' | 'rnn_kernel' | 'lstm_bias' | 'rnn_
 const RECURRENT_LAYOUTS: readonly string[] = ['lstm_kernel', 'rnn_kernel', 'lstm_bias', 'rnn_bias'];
 
 /** Every layout a weight map may name. */
-export const ONNX_LAYOUTS: readonly string[] = ['keras', 'oihw', 'depthwise', ...RECURRENT_LAYOUTS];
+export const ONNX_LAYOUTS: readonly string[] = ['keras', 'oihw', 'depthwise', 'chw', ...RECURRENT_LAYOUTS];
 
 /** ONNX LSTM gate k (i, o, f, c) is Keras gate LSTM_GATES[k] (of i, f, c, o). */
 const LSTM_GATES = [0, 3, 1, 2];
@@ -79,6 +85,7 @@ export function onnxDims(shape: readonly number[], layout: OnnxLayout): number[]
   if (layout === 'keras') return [...shape];
   if (layout === 'lstm_kernel' || layout === 'rnn_kernel') return [1, shape[1]!, shape[0]!];
   if (isRecurrent(layout)) return [1, shape.reduce((a, b) => a * b, 1)];
+  if (layout === 'chw') return [shape[2]!, shape[0]!, shape[1]!];
   const [kh, kw, cin, cout] = asConvKernel(shape, layout);
   return shape.length === 3 ? [cout!, cin!, kw!] : [cout!, cin!, kh!, kw!];
 }
@@ -88,6 +95,11 @@ export function toOnnxLayout(value: Float32Array, shape: readonly number[], layo
   if (isRecurrent(layout)) {
     const out = new Float32Array(value.length);
     forEachRecurrentElement(shape, layout, (keras, onnx) => (out[onnx] = value[keras]!));
+    return out;
+  }
+  if (layout === 'chw') {
+    const out = new Float32Array(value.length);
+    forEachPixelElement(shape, (hwc, chw) => (out[chw] = value[hwc]!));
     return out;
   }
   return layout === 'keras' ? value : kernelToOihw(value, asConvKernel(shape, layout));
@@ -100,5 +112,30 @@ export function fromOnnxLayout(data: Float32Array, shape: readonly number[], lay
     forEachRecurrentElement(shape, layout, (keras, onnx) => (out[keras] = data[onnx]!));
     return out;
   }
+  if (layout === 'chw') {
+    const out = new Float32Array(data.length);
+    forEachPixelElement(shape, (hwc, chw) => (out[hwc] = data[chw]!));
+    return out;
+  }
   return layout === 'keras' ? Float32Array.from(data) : kernelFromOihw(data, asConvKernel(shape, layout));
+}
+
+/** Where each axis of a Keras (kh, kw, in, out) kernel lies in ONNX's (out, in, kh, kw). */
+const OIHW_POSITION = [2, 3, 1, 0];
+
+/**
+ * A weight viewed as (outer, reduce, inner) in its initializer's layout, so that norms over
+ * Keras's `axes` (negative ones count from the end) are norms over `reduce` (a constraint's
+ * axes, native/core/regularization.h). Undefined when those axes are not contiguous there.
+ */
+export function normView(shape: readonly number[], layout: OnnxLayout, axes: readonly number[]): { outer: number; reduce: number; inner: number } | undefined {
+  if (layout !== 'keras' && layout !== 'oihw') return undefined;
+  const dims = onnxDims(shape, layout);
+  const positions = [...new Set(axes.map((a) => (a < 0 ? a + shape.length : a)))].map((a) => (layout === 'oihw' ? OIHW_POSITION[a] : a));
+  if (positions.some((p) => p === undefined || p < 0 || p >= dims.length)) return undefined;
+  const first = Math.min(...(positions as number[]));
+  const last = Math.max(...(positions as number[]));
+  if (last - first + 1 !== positions.length) return undefined;
+  const product = (from: number, to: number) => dims.slice(from, to).reduce((p, d) => p * d, 1);
+  return { outer: product(0, first), reduce: product(first, last + 1), inner: product(last + 1, dims.length) };
 }

@@ -3,9 +3,9 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, GRU, LSTM, RecurrentLayer, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense,
-  DepthwiseConv2D, Dropout, ELU, Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Permute,
-  RepeatVector, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
+  Activation, ActivityRegularization, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, GRU, LSTM, RecurrentLayer, Concatenate, Conv1D, Conv2D,
+  Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+  GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Permute, PReLU, RepeatVector, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, SpatialDropout2D, ValueError, ZeroPadding2D,
   transposedOutputLength, type ActivationName, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { ConvPadding } from '../model/layers/conv.ts';
@@ -24,7 +24,12 @@ export interface LayerCall {
   output: string;
   /** The initializer holding one of the layer's weights, in `layout` (kernel_layout.ts; default 'keras'). */
   weight(weight: LayerWeight, layout?: OnnxLayout): string;
+  /** For the native engine (translateModel's trainingOps): training-only layers as Strata's own ops. */
+  trainingOps: boolean;
 }
+
+/** The domain of the ops only Strata's engine runs (the training-only layers' noise and penalties). */
+export const STRATA_DOMAIN = 'ai.strata';
 
 /** A layer's translation: its result, or its results in output order (return_state). */
 type Row<L extends Layer> = (layer: L, call: LayerCall) => Value | Value[];
@@ -278,6 +283,31 @@ const dropout: Row<Dropout> = (layer, call) => {
   return { ...x, name };
 };
 
+/**
+ * A layer that acts only while training: Identity in an exported file (onnxruntime, inference);
+ * for the engine, its op `opType` in STRATA_DOMAIN with `attributes` (native/README.md).
+ */
+function trainingOnly(layer: Layer, call: LayerCall, opType: string, attributes: (x: Value) => Record<string, AttributeValue>): Value {
+  const x = single(layer, call);
+  if (!call.trainingOps) return { ...x, name: call.b.addNode('Identity', [x.name], `${call.name}/Identity`, {}, call.output) };
+  return { ...x, name: addStrataNode(call.b, opType, x.name, `${call.name}/${opType}`, attributes(x), call.output) };
+}
+
+/** A one-input node of STRATA_DOMAIN (only the engine runs these); returns its output. */
+export function addStrataNode(b: GraphBuilder, opType: string, input: string, name: string, attributes: Record<string, AttributeValue>, output?: string): string {
+  const result = b.addNode(opType, [input], name, attributes, output);
+  b.nodes.at(-1)!.domain = STRATA_DOMAIN;
+  return result;
+}
+
+const gaussianNoise: Row<GaussianNoise> = (layer, call) => trainingOnly(layer, call, 'GaussianNoise', () => ({ stddev: { float: layer.stddev } }));
+const gaussianDropout: Row<GaussianDropout> = (layer, call) => trainingOnly(layer, call, 'GaussianDropout', () => ({ stddev: { float: layer.stddev } }));
+/** Whole channels dropped: the channel axis is 1 beside a channels-first value, else the last. */
+const spatialDropout2d: Row<SpatialDropout2D> = (layer, call) =>
+  trainingOnly(layer, call, 'SpatialDropout', (x) => ({ ratio: { float: layer.rate }, axis: physicalAxis(x, -1) }));
+const activityRegularization: Row<ActivityRegularization> = (layer, call) =>
+  trainingOnly(layer, call, 'ActivityRegularization', () => ({ l1: { float: layer.l1 }, l2: { float: layer.l2 } }));
+
 const activation: Row<Activation> = (layer, call) => {
   const x = single(layer, call);
   if (layer.activation === 'linear') return { ...x, name: call.b.addNode('Identity', [x.name], `${call.name}/Identity`, {}, call.output) };
@@ -315,6 +345,17 @@ const leakyRelu: Row<LeakyReLU> = (layer, call) => {
 const elu: Row<ELU> = (layer, call) => {
   const x = single(layer, call);
   return { ...x, name: call.b.addNode('Elu', [x.name], `${call.name}/Elu`, { alpha: { float: layer.alpha } }, call.output) };
+};
+
+/**
+ * Keras's PReLU: ONNX PRelu, its slopes broadcast against the value. Images run channels-first
+ * (as the convolutions around them do) with the (h, w, c) slopes stored (c, h, w); one layout
+ * per weight, whichever call of a shared layer comes first.
+ */
+const prelu: Row<PReLU> = (layer, call) => {
+  const x = call.b.inLayout(single(layer, call), 'nchw');
+  const slope = call.weight(weightNamed(layer, 'alpha')!, x.layout === 'nchw' ? 'chw' : 'keras');
+  return { ...x, name: call.b.addNode('PRelu', [x.name, slope], `${call.name}/PRelu`, {}, call.output) };
 };
 
 /** Softmax over the layer's axis, wherever that axis lies in the value's layout. */
@@ -565,10 +606,15 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   Permute: permute,
   RepeatVector: repeatVector,
   Dropout: dropout,
+  GaussianNoise: gaussianNoise,
+  GaussianDropout: gaussianDropout,
+  SpatialDropout2D: spatialDropout2d,
+  ActivityRegularization: activityRegularization,
   Activation: activation,
   ReLU: relu,
   LeakyReLU: leakyRelu,
   ELU: elu,
+  PReLU: prelu,
   Softmax: softmax,
   ZeroPadding2D: zeroPadding2d,
   Cropping2D: cropping2d,

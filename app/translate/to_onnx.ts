@@ -11,7 +11,7 @@ import { DataType, type ModelProto } from '../onnx/schema.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { GraphBuilder, type Value } from './graph_builder.ts';
 import { onnxDims, toOnnxLayout, type OnnxLayout } from './kernel_layout.ts';
-import { LAYER_TABLE, type LayerCall } from './layer_table.ts';
+import { LAYER_TABLE, STRATA_DOMAIN, addStrataNode, type LayerCall } from './layer_table.ts';
 
 export const OPSET = 17;
 
@@ -43,6 +43,8 @@ class Translation {
   onCall: ((layer: Layer, outputs: Value[]) => void) | null = null;
   readonly weightLocations: WeightLocation[] = [];
   private readonly initializerOf = new Map<LayerWeight, string>();
+
+  constructor(private readonly trainingOps: boolean) {}
 
   weight(path: string, weight: LayerWeight, layout: OnnxLayout = 'keras'): string {
     const cached = this.initializerOf.get(weight);
@@ -77,15 +79,22 @@ class Translation {
     if (layer instanceof Model) return this.translateGraph(layer, inputs, `${path}/`);
     const row = LAYER_TABLE[layer.className] as ((layer: Layer, call: LayerCall) => Value | Value[]) | undefined;
     if (!row) throw new ValueError(`${path}: no ONNX translation for layer class ${layer.className}`);
+    // Keras's activity_regularizer: for the engine, an ActivityRegularization op on the layer's
+    // output, which then carries the layer's name (the losses and the graph outputs use it).
+    const regularizer = this.trainingOps ? (layer.weightRules?.activityRegularizer ?? null) : null;
     const call: LayerCall = {
       b: this.b,
       inputs,
       name: path,
-      output: this.b.uniqueName(path),
+      output: this.b.uniqueName(regularizer ? `${path}/unregularized` : path),
       weight: (weight, layout) => this.weight(path, weight, layout),
+      trainingOps: this.trainingOps,
     };
     const result = row(layer, call);
-    return Array.isArray(result) ? result : [result];
+    if (Array.isArray(result)) return result;
+    if (!regularizer) return [result];
+    const attributes = { l1: { float: regularizer.l1 }, l2: { float: regularizer.l2 } };
+    return [{ ...result, name: addStrataNode(this.b, 'ActivityRegularization', result.name, `${path}/ActivityRegularization`, attributes, this.b.uniqueName(path)) }];
   }
 }
 
@@ -98,6 +107,11 @@ export interface ExportOptions {
   graphName?: string;
   /** Also output every top-level layer call's (first) output, channels-last (the app's live preview). */
   exposeLayerOutputs?: boolean;
+  /**
+   * For the native engine: the layers that act only while training (GaussianNoise, ...) as
+   * Strata's own ops (domain ai.strata), which only the engine runs; otherwise they are Identity.
+   */
+  trainingOps?: boolean;
 }
 
 /** Translates a built model into an ONNX ModelProto. */
@@ -107,7 +121,7 @@ export function modelToOnnx(model: Model, options: ExportOptions = {}): ModelPro
 
 /** The ModelProto and where each Keras weight went (what the trainer syncs weights through). */
 export function translateModel(model: Model, options: ExportOptions = {}): { proto: ModelProto; weights: WeightLocation[]; layerOutputs: LayerOutput[] } {
-  const translation = new Translation();
+  const translation = new Translation(options.trainingOps ?? false);
   const { b } = translation;
   const layerOutputs: LayerOutput[] = [];
   const exposed: { value: Value; name: string }[] = [];
@@ -152,7 +166,7 @@ export function translateModel(model: Model, options: ExportOptions = {}): { pro
     b.initializers,
   );
   const proto = makeModel(graph, {
-    opsetImports: [{ domain: '', version: OPSET }],
+    opsetImports: [{ domain: '', version: OPSET }, ...(translation.b.nodes.some((n) => n.domain === STRATA_DOMAIN) ? [{ domain: STRATA_DOMAIN, version: 1 }] : [])],
     producerName: 'strata',
     producerVersion: STRATA_VERSION,
     metadata: {

@@ -121,7 +121,7 @@ Napi::Array FromTensors(Napi::Env env, const std::vector<strata::Tensor>& tensor
 
 strata::TrainingDescription ToDescription(const Napi::Value& value) {
   Napi::Env env = value.Env();
-  if (!value.IsObject()) ThrowType(env, "description: expected {losses, optimizer, trainable?, seed?, backend?, numThreads?}");
+  if (!value.IsObject()) ThrowType(env, "description: expected {losses, optimizer, trainable?, weightRules?, seed?, backend?, numThreads?}");
   Napi::Object object = value.As<Napi::Object>();
   strata::TrainingDescription d;
 
@@ -163,6 +163,30 @@ strata::TrainingDescription ToDescription(const Napi::Value& value) {
     for (uint32_t i = 0; i < names.Length(); i++) {
       if (!names.Get(i).IsString()) ThrowType(env, "description.trainable must be an array of initializer names");
       d.trainable.push_back(names.Get(i).As<Napi::String>().Utf8Value());
+    }
+  }
+  Napi::Value rules = object.Get("weightRules");
+  if (!rules.IsUndefined() && !rules.IsNull()) {
+    const char* form = " must be {initializer, l1?, l2?, constraint?, minValue?, maxValue?, rate?, outer?, reduce?, inner?}";
+    if (!rules.IsArray()) ThrowType(env, std::string("description.weightRules must be an array; each") + form);
+    Napi::Array list = rules.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      const std::string what = "description.weightRules[" + std::to_string(i) + "]";
+      if (!list.Get(i).IsObject()) ThrowType(env, what + form);
+      Napi::Object rule = list.Get(i).As<Napi::Object>();
+      strata::WeightRule r;
+      r.name = StringField(rule, "initializer", "", what);
+      r.l1 = static_cast<float>(NumberField(rule, "l1", 0, what));
+      r.l2 = static_cast<float>(NumberField(rule, "l2", 0, what));
+      r.constraint = strata::constraint_from_name(StringField(rule, "constraint", "none", what));  // throws naming it
+      r.min_value = static_cast<float>(NumberField(rule, "minValue", 0, what));
+      r.max_value = static_cast<float>(NumberField(rule, "maxValue", 0, what));
+      r.rate = static_cast<float>(NumberField(rule, "rate", 1, what));
+      const std::string size = "an integer >= 1 (" + what + "'s norm axes)";
+      r.outer = static_cast<int64_t>(IntegerField(rule, "outer", 1, 1, 9007199254740991.0, size));
+      r.reduce = static_cast<int64_t>(IntegerField(rule, "reduce", 1, 1, 9007199254740991.0, size));
+      r.inner = static_cast<int64_t>(IntegerField(rule, "inner", 1, 1, 9007199254740991.0, size));
+      d.weight_rules.push_back(r);
     }
   }
   d.seed = static_cast<uint64_t>(IntegerField(object, "seed", 0, 0, 9007199254740991.0, "an integer from 0 to 2^53 - 1"));

@@ -146,8 +146,10 @@ Graph load_onnx(const void* bytes, size_t size) {
     Node n;
     n.op_type = np.op_type();
     n.name = np.name().empty() ? np.op_type() + "_" + std::to_string(unnamed++) : np.name();
-    STRATA_CHECK(np.domain().empty() || np.domain() == "ai.onnx",
-                 n.where() << " is in domain '" << np.domain() << "'; Strata runs the default ONNX domain only");
+    STRATA_CHECK(np.domain().empty() || np.domain() == "ai.onnx" || np.domain() == kStrataDomain,
+                 n.where() << " is in domain '" << np.domain() << "'; Strata runs the default ONNX domain (and its own, "
+                           << kStrataDomain << ") only");
+    if (np.domain() == kStrataDomain) n.domain = kStrataDomain;
     n.inputs.assign(np.input().begin(), np.input().end());
     n.outputs.assign(np.output().begin(), np.output().end());
     for (auto& a : np.attribute()) n.attrs[a.name()] = from_proto(a);

@@ -19,8 +19,13 @@ struct Attribute {
   Tensor t;
 };
 
+// The domain of Strata's own ops: the training-only layers (GaussianNoise, GaussianDropout,
+// SpatialDropout, ActivityRegularization) the translator writes for the engine only.
+inline constexpr char kStrataDomain[] = "ai.strata";
+
 struct Node {
   std::string op_type, name;
+  std::string domain;  // "" (the default ONNX domain) or kStrataDomain
   std::vector<std::string> inputs, outputs;  // "" marks an omitted optional input
   std::map<std::string, Attribute> attrs;
 

@@ -57,6 +57,10 @@ class OpKernel {
   // memory order (Session::fold_flattens: Keras's Transpose to NHWC + Flatten before a
   // Dense then never run; its weight's rows follow that order). False: it cannot.
   virtual bool read_flattened() { return false; }
+  // A loss the node adds beside the graph's losses (Keras's layer losses: ActivityRegularization),
+  // as its last forward computed it; the session adds it to the step's loss. Its gradient is the
+  // node's own backward's business.
+  virtual double penalty() const { return 0; }
 
   // oneDNN's blocked layout (nChw16c or nChw8c: channels in blocks innermost) for the 4-D
   // activations that flow between kernels able to use it, so that no reorder runs at

@@ -1,6 +1,7 @@
-// rng.h: a tiny deterministic generator (splitmix64). Dropout masks and test
-// data come from here so a seed reproduces a run exactly on every platform.
+// rng.h: a tiny deterministic generator (splitmix64). Dropout masks, the training-only
+// layers' noise and test data come from here so a seed reproduces a run exactly on every platform.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 namespace strata {
@@ -16,6 +17,11 @@ struct Rng {
   }
   float uniform() { return (next() >> 40) * (1.0f / 16777216.0f); }  // [0, 1)
   float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+  // A standard normal draw (Box-Muller; 1 - uniform() is in (0, 1], so the log is finite).
+  float normal() {
+    float r = std::sqrt(-2.0f * std::log(1.0f - uniform()));
+    return r * std::cos(6.2831853071795864769f * uniform());
+  }
 };
 
 }  // namespace strata

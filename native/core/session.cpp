@@ -87,6 +87,17 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
   }
   for (auto& l : desc_.losses)
     STRATA_CHECK(value_index(l.output) >= 0, "loss on '" << l.output << "', which is not a value of the graph");
+  for (auto& r : desc_.weight_rules) {
+    int k = value_index(r.name);
+    STRATA_CHECK(k >= 0 && std::count(trainable_.begin(), trainable_.end(), k),
+                 "weight rule on '" << r.name << "', which is not a trainable weight of the graph");
+    STRATA_CHECK(r.l1 >= 0 && r.l2 >= 0, "weight rule on '" << r.name << "': l1 and l2 must be >= 0");
+    STRATA_CHECK(r.constraint == ConstraintKind::None || r.constraint == ConstraintKind::NonNeg ||
+                     r.outer * r.reduce * r.inner == values_[k].t.size(),
+                 "weight rule on '" << r.name << "': the constraint's axes (" << r.outer << ", " << r.reduce << ", "
+                                    << r.inner << ") do not cover its shape " << shape_str(values_[k].t.shape));
+    rule_values_.push_back(k);
+  }
 }
 
 // Trainable weights: the listed ones, or by default the float initializers in a
@@ -148,6 +159,7 @@ StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vecto
   run_on_compute_thread([&] {
     run_forward(inputs, false);
     compute_losses(targets, sample_weights, false);
+    penalty_ = weight_penalty(false);
     r = read_metrics();
   });
   return r;

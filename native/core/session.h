@@ -28,6 +28,7 @@
 #include "kernel.h"
 #include "losses.h"
 #include "optim.h"
+#include "regularization.h"
 #include "thread_chooser.h"
 
 namespace strata {
@@ -50,6 +51,9 @@ struct TrainingDescription {
                                        // while they are the fastest, fewer when another process
                                        // makes them slower (thread_chooser.h)
   bool profile = false;                // time every node (Session::node_times)
+  // Keras's regularizers and constraints of trainable weights (regularization.h): the penalties
+  // join StepResult::loss in train_step and evaluate, the constraints follow each optimizer step.
+  std::vector<WeightRule> weight_rules;
 };
 
 struct NodeTime {
@@ -170,6 +174,9 @@ class Session {
   ThreadChooser threads_;  // num_threads = -1 (see thread_chooser.h)
   int probing_ = 0;        // while probe_threads runs: the count being timed
   int64_t iterations_ = 0;
+  std::vector<int> rule_values_;  // per desc_.weight_rules: its weight's value index
+  double penalty_ = 0;            // the weight rules' penalty for read_metrics (this step's weights)
+  std::vector<Tensor> rule_grads_;  // per weight rule: its penalty's gradient where the backend reads it
   std::atomic<bool> stop_{false};
   // Where values live (session_plan.cpp): on the device when the backend has its own memory.
   Backend* device_ = nullptr;    // be_ then, else null (Tensor::device)
@@ -205,6 +212,10 @@ class Session {
   StepResult read_metrics() const;
   void run_backward();
   void apply_optimizer();
+  // The weight rules' penalty on the current weights; with add_grads, their gradients join the
+  // weights' (before clipping and the optimizer).
+  double weight_penalty(bool add_grads);
+  void apply_constraints();
   void run_node(size_t k, bool training, bool backward);
   void run_node_timed(size_t k, bool training, bool backward);
 };

@@ -139,6 +139,10 @@ StepResult Session::read_metrics() const {
     r.loss += loss;
     r.accuracy.push_back(std::isnan(accuracy) ? std::nullopt : std::optional<float>(accuracy));
   }
+  // Keras's loss includes the layers' own (activity regularization) and the weights'
+  // regularization beside the outputs'
+  for (auto& s : steps_) r.loss += (float)s.kernel->penalty();
+  r.loss += (float)penalty_;
   return r;
 }
 
@@ -152,7 +156,39 @@ void Session::run_backward() {
   }
 }
 
+double Session::weight_penalty(bool add_grads) {
+  double sum = 0;
+  for (size_t i = 0; i < desc_.weight_rules.size(); i++) {
+    const WeightRule& r = desc_.weight_rules[i];
+    if (r.l1 == 0 && r.l2 == 0) continue;
+    Value& v = values_[rule_values_[i]];
+    std::vector<float> w = v.t.values();
+    sum += regularization_penalty(w, r);
+    if (!add_grads) continue;
+    if (!v.written) be_->fill(v.grad.data(), 0.0f, v.grad.size());  // the penalty alone reaches it
+    v.written = true;
+    Tensor g = Tensor::from(v.t.shape, regularization_gradient(w, r));
+    rule_grads_.resize(desc_.weight_rules.size());
+    be_->add_scaled(v.grad.data(), backend_copy(g, rule_grads_[i]), 1.0f, v.grad.size());
+  }
+  return sum;
+}
+
+// A constrained weight is read to the host, projected and written back (row order does not
+// matter: a folded Dense kernel's rows are permuted whole, and norms run along or across them).
+void Session::apply_constraints() {
+  for (size_t i = 0; i < desc_.weight_rules.size(); i++) {
+    const WeightRule& r = desc_.weight_rules[i];
+    if (r.constraint == ConstraintKind::None) continue;
+    Value& v = values_[rule_values_[i]];
+    std::vector<float> w = v.t.values();
+    apply_constraint(w, r);
+    v.t.assign(std::move(w));
+  }
+}
+
 void Session::apply_optimizer() {
+  penalty_ = weight_penalty(true);  // this step's weights, before the update
   iterations_++;
   std::vector<float*> grads;
   std::vector<int64_t> sizes;
@@ -176,6 +212,7 @@ void Session::apply_optimizer() {
     be_->optimizer_update(desc_.optimizer, v.t.data(), v.grad.data(), v.t.size(), slot(s.m, need.m),
                           slot(s.v, need.v), slot(s.mg, need.mg), iterations_);
   }
+  apply_constraints();  // as Keras's optimizer, after the update
 }
 
 }  // namespace strata

@@ -88,6 +88,13 @@ class ModelBuilder {
     }
     return *this;
   }
+  // A node of Strata's own domain (kStrataDomain: the training-only ops).
+  ModelBuilder& strata_node(const std::string& op, std::vector<std::string> in, std::vector<std::string> out,
+                            std::vector<Attr> attrs = {}) {
+    node(op, std::move(in), std::move(out), std::move(attrs));
+    g_->mutable_node(g_->node_size() - 1)->set_domain("ai.strata");
+    return *this;
+  }
   std::string bytes() const { return m_.SerializeAsString(); }
   const onnx::ModelProto& proto() const { return m_; }
 

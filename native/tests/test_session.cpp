@@ -501,6 +501,24 @@ static void graph_grad_check(const std::string& name, const std::string& model, 
   }
 }
 
+// One train step's loss and gradients on cpu and cuda-emu against the reference backend.
+static void backends_agree(const std::string& name, const std::string& model, TrainingDescription d,
+                           const std::vector<Tensor>& in, const std::vector<Tensor>& tgt) {
+  d.backend = "reference";
+  auto ref = Session::from_onnx(model.data(), model.size(), d);
+  float want = ref->train_step(in, tgt).loss;
+  for (std::string be : {"cpu", "cuda-emu"}) {
+    d.backend = be;
+    auto s = Session::from_onnx(model.data(), model.size(), d);
+    float got = s->train_step(in, tgt).loss;
+    validate_result(&got, &want, name + " loss (" + be + ")", 1);
+    for (auto& n : s->trainable_names()) {
+      Tensor g = s->get_gradient(n), gr = ref->get_gradient(n);
+      validate_result(g.data(), gr.data(), name + " d(" + n + ") (" + be + ")", g.size());
+    }
+  }
+}
+
 static void test_graph_gradients() {
   Rng rng(3);
   {  // fan-out: h2 feeds Sigmoid, Mul (Swish), the residual Add and Concat
@@ -701,6 +719,21 @@ static void test_graph_gradients() {
       validate_result(got.data(), want.data(), "GlobalMaxPool forward (" + be + ")", 2);
     }
   }
+  {  // Keras's PReLU as the translator writes it: PRelu with per-channel (c, 1, 1) slopes after a Conv, per-feature after a MatMul
+    ModelBuilder b;
+    b.input("x", {-1, 2, 5, 5}).output("p");
+    b.init("k", glorot(rng, {3, 2, 3, 3}, 18, 27)).init("a1", rand_tensor(rng, {3, 1, 1}, 0.1f, 0.5f));
+    b.init("w2", glorot(rng, {27, 6}, 27, 6)).init("a2", rand_tensor(rng, {6}, -0.3f, 0.4f)).init("w3", glorot(rng, {6, 3}, 6, 3));
+    b.node("Conv", {"x", "k"}, {"c"}).node("PRelu", {"c", "a1"}, {"p1"}).node("Flatten", {"p1"}, {"f"});
+    b.node("MatMul", {"f", "w2"}, {"h"}).node("PRelu", {"h", "a2"}, {"p2"}).node("MatMul", {"p2", "w3"}, {"z"});
+    b.node("Softmax", {"z"}, {"p"});
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
+    d.backend_options.tf32 = false;
+    Tensor x = rand_tensor(rng, {4, 2, 5, 5}), y = Tensor::from({4}, {0, 1, 2, 1});
+    graph_grad_check("PRelu graph", b.bytes(), d, {x}, {y});
+    backends_agree("PRelu graph", b.bytes(), d, {x}, {y});
+  }
   {  // categorical cross-entropy on a softmax over the last axis of a 3-D output (fused), Transpose, Conv1D
     ModelBuilder b;
     b.input("x", {-1, 4, 6}).output("p");
@@ -714,6 +747,206 @@ static void test_graph_gradients() {
     d.losses = {{"p", LossKind::CategoricalCrossentropy}};
     graph_grad_check("Conv1D/Transpose/Softmax graph", b.bytes(), d, {rand_tensor(rng, {2, 4, 6})}, {tgt});
   }
+}
+
+// Strata's training-only ops (GaussianNoise, GaussianDropout, SpatialDropout, ActivityRegularization):
+// the identity in inference; in training the same noise on every backend (drawn from the seed),
+// the noise's statistics, SpatialDropout's whole channels, and ActivityRegularization's penalty in
+// the loss with its gradient against finite differences.
+static void test_training_only_ops() {
+  Rng rng(33);
+  auto one_op = [](const std::string& op, std::vector<Attr> attrs, Shape shape, bool weight) {
+    ModelBuilder b;
+    b.input("x", shape).output("y");
+    if (weight) {
+      Shape w = shape;
+      w[0] = 1;
+      Tensor ones(w);
+      for (auto& v : ones.f) v = 1.0f;
+      b.init("w", ones).node("Mul", {"x", "w"}, {"xw"});
+    }
+    b.strata_node(op, {weight ? "xw" : "x"}, {"y"}, std::move(attrs));
+    return b.bytes();
+  };
+  TrainingDescription d;
+  d.losses = {{"y", LossKind::MeanSquaredError}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  d.seed = 7;
+  auto loss_of = [&](const std::string& model, const Tensor& x, const Tensor& y, const std::string& be) {
+    d.backend = be;
+    return Session::from_onnx(model.data(), model.size(), d)->train_step({x}, {y}).loss;
+  };
+  Tensor zeros({1, 4000}), ones({1, 4000});
+  for (auto& v : ones.f) v = 1.0f;
+  // GaussianNoise(0.5): mean((x + noise - x)^2) is the noise's variance, 0.25; inference is x
+  std::string noise = one_op("GaussianNoise", {Attr::f("stddev", 0.5f)}, {-1, 4000}, false);
+  float l = loss_of(noise, zeros, zeros, "cpu");
+  expect(std::fabs(l - 0.25f) < 0.02f, "GaussianNoise(0.5) adds noise of variance 0.25: " + std::to_string(l));
+  // the same noise on every backend (the losses' sums may differ in order: to 1e-4)
+  for (std::string be : {"reference", "cuda-emu"}) {
+    float other = loss_of(noise, zeros, zeros, be);
+    validate_result(&other, &l, "GaussianNoise draws the same noise on " + be, 1);
+  }
+  d.seed = 8;
+  expect(loss_of(noise, zeros, zeros, "cpu") != l, "another seed, other noise");
+  Tensor x = rand_tensor(rng, {3, 4000});
+  d.backend = "cpu";
+  auto inference = Session::from_onnx(noise.data(), noise.size(), d)->forward({x})[0];
+  validate_result(inference.data(), x.data(), "GaussianNoise is the identity in inference", x.size());
+  // GaussianDropout(0.3): x * (1 + 0.3 z) against x: 0.09 for x = 1
+  std::string gd = one_op("GaussianDropout", {Attr::f("stddev", 0.3f)}, {-1, 4000}, false);
+  l = loss_of(gd, ones, ones, "cpu");
+  expect(std::fabs(l - 0.09f) < 0.01f, "GaussianDropout(stddev 0.3) multiplies by noise of variance 0.09: " + std::to_string(l));
+  float emu = loss_of(gd, ones, ones, "cuda-emu");
+  validate_result(&emu, &l, "GaussianDropout draws the same noise on cuda-emu", 1);
+  // SpatialDropout(0.5) over channels (axis 1) of one image: d(loss)/dw is 0 on exactly the dropped
+  // channels, whole; about half of 64 channels are dropped
+  std::string sd = one_op("SpatialDropout", {Attr::f("ratio", 0.5f), Attr::i("axis", 1)}, {-1, 64, 3, 3}, true);
+  Tensor img = rand_tensor(rng, {1, 64, 3, 3}, 0.5f, 1.5f), zero_img({1, 64, 3, 3});
+  d.trainable = {"w"};
+  for (std::string be : {"cpu", "cuda-emu"}) {
+    d.backend = be;
+    auto s = Session::from_onnx(sd.data(), sd.size(), d);
+    s->train_step({img}, {zero_img});
+    Tensor g = s->get_gradient("w");
+    int dropped = 0;
+    bool whole = true;
+    for (int c = 0; c < 64; c++) {
+      int zeros_here = 0;
+      for (int k = 0; k < 9; k++) zeros_here += g.f[c * 9 + k] == 0.0f;
+      whole = whole && (zeros_here == 0 || zeros_here == 9);
+      dropped += zeros_here == 9;
+    }
+    expect(whole && dropped > 16 && dropped < 48,
+           "SpatialDropout drops whole channels (" + be + "): " + std::to_string(dropped) + " of 64");
+  }
+  d.trainable = {};
+  // ActivityRegularization(l1 0.01, l2 0.02) after a MatMul: its penalty joins the loss, and the
+  // weights' gradients (through it) match finite differences
+  ModelBuilder b;
+  b.input("x", {-1, 5}).output("p");
+  b.init("w1", glorot(rng, {5, 6}, 5, 6)).init("w2", glorot(rng, {6, 3}, 6, 3));
+  b.node("MatMul", {"x", "w1"}, {"h"});
+  b.strata_node("ActivityRegularization", {"h"}, {"r"}, {Attr::f("l1", 0.01f), Attr::f("l2", 0.02f)});
+  b.node("MatMul", {"r", "w2"}, {"z"}).node("Softmax", {"z"}, {"p"});
+  std::string model = b.bytes();
+  d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
+  Tensor xs = rand_tensor(rng, {4, 5}), ys = Tensor::from({4}, {0, 1, 2, 1});
+  graph_grad_check("ActivityRegularization graph", model, d, {xs}, {ys});
+  d.backend = "reference";
+  auto s = Session::from_onnx(model.data(), model.size(), d);
+  StepResult r = s->evaluate({xs}, {ys});
+  Tensor w1 = s->get_weight("w1");
+  double penalty = 0;
+  for (int n = 0; n < 4; n++)
+    for (int j = 0; j < 6; j++) {
+      double h = 0;
+      for (int i = 0; i < 5; i++) h += (double)xs.f[n * 5 + i] * w1.f[i * 6 + j];
+      penalty += 0.01 * std::fabs(h) + 0.02 * h * h;
+    }
+  expect(std::fabs(r.loss - r.output_losses[0] - penalty) < 1e-5 * (1 + penalty),
+         "ActivityRegularization's penalty is in the loss: " + std::to_string(r.loss - r.output_losses[0]) + " vs " +
+             std::to_string(penalty));
+  // an op of Strata's domain that does not exist is named
+  ModelBuilder bad;
+  bad.input("x", {-1, 2}).output("y").strata_node("Mystery", {"x"}, {"y"});
+  std::string bytes = bad.bytes(), msg;
+  try {
+    Session::from_onnx(bytes.data(), bytes.size(), d);
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("'Mystery' is not one of Strata's own (ai.strata)") != std::string::npos, "an unknown ai.strata op is named: " + msg);
+}
+
+// Keras's weight regularizers and constraints (regularization.h): the penalty joins evaluate()'s
+// and train_step's loss, its gradient the weight's (finite differences), constraints project the
+// weight after the optimizer step as Keras's formulas say, and every backend agrees.
+static void test_weight_rules() {
+  Rng rng(44);
+  ModelBuilder b;
+  b.input("x", {-1, 4}).output("y");
+  b.init("w", rand_tensor(rng, {4, 3}, -1, 1)).init("b", rand_tensor(rng, {3}, -0.5f, 0.5f));
+  b.node("MatMul", {"x", "w"}, {"h"}).node("Add", {"h", "b"}, {"y"});
+  std::string model = b.bytes();
+  Tensor x = rand_tensor(rng, {5, 4}), t = rand_tensor(rng, {5, 3});
+  TrainingDescription d;
+  d.losses = {{"y", LossKind::MeanSquaredError}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  d.optimizer.learning_rate = 0.1f;
+  d.backend = "reference";
+  WeightRule reg;
+  reg.name = "w", reg.l1 = 0.03f, reg.l2 = 0.02f;
+  WeightRule bias_reg;
+  bias_reg.name = "b", bias_reg.l2 = 0.5f;
+  d.weight_rules = {reg, bias_reg};
+  auto plain = [&]() {
+    TrainingDescription p = d;
+    p.weight_rules = {};
+    return Session::from_onnx(model.data(), model.size(), p);
+  };
+  auto s = Session::from_onnx(model.data(), model.size(), d);
+  Tensor w = s->get_weight("w"), bias = s->get_weight("b");
+  double penalty = regularization_penalty(w.f, reg) + regularization_penalty(bias.f, bias_reg), by_hand = 0;
+  for (float v : w.f) by_hand += 0.03 * std::fabs(v) + 0.02 * v * v;
+  for (float v : bias.f) by_hand += 0.5 * v * v;
+  expect(std::fabs(penalty - by_hand) < 1e-6 * by_hand, "the penalty is l1 sum|w| + l2 sum w^2");
+  float mse = plain()->evaluate({x}, {t}).loss;
+  float got = s->evaluate({x}, {t}).loss;
+  expect(std::fabs(got - (mse + (float)penalty)) < 1e-5f, "evaluate's loss adds the penalty: " + std::to_string(got) +
+                                                              " vs " + std::to_string(mse + penalty));
+  float trained = s->train_step({x}, {t}).loss;
+  expect(std::fabs(trained - got) < 1e-5f, "train_step's loss adds the penalty of the step's weights");
+  graph_grad_check("regularized Dense", model, d, {x}, {t});
+  // constraints: the step of an unconstrained session, then Keras's formula by hand in double
+  auto check_constraint = [&](ConstraintKind kind, float lo, float hi, float rate, int64_t outer, int64_t reduce,
+                              int64_t inner, const std::string& what) {
+    WeightRule c;
+    c.name = "w", c.constraint = kind, c.min_value = lo, c.max_value = hi, c.rate = rate;
+    c.outer = outer, c.reduce = reduce, c.inner = inner;
+    TrainingDescription dc = d;
+    dc.weight_rules = {c};
+    auto free = plain();
+    free->train_step({x}, {t});
+    std::vector<float> want = free->get_weight("w").f;
+    if (kind == ConstraintKind::NonNeg) {
+      for (float& v : want) v = std::max(v, 0.0f);
+    } else {
+      for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+          double sum = 0;
+          for (int64_t k = 0; k < reduce; k++) sum += (double)want[(o * reduce + k) * inner + i] * want[(o * reduce + k) * inner + i];
+          double norm = std::sqrt(sum), desired = norm;
+          if (kind == ConstraintKind::MaxNorm) desired = std::min(norm, (double)hi);
+          if (kind == ConstraintKind::UnitNorm) desired = 1;
+          if (kind == ConstraintKind::MinMaxNorm) desired = rate * std::clamp(norm, (double)lo, (double)hi) + (1 - rate) * norm;
+          for (int64_t k = 0; k < reduce; k++) {
+            float& v = want[(o * reduce + k) * inner + i];
+            v = (float)(v * desired / (1e-7 + norm));
+          }
+        }
+    }
+    for (std::string be : {"reference", "cpu", "cuda-emu"}) {
+      dc.backend = be;
+      auto sc = Session::from_onnx(model.data(), model.size(), dc);
+      sc->train_step({x}, {t});
+      validate_result(sc->get_weight("w").data(), want.data(), what + " (" + be + ")", (int64_t)want.size());
+    }
+  };
+  check_constraint(ConstraintKind::MaxNorm, 0, 0.6f, 1, 1, 4, 3, "MaxNorm(0.6) per column (Keras's axis 0)");
+  check_constraint(ConstraintKind::UnitNorm, 0, 0, 1, 4, 3, 1, "UnitNorm per row (axis 1)");
+  check_constraint(ConstraintKind::MinMaxNorm, 0.9f, 1.1f, 0.5f, 1, 4, 3, "MinMaxNorm(0.9, 1.1, rate 0.5)");
+  check_constraint(ConstraintKind::NonNeg, 0, 0, 1, 1, 1, 1, "NonNeg");
+  // a rule on a weight that is not trainable is named
+  std::string msg;
+  TrainingDescription bad = d;
+  bad.weight_rules[0].name = "nope";
+  try {
+    Session::from_onnx(model.data(), model.size(), bad);
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("weight rule on 'nope', which is not a trainable weight") != std::string::npos, "a bad rule is named: " + msg);
 }
 
 static void test_errors() {
@@ -810,6 +1043,8 @@ int main() {
     test_graph_gradients();
     test_fusions();
     test_grouped_convolutions();
+    test_training_only_ops();
+    test_weight_rules();
     test_errors();
   } catch (const std::exception& e) {
     std::printf("FAIL: exception: %s\n", e.what());

@@ -154,9 +154,11 @@ describe('what Strata cannot represent is an error naming it', () => {
     assert.throws(() => modelFromJSON(json), /dense1 \(Dense\): unsupported config key "units_per_head"/);
   });
 
-  test('a regularizer that would be silently dropped', () => {
-    const json = withLayer((l) => ((l.config as Record<string, unknown>).kernel_regularizer = { class_name: 'L2', config: { l2: 0.01 } }));
-    assert.throws(() => modelFromJSON(json), /dense1 \(Dense\): "kernel_regularizer" = \{"class_name":"L2".* is not supported/);
+  test('a regularizer or constraint Strata does not have', () => {
+    const json = withLayer((l) => ((l.config as Record<string, unknown>).kernel_regularizer = { class_name: 'OrthogonalRegularizer', config: { factor: 0.01 } }));
+    assert.throws(() => modelFromJSON(json), /dense1\.kernel_regularizer: unknown regularizer "OrthogonalRegularizer"; supported: L1, l1, L2, l2, L1L2, l1_l2/);
+    const constraint = withLayer((l) => ((l.config as Record<string, unknown>).bias_constraint = 'radial'));
+    assert.throws(() => modelFromJSON(constraint), /dense1\.bias_constraint: unknown constraint "radial"/);
   });
 
   test('an unsupported initializer and activation', () => {

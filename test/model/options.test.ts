@@ -70,7 +70,7 @@ describe("Keras's keyword forms", () => {
   });
 
   it("every layer refuses an option it does not know, naming the class, the key and Keras's camelCase spelling", () => {
-    refuses(() => new Dense(4, { kernel_initializer: 'ones' } as never), /^Dense: unknown option "kernel_initializer" \(did you mean kernelInitializer\?\); it takes name, .*biasInitializer$/);
+    refuses(() => new Dense(4, { kernel_initializer: 'ones' } as never), /^Dense: unknown option "kernel_initializer" \(did you mean kernelInitializer\?\); it takes name, .*biasInitializer, kernelRegularizer, .*biasConstraint$/);
     refuses(() => new Conv2D(4, 3, { use_bias: false } as never), /^Conv2D: unknown option "use_bias" \(did you mean useBias\?\)/);
     refuses(() => new MaxPooling2D({ pool_size: 2 } as never), /^MaxPooling2D: unknown option "pool_size" \(did you mean poolSize\?\)/);
     refuses(() => new AveragePooling2D(2, { stride: 2 } as never), /^AveragePooling2D: unknown option "stride"; it takes .*strides/);

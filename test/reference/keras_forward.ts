@@ -9,9 +9,9 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, Add, Average, AveragePooling1D, AveragePooling2D, Bidirectional, GRU, LSTM, RecurrentLayer, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D,
-  GlobalMaxPooling1D, Permute, RepeatVector, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
-  LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
+  Activation, ActivityRegularization, Add, Average, AveragePooling1D, AveragePooling2D, Bidirectional, GRU, LSTM, RecurrentLayer, BatchNormalization, Concatenate, Conv1D, Conv2D,
+  Conv2DTranspose, Cropping2D, GlobalMaxPooling1D, Permute, RepeatVector, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  GaussianDropout, GaussianNoise, LeakyReLU, PReLU, ReLU, SeparableConv2D, Softmax, SpatialDropout2D, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   type ActivationName, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
@@ -572,6 +572,29 @@ function elementwiseForward(xs: RefTensor[], identity: number, combine: (a: numb
   return out;
 }
 
+/**
+ * Keras's PReLU, as its call computes it: relu(x) - alpha * relu(-x), alpha (alphaShape, the
+ * input's shape past the batch with 1 along shared axes) broadcast over x (N, ...).
+ */
+export function preluForward(x: RefTensor, alpha: Float32Array, alphaShape: readonly number[]): RefTensor {
+  const out = tensor(x.shape);
+  const dims = x.shape.slice(1);
+  const perRow = sizeOfShape(dims);
+  for (let i = 0; i < x.data.length; i++) {
+    // the element's coordinates past the batch, folded onto alpha's shape (0 along a shared axis)
+    let rest = i % perRow, a = 0, stride = 1;
+    for (let k = dims.length - 1; k >= 0; k--) {
+      const c = rest % dims[k]!;
+      rest = Math.floor(rest / dims[k]!);
+      a += (alphaShape[k] === 1 ? 0 : c) * stride;
+      stride *= alphaShape[k]!;
+    }
+    const v = x.data[i]!;
+    out.data[i] = Math.max(v, 0) - alpha[a]! * Math.max(-v, 0);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------
 // Recurrent layers, as Keras's cells compute them (keras/src/layers/rnn/lstm.py, gru.py,
 // simple_rnn.py): per step z = x W + h U + b with the gates in Keras's order.
@@ -749,7 +772,8 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
   }
   if (layer instanceof Reshape) return [reshapeForward(single(layer, inputs), layer.targetShape)];
   if (layer instanceof Flatten) return [flattenForward(single(layer, inputs))];
-  if (layer instanceof Dropout) {
+  if (layer instanceof Dropout || layer instanceof GaussianNoise || layer instanceof GaussianDropout || layer instanceof SpatialDropout2D || layer instanceof ActivityRegularization) {
+    // inference: Dropout and the noise layers act only in training; ActivityRegularization only adds a loss
     const x = single(layer, inputs);
     return [tensor(x.shape, x.data)];
   }
@@ -761,6 +785,7 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     const x = single(layer, inputs);
     return [tensor(x.shape, Float64Array.from(x.data, (v) => (v >= 0 ? v : layer.negativeSlope * v)))];
   }
+  if (layer instanceof PReLU) return [preluForward(single(layer, inputs), weight(layer, 'alpha'), layer.alphaShape(single(layer, inputs).shape))];
   if (layer instanceof ELU) {
     const x = single(layer, inputs);
     return [tensor(x.shape, Float64Array.from(x.data, (v) => (v > 0 ? v : layer.alpha * Math.expm1(v))))];

@@ -88,6 +88,7 @@ export function translationCases(): Model[] {
   // Layers added later go last, so that the cases above keep their seeds (numerics.test.ts
   // seeds weights and inputs by a case's index).
   cases.push(...laterLayerCases());
+  cases.push(...normLayerCases());
   // The recurrent layers last: the engine (test/engine/later_layers) does not run them yet.
   cases.push(...recurrentCases());
   return cases;
@@ -272,4 +273,31 @@ function sequenceStack(): Model {
   h = new layers.AveragePooling1D(2, { name: 'p2' }).apply(h);
   const joined = layers.concatenate([new layers.GlobalMaxPooling1D({ name: 'gmax' }).apply(h), new layers.GlobalAveragePooling1D({ name: 'gavg' }).apply(h)], { name: 'join' });
   return new Model({ inputs: signal, outputs: new layers.Dense(3, { activation: 'softmax', name: 'head' }).apply(joined), name: 'sequence_stack' });
+}
+
+/** PReLU after a convolution (its slopes stored (c, h, w) beside the channels-first value) and a Conv after it. */
+function convPrelu(): Model {
+  const image = Input({ shape: [6, 5, 2], name: 'image' });
+  let x = new layers.Conv2D(3, 3, { padding: 'same', name: 'conv' }).apply(image);
+  x = new layers.PReLU({ name: 'per_element' }).apply(x);
+  x = new layers.PReLU({ sharedAxes: [1, 2], name: 'per_channel' }).apply(x);
+  return new Model({ inputs: image, outputs: new layers.Conv2D(2, 3, { name: 'conv2' }).apply(x), name: 'conv_prelu' });
+}
+
+/** One small model per layer of issue 21's activation, regularization and preprocessing families (norm21). */
+export function normLayerCases(): Model[] {
+  return [
+    // swish and gelu on the engine as well as in ONNX (the engine's cases run these)
+    ...['swish', 'gelu'].map((a) => single(`activation_${a}_again`, [3, 7], new layers.Activation(a))),
+    single('prelu_features', [7], new layers.PReLU()),
+    single('prelu_sequence_shared_time', [4, 3], new layers.PReLU({ sharedAxes: 1 })),
+    single('prelu_image', [4, 5, 3], new layers.PReLU()),
+    single('prelu_image_shared', [4, 5, 3], new layers.PReLU({ sharedAxes: [1, 2] })),
+    convPrelu(),
+    // training-only layers: Identity in the exported file and in the engine's inference
+    single('gaussian_noise', [5, 4], new layers.GaussianNoise(0.5)),
+    single('gaussian_dropout', [6], new layers.GaussianDropout(0.3)),
+    single('spatial_dropout2d', [4, 3, 2], new layers.SpatialDropout2D(0.4)),
+    single('activity_regularization', [6], new layers.ActivityRegularization({ l1: 0.1, l2: 0.2 })),
+  ];
 }

@@ -30,7 +30,7 @@ export class ConfigReader {
     return this.config[key];
   }
 
-  private fail(key: string, expected: string, value: unknown): never {
+  fail(key: string, expected: string, value: unknown): never {
     throw new ConfigError(`${this.where}: "${key}" must be ${expected}, got ${JSON.stringify(value)}`);
   }
 

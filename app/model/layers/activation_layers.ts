@@ -1,6 +1,8 @@
 // Activations as layers with their own arguments, as Keras's keras.layers.ReLU, LeakyReLU,
-// ELU and Softmax (tf.keras's "advanced activations"). Shape in = shape out; no weights.
-import { ConfigError, ShapeError } from '../errors.ts';
+// ELU, Softmax and PReLU (tf.keras's "advanced activations"). Shape in = shape out; only
+// PReLU has a weight (its learned slopes).
+import { ConfigError, ShapeError, ValueError } from '../errors.ts';
+import { getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
 import { checkNumber, checkOptions } from '../options.ts';
@@ -165,3 +167,76 @@ export class Softmax extends ActivationLayer {
   }
 }
 registerLayer(Softmax);
+
+export interface PReLUArgs extends LayerArgs {
+  /** The slopes' initial values (default 'zeros': PReLU starts as ReLU). */
+  alphaInitializer?: InitializerIdentifier;
+  /** Axes (1-based, as Keras counts past the batch) along which one slope is shared, e.g. [1, 2] for one slope per channel of an image. */
+  sharedAxes?: number | number[] | null;
+}
+
+/**
+ * Keras's PReLU layer: x for x >= 0, alpha * x below, with alpha a learned weight of the
+ * input's shape past the batch (one slope per element), shared along `sharedAxes`.
+ */
+export class PReLU extends ActivationLayer {
+  static override className = 'PReLU';
+  readonly alphaInitializer: Initializer;
+  readonly sharedAxes: number[] | null;
+
+  constructor(args: PReLUArgs = {}) {
+    super(checkOptions('PReLU', args, [...LAYER_ARG_NAMES, 'alphaInitializer', 'sharedAxes'], "{sharedAxes: [1, 2]}"));
+    this.alphaInitializer = getInitializer(args.alphaInitializer ?? 'zeros', `${this.name}.alpha_initializer`);
+    // Keras takes one axis as a bare int (keras/src/layers/activations/prelu.py)
+    const axes = typeof args.sharedAxes === 'number' ? [args.sharedAxes] : args.sharedAxes;
+    if (axes !== undefined && axes !== null && !(Array.isArray(axes) && axes.every((a) => Number.isInteger(a) && a >= 1))) {
+      throw new ValueError(`${this.name}: shared_axes must be an axis >= 1 or a list of them (the batch axis 0 cannot be shared), or null; got ${JSON.stringify(axes)}`);
+    }
+    this.sharedAxes = axes === undefined || axes === null ? null : [...axes];
+  }
+
+  /** The slopes' shape: the input's past the batch, 1 along the shared axes. */
+  alphaShape(inputShape: Shape): number[] {
+    const shape = inputShape.slice(1).map((d, i) => {
+      if (this.sharedAxes?.includes(i + 1)) return 1;
+      if (d === null) throw new ShapeError(`${this.name}: dimension ${i + 1} of the input ${formatShape(inputShape)} is unknown; PReLU needs it, or list it in shared_axes`);
+      return d;
+    });
+    const outside = this.sharedAxes?.find((a) => a > shape.length);
+    if (outside !== undefined) throw new ShapeError(`${this.name}: shared axis ${outside} is not an axis of an input of shape ${formatShape(inputShape)}`);
+    return shape;
+  }
+
+  override computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    const shape = this.singleInput(inputShapes);
+    this.alphaShape(shape);
+    return [[...shape]];
+  }
+
+  override build(inputShapes: Shape[]): void {
+    this.addWeight('alpha', this.alphaShape(this.singleInput(inputShapes)), this.alphaInitializer);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      alpha_initializer: serializeInitializer(this.alphaInitializer),
+      alpha_regularizer: null,
+      alpha_constraint: null,
+      shared_axes: this.sharedAxes,
+    };
+  }
+
+  static fromConfig(config: Record<string, unknown>): PReLU {
+    const c = new ConfigReader(PReLU.className, config);
+    const args: PReLUArgs = c.layerArgs();
+    const init = c.initializer('alpha_initializer');
+    if (init) args.alphaInitializer = init;
+    args.sharedAxes = c.optionalIntTuple('shared_axes') ?? null;
+    c.unsupported('alpha_regularizer');
+    c.unsupported('alpha_constraint');
+    c.finish();
+    return new PReLU(args);
+  }
+}
+registerLayer(PReLU);

@@ -9,7 +9,7 @@ import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
 import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, normalizeTuple, type Dim, type Shape } from '../shape.ts';
-import { KERNEL_OPTIONS, kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
+import { KERNEL_OPTIONS, KernelRules, kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
 
 export type Padding = 'valid' | 'same';
 /** Conv1D's paddings: Keras's "causal" pads the start only, so step t sees steps <= t. */
@@ -66,6 +66,8 @@ abstract class BaseConv<T extends number[], P extends ConvPadding> extends Layer
   readonly useBias: boolean;
   readonly kernelInitializer: Initializer;
   readonly biasInitializer: Initializer;
+  /** The kernel's and bias's regularizers and constraints, and the output's activity regularizer. */
+  readonly rules: KernelRules;
   private readonly window: ConvWindow<T, P>;
   inputChannelCount: number | null = null;
 
@@ -83,6 +85,7 @@ abstract class BaseConv<T extends number[], P extends ConvPadding> extends Layer
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = getInitializer(args.kernelInitializer ?? 'glorot_uniform', `${this.name}.kernel_initializer`);
     this.biasInitializer = getInitializer(args.biasInitializer ?? 'zeros', `${this.name}.bias_initializer`);
+    this.rules = new KernelRules(args, this.name);
   }
 
   override build(inputShapes: Shape[]): void {
@@ -102,6 +105,10 @@ abstract class BaseConv<T extends number[], P extends ConvPadding> extends Layer
     if (channels % this.groups !== 0) {
       throw new ShapeError(`${this.name}: the input's ${channels} channels must be a multiple of groups (${this.groups}), as in Keras`);
     }
+  }
+
+  override get weightRules(): KernelRules {
+    return this.rules;
   }
 
   override getConfig(): Record<string, unknown> {

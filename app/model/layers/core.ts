@@ -8,7 +8,7 @@ import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
 import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, sizeOf, type Shape } from '../shape.ts';
-import { KERNEL_OPTIONS, kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
+import { KERNEL_OPTIONS, KernelRules, kernelLayerConfig, readKernelLayerArgs, type KernelLayerArgs } from './kernel_layer.ts';
 
 export interface DenseArgs extends LayerArgs, KernelLayerArgs {}
 
@@ -20,6 +20,8 @@ export class Dense extends Layer {
   readonly useBias: boolean;
   readonly kernelInitializer: Initializer;
   readonly biasInitializer: Initializer;
+  /** The kernel's and bias's regularizers and constraints, and the output's activity regularizer. */
+  readonly rules: KernelRules;
   private inputDim: number | null = null;
 
   constructor(units: number, args: DenseArgs = {}) {
@@ -30,6 +32,7 @@ export class Dense extends Layer {
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = getInitializer(args.kernelInitializer ?? 'glorot_uniform', `${this.name}.kernel_initializer`);
     this.biasInitializer = getInitializer(args.biasInitializer ?? 'zeros', `${this.name}.bias_initializer`);
+    this.rules = new KernelRules(args, this.name);
   }
 
   override build(inputShapes: Shape[]): void {
@@ -54,6 +57,10 @@ export class Dense extends Layer {
   computeOutputShapes(inputShapes: Shape[]): Shape[] {
     const shape = this.checkInput(inputShapes);
     return [[...shape.slice(0, -1), this.units]];
+  }
+
+  override get weightRules(): KernelRules {
+    return this.rules;
   }
 
   override getConfig(): Record<string, unknown> {

@@ -6,6 +6,7 @@ namespace strata {
 
 std::unique_ptr<OpKernel> make_nn_kernel(const Node& n);
 std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset);
+std::unique_ptr<OpKernel> make_strata_kernel(const Node& n);
 std::unique_ptr<OpKernel> make_shape_kernel(const Node& n);
 
 void OpKernel::backward(KernelContext&, const Ins&, const Outs&, const Tensor&, Grads&) {
@@ -14,13 +15,18 @@ void OpKernel::backward(KernelContext&, const Ins&, const Outs&, const Tensor&, 
 
 std::vector<std::string> supported_ops() {
   return {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Gemm", "MatMul", "BatchNormalization",
-          "Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "Gelu", "Erf", "Clip", "ThresholdedRelu", "Softplus", "HardSigmoid", "Pad", "Softmax", "Add", "Sub", "Mul", "Div", "Neg", "Expand",
+          "Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "Gelu", "Erf", "Clip", "ThresholdedRelu", "Softplus", "HardSigmoid", "PRelu", "Pad", "Softmax", "Add", "Sub", "Mul", "Div", "Neg", "Expand",
           "Sum", "Cast",
           "Dropout", "Identity", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Gather",
           "ReduceMean", "Constant"};
 }
 
 std::unique_ptr<OpKernel> make_kernel(const Node& n, int64_t opset) {
+  if (n.domain == kStrataDomain) {
+    if (auto k = make_strata_kernel(n)) return k;
+    STRATA_FAIL(n.where() << ": op '" << n.op_type << "' is not one of Strata's own (" << kStrataDomain
+                          << "): GaussianNoise, GaussianDropout, SpatialDropout, ActivityRegularization");
+  }
   if (auto k = make_nn_kernel(n)) return k;
   if (auto k = make_elementwise_kernel(n, opset)) return k;
   if (auto k = make_shape_kernel(n)) return k;

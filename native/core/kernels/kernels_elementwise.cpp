@@ -1,11 +1,13 @@
 // kernels_elementwise.cpp: activations (Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh,
-// Gelu, Erf, Clip, ThresholdedRelu, Softplus, HardSigmoid), Softmax, the broadcasting binaries (Add, Sub, Mul, Div) and n-ary Sum,
-// Dropout, Identity, Cast.
+// Gelu, Erf, Clip, ThresholdedRelu, Softplus, HardSigmoid), PRelu, Softmax, the broadcasting binaries (Add, Sub, Mul,
+// Div) and n-ary Sum, Dropout, Identity, Cast; Strata's own training-only ops (domain ai.strata):
+// GaussianNoise, GaussianDropout, SpatialDropout, ActivityRegularization.
 #include <cfloat>
 #include <cstring>
 
 #include "../check.h"
 #include "../kernel.h"
+#include "../rng.h"
 
 namespace strata {
 
@@ -39,6 +41,54 @@ class ActKernel : public OpKernel {
     a_.alpha = bound(1, -FLT_MAX), a_.gamma = bound(2, FLT_MAX);
     STRATA_CHECK(a_.alpha <= a_.gamma, node.where() << ": min " << a_.alpha << " is greater than max " << a_.gamma);
   }
+};
+
+// PRelu (Keras's PReLU): y = relu(x) + slope * min(x, 0), slope broadcast against x (ONNX's
+// unidirectional broadcasting). Composed of the backends' Relu and broadcasting binaries, so
+// every backend runs it with kernels it already has; slope is parameter-like (+=), summed over
+// the axes it is broadcast along, as Mul's backward does.
+class PReluKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    const Shape &x = in[0]->shape, &s = in[1]->shape;
+    bool fits = s.size() <= x.size();
+    for (size_t k = 0; fits && k < s.size(); k++) {
+      int64_t d = s[s.size() - 1 - k];
+      fits = d == 1 || d == x[x.size() - 1 - k];
+    }
+    STRATA_CHECK(fits, node.where() << ": slope " << shape_str(s) << " does not broadcast to the input " << shape_str(x));
+    out[0]->reset(x);
+    for (Tensor* t : {&pos_, &neg_, &dneg_, &masked_}) reset_beside(*t, *out[0], x);
+    reset_beside(dslope_, *out[0], s);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    const Shape &xs = in[0]->shape, &ss = in[1]->shape;
+    ctx.be->act_forward(pos_.data(), in[0]->data(), pos_.size(), ActParams{Act::Relu});
+    ctx.be->binary_forward(neg_.data(), in[0]->data(), pos_.data(), xs, xs, xs, Binary::Sub);  // min(x, 0)
+    ctx.be->binary_forward(out[0]->data(), neg_.data(), in[1]->data(), xs, ss, xs, Binary::Mul);
+    ctx.be->binary_forward(out[0]->data(), out[0]->data(), pos_.data(), xs, xs, xs, Binary::Add);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    const Shape &xs = in[0]->shape, &ss = in[1]->shape;
+    int64_t n = dout.size();
+    // dneg = dout * slope; dslope = sum of dout * min(x, 0)
+    ctx.be->binary_backward(dneg_.data(), din[1] ? dslope_.data() : nullptr, dout.data(), neg_.data(), in[1]->data(),
+                            xs, ss, xs, Binary::Mul);
+    if (din[1]) ctx.be->add_scaled(din[1]->data(), dslope_.data(), 1.0f, dslope_.size());
+    if (!din[0]) return;
+    // dx = dout where x > 0, dneg elsewhere: relu'(dout) + dneg - relu'(dneg)
+    ActParams relu{Act::Relu};
+    ctx.be->act_backward(din[0]->data(), dout.data(), in[0]->data(), pos_.data(), n, relu);
+    ctx.be->act_backward(masked_.data(), dneg_.data(), in[0]->data(), pos_.data(), n, relu);
+    ctx.be->add_scaled(din[0]->data(), dneg_.data(), 1.0f, n);
+    ctx.be->add_scaled(din[0]->data(), masked_.data(), -1.0f, n);
+  }
+  int required_inputs() const override { return 2; }
+  bool accumulates(int i) const override { return i == 1; }
+
+ private:
+  Tensor pos_, neg_, dneg_, masked_, dslope_;
 };
 
 // Softmax along `axis` (opset >= 13, default -1). Before opset 13 the input is
@@ -180,6 +230,118 @@ class DropoutKernel : public OpKernel {
   Tensor mask_;
 };
 
+// Keras's GaussianNoise (x + stddev * N(0, 1)), GaussianDropout (x * (1 + stddev * N(0, 1))) and
+// SpatialDropout2D (Dropout with one draw per image and channel: `axis` is the channel axis),
+// in training; the identity otherwise. The noise is drawn on the host from ctx.seed (the same on
+// every backend) and uploaded, so that every backend runs these with the kernels it has.
+class NoiseKernel : public OpKernel {
+ public:
+  enum Kind { Additive, Multiplicative, Spatial };
+  NoiseKernel(const Node& n, Kind kind) : OpKernel(n), kind_(kind) {
+    if (kind == Spatial) {
+      amount_ = n.get_float("ratio", 0.5f);
+      STRATA_CHECK(amount_ >= 0 && amount_ < 1, n.where() << ": ratio " << amount_ << " is not in [0, 1)");
+    } else {
+      amount_ = n.get_float("stddev", 0.0f);
+      STRATA_CHECK(amount_ >= 0 && std::isfinite(amount_), n.where() << ": stddev " << amount_ << " must be a finite number >= 0");
+    }
+  }
+  void infer(const Ins& in, Outs& out) override {
+    const Shape& x = in[0]->shape;
+    out[0]->reset(x);
+    Shape noise = x;
+    if (kind_ == Spatial) {
+      int64_t r = (int64_t)x.size(), axis = node.get_int("axis", -1);
+      if (axis < 0) axis += r;
+      STRATA_CHECK(r >= 2 && axis >= 1 && axis < r, node.where() << ": channel axis " << node.get_int("axis", -1)
+                                                                  << " is not a non-batch axis of " << shape_str(x));
+      for (int64_t k = 1; k < r; k++)
+        if (k != axis) noise[k] = 1;
+    }
+    reset_beside(noise_, *out[0], noise);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    active_ = ctx.training && amount_ > 0;
+    if (!active_) return copy_values(ctx, *in[0], *out[0]);
+    draw(ctx);
+    const Shape& xs = in[0]->shape;
+    if (kind_ == Additive) {
+      ctx.be->copy(out[0]->data(), in[0]->data(), out[0]->size());
+      ctx.be->add_scaled(out[0]->data(), noise_.data(), 1.0f, out[0]->size());
+    } else if (kind_ == Multiplicative) {
+      ctx.be->dropout_backward(out[0]->data(), in[0]->data(), noise_.data(), out[0]->size());  // out = x * noise
+    } else {
+      ctx.be->binary_forward(out[0]->data(), in[0]->data(), noise_.data(), xs, noise_.shape, xs, Binary::Mul);
+    }
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    if (!din[0]) return;
+    if (!active_ || kind_ == Additive) return ctx.be->copy(din[0]->data(), dout.data(), dout.size());
+    if (kind_ == Multiplicative) return ctx.be->dropout_backward(din[0]->data(), dout.data(), noise_.data(), dout.size());
+    ctx.be->binary_backward(din[0]->data(), nullptr, dout.data(), in[0]->data(), noise_.data(), dout.shape, noise_.shape,
+                            dout.shape, Binary::Mul);
+  }
+  bool differentiable(int i) const override { return i == 0; }
+
+ private:
+  void draw(KernelContext& ctx) {
+    Rng rng(ctx.seed);
+    std::vector<float> host(noise_.size());
+    float keep = 1.0f / (1.0f - amount_);
+    for (float& v : host) {
+      if (kind_ == Additive) v = amount_ * rng.normal();
+      else if (kind_ == Multiplicative) v = 1.0f + amount_ * rng.normal();
+      else v = rng.uniform() < amount_ ? 0.0f : keep;
+    }
+    ctx.be->upload(noise_.data(), host.data(), noise_.size());
+  }
+  Kind kind_;
+  float amount_ = 0;  // stddev, or the Spatial dropout's ratio
+  bool active_ = false;
+  Tensor noise_;
+};
+
+// Keras's ActivityRegularization: the identity, whose input adds l1 * sum|x| + l2 * sum(x^2) to
+// the loss (penalty()) and l1 * sign(x) + 2 l2 x to its gradient. Both are computed on the host
+// from the forward's input.
+class ActivityRegularizationKernel : public OpKernel {
+ public:
+  explicit ActivityRegularizationKernel(const Node& n)
+      : OpKernel(n), l1_(n.get_float("l1", 0.0f)), l2_(n.get_float("l2", 0.0f)) {
+    STRATA_CHECK(l1_ >= 0 && l2_ >= 0 && std::isfinite(l1_) && std::isfinite(l2_),
+                 n.where() << ": l1 and l2 must be finite numbers >= 0, got " << l1_ << " and " << l2_);
+  }
+  void infer(const Ins& in, Outs& out) override {
+    out[0]->reset(in[0]->shape);
+    reset_beside(grad_, *out[0], in[0]->shape);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    copy_values(ctx, *in[0], *out[0]);
+    std::vector<float> x = in[0]->values();
+    double sum = 0;
+    host_grad_.resize(x.size());
+    for (size_t i = 0; i < x.size(); i++) {
+      float sign = (float)((x[i] > 0) - (x[i] < 0));
+      sum += l1_ * std::fabs((double)x[i]) + l2_ * (double)x[i] * x[i];
+      host_grad_[i] = l1_ * sign + 2 * l2_ * x[i];
+    }
+    penalty_ = sum;
+  }
+  void backward(KernelContext& ctx, const Ins&, const Outs&, const Tensor& dout, Grads& din) override {
+    if (!din[0]) return;
+    ctx.be->upload(grad_.data(), host_grad_.data(), grad_.size());
+    ctx.be->copy(din[0]->data(), dout.data(), dout.size());
+    ctx.be->add_scaled(din[0]->data(), grad_.data(), 1.0f, dout.size());
+  }
+  double penalty() const override { return penalty_; }
+
+ private:
+  float l1_, l2_;
+  double penalty_ = 0;
+  std::vector<float> host_grad_;
+  Tensor grad_;
+};
+
 // Sum: n inputs, numpy broadcasting (Keras's Add layer with more than two inputs).
 class SumKernel : public OpKernel {
  public:
@@ -274,6 +436,7 @@ std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset) 
   if (op == "Softplus") return std::make_unique<ActKernel>(n, ActParams{Act::Softplus});
   if (op == "HardSigmoid")
     return std::make_unique<ActKernel>(n, ActParams{Act::HardSigmoid, n.get_float("alpha", 0.2f), n.get_float("beta", 0.5f)});
+  if (op == "PRelu") return std::make_unique<PReluKernel>(n);
   if (op == "Sum") return std::make_unique<SumKernel>(n);
   if (op == "Cast") return std::make_unique<CastKernel>(n);
   if (op == "Softmax") return std::make_unique<SoftmaxKernel>(n, opset);
@@ -285,6 +448,15 @@ std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset) 
   if (op == "Div") return std::make_unique<BinaryKernel>(n, Binary::Div);
   if (op == "Dropout") return std::make_unique<DropoutKernel>(n);
   if (op == "Identity") return std::make_unique<IdentityKernel>(n);
+  return nullptr;
+}
+
+std::unique_ptr<OpKernel> make_strata_kernel(const Node& n) {
+  const std::string& op = n.op_type;
+  if (op == "GaussianNoise") return std::make_unique<NoiseKernel>(n, NoiseKernel::Additive);
+  if (op == "GaussianDropout") return std::make_unique<NoiseKernel>(n, NoiseKernel::Multiplicative);
+  if (op == "SpatialDropout") return std::make_unique<NoiseKernel>(n, NoiseKernel::Spatial);
+  if (op == "ActivityRegularization") return std::make_unique<ActivityRegularizationKernel>(n);
   return nullptr;
 }
 
