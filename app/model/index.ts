@@ -7,7 +7,8 @@ import { ZeroPadding2D } from './layers/padding.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Input, InputLayer } from './layers/input.ts';
 import { Add, Average, Concatenate, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
-import { BatchNormalization } from './layers/normalization.ts';
+import { BatchNormalization, LayerNormalization } from './layers/normalization.ts';
+import { Attention } from './layers/attention.ts';
 import { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
 
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
@@ -17,7 +18,8 @@ export { Conv2D, DepthwiseConv2D, SeparableConv2D, type Conv2DArgs, type Depthwi
 export { Embedding } from './layers/embedding.ts';
 export { Input, InputLayer } from './layers/input.ts';
 export { Add, Average, Concatenate, ElementwiseMerge, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
-export { BatchNormalization } from './layers/normalization.ts';
+export { BatchNormalization, LayerNormalization, type LayerNormalizationArgs } from './layers/normalization.ts';
+export { Attention, type AttentionArgs } from './layers/attention.ts';
 export { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
 
 /** Keras's `keras.layers` namespace: `new layers.Dense(64, {activation: 'relu'})`. */
@@ -48,6 +50,8 @@ export const layers = {
   concatenate,
   multiply,
   BatchNormalization,
+  LayerNormalization,
+  Attention,
   AveragePooling2D,
   GlobalAveragePooling1D,
   GlobalAveragePooling2D,
@@ -56,7 +60,7 @@ export const layers = {
 
 export { Model, weightsGeneration, type ModelArgs, type CallOptions } from './model.ts';
 export { Sequential, type SequentialArgs } from './sequential.ts';
-export { Layer, SymbolicTensor, Node, clearSession, type LayerArgs, type LayerWeight } from './layer.ts';
+export { Layer, SymbolicTensor, Node, clearSession, type CallKwargs, type LayerArgs, type LayerWeight } from './layer.ts';
 export { modelFromJSON } from './keras_format/model_json.ts';
 export { summaryData, renderSummary, countParams, type SummaryData, type SummaryRow, type ParamCounts } from './summary.ts';
 export { describeGraph, type GraphDescription, type GraphNodeDescription, type GraphEdgeDescription } from './graph.ts';

@@ -7,7 +7,7 @@ import { ACTIVATIONS } from './activations.ts';
 import { getInitializer, serializeInitializer, type InitializerIdentifier } from './initializers.ts';
 
 /** Keras's layer groups (keras.io/api/layers/), in the documentation's order. */
-export const LAYER_GROUPS = ['Core layers', 'Convolution layers', 'Pooling layers', 'Normalization layers', 'Regularization layers', 'Reshaping layers', 'Merging layers', 'Preprocessing layers'] as const;
+export const LAYER_GROUPS = ['Core layers', 'Convolution layers', 'Pooling layers', 'Normalization layers', 'Regularization layers', 'Attention layers', 'Reshaping layers', 'Merging layers', 'Preprocessing layers'] as const;
 export type LayerGroup = (typeof LAYER_GROUPS)[number];
 
 /** Keras's initializers by their string names (keras.initializers.get). */
@@ -114,6 +114,12 @@ const DEPTHWISE_INITIALIZER: LayerArgument = {
   help: 'How the depthwise kernel starts.',
 };
 
+/** BatchNormalization's and LayerNormalization's shared arguments. */
+const NORMALIZATION_ARGS: LayerArgument[] = [
+  { key: 'epsilon', option: 'epsilon', type: { kind: 'float' }, default: 0.001, help: 'Added to the variance, so that no division is by zero.' },
+  { key: 'center', option: 'center', type: { kind: 'bool' }, default: true, help: 'Learn an offset (beta).' },
+  { key: 'scale', option: 'scale', type: { kind: 'bool' }, default: true, help: 'Learn a scale (gamma).' },
+];
 const PADDING: LayerArgument = {
   key: 'padding',
   option: 'padding',
@@ -291,9 +297,33 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     inputs: 'one',
     args: [
       { key: 'momentum', option: 'momentum', type: { kind: 'float' }, default: 0.99, help: 'How slowly the moving mean and variance follow the batches (0 to 1).' },
-      { key: 'epsilon', option: 'epsilon', type: { kind: 'float' }, default: 0.001, help: 'Added to the variance, so that no division is by zero.' },
-      { key: 'center', option: 'center', type: { kind: 'bool' }, default: true, help: 'Learn an offset (beta).' },
-      { key: 'scale', option: 'scale', type: { kind: 'bool' }, default: true, help: 'Learn a scale (gamma).' },
+      ...NORMALIZATION_ARGS,
+      TRAINABLE,
+    ],
+  },
+  {
+    className: 'Attention',
+    group: 'Attention layers',
+    help: 'Dot-product attention: each query step takes a softmax-weighted mix of the value steps. Inputs [query, value] or [query, value, key].',
+    docs: 'attention_layers/attention/',
+    inputs: 'several',
+    args: [
+      { key: 'use_scale', option: 'useScale', type: { kind: 'bool' }, default: false, help: 'Learn a scalar that scales the scores.' },
+      { key: 'score_mode', option: 'scoreMode', type: { kind: 'choice', options: ['dot', 'concat'] }, default: 'dot', help: 'dot: query . key; concat: sum of tanh(query + key).' },
+      { key: 'dropout', option: 'dropout', type: { kind: 'float' }, default: 0, help: 'The fraction of attention weights dropped while training.' },
+    ],
+  },
+  {
+    className: 'LayerNormalization',
+    group: 'Normalization layers',
+    help: 'Normalizes each sample over its last axis (or the axes given) to mean 0 and variance 1, then scales and shifts.',
+    docs: 'normalization_layers/layer_normalization/',
+    inputs: 'one',
+    args: [
+      { key: 'axis', option: 'axis', type: { kind: 'int' }, default: -1, help: 'The axis to normalize over; -1 is the last.' },
+      ...NORMALIZATION_ARGS,
+      { key: 'beta_initializer', option: 'betaInitializer', type: { kind: 'initializer' }, default: 'zeros', help: 'How the offset starts.' },
+      { key: 'gamma_initializer', option: 'gammaInitializer', type: { kind: 'initializer' }, default: 'ones', help: 'How the scale starts.' },
       TRAINABLE,
     ],
   },

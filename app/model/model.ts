@@ -255,7 +255,7 @@ export class Model extends Layer {
         name: layer.name,
         inbound_nodes: this.nodesOf(layer)
           .filter((n) => !n.isInput)
-          .map((n) => n.inputs.map((t) => [...ref(t), {}])),
+          .map((n) => n.inputs.map((t) => [...ref(t), { ...n.kwargs }])),
       })),
       input_layers: this.inputs.map(ref),
       output_layers: this.outputs.map(ref),

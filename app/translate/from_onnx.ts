@@ -72,7 +72,7 @@ function parseWeightMap(text: string, source: string): WeightLocation[] {
   if (!Array.isArray(entries)) return fail('is not a list');
   return entries.map((entry: unknown, i) => {
     const e = entry as Partial<Record<keyof WeightLocation, unknown>> | null;
-    const valid = typeof e === 'object' && e !== null && typeof e.layer === 'string' && typeof e.weight === 'string' && typeof e.initializer === 'string' && (e.layout === 'keras' || e.layout === 'oihw' || e.layout === 'depthwise');
-    return valid ? (e as WeightLocation) : fail(`entry ${i} is ${JSON.stringify(entry)}, not {"layer", "weight", "initializer", "layout": "keras" | "oihw" | "depthwise"}`);
+    const valid = typeof e === 'object' && e !== null && typeof e.layer === 'string' && typeof e.weight === 'string' && typeof e.initializer === 'string' && (e.layout === 'keras' || e.layout === 'oihw' || e.layout === 'depthwise') && (e.dims === undefined || (Array.isArray(e.dims) && e.dims.every((d) => Number.isInteger(d) && d >= 0)));
+    return valid ? (e as WeightLocation) : fail(`entry ${i} is ${JSON.stringify(entry)}, not {"layer", "weight", "initializer", "layout": "keras" | "oihw" | "depthwise", "dims"?: [integers]}`);
   });
 }

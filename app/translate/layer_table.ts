@@ -3,9 +3,9 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
-  GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
-  type Layer, type LayerWeight,
+  Activation, Add, Attention, Average, AveragePooling2D, BatchNormalization, Concatenate, LayerNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D, formatShape,
+  type CallKwargs, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
 import { DataType } from '../onnx/schema.ts';
@@ -18,13 +18,19 @@ export interface LayerCall {
   inputs: Value[];
   /** Base for node names: the layer name, prefixed by enclosing models' names. */
   name: string;
-  /** The tensor name the layer's result should have. */
+  /** The tensor name the layer's (first) result should have. */
   output: string;
-  /** The initializer holding one of the layer's weights, in `layout` (kernel_layout.ts; default 'keras'). */
-  weight(weight: LayerWeight, layout?: OnnxLayout): string;
+  /** The call's arguments (Attention's use_causal_mask, return_attention_scores). */
+  kwargs: CallKwargs;
+  /**
+   * The initializer holding one of the layer's weights, in `layout` (kernel_layout.ts; default 'keras'),
+   * with `dims` where a 'keras' weight is stored reshaped (same values, e.g. broadcastable).
+   */
+  weight(weight: LayerWeight, layout?: OnnxLayout, dims?: number[]): string;
 }
 
-type Row<L extends Layer> = (layer: L, call: LayerCall) => Value;
+/** A layer's results: one value, or one per output (Attention returning its scores). */
+type Row<L extends Layer> = (layer: L, call: LayerCall) => Value | Value[];
 
 /**
  * TensorFlow's "same" padding as explicit [begin..., end...] pads (the odd pixel at the end,
@@ -259,6 +265,29 @@ const batchNormalization: Row<BatchNormalization> = (layer, call) => {
   return { ...x, name: b.addNode('BatchNormalization', [x.name, ...inputs], `${call.name}/BatchNormalization`, attributes, call.output) };
 };
 
+/**
+ * Keras's LayerNormalization, decomposed as TensorFlow computes it: the mean and the biased
+ * variance over the axes (ReduceMean), (x - mean) / Sqrt(variance + epsilon), then gamma and
+ * beta stored with 1s on the axes between, so that they broadcast against the input.
+ */
+const layerNormalization: Row<LayerNormalization> = (layer, call) => {
+  const { b } = call;
+  const x = b.inLayout(single(layer, call), 'keras');
+  const axes = layer.axes!;
+  const first = axes[0]!;
+  const broadcastDims = x.shape.slice(first).map((d, i) => (axes.includes(first + i) ? (d as number) : 1));
+  const reduce = (input: string, what: string) => b.addNode('ReduceMean', [input], `${call.name}/${what}`, { axes, keepdims: 1 });
+  const centered = b.addNode('Sub', [x.name, reduce(x.name, 'mean')], `${call.name}/centered`);
+  const variance = reduce(b.addNode('Mul', [centered, centered], `${call.name}/squared`), 'variance');
+  const std = b.addNode('Sqrt', [b.addNode('Add', [variance, b.floatConstant(`${call.name}/epsilon`, [layer.epsilon])], `${call.name}/plus_epsilon`)], `${call.name}/std`);
+  const steps: [string, string][] = [];
+  if (layer.scale) steps.push(['Mul', call.weight(weightNamed(layer, 'gamma')!, 'keras', broadcastDims)]);
+  if (layer.center) steps.push(['Add', call.weight(weightNamed(layer, 'beta')!, 'keras', broadcastDims)]);
+  let y = b.addNode('Div', [centered, std], `${call.name}/normalized`, {}, steps.length === 0 ? call.output : undefined);
+  steps.forEach(([op, param], i) => (y = b.addNode(op, [y, param], `${call.name}/${op === 'Mul' ? 'gamma' : 'beta'}`, {}, i === steps.length - 1 ? call.output : undefined)));
+  return { ...x, name: y };
+};
+
 const rescaling: Row<Rescaling> = (layer, call) => {
   const { b } = call;
   const x = single(layer, call);
@@ -317,6 +346,46 @@ const average: Row<Average> = (layer, call) => {
   return { ...inputs[0]!, name, shape: layer.computeOutputShapes(inputs.map((x) => x.shape))[0]! };
 };
 
+/**
+ * Keras's Attention: scores = query @ key^T (MatMul after a Transpose; times `scale`), or for
+ * "concat" concat_score_weight * sum(tanh(scale * (query + key))) over the features (the sum a
+ * MatMul with ones); a causal call adds -1e9 above the diagonal (a constant, so the steps
+ * must be known); Softmax over the value steps, Dropout (training only), MatMul with value.
+ */
+const attention: Row<Attention> = (layer, call) => {
+  const { b } = call;
+  const [query, value, key = value] = call.inputs as [Value, Value, Value?];
+  const scale = layer.useScale ? call.weight(weightNamed(layer, 'scale')!) : undefined;
+  const node = (op: string, inputs: string[], what: string, attributes: Record<string, AttributeValue> = {}, output?: string) => b.addNode(op, inputs, `${call.name}/${what}`, attributes, output);
+  let scores: string;
+  if (layer.scoreMode === 'dot') {
+    scores = node('MatMul', [query.name, node('Transpose', [key.name], 'key_transposed', { perm: [0, 2, 1] })], 'scores');
+    if (scale) scores = node('Mul', [scores, scale], 'scaled_scores');
+  } else {
+    const q = node('Unsqueeze', [query.name, b.int64Constant(`${call.name}/query_axis`, [2])], 'query_expanded');
+    const k = node('Unsqueeze', [key.name, b.int64Constant(`${call.name}/key_axis`, [1])], 'key_expanded');
+    let sum = node('Add', [q, k], 'query_plus_key');
+    if (scale) sum = node('Mul', [sum, scale], 'scaled_sum');
+    const features = query.shape[2] as number;
+    const summed = node('MatMul', [node('Tanh', [sum], 'tanh'), b.floatConstant(`${call.name}/ones`, Array<number>(features).fill(1), [features, 1])], 'feature_sum');
+    const squeezed = node('Squeeze', [summed, b.int64Constant(`${call.name}/sum_axis`, [3])], 'squeezed');
+    scores = node('Mul', [squeezed, call.weight(weightNamed(layer, 'concat_score_weight')!)], 'scores');
+  }
+  const [tq, tv] = [query.shape[1], value.shape[1]];
+  if (layer.isCausal(call.kwargs)) {
+    if (tq === null || tv === null || tq === undefined || tv === undefined) {
+      throw new ValueError(`${call.name}: a causal mask in ONNX needs known query and value steps, got query ${formatShape(query.shape)} and value ${formatShape(value.shape)}`);
+    }
+    const mask = Array.from({ length: tq * tv }, (_, at) => (at % tv > Math.floor(at / tv) ? -1e9 : 0));
+    scores = node('Add', [scores, b.floatConstant(`${call.name}/causal_mask`, mask, [tq, tv])], 'masked_scores');
+  }
+  let weights = node('Softmax', [scores], 'Softmax', { axis: 2 });
+  if (layer.dropout > 0) weights = node('Dropout', [weights, b.floatConstant(`${call.name}/dropout_ratio`, [layer.dropout])], 'Dropout');
+  const outputShapes = layer.computeOutputShapes(call.inputs.map((x) => x.shape), call.kwargs);
+  const result: Value = { ...query, name: node('MatMul', [weights, value.name], 'MatMul', {}, call.output), shape: outputShapes[0]! };
+  return call.kwargs.return_attention_scores ? [result, { ...query, name: weights, shape: outputShapes[1]! }] : result;
+};
+
 /** Layer class name -> translation. Models (nested) and InputLayers are handled by the graph walk. */
 export const LAYER_TABLE: Record<string, Row<never>> = {
   Dense: dense,
@@ -337,9 +406,11 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   Softmax: softmax,
   ZeroPadding2D: zeroPadding2d,
   BatchNormalization: batchNormalization,
+  LayerNormalization: layerNormalization,
   Rescaling: rescaling,
   Embedding: embedding,
   Concatenate: concatenate,
+  Attention: attention,
   Add: add,
   Multiply: multiply,
   Average: average,

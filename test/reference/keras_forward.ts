@@ -10,9 +10,9 @@
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
   Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
-  LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
+  Attention, LayerNormalization, LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
-  type ActivationName, type Layer, type Shape, type SymbolicTensor,
+  type ActivationName, type CallKwargs, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { randomIntTensor, randomTensor, sizeOfShape, stridesOf, tensor, type RefTensor, type TensorLike } from './tensor.ts';
@@ -438,6 +438,81 @@ function elementwiseForward(xs: RefTensor[], identity: number, combine: (a: numb
   return out;
 }
 
+/**
+ * Keras's LayerNormalization of each sample over `axes` (positive, ascending): (x - mean) /
+ * sqrt(variance + epsilon), the variance biased, times gamma plus beta, both shaped as the
+ * normalized axes (null: absent).
+ */
+export function layerNormForward(x: RefTensor, axes: readonly number[], gamma: ArrayLike<number> | null, beta: ArrayLike<number> | null, epsilon: number): RefTensor {
+  const strides = stridesOf(x.shape);
+  const normalized = (i: number) => axes.includes(i);
+  // a position's group (the other axes' coordinates) and its place among the normalized values
+  const groupOf = (flat: number) => x.shape.map((d, k) => (normalized(k) ? 0 : Math.floor(flat / strides[k]!) % d)).join(',');
+  const paramIndex = (flat: number) => axes.reduce((at, k) => at * x.shape[k]! + (Math.floor(flat / strides[k]!) % x.shape[k]!), 0);
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < x.data.length; i++) {
+    const key = groupOf(i);
+    const members = groups.get(key) ?? [];
+    members.push(i);
+    groups.set(key, members);
+  }
+  const out = tensor(x.shape);
+  for (const members of groups.values()) {
+    const mean = members.reduce((sum, i) => sum + x.data[i]!, 0) / members.length;
+    const variance = members.reduce((sum, i) => sum + (x.data[i]! - mean) ** 2, 0) / members.length;
+    for (const i of members) {
+      const p = paramIndex(i);
+      out.data[i] = ((x.data[i]! - mean) / Math.sqrt(variance + epsilon)) * (gamma ? gamma[p]! : 1) + (beta ? beta[p]! : 0);
+    }
+  }
+  return out;
+}
+
+export interface AttentionParams {
+  scoreMode: 'dot' | 'concat';
+  /** The trained `scale` (use_scale), or null. */
+  scale: number | null;
+  /** concat_score_weight (score_mode "concat"). */
+  concatWeight: number;
+  causal: boolean;
+}
+
+/**
+ * Keras's Attention for query (B, Tq, D), value (B, Tv, Dv), key (B, Tv, D): scores
+ * q . k (times scale), or concatWeight * sum_d tanh(scale * (q_d + k_d)); causal: minus 1e9
+ * where j > i; softmax over j; returns [weights @ value (B, Tq, Dv), weights (B, Tq, Tv)].
+ */
+export function attentionForward(query: RefTensor, value: RefTensor, key: RefTensor, p: AttentionParams): [RefTensor, RefTensor] {
+  const [B, Tq, D] = query.shape as [number, number, number];
+  const [, Tv, Dv] = value.shape as [number, number, number];
+  const weights = tensor([B, Tq, Tv]);
+  const out = tensor([B, Tq, Dv]);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < Tq; i++) {
+      const scores = Array.from({ length: Tv }, (_, j) => {
+        let s = 0;
+        for (let d = 0; d < D; d++) {
+          const q = query.data[(b * Tq + i) * D + d]!;
+          const k = key.data[(b * Tv + j) * D + d]!;
+          s += p.scoreMode === 'dot' ? q * k : Math.tanh((p.scale ?? 1) * (q + k));
+        }
+        s = p.scoreMode === 'dot' ? s * (p.scale ?? 1) : s * p.concatWeight;
+        return p.causal && j > i ? s - 1e9 : s;
+      });
+      const max = Math.max(...scores);
+      const exps = scores.map((s) => Math.exp(s - max));
+      const total = exps.reduce((a, e) => a + e, 0);
+      exps.forEach((e, j) => (weights.data[(b * Tq + i) * Tv + j] = e / total));
+      for (let c = 0; c < Dv; c++) {
+        let sum = 0;
+        for (let j = 0; j < Tv; j++) sum += weights.data[(b * Tq + i) * Tv + j]! * value.data[(b * Tv + j) * Dv + c]!;
+        out.data[(b * Tq + i) * Dv + c] = sum;
+      }
+    }
+  }
+  return [out, weights];
+}
+
 // ---------------------------------------------------------------------------------------
 // Layers and models.
 
@@ -456,9 +531,16 @@ function single(layer: Layer, inputs: RefTensor[]): RefTensor {
   return inputs[0]!;
 }
 
-/** One call of one layer in inference mode. */
-export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
+/** One call of one layer in inference mode, with the call's arguments (Attention's use_causal_mask). */
+export function layerForward(layer: Layer, inputs: RefTensor[], kwargs: CallKwargs = {}): RefTensor[] {
   if (layer instanceof Model) return referencePredict(layer, inputs);
+  if (layer instanceof Attention) {
+    const [query, value, key = value] = inputs as [RefTensor, RefTensor, RefTensor?];
+    const scale = layer.useScale ? weight(layer, 'scale')[0]! : null;
+    const concatWeight = layer.scoreMode === 'concat' ? weight(layer, 'concat_score_weight')[0]! : 1;
+    const [out, scores] = attentionForward(query, value, key, { scoreMode: layer.scoreMode, scale, concatWeight, causal: layer.isCausal(kwargs) });
+    return kwargs.return_attention_scores ? [out, scores] : [out];
+  }
   if (layer instanceof Dense) {
     const x = denseForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.units);
     return [applyActivation(x, layer.activation)];
@@ -519,6 +601,10 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     const beta = optionalWeight(layer, 'beta', layer.center);
     return [batchNormForward(x, gamma, beta, weight(layer, 'moving_mean'), weight(layer, 'moving_variance'), layer.epsilon)];
   }
+  if (layer instanceof LayerNormalization) {
+    const x = single(layer, inputs);
+    return [layerNormForward(x, layer.axes!, optionalWeight(layer, 'gamma', layer.scale), optionalWeight(layer, 'beta', layer.center), layer.epsilon)];
+  }
   if (layer instanceof Rescaling) return [rescalingForward(single(layer, inputs), layer.scale, layer.offset)];
   if (layer instanceof Concatenate) return [concatenateForward(inputs, layer.axis)];
   if (layer instanceof Add) return [addForward(inputs)];
@@ -564,7 +650,7 @@ export function referencePredict(model: Model, inputs: readonly TensorLike[]): R
       if (!value) throw new Error(`reference: ${model.name}: ${node.layer.name} consumes ${t.name}, which has not been computed yet (graph.nodes out of order?)`);
       return value;
     });
-    const outputs = layerForward(node.layer, args);
+    const outputs = layerForward(node.layer, args, node.kwargs);
     if (outputs.length !== node.outputs.length) throw new Error(`reference: ${node.layer.name} gave ${outputs.length} outputs, its node has ${node.outputs.length}`);
     node.outputs.forEach((symbolic, i) => {
       checkShape(outputs[i]!, symbolic.shape, `output ${i} of ${node.layer.name} (${node.layer.className})`);

@@ -14,7 +14,7 @@ void OpKernel::backward(KernelContext&, const Ins&, const Outs&, const Tensor&, 
 
 std::vector<std::string> supported_ops() {
   return {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm", "MatMul", "BatchNormalization",
-          "Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "Gelu", "Erf", "Clip", "ThresholdedRelu", "Softplus", "HardSigmoid", "Pad", "Softmax", "Add", "Sub", "Mul", "Div",
+          "Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "Gelu", "Erf", "Clip", "ThresholdedRelu", "Softplus", "HardSigmoid", "Sqrt", "Pad", "Softmax", "Add", "Sub", "Mul", "Div",
           "Sum", "Cast",
           "Dropout", "Identity", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Gather",
           "ReduceMean", "Constant"};

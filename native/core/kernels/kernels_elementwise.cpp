@@ -1,5 +1,5 @@
 // kernels_elementwise.cpp: activations (Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh,
-// Gelu, Erf, Clip, ThresholdedRelu, Softplus, HardSigmoid), Softmax, the broadcasting binaries (Add, Sub, Mul, Div) and n-ary Sum,
+// Gelu, Erf, Clip, ThresholdedRelu, Softplus, HardSigmoid, Sqrt), Softmax, the broadcasting binaries (Add, Sub, Mul, Div) and n-ary Sum,
 // Dropout, Identity, Cast.
 #include <cfloat>
 #include <cstring>
@@ -229,6 +229,7 @@ std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset) 
   if (op == "Softplus") return std::make_unique<ActKernel>(n, ActParams{Act::Softplus});
   if (op == "HardSigmoid")
     return std::make_unique<ActKernel>(n, ActParams{Act::HardSigmoid, n.get_float("alpha", 0.2f), n.get_float("beta", 0.5f)});
+  if (op == "Sqrt") return std::make_unique<ActKernel>(n, ActParams{Act::Sqrt});
   if (op == "Sum") return std::make_unique<SumKernel>(n);
   if (op == "Cast") return std::make_unique<CastKernel>(n);
   if (op == "Softmax") return std::make_unique<SoftmaxKernel>(n, opset);
