@@ -8,7 +8,7 @@ import { Embedding } from './layers/embedding.ts';
 import { Input, InputLayer } from './layers/input.ts';
 import { Add, Average, Concatenate, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
 import { BatchNormalization, LayerNormalization } from './layers/normalization.ts';
-import { Attention } from './layers/attention.ts';
+import { Attention, MultiHeadAttention } from './layers/attention.ts';
 import { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
 
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
@@ -19,7 +19,7 @@ export { Embedding } from './layers/embedding.ts';
 export { Input, InputLayer } from './layers/input.ts';
 export { Add, Average, Concatenate, ElementwiseMerge, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
 export { BatchNormalization, LayerNormalization, type LayerNormalizationArgs } from './layers/normalization.ts';
-export { Attention, type AttentionArgs } from './layers/attention.ts';
+export { Attention, MultiHeadAttention, type AttentionArgs, type MultiHeadAttentionArgs } from './layers/attention.ts';
 export { AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D } from './layers/pooling.ts';
 
 /** Keras's `keras.layers` namespace: `new layers.Dense(64, {activation: 'relu'})`. */
@@ -52,6 +52,7 @@ export const layers = {
   BatchNormalization,
   LayerNormalization,
   Attention,
+  MultiHeadAttention,
   AveragePooling2D,
   GlobalAveragePooling1D,
   GlobalAveragePooling2D,

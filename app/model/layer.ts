@@ -146,6 +146,12 @@ export abstract class Layer {
   static callArguments: Readonly<Record<string, string>> = {};
 
   /**
+   * Inputs after the first that tf.keras 2.x writes as the call's kwargs, in input order
+   * (MultiHeadAttention's ['value', 'key']: a node [[query, 0, 0, {"value": [v, 0, 0]}]]).
+   */
+  static tensorCallArguments: readonly string[] = [];
+
+  /**
    * Calls the layer on symbolic tensors: builds it on first use, checks the input shapes,
    * and returns the output tensor. A layer applied again shares its weights. `callArgs` are
    * the layer's call arguments (callArguments), e.g. {useCausalMask: true}.

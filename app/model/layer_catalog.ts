@@ -114,6 +114,8 @@ const DEPTHWISE_INITIALIZER: LayerArgument = {
   help: 'How the depthwise kernel starts.',
 };
 
+const ATTENTION_DROPOUT: LayerArgument = { key: 'dropout', option: 'dropout', type: { kind: 'float' }, default: 0, help: 'The fraction of attention weights dropped while training.' };
+
 /** BatchNormalization's and LayerNormalization's shared arguments. */
 const NORMALIZATION_ARGS: LayerArgument[] = [
   { key: 'epsilon', option: 'epsilon', type: { kind: 'float' }, default: 0.001, help: 'Added to the variance, so that no division is by zero.' },
@@ -310,7 +312,24 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     args: [
       { key: 'use_scale', option: 'useScale', type: { kind: 'bool' }, default: false, help: 'Learn a scalar that scales the scores.' },
       { key: 'score_mode', option: 'scoreMode', type: { kind: 'choice', options: ['dot', 'concat'] }, default: 'dot', help: 'dot: query . key; concat: sum of tanh(query + key).' },
-      { key: 'dropout', option: 'dropout', type: { kind: 'float' }, default: 0, help: 'The fraction of attention weights dropped while training.' },
+      ATTENTION_DROPOUT,
+    ],
+  },
+  {
+    className: 'MultiHeadAttention',
+    group: 'Attention layers',
+    help: 'Attention in several heads, each with its own projections of query, key and value, joined by an output projection. Inputs [query, value] or [query, value, key].',
+    docs: 'attention_layers/multi_head_attention/',
+    inputs: 'several',
+    args: [
+      { key: 'num_heads', option: 'numHeads', type: { kind: 'int', min: 1 }, initial: 2, positional: true, help: 'The number of attention heads.' },
+      { key: 'key_dim', option: 'keyDim', type: { kind: 'int', min: 1 }, initial: 16, positional: true, help: 'Each head\'s size for query and key.' },
+      { key: 'value_dim', option: 'valueDim', type: { kind: 'optional-int', min: 1 }, default: null, help: 'Each head\'s size for value; None: key_dim.' },
+      ATTENTION_DROPOUT,
+      USE_BIAS,
+      { key: 'output_shape', option: 'outputShape', type: { kind: 'optional-int', min: 1 }, default: null, help: 'The output\'s features; None: the query\'s.' },
+      { key: 'kernel_initializer', option: 'kernelInitializer', type: { kind: 'initializer' }, default: 'glorot_uniform', help: 'How the projection kernels start.' },
+      BIAS_INITIALIZER,
     ],
   },
   {

@@ -3,7 +3,7 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, Add, Attention, Average, AveragePooling2D, BatchNormalization, Concatenate, LayerNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
+  Activation, Add, Attention, MultiHeadAttention, Average, AveragePooling2D, BatchNormalization, Concatenate, LayerNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
   GlobalAveragePooling1D, GlobalAveragePooling2D, LeakyReLU, MaxPooling2D, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D, formatShape,
   type CallKwargs, type Layer, type LayerWeight,
 } from '../model/index.ts';
@@ -347,6 +347,59 @@ const average: Row<Average> = (layer, call) => {
 };
 
 /**
+ * Scores (..., Tq, Tv) -> attention weights: -1e9 added above the diagonal for a causal call,
+ * as Keras masks (a constant, so the steps must be known), Softmax over the value steps, and
+ * Dropout (training only).
+ */
+function attentionWeights(call: LayerCall, scores: string, query: Value, value: Value, causal: boolean, dropout: number): string {
+  const { b } = call;
+  const [tq, tv] = [query.shape[1], value.shape[1]];
+  if (causal) {
+    if (tq === null || tv === null || tq === undefined || tv === undefined) {
+      throw new ValueError(`${call.name}: a causal mask in ONNX needs known query and value steps, got query ${formatShape(query.shape)} and value ${formatShape(value.shape)}`);
+    }
+    const mask = Array.from({ length: tq * tv }, (_, at) => (at % tv > Math.floor(at / tv) ? -1e9 : 0));
+    scores = b.addNode('Add', [scores, b.floatConstant(`${call.name}/causal_mask`, mask, [tq, tv])], `${call.name}/masked_scores`);
+  }
+  const weights = b.addNode('Softmax', [scores], `${call.name}/Softmax`, { axis: -1 });
+  if (dropout === 0) return weights;
+  return b.addNode('Dropout', [weights, b.floatConstant(`${call.name}/dropout_ratio`, [dropout])], `${call.name}/Dropout`);
+}
+
+/**
+ * Keras's MultiHeadAttention: each projection a MatMul with its (features, heads, size) kernel
+ * stored as (features, heads * size) plus the bias, Reshape to (batch, steps, heads, size) and
+ * Transpose to (batch, heads, steps, size) (the key to (batch, heads, size, steps)); the query
+ * scaled by 1 / sqrt(key_dim); MatMul, the weights, MatMul with the values; back to
+ * (batch, steps, heads * value_dim) and the output kernel (heads * value_dim, features).
+ */
+const multiHeadAttention: Row<MultiHeadAttention> = (layer, call) => {
+  const { b } = call;
+  const [query, value, key = value] = call.inputs as [Value, Value, Value?];
+  const heads = layer.numHeads;
+  const node = (op: string, inputs: string[], what: string, attributes: Record<string, AttributeValue> = {}, output?: string) => b.addNode(op, inputs, `${call.name}/${what}`, attributes, output);
+  const dense = (x: string, name: string, rows: number, columns: number, output?: string) => {
+    const kernel = call.weight(weightNamed(layer, `${name}/kernel`)!, 'keras', [rows, columns]);
+    const product = node('MatMul', [x, kernel], `${name}/MatMul`, {}, layer.useBias ? undefined : output);
+    return layer.useBias ? node('Add', [product, call.weight(weightNamed(layer, `${name}/bias`)!, 'keras', [columns])], `${name}/BiasAdd`, {}, output) : product;
+  };
+  const project = (x: Value, name: string, size: number, perm: number[]) => {
+    const flat = dense(x.name, name, x.shape[2] as number, heads * size);
+    const split = node('Reshape', [flat, b.int64Constant(`${call.name}/${name}/heads`, [0, 0, heads, size])], `${name}/split_heads`);
+    return node('Transpose', [split], `${name}/heads_first`, { perm });
+  };
+  const q = node('Mul', [project(query, 'query', layer.keyDim, [0, 2, 1, 3]), b.floatConstant(`${call.name}/query_scale`, [1 / Math.sqrt(layer.keyDim)])], 'scaled_query');
+  const scores = node('MatMul', [q, project(key, 'key', layer.keyDim, [0, 2, 3, 1])], 'scores');
+  const weights = attentionWeights(call, scores, query, value, call.kwargs.use_causal_mask === true, layer.dropout);
+  const context = node('MatMul', [weights, project(value, 'value', layer.valueDim, [0, 2, 1, 3])], 'context');
+  const steps = node('Transpose', [context], 'steps_first', { perm: [0, 2, 1, 3] });
+  const joined = node('Reshape', [steps, b.int64Constant(`${call.name}/joined_heads`, [0, 0, heads * layer.valueDim])], 'join_heads');
+  const outputShapes = layer.computeOutputShapes(call.inputs.map((x) => x.shape), call.kwargs);
+  const result: Value = { ...query, name: dense(joined, 'attention_output', heads * layer.valueDim, outputShapes[0]![2] as number, call.output), shape: outputShapes[0]! };
+  return call.kwargs.return_attention_scores ? [result, { ...query, name: weights, shape: outputShapes[1]! }] : result;
+};
+
+/**
  * Keras's Attention: scores = query @ key^T (MatMul after a Transpose; times `scale`), or for
  * "concat" concat_score_weight * sum(tanh(scale * (query + key))) over the features (the sum a
  * MatMul with ones); a causal call adds -1e9 above the diagonal (a constant, so the steps
@@ -371,16 +424,7 @@ const attention: Row<Attention> = (layer, call) => {
     const squeezed = node('Squeeze', [summed, b.int64Constant(`${call.name}/sum_axis`, [3])], 'squeezed');
     scores = node('Mul', [squeezed, call.weight(weightNamed(layer, 'concat_score_weight')!)], 'scores');
   }
-  const [tq, tv] = [query.shape[1], value.shape[1]];
-  if (layer.isCausal(call.kwargs)) {
-    if (tq === null || tv === null || tq === undefined || tv === undefined) {
-      throw new ValueError(`${call.name}: a causal mask in ONNX needs known query and value steps, got query ${formatShape(query.shape)} and value ${formatShape(value.shape)}`);
-    }
-    const mask = Array.from({ length: tq * tv }, (_, at) => (at % tv > Math.floor(at / tv) ? -1e9 : 0));
-    scores = node('Add', [scores, b.floatConstant(`${call.name}/causal_mask`, mask, [tq, tv])], 'masked_scores');
-  }
-  let weights = node('Softmax', [scores], 'Softmax', { axis: 2 });
-  if (layer.dropout > 0) weights = node('Dropout', [weights, b.floatConstant(`${call.name}/dropout_ratio`, [layer.dropout])], 'Dropout');
+  const weights = attentionWeights(call, scores, query, value, layer.isCausal(call.kwargs), layer.dropout);
   const outputShapes = layer.computeOutputShapes(call.inputs.map((x) => x.shape), call.kwargs);
   const result: Value = { ...query, name: node('MatMul', [weights, value.name], 'MatMul', {}, call.output), shape: outputShapes[0]! };
   return call.kwargs.return_attention_scores ? [result, { ...query, name: weights, shape: outputShapes[1]! }] : result;
@@ -411,6 +455,7 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   Embedding: embedding,
   Concatenate: concatenate,
   Attention: attention,
+  MultiHeadAttention: multiHeadAttention,
   Add: add,
   Multiply: multiply,
   Average: average,

@@ -5,7 +5,7 @@
 // engine run the cases of test/translate/models.ts (attentionCases).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Attention, ConfigError, Input, Model, ShapeError, ValueError, layers, modelFromJSON, summaryData } from '../../app/model/index.ts';
+import { Attention, ConfigError, Input, LayerNormalization, Model, MultiHeadAttention, ShapeError, ValueError, layers, modelFromJSON, summaryData } from '../../app/model/index.ts';
 import { exportOnnx } from '../../app/translate/to_onnx.ts';
 import { referencePredict } from '../reference/keras_forward.ts';
 import { tensor } from '../reference/tensor.ts';
@@ -160,5 +160,99 @@ describe('Attention: Keras JSON', () => {
     attention.inbound_nodes = [[['embedding', 0, 0, {}], ['embedding', 0, 0, {}]]];
     json.config.output_layers = [['dense', 0, 0]];
     refused(() => modelFromJSON(json, 'f.json'), ConfigError, /dense: unsupported call argument use_causal_mask=true/);
+  });
+});
+
+describe('MultiHeadAttention', () => {
+  test('Keras\'s docs example: num_heads 2, key_dim 2 on target (8, 16), source (4, 16): output (None, 8, 16), scores (None, 2, 8, 4); EinsumDense weight shapes', () => {
+    const target = Input({ shape: [8, 16], name: 'target' });
+    const source = Input({ shape: [4, 16], name: 'source' });
+    const layer = new MultiHeadAttention(2, 2, { name: 'mha' });
+    const [output, scores] = layer.applyMultiOutput([target, source], { returnAttentionScores: true });
+    assert.deepEqual([output!.shape, scores!.shape], [[null, 8, 16], [null, 2, 8, 4]]);
+    assert.deepEqual(layer.weights.map((w) => [w.name, w.shape]), [
+      ['query/kernel', [16, 2, 2]], ['query/bias', [2, 2]], ['key/kernel', [16, 2, 2]], ['key/bias', [2, 2]],
+      ['value/kernel', [16, 2, 2]], ['value/bias', [2, 2]], ['attention_output/kernel', [2, 2, 16]], ['attention_output/bias', [16]],
+    ]);
+  });
+
+  test('summary(): MultiHeadAttention(num_heads=2, key_dim=32) on (None, 200, 32) has 8,416 parameters, as in keras.io\'s text_classification_with_transformer (its TransformerBlock: 10,656 with the feed-forward Denses and two LayerNormalizations)', () => {
+    const x = Input({ shape: [200, 32], name: 'x' });
+    const attended = new MultiHeadAttention(2, 32, { name: 'mha' }).apply([x, x]);
+    const normed = new LayerNormalization({ epsilon: 1e-6, name: 'ln1' }).apply(layers.add([x, attended]));
+    const ffn = new layers.Dense(32, { name: 'ffn2' }).apply(new layers.Dense(32, { activation: 'relu', name: 'ffn1' }).apply(normed));
+    const model = new Model({ inputs: x, outputs: new LayerNormalization({ epsilon: 1e-6, name: 'ln2' }).apply(layers.add([normed, ffn])) });
+    assert.equal(summaryData(model).rows.find((r) => r.name === 'mha')!.params, 8416);
+    assert.equal(model.countParams(), 10656);
+  });
+
+  test('bad arguments are errors naming the layer and the argument', () => {
+    refused(() => new MultiHeadAttention(0, 4, { name: 'm' }), ValueError, /^m: num_heads must be a positive integer/);
+    refused(() => new MultiHeadAttention(2, 4, { valueDim: 1.5, name: 'm' }), ValueError, /^m: value_dim must be a positive integer/);
+    refused(() => new MultiHeadAttention(2, 4, { attentionAxes: [1] as never, name: 'm' }), ValueError, /^m: attention_axes \[1\] is not supported; Strata attends over the steps axis of 3-D inputs/);
+    refused(() => new MultiHeadAttention(2, 4, { outputShape: [4, 4] as never, name: 'm' }), ValueError, /^m: output_shape must be a positive integer \(the output's features\) or null, got \[4,4\]/);
+    refused(() => new MultiHeadAttention(2, 4, { dropout: -0.1, name: 'm' }), ValueError, /^m: dropout must be a number in \[0, 1\)/);
+    const q = Input({ shape: [3, 4] });
+    refused(() => new MultiHeadAttention(2, 4, { name: 'm' }).apply([q, Input({ shape: [5, 4, 1] })]), ShapeError, /^m: value must be 3-D \(batch, steps, features\) with known features, got \(None, 5, 4, 1\)/);
+    const shared = new MultiHeadAttention(2, 4, { name: 'shared' });
+    shared.apply([q, q]);
+    refused(() => shared.apply([Input({ shape: [3, 5] }), q]), ShapeError, /^shared: built for query features 4, got \(None, 3, 5\)/);
+  });
+
+  /** tf.keras 2.11's to_json() for x = Input((6, 8)); MultiHeadAttention(2, 4)(x, x, use_causal_mask=True): the value as a kwarg of the call on the query (keras/engine/node.py), the config of keras/layers/attention/multi_head_attention.py's get_config() with the shapes it was built for. */
+  const mhaJson = () => ({
+    class_name: 'Functional',
+    config: {
+      name: 'model',
+      layers: [
+        { class_name: 'InputLayer', config: { batch_input_shape: [null, 6, 8], dtype: 'float32', sparse: false, ragged: false, name: 'x' }, name: 'x', inbound_nodes: [] },
+        {
+          class_name: 'MultiHeadAttention',
+          config: {
+            name: 'multi_head_attention', trainable: true, dtype: 'float32', num_heads: 2, key_dim: 4, value_dim: 4, dropout: 0.0, use_bias: true, output_shape: null, attention_axes: null,
+            kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } }, bias_initializer: { class_name: 'Zeros', config: {} },
+            kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+            query_shape: [null, 6, 8], key_shape: [null, 6, 8], value_shape: [null, 6, 8],
+          },
+          name: 'multi_head_attention',
+          inbound_nodes: [[['x', 0, 0, { value: ['x', 0, 0], use_causal_mask: true }]]] as unknown[],
+        },
+      ],
+      input_layers: [['x', 0, 0]],
+      output_layers: [['multi_head_attention', 0, 0]],
+    },
+    keras_version: '2.11.0',
+    backend: 'tensorflow',
+  });
+
+  test('tf.keras 2.11\'s JSON (the value as a kwarg) loads with Keras\'s count and writes the same form; Keras 3\'s {"args", "kwargs"} loads', () => {
+    const model = modelFromJSON(mhaJson(), 'mha.json');
+    // 3 * (8 * 2 * 4 + 2 * 4) + (2 * 4 * 8 + 8)
+    assert.equal(model.countParams(), 3 * 72 + 72);
+    const node = model.getLayer('multi_head_attention').inboundNodes[0]!;
+    assert.deepEqual([node.inputs.length, node.kwargs], [2, { use_causal_mask: true }]);
+    const written = JSON.parse(model.toJSON()).config.layers[1];
+    assert.deepEqual(written.inbound_nodes, [[['x', 0, 0, { value: ['x', 0, 0], use_causal_mask: true }]]]);
+    assert.deepEqual([written.config.query_shape, written.config.value_shape, written.config.key_shape], [[null, 6, 8], [null, 6, 8], [null, 6, 8]]);
+    assert.equal(modelFromJSON(model.toJSON()).toJSON(), model.toJSON());
+    const keras3 = mhaJson();
+    const ref = { class_name: '__keras_tensor__', config: { shape: [null, 6, 8], dtype: 'float32', keras_history: ['x', 0, 0] } };
+    keras3.config.layers[1]!.inbound_nodes = [{ args: [ref, ref], kwargs: { key: ref, return_attention_scores: true, use_causal_mask: false } }];
+    keras3.config.output_layers = [['multi_head_attention', 0, 0], ['multi_head_attention', 0, 1]];
+    const loaded = modelFromJSON(keras3);
+    assert.deepEqual(loaded.outputs.map((t) => t.shape), [[null, 6, 8], [null, 2, 6, 6]]);
+    assert.equal(loaded.getLayer('multi_head_attention').inboundNodes[0]!.inputs.length, 3);
+  });
+
+  test('an attention_mask tensor, a seed, and attention_axes in a file are refused by name', () => {
+    const json = mhaJson();
+    json.config.layers[1]!.inbound_nodes = [[['x', 0, 0, { value: ['x', 0, 0], attention_mask: ['x', 0, 0] }]]];
+    refused(() => modelFromJSON(json, 'mha.json'), ConfigError, /multi_head_attention: unsupported call argument attention_mask=\["x",0,0\]/);
+    const axes = mhaJson();
+    (axes.config.layers[1]!.config as Record<string, unknown>).attention_axes = [1];
+    refused(() => modelFromJSON(axes, 'mha.json'), ValueError, /multi_head_attention: attention_axes \[1\] is not supported/);
+    const seeded = mhaJson();
+    (seeded.config.layers[1]!.config as Record<string, unknown>).seed = 3;
+    refused(() => modelFromJSON(seeded, 'mha.json'), ConfigError, /multi_head_attention \(MultiHeadAttention\): "seed" = 3 is not supported/);
   });
 });

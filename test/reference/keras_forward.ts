@@ -10,7 +10,7 @@
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
   Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
-  Attention, LayerNormalization, LeakyReLU, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
+  Attention, LayerNormalization, LeakyReLU, MultiHeadAttention, ReLU, SeparableConv2D, Softmax, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   type ActivationName, type CallKwargs, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
@@ -513,6 +513,67 @@ export function attentionForward(query: RefTensor, value: RefTensor, key: RefTen
   return [out, weights];
 }
 
+/** x (B, T, F) times an EinsumDense kernel (F, heads, size) plus bias (heads, size): (B, T, heads, size). */
+function projectHeads(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, heads: number, size: number): RefTensor {
+  const [B, T, F] = x.shape as [number, number, number];
+  const out = tensor([B, T, heads, size]);
+  for (let bt = 0; bt < B * T; bt++) {
+    for (let o = 0; o < heads * size; o++) {
+      let sum = bias ? bias[o]! : 0;
+      for (let f = 0; f < F; f++) sum += x.data[bt * F + f]! * kernel[f * heads * size + o]!;
+      out.data[bt * heads * size + o] = sum;
+    }
+  }
+  return out;
+}
+
+/** Keras's MultiHeadAttention weights, in its EinsumDense layouts (null biases: use_bias=False). */
+export interface MultiHeadWeights {
+  query: [Float32Array, Float32Array | null];
+  key: [Float32Array, Float32Array | null];
+  value: [Float32Array, Float32Array | null];
+  output: [Float32Array, Float32Array | null];
+}
+
+/**
+ * Keras's MultiHeadAttention (attention_axes None, 3-D inputs): per head h, scores =
+ * (q_h / sqrt(keyDim)) . k_h (minus 1e9 where j > i when causal), softmax over j, context =
+ * weights @ v_h; output = sum over heads and value features of context times the output kernel,
+ * plus its bias. Returns [output (B, Tq, out), weights (B, heads, Tq, Tv)].
+ */
+export function multiHeadAttentionForward(query: RefTensor, value: RefTensor, key: RefTensor, w: MultiHeadWeights, heads: number, keyDim: number, valueDim: number, causal: boolean): [RefTensor, RefTensor] {
+  const q = projectHeads(query, w.query[0], w.query[1], heads, keyDim);
+  const k = projectHeads(key, w.key[0], w.key[1], heads, keyDim);
+  const v = projectHeads(value, w.value[0], w.value[1], heads, valueDim);
+  const [B, Tq] = query.shape as [number, number];
+  const Tv = value.shape[1]!;
+  const outFeatures = w.output[0].length / (heads * valueDim);
+  const weights = tensor([B, heads, Tq, Tv]);
+  const out = tensor([B, Tq, outFeatures]);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < Tq; i++) {
+        const scores = Array.from({ length: Tv }, (_, j) => {
+          let s = 0;
+          for (let d = 0; d < keyDim; d++) s += (q.data[((b * Tq + i) * heads + h) * keyDim + d]! / Math.sqrt(keyDim)) * k.data[((b * Tv + j) * heads + h) * keyDim + d]!;
+          return causal && j > i ? s - 1e9 : s;
+        });
+        const max = Math.max(...scores);
+        const exps = scores.map((s) => Math.exp(s - max));
+        const total = exps.reduce((a, e) => a + e, 0);
+        exps.forEach((e, j) => (weights.data[((b * heads + h) * Tq + i) * Tv + j] = e / total));
+        for (let c = 0; c < valueDim; c++) {
+          let context = 0;
+          for (let j = 0; j < Tv; j++) context += weights.data[((b * heads + h) * Tq + i) * Tv + j]! * v.data[((b * Tv + j) * heads + h) * valueDim + c]!;
+          for (let o = 0; o < outFeatures; o++) out.data[(b * Tq + i) * outFeatures + o] += context * w.output[0][(h * valueDim + c) * outFeatures + o]!;
+        }
+      }
+    }
+  }
+  if (w.output[1]) for (let at = 0; at < out.data.length; at++) out.data[at] += w.output[1][at % outFeatures]!;
+  return [out, weights];
+}
+
 // ---------------------------------------------------------------------------------------
 // Layers and models.
 
@@ -539,6 +600,13 @@ export function layerForward(layer: Layer, inputs: RefTensor[], kwargs: CallKwar
     const scale = layer.useScale ? weight(layer, 'scale')[0]! : null;
     const concatWeight = layer.scoreMode === 'concat' ? weight(layer, 'concat_score_weight')[0]! : 1;
     const [out, scores] = attentionForward(query, value, key, { scoreMode: layer.scoreMode, scale, concatWeight, causal: layer.isCausal(kwargs) });
+    return kwargs.return_attention_scores ? [out, scores] : [out];
+  }
+  if (layer instanceof MultiHeadAttention) {
+    const [query, value, key = value] = inputs as [RefTensor, RefTensor, RefTensor?];
+    const pair = (name: string): [Float32Array, Float32Array | null] => [weight(layer, `${name}/kernel`), optionalWeight(layer, `${name}/bias`, layer.useBias)];
+    const w = { query: pair('query'), key: pair('key'), value: pair('value'), output: pair('attention_output') };
+    const [out, scores] = multiHeadAttentionForward(query, value, key, w, layer.numHeads, layer.keyDim, layer.valueDim, kwargs.use_causal_mask === true);
     return kwargs.return_attention_scores ? [out, scores] : [out];
   }
   if (layer instanceof Dense) {

@@ -165,6 +165,9 @@ function attentionCases(): Model[] {
     make('attention_concat_scaled_causal', [[4, 5], [4, 5]], new layers.Attention({ scoreMode: 'concat', useScale: true }), { useCausalMask: true }),
     make('attention_causal_scores_dropout', [[3, 4], [3, 4]], new layers.Attention({ dropout: 0.2 }), { useCausalMask: true, returnAttentionScores: true }),
     make('attention_concat_cross', [[2, 3], [5, 3]], new layers.Attention({ scoreMode: 'concat' })),
+    make('mha_self', [[4, 6], [4, 6]], new layers.MultiHeadAttention(2, 3)),
+    make('mha_cross_key_value_dim_output_shape', [[3, 5], [4, 2], [4, 6]], new layers.MultiHeadAttention(3, 2, { valueDim: 4, outputShape: 7 })),
+    make('mha_causal_scores_no_bias_dropout', [[4, 6], [4, 6]], new layers.MultiHeadAttention(2, 4, { useBias: false, dropout: 0.1 }), { useCausalMask: true, returnAttentionScores: true }),
   ];
 }
 

@@ -175,19 +175,29 @@ function callKwargs(kwargs: Json, layer: Layer, where: string): CallKwargs {
   return kept;
 }
 
-/** One node in tf.keras 2.x's list form (the kwargs beside each reference) or Keras 3's {"args", "kwargs"} form. */
+/**
+ * One node in tf.keras 2.x's list form (the kwargs beside each reference) or Keras 3's
+ * {"args", "kwargs"} form. Inputs a layer takes as kwargs (MultiHeadAttention's value and
+ * key) follow the positional ones.
+ */
 function parseNode(node: unknown, layer: Layer, where: string): NodeEntry {
+  const tensorKeys = (layer.constructor as typeof Layer).tensorCallArguments;
+  const split = (kwargs: Json): NodeEntry => {
+    const given = tensorKeys.filter((key) => kwargs[key] !== undefined && kwargs[key] !== null);
+    const rest = Object.fromEntries(Object.entries(kwargs).filter(([key]) => !given.includes(key)));
+    return { refs: given.map((key) => parseRef(kwargs[key], `${where}: ${key}`)), kwargs: callKwargs(rest, layer, where) };
+  };
   if (Array.isArray(node)) {
     // tf.keras 2.x copies the call's kwargs onto every input reference; the first's are the call's.
     const first = node[0];
-    const kwargs = Array.isArray(first) && isObject(first[3]) ? callKwargs(first[3], layer, where) : {};
-    node.forEach((ref) => Array.isArray(ref) && isObject(ref[3]) && callKwargs(ref[3], layer, where));
-    return { refs: node.map((ref) => parseRef(ref, where)), kwargs };
+    const extra = Array.isArray(first) && isObject(first[3]) ? split(first[3]) : { refs: [], kwargs: {} };
+    node.slice(1).forEach((ref) => Array.isArray(ref) && isObject(ref[3]) && split(ref[3]));
+    return { refs: [...node.map((ref) => parseRef(ref, where)), ...extra.refs], kwargs: extra.kwargs };
   }
   if (isObject(node) && Array.isArray(node.args)) {
-    const kwargs = isObject(node.kwargs) ? callKwargs(node.kwargs, layer, where) : {};
+    const extra = isObject(node.kwargs) ? split(node.kwargs) : { refs: [], kwargs: {} };
     const flat = node.args.flatMap((arg) => (Array.isArray(arg) && arg.every(isObject) ? arg : [arg]));
-    return { refs: flat.map((ref) => parseRef(ref, where)), kwargs };
+    return { refs: [...flat.map((ref) => parseRef(ref, where)), ...extra.refs], kwargs: extra.kwargs };
   }
   throw new ConfigError(`${where}: unreadable inbound node ${JSON.stringify(node)}`);
 }
