@@ -75,7 +75,7 @@ export class WeightSync {
   push(session: TrainingSession): void {
     for (const { location, weight } of this.slots) {
       const data = toOnnxLayout(weight.value, weight.shape, location.layout);
-      session.setWeight(location.initializer, { shape: onnxDims(weight.shape, location.layout), data } satisfies NativeTensor);
+      session.setWeight(location.initializer, { shape: location.dims ?? onnxDims(weight.shape, location.layout), data } satisfies NativeTensor);
     }
   }
 }

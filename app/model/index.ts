@@ -10,7 +10,8 @@ import { Embedding } from './layers/embedding.ts';
 import { Bidirectional, GRU, LSTM, SimpleRNN } from './layers/recurrent.ts';
 import { Input, InputLayer } from './layers/input.ts';
 import { Add, Average, Concatenate, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
-import { BatchNormalization } from './layers/normalization.ts';
+import { BatchNormalization, LayerNormalization } from './layers/normalization.ts';
+import { Attention, MultiHeadAttention } from './layers/attention.ts';
 import {
   AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
 } from './layers/pooling.ts';
@@ -28,7 +29,8 @@ export {
 } from './layers/recurrent.ts';
 export { Input, InputLayer } from './layers/input.ts';
 export { Add, Average, Concatenate, ElementwiseMerge, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
-export { BatchNormalization } from './layers/normalization.ts';
+export { BatchNormalization, LayerNormalization, type LayerNormalizationArgs } from './layers/normalization.ts';
+export { Attention, MultiHeadAttention, type AttentionArgs, type MultiHeadAttentionArgs } from './layers/attention.ts';
 export {
   AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
   type Pooling1DArgs, type Pooling2DArgs,
@@ -76,6 +78,9 @@ export const layers = {
   concatenate,
   multiply,
   BatchNormalization,
+  LayerNormalization,
+  Attention,
+  MultiHeadAttention,
   AveragePooling2D,
   GlobalAveragePooling1D,
   GlobalAveragePooling2D,
@@ -88,7 +93,7 @@ export const layers = {
 
 export { Model, weightsGeneration, type ModelArgs, type CallOptions } from './model.ts';
 export { Sequential, type SequentialArgs } from './sequential.ts';
-export { Layer, SymbolicTensor, Node, clearSession, type LayerArgs, type LayerWeight } from './layer.ts';
+export { Layer, SymbolicTensor, Node, clearSession, type CallKwargs, type LayerArgs, type LayerWeight } from './layer.ts';
 export { modelFromJSON } from './keras_format/model_json.ts';
 export { summaryData, renderSummary, countParams, type SummaryData, type SummaryRow, type ParamCounts } from './summary.ts';
 export { describeGraph, type GraphDescription, type GraphNodeDescription, type GraphEdgeDescription } from './graph.ts';

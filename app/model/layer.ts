@@ -7,6 +7,7 @@ import { getInitializer, type Initializer } from './initializers.ts';
 import { LIMITS } from './limits.ts';
 import type { Constraint } from './constraints.ts';
 import type { Regularizer } from './regularizers.ts';
+import { checkOptions } from './options.ts';
 import { formatShape, product, type Shape } from './shape.ts';
 
 /** A placeholder for a batch of data: a shape (batch first, null where unknown) and its producer. */
@@ -31,12 +32,16 @@ export class SymbolicTensor {
   }
 }
 
-/** One call of a layer: the tensors it consumed and produced. */
+/** A call's arguments beyond its inputs, under the names Keras writes in a node's kwargs ({use_causal_mask: true}). */
+export type CallKwargs = Readonly<Record<string, boolean>>;
+
+/** One call of a layer: the tensors it consumed and produced, and the call's own arguments. */
 export class Node {
   constructor(
     readonly layer: Layer,
     readonly inputs: SymbolicTensor[],
     readonly outputs: SymbolicTensor[],
+    readonly kwargs: CallKwargs = {},
   ) {}
 
   /** The nodes that produced this node's inputs. */
@@ -151,23 +156,44 @@ export abstract class Layer {
   }
 
   /**
-   * Calls the layer on symbolic tensors: builds it on first use, checks the input shapes,
-   * and returns the output tensor. A layer applied again shares its weights.
+   * Keras's call arguments the layer takes beyond its inputs, Strata's camelCase name -> the
+   * name Keras writes in a node's kwargs (Attention: {useCausalMask: 'use_causal_mask'}).
    */
-  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
-    const outputs = this.applyToTensors(Array.isArray(inputs) ? inputs : [inputs]);
+  static callArguments: Readonly<Record<string, string>> = {};
+
+  /**
+   * Inputs after the first that tf.keras 2.x writes as the call's kwargs, in input order
+   * (MultiHeadAttention's ['value', 'key']: a node [[query, 0, 0, {"value": [v, 0, 0]}]]).
+   */
+  static tensorCallArguments: readonly string[] = [];
+
+  /**
+   * Calls the layer on symbolic tensors: builds it on first use, checks the input shapes,
+   * and returns the output tensor. A layer applied again shares its weights. `callArgs` are
+   * the layer's call arguments (callArguments), e.g. {useCausalMask: true}.
+   */
+  apply(inputs: SymbolicTensor | SymbolicTensor[], callArgs?: Record<string, boolean>): SymbolicTensor {
+    const outputs = this.applyMultiOutput(inputs, callArgs);
     if (outputs.length !== 1) {
       throw new ValueError(`${this.name}: has ${outputs.length} outputs; use applyMultiOutput() to get them all`);
     }
     return outputs[0]!;
   }
 
-  /** As apply(), for layers (models) with several outputs. */
-  applyMultiOutput(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[] {
-    return this.applyToTensors(Array.isArray(inputs) ? inputs : [inputs]);
+  /** As apply(), for layers (models, Attention returning its scores) with several outputs. */
+  applyMultiOutput(inputs: SymbolicTensor | SymbolicTensor[], callArgs?: Record<string, boolean>): SymbolicTensor[] {
+    const known = (this.constructor as typeof Layer).callArguments;
+    const given = checkOptions(`${this.name} call`, callArgs, Object.keys(known), '{useCausalMask: true}');
+    const kwargs: Record<string, boolean> = {};
+    for (const [key, value] of Object.entries(given)) {
+      if (typeof value !== 'boolean') throw new ValueError(`${this.name}: call argument ${key} must be true or false, got ${JSON.stringify(value)}`);
+      kwargs[known[key]!] = value;
+    }
+    return this.applyWithKwargs(Array.isArray(inputs) ? inputs : [inputs], kwargs);
   }
 
-  protected applyToTensors(inputs: SymbolicTensor[]): SymbolicTensor[] {
+  /** As applyMultiOutput(), with the call arguments under Keras's names, as a model file's node holds them. */
+  applyWithKwargs(inputs: SymbolicTensor[], kwargs: CallKwargs): SymbolicTensor[] {
     for (const [i, x] of inputs.entries()) {
       if (!(x instanceof SymbolicTensor)) {
         throw new ValueError(`${this.name}: input ${i} is not a symbolic tensor; apply layers to Input(...) or to other layers' outputs`);
@@ -178,10 +204,10 @@ export abstract class Layer {
       this.build(inputShapes);
       this.built = true;
     }
-    const outputShapes = this.computeOutputShapes(inputShapes);
+    const outputShapes = this.computeOutputShapes(inputShapes, kwargs);
     const nodeIndex = this.inboundNodes.length;
     const outputs = outputShapes.map((shape, i) => new SymbolicTensor(shape, this, nodeIndex, i));
-    this.inboundNodes.push(new Node(this, inputs, outputs));
+    this.inboundNodes.push(new Node(this, inputs, outputs, { ...kwargs }));
     return outputs;
   }
 
@@ -192,7 +218,7 @@ export abstract class Layer {
    * Checks the input shapes and returns the output shapes. Errors name the layer and the
    * shape at fault: "conv2: expected a 4-D input (batch, h, w, c), got (None, 100)".
    */
-  abstract computeOutputShapes(inputShapes: Shape[]): Shape[];
+  abstract computeOutputShapes(inputShapes: Shape[], kwargs?: CallKwargs): Shape[];
 
   /** For layers that take one tensor: returns it, or says that a list was given. */
   protected singleInput(inputShapes: Shape[]): Shape {

@@ -7,7 +7,7 @@ import { ACTIVATIONS } from './activations.ts';
 import { getInitializer, serializeInitializer, type InitializerIdentifier } from './initializers.ts';
 
 /** Keras's layer groups (keras.io/api/layers/), in the documentation's order. */
-export const LAYER_GROUPS = ['Core layers', 'Convolution layers', 'Pooling layers', 'Recurrent layers', 'Normalization layers', 'Regularization layers', 'Reshaping layers', 'Merging layers', 'Preprocessing layers'] as const;
+export const LAYER_GROUPS = ['Core layers', 'Convolution layers', 'Pooling layers', 'Recurrent layers', 'Normalization layers', 'Regularization layers', 'Attention layers', 'Reshaping layers', 'Merging layers', 'Preprocessing layers'] as const;
 export type LayerGroup = (typeof LAYER_GROUPS)[number];
 
 /** Keras's initializers by their string names (keras.initializers.get). */
@@ -124,6 +124,14 @@ const DEPTHWISE_INITIALIZER: LayerArgument = {
   help: 'How the depthwise kernel starts.',
 };
 
+const ATTENTION_DROPOUT: LayerArgument = { key: 'dropout', option: 'dropout', type: { kind: 'float' }, default: 0, help: 'The fraction of attention weights dropped while training.' };
+
+/** BatchNormalization's and LayerNormalization's shared arguments. */
+const NORMALIZATION_ARGS: LayerArgument[] = [
+  { key: 'epsilon', option: 'epsilon', type: { kind: 'float' }, default: 0.001, help: 'Added to the variance, so that no division is by zero.' },
+  { key: 'center', option: 'center', type: { kind: 'bool' }, default: true, help: 'Learn an offset (beta).' },
+  { key: 'scale', option: 'scale', type: { kind: 'bool' }, default: true, help: 'Learn a scale (gamma).' },
+];
 const PADDING: LayerArgument = {
   key: 'padding',
   option: 'padding',
@@ -432,9 +440,50 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     inputs: 'one',
     args: [
       { key: 'momentum', option: 'momentum', type: { kind: 'float' }, default: 0.99, help: 'How slowly the moving mean and variance follow the batches (0 to 1).' },
-      { key: 'epsilon', option: 'epsilon', type: { kind: 'float' }, default: 0.001, help: 'Added to the variance, so that no division is by zero.' },
-      { key: 'center', option: 'center', type: { kind: 'bool' }, default: true, help: 'Learn an offset (beta).' },
-      { key: 'scale', option: 'scale', type: { kind: 'bool' }, default: true, help: 'Learn a scale (gamma).' },
+      ...NORMALIZATION_ARGS,
+      TRAINABLE,
+    ],
+  },
+  {
+    className: 'Attention',
+    group: 'Attention layers',
+    help: 'Dot-product attention: each query step takes a softmax-weighted mix of the value steps. Inputs [query, value] or [query, value, key].',
+    docs: 'attention_layers/attention/',
+    inputs: 'several',
+    args: [
+      { key: 'use_scale', option: 'useScale', type: { kind: 'bool' }, default: false, help: 'Learn a scalar that scales the scores.' },
+      { key: 'score_mode', option: 'scoreMode', type: { kind: 'choice', options: ['dot', 'concat'] }, default: 'dot', help: 'dot: query . key; concat: sum of tanh(query + key).' },
+      ATTENTION_DROPOUT,
+    ],
+  },
+  {
+    className: 'MultiHeadAttention',
+    group: 'Attention layers',
+    help: 'Attention in several heads, each with its own projections of query, key and value, joined by an output projection. Inputs [query, value] or [query, value, key].',
+    docs: 'attention_layers/multi_head_attention/',
+    inputs: 'several',
+    args: [
+      { key: 'num_heads', option: 'numHeads', type: { kind: 'int', min: 1 }, initial: 2, positional: true, help: 'The number of attention heads.' },
+      { key: 'key_dim', option: 'keyDim', type: { kind: 'int', min: 1 }, initial: 16, positional: true, help: 'Each head\'s size for query and key.' },
+      { key: 'value_dim', option: 'valueDim', type: { kind: 'optional-int', min: 1 }, default: null, help: 'Each head\'s size for value; None: key_dim.' },
+      ATTENTION_DROPOUT,
+      USE_BIAS,
+      { key: 'output_shape', option: 'outputShape', type: { kind: 'optional-int', min: 1 }, default: null, help: 'The output\'s features; None: the query\'s.' },
+      { key: 'kernel_initializer', option: 'kernelInitializer', type: { kind: 'initializer' }, default: 'glorot_uniform', help: 'How the projection kernels start.' },
+      BIAS_INITIALIZER,
+    ],
+  },
+  {
+    className: 'LayerNormalization',
+    group: 'Normalization layers',
+    help: 'Normalizes each sample over its last axis (or the axes given) to mean 0 and variance 1, then scales and shifts.',
+    docs: 'normalization_layers/layer_normalization/',
+    inputs: 'one',
+    args: [
+      { key: 'axis', option: 'axis', type: { kind: 'int' }, default: -1, help: 'The axis to normalize over; -1 is the last.' },
+      ...NORMALIZATION_ARGS,
+      { key: 'beta_initializer', option: 'betaInitializer', type: { kind: 'initializer' }, default: 'zeros', help: 'How the offset starts.' },
+      { key: 'gamma_initializer', option: 'gammaInitializer', type: { kind: 'initializer' }, default: 'ones', help: 'How the scale starts.' },
       TRAINABLE,
     ],
   },

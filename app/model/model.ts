@@ -255,7 +255,7 @@ export class Model extends Layer {
         name: layer.name,
         inbound_nodes: this.nodesOf(layer)
           .filter((n) => !n.isInput)
-          .map((n) => n.inputs.map((t) => [...ref(t), {}])),
+          .map((n) => nodeReferences(n, ref)),
       })),
       input_layers: this.inputs.map(ref),
       output_layers: this.outputs.map(ref),
@@ -285,6 +285,19 @@ export class Model extends Layer {
 }
 
 export interface ModelSummaryOptions extends SummaryOptions {}
+
+/**
+ * A node's inbound references as tf.keras 2.x's Node.serialize() writes them: each positional
+ * input with the call's kwargs beside it; inputs the layer takes as kwargs (MultiHeadAttention's
+ * value and key) inside those kwargs instead.
+ */
+function nodeReferences(node: Node, ref: (t: SymbolicTensor) => [string, number, number]): unknown[] {
+  const tensorKeys = (node.layer.constructor as typeof Layer).tensorCallArguments;
+  const positional = tensorKeys.length > 0 ? node.inputs.slice(0, 1) : node.inputs;
+  const kwargs: Record<string, unknown> = Object.fromEntries(node.inputs.slice(positional.length).map((t, i) => [tensorKeys[i]!, ref(t)]));
+  Object.assign(kwargs, node.kwargs);
+  return positional.map((t) => [...ref(t), kwargs]);
+}
 
 /**
  * Changes whenever setWeights() is called on any of the model's layers (nested models

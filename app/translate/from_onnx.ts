@@ -72,7 +72,7 @@ function parseWeightMap(text: string, source: string): WeightLocation[] {
   if (!Array.isArray(entries)) return fail('is not a list');
   return entries.map((entry: unknown, i) => {
     const e = entry as Partial<Record<keyof WeightLocation, unknown>> | null;
-    const valid = typeof e === 'object' && e !== null && typeof e.layer === 'string' && typeof e.weight === 'string' && typeof e.initializer === 'string' && ONNX_LAYOUTS.includes(e.layout as string);
-    return valid ? (e as WeightLocation) : fail(`entry ${i} is ${JSON.stringify(entry)}, not {"layer", "weight", "initializer", "layout": ${ONNX_LAYOUTS.map((l) => `"${l}"`).join(' | ')}}`);
+    const valid = typeof e === 'object' && e !== null && typeof e.layer === 'string' && typeof e.weight === 'string' && typeof e.initializer === 'string' && ONNX_LAYOUTS.includes(e.layout as string) && (e.dims === undefined || (Array.isArray(e.dims) && e.dims.every((d) => Number.isInteger(d) && d >= 0)));
+    return valid ? (e as WeightLocation) : fail(`entry ${i} is ${JSON.stringify(entry)}, not {"layer", "weight", "initializer", "layout": ${ONNX_LAYOUTS.map((l) => `"${l}"`).join(' | ')}, "dims"?: [integers]}`);
   });
 }

@@ -3,10 +3,11 @@
 // result values. Weights become initializers named "<layer>/<weight>" (Conv kernels are
 // stored OIHW, as ONNX's Conv wants; every other weight keeps its Keras layout).
 import {
-  Activation, ActivityRegularization, Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, GRU, LSTM, RecurrentLayer, Concatenate, Conv1D, Conv2D,
-  Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-  GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Permute, PReLU, RepeatVector, Multiply, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, SpatialDropout2D, ValueError, ZeroPadding2D,
-  transposedOutputLength, type ActivationName, type Layer, type LayerWeight,
+  Activation, ActivityRegularization, Add, Attention, MultiHeadAttention, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, GRU, LSTM, RecurrentLayer,
+  Concatenate, LayerNormalization, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten, GaussianDropout, GaussianNoise,
+  GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Permute, PReLU, RepeatVector, Multiply, ReLU, Rescaling,
+  Reshape, SeparableConv2D, Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, formatShape, transposedOutputLength,
+  type ActivationName, type CallKwargs, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { ConvPadding } from '../model/layers/conv.ts';
 import type { AttributeValue } from '../onnx/helper.ts';
@@ -20,10 +21,15 @@ export interface LayerCall {
   inputs: Value[];
   /** Base for node names: the layer name, prefixed by enclosing models' names. */
   name: string;
-  /** The tensor name the layer's result should have. */
+  /** The tensor name the layer's (first) result should have. */
   output: string;
-  /** The initializer holding one of the layer's weights, in `layout` (kernel_layout.ts; default 'keras'). */
-  weight(weight: LayerWeight, layout?: OnnxLayout): string;
+  /** The call's arguments (Attention's use_causal_mask, return_attention_scores). */
+  kwargs: CallKwargs;
+  /**
+   * The initializer holding one of the layer's weights, in `layout` (kernel_layout.ts; default 'keras'),
+   * with `dims` where a 'keras' weight is stored reshaped (same values, e.g. broadcastable).
+   */
+  weight(weight: LayerWeight, layout?: OnnxLayout, dims?: number[]): string;
   /** For the native engine (translateModel's trainingOps): training-only layers as Strata's own ops. */
   trainingOps: boolean;
 }
@@ -31,7 +37,7 @@ export interface LayerCall {
 /** The domain of the ops only Strata's engine runs (the training-only layers' noise and penalties). */
 export const STRATA_DOMAIN = 'ai.strata';
 
-/** A layer's translation: its result, or its results in output order (return_state). */
+/** A layer's results: one value, or one per output in output order (return_state, Attention's scores). */
 type Row<L extends Layer> = (layer: L, call: LayerCall) => Value | Value[];
 
 /**
@@ -406,6 +412,29 @@ const batchNormalization: Row<BatchNormalization> = (layer, call) => {
   return { ...x, name: b.addNode('BatchNormalization', [x.name, ...inputs], `${call.name}/BatchNormalization`, attributes, call.output) };
 };
 
+/**
+ * Keras's LayerNormalization, decomposed as TensorFlow computes it: the mean and the biased
+ * variance over the axes (ReduceMean), (x - mean) / Sqrt(variance + epsilon), then gamma and
+ * beta stored with 1s on the axes between, so that they broadcast against the input.
+ */
+const layerNormalization: Row<LayerNormalization> = (layer, call) => {
+  const { b } = call;
+  const x = b.inLayout(single(layer, call), 'keras');
+  const axes = layer.axes!;
+  const first = axes[0]!;
+  const broadcastDims = x.shape.slice(first).map((d, i) => (axes.includes(first + i) ? (d as number) : 1));
+  const reduce = (input: string, what: string) => b.addNode('ReduceMean', [input], `${call.name}/${what}`, { axes, keepdims: 1 });
+  const centered = b.addNode('Sub', [x.name, reduce(x.name, 'mean')], `${call.name}/centered`);
+  const variance = reduce(b.addNode('Mul', [centered, centered], `${call.name}/squared`), 'variance');
+  const std = b.addNode('Sqrt', [b.addNode('Add', [variance, b.floatConstant(`${call.name}/epsilon`, [layer.epsilon])], `${call.name}/plus_epsilon`)], `${call.name}/std`);
+  const steps: [string, string][] = [];
+  if (layer.scale) steps.push(['Mul', call.weight(weightNamed(layer, 'gamma')!, 'keras', broadcastDims)]);
+  if (layer.center) steps.push(['Add', call.weight(weightNamed(layer, 'beta')!, 'keras', broadcastDims)]);
+  let y = b.addNode('Div', [centered, std], `${call.name}/normalized`, {}, steps.length === 0 ? call.output : undefined);
+  steps.forEach(([op, param], i) => (y = b.addNode(op, [y, param], `${call.name}/${op === 'Mul' ? 'gamma' : 'beta'}`, {}, i === steps.length - 1 ? call.output : undefined)));
+  return { ...x, name: y };
+};
+
 const rescaling: Row<Rescaling> = (layer, call) => {
   const { b } = call;
   const x = single(layer, call);
@@ -585,6 +614,90 @@ const bidirectional: Row<Bidirectional> = (layer, call) => {
   return [{ ...forward!, name: merged, shape }, ...forwardStates, ...backwardStates];
 };
 
+/**
+ * Scores (..., Tq, Tv) -> attention weights: -1e9 added above the diagonal for a causal call,
+ * as Keras masks (a constant, so the steps must be known), Softmax over the value steps, and
+ * Dropout (training only).
+ */
+function attentionWeights(call: LayerCall, scores: string, query: Value, value: Value, causal: boolean, dropout: number): string {
+  const { b } = call;
+  const [tq, tv] = [query.shape[1], value.shape[1]];
+  if (causal) {
+    if (tq === null || tv === null || tq === undefined || tv === undefined) {
+      throw new ValueError(`${call.name}: a causal mask in ONNX needs known query and value steps, got query ${formatShape(query.shape)} and value ${formatShape(value.shape)}`);
+    }
+    const mask = Array.from({ length: tq * tv }, (_, at) => (at % tv > Math.floor(at / tv) ? -1e9 : 0));
+    scores = b.addNode('Add', [scores, b.floatConstant(`${call.name}/causal_mask`, mask, [tq, tv])], `${call.name}/masked_scores`);
+  }
+  const weights = b.addNode('Softmax', [scores], `${call.name}/Softmax`, { axis: -1 });
+  if (dropout === 0) return weights;
+  return b.addNode('Dropout', [weights, b.floatConstant(`${call.name}/dropout_ratio`, [dropout])], `${call.name}/Dropout`);
+}
+
+/**
+ * Keras's MultiHeadAttention: each projection a MatMul with its (features, heads, size) kernel
+ * stored as (features, heads * size) plus the bias, Reshape to (batch, steps, heads, size) and
+ * Transpose to (batch, heads, steps, size) (the key to (batch, heads, size, steps)); the query
+ * scaled by 1 / sqrt(key_dim); MatMul, the weights, MatMul with the values; back to
+ * (batch, steps, heads * value_dim) and the output kernel (heads * value_dim, features).
+ */
+const multiHeadAttention: Row<MultiHeadAttention> = (layer, call) => {
+  const { b } = call;
+  const [query, value, key = value] = call.inputs as [Value, Value, Value?];
+  const heads = layer.numHeads;
+  const node = (op: string, inputs: string[], what: string, attributes: Record<string, AttributeValue> = {}, output?: string) => b.addNode(op, inputs, `${call.name}/${what}`, attributes, output);
+  const dense = (x: string, name: string, rows: number, columns: number, output?: string) => {
+    const kernel = call.weight(weightNamed(layer, `${name}/kernel`)!, 'keras', [rows, columns]);
+    const product = node('MatMul', [x, kernel], `${name}/MatMul`, {}, layer.useBias ? undefined : output);
+    return layer.useBias ? node('Add', [product, call.weight(weightNamed(layer, `${name}/bias`)!, 'keras', [columns])], `${name}/BiasAdd`, {}, output) : product;
+  };
+  const project = (x: Value, name: string, size: number, perm: number[]) => {
+    const flat = dense(x.name, name, x.shape[2] as number, heads * size);
+    const split = node('Reshape', [flat, b.int64Constant(`${call.name}/${name}/heads`, [0, 0, heads, size])], `${name}/split_heads`);
+    return node('Transpose', [split], `${name}/heads_first`, { perm });
+  };
+  const q = node('Mul', [project(query, 'query', layer.keyDim, [0, 2, 1, 3]), b.floatConstant(`${call.name}/query_scale`, [1 / Math.sqrt(layer.keyDim)])], 'scaled_query');
+  const scores = node('MatMul', [q, project(key, 'key', layer.keyDim, [0, 2, 3, 1])], 'scores');
+  const weights = attentionWeights(call, scores, query, value, call.kwargs.use_causal_mask === true, layer.dropout);
+  const context = node('MatMul', [weights, project(value, 'value', layer.valueDim, [0, 2, 1, 3])], 'context');
+  const steps = node('Transpose', [context], 'steps_first', { perm: [0, 2, 1, 3] });
+  const joined = node('Reshape', [steps, b.int64Constant(`${call.name}/joined_heads`, [0, 0, heads * layer.valueDim])], 'join_heads');
+  const outputShapes = layer.computeOutputShapes(call.inputs.map((x) => x.shape), call.kwargs);
+  const result: Value = { ...query, name: dense(joined, 'attention_output', heads * layer.valueDim, outputShapes[0]![2] as number, call.output), shape: outputShapes[0]! };
+  return call.kwargs.return_attention_scores ? [result, { ...query, name: weights, shape: outputShapes[1]! }] : result;
+};
+
+/**
+ * Keras's Attention: scores = query @ key^T (MatMul after a Transpose; times `scale`), or for
+ * "concat" concat_score_weight * sum(tanh(scale * (query + key))) over the features (the sum a
+ * MatMul with ones); a causal call adds -1e9 above the diagonal (a constant, so the steps
+ * must be known); Softmax over the value steps, Dropout (training only), MatMul with value.
+ */
+const attention: Row<Attention> = (layer, call) => {
+  const { b } = call;
+  const [query, value, key = value] = call.inputs as [Value, Value, Value?];
+  const scale = layer.useScale ? call.weight(weightNamed(layer, 'scale')!) : undefined;
+  const node = (op: string, inputs: string[], what: string, attributes: Record<string, AttributeValue> = {}, output?: string) => b.addNode(op, inputs, `${call.name}/${what}`, attributes, output);
+  let scores: string;
+  if (layer.scoreMode === 'dot') {
+    scores = node('MatMul', [query.name, node('Transpose', [key.name], 'key_transposed', { perm: [0, 2, 1] })], 'scores');
+    if (scale) scores = node('Mul', [scores, scale], 'scaled_scores');
+  } else {
+    const q = node('Unsqueeze', [query.name, b.int64Constant(`${call.name}/query_axis`, [2])], 'query_expanded');
+    const k = node('Unsqueeze', [key.name, b.int64Constant(`${call.name}/key_axis`, [1])], 'key_expanded');
+    let sum = node('Add', [q, k], 'query_plus_key');
+    if (scale) sum = node('Mul', [sum, scale], 'scaled_sum');
+    const features = query.shape[2] as number;
+    const summed = node('MatMul', [node('Tanh', [sum], 'tanh'), b.floatConstant(`${call.name}/ones`, Array<number>(features).fill(1), [features, 1])], 'feature_sum');
+    const squeezed = node('Squeeze', [summed, b.int64Constant(`${call.name}/sum_axis`, [3])], 'squeezed');
+    scores = node('Mul', [squeezed, call.weight(weightNamed(layer, 'concat_score_weight')!)], 'scores');
+  }
+  const weights = attentionWeights(call, scores, query, value, layer.isCausal(call.kwargs), layer.dropout);
+  const outputShapes = layer.computeOutputShapes(call.inputs.map((x) => x.shape), call.kwargs);
+  const result: Value = { ...query, name: node('MatMul', [weights, value.name], 'MatMul', {}, call.output), shape: outputShapes[0]! };
+  return call.kwargs.return_attention_scores ? [result, { ...query, name: weights, shape: outputShapes[1]! }] : result;
+};
+
 /** Layer class name -> translation. Models (nested) and InputLayers are handled by the graph walk. */
 export const LAYER_TABLE: Record<string, Row<never>> = {
   Dense: dense,
@@ -619,6 +732,7 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   ZeroPadding2D: zeroPadding2d,
   Cropping2D: cropping2d,
   BatchNormalization: batchNormalization,
+  LayerNormalization: layerNormalization,
   Rescaling: rescaling,
   Embedding: embedding,
   LSTM: recurrent,
@@ -626,6 +740,8 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   SimpleRNN: recurrent,
   Bidirectional: bidirectional,
   Concatenate: concatenate,
+  Attention: attention,
+  MultiHeadAttention: multiHeadAttention,
   Add: add,
   Multiply: multiply,
   Average: average,

@@ -4,7 +4,7 @@
 // dimension), so users feed the arrays they would give Keras. The model's Keras JSON and
 // the map from Keras weights to initializers travel in metadata_props, so an exported file
 // can be reopened as a trainable model.
-import { InputLayer, Model, ValueError, type Layer, type LayerWeight, type SymbolicTensor } from '../model/index.ts';
+import { InputLayer, Model, ValueError, type CallKwargs, type Layer, type LayerWeight, type SymbolicTensor } from '../model/index.ts';
 import { encodeModel } from '../onnx/schema.ts';
 import { makeGraph, makeModel, makeTensorValueInfo } from '../onnx/helper.ts';
 import { DataType, type ModelProto } from '../onnx/schema.ts';
@@ -26,6 +26,8 @@ export interface WeightLocation {
   weight: string;
   initializer: string;
   layout: OnnxLayout;
+  /** The initializer's dims where they are not the layout's (a 'keras' weight stored reshaped, same values). */
+  dims?: number[];
 }
 
 /** A top-level layer call's output, exposed as a graph output (translateModel's exposeLayerOutputs). */
@@ -46,12 +48,12 @@ class Translation {
 
   constructor(private readonly trainingOps: boolean) {}
 
-  weight(path: string, weight: LayerWeight, layout: OnnxLayout = 'keras'): string {
+  weight(path: string, weight: LayerWeight, layout: OnnxLayout = 'keras', dims?: number[]): string {
     const cached = this.initializerOf.get(weight);
     if (cached) return cached;
-    const name = this.b.addInitializer(`${path}/${weight.name}`, onnxDims(weight.shape, layout), toOnnxLayout(weight.value, weight.shape, layout));
+    const name = this.b.addInitializer(`${path}/${weight.name}`, dims ?? onnxDims(weight.shape, layout), toOnnxLayout(weight.value, weight.shape, layout));
     this.initializerOf.set(weight, name);
-    this.weightLocations.push({ layer: path, weight: weight.name, initializer: name, layout });
+    this.weightLocations.push({ layer: path, weight: weight.name, initializer: name, layout, ...(dims ? { dims: [...dims] } : {}) });
     return name;
   }
 
@@ -67,14 +69,14 @@ class Translation {
         if (!value) throw new ValueError(`${scope}${layer.name}: input ${t.name} was not computed before it`);
         return value;
       });
-      const outputs = this.translateCall(layer, nodeInputs, scope);
+      const outputs = this.translateCall(layer, nodeInputs, node.kwargs, scope);
       node.outputs.forEach((t, i) => values.set(t, outputs[i]!));
       if (scope === '') this.onCall?.(layer, outputs);
     }
     return model.outputs.map((t) => values.get(t)!);
   }
 
-  private translateCall(layer: Layer, inputs: Value[], scope: string): Value[] {
+  private translateCall(layer: Layer, inputs: Value[], kwargs: CallKwargs, scope: string): Value[] {
     const path = `${scope}${layer.name}`;
     if (layer instanceof Model) return this.translateGraph(layer, inputs, `${path}/`);
     const row = LAYER_TABLE[layer.className] as ((layer: Layer, call: LayerCall) => Value | Value[]) | undefined;
@@ -87,7 +89,8 @@ class Translation {
       inputs,
       name: path,
       output: this.b.uniqueName(regularizer ? `${path}/unregularized` : path),
-      weight: (weight, layout) => this.weight(path, weight, layout),
+      kwargs,
+      weight: (weight, layout, dims) => this.weight(path, weight, layout, dims),
       trainingOps: this.trainingOps,
     };
     const result = row(layer, call);

@@ -29,7 +29,8 @@
 
 STRATA_GPU_NAMESPACE_BEGIN
 
-static_assert((int)Act::Erf == kErf && (int)Act::GeluTanh == kGeluTanh && (int)Act::HardSigmoid == kHardSigmoid,
+static_assert((int)Act::Erf == kErf && (int)Act::GeluTanh == kGeluTanh && (int)Act::HardSigmoid == kHardSigmoid &&
+                  (int)Act::Sqrt == kSqrt,
               "ActKind follows strata::Act");
 static_assert((int)Binary::Div == kDiv, "BinaryKind follows strata::Binary");
 static_assert((int)LossKind::MeanAbsoluteError == kMAE, "LossCode follows strata::LossKind");

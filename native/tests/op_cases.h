@@ -336,6 +336,16 @@ inline void act_case(Rng& rng, Act kind, const char* label, float alpha = 0, flo
   check_op(c);
 }
 
+// Sqrt (LayerNormalization's standard deviation): positive inputs, as a variance plus epsilon is.
+inline void sqrt_case(Rng& rng, int64_t n = 257) {
+  ActParams a{Act::Sqrt};
+  OpCase c{"Sqrt", {rand_tensor(rng, {n}, 0.2f, 3.0f)}, {ActGrad}, n,
+           [=](Backend& be, const std::vector<const float*>& in, float* out) { be.act_forward(out, in[0], n, a); },
+           [=](Backend& be, const std::vector<const float*>& in, const float* out, const float* dout,
+               std::vector<float*>& din) { be.act_backward(din[0], dout, in[0], out, n, a); }};
+  check_op(c);
+}
+
 // Clip (Keras's ReLU(max_value)), ThresholdedRelu (ReLU(threshold)), Softplus, HardSigmoid:
 // every kink is inside the inputs' range, none within the finite differences' step of an
 // input (its own stream, so the cases after keep theirs).
@@ -346,6 +356,7 @@ inline void later_act_cases() {
   act_case(rng, Act::ThresholdedRelu, "ThresholdedRelu 0.5", 0.5f);
   act_case(rng, Act::Softplus, "Softplus");
   act_case(rng, Act::HardSigmoid, "HardSigmoid 0.5 0.5 (kinks at -1, 1)", 0.5f, 0.5f);
+  sqrt_case(rng);
 }
 
 inline void softmax_case(Rng& rng, int64_t outer, int64_t K, int64_t inner) {

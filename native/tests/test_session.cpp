@@ -2,7 +2,8 @@
 // a Dense net and a small CNN (Conv, BatchNormalization, MaxPool, Dropout, Gemm,
 // Softmax) train on random data and their loss falls; runs are deterministic for a
 // seed; frozen weights stay put; whole-graph gradients (fan-out, Swish, residual,
-// Concat, Embedding, fused losses) match finite differences; errors name the node.
+// Concat, Embedding, the translator's LayerNormalization and MultiHeadAttention, fused losses)
+// match finite differences; errors name the node.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -733,6 +734,52 @@ static void test_graph_gradients() {
     Tensor x = rand_tensor(rng, {4, 2, 5, 5}), y = Tensor::from({4}, {0, 1, 2, 1});
     graph_grad_check("PRelu graph", b.bytes(), d, {x}, {y});
     backends_agree("PRelu graph", b.bytes(), d, {x}, {y});
+  }
+  {  // the translator's LayerNormalization (ReduceMean, Sub, Mul, Sqrt, Div, gamma, beta) and
+     // MultiHeadAttention (projections split into heads by Reshape/Transpose, scaled query,
+     // batched MatMuls of activations, a causal mask, Softmax, heads joined, output MatMul)
+    ModelBuilder b;
+    b.input("x", {-1, 3, 4}).output("y");
+    b.init("ln/gamma", rand_tensor(rng, {4}, 0.5f, 1.5f)).init("ln/beta", rand_tensor(rng, {4}, -0.2f, 0.2f));
+    b.init("eps", Tensor::from({}, {1e-3f})).init("scale", Tensor::from({}, {1 / std::sqrt(2.0f)}));
+    b.init("mask", Tensor::from({3, 3}, {0, -1e9f, -1e9f, 0, 0, -1e9f, 0, 0, 0}));
+    b.init("heads", Tensor::from_i64({4}, {0, 0, 2, 2})).init("joined", Tensor::from_i64({3}, {0, 0, 4}));
+    for (const char* p : {"q", "k", "v"}) b.init(std::string(p) + "/kernel", glorot(rng, {4, 4}, 4, 4)).init(std::string(p) + "/bias", rand_tensor(rng, {4}, -0.1f, 0.1f));
+    b.init("o/kernel", glorot(rng, {4, 4}, 4, 4));
+    b.node("ReduceMean", {"x"}, {"mean"}, {Attr::ints("axes", {-1})}).node("Sub", {"x", "mean"}, {"cx"});
+    b.node("Mul", {"cx", "cx"}, {"sq"}).node("ReduceMean", {"sq"}, {"var"}, {Attr::ints("axes", {-1})});
+    b.node("Add", {"var", "eps"}, {"ve"}).node("Sqrt", {"ve"}, {"sd"}).node("Div", {"cx", "sd"}, {"nx"});
+    b.node("Mul", {"nx", "ln/gamma"}, {"gx"}).node("Add", {"gx", "ln/beta"}, {"h"});
+    for (const char* p : {"q", "k", "v"}) {
+      std::string n = p;
+      b.node("MatMul", {"h", n + "/kernel"}, {n + "m"}).node("Add", {n + "m", n + "/bias"}, {n + "b"});
+      b.node("Reshape", {n + "b", "heads"}, {n + "r"});
+      b.node("Transpose", {n + "r"}, {n + "t"}, {Attr::ints("perm", n == "k" ? std::vector<int64_t>{0, 2, 3, 1} : std::vector<int64_t>{0, 2, 1, 3})});
+    }
+    b.node("Mul", {"qt", "scale"}, {"qs"}).node("MatMul", {"qs", "kt"}, {"scores"}).node("Add", {"scores", "mask"}, {"masked"});
+    b.node("Softmax", {"masked"}, {"a"}, {Attr::i("axis", -1)}).node("MatMul", {"a", "vt"}, {"ctx"});
+    b.node("Transpose", {"ctx"}, {"ctxt"}, {Attr::ints("perm", {0, 2, 1, 3})}).node("Reshape", {"ctxt", "joined"}, {"cj"});
+    b.node("MatMul", {"cj", "o/kernel"}, {"y"});
+    TrainingDescription d;
+    d.losses = {{"y", LossKind::MeanSquaredError}};
+    d.trainable = {"ln/gamma", "ln/beta", "q/kernel", "q/bias", "k/kernel", "k/bias", "v/kernel", "v/bias", "o/kernel"};
+    Tensor x = rand_tensor(rng, {2, 3, 4}), y = rand_tensor(rng, {2, 3, 4});
+    std::string model = b.bytes();
+    graph_grad_check("LayerNormalization/MultiHeadAttention graph", model, d, {x}, {y});
+    d.backend = "reference";
+    d.backend_options.tf32 = false;  // cuda-emu's products in FP32, to compare at 1e-4
+    auto ref = Session::from_onnx(model.data(), model.size(), d);
+    float want = ref->train_step({x}, {y}).loss;
+    for (std::string be : {"cpu", "cuda-emu"}) {
+      d.backend = be;
+      auto s = Session::from_onnx(model.data(), model.size(), d);
+      float got = s->train_step({x}, {y}).loss;
+      validate_result(&got, &want, "attention graph loss (" + be + ")", 1);
+      for (auto& n : s->trainable_names()) {
+        Tensor g = s->get_gradient(n), gr = ref->get_gradient(n);
+        validate_result(g.data(), gr.data(), "attention graph d(" + n + ") (" + be + ")", g.size());
+      }
+    }
   }
   {  // categorical cross-entropy on a softmax over the last axis of a 3-D output (fused), Transpose, Conv1D
     ModelBuilder b;

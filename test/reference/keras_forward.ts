@@ -9,11 +9,11 @@
 // total padding max((ceil(n/s) - 1) * s + (k - 1) * d + 1 - n, 0), the smaller half before.
 // Each op is a plain function with its shapes in a comment; nothing here is clever or fast.
 import {
-  Activation, ActivityRegularization, Add, Average, AveragePooling1D, AveragePooling2D, Bidirectional, GRU, LSTM, RecurrentLayer, BatchNormalization, Concatenate, Conv1D, Conv2D,
+  Activation, ActivityRegularization, Add, Attention, Average, AveragePooling1D, AveragePooling2D, Bidirectional, GRU, LSTM, RecurrentLayer, BatchNormalization, Concatenate, Conv1D, Conv2D,
   Conv2DTranspose, Cropping2D, GlobalMaxPooling1D, Permute, RepeatVector, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
-  GaussianDropout, GaussianNoise, LeakyReLU, PReLU, ReLU, SeparableConv2D, Softmax, SpatialDropout2D, ZeroPadding2D,
+  GaussianDropout, GaussianNoise, LayerNormalization, LeakyReLU, MultiHeadAttention, PReLU, ReLU, SeparableConv2D, Softmax, SpatialDropout2D, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
-  type ActivationName, type Layer, type Shape, type SymbolicTensor,
+  type ActivationName, type CallKwargs, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { randomIntTensor, randomTensor, sizeOfShape, stridesOf, tensor, type RefTensor, type TensorLike } from './tensor.ts';
@@ -595,6 +595,36 @@ export function preluForward(x: RefTensor, alpha: Float32Array, alphaShape: read
   return out;
 }
 
+/**
+ * Keras's LayerNormalization of each sample over `axes` (positive, ascending): (x - mean) /
+ * sqrt(variance + epsilon), the variance biased, times gamma plus beta, both shaped as the
+ * normalized axes (null: absent).
+ */
+export function layerNormForward(x: RefTensor, axes: readonly number[], gamma: ArrayLike<number> | null, beta: ArrayLike<number> | null, epsilon: number): RefTensor {
+  const strides = stridesOf(x.shape);
+  const normalized = (i: number) => axes.includes(i);
+  // a position's group (the other axes' coordinates) and its place among the normalized values
+  const groupOf = (flat: number) => x.shape.map((d, k) => (normalized(k) ? 0 : Math.floor(flat / strides[k]!) % d)).join(',');
+  const paramIndex = (flat: number) => axes.reduce((at, k) => at * x.shape[k]! + (Math.floor(flat / strides[k]!) % x.shape[k]!), 0);
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < x.data.length; i++) {
+    const key = groupOf(i);
+    const members = groups.get(key) ?? [];
+    members.push(i);
+    groups.set(key, members);
+  }
+  const out = tensor(x.shape);
+  for (const members of groups.values()) {
+    const mean = members.reduce((sum, i) => sum + x.data[i]!, 0) / members.length;
+    const variance = members.reduce((sum, i) => sum + (x.data[i]! - mean) ** 2, 0) / members.length;
+    for (const i of members) {
+      const p = paramIndex(i);
+      out.data[i] = ((x.data[i]! - mean) / Math.sqrt(variance + epsilon)) * (gamma ? gamma[p]! : 1) + (beta ? beta[p]! : 0);
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------
 // Recurrent layers, as Keras's cells compute them (keras/src/layers/rnn/lstm.py, gru.py,
 // simple_rnn.py): per step z = x W + h U + b with the gates in Keras's order.
@@ -703,6 +733,112 @@ function bidirectionalForward(layer: Bidirectional, x: RefTensor): RefTensor[] {
   return [merged, ...forwardStates, ...backwardStates];
 }
 
+export interface AttentionParams {
+  scoreMode: 'dot' | 'concat';
+  /** The trained `scale` (use_scale), or null. */
+  scale: number | null;
+  /** concat_score_weight (score_mode "concat"). */
+  concatWeight: number;
+  causal: boolean;
+}
+
+/**
+ * Keras's Attention for query (B, Tq, D), value (B, Tv, Dv), key (B, Tv, D): scores
+ * q . k (times scale), or concatWeight * sum_d tanh(scale * (q_d + k_d)); causal: minus 1e9
+ * where j > i; softmax over j; returns [weights @ value (B, Tq, Dv), weights (B, Tq, Tv)].
+ */
+export function attentionForward(query: RefTensor, value: RefTensor, key: RefTensor, p: AttentionParams): [RefTensor, RefTensor] {
+  const [B, Tq, D] = query.shape as [number, number, number];
+  const [, Tv, Dv] = value.shape as [number, number, number];
+  const weights = tensor([B, Tq, Tv]);
+  const out = tensor([B, Tq, Dv]);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < Tq; i++) {
+      const scores = Array.from({ length: Tv }, (_, j) => {
+        let s = 0;
+        for (let d = 0; d < D; d++) {
+          const q = query.data[(b * Tq + i) * D + d]!;
+          const k = key.data[(b * Tv + j) * D + d]!;
+          s += p.scoreMode === 'dot' ? q * k : Math.tanh((p.scale ?? 1) * (q + k));
+        }
+        s = p.scoreMode === 'dot' ? s * (p.scale ?? 1) : s * p.concatWeight;
+        return p.causal && j > i ? s - 1e9 : s;
+      });
+      const max = Math.max(...scores);
+      const exps = scores.map((s) => Math.exp(s - max));
+      const total = exps.reduce((a, e) => a + e, 0);
+      exps.forEach((e, j) => (weights.data[(b * Tq + i) * Tv + j] = e / total));
+      for (let c = 0; c < Dv; c++) {
+        let sum = 0;
+        for (let j = 0; j < Tv; j++) sum += weights.data[(b * Tq + i) * Tv + j]! * value.data[(b * Tv + j) * Dv + c]!;
+        out.data[(b * Tq + i) * Dv + c] = sum;
+      }
+    }
+  }
+  return [out, weights];
+}
+
+/** x (B, T, F) times an EinsumDense kernel (F, heads, size) plus bias (heads, size): (B, T, heads, size). */
+function projectHeads(x: RefTensor, kernel: Float32Array, bias: Float32Array | null, heads: number, size: number): RefTensor {
+  const [B, T, F] = x.shape as [number, number, number];
+  const out = tensor([B, T, heads, size]);
+  for (let bt = 0; bt < B * T; bt++) {
+    for (let o = 0; o < heads * size; o++) {
+      let sum = bias ? bias[o]! : 0;
+      for (let f = 0; f < F; f++) sum += x.data[bt * F + f]! * kernel[f * heads * size + o]!;
+      out.data[bt * heads * size + o] = sum;
+    }
+  }
+  return out;
+}
+
+/** Keras's MultiHeadAttention weights, in its EinsumDense layouts (null biases: use_bias=False). */
+export interface MultiHeadWeights {
+  query: [Float32Array, Float32Array | null];
+  key: [Float32Array, Float32Array | null];
+  value: [Float32Array, Float32Array | null];
+  output: [Float32Array, Float32Array | null];
+}
+
+/**
+ * Keras's MultiHeadAttention (attention_axes None, 3-D inputs): per head h, scores =
+ * (q_h / sqrt(keyDim)) . k_h (minus 1e9 where j > i when causal), softmax over j, context =
+ * weights @ v_h; output = sum over heads and value features of context times the output kernel,
+ * plus its bias. Returns [output (B, Tq, out), weights (B, heads, Tq, Tv)].
+ */
+export function multiHeadAttentionForward(query: RefTensor, value: RefTensor, key: RefTensor, w: MultiHeadWeights, heads: number, keyDim: number, valueDim: number, causal: boolean): [RefTensor, RefTensor] {
+  const q = projectHeads(query, w.query[0], w.query[1], heads, keyDim);
+  const k = projectHeads(key, w.key[0], w.key[1], heads, keyDim);
+  const v = projectHeads(value, w.value[0], w.value[1], heads, valueDim);
+  const [B, Tq] = query.shape as [number, number];
+  const Tv = value.shape[1]!;
+  const outFeatures = w.output[0].length / (heads * valueDim);
+  const weights = tensor([B, heads, Tq, Tv]);
+  const out = tensor([B, Tq, outFeatures]);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < Tq; i++) {
+        const scores = Array.from({ length: Tv }, (_, j) => {
+          let s = 0;
+          for (let d = 0; d < keyDim; d++) s += (q.data[((b * Tq + i) * heads + h) * keyDim + d]! / Math.sqrt(keyDim)) * k.data[((b * Tv + j) * heads + h) * keyDim + d]!;
+          return causal && j > i ? s - 1e9 : s;
+        });
+        const max = Math.max(...scores);
+        const exps = scores.map((s) => Math.exp(s - max));
+        const total = exps.reduce((a, e) => a + e, 0);
+        exps.forEach((e, j) => (weights.data[((b * heads + h) * Tq + i) * Tv + j] = e / total));
+        for (let c = 0; c < valueDim; c++) {
+          let context = 0;
+          for (let j = 0; j < Tv; j++) context += weights.data[((b * heads + h) * Tq + i) * Tv + j]! * v.data[((b * Tv + j) * heads + h) * valueDim + c]!;
+          for (let o = 0; o < outFeatures; o++) out.data[(b * Tq + i) * outFeatures + o] += context * w.output[0][(h * valueDim + c) * outFeatures + o]!;
+        }
+      }
+    }
+  }
+  if (w.output[1]) for (let at = 0; at < out.data.length; at++) out.data[at] += w.output[1][at % outFeatures]!;
+  return [out, weights];
+}
+
 // ---------------------------------------------------------------------------------------
 // Layers and models.
 
@@ -721,9 +857,23 @@ function single(layer: Layer, inputs: RefTensor[]): RefTensor {
   return inputs[0]!;
 }
 
-/** One call of one layer in inference mode. */
-export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
+/** One call of one layer in inference mode, with the call's arguments (Attention's use_causal_mask). */
+export function layerForward(layer: Layer, inputs: RefTensor[], kwargs: CallKwargs = {}): RefTensor[] {
   if (layer instanceof Model) return referencePredict(layer, inputs);
+  if (layer instanceof Attention) {
+    const [query, value, key = value] = inputs as [RefTensor, RefTensor, RefTensor?];
+    const scale = layer.useScale ? weight(layer, 'scale')[0]! : null;
+    const concatWeight = layer.scoreMode === 'concat' ? weight(layer, 'concat_score_weight')[0]! : 1;
+    const [out, scores] = attentionForward(query, value, key, { scoreMode: layer.scoreMode, scale, concatWeight, causal: layer.isCausal(kwargs) });
+    return kwargs.return_attention_scores ? [out, scores] : [out];
+  }
+  if (layer instanceof MultiHeadAttention) {
+    const [query, value, key = value] = inputs as [RefTensor, RefTensor, RefTensor?];
+    const pair = (name: string): [Float32Array, Float32Array | null] => [weight(layer, `${name}/kernel`), optionalWeight(layer, `${name}/bias`, layer.useBias)];
+    const w = { query: pair('query'), key: pair('key'), value: pair('value'), output: pair('attention_output') };
+    const [out, scores] = multiHeadAttentionForward(query, value, key, w, layer.numHeads, layer.keyDim, layer.valueDim, kwargs.use_causal_mask === true);
+    return kwargs.return_attention_scores ? [out, scores] : [out];
+  }
   if (layer instanceof Dense) {
     const x = denseForward(single(layer, inputs), weight(layer, 'kernel'), optionalWeight(layer, 'bias', layer.useBias), layer.units);
     return [applyActivation(x, layer.activation)];
@@ -803,6 +953,10 @@ export function layerForward(layer: Layer, inputs: RefTensor[]): RefTensor[] {
     const beta = optionalWeight(layer, 'beta', layer.center);
     return [batchNormForward(x, gamma, beta, weight(layer, 'moving_mean'), weight(layer, 'moving_variance'), layer.epsilon)];
   }
+  if (layer instanceof LayerNormalization) {
+    const x = single(layer, inputs);
+    return [layerNormForward(x, layer.axes!, optionalWeight(layer, 'gamma', layer.scale), optionalWeight(layer, 'beta', layer.center), layer.epsilon)];
+  }
   if (layer instanceof Rescaling) return [rescalingForward(single(layer, inputs), layer.scale, layer.offset)];
   if (layer instanceof Concatenate) return [concatenateForward(inputs, layer.axis)];
   if (layer instanceof Add) return [addForward(inputs)];
@@ -850,7 +1004,7 @@ export function referencePredict(model: Model, inputs: readonly TensorLike[]): R
       if (!value) throw new Error(`reference: ${model.name}: ${node.layer.name} consumes ${t.name}, which has not been computed yet (graph.nodes out of order?)`);
       return value;
     });
-    const outputs = layerForward(node.layer, args);
+    const outputs = layerForward(node.layer, args, node.kwargs);
     if (outputs.length !== node.outputs.length) throw new Error(`reference: ${node.layer.name} gave ${outputs.length} outputs, its node has ${node.outputs.length}`);
     node.outputs.forEach((symbolic, i) => {
       checkShape(outputs[i]!, symbolic.shape, `output ${i} of ${node.layer.name} (${node.layer.className})`);

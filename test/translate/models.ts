@@ -152,6 +152,8 @@ export function laterLayerCases(): Model[] {
     single('conv_groups3_strided_no_bias', [9, 8, 6], new layers.Conv2D(3, [2, 3], { groups: 3, strides: 2, useBias: false, activation: 'tanh' })),
     mobileNetBlock(),
     ...sequenceLayerCases(),
+    ...layerNormalizationCases(),
+    ...attentionCases(),
   ];
 }
 
@@ -299,5 +301,36 @@ export function normLayerCases(): Model[] {
     single('gaussian_dropout', [6], new layers.GaussianDropout(0.3)),
     single('spatial_dropout2d', [4, 3, 2], new layers.SpatialDropout2D(0.4)),
     single('activity_regularization', [6], new layers.ActivityRegularization({ l1: 0.1, l2: 0.2 })),
+  ];
+}
+
+/** Attention: dot and concat scores, with and without scale, a key of its own, a causal call, the scores as a second output, dropout (identity here). */
+function attentionCases(): Model[] {
+  const make = (name: string, shapes: Shape[], layer: Layer, callArgs: Record<string, boolean> = {}) => {
+    const inputs = shapes.map((shape, i) => Input({ shape, name: ['query', 'value', 'key'][i]! }));
+    return new Model({ inputs, outputs: layer.applyMultiOutput(inputs, callArgs), name });
+  };
+  return [
+    make('attention_dot', [[4, 6], [5, 6]], new layers.Attention()),
+    make('attention_scaled_key_own_features', [[4, 6], [5, 3], [5, 6]], new layers.Attention({ useScale: true })),
+    make('attention_concat_scaled_causal', [[4, 5], [4, 5]], new layers.Attention({ scoreMode: 'concat', useScale: true }), { useCausalMask: true }),
+    make('attention_causal_scores_dropout', [[3, 4], [3, 4]], new layers.Attention({ dropout: 0.2 }), { useCausalMask: true, returnAttentionScores: true }),
+    make('attention_concat_cross', [[2, 3], [5, 3]], new layers.Attention({ scoreMode: 'concat' })),
+    make('mha_self', [[4, 6], [4, 6]], new layers.MultiHeadAttention(2, 3)),
+    make('mha_cross_key_value_dim_output_shape', [[3, 5], [4, 2], [4, 6]], new layers.MultiHeadAttention(3, 2, { valueDim: 4, outputShape: 7 })),
+    make('mha_causal_scores_no_bias_dropout', [[4, 6], [4, 6]], new layers.MultiHeadAttention(2, 4, { useBias: false, dropout: 0.1 }), { useCausalMask: true, returnAttentionScores: true }),
+  ];
+}
+
+/** LayerNormalization over the last axis, over two axes apart (gamma stored as (3, 1, 5)), without beta or gamma, and after a Conv (a channels-first value). */
+function layerNormalizationCases(): Model[] {
+  const image = Input({ shape: [5, 4, 3], name: 'image' });
+  const conv = new layers.Conv2D(3, 2, { padding: 'same', name: 'c' }).apply(image);
+  const imageNorm = new Model({ inputs: image, outputs: new layers.LayerNormalization({ axis: [1, 2, 3], name: 'norm' }).apply(conv), name: 'layer_norm_after_conv' });
+  return [
+    single('layer_norm', [4, 6], new layers.LayerNormalization()),
+    single('layer_norm_axes_1_3_no_center', [3, 4, 5], new layers.LayerNormalization({ axis: [1, 3], center: false, epsilon: 1e-5 })),
+    single('layer_norm_two_axes_no_scale', [3, 4], new layers.LayerNormalization({ axis: [-2, -1], scale: false })),
+    imageNorm,
   ];
 }

@@ -5,7 +5,7 @@
 // names the layer and the key, never silently dropped.
 import { ConfigError, FormatError, LimitError, prefixUserError } from '../errors.ts';
 import { InputLayer } from '../layers/input.ts';
-import type { Layer, SymbolicTensor } from '../layer.ts';
+import type { CallKwargs, Layer, SymbolicTensor } from '../layer.ts';
 import { LIMITS } from '../limits.ts';
 import { Model } from '../model.ts';
 import { getLayerClass, registeredClassNames } from '../registry.ts';
@@ -150,25 +150,54 @@ function parseRef(value: unknown, where: string): TensorRef {
   if (!Array.isArray(value) || typeof value[0] !== 'string' || !Number.isInteger(value[1]) || !Number.isInteger(value[2])) {
     throw new ConfigError(`${where}: expected a tensor reference [layer_name, node_index, tensor_index], got ${JSON.stringify(value)}`);
   }
-  if (value.length > 3 && isObject(value[3])) checkCallKwargs(value[3], where);
   return { layer: value[0], node: value[1] as number, tensor: value[2] as number };
 }
 
-/** Call arguments recorded with a node. `training` is a run-time switch in Strata; anything else would be dropped. */
-function checkCallKwargs(kwargs: Json, where: string): void {
-  for (const [key, value] of Object.entries(kwargs)) {
-    if (key === 'training' || (key === 'mask' && value === null)) continue;
-    throw new ConfigError(`${where}: unsupported call argument ${key}=${JSON.stringify(value)}`);
-  }
+/** One call of a layer as a file records it: its input references and its call arguments. */
+interface NodeEntry {
+  refs: TensorRef[];
+  kwargs: CallKwargs;
 }
 
-/** One node's input references, in tf.keras 2.x's list form or Keras 3's {"args", "kwargs"} form. */
-function parseNode(node: unknown, where: string): TensorRef[] {
-  if (Array.isArray(node)) return node.map((ref) => parseRef(ref, where));
+/**
+ * Call arguments recorded with a node: `training` is a run-time switch in Strata and an unset
+ * mask is nothing; the layer's own call arguments (Attention's use_causal_mask) are kept;
+ * anything else would be dropped, so it is an error.
+ */
+function callKwargs(kwargs: Json, layer: Layer, where: string): CallKwargs {
+  const own = Object.values((layer.constructor as typeof Layer).callArguments);
+  const kept: Record<string, boolean> = {};
+  for (const [key, value] of Object.entries(kwargs)) {
+    if (key === 'training' || (key === 'mask' && value === null)) continue;
+    if (!own.includes(key) || typeof value !== 'boolean') throw new ConfigError(`${where}: unsupported call argument ${key}=${JSON.stringify(value)}`);
+    kept[key] = value;
+  }
+  return kept;
+}
+
+/**
+ * One node in tf.keras 2.x's list form (the kwargs beside each reference) or Keras 3's
+ * {"args", "kwargs"} form. Inputs a layer takes as kwargs (MultiHeadAttention's value and
+ * key) follow the positional ones.
+ */
+function parseNode(node: unknown, layer: Layer, where: string): NodeEntry {
+  const tensorKeys = (layer.constructor as typeof Layer).tensorCallArguments;
+  const split = (kwargs: Json): NodeEntry => {
+    const given = tensorKeys.filter((key) => kwargs[key] !== undefined && kwargs[key] !== null);
+    const rest = Object.fromEntries(Object.entries(kwargs).filter(([key]) => !given.includes(key)));
+    return { refs: given.map((key) => parseRef(kwargs[key], `${where}: ${key}`)), kwargs: callKwargs(rest, layer, where) };
+  };
+  if (Array.isArray(node)) {
+    // tf.keras 2.x copies the call's kwargs onto every input reference; the first's are the call's.
+    const first = node[0];
+    const extra = Array.isArray(first) && isObject(first[3]) ? split(first[3]) : { refs: [], kwargs: {} };
+    node.slice(1).forEach((ref) => Array.isArray(ref) && isObject(ref[3]) && split(ref[3]));
+    return { refs: [...node.map((ref) => parseRef(ref, where)), ...extra.refs], kwargs: extra.kwargs };
+  }
   if (isObject(node) && Array.isArray(node.args)) {
-    if (isObject(node.kwargs)) checkCallKwargs(node.kwargs, where);
+    const extra = isObject(node.kwargs) ? split(node.kwargs) : { refs: [], kwargs: {} };
     const flat = node.args.flatMap((arg) => (Array.isArray(arg) && arg.every(isObject) ? arg : [arg]));
-    return flat.map((ref) => parseRef(ref, where));
+    return { refs: [...flat.map((ref) => parseRef(ref, where)), ...extra.refs], kwargs: extra.kwargs };
   }
   throw new ConfigError(`${where}: unreadable inbound node ${JSON.stringify(node)}`);
 }
@@ -184,7 +213,7 @@ function functionalFromConfig(config: unknown, where: string, depth: number): Mo
   if (!isObject(config) || !Array.isArray(config.layers)) throw new ConfigError(`${where}: a Functional config needs a "layers" list`);
   checkKeys(where, config, ['name', 'trainable', 'layers', 'input_layers', 'output_layers']);
   const layers = new Map<string, Layer>();
-  const pending = new Map<Layer, TensorRef[][]>();
+  const pending = new Map<Layer, NodeEntry[]>();
   config.layers.forEach((entry, i) => {
     if (!isObject(entry)) throw new ConfigError(`${where}: layers[${i}] is not an object`);
     checkKeys(`${where}: layers[${i}]`, entry, ['class_name', 'config', 'name', 'inbound_nodes']);
@@ -195,7 +224,7 @@ function functionalFromConfig(config: unknown, where: string, depth: number): Mo
     if (layers.has(layer.name)) throw new ConfigError(`${where}: two layers are named "${layer.name}"`);
     layers.set(layer.name, layer);
     const nodes = Array.isArray(entry.inbound_nodes) ? entry.inbound_nodes : [];
-    pending.set(layer, nodes.map((node) => parseNode(node, `${where} > ${layer.name}`)));
+    pending.set(layer, nodes.map((node) => parseNode(node, layer, `${where} > ${layer.name}`)));
   });
 
   const tensorFor = (ref: TensorRef, context: string): SymbolicTensor | undefined => {
@@ -211,16 +240,16 @@ function functionalFromConfig(config: unknown, where: string, depth: number): Mo
     let progressed = false;
     for (const [layer, nodes] of pending) {
       while (nodes.length > 0) {
-        const inputs = nodes[0]!.map((ref) => tensorFor(ref, `${where} > ${layer.name}`));
+        const inputs = nodes[0]!.refs.map((ref) => tensorFor(ref, `${where} > ${layer.name}`));
         if (inputs.some((x) => x === undefined)) break;
-        layer.applyMultiOutput(inputs as SymbolicTensor[]);
+        layer.applyWithKwargs(inputs as SymbolicTensor[], nodes[0]!.kwargs);
         nodes.shift();
         remaining--;
         progressed = true;
       }
     }
     if (!progressed) {
-      const stuck = [...pending].filter(([, nodes]) => nodes.length > 0).map(([layer, nodes]) => `${layer.name} <- ${nodes[0]!.map((r) => `${r.layer}[${r.node}][${r.tensor}]`).join(', ')}`);
+      const stuck = [...pending].filter(([, nodes]) => nodes.length > 0).map(([layer, nodes]) => `${layer.name} <- ${nodes[0]!.refs.map((r) => `${r.layer}[${r.node}][${r.tensor}]`).join(', ')}`);
       throw new ConfigError(`${where}: cannot connect layers; these inputs never become available: ${stuck.join('; ')}`);
     }
   }

@@ -1,10 +1,11 @@
 // BatchNormalization over the last axis (channels), with Keras's momentum 0.99 and epsilon
 // 1e-3. gamma and beta train; moving_mean and moving_variance are non-trainable weights.
+// LayerNormalization over any non-batch axes of each sample, as Keras's.
 import { ShapeError, ValueError } from '../errors.ts';
 import { getInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
-import { checkOptions } from '../options.ts';
+import { checkNumber, checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
 import { formatShape, type Shape } from '../shape.ts';
 
@@ -133,3 +134,122 @@ export class BatchNormalization extends Layer {
   }
 }
 registerLayer(BatchNormalization);
+
+export interface LayerNormalizationArgs extends LayerArgs {
+  /** The axis or axes normalized over, each sample on its own (default -1); never the batch axis 0. */
+  axis?: number | number[];
+  epsilon?: number;
+  /** Adds the trained offset beta (default true). */
+  center?: boolean;
+  /** Multiplies by the trained gamma (default true). */
+  scale?: boolean;
+  betaInitializer?: InitializerIdentifier;
+  gammaInitializer?: InitializerIdentifier;
+}
+
+const LAYER_NORMALIZATION_OPTIONS = [...LAYER_ARG_NAMES, 'axis', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer'];
+
+/**
+ * Keras's LayerNormalization: each sample's values over `axis` get mean 0 and variance 1
+ * ((x - mean) / sqrt(variance + epsilon), the variance biased), then gamma * that + beta,
+ * gamma and beta holding one value per element of the normalized axes.
+ */
+export class LayerNormalization extends Layer {
+  static override className = 'LayerNormalization';
+  /** As given; `axes` holds them resolved against the input's rank once built. */
+  readonly axis: number | number[];
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  readonly betaInitializer: Initializer;
+  readonly gammaInitializer: Initializer;
+  /** The normalized axes, positive and ascending, once built (tf.keras writes these to JSON). */
+  axes: number[] | null = null;
+  private builtFor: Shape | null = null;
+
+  constructor(args: LayerNormalizationArgs = {}) {
+    super(checkOptions('LayerNormalization', args, LAYER_NORMALIZATION_OPTIONS, '{epsilon: 1e-6}'));
+    const axis = args.axis ?? -1;
+    const list = Array.isArray(axis) ? axis : [axis];
+    if (list.length === 0 || !list.every((a) => Number.isInteger(a))) {
+      throw new ValueError(`${this.name}: axis must be an integer or a non-empty list of integers, got ${JSON.stringify(axis)}`);
+    }
+    this.axis = Array.isArray(axis) ? [...axis] : axis;
+    this.epsilon = checkNumber(this.name, 'epsilon', args.epsilon ?? 1e-3, (n) => n > 0, 'a number > 0');
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    this.betaInitializer = getInitializer(args.betaInitializer ?? 'zeros', `${this.name}.beta_initializer`);
+    this.gammaInitializer = getInitializer(args.gammaInitializer ?? 'ones', `${this.name}.gamma_initializer`);
+  }
+
+  /** The axes resolved against `shape`'s rank, or a ShapeError naming the layer, the axis and the shape. */
+  private resolveAxes(shape: Shape): number[] {
+    const rank = shape.length;
+    const axes = (Array.isArray(this.axis) ? this.axis : [this.axis]).map((a) => (a < 0 ? a + rank : a));
+    for (const [i, a] of axes.entries()) {
+      const given = Array.isArray(this.axis) ? this.axis[i] : this.axis;
+      if (a < 1 || a >= rank) throw new ShapeError(`${this.name}: axis ${given} is not a non-batch axis of an input of shape ${formatShape(shape)}`);
+      if (shape[a] === null) throw new ShapeError(`${this.name}: axis ${given} of the input ${formatShape(shape)} must have a known size`);
+    }
+    if (new Set(axes).size !== axes.length) throw new ShapeError(`${this.name}: axis ${JSON.stringify(this.axis)} names an axis twice for an input of shape ${formatShape(shape)}`);
+    return axes.sort((a, b) => a - b);
+  }
+
+  /** gamma's and beta's shape: the sizes of the normalized axes. */
+  get parameterShape(): number[] {
+    return this.axes!.map((a) => this.builtFor![a] as number);
+  }
+
+  override build(inputShapes: Shape[]): void {
+    const shape = this.singleInput(inputShapes);
+    this.axes = this.resolveAxes(shape);
+    this.builtFor = [...shape];
+    if (this.scale) this.addWeight('gamma', this.parameterShape, this.gammaInitializer);
+    if (this.center) this.addWeight('beta', this.parameterShape, this.betaInitializer);
+  }
+
+  computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    const shape = this.singleInput(inputShapes);
+    const axes = this.resolveAxes(shape);
+    if (this.builtFor && (shape.length !== this.builtFor.length || axes.some((a) => shape[a] !== this.builtFor![a]))) {
+      throw new ShapeError(`${this.name}: built for inputs of shape ${formatShape(this.builtFor)}, got ${formatShape(shape)}`);
+    }
+    return [[...shape]];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      axis: this.axes ? [...this.axes] : this.axis,
+      epsilon: this.epsilon,
+      center: this.center,
+      scale: this.scale,
+      beta_initializer: serializeInitializer(this.betaInitializer),
+      gamma_initializer: serializeInitializer(this.gammaInitializer),
+      beta_regularizer: null,
+      gamma_regularizer: null,
+      beta_constraint: null,
+      gamma_constraint: null,
+    };
+  }
+
+  static fromConfig(config: Record<string, unknown>): LayerNormalization {
+    const c = new ConfigReader(LayerNormalization.className, config);
+    const args: LayerNormalizationArgs = c.layerArgs();
+    const axis = c.raw('axis', -1);
+    args.axis = axis as number | number[];
+    args.epsilon = c.number('epsilon', 1e-3);
+    args.center = c.boolean('center', true);
+    args.scale = c.boolean('scale', true);
+    const beta = c.initializer('beta_initializer');
+    if (beta) args.betaInitializer = beta;
+    const gamma = c.initializer('gamma_initializer');
+    if (gamma) args.gammaInitializer = gamma;
+    for (const key of ['beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint']) c.unsupported(key);
+    // Keras 3: root-mean-square scaling instead of centering; Strata centers.
+    c.unsupported('rms_scaling', [false, null]);
+    c.finish();
+    return new LayerNormalization(args);
+  }
+}
+registerLayer(LayerNormalization);

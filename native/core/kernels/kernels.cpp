@@ -15,7 +15,7 @@ void OpKernel::backward(KernelContext&, const Ins&, const Outs&, const Tensor&, 
 
 std::vector<std::string> supported_ops() {
   return {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Gemm", "MatMul", "BatchNormalization",
-          "Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "Gelu", "Erf", "Clip", "ThresholdedRelu", "Softplus", "HardSigmoid", "PRelu", "Pad", "Softmax", "Add", "Sub", "Mul", "Div", "Neg", "Expand",
+          "Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "Gelu", "Erf", "Clip", "ThresholdedRelu", "Softplus", "HardSigmoid", "Sqrt", "PRelu", "Pad", "Softmax", "Add", "Sub", "Mul", "Div", "Neg", "Expand",
           "Sum", "Cast",
           "Dropout", "Identity", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Gather",
           "ReduceMean", "Constant"};

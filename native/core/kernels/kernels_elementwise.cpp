@@ -1,6 +1,6 @@
 // kernels_elementwise.cpp: activations (Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh,
-// Gelu, Erf, Clip, ThresholdedRelu, Softplus, HardSigmoid), PRelu, Softmax, the broadcasting binaries (Add, Sub, Mul,
-// Div) and n-ary Sum, Dropout, Identity, Cast; Strata's own training-only ops (domain ai.strata):
+// Gelu, Erf, Clip, ThresholdedRelu, Softplus, HardSigmoid, Sqrt), PRelu, Softmax, the broadcasting binaries (Add, Sub,
+// Mul, Div) and n-ary Sum, Dropout, Identity, Cast; Strata's own training-only ops (domain ai.strata):
 // GaussianNoise, GaussianDropout, SpatialDropout, ActivityRegularization.
 #include <cfloat>
 #include <cstring>
@@ -437,6 +437,7 @@ std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset) 
   if (op == "HardSigmoid")
     return std::make_unique<ActKernel>(n, ActParams{Act::HardSigmoid, n.get_float("alpha", 0.2f), n.get_float("beta", 0.5f)});
   if (op == "PRelu") return std::make_unique<PReluKernel>(n);
+  if (op == "Sqrt") return std::make_unique<ActKernel>(n, ActParams{Act::Sqrt});
   if (op == "Sum") return std::make_unique<SumKernel>(n);
   if (op == "Cast") return std::make_unique<CastKernel>(n);
   if (op == "Softmax") return std::make_unique<SoftmaxKernel>(n, opset);

@@ -44,6 +44,7 @@ void act_forward(float* out, const float* inp, int64_t n, const ActParams& a) {
     case Act::ThresholdedRelu: EACH(x > al ? x : 0.0f);
     case Act::Softplus: EACH(softplus(x));
     case Act::HardSigmoid: EACH(std::fmin(1.0f, std::fmax(0.0f, al * x + ga)));
+    case Act::Sqrt: EACH(std::sqrt(x));
   }
 }
 #undef EACH
@@ -105,6 +106,7 @@ void act_backward(float* dinp, const float* dout, const float* inp, const float*
     case Act::ThresholdedRelu: EACH(x > al ? 1.0f : 0.0f);
     case Act::Softplus: EACH(sigmoid(x));
     case Act::HardSigmoid: EACH(al * x + ga > 0.0f && al * x + ga < 1.0f ? al : 0.0f);
+    case Act::Sqrt: EACH_Y(0.5f / y);
   }
 }
 #undef EACH

@@ -2,7 +2,8 @@
 // (exact erf form and the tanh approximation), and Erf (Strata's translator writes
 // Keras's gelu as 0.5 * x * (1 + Erf(x / sqrt 2))). Swish reaches us as x * Sigmoid(x).
 // Clip (Keras's ReLU(max_value), relu6), ThresholdedRelu (ReLU(threshold)), Softplus and
-// HardSigmoid (Keras's activations of those names). Where a function has a kink (Clip,
+// HardSigmoid (Keras's activations of those names); Sqrt (the standard deviation in Keras's
+// LayerNormalization, which the translator writes as ReduceMean, Sub, Mul, Sqrt, Div). Where a function has a kink (Clip,
 // ThresholdedRelu, HardSigmoid's ends) the gradient there is 0, as TensorFlow's relu6.
 // Gradient contract: activation grads = (dinp).
 #pragma once
@@ -10,7 +11,7 @@
 
 namespace strata {
 
-enum class Act { Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh, Gelu, GeluTanh, Erf, Clip, ThresholdedRelu, Softplus, HardSigmoid };
+enum class Act { Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh, Gelu, GeluTanh, Erf, Clip, ThresholdedRelu, Softplus, HardSigmoid, Sqrt };
 
 struct ActParams {
   Act kind;

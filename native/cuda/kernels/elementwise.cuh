@@ -8,7 +8,7 @@ STRATA_GPU_NAMESPACE_BEGIN
 
 // --- activations: the formulas of core/ops/activation.cpp -------------------------------------
 enum ActKind { kRelu, kLeakyRelu, kElu, kSelu, kSigmoid, kTanh, kGelu, kGeluTanh, kErf, kClip, kThresholdedRelu, kSoftplus,
-               kHardSigmoid };  // = strata::Act
+               kHardSigmoid, kSqrt };  // = strata::Act
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 
 __device__ __forceinline__ float sigmoid(float x) {
@@ -31,11 +31,12 @@ __device__ __forceinline__ float act_value(int kind, float x, float al, float ga
     case kThresholdedRelu: return x > al ? x : 0.0f;
     case kSoftplus: return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x));
     case kHardSigmoid: return fminf(1.0f, fmaxf(0.0f, al * x + ga));
+    case kSqrt: return sqrtf(x);
     default: return erff(x);
   }
 }
 
-// f'(x), from the input x or, for Sigmoid and Tanh, from the output y
+// f'(x), from the input x or, for Sigmoid, Tanh and Sqrt, from the output y
 __device__ __forceinline__ float act_slope(int kind, float x, float y, float al, float ga) {
   switch (kind) {
     case kRelu: return x > 0 ? 1.0f : 0.0f;
@@ -56,6 +57,7 @@ __device__ __forceinline__ float act_slope(int kind, float x, float y, float al,
     case kThresholdedRelu: return x > al ? 1.0f : 0.0f;
     case kSoftplus: return sigmoid(x);
     case kHardSigmoid: return al * x + ga > 0.0f && al * x + ga < 1.0f ? al : 0.0f;
+    case kSqrt: return 0.5f / y;
     default: return 1.1283791670955126f * expf(-x * x);
   }
 }
@@ -69,7 +71,7 @@ __global__ void act_backward(float* dinp, const float* dout, const float* inp, c
                              float al, float ga) {
   STRATA_GRID_LOOP(i, n) {
     if (kind == kRelu) dinp[i] = inp[i] > 0 ? dout[i] : 0.0f;
-    else dinp[i] = dout[i] * act_slope(kind, inp[i], kind == kSigmoid || kind == kTanh ? out[i] : 0.0f, al, ga);
+    else dinp[i] = dout[i] * act_slope(kind, inp[i], kind == kSigmoid || kind == kTanh || kind == kSqrt ? out[i] : 0.0f, al, ga);
   }
 }
 
