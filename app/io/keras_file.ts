@@ -22,6 +22,7 @@ import { writeFileAtomic } from './atomic_write.ts';
 import { type Dataset, type Group, type H5File, attributeNames, childGroup, datasetAt, ensureGroup, readHdf5, textAttribute, textListAttribute, writeHdf5, writeTextAttribute, writeTextListAttribute } from './hdf5.ts';
 import { kerasContainerNames, kerasOrderedWeights, kerasVariablesPath, kerasWeightPaths, legacyWeights } from './keras_weights.ts';
 import { trainingConfigOf } from './model_store.ts';
+import { namedWeights } from './tfjs_model.ts';
 import { readFileOrThrow } from './read_file.ts';
 
 /** The extensions Keras's model.save() and load_model() take for its two formats. */
@@ -46,7 +47,11 @@ function hasHdf5Signature(bytes: Uint8Array): boolean {
  * training config is kept on model.trainingConfig. Errors are one line naming the file.
  */
 export async function loadKerasModel(file: string): Promise<Model> {
-  const bytes = readFileOrThrow(file, FileError);
+  return parseKerasModel(readFileOrThrow(file, FileError), file);
+}
+
+/** A Keras model file's bytes, by the extension of its name `file` (.keras: the zip; .h5/.hdf5: HDF5). */
+export async function parseKerasModel(bytes: Uint8Array, file: string): Promise<Model> {
   return path.extname(file).toLowerCase() === '.keras' ? parseKerasArchive(bytes, file) : parseKerasH5(bytes, file);
 }
 
@@ -272,9 +277,23 @@ function modelConfigs(model: Model): { config: { class_name: unknown; config: un
   return { config: { class_name: json.class_name, config: json.config }, training };
 }
 
+/**
+ * The model whose layers the file lists: the model itself, or for a subclassed model the
+ * Functional graph its call() traces to (what its config describes and a reader rebuilds),
+ * holding the same weights.
+ */
+function savedForm(model: Model): Model {
+  if (!model.isSubclassed) return model;
+  const traced = modelFromJSON(model.toJSON());
+  const weights = namedWeights(model);
+  for (const [name, weight] of namedWeights(traced)) weight.value = weights.get(name)!.value;
+  return traced;
+}
+
 /** save_model_to_hdf5: the root attributes model_metadata gives, then model_weights (save_weights_to_hdf5_group). */
-export async function formatKerasH5(model: Model): Promise<Uint8Array> {
-  const { config, training } = modelConfigs(model);
+export async function formatKerasH5(subject: Model): Promise<Uint8Array> {
+  const { config, training } = modelConfigs(subject);
+  const model = savedForm(subject);
   return writeHdf5((h5) => {
     writeTextAttribute(h5, 'keras_version', KERAS_JSON_WRITER);
     writeTextAttribute(h5, 'backend', KERAS_JSON_WRITER);
@@ -309,8 +328,9 @@ function writeDataset(group: Group, name: string, weight: LayerWeight): void {
 }
 
 /** _save_model_to_fileobj: metadata.json, config.json, then model.weights.h5, stored (zipfile's default). */
-export async function formatKerasArchive(model: Model): Promise<Uint8Array> {
-  const { config, training } = modelConfigs(model);
+export async function formatKerasArchive(subject: Model): Promise<Uint8Array> {
+  const { config, training } = modelConfigs(subject);
+  const model = savedForm(subject);
   const weights = await writeHdf5((h5) => {
     h5.create_group('vars');
     writeKeras3Layers(h5, model);

@@ -1,0 +1,220 @@
+// Keras's own model files (.h5 and .keras), read and written. The fixtures are written by
+// test/fixtures/keras/make_keras_files.py with h5py in Keras's layout (legacy_h5_format.py's
+// save_model_to_hdf5, saving_lib.py's _save_model_to_fileobj), with predictions computed in
+// NumPy; Strata's own files are checked with h5py against the same layout.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { loadModel } from '../../app/cli/load_model.ts';
+import { formatKerasArchive, formatKerasH5, loadKerasModel, saveKerasModel } from '../../app/io/keras_file.ts';
+import { KERAS_WEIGHTS, kerasContainerNames, legacyWeights } from '../../app/io/keras_weights.ts';
+import { BatchNormalization, Dense, Model, Sequential, modelFromJSON, StrataUserError, renderSummary, summaryData } from '../../app/model/index.ts';
+import { randomInputs, referencePredict } from '../reference/keras_forward.ts';
+
+const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'keras');
+const EXAMPLES = path.join(import.meta.dirname, '..', '..', 'examples');
+const scratch = mkdtempSync(path.join(tmpdir(), 'strata-keras-file-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+const expected = (name: string) => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')) as { params: number; x: number[][]; y: number[][]; weights?: Record<string, number[]> };
+
+function assertClose(actual: Float64Array, wanted: number[], tolerance: number): void {
+  assert.equal(actual.length, wanted.length);
+  actual.forEach((v, i) => assert.ok(Math.abs(v - wanted[i]!) <= tolerance, `value ${i}: ${v} vs ${wanted[i]}`));
+}
+
+describe('Keras files written in Keras\'s layout load with their weights', () => {
+  test('a tf.keras 2.x .h5 (Sequential, BatchNormalization, Adam state): parameters, weights in _legacy_weights order, NumPy\'s predictions', async () => {
+    const want = expected('mlp_bn.tf2.expected.json');
+    const model = await loadKerasModel(path.join(FIXTURES, 'mlp_bn.tf2.h5'));
+    assert.equal(model.countParams(), want.params);
+    for (const [name, values] of Object.entries(want.weights!)) {
+      const [layer, weight] = name.replace(/:0$/, '').split('/') as [string, string];
+      assert.deepEqual([...model.getLayer(layer).weights.find((w) => w.name === weight)!.value], values.map(Math.fround), name);
+    }
+    const x = { shape: [want.x.length, want.x[0]!.length], data: Float64Array.from(want.x.flat()) };
+    assertClose(referencePredict(model, [x])[0]!.data, want.y.flat(), 1e-6);
+    // load_model_from_hdf5 compiles from training_config.
+    assert.ok(model.trainingConfig);
+    model.compileFromTrainingConfig(model.trainingConfig);
+    assert.equal(model.compiled?.optimizer.className, 'Adam');
+  });
+
+  test('a Keras 3 .keras (Functional, two Dense layers stored as layers/dense and layers/dense_1): parameters and NumPy\'s predictions', async () => {
+    const want = expected('review_classifier.expected.json');
+    const model = await loadKerasModel(path.join(FIXTURES, 'review_classifier.keras'));
+    assert.equal(model.countParams(), want.params);
+    const x = { shape: [want.x.length, want.x[0]!.length], data: Float64Array.from(want.x.flat()) };
+    assertClose(referencePredict(model, [x])[0]!.data, want.y.flat(), 1e-6);
+  });
+
+  test('every command\'s loader opens them (strata summary, predict, train, export read through loadModel)', async () => {
+    for (const file of ['mlp_bn.tf2.h5', 'review_classifier.keras']) {
+      const model = await loadModel(path.join(FIXTURES, file));
+      assert.equal(model.countParams(), expected(file.startsWith('mlp') ? 'mlp_bn.tf2.expected.json' : 'review_classifier.expected.json').params);
+    }
+  });
+
+  test('an .h5 of weights only (model.save_weights) is refused with a sentence saying what it is', async () => {
+    await assert.rejects(loadKerasModel(path.join(FIXTURES, 'mlp_bn.weights_only.h5')), (error: Error) => {
+      assert.ok(error instanceof StrataUserError);
+      assert.match(error.message, /mlp_bn\.weights_only\.h5: holds only a model's weights, as model\.save_weights\(\) writes them/);
+      assert.doesNotMatch(error.message, /\n/);
+      return true;
+    });
+  });
+});
+
+/** The models the round trip covers: every example (Sequential, Functional, subclassed) and the fixtures. */
+async function roundTripModels(): Promise<[string, Model][]> {
+  const examples = ['mlp.ts', 'lenet5.ts', 'resnet-block.ts', 'product-image-classifier.ts', 'purchase-predictor.ts', 'fashion-mnist-classifier.ts', 'subclassed-cnn.ts'];
+  const models: [string, Model][] = [];
+  for (const file of examples) models.push([file, await loadModel(path.join(EXAMPLES, file))]);
+  models.push(['mlp_bn.tf2.h5', await loadKerasModel(path.join(FIXTURES, 'mlp_bn.tf2.h5'))]);
+  models.push(['review_classifier.keras', await loadKerasModel(path.join(FIXTURES, 'review_classifier.keras'))]);
+  return models;
+}
+
+describe('round trip: a Strata model saved to .keras and .h5 reads back the same', () => {
+  test('same summary, same weights and the same predictions, bit for bit', async () => {
+    for (const [name, model] of await roundTripModels()) {
+      // Weights that differ from any initializer's, so that a mix-up shows.
+      model.weights.forEach((w, i) => (w.value = w.value.map((_, j) => Math.fround(Math.sin(i * 7919 + j)))));
+      const inputs = randomInputs(model, 2, 5);
+      const before = referencePredict(model, inputs);
+      for (const ext of ['.keras', '.h5']) {
+        const file = path.join(scratch, `${name}${ext}`);
+        await saveKerasModel(model, file);
+        const back = await loadKerasModel(file);
+        // A subclassed model is saved as the Functional graph its call() traces to (as Keras JSON
+        // is): its summary gains that graph's InputLayer row.
+        const summary = renderSummary(summaryData(model.isSubclassed ? modelFromJSON(model.toJSON()) : model));
+        assert.equal(renderSummary(summaryData(back)), summary, `${name}${ext}: summary`);
+        assert.deepEqual(back.getWeights(), model.getWeights(), `${name}${ext}: weights`);
+        assert.deepEqual(referencePredict(back, inputs), before, `${name}${ext}: predictions`);
+      }
+    }
+  });
+
+  test('a compiled model keeps its training config through both formats', async () => {
+    const model = new Sequential([new Dense(3, { inputShape: [2], name: 'd' })], { name: 'compiled' });
+    model.compile({ optimizer: 'adam', loss: 'mse' });
+    for (const ext of ['.keras', '.h5']) {
+      const file = path.join(scratch, `compiled${ext}`);
+      await saveKerasModel(model, file);
+      const back = await loadKerasModel(file);
+      back.compileFromTrainingConfig(back.trainingConfig!);
+      assert.equal(back.compiled?.optimizer.className, 'Adam', ext);
+      assert.equal(back.compiled?.losses[0]?.name ?? JSON.stringify(back.compiled?.losses[0]), model.compiled?.losses[0]?.name ?? JSON.stringify(model.compiled?.losses[0]), ext);
+    }
+  });
+
+  test('a file name without .keras or .h5 is refused, as Keras\'s save refuses it', async () => {
+    await assert.rejects(saveKerasModel(new Sequential([new Dense(1, { inputShape: [1] })]), path.join(scratch, 'model.pt')), /a Keras model file ends in \.keras or \.h5, not "\.pt"/);
+  });
+});
+
+describe('the weight order table', () => {
+  test('every Strata layer class with weights has a row whose names are its weights', async () => {
+    for (const [, model] of await roundTripModels()) {
+      const visit = (layers: readonly import('../../app/model/index.ts').Layer[]): void => {
+        for (const layer of layers) {
+          if (layer instanceof Model) visit(layer.layers);
+          else if (layer.weights.length > 0) assert.deepEqual(layer.weights.map((w) => w.name).filter((n) => !KERAS_WEIGHTS[layer.className]!.variables.includes(n)), [], layer.className);
+        }
+      };
+      visit(model.layers);
+    }
+  });
+
+  test('.keras container names follow saving_lib._save_container_state: snake_case class name, then _1, _2 for repeats', () => {
+    const a = new Dense(2, { inputShape: [2], name: 'first' });
+    const model = new Sequential([a, new BatchNormalization({ name: 'x' }), new Dense(2, { name: 'second' }), new Dense(2, { name: 'third' })]);
+    assert.deepEqual(kerasContainerNames(model.layers).map(([name]) => name), ['dense', 'batch_normalization', 'dense_1', 'dense_2']);
+  });
+
+  test('.h5 weights of a frozen BatchNormalization keep Keras\'s order; a nested model lists trainable weights first (_legacy_weights)', () => {
+    const inner = new Sequential([new Dense(2, { inputShape: [2], name: 'd' }), new BatchNormalization({ name: 'bn' })], { name: 'inner' });
+    assert.deepEqual(legacyWeights(inner).map((w) => w.name), ['kernel', 'bias', 'gamma', 'beta', 'moving_mean', 'moving_variance']);
+    const nested = new Sequential([inner, new Dense(1, { name: 'out' })], { name: 'outer' });
+    nested.build([null, 2]);
+    assert.deepEqual(legacyWeights(nested).map((w) => w.name), ['kernel', 'bias', 'gamma', 'beta', 'kernel', 'bias', 'moving_mean', 'moving_variance']);
+    // A frozen layer's weights are all non-trainable: they follow every trainable one.
+    inner.getLayer('bn').trainable = false;
+    assert.deepEqual(legacyWeights(inner).map((w) => w.name), ['kernel', 'bias', 'gamma', 'beta', 'moving_mean', 'moving_variance']);
+    inner.getLayer('d').trainable = false;
+    assert.deepEqual(legacyWeights(nested).map((w) => `${w.name}`), ['kernel', 'bias', 'kernel', 'bias', 'gamma', 'beta', 'moving_mean', 'moving_variance']);
+  });
+});
+
+/** Runs a Python check (h5py) on `file`; the script asserts and prints "ok". */
+function python(script: string, file: string): void {
+  const run = spawnSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim(), 'ok');
+}
+
+describe('files written by Strata have the layout Keras reads (checked with h5py)', () => {
+  const model = () => {
+    const m = new Sequential([new Dense(3, { inputShape: [4], name: 'hidden' }), new BatchNormalization({ name: 'bn' }), new Dense(2, { name: 'out' })], { name: 'layout' });
+    m.compile({ optimizer: 'adam', loss: 'mse' });
+    return m;
+  };
+
+  test('.h5: root attributes as json.dumps(...).encode("utf8"), model_weights with layer_names and weight_names as byte strings, float32 datasets at the named paths', async () => {
+    const file = path.join(scratch, 'layout.h5');
+    writeFileSync(file, await formatKerasH5(model()));
+    python(
+      `
+import sys, json, h5py, numpy as np
+f = h5py.File(sys.argv[1], 'r')
+# load_model_from_hdf5: model_config and training_config decode("utf-8") to JSON.
+for key in ('model_config', 'training_config', 'keras_version', 'backend'):
+    assert isinstance(f.attrs[key], bytes), (key, type(f.attrs[key]))
+config = json.loads(f.attrs['model_config'].decode('utf-8'))
+assert config['class_name'] == 'Sequential' and set(config) == {'class_name', 'config'}, config.keys()
+assert 'optimizer_config' in json.loads(f.attrs['training_config'])
+w = f['model_weights']
+# load_attributes_from_hdf5_group: a list of bytes.
+assert [n.decode('utf8') for n in w.attrs['layer_names']] == ['hidden', 'bn', 'out']
+assert w.attrs['layer_names'].dtype.kind == 'S'
+names = [n.decode('utf8') for n in w['bn'].attrs['weight_names']]
+assert names == ['bn/gamma:0', 'bn/beta:0', 'bn/moving_mean:0', 'bn/moving_variance:0'], names
+for layer, shapes in (('hidden', [(4, 3), (3,)]), ('bn', [(3,)] * 4), ('out', [(3, 2), (2,)])):
+    g = w[layer]
+    values = [np.asarray(g[n]) for n in (n.decode('utf8') for n in g.attrs['weight_names'])]
+    assert [v.shape for v in values] == shapes, (layer, [v.shape for v in values])
+    assert all(v.dtype == np.float32 for v in values)
+print('ok')
+`,
+      file,
+    );
+  });
+
+  test('.keras: a zip of metadata.json, config.json, model.weights.h5 (stored), vars groups at layers/<snake_case class>[_k]/vars/<i>', async () => {
+    const file = path.join(scratch, 'layout.keras');
+    writeFileSync(file, await formatKerasArchive(model()));
+    python(
+      `
+import sys, io, json, zipfile, h5py, numpy as np
+z = zipfile.ZipFile(sys.argv[1])
+assert z.namelist() == ['metadata.json', 'config.json', 'model.weights.h5'], z.namelist()
+assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
+meta = json.loads(z.read('metadata.json'))
+assert set(meta) == {'keras_version', 'date_saved'}, meta
+config = json.loads(z.read('config.json'))
+assert config['class_name'] == 'Sequential' and config['compile_config']['optimizer']['class_name'] == 'Adam'
+h5 = h5py.File(io.BytesIO(z.read('model.weights.h5')), 'r')
+assert 'vars' in h5 and len(h5['vars']) == 0
+shapes = {p: [h5[f'{p}/vars/{i}'].shape for i in range(len(h5[f'{p}/vars']))] for p in ('layers/dense', 'layers/batch_normalization', 'layers/dense_1')}
+assert shapes == {'layers/dense': [(4, 3), (3,)], 'layers/batch_normalization': [(3,)] * 4, 'layers/dense_1': [(3, 2), (2,)]}, shapes
+assert h5['layers/dense/vars/0'].dtype == np.float32
+print('ok')
+`,
+      file,
+    );
+  });
+});
