@@ -13,17 +13,23 @@ interface H5Module {
   activate_throwing_error_handler(): void;
 }
 
-let module: Promise<H5Module> | undefined;
+let loading: Promise<H5Module> | undefined;
+let loaded: H5Module | undefined;
 let counter = 0;
 
-/** The HDF5 library, loaded once; HDF5's errors then throw (instead of printing to stderr). */
-function h5(): Promise<H5Module> {
-  module ??= h5wasm.ready.then((m) => {
-    const loaded = m as unknown as H5Module;
-    loaded.activate_throwing_error_handler();
-    return loaded;
+/** Loads the HDF5 library (once; WebAssembly compiles asynchronously); HDF5's errors then throw instead of printing to stderr. */
+export async function loadHdf5(): Promise<void> {
+  loading ??= h5wasm.ready.then((m) => {
+    const module = m as unknown as H5Module;
+    module.activate_throwing_error_handler();
+    return module;
   });
-  return module;
+  loaded = await loading;
+}
+
+function h5(): H5Module {
+  if (!loaded) throw new Error('the HDF5 library is not loaded: await loadHdf5() first');
+  return loaded;
 }
 
 /** HDF5's error stack in one line: its last "minor:" reason ("file signature not found" -> "Not an HDF5 file"). */
@@ -37,11 +43,11 @@ export function hdf5Reason(error: unknown): string {
 }
 
 /**
- * Opens the HDF5 file held in `bytes` and runs `read` on it; the file is closed and removed
+ * Opens the HDF5 file held in `bytes` (after loadHdf5) and runs `read` on it; the file is closed and removed
  * from memory after, whatever happens. An error from HDF5 itself is a FormatError naming `source`.
  */
-export async function readHdf5<T>(bytes: Uint8Array, source: string, read: (file: H5File) => T): Promise<T> {
-  const { FS } = await h5();
+export function readHdf5<T>(bytes: Uint8Array, source: string, read: (file: H5File) => T): T {
+  const { FS } = h5();
   const name = `/read-${process.pid}-${counter++}.h5`;
   FS.writeFile(name, bytes);
   let file: H5File | undefined;
@@ -69,8 +75,8 @@ export async function readHdf5<T>(bytes: Uint8Array, source: string, read: (file
 }
 
 /** The bytes of a new HDF5 file that `write` fills. */
-export async function writeHdf5(write: (file: H5File) => void): Promise<Uint8Array> {
-  const { FS } = await h5();
+export function writeHdf5(write: (file: H5File) => void): Uint8Array {
+  const { FS } = h5();
   const name = `/write-${process.pid}-${counter++}.h5`;
   try {
     const file = new h5wasm.File(name, 'w');

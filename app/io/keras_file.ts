@@ -19,7 +19,7 @@ import { KERAS_JSON_WRITER } from '../model/model.ts';
 import { LIMITS } from '../model/limits.ts';
 import { readableMemorySize } from '../model/summary.ts';
 import { writeFileAtomic } from './atomic_write.ts';
-import { type Dataset, type Group, type H5File, attributeNames, childGroup, datasetAt, ensureGroup, readHdf5, textAttribute, textListAttribute, writeHdf5, writeTextAttribute, writeTextListAttribute } from './hdf5.ts';
+import { type Dataset, type Group, type H5File, attributeNames, childGroup, datasetAt, ensureGroup, loadHdf5, readHdf5, textAttribute, textListAttribute, writeHdf5, writeTextAttribute, writeTextListAttribute } from './hdf5.ts';
 import { kerasContainerNames, kerasOrderedWeights, kerasVariablesPath, kerasWeightPaths, legacyWeights } from './keras_weights.ts';
 import { trainingConfigOf } from './model_store.ts';
 import { namedWeights } from './tfjs_model.ts';
@@ -52,12 +52,18 @@ export async function loadKerasModel(file: string): Promise<Model> {
 
 /** A Keras model file's bytes, by the extension of its name `file` (.keras: the zip; .h5/.hdf5: HDF5). */
 export async function parseKerasModel(bytes: Uint8Array, file: string): Promise<Model> {
+  await loadHdf5();
+  return parseKerasModelSync(bytes, file);
+}
+
+/** parseKerasModel once the HDF5 library is loaded (loadHdf5). */
+export function parseKerasModelSync(bytes: Uint8Array, file: string): Model {
   return path.extname(file).toLowerCase() === '.keras' ? parseKerasArchive(bytes, file) : parseKerasH5(bytes, file);
 }
 
 // ---- .h5 ----------------------------------------------------------------------------------
 
-export async function parseKerasH5(bytes: Uint8Array, file: string): Promise<Model> {
+function parseKerasH5(bytes: Uint8Array, file: string): Model {
   if (bytes.length === 0) throw new FormatError(`${file}: the file is empty, not a Keras .h5 model`, { file });
   if (!hasHdf5Signature(bytes)) {
     const zip = bytes[0] === 0x50 && bytes[1] === 0x4b ? '; it is a zip archive, as a Keras 3 .keras file is: rename it to .keras' : '';
@@ -171,7 +177,7 @@ const CONFIG_JSON = 'config.json';
 const METADATA_JSON = 'metadata.json';
 const WEIGHTS_H5 = 'model.weights.h5';
 
-export async function parseKerasArchive(bytes: Uint8Array, file: string): Promise<Model> {
+function parseKerasArchive(bytes: Uint8Array, file: string): Model {
   if (bytes.length === 0) throw new FormatError(`${file}: the file is empty, not a Keras .keras model`, { file });
   if (bytes[0] !== 0x50 || bytes[1] !== 0x4b) {
     const h5 = hasHdf5Signature(bytes) ? '; it is an HDF5 file, as a Keras .h5 model is: rename it to .h5' : '';
@@ -183,12 +189,12 @@ export async function parseKerasArchive(bytes: Uint8Array, file: string): Promis
   const member = (name: string) => members.find((m) => m.name === name);
   const config = member(CONFIG_JSON);
   if (!config) throw new FormatError(`${file}: the archive has no ${CONFIG_JSON}; a .keras file holds ${METADATA_JSON}, ${CONFIG_JSON} and ${WEIGHTS_H5}`, { file });
+  if (config.size > LIMITS.jsonBytes) throw new LimitError(`${file}[${CONFIG_JSON}]: ${readableMemorySize(config.size)}, more than the ${readableMemorySize(LIMITS.jsonBytes)} Strata reads from a model JSON`, { file });
   const weights = member(WEIGHTS_H5);
   if (!weights) {
     const npz = member('model.weights.npz') ? ' (it has model.weights.npz, which Keras writes with weights_format="npz"; Strata reads the default, h5)' : '';
     throw new FormatError(`${file}: the archive has no ${WEIGHTS_H5}${npz}`, { file });
   }
-  if (config.size > LIMITS.jsonBytes) throw new LimitError(`${file}[${CONFIG_JSON}]: ${readableMemorySize(config.size)}, more than the ${readableMemorySize(LIMITS.jsonBytes)} Strata reads from a model JSON`, { file });
   const configText = new TextDecoder().decode(memberBytes(bytes, config, file));
   let model: Model;
   try {
@@ -199,7 +205,7 @@ export async function parseKerasArchive(bytes: Uint8Array, file: string): Promis
   const where = `${file}[${WEIGHTS_H5}]`;
   const h5 = memberBytes(bytes, weights, file);
   if (!hasHdf5Signature(h5)) throw new FormatError(`${where}: not an HDF5 file (no HDF5 signature)`, { file });
-  await readHdf5(h5, where, (h5file) => loadKeras3Weights(h5file, model, where));
+  readHdf5(h5, where, (h5file) => loadKeras3Weights(h5file, model, where));
   return model;
 }
 
@@ -292,6 +298,7 @@ function savedForm(model: Model): Model {
 
 /** save_model_to_hdf5: the root attributes model_metadata gives, then model_weights (save_weights_to_hdf5_group). */
 export async function formatKerasH5(subject: Model): Promise<Uint8Array> {
+  await loadHdf5();
   const { config, training } = modelConfigs(subject);
   const model = savedForm(subject);
   return writeHdf5((h5) => {
@@ -329,9 +336,10 @@ function writeDataset(group: Group, name: string, weight: LayerWeight): void {
 
 /** _save_model_to_fileobj: metadata.json, config.json, then model.weights.h5, stored (zipfile's default). */
 export async function formatKerasArchive(subject: Model): Promise<Uint8Array> {
+  await loadHdf5();
   const { config, training } = modelConfigs(subject);
   const model = savedForm(subject);
-  const weights = await writeHdf5((h5) => {
+  const weights = writeHdf5((h5) => {
     h5.create_group('vars');
     writeKeras3Layers(h5, model);
   });

@@ -8,10 +8,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { zipSync, unzipSync } from 'fflate';
 import { loadModel } from '../../app/cli/load_model.ts';
+import { ensureGroup, loadHdf5, writeHdf5, writeTextAttribute, writeTextListAttribute } from '../../app/io/hdf5.ts';
 import { formatKerasArchive, formatKerasH5, loadKerasModel, saveKerasModel } from '../../app/io/keras_file.ts';
 import { KERAS_WEIGHTS, kerasContainerNames, legacyWeights } from '../../app/io/keras_weights.ts';
 import { BatchNormalization, Dense, Model, Sequential, modelFromJSON, StrataUserError, renderSummary, summaryData } from '../../app/model/index.ts';
+import { deflateBomb, zipOf } from '../hostile_files.ts';
 import { randomInputs, referencePredict } from '../reference/keras_forward.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'keras');
@@ -216,5 +219,145 @@ print('ok')
 `,
       file,
     );
+  });
+});
+
+describe('hostile and broken Keras files: one line naming the file and what is wrong, memory bounded by the model', () => {
+  let counter = 0;
+  const place = (ext: string) => path.join(scratch, `hostile${counter++}${ext}`);
+  const tiny = (units = 3) => new Sequential([new Dense(units, { inputShape: [2], name: 'd' })], { name: 'tiny' });
+  const configOf = (model: Model) => {
+    const json = JSON.parse(model.toJSON());
+    return JSON.stringify({ class_name: json.class_name, config: json.config });
+  };
+  /** An .h5 laid out as save_model_to_hdf5 lays it out, with the parts each case wants. */
+  const h5 = async (build: (f: import('../../app/io/hdf5.ts').H5File) => void) => {
+    await loadHdf5();
+    const file = place('.h5');
+    writeFileSync(file, writeHdf5(build));
+    return file;
+  };
+  const legacyModel = (config: string, weights: Record<string, [string, Float32Array | Int32Array, number[]][]>, layerNames = Object.keys(weights)) =>
+    h5((f) => {
+      writeTextAttribute(f, 'model_config', config);
+      const group = f.create_group('model_weights');
+      writeTextListAttribute(group, 'layer_names', layerNames);
+      for (const [layer, list] of Object.entries(weights)) {
+        const g = group.create_group(layer);
+        writeTextListAttribute(g, 'weight_names', list.map(([name]) => name));
+        for (const [name, data, shape] of list) ensureGroup(g, path.posix.dirname(name)).create_dataset({ name: path.posix.basename(name), data, shape });
+      }
+    });
+  const denseWeights = (units: number, kernelShape = [2, units]) => ({
+    d: [
+      ['d/kernel:0', new Float32Array(kernelShape.reduce((a, b) => a * b, 1)), kernelShape],
+      ['d/bias:0', new Float32Array(units), [units]],
+    ] as [string, Float32Array, number[]][],
+  });
+
+  async function refused(file: string, pattern: RegExp): Promise<void> {
+    await assert.rejects(loadKerasModel(file), (error: Error) => {
+      assert.ok(error instanceof StrataUserError, `${error.name}: ${error.message}`);
+      assert.ok(error.message.startsWith(file), error.message);
+      assert.match(error.message, pattern);
+      assert.doesNotMatch(error.message, /\n/);
+      return true;
+    });
+  }
+
+  test('not a Keras file at all: empty, random bytes, a zip named .h5, an HDF5 file named .keras, half a file', async () => {
+    for (const ext of ['.h5', '.keras']) {
+      const empty = place(ext);
+      writeFileSync(empty, '');
+      await refused(empty, /the file is empty/);
+    }
+    const noise = place('.h5');
+    writeFileSync(noise, Buffer.from('this is not hdf5 at all, just text'.repeat(20)));
+    await refused(noise, /not an HDF5 file/);
+    const zipNamedH5 = place('.h5');
+    writeFileSync(zipNamedH5, await formatKerasArchive(tiny()));
+    await refused(zipNamedH5, /zip archive, as a Keras 3 \.keras file is: rename it to \.keras/);
+    const h5NamedKeras = place('.keras');
+    writeFileSync(h5NamedKeras, await formatKerasH5(tiny()));
+    await refused(h5NamedKeras, /HDF5 file, as a Keras \.h5 model is: rename it to \.h5/);
+    const whole = await formatKerasH5(tiny());
+    for (const cut of [100, 1000, Math.floor(whole.length / 2), whole.length - 10]) {
+      const half = place('.h5');
+      writeFileSync(half, whole.subarray(0, cut));
+      await refused(half, /./);
+    }
+  });
+
+  test('an HDF5 file that is not a Keras model, or whose model_config is not a model', async () => {
+    await refused(await h5((f) => f.create_group('data')), /not a Keras model file: it has no "model_config" attribute/);
+    await refused(await h5((f) => writeTextAttribute(f, 'model_config', '{"class_name": "Sequ')), /attribute "model_config" is not valid JSON/);
+    await refused(await h5((f) => writeTextAttribute(f, 'model_config', '[1, 2]')), /attribute "model_config" must hold a JSON object/);
+    await refused(await h5((f) => writeTextAttribute(f, 'model_config', configOf(tiny()))), /has a model_config but no "model_weights" group/);
+    // Keras 3's model.save_weights("x.weights.h5"): layers/<name>/vars, no model_config.
+    await refused(await h5((f) => ensureGroup(f, 'layers/dense/vars')), /holds only a model's weights, as Keras 3's model\.save_weights/);
+  });
+
+  test('layers Strata cannot build are refused by name, as for Keras JSON; code is never run', async () => {
+    const config = JSON.parse(configOf(tiny()));
+    config.config.layers.push({ class_name: 'FancyAttention', config: { name: 'fancy' } });
+    await refused(await legacyModel(JSON.stringify(config), denseWeights(3)), /layer "fancy" has unsupported class "FancyAttention"/);
+    config.config.layers[config.config.layers.length - 1] = { class_name: 'Lambda', config: { name: 'code', function: 'x' } };
+    await refused(await legacyModel(JSON.stringify(config), denseWeights(3)), /layer "code" is a Lambda layer/);
+  });
+
+  test('weights that do not fit: a shape that differs names the layer, the weight and both shapes; counts, missing datasets, dtypes', async () => {
+    await refused(await legacyModel(configOf(tiny(4)), denseWeights(3)), /layer "d" \(model_weights\/d\): weight "d\/kernel:0": shape \[2, 3\] in the file, the layer's kernel has shape \[2, 4\]/);
+    await refused(await legacyModel(configOf(tiny()), { ...denseWeights(3), e: denseWeights(3).d }), /the model has 1 layers with weights \(d\), the file's model_weights 2 \(d, e\)/);
+    await refused(await legacyModel(configOf(tiny()), denseWeights(3), ['d', 'ghost']), /lists layer "ghost" but has no group of that name/);
+    await refused(await legacyModel(configOf(tiny()), { d: denseWeights(3).d.slice(0, 1) }), /the layer has 2 weights \(kernel, bias\), the file 1/);
+    await refused(await legacyModel(configOf(tiny()), { d: [['d/kernel:0', new Int32Array(6), [2, 3]], denseWeights(3).d[1]!] }), /dtype <i; model weights must be float32 or float64/);
+    const missing = await h5((f) => {
+      writeTextAttribute(f, 'model_config', configOf(tiny()));
+      const g = f.create_group('model_weights');
+      writeTextListAttribute(g, 'layer_names', ['d']);
+      writeTextListAttribute(g.create_group('d'), 'weight_names', ['d/kernel:0', 'd/bias:0']);
+    });
+    await refused(missing, /weight_names lists "d\/kernel:0", which is not a dataset in the group/);
+  });
+
+  test('a dataset that declares 4 TB in a tiny file is refused by its shape before a value is read', async () => {
+    const file = await h5((f) => {
+      writeTextAttribute(f, 'model_config', configOf(tiny()));
+      const g = f.create_group('model_weights');
+      writeTextListAttribute(g, 'layer_names', ['d']);
+      const layer = g.create_group('d');
+      writeTextListAttribute(layer, 'weight_names', ['kernel', 'bias']);
+      layer.create_dataset({ name: 'kernel', data: new Float32Array(1), shape: [1, 1], maxshape: [null, null], chunks: [1, 1], compression: 'gzip' }).resize([1_000_000, 1_000_000]);
+      layer.create_dataset({ name: 'bias', data: new Float32Array(3), shape: [3] });
+    });
+    await refused(file, /shape \[1000000, 1000000\] in the file, the layer's kernel has shape \[2, 3\]/);
+  });
+
+  test('.keras archives: no config.json, npz weights, a corrupt member, a config.json that inflates without end, missing or extra variables', async () => {
+    const archive = async (members: Record<string, Uint8Array>) => {
+      const file = place('.keras');
+      writeFileSync(file, zipSync(members, { level: 0 }));
+      return file;
+    };
+    const text = (s: string) => new TextEncoder().encode(s);
+    const weightsOf = async (model: Model) => unzipSync(await formatKerasArchive(model))['model.weights.h5']!;
+    await refused(await archive({ 'metadata.json': text('{}') }), /the archive has no config\.json/);
+    await refused(await archive({ 'config.json': text(configOf(tiny())), 'model.weights.npz': new Uint8Array(4) }), /no model\.weights\.h5 \(it has model\.weights\.npz/);
+    await refused(await archive({ 'config.json': text(configOf(tiny(4))), 'model.weights.h5': await weightsOf(tiny()) }), /layer "d" \(layers\/dense\/vars\): variable 0 \(kernel\): shape \[2, 3\] in the file, the layer's kernel has shape \[2, 4\]/);
+    const noBias = JSON.parse(configOf(tiny()));
+    noBias.config.layers.at(-1).config.use_bias = false;
+    await refused(await archive({ 'config.json': text(JSON.stringify(noBias)), 'model.weights.h5': await weightsOf(tiny()) }), /the layer expects 1 variables \(kernel\), the file has 2/);
+    const renamed = JSON.parse(configOf(tiny()));
+    renamed.config.layers.at(-1).class_name = 'BatchNormalization';
+    renamed.config.layers.at(-1).config = { name: 'd' };
+    await refused(await archive({ 'config.json': text(JSON.stringify(renamed)), 'model.weights.h5': await weightsOf(tiny()) }), /layers\/batch_normalization\/vars\): no such group/);
+    const corrupt = zipSync({ 'config.json': text(configOf(tiny())), 'model.weights.h5': await weightsOf(tiny()) }, { level: 0 });
+    corrupt[corrupt.length - 200] ^= 0xff; // inside model.weights.h5's bytes
+    const corruptFile = place('.keras');
+    writeFileSync(corruptFile, corrupt);
+    await refused(corruptFile, /CRC-32 does not match/);
+    const bomb = place('.keras');
+    writeFileSync(bomb, zipOf('config.json', deflateBomb(text('{"class_name": "'), 8), 2 ** 31));
+    await refused(bomb, /config\.json\]: 2\.00 GB, more than the 64\.00 MB Strata reads from a model JSON/);
   });
 });
