@@ -372,3 +372,87 @@ function writeKeras3Layers(parent: Group, model: Model): void {
     kerasOrderedWeights(layer).forEach((weight, i) => writeDataset(vars, String(i), weight));
   }
 }
+
+// ---- description (strata inspect) ---------------------------------------------------------
+
+export interface KerasFileDescription {
+  file: string;
+  format: 'h5' | 'keras';
+  kerasVersion: string | null;
+  backend: string | null;
+  /** The model's class and name, from model_config / config.json. */
+  model: { className: string; name: string | null };
+  compiled: boolean;
+  /** Every weight dataset: its path in the file, shape and dtype (values are not read). */
+  weights: { path: string; shape: number[]; dtype: string }[];
+  /** Datasets of the optimizer's state (optimizer_weights in .h5, optimizer/vars in .keras). */
+  optimizerWeights: number;
+}
+
+/** What a Keras model file holds, without building the model or reading a weight's values. */
+export async function describeKerasFile(file: string): Promise<KerasFileDescription> {
+  const bytes = readFileOrThrow(file, FileError);
+  // Parsing it whole first gives the same one-line errors as loading, for a file that is not a model.
+  const model = await parseKerasModel(bytes, file);
+  const isArchive = path.extname(file).toLowerCase() === '.keras';
+  const base = { file, model: { className: model.kerasClassName, name: model.name }, compiled: model.trainingConfig !== null };
+  if (!isArchive) {
+    return readHdf5(bytes, file, (h5) => ({
+      ...base,
+      format: 'h5' as const,
+      kerasVersion: textAttribute(h5, 'keras_version', file) ?? null,
+      backend: textAttribute(h5, 'backend', file) ?? null,
+      weights: datasets(childGroup(h5, 'model_weights')!, 'model_weights'),
+      optimizerWeights: datasets(childGroup(h5, 'optimizer_weights'), 'optimizer_weights').length,
+    }));
+  }
+  const members = zipMembers(bytes, () => {
+    throw new FormatError(`${file}: corrupt .keras archive`, { file });
+  });
+  const metadataMember = members.find((m) => m.name === METADATA_JSON);
+  let metadata: Record<string, unknown> = {};
+  if (metadataMember && metadataMember.size <= LIMITS.jsonBytes) {
+    try {
+      metadata = JSON.parse(new TextDecoder().decode(memberBytes(bytes, metadataMember, file))) as Record<string, unknown>;
+    } catch {
+      // metadata.json is informational; Keras itself never reads it back.
+    }
+  }
+  const weights = memberBytes(bytes, members.find((m) => m.name === WEIGHTS_H5)!, file);
+  return readHdf5(weights, `${file}[${WEIGHTS_H5}]`, (h5) => {
+    const all = datasets(h5, '');
+    return {
+      ...base,
+      format: 'keras' as const,
+      kerasVersion: typeof metadata.keras_version === 'string' ? metadata.keras_version : null,
+      backend: null,
+      weights: all.filter((d) => !d.path.startsWith('optimizer/')),
+      optimizerWeights: all.filter((d) => d.path.startsWith('optimizer/')).length,
+    };
+  });
+}
+
+/** Most groups and datasets a description walks: a file's structure can be made far larger (or cyclic, through hard links). */
+const DESCRIBE_LIMIT = 100_000;
+const DESCRIBE_DEPTH = 64;
+
+/** The datasets under `group`, depth first in name order, with their shapes and dtypes. */
+function datasets(group: Group | undefined, prefix: string): { path: string; shape: number[]; dtype: string }[] {
+  const found: { path: string; shape: number[]; dtype: string }[] = [];
+  let visited = 0;
+  const walk = (current: Group, at: string, depth: number) => {
+    if (depth > DESCRIBE_DEPTH) return;
+    for (const name of current.keys()) {
+      if (++visited > DESCRIBE_LIMIT) return;
+      const child = childGroup(current, name);
+      const where = at ? `${at}/${name}` : name;
+      if (child) walk(child, where, depth + 1);
+      else {
+        const dataset = datasetAt(current, name);
+        if (dataset) found.push({ path: where, shape: dataset.shape ?? [], dtype: String(dataset.dtype) });
+      }
+    }
+  };
+  if (group) walk(group, prefix, 0);
+  return found;
+}

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { zipSync, unzipSync } from 'fflate';
 import { loadModel } from '../../app/cli/load_model.ts';
+import { ndarray } from '../../app/data/ndarray.ts';
+import { formatNpy, readNpy } from '../../app/data/npy.ts';
 import { ensureGroup, loadHdf5, writeHdf5, writeTextAttribute, writeTextListAttribute } from '../../app/io/hdf5.ts';
 import { formatKerasArchive, formatKerasH5, loadKerasModel, saveKerasModel } from '../../app/io/keras_file.ts';
 import { KERAS_WEIGHTS, kerasContainerNames, legacyWeights } from '../../app/io/keras_weights.ts';
@@ -22,7 +24,7 @@ const EXAMPLES = path.join(import.meta.dirname, '..', '..', 'examples');
 const scratch = mkdtempSync(path.join(tmpdir(), 'strata-keras-file-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const expected = (name: string) => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')) as { params: number; x: number[][]; y: number[][]; weights?: Record<string, number[]> };
+const expected = (name: string) => JSON.parse(readFileSync(path.join(FIXTURES, 'expected', name), 'utf8')) as { params: number; x: number[][]; y: number[][]; weights?: Record<string, number[]> };
 
 function assertClose(actual: Float64Array, wanted: number[], tolerance: number): void {
   assert.equal(actual.length, wanted.length);
@@ -31,7 +33,7 @@ function assertClose(actual: Float64Array, wanted: number[], tolerance: number):
 
 describe('Keras files written in Keras\'s layout load with their weights', () => {
   test('a tf.keras 2.x .h5 (Sequential, BatchNormalization, Adam state): parameters, weights in _legacy_weights order, NumPy\'s predictions', async () => {
-    const want = expected('mlp_bn.tf2.expected.json');
+    const want = expected('mlp_bn.tf2.json');
     const model = await loadKerasModel(path.join(FIXTURES, 'mlp_bn.tf2.h5'));
     assert.equal(model.countParams(), want.params);
     for (const [name, values] of Object.entries(want.weights!)) {
@@ -47,7 +49,7 @@ describe('Keras files written in Keras\'s layout load with their weights', () =>
   });
 
   test('a Keras 3 .keras (Functional, two Dense layers stored as layers/dense and layers/dense_1): parameters and NumPy\'s predictions', async () => {
-    const want = expected('review_classifier.expected.json');
+    const want = expected('review_classifier.json');
     const model = await loadKerasModel(path.join(FIXTURES, 'review_classifier.keras'));
     assert.equal(model.countParams(), want.params);
     const x = { shape: [want.x.length, want.x[0]!.length], data: Float64Array.from(want.x.flat()) };
@@ -57,7 +59,7 @@ describe('Keras files written in Keras\'s layout load with their weights', () =>
   test('every command\'s loader opens them (strata summary, predict, train, export read through loadModel)', async () => {
     for (const file of ['mlp_bn.tf2.h5', 'review_classifier.keras']) {
       const model = await loadModel(path.join(FIXTURES, file));
-      assert.equal(model.countParams(), expected(file.startsWith('mlp') ? 'mlp_bn.tf2.expected.json' : 'review_classifier.expected.json').params);
+      assert.equal(model.countParams(), expected(file.startsWith('mlp') ? 'mlp_bn.tf2.json' : 'review_classifier.json').params);
     }
   });
 
@@ -359,5 +361,47 @@ describe('hostile and broken Keras files: one line naming the file and what is w
     const bomb = place('.keras');
     writeFileSync(bomb, zipOf('config.json', deflateBomb(text('{"class_name": "'), 8), 2 ** 31));
     await refused(bomb, /config\.json\]: 2\.00 GB, more than the 64\.00 MB Strata reads from a model JSON/);
+  });
+});
+
+describe('the CLI on Keras files: summary, inspect, predict, export', () => {
+  const root = path.join(import.meta.dirname, '..', '..');
+  const strata = (...args: string[]) => spawnSync(process.execPath, ['app/cli/strata.js', ...args], { cwd: root, encoding: 'utf8' });
+  const h5 = path.join(FIXTURES, 'mlp_bn.tf2.h5');
+
+  test('summary prints Keras\'s parameter counts; inspect lists the format, the model and every weight dataset', () => {
+    const summary = strata('summary', h5);
+    assert.equal(summary.status, 0, summary.stderr);
+    assert.match(summary.stdout, /Model: "mlp_bn"/);
+    assert.match(summary.stdout, /Total params: 99 \(396\.00 B\)/);
+    const inspect = strata('inspect', h5);
+    assert.equal(inspect.status, 0, inspect.stderr);
+    assert.match(inspect.stdout, /Format: Keras HDF5/);
+    assert.match(inspect.stdout, /Written by: Keras 2\.15\.0, backend tensorflow/);
+    assert.match(inspect.stdout, /Optimizer state: 7 datasets/);
+    assert.match(inspect.stdout, /model_weights\/hidden\/hidden\/kernel:0\s+float32\s+\[4, 8\]/);
+    const json = JSON.parse(strata('inspect', '--json', path.join(FIXTURES, 'review_classifier.keras')).stdout);
+    assert.equal(json.format, 'keras');
+    assert.equal(json.kerasVersion, '3.3.3');
+    assert.deepEqual(json.weights.map((w: { path: string }) => w.path), ['layers/dense/vars/0', 'layers/dense/vars/1', 'layers/dense_1/vars/0', 'layers/dense_1/vars/1', 'layers/embedding/vars/0']);
+  });
+
+  test('predict runs a .h5 with NumPy\'s predictions; export writes .keras and .h5 by extension, which load back', () => {
+    const want = expected('mlp_bn.tf2.json');
+    const input = path.join(scratch, 'x.npy');
+    writeFileSync(input, formatNpy(ndarray('float32', [want.x.length, 4], Float32Array.from(want.x.flat()))));
+    const out = path.join(scratch, 'y.npy');
+    const predict = strata('predict', h5, '-i', input, '-o', out);
+    assert.equal(predict.status, 0, predict.stderr);
+    assertClose(Float64Array.from(readNpy(out).data as Float32Array), want.y.flat(), 1e-6);
+    for (const ext of ['.keras', '.h5']) {
+      const file = path.join(scratch, `exported${ext}`);
+      const exported = strata('export', h5, '-o', file);
+      assert.equal(exported.status, 0, exported.stderr);
+      assert.match(strata('summary', file).stdout, /Total params: 99 /);
+    }
+    const wrong = strata('export', h5, '-o', path.join(scratch, 'model.pb'));
+    assert.notEqual(wrong.status, 0);
+    assert.match(wrong.stderr, /model\.pb: unknown output format "\.pb"; give a \.onnx, \.keras or \.h5 file name/);
   });
 });
