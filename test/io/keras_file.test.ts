@@ -405,3 +405,55 @@ describe('the CLI on Keras files: summary, inspect, predict, export', () => {
     assert.match(wrong.stderr, /model\.pb: unknown output format "\.pb"; give a \.onnx, \.keras or \.h5 file name/);
   });
 });
+
+describe('real Keras files from public repositories (test/fixtures/keras/real/SOURCE.md)', () => {
+  const REAL = path.join(FIXTURES, 'real');
+
+  test('a Keras 3.9.2 .keras (Sequential: Dense, Dropout, LeakyReLU; compiled, Adam state) loads with its parameter count, and predicts as NumPy does with the file\'s own weights', async () => {
+    const file = path.join(REAL, 'flownet_final_model.keras');
+    const model = await loadModel(file);
+    // Keras's summary: 2*128+128 + 128*64+64 + 64*32+32 + 32*2+2 (the datasets under layers/).
+    assert.equal(model.countParams(), 10_786);
+    model.compileFromTrainingConfig(model.trainingConfig!);
+    assert.equal(model.compiled?.optimizer.className, 'Adam');
+    const x = [[0.5, -1.25], [3, 0.125], [-2, 2]];
+    const numpy = spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        `
+import sys, io, json, zipfile, h5py, numpy as np
+z = zipfile.ZipFile(sys.argv[1])
+config = json.loads(z.read('config.json'))
+h5 = h5py.File(io.BytesIO(z.read('model.weights.h5')), 'r')
+x = np.array(json.loads(sys.argv[2]), dtype=np.float64)
+dense = 0
+for layer in config['config']['layers']:
+    kind, c = layer['class_name'], layer['config']
+    if kind == 'Dense':
+        group = h5['layers/dense' + ('' if dense == 0 else f'_{dense}') + '/vars']
+        dense += 1
+        x = x @ np.asarray(group['0'], dtype=np.float64) + np.asarray(group['1'], dtype=np.float64)
+        if c['activation'] == 'relu': x = np.maximum(x, 0)
+        else: assert c['activation'] == 'linear'
+    elif kind == 'LeakyReLU':
+        x = np.where(x >= 0, x, x * c['negative_slope'])
+    else:
+        assert kind in ('InputLayer', 'Dropout'), kind
+print(json.dumps(x.tolist()))
+`,
+        file,
+        JSON.stringify(x),
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(numpy.status, 0, numpy.stderr);
+    const y = referencePredict(model, [{ shape: [3, 2], data: Float64Array.from(x.flat()) }])[0]!;
+    assertClose(y.data, (JSON.parse(numpy.stdout) as number[][]).flat(), 1e-5);
+  });
+
+  test('a Keras 1.2.0 save_weights() file is refused with a sentence saying what it is', async () => {
+    const file = path.join(REAL, 'pelops_small.weights.hdf5');
+    await assert.rejects(loadModel(file), /pelops_small\.weights\.hdf5: holds only a model's weights, as model\.save_weights\(\) writes them/);
+  });
+});
