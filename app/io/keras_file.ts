@@ -20,17 +20,13 @@ import { LIMITS } from '../model/limits.ts';
 import { readableMemorySize } from '../model/summary.ts';
 import { writeFileAtomic } from './atomic_write.ts';
 import { type Dataset, type Group, type H5File, attributeNames, childGroup, datasetAt, ensureGroup, loadHdf5, readHdf5, textAttribute, textListAttribute, writeHdf5, writeTextAttribute, writeTextListAttribute } from './hdf5.ts';
+import { isKerasModelFile } from './keras_extensions.ts';
 import { kerasContainerNames, kerasOrderedWeights, kerasVariablesPath, kerasWeightPaths, legacyWeights } from './keras_weights.ts';
 import { trainingConfigOf } from './model_store.ts';
 import { namedWeights } from './tfjs_model.ts';
 import { readFileOrThrow } from './read_file.ts';
 
-/** The extensions Keras's model.save() and load_model() take for its two formats. */
-export const KERAS_FILE_EXTENSIONS = ['.h5', '.hdf5', '.keras'] as const;
-
-export function isKerasModelFile(file: string): boolean {
-  return (KERAS_FILE_EXTENSIONS as readonly string[]).includes(path.extname(file).toLowerCase());
-}
+export { KERAS_FILE_EXTENSIONS, isKerasModelFile } from './keras_extensions.ts';
 
 /** HDF5's signature; it opens the file or follows a user block of 512, 1024, 2048, ... bytes. */
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];

@@ -457,3 +457,14 @@ print(json.dumps(x.tolist()))
     await assert.rejects(loadModel(file), /pelops_small\.weights\.hdf5: holds only a model's weights, as model\.save_weights\(\) writes them/);
   });
 });
+
+describe('saveModel and Keras file names', () => {
+  test('saveModel (a model folder) refuses a name ending in .keras or .h5 instead of making a folder of that name, and points to saveKerasModel', async () => {
+    const { saveModel } = await import('../../app/io/model_store.ts');
+    for (const name of ['model.keras', 'model.h5']) {
+      const target = path.join(scratch, name);
+      assert.throws(() => saveModel(new Sequential([new Dense(1, { inputShape: [1] })]), target), /is a Keras model file, and saveModel writes a model folder; write the file with saveKerasModel\(model, file\)/);
+      assert.throws(() => readFileSync(target), /ENOENT/);
+    }
+  });
+});
