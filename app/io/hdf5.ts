@@ -3,7 +3,7 @@
 // file system (MEMFS): a file is read from disk by readFileOrThrow (regular files only, size
 // bounded), copied into MEMFS, opened there and removed after; a file is written in MEMFS, its
 // bytes taken out and written to disk by writeFileAtomic. h5wasm never touches the disk itself.
-import h5wasm, { type Attribute, type Dataset, type File as H5File, type Group } from 'h5wasm';
+import type { Attribute, Dataset, File as H5File, Group } from 'h5wasm';
 import { FormatError } from '../model/errors.ts';
 
 export type { Dataset, Group, H5File };
@@ -13,21 +13,27 @@ interface H5Module {
   activate_throwing_error_handler(): void;
 }
 
-let loading: Promise<H5Module> | undefined;
-let loaded: H5Module | undefined;
+type H5wasm = typeof import('h5wasm').default;
+
+let loading: Promise<{ h5wasm: H5wasm; module: H5Module }> | undefined;
+let loaded: { h5wasm: H5wasm; module: H5Module } | undefined;
 let counter = 0;
 
-/** Loads the HDF5 library (once; WebAssembly compiles asynchronously); HDF5's errors then throw instead of printing to stderr. */
+/**
+ * Loads the HDF5 library once, when a Keras file is first read or written: importing it
+ * compiles 4 MB of WebAssembly, which no other command should wait for. HDF5's errors then
+ * throw instead of printing to stderr.
+ */
 export async function loadHdf5(): Promise<void> {
-  loading ??= h5wasm.ready.then((m) => {
-    const module = m as unknown as H5Module;
+  loading ??= import('h5wasm').then(async ({ default: h5wasm }) => {
+    const module = (await h5wasm.ready) as unknown as H5Module;
     module.activate_throwing_error_handler();
-    return module;
+    return { h5wasm, module };
   });
   loaded = await loading;
 }
 
-function h5(): H5Module {
+function library(): { h5wasm: H5wasm; module: H5Module } {
   if (!loaded) throw new Error('the HDF5 library is not loaded: await loadHdf5() first');
   return loaded;
 }
@@ -47,7 +53,7 @@ export function hdf5Reason(error: unknown): string {
  * from memory after, whatever happens. An error from HDF5 itself is a FormatError naming `source`.
  */
 export function readHdf5<T>(bytes: Uint8Array, source: string, read: (file: H5File) => T): T {
-  const { FS } = h5();
+  const { h5wasm, module: { FS } } = library();
   const name = `/read-${process.pid}-${counter++}.h5`;
   FS.writeFile(name, bytes);
   let file: H5File | undefined;
@@ -76,7 +82,7 @@ export function readHdf5<T>(bytes: Uint8Array, source: string, read: (file: H5Fi
 
 /** The bytes of a new HDF5 file that `write` fills. */
 export function writeHdf5(write: (file: H5File) => void): Uint8Array {
-  const { FS } = h5();
+  const { h5wasm, module: { FS } } = library();
   const name = `/write-${process.pid}-${counter++}.h5`;
   try {
     const file = new h5wasm.File(name, 'w');
@@ -94,7 +100,7 @@ export function writeHdf5(write: (file: H5File) => void): Uint8Array {
 /** A group's member, or undefined when there is none (or it is not a group). */
 export function childGroup(group: Group, name: string): Group | undefined {
   const entity = group.keys().includes(name) ? group.get(name) : null;
-  return entity instanceof h5wasm.Group ? entity : undefined;
+  return entity instanceof library().h5wasm.Group ? entity : undefined;
 }
 
 /** The dataset at a path under `group`, or undefined. */
@@ -108,7 +114,7 @@ export function datasetAt(group: Group, path: string): Dataset | undefined {
   }
   const last = parts.at(-1)!;
   const entity = current.keys().includes(last) ? current.get(last) : null;
-  return entity instanceof h5wasm.Dataset ? entity : undefined;
+  return entity instanceof library().h5wasm.Dataset ? entity : undefined;
 }
 
 /** The group at `path` under `group` (created with its parents). */
