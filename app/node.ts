@@ -11,6 +11,7 @@ export { modelFromOnnx } from './translate/from_onnx.ts';
 export { OnnxRuntimeBackend } from './runtime/onnx_backend.ts';
 export { EngineBackend, TrainingError } from './engine/trainer.ts';
 export { saveModel, loadModelFolder } from './io/model_store.ts';
+export { saveKerasModel, loadKerasModel } from './io/keras_file.ts';
 export { ModelCheckpoint, CSVLogger } from './io/callbacks.ts';
 
 // Data: loaders that give arrays in the {dtype, shape, data} form fit(), evaluate() and

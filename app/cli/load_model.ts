@@ -1,6 +1,7 @@
 // Opens a model file for the CLI: a TypeScript/JavaScript module whose default export is a
 // model (or a function returning one), Keras JSON (tf.keras to_json(), a TensorFlow.js
-// model.json with its weight shards, Keras 3's config.json), or an ONNX file Strata exported.
+// model.json with its weight shards, Keras 3's config.json), a Keras model file with its weights
+// (.h5, .keras), or an ONNX file Strata exported.
 // A model file that cannot load is one line naming the file (and the line, or the import,
 // at fault); only an error raised inside Strata's own code is reported as a bug.
 import { spawnSync } from 'node:child_process';
@@ -8,6 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { finishInterruptedSave } from '../io/model_folder.ts';
+import { isKerasModelFile, loadKerasModel } from '../io/keras_file.ts';
 import { loadModelFolder } from '../io/model_store.ts';
 import { assertReadableFile, readFileOrThrow } from '../io/read_file.ts';
 import { loadTfjsModel } from '../io/tfjs_model.ts';
@@ -37,9 +39,10 @@ export async function loadModel(file: string): Promise<Model> {
   }
   const ext = path.extname(file).toLowerCase();
   if (ext === '.json') return loadTfjsModel(file, readJsonText(file));
+  if (isKerasModelFile(file)) return loadKerasModel(file);
   if (ext === '.onnx') return modelFromOnnx(readFileOrThrow(file), file);
   if (MODULE_EXTENSIONS.has(ext)) return loadModuleModel(file);
-  throw new UserError(`${file}: unknown model file type "${ext}"; expected a .ts/.js module, a Keras .json file or an .onnx file Strata exported`);
+  throw new UserError(`${file}: unknown model file type "${ext}"; expected a .ts/.js module, a Keras .h5/.keras/.json file or an .onnx file Strata exported`);
 }
 
 /** A TypeScript or JavaScript module: a model defined in code, with freshly initialised weights. */

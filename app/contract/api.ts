@@ -32,7 +32,7 @@ export interface AppInfo {
 }
 
 /** What a file is to Strata, from its name and, for folders, its content. */
-export type FileKind = 'folder' | 'model-module' | 'keras-json' | 'onnx' | 'saved-model' | 'project' | 'image' | 'other';
+export type FileKind = 'folder' | 'model-module' | 'keras-json' | 'keras-model' | 'onnx' | 'saved-model' | 'project' | 'image' | 'other';
 
 export interface FileEntry {
   name: string;
@@ -60,7 +60,7 @@ export interface ModelDocument {
   path: string;
   /** The file name, for the window title and tabs. */
   title: string;
-  source: 'module' | 'keras-json' | 'tfjs' | 'onnx' | 'saved-folder';
+  source: 'module' | 'keras-json' | 'keras-file' | 'tfjs' | 'onnx' | 'saved-folder';
   summary: SummaryData;
   graph: LayerGraph;
   /** Whether the model came with trained weights (a saved folder, an exported ONNX file, a tfjs model with weights). */

@@ -20,6 +20,7 @@ import { inferShapes } from '../onnx/shape_inference.ts';
 import { elementTypeName, externalDataOf, tensorDims, tensorToArray } from '../onnx/tensor.ts';
 import { modelFromOnnx } from '../translate/from_onnx.ts';
 import { METADATA_KERAS_JSON } from '../translate/to_onnx.ts';
+import { isKerasModelFile, parseKerasModel } from '../io/keras_file.ts';
 import { namedWeights } from '../io/tfjs_model.ts';
 import { readFileOrThrow } from '../io/read_file.ts';
 import { isProjectFolder } from '../io/project.ts';
@@ -40,6 +41,7 @@ export class DocumentStore {
     if (await isFolder(file)) return this.#addModel(file, await loadModel(file), 'saved-folder', true);
     const ext = path.extname(file).toLowerCase();
     if (ext === '.onnx') return this.#openOnnx(file, readFileOrThrow(file, UserError));
+    if (isKerasModelFile(file)) return this.#addModel(file, await loadModel(file), 'keras-file', true);
     if (ext === '.json') {
       const hasWeights = await tfjsWeightsListed(file);
       return this.#addModel(file, await loadModel(file), hasWeights ? 'tfjs' : 'keras-json', hasWeights);
@@ -61,8 +63,10 @@ export class DocumentStore {
       }
       return this.#addModel(name, modelFromJSON(text, name), 'keras-json', false);
     }
+    // A Keras .h5/.keras file is data (Strata never runs code from one): it opens from its bytes.
+    if (isKerasModelFile(name)) return this.#addModel(name, await parseKerasModel(bytes, name), 'keras-file', true);
     if (isModuleFile(name)) throw new UserError(`${name}: a model file in code runs where the app runs; open it from the server's files instead of dropping it`);
-    throw new UserError(`${name}: cannot open a dropped "${ext || name}" file; drop an .onnx file or a Keras JSON file`);
+    throw new UserError(`${name}: cannot open a dropped "${ext || name}" file; drop an .onnx file, a Keras .h5/.keras file or a Keras JSON file`);
   }
 
   layerWeights(documentId: string, layerName: string): TensorStats[] {

@@ -12,6 +12,7 @@ import type { FileEntry, FileKind, FolderListing } from '../contract/api.ts';
 import { UserError } from '../cli/errors.ts';
 import { isModuleFile } from '../cli/load_model.ts';
 import { isImageFile } from '../data/image_files.ts';
+import { isKerasModelFile } from '../io/keras_file.ts';
 import { PROJECT_FILE } from '../io/project.ts';
 
 /** The name browser mode gives the root itself. */
@@ -128,6 +129,7 @@ export function fileKind(file: string, stats: Stats): FileKind {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.onnx') return 'onnx';
   if (ext === '.json') return 'keras-json';
+  if (isKerasModelFile(file)) return 'keras-model';
   if (isImageFile(file)) return 'image';
   return isModuleFile(file) ? 'model-module' : 'other';
 }

@@ -20,6 +20,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { readableMemorySize } from '../model/summary.ts';
 import { SaveError, errorReason, isProcessRunning } from './atomic_write.ts';
+import { isKerasModelFile } from './keras_extensions.ts';
 
 export const MODEL_JSON = 'model.json';
 /** The one weights shard saveModel writes. */
@@ -50,6 +51,8 @@ export function resolveSaveTarget(dir: string): SaveTarget {
   const refuse = (why: string): never => {
     throw new SaveError(`${dir}: cannot save here: ${why}; nothing was changed`);
   };
+  // As Keras's model.save(), such a name asks for one file, not a folder named like one.
+  if (isKerasModelFile(dir)) refuse(`a name ending in ${path.extname(dir)} is a Keras model file, and saveModel writes a model folder; write the file with saveKerasModel(model, file) or strata export -o ${path.basename(dir)}, or give a folder name`);
   const link = lstatOrNull(path.resolve(dir));
   if (!link) {
     const parent = path.dirname(path.resolve(dir));

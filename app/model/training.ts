@@ -139,7 +139,8 @@ export function compileArgsFromTrainingConfig(config: Record<string, unknown>): 
         ? rawLoss.map(deserializeLoss)
         : deserializeLoss(rawLoss);
   const args: CompileArgs = { loss };
-  const optimizer = config.optimizer_config as { class_name?: string; config?: Record<string, unknown> } | undefined;
+  // tf.keras 2.x's training_config says optimizer_config; Keras 3's compile_config says optimizer.
+  const optimizer = (config.optimizer_config ?? config.optimizer) as { class_name?: string; config?: Record<string, unknown> } | undefined;
   if (optimizer?.class_name) args.optimizer = optimizerFromConfig(optimizer.class_name, optimizer.config ?? {});
   const metrics = Array.isArray(config.metrics) ? (config.metrics as unknown[]).flat() : [];
   args.metrics = metrics.filter((m): m is string => typeof m === 'string' && ['accuracy', 'acc'].includes(m));

@@ -4,7 +4,7 @@
 // "internal error". Files are generated here, in a temporary folder; the table is data.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -128,6 +128,14 @@ function cases(): Case[] {
     write('bad-import.mts', "import { m } from './missing.ts';\nexport default m;\n"),
     write('cjs/model.ts', 'export default 1;\n'),
     write('model.h5', 'HDF'),
+    // Keras model files (.h5, .keras): not what they say, weights only, a bomb, half a file.
+    write('garbage.keras', 'PK\u0003\u0004 not really a zip'),
+    write('empty.keras', ''),
+    write('bomb.keras', zipOf('config.json', deflateBomb(new TextEncoder().encode('{"class_name": "'), 8), 2 ** 31)),
+    write('weights-only.h5', readFileSync(path.join(ROOT, 'test/fixtures/keras/real/pelops_small.weights.hdf5'))),
+    write('half.h5', readFileSync(path.join(ROOT, 'test/fixtures/keras/mlp_bn.tf2.h5')).subarray(0, 4000)),
+    write('zip-named.h5', readFileSync(path.join(ROOT, 'test/fixtures/keras/review_classifier.keras')).subarray(0, 2000)),
+    fifo('pipe.keras'),
     fifo('pipe.json'),
     fifo('pipe.ts'),
     at('empty-folder'),
@@ -167,7 +175,7 @@ function cases(): Case[] {
     })),
     ...sample('empty.json', 'absolute/model.json', 'dense-huge.json', 'text.onnx').map((model) => ({ args: ['predict', model, '--input', x], names: model })),
     ...sample('traversal/model.json', 'negative-shape/model.json', 'throws.ts', 'truncated.onnx').map((model) => ({ args: ['train', model, '--data', at('labels-only.npz')], names: model })),
-    ...[at('empty.onnx'), at('random.onnx'), at('text.onnx'), at('array.onnx'), at('truncated.onnx'), fifo('pipe.onnx'), '/dev/zero', at('empty-folder'), at('nowhere.onnx')].map((file) => ({ args: ['inspect', file], names: file })),
+    ...[at('empty.onnx'), at('random.onnx'), at('text.onnx'), at('array.onnx'), at('truncated.onnx'), fifo('pipe.onnx'), '/dev/zero', at('empty-folder'), at('nowhere.onnx'), at('half.h5'), at('bomb.keras')].map((file) => ({ args: ['inspect', file], names: file })),
     ...badArrays.map((file) => ({ args: ['predict', goodOnnx, '--input', file], names: file })),
     ...badData.map((data) => ({ args: ['train', good, '--data', data, '--epochs', '1'], names: data.endsWith('.gz') ? path.dirname(data) : data })),
     ...['0', '-5', 'abc', '100000000', '39', '1e3'].map((value) => ({ args: ['summary', good, `--line-length=${value}`], names: '--line-length' })),

@@ -16,7 +16,9 @@ import type { NdArray } from '../../app/data/ndarray.ts';
 import { parseNpy } from '../../app/data/npy.ts';
 import { parseNpz } from '../../app/data/npz.ts';
 import { loadModelFolder, saveModel } from '../../app/io/model_store.ts';
-import { isUserError, modelFromJSON } from '../../app/model/index.ts';
+import { formatKerasArchive, formatKerasH5, parseKerasModelSync } from '../../app/io/keras_file.ts';
+import { loadHdf5 } from '../../app/io/hdf5.ts';
+import { BatchNormalization, Dense, Input, Model, Sequential, type SymbolicTensor, isUserError, modelFromJSON } from '../../app/model/index.ts';
 import { LIMITS } from '../../app/model/limits.ts';
 import { registeredClassNames } from '../../app/model/registry.ts';
 import { describeModel, parseOnnxModel } from '../../app/onnx/inspect.ts';
@@ -255,7 +257,34 @@ const csv: FuzzTarget<CsvCase> = {
   runs: 300,
 };
 
-export const TARGETS: FuzzTarget[] = [onnxBytes, onnxGenerated, kerasJson, tfjsFolder, npy, npz, idx, csv] as FuzzTarget[];
+// --- Keras model files: .h5 and .keras ---------------------------------------------------
+
+await loadHdf5();
+/** A Functional model with a nested Sequential and BatchNormalization: small, but every part of both layouts. */
+function kerasSeedModel(): Model {
+  const input = Input({ shape: [3], name: 'x' });
+  const inner = new Sequential([new Dense(2, { inputShape: [3], name: 'inner_dense' }), new BatchNormalization({ name: 'bn' })], { name: 'inner' });
+  const output = new Dense(1, { name: 'out' }).apply(inner.apply(input) as SymbolicTensor) as SymbolicTensor;
+  const model = new Model({ inputs: input, outputs: output, name: 'seed' });
+  model.compile({ optimizer: 'adam', loss: 'mse' });
+  return model;
+}
+const kerasH5Seeds = [...seedFiles(path.join(FIXTURES, 'keras'), ['.h5']), await formatKerasH5(kerasSeedModel())];
+const kerasArchiveSeeds = [await formatKerasArchive(kerasSeedModel())];
+
+const kerasFile: FuzzTarget<{ bytes: Uint8Array; ext: '.h5' | '.keras' }> = {
+  name: 'keras-file',
+  inputs: `${kerasH5Seeds.length} Keras .h5 files (h5py-written in Keras's layout, Strata-written) and ${kerasArchiveSeeds.length} .keras archive, bytes mutated`,
+  arbitrary: fc.oneof(mutatedBytes(kerasH5Seeds).map((bytes) => ({ bytes, ext: '.h5' as const })), mutatedBytes(kerasArchiveSeeds).map((bytes) => ({ bytes, ext: '.keras' as const }))),
+  check: ({ bytes, ext }) => {
+    const model = readOrRefuse(`x${ext}`, () => parseKerasModelSync(bytes, `x${ext}`));
+    // Every weight read came from a dataset of its shape in the file (stored, or deflated at most 1032-fold).
+    if (model && model.countParams() * 4 > bytes.length * LIMITS.inflateRatio) throw new BrokenPromise(`${model.countParams()} parameters read from ${bytes.length} bytes`);
+  },
+  runs: 200,
+};
+
+export const TARGETS: FuzzTarget[] = [onnxBytes, onnxGenerated, kerasJson, tfjsFolder, kerasFile, npy, npz, idx, csv] as FuzzTarget[];
 
 /** A scratch folder for one target's run. */
 export function scratchFolder(name: string): string {

@@ -189,6 +189,18 @@ describe('browser mode', () => {
     assert.equal((await wb.examples()).length, Object.keys(EXAMPLE_PARAMS).length);
   });
 
+  test('Keras model files (.h5, .keras) open with their weights, from the server\'s files and dropped', async () => {
+    const h5 = path.join(root, 'mlp_bn.h5');
+    writeFileSync(h5, readFileSync(path.join(ROOT, 'test/fixtures/keras/mlp_bn.tf2.h5')));
+    const opened = asModel(await wb.open('mlp_bn.h5'));
+    assert.deepEqual([opened.source, opened.trainedWeights, opened.summary.params.total], ['keras-file', true, 99]);
+    const dropped = asModel(await wb.openDropped('flownet.keras', readFileSync(path.join(ROOT, 'test/fixtures/keras/real/flownet_final_model.keras'))));
+    assert.deepEqual([dropped.source, dropped.trainedWeights, dropped.summary.params.total], ['keras-file', true, 10786]);
+    const broken = await rejection(wb.openDropped('broken.keras', new TextEncoder().encode('not a zip')));
+    assert.match(broken.message, /^broken\.keras: not a zip archive, so not a Keras \.keras model$/);
+    rmSync(h5);
+  });
+
   test('dropped files: ONNX and Keras JSON open by content; model code, weights manifests and other files are refused', async () => {
     const onnx = await wb.openDropped('convnet.onnx', readFileSync(path.join(ROOT, 'test/fixtures/onnx/torch_convnet.onnx')));
     assert.deepEqual([onnx.kind, onnx.path, onnx.title], ['onnx', 'convnet.onnx', 'convnet.onnx']);

@@ -1,19 +1,47 @@
 // `strata inspect <file.onnx> [--json]`: what an ONNX file holds, as a readable listing
 // (opsets, inputs, outputs, every node with its attributes, initializers, metadata) or as
 // the JSON description of app/onnx/inspect.ts. Works for any ONNX file, whoever wrote it.
+// A Keras model file (.h5, .keras) is described too: its format, Keras version, model, and
+// every weight dataset with its shape and dtype.
 import type { Command } from 'commander';
+import { type KerasFileDescription, describeKerasFile, isKerasModelFile } from '../../io/keras_file.ts';
 import { formatShape } from '../../data/ndarray.ts';
 import { type AttributeDescription, type GraphDescription, type JSONValue, type ModelDescription, type NodeDescription, type TensorSummary, type ValueDescription, inspectOnnxFile } from '../../onnx/inspect.ts';
 
 export function registerInspect(program: Command): void {
   program
     .command('inspect')
-    .description('show what an ONNX model file holds: opsets, inputs and outputs, every node, initializers, metadata')
-    .argument('<file>', 'an .onnx file (written by Strata or any other tool)')
+    .description('show what a model file holds: for ONNX, opsets, inputs and outputs, every node, initializers, metadata; for a Keras .h5/.keras file, its format, version, model and weight datasets')
+    .argument('<file>', 'an .onnx file (written by Strata or any other tool), or a Keras .h5/.keras model file')
     .option('--json', 'print the description as JSON')
-    .action((file: string, options: { json?: boolean }) => {
-      process.stdout.write(inspectCommand(file, options));
+    .action(async (file: string, options: { json?: boolean }) => {
+      process.stdout.write(isKerasModelFile(file) ? await inspectKerasCommand(file, options) : inspectCommand(file, options));
     });
+}
+
+/** The command's output for a Keras model file. */
+export async function inspectKerasCommand(file: string, options: { json?: boolean } = {}): Promise<string> {
+  const description = await describeKerasFile(file);
+  return options.json ? `${JSON.stringify(description, null, 2)}\n` : formatKerasReport(description);
+}
+
+/** h5wasm's dtype codes in NumPy's words. */
+const HDF5_DTYPES: Record<string, string> = { '<f': 'float32', '<d': 'float64', '<e': 'float16', '<i': 'int32', '<q': 'int64' };
+
+export function formatKerasReport(keras: KerasFileDescription): string {
+  const format = keras.format === 'h5' ? 'Keras HDF5 (.h5: model_config + model_weights)' : 'Keras 3 archive (.keras: config.json, metadata.json, model.weights.h5)';
+  const elements = keras.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+  const lines = [
+    `Model file: ${keras.file}`,
+    `  Format: ${format}`,
+    `  Written by: ${keras.kerasVersion === 'strata' ? 'Strata' : `Keras ${keras.kerasVersion ?? '(version not recorded)'}`}${keras.backend && keras.backend !== 'strata' ? `, backend ${keras.backend}` : ''}`,
+    `  Model: "${keras.model.name ?? ''}" (${keras.model.className})${keras.compiled ? ', compiled (training config saved)' : ''}`,
+    `  Optimizer state: ${keras.optimizerWeights > 0 ? `${keras.optimizerWeights} datasets (not loaded by Strata)` : 'none'}`,
+    '',
+    `Weights (${keras.weights.length} datasets, ${elements.toLocaleString('en-US')} values)`,
+    ...table(keras.weights.map((w) => [w.path, HDF5_DTYPES[w.dtype] ?? w.dtype, `[${w.shape.join(', ')}]`]), '  '),
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 /** The command's output for `file`. */
