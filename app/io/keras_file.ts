@@ -161,7 +161,8 @@ function readWeight(dataset: Dataset, weight: LayerWeight, where: string, layer:
   if (!/^[<>|]?[fd]$|^[<>|]?f[48]$/.test(dtype) && dtype !== '<f' && dtype !== '<d') {
     throw new FormatError(`${where}: dtype ${dtype}; model weights must be float32 or float64`, { layer });
   }
-  const value = dataset.value;
+  // A scalar dataset (Attention's scale) reads as a number.
+  const value = typeof dataset.value === 'number' ? Float64Array.of(dataset.value) : dataset.value;
   if (!(value instanceof Float32Array || value instanceof Float64Array)) throw new FormatError(`${where}: unreadable values (dtype ${dtype})`, { layer });
   if (value.length !== weight.value.length) throw new FormatError(`${where}: holds ${value.length} values, its shape says ${weight.value.length}`, { layer });
   return value instanceof Float32Array ? value : Float32Array.from(value);

@@ -29,6 +29,19 @@ export const KERAS_WEIGHTS: Record<string, KerasWeightsRow> = {
   SeparableConv2D: { variables: ['depthwise_kernel', 'pointwise_kernel', 'bias'] },
   Embedding: { variables: ['embeddings'] },
   BatchNormalization: { variables: ['gamma', 'beta', 'moving_mean', 'moving_variance'] },
+  Conv1D: { variables: ['kernel', 'bias'] },
+  Conv2DTranspose: { variables: ['kernel', 'bias'] },
+  PReLU: { variables: ['alpha'] },
+  // LayerNormalization.build: gamma (scale) before beta (center).
+  LayerNormalization: { variables: ['gamma', 'beta'] },
+  // Attention.build: scale (use_scale), then concat_score_weight (score_mode "concat").
+  Attention: { variables: ['scale', 'concat_score_weight'] },
+  // The recurrent layers' variables belong to their cell (LSTMCell.build: kernel, recurrent_kernel, bias).
+  LSTM: { variables: ['kernel', 'recurrent_kernel', 'bias'], owner: 'cell' },
+  GRU: { variables: ['kernel', 'recurrent_kernel', 'bias'], owner: 'cell' },
+  SimpleRNN: { variables: ['kernel', 'recurrent_kernel', 'bias'], owner: 'cell' },
+  // Not yet: Bidirectional (two owners, forward_layer/cell and backward_layer/cell) and
+  // MultiHeadAttention (one owner per projection, query_dense/...): refused by name.
 };
 
 /** The layer's weights in Keras's creation order (vars/0..n of a .keras file). */

@@ -15,7 +15,7 @@ import { formatNpy, readNpy } from '../../app/data/npy.ts';
 import { ensureGroup, loadHdf5, writeHdf5, writeTextAttribute, writeTextListAttribute } from '../../app/io/hdf5.ts';
 import { formatKerasArchive, formatKerasH5, loadKerasModel, saveKerasModel } from '../../app/io/keras_file.ts';
 import { KERAS_WEIGHTS, kerasContainerNames, legacyWeights } from '../../app/io/keras_weights.ts';
-import { BatchNormalization, Dense, Model, Sequential, modelFromJSON, StrataUserError, renderSummary, summaryData } from '../../app/model/index.ts';
+import { BatchNormalization, Dense, Input, Model, Sequential, layers, modelFromJSON, StrataUserError, renderSummary, summaryData } from '../../app/model/index.ts';
 import { deflateBomb, zipOf } from '../hostile_files.ts';
 import { randomInputs, referencePredict } from '../reference/keras_forward.ts';
 
@@ -74,10 +74,27 @@ describe('Keras files written in Keras\'s layout load with their weights', () =>
 });
 
 /** The models the round trip covers: every example (Sequential, Functional, subclassed) and the fixtures. */
+/** The layers added after the seed models, with weights: sequences (Conv1D, the recurrent layers, Attention, LayerNormalization, PReLU) and an image decoder (Conv2DTranspose). */
+function laterLayersModel(): Model {
+  const seq = Input({ shape: [6, 3], name: 'seq' });
+  let x = new layers.Conv1D(4, 2, { padding: 'causal', name: 'conv1d' }).apply(seq);
+  x = new layers.PReLU({ name: 'prelu' }).apply(x);
+  x = new layers.LSTM(5, { returnSequences: true, name: 'lstm' }).apply(x);
+  x = new layers.Attention({ useScale: true, name: 'attention' }).apply([x, x]);
+  x = new layers.LayerNormalization({ name: 'norm' }).apply(x);
+  x = new layers.GRU(4, { returnSequences: true, name: 'gru' }).apply(x);
+  const pooled = new layers.SimpleRNN(3, { name: 'rnn' }).apply(x);
+  const image = Input({ shape: [3, 3, 2], name: 'image' });
+  const decoded = new layers.Flatten({ name: 'flat' }).apply(new layers.Conv2DTranspose(2, 2, { strides: 2, name: 'up' }).apply(image));
+  const joined = layers.concatenate([pooled, decoded], { name: 'join' });
+  return new Model({ inputs: [seq, image], outputs: new layers.Dense(2, { name: 'out' }).apply(joined), name: 'later_layers' });
+}
+
 async function roundTripModels(): Promise<[string, Model][]> {
-  const examples = ['mlp.ts', 'lenet5.ts', 'resnet-block.ts', 'product-image-classifier.ts', 'purchase-predictor.ts', 'fashion-mnist-classifier.ts', 'subclassed-cnn.ts'];
+  const examples = ['mlp.ts', 'mobilenet-style.ts', 'lenet5.ts', 'resnet-block.ts', 'product-image-classifier.ts', 'purchase-predictor.ts', 'fashion-mnist-classifier.ts', 'subclassed-cnn.ts'];
   const models: [string, Model][] = [];
   for (const file of examples) models.push([file, await loadModel(path.join(EXAMPLES, file))]);
+  models.push(['later_layers', laterLayersModel()]);
   models.push(['mlp_bn.tf2.h5', await loadKerasModel(path.join(FIXTURES, 'mlp_bn.tf2.h5'))]);
   models.push(['review_classifier.keras', await loadKerasModel(path.join(FIXTURES, 'review_classifier.keras'))]);
   return models;
