@@ -122,6 +122,8 @@ export function fromOnnxLayout(data: Float32Array, shape: readonly number[], lay
 
 /** Where each axis of a Keras (kh, kw, in, out) kernel lies in ONNX's (out, in, kh, kw). */
 const OIHW_POSITION = [2, 3, 1, 0];
+/** The same for a Conv1D kernel: Keras's (k, in, out) in ONNX's (out, in, k). */
+const OIK_POSITION = [2, 1, 0];
 
 /**
  * A weight viewed as (outer, reduce, inner) in its initializer's layout, so that norms over
@@ -131,7 +133,8 @@ const OIHW_POSITION = [2, 3, 1, 0];
 export function normView(shape: readonly number[], layout: OnnxLayout, axes: readonly number[]): { outer: number; reduce: number; inner: number } | undefined {
   if (layout !== 'keras' && layout !== 'oihw') return undefined;
   const dims = onnxDims(shape, layout);
-  const positions = [...new Set(axes.map((a) => (a < 0 ? a + shape.length : a)))].map((a) => (layout === 'oihw' ? OIHW_POSITION[a] : a));
+  const oihw = shape.length === 3 ? OIK_POSITION : OIHW_POSITION;
+  const positions = [...new Set(axes.map((a) => (a < 0 ? a + shape.length : a)))].map((a) => (layout === 'oihw' ? oihw[a] : a));
   if (positions.some((p) => p === undefined || p < 0 || p >= dims.length)) return undefined;
   const first = Math.min(...(positions as number[]));
   const last = Math.max(...(positions as number[]));

@@ -457,7 +457,6 @@ static void test_grouped_convolutions() {
   expect(msg.find("group=4 must divide the input's 6 channels") != std::string::npos, "a bad group is named: " + msg);
 }
 
-// dL/dw from one SGD step with lr 1 (w_before - w_after), against central differences of evaluate().
 // One training step of `model` on "cpu" and "cuda-emu" (strict FP32) gives the reference
 // backend's loss and weight gradients.
 static void backends_agree(const std::string& name, const std::string& model, TrainingDescription d,
@@ -478,6 +477,7 @@ static void backends_agree(const std::string& name, const std::string& model, Tr
   }
 }
 
+// dL/dw from one SGD step with lr 1 (w_before - w_after), against central differences of evaluate().
 static void graph_grad_check(const std::string& name, const std::string& model, const TrainingDescription& d0,
                              const std::vector<Tensor>& in, const std::vector<Tensor>& tgt) {
   TrainingDescription d = d0;
@@ -503,23 +503,6 @@ static void graph_grad_check(const std::string& name, const std::string& model, 
 }
 
 // One train step's loss and gradients on cpu and cuda-emu against the reference backend.
-static void backends_agree(const std::string& name, const std::string& model, TrainingDescription d,
-                           const std::vector<Tensor>& in, const std::vector<Tensor>& tgt) {
-  d.backend = "reference";
-  auto ref = Session::from_onnx(model.data(), model.size(), d);
-  float want = ref->train_step(in, tgt).loss;
-  for (std::string be : {"cpu", "cuda-emu"}) {
-    d.backend = be;
-    auto s = Session::from_onnx(model.data(), model.size(), d);
-    float got = s->train_step(in, tgt).loss;
-    validate_result(&got, &want, name + " loss (" + be + ")", 1);
-    for (auto& n : s->trainable_names()) {
-      Tensor g = s->get_gradient(n), gr = ref->get_gradient(n);
-      validate_result(g.data(), gr.data(), name + " d(" + n + ") (" + be + ")", g.size());
-    }
-  }
-}
-
 static void test_graph_gradients() {
   Rng rng(3);
   {  // fan-out: h2 feeds Sigmoid, Mul (Swish), the residual Add and Concat

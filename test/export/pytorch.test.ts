@@ -20,6 +20,12 @@ import { exportPytorch, PYTORCH_LAYERS } from '../../app/export/pytorch.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { graphLayers, imageClassifier, imageLayers, sequenceLayers } from './models.ts';
 
+/** Layer classes added after the PyTorch export was written: refused by name until they have a module (README: Export to PyTorch and Keras). */
+const NOT_EXPORTED_YET = [
+  'ActivityRegularization', 'Attention', 'AveragePooling1D', 'Bidirectional', 'Conv1D', 'Conv2DTranspose', 'Cropping2D', 'GRU', 'GaussianDropout', 'GaussianNoise',
+  'GlobalMaxPooling1D', 'GlobalMaxPooling2D', 'LSTM', 'LayerNormalization', 'MaxPooling1D', 'MultiHeadAttention', 'PReLU', 'Permute', 'RepeatVector', 'SimpleRNN', 'SpatialDropout2D',
+];
+
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const RUNNER = fileURLToPath(new URL('./torch_runner.py', import.meta.url));
@@ -71,8 +77,11 @@ function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const EXAMPLES = readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.ts')).sort();
 
 describe('strata export --format pytorch', () => {
-  test('has a module for every layer class Strata reads', () => {
-    assert.deepEqual([...PYTORCH_LAYERS, 'InputLayer'].sort(), registeredClassNames());
+  test('has a module for every layer class Strata reads, but the later ones it refuses by name', () => {
+    assert.deepEqual([...PYTORCH_LAYERS, ...NOT_EXPORTED_YET, 'InputLayer'].sort(), registeredClassNames());
+    const x = Input({ shape: [5, 3], name: 'x' });
+    const model = new Model({ inputs: x, outputs: new layers.LSTM(2, { name: 'lstm' }).apply(x), name: 'recurrent' });
+    assert.throws(() => exportPytorch(model, 'recurrent.ts'), /lstm: the PyTorch export has no module for layer class LSTM/);
   });
 
   test("the package's predictions equal Strata's to 1e-5 on the examples and on every layer class", async (t) => {
@@ -286,7 +295,8 @@ describe('strata export: arguments and refusals', () => {
     [['--format', 'tensorflow', '--out', 'x'], "--format must be one of onnx, pytorch, keras, got 'tensorflow'"],
     [['--format', 'pytorch'], '--format pytorch writes a folder: give it with --out DIR'],
     [['--format', 'pytorch', '--out', 'x', '-o', 'y.onnx'], '-o is for --format onnx'],
-    [['--out', 'x'], '--format onnx needs -o FILE.onnx'],
+    [['--out', 'x'], '--format onnx needs -o FILE (.onnx, .keras or .h5'],
+    [['-o', 'model.pt'], 'model.pt: unknown output format ".pt"; give a .onnx, .keras or .h5 file name'],
     [['--format', 'keras', '--out', 'x', '--epochs', '0'], "--epochs must be an integer >= 1, got '0'"],
   ] as const) {
     test(`refuses ${args.join(' ')} with one line`, () => {

@@ -131,7 +131,8 @@ describe('Conv2DTranspose: Keras JSON', () => {
     refused(() => modelFromJSON(withConfig({ output_padding: 'one' })), ConfigError, /up \(Conv2DTranspose\): "output_padding" must be an integer or a list of integers, got "one"/);
     refused(() => modelFromJSON(withConfig({ output_padding: [2, 2] })), ValueError, /up: output_padding must be .* below its stride \(2, 2\)/);
     refused(() => modelFromJSON(withConfig({ padding: 'full' })), ConfigError, /up \(Conv2DTranspose\): "padding" must be one of "valid", "same", got "full"/);
-    refused(() => modelFromJSON(withConfig({ kernel_constraint: { class_name: 'NonNeg', config: {} } })), ConfigError, /up \(Conv2DTranspose\): "kernel_constraint" = .* is not supported/);
+    // Constraints and regularizers are represented (test/model/regularizers): read and written back.
+    assert.deepEqual(modelFromJSON(withConfig({ kernel_constraint: { class_name: 'NonNeg', config: {} } })).getLayer('up').getConfig().kernel_constraint, { class_name: 'NonNeg', config: {} });
   });
 });
 

@@ -157,6 +157,29 @@ describe('regularizers and constraints on the engine', () => {
     await assert.rejects(engine.fit(bad, [xs], [ys], { epochs: 1, seed: 1 }), /^ValueError: conv: the kernel's MaxNorm over axis \[0,3\] of shape \[3, 3, 2, 3\] needs adjacent axes/);
   });
 
+  test('Conv1D\'s (k, in, out) kernel over axes [0, 1] and Conv2DTranspose\'s (kh, kw, filters, in) over [0, 1, 2] are norms per filter and per input channel', async () => {
+    const rng = new RandomGenerator(5);
+    const normal = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+    const signal = Input({ shape: [6, 2], name: 'signal' });
+    const conv1d = new Model({ inputs: signal, outputs: new layers.Conv1D(4, 3, { kernelConstraint: constraints.unitNorm({ axis: [0, 1] }), name: 'conv' }).apply(signal), name: 'c1' });
+    conv1d.compile({ optimizer: 'sgd', loss: 'mean_squared_error' });
+    await engine.fit(conv1d, [{ dtype: 'float32', shape: [2, 6, 2], data: normal(24) }], [{ dtype: 'float32', shape: [2, 4, 4], data: normal(32) }], { epochs: 1, batchSize: 2, seed: 1 });
+    const [k1] = conv1d.getWeights(); // (3, 2, 4): each filter's 6 values have norm 1
+    for (let f = 0; f < 4; f++) {
+      const norm = Math.hypot(...Array.from({ length: 6 }, (_, i) => k1![i * 4 + f]!));
+      assert.ok(Math.abs(norm - 1) < 1e-5, `Conv1D filter ${f}: norm ${norm}`);
+    }
+    const image = Input({ shape: [3, 3, 2], name: 'image' });
+    const up = new Model({ inputs: image, outputs: new layers.Conv2DTranspose(3, 2, { strides: 2, kernelConstraint: constraints.unitNorm({ axis: [0, 1, 2] }), name: 'up' }).apply(image), name: 'up' });
+    up.compile({ optimizer: 'sgd', loss: 'mean_squared_error' });
+    await engine.fit(up, [{ dtype: 'float32', shape: [2, 3, 3, 2], data: normal(36) }], [{ dtype: 'float32', shape: [2, 6, 6, 3], data: normal(216) }], { epochs: 1, batchSize: 2, seed: 1 });
+    const [k2] = up.getWeights(); // (2, 2, 3, 2): for each input channel, its 12 values have norm 1
+    for (let c = 0; c < 2; c++) {
+      const norm = Math.hypot(...Array.from({ length: 12 }, (_, i) => k2![i * 2 + c]!));
+      assert.ok(Math.abs(norm - 1) < 1e-5, `Conv2DTranspose input channel ${c}: norm ${norm}`);
+    }
+  });
+
   test('activity_regularizer is an ActivityRegularization op after the layer only in the engine\'s translation; the exported file has none', () => {
     const { model } = setup({ activityRegularizer: 'l2' });
     const forEngine = translateModel(model, { trainingOps: true }).proto.graph!;

@@ -194,7 +194,8 @@ describe('Keras JSON', () => {
       Object.assign(json.config.layers[index].config, patch);
       return json;
     };
-    refused(() => modelFromJSON(withConfig(1, { kernel_regularizer: { class_name: 'L2', config: { l2: 0.01 } } })), ConfigError, /conv \(Conv1D\): "kernel_regularizer" = \{"class_name":"L2".* is not supported/);
+    // Regularizers and constraints are represented (test/model/regularizers): read and written back.
+    assert.deepEqual(modelFromJSON(withConfig(1, { kernel_regularizer: { class_name: 'L2', config: { l2: 0.01 } } })).getLayer('conv').getConfig().kernel_regularizer, { class_name: 'L2', config: { l2: 0.01 } });
     refused(() => modelFromJSON(withConfig(1, { padding: 'full' })), ConfigError, /conv \(Conv1D\): "padding" must be one of "valid", "same", "causal", got "full"/);
     refused(() => modelFromJSON(withConfig(1, { data_format: 'channels_first' })), ConfigError, /conv \(Conv1D\): "data_format" must be one of "channels_last"/);
     refused(() => modelFromJSON(withConfig(2, { padding: 'causal' })), ConfigError, /max \(MaxPooling1D\): "padding" must be one of "valid", "same", got "causal"/);
