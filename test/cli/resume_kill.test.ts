@@ -7,7 +7,7 @@
 // callback's wait and best must come back from the checkpoint).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -139,4 +139,28 @@ describe('a run killed or stopped mid-epoch resumes bit for bit (one thread)', (
       assert.ok('learning_rate' in history(reference, referenceId), 'ReduceLROnPlateau logged its learning rate');
     });
   }
+});
+
+describe('--checkpoint-every', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'strata-checkpoint-every-'));
+    noisyData(path.join(dir, 'data.npz'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('0 or a word is refused in one line; none keeps no checkpoint until the run ends, so a killed run says it cannot resume', async () => {
+    const zero = spawnSync(process.execPath, strataArgs(MODEL, '--data', path.join(dir, 'data.npz'), '--checkpoint-every', '0'), { cwd: root, encoding: 'utf8' });
+    assert.equal(zero.status, 1);
+    assert.match(zero.stderr, /^strata: --checkpoint-every must be a whole number of epochs >= 1 or none, got '0'\n$/);
+    const project = path.join(dir, 'none');
+    const killed = await trainUntil('SIGKILL', 1, 0, MODEL, '--data', path.join(dir, 'data.npz'), '--epochs', String(EPOCHS), '--batch-size', '8', '--threads', '1', '--project', project, '--checkpoint-every', 'none');
+    assert.equal(killed.signal, 'SIGKILL');
+    const [run] = listRuns(project).runs;
+    assert.equal(run!.settings.fit.checkpointEvery, 'none');
+    assert.equal(existsSync(path.join(project, 'runs', run!.id, 'checkpoint')), false, 'no checkpoint before the run ends');
+    const resumed = spawnSync(process.execPath, strataArgs('--project', project, '--resume', run!.id), { cwd: root, encoding: 'utf8' });
+    assert.equal(resumed.status, 1);
+    assert.match(resumed.stderr, /run .* has no checkpoint to resume from \(its settings save none: checkpointEvery "none"\); start a new run/);
+  });
 });
