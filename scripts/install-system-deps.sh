@@ -17,6 +17,7 @@ PACKAGES="
   python3-onnx
   python3-torch python3-torchvision python3-numpy libopenblas0-openmp
   chromium fonts-dejavu-core
+  clang libomp-14-dev
 "
 # cmake, g++, make: build the native engine (npm ci runs cmake-js).
 # libdnnl-dev: oneDNN, the engine's CPU kernels. Its CMake config runs find_package(OpenCL
@@ -29,6 +30,9 @@ PACKAGES="
 #   Strata did not write (torchvision models) for the tests, and `strata bench`'s reference.
 # chromium, fonts-dejavu-core: the app's end-to-end tests drive Debian's Chromium (Playwright's
 #   own browser download needs a network the project does not assume).
+# clang, libomp-14-dev: `npm test` (test/run.js native) builds the engine's threaded reductions
+#   with clang under ThreadSanitizer, on LLVM's OpenMP runtime with Archer (libomp-14-dev), the
+#   tool that shows TSan OpenMP's barriers; GCC's libgomp is not instrumented.
 
 if [ "${1:-}" = "--list" ]; then
   printf '%s\n' $PACKAGES

@@ -4,7 +4,8 @@
 // Usage: node --import tsx test/run.js [file-filter ...]   (a filter skips the C++ tests
 // unless it is "native")
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
@@ -48,7 +49,93 @@ function runNativeTests() {
   totals.pass += Number(summary[2]) - Number(summary[1]);
 }
 
-if (filters.length === 0 || filters.includes('native')) runNativeTests();
+/**
+ * ThreadSanitizer over the engine's threaded reductions (native/tests/tsan/): a build of its
+ * own in build/tsan with clang and LLVM's OpenMP runtime (configured once, then incremental;
+ * GCC's libgomp is not instrumented, so TSan cannot see its barriers and reports every
+ * parallel region as a race), run on two threads with Archer, the OpenMP tool that tells TSan
+ * about OpenMP's synchronisation. The program calls no oneDNN (not built with TSan). A race
+ * report fails it. -march=native: clang refuses the CPU kernels' vector lambdas (an ABI
+ * error) unless the whole file may use AVX; this build only ever runs on the machine itself.
+ */
+function runThreadSanitizer() {
+  const archer = ['/usr/lib/llvm-14/lib/libarcher.so', '/usr/lib/llvm-15/lib/libarcher.so', '/usr/lib/llvm-16/lib/libarcher.so'].find((file) => existsSync(file));
+  if (!archer) {
+    process.stdout.write('✖ ThreadSanitizer: needs clang and libomp-dev (Archer); scripts/install-system-deps.sh installs them\n');
+    totals.fail += 1;
+    return;
+  }
+  const dir = clangBuild('build/tsan', ['-DSTRATA_BUILD_TOOLS=OFF', '-DCMAKE_CXX_FLAGS=-fsanitize=thread -g -O1 -march=native', '-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread'], ['test_tsan_reductions'], 'ThreadSanitizer');
+  if (!dir) return;
+  const started = Date.now();
+  const result = spawnSync(path.join(dir, 'tests/test_tsan_reductions'), [], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '2', OMP_TOOL_LIBRARIES: archer, TSAN_OPTIONS: 'halt_on_error=1 exitcode=66 ignore_noninstrumented_modules=1' },
+  });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  process.stdout.write(result.stdout + result.stderr);
+  const ok = result.status === 0;
+  process.stdout.write(`${ok ? '✔' : '✖'} ThreadSanitizer: test_tsan_reductions on two threads (${seconds} s)${ok ? '' : `: exit ${result.status ?? result.signal}`}\n`);
+  totals[ok ? 'pass' : 'fail'] += 1;
+}
+
+/**
+ * Configures (once) and builds `targets` in `folder` with clang, the engine's own tests off;
+ * the build folder, or null after reporting a failed build as one failure named `what`.
+ */
+function clangBuild(folder, flags, targets, what) {
+  const root = path.dirname(testDir);
+  const dir = path.join(root, folder);
+  const steps = [
+    ...(existsSync(path.join(dir, 'CMakeCache.txt')) ? [] : [['cmake', ['-S', 'native', '-B', dir, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DSTRATA_USE_CUDA=OFF', ...flags]]]),
+    ['cmake', ['--build', dir, '--parallel', '2', '--target', ...targets]],
+  ];
+  for (const [command, args] of steps) {
+    const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', env: { ...process.env, CC: 'clang', CXX: 'clang++' } });
+    if (result.status !== 0) {
+      process.stdout.write(`${result.stdout}${result.stderr}\n✖ ${what}: the build in ${folder} failed (output above)\n`);
+      totals.fail += 1;
+      return null;
+    }
+  }
+  return dir;
+}
+
+/** Seconds each fuzzer runs in `npm test`: about a minute and a half in all. */
+const FUZZ_SECONDS = 45;
+
+/**
+ * The libFuzzer targets (native/fuzz/) under ASan and UBSan for FUZZ_SECONDS each, from a
+ * copy of their committed corpus (which replays every regression input first). A crash, a
+ * sanitizer report or 2 GB of memory fails it; each prints its executions.
+ */
+function runFuzzers() {
+  const fuzzers = ['fuzz_onnx_model', 'fuzz_tensor_proto'];
+  const dir = clangBuild('build/fuzz', ['-DSTRATA_BUILD_TESTS=OFF', '-DSTRATA_BUILD_TOOLS=OFF', '-DSTRATA_BUILD_FUZZERS=ON', '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined -g -O1 -march=native'], fuzzers, 'libFuzzer');
+  if (!dir) return;
+  const root = path.dirname(testDir);
+  const scratch = mkdtempSync(path.join(tmpdir(), 'strata-fuzz-'));
+  try {
+    for (const fuzzer of fuzzers) {
+      const corpus = path.join(scratch, fuzzer);
+      cpSync(path.join(root, 'native/fuzz/corpus', fuzzer.replace('fuzz_', '')), corpus, { recursive: true });
+      const result = spawnSync(path.join(dir, fuzzer), [corpus, `-max_total_time=${FUZZ_SECONDS}`, '-rss_limit_mb=2048', `-artifact_prefix=${scratch}/`], { cwd: scratch, encoding: 'utf8' });
+      const runs = /Done (\d+) runs in (\d+) second/.exec(result.stderr);
+      const ok = result.status === 0 && runs !== null;
+      if (!ok) process.stdout.write(result.stderr.split('\n').slice(-40).join('\n'));
+      process.stdout.write(`${ok ? '✔' : '✖'} libFuzzer: ${fuzzer}: ${runs ? `${runs[1]} executions in ${runs[2]} s` : 'did not finish'}${ok ? ', no finding' : ` (exit ${result.status ?? result.signal}; the input is in its output above)`}\n`);
+      totals[ok ? 'pass' : 'fail'] += 1;
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+if (filters.length === 0 || filters.includes('native')) {
+  runNativeTests();
+  runThreadSanitizer();
+  runFuzzers();
+}
 
 const stream = run({ files, concurrency: 2 });
 stream.on('test:diagnostic', ({ nesting, message }) => {

@@ -92,6 +92,11 @@ export interface FitSettings {
   /** Seeds shuffling and Dropout (`strata train` also seeds a model file's initial weights with it); null: random. */
   seed: number | null;
   callbacks: CallbackSettings;
+  /**
+   * How often the run's checkpoint is saved: every N epochs (absent: 1, every epoch), or
+   * 'none' (only when the run stops or ends). A resume goes on from the last one.
+   */
+  checkpointEvery?: number | 'none';
 }
 
 export interface TrainingSettings {

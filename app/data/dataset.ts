@@ -113,6 +113,8 @@ export interface BatchOptions {
   seed?: number;
   /** Leave out the last batch when it is smaller than batchSize (default false). */
   drop?: boolean;
+  /** Start at this batch of the epoch's order (default 0): a run resumed mid-epoch goes on where it stopped. */
+  firstBatch?: number;
 }
 
 export interface Batch {
@@ -142,11 +144,11 @@ export function batchCount(size: number, batchSize: number, drop = false): numbe
  * a yielded batch is valid until the iterator moves on. Copy what must outlive it.
  */
 export function* batches(dataset: Dataset, options: BatchOptions): Generator<Batch, void, undefined> {
-  const { batchSize, shuffle = false, drop = false } = options;
+  const { batchSize, shuffle = false, drop = false, firstBatch = 0 } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new DataValueError(`batchSize must be a positive integer, got ${batchSize}`);
   const count = batchCount(dataset.size, batchSize, drop);
   if (!shuffle) {
-    for (let b = 0; b < count; b++) {
+    for (let b = firstBatch; b < count; b++) {
       const start = b * batchSize;
       const end = Math.min(start + batchSize, dataset.size);
       yield { x: dataset.x.map((a) => rowsView(a, start, end)), y: dataset.y.map((a) => rowsView(a, start, end)), start, size: end - start };
@@ -155,7 +157,7 @@ export function* batches(dataset: Dataset, options: BatchOptions): Generator<Bat
   }
   const order = permutation(dataset.size, options.seed ?? Math.floor(Math.random() * 2 ** 32));
   const buffers = new Map<number, { x: SampleArray[]; y: SampleArray[] }>();
-  for (let b = 0; b < count; b++) {
+  for (let b = firstBatch; b < count; b++) {
     const start = b * batchSize;
     const size = Math.min(batchSize, dataset.size - start);
     let batch = buffers.get(size);

@@ -87,11 +87,29 @@ function targetsFor(model: Model, config: CompiledConfig, y: NdArray[]): NdArray
   });
 }
 
+/** An epoch's metric sums so far (MetricTotals), as a checkpoint keeps them: JSON numbers, exact. */
+export interface EpochTotals {
+  samples: number;
+  sums: Record<string, number>;
+}
+
 /** Sums of per-batch results, weighted by batch size: Keras's epoch metrics. */
 class MetricTotals {
   private samples = 0;
   private readonly sums = new Map<string, number>();
-  constructor(private readonly config: CompiledConfig) {}
+  constructor(
+    private readonly config: CompiledConfig,
+    from?: EpochTotals,
+  ) {
+    if (from) {
+      this.samples = from.samples;
+      for (const [name, sum] of Object.entries(from.sums)) this.sums.set(name, sum);
+    }
+  }
+
+  snapshot(): EpochTotals {
+    return { samples: this.samples, sums: Object.fromEntries(this.sums) };
+  }
 
   add(result: NativeStepResult, size: number): void {
     this.samples += size;
@@ -176,6 +194,20 @@ export interface Interruption {
   epoch: number;
   step: number;
   steps: number;
+  /** The epoch's metric sums over its `step` steps: with them a resumed fit logs the epoch as an uninterrupted one. */
+  totals: EpochTotals;
+}
+
+/** Where a resumed fit() starts: after `step` steps of epoch `epoch` (an Interruption's), with their metric sums. */
+export type EpochPosition = Pick<Interruption, 'epoch' | 'step' | 'totals'>;
+
+export interface EngineFitOptions extends FitOptions {
+  /**
+   * Go on mid-epoch: the steps of `resumeFrom.epoch` before `resumeFrom.step` are skipped (the
+   * epoch's order is the seed's, so the same samples follow) and its metric sums restored.
+   * initialEpoch must be `resumeFrom.epoch`.
+   */
+  resumeFrom?: EpochPosition;
 }
 
 export class EngineBackend implements TrainingBackend, InferenceBackend {
@@ -230,9 +262,10 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     return { session, sync };
   }
 
-  async fit(model: Model, x: ArrayData[], y: ArrayData[], options: FitOptions): Promise<History> {
+  async fit(model: Model, x: ArrayData[], y: ArrayData[], options: EngineFitOptions): Promise<History> {
     const config = model.compiled!;
-    const { epochs = 1, batchSize = 32, shuffle = true, initialEpoch = 0, verbose = 1 } = options;
+    const { epochs = 1, batchSize = 32, shuffle = true, initialEpoch = 0, verbose = 1, resumeFrom } = options;
+    if (resumeFrom && resumeFrom.epoch !== initialEpoch) throw new ValueError(`${model.name}.fit(): resumeFrom.epoch ${resumeFrom.epoch} is not initialEpoch ${initialEpoch}`);
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     let train: Dataset = makeDataset(x as NdArray[], targetsFor(model, config, y as NdArray[]));
     let validation: Dataset | null = null;
@@ -264,18 +297,19 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     try {
       for (const c of callbacks) await c.onTrainBegin({});
       for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+        const position = resumeFrom?.epoch === epoch ? resumeFrom : undefined;
+        const totals = new MetricTotals(config, position?.totals);
+        let step = position?.step ?? 0;
         if (this.interruptRequested) {
-          this.interruption = { epoch, step: 0, steps };
+          this.interruption = { epoch, step, steps, totals: totals.snapshot() };
           break;
         }
         for (const c of callbacks) await c.onEpochBegin(epoch, {});
         if (verbose === 1) this.write(`Epoch ${epoch + 1}/${epochs}\n`);
         const bar = new ProgressBar(steps, this.write, this.interactive && verbose === 1);
-        const totals = new MetricTotals(config);
         const started = performance.now();
-        let step = 0;
         let diverged = false;
-        for (const batch of batches(train, { batchSize, shuffle, seed: seed + epoch })) {
+        for (const batch of batches(train, { batchSize, shuffle, seed: seed + epoch, firstBatch: step })) {
           if (this.interruptRequested) break;
           for (const c of callbacks) await c.onBatchBegin(step, { size: batch.size });
           learningRate.apply(iterations++); // as Keras's optimizer, which reads its learning rate at every step
@@ -295,7 +329,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
           if (model.stopTraining) break;
         }
         if (this.interruptRequested && step < steps) {
-          this.interruption = { epoch, step, steps };
+          this.interruption = { epoch, step, steps, totals: totals.snapshot() };
           if (diverged) healthy = false;
           else sync.pull(session);
           if (verbose === 1) bar.stop();

@@ -24,9 +24,9 @@ import { type DatasetSplit, validateDataset } from '../data/validate.ts';
 import { loadNativeEngine } from '../engine/binding.ts';
 import { EngineBackend, type Interruption } from '../engine/trainer.ts';
 import { loadModelFolder } from '../io/model_store.ts';
-import { RunRecorder, checkCallbackSettings, compileSettingsOf, compileWith, newRunRecord, settingsCallbacks } from '../io/run_recorder.ts';
+import { RunRecorder, checkCallbackSettings, compileSettingsOf, compileWith, newRunRecord, openCheckpoint, settingsCallbacks, type RunCheckpointState } from '../io/run_recorder.ts';
 import { checkpointFolder, createRun, deleteRun, historyCsv, listRuns, readRun } from '../io/runs.ts';
-import { type ArrayData, type Logs, type Model, ValueError, isUserError, modelFromJSON } from '../model/index.ts';
+import { type ArrayData, type Callback, type Logs, type Model, ValueError, isUserError, modelFromJSON } from '../model/index.ts';
 import { OnnxRuntimeBackend } from '../runtime/onnx_backend.ts';
 import { exportOnnx } from '../translate/to_onnx.ts';
 import type { DocumentStore } from './documents.ts';
@@ -107,11 +107,14 @@ export class TrainingService {
     this.#checkIdle(); // another start may have come in while the data loaded
     const record = newRunRecord({ writer: 'app', model, modelSource: source, data, splits, settings, initialEpoch: 0 });
     createRun(project, record);
-    this.#train(project, record, model, data, 0);
+    this.#train(project, record, model, data, null);
     return record;
   }
 
-  /** Goes on with a stopped run from its checkpoint (weights and optimizer state), from its last whole epoch. */
+  /**
+   * Goes on with a stopped run from its checkpoint (weights, optimizer state, callbacks'
+   * state, history, and a stop's mid-epoch position), exactly as the uninterrupted run would.
+   */
   async resume(project: string, runId: string): Promise<RunRecord> {
     this.#checkIdle();
     const record = readRun(project, runId);
@@ -119,11 +122,11 @@ export class TrainingService {
       throw new ValueError(`run ${runId} is ${record.status}: only a stopped run can be resumed${record.status === 'finished' ? '; start a new run to train more' : ''}`);
     }
     if (record.epochs >= record.settings.fit.epochs) throw new ValueError(`run ${runId} has trained all of its ${record.settings.fit.epochs} epochs`);
-    const { model } = loadModelFolder(checkpointFolder(project, runId));
+    const { model, resume } = openCheckpoint(project, record);
     const data = await this.#data.load(record.settings.data, model);
     validateDataset(model, heldOutSplits(data, record.settings));
     this.#checkIdle();
-    this.#train(project, record, model, data, record.epochs);
+    this.#train(project, record, model, data, resume);
     return record;
   }
 
@@ -235,13 +238,14 @@ export class TrainingService {
   }
 
   /** Trains in the background; every outcome ends in an 'ended' event and run.json. */
-  #train(project: string, record: RunRecord, model: Model, data: TrainingData, initialEpoch: number): void {
+  #train(project: string, record: RunRecord, model: Model, data: TrainingData, resume: RunCheckpointState | null): void {
     const settings = record.settings;
     const engine = new EngineBackend({ backend: settings.device, numThreads: engineThreads(settings.threads), write: () => {}, interactive: false });
-    const recorder = new RunRecorder(project, record, { onEvent: this.#emit, ...(data.train.classNames ? { classNames: data.train.classNames } : {}) });
+    const callbacks = settingsCallbacks(settings.fit.callbacks, project, record.id);
+    const recorder = new RunRecorder(project, record, { onEvent: this.#emit, callbacks, resume, ...(data.train.classNames ? { classNames: data.train.classNames } : {}) });
     this.#active = { project, recorder, engine };
     this.#emit({ kind: 'started', project, run: record });
-    void this.#fit(project, engine, recorder, model, data, initialEpoch)
+    void this.#fit(engine, recorder, callbacks, model, data, resume)
       .catch((error: unknown) => recorder.finish('failed', { message: oneLine(error) }))
       .then(
         (run) => this.#emit({ kind: 'ended', project, run }),
@@ -251,27 +255,28 @@ export class TrainingService {
       .finally(() => (this.#active = null));
   }
 
-  async #fit(project: string, engine: EngineBackend, recorder: RunRecorder, model: Model, data: TrainingData, initialEpoch: number): Promise<RunRecord> {
+  async #fit(engine: EngineBackend, recorder: RunRecorder, callbacks: Callback[], model: Model, data: TrainingData, resume: RunCheckpointState | null): Promise<RunRecord> {
     const { fit } = recorder.record.settings;
     const validation = fit.validation;
     const test = data.test;
     await engine.fit(model, data.train.x, data.train.y, {
       epochs: fit.epochs,
-      initialEpoch,
+      initialEpoch: recorder.record.epochs,
       batchSize: fit.batchSize,
       shuffle: fit.shuffle,
       ...(validation.kind === 'split' ? { validationSplit: validation.fraction } : {}),
       ...(validation.kind === 'test' && test ? { validationData: [test.x, test.y] as [ArrayData[], ArrayData[]] } : {}),
       seed: fit.seed!,
       verbose: 0,
-      callbacks: [...settingsCallbacks(fit.callbacks, project, recorder.record.id), recorder],
+      callbacks: [...callbacks, recorder],
+      ...(resume?.position ? { resumeFrom: resume.position } : {}),
     });
     const stopped = engine.interruption;
     if (stopped) {
-      recorder.record.stoppedAt = stopped.step > 0 ? stopped : null;
+      recorder.record.stoppedAt = stopped.step > 0 ? { epoch: stopped.epoch, step: stopped.step, steps: stopped.steps } : null;
       recorder.flush();
       this.#emit({ kind: 'phase', runId: recorder.record.id, phase: 'saving' });
-      return recorder.finish('stopped', { stoppedAt: recorder.record.stoppedAt, message: stoppedMessage(stopped, fit.epochs), checkpoint: true });
+      return recorder.finish('stopped', { stop: stopped, message: stoppedMessage(stopped, fit.epochs), checkpoint: true });
     }
     let testMetrics: Logs | null = null;
     if (test) {

@@ -2,7 +2,7 @@
 // the monitored metric improves) and CSVLogger (one row per epoch). They live on the Node
 // side because the model API does no I/O; import them from 'strata/node'.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { Callback, ValueError, type Logs } from '../model/index.ts';
+import { Callback, ValueError, type CallbackState, type Logs } from '../model/index.ts';
 import { resolveSaveTarget } from './model_folder.ts';
 import { saveModel } from './model_store.ts';
 
@@ -59,6 +59,14 @@ export class ModelCheckpoint extends Callback {
     const dir = formatCheckpointPath(this.filepath, epoch, logs);
     saveModel(this.model!, dir, { epochs: epoch + 1 });
     this.saved.push(dir);
+  }
+
+  override checkpointState(): CallbackState {
+    return { best: Number.isNaN(this.best) ? null : this.best };
+  }
+
+  override restoreCheckpointState(state: CallbackState): void {
+    this.best = typeof state.best === 'number' ? state.best : NaN;
   }
 }
 

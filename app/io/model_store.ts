@@ -28,6 +28,8 @@ export interface SaveOptions {
   epochs?: number;
   /** The names of the output's classes, by class id (a loader's classNames), for predictions later. */
   classNames?: string[];
+  /** A run's checkpoint: what resuming needs beyond the weights (run_recorder.ts's RunCheckpointState), JSON. */
+  trainingState?: object;
 }
 
 /**
@@ -79,6 +81,8 @@ function serializeModel(model: Model, options: SaveOptions): { bytes: Uint8Array
       epochs: options.epochs ?? 0,
       ...(variables ? { optimizer_iterations: variables.iterations } : {}),
       ...(options.classNames ? { class_names: options.classNames } : {}),
+      // In model.json, so that the folder's one atomic replacement keeps it and the weights together.
+      ...(options.trainingState ? { training_state: options.trainingState } : {}),
     },
   };
   return { bytes, json };
@@ -90,6 +94,8 @@ export interface LoadedModel {
   epochs: number;
   /** The output's class names by class id, when the save recorded them. */
   classNames?: string[];
+  /** SaveOptions.trainingState as saved (a run's checkpoint), unchecked. */
+  trainingState?: unknown;
 }
 
 /**
@@ -108,7 +114,7 @@ export function loadModelFolder(dir: string, text?: string): LoadedModel {
     text = readModelJson(file);
   }
   const { model, optimizerWeights } = readTfjsModel(file, text);
-  const meta = (JSON.parse(text) as { userDefinedMetadata?: { epochs?: number; optimizer_iterations?: number; class_names?: unknown } }).userDefinedMetadata;
+  const meta = (JSON.parse(text) as { userDefinedMetadata?: { epochs?: number; optimizer_iterations?: number; class_names?: unknown; training_state?: unknown } }).userDefinedMetadata;
   if (model.trainingConfig) model.compileFromTrainingConfig(model.trainingConfig);
   // Strata's saves name optimizer variables "<weight path>/<slot>"; other writers' are left alone.
   if (model.optimizer && meta?.optimizer_iterations !== undefined) {
@@ -128,7 +134,8 @@ export function loadModelFolder(dir: string, text?: string): LoadedModel {
   const names = meta?.class_names;
   // Written by saveModel; anything else there (another writer's metadata) is not class names.
   const classNames = Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : undefined;
-  return { model, epochs: Number.isSafeInteger(epochs) && epochs! >= 0 ? epochs! : 0, ...(classNames ? { classNames } : {}) };
+  const trainingState = meta?.training_state;
+  return { model, epochs: Number.isSafeInteger(epochs) && epochs! >= 0 ? epochs! : 0, ...(classNames ? { classNames } : {}), ...(trainingState !== undefined ? { trainingState } : {}) };
 }
 
 function readModelJson(file: string): string {

@@ -14,7 +14,8 @@
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { FormatError, type Model } from '../model/index.ts';
-import { SaveError, errorReason, writeFileAtomic } from './atomic_write.ts';
+import { SaveError, errorReason, isProcessRunning, writeFileAtomic } from './atomic_write.ts';
+import { foreignEntries, removeStaleStaging } from './model_folder.ts';
 import { loadModelFolder, saveModel } from './model_store.ts';
 
 export const PROJECT_FILE = 'strata-project.json';
@@ -154,12 +155,30 @@ export function checkProjectTarget(dir: string): ProjectFile | null {
       return refuse(`its ${PROJECT_FILE} is not one Strata can read (${(error as Error).message})`);
     }
   }
+  // Staging folders of a model save killed half-way are removed first (only ours, of a process that is gone).
+  removeStaleStaging(path.join(dir, PROJECT_MODEL_DIR));
   const entries = readdirSync(dir);
-  if (entries.length > 0) {
+  if (entries.length > 0 && !isCutOffFirstSave(dir, entries)) {
     const shown = entries.slice(0, 3).join(', ');
     return refuse(`it holds ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} that Strata did not write (${entries.length > 3 ? 'such as ' : ''}${shown}); save the project to a new folder or an empty one`);
   }
   return null;
+}
+
+/**
+ * Whether `entries` are what a project's first save leaves when it is killed before its
+ * project file is in place: the model folder (a whole save) and the project file's temporary
+ * file of a process that is gone. Such a folder is saved over as a new project; anything
+ * else in it makes it someone else's.
+ */
+function isCutOffFirstSave(dir: string, entries: string[]): boolean {
+  const ours = (name: string) => {
+    const full = path.join(dir, name);
+    if (name === PROJECT_MODEL_DIR) return statOrNull(full)?.isDirectory() === true && foreignEntries(full).length === 0;
+    const temporary = /^\.strata-project\.json\.(\d+)\.tmp$/.exec(name);
+    return temporary !== null && !isProcessRunning(Number(temporary[1]));
+  };
+  return entries.every(ours);
 }
 
 function isPlainName(name: string): boolean {

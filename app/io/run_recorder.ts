@@ -3,15 +3,43 @@
 // step's own values, Keras's History, the epoch times), saves the checkpoint after every
 // epoch and writes run.json, and hands the app its events (steps throttled to one event per
 // BATCH_EVENT_MS). settingsCallbacks() makes the callbacks a run's settings ask for.
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { BATCH_EVENT_MS, type CallbackSettings, type CompileSettings, type RunRecord, type TrainingEvent, type TrainingSettings } from '../contract/training.ts';
 import { batchCount } from '../data/dataset.ts';
-import { Callback, EarlyStopping, ReduceLROnPlateau, ValueError, logNames, losses, type Logs, type Model } from '../model/index.ts';
+import type { EpochPosition, Interruption } from '../engine/trainer.ts';
+import { Callback, EarlyStopping, FormatError, ReduceLROnPlateau, ValueError, logNames, losses, type CallbackState, type Logs, type Model } from '../model/index.ts';
 import { ModelCheckpoint } from './callbacks.ts';
-import { saveModel } from './model_store.ts';
+import { MODEL_JSON } from './model_folder.ts';
+import { loadModelFolder, saveModel } from './model_store.ts';
 import type { DatasetSplit } from '../data/validate.ts';
 import { checkpointFolder, describeRunModel, newRunId, runFolder, writeRun } from './runs.ts';
+
+/**
+ * What a run's checkpoint keeps besides the weights and the optimizer's state (which hold the
+ * step count, and with it the Dropout masks to come: the engine draws them from the seed and
+ * the step), in its model.json, so that one atomic save holds all of it: with it a resumed
+ * run goes on exactly as the uninterrupted one. The data order needs nothing: each epoch's is
+ * the run's seed + the epoch.
+ */
+export interface RunCheckpointState {
+  /** Whole epochs trained. */
+  epochs: number;
+  /** A stop mid-epoch: the steps done of epoch `epoch` and their metric sums (the trainer's and the recorder's); null at an epoch's end. */
+  position: (EpochPosition & { steps: number; recorder: StepSums }) | null;
+  history: RunRecord['history'];
+  epochSeconds: number[];
+  seconds: number;
+  /** checkpointState() of the run's callbacks, in their order. */
+  callbacks: (CallbackState | null)[];
+}
+
+/** RunRecorder's running sums in an epoch, from which it recovers each step's own value. */
+interface StepSums {
+  samples: number;
+  sums: Record<string, number>;
+}
 
 export interface RecorderOptions {
   /** Where the app's events go; the CLI gives none. */
@@ -20,6 +48,10 @@ export interface RecorderOptions {
   classNames?: string[];
   /** The clock, in milliseconds (tests pass their own). */
   now?: () => number;
+  /** Callbacks whose state the checkpoint keeps (settingsCallbacks()); they must come before the recorder in fit()'s list. */
+  callbacks?: Callback[];
+  /** A resumed run: its checkpoint's state (openCheckpoint), restored into the callbacks when training begins. */
+  resume?: RunCheckpointState | null;
 }
 
 export class RunRecorder extends Callback {
@@ -37,6 +69,9 @@ export class RunRecorder extends Callback {
   private sums: Record<string, number> = {};
   private pending: { x: number[]; values: Record<string, number[]> } = { x: [], values: {} };
   private lastEvent = -Infinity;
+  private readonly callbacks: Callback[];
+  /** Until the resumed epoch begins: where the checkpoint left it. */
+  private resume: RunCheckpointState | null;
 
   constructor(project: string, record: RunRecord, options: RecorderOptions = {}) {
     super();
@@ -46,6 +81,8 @@ export class RunRecorder extends Callback {
     this.classNames = options.classNames;
     this.now = options.now ?? (() => performance.now());
     this.steps = batchCount(record.data.train, record.settings.fit.batchSize);
+    this.callbacks = options.callbacks ?? [];
+    this.resume = options.resume ?? null;
   }
 
   override onTrainBegin(): void {
@@ -53,20 +90,28 @@ export class RunRecorder extends Callback {
     this.record.process = { pid: process.pid, host: hostname() };
     delete this.record.message;
     this.record.stoppedAt = null;
-    // A resumed run starts its interrupted epoch again: the steps recorded past its last whole epoch go.
-    const kept = this.record.batches.x.findIndex((x) => x > this.record.epochs);
+    // A resumed run goes on from its checkpoint: the steps recorded past it go (they are trained again).
+    const position = this.resume?.position;
+    const resumedAt = this.record.epochs + (position ? position.step / position.steps : 0);
+    const kept = this.record.batches.x.findIndex((x) => x > resumedAt);
     if (kept >= 0) {
       this.record.batches.x.length = kept;
       for (const values of Object.values(this.record.batches.values)) values.length = kept;
     }
+    // The callbacks' onTrainBegin (they come first) reset them; the checkpoint's state goes back in.
+    this.resume?.callbacks.forEach((state, i) => state && this.callbacks[i]?.restoreCheckpointState(state));
+    // A new run's first checkpoint is its starting point: a run killed in its first epoch resumes from there.
+    if (!this.resume && this.record.settings.fit.checkpointEvery !== 'none') this.saveCheckpoint(null);
     this.save();
   }
 
   override onEpochBegin(epoch: number): void {
     this.epoch = epoch;
     this.epochStarted = this.now();
-    this.samplesInEpoch = 0;
-    this.sums = {};
+    const position = this.resume?.position;
+    this.samplesInEpoch = position?.epoch === epoch ? position.recorder.samples : 0;
+    this.sums = position?.epoch === epoch ? { ...position.recorder.sums } : {};
+    this.resume = null;
   }
 
   override onBatchBegin(_batch: number, logs: Logs): void {
@@ -102,19 +147,24 @@ export class RunRecorder extends Callback {
     this.record.epochSeconds.push(seconds);
     this.record.seconds += seconds;
     this.updateThroughput();
-    this.saveCheckpoint();
+    if (this.checkpointDue()) this.saveCheckpoint(null);
     this.save();
     this.onEvent({ kind: 'epoch', runId: this.record.id, epoch, logs: { ...logs }, seconds });
   }
 
-  /** After fit(): the run's status, where a stop left it, the test metrics; the checkpoint holds the last finished step. */
-  finish(status: RunRecord['status'], details: { stoppedAt?: RunRecord['stoppedAt']; test?: Logs | null; message?: string; checkpoint?: boolean }): RunRecord {
+  /**
+   * After fit(): the run's status, where a stop left it (`stop`, the trainer's interruption),
+   * the test metrics. With `checkpoint` the checkpoint is saved: the last finished step, and
+   * after a stop mid-epoch its position, from which a resume goes on exactly.
+   */
+  finish(status: RunRecord['status'], details: { stop?: Interruption | null; test?: Logs | null; message?: string; checkpoint?: boolean }): RunRecord {
+    const stop = details.stop?.step ? details.stop : null;
     this.record.status = status;
     this.record.process = null;
-    this.record.stoppedAt = details.stoppedAt ?? null;
+    this.record.stoppedAt = stop ? { epoch: stop.epoch, step: stop.step, steps: stop.steps } : null;
     if (details.test !== undefined) this.record.test = details.test;
     if (details.message !== undefined) this.record.message = details.message;
-    if (details.checkpoint) this.saveCheckpoint();
+    if (details.checkpoint) this.saveCheckpoint(stop);
     this.save();
     return this.record;
   }
@@ -150,9 +200,29 @@ export class RunRecorder extends Callback {
     this.record.samplesPerSecond = seconds > 0 ? (this.record.data.train * this.record.epochSeconds.length) / seconds : null;
   }
 
-  private saveCheckpoint(): void {
-    const model = this.model!;
-    saveModel(model, checkpointFolder(this.project, this.record.id), { epochs: this.record.epochs, ...(this.classNames ? { classNames: this.classNames } : {}) });
+  /** At an epoch's end: every checkpointEvery epochs (default 1; 'none': never), and at the last epoch or when a callback ends training. */
+  private checkpointDue(): boolean {
+    const every = this.record.settings.fit.checkpointEvery ?? 1;
+    const last = this.record.epochs >= this.record.settings.fit.epochs || this.model!.stopTraining;
+    return last || (every !== 'none' && (this.record.epochs - this.record.initialEpoch) % every === 0);
+  }
+
+  /** The epoch's sums so far; a resumed run stopped before its epoch began again keeps the checkpoint's. */
+  private stepSums(): StepSums {
+    return this.resume?.position?.recorder ?? { samples: this.samplesInEpoch, sums: { ...this.sums } };
+  }
+
+  private saveCheckpoint(stop: Interruption | null): void {
+    const trainingState: RunCheckpointState = {
+      epochs: this.record.epochs,
+      position: stop ? { epoch: stop.epoch, step: stop.step, steps: stop.steps, totals: stop.totals, recorder: this.stepSums() } : null,
+      history: this.record.history,
+      epochSeconds: this.record.epochSeconds,
+      seconds: this.record.seconds,
+      callbacks: this.callbacks.map((c) => c.checkpointState()),
+    };
+    const options = { epochs: this.record.epochs, trainingState, ...(this.classNames ? { classNames: this.classNames } : {}) };
+    saveModel(this.model!, checkpointFolder(this.project, this.record.id), options);
   }
 
   private save(): void {
@@ -209,6 +279,47 @@ export function newRunRecord({ writer, model, modelSource, data, splits, setting
     epochSeconds: [],
     samplesPerSecond: null,
   };
+}
+
+/**
+ * A stopped (or cut off) run's checkpoint, to train on: its model (compiled, with the
+ * optimizer's state) and the run's record brought back to what the checkpoint holds (its
+ * epochs, history and times: a run killed between saving its checkpoint and its run.json
+ * resumes from the checkpoint, which is the truth). `resume` is null for a checkpoint of an
+ * earlier Strata, which kept only the weights and the epochs.
+ */
+export function openCheckpoint(project: string, record: RunRecord): { model: Model; epochs: number; classNames?: string[]; resume: RunCheckpointState | null } {
+  const folder = checkpointFolder(project, record.id);
+  const cadence = record.settings.fit.checkpointEvery === 'none' ? ' (its settings save none: checkpointEvery "none")' : '';
+  if (!existsSync(path.join(folder, MODEL_JSON)) && !existsSync(folder)) throw new ValueError(`run ${record.id} has no checkpoint to resume from${cadence}; start a new run`);
+  const { model, classNames, epochs, trainingState } = loadModelFolder(folder);
+  const resume = trainingState === undefined ? null : checkedState(trainingState, path.join(folder, MODEL_JSON), record);
+  record.epochs = resume?.epochs ?? epochs;
+  record.history = resume?.history ?? Object.fromEntries(Object.entries(record.history).map(([name, values]) => [name, values.slice(0, epochs - record.initialEpoch)]));
+  record.epochSeconds = resume?.epochSeconds ?? record.epochSeconds.slice(0, epochs - record.initialEpoch);
+  record.seconds = resume?.seconds ?? record.seconds;
+  const position = resume?.position;
+  record.stoppedAt = position ? { epoch: position.epoch, step: position.step, steps: position.steps } : null;
+  return { model, epochs: record.epochs, ...(classNames ? { classNames } : {}), resume };
+}
+
+/** A checkpoint's training state, checked for what resuming relies on; FormatError naming model.json otherwise. */
+function checkedState(value: unknown, file: string, record: RunRecord): RunCheckpointState {
+  const bad = (what: string): never => {
+    throw new FormatError(`${file}: its training state ${what}; the checkpoint cannot resume run ${record.id}`);
+  };
+  const state = value as RunCheckpointState;
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (typeof state !== 'object' || state === null) bad('is not an object');
+  if (!count(state.epochs) || state.epochs < record.initialEpoch || state.epochs > record.settings.fit.epochs) bad(`has epochs ${JSON.stringify(state.epochs)}, not ${record.initialEpoch} to ${record.settings.fit.epochs}`);
+  const lists = (o: unknown) => typeof o === 'object' && o !== null && Object.values(o).every((v) => Array.isArray(v) && v.every((x) => x === null || typeof x === 'number'));
+  if (!lists(state.history) || !Array.isArray(state.epochSeconds) || typeof state.seconds !== 'number' || !Array.isArray(state.callbacks)) bad('lacks its history, times or callbacks');
+  const p = state.position;
+  if (p !== null) {
+    const sums = (o: { samples?: unknown; sums?: unknown } | undefined) => typeof o === 'object' && o !== null && typeof o.samples === 'number' && typeof o.sums === 'object' && o.sums !== null && Object.values(o.sums).every((v) => typeof v === 'number');
+    if (typeof p !== 'object' || !count(p.epoch) || p.epoch !== state.epochs || !count(p.step) || !Number.isSafeInteger(p.steps) || p.step >= p.steps || !sums(p.totals) || !sums(p.recorder)) bad('has a mid-epoch position that is not one');
+  }
+  return state;
 }
 
 /**

@@ -19,6 +19,23 @@ export abstract class Callback {
   onEpochEnd(_epoch: number, _logs: Logs): void | Promise<void> {}
   onBatchBegin(_batch: number, _logs: Logs): void | Promise<void> {}
   onBatchEnd(_batch: number, _logs: Logs): void | Promise<void> {}
+  /**
+   * What a run's checkpoint keeps of this callback (JSON), so that a resumed run decides as an
+   * uninterrupted one would: EarlyStopping's wait and best, ReduceLROnPlateau's. null: nothing.
+   */
+  checkpointState(): CallbackState | null {
+    return null;
+  }
+  /** Takes back checkpointState()'s value; called after onTrainBegin of a resumed run. */
+  restoreCheckpointState(_state: CallbackState): void {}
+}
+
+/** A callback's state in a checkpoint: JSON values (a NaN best is written as null). */
+export type CallbackState = Record<string, number | null | number[][]>;
+
+/** JSON has no NaN: a best not yet set is null there. */
+function bestOf(value: number | null | number[][] | undefined): number {
+  return typeof value === 'number' ? value : NaN;
 }
 
 export interface CustomCallbackArgs {
@@ -145,6 +162,18 @@ export class EarlyStopping extends Callback {
       if (this.restoreBestWeights && this.bestWeights) this.model!.setWeights(this.bestWeights);
     }
   }
+
+  override checkpointState(): CallbackState {
+    // Float32 values are exact as JSON numbers; the best weights are there only with restoreBestWeights.
+    return { wait: this.wait, best: Number.isNaN(this.best) ? null : this.best, stoppedEpoch: this.stoppedEpoch, bestWeights: this.bestWeights?.map((w) => Array.from(w)) ?? null };
+  }
+
+  override restoreCheckpointState(state: CallbackState): void {
+    this.wait = Number(state.wait ?? 0);
+    this.best = bestOf(state.best);
+    this.stoppedEpoch = Number(state.stoppedEpoch ?? 0);
+    this.bestWeights = Array.isArray(state.bestWeights) ? state.bestWeights.map((w) => Float32Array.from(w)) : null;
+  }
 }
 
 export interface ReduceLROnPlateauArgs {
@@ -201,6 +230,16 @@ export class ReduceLROnPlateau extends Callback {
         this.wait = 0;
       }
     }
+  }
+
+  override checkpointState(): CallbackState {
+    return { wait: this.wait, best: Number.isNaN(this.best) ? null : this.best, cooldownCounter: this.cooldownCounter };
+  }
+
+  override restoreCheckpointState(state: CallbackState): void {
+    this.wait = Number(state.wait ?? 0);
+    this.best = bestOf(state.best);
+    this.cooldownCounter = Number(state.cooldownCounter ?? 0);
   }
 }
 

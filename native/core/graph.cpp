@@ -3,7 +3,9 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -105,11 +107,21 @@ static Tensor from_proto(const onnx::TensorProto& p) {
   return t;
 }
 
+// A float attribute's value as an integer, for readers that take either: truncated, and
+// saturated where it is out of int64's range (converting those is undefined behaviour; a file
+// can hold any float: libFuzzer found 1.6e33), NaN as 0.
+static int64_t float_as_int(float f) {
+  if (std::isnan(f)) return 0;
+  if (f >= 9.2233720368547758e18f) return std::numeric_limits<int64_t>::max();
+  if (f < -9.2233720368547758e18f) return std::numeric_limits<int64_t>::min();
+  return (int64_t)f;
+}
+
 static Attribute from_proto(const onnx::AttributeProto& a) {
   Attribute r;
   switch (a.type()) {
     case onnx::AttributeProto::INT: r.kind = Attribute::Int; r.i = a.i(); r.f = (float)a.i(); break;
-    case onnx::AttributeProto::FLOAT: r.kind = Attribute::Float; r.f = a.f(); r.i = (int64_t)a.f(); break;
+    case onnx::AttributeProto::FLOAT: r.kind = Attribute::Float; r.f = a.f(); r.i = float_as_int(a.f()); break;
     case onnx::AttributeProto::STRING: r.kind = Attribute::String; r.s = a.s(); break;
     case onnx::AttributeProto::INTS: r.kind = Attribute::Ints; r.ints.assign(a.ints().begin(), a.ints().end()); break;
     case onnx::AttributeProto::FLOATS:

@@ -6,7 +6,7 @@
 // bundled once with esbuild so that each of the hundreds of processes starts in milliseconds.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,8 +16,12 @@ import { sourceImportMetaUrl } from '../../app/electron/bundle.ts';
 import { ndarray } from '../../app/data/ndarray.ts';
 import { readNpy, writeNpy } from '../../app/data/npy.ts';
 import { loadModelFolder, saveModel } from '../../app/io/model_store.ts';
+import { isProjectFolder, loadProject } from '../../app/io/project.ts';
+import { openCheckpoint } from '../../app/io/run_recorder.ts';
+import { HISTORY_FILE, listRuns, runFolder, writeRun } from '../../app/io/runs.ts';
+import type { Model } from '../../app/model/index.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
-import { VALUES, versionedModel } from './save_loop.ts';
+import { RUN_ID, VALUES, versionedModel } from './save_loop.ts';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'strata-kill-saves-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -29,14 +33,15 @@ before(async () => {
 });
 
 /** Kills per target; each child lives a random 0 to MAX_LIFE_MS after it starts saving: a few of its saves' time. */
-const KILLS = { model: 120, npy: 80 };
-const MAX_LIFE_MS = { model: 150, npy: 40 };
+const KILLS = { model: 120, npy: 80, project: 100, run: 100 };
+const MAX_LIFE_MS = { model: 150, npy: 40, project: 150, run: 200 };
+type Kind = keyof typeof KILLS;
 
 /**
  * Starts save_loop for `target` from version `first`, kills it with SIGKILL `lifeMs` after it
  * says it started; resolves with the last version it reported saved (first - 1 if none).
  */
-function saveUntilKilled(kind: 'model' | 'npy', target: string, first: number, lifeMs: number): Promise<number> {
+function saveUntilKilled(kind: Kind, target: string, first: number, lifeMs: number): Promise<number> {
   const process_ = spawn(process.execPath, [child, kind, target, String(first)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let saved = first - 1;
   let output = '';
@@ -63,6 +68,101 @@ function npyVersion(file: string): number {
   assert.equal(data.length, VALUES);
   assert.ok(data.every((v) => v === data[0]), `${file}: values of two versions`);
   return data[0]!;
+}
+
+/** The one value every weight of `model` holds: a model mixing two saves' weights fails. */
+function weightsVersion(model: Model, what: string): number {
+  const weights = model.getWeights();
+  const version = weights[0]![0]!;
+  for (const weight of weights) assert.ok(weight.every((v) => v === version), `${what}: weights of two versions`);
+  return version;
+}
+
+/**
+ * The project's version after checking it: strata-project.json whole and of one save, the
+ * model folder whole and of that save or the next one (the model is saved first).
+ */
+function projectVersion(dir: string): number {
+  const { file, model } = loadProject(dir);
+  assert.equal(file.editor.version, file.modelVersion, 'the project file is one save\'s');
+  const modelVersion = weightsVersion(model, `${dir}/model`);
+  assert.ok(modelVersion === file.modelVersion || modelVersion === file.modelVersion + 1, `model version ${modelVersion} beside project file version ${file.modelVersion}`);
+  return file.modelVersion;
+}
+
+const losses = (n: number) => [...Array(n).keys()].map((i) => i + 1);
+
+/**
+ * The run's version (the epochs its checkpoint holds), after checking that the project lists
+ * it as stopped, that run.json, history.csv and the checkpoint are each whole and of one save
+ * (each saved after the one before: checkpoint, run.json, history.csv), and that the
+ * checkpoint opens for a resume (what `strata train --resume` and the app's Resume call).
+ */
+function runVersion(project: string): number {
+  const listing = listRuns(project);
+  assert.deepEqual(listing.problems, []);
+  assert.equal(listing.runs.length, 1);
+  const run = listing.runs[0]!;
+  assert.equal(run.status, 'stopped', 'a killed run is listed as stopped');
+  assert.deepEqual(run.history.loss, losses(run.epochs), 'run.json is one save\'s');
+  const csv = readFileSync(path.join(runFolder(project, RUN_ID), HISTORY_FILE), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'epoch,loss');
+  const rows = csv.slice(1);
+  assert.ok(rows.length === run.epochs || rows.length === run.epochs - 1, `history.csv has ${rows.length} epochs beside run.json's ${run.epochs}`);
+  rows.forEach((row, epoch) => assert.equal(row, `${epoch},${epoch + 1}`));
+  const { model, resume } = openCheckpoint(project, run);
+  const version = weightsVersion(model, 'checkpoint');
+  assert.equal(resume?.epochs, version, 'the checkpoint\'s state is its weights\' save');
+  assert.ok(run.epochs === version || run.epochs === version - 1, `run.json's ${run.epochs} epochs beside the checkpoint's ${version}`);
+  assert.deepEqual(run.history.loss, losses(version), 'the resumed run takes the checkpoint\'s history');
+  return version;
+}
+
+describe('SIGKILL at random points of a project\'s and a run\'s saves', () => {
+  for (const kind of ['project', 'run'] as const) {
+    const what = kind === 'project' ? 'saveProject (model folder, then strata-project.json)' : 'a run\'s epoch ends (checkpoint, run.json, history.csv)';
+    test(`${KILLS[kind]} kills of ${what}: each file the previous or the new version, whole; the run lists and resumes`, async (t) => {
+      const folder = path.join(scratch, kind);
+      const target = path.join(folder, 'project');
+      mkdirSync(folder);
+      const read = kind === 'project' ? projectVersion : runVersion;
+      const random = new RandomGenerator(23);
+      let onDisk = 0;
+      const outcomes = { unchanged: 0, newer: 0, leftovers: 0 };
+      for (let kill = 0; kill < KILLS[kind]; kill++) {
+        const reported = await saveUntilKilled(kind, target, onDisk + 1, Math.floor(random.uniform() * MAX_LIFE_MS[kind]));
+        if (onDisk === 0 && !firstSaveDone(kind, target)) continue; // killed before its first save finished: nothing to keep yet
+        const leftovers = kind === 'run' ? readdirSync(runFolder(target, RUN_ID)).filter((name) => !['run.json', 'history.csv', 'checkpoint'].includes(name)) : readdirSync(target).filter((name) => name.startsWith('.'));
+        if (leftovers.length > 0) outcomes.leftovers++;
+        const found = read(target);
+        assert.ok(found === reported || found === reported + 1, `kill ${kill}: version ${found} on disk, the child had saved ${reported}`);
+        outcomes[found === onDisk ? 'unchanged' : 'newer']++;
+        onDisk = found;
+      }
+      if (kind === 'run') {
+        // The next save of run.json and history.csv (a resumed run's first) removes what the kills left.
+        const run = listRuns(target).runs[0]!;
+        openCheckpoint(target, run);
+        writeRun(target, run);
+        assert.deepEqual(readdirSync(runFolder(target, RUN_ID)).sort(), ['checkpoint', 'history.csv', 'run.json']);
+      }
+      t.diagnostic(`${KILLS[kind]} kills: ${outcomes.unchanged} left the version before them, ${outcomes.newer} a newer one, each file whole; ${outcomes.leftovers} left a half-written save beside it`);
+      assert.ok(outcomes.leftovers > 0, 'no kill landed inside a save: the test proves nothing');
+    });
+  }
+});
+
+/**
+ * Whether the first child got as far as a project file, or a run with a checkpoint. A run
+ * killed between its run.json and its first checkpoint is listed, and says so when resumed.
+ */
+function firstSaveDone(kind: 'project' | 'run', target: string): boolean {
+  if (kind === 'project') return isProjectFolder(target);
+  const run = listRuns(target).runs[0];
+  if (!run) return false;
+  if (existsSync(path.join(runFolder(target, RUN_ID), 'checkpoint'))) return true;
+  assert.throws(() => openCheckpoint(target, run), /has no checkpoint to resume from; start a new run/);
+  return false;
 }
 
 describe('SIGKILL at random points of a save', () => {

@@ -23,7 +23,7 @@ import { EngineBackend } from '../../engine/trainer.ts';
 import { SaveError } from '../../io/atomic_write.ts';
 import { checkCanSave } from '../../io/model_folder.ts';
 import { loadModelFolder, saveModel } from '../../io/model_store.ts';
-import { RunRecorder, checkCallbackSettings, compileSettingsOf, compileWith, newRunRecord, settingsCallbacks } from '../../io/run_recorder.ts';
+import { RunRecorder, checkCallbackSettings, compileSettingsOf, compileWith, newRunRecord, openCheckpoint, settingsCallbacks, type RunCheckpointState } from '../../io/run_recorder.ts';
 import { checkpointFolder, createRun, listRuns, readRun } from '../../io/runs.ts';
 import { CustomCallback, countParams, optimizers, setRandomSeed, type ArrayData, type Logs, type Model } from '../../model/index.ts';
 import { UserError, userErrorLine } from '../errors.ts';
@@ -51,6 +51,15 @@ export interface TrainOptions {
   labelColumn?: string;
   seed?: number;
   threads?: number | 'auto';
+  checkpointEvery?: number | 'none';
+}
+
+/** --checkpoint-every: a number of epochs, or none. */
+function checkpointCadence(value: string): number | 'none' {
+  if (value === 'none') return 'none';
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UserError(`--checkpoint-every must be a whole number of epochs >= 1 or none, got '${value}'`);
+  return n;
 }
 
 /** The model, and the epochs it has trained when it is a folder a save wrote: training goes on from there. */
@@ -137,6 +146,7 @@ export function registerTrain(program: Command): void {
     .option('--loss <name>', 'a Keras loss name (overrides the model file)')
     .option('--label-column <column>', 'CSV: the label column, by name or 0-based index (default: the last)')
     .option('--seed <n>', 'seeds the initial weights, shuffling and Dropout: the same seed gives the same run', number('--seed', true, 0))
+    .option('--checkpoint-every <n|none>', "with --project: save the run's checkpoint (weights, optimizer, callbacks' state, history) every N epochs (default 1), or none (only when it stops or ends); --resume goes on from it exactly", checkpointCadence)
     .option('--threads <n|auto>', 'CPU threads for the engine: auto (the default: all cores unless other work slows them, then fewer), or 1 to the number of cores (a pinned count, for runs that repeat bit for bit on a busy machine)', threadCount)
     .action(async (file: string | undefined, options: TrainOptions, command: Command) => {
       if (!['cpu', 'cuda', 'auto'].includes(options.device)) throw new UserError(`--device must be cpu, cuda or auto, got '${options.device}'`);
@@ -151,7 +161,10 @@ export function registerTrain(program: Command): void {
       const seed = options.seed ?? (resumed ? undefined : base?.fit.seed);
       if (seed !== undefined && seed !== null) setRandomSeed(seed);
       const modelSource = file ?? checkpointFolder(project!, resumed!.id);
-      const { model, epochs: savedEpochs, classNames: savedClassNames } = await loadForTraining(modelSource);
+      // A resumed run's record is brought back to its checkpoint (which a kill may have left ahead of run.json).
+      const checkpoint = resumed ? openCheckpoint(project!, resumed) : null;
+      const { model, epochs: savedEpochs, classNames: savedClassNames } = checkpoint ?? (await loadForTraining(modelSource));
+      const resumeState: RunCheckpointState | null = checkpoint?.resume ?? null;
       if (base && !resumed) compileWith(model, base.compile);
       compileFromFlags(model, options);
       if (options.out) checkOut(options.out, model);
@@ -170,7 +183,9 @@ export function registerTrain(program: Command): void {
       const record =
         resumed ?? newRunRecord({ writer: 'cli', model, modelSource: path.resolve(modelSource), data, splits, settings: { ...settings, data: absoluteData(settings.data), fit: { ...settings.fit, epochs: totalEpochs } }, initialEpoch });
       if (project && !resumed) createRun(project, record);
-      const recorder = project ? new RunRecorder(project, record, classNames ? { classNames } : {}) : null;
+      const { fit } = settings;
+      const callbacks = settingsCallbacks(fit.callbacks, project ?? '', record.id);
+      const recorder = project ? new RunRecorder(project, record, { callbacks, resume: resumeState, ...(classNames ? { classNames } : {}) }) : null;
 
       const print = (object: object) => process.stdout.write(`${JSON.stringify(object)}\n`);
       const say = (text: string) => void (options.json || process.stdout.write(`${text}\n`));
@@ -188,7 +203,6 @@ export function registerTrain(program: Command): void {
       const interrupts = stopOnInterrupt(engine);
       const final: Record<string, unknown> = project ? { run: record.id } : {};
       let epochsDone: number;
-      const { fit } = settings;
       try {
         const history = await engine.fit(model, data.train.x, data.train.y, {
           epochs: totalEpochs,
@@ -199,7 +213,8 @@ export function registerTrain(program: Command): void {
           ...(fit.validation.kind === 'test' && data.test ? { validationData: [data.test.x, data.test.y] as [ArrayData[], ArrayData[]] } : {}),
           ...(project ? { seed: record.settings.fit.seed! } : fit.seed !== null ? { seed: fit.seed } : {}),
           verbose: options.json ? 0 : 1,
-          callbacks: [...(options.json ? [jsonLines] : []), ...settingsCallbacks(fit.callbacks, project ?? '', record.id), ...(recorder ? [recorder] : [])],
+          callbacks: [...(options.json ? [jsonLines] : []), ...callbacks, ...(recorder ? [recorder] : [])],
+          ...(resumeState?.position ? { resumeFrom: resumeState.position } : {}),
         });
         epochsDone = initialEpoch + history.epoch.length;
         // Saved before the test evaluation: nothing after training can lose it.
@@ -215,9 +230,9 @@ export function registerTrain(program: Command): void {
       }
       const signal = interrupts.requested();
       if (signal) {
-        const at = engine.interruption ?? { epoch: totalEpochs, step: 0, steps: 0 };
+        const at = engine.interruption ?? { epoch: totalEpochs, step: 0, steps: 0, totals: { samples: 0, sums: {} } };
         const where = at.step > 0 ? `in epoch ${at.epoch + 1}/${totalEpochs} after step ${at.step}/${at.steps}` : `after epoch ${at.epoch}/${totalEpochs}`;
-        recorder?.finish('stopped', { stoppedAt: at.step > 0 ? at : null, message: `stopped ${where}`, checkpoint: true });
+        recorder?.finish('stopped', { stop: at, message: `stopped ${where}`, checkpoint: true });
         Object.assign(final, { interrupted: true, epoch: at.epoch + (at.step > 0 ? 1 : 0), step: at.step, steps: at.steps, epochs: epochsDone, seconds: (performance.now() - started) / 1000 });
         const kept = [options.out ? `saved to ${options.out}` : '', project ? `run ${record.id} can resume (--project ${options.project} --resume ${record.id})` : ''].filter(Boolean);
         say(`Interrupted ${where}; ${kept.length ? kept.join('; ') : 'nothing saved (no --out)'}`);
@@ -295,6 +310,7 @@ function settingsOf(model: Model, options: TrainOptions, command: Command, base:
       validation,
       seed: options.seed ?? base?.fit.seed ?? null,
       callbacks: base?.fit.callbacks ?? { earlyStopping: null, modelCheckpoint: null, reduceLrOnPlateau: null },
+      ...(options.checkpointEvery !== undefined || base?.fit.checkpointEvery !== undefined ? { checkpointEvery: options.checkpointEvery ?? base!.fit.checkpointEvery! } : {}),
     },
     device,
     threads: options.threads ?? base?.threads ?? 'auto',

@@ -7,6 +7,7 @@ namespace strata {
 namespace ref {
 
 void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner) {
+  if (K == 0) return;  // an empty axis (a dim 0 in a file's shape): nothing to write, and no x[0] to read
   for (int64_t o = 0; o < outer; o++)
     for (int64_t j = 0; j < inner; j++) {
       const float* x = inp + o * K * inner + j;
