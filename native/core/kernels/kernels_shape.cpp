@@ -3,6 +3,7 @@
 // ReduceMean (Keras's GlobalAveragePooling1D).
 #include <cstring>
 #include <functional>
+#include <limits>
 
 #include "../check.h"
 #include "../kernel.h"
@@ -54,8 +55,14 @@ class ReshapeKernel : public OpKernel {
                                                   << " of the rank-" << x.size() << " input");
           o[k] = x[k];
         }
-        if (o[k] == -1) infer_at = (int64_t)k;
-        else known *= o[k];
+        if (o[k] == -1) {
+          infer_at = (int64_t)k;
+        } else {
+          // each dim is at most 2^32, their product can still overflow (a fuzzer's finding)
+          STRATA_CHECK(o[k] == 0 || known <= std::numeric_limits<int64_t>::max() / o[k],
+                       node.where() << ": target shape " << shape_str(in[1]->i) << " has more elements than an int64 counts");
+          known *= o[k];
+        }
       }
       if (infer_at >= 0) o[infer_at] = known ? numel(x) / known : 0;
     } else if (op == "Squeeze") {
