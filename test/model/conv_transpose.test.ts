@@ -7,22 +7,10 @@ import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ConfigError, Conv2DTranspose, Input, Model, Sequential, ShapeError, ValueError, modelFromJSON, summaryData } from '../../app/model/index.ts';
-import { referencePredict } from '../reference/keras_forward.ts';
-import { relativeError } from '../translate/compare.ts';
+import { ConfigError, Conv2DTranspose, Input, Model, Sequential, ShapeError, ValueError, modelFromJSON } from '../../app/model/index.ts';
+import { refused, rows, tfjsOracleTests } from './tfjs_oracle.ts';
 
 await tf.setBackend('cpu');
-
-const refused = (run: () => unknown, Kind: typeof ValueError | typeof ShapeError | typeof ConfigError, pattern: RegExp) =>
-  assert.throws(run, (e: Error) => e instanceof Kind && pattern.test(e.message), pattern.source);
-
-function rows(model: Model) {
-  return summaryData(model).rows.map((r) => [r.name, r.className, r.outputShapes?.[0] ?? null, r.params]);
-}
-
-function tfjsRows(model: tfl.LayersModel) {
-  return model.layers.map((l) => [l.name, l.getClassName(), l.outputShape, l.countParams()]);
-}
 
 describe('Conv2DTranspose: Keras API', () => {
   test('weights and output shapes as Keras builds them', () => {
@@ -146,21 +134,5 @@ describe('Conv2DTranspose: TensorFlow.js as the oracle', () => {
     return tfl.model({ inputs: x, outputs: y, name: 'tfjs_transpose' });
   };
 
-  test('Strata reads TensorFlow.js\'s JSON with its shapes and counts, and TensorFlow.js reads Strata\'s', async () => {
-    const tfjsModel = reference();
-    const model = modelFromJSON(tfjsModel.toJSON(null, false) as unknown as Record<string, unknown>);
-    assert.deepEqual(rows(model), tfjsRows(tfjsModel));
-    const reread = await tfl.models.modelFromJSON({ modelTopology: JSON.parse(model.toJSON()) });
-    assert.deepEqual(tfjsRows(reread), tfjsRows(tfjsModel));
-  });
-
-  test('the float64 reference computes what TensorFlow.js computes, with the same weights', () => {
-    const tfjsModel = reference();
-    const model = modelFromJSON(tfjsModel.toJSON(null, false) as unknown as Record<string, unknown>);
-    model.setWeights(tfjsModel.getWeights().map((w) => w.dataSync() as Float32Array));
-    const input = tf.randomUniform([2, 5, 4, 3], -1, 1, 'float32', 9);
-    const expected = (tfjsModel.predict(input) as tf.Tensor).dataSync() as Float32Array;
-    const actual = referencePredict(model, [{ shape: [2, 5, 4, 3], data: input.dataSync() as Float32Array }])[0]!;
-    assert.ok(relativeError(expected, actual.data) <= 1e-5, `relative error ${relativeError(expected, actual.data)}`);
-  });
+  tfjsOracleTests(reference, [2, 5, 4, 3], 9);
 });

@@ -8,23 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
-  ConfigError, Conv2D, DepthwiseConv2D, Input, Model, SeparableConv2D, Sequential, ShapeError, ValueError, modelFromJSON, summaryData,
+  ConfigError, Conv2D, DepthwiseConv2D, Input, Model, SeparableConv2D, Sequential, ShapeError, ValueError, modelFromJSON,
 } from '../../app/model/index.ts';
-import { referencePredict } from '../reference/keras_forward.ts';
-import { relativeError } from '../translate/compare.ts';
+import { refused, rows, tfjsOracleTests } from './tfjs_oracle.ts';
 
 await tf.setBackend('cpu');
-
-const refused = (run: () => unknown, Kind: typeof ValueError | typeof ShapeError | typeof ConfigError, pattern: RegExp) =>
-  assert.throws(run, (e: Error) => e instanceof Kind && pattern.test(e.message));
-
-function rows(model: Model) {
-  return summaryData(model).rows.map((r) => [r.name, r.className, r.outputShapes?.[0] ?? null, r.params]);
-}
-
-function tfjsRows(model: tfl.LayersModel) {
-  return model.layers.map((l) => [l.name, l.getClassName(), l.outputShape, l.countParams()]);
-}
 
 describe('DepthwiseConv2D and SeparableConv2D: Keras API', () => {
   test('weights and output shapes as Keras builds them', () => {
@@ -199,21 +187,5 @@ describe('TensorFlow.js as the oracle', () => {
     return tfl.model({ inputs: x, outputs: y, name: 'tfjs_depthwise' });
   };
 
-  test('Strata reads TensorFlow.js\'s JSON with its shapes and counts, and TensorFlow.js reads Strata\'s', async () => {
-    const tfjsModel = reference();
-    const model = modelFromJSON(tfjsModel.toJSON(null, false) as unknown as Record<string, unknown>);
-    assert.deepEqual(rows(model), tfjsRows(tfjsModel));
-    const reread = await tfl.models.modelFromJSON({ modelTopology: JSON.parse(model.toJSON()) });
-    assert.deepEqual(tfjsRows(reread), tfjsRows(tfjsModel));
-  });
-
-  test('the float64 reference computes what TensorFlow.js computes, with the same weights', () => {
-    const tfjsModel = reference();
-    const model = modelFromJSON(tfjsModel.toJSON(null, false) as unknown as Record<string, unknown>);
-    model.setWeights(tfjsModel.getWeights().map((w) => w.dataSync() as Float32Array));
-    const input = tf.randomUniform([3, 11, 9, 3], -1, 1, 'float32', 7);
-    const expected = (tfjsModel.predict(input) as tf.Tensor).dataSync() as Float32Array;
-    const actual = referencePredict(model, [{ shape: [3, 11, 9, 3], data: input.dataSync() as Float32Array }])[0]!;
-    assert.ok(relativeError(expected, actual.data) <= 1e-5, `relative error ${relativeError(expected, actual.data)}`);
-  });
+  tfjsOracleTests(reference, [3, 11, 9, 3], 7);
 });

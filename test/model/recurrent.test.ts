@@ -11,25 +11,15 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as ort from 'onnxruntime-node';
 import {
-  Bidirectional, ConfigError, GRU, Input, LSTM, Model, Sequential, ShapeError, SimpleRNN, ValueError, initializers, modelFromJSON, summaryData,
+  Bidirectional, ConfigError, GRU, Input, LSTM, Model, Sequential, ShapeError, SimpleRNN, ValueError, initializers, modelFromJSON,
   type Layer,
 } from '../../app/model/index.ts';
 import { exportOnnx } from '../../app/translate/to_onnx.ts';
 import { referencePredict } from '../reference/keras_forward.ts';
+import { refused, rows, tfjsOracleTests } from './tfjs_oracle.ts';
 import { relativeError } from '../translate/compare.ts';
 
 await tf.setBackend('cpu');
-
-const refused = (run: () => unknown, Kind: typeof ValueError | typeof ShapeError | typeof ConfigError, pattern: RegExp) =>
-  assert.throws(run, (e: Error) => e instanceof Kind && pattern.test(e.message));
-
-function rows(model: Model) {
-  return summaryData(model).rows.map((r) => [r.name, r.className, r.outputShapes?.[0] ?? null, r.params]);
-}
-
-function tfjsRows(model: tfl.LayersModel) {
-  return model.layers.map((l) => [l.name, l.getClassName(), l.outputShape, l.countParams()]);
-}
 
 /** A one-layer model on (steps, features). */
 function single(layer: Layer, steps: number | null, features: number): Model {
@@ -285,22 +275,5 @@ describe('TensorFlow.js as the oracle', () => {
     return tfl.model({ inputs: x, outputs: y, name: 'tfjs_recurrent' });
   };
 
-  test("Strata reads TensorFlow.js's JSON with its shapes and counts, and TensorFlow.js reads Strata's", async () => {
-    const tfjsModel = reference();
-    const model = modelFromJSON(tfjsModel.toJSON(null, false) as unknown as Record<string, unknown>);
-    assert.deepEqual(rows(model), tfjsRows(tfjsModel));
-    const reread = await tfl.models.modelFromJSON({ modelTopology: JSON.parse(model.toJSON()) });
-    assert.deepEqual(tfjsRows(reread), tfjsRows(tfjsModel));
-  });
-
-  test('the float64 reference computes what TensorFlow.js computes, with the same weights', () => {
-    const tfjsModel = reference();
-    const model = modelFromJSON(tfjsModel.toJSON(null, false) as unknown as Record<string, unknown>);
-    // Keras's weight order on both sides: per layer kernel, recurrent_kernel, bias (Bidirectional: forward, then backward)
-    model.setWeights(tfjsModel.getWeights().map((w) => w.dataSync() as Float32Array));
-    const input = Float32Array.from({ length: 2 * 6 * 3 }, (_, i) => Math.sin(i * 1.7));
-    const expected = (tfjsModel.predict(tf.tensor(input, [2, 6, 3])) as tf.Tensor).dataSync();
-    const [actual] = referencePredict(model, [{ shape: [2, 6, 3], data: input }]);
-    assert.ok(relativeError(expected as Float32Array, actual!.data) < 1e-5, `relative error ${relativeError(expected as Float32Array, actual!.data)}`);
-  });
+  tfjsOracleTests(reference, [2, 6, 3], 13);
 });

@@ -10,23 +10,13 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
   AveragePooling1D, ConfigError, Conv1D, GlobalAveragePooling1D, GlobalMaxPooling1D, GlobalMaxPooling2D, Input, MaxPooling1D, Model, Sequential, ShapeError,
-  ValueError, modelFromJSON, summaryData,
+  ValueError, modelFromJSON,
 } from '../../app/model/index.ts';
 import { referencePredict } from '../reference/keras_forward.ts';
+import { refused, rows, tfjsOracleTests, tfjsRows } from './tfjs_oracle.ts';
 import { relativeError } from '../translate/compare.ts';
 
 await tf.setBackend('cpu');
-
-const refused = (run: () => unknown, Kind: typeof ValueError | typeof ShapeError | typeof ConfigError, pattern: RegExp) =>
-  assert.throws(run, (e: Error) => e instanceof Kind && pattern.test(e.message), pattern.source);
-
-function rows(model: Model) {
-  return summaryData(model).rows.map((r) => [r.name, r.className, r.outputShapes?.[0] ?? null, r.params]);
-}
-
-function tfjsRows(model: tfl.LayersModel) {
-  return model.layers.map((l) => [l.name, l.getClassName(), l.outputShape, l.countParams()]);
-}
 
 /** A one-layer model's output on `data` (batch 1, `shape` without the batch) by the float64 reference. */
 function run(layer: MaxPooling1D | AveragePooling1D, shape: number[], data: number[]): number[] {
@@ -218,23 +208,7 @@ describe('TensorFlow.js as the oracle', () => {
     return tfl.model({ inputs: x, outputs: y, name: 'tfjs_sequence' });
   };
 
-  test('Strata reads TensorFlow.js\'s JSON with its shapes and counts, and TensorFlow.js reads Strata\'s', async () => {
-    const tfjsModel = reference();
-    const model = modelFromJSON(tfjsModel.toJSON(null, false) as unknown as Record<string, unknown>);
-    assert.deepEqual(rows(model), tfjsRows(tfjsModel));
-    const reread = await tfl.models.modelFromJSON({ modelTopology: JSON.parse(model.toJSON()) });
-    assert.deepEqual(tfjsRows(reread), tfjsRows(tfjsModel));
-  });
-
-  test('the float64 reference computes what TensorFlow.js computes, with the same weights', () => {
-    const tfjsModel = reference();
-    const model = modelFromJSON(tfjsModel.toJSON(null, false) as unknown as Record<string, unknown>);
-    model.setWeights(tfjsModel.getWeights().map((w) => w.dataSync() as Float32Array));
-    const input = tf.randomUniform([3, 15, 3], -1, 1, 'float32', 11);
-    const expected = (tfjsModel.predict(input) as tf.Tensor).dataSync() as Float32Array;
-    const actual = referencePredict(model, [{ shape: [3, 15, 3], data: input.dataSync() as Float32Array }])[0]!;
-    assert.ok(relativeError(expected, actual.data) <= 1e-5, `relative error ${relativeError(expected, actual.data)}`);
-  });
+  tfjsOracleTests(reference, [3, 15, 3], 11);
 
   test('"causal" is "valid" after (k - 1) * dilation zeros at the start, as Keras pads it', () => {
     // keras/src/layers/convolutional/conv1d.py, _compute_causal_padding: left_pad = dilation_rate * (kernel_size - 1)
