@@ -254,6 +254,7 @@ export interface NewRun {
 
 /** A new run's record: the settings with the seed it will use (a random one when they give none), and nothing trained yet. */
 export function newRunRecord({ writer, model, modelSource, data, splits, settings, initialEpoch }: NewRun): RunRecord {
+  checkCheckpointEvery(settings.fit.checkpointEvery);
   const now = new Date().toISOString();
   const size = (name: string) => splits.find((s) => s.name === name)?.data.size ?? 0;
   const validation = settings.fit.validation.kind === 'test' ? size('test') : size('validation');
@@ -343,6 +344,12 @@ export function settingsCallbacks(settings: CallbackSettings, project: string, r
  * only warn at the end of the first epoch), and ReduceLROnPlateau has a learning rate to
  * change (not a schedule's).
  */
+/** fit.checkpointEvery: absent (every epoch), a whole number of epochs >= 1, or 'none' (a settings file or the app may send anything). */
+export function checkCheckpointEvery(every: unknown): void {
+  if (every === undefined || every === 'none' || (typeof every === 'number' && Number.isSafeInteger(every) && every >= 1)) return;
+  throw new ValueError(`fit.checkpointEvery must be a whole number of epochs >= 1 or "none", got ${JSON.stringify(every)}`);
+}
+
 export function checkCallbackSettings(settings: CallbackSettings, model: Model, validated: boolean): void {
   const names = logNames(model.compiled!);
   const logged = validated ? [...names, ...names.map((name) => `val_${name}`)] : names;

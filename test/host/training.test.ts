@@ -115,6 +115,17 @@ test('data that does not fit the model is named before any run exists, with both
   assert.equal(existsSync(path.join(project, 'runs')), false, 'no run was created');
 });
 
+test('a checkpoint cadence that is not a whole number of epochs or "none" is refused before any run exists', async () => {
+  const { training, documentId } = await service();
+  for (const every of [0, 1.5, 'sometimes']) {
+    const project = scratchFolder('cadence');
+    const settings = settingsFor(training, documentId, (s) => (s.fit.checkpointEvery = every as never));
+    const error = await rejection(training.start(documentId, project, settings));
+    assert.match(error.message, /^fit\.checkpointEvery must be a whole number of epochs >= 1 or "none", got /);
+    assert.equal(existsSync(path.join(project, 'runs')), false, 'no run was created');
+  }
+});
+
 test('a callback monitoring a metric the run does not log is refused before the run starts, naming what it logs', async () => {
   const { training, documentId } = await service();
   const settings = settingsFor(training, documentId, (s) => (s.fit.callbacks.earlyStopping = { monitor: 'val_loss', patience: 1, minDelta: 0, restoreBestWeights: false }));
