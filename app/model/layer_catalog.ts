@@ -100,6 +100,7 @@ function kernelArgs(): LayerArgument[] {
 }
 
 // The window and depthwise arguments the convolutions share.
+const FILTERS: LayerArgument = { key: 'filters', option: 'filters', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of output channels.' };
 const STRIDES: LayerArgument = { key: 'strides', option: 'strides', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], help: 'The step between windows.' };
 const DILATION: LayerArgument = {
   key: 'dilation_rate',
@@ -219,7 +220,7 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     docs: 'convolution_layers/convolution2d/',
     inputs: 'one',
     args: [
-      { key: 'filters', option: 'filters', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of output channels.' },
+      FILTERS,
       { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 2 }, initial: [3, 3], positional: true, help: 'The window (height, width) each filter covers.' },
       STRIDES,
       PADDING,
@@ -236,7 +237,7 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     docs: 'convolution_layers/convolution1d/',
     inputs: 'one',
     args: [
-      { key: 'filters', option: 'filters', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of output channels.' },
+      FILTERS,
       { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 1 }, initial: [3], positional: true, help: 'The window (steps) each filter covers.' },
       { ...STRIDES, type: { kind: 'int-tuple', length: 1 }, default: [1] },
       {
@@ -257,7 +258,7 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     docs: 'convolution_layers/convolution2d_transpose/',
     inputs: 'one',
     args: [
-      { key: 'filters', option: 'filters', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of output channels.' },
+      FILTERS,
       { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 2 }, initial: [3, 3], positional: true, help: 'The window (height, width) each filter covers.' },
       { ...STRIDES, help: 'The step between the copies each input pixel adds: the growth factor.' },
       { ...PADDING, help: '"valid": the full output; "same": the output is the input times the strides.' },
@@ -299,7 +300,7 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     docs: 'convolution_layers/separable_convolution2d/',
     inputs: 'one',
     args: [
-      { key: 'filters', option: 'filters', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The number of output channels.' },
+      FILTERS,
       { key: 'kernel_size', option: 'kernelSize', type: { kind: 'int-tuple', length: 2 }, initial: [3, 3], positional: true, help: 'The window (height, width) of the depthwise step.' },
       STRIDES,
       PADDING,
