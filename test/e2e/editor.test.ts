@@ -149,8 +149,29 @@ async function addGraphNode(className: string, name: string, args: Record<string
   for (const input of inputs) await panel().getByLabel(`Connect an input to ${name}`).selectOption(input);
 }
 
+const STILL_OVER_THREE_FRAMES = `new Promise((resolve) => {
+  const snapshot = () => [...document.querySelectorAll('.svelte-flow__viewport, .svelte-flow__node')].map((e) => e.getAttribute('style')).join('|');
+  const before = snapshot();
+  let frames = 3;
+  const next = () => (--frames === 0 ? resolve(snapshot() === before) : requestAnimationFrame(next));
+  requestAnimationFrame(next);
+})`;
+
+/**
+ * Waits until the graph stands still: no layout under way (elk runs in a worker, then the view
+ * is fitted on a later frame), and the viewport and nodes unmoved over three frames. A drag
+ * started before that aims at where a handle was.
+ */
+async function settled() {
+  await page.locator('[aria-label="Graph editor"][aria-busy="false"]').waitFor();
+  // A string, not a function: tsx's __name helper for named arrows does not exist in the page.
+  // page.evaluate awaits the promise (waitForFunction would take it as a truthy value).
+  for (let tries = 0; !(await page.evaluate(STILL_OVER_THREE_FRAMES)); tries++) assert.ok(tries < 100, 'the graph keeps moving');
+}
+
 /** Drags from one node's output handle to another's input handle, as a user connects two nodes. */
 async function dragConnection(from: string, to: string) {
+  await settled();
   const source = (await nodeOf(from).locator('.svelte-flow__handle.source').boundingBox())!;
   const target = (await nodeOf(to).locator('.svelte-flow__handle.target').boundingBox())!;
   await page.mouse.move(source.x + source.width / 2, source.y + source.height / 2);
@@ -221,7 +242,7 @@ test('save the project, reload the page, reopen it: the model, the editor shown 
   await page.keyboard.press('Alt+2');
   await nodeOf('dense1').waitFor();
   await page.getByRole('button', { name: 'Auto layout' }).click();
-  await page.waitForTimeout(500);
+  await settled();
   // Moved by hand: the position is saved with the project.
   const box = (await nodeOf('dense1').boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + 10);
@@ -319,7 +340,7 @@ test('the purchase predictor built in the graph editor from an empty model: 799,
   await addGraphNode('Dense', 'dense_combined', { units: '32', activation: 'relu' }, ['concatenate_branches']);
   await addGraphNode('Dense', 'output_sigmoid', { units: '1', activation: 'sigmoid' }, ['dense_combined']);
   await page.getByRole('button', { name: 'Auto layout' }).click();
-  await page.waitForTimeout(500);
+  await settled();
   // The one connection left, drawn with the mouse from the text input's handle to dense_text_1's.
   assert.match(await nodeOf('dense_text_1').innerText(), /\?/, 'dense_text_1 has no input yet');
   await dragConnection('text_features_input', 'dense_text_1');
@@ -339,7 +360,7 @@ test('the purchase predictor built in the graph editor from an empty model: 799,
     await nodeOf(row.name).filter({ hasText: formatShape(row.outputShapes![0]!) }).waitFor({ timeout: 5000 });
   }
   await page.getByRole('button', { name: 'Auto layout' }).click();
-  await page.waitForTimeout(500);
+  await settled();
   await screenshot('editor-graph');
 
   // The list cannot show two inputs: it says why and offers the graph.
@@ -369,7 +390,7 @@ test('a shared layer and a residual join built in the graph editor give the summ
   await addGraphNode('Add', 'residual');
   await addGraphNode('Dense', 'head', { units: '2' });
   await page.getByRole('button', { name: 'Auto layout' }).click();
-  await page.waitForTimeout(500);
+  await settled();
   for (const [from, to] of [['shared', 'residual'], ['shared#2', 'residual'], ['left', 'residual'], ['residual', 'head']]) await dragConnection(from!, to!);
   // Each connection re-draws the nodes: wait for the last one to show its shape.
   await nodeOf('head').filter({ hasText: '(None, 2)' }).waitFor();
