@@ -1,11 +1,13 @@
-"""PyTorch (CPU, or CUDA with cuDNN) reference for Strata's benchmarks: the same seed CNN, initialized as Keras
-initializes it (glorot_uniform kernels, zero biases), trained with Keras's Adam (epsilon
-1e-7). Run by `strata bench` and by hand for BENCHMARKS.md; needs Debian's python3-torch
-and python3-numpy. Set up at its best: channels-last memory, warm-up before timing, median
-of repetitions, the thread count given (Strata's), glibc keeping freed memory and OpenBLAS
-(the environment `strata bench` passes).
+"""PyTorch (CPU, or CUDA with cuDNN) reference for Strata's benchmarks: the same models (the seed
+CNN, the MobileNet-style example), initialized as Keras initializes them (glorot_uniform
+kernels, zero biases), trained with Keras's Adam (epsilon 1e-7). Run by `strata bench` and
+by hand for BENCHMARKS.md; needs Debian's python3-torch and python3-numpy. Set up at its
+best: channels-last memory, warm-up before timing, median of repetitions, the thread count
+given (Strata's), glibc keeping freed memory and OpenBLAS (the environment `strata bench`
+passes).
 
   python3 bench/torch_reference.py throughput --input 64 64 3 --batch 128 --mode train --threads 2
+  python3 bench/torch_reference.py throughput --model mobilenet_style --input 32 32 3 --batch 32
   python3 bench/torch_reference.py fashion-mnist --epochs 10 --batch 128 --seed 1   # standardized, as the example
   python3 bench/torch_reference.py serve --threads 2     # what `strata bench` runs (see serve)
   python3 bench/torch_reference.py throughput --device cuda --batch 512   # on a GPU, with cuDNN
@@ -55,14 +57,52 @@ def seed_cnn(h, w, c, classes=10, rescale=None):
     return model
 
 
+class Relu6BatchNorm(nn.Sequential):
+    """Keras's BatchNormalization (momentum 0.99, epsilon 1e-3) then ReLU6, as MobileNet follows a convolution."""
+
+    def __init__(self, channels):
+        super().__init__(nn.BatchNorm2d(channels, eps=1e-3, momentum=0.01), nn.ReLU6())
+
+
+def same_conv(c_in, c_out, stride, groups=1, bias=False):
+    """A 3x3 convolution with TensorFlow's "same" padding: at stride 2 on an even size the odd pixel
+    is padded at the end only (MobileNet writes that as ZeroPadding2D((0, 1), (0, 1)) and "valid")."""
+    if stride == 1:
+        return nn.Conv2d(c_in, c_out, 3, padding=1, groups=groups, bias=bias)
+    return nn.Sequential(nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(c_in, c_out, 3, stride=2, groups=groups, bias=bias))
+
+
+def mobilenet_style(h, w, c, classes=10, rescale=None):
+    """examples/mobilenet-style.ts: a strided stem, two depthwise-separable blocks (the second strided),
+    a SeparableConv2D with ReLU6, global average pooling, dropout, ten classes."""
+    def separable_block(c_in, c_out, stride):
+        return [same_conv(c_in, c_in, stride, groups=c_in), Relu6BatchNorm(c_in), nn.Conv2d(c_in, c_out, 1, bias=False), Relu6BatchNorm(c_out)]
+    model = nn.Sequential(
+        same_conv(c, 16, 2), Relu6BatchNorm(16),
+        *separable_block(16, 32, 1), *separable_block(32, 64, 2),
+        nn.Conv2d(64, 64, 3, padding=1, groups=64, bias=False), nn.Conv2d(64, 64, 1), nn.ReLU6(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(64, classes),
+    )
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return model
+
+
+# The models `strata bench` times, by the name its requests give.
+MODELS = {'seed_cnn': seed_cnn, 'mobilenet_style': mobilenet_style}
+
+
 def keras_adam(params, lr=1e-3):
     return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-7)
 
 
-def make_step(input_hwc, batch, mode, rescale=None, device='cpu'):
-    """One training step (forward, backward, Adam) or inference pass of the seed CNN on a fixed batch."""
+def make_step(input_hwc, batch, mode, rescale=None, device='cpu', model_name='seed_cnn'):
+    """One training step (forward, backward, Adam) or inference pass of a model of MODELS on a fixed batch."""
     h, w, c = input_hwc
-    model = seed_cnn(h, w, c, rescale=rescale).to(device=device, memory_format=torch.channels_last)
+    model = MODELS[model_name](h, w, c, rescale=rescale).to(device=device, memory_format=torch.channels_last)
     x = torch.rand(batch, c, h, w, device=device).to(memory_format=torch.channels_last)
     y = torch.randint(0, 10, (batch,), device=device)
     loss_fn = nn.CrossEntropyLoss()
@@ -121,30 +161,37 @@ def reference_name(device='cpu'):
 def throughput(args):
     torch.set_num_threads(args.threads)
     set_up(args.device)
-    step = make_step(args.input, args.batch, args.mode, device=args.device)
+    step = make_step(args.input, args.batch, args.mode, device=args.device, model_name=args.model)
     for _ in range(args.warmup):
         step()
     rates = [repetition_rate(step, args.batch, args.steps, args.device) for _ in range(args.repeats)]
-    print(json.dumps({'reference': reference_name(args.device), 'mode': args.mode, 'input': args.input, 'batch': args.batch,
+    print(json.dumps({'reference': reference_name(args.device), 'model': args.model, 'mode': args.mode, 'input': args.input, 'batch': args.batch,
                       'threads': args.threads, 'samples_per_second': statistics.median(rates)}))
 
 
 def serve(args):
     """One JSON request a line on stdin, one JSON answer a line on stdout, so that `strata bench`
     can alternate repetitions of Strata and PyTorch (a drift in the machine's speed then hits
-    both alike). A request {"input": [h, w, c], "batch", "mode", "steps", "warmup", "rescale"}
-    (the last optional: [scale, offset] of a first Rescaling layer) times one
-    repetition; the model is built, and warmed up, when the configuration changes."""
+    both alike). A request {"model", "input": [h, w, c], "batch", "mode", "steps", "warmup", "rescale"}
+    (model: a name of MODELS, default seed_cnn; rescale: [scale, offset] of a first Rescaling
+    layer, optional) times one repetition; the model is built, and warmed up, when the
+    configuration changes. {"count": model, "input": [h, w, c]} answers the model's
+    trainable parameter count instead (the tests compare it with Keras's)."""
     torch.set_num_threads(args.threads)
     set_up(args.device)
     print(json.dumps({'reference': reference_name(args.device), 'threads': args.threads}), flush=True)
     config, step = None, None
     for line in sys.stdin:
         request = json.loads(line)
+        if 'count' in request:
+            model = MODELS[request['count']](*request['input'])
+            print(json.dumps({'parameters': sum(p.numel() for p in model.parameters())}), flush=True)
+            continue
         rescale = request.get('rescale')
-        key = (tuple(request['input']), request['batch'], request['mode'], tuple(rescale or ()))
+        name = request.get('model', 'seed_cnn')
+        key = (name, tuple(request['input']), request['batch'], request['mode'], tuple(rescale or ()))
         if key != config:
-            config, step = key, make_step(request['input'], request['batch'], request['mode'], rescale, args.device)
+            config, step = key, make_step(request['input'], request['batch'], request['mode'], rescale, args.device, name)
             for _ in range(request.get('warmup', 3)):
                 step()
         rate = repetition_rate(step, request['batch'], request['steps'], args.device)
@@ -209,6 +256,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='command', required=True)
     t = sub.add_parser('throughput')
+    t.add_argument('--model', choices=list(MODELS), default='seed_cnn')
     t.add_argument('--input', type=int, nargs=3, default=[64, 64, 3])
     t.add_argument('--batch', type=int, default=128)
     t.add_argument('--mode', choices=['train', 'infer'], default='train')

@@ -1,6 +1,7 @@
-// `strata bench`: training and inference throughput of the seed CNN (64x64x3 and 28x28x1)
-// on the native engine, side by side in the same run with PyTorch on the same device
-// (training and inference) and, on the CPU, onnxruntime-node (inference), with the ratios.
+// `strata bench`: training and inference throughput of the seed CNN (64x64x3 and 28x28x1) and
+// the MobileNet-style example (32x32x3) on the native engine, side by side in the same run
+// with PyTorch on the same device (training and inference) and, on the CPU, onnxruntime-node
+// (inference), with the ratios.
 // Each row alternates repetitions of Strata and its reference (measure.ts).
 import { loadNativeEngine } from '../engine/binding.ts';
 import { Rescaling, type Model } from '../model/index.ts';
@@ -9,6 +10,7 @@ import { OnnxSession } from '../runtime/session.ts';
 import { exportOnnx } from '../translate/to_onnx.ts';
 import { DEFAULT_TIMING, median, pairedRates, repetitionRate, warmUp, type Timing } from './measure.ts';
 import { TorchWorker } from './torch_worker.ts';
+import { ValueError } from '../model/errors.ts';
 
 export interface BenchRow {
   model: string;
@@ -31,6 +33,8 @@ export interface BenchOptions {
   /** The engine's backend and PyTorch's device. */
   device?: 'cpu' | 'cuda';
   timing?: Timing;
+  /** Only the models whose name starts with this (seed_cnn, seed_cnn_28x28x1, mobilenet_style, ...). */
+  model?: string;
   /** Print each row as it is measured. */
   onRow?: (row: BenchRow) => void;
 }
@@ -77,6 +81,27 @@ async function measureOnnxRuntime(onnx: Uint8Array, name: string, step: Step, x:
   }
 }
 
+/** A benchmarked model: PyTorch's twin of it in bench/torch_reference.py is named `torchModel`. */
+interface BenchModel {
+  name: string;
+  model: Model;
+  torchModel: 'seed_cnn' | 'mobilenet_style';
+}
+
+/** The seed models as users define them (the Keras documentation's classifier and its 28x28x1 twin) and the MobileNet-style example. */
+export async function benchModels(prefix = ''): Promise<BenchModel[]> {
+  const seeds: Model[] = [(await import('../../examples/product-image-classifier.ts')).default, (await import('../../examples/fashion-mnist-classifier.ts')).default];
+  const mobilenet = (await import('../../examples/mobilenet-style.ts')).default;
+  const size = (model: Model) => (model.inputs[0]!.shape.slice(1) as number[]).join('x');
+  const all: BenchModel[] = [
+    ...seeds.map((model) => ({ name: `seed_cnn_${size(model)}`, model, torchModel: 'seed_cnn' as const })),
+    { name: `mobilenet_style_${size(mobilenet)}`, model: mobilenet, torchModel: 'mobilenet_style' },
+  ];
+  const chosen = all.filter((m) => m.name.startsWith(prefix));
+  if (chosen.length === 0) throw new ValueError(`--model ${prefix}: no benchmarked model's name starts with it (${all.map((m) => m.name).join(', ')})`);
+  return chosen;
+}
+
 export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> {
   const timing = options.timing ?? DEFAULT_TIMING;
   const engine = loadNativeEngine();
@@ -87,27 +112,25 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> 
   };
   const device = options.device ?? 'cpu';
   const torch = await TorchWorker.start(options.threads, device);
-  const pytorch = (model: Model, batch: number, mode: 'train' | 'infer'): Reference => {
+  const pytorch = ({ model, torchModel }: BenchModel, batch: number, mode: 'train' | 'infer'): Reference => {
     if (typeof torch === 'string') return { name: `pytorch ${device}`, rate: null, warmUp: async () => {}, note: torch };
     const input = model.inputs[0]!.shape.slice(1) as number[];
     // the Fashion-MNIST example standardizes its input in a first Rescaling layer: PyTorch's model gets the same
     const first = model.layers[0];
     const rescale = first instanceof Rescaling ? [first.scale, first.offset] : undefined;
-    const request = { input, batch, mode, steps: timing.steps, warmup: timing.warmup, rescale };
+    const request = { model: torchModel, input, batch, mode, steps: timing.steps, warmup: timing.warmup, rescale };
     // the worker builds and warms up a configuration on its first request
     return { name: torch.reference, rate: () => torch.rate(request), warmUp: async () => void (await torch.rate({ ...request, steps: 1 })) };
   };
   try {
-    // The seed models as users define them: the Keras documentation's classifier and its 28x28x1 twin.
-    const seeds: Model[] = [(await import('../../examples/product-image-classifier.ts')).default, (await import('../../examples/fashion-mnist-classifier.ts')).default];
-    for (const model of seeds) {
-      const [h, w, c] = model.inputs[0]!.shape.slice(1) as [number, number, number];
+    for (const bench of await benchModels(options.model)) {
+      const { model, name } = bench;
+      const inputShape = model.inputs[0]!.shape.slice(1) as number[];
       const onnx = exportOnnx(model);
-      const name = `seed_cnn_${h}x${w}x${c}`;
       const rng = new RandomGenerator(7);
       const newSession = () =>
         new engine.TrainingSession(onnx, {
-          losses: [{ output: 'output_softmax', kind: 'sparse_categorical_crossentropy' }],
+          losses: [{ output: model.outputs[0]!.sourceLayer.name, kind: 'sparse_categorical_crossentropy' }],
           optimizer: { kind: 'adam' },
           seed: 1,
           numThreads: options.threads,
@@ -116,18 +139,18 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> 
       // a GPU needs larger batches to fill it
       for (const batch of device === 'cuda' ? [32, 128, 512] : [32, 128]) {
         const session = newSession();
-        const x = { shape: [batch, h, w, c], data: randomBatch([batch, h, w, c], rng) };
+        const x = { shape: [batch, ...inputShape], data: randomBatch([batch, ...inputShape], rng) };
         const y = { shape: [batch], data: Int32Array.from({ length: batch }, (_, i) => i % 10) };
-        const row = await measureRow(() => session.trainStep([x], [y]), batch, pytorch(model, batch, 'train'), timing);
+        const row = await measureRow(() => session.trainStep([x], [y]), batch, pytorch(bench, batch, 'train'), timing);
         session.dispose();
         emit({ model: name, mode: 'train', batch, ...row });
       }
       const batch = 128;
-      const x = { shape: [batch, h, w, c], data: randomBatch([batch, h, w, c], rng) };
+      const x = { shape: [batch, ...inputShape], data: randomBatch([batch, ...inputShape], rng) };
       const session = newSession();
       // onnxruntime-node's CUDA provider is a separate download this install declines
       if (device === 'cpu') emit({ model: name, mode: 'infer', batch, ...(await measureOnnxRuntime(onnx, name, () => session.forward([x]), x, timing)) });
-      emit({ model: name, mode: 'infer', batch, ...(await measureRow(() => session.forward([x]), batch, pytorch(model, batch, 'infer'), timing)) });
+      emit({ model: name, mode: 'infer', batch, ...(await measureRow(() => session.forward([x]), batch, pytorch(bench, batch, 'infer'), timing)) });
       session.dispose();
     }
   } finally {

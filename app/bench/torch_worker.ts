@@ -10,6 +10,8 @@ const TORCH_SCRIPT = fileURLToPath(new URL('../../bench/torch_reference.py', imp
 const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
 
 export interface TorchRequest {
+  /** PyTorch's twin of the model in bench/torch_reference.py (MODELS) */
+  model: 'seed_cnn' | 'mobilenet_style';
   input: number[];
   batch: number;
   mode: 'train' | 'infer';
@@ -72,12 +74,21 @@ export class TorchWorker {
     return new TorchWorker(child, lines, reader, stderr, reference);
   }
 
+  /** The trainable parameter count of a model of bench/torch_reference.py (compared with Keras's in the tests). */
+  async parameterCount(model: TorchRequest['model'], input: number[]): Promise<number> {
+    return (await this.ask({ count: model, input }) as { parameters: number }).parameters;
+  }
+
   /** Samples per second over one repetition of `steps` steps (a new configuration is built and warmed up first). */
   async rate(request: TorchRequest): Promise<number> {
+    return (await this.ask(request) as { samples_per_second: number }).samples_per_second;
+  }
+
+  private async ask(request: object): Promise<unknown> {
     this.child.stdin.write(`${JSON.stringify(request)}\n`);
     const answer = await this.lines.next();
     if (answer.done) throw new Error(failureNote(this.stderr.text));
-    return (JSON.parse(answer.value) as { samples_per_second: number }).samples_per_second;
+    return JSON.parse(answer.value);
   }
 
   close(): void {
