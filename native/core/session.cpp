@@ -31,7 +31,7 @@ int Session::value_index(const std::string& name) const {
 
 Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph)), desc_(std::move(desc)) {
   be_ = make_backend(desc_.backend, desc_.backend_options);
-  threads_ = ThreadChooser(be_->max_threads());
+  threads_ = infer_threads_ = ThreadChooser(be_->max_threads());
   auto add_value = [&](const std::string& name) {
     STRATA_CHECK(!index_.count(name), "value '" << name << "' is defined twice in the graph");
     index_[name] = (int)values_.size();
@@ -157,7 +157,7 @@ StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vecto
   if (stop_) return StepResult{0, {}, {}, true};
   StepResult r;
   run_on_compute_thread([&] {
-    run_forward(inputs, false);
+    run_inference(inputs);
     compute_losses(targets, sample_weights, false);
     penalty_ = weight_penalty(false);
     r = read_metrics();
@@ -168,7 +168,7 @@ StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vecto
 std::vector<Tensor> Session::forward(const std::vector<Tensor>& inputs) {
   std::vector<Tensor> r;
   run_on_compute_thread([&] {
-    run_forward(inputs, false);
+    run_inference(inputs);
     for (int k : outputs_) r.push_back(values_[k].t.to_host());
   });
   return r;

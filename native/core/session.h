@@ -116,6 +116,9 @@ class Session {
   const TrainingDescription& description() const { return desc_; }
   // With num_threads = -1: the thread count in use, its probes and switches so far.
   const ThreadChooser& thread_chooser() const { return threads_; }
+  // The count for inference passes (forward, evaluate): chosen apart from training's, since a
+  // forward pass alone suffers less from a busy core than a train step (session_threads.cpp).
+  const ThreadChooser& inference_thread_chooser() const { return infer_threads_; }
   // Times forward and backward passes of a batch on each candidate count and tells the
   // chooser; train_step calls it when the chooser asks. It changes no weight, optimizer slot,
   // moving statistic or step count (the next train step overwrites its gradients).
@@ -171,8 +174,9 @@ class Session {
   std::vector<NodeTime> times_;  // per step, when profiling
   std::vector<bool> blocked_;    // per value: held in the backend's blocked layout (plan_layouts)
   std::vector<FlattenFold> folds_;
-  ThreadChooser threads_;  // num_threads = -1 (see thread_chooser.h)
-  int probing_ = 0;        // while probe_threads runs: the count being timed
+  ThreadChooser threads_;        // num_threads = -1 (see thread_chooser.h): train steps
+  ThreadChooser infer_threads_;  // and inference passes
+  int probing_ = 0;              // while a probe runs: the count being timed
   int64_t iterations_ = 0;
   std::vector<int> rule_values_;  // per desc_.weight_rules: its weight's value index
   double penalty_ = 0;            // the weight rules' penalty for read_metrics (this step's weights)
@@ -203,7 +207,11 @@ class Session {
   void load_inputs(const std::vector<Tensor>& inputs);
   // A host tensor where the backend reads it: itself on the host, else its copy in `on_device`.
   const float* backend_copy(const Tensor& host, Tensor& on_device);
-  int step_threads() const;
+  int step_threads(bool training) const;
+  // Runs an inference pass (forward, evaluate's forward) on the count infer_threads_ picks,
+  // probing first when it asks to and timing the pass for it.
+  void run_inference(const std::vector<Tensor>& inputs);
+  void probe_inference_threads(const std::vector<Tensor>& inputs);
   void run_forward(const std::vector<Tensor>& inputs, bool training);
   // Queues the losses (and, with_grad, their grads) on the backend; read_metrics() waits for
   // them and returns them.

@@ -80,7 +80,7 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
 void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
   // OpenMP's thread count belongs to the calling thread (the compute thread, shared by
   // every session), so it is set on every call rather than once.
-  be_->set_num_threads(step_threads());
+  be_->set_num_threads(step_threads(training));
   plan(inputs);
   load_inputs(inputs);
   for (size_t k = 0; k < steps_.size(); k++) run_node(k, training, false);

@@ -389,6 +389,23 @@ static void test_fusions() {
   } else {
     std::printf("auto threads switched to %d (a busy machine): the bitwise comparison does not apply\n", chooser.current());
   }
+
+  // Inference passes choose their count apart from train steps: the first planned forward
+  // pass probes, and a probe changes no output (the pinned session's, bit for bit, while the
+  // count stays on all cores).
+  setenv("OMP_NUM_THREADS", "2", 1);
+  d.num_threads = -1;
+  auto inferring = Session::from_onnx(fused.data(), fused.size(), d);
+  d.num_threads = 2;
+  auto pinned_infer = Session::from_onnx(fused.data(), fused.size(), d);
+  bool same_outputs = true;
+  for (int k = 0; k < 4; k++) same_outputs = same_outputs && inferring->forward({x})[0].f == pinned_infer->forward({x})[0].f;
+  inferring->evaluate({x}, {y});
+  setenv("OMP_NUM_THREADS", "1", 1);
+  const ThreadChooser& infer_chooser = inferring->inference_thread_chooser();
+  expect(infer_chooser.probes() >= 1 && inferring->thread_chooser().probes() == 0,
+         "auto threads: the first planned forward pass probes inference's count, not training's");
+  if (infer_chooser.switches() == 0) expect(same_outputs, "auto threads for inference on all cores: the pinned outputs, bit for bit");
 }
 
 // A MobileNet-style block as the translator writes Keras's DepthwiseConv2D, SeparableConv2D
