@@ -266,7 +266,7 @@ test('save the project, reload the page, reopen it: the model, the editor shown 
   assert.equal(await nodeOf('dense1').getAttribute('style'), moved, 'dense1 is where it was moved to');
   assert.match(await page.locator('footer.status').innerText(), /822,922 parameters/);
   for (const row of summaryData(productImageClassifier).rows) {
-    await nodeOf(row.name).filter({ hasText: formatShape(row.outputShapes![0]!) }).waitFor({ timeout: 5000 });
+    await nodeOf(row.name).filter({ hasText: formatShape(row.outputShapes![0]!) }).waitFor();
   }
 });
 
@@ -357,7 +357,7 @@ test('the purchase predictor built in the graph editor from an empty model: 799,
   assert.match(await page.locator('footer.status').innerText(), /799,233 parameters/);
   for (const row of summaryData(purchasePredictor).rows) {
     // Waited for: an edit re-draws the nodes.
-    await nodeOf(row.name).filter({ hasText: formatShape(row.outputShapes![0]!) }).waitFor({ timeout: 5000 });
+    await nodeOf(row.name).filter({ hasText: formatShape(row.outputShapes![0]!) }).waitFor();
   }
   await page.getByRole('button', { name: 'Auto layout' }).click();
   await settled();
