@@ -6,9 +6,10 @@
 // so the package brings a 40-line one (weights.py, numpy and torch only) that also writes a
 // .pt; a .pt written from TypeScript would mean copying torch's private pickle layout.
 import {
-  Activation, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, GlobalAveragePooling1D,
-  GlobalAveragePooling2D, InputLayer, LeakyReLU, MaxPooling2D, ReLU, Rescaling, Reshape, SeparableConv2D, Softmax, ValueError, ZeroPadding2D,
-  type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
+  Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D, Cropping2D, Dense, DepthwiseConv2D, Dropout,
+  ELU, Embedding, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GRU, InputLayer,
+  LayerNormalization, LeakyReLU, LSTM, MaxPooling1D, MaxPooling2D, Permute, PReLU, ReLU, RecurrentLayer, RepeatVector, Rescaling, Reshape, SeparableConv2D,
+  Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
 } from '../model/index.ts';
 import { serializeInitializer, type Initializer } from '../model/initializers.ts';
 import { onnxDims, toOnnxLayout } from '../translate/kernel_layout.ts';
@@ -30,13 +31,15 @@ interface TorchWeight {
 interface TorchRow<L extends Layer> {
   /** The module's constructor call; `input` is the shape of the layer's (first) input. */
   module(layer: L, input: Shape): string;
-  weights: TorchWeight[];
+  /** Its state_dict entries (a function where they depend on the layer: Bidirectional's sublayers). */
+  weights: TorchWeight[] | ((layer: L) => TorchWeight[]);
 }
 
 const init = (value: Initializer) => serializeInitializer(value);
 const GLOROT = { class_name: 'GlorotUniform', config: { seed: null } };
 const ZEROS = { class_name: 'Zeros', config: {} };
 const ONES = { class_name: 'Ones', config: {} };
+const ORTHOGONAL = { class_name: 'Orthogonal', config: { gain: 1, seed: null } };
 
 function call(className: string, positional: unknown[], keywords: [string, unknown, unknown?][] = []): string {
   return `${className}(${[...positional.map((v) => pyLiteral(v, true)), ...pyKeywords(keywords)].join(', ')})`;
@@ -49,6 +52,21 @@ function lastDim(shape: Shape, layer: Layer): number {
 }
 
 const BIAS: TorchWeight = { key: 'bias', weight: 'bias', layout: 'keras' };
+const AS_KERAS = (...names: string[]): TorchWeight[] => names.map((name) => ({ key: name, weight: name, layout: 'keras' }));
+
+/** LSTM, GRU, SimpleRNN: keras_recurrent.py's modules keep Keras's weights and arguments as they are. */
+function recurrentModule(l: RecurrentLayer, input: Shape): string {
+  const own: [string, unknown, unknown?][] =
+    l instanceof LSTM ? [['unit_forget_bias', l.unitForgetBias, true]] : l instanceof GRU ? [['reset_after', l.resetAfter, true]] : [];
+  return call(l.className, [lastDim(input, l), l.units], [
+    ...own,
+    ['activation', l.activation, 'tanh'], ['recurrent_activation', l.recurrentActivation, 'sigmoid'], ['use_bias', l.useBias, true],
+    ['kernel_initializer', init(l.kernelInitializer), GLOROT], ['recurrent_initializer', init(l.recurrentInitializer), ORTHOGONAL], ['bias_initializer', init(l.biasInitializer), ZEROS],
+    ['return_sequences', l.returnSequences, false], ['return_state', l.returnState, false], ['go_backwards', l.goBackwards, false],
+  ]);
+}
+const RECURRENT_WEIGHTS = ['kernel', 'recurrent_kernel', 'bias'];
+const RECURRENT: TorchRow<RecurrentLayer> = { module: recurrentModule, weights: AS_KERAS(...RECURRENT_WEIGHTS) };
 const stateless = <L extends Layer>(module: (layer: L) => string): TorchRow<L> => ({ module, weights: [] });
 
 const TORCH_TABLE: Record<string, TorchRow<never>> = {
@@ -75,7 +93,16 @@ const TORCH_TABLE: Record<string, TorchRow<never>> = {
       { key: 'pointwise.bias', weight: 'bias', layout: 'keras' },
     ],
   } satisfies TorchRow<SeparableConv2D>,
+  Conv1D: {
+    module: (l: Conv1D, input) =>
+      call('Conv1D', [lastDim(input, l), l.filters, l.kernelSize], [['strides', l.strides, [1]], ['padding', l.padding, 'valid'], ['dilation_rate', l.dilationRate, [1]], ['groups', l.groups, 1], ['activation', l.activation, 'linear'], ['use_bias', l.useBias, true], ['kernel_initializer', init(l.kernelInitializer), GLOROT], ['bias_initializer', init(l.biasInitializer), ZEROS]]),
+    weights: [{ key: 'weight', weight: 'kernel', layout: 'oihw' }, BIAS],
+  } satisfies TorchRow<Conv1D>,
   MaxPooling2D: stateless((l: MaxPooling2D) => call('MaxPooling2D', [l.poolSize, l.strides], [['padding', l.padding, 'valid']])),
+  MaxPooling1D: stateless((l: MaxPooling1D) => call('MaxPooling1D', [l.poolSize, l.strides], [['padding', l.padding, 'valid']])),
+  AveragePooling1D: stateless((l: AveragePooling1D) => call('AveragePooling1D', [l.poolSize, l.strides], [['padding', l.padding, 'valid']])),
+  GlobalMaxPooling2D: stateless((l: GlobalMaxPooling2D) => call('GlobalMaxPooling2D', [], [['keepdims', l.keepdims, false]])),
+  GlobalMaxPooling1D: stateless((l: GlobalMaxPooling1D) => call('GlobalMaxPooling1D', [], [['keepdims', l.keepdims, false]])),
   AveragePooling2D: stateless((l: AveragePooling2D) => call('AveragePooling2D', [l.poolSize, l.strides], [['padding', l.padding, 'valid']])),
   GlobalAveragePooling2D: stateless((l: GlobalAveragePooling2D) => call('GlobalAveragePooling2D', [], [['keepdims', l.keepdims, false]])),
   GlobalAveragePooling1D: stateless((l: GlobalAveragePooling1D) => call('GlobalAveragePooling1D', [], [['keepdims', l.keepdims, false]])),
@@ -93,6 +120,34 @@ const TORCH_TABLE: Record<string, TorchRow<never>> = {
     module: (l: Embedding) => call('Embedding', [l.inputDim, l.outputDim], [['embeddings_initializer', init(l.embeddingsInitializer), { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed: null } }]]),
     weights: [{ key: 'weight', weight: 'embeddings', layout: 'keras' }],
   } satisfies TorchRow<Embedding>,
+  LayerNormalization: {
+    module: (l: LayerNormalization, input) =>
+      call('LayerNormalization', [input.slice(1)], [['axis', l.axis, -1], ['epsilon', l.epsilon, 1e-3], ['center', l.center, true], ['scale', l.scale, true], ['beta_initializer', init(l.betaInitializer), ZEROS], ['gamma_initializer', init(l.gammaInitializer), ONES]]),
+    weights: [{ key: 'weight', weight: 'gamma', layout: 'keras' }, { key: 'bias', weight: 'beta', layout: 'keras' }],
+  } satisfies TorchRow<LayerNormalization>,
+  PReLU: {
+    module: (l: PReLU, input) => call('PReLU', [l.alphaShape(input)], [['alpha_initializer', init(l.alphaInitializer), ZEROS]]),
+    weights: [{ key: 'weight', weight: 'alpha', layout: 'keras' }],
+  } satisfies TorchRow<PReLU>,
+  LSTM: RECURRENT,
+  GRU: RECURRENT,
+  SimpleRNN: RECURRENT,
+  Bidirectional: {
+    module: (l: Bidirectional, input) => `Bidirectional(${recurrentModule(l.forwardLayer, input)}, ${recurrentModule(l.backwardLayer, input)}, merge_mode=${pyLiteral(l.mergeMode)})`,
+    weights: (l: Bidirectional) =>
+      (
+        [
+          ['forward_layer', l.forwardLayer],
+          ['backward_layer', l.backwardLayer],
+        ] as const
+      ).flatMap(([key, sub]) => RECURRENT_WEIGHTS.map((name): TorchWeight => ({ key: `${key}.${name}`, weight: `${sub.name}/${name}`, layout: 'keras' }))),
+  } satisfies TorchRow<Bidirectional>,
+  GaussianNoise: stateless((l: GaussianNoise) => call('GaussianNoise', [l.stddev])),
+  GaussianDropout: stateless((l: GaussianDropout) => call('GaussianDropout', [l.rate])),
+  SpatialDropout2D: stateless((l: SpatialDropout2D) => call('SpatialDropout2D', [l.rate])),
+  Cropping2D: stateless((l: Cropping2D) => call('Cropping2D', [l.cropping])),
+  Permute: stateless((l: Permute) => call('Permute', [l.dims])),
+  RepeatVector: stateless((l: RepeatVector) => call('RepeatVector', [l.n])),
   Flatten: stateless(() => 'Flatten()'),
   Reshape: stateless((l: Reshape) => call('Reshape', [l.targetShape])),
   Dropout: stateless((l: Dropout) => call('Dropout', [l.rate])),
@@ -164,7 +219,7 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
       attributeOf.set(layer, attribute);
       modules.push(`        self.${attribute} = ${row.module(layer as never, callInputs[0]!.shape)}`);
       if (!layer.trainable && layer.weights.length > 0) frozen.push(attribute);
-      for (const { key, weight: weightName, layout } of row.weights) {
+      for (const { key, weight: weightName, layout } of typeof row.weights === 'function' ? row.weights(layer) : row.weights) {
         const weight = layer.weights.find((w) => w.name === weightName);
         if (!weight) continue; // use_bias=False, center/scale=False
         tensors.push({ name: `${attribute}.${key}`, ...torchTensor(weight, layout) });
@@ -187,6 +242,7 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
     files: {
       'model.py': modelSource(model, source, className, inputs, modules, body, returned),
       'keras_layers.py': pythonSource('keras_layers.py'),
+      'keras_recurrent.py': pythonSource('keras_recurrent.py'),
       'keras_training.py': pythonSource('keras_training.py'),
       'weights.py': pythonSource('weights.py'),
       'arrays.py': pythonSource('arrays.py'),
@@ -219,9 +275,11 @@ function modelSource(model: Model, source: string, className: string, inputs: { 
     '',
     'try:  # imported as a package',
     '    from .keras_layers import *  # noqa: F401,F403',
+    '    from .keras_recurrent import *  # noqa: F401,F403',
     '    from .weights import load_safetensors',
     'except ImportError:  # run from this folder',
     '    from keras_layers import *  # noqa: F401,F403',
+    '    from keras_recurrent import *  # noqa: F401,F403',
     '    from weights import load_safetensors',
     '',
     '# (name, Keras batch shape, dtype) of each input, in forward() order',

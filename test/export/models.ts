@@ -76,3 +76,37 @@ export function imageClassifier(): Model {
   );
 }
 
+
+/** The 1-D, recurrent and normalization layers on sequences: every branch ends in the output. */
+export function recurrentLayers(): Model {
+  const steps = Input({ shape: [8, 3], name: 'steps' });
+  let x = new layers.Conv1D(4, 3, { padding: 'causal', dilationRate: 2, activation: 'tanh', name: 'causal' }).apply(steps);
+  x = new layers.Conv1D(6, 2, { padding: 'same', groups: 2, name: 'grouped_same' }).apply(x);
+  x = new layers.PReLU({ alphaInitializer: 'glorot_uniform', sharedAxes: [1], name: 'prelu' }).apply(x);
+  x = new layers.LayerNormalization({ epsilon: 0.01, name: 'norm_features' }).apply(x);
+  x = new layers.GaussianNoise(0.3, { name: 'noise' }).apply(x);
+  const lstm = new layers.LSTM(5, { returnSequences: true, returnState: true, name: 'lstm' }).applyMultiOutput(x);
+  const gru = new layers.GRU(4, { resetAfter: false, goBackwards: true, returnSequences: true, recurrentActivation: 'hard_sigmoid', name: 'gru' }).apply(lstm[0]!);
+  const pooled = new layers.MaxPooling1D(2, { name: 'max_steps' }).apply(gru);
+  const averaged = new layers.AveragePooling1D(3, { strides: 2, padding: 'same', name: 'average_steps' }).apply(pooled);
+  const rnn = new layers.Bidirectional(new layers.SimpleRNN(3, { activation: 'relu', name: 'rnn' }), { mergeMode: 'ave', name: 'both_ways' }).apply(averaged);
+  const bidirectionalGru = new layers.Bidirectional(new layers.GRU(2, { returnSequences: true, name: 'gru_seq' }), { name: 'both_gru' }).apply(gru);
+  const maxed = new layers.GlobalMaxPooling1D({ name: 'global_max' }).apply(bidirectionalGru);
+  const repeated = new layers.RepeatVector(2, { name: 'repeat' }).apply(layers.concatenate([rnn, maxed, lstm[2]!], { name: 'join' }));
+  const permuted = new layers.Permute([2, 1], { name: 'swap' }).apply(repeated);
+  const output = new layers.Dense(3, { name: 'scores' }).apply(new layers.Flatten({ name: 'flat' }).apply(permuted));
+  return new Model({ inputs: steps, outputs: [output, lstm[1]!], name: 'recurrent_layers' });
+}
+
+/** Image layers the first image model leaves out: cropping, channel dropout, a shared PReLU, global max pooling. */
+export function moreImageLayers(): Model {
+  const image = Input({ shape: [7, 6, 3], name: 'image' });
+  let x = new layers.Cropping2D([[1, 0], [2, 1]], { name: 'crop' }).apply(image);
+  x = new layers.Conv2D(4, 2, { name: 'conv' }).apply(x);
+  x = new layers.SpatialDropout2D(0.5, { name: 'channel_dropout' }).apply(x);
+  x = new layers.GaussianDropout(0.2, { name: 'gaussian_dropout' }).apply(x);
+  x = new layers.PReLU({ alphaInitializer: 'glorot_uniform', sharedAxes: [1, 2], name: 'prelu_shared' }).apply(x);
+  x = new layers.LayerNormalization({ axis: [1, 2, 3], center: false, name: 'norm_image' }).apply(x);
+  const output = new layers.GlobalMaxPooling2D({ keepdims: true, name: 'global_max' }).apply(x);
+  return new Model({ inputs: image, outputs: output, name: 'more_image_layers' });
+}

@@ -73,6 +73,8 @@ def keras_initial_value(initializer, shape):
         return out.normal_(config.get('mean', 0.0), config.get('stddev', 0.05), generator=generator)
     if name == 'TruncatedNormal':
         return truncated_normal(out, config.get('mean', 0.0), config.get('stddev', 0.05), generator)
+    if name == 'Orthogonal':
+        return orthogonal(shape, config.get('gain', 1.0), generator)
     if name in VARIANCE_SCALING_PRESETS:
         scale, mode, distribution = VARIANCE_SCALING_PRESETS[name]
     elif name == 'VarianceScaling':
@@ -99,6 +101,18 @@ def truncated_normal(out, mean, stddev, generator):
         if not outside.any():
             return out.mul_(stddev).add_(mean)
         out[outside] = torch.randn(int(outside.sum()), generator=generator)
+
+
+def orthogonal(shape, gain, generator):
+    """Keras's Orthogonal: the Q of a normal matrix's QR, signs fixed by R's diagonal, (rows = all
+    axes but the last) x (columns = the last), times the gain."""
+    rows, cols = math.prod(shape[:-1]), shape[-1]
+    flat = torch.randn(max(rows, cols), min(rows, cols), generator=generator)
+    q, r = torch.linalg.qr(flat)
+    q = q * torch.sign(torch.diagonal(r))
+    if rows < cols:
+        q = q.t()
+    return (gain * q).reshape(shape).contiguous()
 
 
 def conv_kernel_to_torch(kernel):
@@ -219,6 +233,37 @@ class SeparableConv2D(nn.Module):
         return ACTIVATIONS[self.activation](channels_last(y))
 
 
+class Conv1D(nn.Module):
+    """Keras's Conv1D on (batch, steps, c); weight (filters, c / groups, k); padding valid, same or
+    causal (the (k - 1) * dilation steps all before the sequence)."""
+
+    def __init__(self, in_channels, filters, kernel_size, strides=(1,), padding='valid', dilation_rate=(1,), groups=1,
+                 activation='linear', use_bias=True, kernel_initializer=GLOROT_UNIFORM, bias_initializer=ZEROS):
+        super().__init__()
+        (self.kernel_size,), (self.strides,), (self.dilation_rate,) = kernel_size, strides, dilation_rate
+        self.padding, self.groups, self.activation = padding, groups, activation
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self.weight = nn.Parameter(torch.empty(filters, in_channels // groups, self.kernel_size))
+        self.bias = nn.Parameter(torch.empty(filters)) if use_bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            filters, per_group, k = self.weight.shape
+            self.weight.copy_(keras_initial_value(self.kernel_initializer, (k, per_group, filters)).permute(2, 1, 0))
+            if self.bias is not None:
+                self.bias.copy_(keras_initial_value(self.bias_initializer, (filters,)))
+
+    def forward(self, x):
+        x = x.transpose(1, 2)
+        if self.padding == 'same':
+            x = F.pad(x, same_padding(x.shape[2], self.kernel_size, self.strides, self.dilation_rate))
+        elif self.padding == 'causal':
+            x = F.pad(x, ((self.kernel_size - 1) * self.dilation_rate, 0))
+        y = F.conv1d(x, self.weight, self.bias, self.strides, 0, self.dilation_rate, self.groups)
+        return ACTIVATIONS[self.activation](y.transpose(1, 2))
+
+
 class Pooling2D(nn.Module):
     """A pooling window: pool_size, strides (the pool size when None, as Keras) and padding."""
 
@@ -247,6 +292,24 @@ class AveragePooling2D(Pooling2D):
         return channels_last(sums / counts)
 
 
+class Pooling1D:
+    """Keras's 1-D poolings on (batch, steps, c): a 2-D pooling of one pixel's width."""
+
+    def __init__(self, pool_size=(2,), strides=None, padding='valid'):
+        super().__init__((pool_size[0], 1), (strides[0], 1) if strides else None, padding)
+
+    def forward(self, x):
+        return super().forward(x.unsqueeze(2)).squeeze(2)
+
+
+class MaxPooling1D(Pooling1D, MaxPooling2D):
+    pass
+
+
+class AveragePooling1D(Pooling1D, AveragePooling2D):
+    pass
+
+
 class GlobalAveragePooling(nn.Module):
     """The mean over every axis but the batch and the last (channels, features) one."""
     axes = ()
@@ -265,6 +328,16 @@ class GlobalAveragePooling2D(GlobalAveragePooling):
 
 class GlobalAveragePooling1D(GlobalAveragePooling):
     axes = (1,)
+
+
+class GlobalMaxPooling2D(GlobalAveragePooling2D):
+    def forward(self, x):
+        return x.amax(dim=self.axes, keepdim=self.keepdims)
+
+
+class GlobalMaxPooling1D(GlobalAveragePooling1D):
+    def forward(self, x):
+        return x.amax(dim=self.axes, keepdim=self.keepdims)
 
 
 class BatchNormalization(nn.Module):
@@ -427,3 +500,114 @@ class Multiply(nn.Module):
 class Average(nn.Module):
     def forward(self, *xs):
         return Add()(*xs) / len(xs)
+
+
+class Cropping2D(nn.Module):
+    def __init__(self, cropping=((0, 0), (0, 0))):
+        super().__init__()
+        (self.top, self.bottom), (self.left, self.right) = cropping
+
+    def forward(self, x):
+        return x[:, self.top:x.shape[1] - self.bottom, self.left:x.shape[2] - self.right, :]
+
+
+class Permute(nn.Module):
+    """Keras's dims number the axes after the batch from 1."""
+
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = tuple(dims)
+
+    def forward(self, x):
+        return x.permute(0, *self.dims)
+
+
+class RepeatVector(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def forward(self, x):
+        return x.unsqueeze(1).repeat(1, self.n, 1)
+
+
+class PReLU(nn.Module):
+    """max(0, x) - alpha * max(0, -x) with Keras's alpha: the input's shape after the batch, 1 on the shared axes."""
+
+    def __init__(self, alpha_shape, alpha_initializer=ZEROS):
+        super().__init__()
+        self.alpha_initializer = alpha_initializer
+        self.weight = nn.Parameter(torch.empty(alpha_shape))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            self.weight.copy_(keras_initial_value(self.alpha_initializer, tuple(self.weight.shape)))
+
+    def forward(self, x):
+        return F.relu(x) - self.weight * F.relu(-x)
+
+
+class LayerNormalization(nn.Module):
+    """Keras's LayerNormalization: each sample normalized over `axis` (biased variance), then gamma and beta
+    of those axes' sizes. `input_shape` is the input's shape after the batch."""
+
+    def __init__(self, input_shape, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer=ZEROS, gamma_initializer=ONES):
+        super().__init__()
+        rank = len(input_shape) + 1
+        axes = [axis] if isinstance(axis, int) else list(axis)
+        self.axes = tuple(sorted(a % rank for a in axes))
+        self.broadcast = tuple(input_shape[a - 1] if a in self.axes else 1 for a in range(1, rank))
+        self.epsilon = epsilon
+        self.initializers = (gamma_initializer, beta_initializer)
+        shape = tuple(input_shape[a - 1] for a in self.axes)
+        self.weight = nn.Parameter(torch.empty(shape)) if scale else None
+        self.bias = nn.Parameter(torch.empty(shape)) if center else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            for tensor, initializer in zip((self.weight, self.bias), self.initializers):
+                if tensor is not None:
+                    tensor.copy_(keras_initial_value(initializer, tuple(tensor.shape)))
+
+    def forward(self, x):
+        mean = x.mean(dim=self.axes, keepdim=True)
+        variance = x.var(dim=self.axes, unbiased=False, keepdim=True)
+        y = (x - mean) * torch.rsqrt(variance + self.epsilon)
+        if self.weight is not None:
+            y = y * self.weight.reshape(self.broadcast)
+        if self.bias is not None:
+            y = y + self.bias.reshape(self.broadcast)
+        return y
+
+
+class GaussianNoise(nn.Module):
+    """In training, x plus normal noise of `stddev`; the identity otherwise."""
+
+    def __init__(self, stddev):
+        super().__init__()
+        self.stddev = stddev
+
+    def forward(self, x):
+        return x + torch.randn_like(x) * self.stddev if self.training else x
+
+
+class GaussianDropout(nn.Module):
+    """In training, x times normal noise of mean 1 and stddev sqrt(rate / (1 - rate)); the identity otherwise."""
+
+    def __init__(self, rate):
+        super().__init__()
+        self.rate = rate
+
+    def forward(self, x):
+        if not self.training or self.rate == 0:
+            return x
+        return x * (1 + torch.randn_like(x) * math.sqrt(self.rate / (1 - self.rate)))
+
+
+class SpatialDropout2D(nn.Dropout2d):
+    """Whole channels dropped (and the rest scaled by 1 / (1 - rate)) in training, on (batch, h, w, c)."""
+
+    def forward(self, x):
+        return channels_last(super().forward(channels_first(x)))
