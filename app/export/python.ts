@@ -2,7 +2,7 @@
 // Keras names, and the model's layer calls in order with nested models inlined. Shared by
 // the PyTorch and the Keras exports.
 import { readFileSync } from 'node:fs';
-import { InputLayer, Model, ValueError, type Layer, type SymbolicTensor } from '../model/index.ts';
+import { InputLayer, Model, ValueError, type CallKwargs, type Layer, type SymbolicTensor } from '../model/index.ts';
 
 /** The text of one of the Python files the exports copy (app/export/python/). */
 export function pythonSource(name: string): string {
@@ -69,6 +69,8 @@ export interface LayerCall {
   path: string;
   inputs: SymbolicTensor[];
   outputs: SymbolicTensor[];
+  /** The call's arguments beyond its inputs, under Keras's names ({use_causal_mask: true}). */
+  kwargs: CallKwargs;
 }
 
 /**
@@ -95,7 +97,7 @@ export function flattenCalls(model: Model): { calls: LayerCall[]; resolve: (t: S
         node.outputs.forEach((t, i) => alias.set(t, layer.outputs[i]!));
         continue;
       }
-      calls.push({ layer, path: `${scope}${layer.name}`, inputs: node.inputs.map(resolve), outputs: node.outputs });
+      calls.push({ layer, path: `${scope}${layer.name}`, inputs: node.inputs.map(resolve), outputs: node.outputs, kwargs: node.kwargs });
     }
   };
   walk(model, '');

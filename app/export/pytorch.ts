@@ -6,9 +6,9 @@
 // so the package brings a 40-line one (weights.py, numpy and torch only) that also writes a
 // .pt; a .pt written from TypeScript would mean copying torch's private pickle layout.
 import {
-  Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D, Cropping2D, Dense, DepthwiseConv2D, Dropout,
+  Activation, Attention, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout,
   ELU, Embedding, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GRU, InputLayer,
-  LayerNormalization, LeakyReLU, LSTM, MaxPooling1D, MaxPooling2D, Permute, PReLU, ReLU, RecurrentLayer, RepeatVector, Rescaling, Reshape, SeparableConv2D,
+  LayerNormalization, LeakyReLU, LSTM, MaxPooling1D, MaxPooling2D, MultiHeadAttention, Permute, PReLU, ReLU, RecurrentLayer, RepeatVector, Rescaling, Reshape, SeparableConv2D,
   Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
 } from '../model/index.ts';
 import { serializeInitializer, type Initializer } from '../model/initializers.ts';
@@ -93,6 +93,13 @@ const TORCH_TABLE: Record<string, TorchRow<never>> = {
       { key: 'pointwise.bias', weight: 'bias', layout: 'keras' },
     ],
   } satisfies TorchRow<SeparableConv2D>,
+  Conv2DTranspose: {
+    module: (l: Conv2DTranspose, input) => {
+      const [, height, width] = l.computeOutputShapes([input])[0]!;
+      return call('Conv2DTranspose', [lastDim(input, l), l.filters, l.kernelSize, [height, width]], [['strides', l.strides, [1, 1]], ['dilation_rate', l.dilationRate, [1, 1]], ['activation', l.activation, 'linear'], ['use_bias', l.useBias, true], ['kernel_initializer', init(l.kernelInitializer), GLOROT], ['bias_initializer', init(l.biasInitializer), ZEROS]]);
+    },
+    weights: [{ key: 'weight', weight: 'kernel', layout: 'oihw' }, BIAS],
+  } satisfies TorchRow<Conv2DTranspose>,
   Conv1D: {
     module: (l: Conv1D, input) =>
       call('Conv1D', [lastDim(input, l), l.filters, l.kernelSize], [['strides', l.strides, [1]], ['padding', l.padding, 'valid'], ['dilation_rate', l.dilationRate, [1]], ['groups', l.groups, 1], ['activation', l.activation, 'linear'], ['use_bias', l.useBias, true], ['kernel_initializer', init(l.kernelInitializer), GLOROT], ['bias_initializer', init(l.biasInitializer), ZEROS]]),
@@ -142,6 +149,20 @@ const TORCH_TABLE: Record<string, TorchRow<never>> = {
         ] as const
       ).flatMap(([key, sub]) => RECURRENT_WEIGHTS.map((name): TorchWeight => ({ key: `${key}.${name}`, weight: `${sub.name}/${name}`, layout: 'keras' }))),
   } satisfies TorchRow<Bidirectional>,
+  Attention: {
+    module: (l: Attention) => call('Attention', [], [['use_scale', l.useScale, false], ['score_mode', l.scoreMode, 'dot'], ['dropout', l.dropout, 0], ['causal', l.causal, false]]),
+    weights: AS_KERAS('scale', 'concat_score_weight'),
+  } satisfies TorchRow<Attention>,
+  MultiHeadAttention: {
+    module: (l: MultiHeadAttention) => {
+      const features = (name: string) => l.weights.find((w) => w.name === `${name}/kernel`)!.shape[0];
+      return call('MultiHeadAttention', [l.numHeads, l.keyDim, l.valueDim, features('query'), features('value'), features('key'), l.outputFeatures], [['dropout', l.dropout, 0], ['use_bias', l.useBias, true], ['kernel_initializer', init(l.kernelInitializer), GLOROT], ['bias_initializer', init(l.biasInitializer), ZEROS]]);
+    },
+    weights: ['query', 'key', 'value', 'attention_output'].flatMap((name): TorchWeight[] => {
+      const key = name === 'attention_output' ? 'output' : name;
+      return [{ key: `${key}_kernel`, weight: `${name}/kernel`, layout: 'keras' }, { key: `${key}_bias`, weight: `${name}/bias`, layout: 'keras' }];
+    }),
+  } satisfies TorchRow<MultiHeadAttention>,
   GaussianNoise: stateless((l: GaussianNoise) => call('GaussianNoise', [l.stddev])),
   GaussianDropout: stateless((l: GaussianDropout) => call('GaussianDropout', [l.rate])),
   SpatialDropout2D: stateless((l: SpatialDropout2D) => call('SpatialDropout2D', [l.rate])),
@@ -211,7 +232,7 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
     return { name, layer: t.sourceLayer as InputLayer };
   });
   const body: string[] = [];
-  for (const { layer, path, inputs: callInputs, outputs } of calls) {
+  for (const { layer, path, inputs: callInputs, outputs, kwargs } of calls) {
     let attribute = attributeOf.get(layer);
     if (!attribute) {
       const row = rowFor(layer, path);
@@ -226,7 +247,7 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
         weightMap[`${attribute}.${key}`] = `${path}/${weight.name}`;
       }
     }
-    const args = callInputs.map((t) => variables.get(t) ?? missingInput(path, t));
+    const args = [...callInputs.map((t) => variables.get(t) ?? missingInput(path, t)), ...pyKeywords(Object.entries(kwargs))];
     const results = outputs.map((t) => {
       const name = locals.take(path.split('/').pop()!);
       variables.set(t, name);
@@ -243,6 +264,7 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
       'model.py': modelSource(model, source, className, inputs, modules, body, returned),
       'keras_layers.py': pythonSource('keras_layers.py'),
       'keras_recurrent.py': pythonSource('keras_recurrent.py'),
+      'keras_attention.py': pythonSource('keras_attention.py'),
       'keras_training.py': pythonSource('keras_training.py'),
       'weights.py': pythonSource('weights.py'),
       'arrays.py': pythonSource('arrays.py'),
@@ -276,10 +298,12 @@ function modelSource(model: Model, source: string, className: string, inputs: { 
     'try:  # imported as a package',
     '    from .keras_layers import *  # noqa: F401,F403',
     '    from .keras_recurrent import *  # noqa: F401,F403',
+    '    from .keras_attention import *  # noqa: F401,F403',
     '    from .weights import load_safetensors',
     'except ImportError:  # run from this folder',
     '    from keras_layers import *  # noqa: F401,F403',
     '    from keras_recurrent import *  # noqa: F401,F403',
+    '    from keras_attention import *  # noqa: F401,F403',
     '    from weights import load_safetensors',
     '',
     '# (name, Keras batch shape, dtype) of each input, in forward() order',

@@ -110,3 +110,25 @@ export function moreImageLayers(): Model {
   const output = new layers.GlobalMaxPooling2D({ keepdims: true, name: 'global_max' }).apply(x);
   return new Model({ inputs: image, outputs: output, name: 'more_image_layers' });
 }
+
+/** Attention in both score modes, causal and with its scores returned, and MultiHeadAttention with a key of its own. */
+export function attentionLayers(): Model {
+  const query = Input({ shape: [5, 4], name: 'query' });
+  const value = Input({ shape: [6, 4], name: 'value' });
+  const dot = new layers.Attention({ useScale: true, name: 'dot' }).applyMultiOutput([query, value], { returnAttentionScores: true });
+  const concat = new layers.Attention({ scoreMode: 'concat', useScale: true, name: 'concat' }).apply([query, value, value], { useCausalMask: true });
+  const key = new layers.Dense(3, { name: 'key' }).apply(value);
+  const heads = new layers.MultiHeadAttention(2, 3, { valueDim: 2, outputShape: 5, name: 'heads' }).apply([layers.add([dot[0]!, concat], { name: 'both' }), value, key], { useCausalMask: true });
+  const self = new layers.MultiHeadAttention(3, 2, { useBias: false, name: 'self_heads' }).applyMultiOutput([query, query], { returnAttentionScores: true });
+  return new Model({ inputs: [query, value], outputs: [heads, dot[1]!, self[0]!, self[1]!], name: 'attention_layers' });
+}
+
+/** Conv2DTranspose with "same" and "valid" padding, strides, an output padding, dilation. */
+export function transposedConvolutions(): Model {
+  const image = Input({ shape: [4, 5, 3], name: 'image' });
+  let x = new layers.Conv2DTranspose(4, 3, { strides: 2, padding: 'same', activation: 'relu', name: 'up_same' }).apply(image);
+  x = new layers.Conv2DTranspose(3, [2, 3], { strides: [3, 2], name: 'up_valid' }).apply(x);
+  x = new layers.Conv2DTranspose(2, 3, { strides: 2, padding: 'same', outputPadding: 0, useBias: false, name: 'up_output_padding' }).apply(x);
+  const output = new layers.Conv2DTranspose(2, 2, { dilationRate: 2, name: 'dilated' }).apply(x);
+  return new Model({ inputs: image, outputs: output, name: 'transposed_convolutions' });
+}

@@ -18,10 +18,10 @@ import {
 import { loadModel } from '../../app/cli/load_model.ts';
 import { exportPytorch, PYTORCH_LAYERS } from '../../app/export/pytorch.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
-import { graphLayers, imageClassifier, imageLayers, moreImageLayers, recurrentLayers, sequenceLayers } from './models.ts';
+import { attentionLayers, graphLayers, imageClassifier, imageLayers, moreImageLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
 
 /** Layer classes added after the PyTorch export was written: refused by name until they have a module (README: Export to PyTorch and Keras). */
-const NOT_EXPORTED_YET = ['ActivityRegularization', 'Attention', 'Conv2DTranspose', 'MultiHeadAttention'];
+const NOT_EXPORTED_YET = ['ActivityRegularization'];
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -77,8 +77,8 @@ describe('strata export --format pytorch', () => {
   test('has a module for every layer class Strata reads, but the later ones it refuses by name', () => {
     assert.deepEqual([...PYTORCH_LAYERS, ...NOT_EXPORTED_YET, 'InputLayer'].sort(), registeredClassNames());
     const x = Input({ shape: [5, 3], name: 'x' });
-    const model = new Model({ inputs: x, outputs: new layers.Attention({ name: 'attention' }).apply([x, x]), name: 'attending' });
-    assert.throws(() => exportPytorch(model, 'attending.ts'), /attention: the PyTorch export has no module for layer class Attention/);
+    const model = new Model({ inputs: x, outputs: new layers.ActivityRegularization({ l2: 0.1, name: 'penalty' }).apply(x), name: 'penalized' });
+    assert.throws(() => exportPytorch(model, 'penalized.ts'), /penalty: the PyTorch export has no module for layer class ActivityRegularization/);
   });
 
   test("the package's predictions equal Strata's to 1e-5 on the examples and on every layer class", async (t) => {
@@ -91,6 +91,8 @@ describe('strata export --format pytorch', () => {
       { name: 'graph_layers', model: graphLayers() },
       { name: 'recurrent_layers', model: recurrentLayers() },
       { name: 'more_image_layers', model: moreImageLayers() },
+      { name: 'attention_layers', model: attentionLayers() },
+      { name: 'transposed_convolutions', model: transposedConvolutions() },
     );
     const runtime = new OnnxRuntimeBackend();
     const jobs = [];
@@ -275,7 +277,7 @@ describe('strata export: arguments and refusals', () => {
     const result = strata(example, '--format', 'pytorch', '--out', out, '--batch-size', '64', '--epochs', '3');
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /^wrote .*cli-package \(a PyTorch package/);
-    assert.deepEqual(readdirSync(out).sort(), ['__init__.py', 'arrays.py', 'keras_layers.py', 'keras_recurrent.py', 'keras_training.py', 'model.py', 'train.py', 'weights.py', 'weights.safetensors']);
+    assert.deepEqual(readdirSync(out).sort(), ['__init__.py', 'arrays.py', 'keras_attention.py', 'keras_layers.py', 'keras_recurrent.py', 'keras_training.py', 'model.py', 'train.py', 'weights.py', 'weights.safetensors']);
     const train = readFileSync(path.join(out, 'train.py'), 'utf8');
     assert.match(train, /^BATCH_SIZE = 64$/m);
     assert.match(train, /^EPOCHS = 3$/m);

@@ -264,6 +264,40 @@ class Conv1D(nn.Module):
         return ACTIVATIONS[self.activation](y.transpose(1, 2))
 
 
+class Conv2DTranspose(nn.Module):
+    """Keras's Conv2DTranspose on (batch, h, w, c); weight (c, filters, kh, kw), Keras's kernel
+    (kh, kw, filters, c) permuted. The full transposed convolution is cropped (or padded at the
+    end) to Keras's output size, as TensorFlow crops: the smaller half before."""
+
+    def __init__(self, in_channels, filters, kernel_size, output_size, strides=(1, 1), dilation_rate=(1, 1), activation='linear',
+                 use_bias=True, kernel_initializer=GLOROT_UNIFORM, bias_initializer=ZEROS):
+        super().__init__()
+        self.output_size, self.strides, self.dilation_rate = tuple(output_size), tuple(strides), tuple(dilation_rate)
+        self.activation = activation
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self.weight = nn.Parameter(torch.empty(in_channels, filters, *kernel_size))
+        self.bias = nn.Parameter(torch.empty(filters)) if use_bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            in_channels, filters, kh, kw = self.weight.shape
+            self.weight.copy_(conv_kernel_to_torch(keras_initial_value(self.kernel_initializer, (kh, kw, filters, in_channels))))
+            if self.bias is not None:
+                self.bias.copy_(keras_initial_value(self.bias_initializer, (filters,)))
+
+    def forward(self, x):
+        y = F.conv_transpose2d(channels_first(x), self.weight, None, self.strides, dilation=self.dilation_rate)
+        pads = []
+        for axis in (3, 2):  # F.pad's order: the last axis first
+            total = y.shape[axis] - self.output_size[axis - 2]
+            pads += [-(total // 2), -(total - total // 2)] if total >= 0 else [0, -total]
+        y = F.pad(y, pads)
+        if self.bias is not None:
+            y = y + self.bias.reshape(1, -1, 1, 1)
+        return ACTIVATIONS[self.activation](channels_last(y))
+
+
 class Pooling2D(nn.Module):
     """A pooling window: pool_size, strides (the pool size when None, as Keras) and padding."""
 
