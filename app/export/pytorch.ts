@@ -6,7 +6,7 @@
 // so the package brings a 40-line one (weights.py, numpy and torch only) that also writes a
 // .pt; a .pt written from TypeScript would mean copying torch's private pickle layout.
 import {
-  Activation, Attention, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout,
+  Activation, ActivityRegularization, Attention, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout,
   ELU, Embedding, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GRU, InputLayer,
   LayerNormalization, LeakyReLU, LSTM, MaxPooling1D, MaxPooling2D, MultiHeadAttention, Permute, PReLU, ReLU, RecurrentLayer, RepeatVector, Rescaling, Reshape, SeparableConv2D,
   Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
@@ -163,6 +163,7 @@ const TORCH_TABLE: Record<string, TorchRow<never>> = {
       return [{ key: `${key}_kernel`, weight: `${name}/kernel`, layout: 'keras' }, { key: `${key}_bias`, weight: `${name}/bias`, layout: 'keras' }];
     }),
   } satisfies TorchRow<MultiHeadAttention>,
+  ActivityRegularization: stateless((l: ActivityRegularization) => call('ActivityRegularization', [], [['l1', l.l1, 0], ['l2', l.l2, 0]])),
   GaussianNoise: stateless((l: GaussianNoise) => call('GaussianNoise', [l.stddev])),
   GaussianDropout: stateless((l: GaussianDropout) => call('GaussianDropout', [l.rate])),
   SpatialDropout2D: stateless((l: SpatialDropout2D) => call('SpatialDropout2D', [l.rate])),
@@ -206,6 +207,41 @@ function torchTensor(weight: LayerWeight, layout: TorchWeight['layout']): { shap
   return { shape: [...weight.shape], data: weight.value };
 }
 
+/** Where torch's axis j of a weight comes from in Keras's layout (the layouts torchTensor makes). */
+function torchAxisOrder(layout: TorchWeight['layout'], rank: number): number[] {
+  if (layout === 'transpose') return [1, 0];
+  if (layout === 'oihw') return rank === 3 ? [2, 1, 0] : [3, 2, 0, 1];
+  return [...Array(rank).keys()];
+}
+
+/** A weight's regularizer and constraint for train.py (model.RULES), the constraint's axes in torch's layout; null when it has neither. */
+function torchRule(layer: Layer, weight: LayerWeight, layout: TorchWeight['layout']): Record<string, unknown> | null {
+  const regularizer = layer.weightRules?.regularizer(weight.name) ?? null;
+  const constraint = layer.weightRules?.constraint(weight.name) ?? null;
+  if (!regularizer && !constraint) return null;
+  if (constraint && layout === 'depthwise') throw new ValueError(`${layer.name}: a constraint on ${weight.name} cannot be exported to PyTorch yet`);
+  const order = torchAxisOrder(layout, weight.shape.length);
+  const rank = weight.shape.length;
+  return {
+    l1: regularizer?.l1 ?? 0,
+    l2: regularizer?.l2 ?? 0,
+    constraint: constraint && {
+      kind: constraint.className,
+      axes: constraint.axis.map((a) => order.indexOf(((a % rank) + rank) % rank)),
+      min_value: constraint.minValue,
+      max_value: constraint.maxValue,
+      rate: constraint.rate,
+    },
+  };
+}
+
+/** The penalty on a layer's output (model.ACTIVITY): its activity_regularizer, or ActivityRegularization's l1 and l2. */
+function activityOf(layer: Layer): [number, number] | null {
+  if (layer instanceof ActivityRegularization) return [layer.l1, layer.l2];
+  const regularizer = layer.weightRules?.activityRegularizer;
+  return regularizer ? [regularizer.l1, regularizer.l2] : null;
+}
+
 /** Attributes nn.Module has, which a layer's module must not shadow. */
 const MODULE_ATTRIBUTES = ['forward', 'training', 'train', 'eval', 'parameters', 'buffers', 'children', 'modules', 'state_dict', 'load_state_dict', 'to', 'cuda', 'cpu', 'float', 'double', 'half', 'apply', 'zero_grad', 'register_buffer', 'register_parameter', 'add_module', 'named_parameters', 'named_modules', 'named_buffers', 'named_children', 'requires_grad_', 'type', 'dump_patches', 'extra_repr', 'get_submodule', 'get_parameter'];
 
@@ -225,6 +261,8 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
   const tensors: NamedTensor[] = [];
   const weightMap: Record<string, string> = {};
   const frozen: string[] = [];
+  const rules: Record<string, unknown> = {};
+  const activity: Record<string, [number, number]> = {};
   const variables = new Map<SymbolicTensor, string>();
   const inputs = model.inputs.map((t) => {
     const name = locals.take(t.sourceLayer.name);
@@ -240,11 +278,15 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
       attributeOf.set(layer, attribute);
       modules.push(`        self.${attribute} = ${row.module(layer as never, callInputs[0]!.shape)}`);
       if (!layer.trainable && layer.weights.length > 0) frozen.push(attribute);
+      const penalty = activityOf(layer);
+      if (penalty) activity[attribute] = penalty;
       for (const { key, weight: weightName, layout } of typeof row.weights === 'function' ? row.weights(layer) : row.weights) {
         const weight = layer.weights.find((w) => w.name === weightName);
         if (!weight) continue; // use_bias=False, center/scale=False
         tensors.push({ name: `${attribute}.${key}`, ...torchTensor(weight, layout) });
         weightMap[`${attribute}.${key}`] = `${path}/${weight.name}`;
+        const rule = torchRule(layer, weight, layout);
+        if (rule) rules[`${attribute}.${key}`] = rule;
       }
     }
     const args = [...callInputs.map((t) => variables.get(t) ?? missingInput(path, t)), ...pyKeywords(Object.entries(kwargs))];
@@ -261,7 +303,7 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
   const settings = compileSettings(model, fit);
   return {
     files: {
-      'model.py': modelSource(model, source, className, inputs, modules, body, returned),
+      'model.py': modelSource(model, source, className, inputs, modules, body, returned, { rules, activity }),
       'keras_layers.py': pythonSource('keras_layers.py'),
       'keras_recurrent.py': pythonSource('keras_recurrent.py'),
       'keras_attention.py': pythonSource('keras_attention.py'),
@@ -280,7 +322,16 @@ function missingInput(path: string, t: SymbolicTensor): never {
   throw new ValueError(`${path}: its input ${t.name} is not computed before it`);
 }
 
-function modelSource(model: Model, source: string, className: string, inputs: { name: string; layer: InputLayer }[], modules: string[], body: string[], returned: string[]): string {
+function modelSource(
+  model: Model,
+  source: string,
+  className: string,
+  inputs: { name: string; layer: InputLayer }[],
+  modules: string[],
+  body: string[],
+  returned: string[],
+  training: { rules: Record<string, unknown>; activity: Record<string, [number, number]> },
+): string {
   const inputsLiteral = inputs.map(({ name, layer }) => `(${pyLiteral(name)}, ${pyLiteral(layer.batchShape, true)}, ${pyLiteral(layer.dtype)})`);
   const outputNames = model.outputs.map((t) => t.sourceLayer.name);
   return [
@@ -309,6 +360,9 @@ function modelSource(model: Model, source: string, className: string, inputs: { 
     '# (name, Keras batch shape, dtype) of each input, in forward() order',
     `INPUTS = [${inputsLiteral.join(', ')}]`,
     `OUTPUTS = ${pyLiteral(outputNames)}`,
+    "# Keras's regularizers and constraints, which train.py applies: per state_dict key, and on modules' outputs (l1, l2)",
+    `RULES = ${pyLiteral(training.rules)}`,
+    `ACTIVITY = ${pyLiteral(training.activity, true)}`,
     "WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights.safetensors')",
     '',
     '',

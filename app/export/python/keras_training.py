@@ -161,3 +161,57 @@ def make_optimizer(parameters, config):
     if name == 'RMSprop':
         return KerasRMSprop(parameters, rho=c.get('rho', 0.9), momentum=c.get('momentum', 0.0), epsilon=c.get('epsilon', 1e-7), centered=c.get('centered', False))
     raise ValueError(f'unknown optimizer {name!r}; the export writes SGD, Adam, AdamW or RMSprop')
+
+
+class Regularization:
+    """Keras's regularizers and constraints on a model: `rules` maps a state_dict key to its
+    {'l1', 'l2', 'constraint'} (the constraint's axes in torch's layout of the weight),
+    `activity` a module's name to the (l1, l2) of the penalty on its output. penalty() is the
+    step's addition to the loss (weights, and the outputs of the forward since the last call:
+    forward hooks collect them in training); constrain() runs after the optimizer's step."""
+
+    def __init__(self, model, rules, activity):
+        self.parameters = dict(model.named_parameters())
+        self.rules = rules
+        self.outputs = []
+        for name, (l1, l2) in activity.items():
+            model.get_submodule(name).register_forward_hook(self.collect(l1, l2))
+
+    def collect(self, l1, l2):
+        def hook(module, inputs, output):
+            if module.training:
+                self.outputs.append((l1, l2, output))
+        return hook
+
+    @staticmethod
+    def norm_penalty(l1, l2, x):
+        return l1 * x.abs().sum() + l2 * x.square().sum()
+
+    def penalty(self):
+        total = sum(self.norm_penalty(rule['l1'], rule['l2'], self.parameters[key]) for key, rule in self.rules.items() if rule['l1'] or rule['l2'])
+        total = total + sum(self.norm_penalty(l1, l2, output) for l1, l2, output in self.outputs)
+        self.outputs = []
+        return total
+
+    @torch.no_grad()
+    def constrain(self):
+        for key, rule in self.rules.items():
+            if rule.get('constraint'):
+                weight = self.parameters[key]
+                weight.copy_(constrained(weight, rule['constraint']))
+
+
+def constrained(w, constraint):
+    """keras.constraints: NonNeg zeroes the negatives; MaxNorm, UnitNorm and MinMaxNorm rescale each
+    slice to the norm they want, the norms taken over `axes` (Keras's epsilon 1e-7)."""
+    kind = constraint['kind']
+    if kind == 'NonNeg':
+        return w * (w >= 0)
+    norms = w.square().sum(dim=tuple(constraint['axes']), keepdim=True).sqrt()
+    if kind == 'MaxNorm':
+        desired = norms.clamp(0, constraint['max_value'])
+    elif kind == 'UnitNorm':
+        desired = torch.ones_like(norms)
+    else:
+        desired = constraint['rate'] * norms.clamp(constraint['min_value'], constraint['max_value']) + (1 - constraint['rate']) * norms
+    return w * desired / (1e-7 + norms)

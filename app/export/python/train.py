@@ -24,8 +24,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 from arrays import load_arrays, model_input
-from keras_training import LOSSES, correct_predictions, learning_rate_schedule, make_optimizer
-from model import INPUTS, OUTPUTS, build_model, load_model
+from keras_training import LOSSES, Regularization, correct_predictions, learning_rate_schedule, make_optimizer
+from model import ACTIVITY, INPUTS, OUTPUTS, RULES, build_model, load_model
 
 # @strata:compile
 
@@ -90,6 +90,7 @@ def main():
     model = (build_model() if args.fresh else load_model()).to(device)
     network = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else model
     optimizer = make_optimizer(model.parameters(), OPTIMIZER)
+    regularization = Regularization(model, RULES, ACTIVITY)
     learning_rate = learning_rate_schedule(OPTIMIZER['config']['learning_rate'])
     step = 0
     for epoch in range(args.epochs):
@@ -104,10 +105,11 @@ def main():
                 group['lr'] = learning_rate(step)
             outputs = network(*x)
             outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-            loss = total_loss(outputs, y)
+            loss = total_loss(outputs, y) + regularization.penalty()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            regularization.constrain()
             step += 1
             with torch.no_grad():
                 sums[0] += loss.detach().double() * len(y[0])
