@@ -30,13 +30,31 @@ function initializerExpression(value: { class_name: string; config: Record<strin
 const isInitializer = (key: string, value: unknown): value is { class_name: string; config: Record<string, unknown> } =>
   key.endsWith('_initializer') && typeof value === 'object' && value !== null && 'class_name' in value;
 
+/**
+ * Config keys that are no constructor argument in Keras 3 (or change nothing), left out: tf.keras
+ * 2.x's time_major (false) and the recurrent layers' implementation mode, and the shapes tf.keras
+ * 2.x's MultiHeadAttention records from its first call.
+ */
+const NOT_ARGUMENTS: Record<string, (value: unknown) => boolean> = {
+  time_major: (value) => value === false,
+  implementation: () => true,
+  query_shape: () => true,
+  key_shape: () => true,
+  value_shape: () => true,
+};
+
+/** A layer serialized inside another's config (Bidirectional's layer and backward_layer). */
+const isLayerConfig = (key: string, value: unknown): value is LayerEntry =>
+  (key === 'layer' || key === 'backward_layer') && typeof value === 'object' && value !== null && 'class_name' in value;
+
 /** The keyword arguments of a layer's constructor: its config less what Keras fills in itself; the name last. */
 function layerArguments(className: string, config: Record<string, unknown>): string {
   const args: string[] = [];
   for (const [key, value] of Object.entries(config)) {
-    if (key === 'name' || key === 'batch_input_shape' || value === null || DEFAULTS[key] === value) continue;
+    if (key === 'name' || key === 'batch_input_shape' || value === null || DEFAULTS[key] === value || NOT_ARGUMENTS[key]?.(value)) continue;
     if (key === 'input_length' || (key === 'groups' && className === 'DepthwiseConv2D')) continue; // fixed by the input; not a Keras 3 argument
-    args.push(isInitializer(key, value) ? `${key}=${initializerExpression(value)}` : `${key}=${pyLiteral(value, true)}`);
+    if (isLayerConfig(key, value)) args.push(`${key}=layers.${value.class_name}(${layerArguments(value.class_name, value.config)})`);
+    else args.push(isInitializer(key, value) ? `${key}=${initializerExpression(value)}` : `${key}=${pyLiteral(value, true)}`);
   }
   args.push(`name=${pyLiteral(config.name)}`);
   return args.join(', ');
@@ -59,15 +77,26 @@ function sequentialBody(name: string, entries: LayerEntry[]): string[] {
   ];
 }
 
-function functionalBody(name: string, config: { layers: LayerEntry[]; input_layers: [string, number, number][]; output_layers: [string, number, number][] }): string[] {
+/** A tensor of the Keras JSON ([layer, node, tensor]) as a key of the script's variables. */
+const tensorKey = ([layer, node, tensor]: readonly unknown[]) => `${layer}[${node}][${tensor ?? 0}]`;
+const isTensorRef = (value: unknown): value is [string, number, number] => Array.isArray(value) && value.length === 3 && typeof value[0] === 'string';
+
+/** A call's inputs and arguments: the positional tensors, then Keras's call kwargs (MultiHeadAttention's value and key, use_causal_mask, ...). */
+function callArguments(node: [string, number, number, unknown][], outputOf: Map<string, string>): string {
+  const inputs = node.map((ref) => outputOf.get(tensorKey(ref))!);
+  const kwargs = Object.entries((node[0]?.[3] ?? {}) as Record<string, unknown>).map(([key, value]) => `${key}=${isTensorRef(value) ? outputOf.get(tensorKey(value)) : pyLiteral(value, true)}`);
+  return [inputs.length === 1 ? inputs[0]! : `[${inputs.join(', ')}]`, ...kwargs].join(', ');
+}
+
+function functionalBody(model: Model, name: string, config: { layers: LayerEntry[]; input_layers: [string, number, number][]; output_layers: [string, number, number][] }): string[] {
   const variables = new IdentifierPool(['keras', 'layers', 'tf', 'np']);
-  const outputOf = new Map<string, string>(); // "layer[node]" -> variable
+  const outputOf = new Map<string, string>(); // "layer[node][tensor]" -> variable
   const lines: string[] = [];
   for (const entry of config.layers) {
     const layerName = entry.config.name as string;
     if (entry.class_name === 'InputLayer') {
       const variable = variables.take(layerName);
-      outputOf.set(`${layerName}[0]`, variable);
+      outputOf.set(`${layerName}[0][0]`, variable);
       lines.push(`    ${variable} = ${inputCall(entry.config, true)}`);
       continue;
     }
@@ -75,14 +104,17 @@ function functionalBody(name: string, config: { layers: LayerEntry[]; input_laye
     const nodes = entry.inbound_nodes ?? [];
     const shared = nodes.length > 1 ? variables.take(`${layerName}_layer`) : null;
     if (shared) lines.push(`    ${shared} = ${constructor}`);
+    const outputCounts = model.nodesOf(model.getLayer(layerName)).map((n) => n.outputs.length);
     nodes.forEach((node, i) => {
-      const inputs = node.map(([source, nodeIndex]) => outputOf.get(`${source}[${nodeIndex}]`)!);
-      const variable = variables.take(layerName);
-      outputOf.set(`${layerName}[${i}]`, variable);
-      lines.push(`    ${variable} = ${shared ?? constructor}(${inputs.length === 1 ? inputs[0] : `[${inputs.join(', ')}]`})`);
+      const results = Array.from({ length: outputCounts[i] ?? 1 }, (_, k) => {
+        const variable = variables.take(layerName);
+        outputOf.set(`${layerName}[${i}][${k}]`, variable);
+        return variable;
+      });
+      lines.push(`    ${results.join(', ')} = ${shared ?? constructor}(${callArguments(node, outputOf)})`);
     });
   }
-  const refs = (list: [string, number, number][]) => list.map(([layer, node]) => outputOf.get(`${layer}[${node}]`)!);
+  const refs = (list: [string, number, number][]) => list.map((ref) => outputOf.get(tensorKey(ref))!);
   const list = (names: string[]) => (names.length === 1 ? names[0]! : `[${names.join(', ')}]`);
   lines.push(`    return keras.Model(inputs=${list(refs(config.input_layers))}, outputs=${list(refs(config.output_layers))}, name=${pyLiteral(name)})`);
   return lines;
@@ -136,7 +168,7 @@ export function exportKeras(model: Model, source: string, fit: FitSettings = {})
   const settings = compileSettings(model, fit);
   const { arrays, names } = weightArrays(model);
   const inputs = model.inputs.map((t) => [t.sourceLayer.name, (t.sourceLayer as InputLayer).dtype]);
-  const body = json.class_name === 'Sequential' ? sequentialBody(json.config.name, json.config.layers) : functionalBody(json.config.name, json.config);
+  const body = json.class_name === 'Sequential' ? sequentialBody(json.config.name, json.config.layers) : functionalBody(model, json.config.name, json.config);
   const script = [
     `"""${model.name}: exported by Strata ${STRATA_VERSION} from ${source.replace(/\\/g, '/').replace(/"""/g, '')} as a tf.keras / Keras 3 script.`,
     '',

@@ -13,7 +13,7 @@ import { Input, Model, layers, losses, optimizers, readNpz, setRandomSeed } from
 import { loadModel } from '../../app/cli/load_model.ts';
 import { compileSettings } from '../../app/export/compile_settings.ts';
 import { exportKeras } from '../../app/export/keras.ts';
-import { graphLayers, imageLayers, sequenceLayers } from './models.ts';
+import { attentionLayers, graphLayers, imageLayers, moreImageLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -46,7 +46,15 @@ describe('strata export --format keras', () => {
     const models: { name: string; model: Model }[] = [];
     for (const file of EXAMPLES) models.push({ name: file.replace(/\.ts$/, ''), model: await loadModel(path.join(root, 'examples', file)) });
     setRandomSeed(5);
-    models.push({ name: 'image_layers', model: imageLayers() }, { name: 'sequence_layers', model: sequenceLayers() }, { name: 'graph_layers', model: graphLayers({ nested: false }) });
+    models.push(
+      { name: 'image_layers', model: imageLayers() },
+      { name: 'sequence_layers', model: sequenceLayers() },
+      { name: 'graph_layers', model: graphLayers({ nested: false }) },
+      { name: 'recurrent_layers', model: recurrentLayers() },
+      { name: 'more_image_layers', model: moreImageLayers() },
+      { name: 'attention_layers', model: attentionLayers() },
+      { name: 'transposed_convolutions', model: transposedConvolutions() },
+    );
     for (const { name, model } of models) {
       const report = exportAndCheck(model, name);
       assert.deepEqual(report.failures, [], name);
@@ -90,7 +98,27 @@ describe('strata export --format keras', () => {
     const { failures } = JSON.parse(checked.stdout) as { failures: string[] };
     assert.deepEqual(failures, [
       "relu6: activation 'relu', the JSON has 'relu6'",
-      "product call 0: takes [['shared', 0], ['shared', 0], ['relu6', 0]], the JSON has [['shared', 0], ['shared', 1], ['relu6', 0]]",
+      "product call 0: takes [['shared', 0, 0], ['shared', 0, 0], ['relu6', 0, 0]], the JSON has [['shared', 0, 0], ['shared', 1, 0], ['relu6', 0, 0]]",
+    ]);
+  });
+
+  test('the checker catches a dropped call argument, a swapped key and value, and outputs taken in the wrong order', () => {
+    const model = attentionLayers();
+    const { dir } = exportAndCheck(model, 'tampered_calls');
+    const file = path.join(dir, 'model.py');
+    const script = exportKeras(model, 'tampered_calls.ts').files['model.py'] as string;
+    const tampered = script
+      .replace('([query, value, value], use_causal_mask=True)', '([query, value, value])')
+      .replace('(both, value=value, key=key, use_causal_mask=True)', '(both, value=key, key=value, use_causal_mask=True)')
+      .replace('self_heads, self_heads_1 = ', 'self_heads_1, self_heads = ');
+    assert.notEqual(tampered, script);
+    writeFileSync(file, tampered);
+    const checked = run([CHECKER, file, path.join(dir, 'model.json'), path.join(dir, 'settings.json')]);
+    const { failures } = JSON.parse(checked.stdout) as { failures: string[] };
+    assert.deepEqual(failures, [
+      "concat call 0: call arguments {}, the JSON has {'use_causal_mask': True}",
+      "heads call 0: call arguments {'value': ['key', 0, 0], 'key': ['value', 0, 0], 'use_causal_mask': True}, the JSON has {'value': ['value', 0, 0], 'key': ['key', 0, 0], 'use_causal_mask': True}",
+      "keras.Model outputs: [['heads', 0, 0], ['dot', 0, 1], ['self_heads', 0, 1], ['self_heads', 0, 0]], the JSON has [['heads', 0, 0], ['dot', 0, 1], ['self_heads', 0, 0], ['self_heads', 0, 1]]",
     ]);
   });
 

@@ -6,16 +6,21 @@ the compile settings Strata holds: for test/export/keras.test.ts.
 
 Every layer call must have the JSON layer's class and config as keyword arguments; it may
 leave out only what Keras fills in itself (null values, float32, channels_last, trainable,
-mask_zero=False, the input shape, DepthwiseConv2D's groups=1). Functional calls must take
-the tensors the JSON's inbound_nodes name; Sequential layers must come in the JSON's order.
+mask_zero=False, the input shape, DepthwiseConv2D's groups=1, tf.keras 2.x's time_major=False,
+the recurrent layers' implementation, MultiHeadAttention's recorded shapes); a layer inside
+another's config (Bidirectional) must be that layer's constructor. Functional calls must take
+the tensors the JSON's inbound_nodes name (layer, call and output index) and its call
+kwargs (tensors such as MultiHeadAttention's value and key, flags such as use_causal_mask),
+and assign every output; Sequential layers must come in the JSON's order.
 """
 import ast
 import json
 import re
 import sys
 
-OMITTABLE = {('trainable', True), ('dtype', 'float32'), ('data_format', 'channels_last'), ('mask_zero', False)}
-OMITTABLE_KEYS = {'batch_input_shape', 'input_length', 'name'}
+OMITTABLE = {('trainable', True), ('dtype', 'float32'), ('data_format', 'channels_last'), ('mask_zero', False), ('time_major', False)}
+# the input's shape; no Keras 3 argument (implementation changes nothing); MultiHeadAttention's shapes of its first call
+OMITTABLE_KEYS = {'batch_input_shape', 'input_length', 'name', 'implementation', 'query_shape', 'key_shape', 'value_shape'}
 
 
 def dotted(node):
@@ -60,6 +65,8 @@ def compare_layer(where, class_name, kwargs, entry, failures):
     for key, value in kwargs.items():
         if key not in config:
             failures.append(f'{where}: argument {key} is not in the JSON config')
+        elif key in ('layer', 'backward_layer') and isinstance(value, dict) and 'class_name' in value:
+            compare_layer(f'{where}.{key}', value['class_name'], value['config'], config[key], failures)
         elif key.endswith('_initializer') and isinstance(config[key], dict):
             if not same_initializer(value, config[key]):
                 failures.append(f'{where}: {key} {value!r}, the JSON has {config[key]!r}')
@@ -103,7 +110,7 @@ def check_sequential(returned, expected, failures):
 
 def check_functional(build, expected, failures):
     entries = {entry['config']['name']: entry for entry in expected['config']['layers']}
-    produced = {}  # variable -> (layer name, node index)
+    produced = {}  # variable -> (layer name, node index, output index)
     shared = {}  # variable -> (class name, kwargs) of a layer called several times
     calls = {}  # layer name -> calls so far
     names = []
@@ -111,15 +118,16 @@ def check_functional(build, expected, failures):
         if isinstance(statement, ast.Return):
             returned = statement.value
             break
-        target, value = statement.targets[0].id, statement.value
+        target, value = statement.targets[0], statement.value
+        targets = [t.id for t in target.elts] if isinstance(target, ast.Tuple) else [target.id]
         if isinstance(value, ast.Call) and dotted(value.func) == 'keras.Input':
             name = {k.arg: argument(k.value) for k in value.keywords}['name']
             check_input(name, value, entries[name], failures)
-            produced[target] = (name, 0)
+            produced[targets[0]] = (name, 0, 0)
             names.append(name)
             continue
         if layer_constructor(value):
-            shared[target] = layer_constructor(value)
+            shared[targets[0]] = layer_constructor(value)
             continue
         class_name, kwargs = shared[value.func.id] if isinstance(value.func, ast.Name) else layer_constructor(value.func)
         name = kwargs['name']
@@ -128,16 +136,22 @@ def check_functional(build, expected, failures):
         if node == 0:
             names.append(name)
             compare_layer(name, class_name, kwargs, entries[name], failures)
+        inbound = entries[name]['inbound_nodes'][node]
         argument_nodes = value.args[0].elts if isinstance(value.args[0], ast.List) else [value.args[0]]
         got = [list(produced[a.id]) for a in argument_nodes]
-        want = [[source, index] for source, index, *_ in entries[name]['inbound_nodes'][node]]
+        want = [[source, index, tensor] for source, index, tensor, *_ in inbound]
         if got != want:
             failures.append(f'{name} call {node}: takes {got}, the JSON has {want}')
-        produced[target] = (name, node)
+        got_kwargs = {k.arg: list(produced[k.value.id]) if isinstance(k.value, ast.Name) else ast.literal_eval(k.value) for k in value.keywords}
+        want_kwargs = inbound[0][3] if len(inbound[0]) > 3 else {}
+        if got_kwargs != want_kwargs:
+            failures.append(f'{name} call {node}: call arguments {got_kwargs}, the JSON has {want_kwargs}')
+        for tensor, variable in enumerate(targets):
+            produced[variable] = (name, node, tensor)
     refs = lambda n: [list(produced[e.id]) for e in (n.elts if isinstance(n, ast.List) else [n])]
     kwargs = {k.arg: k.value for k in returned.keywords}
     for key, json_key in (('inputs', 'input_layers'), ('outputs', 'output_layers')):
-        want = [[name, index] for name, index, _ in expected['config'][json_key]]
+        want = [[name, index, tensor] for name, index, tensor in expected['config'][json_key]]
         if refs(kwargs[key]) != want:
             failures.append(f'keras.Model {key}: {refs(kwargs[key])}, the JSON has {want}')
     return names
