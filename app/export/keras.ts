@@ -3,7 +3,7 @@
 // as the Functional graph its call() traces to), each layer with its Keras config as keyword
 // arguments, then compile() with the model's settings and fit() with an optional
 // tf.distribute.MirroredStrategy; weights.npz holds the weights, set layer by layer.
-import { InputLayer, Model, ValueError, losses, type Layer } from '../model/index.ts';
+import { InputLayer, Model, ValueError, losses, type Layer, type LayerWeight } from '../model/index.ts';
 import { formatNpz } from '../data/npz.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { compileSettings, type CompileSettings, type FitSettings } from './compile_settings.ts';
@@ -88,7 +88,30 @@ function callArguments(node: [string, number, number, unknown][], outputOf: Map<
   return [inputs.length === 1 ? inputs[0]! : `[${inputs.join(', ')}]`, ...kwargs].join(', ');
 }
 
-function functionalBody(model: Model, name: string, config: { layers: LayerEntry[]; input_layers: [string, number, number][]; output_layers: [string, number, number][] }): string[] {
+type ModelConfig = { name: string; layers: LayerEntry[]; input_layers: [string, number, number][]; output_layers: [string, number, number][] };
+
+/**
+ * The builder functions of a model and of the models inside it: build_model(), then one
+ * build_<name>() per nested model, called where the model uses it as a layer.
+ */
+class Builders {
+  private readonly names = new IdentifierPool(['build_model', 'compile_model', 'load_weights', 'parse_args', 'main', 'load_arrays', 'model_input']);
+  private readonly taken = new Map<Model, string>();
+  readonly functions: string[][] = [];
+
+  take(model: Model, functionName?: string): string {
+    let name = this.taken.get(model);
+    if (name) return name;
+    name = functionName ?? this.names.take(`build_${model.name}`);
+    this.taken.set(model, name);
+    const json = JSON.parse(model.toJSON()) as { class_name: string; config: ModelConfig };
+    const body = json.class_name === 'Sequential' ? sequentialBody(json.config.name, json.config.layers) : functionalBody(model, json.config.name, json.config, this);
+    this.functions.push([`def ${name}():`, ...body]);
+    return name;
+  }
+}
+
+function functionalBody(model: Model, name: string, config: ModelConfig, builders: Builders): string[] {
   const variables = new IdentifierPool(['keras', 'layers', 'tf', 'np']);
   const outputOf = new Map<string, string>(); // "layer[node][tensor]" -> variable
   const lines: string[] = [];
@@ -100,11 +123,12 @@ function functionalBody(model: Model, name: string, config: { layers: LayerEntry
       lines.push(`    ${variable} = ${inputCall(entry.config, true)}`);
       continue;
     }
-    const constructor = `layers.${entry.class_name}(${layerArguments(entry.class_name, entry.config)})`;
+    const inner = model.getLayer(layerName);
+    const constructor = inner instanceof Model ? `${builders.take(inner)}()` : `layers.${entry.class_name}(${layerArguments(entry.class_name, entry.config)})`;
     const nodes = entry.inbound_nodes ?? [];
     const shared = nodes.length > 1 ? variables.take(`${layerName}_layer`) : null;
     if (shared) lines.push(`    ${shared} = ${constructor}`);
-    const outputCounts = model.nodesOf(model.getLayer(layerName)).map((n) => n.outputs.length);
+    const outputCounts = model.nodesOf(inner).map((n) => n.outputs.length);
     nodes.forEach((node, i) => {
       const results = Array.from({ length: outputCounts[i] ?? 1 }, (_, k) => {
         const variable = variables.take(layerName);
@@ -145,30 +169,31 @@ function compileBody(settings: CompileSettings): string[] {
   return lines;
 }
 
-/** The weights as "<layer>/<weight>" arrays, and each layer's weight names in Keras's order. */
+/** A layer's weights under their names in the .npz: a nested model's as "<inner layer>/<weight>", in its own order. */
+function namedWeights(layer: Layer): { name: string; weight: LayerWeight }[] {
+  if (!(layer instanceof Model)) return layer.weights.map((weight) => ({ name: weight.name, weight }));
+  return layer.layers.flatMap((inner) => namedWeights(inner).map(({ name, weight }) => ({ name: `${inner.name}/${name}`, weight })));
+}
+
+/** The weights as "<layer>/<weight>" arrays, and each layer's weight names in Keras's order (set_weights's). */
 function weightArrays(model: Model): { arrays: Parameters<typeof formatNpz>[0]; names: Record<string, string[]> } {
   const arrays: Parameters<typeof formatNpz>[0] = {};
   const names: Record<string, string[]> = {};
   for (const layer of model.layers) {
-    if (layer.weights.length === 0) continue;
-    names[layer.name] = layer.weights.map((w) => w.name);
-    for (const w of layer.weights) arrays[`${layer.name}/${w.name}`] = { dtype: 'float32', shape: [...w.shape], data: w.value };
+    const weights = namedWeights(layer);
+    if (weights.length === 0) continue;
+    names[layer.name] = weights.map((w) => w.name);
+    for (const { name, weight } of weights) arrays[`${layer.name}/${name}`] = { dtype: 'float32', shape: [...weight.shape], data: weight.value };
   }
   return { arrays, names };
 }
 
-function refuseNestedModels(model: Model): void {
-  const nested = model.layers.find((layer: Layer) => layer instanceof Model);
-  if (nested) throw new ValueError(`${nested.name}: the Keras export writes models of layers; ${nested.name} is a model inside ${model.name}, which it cannot write yet (the PyTorch export inlines it)`, { layer: nested.name });
-}
-
 export function exportKeras(model: Model, source: string, fit: FitSettings = {}): { files: ExportedFiles } {
-  refuseNestedModels(model);
-  const json = JSON.parse(model.toJSON()) as { class_name: string; config: { name: string; layers: LayerEntry[]; input_layers: [string, number, number][]; output_layers: [string, number, number][] } };
+  const builders = new Builders();
+  builders.take(model, 'build_model');
   const settings = compileSettings(model, fit);
   const { arrays, names } = weightArrays(model);
   const inputs = model.inputs.map((t) => [t.sourceLayer.name, (t.sourceLayer as InputLayer).dtype]);
-  const body = json.class_name === 'Sequential' ? sequentialBody(json.config.name, json.config.layers) : functionalBody(model, json.config.name, json.config);
   const script = [
     `"""${model.name}: exported by Strata ${STRATA_VERSION} from ${source.replace(/\\/g, '/').replace(/"""/g, '')} as a tf.keras / Keras 3 script.`,
     '',
@@ -196,10 +221,7 @@ export function exportKeras(model: Model, source: string, fit: FitSettings = {})
     `WEIGHTS = ${pyLiteral(names)}`,
     `BATCH_SIZE = ${settings.batchSize}`,
     `EPOCHS = ${settings.epochs}`,
-    '',
-    '',
-    'def build_model():',
-    ...body,
+    ...builders.functions.reverse().flatMap((lines) => ['', '', ...lines]),
     '',
     '',
     'def compile_model(model):',

@@ -122,7 +122,26 @@ describe('strata export --format keras', () => {
     ]);
   });
 
-  test('refuses a model nested inside another by name (the PyTorch export inlines it)', () => {
-    assert.throws(() => exportKeras(graphLayers(), 'nested.ts'), /^ValueError: inner: the Keras export writes models of layers; inner is a model inside graph_layers/);
+  test('a model inside another is defined by a function of its own and called as a layer; its weights are named by its layers', () => {
+    setRandomSeed(6);
+    const model = graphLayers();
+    const report = exportAndCheck(model, 'nested');
+    assert.deepEqual(report.failures, []);
+    const script = exportKeras(model, 'nested.ts').files['model.py'] as string;
+    assert.match(script, /^def build_inner\(\):\n    return keras\.Sequential\(\[/m);
+    assert.match(script, / = build_inner\(\)\(rows_flat\)$/m);
+    const weights = readNpz(path.join(report.dir, 'weights.npz'));
+    const inner = model.getLayer('inner') as Model;
+    assert.deepEqual(weights['inner/inner_dense/kernel']!.data, inner.getLayer('inner_dense').weights[0]!.value);
+    assert.match(script, /"inner": \["inner_dense\/kernel", "inner_dense\/bias"\]/);
+  });
+
+  test('the checker catches a nested model that differs from the JSON', () => {
+    const model = graphLayers();
+    const { dir } = exportAndCheck(model, 'tampered_nested');
+    const file = path.join(dir, 'model.py');
+    writeFileSync(file, (exportKeras(model, 'tampered_nested.ts').files['model.py'] as string).replace('units=8, activation="leaky_relu"', 'units=9, activation="leaky_relu"'));
+    const checked = run([CHECKER, file, path.join(dir, 'model.json'), path.join(dir, 'settings.json')]);
+    assert.deepEqual((JSON.parse(checked.stdout) as { failures: string[] }).failures, ['inner_dense: units 9, the JSON has 8']);
   });
 });

@@ -8,7 +8,8 @@ Every layer call must have the JSON layer's class and config as keyword argument
 leave out only what Keras fills in itself (null values, float32, channels_last, trainable,
 mask_zero=False, the input shape, DepthwiseConv2D's groups=1, tf.keras 2.x's time_major=False,
 the recurrent layers' implementation, MultiHeadAttention's recorded shapes); a layer inside
-another's config (Bidirectional) must be that layer's constructor. Functional calls must take
+another's config (Bidirectional) must be that layer's constructor, a model used as a layer the
+call of a build_<name>() function that defines it. Functional calls must take
 the tensors the JSON's inbound_nodes name (layer, call and output index) and its call
 kwargs (tensors such as MultiHeadAttention's value and key, flags such as use_causal_mask),
 and assign every output; Sequential layers must come in the JSON's order.
@@ -87,6 +88,14 @@ def layer_constructor(node):
     return None
 
 
+def nested_model(node, functions):
+    """(builder name, {'name': the model's name}) of a `build_<name>()` call, or None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions and not node.args:
+        returned = functions[node.func.id].body[-1].value
+        return node.func.id, {'name': next((argument(k.value) for k in returned.keywords if k.arg == 'name'), None)}
+    return None
+
+
 def check_input(where, call, entry, failures):
     kwargs = {k.arg: argument(k.value) for k in call.keywords}
     shape = entry['config']['batch_input_shape']
@@ -108,7 +117,21 @@ def check_sequential(returned, expected, failures):
     return names
 
 
-def check_functional(build, expected, failures):
+def check_nested(where, function, entry, failures, functions):
+    """A model used as a layer: its build_<name>() must define the JSON entry's model."""
+    returned = function.body[-1].value
+    if dotted(returned.func) == 'keras.Sequential':
+        if entry['class_name'] != 'Sequential':
+            failures.append(f'{where}: a Sequential for a {entry["class_name"]} model')
+        check_sequential(returned, entry, failures)
+    else:
+        check_functional(function, entry, failures, functions)
+    name = next((argument(k.value) for k in returned.keywords if k.arg == 'name'), None)
+    if name != entry['config']['name']:
+        failures.append(f'{where}: the model is named {name!r}, the JSON has {entry["config"]["name"]!r}')
+
+
+def check_functional(build, expected, failures, functions):
     entries = {entry['config']['name']: entry for entry in expected['config']['layers']}
     produced = {}  # variable -> (layer name, node index, output index)
     shared = {}  # variable -> (class name, kwargs) of a layer called several times
@@ -126,16 +149,19 @@ def check_functional(build, expected, failures):
             produced[targets[0]] = (name, 0, 0)
             names.append(name)
             continue
-        if layer_constructor(value):
-            shared[targets[0]] = layer_constructor(value)
+        if layer_constructor(value) or nested_model(value, functions):
+            shared[targets[0]] = layer_constructor(value) or nested_model(value, functions)
             continue
-        class_name, kwargs = shared[value.func.id] if isinstance(value.func, ast.Name) else layer_constructor(value.func)
+        class_name, kwargs = shared[value.func.id] if isinstance(value.func, ast.Name) else layer_constructor(value.func) or nested_model(value.func, functions)
         name = kwargs['name']
         node = calls.get(name, 0)
         calls[name] = node + 1
         if node == 0:
             names.append(name)
-            compare_layer(name, class_name, kwargs, entries[name], failures)
+            if class_name in functions:
+                check_nested(name, functions[class_name], entries[name], failures, functions)
+            else:
+                compare_layer(name, class_name, kwargs, entries[name], failures)
         inbound = entries[name]['inbound_nodes'][node]
         argument_nodes = value.args[0].elts if isinstance(value.args[0], ast.List) else [value.args[0]]
         got = [list(produced[a.id]) for a in argument_nodes]
@@ -185,6 +211,7 @@ def main():
     script, model_json, settings_json = sys.argv[1:]
     tree = ast.parse(open(script).read())
     expected = json.load(open(model_json))
+    functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name.startswith('build_') and f.name != 'build_model'}
     build = next(f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == 'build_model')
     failures = []
     returned = build.body[-1].value
@@ -193,7 +220,7 @@ def main():
             failures.append(f'a Sequential script for a {expected["class_name"]} model')
         names = check_sequential(returned, expected, failures)
     else:
-        names = check_functional(build, expected, failures)
+        names = check_functional(build, expected, failures, functions)
     check_compile(tree, json.load(open(settings_json)), failures)
     print(json.dumps({'layers': names, 'failures': failures}))
 
