@@ -24,6 +24,7 @@ import { graphLayers, imageClassifier, imageLayers, sequenceLayers } from './mod
 const NOT_EXPORTED_YET = [
   'ActivityRegularization', 'Attention', 'AveragePooling1D', 'Bidirectional', 'Conv1D', 'Conv2DTranspose', 'Cropping2D', 'GRU', 'GaussianDropout', 'GaussianNoise',
   'GlobalMaxPooling1D', 'GlobalMaxPooling2D', 'LSTM', 'LayerNormalization', 'MaxPooling1D', 'MultiHeadAttention', 'PReLU', 'Permute', 'RepeatVector', 'SimpleRNN', 'SpatialDropout2D',
+  'Normalization', 'RandomFlip', 'RandomContrast', 'RandomTranslation', 'RandomZoom', 'RandomRotation',
 ];
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
