@@ -21,6 +21,7 @@ import {
 import { EngineBackend, optimizers, setRandomSeed, type ArrayData } from '../../app/node.ts';
 import { batches, makeDataset } from '../../app/data/dataset.ts';
 import { ndarray } from '../../app/data/ndarray.ts';
+import { loadKerasModel, saveKerasModel } from '../../app/io/keras_file.ts';
 import { loadModelFolder, saveModel } from '../../app/io/model_store.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { decodeModel } from '../../app/onnx/schema.ts';
@@ -152,6 +153,17 @@ describe('Normalization: files and ONNX', () => {
     const norm = loaded.getLayer('norm') as Normalization;
     assert.deepEqual(norm.weights.map((w) => Array.from(w.value)), model.getLayer('norm').weights.map((w) => Array.from(w.value)));
     assert.equal(norm.needsAdapt, false);
+  });
+
+  test('Keras files (.keras and .h5) carry the adapted mean, variance and count', async () => {
+    const model = adaptedModel();
+    for (const file of ['normalized.keras', 'normalized.h5']) {
+      const target = path.join(scratch, file);
+      await saveKerasModel(model, target);
+      const norm = (await loadKerasModel(target)).getLayer('norm') as Normalization;
+      assert.deepEqual(norm.weights.map((w) => [w.name, w.shape, Array.from(w.value)]), model.getLayer('norm').weights.map((w) => [w.name, w.shape, Array.from(w.value)]), file);
+      assert.equal(norm.needsAdapt, false, file);
+    }
   });
 
   test('the exported file is Sub and Div by constants, Mul and Add inverted (values: test/translate/numerics, augmentLayerCases)', () => {
