@@ -29,7 +29,8 @@ export interface NormalizationArgs extends LayerArgs {
 /** An array of samples, batch first: app/data's NdArray, a Batch's x[0], or any {shape, data}. */
 export interface AdaptArray {
   readonly shape: readonly number[];
-  readonly data: ArrayLike<number>;
+  /** Any numeric array (int64 ones too, as app/data reads them). */
+  readonly data: ArrayLike<number | bigint>;
 }
 
 /** What adapt() reads: one array, a Dataset or Batch (its first input, x[0]), or an iterable of those, streamed. */
@@ -61,8 +62,8 @@ export class Normalization extends Layer {
   /** The input shape it was built for, and the kept axes resolved against it. */
   private builtFor: Shape | null = null;
   private keepAxes: number[] = [];
-  /** Set by adapt() and setWeights() (weights loaded from a file). */
-  private adaptedFlag = false;
+  /** Set by adapt(): statistics of data that happened to be mean 0, variance 1 are still adapted. */
+  private adaptedHere = false;
 
   constructor(args: NormalizationArgs = {}) {
     super(checkOptions('Normalization', args, NORMALIZATION_OPTIONS, '{axis: -1}'));
@@ -181,17 +182,14 @@ export class Normalization extends Layer {
   }
 
   /**
-   * True when the layer has neither a given mean and variance nor adapted ones: never adapted,
-   * no weights loaded, and its weights still Keras's initial zeros and ones (the identity).
+   * True when the layer has neither a given mean and variance nor adapted ones: not adapted
+   * here, and its weights (set, or loaded from a file) still Keras's initial mean 0, variance 1
+   * and count 0, which pass the data through unchanged.
    */
   get needsAdapt(): boolean {
-    if (this.inputMean || this.adaptedFlag || !this.builtFor) return false;
-    return this.weightNamed('mean').value.every((v) => v === 0) && this.weightNamed('variance').value.every((v) => v === 1);
-  }
-
-  override setWeights(values: readonly Float32Array[]): void {
-    super.setWeights(values);
-    this.adaptedFlag = true;
+    if (this.inputMean || this.adaptedHere || !this.builtFor) return false;
+    const initial = (name: string, value: number) => this.weightNamed(name).value.every((v) => v === value);
+    return initial('mean', 0) && initial('variance', 1) && initial('count', 0);
   }
 
   /**
@@ -215,7 +213,7 @@ export class Normalization extends Layer {
     this.weightNamed('mean').value = Float32Array.from(total.mean);
     this.weightNamed('variance').value = Float32Array.from(total.variance);
     this.weightNamed('count').value = Float32Array.of(total.count);
-    this.adaptedFlag = true;
+    this.adaptedHere = true;
     this.weightsVersion++;
   }
 
@@ -230,16 +228,17 @@ export class Normalization extends Layer {
     const statSize = product(this.statisticShape);
     const sum = new Float64Array(statSize), squares = new Float64Array(statSize);
     const index = statisticIndexer(shape, this.keepAxes);
-    for (let i = 0; i < batch.data.length; i++) {
-      const v = batch.data[i]!;
+    const values = Float64Array.from(batch.data as ArrayLike<number>, Number);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
       if (!Number.isFinite(v)) throw new ValueError(`${this.name}: adapt() got ${v} at element ${i} of a batch of shape ${formatShape([...shape])}`);
       sum[index(i)] += v;
     }
-    const count = batch.data.length / statSize;
+    const count = values.length / statSize;
     const mean = sum.map((s) => s / count);
-    for (let i = 0; i < batch.data.length; i++) {
+    for (let i = 0; i < values.length; i++) {
       const k = index(i);
-      squares[k] += (batch.data[i]! - mean[k]!) ** 2;
+      squares[k] += (values[i]! - mean[k]!) ** 2;
     }
     return { mean, variance: squares.map((s) => s / count), count };
   }
