@@ -965,6 +965,11 @@ static void test_augmentation_ops() {
     affine_sample_forward(shifted.data(), line.data(), &shift2, row, SampleParams{fc.mode, Interp::Nearest, -5});
     validate_result(shifted.data(), fc.want.data(), std::string("a shift of 2 filled by ") + fc.name, 4, 0);
   }
+  // TensorFlow's wrap divides by len - 1 (its MapCoordinate): a shift of 6 over 4 pixels reads past the end, clamped
+  AffineMap shift6 = translation_map(0, 6);
+  affine_sample_forward(shifted.data(), line.data(), &shift6, row, SampleParams{FillMode::Wrap, Interp::Nearest, 0});
+  std::vector<float> far = {40, 40, 40, 40};
+  validate_result(shifted.data(), far.data(), "a shift of 6 filled by wrap, as TensorFlow folds it", 4, 0);
   // backward is the transpose, bilinear, every fill mode, maps of every kind with fractional coordinates
   ImageDims d{3, 6, 7, 2};
   Tensor x = rand_tensor(rng, {3, 6, 7, 2}), g = rand_tensor(rng, {3, 6, 7, 2});
@@ -1067,6 +1072,42 @@ static void test_augmentation_ops() {
   expect(losses[0] > 0.4f && losses[0] < 0.6f, "a training step's loss is the fraction flipped: " + std::to_string(losses[0]));
   validate_result(&losses[1], &losses[0], "RandomFlip flips the same images on reference", 1);
   validate_result(&losses[2], &losses[0], "RandomFlip flips the same images on cuda-emu", 1);
+  // every op on every backend (the CUDA kernels through cuda-emu against the host loops): a
+  // training step's loss and the gradient of a weight before the op (its backward) agree
+  struct OpCase { std::string op; std::vector<Attr> attrs; };
+  std::vector<OpCase> cases = {
+      {"RandomFlip", {Attr::i("horizontal", 1), Attr::i("vertical", 1)}},
+      {"RandomContrast", {Attr::floats("factor_range", {0.5f, 1.5f}), Attr::floats("value_range", {0.2f, 0.8f})}},
+      {"RandomAffine", {Attr::floats("rotation", {-0.6f, 0.6f}), Attr::s("fill_mode", "reflect")}},
+      {"RandomAffine", {Attr::floats("zoom_height", {-0.3f, 0.4f}), Attr::floats("zoom_width", {-0.2f, 0.2f}), Attr::s("fill_mode", "constant"),
+                        Attr::f("fill_value", 0.25f)}},
+      {"RandomAffine", {Attr::floats("translate_height", {-0.3f, 0.3f}), Attr::floats("translate_width", {-0.2f, 0.4f}),
+                        Attr::s("fill_mode", "wrap"), Attr::s("interpolation", "nearest")}},
+      {"RandomAffine", {Attr::floats("rotation", {0.1f, 0.9f}), Attr::s("fill_mode", "nearest")}},
+  };
+  Tensor images = rand_tensor(rng, {6, 5, 7, 3}, 0, 1), targets = rand_tensor(rng, {6, 5, 7, 3}, 0, 1);
+  for (const OpCase& oc : cases) {
+    ModelBuilder mb;
+    mb.input("x", {-1, 5, 7, 3}).output("y");
+    mb.init("w", rand_tensor(rng, {1, 5, 7, 3}, 0.5f, 1.5f)).node("Mul", {"x", "w"}, {"xw"});
+    mb.strata_node(oc.op, {"xw"}, {"y"}, oc.attrs);
+    std::string bytes = mb.bytes();
+    TrainingDescription od = td;
+    od.trainable = {"w"};
+    std::vector<float> step_losses;
+    std::vector<Tensor> grads;
+    for (std::string be : {"reference", "cpu", "cuda-emu"}) {
+      od.backend = be;
+      auto s = Session::from_onnx(bytes.data(), bytes.size(), od);
+      step_losses.push_back(s->train_step({images}, {targets}).loss);
+      grads.push_back(s->get_gradient("w"));
+    }
+    for (int k : {1, 2}) {
+      std::string what = oc.op + " (" + oc.attrs[0].name + ") on " + (k == 1 ? "cpu" : "cuda-emu");
+      validate_result(&step_losses[k], &step_losses[0], what + ": the loss", 1);
+      validate_result(grads[k].data(), grads[0].data(), what + ": the gradient through it", grads[0].size());
+    }
+  }
 }
 
 // Keras's weight regularizers and constraints (regularization.h): the penalty joins evaluate()'s

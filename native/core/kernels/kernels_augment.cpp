@@ -7,6 +7,7 @@
 // uploaded to the backend's memory: every backend, the GPU included, runs them this way, at
 // the input of a model where they sit. Backward is the exact transpose (flip, the affine
 // sampling's scatter, contrast's mean and clip).
+#include <algorithm>
 #include <cmath>
 
 #include "../check.h"
@@ -33,56 +34,70 @@ ImageDims image_dims(const Node& n, const Shape& s) {
   return ImageDims{(int)s[0], (int)s[1], (int)s[2], (int)s[3]};
 }
 
-// The base of the augmentation kernels: out = in outside training; in training, transform()
-// on the host values, and its transpose in backward.
+// The base of the augmentation kernels: out = in outside training; in training, draw() sets the
+// batch's parameters (host_params_, uploaded to params_), transform() applies them, transpose()
+// its backward.
 class AugmentKernel : public OpKernel {
  public:
   using OpKernel::OpKernel;
   void infer(const Ins& in, Outs& out) override {
-    image_dims(node, in[0]->shape);
+    ImageDims d = image_dims(node, in[0]->shape);
     out[0]->reset(in[0]->shape);
+    reset_beside(params_, *out[0], {std::max<int64_t>(d.N, 1) * params_per_image()});
+    reset_beside(scratch_, *out[0], {std::max<int64_t>(d.N, 1) * std::max(d.C, 1)});
   }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     active_ = ctx.training;
     if (!active_) return copy_values(ctx, *in[0], *out[0]);
     ImageDims d = image_dims(node, in[0]->shape);
     Rng rng(ctx.seed);
-    draw(rng, d);
-    std::vector<float> x = in[0]->values(), y(x.size());
-    transform(y.data(), x.data(), d);
-    out[0]->assign(std::move(y));
+    host_params_.assign((size_t)d.N * params_per_image(), 0.0f);
+    draw(rng, d, host_params_.data());
+    ctx.be->upload(params_.data(), host_params_.data(), (int64_t)host_params_.size());
+    transform(ctx, out[0]->data(), in[0]->data(), d);
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
     if (!din[0]) return;
     if (!active_) return ctx.be->copy(din[0]->data(), dout.data(), dout.size());
-    std::vector<float> g = dout.values(), dx(g.size());
-    transpose(dx.data(), g.data(), image_dims(node, in[0]->shape), *out[0]);
-    din[0]->assign(std::move(dx));
+    transpose(ctx, din[0]->data(), dout.data(), out[0]->data(), image_dims(node, in[0]->shape));
   }
   bool differentiable(int i) const override { return i == 0; }
 
  protected:
-  // Draws each image's transformation for the batch.
-  virtual void draw(Rng& rng, ImageDims d) = 0;
-  virtual void transform(float* y, const float* x, ImageDims d) = 0;
-  virtual void transpose(float* dx, const float* dy, ImageDims d, const Tensor& out) = 0;
+  virtual int64_t params_per_image() const = 0;
+  // Writes each image's parameters (params_per_image() floats) for the batch.
+  virtual void draw(Rng& rng, ImageDims d, float* params) = 0;
+  virtual void transform(KernelContext& ctx, float* y, const float* x, ImageDims d) = 0;
+  virtual void transpose(KernelContext& ctx, float* dx, const float* dy, const float* y, ImageDims d) = 0;
+  Tensor params_, scratch_;  // in the backend's memory
 
  private:
   bool active_ = false;
+  std::vector<float> host_params_;
 };
 
-// RandomFlip and RandomAffine: one sampling map per image.
+// RandomFlip and RandomAffine: one sampling map (AffineMap, 6 floats) per image.
 class SamplingKernel : public AugmentKernel {
  public:
   using AugmentKernel::AugmentKernel;
 
  protected:
-  void transform(float* y, const float* x, ImageDims d) override { affine_sample_forward(y, x, maps_.data(), d, params_); }
-  void transpose(float* dx, const float* dy, ImageDims d, const Tensor&) override {
-    affine_sample_backward(dx, dy, maps_.data(), d, params_);
+  int64_t params_per_image() const override { return 6; }
+  void draw(Rng& rng, ImageDims d, float* params) override {
+    for (int n = 0; n < d.N; n++) {
+      AffineMap m = draw_map(rng, d);
+      float values[6] = {m.a0, m.a1, m.a2, m.b0, m.b1, m.b2};
+      std::copy(values, values + 6, params + n * 6);
+    }
   }
-  std::vector<AffineMap> maps_;
-  SampleParams params_;
+  virtual AffineMap draw_map(Rng& rng, ImageDims d) = 0;
+  void transform(KernelContext& ctx, float* y, const float* x, ImageDims d) override {
+    ctx.be->affine_sample_forward(y, x, params_.data(), d, sampling_);
+  }
+  void transpose(KernelContext& ctx, float* dx, const float* dy, const float*, ImageDims d) override {
+    ctx.be->affine_sample_backward(dx, dy, params_.data(), d, sampling_);
+  }
+  SampleParams sampling_;
 };
 
 // Keras's RandomFlip: horizontal (left-right) and/or vertical, each with probability 1/2 per image.
@@ -90,16 +105,13 @@ class FlipKernel : public SamplingKernel {
  public:
   explicit FlipKernel(const Node& n)
       : SamplingKernel(n), horizontal_(n.get_int("horizontal", 1) != 0), vertical_(n.get_int("vertical", 0) != 0) {
-    params_.interp = Interp::Nearest;  // integer coordinates: exact
+    sampling_.interp = Interp::Nearest;  // integer coordinates: exact
   }
 
  protected:
-  void draw(Rng& rng, ImageDims d) override {
-    maps_.resize(d.N);
-    for (auto& m : maps_) {
-      bool h = horizontal_ && rng.uniform() < 0.5f, v = vertical_ && rng.uniform() < 0.5f;
-      m = flip_map(h, v, d.H, d.W);
-    }
+  AffineMap draw_map(Rng& rng, ImageDims d) override {
+    bool h = horizontal_ && rng.uniform() < 0.5f, v = vertical_ && rng.uniform() < 0.5f;
+    return flip_map(h, v, d.H, d.W);
   }
 
  private:
@@ -124,31 +136,26 @@ class AffineKernel : public SamplingKernel {
     STRATA_CHECK(!has_zoom_ || (zoom_h_[0] > -1 && (!own_zoom_width_ || zoom_w_[0] > -1)),
                  n.where() << ": zoom ranges must stay above -1 (a zoom of 1 + z > 0)");
     std::string fill = n.get_string("fill_mode", "reflect"), interp = n.get_string("interpolation", "bilinear");
-    if (fill == "reflect") params_.fill = FillMode::Reflect;
-    else if (fill == "wrap") params_.fill = FillMode::Wrap;
-    else if (fill == "constant") params_.fill = FillMode::Constant;
-    else if (fill == "nearest") params_.fill = FillMode::Nearest;
+    if (fill == "reflect") sampling_.fill = FillMode::Reflect;
+    else if (fill == "wrap") sampling_.fill = FillMode::Wrap;
+    else if (fill == "constant") sampling_.fill = FillMode::Constant;
+    else if (fill == "nearest") sampling_.fill = FillMode::Nearest;
     else STRATA_FAIL(n.where() << ": fill_mode '" << fill << "' is not one of reflect, wrap, constant, nearest");
     STRATA_CHECK(interp == "bilinear" || interp == "nearest", n.where() << ": interpolation '" << interp << "' is not bilinear or nearest");
-    params_.interp = interp == "nearest" ? Interp::Nearest : Interp::Bilinear;
-    params_.fill_value = n.get_float("fill_value", 0.0f);
+    sampling_.interp = interp == "nearest" ? Interp::Nearest : Interp::Bilinear;
+    sampling_.fill_value = n.get_float("fill_value", 0.0f);
   }
 
  protected:
-  void draw(Rng& rng, ImageDims d) override {
-    maps_.resize(d.N);
-    for (auto& m : maps_) {
-      if (has_rotation_) {
-        m = rotation_map(rng.uniform(rotation_[0], rotation_[1]), d.H, d.W);
-      } else if (has_zoom_) {
-        float zy = 1 + rng.uniform(zoom_h_[0], zoom_h_[1]);
-        float zx = own_zoom_width_ ? 1 + rng.uniform(zoom_w_[0], zoom_w_[1]) : zy;
-        m = zoom_map(zy, zx, d.H, d.W);
-      } else {
-        float dy = rng.uniform(shift_h_[0], shift_h_[1]) * d.H, dx = rng.uniform(shift_w_[0], shift_w_[1]) * d.W;
-        m = translation_map(dy, dx);
-      }
+  AffineMap draw_map(Rng& rng, ImageDims d) override {
+    if (has_rotation_) return rotation_map(rng.uniform(rotation_[0], rotation_[1]), d.H, d.W);
+    if (has_zoom_) {
+      float zy = 1 + rng.uniform(zoom_h_[0], zoom_h_[1]);
+      float zx = own_zoom_width_ ? 1 + rng.uniform(zoom_w_[0], zoom_w_[1]) : zy;
+      return zoom_map(zy, zx, d.H, d.W);
     }
+    float dy = rng.uniform(shift_h_[0], shift_h_[1]) * d.H, dx = rng.uniform(shift_w_[0], shift_w_[1]) * d.W;
+    return translation_map(dy, dx);
   }
 
  private:
@@ -165,22 +172,19 @@ class ContrastKernel : public AugmentKernel {
   }
 
  protected:
-  void draw(Rng& rng, ImageDims d) override {
-    factors_.resize(d.N);
-    for (float& f : factors_) f = rng.uniform(factor_[0], factor_[1]);
-    mean_.resize((size_t)d.N * d.C);
+  int64_t params_per_image() const override { return 1; }
+  void draw(Rng& rng, ImageDims d, float* params) override {
+    for (int n = 0; n < d.N; n++) params[n] = rng.uniform(factor_[0], factor_[1]);
   }
-  void transform(float* y, const float* x, ImageDims d) override {
-    contrast_forward(y, mean_.data(), x, factors_.data(), d, value_[0], value_[1]);
+  void transform(KernelContext& ctx, float* y, const float* x, ImageDims d) override {
+    ctx.be->contrast_forward(y, scratch_.data(), x, params_.data(), d, value_[0], value_[1]);
   }
-  void transpose(float* dx, const float* dy, ImageDims d, const Tensor& out) override {
-    std::vector<float> y = out.values();
-    contrast_backward(dx, dy, y.data(), factors_.data(), d, value_[0], value_[1]);
+  void transpose(KernelContext& ctx, float* dx, const float* dy, const float* y, ImageDims d) override {
+    ctx.be->contrast_backward(dx, scratch_.data(), dy, y, params_.data(), d, value_[0], value_[1]);
   }
 
  private:
   float factor_[2], value_[2];
-  std::vector<float> factors_, mean_;
 };
 
 }  // namespace

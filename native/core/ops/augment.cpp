@@ -1,34 +1,13 @@
 // augment.cpp: see augment.h.
 #include "augment.h"
 
+#include "augment_fold.h"
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace strata {
-
-// A continuous coordinate folded into [0, len - 1] by the fill mode, as TensorFlow's
-// map_coordinate (constant leaves it, reads outside are fill_value).
-static float fold(float v, int len, FillMode mode) {
-  if (mode == FillMode::Constant) return v;
-  if (mode == FillMode::Nearest) return std::min(std::max(v, 0.0f), (float)(len - 1));
-  if (len <= 1) return 0;
-  if (mode == FillMode::Wrap) {
-    if (v < 0) v += len * (float)((int64_t)(-v / len) + 1);
-    else if (v > len - 1) v -= len * (float)(int64_t)(v / len);
-    return std::min(std::max(v, 0.0f), (float)(len - 1));
-  }
-  // Reflect: (d c b a | a b c d | d c b a)
-  const float sz2 = 2.0f * len;
-  if (v < 0) {
-    if (v < -sz2) v = sz2 * (float)(int64_t)(-v / sz2) + v;
-    v = v < -len ? v + sz2 : -v - 1;
-  } else if (v > len - 1) {
-    v -= sz2 * (float)(int64_t)(v / sz2);
-    if (v >= len) v = sz2 - v - 1;
-  }
-  return std::min(std::max(v, 0.0f), (float)(len - 1));
-}
 
 // The (up to 4) input pixels an output pixel reads and their weights; index -1 reads fill_value.
 struct Taps {
@@ -39,7 +18,7 @@ struct Taps {
 
 static Taps taps_of(const AffineMap& m, int x, int y, int H, int W, const SampleParams& p) {
   Taps t{};
-  float fx = fold(m.a0 * x + m.a1 * y + m.a2, W, p.fill), fy = fold(m.b0 * x + m.b1 * y + m.b2, H, p.fill);
+  float fx = fold_coordinate(m.a0 * x + m.a1 * y + m.a2, W, (int)p.fill), fy = fold_coordinate(m.b0 * x + m.b1 * y + m.b2, H, (int)p.fill);
   auto at = [&](int64_t yy, int64_t xx) -> int64_t { return yy < 0 || yy >= H || xx < 0 || xx >= W ? -1 : yy * W + xx; };
   if (p.interp == Interp::Nearest) {
     t.index[0] = at((int64_t)std::round(fy), (int64_t)std::round(fx));

@@ -39,7 +39,7 @@ struct SampleParams {
 void affine_sample_forward(float* out, const float* in, const AffineMap* maps, ImageDims d, const SampleParams& p);
 void affine_sample_backward(float* din, const float* dout, const AffineMap* maps, ImageDims d, const SampleParams& p);
 
-// factors: one per image; mean: scratch of N * C (written by forward, read by backward)
+// factors: one per image; mean: N * C, the channels' means (written)
 void contrast_forward(float* out, float* mean, const float* in, const float* factors, ImageDims d, float lo, float hi);
 void contrast_backward(float* din, const float* dout, const float* out, const float* factors, ImageDims d, float lo, float hi);
 
