@@ -5,7 +5,7 @@ import { batchCount, batches, makeDataset, split, type Dataset, type SampleArray
 import { concatRows, type NdArray } from '../data/ndarray.ts';
 import { checkInputShapes, validateDataset } from '../data/validate.ts';
 import {
-  History, StrataUserError, TerminateOnNaN, ValueError, arraysInOrder, logNames, weightsGeneration,
+  History, Normalization, StrataUserError, TerminateOnNaN, ValueError, arraysInOrder, logNames, weightsGeneration,
   type ArrayData, type Callback, type CompiledConfig, type EvaluateOptions, type FitOptions, type InferenceBackend, type Logs, Model,
   type Device, type Optimizer, type PredictOptions, type TrainingBackend,
 } from '../model/index.ts';
@@ -47,6 +47,21 @@ function refuseEngineLess(model: Model): void {
         `${layer.name} (${layer.className}): the native engine does not run recurrent layers yet (fit, evaluate and the engine's predict); ` +
           `the exported ONNX file runs in onnxruntime ('strata predict')`,
       );
+    }
+  }
+}
+
+/**
+ * A TrainingError naming the first Normalization layer (in nested models too) with neither a
+ * given nor an adapted mean and variance: it would pass the data through unnormalized, which
+ * Keras does without a word. Refused rather than adapted here: the statistics are the user's
+ * choice of data (Keras's idiom adapts to the training features alone, before fit).
+ */
+function refuseUnadapted(model: Model): void {
+  for (const layer of model.layers) {
+    if (layer instanceof Model) refuseUnadapted(layer);
+    else if (layer instanceof Normalization && layer.needsAdapt) {
+      throw new TrainingError(`${layer.name} (Normalization): has no mean and variance; call its adapt() on the training features before fit (layer.adapt(x)), or give mean and variance`);
     }
   }
 }
@@ -264,6 +279,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
 
   async fit(model: Model, x: ArrayData[], y: ArrayData[], options: EngineFitOptions): Promise<History> {
     const config = model.compiled!;
+    refuseUnadapted(model);
     const { epochs = 1, batchSize = 32, shuffle = true, initialEpoch = 0, verbose = 1, resumeFrom } = options;
     if (resumeFrom && resumeFrom.epoch !== initialEpoch) throw new ValueError(`${model.name}.fit(): resumeFrom.epoch ${resumeFrom.epoch} is not initialEpoch ${initialEpoch}`);
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);

@@ -40,6 +40,8 @@ export const KERAS_WEIGHTS: Record<string, KerasWeightsRow> = {
   LSTM: { variables: ['kernel', 'recurrent_kernel', 'bias'], owner: 'cell' },
   GRU: { variables: ['kernel', 'recurrent_kernel', 'bias'], owner: 'cell' },
   SimpleRNN: { variables: ['kernel', 'recurrent_kernel', 'bias'], owner: 'cell' },
+  // Normalization.build, adapted (no mean given): mean, variance, then count (an int64 scalar in Keras, float32 here).
+  Normalization: { variables: ['mean', 'variance', 'count'] },
   // Not yet: Bidirectional (two owners, forward_layer/cell and backward_layer/cell) and
   // MultiHeadAttention (one owner per projection, query_dense/...): refused by name.
 };

@@ -12,6 +12,8 @@ import { Input, InputLayer } from './layers/input.ts';
 import { Add, Average, Concatenate, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
 import { BatchNormalization, LayerNormalization } from './layers/normalization.ts';
 import { Attention, MultiHeadAttention } from './layers/attention.ts';
+import { Normalization } from './layers/preprocessing.ts';
+import { RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom } from './layers/augmentation.ts';
 import {
   AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
 } from './layers/pooling.ts';
@@ -31,6 +33,11 @@ export { Input, InputLayer } from './layers/input.ts';
 export { Add, Average, Concatenate, ElementwiseMerge, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
 export { BatchNormalization, LayerNormalization, type LayerNormalizationArgs } from './layers/normalization.ts';
 export { Attention, MultiHeadAttention, type AttentionArgs, type MultiHeadAttentionArgs } from './layers/attention.ts';
+export { Normalization, type AdaptArray, type AdaptData, type NestedNumbers, type NormalizationArgs } from './layers/preprocessing.ts';
+export {
+  FILL_MODES, FLIP_MODES, INTERPOLATIONS, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+  type AugmentationArgs, type Factor, type FillArgs, type FillMode, type FlipMode, type Interpolation, type RandomContrastArgs, type RandomZoomArgs,
+} from './layers/augmentation.ts';
 export {
   AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
   type Pooling1DArgs, type Pooling2DArgs,
@@ -89,6 +96,12 @@ export const layers = {
   AveragePooling1D,
   GlobalMaxPooling1D,
   GlobalMaxPooling2D,
+  Normalization,
+  RandomFlip,
+  RandomContrast,
+  RandomTranslation,
+  RandomZoom,
+  RandomRotation,
 };
 
 export { Model, weightsGeneration, type ModelArgs, type CallOptions } from './model.ts';

@@ -143,6 +143,13 @@ const PADDING: LayerArgument = {
 
 /** The noise layers' seed: Keras keeps it; Strata's engine draws from fit()'s seed. */
 const NOISE_SEED: LayerArgument = { key: 'seed', option: 'seed', type: { kind: 'optional-int' }, default: null, help: "Kept in the config; training draws from fit()'s seed." };
+/** RandomTranslation's, RandomZoom's and RandomRotation's fill options. */
+const FILL_ARGUMENTS: LayerArgument[] = [
+  { key: 'fill_mode', option: 'fillMode', type: { kind: 'choice', options: ['reflect', 'wrap', 'constant', 'nearest'] }, default: 'reflect', help: 'How points outside the image are filled.' },
+  { key: 'fill_value', option: 'fillValue', type: { kind: 'float' }, default: 0, help: 'The value outside the image for fill_mode constant.' },
+  { key: 'interpolation', option: 'interpolation', type: { kind: 'choice', options: ['bilinear', 'nearest'] }, default: 'bilinear', help: 'How pixels between samples are read.' },
+  NOISE_SEED,
+];
 
 function poolingArgs(rank = 2): LayerArgument[] {
   const window = rank === 2 ? 'The window (height, width) to pool over.' : 'The window (steps) to pool over.';
@@ -595,6 +602,71 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     args: [
       { key: 'scale', option: 'scale', type: { kind: 'float' }, initial: 1 / 255, positional: true, help: 'The factor.' },
       { key: 'offset', option: 'offset', type: { kind: 'float' }, default: 0, help: 'Added after scaling.' },
+    ],
+  },
+  {
+    className: 'Normalization',
+    group: 'Preprocessing layers',
+    help: 'Shifts and scales each feature to mean 0 and variance 1: (x - mean) / sqrt(variance), with the statistics from adapt() on data.',
+    docs: 'preprocessing_layers/numerical/normalization/',
+    inputs: 'one',
+    args: [
+      { key: 'axis', option: 'axis', type: { kind: 'int' }, default: -1, help: 'The axis with its own mean and variance per index; -1 is the last (features).' },
+      { key: 'invert', option: 'invert', type: { kind: 'bool' }, default: false, help: 'Undo the normalization instead: mean + x * sqrt(variance).' },
+    ],
+  },
+  {
+    className: 'RandomFlip',
+    group: 'Preprocessing layers',
+    help: 'While training, flips each image left-right and/or up-down with probability 1/2; does nothing afterwards.',
+    docs: 'preprocessing_layers/image_augmentation/random_flip/',
+    inputs: 'one',
+    args: [
+      { key: 'mode', option: 'mode', type: { kind: 'choice', options: ['horizontal', 'vertical', 'horizontal_and_vertical'] }, default: 'horizontal_and_vertical', positional: true, help: 'Which flips.' },
+      NOISE_SEED,
+    ],
+  },
+  {
+    className: 'RandomContrast',
+    group: 'Preprocessing layers',
+    help: "While training, scales each image's distance from its channels' means by a random factor in [1 - f, 1 + f]; does nothing afterwards.",
+    docs: 'preprocessing_layers/image_augmentation/random_contrast/',
+    inputs: 'one',
+    args: [{ key: 'factor', option: 'factor', type: { kind: 'float' }, initial: 0.2, positional: true, help: 'f in [0, 1] (or a pair [lower, upper]).' }, NOISE_SEED],
+  },
+  {
+    className: 'RandomTranslation',
+    group: 'Preprocessing layers',
+    help: 'While training, shifts each image by random fractions of its height and width; does nothing afterwards.',
+    docs: 'preprocessing_layers/image_augmentation/random_translation/',
+    inputs: 'one',
+    args: [
+      { key: 'height_factor', option: 'heightFactor', type: { kind: 'float' }, initial: 0.1, positional: true, help: 'Shifts up to this fraction of the height, either way (or a pair [lower, upper]).' },
+      { key: 'width_factor', option: 'widthFactor', type: { kind: 'float' }, initial: 0.1, positional: true, help: 'Shifts up to this fraction of the width, either way (or a pair [lower, upper]).' },
+      ...FILL_ARGUMENTS,
+    ],
+  },
+  {
+    className: 'RandomZoom',
+    group: 'Preprocessing layers',
+    help: 'While training, zooms each image in or out by a random factor; does nothing afterwards.',
+    docs: 'preprocessing_layers/image_augmentation/random_zoom/',
+    inputs: 'one',
+    args: [
+      { key: 'height_factor', option: 'heightFactor', type: { kind: 'float' }, initial: 0.1, positional: true, help: 'Zooms by 1 + z, z up to this either way; positive zooms out (or a pair [lower, upper]).' },
+      { key: 'width_factor', option: 'widthFactor', type: { kind: 'optional-float' }, default: null, help: "The width's own zoom range; None keeps the aspect ratio." },
+      ...FILL_ARGUMENTS,
+    ],
+  },
+  {
+    className: 'RandomRotation',
+    group: 'Preprocessing layers',
+    help: 'While training, rotates each image about its center by a random angle; does nothing afterwards.',
+    docs: 'preprocessing_layers/image_augmentation/random_rotation/',
+    inputs: 'one',
+    args: [
+      { key: 'factor', option: 'factor', type: { kind: 'float' }, initial: 0.1, positional: true, help: 'Rotates up to this fraction of a full turn, either way (or a pair [lower, upper]).' },
+      ...FILL_ARGUMENTS,
     ],
   },
 ];

@@ -7,6 +7,7 @@ import {
   Concatenate, LayerNormalization, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten, GaussianDropout, GaussianNoise,
   GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Permute, PReLU, RepeatVector, Multiply, ReLU, Rescaling,
   Reshape, SeparableConv2D, Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, formatShape, transposedOutputLength,
+  Normalization, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
   type ActivationName, type CallKwargs, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { ConvPadding } from '../model/layers/conv.ts';
@@ -313,6 +314,55 @@ const spatialDropout2d: Row<SpatialDropout2D> = (layer, call) =>
   trainingOnly(layer, call, 'SpatialDropout', (x) => ({ ratio: { float: layer.rate }, axis: physicalAxis(x, -1) }));
 const activityRegularization: Row<ActivityRegularization> = (layer, call) =>
   trainingOnly(layer, call, 'ActivityRegularization', () => ({ l1: { float: layer.l1 }, l2: { float: layer.l2 } }));
+
+/**
+ * An image augmentation layer: Identity in an exported file; for the engine, its op in
+ * STRATA_DOMAIN on the channels-last image (the engine's augmentation kernels read NHWC).
+ */
+function imageAugmentation(layer: Layer, call: LayerCall, opType: string, attributes: Record<string, AttributeValue>): Value {
+  if (!call.trainingOps) return trainingOnly(layer, call, opType, () => ({}));
+  const x = call.b.inLayout(single(layer, call), 'keras');
+  return { ...x, name: addStrataNode(call.b, opType, x.name, `${call.name}/${opType}`, attributes, call.output) };
+}
+
+/** The fill options of the geometric layers, as the engine's RandomAffine takes them. */
+function fillAttributes(layer: RandomTranslation | RandomZoom | RandomRotation): Record<string, AttributeValue> {
+  return { fill_mode: layer.fillMode, fill_value: { float: layer.fillValue }, interpolation: layer.interpolation };
+}
+
+const randomFlip: Row<RandomFlip> = (layer, call) =>
+  imageAugmentation(layer, call, 'RandomFlip', { horizontal: layer.horizontal ? 1 : 0, vertical: layer.vertical ? 1 : 0 });
+const randomContrast: Row<RandomContrast> = (layer, call) =>
+  imageAugmentation(layer, call, 'RandomContrast', { factor_range: { floats: [...layer.contrastRange] }, value_range: { floats: [...layer.valueRange] } });
+const randomTranslation: Row<RandomTranslation> = (layer, call) =>
+  imageAugmentation(layer, call, 'RandomAffine', { translate_height: { floats: [...layer.heightRange] }, translate_width: { floats: [...layer.widthRange] }, ...fillAttributes(layer) });
+const randomZoom: Row<RandomZoom> = (layer, call) =>
+  imageAugmentation(layer, call, 'RandomAffine', {
+    zoom_height: { floats: [...layer.heightRange] },
+    ...(layer.widthRange ? { zoom_width: { floats: [...layer.widthRange] } } : {}),
+    ...fillAttributes(layer),
+  });
+/** The angle's range in radians: Keras's factor is a fraction of a full turn. */
+const randomRotation: Row<RandomRotation> = (layer, call) =>
+  imageAugmentation(layer, call, 'RandomAffine', { rotation: { floats: layer.range.map((f) => f * 2 * Math.PI) }, ...fillAttributes(layer) });
+
+/**
+ * Keras's Normalization: Sub the mean, Div by max(sqrt(variance), 1e-7) (inverted: Mul by it,
+ * then Add the mean), as constants of the layer's broadcast shape (1 along the reduced axes).
+ */
+const normalization: Row<Normalization> = (layer, call) => {
+  const { b } = call;
+  const x = b.inLayout(single(layer, call), 'keras');
+  const dims = layer.broadcastShape;
+  const mean = b.floatConstant(`${call.name}/mean`, Array.from(layer.statistics().mean), dims);
+  const deviation = b.floatConstant(`${call.name}/standard_deviation`, Array.from(layer.standardDeviations()), dims);
+  if (layer.invert) {
+    const scaled = b.addNode('Mul', [x.name, deviation], `${call.name}/Mul`);
+    return { ...x, name: b.addNode('Add', [scaled, mean], `${call.name}/Add`, {}, call.output) };
+  }
+  const centered = b.addNode('Sub', [x.name, mean], `${call.name}/Sub`);
+  return { ...x, name: b.addNode('Div', [centered, deviation], `${call.name}/Div`, {}, call.output) };
+};
 
 const activation: Row<Activation> = (layer, call) => {
   const x = single(layer, call);
@@ -745,4 +795,10 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   Add: add,
   Multiply: multiply,
   Average: average,
+  Normalization: normalization,
+  RandomFlip: randomFlip,
+  RandomContrast: randomContrast,
+  RandomTranslation: randomTranslation,
+  RandomZoom: randomZoom,
+  RandomRotation: randomRotation,
 };

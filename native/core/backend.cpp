@@ -81,6 +81,22 @@ void Backend::blend(float* y, const float* a, float wa, const float* b, float wb
   for (int64_t i = 0; i < n; i++) y[i] = a[i] * wa + b[i] * wb;
 }
 
+// The augmentation's host loops (ops/augment.h), for the backends whose memory is the host's.
+void Backend::affine_sample_forward(float* out, const float* in, const float* maps, const ImageDims& d, const SampleParams& p) {
+  ::strata::affine_sample_forward(out, in, reinterpret_cast<const AffineMap*>(maps), d, p);
+}
+void Backend::affine_sample_backward(float* din, const float* dout, const float* maps, const ImageDims& d, const SampleParams& p) {
+  ::strata::affine_sample_backward(din, dout, reinterpret_cast<const AffineMap*>(maps), d, p);
+}
+void Backend::contrast_forward(float* out, float* scratch, const float* in, const float* factors, const ImageDims& d, float lo,
+                               float hi) {
+  ::strata::contrast_forward(out, scratch, in, factors, d, lo, hi);
+}
+void Backend::contrast_backward(float* din, float*, const float* dout, const float* out, const float* factors, const ImageDims& d,
+                                float lo, float hi) {
+  ::strata::contrast_backward(din, dout, out, factors, d, lo, hi);
+}
+
 void Backend::loss(float* result, float* dpred, const float* pred, const float* target, int64_t rows, int64_t K,
                    LossKind kind, bool from_logits, float weight, const float* row_weight) {
   result[0] = loss_forward_backward(dpred, pred, target, rows, K, kind, from_logits, weight, row_weight);

@@ -19,6 +19,7 @@
 
 #include "losses.h"
 #include "ops/activation.h"
+#include "ops/augment.h"
 #include "ops/conv.h"
 #include "ops/pool.h"
 #include "ops/tensor_ops.h"
@@ -150,6 +151,15 @@ class Backend {
   virtual void dropout_forward(float* out, float* mask, const float* inp, int64_t n, float ratio,
                                uint64_t seed) = 0;
   virtual void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) = 0;
+  // Keras's image augmentation on NHWC images (ops/augment.h): maps holds d.N AffineMaps (6
+  // floats each), factors d.N floats, scratch d.N * d.C floats, all in this backend's memory.
+  // The defaults are ops/augment.h's host loops (the CPU backends).
+  virtual void affine_sample_forward(float* out, const float* in, const float* maps, const ImageDims& d, const SampleParams& p);
+  virtual void affine_sample_backward(float* din, const float* dout, const float* maps, const ImageDims& d, const SampleParams& p);
+  virtual void contrast_forward(float* out, float* scratch, const float* in, const float* factors, const ImageDims& d, float lo,
+                                float hi);
+  virtual void contrast_backward(float* din, float* scratch, const float* dout, const float* out, const float* factors,
+                                 const ImageDims& d, float lo, float hi);
 
   // --- the rest of a training step, on this backend's memory (the defaults are the host's
   // loops in losses.cpp and optim.cpp, for the CPU backends) ---

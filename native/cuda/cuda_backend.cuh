@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../core/backend.h"
+#include "kernels/augment.cuh"
 #include "kernels/conv.cuh"
 #include "kernels/elementwise.cuh"
 #include "kernels/layout.cuh"
@@ -392,6 +393,37 @@ class CudaBackend : public Backend {
   }
   void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) override {
     launch("multiply", multiply, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, dinp, dout, mask, n);
+  }
+
+  // --- Keras's image augmentation (kernels/augment.cuh) ------------------------------------------------
+  void affine_sample_forward(float* out, const float* in, const float* maps, const ImageDims& d, const SampleParams& p) override {
+    int64_t n = (int64_t)d.N * d.H * d.W * d.C;
+    launch("affine_sample_forward", gpu::affine_sample_forward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, out, in, maps,
+           d.N, d.H, d.W, d.C, (int)p.fill, p.interp == Interp::Nearest, p.fill_value);
+  }
+  void affine_sample_backward(float* din, const float* dout, const float* maps, const ImageDims& d, const SampleParams& p) override {
+    int64_t n = (int64_t)d.N * d.H * d.W * d.C;
+    fill(din, 0.0f, n);
+    launch("affine_sample_backward", gpu::affine_sample_backward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, din, dout,
+           maps, d.N, d.H, d.W, d.C, (int)p.fill, p.interp == Interp::Nearest);
+  }
+  void contrast_forward(float* out, float* scratch, const float* in, const float* factors, const ImageDims& d, float lo,
+                        float hi) override {
+    int P = d.H * d.W;
+    int64_t n = (int64_t)d.N * P * d.C;
+    launch("channel_means", gpu::channel_means, dim3(blocks_for((int64_t)d.N * d.C, kThreads)), dim3(kThreads), stream_, scratch, in,
+           (const float*)nullptr, d.N, P, d.C, 0.0f, 0.0f);
+    launch("contrast_forward", gpu::contrast_forward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, out, in,
+           (const float*)scratch, factors, d.N, P, d.C, lo, hi);
+  }
+  void contrast_backward(float* din, float* scratch, const float* dout, const float* out, const float* factors, const ImageDims& d,
+                         float lo, float hi) override {
+    int P = d.H * d.W;
+    int64_t n = (int64_t)d.N * P * d.C;
+    launch("channel_means", gpu::channel_means, dim3(blocks_for((int64_t)d.N * d.C, kThreads)), dim3(kThreads), stream_, scratch,
+           dout, out, d.N, P, d.C, lo, hi);
+    launch("contrast_backward", gpu::contrast_backward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, din, dout, out,
+           (const float*)scratch, factors, d.N, P, d.C, lo, hi);
   }
 
   // --- losses and optimizers ------------------------------------------------------------------------------

@@ -38,6 +38,12 @@ struct Attr {
     for (auto x : v) a.proto.add_ints(x);
     return a;
   }
+  static Attr floats(const std::string& n, std::vector<float> v) {
+    Attr a{n, {}};
+    a.proto.set_type(onnx::AttributeProto::FLOATS);
+    for (auto x : v) a.proto.add_floats(x);
+    return a;
+  }
 };
 
 class ModelBuilder {

@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "core/check.h"
+#include "core/kernel.h"
+#include "core/ops/augment.h"
 #include "core/session.h"
 #include "model_builder.h"
 #include "test_util.h"
@@ -906,6 +908,225 @@ static void test_training_only_ops() {
   expect(msg.find("'Mystery' is not one of Strata's own (ai.strata)") != std::string::npos, "an unknown ai.strata op is named: " + msg);
 }
 
+// Strata's image augmentation ops (RandomFlip, RandomContrast, RandomAffine; ops/augment.h):
+// the sampling's exact maps (a flip, a quarter turn, shifts under each fill mode), its backward
+// as the exact transpose (<A x, g> = <x, A^T g> for bilinear maps under every fill mode),
+// contrast's gradient against finite differences; then the kernels as training runs them:
+// about half the images flipped, rotation angles and contrast factors within their ranges, the
+// same seed the same augmentation, the identity in inference, and one training step's loss
+// the same on every backend.
+static double dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); i++) s += (double)a[i] * b[i];
+  return s;
+}
+
+// The kernel of an ai.strata op run once on the reference backend: out for `x`.
+static Tensor run_augment(const std::string& op, std::map<std::string, Attribute> attrs, const Tensor& x, bool training,
+                          uint64_t seed) {
+  Node n;
+  n.op_type = op, n.domain = kStrataDomain, n.name = op, n.inputs = {"x"}, n.outputs = {"y"}, n.attrs = std::move(attrs);
+  auto kernel = make_kernel(n, 17);
+  auto be = make_backend("reference");
+  KernelContext ctx;
+  ctx.be = be.get(), ctx.training = training, ctx.seed = seed;
+  Tensor in = x, out;
+  Ins ins{&in};
+  Outs outs{&out};
+  kernel->infer(ins, outs);
+  kernel->forward(ctx, ins, outs);
+  return out;
+}
+
+static Attribute floats_attr(std::vector<float> v) {
+  Attribute a;
+  a.kind = Attribute::Floats, a.floats = std::move(v);
+  return a;
+}
+static Attribute string_attr(const std::string& v) {
+  Attribute a;
+  a.kind = Attribute::String, a.s = v;
+  return a;
+}
+static Attribute int_attr(int64_t v) {
+  Attribute a;
+  a.kind = Attribute::Int, a.i = v;
+  return a;
+}
+
+static void test_augmentation_ops() {
+  Rng rng(55);
+  // exact maps, nearest reads: a horizontal flip, a quarter turn of a square, a shift of 2 under each fill mode
+  ImageDims sq{1, 5, 5, 2};
+  Tensor img = rand_tensor(rng, {1, 5, 5, 2}), out({1, 5, 5, 2});
+  SampleParams nearest{FillMode::Reflect, Interp::Nearest, 0};
+  AffineMap flip = flip_map(true, false, 5, 5);
+  affine_sample_forward(out.data(), img.data(), &flip, sq, nearest);
+  bool flipped = true;
+  for (int y = 0; y < 5; y++)
+    for (int x = 0; x < 5; x++)
+      for (int c = 0; c < 2; c++) flipped = flipped && out.f[(y * 5 + x) * 2 + c] == img.f[(y * 5 + 4 - x) * 2 + c];
+  expect(flipped, "a horizontal flip reads column W - 1 - x");
+  AffineMap quarter = rotation_map(3.14159265f / 2, 5, 5);
+  affine_sample_forward(out.data(), img.data(), &quarter, sq, nearest);
+  bool turned = true;
+  for (int y = 0; y < 5; y++)
+    for (int x = 0; x < 5; x++) turned = turned && out.f[(y * 5 + x) * 2] == img.f[(x * 5 + 4 - y) * 2];
+  expect(turned, "a quarter turn: out(y, x) = in(x, W - 1 - y)");
+  ImageDims row{1, 1, 4, 1};
+  Tensor line = Tensor::from({1, 1, 4, 1}, {10, 20, 30, 40}), shifted({1, 1, 4, 1});
+  AffineMap shift2 = translation_map(0, 2);
+  struct FillCase { FillMode mode; std::vector<float> want; const char* name; };
+  for (const FillCase& fc : {FillCase{FillMode::Reflect, {20, 10, 10, 20}, "reflect"}, FillCase{FillMode::Wrap, {30, 40, 10, 20}, "wrap"},
+                             FillCase{FillMode::Nearest, {10, 10, 10, 20}, "nearest"}, FillCase{FillMode::Constant, {-5, -5, 10, 20}, "constant"}}) {
+    affine_sample_forward(shifted.data(), line.data(), &shift2, row, SampleParams{fc.mode, Interp::Nearest, -5});
+    validate_result(shifted.data(), fc.want.data(), std::string("a shift of 2 filled by ") + fc.name, 4, 0);
+  }
+  // TensorFlow's wrap divides by len - 1 (its MapCoordinate): a shift of 6 over 4 pixels reads past the end, clamped
+  AffineMap shift6 = translation_map(0, 6);
+  affine_sample_forward(shifted.data(), line.data(), &shift6, row, SampleParams{FillMode::Wrap, Interp::Nearest, 0});
+  std::vector<float> far = {40, 40, 40, 40};
+  validate_result(shifted.data(), far.data(), "a shift of 6 filled by wrap, as TensorFlow folds it", 4, 0);
+  // backward is the transpose, bilinear, every fill mode, maps of every kind with fractional coordinates
+  ImageDims d{3, 6, 7, 2};
+  Tensor x = rand_tensor(rng, {3, 6, 7, 2}), g = rand_tensor(rng, {3, 6, 7, 2});
+  std::vector<AffineMap> maps = {rotation_map(0.7f, 6, 7), zoom_map(1.3f, 0.8f, 6, 7), translation_map(-1.4f, 2.3f)};
+  for (FillMode mode : {FillMode::Reflect, FillMode::Wrap, FillMode::Constant, FillMode::Nearest})
+    for (Interp interp : {Interp::Bilinear, Interp::Nearest}) {
+      SampleParams p{mode, interp, 0};  // a fill value would be an offset, not linear: the transpose holds for 0
+      std::vector<float> ax(x.f.size()), atg(x.f.size());
+      affine_sample_forward(ax.data(), x.data(), maps.data(), d, p);
+      affine_sample_backward(atg.data(), g.data(), maps.data(), d, p);
+      float lhs = (float)dot(ax, g.f), rhs = (float)dot(x.f, atg);
+      validate_result(&lhs, &rhs, "affine sampling backward is its transpose (fill " + std::to_string((int)mode) + ", interp " +
+                                      std::to_string((int)interp) + ")", 1, 1e-5f);
+    }
+  // contrast: finite differences of sum(g * y) against contrast_backward, some outputs clipped
+  {
+    ImageDims cd{2, 3, 4, 2};
+    Tensor cx = rand_tensor(rng, {2, 3, 4, 2}, 0, 1), cg = rand_tensor(rng, {2, 3, 4, 2});
+    float factors[2] = {1.4f, 0.6f}, lo = 0.1f, hi = 0.9f;
+    std::vector<float> y(cx.f.size()), mean(4), dx(cx.f.size());
+    contrast_forward(y.data(), mean.data(), cx.data(), factors, cd, lo, hi);
+    contrast_backward(dx.data(), cg.data(), y.data(), factors, cd, lo, hi);
+    auto objective = [&](const std::vector<float>& in) {
+      std::vector<float> yy(in.size()), mm(4);
+      contrast_forward(yy.data(), mm.data(), in.data(), factors, cd, lo, hi);
+      return dot(yy, cg.f);
+    };
+    std::vector<float> numeric(cx.f.size());
+    for (size_t i = 0; i < cx.f.size(); i++) {
+      std::vector<float> plus = cx.f, minus = cx.f;
+      plus[i] += 1e-3f, minus[i] -= 1e-3f;
+      numeric[i] = (float)((objective(plus) - objective(minus)) / 2e-3);
+    }
+    int clipped = 0;
+    for (float v : y) clipped += v <= lo || v >= hi;
+    expect(clipped > 0, "contrast's finite-difference case clips some outputs: " + std::to_string(clipped));
+    validate_result(dx.data(), numeric.data(), "contrast backward vs finite differences", (int64_t)dx.size(), 2e-2f, 0.1f);
+  }
+  // RandomFlip horizontal over 400 two-pixel images [1, 0]: about half flipped; seeded
+  Tensor pairs({400, 1, 2, 1});
+  for (int n = 0; n < 400; n++) pairs.f[n * 2] = 1;
+  std::map<std::string, Attribute> horizontal = {{"horizontal", int_attr(1)}, {"vertical", int_attr(0)}};
+  Tensor f1 = run_augment("RandomFlip", horizontal, pairs, true, 9), f2 = run_augment("RandomFlip", horizontal, pairs, true, 9);
+  int flips = 0;
+  for (int n = 0; n < 400; n++) flips += f1.f[n * 2] == 0 && f1.f[n * 2 + 1] == 1;
+  expect(flips > 160 && flips < 240, "RandomFlip flips about half of 400 images: " + std::to_string(flips));
+  expect(f1.f == f2.f, "RandomFlip: the same seed flips the same images");
+  expect(run_augment("RandomFlip", horizontal, pairs, true, 10).f != f1.f, "RandomFlip: another seed, other images");
+  expect(run_augment("RandomFlip", horizontal, pairs, false, 9).f == pairs.f, "RandomFlip is the identity in inference");
+  // RandomAffine rotation in [0.05, 0.1] turns (radians [0.314, 0.628]): a bright pixel 12 from
+  // the center of a 33 x 33 image ends up (the centroid of its bilinear spread) at angles within the range
+  const int S = 33, N = 60;
+  Tensor dots({N, S, S, 1});
+  for (int n = 0; n < N; n++) dots.f[(size_t)n * S * S + 16 * S + 28] = 1;
+  std::map<std::string, Attribute> rotation = {{"rotation", floats_attr({0.05f * 6.2831853f, 0.1f * 6.2831853f})},
+                                               {"fill_mode", string_attr("constant")}};
+  Tensor turned_dots = run_augment("RandomAffine", rotation, dots, true, 3);
+  float least = 10, most = -10;
+  for (int n = 0; n < N; n++) {
+    double mass = 0, cy = 0, cx = 0;
+    for (int k = 0; k < S * S; k++) {
+      float v = turned_dots.f[(size_t)n * S * S + k];
+      mass += v, cy += v * (k / S - 16), cx += v * (k % S - 16);
+    }
+    float angle = std::fabs(std::atan2((float)(cy / mass), (float)(cx / mass)));
+    least = std::min(least, angle), most = std::max(most, angle);
+  }
+  expect(least > 0.314f - 0.02f && most < 0.628f + 0.02f && most - least > 0.2f,
+         "RandomAffine's rotation angles lie in [0.314, 0.628] rad and spread: " + std::to_string(least) + " .. " + std::to_string(most));
+  expect(run_augment("RandomAffine", rotation, dots, false, 3).f == dots.f, "RandomAffine is the identity in inference");
+  // RandomContrast factor_range [0.5, 1.5]: each image's spread about its mean scaled by a factor in the range
+  Tensor faces = rand_tensor(rng, {50, 4, 4, 1}, 0, 1);
+  std::map<std::string, Attribute> contrast = {{"factor_range", floats_attr({0.5f, 1.5f})}, {"value_range", floats_attr({-100, 100})}};
+  Tensor contrasted = run_augment("RandomContrast", contrast, faces, true, 4);
+  float low = 10, high = 0;
+  for (int n = 0; n < 50; n++) {
+    double mean = 0, sx = 0, sy = 0;
+    for (int k = 0; k < 16; k++) mean += faces.f[n * 16 + k] / 16.0;
+    for (int k = 0; k < 16; k++) sx += std::fabs(faces.f[n * 16 + k] - mean), sy += std::fabs(contrasted.f[n * 16 + k] - mean);
+    low = std::min(low, (float)(sy / sx)), high = std::max(high, (float)(sy / sx));
+  }
+  expect(low >= 0.5f - 1e-4f && high <= 1.5f + 1e-4f && high - low > 0.5f,
+         "RandomContrast's factors lie in [0.5, 1.5] and spread: " + std::to_string(low) + " .. " + std::to_string(high));
+  // a training step through RandomFlip: the loss (images flipped away from their targets) is the
+  // same on every backend, and about the fraction flipped
+  ModelBuilder b;
+  b.input("x", {-1, 1, 2, 1}).output("y");
+  b.init("w", Tensor::from({1}, {1.0f})).node("Mul", {"x", "w"}, {"xw"});
+  b.strata_node("RandomFlip", {"xw"}, {"y"}, {Attr::i("horizontal", 1), Attr::i("vertical", 0)});
+  std::string model = b.bytes();
+  TrainingDescription td;
+  td.losses = {{"y", LossKind::MeanSquaredError}};
+  td.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  td.seed = 5;
+  std::vector<float> losses;
+  for (std::string be : {"cpu", "reference", "cuda-emu"}) {
+    td.backend = be;
+    losses.push_back(Session::from_onnx(model.data(), model.size(), td)->train_step({pairs}, {pairs}).loss);
+  }
+  expect(losses[0] > 0.4f && losses[0] < 0.6f, "a training step's loss is the fraction flipped: " + std::to_string(losses[0]));
+  validate_result(&losses[1], &losses[0], "RandomFlip flips the same images on reference", 1);
+  validate_result(&losses[2], &losses[0], "RandomFlip flips the same images on cuda-emu", 1);
+  // every op on every backend (the CUDA kernels through cuda-emu against the host loops): a
+  // training step's loss and the gradient of a weight before the op (its backward) agree
+  struct OpCase { std::string op; std::vector<Attr> attrs; };
+  std::vector<OpCase> cases = {
+      {"RandomFlip", {Attr::i("horizontal", 1), Attr::i("vertical", 1)}},
+      {"RandomContrast", {Attr::floats("factor_range", {0.5f, 1.5f}), Attr::floats("value_range", {0.2f, 0.8f})}},
+      {"RandomAffine", {Attr::floats("rotation", {-0.6f, 0.6f}), Attr::s("fill_mode", "reflect")}},
+      {"RandomAffine", {Attr::floats("zoom_height", {-0.3f, 0.4f}), Attr::floats("zoom_width", {-0.2f, 0.2f}), Attr::s("fill_mode", "constant"),
+                        Attr::f("fill_value", 0.25f)}},
+      {"RandomAffine", {Attr::floats("translate_height", {-0.3f, 0.3f}), Attr::floats("translate_width", {-0.2f, 0.4f}),
+                        Attr::s("fill_mode", "wrap"), Attr::s("interpolation", "nearest")}},
+      {"RandomAffine", {Attr::floats("rotation", {0.1f, 0.9f}), Attr::s("fill_mode", "nearest")}},
+  };
+  Tensor images = rand_tensor(rng, {6, 5, 7, 3}, 0, 1), targets = rand_tensor(rng, {6, 5, 7, 3}, 0, 1);
+  for (const OpCase& oc : cases) {
+    ModelBuilder mb;
+    mb.input("x", {-1, 5, 7, 3}).output("y");
+    mb.init("w", rand_tensor(rng, {1, 5, 7, 3}, 0.5f, 1.5f)).node("Mul", {"x", "w"}, {"xw"});
+    mb.strata_node(oc.op, {"xw"}, {"y"}, oc.attrs);
+    std::string bytes = mb.bytes();
+    TrainingDescription od = td;
+    od.trainable = {"w"};
+    std::vector<float> step_losses;
+    std::vector<Tensor> grads;
+    for (std::string be : {"reference", "cpu", "cuda-emu"}) {
+      od.backend = be;
+      auto s = Session::from_onnx(bytes.data(), bytes.size(), od);
+      step_losses.push_back(s->train_step({images}, {targets}).loss);
+      grads.push_back(s->get_gradient("w"));
+    }
+    for (int k : {1, 2}) {
+      std::string what = oc.op + " (" + oc.attrs[0].name + ") on " + (k == 1 ? "cpu" : "cuda-emu");
+      validate_result(&step_losses[k], &step_losses[0], what + ": the loss", 1);
+      validate_result(grads[k].data(), grads[0].data(), what + ": the gradient through it", grads[0].size());
+    }
+  }
+}
+
 // Keras's weight regularizers and constraints (regularization.h): the penalty joins evaluate()'s
 // and train_step's loss, its gradient the weight's (finite differences), constraints project the
 // weight after the optimizer step as Keras's formulas say, and every backend agrees.
@@ -1091,6 +1312,7 @@ int main() {
     test_fusions();
     test_grouped_convolutions();
     test_training_only_ops();
+    test_augmentation_ops();
     test_weight_rules();
     test_errors();
   } catch (const std::exception& e) {

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { ndarray } from '../../app/data/ndarray.ts';
 import { writeNpz } from '../../app/data/npz.ts';
 import { loadNativeEngine } from '../../app/engine/binding.ts';
-import { loadModelFolder } from '../../app/io/model_store.ts';
+import { loadModelFolder, saveModel } from '../../app/io/model_store.ts';
+import { readNpz } from '../../app/data/npz.ts';
+import { Input, Model, Normalization, layers } from '../../app/model/index.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -119,5 +121,22 @@ describe('strata train', () => {
       assert.equal(cuda.code, 1);
       assert.equal(cuda.stderr, `strata: --device cuda: ${status.reason}\n`);
     }
+  });
+
+  test('a model whose Normalization was never adapted (saved so) is refused in one line naming the layer; adapted, it trains', () => {
+    const x = Input({ shape: [4], name: 'features' });
+    const norm = new Normalization({ name: 'norm' });
+    const model = new Model({ inputs: x, outputs: new layers.Dense(3, { activation: 'softmax', name: 'probs' }).apply(norm.apply(x)), name: 'normalized' });
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    const unadapted = path.join(dir, 'unadapted');
+    saveModel(model, unadapted);
+    const refused = strata('train', unadapted, '--data', data, '--epochs', '1');
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, 'strata: norm (Normalization): has no mean and variance; call its adapt() on the training features before fit (layer.adapt(x)), or give mean and variance\n');
+    norm.adapt(readNpz(data).x_train!);
+    const adapted = path.join(dir, 'adapted');
+    saveModel(model, adapted);
+    const trained = strata('train', adapted, '--data', data, '--epochs', '1', '--json');
+    assert.equal(trained.code, 0, trained.stderr);
   });
 });

@@ -13,6 +13,7 @@ import {
   Conv2DTranspose, Cropping2D, GlobalMaxPooling1D, Permute, RepeatVector, GlobalMaxPooling2D, MaxPooling1D, Dense, DepthwiseConv2D, Dropout, ELU, Embedding, Flatten,
   GaussianDropout, GaussianNoise, LayerNormalization, LeakyReLU, MultiHeadAttention, PReLU, ReLU, SeparableConv2D, Softmax, SpatialDropout2D, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
+  Normalization, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
   type ActivationName, type CallKwargs, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
@@ -506,6 +507,31 @@ export function rescalingForward(x: RefTensor, scale: number, offset: number): R
   return { shape: [...x.shape], data: Float64Array.from(x.data, (v) => v * scale + offset) };
 }
 
+/**
+ * Keras's Normalization.call: (x - mean) / max(sqrt(variance), 1e-7), or inverted
+ * mean + x * max(sqrt(variance), 1e-7), the statistics broadcast along the reduced axes.
+ */
+export function normalizationForward(x: RefTensor, layer: Normalization): RefTensor {
+  const { mean, variance } = layer.statistics();
+  const broadcast = layer.broadcastShape;
+  const out = tensor(x.shape);
+  for (let i = 0; i < x.data.length; i++) {
+    // the statistics' index: x's coordinates along the kept axes (broadcast size > 1 or the only one)
+    let rest = i, k = 0, stride = 1;
+    for (let axis = x.shape.length - 1; axis >= 0; axis--) {
+      const coordinate = rest % x.shape[axis]!;
+      rest = Math.floor(rest / x.shape[axis]!);
+      if (broadcast[axis] !== 1) {
+        k += coordinate * stride;
+        stride *= broadcast[axis]!;
+      }
+    }
+    const deviation = Math.max(Math.sqrt(variance[k]!), 1e-7);
+    out.data[i] = layer.invert ? mean[k]! + x.data[i]! * deviation : (x.data[i]! - mean[k]!) / deviation;
+  }
+  return out;
+}
+
 /** Inputs equal in every dimension but `axis` (negative counts from the end) -> joined along it. */
 export function concatenateForward(xs: RefTensor[], axis: number): RefTensor {
   const rank = xs[0]!.shape.length;
@@ -958,6 +984,12 @@ export function layerForward(layer: Layer, inputs: RefTensor[], kwargs: CallKwar
     return [layerNormForward(x, layer.axes!, optionalWeight(layer, 'gamma', layer.scale), optionalWeight(layer, 'beta', layer.center), layer.epsilon)];
   }
   if (layer instanceof Rescaling) return [rescalingForward(single(layer, inputs), layer.scale, layer.offset)];
+  if (layer instanceof Normalization) return [normalizationForward(single(layer, inputs), layer)];
+  if (layer instanceof RandomFlip || layer instanceof RandomContrast || layer instanceof RandomTranslation || layer instanceof RandomZoom || layer instanceof RandomRotation) {
+    // inference: the augmentation layers act only in training
+    const x = single(layer, inputs);
+    return [tensor(x.shape, x.data)];
+  }
   if (layer instanceof Concatenate) return [concatenateForward(inputs, layer.axis)];
   if (layer instanceof Add) return [addForward(inputs)];
   if (layer instanceof Multiply) return [multiplyForward(inputs)];

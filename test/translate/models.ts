@@ -1,7 +1,7 @@
 // The models the translation tests run: the two seed examples and one small model per layer
 // type and option, covering every row of the translation table and every activation.
 import {
-  ACTIVATIONS, Input, Model, Sequential, clearSession, layers, setRandomSeed, type Layer, type Shape,
+  ACTIVATIONS, Input, Model, Sequential, clearSession, layers, setRandomSeed, type Layer, type Normalization, type Shape,
 } from '../../app/model/index.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
@@ -22,7 +22,7 @@ export function randomizeWeights(model: Model, seed: number): Model {
   const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
   for (const w of model.weights) {
     // Variances must stay positive for BatchNormalization.
-    w.value = w.value.map(() => (w.name === 'moving_variance' ? 0.5 + next() : next() * 2 - 1));
+    w.value = w.value.map(() => (w.name === 'moving_variance' || w.name === 'variance' ? 0.5 + next() : next() * 2 - 1));
   }
   return model;
 }
@@ -91,6 +91,7 @@ export function translationCases(): Model[] {
   cases.push(...normLayerCases());
   // The recurrent layers last: the engine (test/engine/later_layers) does not run them yet.
   cases.push(...recurrentCases());
+  cases.push(...augmentLayerCases());
   return cases;
 }
 
@@ -332,5 +333,41 @@ function layerNormalizationCases(): Model[] {
     single('layer_norm_axes_1_3_no_center', [3, 4, 5], new layers.LayerNormalization({ axis: [1, 3], center: false, epsilon: 1e-5 })),
     single('layer_norm_two_axes_no_scale', [3, 4], new layers.LayerNormalization({ axis: [-2, -1], scale: false })),
     imageNorm,
+  ];
+}
+
+/** Normalization adapted to a small array of its own (weights mean, variance, count), so that the statistics are not trivial. */
+function adapted(layer: Normalization, shape: number[], seed: number): Normalization {
+  let state = seed;
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 6 - 2);
+  layer.adapt({ shape, data });
+  return layer;
+}
+
+/**
+ * Normalization (adapted, given, inverted, over several axes and over none) and the image
+ * augmentation layers (augment22): the augmentation is Identity in the exported file and in the
+ * engine's inference.
+ */
+export function augmentLayerCases(): Model[] {
+  const image = Input({ shape: [5, 4, 3], name: 'image' });
+  const conv = new layers.Conv2D(3, 2, { padding: 'same', name: 'c' }).apply(image);
+  const afterConv = new Model({ inputs: image, outputs: new layers.Normalization({ mean: [0.5, -1, 2], variance: [4, 0.25, 1], name: 'norm' }).apply(conv), name: 'normalization_after_conv' });
+  const augmented = Input({ shape: [6, 5, 3], name: 'image' });
+  let h = new layers.RandomFlip('horizontal', { name: 'flip' }).apply(augmented);
+  h = new layers.RandomContrast(0.3, { name: 'contrast' }).apply(h);
+  h = new layers.RandomTranslation(0.2, [-0.1, 0.3], { name: 'translation' }).apply(h);
+  h = new layers.RandomZoom(0.2, { fillMode: 'constant', fillValue: 0.5, name: 'zoom' }).apply(h);
+  h = new layers.RandomRotation(0.1, { interpolation: 'nearest', name: 'rotation' }).apply(h);
+  const augmentation = new Model({ inputs: augmented, outputs: new layers.Conv2D(2, 3, { name: 'conv' }).apply(h), name: 'image_augmentation' });
+  return [
+    single('normalization_adapted_features', [6], adapted(new layers.Normalization(), [40, 6], 3)),
+    single('normalization_adapted_image_channels', [4, 3, 2], adapted(new layers.Normalization(), [7, 4, 3, 2], 4)),
+    single('normalization_adapted_axes_1_2', [4, 3, 2], adapted(new layers.Normalization({ axis: [1, 2] }), [9, 4, 3, 2], 5)),
+    single('normalization_adapted_scalar', [5], adapted(new layers.Normalization({ axis: null }), [8, 5], 6)),
+    single('normalization_given_broadcast', [3, 4], new layers.Normalization({ axis: [1, 2], mean: [1, 2, 3, 4], variance: [1, 4, 9, 16] })),
+    single('normalization_invert', [4], adapted(new layers.Normalization({ invert: true }), [10, 4], 7)),
+    afterConv,
+    augmentation,
   ];
 }

@@ -7,6 +7,7 @@ namespace strata {
 std::unique_ptr<OpKernel> make_nn_kernel(const Node& n);
 std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset);
 std::unique_ptr<OpKernel> make_strata_kernel(const Node& n);
+std::unique_ptr<OpKernel> make_augment_kernel(const Node& n);
 std::unique_ptr<OpKernel> make_shape_kernel(const Node& n);
 
 void OpKernel::backward(KernelContext&, const Ins&, const Outs&, const Tensor&, Grads&) {
@@ -24,8 +25,9 @@ std::vector<std::string> supported_ops() {
 std::unique_ptr<OpKernel> make_kernel(const Node& n, int64_t opset) {
   if (n.domain == kStrataDomain) {
     if (auto k = make_strata_kernel(n)) return k;
+    if (auto k = make_augment_kernel(n)) return k;
     STRATA_FAIL(n.where() << ": op '" << n.op_type << "' is not one of Strata's own (" << kStrataDomain
-                          << "): GaussianNoise, GaussianDropout, SpatialDropout, ActivityRegularization");
+                          << "): GaussianNoise, GaussianDropout, SpatialDropout, ActivityRegularization, RandomFlip, RandomContrast, RandomAffine");
   }
   if (auto k = make_nn_kernel(n)) return k;
   if (auto k = make_elementwise_kernel(n, opset)) return k;
