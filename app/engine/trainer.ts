@@ -35,22 +35,6 @@ async function engineStep<T>(step: Promise<T>): Promise<T> {
   }
 }
 
-/** Layers whose ONNX ops (LSTM, GRU, RNN) the native engine does not run yet: onnxruntime (predict, export) does. */
-const NOT_ON_ENGINE: ReadonlySet<string> = new Set(['LSTM', 'GRU', 'SimpleRNN', 'Bidirectional']);
-
-/** A TrainingError naming the first layer (in nested models too) the engine cannot run. */
-function refuseEngineLess(model: Model): void {
-  for (const layer of model.layers) {
-    if (layer instanceof Model) refuseEngineLess(layer);
-    else if (NOT_ON_ENGINE.has(layer.className)) {
-      throw new TrainingError(
-        `${layer.name} (${layer.className}): the native engine does not run recurrent layers yet (fit, evaluate and the engine's predict); ` +
-          `the exported ONNX file runs in onnxruntime ('strata predict')`,
-      );
-    }
-  }
-}
-
 export interface EngineOptions {
   backend?: 'cpu' | 'reference' | 'cuda';
   /** oneDNN/OpenMP threads: undefined or -1 auto, 0 all cores fixed, N (see NativeTrainingDescription). */
@@ -243,7 +227,6 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
   }
 
   private open(model: Model, config: CompiledConfig | null, seed: number, backend: EngineOptions['backend']): { session: TrainingSession; sync: WeightSync } {
-    refuseEngineLess(model);
     const engine = loadNativeEngine();
     const { proto, weights } = translateModel(model, { trainingOps: true });
     const sync = new WeightSync(model, weights);
