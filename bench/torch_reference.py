@@ -55,16 +55,36 @@ def seed_cnn(h, w, c, classes=10, rescale=None):
     return model
 
 
+class LstmClassifier(nn.Module):
+    """examples/lstm-sequence-classifier.ts: Embedding, nn.LSTM (batch first), its last hidden state, Linear."""
+
+    def __init__(self, vocab, embed, units, classes):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, embed)
+        self.lstm = nn.LSTM(embed, units, batch_first=True)
+        self.output = nn.Linear(units, classes)
+
+    def forward(self, tokens):
+        _, (h, _) = self.lstm(self.embedding(tokens))
+        return self.output(h[-1])
+
+
 def keras_adam(params, lr=1e-3):
     return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-7)
 
 
-def make_step(input_hwc, batch, mode, rescale=None, device='cpu'):
-    """One training step (forward, backward, Adam) or inference pass of the seed CNN on a fixed batch."""
-    h, w, c = input_hwc
-    model = seed_cnn(h, w, c, rescale=rescale).to(device=device, memory_format=torch.channels_last)
-    x = torch.rand(batch, c, h, w, device=device).to(memory_format=torch.channels_last)
-    y = torch.randint(0, 10, (batch,), device=device)
+def make_step(input_hwc, batch, mode, rescale=None, device='cpu', lstm=None):
+    """One training step (forward, backward, Adam) or inference pass of the seed CNN (or, with
+    `lstm`, the LSTM classifier over input_hwc[0] steps) on a fixed batch."""
+    if lstm:
+        model = LstmClassifier(lstm['vocab'], lstm['embed'], lstm['units'], lstm['classes']).to(device=device)
+        x = torch.randint(0, lstm['vocab'], (batch, input_hwc[0]), device=device)
+        y = torch.randint(0, lstm['classes'], (batch,), device=device)
+    else:
+        h, w, c = input_hwc
+        model = seed_cnn(h, w, c, rescale=rescale).to(device=device, memory_format=torch.channels_last)
+        x = torch.rand(batch, c, h, w, device=device).to(memory_format=torch.channels_last)
+        y = torch.randint(0, 10, (batch,), device=device)
     loss_fn = nn.CrossEntropyLoss()
     if mode == 'train':
         model.train()
@@ -133,7 +153,8 @@ def serve(args):
     """One JSON request a line on stdin, one JSON answer a line on stdout, so that `strata bench`
     can alternate repetitions of Strata and PyTorch (a drift in the machine's speed then hits
     both alike). A request {"input": [h, w, c], "batch", "mode", "steps", "warmup", "rescale"}
-    (the last optional: [scale, offset] of a first Rescaling layer) times one
+    (the last optional: [scale, offset] of a first Rescaling layer; "lstm": {"vocab", "embed",
+    "units", "classes"} for the LSTM classifier over "input": [steps]) times one
     repetition; the model is built, and warmed up, when the configuration changes."""
     torch.set_num_threads(args.threads)
     set_up(args.device)
@@ -142,9 +163,10 @@ def serve(args):
     for line in sys.stdin:
         request = json.loads(line)
         rescale = request.get('rescale')
-        key = (tuple(request['input']), request['batch'], request['mode'], tuple(rescale or ()))
+        lstm = request.get('lstm')
+        key = (tuple(request['input']), request['batch'], request['mode'], tuple(rescale or ()), json.dumps(lstm))
         if key != config:
-            config, step = key, make_step(request['input'], request['batch'], request['mode'], rescale, args.device)
+            config, step = key, make_step(request['input'], request['batch'], request['mode'], rescale, args.device, lstm)
             for _ in range(request.get('warmup', 3)):
                 step()
         rate = repetition_rate(step, request['batch'], request['steps'], args.device)

@@ -17,6 +17,8 @@ export interface TorchRequest {
   warmup: number;
   /** a Rescaling (scale, offset) before the first convolution, as the model has */
   rescale?: number[];
+  /** instead of the seed CNN: Embedding -> LSTM (its last output) -> Linear over `input` = [steps] tokens */
+  lstm?: { vocab: number; embed: number; units: number; classes: number };
 }
 
 /**

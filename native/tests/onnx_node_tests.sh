@@ -7,7 +7,7 @@
 #                                   [onnx_test options, e.g. --backend cuda --fp32]
 #
 # Last run (onnx 1.12, Debian 12): see native/README.md for the count; the cases that pass are (every Clip, PRelu,
-# Sqrt, ThresholdedRelu, Softplus, HardSigmoid and constant Pad case on float data, GlobalMaxPool, and
+# Sqrt, ThresholdedRelu, Softplus, HardSigmoid, constant Pad, LSTM, GRU, RNN and Slice case on float data, GlobalMaxPool, and
 # ConvTranspose with explicit pads); the rest use what Strata does not support: ConvTranspose's
 # output_shape and auto_pad SAME, ConvInteger, GatherElements, 3-D pooling, MaxPool's
 # Indices output, float16/bfloat16/string/int8/uint8 tensors, and sequence/optional types.

@@ -1,5 +1,5 @@
 // strata bench [--json] [--threads N] [--device cpu|cuda]: training and inference throughput
-// of the seed CNN on the native engine, beside PyTorch on the same device and (on the CPU)
+// of the seed CNN (and training of the LSTM example) on the native engine, beside PyTorch on the same device and (on the CPU)
 // onnxruntime-node, measured in the same run.
 import type { Command } from 'commander';
 import os from 'node:os';
@@ -18,7 +18,7 @@ function formatRow(row: BenchRow): string {
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('training and inference throughput (samples/s) of the seed CNN, beside PyTorch and onnxruntime-node')
+    .description('training and inference throughput (samples/s) of the seed CNN and training of the LSTM example, beside PyTorch and onnxruntime-node')
     .option('--json', 'one JSON object per row')
     .option('--threads <n>', 'threads for every contender (default: all cores)', fixedThreadCount)
     .option('--device <device>', 'cpu or cuda (PyTorch with cuDNN on the same GPU as the reference)', 'cpu')
@@ -29,7 +29,7 @@ export function registerBench(program: Command): void {
       const { runBenchmarks } = await import('../../bench/run.ts'); // loads onnxruntime only for this command
       if (!options.json) {
         const where = device === 'cuda' ? 'on the GPU' : `${threads} thread(s)`;
-        process.stdout.write(`Seed CNN throughput, ${where}; run on an idle machine.\n`);
+        process.stdout.write(`Seed CNN and LSTM example throughput, ${where}; run on an idle machine.\n`);
         process.stdout.write(`${'model'.padEnd(20)} ${'mode'.padEnd(6)} ${'batch'.padStart(5)} ${'strata'.padStart(8)} ${'ref'.padStart(8)}  ${'reference'.padEnd(24)}  strata/ref\n`);
       }
       await runBenchmarks({
