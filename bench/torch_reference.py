@@ -91,6 +91,20 @@ def mobilenet_style(h, w, c, classes=10, rescale=None):
     return model
 
 
+class LstmClassifier(nn.Module):
+    """examples/lstm-sequence-classifier.ts: Embedding, nn.LSTM (batch first), its last hidden state, Linear."""
+
+    def __init__(self, vocab, embed, units, classes):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, embed)
+        self.lstm = nn.LSTM(embed, units, batch_first=True)
+        self.output = nn.Linear(units, classes)
+
+    def forward(self, tokens):
+        _, (h, _) = self.lstm(self.embedding(tokens))
+        return self.output(h[-1])
+
+
 # The models `strata bench` times, by the name its requests give.
 MODELS = {'seed_cnn': seed_cnn, 'mobilenet_style': mobilenet_style}
 
@@ -99,12 +113,18 @@ def keras_adam(params, lr=1e-3):
     return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-7)
 
 
-def make_step(input_hwc, batch, mode, rescale=None, device='cpu', model_name='seed_cnn'):
-    """One training step (forward, backward, Adam) or inference pass of a model of MODELS on a fixed batch."""
-    h, w, c = input_hwc
-    model = MODELS[model_name](h, w, c, rescale=rescale).to(device=device, memory_format=torch.channels_last)
-    x = torch.rand(batch, c, h, w, device=device).to(memory_format=torch.channels_last)
-    y = torch.randint(0, 10, (batch,), device=device)
+def make_step(input_hwc, batch, mode, rescale=None, device='cpu', model_name='seed_cnn', lstm=None):
+    """One training step (forward, backward, Adam) or inference pass of a model of MODELS (or, with
+    `lstm`, the LSTM classifier over input_hwc[0] steps) on a fixed batch."""
+    if lstm:
+        model = LstmClassifier(lstm['vocab'], lstm['embed'], lstm['units'], lstm['classes']).to(device=device)
+        x = torch.randint(0, lstm['vocab'], (batch, input_hwc[0]), device=device)
+        y = torch.randint(0, lstm['classes'], (batch,), device=device)
+    else:
+        h, w, c = input_hwc
+        model = MODELS[model_name](h, w, c, rescale=rescale).to(device=device, memory_format=torch.channels_last)
+        x = torch.rand(batch, c, h, w, device=device).to(memory_format=torch.channels_last)
+        y = torch.randint(0, 10, (batch,), device=device)
     loss_fn = nn.CrossEntropyLoss()
     if mode == 'train':
         model.train()
@@ -174,7 +194,8 @@ def serve(args):
     can alternate repetitions of Strata and PyTorch (a drift in the machine's speed then hits
     both alike). A request {"model", "input": [h, w, c], "batch", "mode", "steps", "warmup", "rescale"}
     (model: a name of MODELS, default seed_cnn; rescale: [scale, offset] of a first Rescaling
-    layer, optional) times one repetition; the model is built, and warmed up, when the
+    layer, optional; "lstm": {"vocab", "embed", "units", "classes"} for the LSTM classifier over
+    "input": [steps] instead) times one repetition; the model is built, and warmed up, when the
     configuration changes. {"count": model, "input": [h, w, c]} answers the model's
     trainable parameter count instead (the tests compare it with Keras's)."""
     torch.set_num_threads(args.threads)
@@ -188,10 +209,10 @@ def serve(args):
             print(json.dumps({'parameters': sum(p.numel() for p in model.parameters())}), flush=True)
             continue
         rescale = request.get('rescale')
-        name = request.get('model', 'seed_cnn')
-        key = (name, tuple(request['input']), request['batch'], request['mode'], tuple(rescale or ()))
+        name, lstm = request.get('model', 'seed_cnn'), request.get('lstm')
+        key = (name, tuple(request['input']), request['batch'], request['mode'], tuple(rescale or ()), json.dumps(lstm))
         if key != config:
-            config, step = key, make_step(request['input'], request['batch'], request['mode'], rescale, args.device, name)
+            config, step = key, make_step(request['input'], request['batch'], request['mode'], rescale, args.device, name, lstm)
             for _ in range(request.get('warmup', 3)):
                 step()
         rate = repetition_rate(step, request['batch'], request['steps'], args.device)

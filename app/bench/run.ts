@@ -1,10 +1,10 @@
 // `strata bench`: training and inference throughput of the seed CNN (64x64x3 and 28x28x1) and
-// the MobileNet-style example (32x32x3) on the native engine, side by side in the same run
-// with PyTorch on the same device (training and inference) and, on the CPU, onnxruntime-node
-// (inference), with the ratios.
+// the MobileNet-style example (32x32x3), and training throughput of the LSTM example, on the
+// native engine, side by side in the same run with PyTorch on the same device (training and
+// inference) and, on the CPU, onnxruntime-node (inference), with the ratios.
 // Each row alternates repetitions of Strata and its reference (measure.ts).
 import { loadNativeEngine } from '../engine/binding.ts';
-import { Rescaling, type Model } from '../model/index.ts';
+import { Dense, Embedding, LSTM, Rescaling, type Model } from '../model/index.ts';
 import { RandomGenerator } from '../model/random.ts';
 import { OnnxSession } from '../runtime/session.ts';
 import { exportOnnx } from '../translate/to_onnx.ts';
@@ -98,8 +98,50 @@ export async function benchModels(prefix = ''): Promise<BenchModel[]> {
     { name: `mobilenet_style_${size(mobilenet)}`, model: mobilenet, torchModel: 'mobilenet_style' },
   ];
   const chosen = all.filter((m) => m.name.startsWith(prefix));
-  if (chosen.length === 0) throw new ValueError(`--model ${prefix}: no benchmarked model's name starts with it (${all.map((m) => m.name).join(', ')})`);
+  if (chosen.length === 0 && !LSTM_ROWS.startsWith(prefix)) {
+    throw new ValueError(`--model ${prefix}: no benchmarked model's name starts with it (${[...all.map((m) => m.name), LSTM_ROWS].join(', ')})`);
+  }
   return chosen;
+}
+
+/** The LSTM example's rows: training only, on token ids (lstmRows). */
+const LSTM_ROWS = 'lstm_sequence_classifier';
+
+/**
+ * examples/lstm-sequence-classifier.ts (Embedding, LSTM, Dense) trained on random tokens beside
+ * PyTorch's Embedding, nn.LSTM and Linear (bench/torch_reference.py LstmClassifier).
+ */
+async function lstmRows(options: BenchOptions, timing: Timing, torch: TorchWorker | string, device: 'cpu' | 'cuda', emit: (row: BenchRow) => void): Promise<void> {
+  const model: Model = (await import('../../examples/lstm-sequence-classifier.ts')).default;
+  const steps = model.inputs[0]!.shape[1] as number;
+  const embedding = model.layers.find((l) => l instanceof Embedding) as Embedding;
+  const lstm = model.layers.find((l) => l instanceof LSTM) as LSTM;
+  const output = model.outputs[0]!.sourceLayer as Dense;
+  const shape = { vocab: embedding.inputDim, embed: embedding.outputDim, units: lstm.units, classes: output.units };
+  const onnx = exportOnnx(model);
+  const rng = new RandomGenerator(7);
+  const engine = loadNativeEngine();
+  for (const batch of [32, 128]) {
+    const session = new engine.TrainingSession(onnx, {
+      losses: [{ output: output.name, kind: 'sparse_categorical_crossentropy' }],
+      optimizer: { kind: 'adam' },
+      seed: 1,
+      numThreads: options.threads,
+      backend: device,
+    });
+    const x = { shape: [batch, steps], data: Float32Array.from({ length: batch * steps }, () => Math.floor(rng.uniform() * shape.vocab)) };
+    const y = { shape: [batch], data: Int32Array.from({ length: batch }, (_, i) => i % shape.classes) };
+    const reference: Reference =
+      typeof torch === 'string'
+        ? { name: `pytorch ${device}`, rate: null, warmUp: async () => {}, note: torch }
+        : (() => {
+            const request = { input: [steps], batch, mode: 'train' as const, steps: timing.steps, warmup: timing.warmup, lstm: shape };
+            return { name: torch.reference, rate: () => torch.rate(request), warmUp: async () => void (await torch.rate({ ...request, steps: 1 })) };
+          })();
+    const row = await measureRow(() => session.trainStep([x], [y]), batch, reference, timing);
+    session.dispose();
+    emit({ model: LSTM_ROWS, mode: 'train', batch, ...row });
+  }
 }
 
 export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> {
@@ -153,6 +195,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchRow[]> 
       emit({ model: name, mode: 'infer', batch, ...(await measureRow(() => session.forward([x]), batch, pytorch(bench, batch, 'infer'), timing)) });
       session.dispose();
     }
+    if (LSTM_ROWS.startsWith(options.model ?? '')) await lstmRows(options, timing, torch, device, emit);
   } finally {
     if (typeof torch !== 'string') torch.close();
   }

@@ -10,8 +10,8 @@ const TORCH_SCRIPT = fileURLToPath(new URL('../../bench/torch_reference.py', imp
 const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
 
 export interface TorchRequest {
-  /** PyTorch's twin of the model in bench/torch_reference.py (MODELS) */
-  model: 'seed_cnn' | 'mobilenet_style';
+  /** PyTorch's twin of the model in bench/torch_reference.py (MODELS; default seed_cnn, unused with `lstm`) */
+  model?: 'seed_cnn' | 'mobilenet_style';
   input: number[];
   batch: number;
   mode: 'train' | 'infer';
@@ -19,6 +19,8 @@ export interface TorchRequest {
   warmup: number;
   /** a Rescaling (scale, offset) before the first convolution, as the model has */
   rescale?: number[];
+  /** instead of the seed CNN: Embedding -> LSTM (its last output) -> Linear over `input` = [steps] tokens */
+  lstm?: { vocab: number; embed: number; units: number; classes: number };
 }
 
 /**
@@ -75,7 +77,7 @@ export class TorchWorker {
   }
 
   /** The trainable parameter count of a model of bench/torch_reference.py (compared with Keras's in the tests). */
-  async parameterCount(model: TorchRequest['model'], input: number[]): Promise<number> {
+  async parameterCount(model: NonNullable<TorchRequest['model']>, input: number[]): Promise<number> {
     return (await this.ask({ count: model, input }) as { parameters: number }).parameters;
   }
 

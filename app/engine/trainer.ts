@@ -35,22 +35,6 @@ async function engineStep<T>(step: Promise<T>): Promise<T> {
   }
 }
 
-/** Layers whose ONNX ops (LSTM, GRU, RNN) the native engine does not run yet: onnxruntime (predict, export) does. */
-const NOT_ON_ENGINE: ReadonlySet<string> = new Set(['LSTM', 'GRU', 'SimpleRNN', 'Bidirectional']);
-
-/** A TrainingError naming the first layer (in nested models too) the engine cannot run. */
-function refuseEngineLess(model: Model): void {
-  for (const layer of model.layers) {
-    if (layer instanceof Model) refuseEngineLess(layer);
-    else if (NOT_ON_ENGINE.has(layer.className)) {
-      throw new TrainingError(
-        `${layer.name} (${layer.className}): the native engine does not run recurrent layers yet (fit, evaluate and the engine's predict); ` +
-          `the exported ONNX file runs in onnxruntime ('strata predict')`,
-      );
-    }
-  }
-}
-
 /**
  * A TrainingError naming the first Normalization layer (in nested models too) with neither a
  * given nor an adapted mean and variance: it would pass the data through unnormalized, which
@@ -258,7 +242,6 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
   }
 
   private open(model: Model, config: CompiledConfig | null, seed: number, backend: EngineOptions['backend']): { session: TrainingSession; sync: WeightSync } {
-    refuseEngineLess(model);
     const engine = loadNativeEngine();
     const { proto, weights } = translateModel(model, { trainingOps: true });
     const sync = new WeightSync(model, weights);

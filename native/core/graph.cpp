@@ -128,6 +128,7 @@ static Attribute from_proto(const onnx::AttributeProto& a) {
       r.kind = Attribute::Floats;
       r.floats.assign(a.floats().begin(), a.floats().end());
       break;
+    case onnx::AttributeProto::STRINGS: r.kind = Attribute::Strings; r.strings.assign(a.strings().begin(), a.strings().end()); break;
     case onnx::AttributeProto::TENSOR: r.kind = Attribute::TensorValue; r.t = from_proto(a.t()); break;
     default: r.kind = Attribute::Other; break;
   }

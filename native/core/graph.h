@@ -10,12 +10,13 @@
 namespace strata {
 
 struct Attribute {
-  enum Kind { Int, Float, String, Ints, Floats, TensorValue, Other } kind = Other;
+  enum Kind { Int, Float, String, Ints, Floats, Strings, TensorValue, Other } kind = Other;
   int64_t i = 0;
   float f = 0;
   std::string s;
   std::vector<int64_t> ints;
   std::vector<float> floats;
+  std::vector<std::string> strings;  // LSTM's activations
   Tensor t;
 };
 

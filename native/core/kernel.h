@@ -36,8 +36,16 @@ class OpKernel {
   // Constants also have values (Reshape's shape, ReduceMean's axes).
   virtual void infer(const Ins& in, Outs& out) = 0;
   virtual void forward(KernelContext& ctx, const Ins& in, Outs& out) = 0;
-  // dout is the gradient of output 0 (the only output that carries gradients).
+  // dout is the gradient of output 0 (the only output that carries gradients, but see grad_outputs).
   virtual void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din);
+  // How many leading outputs carry gradients: more than one for the recurrent ops (Y, Y_h, Y_c,
+  // any of which a model may read), which override backward_outputs. douts[k] is output k's
+  // grad, null where it got none this step; the session calls it when any of them got one.
+  virtual int grad_outputs() const { return 1; }
+  virtual void backward_outputs(KernelContext& ctx, const Ins& in, const Outs& out,
+                                const std::vector<const Tensor*>& douts, Grads& din) {
+    backward(ctx, in, out, *douts[0], din);
+  }
   virtual bool accumulates(int input) const { return false; }
   virtual bool differentiable(int input) const { return true; }
   // Whether input i may be an int64 tensor (indices, shapes, axes); float otherwise.

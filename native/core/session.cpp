@@ -55,6 +55,9 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
       s.in.push_back(k);
     }
     for (auto& name : n.outputs) s.out.push_back(name.empty() ? -1 : add_value(name));
+    // The recurrent ops may leave out Y and keep Y_h; the executor wants an output 0, so Y
+    // gets an unnamed value of its own.
+    if (!s.out.empty() && s.out[0] < 0 && s.kernel->grad_outputs() > 1) s.out[0] = add_value(n.where() + " output 0");
     int required = s.kernel->required_inputs();
     STRATA_CHECK((int)s.in.size() >= required, n.where() << " has " << s.in.size() << " inputs, needs " << required);
     for (int i = 0; i < required; i++)

@@ -219,6 +219,7 @@ class Session {
                       bool with_grad);
   StepResult read_metrics() const;
   void run_backward();
+  bool any_output_grad(const Step& s) const;
   void apply_optimizer();
   // The weight rules' penalty on the current weights; with add_grads, their gradients join the
   // weights' (before clipping and the optimizer).

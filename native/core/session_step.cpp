@@ -69,7 +69,14 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
       }
       val.written = true;
     }
-    s.kernel->backward(ctx, in, out, values_[s.out[0]].grad, din);
+    if (s.kernel->grad_outputs() == 1) {
+      s.kernel->backward(ctx, in, out, values_[s.out[0]].grad, din);
+    } else {  // the grads of the outputs that got one this step
+      std::vector<const Tensor*> douts;
+      for (size_t k = 0; k < s.out.size() && (int)k < s.kernel->grad_outputs(); k++)
+        douts.push_back(s.out[k] >= 0 && values_[s.out[k]].written ? &values_[s.out[k]].grad : nullptr);
+      s.kernel->backward_outputs(ctx, in, out, douts, din);
+    }
     for (int i : add_back) be_->add_scaled(values_[s.in[i]].grad.data(), scratch_[i].data(), 1.0f, scratch_[i].size());
   } catch (const Error& e) {
     std::string msg = e.what();
@@ -146,12 +153,18 @@ StepResult Session::read_metrics() const {
   return r;
 }
 
+// Whether an output that carries gradients (OpKernel::grad_outputs) got one this step.
+bool Session::any_output_grad(const Step& s) const {
+  for (size_t k = 0; k < s.out.size() && (int)k < s.kernel->grad_outputs(); k++)
+    if (s.out[k] >= 0 && values_[s.out[k]].written) return true;
+  return false;
+}
+
 void Session::run_backward() {
   std::set<int> skip;
   for (auto& p : loss_plans_) skip.insert(p.skip_node);
   for (size_t k = steps_.size(); k-- > 0;) {
-    int o = steps_[k].out[0];
-    if (skip.count((int)k) || o < 0 || !values_[o].written) continue;
+    if (skip.count((int)k) || !any_output_grad(steps_[k])) continue;
     run_node(k, true, true);
   }
 }

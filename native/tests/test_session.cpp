@@ -1300,6 +1300,58 @@ static void test_errors() {
   expect(msg.find("not an ONNX model") != std::string::npos, "garbage bytes are reported: " + msg);
 }
 
+// ONNX's LSTM as the exporter writes Keras's: batch-major input transposed to time-major; the
+// sequence Y reversed along time by Slice (go_backwards), the last state Y_h and the cell state
+// Y_c each read by a Dense, so that gradients reach the node through all three outputs at once;
+// against finite differences. Then what the engine refuses, by name.
+static void test_recurrent_graph() {
+  Rng rng(21);
+  const int64_t T = 4, I = 2, H = 3;
+  auto lstm_model = [&](std::vector<Attr> attrs, bool lens) {
+    ModelBuilder b;
+    b.input("x", {-1, T, I}).output("out");
+    b.init("W", rand_tensor(rng, {1, 4 * H, I}, -0.6f, 0.6f)).init("R", rand_tensor(rng, {1, 4 * H, H}, -0.6f, 0.6f));
+    b.init("B", rand_tensor(rng, {1, 8 * H}, -0.3f, 0.3f));
+    b.init("ax0", Tensor::from_i64({1}, {0})).init("ax1", Tensor::from_i64({1}, {1}));
+    b.init("start", Tensor::from_i64({1}, {-1})).init("end", Tensor::from_i64({1}, {INT64_MIN}));
+    b.init("step", Tensor::from_i64({1}, {-1})).init("flat", Tensor::from_i64({2}, {-1, T * H}));
+    b.init("Wy", rand_tensor(rng, {T * H, 2})).init("Wh", rand_tensor(rng, {H, 2})).init("Wc", rand_tensor(rng, {H, 2}));
+    std::vector<std::string> in = {"xt", "W", "R", "B"};
+    if (lens) b.init("lens", Tensor::from_i64({3}, {T, T - 1, T})), in.push_back("lens");
+    attrs.push_back(Attr::i("hidden_size", H));
+    b.node("Transpose", {"x"}, {"xt"}, {Attr::ints("perm", {1, 0, 2})});
+    b.node("LSTM", in, {"Y", "Y_h", "Y_c"}, attrs);
+    b.node("Squeeze", {"Y", "ax1"}, {"seq"}).node("Slice", {"seq", "start", "end", "ax0", "step"}, {"rev"});
+    b.node("Transpose", {"rev"}, {"bm"}, {Attr::ints("perm", {1, 0, 2})}).node("Reshape", {"bm", "flat"}, {"f"});
+    b.node("Squeeze", {"Y_h", "ax0"}, {"h"}).node("Squeeze", {"Y_c", "ax0"}, {"c"});
+    b.node("MatMul", {"f", "Wy"}, {"a"}).node("MatMul", {"h", "Wh"}, {"hb"}).node("MatMul", {"c", "Wc"}, {"cb"});
+    b.node("Add", {"a", "hb"}, {"ab"}).node("Add", {"ab", "cb"}, {"out"});
+    return b.bytes();
+  };
+  TrainingDescription d;
+  d.losses = {{"out", LossKind::MeanSquaredError}};
+  Tensor x = rand_tensor(rng, {3, T, I}), y = rand_tensor(rng, {3, 2});
+  graph_grad_check("LSTM: Y reversed by Slice, Y_h and Y_c", lstm_model({}, false), d, {x}, {y});
+  auto refusal = [&](const std::string& model, const std::string& backend) {
+    d.backend = backend;
+    try {
+      Session::from_onnx(model.data(), model.size(), d)->forward({x});
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  std::string msg = refusal(lstm_model({Attr::f("clip", 3.0f)}, false), "cpu");
+  expect(msg.find("LSTM node 'LSTM_2': the clip attribute is not supported") != std::string::npos, "clip refused: " + msg);
+  msg = refusal(lstm_model({}, true), "cpu");
+  expect(msg.find("sequence_lens 3 differs from the 4 steps") != std::string::npos, "short sequences refused: " + msg);
+  msg = refusal(lstm_model({Attr::i("input_forget", 1)}, false), "cpu");
+  expect(msg.find("input_forget=1 is not supported") != std::string::npos, "input_forget refused: " + msg);
+  msg = refusal(lstm_model({}, false), "cuda-emu");
+  expect(msg.find("LSTM node 'LSTM_2': the cuda-emu backend has no recurrent kernels yet") != std::string::npos,
+         "a backend with its own memory refused: " + msg);
+}
+
 int main() {
   try {
     test_dense();
@@ -1315,6 +1367,7 @@ int main() {
     test_augmentation_ops();
     test_weight_rules();
     test_errors();
+    test_recurrent_graph();
   } catch (const std::exception& e) {
     std::printf("FAIL: exception: %s\n", e.what());
     return 1;

@@ -30,6 +30,7 @@ test('every row names the model, mode, batch, both rates and their ratio (or why
     'seed_cnn_64x64x3 train 32 pytorch', 'seed_cnn_64x64x3 train 128 pytorch', 'seed_cnn_64x64x3 infer 128 onnxruntime-node', 'seed_cnn_64x64x3 infer 128 pytorch',
     'seed_cnn_28x28x1 train 32 pytorch', 'seed_cnn_28x28x1 train 128 pytorch', 'seed_cnn_28x28x1 infer 128 onnxruntime-node', 'seed_cnn_28x28x1 infer 128 pytorch',
     'mobilenet_style_32x32x3 train 32 pytorch', 'mobilenet_style_32x32x3 train 128 pytorch', 'mobilenet_style_32x32x3 infer 128 onnxruntime-node', 'mobilenet_style_32x32x3 infer 128 pytorch',
+    'lstm_sequence_classifier train 32 pytorch', 'lstm_sequence_classifier train 128 pytorch',
   ]);
   for (const row of rows) {
     assert.ok(row.strata_sps > 0);

@@ -153,20 +153,3 @@ describe('later layers on the native engine', () => {
     assert.ok(history.history.accuracy![9]! > 0.8, `accuracy ${history.history.accuracy!.join(' ')}`);
   });
 });
-
-describe('recurrent layers and the native engine', () => {
-  test('fit, evaluate and predict refuse them with a TrainingError naming the layer, nested models too', async () => {
-    const ids = Input({ shape: [6], name: 'ids', dtype: 'int32' });
-    const inner = Input({ shape: [6, 3], name: 'inner' });
-    const block = new Model({ inputs: inner, outputs: new layers.Bidirectional(new layers.GRU(2), { name: 'bi' }).apply(inner), name: 'block' });
-    const y = new layers.Dense(2, { activation: 'softmax', name: 'head' }).apply(block.apply(new layers.Embedding(10, 3, { name: 'embed' }).apply(ids)));
-    const model = new Model({ inputs: ids, outputs: y });
-    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
-    const x: ArrayData = { dtype: 'int32', shape: [4, 6], data: new Int32Array(24) };
-    const labels: ArrayData = { dtype: 'int32', shape: [4], data: new Int32Array(4) };
-    const refused = (error: Error) => error.name === 'TrainingError' && /^bi \(Bidirectional\): the native engine does not run recurrent layers yet/.test(error.message);
-    await assert.rejects(engine.fit(model, [x], [labels], { epochs: 1, batchSize: 2 }), refused);
-    await assert.rejects(engine.evaluate(model, [x], [labels], {}), refused);
-    await assert.rejects(engine.predict(model, [x], {}), refused);
-  });
-});

@@ -71,7 +71,8 @@ function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst;
 }
 
-const EXAMPLES = readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.ts')).sort();
+// The LSTM example is left out: the PyTorch export refuses recurrent layers by name (tested below).
+const EXAMPLES = readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.ts') && f !== 'lstm-sequence-classifier.ts').sort();
 
 describe('strata export --format pytorch', () => {
   test('has a module for every layer class Strata reads (but those not exported yet, refused by name)', () => {

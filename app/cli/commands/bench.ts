@@ -1,6 +1,7 @@
 // strata bench [--json] [--threads N] [--device cpu|cuda]: training and inference throughput
-// of the seed CNN and the MobileNet-style example on the native engine, beside PyTorch on the
-// same device and (on the CPU) onnxruntime-node, measured in the same run.
+// of the seed CNN, the MobileNet-style example and (training) the LSTM example on the native
+// engine, beside PyTorch on the same device and (on the CPU) onnxruntime-node, measured in the
+// same run.
 import type { Command } from 'commander';
 import os from 'node:os';
 import type { BenchRow } from '../../bench/run.ts';
@@ -18,11 +19,11 @@ function formatRow(row: BenchRow): string {
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('training and inference throughput (samples/s) of the seed CNN and the MobileNet-style example, beside PyTorch and onnxruntime-node')
+    .description('training and inference throughput (samples/s) of the seed CNN, the MobileNet-style example and (training) the LSTM example, beside PyTorch and onnxruntime-node')
     .option('--json', 'one JSON object per row')
     .option('--threads <n>', 'threads for every contender (default: all cores)', fixedThreadCount)
     .option('--device <device>', 'cpu or cuda (PyTorch with cuDNN on the same GPU as the reference)', 'cpu')
-    .option('--model <prefix>', 'only the models whose name starts with it: seed_cnn, seed_cnn_64x64x3, seed_cnn_28x28x1, mobilenet_style')
+    .option('--model <prefix>', 'only the models whose name starts with it: seed_cnn, seed_cnn_64x64x3, seed_cnn_28x28x1, mobilenet_style, lstm')
     .action(async (options: { json?: boolean; threads?: number; device: string; model?: string }) => {
       const threads = options.threads ?? os.availableParallelism();
       if (options.device !== 'cpu' && options.device !== 'cuda') throw new UserError(`--device must be cpu or cuda, got '${options.device}'`);

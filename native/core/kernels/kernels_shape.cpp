@@ -1,6 +1,7 @@
 // kernels_shape.cpp: ops that move data without arithmetic: Flatten, Reshape,
 // Squeeze, Unsqueeze (copies under a new shape), Transpose, Concat, Gather,
 // ReduceMean (Keras's GlobalAveragePooling1D).
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -312,6 +313,110 @@ class PadKernel : public OpKernel {
   float value_ = 0;
 };
 
+// Slice (constant starts, ends, axes, steps; any sign): one gather of the kept indices per
+// sliced axis, chained through scratch tensors (the exporter's is one axis: a sequence reversed
+// with step -1). Its backward scatters the grad back into zeros.
+class SliceKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    auto constant = [&](size_t k, const char* name, std::vector<int64_t> dflt) -> std::vector<int64_t> {
+      if (node.has(name)) return node.get_ints(name);  // opset 1-9: attributes
+      if (in.size() <= k || !in[k]) return dflt;
+      STRATA_CHECK(in[k]->dtype == DType::I64 && !in[k]->i.empty(),
+                   node.where() << ": " << name << " must be a constant int64 tensor");
+      return in[k]->i;
+    };
+    const Shape& x = in[0]->shape;
+    const int64_t r = (int64_t)x.size();
+    std::vector<int64_t> starts = constant(1, "starts", {}), ends = constant(2, "ends", {});
+    std::vector<int64_t> all(starts.size());
+    for (size_t k = 0; k < all.size(); k++) all[k] = (int64_t)k;
+    std::vector<int64_t> axes = constant(3, "axes", all), steps = constant(4, "steps", std::vector<int64_t>(starts.size(), 1));
+    STRATA_CHECK(ends.size() == starts.size() && axes.size() == starts.size() && steps.size() == starts.size(),
+                 node.where() << ": starts, ends, axes and steps must have one value per sliced axis");
+    stages_.clear();
+    Shape shape = x;
+    for (size_t k = 0; k < starts.size(); k++) {
+      Stage st;
+      st.axis = norm_axis(axes[k], r, node);
+      st.in_shape = shape;
+      st.idx = kept(shape[st.axis], starts[k], ends[k], steps[k]);
+      shape[st.axis] = (int64_t)st.idx.size();
+      stages_.push_back(std::move(st));
+    }
+    out[0]->reset(shape);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    const Tensor* src = in[0];
+    if (stages_.empty()) return copy_values(ctx, *src, *out[0]);
+    for (size_t k = 0; k < stages_.size(); k++) {
+      Stage& st = stages_[k];
+      Tensor& dst = k + 1 == stages_.size() ? *out[0] : st.out;
+      if (&dst == &st.out) reset_beside(st.out, *out[0], stages_[k + 1].in_shape);
+      gather(ctx, st, src->data(), dst.data(), false);
+      src = &dst;
+    }
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
+    if (!din[0]) return;
+    if (stages_.empty()) return ctx.be->copy(din[0]->data(), dout.data(), dout.size());
+    const float* d = dout.data();
+    for (size_t k = stages_.size(); k-- > 0;) {
+      Stage& st = stages_[k];
+      Tensor& dst = k == 0 ? *din[0] : st.grad;
+      if (k > 0) reset_beside(st.grad, dout, st.in_shape);
+      ctx.be->fill(dst.data(), 0.0f, dst.size());
+      gather(ctx, st, d, dst.data(), true);
+      d = dst.data();
+    }
+  }
+  bool differentiable(int i) const override { return i == 0; }
+  bool accepts_int(int i) const override { return i >= 1; }
+  int required_inputs() const override { return 1; }
+
+ private:
+  struct Stage {
+    int64_t axis = 0;
+    Shape in_shape;
+    std::vector<int64_t> idx;
+    Tensor out, grad, device_idx;  // the stage's result and its input's grad (not the last/first's)
+  };
+  std::vector<Stage> stages_;
+
+  // ONNX's clamping: start and end within [0, dim] for a positive step, [-1, dim - 1] for a negative one
+  std::vector<int64_t> kept(int64_t dim, int64_t start, int64_t end, int64_t step) const {
+    STRATA_CHECK(step != 0, node.where() << ": steps must not be 0");
+    auto clamp = [&](int64_t v) {
+      if (v < 0) v += dim;
+      return step > 0 ? std::clamp<int64_t>(v, 0, dim) : std::clamp<int64_t>(v, -1, dim - 1);
+    };
+    std::vector<int64_t> idx;
+    for (int64_t i = clamp(start), e = clamp(end); step > 0 ? i < e : i > e; i += step) idx.push_back(i);
+    return idx;
+  }
+  // out = x gathered along the stage's axis (or, backward, scattered back: x is the grad)
+  void gather(KernelContext& ctx, Stage& st, const float* x, float* y, bool scatter) {
+    int64_t outer = 1, inner = 1;
+    for (int64_t k = 0; k < st.axis; k++) outer *= st.in_shape[k];
+    for (size_t k = st.axis + 1; k < st.in_shape.size(); k++) inner *= st.in_shape[k];
+    const int64_t rows = st.in_shape[st.axis], n = (int64_t)st.idx.size();
+    const int64_t* idx = st.idx.data();
+    if (!ctx.be->host_memory()) {  // the indices in the device's memory (two floats' room each)
+      std::vector<float> raw(2 * n);
+      std::memcpy(raw.data(), st.idx.data(), n * sizeof(int64_t));
+      st.device_idx.device = ctx.be;
+      st.device_idx.reset({2 * n});
+      st.device_idx.assign(std::move(raw));
+      idx = reinterpret_cast<const int64_t*>(st.device_idx.data());
+    }
+    for (int64_t o = 0; o < outer; o++) {
+      if (scatter) ctx.be->gather_backward(y + o * rows * inner, x + o * n * inner, idx, n, rows, inner);
+      else ctx.be->gather_forward(y + o * n * inner, x + o * rows * inner, idx, n, rows, inner);
+    }
+  }
+};
+
 std::unique_ptr<OpKernel> make_shape_kernel(const Node& n) {
   const std::string& op = n.op_type;
   if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze") return std::make_unique<ReshapeKernel>(n);
@@ -320,6 +425,7 @@ std::unique_ptr<OpKernel> make_shape_kernel(const Node& n) {
   if (op == "Concat") return std::make_unique<ConcatKernel>(n);
   if (op == "Gather") return std::make_unique<GatherKernel>(n);
   if (op == "ReduceMean") return std::make_unique<ReduceMeanKernel>(n);
+  if (op == "Slice") return std::make_unique<SliceKernel>(n);
   return nullptr;
 }
 
