@@ -166,6 +166,21 @@ class Backend {
   // Waits for the work queued so far and raises any bad input a device kernel recorded (an
   // invalid sparse label). The CPU backends compute as they are called: nothing to do.
   virtual void sync() {}
+
+  // The next step's batch, uploaded while this step computes (Session::train_step's `next`):
+  // stage() copies the host arrays (parts: pointer and float count) into one of two areas of
+  // this backend's memory, the other being the one the running step may read, and returns
+  // where each part will be; on a GPU the copy runs on a stream of its own. Nothing may read
+  // them before await_staged(), after which the work queued reads the last staged batch.
+  // The CPU backends never need it (a session there keeps the host batch): these defaults copy
+  // at once.
+  using HostParts = std::vector<std::pair<const float*, int64_t>>;
+  virtual std::vector<const float*> stage(const HostParts& parts);
+  virtual void await_staged() {}
+
+ private:
+  std::vector<float> staged_[2];  // the defaults' two areas
+  int staged_area_ = 0;
 };
 
 // The reference backend: every function is the plain loop from core/ops.

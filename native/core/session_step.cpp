@@ -121,9 +121,9 @@ void Session::compute_losses(const std::vector<Tensor>& targets, const std::vect
       STRATA_CHECK(sample_weights[k].dtype == DType::F32 && sample_weights[k].size() == rows,
                    "sample weights for '" << l.output << "' must have one float per row (" << rows << "), got shape "
                                           << shape_str(sample_weights[k].shape));
-      rw = backend_copy(sample_weights[k], row_weights_[k]);
+      rw = backend_copy(sample_weights[k], row_weights_[k], arrived(inputs_.size() + desc_.losses.size() + k));
     }
-    be_->loss(metrics_.data() + 2 * k, d, pred.t.data(), backend_copy(targets[k], targets_[k]), rows, K, l.kind,
+    be_->loss(metrics_.data() + 2 * k, d, pred.t.data(), backend_copy(targets[k], targets_[k], arrived(inputs_.size() + k)), rows, K, l.kind,
               p.from_logits, l.weight, rw);
     if (d && pred.written) be_->add_scaled(pred.grad.data(), loss_grad_.data(), 1.0f, loss_grad_.size());
     if (d) pred.written = true;
