@@ -81,6 +81,14 @@ void Backend::blend(float* y, const float* a, float wa, const float* b, float wb
   for (int64_t i = 0; i < n; i++) y[i] = a[i] * wa + b[i] * wb;
 }
 
+int Backend::mark() {
+  marks_.push_back(std::chrono::steady_clock::now());
+  return (int)marks_.size() - 1;
+}
+double Backend::elapsed_ms(int from, int to) {
+  return std::chrono::duration<double, std::milli>(marks_.at(to) - marks_.at(from)).count();
+}
+
 std::vector<const float*> Backend::stage(const HostParts& parts) {
   std::vector<float>& area = staged_[staged_area_ ^= 1];  // the other area may be in use
   int64_t total = 0;

@@ -171,6 +171,7 @@ StepResult Session::run_train_step(const std::vector<Tensor>& inputs, const std:
     apply_optimizer();
     if (next) stage(std::move(*next));  // its upload overlaps the step queued above
     r = read_metrics();  // the step's one wait for the backend
+    collect_node_times();
     if (desc_.num_threads < 0 && planned == planned_)  // a step that (re)planned is no measure of speed
       threads_.record_step(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   });
@@ -186,6 +187,7 @@ StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vecto
     compute_losses(targets, sample_weights, false);
     penalty_ = weight_penalty(false);
     r = read_metrics();
+    collect_node_times();
   });
   return r;
 }
@@ -195,6 +197,7 @@ std::vector<Tensor> Session::forward(const std::vector<Tensor>& inputs) {
   run_on_compute_thread([&] {
     run_forward(inputs, false);
     for (int k : outputs_) r.push_back(values_[k].t.to_host());
+    collect_node_times();
   });
   return r;
 }

@@ -125,7 +125,8 @@ class Session {
   std::vector<float> get_optimizer_slot(const std::string& weight, const std::string& slot) const;
   void set_optimizer_slot(const std::string& weight, const std::string& slot, std::vector<float> values);
   void set_iterations(int64_t n) { iterations_ = n; }
-  // Time spent per node since creation (only with description().profile).
+  // Time spent per node since creation (only with description().profile): on a GPU the time
+  // its kernels took there (CUDA events), on the CPU the host's time for the node.
   std::vector<NodeTime> node_times() const { return times_; }
   const TrainingDescription& description() const { return desc_; }
   // With num_threads = -1: the thread count in use, its probes and switches so far.
@@ -183,6 +184,12 @@ class Session {
   std::vector<Tensor> scratch_;  // per input slot, for = writers of shared values
   std::vector<Shape> planned_;   // input shapes (and small int64 inputs) the buffers were planned for
   std::vector<NodeTime> times_;  // per step, when profiling
+  struct NodeMarks {             // a node's work between two of the backend's marks
+    size_t node;
+    bool backward;
+    int from, to;
+  };
+  std::vector<NodeMarks> node_marks_;  // this call's, until collect_node_times
   std::vector<bool> blocked_;    // per value: held in the backend's blocked layout (plan_layouts)
   std::vector<FlattenFold> folds_;
   ThreadChooser threads_;  // num_threads = -1 (see thread_chooser.h)
@@ -246,6 +253,8 @@ class Session {
   double weight_penalty(bool add_grads);
   void apply_constraints();
   void run_node(size_t k, bool training, bool backward);
+  // Adds the marks' times to times_ (profile), after the call's wait for the backend.
+  void collect_node_times();
   void run_node_timed(size_t k, bool training, bool backward);
 };
 

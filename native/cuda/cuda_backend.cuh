@@ -102,6 +102,7 @@ class CudaBackend : public Backend {
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
     cudaStreamSynchronize(copy_stream_);
+    for (cudaEvent_t e : marks_) cudaEventDestroy(e);
     for (StagingArea& a : areas_) {
       cudaFree(a.device);
       cudaFreeHost(a.pinned);
@@ -199,6 +200,23 @@ class CudaBackend : public Backend {
     return where;
   }
   void await_staged() override { CUDA_CHECK(cudaStreamWaitEvent(stream_, areas_[area_].uploaded, 0)); }
+
+  // Profiling: timing events on the compute stream, kept for the next step's marks.
+  int mark() override {
+    if (marks_used_ == marks_.size()) {
+      marks_.emplace_back();
+      CUDA_CHECK(cudaEventCreate(&marks_.back()));
+    }
+    CUDA_CHECK(cudaEventRecord(marks_[marks_used_], stream_));
+    return (int)marks_used_++;
+  }
+  double elapsed_ms(int from, int to) override {
+    float ms = 0;
+    CUDA_CHECK(cudaEventSynchronize(marks_.at(to)));
+    CUDA_CHECK(cudaEventElapsedTime(&ms, marks_.at(from), marks_.at(to)));
+    return ms;
+  }
+  void release_marks() override { marks_used_ = 0; }
 
   void fill(float* p, float value, int64_t n) override {
     launch("fill", gpu::fill, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, p, value, n);
@@ -503,6 +521,8 @@ class CudaBackend : public Backend {
   };
   cudaStream_t copy_stream_ = nullptr;
   StagingArea areas_[2];
+  std::vector<cudaEvent_t> marks_;  // profiling's timing events
+  size_t marks_used_ = 0;
   int area_ = 0;             // the one staged last
   char* staging_ = nullptr;  // pinned host memory for uploads and downloads
   size_t staging_bytes_ = 0, staged_ = 0;  // its size; bytes in use by copies queued since the last sync

@@ -5,6 +5,7 @@
 // Concat, Embedding, the translator's LayerNormalization and MultiHeadAttention, fused losses)
 // match finite differences; errors name the node.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <thread>
@@ -267,6 +268,33 @@ static void test_prefetch() {
       msg = e.what();
     }
     expect(msg.find("no batch is staged") != std::string::npos, "train_staged with nothing staged says so: " + msg);
+  }
+}
+
+// profile: every node that ran has its time, and they add up to no more than the step's wall
+// time (on "cuda-emu" they come from events on the compute stream, the GPU's clock on a GPU).
+static void test_profile() {
+  Rng rng(4);
+  std::string model = small_cnn_model(rng);
+  Tensor x = rand_tensor(rng, {8, 1, 8, 8}), y({8});
+  for (std::string be : {"reference", "cuda-emu"}) {
+    TrainingDescription d;
+    d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+    d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+    d.backend = be;
+    d.profile = true;
+    auto s = Session::from_onnx(model.data(), model.size(), d);
+    auto t0 = std::chrono::steady_clock::now();
+    s->train_step({x}, {y});
+    double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    double sum = 0;
+    bool each = true;
+    for (auto& t : s->node_times()) {
+      sum += t.forward_ms + t.backward_ms;
+      each &= t.forward_ms > 0 && t.backward_ms >= 0;
+    }
+    expect(each && sum <= wall, "profile (" + be + "): every node has a forward time, " + std::to_string(sum) +
+                                    " ms in all within the step's " + std::to_string(wall) + " ms");
   }
 }
 
@@ -1135,6 +1163,7 @@ int main() {
     test_cnn("reference");
     test_cnn("cuda-emu");
     test_prefetch();
+    test_profile();
     test_graph_gradients();
     test_fusions();
     test_grouped_convolutions();

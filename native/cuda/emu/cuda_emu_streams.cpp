@@ -5,6 +5,7 @@
 // pointer argument). What this cannot show: a host write into pinned memory that a queued copy
 // still reads (the copy reads it when it runs), and kernels overlapping each other.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <deque>
 #include <mutex>
@@ -27,6 +28,7 @@ struct CUstream_st {
 struct CUevent_st {
   CUstream_st* stream = nullptr;  // where it was last recorded (null: never, complete)
   uint64_t ticket = 0;            // complete once the stream has run this many operations
+  std::chrono::steady_clock::time_point recorded;
 };
 
 namespace strata {
@@ -184,9 +186,14 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
   std::lock_guard<std::recursive_mutex> lock(g_mutex);
   e->stream = resolve(s);
   e->ticket = e->stream->queued;
+  e->recorded = std::chrono::steady_clock::now();
   return cudaSuccess;
 }
-
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
+  if (!start || !end || !start->stream || !end->stream) return cudaErrorInvalidValue;
+  *ms = std::chrono::duration<float, std::milli>(end->recorded - start->recorded).count();
+  return cudaSuccess;
+}
 cudaError_t cudaEventSynchronize(cudaEvent_t e) {
   if (!e) return cudaErrorInvalidValue;
   std::lock_guard<std::recursive_mutex> lock(g_mutex);
