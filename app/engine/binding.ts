@@ -92,9 +92,22 @@ export interface NativeOptimizerState {
   slots: Record<string, { m: Float32Array; v: Float32Array; mg: Float32Array }>;
 }
 
+/** A step's data, as trainStep takes it. */
+export interface NativeBatch {
+  inputs: NativeTensor[];
+  targets: NativeTensor[];
+  sampleWeights?: NativeTensor[];
+}
+
 export interface TrainingSession {
   /** sampleWeights: one per loss, one weight per row (Keras's sample_weight; class_weight becomes one). */
-  trainStep(inputs: NativeTensor[], targets: NativeTensor[], sampleWeights?: NativeTensor[]): Promise<NativeStepResult>;
+  trainStep(inputs: NativeTensor[], targets: NativeTensor[], sampleWeights?: NativeTensor[], next?: NativeBatch): Promise<NativeStepResult>;
+  /**
+   * Trains on the batch the previous trainStep or trainStaged was given as `next` (it throws when
+   * none was). A `next` batch is uploaded while its step computes (on a GPU, on a copy stream) and
+   * copied at the call, so its arrays may be reused at once; the results are trainStep's on it, bit for bit.
+   */
+  trainStaged(next?: NativeBatch): Promise<NativeStepResult>;
   evaluate(inputs: NativeTensor[], targets: NativeTensor[], sampleWeights?: NativeTensor[]): Promise<NativeStepResult>;
   forward(inputs: NativeTensor[]): Promise<NativeTensor[]>;
   inputNames(): string[];

@@ -12,7 +12,7 @@ import {
 import { encodeModel } from '../onnx/schema.ts';
 import { translateModel } from '../translate/to_onnx.ts';
 import { chooseDevice } from './device.ts';
-import { loadNativeEngine, type NativeOptimizer, type NativeStepResult, type TrainingSession } from './binding.ts';
+import { loadNativeEngine, type NativeBatch, type NativeOptimizer, type NativeStepResult, type TrainingSession } from './binding.ts';
 import { ProgressBar, formatLogs } from './progress.ts';
 import { WeightSync } from './weight_sync.ts';
 
@@ -157,6 +157,16 @@ function sampleWeightsFor(table: Float32Array, labels: SampleArray): { shape: nu
     weights[r] = table[id]!;
   }
   return { shape: [rows], data: weights };
+}
+
+/** A batch as the engine takes it; `copy`: its arrays copied (the iterator reuses them for the next batch). */
+function stepData(batch: { x: SampleArray[]; y: SampleArray[] }, classWeights: Float32Array | null, copy: boolean): NativeBatch {
+  const own = (a: SampleArray): SampleArray => (copy ? ({ ...a, data: a.data.slice() } as SampleArray) : a);
+  return {
+    inputs: batch.x.map(own),
+    targets: batch.y.map(own),
+    ...(classWeights ? { sampleWeights: [sampleWeightsFor(classWeights, batch.y[0]!)] } : {}),
+  };
 }
 
 /**
@@ -308,11 +318,24 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
         const bar = new ProgressBar(steps, this.write, this.interactive && verbose === 1);
         const started = performance.now();
         let diverged = false;
-        for (const batch of batches(train, { batchSize, shuffle, seed: seed + epoch, firstBatch: step })) {
+        // One batch ahead: step n is handed batch n + 1, which the engine uploads while it
+        // computes (trainStaged trains on it next), and batch n + 2 is assembled here meanwhile.
+        // A shuffled batch's arrays are reused by the iterator's next batch: the engine copies a
+        // batch when it is handed one, and the first step's own batch is copied here.
+        const epochBatches = batches(train, { batchSize, shuffle, seed: seed + epoch, firstBatch: step });
+        let current = epochBatches.next();
+        let own = current.done ? null : stepData(current.value, classWeights, true);
+        let ahead = current.done ? current : epochBatches.next();
+        while (!current.done) {
+          const batch = current.value;
           if (this.interruptRequested) break;
           for (const c of callbacks) await c.onBatchBegin(step, { size: batch.size });
           learningRate.apply(iterations++); // as Keras's optimizer, which reads its learning rate at every step
-          const result = await engineStep(session.trainStep(batch.x, batch.y, classWeights ? [sampleWeightsFor(classWeights, batch.y[0]!)] : undefined));
+          const next = ahead.done ? undefined : stepData(ahead.value, classWeights, false);
+          const running = own ? session.trainStep(own.inputs, own.targets, own.sampleWeights, next) : session.trainStaged(next);
+          const afterNext = ahead.done ? ahead : epochBatches.next();
+          const result = await engineStep(running);
+          [current, ahead, own] = [ahead, afterNext, null]; // the loop ends where no next was staged
           if (!Number.isFinite(result.loss) && !terminateOnNaN) {
             throw new TrainingError(
               `${model.name}: the loss became ${result.loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps} ` +

@@ -18,12 +18,12 @@ constexpr const char* kResourceCode = "ERR_STRATA_RESOURCE";
 // Runs one engine call off the JavaScript thread. Execute() makes no JavaScript calls.
 class StepWorker : public Napi::AsyncWorker {
  public:
-  enum class Kind { Train, Evaluate, Forward };
+  enum class Kind { Train, TrainStaged, Evaluate, Forward };
 
   StepWorker(Napi::Env env, SessionWrap* wrap, Kind kind, std::vector<strata::Tensor> inputs, std::vector<strata::Tensor> targets,
-             std::vector<strata::Tensor> sample_weights = {})
+             std::vector<strata::Tensor> sample_weights = {}, std::optional<strata::Batch> next = std::nullopt)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), wrap_(wrap), kind_(kind),
-        inputs_(std::move(inputs)), targets_(std::move(targets)), sample_weights_(std::move(sample_weights)) {
+        inputs_(std::move(inputs)), targets_(std::move(targets)), sample_weights_(std::move(sample_weights)), next_(std::move(next)) {
     wrap_->Ref();  // keep the JavaScript object (and so the session) alive while we run
   }
   ~StepWorker() override { wrap_->Unref(); }
@@ -33,8 +33,12 @@ class StepWorker : public Napi::AsyncWorker {
   void Execute() override {
     try {
       strata::Session& s = wrap_->session();
-      if (kind_ == Kind::Forward) outputs_ = s.forward(inputs_);
-      else result_ = kind_ == Kind::Train ? s.train_step(inputs_, targets_, sample_weights_) : s.evaluate(inputs_, targets_, sample_weights_);
+      switch (kind_) {
+        case Kind::Forward: outputs_ = s.forward(inputs_); break;
+        case Kind::Train: result_ = s.train_step(inputs_, targets_, sample_weights_, std::move(next_)); break;
+        case Kind::TrainStaged: result_ = s.train_staged(std::move(next_)); break;
+        case Kind::Evaluate: result_ = s.evaluate(inputs_, targets_, sample_weights_); break;
+      }
     } catch (const strata::ResourceError& e) {
       resource_error_ = true;
       SetError(e.what());
@@ -60,6 +64,7 @@ class StepWorker : public Napi::AsyncWorker {
   SessionWrap* wrap_;
   Kind kind_;
   std::vector<strata::Tensor> inputs_, targets_, sample_weights_, outputs_;
+  std::optional<strata::Batch> next_;
   strata::StepResult result_;
   bool resource_error_ = false;
 };
@@ -92,6 +97,7 @@ Napi::Function SessionWrap::Init(Napi::Env env) {
   return DefineClass(env, "TrainingSession",
                      {
                          InstanceMethod<&SessionWrap::TrainStep>("trainStep"),
+                         InstanceMethod<&SessionWrap::TrainStaged>("trainStaged"),
                          InstanceMethod<&SessionWrap::Evaluate>("evaluate"),
                          InstanceMethod<&SessionWrap::Forward>("forward"),
                          InstanceMethod<&SessionWrap::InputNames>("inputNames"),
@@ -131,21 +137,49 @@ void SessionWrap::CheckUsable(Napi::Env env) {
   if (busy_) throw Napi::Error::New(env, "Session is busy: wait for the running step to finish.");
 }
 
+// sampleWeights: optional, one per loss, one weight per row.
+static std::vector<strata::Tensor> SampleWeightsArg(const Napi::Value& value, const std::string& what) {
+  if (value.IsUndefined() || value.IsNull()) return {};
+  return ToTensors(value, what);
+}
+
+// `next` ({inputs, targets, sampleWeights?}): the batch the following trainStaged() trains on.
+static std::optional<strata::Batch> NextBatchArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || info[i].IsUndefined() || info[i].IsNull()) return std::nullopt;
+  if (!info[i].IsObject()) throw Napi::TypeError::New(info.Env(), "next batch must be {inputs, targets, sampleWeights?}");
+  Napi::Object next = info[i].As<Napi::Object>();
+  strata::Batch b;
+  b.inputs = ToTensors(next.Get("inputs"), "next.inputs");
+  b.targets = ToTensors(next.Get("targets"), "next.targets", /*ints_as_float=*/true);
+  b.sample_weights = SampleWeightsArg(next.Get("sampleWeights"), "next.sampleWeights");
+  return b;
+}
+
 Napi::Value SessionWrap::RunStep(const Napi::CallbackInfo& info, bool train) {
   CheckUsable(info.Env());
   if (info.Length() < 2) throw Napi::TypeError::New(info.Env(), "Expect arguments: inputs (tensors), targets (tensors)");
   auto inputs = ToTensors(info[0], "inputs");
   auto targets = ToTensors(info[1], "targets", /*ints_as_float=*/true);
-  std::vector<strata::Tensor> sample_weights;  // optional: one per loss, one weight per row
-  if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()) sample_weights = ToTensors(info[2], "sampleWeights");
+  auto sample_weights = SampleWeightsArg(info.Length() > 2 ? info[2] : info.Env().Undefined(), "sampleWeights");
+  std::optional<strata::Batch> next = train ? NextBatchArg(info, 3) : std::nullopt;
   busy_ = true;
   auto* worker = new StepWorker(info.Env(), this, train ? StepWorker::Kind::Train : StepWorker::Kind::Evaluate, std::move(inputs), std::move(targets),
-                                std::move(sample_weights));
+                                std::move(sample_weights), std::move(next));
   worker->Queue();
   return worker->Promise();
 }
 
 Napi::Value SessionWrap::TrainStep(const Napi::CallbackInfo& info) { return RunStep(info, true); }
+
+Napi::Value SessionWrap::TrainStaged(const Napi::CallbackInfo& info) {
+  CheckUsable(info.Env());
+  if (!session_->has_staged()) throw Napi::Error::New(info.Env(), "trainStaged(): no batch is staged; pass the next batch to the trainStep or trainStaged before it");
+  std::optional<strata::Batch> next = NextBatchArg(info, 0);
+  busy_ = true;
+  auto* worker = new StepWorker(info.Env(), this, StepWorker::Kind::TrainStaged, {}, {}, {}, std::move(next));
+  worker->Queue();
+  return worker->Promise();
+}
 Napi::Value SessionWrap::Evaluate(const Napi::CallbackInfo& info) { return RunStep(info, false); }
 
 Napi::Value SessionWrap::Forward(const Napi::CallbackInfo& info) {

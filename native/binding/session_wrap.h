@@ -2,6 +2,10 @@
 //
 //   new TrainingSession(onnx: Uint8Array, description)          [sync]  @throw TypeError, Error (engine)
 //   trainStep(inputs: Tensor[], targets: Tensor[], sampleWeights?: Tensor[]): Promise<StepResult>   [async, worker thread]
+//   trainStep(inputs, targets, sampleWeights?, next?: {inputs, targets, sampleWeights?}): Promise<StepResult>
+//     with next: that batch is uploaded while this step computes (a GPU's copy stream; the CPU
+//     backends keep it), for the following call, which must then be:
+//   trainStaged(next?): Promise<StepResult>   trains on the staged batch (bit for bit as trainStep on it)
 //   evaluate(inputs: Tensor[], targets: Tensor[], sampleWeights?: Tensor[]): Promise<StepResult>    [async]
 //     sampleWeights: one per loss, one weight per row (Keras's sample_weight; class_weight becomes one)
 //   forward(inputs: Tensor[]): Promise<Tensor[]>                          [async, inference mode]
@@ -36,6 +40,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
  private:
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
+  Napi::Value TrainStaged(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value Forward(const Napi::CallbackInfo& info);
   Napi::Value InputNames(const Napi::CallbackInfo& info);

@@ -97,6 +97,29 @@ void Backend::contrast_backward(float* din, float*, const float* dout, const flo
   ::strata::contrast_backward(din, dout, out, factors, d, lo, hi);
 }
 
+int Backend::mark() {
+  marks_.push_back(std::chrono::steady_clock::now());
+  return (int)marks_.size() - 1;
+}
+double Backend::elapsed_ms(int from, int to) {
+  return std::chrono::duration<double, std::milli>(marks_.at(to) - marks_.at(from)).count();
+}
+
+std::vector<const float*> Backend::stage(const HostParts& parts) {
+  std::vector<float>& area = staged_[staged_area_ ^= 1];  // the other area may be in use
+  int64_t total = 0;
+  for (auto& [p, n] : parts) total += n;
+  area.resize(total);
+  std::vector<const float*> at;
+  float* next = area.data();
+  for (auto& [p, n] : parts) {
+    std::copy(p, p + n, next);
+    at.push_back(next);
+    next += n;
+  }
+  return at;
+}
+
 void Backend::loss(float* result, float* dpred, const float* pred, const float* target, int64_t rows, int64_t K,
                    LossKind kind, bool from_logits, float weight, const float* row_weight) {
   result[0] = loss_forward_backward(dpred, pred, target, rows, K, kind, from_logits, weight, row_weight);

@@ -12,6 +12,7 @@
 // contract as the op headers: parameter grads +=, activation grads =. Shapes are
 // plain ints so the CUDA launchers need no engine types.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -176,6 +177,31 @@ class Backend {
   // Waits for the work queued so far and raises any bad input a device kernel recorded (an
   // invalid sparse label). The CPU backends compute as they are called: nothing to do.
   virtual void sync() {}
+
+  // The next step's batch, uploaded while this step computes (Session::train_step's `next`):
+  // stage() copies the host arrays (parts: pointer and float count) into one of two areas of
+  // this backend's memory, the other being the one the running step may read, and returns
+  // where each part will be; on a GPU the copy runs on a stream of its own. Nothing may read
+  // them before await_staged(), after which the work queued reads the last staged batch.
+  // The CPU backends never need it (a session there keeps the host batch): these defaults copy
+  // at once.
+  using HostParts = std::vector<std::pair<const float*, int64_t>>;
+  virtual std::vector<const float*> stage(const HostParts& parts);
+  virtual void await_staged() {}
+
+  // Profiling (TrainingDescription::profile): mark() puts a mark in this backend's order of
+  // work; elapsed_ms(a, b) is the time between two marks, asked once the work queued before b
+  // has run (after the step's wait); release_marks() lets the next step reuse them. On a GPU a
+  // mark is a CUDA event on the compute stream, so a node's time is the GPU's for its kernels;
+  // the CPU backends compute as they are called, and these defaults read the host's clock.
+  virtual int mark();
+  virtual double elapsed_ms(int from, int to);
+  virtual void release_marks() { marks_.clear(); }
+
+ private:
+  std::vector<float> staged_[2];  // the defaults' two areas
+  int staged_area_ = 0;
+  std::vector<std::chrono::steady_clock::time_point> marks_;
 };
 
 // The reference backend: every function is the plain loop from core/ops.

@@ -137,10 +137,34 @@ void Session::pick_trainable() {
 
 StepResult Session::train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
                                const std::vector<Tensor>& sample_weights) {
+  std::optional<Batch> none;
+  return run_train_step(inputs, targets, sample_weights, none);
+}
+
+StepResult Session::train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
+                               const std::vector<Tensor>& sample_weights, std::optional<Batch> next) {
+  return run_train_step(inputs, targets, sample_weights, next);
+}
+
+StepResult Session::train_staged(std::optional<Batch> next) {
+  STRATA_CHECK(staged_, "train_staged: no batch is staged (give the step before it a next batch)");
+  Staged s = std::move(*staged_);
+  staged_.reset();
+  arrived_ = std::move(s.floats);
+  struct Forget {  // the areas are the backend's to reuse once this step has read them
+    std::vector<const float*>& arrived;
+    ~Forget() { arrived.clear(); }
+  } forget{arrived_};
+  return run_train_step(s.batch.inputs, s.batch.targets, s.batch.sample_weights, next);
+}
+
+StepResult Session::run_train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
+                                   const std::vector<Tensor>& sample_weights, std::optional<Batch>& next) {
   if (stop_) return StepResult{0, {}, {}, true};
   STRATA_CHECK(!desc_.losses.empty(), "train_step needs at least one loss in the training description");
   StepResult r;
   run_on_compute_thread([&] {
+    if (!arrived_.empty()) be_->await_staged();  // before anything reads the staged batch
     if (desc_.num_threads < 0 && threads_.wants_probe() && !planned_.empty()) probe_threads(inputs, targets, sample_weights);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<Shape> planned = planned_;
@@ -148,7 +172,9 @@ StepResult Session::train_step(const std::vector<Tensor>& inputs, const std::vec
     compute_losses(targets, sample_weights, true);
     run_backward();
     apply_optimizer();
+    if (next) stage(std::move(*next));  // its upload overlaps the step queued above
     r = read_metrics();  // the step's one wait for the backend
+    collect_node_times();
     if (desc_.num_threads < 0 && planned == planned_)  // a step that (re)planned is no measure of speed
       threads_.record_step(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   });
@@ -164,6 +190,7 @@ StepResult Session::evaluate(const std::vector<Tensor>& inputs, const std::vecto
     compute_losses(targets, sample_weights, false);
     penalty_ = weight_penalty(false);
     r = read_metrics();
+    collect_node_times();
   });
   return r;
 }
@@ -173,6 +200,7 @@ std::vector<Tensor> Session::forward(const std::vector<Tensor>& inputs) {
   run_on_compute_thread([&] {
     run_inference(inputs);
     for (int k : outputs_) r.push_back(values_[k].t.to_host());
+    collect_node_times();
   });
   return r;
 }

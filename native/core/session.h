@@ -68,6 +68,12 @@ struct StepResult {
   bool stopped = false;                           // request_stop() was seen; nothing was run
 };
 
+// One step's data: inputs in the order of input_names(), targets in the order of the losses,
+// sample weights as train_step takes them.
+struct Batch {
+  std::vector<Tensor> inputs, targets, sample_weights;
+};
+
 class Session {
  public:
   Session(Graph graph, TrainingDescription desc);
@@ -81,6 +87,14 @@ class Session {
   // class_weight becomes one).
   StepResult train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
                         const std::vector<Tensor>& sample_weights = {});
+  // Prefetching: train_step with `next`, the batch the following step will train on, which is
+  // uploaded while this step computes (on a GPU: from pinned memory on a copy stream that the
+  // next step waits for; the CPU backends just keep it). train_staged() then trains on it,
+  // and may stage the one after. The results are train_step's on the same batches, bit for bit.
+  StepResult train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
+                        const std::vector<Tensor>& sample_weights, std::optional<Batch> next);
+  StepResult train_staged(std::optional<Batch> next = std::nullopt);
+  bool has_staged() const { return staged_.has_value(); }
   StepResult evaluate(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
                       const std::vector<Tensor>& sample_weights = {});
   // Inference-mode forward; returns every graph output in the order of output_names().
@@ -111,7 +125,8 @@ class Session {
   std::vector<float> get_optimizer_slot(const std::string& weight, const std::string& slot) const;
   void set_optimizer_slot(const std::string& weight, const std::string& slot, std::vector<float> values);
   void set_iterations(int64_t n) { iterations_ = n; }
-  // Time spent per node since creation (only with description().profile).
+  // Time spent per node since creation (only with description().profile): on a GPU the time
+  // its kernels took there (CUDA events), on the CPU the host's time for the node.
   std::vector<NodeTime> node_times() const { return times_; }
   const TrainingDescription& description() const { return desc_; }
   // With num_threads = -1: the thread count in use, its probes and switches so far.
@@ -172,6 +187,12 @@ class Session {
   std::vector<Tensor> scratch_;  // per input slot, for = writers of shared values
   std::vector<Shape> planned_;   // input shapes (and small int64 inputs) the buffers were planned for
   std::vector<NodeTime> times_;  // per step, when profiling
+  struct NodeMarks {             // a node's work between two of the backend's marks
+    size_t node;
+    bool backward;
+    int from, to;
+  };
+  std::vector<NodeMarks> node_marks_;  // this call's, until collect_node_times
   std::vector<bool> blocked_;    // per value: held in the backend's blocked layout (plan_layouts)
   std::vector<FlattenFold> folds_;
   ThreadChooser threads_;        // num_threads = -1 (see thread_chooser.h): train steps
@@ -188,6 +209,13 @@ class Session {
   Tensor metrics_;               // per loss: the loss and the accuracy (NaN: none), read after a step
   Tensor loss_grad_;             // a loss's grad, when its prediction already has one from elsewhere
   std::vector<Tensor> targets_, row_weights_;  // per loss, this step's targets on the device
+  struct Staged {  // a batch uploaded ahead (train_step's `next`)
+    Batch batch;   // on the host: shapes, int64 inputs, and the floats on a CPU backend
+    std::vector<const float*> floats;  // on a device: where each float tensor's values landed (batch_parts' order)
+  };
+  std::optional<Staged> staged_;
+  // While a staged batch's step runs: its floats on the device, in batch_parts' order; else empty.
+  std::vector<const float*> arrived_;
 
   int value_index(const std::string& name) const;
   void pick_trainable();
@@ -205,8 +233,16 @@ class Session {
   void place_values();
   void plan(const std::vector<Tensor>& inputs);
   void load_inputs(const std::vector<Tensor>& inputs);
-  // A host tensor where the backend reads it: itself on the host, else its copy in `on_device`.
-  const float* backend_copy(const Tensor& host, Tensor& on_device);
+  // A host tensor where the backend reads it: itself on the host, else its copy in `on_device`
+  // (uploaded, or copied from `arrived`, where a staged batch has it on the device).
+  const float* backend_copy(const Tensor& host, Tensor& on_device, const float* arrived = nullptr);
+  // The batch's float tensors, in the order stage() and arrived_ list them: inputs, targets,
+  // sample weights (an int64 input or an absent weight is a part of 0 floats).
+  static Backend::HostParts batch_parts(const Batch& b);
+  const float* arrived(size_t part) const { return part < arrived_.size() ? arrived_[part] : nullptr; }
+  void stage(Batch next);
+  StepResult run_train_step(const std::vector<Tensor>& inputs, const std::vector<Tensor>& targets,
+                            const std::vector<Tensor>& sample_weights, std::optional<Batch>& next);
   int step_threads(bool training) const;
   // Runs an inference pass (forward, evaluate's forward) on the count infer_threads_ picks,
   // probing first when it asks to and timing the pass for it.
@@ -226,6 +262,8 @@ class Session {
   double weight_penalty(bool add_grads);
   void apply_constraints();
   void run_node(size_t k, bool training, bool backward);
+  // Adds the marks' times to times_ (profile), after the call's wait for the backend.
+  void collect_node_times();
   void run_node_timed(size_t k, bool training, bool backward);
 };
 

@@ -35,16 +35,37 @@ void Session::load_inputs(const std::vector<Tensor>& inputs) {
     t.dtype = inputs[k].dtype;
     t.i = inputs[k].i;
     if (host_copy_[k]) t.f = inputs[k].f;  // reuses the planned allocation
-    if (t.mem) be_->upload(t.data(), inputs[k].data(), inputs[k].size());
+    if (!t.mem) continue;
+    if (const float* at = arrived(k)) be_->copy(t.data(), at, inputs[k].size());
+    else be_->upload(t.data(), inputs[k].data(), inputs[k].size());
   }
 }
 
-const float* Session::backend_copy(const Tensor& host, Tensor& on_device) {
+const float* Session::backend_copy(const Tensor& host, Tensor& on_device, const float* arrived) {
   if (!device_) return host.data();
   on_device.device = device_;
   on_device.reset(host.shape);
-  be_->upload(on_device.data(), host.data(), host.size());
+  if (arrived) be_->copy(on_device.data(), arrived, host.size());
+  else be_->upload(on_device.data(), host.data(), host.size());
   return on_device.data();
+}
+
+Backend::HostParts Session::batch_parts(const Batch& b) {
+  Backend::HostParts parts;
+  for (auto* list : {&b.inputs, &b.targets, &b.sample_weights})
+    for (const Tensor& t : *list)
+      parts.emplace_back(t.dtype == DType::F32 ? t.data() : nullptr, t.dtype == DType::F32 ? (int64_t)t.f.size() : 0);
+  return parts;
+}
+
+// The next step's batch: on a device, its floats go to the backend's staging area now (the
+// upload runs while the step queued before computes); on the host it is kept as it is.
+void Session::stage(Batch next) {
+  STRATA_CHECK(next.inputs.size() == inputs_.size(),
+               "the next batch: the model takes " << inputs_.size() << " inputs, got " << next.inputs.size());
+  Staged s{std::move(next), {}};
+  if (device_) s.floats = be_->stage(batch_parts(s.batch));
+  staged_ = std::move(s);
 }
 
 // Shapes are inferred and every buffer sized here, once per input-shape signature.

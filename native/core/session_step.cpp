@@ -2,7 +2,6 @@
 // the backward pass in reverse with the gradients routed to their values (kernel.h's
 // contract), then the optimizer on the trainable initializers.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <set>
 
@@ -11,15 +10,20 @@
 
 namespace strata {
 
+// With profile, each node's work lies between two of the backend's marks (on a GPU, events
+// on its stream), read in collect_node_times once the step has run.
 void Session::run_node(size_t k, bool training, bool backward) {
-  if (desc_.profile) {
-    auto t0 = std::chrono::steady_clock::now();
-    run_node_timed(k, training, backward);
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    (backward ? times_[k].backward_ms : times_[k].forward_ms) += ms;
-    return;
-  }
+  if (!desc_.profile) return run_node_timed(k, training, backward);
+  int from = be_->mark();
   run_node_timed(k, training, backward);
+  node_marks_.push_back({k, backward, from, be_->mark()});
+}
+
+void Session::collect_node_times() {
+  for (const NodeMarks& m : node_marks_)
+    (m.backward ? times_[m.node].backward_ms : times_[m.node].forward_ms) += be_->elapsed_ms(m.from, m.to);
+  node_marks_.clear();
+  be_->release_marks();
 }
 
 void Session::run_node_timed(size_t k, bool training, bool backward) {
@@ -128,9 +132,9 @@ void Session::compute_losses(const std::vector<Tensor>& targets, const std::vect
       STRATA_CHECK(sample_weights[k].dtype == DType::F32 && sample_weights[k].size() == rows,
                    "sample weights for '" << l.output << "' must have one float per row (" << rows << "), got shape "
                                           << shape_str(sample_weights[k].shape));
-      rw = backend_copy(sample_weights[k], row_weights_[k]);
+      rw = backend_copy(sample_weights[k], row_weights_[k], arrived(inputs_.size() + desc_.losses.size() + k));
     }
-    be_->loss(metrics_.data() + 2 * k, d, pred.t.data(), backend_copy(targets[k], targets_[k]), rows, K, l.kind,
+    be_->loss(metrics_.data() + 2 * k, d, pred.t.data(), backend_copy(targets[k], targets_[k], arrived(inputs_.size() + k)), rows, K, l.kind,
               p.from_logits, l.weight, rw);
     if (d && pred.written) be_->add_scaled(pred.grad.data(), loss_grad_.data(), 1.0f, loss_grad_.size());
     if (d) pred.written = true;

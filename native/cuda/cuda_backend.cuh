@@ -94,11 +94,22 @@ class CudaBackend : public Backend {
                  "direct, not '"
                      << conv_algorithm_name(options.conv) << "' (the CPU backend's)");
     CUDA_CHECK(cudaStreamCreate(&stream_));
+    // non-blocking: the legacy default stream's copies (check_faults) need not wait for a staged batch
+    CUDA_CHECK(cudaStreamCreateWithFlags(&copy_stream_, cudaStreamNonBlocking));
+    for (StagingArea& a : areas_) CUDA_CHECK(cudaEventCreateWithFlags(&a.uploaded, cudaEventDisableTiming));
     CUDA_CHECK(cudaMalloc(&fault_, sizeof(FaultRecord)));
     CUDA_CHECK(cudaMemsetAsync(fault_, 0, sizeof(FaultRecord), stream_));
   }
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
+    cudaStreamSynchronize(copy_stream_);
+    for (cudaEvent_t e : marks_) cudaEventDestroy(e);
+    for (StagingArea& a : areas_) {
+      cudaFree(a.device);
+      cudaFreeHost(a.pinned);
+      cudaEventDestroy(a.uploaded);
+    }
+    cudaStreamDestroy(copy_stream_);
     for (auto& w : ws_) cudaFree(w.p);
     for (auto& [n, list] : cache_)
       for (float* p : list) cudaFree(p);
@@ -163,6 +174,51 @@ class CudaBackend : public Backend {
     staged_ = 0;
     check_faults();
   }
+  // The parts go, 256-byte aligned, into the area the running step does not read: into its
+  // pinned host buffer, then in one copy on copy_stream_, which the compute stream waits for
+  // in await_staged.
+  std::vector<const float*> stage(const HostParts& parts) override {
+    StagingArea& a = areas_[area_ ^= 1];
+    CUDA_CHECK(cudaEventSynchronize(a.uploaded));  // its last copy read the pinned buffer
+    std::vector<size_t> at;
+    size_t bytes = 0;
+    for (auto& [p, n] : parts) at.push_back(bytes), bytes += ((size_t)n * sizeof(float) + 255) / 256 * 256;
+    if (bytes > a.bytes) {  // the last step that read this area has ended (its metrics were read)
+      CUDA_CHECK(cudaFree(a.device));
+      CUDA_CHECK(cudaFreeHost(a.pinned));
+      a.device = nullptr, a.pinned = nullptr, a.bytes = 0;
+      CUDA_CHECK(cudaMalloc(&a.device, bytes));
+      CUDA_CHECK(cudaMallocHost(&a.pinned, bytes));
+      a.bytes = bytes;
+    }
+    std::vector<const float*> where;
+    for (size_t k = 0; k < parts.size(); k++) {
+      if (parts[k].second > 0) std::memcpy(a.pinned + at[k], parts[k].first, (size_t)parts[k].second * sizeof(float));
+      where.push_back(reinterpret_cast<const float*>(reinterpret_cast<char*>(a.device) + at[k]));
+    }
+    if (bytes) CUDA_CHECK(cudaMemcpyAsync(a.device, a.pinned, bytes, cudaMemcpyHostToDevice, copy_stream_));
+    CUDA_CHECK(cudaEventRecord(a.uploaded, copy_stream_));
+    return where;
+  }
+  void await_staged() override { CUDA_CHECK(cudaStreamWaitEvent(stream_, areas_[area_].uploaded, 0)); }
+
+  // Profiling: timing events on the compute stream, kept for the next step's marks.
+  int mark() override {
+    if (marks_used_ == marks_.size()) {
+      marks_.emplace_back();
+      CUDA_CHECK(cudaEventCreate(&marks_.back()));
+    }
+    CUDA_CHECK(cudaEventRecord(marks_[marks_used_], stream_));
+    return (int)marks_used_++;
+  }
+  double elapsed_ms(int from, int to) override {
+    float ms = 0;
+    CUDA_CHECK(cudaEventSynchronize(marks_.at(to)));
+    CUDA_CHECK(cudaEventElapsedTime(&ms, marks_.at(from), marks_.at(to)));
+    return ms;
+  }
+  void release_marks() override { marks_used_ = 0; }
+
   void fill(float* p, float value, int64_t n) override {
     launch("fill", gpu::fill, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, p, value, n);
   }
@@ -489,6 +545,17 @@ class CudaBackend : public Backend {
   Workspace ws_[kSlots];
   std::unordered_map<int64_t, std::vector<float*>> cache_;  // freed buffers by size
   std::unordered_map<float*, int64_t> sizes_;               // allocated buffers' sizes
+  struct StagingArea {  // a batch staged for the next step (stage)
+    float* device = nullptr;
+    char* pinned = nullptr;
+    size_t bytes = 0;
+    cudaEvent_t uploaded = nullptr;  // recorded after its copy
+  };
+  cudaStream_t copy_stream_ = nullptr;
+  StagingArea areas_[2];
+  std::vector<cudaEvent_t> marks_;  // profiling's timing events
+  size_t marks_used_ = 0;
+  int area_ = 0;             // the one staged last
   char* staging_ = nullptr;  // pinned host memory for uploads and downloads
   size_t staging_bytes_ = 0, staged_ = 0;  // its size; bytes in use by copies queued since the last sync
 

@@ -32,11 +32,26 @@
   }
 
 // CUDA_CHECK(call): a CUDA runtime call that must succeed, else strata::Error naming it.
+// In the emulation a call that breaks the ordering rules (a copy racing another stream's)
+// throws emu::Fault: that too becomes a strata::Error, naming the call.
+#ifdef __CUDACC__
 #define CUDA_CHECK(call)                                                                                \
   do {                                                                                                  \
     cudaError_t e_ = (call);                                                                            \
     STRATA_CHECK(e_ == cudaSuccess, "CUDA error '" << cudaGetErrorString(e_) << "' in " #call);         \
   } while (0)
+#else
+#define CUDA_CHECK(call)                                                                                \
+  do {                                                                                                  \
+    cudaError_t e_ = cudaSuccess;                                                                       \
+    try {                                                                                               \
+      e_ = (call);                                                                                      \
+    } catch (const ::strata::emu::Fault& f_) {                                                          \
+      STRATA_FAIL("CUDA emulation: " << f_.what() << " (in " #call ")");                                \
+    }                                                                                                   \
+    STRATA_CHECK(e_ == cudaSuccess, "CUDA error '" << cudaGetErrorString(e_) << "' in " #call);         \
+  } while (0)
+#endif
 
 STRATA_GPU_NAMESPACE_BEGIN
 
@@ -54,6 +69,16 @@ inline unsigned blocks_for(int64_t n, int threads) {
   return (unsigned)(b < 1 ? 1 : (b > 65535 * 8 ? 65535 * 8 : b));
 }
 
+#ifndef __CUDACC__
+// A kernel argument's address when it is a pointer (the emulation checks it against the copies
+// other streams have not finished), else null.
+template <class A>
+const void* pointer_argument(const A& a) {
+  if constexpr (std::is_pointer_v<A>) return static_cast<const void*>(a);
+  else return nullptr;
+}
+#endif
+
 // launch("name", kernel, grid, block, stream, args...): kernel<<<grid, block, 0, stream>>>(args...),
 // checked. An empty grid launches nothing (CUDA refuses a dimension of 0).
 template <class... P, class... A>
@@ -64,8 +89,8 @@ void launch(const char* name, void (*kernel)(P...), dim3 grid, dim3 block, cudaS
   cudaError_t e = cudaGetLastError();
   STRATA_CHECK(e == cudaSuccess, "CUDA kernel " << name << " failed to launch: " << cudaGetErrorString(e));
 #else
-  (void)stream;
   try {
+    ::strata::emu::before_launch(name, stream, {pointer_argument(args)...});
     ::strata::emu::launch(name, grid, block, [&] { kernel(static_cast<P>(args)...); });
   } catch (const ::strata::emu::Fault& f) {
     STRATA_FAIL("CUDA emulation: " << f.what());

@@ -1,10 +1,12 @@
 // test_cuda_emu.cpp: the host emulation of CUDA's execution model (cuda/emu/) against its
 // definitions: barriers, the shared-memory race detector (a kernel with a missing
 // __syncthreads is caught), shuffles and votes as CUDA defines them, the wmma fragment
-// operations, atomics, launch checks and the guard page after each buffer.
+// operations, atomics, launch checks, the guard page after each buffer, and the ordering of
+// streams and events (a read of a copy another stream has not finished is caught).
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -329,7 +331,71 @@ static void test_grid() {
          "a write past the end of a buffer stops the process naming the kernel: " + err);
 }
 
+// --- streams and events ---------------------------------------------------------------------------
+__global__ void double_into(float* out, const float* in, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = 2 * in[i];
+}
+
+// A batch copied on a stream of its own while another computes (the session's prefetch): the
+// reader must wait for the copy's event; without the wait the emulation names the race.
+static void test_stream_order() {
+  cudaStream_t compute = nullptr, copy = nullptr;
+  CUDA_CHECK(cudaStreamCreate(&compute));
+  CUDA_CHECK(cudaStreamCreateWithFlags(&copy, cudaStreamNonBlocking));
+  cudaEvent_t copied = nullptr;
+  CUDA_CHECK(cudaEventCreateWithFlags(&copied, cudaEventDisableTiming));
+  const int n = 100;
+  float *in = nullptr, *out = nullptr;
+  CUDA_CHECK(cudaMalloc(&in, n * sizeof(float)));
+  CUDA_CHECK(cudaMalloc(&out, n * sizeof(float)));
+  std::vector<float> host(n), back(n);
+  for (int i = 0; i < n; i++) host[i] = (float)i;
+
+  CUDA_CHECK(cudaMemcpyAsync(in, host.data(), n * sizeof(float), cudaMemcpyHostToDevice, copy));
+  CUDA_CHECK(cudaEventRecord(copied, copy));
+  expect(std::isnan(in[0]) && std::isnan(in[n - 1]), "a queued copy's destination holds NaNs until the copy runs");
+  std::string f = fault_of([&] { launch("double_into", double_into, dim3(1), dim3(128), compute, out, (const float*)in, n); });
+  expect(contains(f, "kernel double_into") && contains(f, "has not finished") && contains(f, "cudaStreamWaitEvent"),
+         "a kernel reading a copy another stream has not finished is a fault: " + f);
+  float* other = nullptr;
+  CUDA_CHECK(cudaMalloc(&other, n * sizeof(float)));
+  f = fault_of([&] { CUDA_CHECK(cudaMemcpyAsync(other, in, n * sizeof(float), cudaMemcpyDeviceToDevice, compute)); });
+  expect(contains(f, "cudaMemcpyAsync") && contains(f, "has not finished"),
+         "a device copy reading a copy another stream has not finished is a fault: " + f);
+  f = fault_of([&] { CUDA_CHECK(cudaMemcpy(back.data(), out, n * sizeof(float), cudaMemcpyDeviceToHost)); });
+  expect(f.empty(), "the legacy default stream does not wait for a non-blocking stream's copy: " + f);
+
+  CUDA_CHECK(cudaStreamWaitEvent(compute, copied, 0));
+  launch("double_into", double_into, dim3(1), dim3(128), compute, out, (const float*)in, n);
+  CUDA_CHECK(cudaMemcpyAsync(back.data(), out, n * sizeof(float), cudaMemcpyDeviceToHost, compute));
+  CUDA_CHECK(cudaStreamSynchronize(compute));
+  bool doubled = true;
+  for (int i = 0; i < n; i++) doubled &= back[i] == 2.0f * i;
+  expect(doubled, "after cudaStreamWaitEvent the kernel reads the copied values");
+
+  // one stream's own order needs no event: its kernel runs after the copy queued before it
+  for (int i = 0; i < n; i++) host[i] = -(float)i;
+  CUDA_CHECK(cudaMemcpyAsync(in, host.data(), n * sizeof(float), cudaMemcpyHostToDevice, compute));
+  launch("double_into", double_into, dim3(1), dim3(128), compute, out, (const float*)in, n);
+  CUDA_CHECK(cudaMemcpy(back.data(), out, n * sizeof(float), cudaMemcpyDeviceToHost));
+  expect(back[n - 1] == -2.0f * (n - 1), "a kernel follows the copy queued before it on its stream");
+  // a copy into memory another stream's queued copy reads is a race too
+  CUDA_CHECK(cudaMemcpyAsync(other, in, n * sizeof(float), cudaMemcpyDeviceToDevice, copy));
+  f = fault_of([&] { CUDA_CHECK(cudaMemsetAsync(in, 0, n * sizeof(float), compute)); });
+  expect(contains(f, "cudaMemsetAsync") && contains(f, "has not finished"),
+         "overwriting the source of another stream's queued copy is a fault: " + f);
+  CUDA_CHECK(cudaStreamSynchronize(copy));
+  CUDA_CHECK(cudaEventDestroy(copied));
+  CUDA_CHECK(cudaStreamDestroy(copy));
+  CUDA_CHECK(cudaStreamDestroy(compute));
+  CUDA_CHECK(cudaFree(in));
+  CUDA_CHECK(cudaFree(out));
+  CUDA_CHECK(cudaFree(other));
+}
+
 int main() {
+  test_stream_order();
   test_barriers_and_races();
   test_warp_primitives();
   test_wmma();

@@ -5,6 +5,7 @@
 // Concat, Embedding, the translator's LayerNormalization and MultiHeadAttention, fused losses)
 // match finite differences; errors name the node.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <thread>
@@ -154,8 +155,9 @@ static void test_resume(const std::string& backend) {
 
 // x (-1,1,8,8) -> Conv 4 3x3 same -> BN -> Relu -> MaxPool 2 -> Dropout .25 -> Conv 8 3x3 valid
 //   -> Relu -> Flatten -> Gemm 3 (transB) -> Softmax
-static void test_cnn(const std::string& backend) {
-  Rng rng(2);
+// x (-1, 1, 8, 8) -> Conv 4 -> BatchNormalization -> Relu -> MaxPool -> Dropout -> Conv 8 relu
+// -> Flatten -> Gemm 3 -> Softmax
+static std::string small_cnn_model(Rng& rng) {
   ModelBuilder b;
   b.input("x", {-1, 1, 8, 8}).output("probs");
   b.init("k1", glorot(rng, {4, 1, 3, 3}, 9, 36)).init("c1", Tensor({4}));
@@ -172,8 +174,12 @@ static void test_cnn(const std::string& backend) {
   b.node("Dropout", {"a4", "ratio"}, {"a5"});
   b.node("Conv", {"a5", "k2", "c2"}, {"a6"}).node("Relu", {"a6"}, {"a7"}).node("Flatten", {"a7"}, {"a8"});
   b.node("Gemm", {"a8", "wd", "bd"}, {"z"}, {Attr::i("transB", 1)}).node("Softmax", {"z"}, {"probs"});
-  std::string model = b.bytes();
+  return b.bytes();
+}
 
+static void test_cnn(const std::string& backend) {
+  Rng rng(2);
+  std::string model = small_cnn_model(rng);
   Tensor x = rand_tensor(rng, {32, 1, 8, 8}), y({32});
   for (int r = 0; r < 32; r++) {  // label: which third of the image is brightest
     float s[3] = {0, 0, 0};
@@ -205,6 +211,92 @@ static void test_cnn(const std::string& backend) {
     for (int k = 0; k < 4; k++) probed->probe_threads({x}, {y}), train(*probed, x, y, 1);
     expect(probed->get_weight("mean").f == a->get_weight("mean").f && probed->get_weight("var").f == a->get_weight("var").f,
            "thread probes leave BatchNormalization's moving statistics as they were");
+  }
+}
+
+// Prefetching: steps handed the next batch (train_step's `next`, then train_staged) give the
+// step-by-step results bit for bit: losses, accuracies, every weight and optimizer slot. The
+// batches change size (a re-plan), carry sample weights or not, and the CNN's Dropout and
+// BatchNormalization follow the step count. On "cuda-emu" the staged uploads go through the
+// emulated copy stream, which reports a read that does not wait for them.
+static void test_prefetch() {
+  Rng rng(3);
+  std::string model = small_cnn_model(rng);
+  std::vector<Batch> batches;
+  for (int64_t rows : {16, 16, 16, 7, 16, 5}) {
+    Batch b;
+    b.inputs = {rand_tensor(rng, {rows, 1, 8, 8})};
+    Tensor y({rows});
+    for (auto& v : y.f) v = (float)(int)rng.uniform(0, 2.99f);
+    b.targets = {y};
+    if (rows != 16) b.sample_weights = {rand_tensor(rng, {rows}, 0.5f, 2)};
+    batches.push_back(b);
+  }
+  for (std::string be : {"reference", "cpu", "cuda-emu"}) {
+    TrainingDescription d;
+    d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+    d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
+    d.optimizer.learning_rate = 0.01f;
+    d.seed = 9;
+    d.backend = be;
+    auto one_by_one = Session::from_onnx(model.data(), model.size(), d);
+    auto prefetched = Session::from_onnx(model.data(), model.size(), d);
+    bool same = true;
+    for (size_t k = 0; k < batches.size(); k++) {
+      const Batch& b = batches[k];
+      StepResult want = one_by_one->train_step(b.inputs, b.targets, b.sample_weights);
+      std::optional<Batch> next;
+      if (k + 1 < batches.size()) next = batches[k + 1];
+      StepResult got = k == 0 ? prefetched->train_step(b.inputs, b.targets, b.sample_weights, std::move(next))
+                              : prefetched->train_staged(std::move(next));
+      same &= got.loss == want.loss && got.accuracy == want.accuracy;
+      if (k == 2) {  // a learning-rate change between steps reaches the staged step
+        one_by_one->set_learning_rate(0.003f);
+        prefetched->set_learning_rate(0.003f);
+      }
+    }
+    expect(same, "prefetched steps (" + be + ") give the step-by-step losses and accuracies bit for bit");
+    bool weights = true;
+    for (auto& name : one_by_one->weight_names()) weights &= prefetched->get_weight(name).f == one_by_one->get_weight(name).f;
+    for (auto& name : one_by_one->trainable_names())
+      for (const char* slot : {"m", "v"})
+        weights &= prefetched->get_optimizer_slot(name, slot) == one_by_one->get_optimizer_slot(name, slot);
+    expect(weights, "prefetched steps (" + be + ") leave every weight and optimizer slot as step-by-step ones");
+    expect(!prefetched->has_staged(), "the last step, handed no next batch, leaves none staged");
+    std::string msg;
+    try {
+      prefetched->train_staged();
+    } catch (const Error& e) {
+      msg = e.what();
+    }
+    expect(msg.find("no batch is staged") != std::string::npos, "train_staged with nothing staged says so: " + msg);
+  }
+}
+
+// profile: every node that ran has its time, and they add up to no more than the step's wall
+// time (on "cuda-emu" they come from events on the compute stream, the GPU's clock on a GPU).
+static void test_profile() {
+  Rng rng(4);
+  std::string model = small_cnn_model(rng);
+  Tensor x = rand_tensor(rng, {8, 1, 8, 8}), y({8});
+  for (std::string be : {"reference", "cuda-emu"}) {
+    TrainingDescription d;
+    d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+    d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+    d.backend = be;
+    d.profile = true;
+    auto s = Session::from_onnx(model.data(), model.size(), d);
+    auto t0 = std::chrono::steady_clock::now();
+    s->train_step({x}, {y});
+    double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    double sum = 0;
+    bool each = true;
+    for (auto& t : s->node_times()) {
+      sum += t.forward_ms + t.backward_ms;
+      each &= t.forward_ms > 0 && t.backward_ms >= 0;
+    }
+    expect(each && sum <= wall, "profile (" + be + "): every node has a forward time, " + std::to_string(sum) +
+                                    " ms in all within the step's " + std::to_string(wall) + " ms");
   }
 }
 
@@ -1360,6 +1452,8 @@ int main() {
     test_cnn("cpu");
     test_cnn("reference");
     test_cnn("cuda-emu");
+    test_prefetch();
+    test_profile();
     test_graph_gradients();
     test_fusions();
     test_grouped_convolutions();

@@ -125,6 +125,33 @@ describe('native engine binding', () => {
     session.dispose();
   });
 
+  test('trainStep with the next batch, then trainStaged: the step-by-step results bit for bit; next is copied at the call', async () => {
+    setRandomSeed(4);
+    const model = new Sequential([new Dense(12, { inputShape: [5], activation: 'relu', name: 'h' }), new Dropout(0.3, { name: 'drop' }), new Dense(3, { activation: 'softmax', name: 'out' })]);
+    const open = () => new engine.TrainingSession(exportOnnx(model), { losses: [{ output: 'out', kind: 'sparse_categorical_crossentropy' }], optimizer: { kind: 'adam', learningRate: 0.02 }, seed: 6 });
+    const rng = new RandomGenerator(8);
+    const steps = [16, 16, 9, 16].map((rows) => ({ inputs: [randomTensor([rows, 5], rng)], targets: [labels(rows, 3, rng)], sampleWeights: [randomTensor([rows], rng)] }));
+    const oneByOne = open();
+    const want = [];
+    for (const s of steps) want.push(await oneByOne.trainStep(s.inputs, s.targets, s.sampleWeights));
+    const prefetched = open();
+    await assert.rejects(async () => prefetched.trainStaged(), /trainStaged\(\): no batch is staged/);
+    const got = [];
+    for (let k = 0; k < steps.length; k++) {
+      // a copy of the next batch, overwritten once handed over: the engine must have copied it
+      const next = k + 1 < steps.length ? structuredClone(steps[k + 1]!) : undefined;
+      const running = k === 0 ? prefetched.trainStep(steps[0]!.inputs, steps[0]!.targets, steps[0]!.sampleWeights, next) : prefetched.trainStaged(next);
+      (next?.inputs[0]!.data as Float32Array | undefined)?.fill(0);
+      got.push(await running);
+    }
+    assert.deepEqual(got, want);
+    assert.deepEqual(snapshot(prefetched), snapshot(oneByOne));
+    await assert.rejects(async () => prefetched.trainStaged(), /no batch is staged/);
+    assert.throws(() => prefetched.trainStep(steps[0]!.inputs, steps[0]!.targets, undefined, 3 as never), (e: Error) => e instanceof TypeError && /next batch must be \{inputs, targets, sampleWeights\?\}/.test(e.message));
+    oneByOne.dispose();
+    prefetched.dispose();
+  });
+
   test('bad arguments are TypeErrors, bad state is an Error, engine errors name the node', async () => {
     assert.throws(() => new engine.TrainingSession('model' as unknown as Uint8Array, { losses: [], optimizer: { kind: 'sgd' } }), TypeError);
     assert.throws(() => new engine.TrainingSession(new Uint8Array([1, 2, 3]), { losses: [], optimizer: { kind: 'sgd' } }), /these 3 bytes are not an ONNX model/);

@@ -10,7 +10,9 @@ import {
   CustomCallback, Dense, EarlyStopping, EngineBackend, Input, LearningRateScheduler, Model, ReduceLROnPlateau, Sequential, TerminateOnNaN, layers, optimizers, setRandomSeed,
   CSVLogger, ModelCheckpoint, loadModelFolder, saveModel, type ArrayData, type Logs,
 } from '../../app/node.ts';
-import { loadNativeEngine } from '../../app/engine/binding.ts';
+import { loadNativeEngine, type NativeBatch, type NativeTensor, type TrainingSession } from '../../app/engine/binding.ts';
+import { batches, makeDataset } from '../../app/data/dataset.ts';
+import type { NdArray } from '../../app/data/ndarray.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { relativeError } from '../translate/compare.ts';
 
@@ -356,6 +358,47 @@ describe('fit / evaluate / predict on the engine', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('fit hands the engine each batch once, in the epoch\'s order, the next one staged while a step runs', async () => {
+    // Every batch the engine trains on, copied when it is handed over (as the binding copies it).
+    const engine = loadNativeEngine();
+    const Original = engine.TrainingSession;
+    const values = (t: { data: unknown }) => Array.from(t.data as Float32Array);
+    const copy = (batch: NativeBatch | undefined) => batch && { x: batch.inputs.map(values), y: batch.targets.map(values), w: batch.sampleWeights?.map(values) };
+    const trained: ReturnType<typeof copy>[] = [];
+    let staged: ReturnType<typeof copy> = undefined;
+    let stagedCalls = 0;
+    // The addon's methods are read-only: a subclass records the batches.
+    engine.TrainingSession = class extends (Original as unknown as new (...args: ConstructorParameters<typeof Original>) => TrainingSession) {
+      override trainStep(inputs: NativeTensor[], targets: NativeTensor[], sampleWeights?: NativeTensor[], next?: NativeBatch) {
+        trained.push(copy({ inputs, targets, ...(sampleWeights ? { sampleWeights } : {}) }));
+        staged = copy(next);
+        return super.trainStep(inputs, targets, sampleWeights, next);
+      }
+      override trainStaged(next?: NativeBatch) {
+        trained.push(staged);
+        staged = copy(next);
+        stagedCalls++;
+        return super.trainStaged(next);
+      }
+    } as typeof Original;
+    const { x, y } = blobs(70, 3);
+    try {
+      await quiet.fit(classifier(), [x], [y], { epochs: 2, batchSize: 16, seed: 8, classWeight: { 0: 1, 1: 2, 2: 0.5 } });
+    } finally {
+      engine.TrainingSession = Original;
+    }
+    const want = [];
+    for (const epoch of [0, 1]) {
+      // copied as they come: the iterator reuses a shuffled batch's arrays
+      for (const b of batches(makeDataset(x as NdArray, y as NdArray), { batchSize: 16, shuffle: true, seed: 8 + epoch })) {
+        want.push({ x: b.x.map(values), y: b.y.map(values), w: [Array.from(b.y[0]!.data as Int32Array, (c) => [1, 2, 0.5][c]!)] });
+      }
+    }
+    assert.equal(trained.length, 10);
+    assert.equal(stagedCalls, 8, 'every step but the first of an epoch trains on the batch staged before it');
+    assert.deepEqual(trained, want);
   });
 
   test('classWeight weights each sample\'s loss by its class, as Keras', async () => {

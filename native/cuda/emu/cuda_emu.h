@@ -22,7 +22,8 @@
 //   - the tensor-core fragment operations of nvcuda::wmma the kernels use (wmma_emu.h);
 //   - a subset of the runtime API: cudaMalloc (with a guard page after each buffer, so
 //     reads and writes past its end stop the process with the kernel's name), memcpy,
-//     memset, streams (synchronous).
+//     memset, streams and events: copies run as late as CUDA allows, and a read or write
+//     of memory another stream's queued copy has not finished is a fault (see below).
 //
 // What it cannot show: timing, memory coalescing, bank conflicts, occupancy, the
 // reordering of global memory accesses between threads (only shared memory is checked
@@ -38,6 +39,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -416,6 +418,10 @@ enum cudaMemcpyKind {
 };
 struct CUstream_st;
 typedef CUstream_st* cudaStream_t;
+struct CUevent_st;
+typedef CUevent_st* cudaEvent_t;
+constexpr unsigned cudaStreamDefault = 0, cudaStreamNonBlocking = 1;
+constexpr unsigned cudaEventDefault = 0, cudaEventDisableTiming = 2;
 
 const char* cudaGetErrorString(cudaError_t e);
 cudaError_t cudaGetLastError();
@@ -431,13 +437,40 @@ inline cudaError_t cudaMallocHost(T** p, size_t bytes) {
   return cudaMallocHost(reinterpret_cast<void**>(p), bytes);
 }
 cudaError_t cudaFreeHost(void* p);
+
+// Streams and events (cuda_emu_streams.cpp). Kernels run at their launch, after the copies
+// queued before them on their stream. A copy or memset queued with cudaMemcpyAsync or
+// cudaMemsetAsync waits in its stream's queue until something needs it (a later operation on
+// that stream, an event after it waited for, cudaStreamSynchronize, a blocking call): the
+// latest moment CUDA allows. Until then its destination holds NaNs, and another stream's copy
+// or kernel touching its source or destination (a kernel: through a pointer argument) is a
+// Fault: the reader lacks a cudaStreamWaitEvent. The legacy default stream (nullptr, and the
+// blocking calls cudaMemcpy, cudaMemset, cudaFree) waits for every stream not created
+// cudaStreamNonBlocking, as CUDA's does.
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind);
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t s = nullptr);
 cudaError_t cudaMemset(void* p, int value, size_t bytes);
 cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t s = nullptr);
 cudaError_t cudaStreamCreate(cudaStream_t* s);
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned flags);
 cudaError_t cudaStreamDestroy(cudaStream_t s);
 cudaError_t cudaStreamSynchronize(cudaStream_t s);
+cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned flags = 0);
 cudaError_t cudaDeviceSynchronize();
+cudaError_t cudaEventCreate(cudaEvent_t* e);
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned flags);
+cudaError_t cudaEventDestroy(cudaEvent_t e);
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s = nullptr);
+cudaError_t cudaEventSynchronize(cudaEvent_t e);
+// The host's time between the two records (kernels run at their launch here).
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
+
+namespace strata {
+namespace emu {
+// Before a kernel runs on `stream`: the copies queued before it there run, and a pointer
+// argument inside a copy another stream has not finished is a Fault.
+void before_launch(const char* kernel, cudaStream_t stream, std::initializer_list<const void*> pointers);
+}  // namespace emu
+}  // namespace strata
 
 #include "wmma_emu.h"
