@@ -259,11 +259,16 @@ describe('Bidirectional and MultiHeadAttention in Keras\'s layout (checked with 
     model.weights.forEach((w, i) => (w.value = w.value.map((_, j) => Math.fround(Math.cos(i * 104729 + j)))));
     return model;
   };
+  /** The model with its weights saved as `name`.keras in the scratch folder. */
+  const savedArchive = async (name: string) => {
+    const model = weighted();
+    const file = path.join(scratch, `${name}.keras`);
+    writeFileSync(file, await formatKerasArchive(model));
+    return { model, file };
+  };
 
   test('.keras: forward_layer/cell and backward_layer/cell (bidirectional.py), query_dense ... output_dense with kernel then bias (multi_head_attention.py), every inner layer a named vars group', async () => {
-    const model = weighted();
-    const file = path.join(scratch, 'composite.keras');
-    writeFileSync(file, await formatKerasArchive(model));
+    const { model, file } = await savedArchive('composite');
     python(
       `
 import sys, io, zipfile, h5py
@@ -321,9 +326,7 @@ print('ok')
   });
 
   test('.keras from a Keras 3 release before the query_dense properties (_query_dense ... groups) loads the same weights', async () => {
-    const model = weighted();
-    const file = path.join(scratch, 'composite_underscored.keras');
-    writeFileSync(file, await formatKerasArchive(model));
+    const { model, file } = await savedArchive('composite_underscored');
     python(
       `
 import sys, io, zipfile, h5py
