@@ -1100,6 +1100,13 @@ static void test_errors() {
            "the cuda backend runs, or says in one line why it cannot (" + why + "): " + msg);
   }
 #endif
+  {  // Concat with an empty input (a fuzzer's finding: memcpy of 0 bytes from a null pointer, UBSan)
+    ModelBuilder m;
+    m.input("a", {-1, 0}).input("b", {-1, 2}).output("y").node("Concat", {"a", "b"}, {"y"}, {Attr::i("axis", 1)});
+    auto sc = Session::from_onnx(m.bytes().data(), m.bytes().size(), d);
+    Tensor got = sc->forward({Tensor({3, 0}), Tensor::from({3, 2}, {1, 2, 3, 4, 5, 6})})[0];
+    expect(got.shape == Shape{3, 2} && got.f == std::vector<float>{1, 2, 3, 4, 5, 6}, "Concat of an empty and a full input");
+  }
   {  // Pad's mode and LayerNormalization's scale: one line naming the node and what is valid
     auto error_of = [&](const ModelBuilder& m) {
       try {

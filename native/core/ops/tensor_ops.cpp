@@ -144,7 +144,9 @@ void concat_forward(float* out, const std::vector<const float*>& inps, const std
   for (int64_t o = 0; o < outer; o++) {
     int64_t off = 0;
     for (size_t t = 0; t < inps.size(); t++) {
-      std::memcpy(out + (o * total + off) * inner, inps[t] + o * len[t] * inner, sizeof(float) * len[t] * inner);
+      // an empty input may have no memory at all, and memcpy's pointers must not be null even for 0 bytes
+      if (len[t] * inner > 0)
+        std::memcpy(out + (o * total + off) * inner, inps[t] + o * len[t] * inner, sizeof(float) * len[t] * inner);
       off += len[t];
     }
   }
@@ -157,7 +159,7 @@ void concat_backward(const std::vector<float*>& dinps, const float* dout, const 
   for (int64_t o = 0; o < outer; o++) {
     int64_t off = 0;
     for (size_t t = 0; t < dinps.size(); t++) {
-      if (dinps[t])
+      if (dinps[t] && len[t] * inner > 0)
         std::memcpy(dinps[t] + o * len[t] * inner, dout + (o * total + off) * inner, sizeof(float) * len[t] * inner);
       off += len[t];
     }
