@@ -21,7 +21,7 @@ import { readableMemorySize } from '../model/summary.ts';
 import { writeFileAtomic } from './atomic_write.ts';
 import { type Dataset, type Group, type H5File, attributeNames, childGroup, datasetAt, ensureGroup, loadHdf5, readHdf5, textAttribute, textListAttribute, writeHdf5, writeTextAttribute, writeTextListAttribute } from './hdf5.ts';
 import { isKerasModelFile } from './keras_extensions.ts';
-import { kerasContainerNames, kerasOrderedWeights, kerasVariablesPath, kerasWeightPaths, legacyWeights } from './keras_weights.ts';
+import { kerasContainerNames, kerasVariableGroups, kerasVarsGroups, kerasWeightPaths, legacyWeights, type KerasVariableGroup } from './keras_weights.ts';
 import { trainingConfigOf } from './model_store.ts';
 import { namedWeights } from './tfjs_model.ts';
 import { readFileOrThrow } from './read_file.ts';
@@ -226,23 +226,24 @@ function memberBytes(archive: Uint8Array, member: ZipMember, file: string): Uint
   return content;
 }
 
-/** The vars group of a .keras weights path, or its Keras 2.13 spelling (saving_lib.H5Entry's fallback). */
-function varsGroup(h5: H5File, layerPath: string): Group | undefined {
-  for (const candidate of [layerPath, layerPath.replaceAll('layers', '_layer_checkpoint_dependencies')]) {
-    let group: Group | undefined = h5;
-    for (const part of `${candidate}/vars`.split('/')) group = group && childGroup(group, part);
-    if (group) return group;
+/** The vars group of a .keras weights path, or its Keras 2.13 spelling (saving_lib.H5Entry's fallback), or an older Keras 3's (legacyPath). */
+function varsGroup(h5: H5File, group: KerasVariableGroup): Group | undefined {
+  const paths = [group.path, ...(group.legacyPath ? [group.legacyPath] : [])];
+  for (const candidate of paths.flatMap((p) => [p, p.replaceAll('layers', '_layer_checkpoint_dependencies')])) {
+    let found: Group | undefined = h5;
+    for (const part of `${candidate}/vars`.split('/')) found = found && childGroup(found, part);
+    if (found) return found;
   }
   return undefined;
 }
 
-/** saving_lib._load_state with Layer.load_own_variables: every layer's vars/0..n, in creation order. */
+/** saving_lib._load_state with Layer.load_own_variables: every owner's vars/0..n, in creation order. Optimizer state (optimizer/vars) is not read. */
 function loadKeras3Weights(h5: H5File, model: Model, where: string): void {
   const assignments: [LayerWeight, Float32Array][] = [];
-  for (const [layerPath, layer] of kerasWeightPaths(model)) {
-    const weights = kerasOrderedWeights(layer);
-    const vars = varsGroup(h5, layerPath);
-    const place = `${where}: layer "${layer.name}" (${layerPath}/vars)`;
+  for (const [group, layer] of kerasWeightPaths(model)) {
+    const { weights } = group;
+    const vars = varsGroup(h5, group);
+    const place = `${where}: layer "${layer.name}" (${group.path}/vars)`;
     if (!vars) throw new ConfigError(`${place}: no such group; the file has no weights for this layer`, { layer: layer.name });
     const count = vars.keys().length;
     if (count !== weights.length) throw new ConfigError(`${place}: the layer expects ${weights.length} variables (${weights.map((w) => w.name).join(', ')}), the file has ${count}`, { layer: layer.name });
@@ -337,7 +338,7 @@ export async function formatKerasArchive(subject: Model): Promise<Uint8Array> {
   const { config, training } = modelConfigs(subject);
   const model = savedForm(subject);
   const weights = writeHdf5((h5) => {
-    h5.create_group('vars');
+    namedVars(h5, '', model.name);
     writeKeras3Layers(h5, model);
   });
   const now = new Date().toISOString();
@@ -355,19 +356,31 @@ function compileConfigOf(training: Record<string, unknown>): Record<string, unkn
   return { optimizer, loss, loss_weights: loss_weights ?? null, metrics: metrics ?? null, weighted_metrics: null, run_eagerly: false, steps_per_execution: 1, jit_compile: false };
 }
 
-/** _save_state over a model's layers: "layers/<name>/vars" for every layer (empty for those without weights), nested models recursively. */
+/**
+ * _save_state over a model's layers: a vars group for every layer and inner layer (empty where it
+ * owns no variables), each with the saveable's name as its "name" attribute as Keras 3.9 writes
+ * it, nested models recursively.
+ */
 function writeKeras3Layers(parent: Group, model: Model): void {
   const layers = parent.create_group('layers');
   for (const [name, layer] of kerasContainerNames(model.layers)) {
-    const group = layers.create_group(name);
     if (layer instanceof Model) {
-      group.create_group('vars');
+      const group = layers.create_group(name);
+      namedVars(group, '', layer.name);
       writeKeras3Layers(group, layer);
       continue;
     }
-    const vars = ensureGroup(group, `${kerasVariablesPath('', layer).replace(/^\//, '')}/vars`);
-    kerasOrderedWeights(layer).forEach((weight, i) => writeDataset(vars, String(i), weight));
+    for (const [path, saveable] of kerasVarsGroups(name, layer)) namedVars(layers, path, saveable);
+    for (const group of kerasVariableGroups(name, layer)) {
+      const vars = ensureGroup(layers, `${group.path}/vars`);
+      group.weights.forEach((weight, i) => writeDataset(vars, String(i), weight));
+    }
   }
+}
+
+/** H5Entry's vars group at `path` under `parent`, named after its saveable. */
+function namedVars(parent: Group, path: string, name: string): void {
+  ensureGroup(parent, `${path}/vars`).create_attribute('name', name);
 }
 
 // ---- description (strata inspect) ---------------------------------------------------------

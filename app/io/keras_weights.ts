@@ -10,8 +10,9 @@
 //
 // A layer class with weights needs a row in KERAS_WEIGHTS (the names of its Keras variables
 // in creation order, and the sub-path of the object that owns them where it is not the layer
-// itself, as an LSTM's cell); a layer class without weights needs none.
-import { ConfigError, Model, type Layer, type LayerWeight } from '../model/index.ts';
+// itself, as an LSTM's cell), or, when Keras keeps them in several inner layers, a row in
+// COMPOSITE_LAYERS; a layer class without weights needs none.
+import { ConfigError, Model, type Bidirectional, type Layer, type LayerWeight } from '../model/index.ts';
 import { toSnakeCase } from '../model/layer.ts';
 
 export interface KerasWeightsRow {
@@ -42,13 +43,82 @@ export const KERAS_WEIGHTS: Record<string, KerasWeightsRow> = {
   SimpleRNN: { variables: ['kernel', 'recurrent_kernel', 'bias'], owner: 'cell' },
   // Normalization.build, adapted (no mean given): mean, variance, then count (an int64 scalar in Keras, float32 here).
   Normalization: { variables: ['mean', 'variance', 'count'] },
-  // Not yet: Bidirectional (two owners, forward_layer/cell and backward_layer/cell) and
-  // MultiHeadAttention (one owner per projection, query_dense/...): refused by name.
 };
+
+/** Some of a layer's weights and where their owner sits in a .keras file (its path, or an older Keras's spelling of it). */
+export interface KerasVariableGroup {
+  path: string;
+  /** Where an older Keras 3 wrote the same variables, read when `path` is absent. */
+  legacyPath?: string;
+  weights: LayerWeight[];
+}
+
+interface CompositeRow {
+  /** The owners of the layer's variables, relative to the layer's path, in _legacy_weights order (.h5). */
+  groups(layer: Layer): KerasVariableGroup[];
+  /** Every inner object Keras's _save_state gives a vars group (empty where it owns no variables), relative to the layer's path, with its name. */
+  inner(layer: Layer): [string, string][];
+}
+
+/** The layer's weights of these names, in this order; absent optional ones (a bias with use_bias=false) are skipped. */
+function weightsNamed(layer: Layer, names: readonly string[]): LayerWeight[] {
+  return names.flatMap((name) => layer.weights.filter((w) => w.name === name));
+}
+
+/**
+ * Layers whose variables Keras keeps in inner layers. Paths follow saving_lib._save_state, which
+ * names each inner saveable by the attribute that holds it (public ones first, each object once):
+ *   Bidirectional (keras/src/layers/rnn/bidirectional.py): forward_layer and backward_layer, each
+ *     an RNN whose cell owns kernel, recurrent_kernel, bias; .h5 order forward then backward
+ *     (tf.keras 2.x and Keras 3 track forward_layer first).
+ *   MultiHeadAttention (keras/src/layers/attention/multi_head_attention.py): the EinsumDense
+ *     projections behind the properties query_dense, key_dense, value_dense, output_dense (older
+ *     Keras 3 releases, without those properties, wrote _query_dense ...), kernel then bias each;
+ *     _softmax and _dropout_layer hold none. .h5 order query, key, value, attention_output, as
+ *     build() creates them; tf.keras 2.x names them "<layer>/query/kernel:0" and so on.
+ */
+/** A Bidirectional's two recurrent layers, by the attributes Keras keeps them in. */
+function sides(layer: Layer): (readonly [string, Layer])[] {
+  const { forwardLayer, backwardLayer } = layer as Bidirectional;
+  return [['forward_layer', forwardLayer], ['backward_layer', backwardLayer]];
+}
+
+/** MultiHeadAttention's EinsumDense projections: the property holding each, and its name (its weights' prefix). */
+const PROJECTIONS = [['query_dense', 'query'], ['key_dense', 'key'], ['value_dense', 'value'], ['output_dense', 'attention_output']] as const;
+
+const COMPOSITE_LAYERS: Record<string, CompositeRow> = {
+  Bidirectional: {
+    groups: (layer) =>
+      sides(layer).map(([attribute, inner]) => ({
+        path: kerasVariablesPath(attribute, inner),
+        weights: weightsNamed(layer, kerasOrderedWeights(inner).map((w) => `${inner.name}/${w.name}`)),
+      })),
+    inner: (layer) => sides(layer).flatMap(([attribute, inner]) => kerasVarsGroups(attribute, inner)),
+  },
+  MultiHeadAttention: {
+    groups: (layer) =>
+      PROJECTIONS.map(([attribute, name]) => ({ path: attribute, legacyPath: `_${attribute}`, weights: weightsNamed(layer, [`${name}/kernel`, `${name}/bias`]) })),
+    inner: () => [...PROJECTIONS.map(([attribute, name]): [string, string] => [attribute, name]), ['_softmax', 'softmax'], ['_dropout_layer', 'dropout']],
+  },
+};
+
+/** Whether Keras keeps this class's variables in inner layers (COMPOSITE_LAYERS). */
+export function isCompositeLayer(className: string): boolean {
+  return className in COMPOSITE_LAYERS;
+}
 
 /** The layer's weights in Keras's creation order (vars/0..n of a .keras file). */
 export function kerasOrderedWeights(layer: Layer): LayerWeight[] {
   if (layer.weights.length === 0) return [];
+  const composite = COMPOSITE_LAYERS[layer.className];
+  if (composite) {
+    const ordered = composite.groups(layer).flatMap((group) => group.weights);
+    if (ordered.length !== layer.weights.length) {
+      const unknown = layer.weights.filter((w) => !ordered.includes(w)).map((w) => w.name);
+      throw new ConfigError(`layer "${layer.name}" (${layer.className}): weights ${unknown.join(', ')} have no place in Keras's layout`, { layer: layer.name });
+    }
+    return ordered;
+  }
   const row = KERAS_WEIGHTS[layer.className];
   if (!row) {
     throw new ConfigError(`layer "${layer.name}" (${layer.className}): Strata does not know the order in which Keras saves this layer's weights (${layer.weights.map((w) => w.name).join(', ')})`, { layer: layer.name });
@@ -65,6 +135,32 @@ export function kerasOrderedWeights(layer: Layer): LayerWeight[] {
 export function kerasVariablesPath(layerPath: string, layer: Layer): string {
   const owner = KERAS_WEIGHTS[layer.className]?.owner;
   return owner ? `${layerPath}/${owner}` : layerPath;
+}
+
+/** The groups of a layer's variables in a .keras weights file, under the layer's path; a layer without weights has none. */
+export function kerasVariableGroups(layerPath: string, layer: Layer): KerasVariableGroup[] {
+  if (layer.weights.length === 0) return [];
+  const composite = COMPOSITE_LAYERS[layer.className];
+  if (!composite) return [{ path: kerasVariablesPath(layerPath, layer), weights: kerasOrderedWeights(layer) }];
+  kerasOrderedWeights(layer); // every weight has a group
+  return composite.groups(layer).map((group) => ({
+    ...group,
+    path: `${layerPath}/${group.path}`,
+    ...(group.legacyPath ? { legacyPath: `${layerPath}/${group.legacyPath}` } : {}),
+  }));
+}
+
+/**
+ * Every vars group Keras's _save_state makes for a layer, as [path, the saveable's name] (Keras 3.9
+ * writes that name as the group's "name" attribute): the layer's own, and its inner layers' (an
+ * RNN's cell, named as Keras names it, "lstm_cell"; a composite layer's, COMPOSITE_LAYERS), empty
+ * where they own no variables.
+ */
+export function kerasVarsGroups(layerPath: string, layer: Layer): [string, string][] {
+  const composite = COMPOSITE_LAYERS[layer.className];
+  const owner = KERAS_WEIGHTS[layer.className]?.owner;
+  const inner: [string, string][] = composite ? composite.inner(layer) : owner ? [[owner, `${toSnakeCase(layer.className)}_${owner}`]] : [];
+  return [[layerPath, layer.name], ...inner.map(([path, name]): [string, string] => [`${layerPath}/${path}`, name])];
 }
 
 /**
@@ -94,11 +190,11 @@ export function kerasContainerNames(layers: Layer[]): [string, Layer][] {
   });
 }
 
-/** Every layer with weights, with its path in a .keras weights file ("layers/dense", "layers/sequential/layers/dense"). */
-export function kerasWeightPaths(model: Model, prefix = ''): [string, Layer][] {
-  return kerasContainerNames(model.layers).flatMap(([name, layer]): [string, Layer][] => {
+/** Every group of variables of the model's layers, with its layer, by path in a .keras weights file ("layers/dense", "layers/sequential/layers/dense"). */
+export function kerasWeightPaths(model: Model, prefix = ''): [KerasVariableGroup, Layer][] {
+  return kerasContainerNames(model.layers).flatMap(([name, layer]): [KerasVariableGroup, Layer][] => {
     const path = `${prefix}layers/${name}`;
     if (layer instanceof Model) return kerasWeightPaths(layer, `${path}/`);
-    return layer.weights.length > 0 ? [[kerasVariablesPath(path, layer), layer]] : [];
+    return kerasVariableGroups(path, layer).map((group) => [group, layer]);
   });
 }

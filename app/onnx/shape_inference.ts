@@ -80,6 +80,14 @@ function tensorTypeOf(type: TypeProto | undefined): ValueType | undefined {
   return { elemType: tensor.elemType ?? 0, shape };
 }
 
+/**
+ * Slice's "to the end" sentinels, int64's extremes (PyTorch writes -2^63 + 1 for a reversed
+ * slice), as the largest safe integers: they clamp to a dim the same way.
+ */
+function saturated(v: number): number {
+  return Math.abs(v) >= 2 ** 62 ? Math.sign(v) * Number.MAX_SAFE_INTEGER : v;
+}
+
 /** An initializer or Constant: its type and dims, and its elements when it is a small integer tensor. */
 function constantOf(tensor: TensorProto): ValueType {
   const shape = tensorDims(tensor);
@@ -88,7 +96,7 @@ function constantOf(tensor: TensorProto): ValueType {
   const integer = INTEGER_TYPES.includes(tensor.dataType ?? 0);
   if (integer && shape.length <= 1 && count <= MAX_FOLDED_ELEMENTS && !externalDataOf(tensor)) {
     try {
-      type.value = Array.from(tensorToArray(tensor).data as ArrayLike<number | bigint>, (v) => Number(v));
+      type.value = Array.from(tensorToArray(tensor).data as ArrayLike<number | bigint>, (v) => saturated(Number(v)));
     } catch {
       // Elements that disagree with dims: the type and shape still hold.
     }
@@ -440,7 +448,13 @@ function remainingDim(input: Dim[], others: Dim[]): Dim {
 const transpose: Rule = (n) => {
   const x = n.shape(0);
   const perm = n.intList('perm') ?? x.map((_, i) => x.length - 1 - i);
-  return [tensorOf(n.elemType(0), perm.map((p) => x[p] ?? null))];
+  const shape = perm.map((p) => x[p] ?? null);
+  const value = rearranged(n.input(0)?.value, x, shape, (at) => {
+    const source = x.map(() => 0);
+    perm.forEach((p, k) => (source[p] = at[k]!));
+    return source;
+  });
+  return [tensorOf(n.elemType(0), shape, value)];
 };
 
 const squeeze: Rule = (n) => {
@@ -501,7 +515,12 @@ const constantOfShape: Rule = (n) => {
   const value = n.tensor('value');
   const elemType = value?.dataType ?? DataType.FLOAT;
   const dims = n.input(0)?.value;
-  if (dims) return [tensorOf(elemType, dims)];
+  if (dims) {
+    // A small integer fill is a value later shape computations read (PyTorch's F.pad pads start as one).
+    const fill = value ? constantOf(value).value : undefined;
+    const count = dims.every(isNumber) ? dims.reduce((a, d) => a * d, 1) : Infinity;
+    return [tensorOf(elemType, dims, fill?.length === 1 && count <= MAX_FOLDED_ELEMENTS ? new Array<Dim>(count).fill(fill[0]!) : undefined)];
+  }
   const rank = n.input(0)?.shape?.[0];
   return [tensorOf(elemType, isNumber(rank) ? unknownDims(rank) : null)];
 };
@@ -533,14 +552,38 @@ const slice: Rule = (n) => {
     const dim = x[axis]!;
     shape[axis] = isNumber(dim) ? sliceCount(dim, starts[i]!, ends[i]!, steps[i]!) : null;
   });
-  const values = n.input(0)?.value;
-  let value: Dim[] | undefined;
-  if (values && x.length === 1 && steps[0] === 1) {
-    const begin = clampTo(starts[0]! < 0 ? starts[0]! + values.length : starts[0]!, 0, values.length);
-    value = values.slice(begin, begin + (shape[0] as number));
-  }
+  // The elements too, when they are known: index k along a sliced axis reads first + k * step.
+  const first = x.map(() => 0);
+  const stride = x.map(() => 1);
+  axes.forEach((a, i) => {
+    const axis = normalizeAxis(a, x.length);
+    const dim = x[axis];
+    if (!isNumber(dim)) return;
+    const from = starts[i]! < 0 ? starts[i]! + dim : starts[i]!;
+    first[axis] = steps[i]! > 0 ? clampTo(from, 0, dim) : clampTo(from, 0, dim - 1);
+    stride[axis] = steps[i]!;
+  });
+  const value = rearranged(n.input(0)?.value, x, shape, (at) => at.map((k, axis) => first[axis]! + k * stride[axis]!));
   return [tensorOf(n.elemType(0), shape, value)];
 };
+
+/**
+ * Known elements moved into a new shape: out[at] = values[source(at)], coordinates in row-major
+ * order; undefined unless both shapes are known numbers.
+ */
+function rearranged(values: Dim[] | undefined, inShape: Dim[], outShape: Dim[], source: (at: number[]) => number[]): Dim[] | undefined {
+  if (!values || !inShape.every(isNumber) || !outShape.every(isNumber)) return undefined;
+  const count = outShape.reduce((a, d) => a * d, 1);
+  if (values.length !== inShape.reduce((a, d) => a * d, 1) || count > MAX_FOLDED_ELEMENTS) return undefined;
+  return Array.from({ length: count }, (_, flat) => {
+    const at = outShape.map(() => 0);
+    for (let axis = outShape.length - 1, rest = flat; axis >= 0; axis--) {
+      at[axis] = rest % outShape[axis]!;
+      rest = Math.floor(rest / outShape[axis]!);
+    }
+    return values[source(at).reduce((offset, c, axis) => offset * inShape[axis]! + c, 0)]!;
+  });
+}
 
 const split: Rule = (n) => {
   const x = n.shape(0);

@@ -212,12 +212,21 @@ void ReferenceBackend::act_backward(float* dinp, const float* dout, const float*
                                     const ActParams& a) {
   ref::act_backward(dinp, dout, inp, out, n, a);
 }
-void ReferenceBackend::softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner) {
-  ref::softmax_forward(out, inp, outer, K, inner);
+void ReferenceBackend::softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner, bool log) {
+  ref::softmax_forward(out, inp, outer, K, inner, log);
 }
 void ReferenceBackend::softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K,
-                                        int64_t inner) {
-  ref::softmax_backward(dinp, dout, out, outer, K, inner);
+                                        int64_t inner, bool log) {
+  ref::softmax_backward(dinp, dout, out, outer, K, inner, log);
+}
+void ReferenceBackend::layer_norm_forward(float* y, float* mean, float* inv_std, const float* x, const float* scale,
+                                          const float* bias, int64_t rows, int64_t D, float eps) {
+  ref::layer_norm_forward(y, mean, inv_std, x, scale, bias, rows, D, eps);
+}
+void ReferenceBackend::layer_norm_backward(float* dx, float* dscale, float* dbias, const float* dy, const float* x,
+                                           const float* scale, const float* mean, const float* inv_std, int64_t rows,
+                                           int64_t D) {
+  ref::layer_norm_backward(dx, dscale, dbias, dy, x, scale, mean, inv_std, rows, D);
 }
 void ReferenceBackend::binary_forward(float* out, const float* a, const float* b, const Shape& as, const Shape& bs,
                                       const Shape& os, Binary op) {
@@ -243,12 +252,12 @@ void ReferenceBackend::transpose(float* out, const float* inp, const Shape& shap
   ref::transpose(out, inp, shape, perm);
 }
 void ReferenceBackend::pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
-                                   const std::vector<int64_t>& begin, float value) {
-  ref::pad_forward(out, inp, in_shape, out_shape, begin, value);
+                                   const std::vector<int64_t>& begin, PadMode mode, float value) {
+  ref::pad_forward(out, inp, in_shape, out_shape, begin, mode, value);
 }
 void ReferenceBackend::pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
-                                    const std::vector<int64_t>& begin) {
-  ref::pad_backward(dinp, dout, in_shape, out_shape, begin);
+                                    const std::vector<int64_t>& begin, PadMode mode) {
+  ref::pad_backward(dinp, dout, in_shape, out_shape, begin, mode);
 }
 void ReferenceBackend::concat_forward(float* out, const std::vector<const float*>& inps,
                                       const std::vector<int64_t>& len, int64_t outer, int64_t inner) {

@@ -123,9 +123,16 @@ class Backend {
   virtual void act_backward(float* dinp, const float* dout, const float* inp, const float* out, int64_t n,
                             const ActParams& a) = 0;
   // softmax.h
-  virtual void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner) = 0;
+  // softmax.h; log: LogSoftmax
+  virtual void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner, bool log) = 0;
   virtual void softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K,
-                                int64_t inner) = 0;
+                                int64_t inner, bool log) = 0;
+  // batchnorm.h: LayerNormalization over rows of D
+  virtual void layer_norm_forward(float* y, float* mean, float* inv_std, const float* x, const float* scale,
+                                  const float* bias, int64_t rows, int64_t D, float eps) = 0;
+  virtual void layer_norm_backward(float* dx, float* dscale, float* dbias, const float* dy, const float* x,
+                                   const float* scale, const float* mean, const float* inv_std, int64_t rows,
+                                   int64_t D) = 0;
   // tensor_ops.h
   virtual void binary_forward(float* out, const float* a, const float* b, const Shape& as, const Shape& bs,
                               const Shape& os, Binary op) = 0;
@@ -133,9 +140,9 @@ class Backend {
                                const Shape& as, const Shape& bs, const Shape& os, Binary op) = 0;
   virtual void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) = 0;
   virtual void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
-                           const std::vector<int64_t>& begin, float value) = 0;
+                           const std::vector<int64_t>& begin, PadMode mode, float value) = 0;
   virtual void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
-                            const std::vector<int64_t>& begin) = 0;
+                            const std::vector<int64_t>& begin, PadMode mode) = 0;
   // out (N,H,W,C) = inp (N,C,H,W) stored blocked (channel_block), or back when to_nhwc is false.
   virtual void blocked_nhwc(float* out, const float* inp, int N, int C, int H, int W, bool to_nhwc);
   virtual void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
@@ -232,18 +239,22 @@ class ReferenceBackend : public Backend {
   void act_forward(float* out, const float* inp, int64_t n, const ActParams& a) override;
   void act_backward(float* dinp, const float* dout, const float* inp, const float* out, int64_t n,
                     const ActParams& a) override;
-  void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner) override;
-  void softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K,
-                        int64_t inner) override;
+  void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner, bool log) override;
+  void softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K, int64_t inner,
+                        bool log) override;
+  void layer_norm_forward(float* y, float* mean, float* inv_std, const float* x, const float* scale, const float* bias,
+                          int64_t rows, int64_t D, float eps) override;
+  void layer_norm_backward(float* dx, float* dscale, float* dbias, const float* dy, const float* x, const float* scale,
+                           const float* mean, const float* inv_std, int64_t rows, int64_t D) override;
   void binary_forward(float* out, const float* a, const float* b, const Shape& as, const Shape& bs, const Shape& os,
                       Binary op) override;
   void binary_backward(float* da, float* db, const float* dout, const float* a, const float* b, const Shape& as,
                        const Shape& bs, const Shape& os, Binary op) override;
   void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) override;
   void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
-                   const std::vector<int64_t>& begin, float value) override;
+                   const std::vector<int64_t>& begin, PadMode mode, float value) override;
   void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
-                    const std::vector<int64_t>& begin) override;
+                    const std::vector<int64_t>& begin, PadMode mode) override;
   void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
                       int64_t outer, int64_t inner) override;
   void concat_backward(const std::vector<float*>& dinps, const float* dout, const std::vector<int64_t>& len,

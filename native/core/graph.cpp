@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "check.h"
+#include "fold_shapes.h"
 
 namespace strata {
 
@@ -173,6 +174,7 @@ Graph load_onnx(const void* bytes, size_t size) {
     }
     g.nodes.push_back(std::move(n));
   }
+  fold_integer_constants(g);
   return g;
 }
 

@@ -19,6 +19,7 @@
 #include "../core/backend.h"
 #include "../core/check.h"
 #include "../core/threads.h"
+#include "../core/ops/batchnorm.h"
 #include "../core/ops/softmax.h"
 #include "conv3x3_winograd.h"
 #include "conv_pool_direct.h"
@@ -142,17 +143,25 @@ class DnnlBackend : public ReferenceBackend {
                     const ActParams& a) override {
     in_chunks(n, [&](int64_t b, int64_t k) { ref::act_backward(dinp + b, dout + b, inp + b, out + b, k, a); });
   }
-  void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner) override {
+  void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner, bool log) override {
     int64_t row = K * inner;
-    in_chunks(outer, [&](int64_t b, int64_t k) { ref::softmax_forward(out + b * row, inp + b * row, k, K, inner); },
+    in_chunks(outer, [&](int64_t b, int64_t k) { ref::softmax_forward(out + b * row, inp + b * row, k, K, inner, log); },
               std::max<int64_t>(1, (1 << 15) / row));
   }
-  void softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K,
-                        int64_t inner) override {
+  void softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K, int64_t inner,
+                        bool log) override {
     int64_t row = K * inner;
     in_chunks(outer, [&](int64_t b, int64_t k) {
-      ref::softmax_backward(dinp + b * row, dout + b * row, out + b * row, k, K, inner);
+      ref::softmax_backward(dinp + b * row, dout + b * row, out + b * row, k, K, inner, log);
     }, std::max<int64_t>(1, (1 << 15) / row));
+  }
+  // LayerNormalization's forward in slices of rows; its backward (whose scale and bias grads
+  // sum over every row) is the reference's loop.
+  void layer_norm_forward(float* y, float* mean, float* inv_std, const float* x, const float* scale, const float* bias,
+                          int64_t rows, int64_t D, float eps) override {
+    in_chunks(rows, [&](int64_t b, int64_t k) {
+      ref::layer_norm_forward(y + b * D, mean + b, inv_std + b, x + b * D, scale, bias, k, D, eps);
+    }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(D, 1)));
   }
   void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) override {
     in_chunks(n, [&](int64_t b, int64_t k) { ref::dropout_backward(dinp + b, dout + b, mask + b, k); });
@@ -318,12 +327,12 @@ class DnnlBackend : public ReferenceBackend {
   // strides (multithreaded; the Keras NHWC <-> NCHW transposes of every CNN go here).
   // Padding (ZeroPadding2D) is the reference's loop: a copy, small beside the convolutions around it.
   void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
-                   const std::vector<int64_t>& begin, float value) override {
-    ref::pad_forward(out, inp, in_shape, out_shape, begin, value);
+                   const std::vector<int64_t>& begin, PadMode mode, float value) override {
+    ref::pad_forward(out, inp, in_shape, out_shape, begin, mode, value);
   }
   void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
-                    const std::vector<int64_t>& begin) override {
-    ref::pad_backward(dinp, dout, in_shape, out_shape, begin);
+                    const std::vector<int64_t>& begin, PadMode mode) override {
+    ref::pad_backward(dinp, dout, in_shape, out_shape, begin, mode);
   }
   void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) override {
     size_t r = shape.size();

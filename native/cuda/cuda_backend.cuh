@@ -344,6 +344,23 @@ class CudaBackend : public Backend {
              x, scale, mean, var, sums, N, C, S, eps);
   }
 
+  // LayerNormalization: a warp per row for the statistics and the input grad, a block per
+  // column for the scale and bias grads (sums over the rows, in a fixed order).
+  void layer_norm_forward(float* y, float* mean, float* inv_std, const float* x, const float* scale, const float* bias,
+                          int64_t rows, int64_t D, float eps) override {
+    launch("layer_norm_forward", layer_norm_forward_rows, dim3(blocks_for(rows, kThreads / 32)), dim3(kThreads), stream_,
+           y, mean, inv_std, x, scale, bias, rows, D, eps);
+  }
+  void layer_norm_backward(float* dx, float* dscale, float* dbias, const float* dy, const float* x, const float* scale,
+                           const float* mean, const float* inv_std, int64_t rows, int64_t D) override {
+    if (dx)
+      launch("layer_norm_dx", layer_norm_dx, dim3(blocks_for(rows, kThreads / 32)), dim3(kThreads), stream_, dx, dy, x,
+             scale, mean, inv_std, rows, D);
+    if ((dscale || dbias) && D > 0)
+      launch("layer_norm_param_grads", layer_norm_param_grads, dim3(D), dim3(kThreads), stream_, dscale, dbias, dy, x,
+             mean, inv_std, rows, D);
+  }
+
   // --- activations and softmax -----------------------------------------------------------------------
   void act_forward(float* out, const float* inp, int64_t n, const ActParams& a) override {
     launch("act_forward", gpu::act_forward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, out, inp, n,
@@ -354,17 +371,18 @@ class CudaBackend : public Backend {
     launch("act_backward", gpu::act_backward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, dinp, dout, inp, out,
            n, (int)a.kind, a.alpha, a.gamma);
   }
-  void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner) override {
+  void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner, bool log) override {
     int64_t rows = outer * inner;
     launch("softmax_forward", gpu::softmax_forward, dim3(blocks_for(rows, kThreads / 32)), dim3(kThreads), stream_, out, inp,
-           rows, K, inner);
+           rows, K, inner, log);
   }
-  void softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K,
-                        int64_t inner) override {
+  void softmax_backward(float* dinp, const float* dout, const float* out, int64_t outer, int64_t K, int64_t inner,
+                        bool log) override {
     int64_t rows = outer * inner;
     launch("softmax_backward", gpu::softmax_backward, dim3(blocks_for(rows, kThreads / 32)), dim3(kThreads), stream_, dinp,
-           dout, out, rows, K, inner);
+           dout, out, rows, K, inner, log);
   }
+
 
   // --- element-wise binaries ----------------------------------------------------------------------------
   void binary_forward(float* out, const float* a, const float* b, const Shape& as, const Shape& bs, const Shape& os,
@@ -389,25 +407,25 @@ class CudaBackend : public Backend {
     int64_t n = numel(shape);
     launch("transpose", gpu::transpose, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, out, inp, p, n);
   }
-  PadGeom pad_geom(const Shape& in_shape, const Shape& out_shape, const std::vector<int64_t>& begin) {
+  PadGeom pad_geom(const Shape& in_shape, const Shape& out_shape, const std::vector<int64_t>& begin, PadMode mode) {
     check_rank(out_shape);
     PadGeom g{};
     g.rank = (int)out_shape.size();
+    g.mode = mode;
     for (int k = 0; k < g.rank; k++) g.out_dims[k] = out_shape[k], g.in_dims[k] = in_shape[k], g.begin[k] = begin[k];
     return g;
   }
   void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
-                   const std::vector<int64_t>& begin, float value) override {
+                   const std::vector<int64_t>& begin, PadMode mode, float value) override {
     int64_t n = numel(out_shape);
     launch("pad_forward", gpu::pad_forward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, out, inp,
-           pad_geom(in_shape, out_shape, begin), n, value);
+           pad_geom(in_shape, out_shape, begin, mode), n, value);
   }
   void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
-                    const std::vector<int64_t>& begin) override {
-    fill(dinp, 0.0f, numel(in_shape));
-    int64_t n = numel(out_shape);
+                    const std::vector<int64_t>& begin, PadMode mode) override {
+    int64_t n = numel(in_shape);
     launch("pad_backward", gpu::pad_backward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, dinp, dout,
-           pad_geom(in_shape, out_shape, begin), n);
+           pad_geom(in_shape, out_shape, begin, mode), n);
   }
   void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
                       int64_t outer, int64_t inner) override {

@@ -359,14 +359,35 @@ inline void later_act_cases() {
   sqrt_case(rng);
 }
 
-inline void softmax_case(Rng& rng, int64_t outer, int64_t K, int64_t inner) {
-  OpCase c{"Softmax outer" + std::to_string(outer) + " K" + std::to_string(K) + " inner" + std::to_string(inner),
+inline void softmax_case(Rng& rng, int64_t outer, int64_t K, int64_t inner, bool log = false) {
+  OpCase c{std::string(log ? "LogSoftmax" : "Softmax") + " outer" + std::to_string(outer) + " K" + std::to_string(K) +
+               " inner" + std::to_string(inner),
            {rand_tensor(rng, {outer, K, inner}, -3, 3)}, {ActGrad}, outer * K * inner,
            [=](Backend& be, const std::vector<const float*>& in, float* out) {
-             be.softmax_forward(out, in[0], outer, K, inner);
+             be.softmax_forward(out, in[0], outer, K, inner, log);
            },
            [=](Backend& be, const std::vector<const float*>&, const float* out, const float* dout,
-               std::vector<float*>& din) { be.softmax_backward(din[0], dout, out, outer, K, inner); }};
+               std::vector<float*>& din) { be.softmax_backward(din[0], dout, out, outer, K, inner, log); }};
+  check_op(c);
+}
+
+// --- LayerNormalization over rows of D, with and without the bias -----------------------------
+inline void layer_norm_case(Rng& rng, int64_t rows, int64_t D, bool bias) {
+  const float eps = 1e-3f;
+  OpCase c{"LayerNormalization rows" + std::to_string(rows) + " D" + std::to_string(D) + (bias ? " bias" : ""),
+           {rand_tensor(rng, {rows, D}, -2, 2), rand_tensor(rng, {D}, 0.5f, 1.5f), rand_tensor(rng, {D})},
+           {ActGrad, ParamGrad, bias ? ParamGrad : NoGrad},
+           rows * D,
+           [=](Backend& be, const std::vector<const float*>& in, float* out) {
+             Buffer m(be, rows), s(be, rows);
+             be.layer_norm_forward(out, m.get(), s.get(), in[0], in[1], bias ? in[2] : nullptr, rows, D, eps);
+           },
+           [=](Backend& be, const std::vector<const float*>& in, const float*, const float* dout,
+               std::vector<float*>& din) {
+             Buffer m(be, rows), s(be, rows), y(be, rows * D);
+             be.layer_norm_forward(y.get(), m.get(), s.get(), in[0], in[1], bias ? in[2] : nullptr, rows, D, eps);
+             be.layer_norm_backward(din[0], din[1], bias ? din[2] : nullptr, dout, in[0], in[1], m.get(), s.get(), rows, D);
+           }};
   check_op(c);
 }
 
@@ -442,21 +463,30 @@ inline void concat_case(Rng& rng) {
 // Pad (constant): a Keras ZeroPadding2D's NCHW pads, asymmetric; a value; a negative pad (a crop).
 inline void pad_cases() {
   Rng rng(131);
-  auto pad_case = [&](Shape in_shape, std::vector<int64_t> begin, std::vector<int64_t> end, float value) {
+  auto pad_case = [&](Shape in_shape, std::vector<int64_t> begin, std::vector<int64_t> end, PadMode mode, float value) {
     Shape out_shape(in_shape.size());
     for (size_t k = 0; k < in_shape.size(); k++) out_shape[k] = in_shape[k] + begin[k] + end[k];
-    OpCase c{"Pad " + shape_str(in_shape) + " begin " + shape_str(begin) + " end " + shape_str(end),
+    const char* names[] = {"constant", "reflect", "edge", "wrap"};
+    OpCase c{std::string("Pad ") + names[(int)mode] + " " + shape_str(in_shape) + " begin " + shape_str(begin) + " end " +
+                 shape_str(end),
              {rand_tensor(rng, in_shape)}, {ActGrad}, numel(out_shape),
              [=](Backend& be, const std::vector<const float*>& in, float* out) {
-               be.pad_forward(out, in[0], in_shape, out_shape, begin, value);
+               be.pad_forward(out, in[0], in_shape, out_shape, begin, mode, value);
              },
              [=](Backend& be, const std::vector<const float*>&, const float*, const float* dout,
-                 std::vector<float*>& din) { be.pad_backward(din[0], dout, in_shape, out_shape, begin); }};
+                 std::vector<float*>& din) { be.pad_backward(din[0], dout, in_shape, out_shape, begin, mode); }};
     check_op(c);
   };
-  pad_case({2, 3, 5, 4}, {0, 0, 1, 2}, {0, 0, 2, 0}, 0.0f);
-  pad_case({3, 7}, {1, 0}, {0, 3}, 0.5f);
-  pad_case({2, 2, 6, 5}, {0, 0, -1, 1}, {0, 0, -2, 1}, 0.0f);
+  pad_case({2, 3, 5, 4}, {0, 0, 1, 2}, {0, 0, 2, 0}, PadMode::Constant, 0.0f);
+  pad_case({3, 7}, {1, 0}, {0, 3}, PadMode::Constant, 0.5f);
+  pad_case({2, 2, 6, 5}, {0, 0, -1, 1}, {0, 0, -2, 1}, PadMode::Constant, 0.0f);
+  // the other modes: an element read by several outputs sums their grads
+  for (PadMode mode : {PadMode::Reflect, PadMode::Edge, PadMode::Wrap}) {
+    pad_case({2, 3, 5, 4}, {0, 0, 1, 2}, {0, 0, 2, 3}, mode, 0.0f);   // F.pad on H and W
+    pad_case({3, 4}, {2, 0}, {1, 9}, mode, 0.0f);                     // pads longer than the axis
+    pad_case({2, 6, 5}, {1, -2, 0}, {0, 1, -1}, mode, 0.0f);          // padding beside cropping
+    pad_case({2, 1, 3}, {0, 2, 1}, {0, 1, 1}, mode, 0.0f);            // an axis of one element
+  }
 }
 
 inline void gather_case(Rng& rng) {

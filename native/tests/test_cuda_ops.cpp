@@ -93,6 +93,12 @@ static void other_op_cases(Rng& rng) {
   pad_cases();
   softmax_case(rng, 4, 10, 1);
   softmax_case(rng, 2, 5, 3);
+  softmax_case(rng, 4, 10, 1, true);
+  softmax_case(rng, 2, 5, 3, true);
+  softmax_case(rng, 3, 70, 1, true);  // more classes than a warp has lanes
+  layer_norm_case(rng, 6, 10, true);
+  layer_norm_case(rng, 3, 70, false);  // more columns than a warp has lanes
+  layer_norm_case(rng, 300, 4, true);  // more rows than a block has threads
   softmax_case(rng, 3, 70, 1);  // more classes than a warp has lanes
   binary_case(rng, Binary::Add, "Add", {4, 3}, {3});
   binary_case(rng, Binary::Add, "Add", {2, 3, 4}, {2, 1, 4});

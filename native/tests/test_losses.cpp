@@ -94,7 +94,7 @@ int main() {
   // fusion identity: CE on softmax probabilities == CE from the logits
   {
     Tensor x = rand_tensor(rng, {6, 5}, -2, 2), probs({6, 5});
-    ref::softmax_forward(probs.data(), x.data(), 6, 5, 1);
+    ref::softmax_forward(probs.data(), x.data(), 6, 5, 1, false);
     float labels[] = {0, 4, 2, 1, 3, 3};
     float a = loss_forward_backward(nullptr, x.data(), labels, 6, 5, LossKind::SparseCategoricalCrossentropy, true);
     float b = loss_forward_backward(nullptr, probs.data(), labels, 6, 5, LossKind::SparseCategoricalCrossentropy,

@@ -263,6 +263,10 @@ int main() {
   pad_cases();
   softmax_case(rng, 4, 10, 1);
   softmax_case(rng, 2, 5, 3);
+  softmax_case(rng, 4, 10, 1, true);
+  softmax_case(rng, 2, 5, 3, true);
+  layer_norm_case(rng, 6, 10, true);
+  layer_norm_case(rng, 3, 24, false);
   // the rest
   // with the fused Relu (relu: the last argument), its backward applied inside the backward
   conv_maxpool_case(rng, 5, 3, 10, 16, true, false);

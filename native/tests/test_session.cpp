@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <set>
 #include <thread>
 
 #include "core/check.h"
@@ -764,6 +765,59 @@ static void test_graph_gradients() {
       validate_result(got.data(), want.data(), "Expand/Neg forward (" + be + ")", 4);
     }
   }
+  {  // PyTorch's export of F.pad(mode='reflect') (its pads an integer subgraph, folded at load), a
+     // LayerNormalization over the last axis with its bias, LogSoftmax read as logits (an Rng of
+     // their own, so that the graphs after these draw what they drew before)
+    Rng rng(17);
+    ModelBuilder b;
+    b.input("x", {-1, 2, 4, 5}).output("lp");
+    b.init("w", glorot(rng, {3, 2, 3, 3}, 18, 27)).init("g", rand_tensor(rng, {5}, 0.5f, 1.5f));
+    b.init("beta", rand_tensor(rng, {5}, -0.5f, 0.5f)).init("w2", glorot(rng, {60, 4}, 60, 4));
+    // pads (1, 1, 2, 0) for (W, H) as F.pad lists them, reversed and interleaved into ONNX's order
+    b.init("c_len", Tensor::from_i64({1}, {4})).init("c_pad", Tensor::from_i64({4}, {1, 1, 2, 0}));
+    b.init("pairs", Tensor::from_i64({2}, {-1, 2})).init("s0", Tensor::from_i64({1}, {-1}));
+    b.init("s1", Tensor::from_i64({1}, {-9223372036854775807LL})).init("sa", Tensor::from_i64({1}, {0}));
+    b.init("st", Tensor::from_i64({1}, {-1})).init("flat", Tensor::from_i64({1}, {-1}));
+    onnx::AttributeProto zero;
+    zero.set_type(onnx::AttributeProto::TENSOR);
+    zero.mutable_t()->set_data_type(onnx::TensorProto::INT64);
+    zero.mutable_t()->add_dims(1);
+    zero.mutable_t()->add_int64_data(0);
+    b.node("ConstantOfShape", {"c_len"}, {"zeros"}, {Attr{"value", zero}});
+    b.node("Concat", {"c_pad", "zeros"}, {"all"}, {Attr::i("axis", 0)}).node("Reshape", {"all", "pairs"}, {"pr"});
+    b.node("Slice", {"pr", "s0", "s1", "sa", "st"}, {"rev"}).node("Transpose", {"rev"}, {"tr"}, {Attr::ints("perm", {1, 0})});
+    b.node("Reshape", {"tr", "flat"}, {"pads64"}).node("Cast", {"pads64"}, {"pads"}, {Attr::i("to", 7)});
+    b.node("Pad", {"x", "pads"}, {"xp"}, {Attr::s("mode", "reflect")});  // (N, 2, 6, 7)
+    b.node("Conv", {"xp", "w"}, {"c"}).node("Tanh", {"c"}, {"t"});   // (N, 3, 4, 5)
+    b.node("LayerNormalization", {"t", "g", "beta"}, {"ln"}, {Attr::i("axis", -1), Attr::f("epsilon", 1e-3f)});
+    b.node("Flatten", {"ln"}, {"f"}).node("MatMul", {"f", "w2"}, {"z"}).node("LogSoftmax", {"z"}, {"lp"}, {Attr::i("axis", 1)});
+    TrainingDescription d;
+    d.losses = {{"lp", LossKind::SparseCategoricalCrossentropy, /*from_logits*/ true}};
+    Tensor x = rand_tensor(rng, {3, 2, 4, 5}), y = Tensor::from({3}, {0, 3, 1});
+    auto s = Session::from_onnx(b.bytes().data(), b.bytes().size(), d);
+    std::vector<std::string> trained = s->trainable_names();
+    expect(std::set<std::string>(trained.begin(), trained.end()) == std::set<std::string>{"w", "g", "beta", "w2"},
+           "the LayerNormalization's scale and bias train by default, the folded pads do not");
+    graph_grad_check("reflect Pad/LayerNormalization/LogSoftmax graph", b.bytes(), d, {x}, {y});
+    backends_agree("reflect Pad/LayerNormalization/LogSoftmax graph", b.bytes(), d, {x}, {y});
+  }
+  {  // edge and wrap Pad from an initializer; LayerNormalization over the last two axes without a bias
+    Rng rng(19);
+    for (const char* mode : {"edge", "wrap"}) {
+      ModelBuilder b;
+      b.input("x", {-1, 3, 4}).output("lp");
+      b.init("pads", Tensor::from_i64({6}, {0, 2, 1, 0, 1, 3})).init("g", rand_tensor(rng, {6, 8}, 0.5f, 1.5f));
+      b.init("w2", glorot(rng, {48, 3}, 48, 3));
+      b.node("Pad", {"x", "pads"}, {"xp"}, {Attr::s("mode", mode)}).node("LayerNormalization", {"xp", "g"}, {"ln"}, {Attr::i("axis", -2)});
+      b.node("Flatten", {"ln"}, {"f"}).node("MatMul", {"f", "w2"}, {"z"}).node("LogSoftmax", {"z"}, {"lp"});
+      TrainingDescription d;
+      d.losses = {{"lp", LossKind::SparseCategoricalCrossentropy, true}};
+      d.trainable = {"g", "w2"};
+      Tensor x = rand_tensor(rng, {2, 3, 4}), y = Tensor::from({2}, {2, 0});
+      graph_grad_check(std::string(mode) + " Pad/LayerNormalization over two axes graph", b.bytes(), d, {x}, {y});
+      backends_agree(std::string(mode) + " Pad/LayerNormalization over two axes graph", b.bytes(), d, {x}, {y});
+    }
+  }
   {  // ConvTranspose (Keras's Conv2DTranspose): strides, pads, output_padding, dilation, groups, bias; and 1-D
     ModelBuilder b;
     b.input("x", {-1, 4, 3, 3}).input("s", {-1, 2, 5}).output("p");
@@ -1376,6 +1430,46 @@ static void test_errors() {
            "the cuda backend runs, or says in one line why it cannot (" + why + "): " + msg);
   }
 #endif
+  {  // Concat with an empty input (a fuzzer's finding: memcpy of 0 bytes from a null pointer, UBSan)
+    ModelBuilder m;
+    m.input("a", {-1, 0}).input("b", {-1, 2}).output("y").node("Concat", {"a", "b"}, {"y"}, {Attr::i("axis", 1)});
+    auto sc = Session::from_onnx(m.bytes().data(), m.bytes().size(), d);
+    Tensor got = sc->forward({Tensor({3, 0}), Tensor::from({3, 2}, {1, 2, 3, 4, 5, 6})})[0];
+    expect(got.shape == Shape{3, 2} && got.f == std::vector<float>{1, 2, 3, 4, 5, 6}, "Concat of an empty and a full input");
+  }
+  {  // Pad's mode and LayerNormalization's scale: one line naming the node and what is valid
+    auto error_of = [&](const ModelBuilder& m) {
+      try {
+        Session::from_onnx(m.bytes().data(), m.bytes().size(), d)->forward({Tensor({2, 3})});
+      } catch (const Error& e) {
+        return std::string(e.what());
+      }
+      return std::string("no error");
+    };
+    ModelBuilder pad;
+    pad.input("x", {-1, 3}).output("y").init("pads", Tensor::from_i64({4}, {0, 1, 0, 1}));
+    pad.node("Pad", {"x", "pads"}, {"y"}, {Attr::s("mode", "symmetric")});
+    msg = error_of(pad);
+    expect(msg.find("Pad node 'Pad_1': mode 'symmetric' is not one of constant, reflect, edge, wrap") != std::string::npos,
+           "an unknown Pad mode names the node and the modes: " + msg);
+    ModelBuilder empty;  // reflect has nothing to mirror in an empty axis
+    empty.input("x", {-1, 0}).output("y").init("pads", Tensor::from_i64({4}, {0, 1, 0, 1}));
+    empty.node("Pad", {"x", "pads"}, {"y"}, {Attr::s("mode", "reflect")});
+    try {
+      Session::from_onnx(empty.bytes().data(), empty.bytes().size(), d)->forward({Tensor({2, 0})});
+      msg = "no error";
+    } catch (const Error& e) {
+      msg = e.what();
+    }
+    expect(msg.find("mode 'reflect' cannot pad the empty axis 1") != std::string::npos, "reflecting an empty axis is an error: " + msg);
+    ModelBuilder ln;
+    ln.input("x", {-1, 3}).output("y").init("g", Tensor::from({4}, {1, 1, 1, 1}));
+    ln.node("LayerNormalization", {"x", "g"}, {"y"});
+    msg = error_of(ln);
+    expect(msg.find("LayerNormalization node 'LayerNormalization_1': Scale [4] must have the 3 values of the normalized axes [3]") !=
+               std::string::npos,
+           "a Scale of the wrong size names the node and the size: " + msg);
+  }
   msg.clear();
   try {
     make_backend("tpu");

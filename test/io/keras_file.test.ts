@@ -14,7 +14,7 @@ import { ndarray } from '../../app/data/ndarray.ts';
 import { formatNpy, readNpy } from '../../app/data/npy.ts';
 import { ensureGroup, loadHdf5, writeHdf5, writeTextAttribute, writeTextListAttribute } from '../../app/io/hdf5.ts';
 import { formatKerasArchive, formatKerasH5, loadKerasModel, saveKerasModel } from '../../app/io/keras_file.ts';
-import { KERAS_WEIGHTS, kerasContainerNames, legacyWeights } from '../../app/io/keras_weights.ts';
+import { KERAS_WEIGHTS, isCompositeLayer, kerasContainerNames, kerasOrderedWeights, legacyWeights } from '../../app/io/keras_weights.ts';
 import { BatchNormalization, Dense, Input, Model, Sequential, layers, modelFromJSON, StrataUserError, renderSummary, summaryData } from '../../app/model/index.ts';
 import { deflateBomb, zipOf } from '../hostile_files.ts';
 import { randomInputs, referencePredict } from '../reference/keras_forward.ts';
@@ -90,11 +90,22 @@ function laterLayersModel(): Model {
   return new Model({ inputs: [seq, image], outputs: new layers.Dense(2, { name: 'out' }).apply(joined), name: 'later_layers' });
 }
 
+/** The layers whose weights Keras keeps in inner layers: Bidirectional (LSTM, and GRU merged by sum) and MultiHeadAttention (with and without biases). */
+function compositeLayersModel(): Model {
+  const seq = Input({ shape: [5, 3], name: 'seq' });
+  let x = new layers.Bidirectional(new layers.LSTM(4, { returnSequences: true, name: 'lstm' }), { name: 'bidirectional' }).apply(seq);
+  x = new layers.MultiHeadAttention(2, 3, { name: 'mha' }).apply([x, x]);
+  x = new layers.Bidirectional(new layers.GRU(3, { returnSequences: true, name: 'gru' }), { mergeMode: 'sum', name: 'bidirectional_1' }).apply(x);
+  x = new layers.MultiHeadAttention(1, 2, { useBias: false, valueDim: 4, name: 'mha_no_bias' }).apply([x, x]);
+  return new Model({ inputs: seq, outputs: new layers.Dense(2, { name: 'out' }).apply(new layers.GlobalAveragePooling1D({ name: 'pool' }).apply(x)), name: 'composite_layers' });
+}
+
 async function roundTripModels(): Promise<[string, Model][]> {
   const examples = ['mlp.ts', 'mobilenet-style.ts', 'lenet5.ts', 'resnet-block.ts', 'product-image-classifier.ts', 'purchase-predictor.ts', 'fashion-mnist-classifier.ts', 'subclassed-cnn.ts'];
   const models: [string, Model][] = [];
   for (const file of examples) models.push([file, await loadModel(path.join(EXAMPLES, file))]);
   models.push(['later_layers', laterLayersModel()]);
+  models.push(['composite_layers', compositeLayersModel()]);
   models.push(['mlp_bn.tf2.h5', await loadKerasModel(path.join(FIXTURES, 'mlp_bn.tf2.h5'))]);
   models.push(['review_classifier.keras', await loadKerasModel(path.join(FIXTURES, 'review_classifier.keras'))]);
   return models;
@@ -145,6 +156,7 @@ describe('the weight order table', () => {
       const visit = (layers: readonly import('../../app/model/index.ts').Layer[]): void => {
         for (const layer of layers) {
           if (layer instanceof Model) visit(layer.layers);
+          else if (isCompositeLayer(layer.className)) assert.deepEqual(new Set(kerasOrderedWeights(layer)), new Set(layer.weights), layer.className);
           else if (layer.weights.length > 0) assert.deepEqual(layer.weights.map((w) => w.name).filter((n) => !KERAS_WEIGHTS[layer.className]!.variables.includes(n)), [], layer.className);
         }
       };
@@ -238,6 +250,139 @@ print('ok')
 `,
       file,
     );
+  });
+});
+
+describe('Bidirectional and MultiHeadAttention in Keras\'s layout (checked with h5py)', () => {
+  const weighted = () => {
+    const model = compositeLayersModel();
+    model.weights.forEach((w, i) => (w.value = w.value.map((_, j) => Math.fround(Math.cos(i * 104729 + j)))));
+    return model;
+  };
+  /** The model with its weights saved as `name`.keras in the scratch folder. */
+  const savedArchive = async (name: string) => {
+    const model = weighted();
+    const file = path.join(scratch, `${name}.keras`);
+    writeFileSync(file, await formatKerasArchive(model));
+    return { model, file };
+  };
+
+  test('.keras: forward_layer/cell and backward_layer/cell (bidirectional.py), query_dense ... output_dense with kernel then bias (multi_head_attention.py), every inner layer a named vars group', async () => {
+    const { model, file } = await savedArchive('composite');
+    python(
+      `
+import sys, io, zipfile, h5py
+z = zipfile.ZipFile(sys.argv[1])
+h5 = h5py.File(io.BytesIO(z.read('model.weights.h5')), 'r')
+found = {}
+h5.visititems(lambda n, o: found.__setitem__(n, o.attrs.get('name', getattr(o, 'shape', None))) if n.endswith('/vars') or '/vars/' in n else None)
+b, m = 'layers/bidirectional', 'layers/multi_head_attention'
+want = {
+  b + '/vars': 'bidirectional',
+  b + '/forward_layer/vars': 'forward_lstm', b + '/forward_layer/cell/vars': 'lstm_cell',
+  b + '/forward_layer/cell/vars/0': (3, 16), b + '/forward_layer/cell/vars/1': (4, 16), b + '/forward_layer/cell/vars/2': (16,),
+  b + '/backward_layer/vars': 'backward_lstm', b + '/backward_layer/cell/vars': 'lstm_cell',
+  b + '/backward_layer/cell/vars/0': (3, 16), b + '/backward_layer/cell/vars/1': (4, 16), b + '/backward_layer/cell/vars/2': (16,),
+  m + '/vars': 'mha',
+  m + '/query_dense/vars': 'query', m + '/query_dense/vars/0': (8, 2, 3), m + '/query_dense/vars/1': (2, 3),
+  m + '/key_dense/vars': 'key', m + '/key_dense/vars/0': (8, 2, 3), m + '/key_dense/vars/1': (2, 3),
+  m + '/value_dense/vars': 'value', m + '/value_dense/vars/0': (8, 2, 3), m + '/value_dense/vars/1': (2, 3),
+  m + '/output_dense/vars': 'attention_output', m + '/output_dense/vars/0': (2, 3, 8), m + '/output_dense/vars/1': (8,),
+  m + '/_softmax/vars': 'softmax', m + '/_dropout_layer/vars': 'dropout',
+}
+got = {k: v for k, v in found.items() if k.startswith((b + '/', m + '/'))}
+assert got == want, sorted(set(got.items()) ^ set(want.items()))
+# the GRU and the bias-free attention: GRU's cell, and kernels only
+assert h5['layers/bidirectional_1/backward_layer/cell/vars/1'].shape == (3, 9)
+assert [h5[f'layers/multi_head_attention_1/{p}/vars'].keys().__len__() for p in ('query_dense', 'key_dense', 'value_dense', 'output_dense')] == [1, 1, 1, 1]
+assert h5['layers/multi_head_attention_1/value_dense/vars/0'].shape == (3, 1, 4)  # after the GRU's sum: 3 features
+assert h5['vars'].attrs['name'] == 'composite_layers' and h5['layers/global_average_pooling1d/vars'].attrs['name'] == 'pool'
+print('ok')
+`,
+      file,
+    );
+    const back = await loadKerasModel(file);
+    assert.deepEqual(back.getWeights(), model.getWeights());
+  });
+
+  test('.h5: the forward layer\'s weights, then the backward layer\'s; query, key, value, attention_output, kernel before bias (tf.keras 2.x\'s names)', async () => {
+    const file = path.join(scratch, 'composite.h5');
+    writeFileSync(file, await formatKerasH5(weighted()));
+    python(
+      `
+import sys, h5py
+w = h5py.File(sys.argv[1], 'r')['model_weights']
+names = lambda layer: [n.decode('utf8') for n in w[layer].attrs['weight_names']]
+cell = ['kernel:0', 'recurrent_kernel:0', 'bias:0']
+assert names('bidirectional') == [f'bidirectional/forward_lstm/{n}' for n in cell] + [f'bidirectional/backward_lstm/{n}' for n in cell], names('bidirectional')
+assert names('mha') == [f'mha/{p}/{v}:0' for p in ('query', 'key', 'value', 'attention_output') for v in ('kernel', 'bias')], names('mha')
+assert names('mha_no_bias') == [f'mha_no_bias/{p}/kernel:0' for p in ('query', 'key', 'value', 'attention_output')]
+assert w['bidirectional/bidirectional/backward_lstm/recurrent_kernel:0'].shape == (4, 16)
+assert w['mha/mha/attention_output/kernel:0'].shape == (2, 3, 8)
+print('ok')
+`,
+      file,
+    );
+  });
+
+  test('.keras from a Keras 3 release before the query_dense properties (_query_dense ... groups) loads the same weights', async () => {
+    const { model, file } = await savedArchive('composite_underscored');
+    python(
+      `
+import sys, io, zipfile, h5py
+z = zipfile.ZipFile(sys.argv[1])
+members = {n: z.read(n) for n in z.namelist()}
+buffer = io.BytesIO(members['model.weights.h5'])
+with h5py.File(buffer, 'r+') as h5:
+    for layer in ('multi_head_attention', 'multi_head_attention_1'):
+        for p in ('query_dense', 'key_dense', 'value_dense', 'output_dense'):
+            h5.move(f'layers/{layer}/{p}', f'layers/{layer}/_{p}')
+members['model.weights.h5'] = buffer.getvalue()
+with zipfile.ZipFile(sys.argv[1], 'w') as out:
+    for n, data in members.items():
+        out.writestr(n, data)
+print('ok')
+`,
+      file,
+    );
+    const back = await loadKerasModel(file);
+    assert.deepEqual(back.getWeights(), model.getWeights());
+  });
+});
+
+describe('optimizer state in Keras files', () => {
+  /** Every group and dataset of an HDF5 file (under `root`), with shapes, dtypes and attribute names, except under the given prefixes. */
+  const tree = (file: string, member: string, skip: string[]) => {
+    const run = spawnSync('/usr/bin/python3', ['-c', `
+import sys, io, json, zipfile, h5py
+path, member, skip = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+f = h5py.File(io.BytesIO(zipfile.ZipFile(path).read(member)) if member else path, 'r')
+out = {'/': sorted(f.attrs)}
+def visit(name, obj):
+    if any(name == s or name.startswith(s + '/') for s in skip): return
+    out[name] = [sorted(obj.attrs), list(obj.shape) if hasattr(obj, 'shape') else None, str(obj.dtype) if hasattr(obj, 'dtype') else None]
+f.visititems(visit)
+print(json.dumps(out))
+`, file, member, JSON.stringify(skip)], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    return JSON.parse(run.stdout) as Record<string, unknown>;
+  };
+
+  test('a real Keras 3.9.2 .keras with Adam\'s state loads (the state is not read); Strata writes the same model.weights.h5 without optimizer/', async () => {
+    const real = path.join(FIXTURES, 'real', 'flownet_final_model.keras');
+    const model = await loadKerasModel(real);
+    const file = path.join(scratch, 'flownet_again.keras');
+    await saveKerasModel(model, file);
+    assert.ok(Object.keys(tree(real, 'model.weights.h5', [])).some((p) => p.startsWith('optimizer/vars/')), 'the real file has optimizer state');
+    assert.deepEqual(tree(file, 'model.weights.h5', []), tree(real, 'model.weights.h5', ['optimizer']));
+  });
+
+  test('a tf.keras 2.x .h5 with optimizer_weights loads (the state is not read); Strata writes the same groups, datasets and attributes without optimizer_weights', async () => {
+    const fixture = path.join(FIXTURES, 'mlp_bn.tf2.h5');
+    const file = path.join(scratch, 'mlp_bn_again.h5');
+    await saveKerasModel(await loadKerasModel(fixture), file);
+    assert.ok('optimizer_weights' in tree(fixture, '', []));
+    assert.deepEqual(tree(file, '', []), tree(fixture, '', ['optimizer_weights']));
   });
 });
 

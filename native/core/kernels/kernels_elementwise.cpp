@@ -91,11 +91,11 @@ class PReluKernel : public OpKernel {
   Tensor pos_, neg_, dneg_, masked_, dslope_;
 };
 
-// Softmax along `axis` (opset >= 13, default -1). Before opset 13 the input is
+// Softmax and LogSoftmax along `axis` (opset >= 13, default -1). Before opset 13 the input is
 // coerced to 2-D at axis (default 1) and normalized over everything after it.
 class SoftmaxKernel : public OpKernel {
  public:
-  SoftmaxKernel(const Node& n, int64_t opset) : OpKernel(n), opset_(opset) {}
+  SoftmaxKernel(const Node& n, int64_t opset) : OpKernel(n), opset_(opset), log_(n.op_type == "LogSoftmax") {}
   void infer(const Ins& in, Outs& out) override {
     const Shape& x = in[0]->shape;
     int64_t r = (int64_t)x.size(), axis = node.get_int("axis", opset_ >= 13 ? -1 : 1);
@@ -111,13 +111,14 @@ class SoftmaxKernel : public OpKernel {
     out[0]->reset(x);
   }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
-    ctx.be->softmax_forward(out[0]->data(), in[0]->data(), outer_, K_, inner_);
+    ctx.be->softmax_forward(out[0]->data(), in[0]->data(), outer_, K_, inner_, log_);
   }
   void backward(KernelContext& ctx, const Ins&, const Outs& out, const Tensor& dout, Grads& din) override {
-    if (din[0]) ctx.be->softmax_backward(din[0]->data(), dout.data(), out[0]->data(), outer_, K_, inner_);
+    if (din[0]) ctx.be->softmax_backward(din[0]->data(), dout.data(), out[0]->data(), outer_, K_, inner_, log_);
   }
  private:
   int64_t opset_, outer_ = 1, K_ = 1, inner_ = 1;
+  bool log_;
 };
 
 class BinaryKernel : public OpKernel {
@@ -440,7 +441,7 @@ std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset) 
   if (op == "Sqrt") return std::make_unique<ActKernel>(n, ActParams{Act::Sqrt});
   if (op == "Sum") return std::make_unique<SumKernel>(n);
   if (op == "Cast") return std::make_unique<CastKernel>(n);
-  if (op == "Softmax") return std::make_unique<SoftmaxKernel>(n, opset);
+  if (op == "Softmax" || op == "LogSoftmax") return std::make_unique<SoftmaxKernel>(n, opset);
   if (op == "Add") return std::make_unique<BinaryKernel>(n, Binary::Add);
   if (op == "Expand") return std::make_unique<ExpandKernel>(n);
   if (op == "Neg") return std::make_unique<NegKernel>(n);

@@ -473,6 +473,56 @@ class BatchNormKernel : public OpKernel {
   Tensor mean_, var_;  // this step's batch statistics
 };
 
+// LayerNormalization (opset 17, as PyTorch's nn.LayerNorm and tf2onnx export it): x viewed as
+// (rows, D), D the product of the axes from `axis` (default -1) on, each row normalized with its
+// own statistics, then scaled by Scale and shifted by the optional B (each D values, the shape of
+// those axes). The optional outputs Mean and InvStdDev have x's shape with those axes 1.
+class LayerNormKernel : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+  void infer(const Ins& in, Outs& out) override {
+    const Shape& x = in[0]->shape;
+    int64_t r = (int64_t)x.size(), axis = node.get_int("axis", -1);
+    if (axis < 0) axis += r;
+    STRATA_CHECK(axis >= 0 && axis < r, node.where() << ": axis " << node.get_int("axis", -1) << " is out of range for "
+                                                     << shape_str(x));
+    Shape stats_shape(x.begin(), x.begin() + axis), normalized(x.begin() + axis, x.end());
+    rows_ = numel(stats_shape), D_ = numel(normalized);
+    for (int k = 1; k <= (has_bias(in) ? 2 : 1); k++)
+      STRATA_CHECK(in[k]->size() == D_,
+                   node.where() << ": " << (k == 1 ? "Scale" : "B") << " " << shape_str(in[k]->shape) << " must have the "
+                                << D_ << " values of the normalized axes " << shape_str(normalized) << " of input "
+                                << shape_str(x));
+    eps_ = node.get_float("epsilon", 1e-5f);
+    out[0]->reset(x);
+    stats_shape.resize(x.size(), 1);
+    for (size_t k = 1; k < out.size() && k < 3; k++)
+      if (out[k]) out[k]->reset(stats_shape);
+    reset_beside(mean_, *out[0], {rows_});
+    reset_beside(inv_std_, *out[0], {rows_});
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    ctx.be->layer_norm_forward(out[0]->data(), mean_.data(), inv_std_.data(), in[0]->data(), in[1]->data(),
+                               has_bias(in) ? in[2]->data() : nullptr, rows_, D_, eps_);
+    if (out.size() > 1 && out[1]) ctx.be->copy(out[1]->data(), mean_.data(), rows_);
+    if (out.size() > 2 && out[2]) ctx.be->copy(out[2]->data(), inv_std_.data(), rows_);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    ctx.be->layer_norm_backward(din[0] ? din[0]->data() : nullptr, din[1] ? din[1]->data() : nullptr,
+                                din.size() > 2 && din[2] ? din[2]->data() : nullptr, dout.data(), in[0]->data(),
+                                in[1]->data(), mean_.data(), inv_std_.data(), rows_, D_);
+  }
+  bool accumulates(int i) const override { return i == 1 || i == 2; }
+  bool differentiable(int i) const override { return i <= 2; }
+  int required_inputs() const override { return 2; }
+
+ private:
+  static bool has_bias(const Ins& in) { return in.size() > 2 && in[2]; }
+  int64_t rows_ = 0, D_ = 0;
+  float eps_ = 1e-5f;
+  Tensor mean_, inv_std_;  // the last forward's statistics, one per row
+};
+
 std::unique_ptr<OpKernel> make_nn_kernel(const Node& n) {
   const std::string& op = n.op_type;
   if (op == "Conv") return std::make_unique<ConvKernel>(n);
@@ -484,6 +534,7 @@ std::unique_ptr<OpKernel> make_nn_kernel(const Node& n) {
   if (op == "Gemm") return std::make_unique<GemmKernel>(n);
   if (op == "MatMul") return std::make_unique<MatMulKernel>(n);
   if (op == "BatchNormalization") return std::make_unique<BatchNormKernel>(n);
+  if (op == "LayerNormalization") return std::make_unique<LayerNormKernel>(n);
   return nullptr;
 }
 

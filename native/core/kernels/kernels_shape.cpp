@@ -265,15 +265,16 @@ class ReduceMeanKernel : public OpKernel {
   Shape keep_;
 };
 
-// Pad, mode "constant" (Keras's ZeroPadding2D): pads from the int64 input (opset >= 11) or
-// the attribute (before), [begin..., end...]; a negative pad crops. The value is
-// constant_value (input 2) or the "value" attribute, default 0.
+// Pad (Keras's ZeroPadding2D; PyTorch's F.pad): pads from the int64 input (opset >= 11: an
+// initializer, a Constant or a graph input, read when the session plans) or the attribute
+// (before), [begin..., end...]; a negative pad crops. Modes constant, reflect, edge and wrap
+// (tensor_ops.h). The constant mode's value is constant_value (input 2) or the "value"
+// attribute, default 0.
 class PadKernel : public OpKernel {
  public:
   using OpKernel::OpKernel;
   void infer(const Ins& in, Outs& out) override {
-    std::string mode = node.get_string("mode", "constant");
-    STRATA_CHECK(mode == "constant", node.where() << ": mode '" << mode << "' is not supported (constant only)");
+    mode_ = mode_of(node);
     const Shape& x = in[0]->shape;
     std::vector<int64_t> pads = node.get_ints("pads");
     if (in.size() > 1 && in[1]) {
@@ -296,20 +297,32 @@ class PadKernel : public OpKernel {
       o[k] = x[k] + pads[k] + pads[k + x.size()];
       STRATA_CHECK(o[k] >= 0, node.where() << ": pads " << shape_str(pads) << " crop axis " << k << " of "
                                             << shape_str(x) << " below nothing");
+      STRATA_CHECK(mode_ == PadMode::Constant || x[k] > 0 || o[k] == 0,
+                   node.where() << ": mode '" << node.get_string("mode", "constant") << "' cannot pad the empty axis " << k
+                                << " of " << shape_str(x));
     }
     out[0]->reset(o);
   }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
-    ctx.be->pad_forward(out[0]->data(), in[0]->data(), in[0]->shape, out[0]->shape, begin_, value_);
+    ctx.be->pad_forward(out[0]->data(), in[0]->data(), in[0]->shape, out[0]->shape, begin_, mode_, value_);
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
-    if (din[0]) ctx.be->pad_backward(din[0]->data(), dout.data(), in[0]->shape, out[0]->shape, begin_);
+    if (din[0]) ctx.be->pad_backward(din[0]->data(), dout.data(), in[0]->shape, out[0]->shape, begin_, mode_);
   }
   bool differentiable(int i) const override { return i == 0; }
   bool accepts_int(int i) const override { return i == 1 || i == 3; }
 
  private:
+  static PadMode mode_of(const Node& n) {
+    std::string mode = n.get_string("mode", "constant");
+    if (mode == "constant") return PadMode::Constant;
+    if (mode == "reflect") return PadMode::Reflect;
+    if (mode == "edge") return PadMode::Edge;
+    if (mode == "wrap") return PadMode::Wrap;
+    STRATA_FAIL(n.where() << ": mode '" << mode << "' is not one of constant, reflect, edge, wrap");
+  }
   std::vector<int64_t> begin_;
+  PadMode mode_ = PadMode::Constant;
   float value_ = 0;
 };
 

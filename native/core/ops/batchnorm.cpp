@@ -62,5 +62,37 @@ void batchnorm_backward(float* dx, float* dscale, float* dbias, const float* dy,
   }
 }
 
+void layer_norm_forward(float* y, float* mean, float* inv_std, const float* x, const float* scale, const float* bias,
+                        int64_t rows, int64_t D, float eps) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * D;
+    double s = 0, ss = 0;
+    for (int64_t j = 0; j < D; j++) s += xr[j];
+    double m = D ? s / (double)D : 0;
+    for (int64_t j = 0; j < D; j++) ss += (xr[j] - m) * (xr[j] - m);
+    double is = 1.0 / std::sqrt((D ? ss / (double)D : 0) + eps);
+    mean[r] = (float)m, inv_std[r] = (float)is;
+    for (int64_t j = 0; j < D; j++) y[r * D + j] = (float)((xr[j] - m) * is * scale[j] + (bias ? bias[j] : 0.0));
+  }
+}
+
+void layer_norm_backward(float* dx, float* dscale, float* dbias, const float* dy, const float* x, const float* scale,
+                         const float* mean, const float* inv_std, int64_t rows, int64_t D) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * D, *dyr = dy + r * D;
+    double g_sum = 0, gx_sum = 0;
+    for (int64_t j = 0; j < D; j++) {
+      double xhat = (xr[j] - mean[r]) * inv_std[r], g = (double)dyr[j] * scale[j];
+      g_sum += g, gx_sum += g * xhat;
+      if (dscale) dscale[j] += (float)(dyr[j] * xhat);
+      if (dbias) dbias[j] += dyr[j];
+    }
+    for (int64_t j = 0; j < D; j++) {
+      double xhat = (xr[j] - mean[r]) * inv_std[r], g = (double)dyr[j] * scale[j];
+      if (dx) dx[r * D + j] = (float)(inv_std[r] * (g - g_sum / D - xhat * gx_sum / D));
+    }
+  }
+}
+
 }  // namespace ref
 }  // namespace strata

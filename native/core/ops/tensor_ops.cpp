@@ -79,14 +79,15 @@ void binary_backward(float* da, float* db, const float* dout, const float* a, co
   });
 }
 
-// The input offset of output element o (-1 where o lies in the padding): o's coordinates
-// minus begin, checked against the input's shape.
-static int64_t padded_source(int64_t o, const Shape& in_shape, const Shape& out_shape, const std::vector<int64_t>& begin) {
+// The input offset of output element o (-1 where o lies in the constant mode's padding): o's
+// coordinates minus begin, mapped into the input's shape by the mode.
+static int64_t padded_source(int64_t o, const Shape& in_shape, const Shape& out_shape, const std::vector<int64_t>& begin,
+                             PadMode mode) {
   int64_t i = 0, stride = 1;
   for (int k = (int)out_shape.size() - 1; k >= 0; k--) {
-    int64_t c = o % out_shape[k] - begin[k];
+    int64_t c = pad_source_coord(o % out_shape[k] - begin[k], in_shape[k], mode);
     o /= out_shape[k];
-    if (c < 0 || c >= in_shape[k]) return -1;
+    if (c < 0) return -1;
     i += c * stride;
     stride *= in_shape[k];
   }
@@ -94,21 +95,21 @@ static int64_t padded_source(int64_t o, const Shape& in_shape, const Shape& out_
 }
 
 void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
-                 const std::vector<int64_t>& begin, float value) {
+                 const std::vector<int64_t>& begin, PadMode mode, float value) {
   int64_t n = numel(out_shape);
   for (int64_t o = 0; o < n; o++) {
-    int64_t i = padded_source(o, in_shape, out_shape, begin);
+    int64_t i = padded_source(o, in_shape, out_shape, begin, mode);
     out[o] = i >= 0 ? inp[i] : value;
   }
 }
 
 void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
-                  const std::vector<int64_t>& begin) {
+                  const std::vector<int64_t>& begin, PadMode mode) {
   std::memset(dinp, 0, sizeof(float) * numel(in_shape));
   int64_t n = numel(out_shape);
   for (int64_t o = 0; o < n; o++) {
-    int64_t i = padded_source(o, in_shape, out_shape, begin);
-    if (i >= 0) dinp[i] = dout[o];
+    int64_t i = padded_source(o, in_shape, out_shape, begin, mode);
+    if (i >= 0) dinp[i] += dout[o];
   }
 }
 
@@ -143,7 +144,9 @@ void concat_forward(float* out, const std::vector<const float*>& inps, const std
   for (int64_t o = 0; o < outer; o++) {
     int64_t off = 0;
     for (size_t t = 0; t < inps.size(); t++) {
-      std::memcpy(out + (o * total + off) * inner, inps[t] + o * len[t] * inner, sizeof(float) * len[t] * inner);
+      // an empty input may have no memory at all, and memcpy's pointers must not be null even for 0 bytes
+      if (len[t] * inner > 0)
+        std::memcpy(out + (o * total + off) * inner, inps[t] + o * len[t] * inner, sizeof(float) * len[t] * inner);
       off += len[t];
     }
   }
@@ -156,7 +159,7 @@ void concat_backward(const std::vector<float*>& dinps, const float* dout, const 
   for (int64_t o = 0; o < outer; o++) {
     int64_t off = 0;
     for (size_t t = 0; t < dinps.size(); t++) {
-      if (dinps[t])
+      if (dinps[t] && len[t] * inner > 0)
         std::memcpy(dinps[t] + o * len[t] * inner, dout + (o * total + off) * inner, sizeof(float) * len[t] * inner);
       off += len[t];
     }

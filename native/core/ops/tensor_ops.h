@@ -19,6 +19,34 @@ std::vector<int64_t> broadcast_strides(const Shape& s, const Shape& os);
 
 enum class Binary { Add, Sub, Mul, Div };
 
+// ONNX Pad's modes: constant fills with a value; reflect mirrors about the edge element
+// (numpy's "reflect": abc -> cba|abc|cba without repeating the edge), edge repeats it, wrap
+// continues from the other side. Pads longer than the axis keep reflecting or wrapping.
+enum class PadMode { Constant, Reflect, Edge, Wrap };
+
+// The input coordinate that output coordinate c (already minus the axis's begin) reads along
+// an axis of n elements; -1 for the constant mode's padding. Written once for the host and the
+// CUDA kernels (layout.cuh).
+#if defined(__CUDACC__)
+#define STRATA_HD __host__ __device__
+#else
+#define STRATA_HD
+#endif
+inline STRATA_HD int64_t pad_source_coord(int64_t c, int64_t n, PadMode mode) {
+  if (c >= 0 && c < n) return c;
+  switch (mode) {
+    case PadMode::Constant: return -1;
+    case PadMode::Edge: return c < 0 ? 0 : n - 1;
+    case PadMode::Wrap: return ((c % n) + n) % n;
+    case PadMode::Reflect: {
+      if (n == 1) return 0;
+      int64_t period = 2 * (n - 1), r = ((c % period) + period) % period;
+      return r < n ? r : period - r;
+    }
+  }
+  return -1;
+}
+
 namespace ref {
 // out (os) = a (as) op b (bs), os = broadcast_shape(as, bs)
 void binary_forward(float* out, const float* a, const float* b, const Shape& as, const Shape& bs, const Shape& os,
@@ -37,14 +65,15 @@ void concat_forward(float* out, const std::vector<const float*>& inps, const std
 void concat_backward(const std::vector<float*>& dinps, const float* dout, const std::vector<int64_t>& len,
                      int64_t outer, int64_t inner);
 
-// Constant padding (ONNX Pad, mode "constant"; Keras's ZeroPadding): out (out_shape) holds
-// inp (in_shape) from `begin` on along each axis, `value` elsewhere. A negative begin (or an
-// out_shape smaller than in_shape + begin) crops instead. The backward takes that window of
-// dout: dinp = dout[begin..] (0 where the input was cropped away).
+// Padding (ONNX Pad; Keras's ZeroPadding): out (out_shape) holds inp (in_shape) from `begin` on
+// along each axis, and elsewhere `value` (constant mode) or the input element the mode maps
+// there. A negative begin (or an out_shape smaller than in_shape + begin) crops instead. The
+// backward sums each output element's grad into the input element it read (0 where the input
+// was cropped away).
 void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
-                 const std::vector<int64_t>& begin, float value);
+                 const std::vector<int64_t>& begin, PadMode mode, float value);
 void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
-                  const std::vector<int64_t>& begin);
+                  const std::vector<int64_t>& begin, PadMode mode);
 
 // out (n_idx, D) = table (rows, D)[idx]; negative indices count from the end.
 void gather_forward(float* out, const float* table, const int64_t* idx, int64_t n_idx, int64_t rows, int64_t D);

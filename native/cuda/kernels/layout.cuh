@@ -1,6 +1,7 @@
 // layout.cuh: Transpose, Pad, Concat, Gather and ReduceMean (tensor_ops.h). Gradient contract:
 // activation grads = (Transpose, Pad, Concat, ReduceMean); Gather's table grad +=.
 #pragma once
+#include "../../core/ops/tensor_ops.h"
 #include "common.cuh"
 
 STRATA_GPU_NAMESPACE_BEGIN
@@ -20,20 +21,47 @@ __global__ void transpose(float* out, const float* inp, Permutation p, int64_t n
   }
 }
 
-// Constant padding: the output and input shapes and where the input starts in the output.
+// Padding: the output and input shapes, where the input starts in the output, and the mode
+// (pad_source_coord, tensor_ops.h, maps an output coordinate to the input's).
 struct PadGeom {
   int rank;
+  PadMode mode;
   int64_t out_dims[kMaxRank], in_dims[kMaxRank], begin[kMaxRank];
-  // the input offset of output element o, -1 in the padding
+  // the input offset of output element o, -1 in the constant mode's padding
   __device__ __forceinline__ int64_t source(int64_t o) const {
     int64_t i = 0, stride = 1;
     for (int k = rank - 1; k >= 0; k--) {
-      int64_t c = o % out_dims[k] - begin[k];
+      int64_t c = pad_source_coord(o % out_dims[k] - begin[k], in_dims[k], mode);
       o /= out_dims[k];
-      if (c < 0 || c >= in_dims[k]) return -1;
+      if (c < 0) return -1;
       i += c * stride, stride *= in_dims[k];
     }
     return i;
+  }
+  // The output coordinates along axis k that read input coordinate i: at most two arithmetic
+  // progressions first[p] + j * step[p], j < count[p] (reflect: the two mirror images; edge: the
+  // run of copies of an end element; wrap: one progression of period n).
+  __device__ __forceinline__ void preimage(int k, int64_t i, int64_t first[2], int64_t step[2], int64_t count[2]) const {
+    const int64_t n = in_dims[k], O = out_dims[k], b = begin[k];
+    auto progression = [&](int p, int64_t f, int64_t s, int64_t end) {  // f, f + s, ... below end (<= O)
+      if (f < 0) f += ((-f + s - 1) / s) * s;
+      first[p] = f, step[p] = s, count[p] = f < end ? (end - 1 - f) / s + 1 : 0;
+    };
+    auto mod = [](int64_t a, int64_t m) { return ((a % m) + m) % m; };
+    count[1] = 0, first[1] = 0, step[1] = 1;
+    if (mode == PadMode::Constant || (mode == PadMode::Edge && i > 0 && i < n - 1)) {
+      progression(0, b + i, 1, b + i >= 0 ? (b + i + 1 < O ? b + i + 1 : O) : 0);
+    } else if (mode == PadMode::Edge || n == 1) {  // an end element: every coordinate at or beyond it
+      bool low = i == 0, high = i == n - 1;
+      int64_t lo = low ? 0 : b + i, hi = high ? O : b + i + 1;
+      progression(0, lo < 0 ? 0 : lo, 1, hi < O ? hi : O);
+    } else if (mode == PadMode::Wrap) {
+      progression(0, mod(b + i, n), n, O);
+    } else {  // reflect, n > 1: period 2(n - 1), images b + i and b - i (one when i is an end)
+      int64_t period = 2 * (n - 1);
+      progression(0, mod(b + i, period), period, O);
+      if (i > 0 && i < n - 1) progression(1, mod(b - i, period), period, O);
+    }
   }
 };
 
@@ -44,11 +72,29 @@ __global__ void pad_forward(float* out, const float* inp, PadGeom g, int64_t n, 
   }
 }
 
-// dinp = 0, then each output element's grad to its source (one writer per input element)
+// dinp[i] = the sum of dout over the output elements that read input element i: each thread
+// gathers its element's images (the product of each axis's preimage), so no two threads write
+// one element and no atomics are needed.
 __global__ void pad_backward(float* dinp, const float* dout, PadGeom g, int64_t n) {
-  STRATA_GRID_LOOP(o, n) {
-    int64_t i = g.source(o);
-    if (i >= 0) dinp[i] = dout[o];
+  STRATA_GRID_LOOP(i, n) {
+    int64_t coord[kMaxRank], first[kMaxRank][2], step[kMaxRank][2], count[kMaxRank][2], total = 1;
+    for (int64_t k = g.rank - 1, rest = i; k >= 0; k--) coord[k] = rest % g.in_dims[k], rest /= g.in_dims[k];
+    for (int k = 0; k < g.rank; k++) {
+      g.preimage(k, coord[k], first[k], step[k], count[k]);
+      total *= count[k][0] + count[k][1];
+    }
+    float sum = 0.0f;
+    for (int64_t t = 0; t < total; t++) {  // t in mixed radix: one image per axis
+      int64_t o = 0, rest = t;
+      for (int k = g.rank - 1; k >= 0; k--) {
+        int64_t per = count[k][0] + count[k][1], j = rest % per;
+        rest /= per;
+        coord[k] = j < count[k][0] ? first[k][0] + j * step[k][0] : first[k][1] + (j - count[k][0]) * step[k][1];
+      }
+      for (int k = 0; k < g.rank; k++) o = o * g.out_dims[k] + coord[k];
+      sum += dout[o];
+    }
+    dinp[i] = sum;
   }
 }
 

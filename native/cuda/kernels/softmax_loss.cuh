@@ -13,7 +13,8 @@ STRATA_GPU_NAMESPACE_BEGIN
 
 // Row r of (outer, K, inner) is (o, j) = (r / inner, r % inner); its element k sits at
 // o * K * inner + k * inner + j.
-__global__ void softmax_forward(float* out, const float* inp, int64_t rows, int64_t K, int64_t inner) {
+// Softmax, or with log LogSoftmax (out = x - max - log(sum(exp(x - max)))): a warp per row.
+__global__ void softmax_forward(float* out, const float* inp, int64_t rows, int64_t K, int64_t inner, bool log) {
   const int64_t warps = (int64_t)gridDim.x * (blockDim.x / 32);
   const int lane = threadIdx.x % 32;
   for (int64_t r = (int64_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32; r < rows; r += warps) {
@@ -24,20 +25,28 @@ __global__ void softmax_forward(float* out, const float* inp, int64_t rows, int6
     float s = 0.0f;
     for (int64_t k = lane; k < K; k += 32) s += expf(inp[base + k * inner] - m);
     s = warp_sum(s);
-    for (int64_t k = lane; k < K; k += 32) out[base + k * inner] = expf(inp[base + k * inner] - m) / s;
+    const float log_s = logf(s);
+    for (int64_t k = lane; k < K; k += 32) {
+      const float x = inp[base + k * inner];
+      out[base + k * inner] = log ? x - m - log_s : expf(x - m) / s;
+    }
   }
 }
 
+// Softmax: dinp = out * (dout - sum(dout * out)); LogSoftmax: dinp = dout - exp(out) * sum(dout).
 __global__ void softmax_backward(float* dinp, const float* dout, const float* out, int64_t rows, int64_t K,
-                                 int64_t inner) {
+                                 int64_t inner, bool log) {
   const int64_t warps = (int64_t)gridDim.x * (blockDim.x / 32);
   const int lane = threadIdx.x % 32;
   for (int64_t r = (int64_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32; r < rows; r += warps) {
     const int64_t base = r / inner * K * inner + r % inner;
-    float dot = 0.0f;
-    for (int64_t k = lane; k < K; k += 32) dot += dout[base + k * inner] * out[base + k * inner];
-    dot = warp_sum(dot);
-    for (int64_t k = lane; k < K; k += 32) dinp[base + k * inner] = out[base + k * inner] * (dout[base + k * inner] - dot);
+    float s = 0.0f;
+    for (int64_t k = lane; k < K; k += 32) s += dout[base + k * inner] * (log ? 1.0f : out[base + k * inner]);
+    s = warp_sum(s);
+    for (int64_t k = lane; k < K; k += 32) {
+      const float d = dout[base + k * inner], y = out[base + k * inner];
+      dinp[base + k * inner] = log ? d - expf(y) * s : y * (d - s);
+    }
   }
 }
 
