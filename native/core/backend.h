@@ -21,6 +21,7 @@
 #include "ops/activation.h"
 #include "ops/conv.h"
 #include "ops/pool.h"
+#include "ops/resize.h"
 #include "ops/tensor_ops.h"
 #include "optim.h"
 
@@ -150,6 +151,9 @@ class Backend {
   virtual void dropout_forward(float* out, float* mask, const float* inp, int64_t n, float ratio,
                                uint64_t seed) = 0;
   virtual void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) = 0;
+  // resize.h (defaults: the reference's host loops, for the CPU backends)
+  virtual void resize_forward(float* out, const float* inp, const ResizeParams& p);
+  virtual void resize_backward(float* dinp, const float* dout, const ResizeParams& p);
 
   // --- the rest of a training step, on this backend's memory (the defaults are the host's
   // loops in losses.cpp and optim.cpp, for the CPU backends) ---

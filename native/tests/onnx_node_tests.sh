@@ -7,9 +7,9 @@
 #                                   [onnx_test options, e.g. --backend cuda --fp32]
 #
 # Last run (onnx 1.12, Debian 12): see native/README.md for the count; the cases that pass are (every Clip, PRelu,
-# Sqrt, ThresholdedRelu, Softplus, HardSigmoid and constant Pad case on float data, GlobalMaxPool, and
-# ConvTranspose with explicit pads); the rest use what Strata does not support: ConvTranspose's
-# output_shape and auto_pad SAME, ConvInteger, GatherElements, 3-D pooling, MaxPool's
+# Sqrt, ThresholdedRelu, Softplus, HardSigmoid and constant Pad case on float data, GlobalMaxPool,
+# ConvTranspose with explicit pads, and Resize's nearest and linear cases); the rest use what Strata does
+# not support: ConvTranspose's output_shape and auto_pad SAME, Resize's cubic mode and tf_crop_and_resize, ConvInteger, GatherElements, 3-D pooling, MaxPool's
 # Indices output, float16/bfloat16/string/int8/uint8 tensors, and sequence/optional types.
 set -eu
 BUILD=${1:-build/native}
@@ -32,7 +32,7 @@ CASES=$(ls -d test_conv* test_maxpool* test_averagepool* test_globalaveragepool*
   test_relu* test_sigmoid* test_tanh* test_softmax* test_elu* test_selu* test_leakyrelu* test_flatten* \
   test_reshape* test_transpose* test_concat* test_add* test_mul* test_sub* test_div* test_gather_* \
   test_reducemean* test_dropout* test_batchnorm* test_erf* test_sum* test_squeeze* test_unsqueeze* \
-  test_identity* test_cast_* test_clip* test_expand* test_neg* test_thresholdedrelu* test_softplus* test_hardsigmoid* test_constant_pad* test_prelu* test_sqrt* 2>/dev/null | grep -v expanded)
+  test_identity* test_cast_* test_clip* test_expand* test_neg* test_thresholdedrelu* test_softplus* test_hardsigmoid* test_constant_pad* test_prelu* test_sqrt* test_resize* 2>/dev/null | grep -v expanded)
 cd - > /dev/null
 # exit status as onnx_test's: 1 while any selected case fails (see the list above)
 exec "$BUILD/onnx_test" "$@" $(for c in $CASES; do printf '%s ' "$DATA/node/$c"; done)
