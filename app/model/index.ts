@@ -17,6 +17,7 @@ import { RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZo
 import {
   AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
 } from './layers/pooling.ts';
+import { CenterCrop, Resizing, UpSampling2D } from './layers/resizing.ts';
 
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
 export { ELU, LeakyReLU, PReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type PReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
@@ -42,6 +43,7 @@ export {
   AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
   type Pooling1DArgs, type Pooling2DArgs,
 } from './layers/pooling.ts';
+export { CenterCrop, Resizing, UpSampling2D, type CenterCropArgs, type ResizeInterpolation, type ResizingArgs, type UpSampling2DArgs } from './layers/resizing.ts';
 
 /** Keras's `keras.layers` namespace: `new layers.Dense(64, {activation: 'relu'})`. */
 export const layers = {
@@ -102,6 +104,9 @@ export const layers = {
   RandomTranslation,
   RandomZoom,
   RandomRotation,
+  UpSampling2D,
+  Resizing,
+  CenterCrop,
 };
 
 export { Model, weightsGeneration, type ModelArgs, type CallOptions } from './model.ts';

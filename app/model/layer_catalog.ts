@@ -669,6 +669,40 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
       ...FILL_ARGUMENTS,
     ],
   },
+  {
+    className: 'UpSampling2D',
+    group: 'Reshaping layers',
+    help: 'Enlarges each image by whole factors, repeating pixels (nearest) or interpolating (bilinear): U-Net decoders.',
+    docs: 'reshaping_layers/up_sampling2d/',
+    inputs: 'one',
+    args: [
+      { key: 'size', option: 'size', type: { kind: 'int-tuple', length: 2 }, default: [2, 2], positional: true, help: 'The factors for rows and columns.' },
+      { key: 'interpolation', option: 'interpolation', type: { kind: 'choice', options: ['nearest', 'bilinear'] }, default: 'nearest', help: 'nearest repeats each row and column; bilinear blends neighbours.' },
+    ],
+  },
+  {
+    className: 'Resizing',
+    group: 'Preprocessing layers',
+    help: 'Resizes each image to a height and width (the whole image, stretched if the aspect ratio differs).',
+    docs: 'preprocessing_layers/image_preprocessing/resizing/',
+    inputs: 'one',
+    args: [
+      { key: 'height', option: 'height', type: { kind: 'int', min: 1 }, initial: 64, positional: true, help: 'The output height.' },
+      { key: 'width', option: 'width', type: { kind: 'int', min: 1 }, initial: 64, positional: true, help: 'The output width.' },
+      { key: 'interpolation', option: 'interpolation', type: { kind: 'choice', options: ['bilinear', 'nearest'] }, default: 'bilinear', help: 'How output pixels are computed from the input.' },
+    ],
+  },
+  {
+    className: 'CenterCrop',
+    group: 'Preprocessing layers',
+    help: 'Keeps the middle height x width window of each image (the input must be at least that large).',
+    docs: 'preprocessing_layers/image_preprocessing/center_crop/',
+    inputs: 'one',
+    args: [
+      { key: 'height', option: 'height', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The output height.' },
+      { key: 'width', option: 'width', type: { kind: 'int', min: 1 }, initial: 32, positional: true, help: 'The output width.' },
+    ],
+  },
 ];
 
 const BY_CLASS = new Map(LAYER_CATALOG.map((entry) => [entry.className, entry]));

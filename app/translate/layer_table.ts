@@ -8,6 +8,7 @@ import {
   GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Permute, PReLU, RepeatVector, Multiply, ReLU, Rescaling,
   Reshape, SeparableConv2D, Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, formatShape, transposedOutputLength,
   Normalization, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+  CenterCrop, Resizing, ShapeError, UpSampling2D,
   type ActivationName, type CallKwargs, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { ConvPadding } from '../model/layers/conv.ts';
@@ -424,7 +425,7 @@ const softmax: Row<Softmax> = (layer, call) => {
  * ONNX Pad of an image on the value's own layout (NCHW or NHWC) by [[top, bottom], [left,
  * right]], zeros; `sign` -1 removes those rows and columns instead (Pad's negative pads).
  */
-function padImage(layer: ZeroPadding2D | Cropping2D, call: LayerCall, [[top, bottom], [left, right]]: [[number, number], [number, number]], sign: 1 | -1): Value {
+function padImage(layer: ZeroPadding2D | Cropping2D | CenterCrop, call: LayerCall, [[top, bottom], [left, right]]: [[number, number], [number, number]], sign: 1 | -1): Value {
   const x = single(layer, call);
   const nchw = x.layout === 'nchw';
   const begins = nchw ? [0, 0, top, left] : [0, top, left, 0];
@@ -439,6 +440,52 @@ const zeroPadding2d: Row<ZeroPadding2D> = (layer, call) => padImage(layer, call,
 
 /** Keras's Cropping2D: ONNX Pad with negative pads, on the value's own layout. */
 const cropping2d: Row<Cropping2D> = (layer, call) => padImage(layer, call, layer.cropping, -1);
+
+/** Keras's CenterCrop: the same negative Pad, removing int((in - out) / 2) rows and columns before. */
+const centerCrop: Row<CenterCrop> = (layer, call) => {
+  const [, h, w] = single(layer, call).shape as number[];
+  return padImage(layer, call, layer.cropping(h!, w!), -1);
+};
+
+/**
+ * ONNX Resize of an image, channels-first, by float scales [1, 1, sh, sw]. Each scale is the
+ * smallest float32 with floor(in * scale) = out, as onnxruntime and the engine compute the
+ * output size; the coordinates then use it as they would out / in (within float rounding).
+ */
+function resizeImage(layer: UpSampling2D | Resizing, call: LayerCall, attributes: Record<string, AttributeValue>): Value {
+  const { b } = call;
+  const x = b.inLayout(single(layer, call), 'nchw');
+  const shape = layer.computeOutputShapes([x.shape])[0]!;
+  const scales = [1, 2].map((axis) => {
+    const [from, to] = [x.shape[axis], shape[axis]];
+    if (from === null || to === null || from === undefined || to === undefined) {
+      throw new ShapeError(`${layer.name}: the ONNX translation needs a known height and width, got input ${formatShape(x.shape)}`, { layer: layer.name });
+    }
+    return float32AtLeast(to / from, (s) => from * s >= to);
+  });
+  const name = b.addNode('Resize', [x.name, '', b.floatConstant(`${call.name}/scales`, [1, 1, ...scales])], `${call.name}/Resize`, attributes, call.output);
+  return { ...x, name, shape };
+}
+
+/** The float32 nearest `value`, or the next one up when it fails `enough`. */
+function float32AtLeast(value: number, enough: (s: number) => boolean): number {
+  const s = Math.fround(value);
+  if (enough(s)) return s;
+  const bits = new Float32Array([s]);
+  new Uint32Array(bits.buffer)[0]! += 1;
+  return bits[0]!;
+}
+
+/** Keras's coordinates: TensorFlow's half-pixel centres (bilinear, and nearest rounding half up); nearest UpSampling2D repeats. */
+const HALF_PIXEL_LINEAR = { mode: 'linear', coordinate_transformation_mode: 'half_pixel' };
+const HALF_PIXEL_NEAREST = { mode: 'nearest', coordinate_transformation_mode: 'half_pixel', nearest_mode: 'round_prefer_ceil' };
+const REPEAT_NEAREST = { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' };
+
+/** Keras's UpSampling2D: nearest repeats each row and column (asymmetric + floor), bilinear is half-pixel. */
+const upSampling2d: Row<UpSampling2D> = (layer, call) => resizeImage(layer, call, layer.interpolation === 'nearest' ? REPEAT_NEAREST : HALF_PIXEL_LINEAR);
+
+/** Keras's Resizing: tf.image.resize's half-pixel centres, bilinear or nearest. */
+const resizing: Row<Resizing> = (layer, call) => resizeImage(layer, call, layer.interpolation === 'nearest' ? HALF_PIXEL_NEAREST : HALF_PIXEL_LINEAR);
 
 const batchNormalization: Row<BatchNormalization> = (layer, call) => {
   const { b } = call;
@@ -801,4 +848,7 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   RandomTranslation: randomTranslation,
   RandomZoom: randomZoom,
   RandomRotation: randomRotation,
+  UpSampling2D: upSampling2d,
+  Resizing: resizing,
+  CenterCrop: centerCrop,
 };

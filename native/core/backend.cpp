@@ -68,6 +68,10 @@ std::vector<std::string> available_backends() {
 }
 
 void Backend::fill(float* p, float value, int64_t n) { std::fill(p, p + n, value); }
+void Backend::resize_forward(float* out, const float* inp, const ResizeParams& p) { ref::resize_forward(out, inp, p); }
+void Backend::resize_backward(float* dinp, const float* dout, const ResizeParams& p) {
+  ref::resize_backward(dinp, dout, p);
+}
 void Backend::copy(float* dst, const float* src, int64_t n) {
   if (n > 0 && dst != src) std::memcpy(dst, src, (size_t)n * sizeof(float));
 }

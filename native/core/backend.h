@@ -23,6 +23,7 @@
 #include "ops/augment.h"
 #include "ops/conv.h"
 #include "ops/pool.h"
+#include "ops/resize.h"
 #include "ops/tensor_ops.h"
 #include "optim.h"
 
@@ -168,6 +169,9 @@ class Backend {
                                 float hi);
   virtual void contrast_backward(float* din, float* scratch, const float* dout, const float* out, const float* factors,
                                  const ImageDims& d, float lo, float hi);
+  // resize.h (defaults: the reference's host loops, for the CPU backends)
+  virtual void resize_forward(float* out, const float* inp, const ResizeParams& p);
+  virtual void resize_backward(float* dinp, const float* dout, const ResizeParams& p);
 
   // --- the rest of a training step, on this backend's memory (the defaults are the host's
   // loops in losses.cpp and optim.cpp, for the CPU backends) ---

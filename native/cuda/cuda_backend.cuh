@@ -26,6 +26,7 @@
 #include "kernels/norm.cuh"
 #include "kernels/optim.cuh"
 #include "kernels/pool.cuh"
+#include "kernels/resize.cuh"
 #include "kernels/softmax_loss.cuh"
 
 STRATA_GPU_NAMESPACE_BEGIN
@@ -426,6 +427,15 @@ class CudaBackend : public Backend {
     int64_t n = numel(in_shape);
     launch("pad_backward", gpu::pad_backward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, dinp, dout,
            pad_geom(in_shape, out_shape, begin, mode), n);
+  }
+  void resize_forward(float* out, const float* inp, const ResizeParams& p) override {
+    int64_t n = p.planes * p.h.out * p.w.out;
+    launch("resize_forward", gpu::resize_forward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, out, inp, p, n);
+  }
+  void resize_backward(float* dinp, const float* dout, const ResizeParams& p) override {
+    int64_t n = p.planes * p.h.in * p.w.in;
+    launch("resize_backward", gpu::resize_backward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, dinp, dout,
+           p, n);
   }
   void concat_forward(float* out, const std::vector<const float*>& inps, const std::vector<int64_t>& len,
                       int64_t outer, int64_t inner) override {

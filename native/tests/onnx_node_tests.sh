@@ -8,10 +8,11 @@
 #
 # Last run (onnx 1.12, Debian 12): see native/README.md for the count; the cases that pass are (every Clip, PRelu,
 # Sqrt, ThresholdedRelu, Softplus, HardSigmoid, constant Pad, LSTM, GRU, RNN and Slice case on float data, GlobalMaxPool,
-# ConvTranspose with explicit pads, every LogSoftmax and LayerNormalization case; the "_expanded" forms,
-# function bodies of ops Strata lacks, are left out; onnx 1.12's reflect and edge Pad cases hold int32
-# data, so they fail as the other integer data do: test_session and test_ops cover those modes); the rest use what Strata does not support: ConvTranspose's
-# output_shape and auto_pad SAME, ConvInteger, GatherElements, 3-D pooling, MaxPool's
+# ConvTranspose with explicit pads, every LogSoftmax and LayerNormalization case, and Resize's nearest and linear
+# cases; the "_expanded" forms, function bodies of ops Strata lacks, are left out; onnx 1.12's reflect and edge Pad
+# cases hold int32 data, so they fail as the other integer data do: test_session and test_ops cover those modes);
+# the rest use what Strata does not support: ConvTranspose's output_shape and auto_pad SAME, Resize's cubic mode
+# and tf_crop_and_resize, ConvInteger, GatherElements, 3-D pooling, MaxPool's
 # Indices output, float16/bfloat16/string/int8/uint8 tensors, and sequence/optional types.
 set -eu
 BUILD=${1:-build/native}
@@ -34,7 +35,7 @@ CASES=$(ls -d test_conv* test_maxpool* test_averagepool* test_globalaveragepool*
   test_relu* test_sigmoid* test_tanh* test_softmax* test_elu* test_selu* test_leakyrelu* test_flatten* \
   test_reshape* test_transpose* test_concat* test_add* test_mul* test_sub* test_div* test_gather_* \
   test_reducemean* test_dropout* test_batchnorm* test_erf* test_sum* test_squeeze* test_unsqueeze* \
-  test_identity* test_cast_* test_clip* test_expand* test_neg* test_thresholdedrelu* test_softplus* test_hardsigmoid* test_constant_pad* test_prelu* test_sqrt* \
+  test_identity* test_cast_* test_clip* test_expand* test_neg* test_thresholdedrelu* test_softplus* test_hardsigmoid* test_constant_pad* test_prelu* test_sqrt* test_resize* \
   test_lstm* test_gru* test_simple_rnn* test_rnn* test_slice* \
   test_logsoftmax* test_reflect_pad* test_edge_pad* test_wrap_pad* test_layer_normalization* 2>/dev/null | grep -v expanded)
 cd - > /dev/null

@@ -489,6 +489,43 @@ inline void pad_cases() {
   }
 }
 
+// Resize over NCHW's spatial axes: Keras's UpSampling2D (nearest: asymmetric + floor; bilinear:
+// half_pixel), Resizing down and to odd sizes, PyTorch's align_corners and pytorch_half_pixel,
+// and nearest rounding both ways (the backends' backward gathers, the reference's scatters).
+inline void resize_cases() {
+  Rng rng(137);
+  auto resize_case = [&](int64_t planes, int64_t H, int64_t W, int64_t OH, int64_t OW, ResizeMode mode,
+                         ResizeCoord coord, NearestRound round, const char* what) {
+    ResizeParams p;
+    p.planes = planes;
+    p.h.in = H, p.h.out = OH, p.h.scale = (float)OH / (float)H, p.h.resized = (float)OH;
+    p.w.in = W, p.w.out = OW, p.w.scale = (float)OW / (float)W, p.w.resized = (float)OW;
+    p.h.mode = p.w.mode = mode;
+    p.h.coord = p.w.coord = coord;
+    p.h.round = p.w.round = round;
+    OpCase c{std::string("Resize ") + what + " " + std::to_string(H) + "x" + std::to_string(W) + " -> " +
+                 std::to_string(OH) + "x" + std::to_string(OW),
+             {rand_tensor(rng, {planes, H, W})}, {ActGrad}, planes * OH * OW,
+             [=](Backend& be, const std::vector<const float*>& in, float* out) { be.resize_forward(out, in[0], p); },
+             [=](Backend& be, const std::vector<const float*>&, const float*, const float* dout,
+                 std::vector<float*>& din) { be.resize_backward(din[0], dout, p); }};
+    check_op(c);
+  };
+  using M = ResizeMode;
+  using C = ResizeCoord;
+  using R = NearestRound;
+  resize_case(6, 3, 4, 6, 8, M::Nearest, C::Asymmetric, R::Floor, "nearest asymmetric floor");
+  resize_case(2, 3, 5, 9, 10, M::Nearest, C::Asymmetric, R::Floor, "nearest asymmetric floor (3, 2)");
+  resize_case(6, 3, 4, 6, 8, M::Linear, C::HalfPixel, R::Floor, "linear half_pixel");
+  resize_case(2, 4, 5, 12, 10, M::Linear, C::HalfPixel, R::Floor, "linear half_pixel (3, 2)");
+  resize_case(3, 7, 9, 3, 4, M::Linear, C::HalfPixel, R::Floor, "linear half_pixel down");
+  resize_case(3, 7, 9, 5, 13, M::Nearest, C::HalfPixel, R::RoundPreferCeil, "nearest half_pixel round_prefer_ceil");
+  resize_case(2, 4, 6, 7, 3, M::Linear, C::AlignCorners, R::Floor, "linear align_corners");
+  resize_case(2, 4, 6, 1, 9, M::Linear, C::PytorchHalfPixel, R::Floor, "linear pytorch_half_pixel");
+  resize_case(2, 5, 4, 8, 11, M::Nearest, C::AlignCorners, R::RoundPreferFloor, "nearest align_corners round_prefer_floor");
+  resize_case(2, 5, 4, 8, 11, M::Nearest, C::HalfPixel, R::Ceil, "nearest half_pixel ceil");
+}
+
 inline void gather_case(Rng& rng) {
   int64_t rows = 7, D = 5;
   std::vector<int64_t> idx{0, 3, 3, -1, 6, 2, 3};  // repeats must accumulate, -1 is the last row

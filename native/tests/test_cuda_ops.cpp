@@ -91,6 +91,7 @@ static void other_op_cases(Rng& rng) {
   act_case(rng, Act::Erf, "Erf", 0, 0, 5000);  // several blocks
   later_act_cases();
   pad_cases();
+  resize_cases();
   softmax_case(rng, 4, 10, 1);
   softmax_case(rng, 2, 5, 3);
   softmax_case(rng, 4, 10, 1, true);

@@ -261,6 +261,7 @@ int main() {
   act_case(rng, Act::Erf, "Erf");
   later_act_cases();
   pad_cases();
+  resize_cases();
   softmax_case(rng, 4, 10, 1);
   softmax_case(rng, 2, 5, 3);
   softmax_case(rng, 4, 10, 1, true);

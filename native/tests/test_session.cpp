@@ -839,6 +839,28 @@ static void test_graph_gradients() {
     graph_grad_check("ConvTranspose graph", b.bytes(), d, {x, sq}, {y});
     backends_agree("ConvTranspose graph", b.bytes(), d, {x, sq}, {y});
   }
+  {  // Resize as Keras's UpSampling2D (bilinear: half_pixel by scales) and a PyTorch export (nearest,
+     // align_corners by sizes) write it, behind a Mul so its input grad counts, between convolutions
+    Rng rr(2112);  // its own stream: the cases after it keep their inputs
+    ModelBuilder b;
+    b.input("x", {-1, 3, 3, 4}).output("p");
+    b.init("scale", rand_tensor(rr, {1, 3, 1, 1}, 0.5f, 1.5f)).init("k", glorot(rr, {2, 3, 1, 1}, 3, 2));
+    b.init("scales", Tensor::from({4}, {1, 1, 2, 2})).init("sizes", Tensor::from_i64({4}, {2, 2, 5, 7}));
+    b.init("flat", Tensor::from_i64({2}, {0, -1}));
+    b.node("Mul", {"x", "scale"}, {"xs"});
+    b.node("Resize", {"xs", "", "scales"}, {"up"},  // 3x4 -> 6x8
+           {Attr::s("mode", "linear"), Attr::s("coordinate_transformation_mode", "half_pixel")});
+    b.node("Tanh", {"up"}, {"t"}).node("Conv", {"t", "k"}, {"c"});
+    b.node("Resize", {"c", "", "", "sizes"}, {"r"},  // 6x8 -> 5x7
+           {Attr::s("mode", "nearest"), Attr::s("coordinate_transformation_mode", "align_corners")});
+    b.node("Reshape", {"r", "flat"}, {"z"}).node("Softmax", {"z"}, {"p"}, {Attr::i("axis", -1)});
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
+    d.trainable = {"scale", "k"};  // d(scale) goes back through both Resizes
+    Tensor x = rand_tensor(rr, {2, 3, 3, 4}), y = Tensor::from({2}, {3, 60});
+    graph_grad_check("Resize graph", b.bytes(), d, {x}, {y});
+    backends_agree("Resize graph", b.bytes(), d, {x}, {y});
+  }
   {  // Keras's Conv1D (causal pads, dilation, groups), MaxPooling1D and GlobalMaxPooling1D as the
      // translator writes them (channels-first between Transposes), and GlobalMaxPool over an image
     ModelBuilder b;

@@ -18,6 +18,7 @@ import { KERAS_WEIGHTS, isCompositeLayer, kerasContainerNames, kerasOrderedWeigh
 import { BatchNormalization, Dense, Input, Model, Sequential, layers, modelFromJSON, StrataUserError, renderSummary, summaryData } from '../../app/model/index.ts';
 import { deflateBomb, zipOf } from '../hostile_files.ts';
 import { randomInputs, referencePredict } from '../reference/keras_forward.ts';
+import { uNet } from '../translate/models.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'keras');
 const EXAMPLES = path.join(import.meta.dirname, '..', '..', 'examples');
@@ -108,6 +109,7 @@ async function roundTripModels(): Promise<[string, Model][]> {
   models.push(['composite_layers', compositeLayersModel()]);
   models.push(['mlp_bn.tf2.h5', await loadKerasModel(path.join(FIXTURES, 'mlp_bn.tf2.h5'))]);
   models.push(['review_classifier.keras', await loadKerasModel(path.join(FIXTURES, 'review_classifier.keras'))]);
+  models.push(['unet (UpSampling2D)', uNet()]);
   return models;
 }
 

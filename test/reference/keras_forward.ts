@@ -14,6 +14,7 @@ import {
   GaussianDropout, GaussianNoise, LayerNormalization, LeakyReLU, MultiHeadAttention, PReLU, ReLU, SeparableConv2D, Softmax, SpatialDropout2D, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   Normalization, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+  CenterCrop, Resizing, UpSampling2D,
   type ActivationName, type CallKwargs, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
@@ -351,6 +352,57 @@ export function repeatVectorForward(x: RefTensor, n: number): RefTensor {
   const out = tensor([N, n, F]);
   for (let b = 0; b < N; b++) for (let r = 0; r < n; r++) for (let f = 0; f < F; f++) out.data[(b * n + r) * F + f] = x.data[b * F + f]!;
   return out;
+}
+
+/**
+ * x (N, H, W, C) -> (N, OH, OW, C) as TensorFlow 2's tf.image.resize computes it (Keras 3's
+ * ops.image.resize, antialias off; half_pixel_centers): bilinear samples (o + 0.5) * H / OH - 0.5
+ * between floor and ceil of it, clamped into the image (tensorflow/core/kernels/image/
+ * resize_bilinear_op.cc, compute_interpolation_weights); nearest takes min(floor((o + 0.5) *
+ * H / OH), H - 1) (resize_nearest_neighbor_op.cc).
+ */
+export function resizeForward(x: RefTensor, OH: number, OW: number, interpolation: 'nearest' | 'bilinear'): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const taps = (o: number, from: number, to: number): [number, number, number] => {
+    const scale = from / to;
+    if (interpolation === 'nearest') {
+      const i = Math.min(Math.floor((o + 0.5) * scale), from - 1);
+      return [i, i, 0];
+    }
+    const at = (o + 0.5) * scale - 0.5;
+    return [Math.max(Math.floor(at), 0), Math.min(Math.ceil(at), from - 1), at - Math.floor(at)];
+  };
+  const out = tensor([N, OH, OW, C]);
+  const pixel = (n: number, y: number, xx: number, c: number) => x.data[((n * H + y) * W + xx) * C + c]!;
+  for (let n = 0; n < N; n++)
+    for (let oy = 0; oy < OH; oy++) {
+      const [y0, y1, wy] = taps(oy, H, OH);
+      for (let ox = 0; ox < OW; ox++) {
+        const [x0, x1, wx] = taps(ox, W, OW);
+        for (let c = 0; c < C; c++) {
+          const top = pixel(n, y0, x0, c) + (pixel(n, y0, x1, c) - pixel(n, y0, x0, c)) * wx;
+          const bottom = pixel(n, y1, x0, c) + (pixel(n, y1, x1, c) - pixel(n, y1, x0, c)) * wx;
+          out.data[((n * OH + oy) * OW + ox) * C + c] = top + (bottom - top) * wy;
+        }
+      }
+    }
+  return out;
+}
+
+/** UpSampling2D's nearest: every row repeated size[0] times and every column size[1] times (ops.repeat). */
+export function repeatForward(x: RefTensor, [sh, sw]: [number, number]): RefTensor {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const out = tensor([N, H * sh, W * sw, C]);
+  for (let n = 0; n < N; n++)
+    for (let y = 0; y < H * sh; y++)
+      for (let xx = 0; xx < W * sw; xx++)
+        for (let c = 0; c < C; c++) out.data[((n * H * sh + y) * W * sw + xx) * C + c] = x.data[((n * H + Math.floor(y / sh)) * W + Math.floor(xx / sw)) * C + c]!;
+  return out;
+}
+
+function upSampling2dForward(layer: UpSampling2D, x: RefTensor): RefTensor {
+  if (layer.interpolation === 'nearest') return repeatForward(x, layer.size);
+  return resizeForward(x, x.shape[1]! * layer.size[0], x.shape[2]! * layer.size[1], 'bilinear');
 }
 
 export interface Pool2DParams {
@@ -969,6 +1021,12 @@ export function layerForward(layer: Layer, inputs: RefTensor[], kwargs: CallKwar
   if (layer instanceof Softmax) return [softmaxForward(single(layer, inputs), layer.axis)];
   if (layer instanceof ZeroPadding2D) return [zeroPadding2dForward(single(layer, inputs), layer.padding)];
   if (layer instanceof Cropping2D) return [cropping2dForward(single(layer, inputs), layer.cropping)];
+  if (layer instanceof UpSampling2D) return [upSampling2dForward(layer, single(layer, inputs))];
+  if (layer instanceof Resizing) return [resizeForward(single(layer, inputs), layer.height, layer.width, layer.interpolation)];
+  if (layer instanceof CenterCrop) {
+    const x = single(layer, inputs);
+    return [cropping2dForward(x, layer.cropping(x.shape[1]!, x.shape[2]!))];
+  }
   if (layer instanceof Permute) return [permuteForward(single(layer, inputs), layer.dims)];
   if (layer instanceof RepeatVector) return [repeatVectorForward(single(layer, inputs), layer.n)];
   if (layer instanceof Activation) return [applyActivation(single(layer, inputs), layer.activation)];

@@ -92,6 +92,7 @@ export function translationCases(): Model[] {
   // The recurrent layers last: the engine (test/engine/later_layers) does not run them yet.
   cases.push(...recurrentCases());
   cases.push(...augmentLayerCases());
+  cases.push(...resizeLayerCases());
   return cases;
 }
 
@@ -370,4 +371,32 @@ export function augmentLayerCases(): Model[] {
     afterConv,
     augmentation,
   ];
+}
+/** UpSampling2D (nearest, bilinear), Resizing up and down, CenterCrop, and a small U-Net (Conv2D, MaxPooling2D, Conv2D, UpSampling2D, concatenate, Conv2D). */
+export function resizeLayerCases(): Model[] {
+  return [
+    single('upsampling_nearest_default', [3, 4, 2], new layers.UpSampling2D()),
+    single('upsampling_nearest_3x2', [3, 4, 2], new layers.UpSampling2D([3, 2])),
+    single('upsampling_bilinear', [3, 4, 2], new layers.UpSampling2D(2, { interpolation: 'bilinear' })),
+    single('upsampling_bilinear_3x2', [3, 5, 2], new layers.UpSampling2D([3, 2], { interpolation: 'bilinear' })),
+    single('resizing_bilinear_up', [4, 5, 2], new layers.Resizing(7, 9)),
+    single('resizing_bilinear_down', [9, 8, 2], new layers.Resizing(4, 3)),
+    single('resizing_nearest', [6, 5, 2], new layers.Resizing(4, 8, { interpolation: 'nearest' })),
+    single('resizing_nearest_down', [9, 7, 3], new layers.Resizing(4, 3, { interpolation: 'nearest' })),
+    single('center_crop', [7, 8, 2], new layers.CenterCrop(4, 5)),
+    single('center_crop_whole', [4, 5, 2], new layers.CenterCrop(4, 5)),
+    uNet(),
+  ];
+}
+
+/** A U-Net in small: the encoder's map joined to the decoder's upsampled one, between channels-first convolutions. */
+export function uNet(): Model {
+  const image = Input({ shape: [8, 8, 2], name: 'image' });
+  const encoder = new layers.Conv2D(4, 3, { padding: 'same', activation: 'relu', name: 'encoder' }).apply(image);
+  const down = new layers.MaxPooling2D(2, { name: 'down' }).apply(encoder);
+  const middle = new layers.Conv2D(6, 3, { padding: 'same', activation: 'relu', name: 'middle' }).apply(down);
+  const up = new layers.UpSampling2D(2, { interpolation: 'bilinear', name: 'up' }).apply(middle);
+  const joined = layers.concatenate([up, encoder], { name: 'join' });
+  const mask = new layers.Conv2D(1, 1, { activation: 'sigmoid', name: 'mask' }).apply(joined);
+  return new Model({ inputs: image, outputs: mask, name: 'unet' });
 }

@@ -244,4 +244,31 @@ write_case("seed_cnn", [
     helper.make_node("Softmax", ["a8"], ["y"]),
 ], [("x", x)], [("y", out(y))], {"k1": k1, "c1": c1, "k2": k2, "c2": c2, "wd": wd, "bd": bd})
 
+# --- Resize as PyTorch exports F.interpolate (pytorch_half_pixel, align_corners, asymmetric
+# nearest) and as Keras's layers translate (half_pixel), by sizes and by scales; opset 11's
+# form with an empty roi and empty scales --------------------------------------------------
+def resize_node(mode, coord, nearest_mode=None, by_sizes=True):
+    extra = {"nearest_mode": nearest_mode} if nearest_mode else {}
+    inputs = ["x", "", "", "sizes"] if by_sizes else ["x", "", "scales"]
+    return helper.make_node("Resize", inputs, ["y"], mode=mode, coordinate_transformation_mode=coord, **extra)
+
+x = rand(2, 3, 4, 5)
+y = F.interpolate(t(x), size=(7, 9), mode="bilinear", align_corners=False)
+write_case("resize_linear_pytorch_half_pixel", [resize_node("linear", "pytorch_half_pixel")], [("x", x)], [("y", out(y))],
+           {"sizes": np.array([2, 3, 7, 9], dtype=np.int64)})
+x = rand(2, 2, 5, 4)
+y = F.interpolate(t(x), size=(6, 3), mode="bilinear", align_corners=True)
+write_case("resize_linear_align_corners_opset11",
+           [helper.make_node("Resize", ["x", "roi", "no_scales", "sizes"], ["y"], mode="linear", coordinate_transformation_mode="align_corners")],
+           [("x", x)], [("y", out(y))],
+           {"roi": np.zeros(0, dtype=np.float32), "no_scales": np.zeros(0, dtype=np.float32), "sizes": np.array([2, 2, 6, 3], dtype=np.int64)}, opset=11)
+x = rand(2, 3, 3, 4)
+y = F.interpolate(t(x), scale_factor=(2, 3), mode="nearest")
+write_case("resize_nearest_asymmetric_floor", [resize_node("nearest", "asymmetric", "floor", by_sizes=False)], [("x", x)], [("y", out(y))],
+           {"scales": np.array([1, 1, 2, 3], dtype=np.float32)})
+x = rand(1, 2, 9, 8)
+y = F.interpolate(t(x), size=(4, 3), mode="bilinear", align_corners=False)
+write_case("resize_linear_half_pixel_down", [resize_node("linear", "half_pixel")], [("x", x)], [("y", out(y))],
+           {"sizes": np.array([1, 2, 4, 3], dtype=np.int64)})
+
 print("wrote", len([d for d in os.listdir(HERE) if os.path.isdir(os.path.join(HERE, d))]), "cases to", HERE)

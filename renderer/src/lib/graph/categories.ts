@@ -23,7 +23,7 @@ assign(KERAS_CATEGORIES, 'activation', 'Activation ReLU LeakyReLU PReLU ELU Soft
 assign(KERAS_CATEGORIES, 'pool', 'MaxPooling1D MaxPooling2D MaxPooling3D AveragePooling1D AveragePooling2D AveragePooling3D GlobalAveragePooling1D GlobalAveragePooling2D GlobalMaxPooling1D GlobalMaxPooling2D');
 assign(KERAS_CATEGORIES, 'normalization', 'BatchNormalization LayerNormalization GroupNormalization Normalization UnitNormalization');
 assign(KERAS_CATEGORIES, 'dropout', 'Dropout SpatialDropout1D SpatialDropout2D GaussianDropout AlphaDropout');
-assign(KERAS_CATEGORIES, 'shape', 'Flatten Reshape Permute RepeatVector Cropping2D ZeroPadding2D UpSampling2D Rescaling Resizing');
+assign(KERAS_CATEGORIES, 'shape', 'Flatten Reshape Permute RepeatVector Cropping2D ZeroPadding2D UpSampling2D Rescaling Resizing CenterCrop');
 assign(KERAS_CATEGORIES, 'merge', 'Add Subtract Multiply Average Maximum Minimum Concatenate Dot');
 assign(KERAS_CATEGORIES, 'io', 'InputLayer');
 
