@@ -21,7 +21,7 @@ import { RandomGenerator } from '../../app/model/random.ts';
 import { attentionLayers, graphLayers, imageClassifier, imageLayers, moreImageLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
 
 /** Layer classes added after the PyTorch export was written: refused by name until they have a module (README: Export to PyTorch and Keras). */
-const NOT_EXPORTED_YET = ['Normalization', 'RandomFlip', 'RandomContrast', 'RandomTranslation', 'RandomZoom', 'RandomRotation'];
+const NOT_EXPORTED_YET = ['Normalization', 'RandomFlip', 'RandomContrast', 'RandomTranslation', 'RandomZoom', 'RandomRotation', 'UpSampling2D', 'Resizing', 'CenterCrop'];
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
