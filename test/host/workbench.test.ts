@@ -22,6 +22,7 @@ import { EXAMPLES, cliStderr, rejection, scratchFolder, workbench } from './help
 const EXAMPLE_PARAMS: Record<string, number> = {
   'fashion-mnist-classifier.ts': 121930,
   'lenet5.ts': 61706,
+  'lstm-sequence-classifier.ts': 6498,
   'mlp.ts': 101770,
   'mobilenet-style.ts': 9450,
   'product-image-classifier.ts': 822922,
