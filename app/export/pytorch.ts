@@ -6,7 +6,7 @@
 // so the package brings a 40-line one (weights.py, numpy and torch only) that also writes a
 // .pt; a .pt written from TypeScript would mean copying torch's private pickle layout.
 import {
-  Activation, ActivityRegularization, Attention, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout,
+  Activation, ActivityRegularization, Attention, AveragePooling1D, CenterCrop, Normalization, Resizing, UpSampling2D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout,
   ELU, Embedding, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GRU, InputLayer,
   LayerNormalization, LeakyReLU, LSTM, MaxPooling1D, MaxPooling2D, MultiHeadAttention, Permute, PReLU, ReLU, RecurrentLayer, RepeatVector, Rescaling, Reshape, SeparableConv2D,
   Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
@@ -164,6 +164,16 @@ const TORCH_TABLE: Record<string, TorchRow<never>> = {
     }),
   } satisfies TorchRow<MultiHeadAttention>,
   ActivityRegularization: stateless((l: ActivityRegularization) => call('ActivityRegularization', [], [['l1', l.l1, 0], ['l2', l.l2, 0]])),
+  Normalization: {
+    module: (l: Normalization) => {
+      const given = l.inputMean ? [['mean', Array.from(l.statistics().mean)], ['variance', Array.from(l.statistics().variance)]] as [string, unknown][] : [];
+      return call('Normalization', [l.broadcastShape, l.statisticShape], [...given, ['invert', l.invert, false]]);
+    },
+    weights: AS_KERAS('mean', 'variance', 'count'),
+  } satisfies TorchRow<Normalization>,
+  UpSampling2D: stateless((l: UpSampling2D) => call('UpSampling2D', [l.size], [['interpolation', l.interpolation, 'nearest']])),
+  Resizing: stateless((l: Resizing) => call('Resizing', [l.height, l.width], [['interpolation', l.interpolation, 'bilinear']])),
+  CenterCrop: stateless((l: CenterCrop) => call('CenterCrop', [l.height, l.width])),
   GaussianNoise: stateless((l: GaussianNoise) => call('GaussianNoise', [l.stddev])),
   GaussianDropout: stateless((l: GaussianDropout) => call('GaussianDropout', [l.rate])),
   SpatialDropout2D: stateless((l: SpatialDropout2D) => call('SpatialDropout2D', [l.rate])),

@@ -132,3 +132,18 @@ export function transposedConvolutions(): Model {
   const output = new layers.Conv2DTranspose(2, 2, { dilationRate: 2, name: 'dilated' }).apply(x);
   return new Model({ inputs: image, outputs: output, name: 'transposed_convolutions' });
 }
+
+/** Normalization (adapted, given and inverted), UpSampling2D both ways, Resizing up and down both ways, CenterCrop. */
+export function preprocessingLayers(): Model {
+  const image = Input({ shape: [6, 7, 3], name: 'image' });
+  const adapted = new layers.Normalization({ name: 'adapted' });
+  let x = adapted.apply(image);
+  adapted.adapt({ shape: [4, 6, 7, 3], data: Float32Array.from({ length: 4 * 6 * 7 * 3 }, (_, i) => Math.sin(i) * 3 + 1) });
+  x = new layers.Normalization({ axis: [1, 2], mean: 0.5, variance: 4, name: 'given' }).apply(x);
+  x = new layers.Normalization({ mean: [0.1, -0.2, 0.3], variance: [1, 2, 3], invert: true, name: 'inverted' }).apply(x);
+  const nearest = new layers.UpSampling2D([2, 3], { name: 'up_nearest' }).apply(x);
+  const bilinear = new layers.UpSampling2D(2, { interpolation: 'bilinear', name: 'up_bilinear' }).apply(x);
+  const down = new layers.Resizing(12, 21, { name: 'resize_bilinear' }).apply(layers.add([nearest, new layers.Resizing(12, 21, { interpolation: 'nearest', name: 'resize_nearest' }).apply(bilinear)], { name: 'sum' }));
+  const small = new layers.Resizing(5, 4, { name: 'resize_down' }).apply(down);
+  return new Model({ inputs: image, outputs: new layers.CenterCrop(3, 2, { name: 'crop' }).apply(small), name: 'preprocessing_layers' });
+}

@@ -18,10 +18,10 @@ import {
 import { loadModel } from '../../app/cli/load_model.ts';
 import { exportPytorch, PYTORCH_LAYERS } from '../../app/export/pytorch.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
-import { attentionLayers, graphLayers, imageClassifier, imageLayers, moreImageLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
+import { attentionLayers, graphLayers, imageClassifier, imageLayers, moreImageLayers, preprocessingLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
 
 /** Layer classes added after the PyTorch export was written: refused by name until they have a module (README: Export to PyTorch and Keras). */
-const NOT_EXPORTED_YET = ['Normalization', 'RandomFlip', 'RandomContrast', 'RandomTranslation', 'RandomZoom', 'RandomRotation', 'UpSampling2D', 'Resizing', 'CenterCrop'];
+const NOT_EXPORTED_YET = ['RandomFlip', 'RandomContrast', 'RandomTranslation', 'RandomZoom', 'RandomRotation'];
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -91,6 +91,7 @@ describe('strata export --format pytorch', () => {
       { name: 'more_image_layers', model: moreImageLayers() },
       { name: 'attention_layers', model: attentionLayers() },
       { name: 'transposed_convolutions', model: transposedConvolutions() },
+      { name: 'preprocessing_layers', model: preprocessingLayers() },
     );
     const runtime = new OnnxRuntimeBackend();
     const jobs = [];
@@ -120,7 +121,8 @@ describe('strata export --format pytorch', () => {
         const spread = Math.max(...want.data) - Math.min(...want.data);
         t.diagnostic(`${name} output ${k}: max |torch - strata| = ${difference.toExponential(2)}, outputs spread over ${spread.toPrecision(3)}`);
         assert.ok(spread > 1e-3, `${name} output ${k}: the outputs are (nearly) constant, which would prove little`);
-        assert.ok(difference <= 1e-5, `${name} output ${k}: ${difference}`);
+        // 1e-5, relative to the outputs' spread where that exceeds 1 (the Normalization with random statistics reaches ~50)
+        assert.ok(difference <= 1e-5 * Math.max(1, spread), `${name} output ${k}: ${difference}`);
       });
     }
   });

@@ -656,3 +656,64 @@ class ActivityRegularization(nn.Module):
 
     def forward(self, x):
         return x
+
+
+class Normalization(nn.Module):
+    """(x - mean) / max(sqrt(variance), 1e-7), or with `invert` mean + x * that; the statistics
+    broadcast as `broadcast_shape` (1 on the batch and the axes normalized together). Adapted
+    statistics are buffers loaded with the weights (Keras's mean, variance, count); given ones
+    (`mean`, `variance`) are constants of the module."""
+
+    def __init__(self, broadcast_shape, statistic_shape, mean=None, variance=None, invert=False):
+        super().__init__()
+        self.broadcast_shape, self.invert = tuple(broadcast_shape), invert
+        given = mean is not None
+        self.register_buffer('mean', torch.tensor(mean) if given else torch.zeros(statistic_shape), persistent=not given)
+        self.register_buffer('variance', torch.tensor(variance) if given else torch.ones(statistic_shape), persistent=not given)
+        if not given:
+            self.register_buffer('count', torch.zeros(()))
+
+    def forward(self, x):
+        mean = self.mean.reshape(self.broadcast_shape)
+        deviation = self.variance.reshape(self.broadcast_shape).sqrt().clamp_min(1e-7)
+        return mean + x * deviation if self.invert else (x - mean) / deviation
+
+
+class UpSampling2D(nn.Module):
+    """Keras's UpSampling2D: nearest repeats rows and columns; bilinear is TensorFlow's half-pixel resize
+    (torch's bilinear with align_corners=False computes the same)."""
+
+    def __init__(self, size=(2, 2), interpolation='nearest'):
+        super().__init__()
+        self.size, self.interpolation = tuple(size), interpolation
+
+    def forward(self, x):
+        if self.interpolation == 'nearest':
+            return x.repeat_interleave(self.size[0], dim=1).repeat_interleave(self.size[1], dim=2)
+        return channels_last(F.interpolate(channels_first(x), scale_factor=self.size, mode='bilinear', align_corners=False))
+
+
+class Resizing(nn.Module):
+    """Keras's Resizing of the whole image: bilinear with half-pixel centres, or nearest as TensorFlow
+    picks (floor((o + 0.5) * in / out): torch's nearest-exact)."""
+
+    def __init__(self, height, width, interpolation='bilinear'):
+        super().__init__()
+        self.height, self.width, self.interpolation = height, width, interpolation
+
+    def forward(self, x):
+        mode = {'bilinear': 'bilinear', 'nearest': 'nearest-exact'}[self.interpolation]
+        corners = {'align_corners': False} if mode == 'bilinear' else {}
+        return channels_last(F.interpolate(channels_first(x), size=(self.height, self.width), mode=mode, **corners))
+
+
+class CenterCrop(nn.Module):
+    """The middle height x width window, starting int((h - height) / 2) rows and int((w - width) / 2) columns in."""
+
+    def __init__(self, height, width):
+        super().__init__()
+        self.height, self.width = height, width
+
+    def forward(self, x):
+        top, left = (x.shape[1] - self.height) // 2, (x.shape[2] - self.width) // 2
+        return x[:, top:top + self.height, left:left + self.width, :]
