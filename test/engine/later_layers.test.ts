@@ -12,26 +12,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EngineBackend, Input, Model, layers, optimizers, setRandomSeed, type ArrayData, type SymbolicTensor } from '../../app/node.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
-import { randomInputs, referencePredict } from '../reference/keras_forward.ts';
+import { testForwardMatchesReference } from './forward_matches_reference.ts';
 import { relativeError } from '../translate/compare.ts';
-import { laterLayerCases, randomizeWeights } from '../translate/models.ts';
+import { laterLayerCases } from '../translate/models.ts';
 
 const engine = new EngineBackend({ write: () => {} });
 
 describe('later layers on the native engine', () => {
-  for (const [index, model] of laterLayerCases().entries()) {
-    test(`${model.name}: the engine's forward matches the reference`, async () => {
-      randomizeWeights(model, 300 + index);
-      model.compile({ optimizer: 'sgd', loss: 'mean_squared_error' });
-      const inputs = randomInputs(model, 5, 77 + index);
-      const expected = referencePredict(model, inputs);
-      const feeds = inputs.map((x): ArrayData => ({ dtype: 'float32', shape: x.shape, data: Float32Array.from(x.data) }));
-      const [actual] = await engine.predict(model, feeds, {});
-      assert.deepEqual(actual!.shape, expected[0]!.shape);
-      const error = relativeError(actual!.data as Float32Array, expected[0]!.data);
-      assert.ok(error <= 1e-5, `${model.name}: relative error ${error.toExponential(2)}`);
-    });
-  }
+  testForwardMatchesReference(engine, laterLayerCases(), { weights: 300, batch: 5, inputs: 77 });
 
   test('a MobileNet-style model trains: the loss falls, accuracy passes chance, weights come back in Keras layouts', async () => {
     // Two classes of 8x8x2 images: class 1 has a bright 2x2 spot in channel 0, class 0 in

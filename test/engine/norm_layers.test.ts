@@ -7,27 +7,17 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EngineBackend, Input, Model, layers, optimizers, setRandomSeed, type ArrayData } from '../../app/node.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
+import { testForwardMatchesReference } from './forward_matches_reference.ts';
 import { randomInputs, referencePredict } from '../reference/keras_forward.ts';
 import { relativeError } from '../translate/compare.ts';
-import { normLayerCases, randomizeWeights } from '../translate/models.ts';
+import { normLayerCases } from '../translate/models.ts';
 
 const engine = new EngineBackend({ write: () => {} });
 
 const float32 = (shape: number[], data: ArrayLike<number>): ArrayData => ({ dtype: 'float32', shape, data: Float32Array.from(data) });
 
 describe('norm21 layers on the native engine', () => {
-  for (const [index, model] of normLayerCases().entries()) {
-    test(`${model.name}: the engine's forward matches the reference`, async () => {
-      randomizeWeights(model, 500 + index);
-      model.compile({ optimizer: 'sgd', loss: 'mean_squared_error' });
-      const inputs = randomInputs(model, 5, 91 + index);
-      const expected = referencePredict(model, inputs);
-      const [actual] = await engine.predict(model, inputs.map((x) => float32(x.shape, x.data)), {});
-      assert.deepEqual(actual!.shape, expected[0]!.shape);
-      const error = relativeError(actual!.data as Float32Array, expected[0]!.data);
-      assert.ok(error <= 1e-5, `${model.name}: relative error ${error.toExponential(2)}`);
-    });
-  }
+  testForwardMatchesReference(engine, normLayerCases(), { weights: 500, batch: 5, inputs: 91 });
 
   test('a network with PReLU layers trains: the loss falls, the slopes move, and come back in Keras\'s layout', async () => {
     // y = 1 where the mean of the image's first channel is positive

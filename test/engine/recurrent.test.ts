@@ -8,29 +8,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EngineBackend, Input, Model, layers, optimizers, setRandomSeed, type ArrayData, type SymbolicTensor } from '../../app/node.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
-import { randomInputs, referencePredict } from '../reference/keras_forward.ts';
+import { testForwardMatchesReference } from './forward_matches_reference.ts';
 import { relativeError } from '../translate/compare.ts';
-import { randomizeWeights, recurrentCases } from '../translate/models.ts';
+import { recurrentCases } from '../translate/models.ts';
 
 const engine = new EngineBackend({ write: () => {} });
 
 describe('recurrent layers on the native engine', () => {
-  for (const [index, model] of recurrentCases().entries()) {
-    test(`${model.name}: the engine's forward matches the reference`, async () => {
-      randomizeWeights(model, 500 + index);
-      model.compile({ optimizer: 'sgd', loss: 'mean_squared_error' });
-      const inputs = randomInputs(model, 4, 91 + index);
-      const expected = referencePredict(model, inputs);
-      const feeds = inputs.map((x): ArrayData => ({ dtype: 'float32', shape: x.shape, data: Float32Array.from(x.data) }));
-      const actual = await engine.predict(model, feeds, {});
-      assert.equal(actual.length, expected.length);
-      for (const [k, want] of expected.entries()) {
-        assert.deepEqual(actual[k]!.shape, want.shape);
-        const error = relativeError(actual[k]!.data as Float32Array, want.data);
-        assert.ok(error <= 1e-5, `${model.name} output ${k}: relative error ${error.toExponential(2)}`);
-      }
-    });
-  }
+  testForwardMatchesReference(engine, recurrentCases(), { weights: 500, batch: 4, inputs: 91 });
 });
 
 /** Sequences of `steps` tokens from 10; class 1 when token 1 occurs before token 2 (order matters: pooling cannot tell). */

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EngineBackend, Input, Model, layers, optimizers, setRandomSeed, type ArrayData } from '../../app/node.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
-import { randomInputs, referencePredict } from '../reference/keras_forward.ts';
+import { testForwardMatchesReference } from './forward_matches_reference.ts';
 import { relativeError } from '../translate/compare.ts';
-import { randomizeWeights, resizeLayerCases } from '../translate/models.ts';
+import { resizeLayerCases } from '../translate/models.ts';
 
 const engine = new EngineBackend({ write: () => {} });
 
@@ -32,19 +32,7 @@ function squares(n: number): { xs: ArrayData; ys: ArrayData } {
 }
 
 describe('UpSampling2D, Resizing and CenterCrop on the native engine', () => {
-  for (const [index, model] of resizeLayerCases().entries()) {
-    test(`${model.name}: the engine's forward matches the reference`, async () => {
-      randomizeWeights(model, 500 + index);
-      model.compile({ optimizer: 'sgd', loss: 'mean_squared_error' });
-      const inputs = randomInputs(model, 3, 41 + index);
-      const expected = referencePredict(model, inputs);
-      const feeds = inputs.map((x): ArrayData => ({ dtype: 'float32', shape: x.shape, data: Float32Array.from(x.data) }));
-      const [actual] = await engine.predict(model, feeds, {});
-      assert.deepEqual(actual!.shape, expected[0]!.shape);
-      const error = relativeError(actual!.data as Float32Array, expected[0]!.data);
-      assert.ok(error <= 1e-5, `${model.name}: relative error ${error.toExponential(2)}`);
-    });
-  }
+  testForwardMatchesReference(engine, resizeLayerCases(), { weights: 500, batch: 3, inputs: 41 });
 
   test('a small U-Net trains through fit (the loss falls, every weight moves) and the engine agrees with onnxruntime', async () => {
     setRandomSeed(4);
