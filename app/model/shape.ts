@@ -1,6 +1,6 @@
 // Shapes as Keras writes them: the batch dimension first and `null` where a size is not
 // known until run time, e.g. (None, 64, 64, 3) is [null, 64, 64, 3].
-import { ValueError } from './errors.ts';
+import { ShapeError, ValueError } from './errors.ts';
 import { LIMITS } from './limits.ts';
 
 export type Dim = number | null;
@@ -38,4 +38,14 @@ export function normalizeTuple(value: number | readonly number[], n: number, fie
     throw new ValueError(`${owner}: ${field} must be a positive integer or a tuple of ${n} positive integers, got ${JSON.stringify(value) ?? String(value)}`, { layer: owner, field });
   }
   return tuple;
+}
+
+/**
+ * A layer built for `builtFor` (Normalization, LayerNormalization: weights sized by `axes`)
+ * takes only inputs of the same rank and the same sizes along those axes.
+ */
+export function assertBuiltAxes(owner: string, builtFor: readonly Dim[] | null, shape: readonly Dim[], axes: readonly number[]): void {
+  if (builtFor && (shape.length !== builtFor.length || axes.some((a) => shape[a] !== builtFor[a]))) {
+    throw new ShapeError(`${owner}: built for inputs of shape ${formatShape(builtFor)}, got ${formatShape(shape)}`);
+  }
 }

@@ -7,7 +7,7 @@ import { ConfigReader } from '../keras_format/config_reader.ts';
 import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
 import { checkNumber, checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
-import { formatShape, type Shape } from '../shape.ts';
+import { assertBuiltAxes, formatShape, type Shape } from '../shape.ts';
 
 export interface BatchNormalizationArgs extends LayerArgs {
   axis?: number;
@@ -210,10 +210,7 @@ export class LayerNormalization extends Layer {
 
   computeOutputShapes(inputShapes: Shape[]): Shape[] {
     const shape = this.singleInput(inputShapes);
-    const axes = this.resolveAxes(shape);
-    if (this.builtFor && (shape.length !== this.builtFor.length || axes.some((a) => shape[a] !== this.builtFor![a]))) {
-      throw new ShapeError(`${this.name}: built for inputs of shape ${formatShape(this.builtFor)}, got ${formatShape(shape)}`);
-    }
+    assertBuiltAxes(this.name, this.builtFor, shape, this.resolveAxes(shape));
     return [[...shape]];
   }
 

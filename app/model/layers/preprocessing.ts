@@ -7,7 +7,7 @@ import { ConfigReader } from '../keras_format/config_reader.ts';
 import { LAYER_ARG_NAMES, Layer, type LayerArgs, type LayerWeight } from '../layer.ts';
 import { checkOptions } from '../options.ts';
 import { registerLayer } from '../registry.ts';
-import { formatShape, product, type Shape } from '../shape.ts';
+import { assertBuiltAxes, formatShape, product, type Shape } from '../shape.ts';
 
 /** Keras's backend.epsilon(): the smallest standard deviation Normalization divides by. */
 const KERAS_EPSILON = 1e-7;
@@ -132,10 +132,7 @@ export class Normalization extends Layer {
 
   computeOutputShapes(inputShapes: Shape[]): Shape[] {
     const shape = this.singleInput(inputShapes);
-    const axes = this.resolveAxes(shape);
-    if (this.builtFor && (shape.length !== this.builtFor.length || axes.some((a) => shape[a] !== this.builtFor![a]))) {
-      throw new ShapeError(`${this.name}: built for inputs of shape ${formatShape(this.builtFor)}, got ${formatShape(shape)}`);
-    }
+    assertBuiltAxes(this.name, this.builtFor, shape, this.resolveAxes(shape));
     return [[...shape]];
   }
 
