@@ -3,7 +3,9 @@
 // model and on models that use every layer class with its options (asymmetric "same"
 // padding, grouped, depthwise and separable convolutions, nested and shared layers); train.py
 // reports the loss Strata's fit() reports on the same batch, before and after one update of
-// each optimizer; a 2-process torchrun with gloo trains; bad arguments are one-line errors.
+// each optimizer (also through augmentation layers with pinned ranges, whose backward the update
+// crosses); a 2-process torchrun with gloo trains; bad arguments are one-line errors. The
+// augmentation layers' train() mode: pytorch_augment.test.ts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -205,6 +207,20 @@ const TRAINING_CASES: TrainingCase[] = [
       x = new layers.Dense(6, { kernelConstraint: constraints.minMaxNorm({ minValue: 0.2, maxValue: 0.8, rate: 0.5, axis: 0 }), name: 'mixed' }).apply(x);
       const model = new Model({ inputs: steps, outputs: new layers.Dense(3, { activation: 'softmax', name: 'probabilities' }).apply(x), name: 'regularized' });
       model.compile({ optimizer: new optimizers.SGD({ learningRate: 0.2 }), loss: 'sparse_categorical_crossentropy' });
+      return model;
+    },
+    targets: classIds(3),
+  },
+  {
+    name: 'augmentation layers with pinned ranges after a convolution, whose update goes back through them, with SGD',
+    build: () => {
+      const image = Input({ shape: [7, 9, 2], name: 'image' });
+      let x = new layers.Conv2D(3, 3, { padding: 'same', activation: 'tanh', name: 'conv' }).apply(image);
+      x = new layers.RandomTranslation([0.2, 0.2], [-0.3, -0.3], { name: 'shift' }).apply(x);
+      x = new layers.RandomZoom([0.3, 0.3], { widthFactor: [-0.2, -0.2], fillMode: 'wrap', interpolation: 'nearest', name: 'zoom' }).apply(x);
+      x = new layers.RandomRotation([0.1, 0.1], { fillMode: 'constant', fillValue: 0.5, name: 'turn' }).apply(x);
+      const model = new Model({ inputs: image, outputs: new layers.Dense(3, { activation: 'softmax', name: 'probabilities' }).apply(new layers.Flatten({ name: 'flat' }).apply(x)), name: 'augmented' });
+      model.compile({ optimizer: new optimizers.SGD({ learningRate: 0.5 }), loss: 'sparse_categorical_crossentropy' });
       return model;
     },
     targets: classIds(3),
