@@ -20,6 +20,7 @@ import {
 import { loadModel } from '../../app/cli/load_model.ts';
 import { exportPytorch, PYTORCH_LAYERS } from '../../app/export/pytorch.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
+import { augmentLayerCases } from '../translate/models.ts';
 import { attentionLayers, augmentationLayers, graphLayers, imageClassifier, imageLayers, moreImageLayers, preprocessingLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -92,6 +93,7 @@ describe('strata export --format pytorch', () => {
       { name: 'transposed_convolutions', model: transposedConvolutions() },
       { name: 'preprocessing_layers', model: preprocessingLayers() },
       { name: 'augmentation_layers', model: augmentationLayers() },
+      { name: 'image_augmentation', model: augmentLayerCases().find((m) => m.name === 'image_augmentation')! },
     );
     const runtime = new OnnxRuntimeBackend();
     const jobs = [];

@@ -80,7 +80,7 @@ def affine_sample(images, maps, fill_mode='reflect', fill_value=0.0, interpolati
     if interpolation == 'nearest':
         return gather_pixels(images, round_half_away(y), round_half_away(x), fill_value)
     x0, y0 = torch.floor(x), torch.floor(y)
-    wx, wy = (x - x0).unsqueeze(-1), (y - y0).unsqueeze(-1)
+    wx, wy = (x - x0).unsqueeze(-1).to(images.dtype), (y - y0).unsqueeze(-1).to(images.dtype)
     out = (1 - wy) * (1 - wx) * gather_pixels(images, y0, x0, fill_value)
     out = out + (1 - wy) * wx * gather_pixels(images, y0, x0 + 1, fill_value)
     out = out + wy * (1 - wx) * gather_pixels(images, y0 + 1, x0, fill_value)
@@ -153,8 +153,8 @@ class RandomFlip(Augmentation):
 
     def transform(self, x, flip_horizontal, flip_vertical):
         """flip_horizontal, flip_vertical: (batch,) booleans."""
-        x = torch.where(flip_horizontal.view(-1, 1, 1, 1), x.flip(2), x)
-        return torch.where(flip_vertical.view(-1, 1, 1, 1), x.flip(1), x)
+        x = torch.where(flip_horizontal.to(x.device).view(-1, 1, 1, 1), x.flip(2), x)
+        return torch.where(flip_vertical.to(x.device).view(-1, 1, 1, 1), x.flip(1), x)
 
 
 class RandomContrast(Augmentation):
@@ -173,7 +173,7 @@ class RandomContrast(Augmentation):
     def transform(self, x, factors):
         """factors: (batch,) contrast factors."""
         mean = x.mean(dim=(1, 2), keepdim=True)
-        return ((x - mean) * factors.view(-1, 1, 1, 1) + mean).clamp(*self.value_range)
+        return ((x - mean) * factors.to(x).view(-1, 1, 1, 1) + mean).clamp(*self.value_range)
 
 
 class AffineAugmentation(Augmentation):
@@ -201,7 +201,7 @@ class RandomTranslation(AffineAugmentation):
 
     def transform(self, x, height_fractions, width_fractions):
         """height_fractions, width_fractions: (batch,) shifts as fractions of the height and width (positive: down, right)."""
-        return self.sample(x, translation_maps(height_fractions * x.shape[1], width_fractions * x.shape[2]))
+        return self.sample(x, translation_maps(height_fractions.float() * x.shape[1], width_fractions.float() * x.shape[2]))
 
 
 class RandomZoom(AffineAugmentation):
@@ -219,7 +219,7 @@ class RandomZoom(AffineAugmentation):
 
     def transform(self, x, zoom_y, zoom_x):
         """zoom_y, zoom_x: (batch,) zooms (1 + z: the input read that many times as tall, wide)."""
-        return self.sample(x, zoom_maps(zoom_y, zoom_x, x.shape[1], x.shape[2]))
+        return self.sample(x, zoom_maps(zoom_y.float(), zoom_x.float(), x.shape[1], x.shape[2]))
 
 
 class RandomRotation(AffineAugmentation):
