@@ -21,6 +21,7 @@ import { loadModel } from '../../app/cli/load_model.ts';
 import { exportPytorch, PYTORCH_LAYERS } from '../../app/export/pytorch.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { augmentLayerCases } from '../translate/models.ts';
+import { maxDifference } from '../translate/compare.ts';
 import { attentionLayers, augmentationLayers, graphLayers, imageClassifier, imageLayers, moreImageLayers, preprocessingLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -62,13 +63,6 @@ function randomBatch(model: Model, batch: number, seed: number, maxId = 10): Arr
 function run(command: string, args: string[], cwd = root) {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 300_000 });
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
-}
-
-function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
 }
 
 // The LSTM example is left out: the PyTorch export refuses recurrent layers by name (tested below).

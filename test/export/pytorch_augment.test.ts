@@ -20,6 +20,7 @@ import { exportPytorch } from '../../app/export/pytorch.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { encodeModel } from '../../app/onnx/schema.ts';
 import { translateModel } from '../../app/translate/to_onnx.ts';
+import { maxDifference } from '../translate/compare.ts';
 
 const PYTHON = '/usr/bin/python3';
 const RUNNER = fileURLToPath(new URL('./augment_runner.py', import.meta.url));
@@ -90,13 +91,6 @@ async function engineOutputs(model: Model, images: Float32Array, count: number):
   }
   session.dispose();
   return outputs;
-}
-
-function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
 }
 
 /** Torch's output for image n of a call's batch. */
