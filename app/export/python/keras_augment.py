@@ -19,6 +19,7 @@ import math
 import torch
 from torch import nn
 
+FLIP_MODES = ('horizontal', 'vertical', 'horizontal_and_vertical')
 FILL_MODES = ('reflect', 'wrap', 'constant', 'nearest')
 INTERPOLATIONS = ('bilinear', 'nearest')
 
@@ -143,6 +144,8 @@ class RandomFlip(Augmentation):
 
     def __init__(self, mode='horizontal_and_vertical', seed=None):
         super().__init__(seed)
+        if mode not in FLIP_MODES:
+            raise ValueError(f'mode must be one of {FLIP_MODES}, got {mode!r}')
         self.mode = mode
         self.horizontal, self.vertical = mode != 'vertical', mode != 'horizontal'
 
