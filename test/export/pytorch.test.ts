@@ -65,7 +65,6 @@ function run(command: string, args: string[], cwd = root) {
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
-// The LSTM example is left out: the PyTorch export refuses recurrent layers by name (tested below).
 const EXAMPLES = readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.ts')).sort();
 
 describe('strata export --format pytorch', () => {
