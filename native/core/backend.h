@@ -175,8 +175,7 @@ class Backend {
   virtual void resize_backward(float* dinp, const float* dout, const ResizeParams& p);
   // recurrent.h: LSTM, GRU and RNN through time; state holds recurrent_state_size(p) floats of
   // this backend's memory. The defaults run recurrent.h's host path with this backend's gemm, so
-  // they need host memory: has_recurrent_kernels() says whether this backend can run them.
-  virtual bool has_recurrent_kernels() const { return host_memory(); }
+  // a backend with its own memory must override them (they refuse, naming the backend).
   virtual void recurrent_forward(const RecurrentOutputs& out, float* state, const RecurrentInputs& in,
                                  const RecurrentParams& p);
   virtual void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* dy_h, const float* dy_c,

@@ -562,7 +562,6 @@ class CudaBackend : public Backend {
   }
 
   // --- LSTM, GRU and RNN (cuda_recurrent.cuh) ---------------------------------------------------------------
-  bool has_recurrent_kernels() const override { return true; }
   void recurrent_forward(const RecurrentOutputs& out, float* state, const RecurrentInputs& in,
                          const RecurrentParams& p) override {
     RecurrentLauncher(*this, stream_, p).forward(out, state, in);

@@ -116,22 +116,6 @@ void all_cases(Rng& rng) {
     if (c.p.directions == 2 || c.p.reverse) compare(rng, c, true);
 }
 
-// A backend with its own memory that has no recurrent kernels is told so by name.
-void refusal() {
-  struct DeviceLike : ReferenceBackend {
-    std::string name() const override { return "device-like"; }
-    bool host_memory() const override { return false; }
-  } be;
-  std::string msg;
-  try {
-    be.recurrent_forward({}, nullptr, {}, RecurrentParams{});
-  } catch (const Error& e) {
-    msg = e.what();
-  }
-  expect(!be.has_recurrent_kernels() && msg.find("the device-like backend has no recurrent kernels") != std::string::npos,
-         "a backend without recurrent kernels refuses them: " + msg);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,6 +131,5 @@ int main(int argc, char** argv) {
   Rng rng_tf32(1879);
   for (const Case& c : large_cases())
     if (c.p.cell != Cell::RNN) compare(rng_tf32, c);
-  refusal();
   return finish("test_cuda_recurrent");
 }

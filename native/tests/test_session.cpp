@@ -1573,6 +1573,18 @@ static void test_recurrent_graph() {
   expect(msg.find("sequence_lens 3 differs from the 4 steps") != std::string::npos, "short sequences refused: " + msg);
   msg = refusal(lstm_model({Attr::i("input_forget", 1)}, false), "cpu");
   expect(msg.find("input_forget=1 is not supported") != std::string::npos, "input_forget refused: " + msg);
+  // a backend with its own memory but no recurrent kernels (the reference's loops standing in
+  // for a device) is refused naming the node
+  struct DeviceLike : ReferenceBackend {
+    std::string name() const override { return "device-like"; }
+    bool host_memory() const override { return false; }
+  };
+  register_backend("device-like", [](const BackendOptions&) -> std::unique_ptr<Backend> {
+    return std::make_unique<DeviceLike>();
+  });
+  msg = refusal(lstm_model({}, false), "device-like");
+  expect(msg.find("LSTM node 'LSTM_2': the device-like backend has no recurrent kernels") != std::string::npos,
+         "a backend without recurrent kernels refused by name: " + msg);
   // the CUDA kernels: one step's loss and every weight's gradient as the reference's
   backends_agree("LSTM: Y reversed by Slice, Y_h and Y_c", lstm_model({}, false), d, {x}, {y});
 }

@@ -67,8 +67,6 @@ class RecurrentKernel : public OpKernel {
   }
 
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
-    STRATA_CHECK(ctx.be->has_recurrent_kernels(),
-                 node.where() << ": the " << ctx.be->name() << " backend has no recurrent kernels; train this model on 'cpu'");
     reset_beside(state_, *in[0], {recurrent_state_size(p_)});  // the backend's memory
     RecurrentOutputs o{data(out, 0), data(out, 1), data(out, 2)};
     ctx.be->recurrent_forward(o, state_.data(), inputs(in), p_);
