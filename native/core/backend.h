@@ -23,6 +23,7 @@
 #include "ops/augment.h"
 #include "ops/conv.h"
 #include "ops/pool.h"
+#include "ops/recurrent.h"
 #include "ops/resize.h"
 #include "ops/tensor_ops.h"
 #include "optim.h"
@@ -172,6 +173,13 @@ class Backend {
   // resize.h (defaults: the reference's host loops, for the CPU backends)
   virtual void resize_forward(float* out, const float* inp, const ResizeParams& p);
   virtual void resize_backward(float* dinp, const float* dout, const ResizeParams& p);
+  // recurrent.h: LSTM, GRU and RNN through time; state holds recurrent_state_size(p) floats of
+  // this backend's memory. The defaults run recurrent.h's host path with this backend's gemm, so
+  // a backend with its own memory must override them (they refuse, naming the backend).
+  virtual void recurrent_forward(const RecurrentOutputs& out, float* state, const RecurrentInputs& in,
+                                 const RecurrentParams& p);
+  virtual void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* dy_h, const float* dy_c,
+                                  const float* state, const RecurrentInputs& in, const RecurrentParams& p);
 
   // --- the rest of a training step, on this backend's memory (the defaults are the host's
   // loops in losses.cpp and optim.cpp, for the CPU backends) ---

@@ -9,7 +9,7 @@
 #
 # --arch: the CUDA architectures (default CMake's list in native/CMakeLists.txt; one, e.g.
 # 90-real for an H100, makes the bundle smaller). --skip-build packs an existing build (--build,
-# default build/gpu-bundle). The bundle holds the six programs gpu-check runs, the shared
+# default build/gpu-bundle). The bundle holds the seven programs gpu-check runs, the shared
 # libraries they load beyond the C and C++ runtimes (oneDNN, protobuf, the ONNX protobuf
 # library, OpenCL's loader; libgomp in extra/, used only where the GPU machine lacks it), ONNX's
 # node test cases that onnx_node_tests.sh runs (generated with python3-onnx when missing) and
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-PROGRAMS=(seed_cnn onnx_test bench_train tests/test_cuda_emu tests/test_cuda_ops tests/test_train_cases)
+PROGRAMS=(seed_cnn onnx_test bench_train tests/test_cuda_emu tests/test_cuda_ops tests/test_train_cases tests/test_cuda_recurrent)
 
 if [ $SKIP_BUILD = 0 ]; then
   cmake -S "$ROOT/native" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSTRATA_BUILD_TESTS=ON \

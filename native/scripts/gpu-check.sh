@@ -106,6 +106,7 @@ fi
 CASES=$ROOT/native/tests
 check emulation "$BUILD/tests/test_cuda_emu"
 check ops "$BUILD/tests/test_cuda_ops" "$BACKEND"
+check recurrent "$BUILD/tests/test_cuda_recurrent" "$BACKEND"
 check onnx_cases_fp32 "$BUILD/onnx_test" --backend "$BACKEND" --fp32 "$CASES/onnx_cases"
 check onnx_cases_tf32 "$BUILD/onnx_test" --backend "$BACKEND" --tol 5e-3 "$CASES/onnx_cases"
 check train_cases "$BUILD/tests/test_train_cases" "$CASES/train_cases" "$BACKEND"
