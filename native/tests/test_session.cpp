@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -1407,6 +1408,17 @@ static void test_errors() {
     msg = e.what();
   }
   expect(msg.find("MatMul node 'MatMul_1'") != std::string::npos, "shape error names the node: " + msg);
+  {  // the message ends at the message; where the engine raised it is source(): a base name and line
+    std::string source;
+    try {
+      s->forward({Tensor({2, 3})});
+    } catch (const Error& e) {
+      source = e.source();
+    }
+    const std::regex location(R"([A-Za-z0-9_.]+\.(cpp|cc|h|cu|cuh):[0-9]+)");
+    expect(!std::regex_search(msg, location), "the message carries no source location: " + msg);
+    expect(std::regex_match(source, location), "source() is the raising file's base name and line: '" + source + "'");
+  }
   msg.clear();
   try {
     s->forward({Tensor({2, 5})});
