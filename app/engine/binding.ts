@@ -126,6 +126,17 @@ export interface TrainingSession {
   dispose(): void;
 }
 
+/**
+ * What the engine's calls throw (or reject with): an Error whose message is the engine's own,
+ * naming the op and node at fault. `engineSource` ("tensor.cpp:14") is where in the engine it
+ * was raised, for Strata's developers, and never part of the message; `code` is
+ * 'ERR_STRATA_RESOURCE' when the machine refused the engine threads.
+ */
+export interface NativeEngineError extends Error {
+  engineSource?: string;
+  code?: string;
+}
+
 export interface NativeEngine {
   TrainingSession: new (onnx: Uint8Array, description: NativeTrainingDescription) => TrainingSession;
   /** Backends compiled in: "cpu", "reference", and "cuda" where nvcc built it. */

@@ -12,7 +12,7 @@ import {
 import { encodeModel } from '../onnx/schema.ts';
 import { translateModel } from '../translate/to_onnx.ts';
 import { chooseDevice } from './device.ts';
-import { loadNativeEngine, type NativeBatch, type NativeOptimizer, type NativeStepResult, type TrainingSession } from './binding.ts';
+import { loadNativeEngine, type NativeBatch, type NativeEngineError, type NativeOptimizer, type NativeStepResult, type TrainingSession } from './binding.ts';
 import { ProgressBar, formatLogs } from './progress.ts';
 import { WeightSync } from './weight_sync.ts';
 
@@ -30,7 +30,7 @@ async function engineStep<T>(step: Promise<T>): Promise<T> {
   try {
     return await step;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_STRATA_RESOURCE') throw new TrainingError((error as Error).message);
+    if ((error as NativeEngineError).code === 'ERR_STRATA_RESOURCE') throw new TrainingError((error as Error).message);
     throw error;
   }
 }

@@ -425,7 +425,7 @@ const softmax: Row<Softmax> = (layer, call) => {
  * ONNX Pad of an image on the value's own layout (NCHW or NHWC) by [[top, bottom], [left,
  * right]], zeros; `sign` -1 removes those rows and columns instead (Pad's negative pads).
  */
-function padImage(layer: ZeroPadding2D | Cropping2D | CenterCrop, call: LayerCall, [[top, bottom], [left, right]]: [[number, number], [number, number]], sign: 1 | -1): Value {
+function padImage(layer: ZeroPadding2D | Cropping2D, call: LayerCall, [[top, bottom], [left, right]]: [[number, number], [number, number]], sign: 1 | -1): Value {
   const x = single(layer, call);
   const nchw = x.layout === 'nchw';
   const begins = nchw ? [0, 0, top, left] : [0, top, left, 0];
@@ -441,10 +441,19 @@ const zeroPadding2d: Row<ZeroPadding2D> = (layer, call) => padImage(layer, call,
 /** Keras's Cropping2D: ONNX Pad with negative pads, on the value's own layout. */
 const cropping2d: Row<Cropping2D> = (layer, call) => padImage(layer, call, layer.cropping, -1);
 
-/** Keras's CenterCrop: the same negative Pad, removing int((in - out) / 2) rows and columns before. */
+/**
+ * Keras's CenterCrop: ONNX Slice of the (height, width) window on the value's own layout,
+ * starting int((in - out) / 2) rows and columns in (Keras 3's: an odd margin leaves its extra
+ * row or column at the bottom or right). Starts, ends and axes are initializers.
+ */
 const centerCrop: Row<CenterCrop> = (layer, call) => {
-  const [, h, w] = single(layer, call).shape as number[];
-  return padImage(layer, call, layer.cropping(h!, w!), -1);
+  const x = single(layer, call);
+  const [, h, w] = x.shape as number[];
+  const [[top], [left]] = layer.cropping(h!, w!);
+  const constant = (what: string, values: number[]) => call.b.int64Constant(`${call.name}/${what}`, values);
+  const window = [constant('starts', [top, left]), constant('ends', [top + layer.height, left + layer.width]), constant('axes', [physicalAxis(x, 1), physicalAxis(x, 2)])];
+  const name = call.b.addNode('Slice', [x.name, ...window], `${call.name}/Slice`, {}, call.output);
+  return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
 };
 
 /**

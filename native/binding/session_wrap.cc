@@ -1,7 +1,9 @@
 // session_wrap.cc: see session_wrap.h. Engine errors (strata::Error, naming the op and node)
 // become JavaScript Errors; argument errors are TypeErrors thrown by convert.cc. An error of
 // the machine's, not the model's or the data's (strata::ResourceError: threads the system
-// would not start), carries code "ERR_STRATA_RESOURCE".
+// would not start), carries code "ERR_STRATA_RESOURCE". Where in the engine an error was raised
+// ("tensor.cpp:14") is the Error's `engineSource`, for Strata's developers, never part of its
+// message (core/check.h).
 #include "session_wrap.h"
 
 #include <cmath>
@@ -14,6 +16,17 @@ namespace strata_napi {
 namespace {
 
 constexpr const char* kResourceCode = "ERR_STRATA_RESOURCE";
+
+// The engine error's "file.cpp:line" as the JavaScript Error's engineSource, when it has one.
+void SetEngineSource(Napi::Object error, const std::string& source) {
+  if (!source.empty()) error.Set("engineSource", source);
+}
+
+// The source() of a strata::Error; empty for other exceptions (std::bad_alloc, ...).
+std::string EngineSource(const std::exception& e) {
+  const auto* engine_error = dynamic_cast<const strata::Error*>(&e);
+  return engine_error ? engine_error->source() : std::string();
+}
 
 // Runs one engine call off the JavaScript thread. Execute() makes no JavaScript calls.
 class StepWorker : public Napi::AsyncWorker {
@@ -39,10 +52,9 @@ class StepWorker : public Napi::AsyncWorker {
         case Kind::TrainStaged: result_ = s.train_staged(std::move(next_)); break;
         case Kind::Evaluate: result_ = s.evaluate(inputs_, targets_, sample_weights_); break;
       }
-    } catch (const strata::ResourceError& e) {
-      resource_error_ = true;
-      SetError(e.what());
     } catch (const std::exception& e) {
+      resource_error_ = dynamic_cast<const strata::ResourceError*>(&e) != nullptr;
+      engine_source_ = EngineSource(e);
       SetError(e.what());
     }
   }
@@ -56,6 +68,7 @@ class StepWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& error) override {
     wrap_->SetBusy(false);
     if (resource_error_) error.Value().Set("code", kResourceCode);
+    SetEngineSource(error.Value(), engine_source_);
     deferred_.Reject(error.Value());
   }
 
@@ -67,6 +80,7 @@ class StepWorker : public Napi::AsyncWorker {
   std::optional<strata::Batch> next_;
   strata::StepResult result_;
   bool resource_error_ = false;
+  std::string engine_source_;
 };
 
 // Runs an engine call; its errors (strata::Error, naming the op and node) become JavaScript
@@ -77,12 +91,11 @@ auto EngineCall(Napi::Env env, F&& call) -> decltype(call()) {
     return call();
   } catch (const Napi::Error&) {
     throw;
-  } catch (const strata::ResourceError& e) {
-    Napi::Error error = Napi::Error::New(env, e.what());
-    error.Set("code", kResourceCode);
-    throw error;
   } catch (const std::exception& e) {
-    throw Napi::Error::New(env, e.what());
+    Napi::Error error = Napi::Error::New(env, e.what());
+    if (dynamic_cast<const strata::ResourceError*>(&e)) error.Set("code", kResourceCode);
+    SetEngineSource(error.Value(), EngineSource(e));
+    throw error;
   }
 }
 

@@ -183,7 +183,7 @@ Graph load_onnx_file(const std::string& path) {
   try {
     return load_onnx(b.data(), b.size());
   } catch (const Error& e) {
-    throw Error("'" + path + "': " + e.what());
+    throw Error("'" + path + "': " + e.what(), e.source());
   }
 }
 

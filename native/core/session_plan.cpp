@@ -103,7 +103,7 @@ void Session::plan(const std::vector<Tensor>& inputs) {
       s.kernel->infer(in, out);
     } catch (const Error& e) {
       std::string msg = e.what();
-      throw Error(msg.find(s.kernel->node.where()) == std::string::npos ? s.kernel->node.where() + ": " + msg : msg);
+      throw Error(msg.find(s.kernel->node.where()) == std::string::npos ? s.kernel->node.where() + ": " + msg : msg, e.source());
     }
   }
   for (auto& v : values_)

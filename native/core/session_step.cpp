@@ -88,7 +88,7 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
     for (int i : add_back) be_->add_scaled(values_[s.in[i]].grad.data(), scratch_[i].data(), 1.0f, scratch_[i].size());
   } catch (const Error& e) {
     std::string msg = e.what();
-    throw Error(msg.find(s.kernel->node.where()) == std::string::npos ? s.kernel->node.where() + ": " + msg : msg);
+    throw Error(msg.find(s.kernel->node.where()) == std::string::npos ? s.kernel->node.where() + ": " + msg : msg, e.source());
   }
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -1425,6 +1426,17 @@ static void test_errors() {
     msg = e.what();
   }
   expect(msg.find("MatMul node 'MatMul_1'") != std::string::npos, "shape error names the node: " + msg);
+  {  // the message ends at the message; where the engine raised it is source(): a base name and line
+    std::string source;
+    try {
+      s->forward({Tensor({2, 3})});
+    } catch (const Error& e) {
+      source = e.source();
+    }
+    const std::regex location(R"([A-Za-z0-9_.]+\.(cpp|cc|h|cu|cuh):[0-9]+)");
+    expect(!std::regex_search(msg, location), "the message carries no source location: " + msg);
+    expect(std::regex_match(source, location), "source() is the raising file's base name and line: '" + source + "'");
+  }
   msg.clear();
   try {
     s->forward({Tensor({2, 5})});
@@ -1633,6 +1645,44 @@ static void test_recurrent_training_on_cuda() {
                                                            std::to_string(losses[1].back()) + ")");
 }
 
+// Slice with every step 1 (Keras's CenterCrop): a window of two axes, one start counted from
+// the end and one end past the axis (clamped), as one crop through the backends' Pad. The
+// cropped values against a loop over the input; the gradients of a weight before the window
+// (zero where it was cropped away) and after it against finite differences, and the cpu and
+// cuda-emu backends against the reference.
+static void test_slice_window() {
+  Rng rng(23);
+  const int64_t N = 2, C = 2, H = 5, W = 6;
+  // x, or x times a trained scale, cropped to rows 1..3 and columns 2..5
+  auto window_model = [&](bool scaled, const std::string& output) {
+    ModelBuilder b;
+    b.input("x", {-1, C, H, W}).output(output);
+    b.init("starts", Tensor::from_i64({2}, {1, -4})).init("ends", Tensor::from_i64({2}, {4, 100}));
+    b.init("axes", Tensor::from_i64({2}, {2, -1}));
+    if (scaled) b.init("scale", rand_tensor(rng, {C, H, W}, 0.5f, 1.5f)).node("Mul", {"x", "scale"}, {"scaled"});
+    b.node("Slice", {scaled ? "scaled" : "x", "starts", "ends", "axes"}, {"crop"});
+    return b;
+  };
+  Tensor x = rand_tensor(rng, {N, C, H, W});
+  ModelBuilder only = window_model(false, "crop");
+  Tensor crop = Session::from_onnx(only.bytes().data(), only.bytes().size(), TrainingDescription{})->forward({x})[0].to_host();
+  std::vector<float> want;
+  for (int64_t nc = 0; nc < N * C; nc++)
+    for (int64_t h = 1; h < 4; h++)
+      for (int64_t w = 2; w < W; w++) want.push_back(x.f[(nc * H + h) * W + w]);
+  expect(crop.shape == Shape({N, C, 3, 4}), "the window's shape: " + shape_str(crop.shape));
+  validate_result(crop.f.data(), want.data(), "Slice window values", (int64_t)want.size());
+  ModelBuilder trained = window_model(true, "out");
+  trained.init("w", rand_tensor(rng, {C * 3 * 4, 2})).init("flat", Tensor::from_i64({2}, {-1, C * 3 * 4}));
+  trained.node("Tanh", {"crop"}, {"t"}).node("Reshape", {"t", "flat"}, {"f"}).node("MatMul", {"f", "w"}, {"out"});
+  TrainingDescription d;
+  d.losses = {{"out", LossKind::MeanSquaredError}};
+  d.trainable = {"scale", "w"};
+  Tensor y = rand_tensor(rng, {N, 2});
+  graph_grad_check("Slice window", trained.bytes(), d, {x}, {y});
+  backends_agree("Slice window", trained.bytes(), d, {x}, {y});
+}
+
 int main() {
   try {
     test_dense();
@@ -1652,6 +1702,7 @@ int main() {
     test_errors();
     test_recurrent_graph();
     test_recurrent_training_on_cuda();
+    test_slice_window();
   } catch (const std::exception& e) {
     std::printf("FAIL: exception: %s\n", e.what());
     return 1;

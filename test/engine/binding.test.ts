@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadNativeEngine, type NativeTensor, type TrainingSession } from '../../app/engine/binding.ts';
+import { loadNativeEngine, type NativeEngineError, type NativeTensor, type TrainingSession } from '../../app/engine/binding.ts';
 import { Dense, Dropout, Input, Model, Sequential, layers, modelFromJSON, setRandomSeed } from '../../app/model/index.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { exportOnnx } from '../../app/translate/to_onnx.ts';
@@ -169,6 +169,32 @@ describe('native engine binding', () => {
     await busy;
     session.dispose();
     assert.throws(() => session.weightNames(), /Session already disposed\./);
+  });
+
+  test('an engine error\'s message ends at the message: no build path; where the engine raised it is engineSource', async () => {
+    const model = new Sequential([new layers.Conv2D(2, 3, { inputShape: [5, 5, 1], name: 'conv' })]);
+    const description = { losses: [{ output: 'conv', kind: 'mean_squared_error' as const }], optimizer: { kind: 'sgd' as const } };
+    const session = new engine.TrainingSession(exportOnnx(model), description);
+    const caught = async (call: () => unknown) => {
+      try {
+        await call();
+      } catch (error) {
+        return error as NativeEngineError;
+      }
+      assert.fail('the engine accepted it');
+    };
+    const errors = [
+      await caught(() => new engine.TrainingSession(new Uint8Array([1, 2, 3]), description)), // while loading
+      await caught(() => session.setWeight('conv/kernel', { shape: [2], data: new Float32Array(2) })), // a synchronous call
+      await caught(() => session.forward([{ shape: [1, 5, 5, 2], data: new Float32Array(50) }])), // a step, off the JavaScript thread
+      await caught(() => session.trainStep([{ shape: [2, 5, 5, 1], data: new Float32Array(50) }], [{ shape: [2, 3, 3, 3], data: new Float32Array(54) }])),
+    ];
+    session.dispose();
+    for (const error of errors) {
+      assert.doesNotMatch(error.message, /(^|[\s('"])\/(work|home|usr|tmp|build)\/|[\w.]+\.(cpp|cc|h|cu|cuh):\d+/, error.message);
+      assert.match(error.engineSource ?? '', /^[\w.]+\.(cpp|cc|h|cu|cuh):\d+$/, `engineSource of "${error.message}"`);
+    }
+    assert.match(errors[2]!.message, /input 'conv_input' expects shape \[-1,5,5,1\], got \[1,5,5,2\]$/);
   });
 
   test('numThreads and seed out of range are RangeErrors naming the field and the valid range', () => {

@@ -1,4 +1,4 @@
-// UpSampling2D, Resizing and CenterCrop on the native engine (ONNX Resize, and Pad for the crop):
+// UpSampling2D, Resizing and CenterCrop on the native engine (ONNX Resize, and Slice for the crop):
 // each one-layer model of test/translate/models.ts's resizeLayerCases() runs forward on the engine
 // as the float64 reference computes it, and a small U-Net (Conv2D, MaxPooling2D, Conv2D,
 // UpSampling2D, concatenate, Conv2D) learns to segment through compile/fit, after which the

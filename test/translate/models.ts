@@ -372,7 +372,11 @@ export function augmentLayerCases(): Model[] {
     augmentation,
   ];
 }
-/** UpSampling2D (nearest, bilinear), Resizing up and down, CenterCrop, and a small U-Net (Conv2D, MaxPooling2D, Conv2D, UpSampling2D, concatenate, Conv2D). */
+/**
+ * UpSampling2D (nearest, bilinear), Resizing up and down, CenterCrop (of the input, and of a
+ * convolution's channels-first value), and a small U-Net (Conv2D, MaxPooling2D, Conv2D,
+ * UpSampling2D, concatenate, Conv2D).
+ */
 export function resizeLayerCases(): Model[] {
   return [
     single('upsampling_nearest_default', [3, 4, 2], new layers.UpSampling2D()),
@@ -386,7 +390,15 @@ export function resizeLayerCases(): Model[] {
     single('center_crop', [7, 8, 2], new layers.CenterCrop(4, 5)),
     single('center_crop_whole', [4, 5, 2], new layers.CenterCrop(4, 5)),
     uNet(),
+    croppedConvolution(),
   ];
+}
+
+/** CenterCrop of a Conv2D's channels-first value, margins 4 (even) and 3 (odd: the extra column on the right). */
+function croppedConvolution(): Model {
+  const image = Input({ shape: [8, 7, 2], name: 'image' });
+  const features = new layers.Conv2D(3, 1, { name: 'features' }).apply(image);
+  return new Model({ inputs: image, outputs: new layers.CenterCrop(4, 4, { name: 'crop' }).apply(features), name: 'center_crop_after_conv' });
 }
 
 /** A U-Net in small: the encoder's map joined to the decoder's upsampled one, between channels-first convolutions. */

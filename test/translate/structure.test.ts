@@ -8,11 +8,12 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeModel, encodeModel } from '../../app/onnx/schema.ts';
+import { tensorToArray } from '../../app/onnx/tensor.ts';
 import { modelFromOnnx } from '../../app/translate/from_onnx.ts';
 import { exportOnnx, modelToOnnx, METADATA_KERAS_JSON, OPSET } from '../../app/translate/to_onnx.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
-import { randomizeWeights, recurrentCases, translationCases } from './models.ts';
+import { randomizeWeights, recurrentCases, resizeLayerCases, translationCases } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -53,6 +54,22 @@ describe('exported graph', () => {
     const pads = conv.attribute!.find((a) => a.name === 'pads')!.ints!.map(Number);
     // input 9x8, kernel 3x2, stride 2: total padding 2 (rows) and 0 (columns)
     assert.deepEqual(pads, [1, 0, 1, 0]);
+  });
+
+  test('CenterCrop is one Slice of the window on the value\'s own layout, starting int((in - out) / 2) in', () => {
+    const cases: [string, { starts: number[]; ends: number[]; axes: number[] }][] = [
+      ['center_crop', { starts: [1, 1], ends: [5, 6], axes: [1, 2] }], // (7, 8) -> (4, 5), NHWC: odd margins leave the extra row and column at the end
+      ['center_crop_after_conv', { starts: [2, 1], ends: [6, 5], axes: [2, 3] }], // (8, 7) -> (4, 4) after a Conv, NCHW
+    ];
+    for (const [name, window] of cases) {
+      const graph = modelToOnnx(resizeLayerCases().find((m) => m.name === name)!).graph!;
+      const slices = graph.node!.filter((n) => n.opType === 'Slice');
+      assert.deepEqual(graph.node!.filter((n) => n.opType === 'Pad'), [], name);
+      assert.equal(slices.length, 1, name);
+      const constant = (input: string) => Array.from(tensorToArray(graph.initializer!.find((t) => t.name === input)!).data, Number);
+      const [starts, ends, axes] = slices[0]!.input!.slice(1).map(constant);
+      assert.deepEqual({ starts, ends, axes }, window, name);
+    }
   });
 });
 

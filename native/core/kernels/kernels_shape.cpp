@@ -328,7 +328,9 @@ class PadKernel : public OpKernel {
 
 // Slice (constant starts, ends, axes, steps; any sign): one gather of the kept indices per
 // sliced axis, chained through scratch tensors (the exporter's is one axis: a sequence reversed
-// with step -1). Its backward scatters the grad back into zeros.
+// with step -1). Its backward scatters the grad back into zeros. A window (every step 1:
+// Keras's CenterCrop) is one crop through the backend's Pad with negative pads instead, one
+// call per pass where the gathers make one per row before the axis.
 class SliceKernel : public OpKernel {
  public:
   using OpKernel::OpKernel;
@@ -358,11 +360,16 @@ class SliceKernel : public OpKernel {
       shape[st.axis] = (int64_t)st.idx.size();
       stages_.push_back(std::move(st));
     }
+    window_ = std::all_of(steps.begin(), steps.end(), [](int64_t step) { return step == 1; });
+    crop_begin_.assign(x.size(), 0);
+    for (const Stage& st : stages_)
+      if (!st.idx.empty()) crop_begin_[st.axis] = -st.idx.front();
     out[0]->reset(shape);
   }
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     const Tensor* src = in[0];
     if (stages_.empty()) return copy_values(ctx, *src, *out[0]);
+    if (window_) return ctx.be->pad_forward(out[0]->data(), src->data(), src->shape, out[0]->shape, crop_begin_, PadMode::Constant, 0.0f);
     for (size_t k = 0; k < stages_.size(); k++) {
       Stage& st = stages_[k];
       Tensor& dst = k + 1 == stages_.size() ? *out[0] : st.out;
@@ -374,6 +381,7 @@ class SliceKernel : public OpKernel {
   void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
     if (!din[0]) return;
     if (stages_.empty()) return ctx.be->copy(din[0]->data(), dout.data(), dout.size());
+    if (window_) return ctx.be->pad_backward(din[0]->data(), dout.data(), in[0]->shape, dout.shape, crop_begin_, PadMode::Constant);
     const float* d = dout.data();
     for (size_t k = stages_.size(); k-- > 0;) {
       Stage& st = stages_[k];
@@ -396,6 +404,8 @@ class SliceKernel : public OpKernel {
     Tensor out, grad, device_idx;  // the stage's result and its input's grad (not the last/first's)
   };
   std::vector<Stage> stages_;
+  bool window_ = false;               // every step 1: the crop below instead of the stages' gathers
+  std::vector<int64_t> crop_begin_;  // Pad's begins for that crop: minus each sliced axis's first kept index
 
   // ONNX's clamping: start and end within [0, dim] for a positive step, [-1, dim - 1] for a negative one
   std::vector<int64_t> kept(int64_t dim, int64_t start, int64_t end, int64_t step) const {
