@@ -11,8 +11,9 @@
 //   - a step is recorded at a plan only after a step ran there unrecorded (it creates the
 //     optimizer's slots, sizes the workspaces) whose work neither fed nor waited for the host:
 //     a step that uploads host data (the noise layers', the augmentation's draws, a Gather's
-//     indices), downloads (a Dropout's mask output, ActivityRegularization, the weight rules'
-//     penalties and constraints) or waits (a Gather's index check) runs unrecorded, every time;
+//     indices, a Cast from integers), downloads (a Dropout's mask output, a Cast to integers,
+//     ActivityRegularization, the weight rules' penalties and constraints) or waits (a
+//     Gather's index check) runs unrecorded, every time;
 //   - a recording is valid while the memory it uses keeps its owners: when the backend frees
 //     or regrows memory outside a recording (a re-plan to larger buffers, a slot replaced by
 //     set_optimizer_slot) its memory generation changes and every recording is dropped;
