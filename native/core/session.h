@@ -219,7 +219,8 @@ class Session {
   // While a staged batch's step runs: its floats on the device, in batch_parts' order; else empty.
   std::vector<const float*> arrived_;
   std::vector<const float*> target_data_, row_weight_data_;  // per loss, where the backend reads them (load_targets)
-  // The step's work recorded by the backend (CUDA graphs; session_graphs.cpp), per plan.
+  // The step's work recorded by the backend (CUDA graphs; session_graphs.cpp), per plan and
+  // per set of losses given sample weights.
   struct StepRecording {
     int handle = -1;             // the backend's recording; -1: none yet (or dropped)
     int plain_steps = 0;         // steps run unrecorded at this plan

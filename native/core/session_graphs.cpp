@@ -8,7 +8,8 @@
 //   - what changes from step to step reaches the kernels through memory written before each
 //     launch: the learning rate, Adam's step and the Dropout seeds' step part
 //     (Backend::set_step_values); the batch through the planned input and target buffers;
-//   - a step is recorded at a plan only after a step ran there unrecorded (it creates the
+//   - a recording is made per plan (input shapes) and per set of losses given sample weights;
+//     a step is recorded at a plan only after a step ran there unrecorded (it creates the
 //     optimizer's slots, sizes the workspaces) whose work neither fed nor waited for the host:
 //     a step that uploads host data (the noise layers', the augmentation's draws, a Gather's
 //     indices, a Cast from integers), downloads (a Dropout's mask output, a Cast to integers,
@@ -33,7 +34,11 @@ void Session::run_step_work() {
     recorded_generation_ = be_->memory_generation();
   }
   be_->set_step_values(desc_.optimizer, iterations_ + 1, seed_step());
-  StepRecording& rec = recordings_[planned_];
+  // a recording per plan and per set of losses given sample weights (a loss kernel's argument)
+  std::vector<Shape> key = planned_;
+  key.emplace_back();
+  for (const float* w : row_weight_data_) key.back().push_back(w != nullptr);
+  StepRecording& rec = recordings_[key];
   if (rec.handle >= 0) return replay_step(rec);
   if (rec.plain_steps > 0 && !rec.needs_host && !rec.refused) return record_step(rec);
   uint64_t before = be_->host_interactions();

@@ -10,6 +10,16 @@
 
 namespace strata {
 
+namespace {
+struct LossRows {  // a loss's prediction as rows of K values (its last axis; 1 for a vector)
+  int64_t rows, K;
+};
+LossRows loss_rows(const Tensor& pred) {
+  int64_t K = pred.shape.size() >= 2 ? pred.shape.back() : 1;
+  return {pred.size() / K, K};
+}
+}  // namespace
+
 // With profile, each node's work lies between two of the backend's marks (on a GPU, events
 // on its stream), read in collect_node_times once the step has run.
 void Session::run_node(size_t k, bool training, bool backward) {
@@ -126,7 +136,7 @@ void Session::load_targets(const std::vector<Tensor>& targets, const std::vector
   for (size_t k = 0; k < desc_.losses.size(); k++) {
     const LossSpec& l = desc_.losses[k];
     const Value& pred = values_[loss_plans_[k].pred];
-    int64_t K = pred.t.shape.size() >= 2 ? pred.t.shape.back() : 1, rows = pred.t.size() / K;
+    const int64_t rows = loss_rows(pred.t).rows;
     int64_t want = l.kind == LossKind::SparseCategoricalCrossentropy ? rows : pred.t.size();
     STRATA_CHECK(targets[k].dtype == DType::F32 && targets[k].size() == want,
                  "target for '" << l.output << "' (" << loss_name(l.kind) << ") must have " << want
@@ -150,7 +160,7 @@ void Session::queue_losses(bool with_grad) {
     const LossSpec& l = desc_.losses[k];
     const LossPlan& p = loss_plans_[k];
     Value& pred = values_[p.pred];
-    int64_t K = pred.t.shape.size() >= 2 ? pred.t.shape.back() : 1, rows = pred.t.size() / K;
+    const LossRows shape = loss_rows(pred.t);
     float* d = nullptr;
     if (with_grad && pred.needs_grad) {
       if (pred.written) {
@@ -159,8 +169,8 @@ void Session::queue_losses(bool with_grad) {
       }
       d = pred.written ? loss_grad_.data() : pred.grad.data();
     }
-    be_->loss(metrics_.data() + 2 * k, d, pred.t.data(), target_data_[k], rows, K, l.kind, p.from_logits, l.weight,
-              row_weight_data_[k]);
+    be_->loss(metrics_.data() + 2 * k, d, pred.t.data(), target_data_[k], shape.rows, shape.K, l.kind, p.from_logits,
+              l.weight, row_weight_data_[k]);
     if (d && pred.written) be_->add_scaled(pred.grad.data(), loss_grad_.data(), 1.0f, loss_grad_.size());
     if (d) pred.written = true;
   }

@@ -277,7 +277,8 @@ static void test_prefetch() {
 // CUDA graphs: on "cuda-emu" a step's work is recorded once per plan and replayed, and gives
 // what the same steps launched one by one give, bit for bit: Dropout's masks and Adam's bias
 // correction follow the step, the learning rate changes every step (a schedule), and an
-// epoch's last, smaller batch re-plans (recorded at its own plan in the second epoch).
+// epoch's last, smaller batch re-plans (recorded at its own plan in the second epoch), and
+// in the second epoch every other batch carries sample weights (a recording of its own).
 static void test_cuda_graphs() {
   Rng rng(8);
   std::string model = small_cnn_model(rng);
@@ -289,6 +290,7 @@ static void test_cuda_graphs() {
       Tensor y({rows});
       for (auto& v : y.f) v = (float)(int)rng.uniform(0, 2.99f);
       b.targets = {y};
+      if (epoch == 1 && batches.size() % 2 == 0) b.sample_weights = {rand_tensor(rng, {rows}, 0.5f, 2)};
       batches.push_back(b);
     }
   TrainingDescription d;
@@ -303,8 +305,8 @@ static void test_cuda_graphs() {
   for (size_t k = 0; k < batches.size(); k++) {
     float lr = 0.02f * std::pow(0.8f, (float)k);  // as a LearningRateScheduler sets it before each step
     graphs->set_learning_rate(lr), launches->set_learning_rate(lr);
-    StepResult a = graphs->train_step(batches[k].inputs, batches[k].targets);
-    StepResult b = launches->train_step(batches[k].inputs, batches[k].targets);
+    StepResult a = graphs->train_step(batches[k].inputs, batches[k].targets, batches[k].sample_weights);
+    StepResult b = launches->train_step(batches[k].inputs, batches[k].targets, batches[k].sample_weights);
     same &= a.loss == b.loss && a.accuracy == b.accuracy;
   }
   std::printf("CUDA graphs (cuda-emu): %lld of %zu steps replayed\n", (long long)graphs->replayed_steps(), batches.size());
