@@ -329,6 +329,27 @@ static void test_cuda_graphs() {
   }
   expect(same && graphs->get_weight("k2").f == launches->get_weight("k2").f && graphs->replayed_steps() > replayed,
          "after set_optimizer_slot the steps record anew and still match the launched ones");
+
+  // GaussianNoise's draws are uploaded from the host at every step: such a step is never
+  // recorded (a replay would add the recorded step's noise) and runs as launched
+  ModelBuilder nb;
+  Tensor ones({1, 64});
+  for (auto& v : ones.f) v = 1.0f;
+  nb.input("x", {-1, 64}).output("y").init("w", ones).node("Mul", {"x", "w"}, {"xw"});
+  nb.strata_node("GaussianNoise", {"xw"}, {"y"}, {Attr::f("stddev", 0.5f)});
+  std::string noisy = nb.bytes();
+  d.losses = {{"y", LossKind::MeanSquaredError}};
+  d.trainable = {"w"};
+  auto noise_launched = Session::from_onnx(noisy.data(), noisy.size(), d);
+  d.backend_options.cuda_graphs = true;
+  auto noise_graphs = Session::from_onnx(noisy.data(), noisy.size(), d);
+  Tensor nx = rand_tensor(rng, {8, 64}), ny = rand_tensor(rng, {8, 64});
+  bool noise_same = true;
+  for (int k = 0; k < 4; k++) noise_same &= noise_graphs->train_step({nx}, {ny}).loss == noise_launched->train_step({nx}, {ny}).loss;
+  expect(noise_same && noise_graphs->get_weight("w").f == noise_launched->get_weight("w").f &&
+             noise_graphs->replayed_steps() == 0,
+         "a step that uploads GaussianNoise's draws runs unrecorded, as launched (" +
+             std::to_string(noise_graphs->replayed_steps()) + " replayed)");
 }
 
 // profile: every node that ran has its time, and they add up to no more than the step's wall
