@@ -377,6 +377,24 @@ static void test_profile() {
     expect(each && sum <= wall, "profile (" + be + "): every node has a forward time, " + std::to_string(sum) +
                                     " ms in all within the step's " + std::to_string(wall) + " ms");
   }
+  // With auto threads the steps after the first probe thread counts, running every node a few
+  // times more: the profile counts the steps' own passes alone.
+  TrainingDescription d;
+  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  d.backend = "cpu";
+  d.num_threads = -1;
+  d.profile = true;
+  auto s = Session::from_onnx(model.data(), model.size(), d);
+  for (int step = 0; step < 3; step++) s->train_step({x}, {y});
+  std::string runs;
+  bool three = true;
+  for (auto& t : s->node_times()) {
+    three &= t.forward_runs == 3 && (t.backward_runs == 3 || t.backward_runs == 0);
+    runs += " " + std::to_string(t.forward_runs) + "/" + std::to_string(t.backward_runs);
+  }
+  expect(three, "profile with auto threads: 3 forward passes (and 3 or 0 backward) per node after 3 steps, " +
+                    std::to_string(s->thread_chooser().probes()) + " probes:" + runs);
 }
 
 // The translator's seed CNN in small: x NHWC -> Transpose -> Conv 16 relu -> MaxPool ->
