@@ -66,6 +66,8 @@ export interface NativeTrainingDescription {
   tf32?: boolean;
   /** How convolutions run: 'auto' (each backend's table of rules), or forced, for benchmarks: 'direct', 'onednn-winograd' (CPU only). */
   convAlgorithm?: 'auto' | 'direct' | 'onednn-winograd';
+  /** CUDA: record a train step's kernels once per batch shape as a CUDA graph and replay it (true, the default); false launches them one by one, to compare. */
+  cudaGraphs?: boolean;
   /**
    * Threads for oneDNN/OpenMP. -1 (the default) auto: all cores while they are the fastest;
    * when other work makes train steps slower, the engine times its steps on all cores, all

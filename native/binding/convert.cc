@@ -194,6 +194,7 @@ strata::TrainingDescription ToDescription(const Napi::Value& value) {
   // benchmarks' knobs: strict FP32 on CUDA, a forced convolution algorithm (backend.h)
   d.backend_options.tf32 = BoolField(object, "tf32", true, "description");
   d.backend_options.conv = strata::conv_algorithm_from_name(StringField(object, "convAlgorithm", "auto", "description"));
+  d.backend_options.cuda_graphs = BoolField(object, "cudaGraphs", true, "description");
   // More threads than cores only slows training, and a count in the thousands is more than
   // the system will start.
   const int cores = strata::available_cores();

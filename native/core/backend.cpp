@@ -124,6 +124,13 @@ double Backend::elapsed_ms(int from, int to) {
   return std::chrono::duration<double, std::milli>(marks_.at(to) - marks_.at(from)).count();
 }
 
+void Backend::queue_read(const float* src, int64_t n) { read_src_ = src, read_n_ = n; }
+std::vector<float> Backend::finish_read() {
+  std::vector<float> r((size_t)read_n_);
+  if (read_n_ > 0) download(r.data(), read_src_, read_n_);
+  return r;
+}
+
 std::vector<const float*> Backend::stage(const HostParts& parts) {
   std::vector<float>& area = staged_[staged_area_ ^= 1];  // the other area may be in use
   int64_t total = 0;

@@ -50,6 +50,9 @@ struct BackendOptions {
   // CPU, our Winograd's weight grads: partial sums per thread while they take at most this many
   // bytes in all, else the threads share one sum (conv3x3_winograd.h).
   int64_t winograd_partials_bytes = int64_t(64) << 20;
+  // CUDA: a training step's device work recorded once per plan as a CUDA graph and replayed
+  // (Backend::begin_recording; session_graphs.cpp); false runs every step's launches one by one.
+  bool cuda_graphs = true;
 };
 
 class Backend {
@@ -217,10 +220,42 @@ class Backend {
   virtual double elapsed_ms(int from, int to);
   virtual void release_marks() { marks_.clear(); }
 
+  // The step's metrics toward the host: queue_read queues their copy in this backend's order of
+  // work (on a GPU into pinned memory, so that a recorded step includes it); finish_read waits
+  // for the work queued and returns them. These defaults download at finish_read.
+  virtual void queue_read(const float* src, int64_t n);
+  virtual std::vector<float> finish_read();
+
+  // --- recording a training step (CUDA Graphs, BackendOptions::cuda_graphs; session_graphs.cpp) ---
+  // A backend that records (records_steps()) keeps the values that change from step to step
+  // where its kernels read them: the learning rate, Adam's step (its bias correction: optim.h's
+  // step) and the step's part of the Dropout seeds (a node's seed is its own part plus
+  // seed_step), set before each step, so that a recorded step replays with the current ones.
+  virtual bool records_steps() const { return false; }
+  virtual void set_step_values(const OptimizerConfig& c, int64_t step, uint64_t seed_step) {
+    (void)c, (void)step, (void)seed_step;
+  }
+  // Work queued between begin_recording() and end_recording() is recorded, not run.
+  // end_recording() returns the recording, or -1 when the work needed the host (an upload of
+  // host data, a download, a wait): a replay could not repeat it, so it is dropped, and none of
+  // it ran. replay() queues a recording's work again; drop_recordings() forgets them all.
+  virtual void begin_recording() {}
+  virtual int end_recording() { return -1; }
+  virtual void replay(int recording) { (void)recording; }
+  virtual void drop_recordings() {}
+  // Counts the calls that made the host feed or wait for this backend (uploads, downloads,
+  // waits): a step whose work made none can be recorded.
+  virtual uint64_t host_interactions() const { return 0; }
+  // Changes when memory a recording may use can have changed hands (freed outside a recording,
+  // a workspace regrown): the recordings made before it are stale.
+  virtual uint64_t memory_generation() const { return 0; }
+
  private:
   std::vector<float> staged_[2];  // the defaults' two areas
   int staged_area_ = 0;
   std::vector<std::chrono::steady_clock::time_point> marks_;
+  const float* read_src_ = nullptr;  // queue_read's
+  int64_t read_n_ = 0;
 };
 
 // The reference backend: every function is the plain loop from core/ops.

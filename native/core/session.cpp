@@ -3,6 +3,7 @@
 //   session_fusions.cpp  which nodes run fused (Conv + Relu, Conv + MaxPool, Flatten into Gemm)
 //   session_plan.cpp     shapes, buffers and layouts, planned once per input-shape signature
 //   session_step.cpp     how a step runs: forward, losses, backward, optimizer
+//   session_graphs.cpp   a step's device work recorded once per plan and replayed (CUDA graphs)
 //   session_threads.cpp  the thread count under load (probes)
 #include "session.h"
 
@@ -168,10 +169,9 @@ StepResult Session::run_train_step(const std::vector<Tensor>& inputs, const std:
     if (desc_.num_threads < 0 && threads_.wants_probe() && !planned_.empty()) probe_threads(inputs, targets, sample_weights);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<Shape> planned = planned_;
-    run_forward(inputs, true);
-    compute_losses(targets, sample_weights, true);
-    run_backward();
-    apply_optimizer();
+    prepare_forward(inputs, true);
+    load_targets(targets, sample_weights);  // the batch in place before the step's work (a recording reads it there)
+    run_step_work();
     if (next) stage(std::move(*next));  // its upload overlaps the step queued above
     r = read_metrics();  // the step's one wait for the backend
     collect_node_times();

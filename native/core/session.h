@@ -118,6 +118,8 @@ class Session {
   void clear_stop() { stop_ = false; }
   bool stop_requested() const { return stop_; }
   int64_t iterations() const { return iterations_; }  // optimizer steps taken
+  // Train steps whose work ran as a replay of a recorded step (CUDA graphs; session_graphs.cpp).
+  int64_t replayed_steps() const { return replayed_steps_; }
   // Saving and resuming training (Keras keeps the optimizer's variables across fit() calls):
   // a trainable weight's optimizer slots, "m" (momentum / Adam's first moment), "v" (Adam's
   // second moment / RMSprop's average) and "mg" (centered RMSprop's average gradient, amsgrad's
@@ -218,6 +220,20 @@ class Session {
   std::optional<Staged> staged_;
   // While a staged batch's step runs: its floats on the device, in batch_parts' order; else empty.
   std::vector<const float*> arrived_;
+  std::vector<const float*> target_data_, row_weight_data_;  // per loss, where the backend reads them (load_targets)
+  // The step's work recorded by the backend (CUDA graphs; session_graphs.cpp), per plan and
+  // per set of losses given sample weights.
+  struct StepRecording {
+    int handle = -1;             // the backend's recording; -1: none yet (or dropped)
+    int plain_steps = 0;         // steps run unrecorded at this plan
+    bool needs_host = false;     // the last unrecorded step's work fed or waited for the host
+    bool refused = false;        // a recording failed at this plan: its steps run unrecorded
+    std::vector<bool> written;   // per value: Value::written after the step
+    double penalty = 0;          // penalty_ after the step
+  };
+  std::map<std::vector<Shape>, StepRecording> recordings_;
+  uint64_t recorded_generation_ = 0;  // the backend's memory generation the recordings are valid for
+  int64_t replayed_steps_ = 0;
 
   int value_index(const std::string& name) const;
   void pick_trainable();
@@ -251,10 +267,25 @@ class Session {
   void run_inference(const std::vector<Tensor>& inputs);
   void probe_inference_threads(const std::vector<Tensor>& inputs);
   void run_forward(const std::vector<Tensor>& inputs, bool training);
+  // The thread count, the plan and the batch's inputs in place: what precedes the forward nodes.
+  void prepare_forward(const std::vector<Tensor>& inputs, bool training);
   // Queues the losses (and, with_grad, their grads) on the backend; read_metrics() waits for
-  // them and returns them.
+  // them and returns them. = load_targets, then queue_losses.
   void compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,
                       bool with_grad);
+  // Checks the targets and sample weights against the planned outputs and puts them where the
+  // backend reads them (target_data_, row_weight_data_).
+  void load_targets(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights);
+  void queue_losses(bool with_grad);
+  // A train step's work once its batch is in place: forward, losses, backward, optimizer.
+  void step_work();
+  // step_work as the backend can best run it: recorded once per plan and replayed where it
+  // records steps (session_graphs.cpp), else as it is.
+  void run_step_work();
+  void record_step(StepRecording& rec);
+  void replay_step(const StepRecording& rec);
+  // The step's part of every Dropout seed (run_node_timed).
+  uint64_t seed_step() const { return (uint64_t)iterations_ * 1000003ull; }
   StepResult read_metrics() const;
   void run_backward();
   bool any_output_grad(const Step& s) const;

@@ -10,6 +10,16 @@
 
 namespace strata {
 
+namespace {
+struct LossRows {  // a loss's prediction as rows of K values (its last axis; 1 for a vector)
+  int64_t rows, K;
+};
+LossRows loss_rows(const Tensor& pred) {
+  int64_t K = pred.shape.size() >= 2 ? pred.shape.back() : 1;
+  return {pred.size() / K, K};
+}
+}  // namespace
+
 // With profile, each node's work lies between two of the backend's marks (on a GPU, events
 // on its stream), read in collect_node_times once the step has run. The thread probes' passes
 // are left out: they run the step's nodes several times more, on other thread counts.
@@ -44,7 +54,7 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
     node_key = 0xcbf29ce484222325ull;
     for (unsigned char c : s.kernel->node.name) node_key = (node_key ^ c) * 0x100000001b3ull;
   }
-  ctx.seed = desc_.seed * 0x9E3779B97F4A7C15ull + (uint64_t)iterations_ * 1000003ull + node_key;
+  ctx.seed = desc_.seed * 0x9E3779B97F4A7C15ull + seed_step() + node_key;
   Ins in;
   Outs out;
   for (int v : s.in) in.push_back(v >= 0 ? &values_[v].t : nullptr);
@@ -92,37 +102,69 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
   }
 }
 
-void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
+void Session::prepare_forward(const std::vector<Tensor>& inputs, bool training) {
   // OpenMP's thread count belongs to the calling thread (the compute thread, shared by
   // every session), so it is set on every call rather than once.
   be_->set_num_threads(step_threads(training));
   plan(inputs);
   load_inputs(inputs);
+}
+
+void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
+  prepare_forward(inputs, training);
   for (size_t k = 0; k < steps_.size(); k++) run_node(k, training, false);
+}
+
+void Session::step_work() {
+  for (size_t k = 0; k < steps_.size(); k++) run_node(k, true, false);
+  queue_losses(true);
+  run_backward();
+  apply_optimizer();
 }
 
 void Session::compute_losses(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights,
                              bool with_grad) {
+  load_targets(targets, sample_weights);
+  queue_losses(with_grad);
+}
+
+void Session::load_targets(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights) {
   STRATA_CHECK(targets.size() == desc_.losses.size(),
                "the training description has " << desc_.losses.size() << " losses, got " << targets.size()
                                                 << " targets");
   STRATA_CHECK(sample_weights.empty() || sample_weights.size() == desc_.losses.size(),
                "sample weights: expected none or one tensor per loss (" << desc_.losses.size() << "), got "
                                                                        << sample_weights.size());
-  if (with_grad)  // evaluate() keeps the last train_step's gradients readable
-    for (auto& v : values_) v.written = false;
-  metrics_.device = device_;
-  metrics_.reset({2 * (int64_t)desc_.losses.size()});
   targets_.resize(desc_.losses.size()), row_weights_.resize(desc_.losses.size());
+  target_data_.assign(desc_.losses.size(), nullptr), row_weight_data_.assign(desc_.losses.size(), nullptr);
   for (size_t k = 0; k < desc_.losses.size(); k++) {
     const LossSpec& l = desc_.losses[k];
-    const LossPlan& p = loss_plans_[k];
-    Value& pred = values_[p.pred];
-    int64_t K = pred.t.shape.size() >= 2 ? pred.t.shape.back() : 1, rows = pred.t.size() / K;
+    const Value& pred = values_[loss_plans_[k].pred];
+    const int64_t rows = loss_rows(pred.t).rows;
     int64_t want = l.kind == LossKind::SparseCategoricalCrossentropy ? rows : pred.t.size();
     STRATA_CHECK(targets[k].dtype == DType::F32 && targets[k].size() == want,
                  "target for '" << l.output << "' (" << loss_name(l.kind) << ") must have " << want
                                 << " float values, got shape " << shape_str(targets[k].shape));
+    if (!sample_weights.empty() && !sample_weights[k].f.empty()) {  // Tensor() means none
+      STRATA_CHECK(sample_weights[k].dtype == DType::F32 && sample_weights[k].size() == rows,
+                   "sample weights for '" << l.output << "' must have one float per row (" << rows << "), got shape "
+                                          << shape_str(sample_weights[k].shape));
+      row_weight_data_[k] = backend_copy(sample_weights[k], row_weights_[k], arrived(inputs_.size() + desc_.losses.size() + k));
+    }
+    target_data_[k] = backend_copy(targets[k], targets_[k], arrived(inputs_.size() + k));
+  }
+}
+
+void Session::queue_losses(bool with_grad) {
+  if (with_grad)  // evaluate() keeps the last train_step's gradients readable
+    for (auto& v : values_) v.written = false;
+  metrics_.device = device_;
+  metrics_.reset({2 * (int64_t)desc_.losses.size()});
+  for (size_t k = 0; k < desc_.losses.size(); k++) {
+    const LossSpec& l = desc_.losses[k];
+    const LossPlan& p = loss_plans_[k];
+    Value& pred = values_[p.pred];
+    const LossRows shape = loss_rows(pred.t);
     float* d = nullptr;
     if (with_grad && pred.needs_grad) {
       if (pred.written) {
@@ -131,22 +173,17 @@ void Session::compute_losses(const std::vector<Tensor>& targets, const std::vect
       }
       d = pred.written ? loss_grad_.data() : pred.grad.data();
     }
-    const float* rw = nullptr;
-    if (!sample_weights.empty() && !sample_weights[k].f.empty()) {  // Tensor() means none
-      STRATA_CHECK(sample_weights[k].dtype == DType::F32 && sample_weights[k].size() == rows,
-                   "sample weights for '" << l.output << "' must have one float per row (" << rows << "), got shape "
-                                          << shape_str(sample_weights[k].shape));
-      rw = backend_copy(sample_weights[k], row_weights_[k], arrived(inputs_.size() + desc_.losses.size() + k));
-    }
-    be_->loss(metrics_.data() + 2 * k, d, pred.t.data(), backend_copy(targets[k], targets_[k], arrived(inputs_.size() + k)), rows, K, l.kind,
-              p.from_logits, l.weight, rw);
+    be_->loss(metrics_.data() + 2 * k, d, pred.t.data(), target_data_[k], shape.rows, shape.K, l.kind, p.from_logits,
+              l.weight, row_weight_data_[k]);
     if (d && pred.written) be_->add_scaled(pred.grad.data(), loss_grad_.data(), 1.0f, loss_grad_.size());
     if (d) pred.written = true;
   }
+  if (device_) be_->queue_read(metrics_.data(), metrics_.size());  // into pinned memory, in the step's order
 }
 
 StepResult Session::read_metrics() const {
-  std::vector<float> m = metrics_.values();  // on a device: waits for the step and raises what it recorded
+  // on a device: waits for the step and raises what its kernels recorded (a bad label)
+  std::vector<float> m = device_ ? be_->finish_read() : metrics_.values();
   StepResult r;
   for (size_t k = 0; k < desc_.losses.size(); k++) {
     float loss = m[2 * k], accuracy = m[2 * k + 1], weight = desc_.losses[k].weight;

@@ -6,12 +6,16 @@
 // Every pointer lives in device memory (Backend's contract); all work goes to one stream, in
 // order, so a workspace or a freed buffer can be reused by the next kernel without waiting.
 // Nothing here synchronizes with the host except download, a Gather (its indices are checked
-// at once) and sync(). Memory:
+// at once), sync() and finish_read(). Memory:
 //   - freed buffers are kept for the next allocation of the same size (a session re-plans
 //     between a few batch sizes: no cudaMalloc inside a step after the first of each);
 //   - uploads go through pinned host memory, so cudaMemcpyAsync returns at once and the copy
 //     runs in the stream's order; the staging area is reused after each sync point.
+// A training step may be recorded as a CUDA graph and replayed (begin_recording, replay): its
+// kernels then read the values that change from step to step (StepValues) from step_, and
+// what it freed stays its own (held_, retired_) until the recordings are dropped.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -90,7 +94,8 @@ class CudaBackend : public Backend {
   // The convolution algorithm, the CUDA backend's one table: implicit GEMM (conv.cuh) for every
   // pass and shape, on tensor cores in TF32 unless options.tf32 is false, K split as
   // gemm_splits says. "direct" names the same; oneDNN's Winograd is the CPU backend's.
-  CudaBackend(std::string name, const BackendOptions& options) : name_(std::move(name)), tf32_(options.tf32) {
+  CudaBackend(std::string name, const BackendOptions& options)
+      : name_(std::move(name)), tf32_(options.tf32), graphs_(options.cuda_graphs) {
     STRATA_CHECK(options.conv != ConvAlgorithm::OneDnnWinograd,
                  "the CUDA backend computes convolutions as implicit GEMM: the convolution algorithm may be auto or "
                  "direct, not '"
@@ -101,10 +106,15 @@ class CudaBackend : public Backend {
     for (StagingArea& a : areas_) CUDA_CHECK(cudaEventCreateWithFlags(&a.uploaded, cudaEventDisableTiming));
     CUDA_CHECK(cudaMalloc(&fault_, sizeof(FaultRecord)));
     CUDA_CHECK(cudaMemsetAsync(fault_, 0, sizeof(FaultRecord), stream_));
+    CUDA_CHECK(cudaMalloc(&step_, sizeof(StepValues)));
+    CUDA_CHECK(cudaMemsetAsync(step_, 0, sizeof(StepValues), stream_));  // = step_mirror_
   }
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
     cudaStreamSynchronize(copy_stream_);
+    release_recordings();
+    cudaFree(step_);
+    cudaFreeHost(readback_);
     for (cudaEvent_t e : marks_) cudaEventDestroy(e);
     for (StagingArea& a : areas_) {
       cudaFree(a.device);
@@ -136,18 +146,23 @@ class CudaBackend : public Backend {
       CUDA_CHECK(cudaMalloc(&p, (size_t)n * sizeof(float)));
     }
     sizes_[p] = n;
+    if (recording_) freed_in_recording_.erase(p);
     return p;
   }
   // Kept for the next alloc of its size: kernels queued before may still use it, and any
-  // kernel queued after runs after them (one stream).
+  // kernel queued after runs after them (one stream). Outside a recording, memory the
+  // recordings use may be changing hands: they are stale.
   void free(float* p) override {
     auto it = sizes_.find(p);
     STRATA_CHECK(it != sizes_.end(), "free() of memory this CUDA backend did not allocate");
     cache_[it->second].push_back(p);
+    if (recording_) freed_in_recording_[p] = it->second;
+    else memory_generation_++;
     sizes_.erase(it);
   }
   void upload(float* dst, const float* src, int64_t n) override {
     if (n <= 0) return;
+    if (needs_host("an upload of host data")) return;
     const size_t bytes = (size_t)n * sizeof(float), at = (staged_ + 255) / 256 * 256;
     if (at + bytes > staging_bytes_) {  // full: wait for the queued copies, then reuse it from the start
       CUDA_CHECK(cudaStreamSynchronize(stream_));
@@ -161,6 +176,7 @@ class CudaBackend : public Backend {
   }
   void download(float* dst, const float* src, int64_t n) override {
     if (n <= 0) return sync();
+    if (needs_host("a download")) return (void)std::fill(dst, dst + n, 0.0f);
     const size_t bytes = (size_t)n * sizeof(float);
     if (bytes > staging_bytes_) {
       CUDA_CHECK(cudaStreamSynchronize(stream_));
@@ -172,6 +188,7 @@ class CudaBackend : public Backend {
     std::memcpy(dst, staging_, bytes);
   }
   void sync() override {
+    if (needs_host("a wait for the device")) return;
     CUDA_CHECK(cudaStreamSynchronize(stream_));
     staged_ = 0;
     check_faults();
@@ -180,6 +197,7 @@ class CudaBackend : public Backend {
   // pinned host buffer, then in one copy on copy_stream_, which the compute stream waits for
   // in await_staged.
   std::vector<const float*> stage(const HostParts& parts) override {
+    STRATA_CHECK(!recording_, "internal error: a batch staged while a step is recorded");
     StagingArea& a = areas_[area_ ^= 1];
     CUDA_CHECK(cudaEventSynchronize(a.uploaded));  // its last copy read the pinned buffer
     std::vector<size_t> at;
@@ -206,6 +224,7 @@ class CudaBackend : public Backend {
 
   // Profiling: timing events on the compute stream, kept for the next step's marks.
   int mark() override {
+    STRATA_CHECK(!recording_, "internal error: a profiled step is never recorded");
     if (marks_used_ == marks_.size()) {
       marks_.emplace_back();
       CUDA_CHECK(cudaEventCreate(&marks_.back()));
@@ -220,6 +239,70 @@ class CudaBackend : public Backend {
     return ms;
   }
   void release_marks() override { marks_used_ = 0; }
+
+  // The metrics' copy into pinned memory, in the stream's order (a recorded step includes it).
+  void queue_read(const float* src, int64_t n) override {
+    if (n > readback_n_) {
+      STRATA_CHECK(!recording_, "internal error: the metrics grew while a step is recorded");
+      CUDA_CHECK(cudaStreamSynchronize(stream_));
+      CUDA_CHECK(cudaFreeHost(readback_));
+      readback_ = nullptr, readback_n_ = 0;
+      CUDA_CHECK(cudaMallocHost(&readback_, (size_t)n * sizeof(float)));
+      readback_n_ = n;
+    }
+    read_n_ = n;
+    if (n > 0) CUDA_CHECK(cudaMemcpyAsync(readback_, src, (size_t)n * sizeof(float), cudaMemcpyDeviceToHost, stream_));
+  }
+  std::vector<float> finish_read() override {
+    sync();
+    return std::vector<float>(readback_, readback_ + read_n_);
+  }
+
+  // --- recording a step as a CUDA graph ---------------------------------------------------------------
+  bool records_steps() const override { return graphs_; }
+  void set_step_values(const OptimizerConfig& c, int64_t step, uint64_t seed_step) override {
+    write_step_values(StepValues{c.learning_rate, adam_alpha(c, step), seed_step});
+  }
+  // Relaxed mode: a cudaMalloc (a buffer the cache lacks) may happen while recording; nothing
+  // here synchronizes then (needs_host).
+  void begin_recording() override {
+    STRATA_CHECK(!recording_, "internal error: a recording inside a recording");
+    CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeRelaxed));
+    recording_ = true;
+    unrecordable_.clear();
+    freed_in_recording_.clear();
+  }
+  int end_recording() override {
+    recording_ = false;
+    cudaGraph_t graph = nullptr;
+    cudaError_t e = cudaStreamEndCapture(stream_, &graph);
+    // what the recorded work freed and nothing took again stays its own
+    for (auto& [p, n] : freed_in_recording_) {
+      auto& kept = cache_[n];
+      kept.erase(std::find(kept.begin(), kept.end(), p));
+      held_.push_back({p, n});
+    }
+    freed_in_recording_.clear();
+    if (e != cudaSuccess || !unrecordable_.empty()) {
+      if (graph) cudaGraphDestroy(graph);
+      cudaGetLastError();
+      return -1;
+    }
+    cudaGraphExec_t exec = nullptr;
+    e = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    CUDA_CHECK(e);
+    recordings_.push_back(exec);
+    return (int)recordings_.size() - 1;
+  }
+  void replay(int recording) override { CUDA_CHECK(cudaGraphLaunch(recordings_.at(recording), stream_)); }
+  void drop_recordings() override {
+    if (recordings_.empty() && held_.empty() && retired_.empty()) return;
+    CUDA_CHECK(cudaStreamSynchronize(stream_));  // no replay still runs
+    release_recordings();
+  }
+  uint64_t host_interactions() const override { return host_interactions_; }
+  uint64_t memory_generation() const override { return memory_generation_; }
 
   void fill(float* p, float value, int64_t n) override {
     launch("fill", gpu::fill, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, p, value, n);
@@ -471,10 +554,11 @@ class CudaBackend : public Backend {
     launch("reduce_mean_backward", gpu::reduce_mean_backward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, dinp,
            dout, make_broadcast(in_shape, out_keep, in_shape), n, inv);
   }
+  // The kernel adds the step block's seed_step back (unsigned: wraps exactly).
   void dropout_forward(float* out, float* mask, const float* inp, int64_t n, float ratio, uint64_t seed) override {
     float scale = ratio < 1 ? 1.0f / (1.0f - ratio) : 0.0f;
     launch("dropout_forward", gpu::dropout_forward, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, out, mask, inp,
-           n, ratio, scale, seed);
+           n, ratio, scale, seed - step_mirror_.seed_step, (const StepValues*)step_);
   }
   void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) override {
     launch("multiply", multiply, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, dinp, dout, mask, n);
@@ -550,15 +634,15 @@ class CudaBackend : public Backend {
       launch("clip_to_norm", clip_to_norm, dim3(blocks_for(sizes[t], kThreads)), dim3(kThreads), stream_, grads[t], sizes[t],
              (const float*)(global ? norms + count : norms + t), global ? c.global_clipnorm : c.clipnorm);
   }
+  // The learning rate and Adam's step size from the step block: set_step_values put this step's
+  // there (a direct call with others writes them first).
   void optimizer_update(const OptimizerConfig& c, float* w, const float* g, int64_t n, float* m, float* v, float* mg,
                         int64_t step) override {
-    double t = (double)step;
-    float alpha = (float)(c.learning_rate * std::sqrt(1 - std::pow((double)c.beta_2, t)) /
-                          (1 - std::pow((double)c.beta_1, t)));
-    OptStep o{(int)c.kind, c.learning_rate, c.momentum, 1 - c.beta_1, 1 - c.beta_2, c.epsilon, alpha, c.weight_decay,
-              c.rho, c.nesterov, c.amsgrad, c.centered};
-    launch("optimizer_update", gpu::optimizer_update, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, o, w, g, m, v,
-           mg, n);
+    write_step_values(StepValues{c.learning_rate, adam_alpha(c, step), step_mirror_.seed_step});
+    OptStep o{(int)c.kind, c.momentum, 1 - c.beta_1, 1 - c.beta_2, c.epsilon, c.weight_decay, c.rho, c.nesterov,
+              c.amsgrad, c.centered};
+    launch("optimizer_update", gpu::optimizer_update, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, o,
+           (const StepValues*)step_, w, g, m, v, mg, n);
   }
 
   // --- LSTM, GRU and RNN (cuda_recurrent.cuh) ---------------------------------------------------------------
@@ -578,7 +662,7 @@ class CudaBackend : public Backend {
     int64_t n = 0;
   };
   std::string name_;
-  bool tf32_;
+  bool tf32_, graphs_;
   cudaStream_t stream_ = nullptr;
   FaultRecord* fault_ = nullptr;  // device memory, zeroed
   Workspace ws_[kSlots];
@@ -597,6 +681,47 @@ class CudaBackend : public Backend {
   int area_ = 0;             // the one staged last
   char* staging_ = nullptr;  // pinned host memory for uploads and downloads
   size_t staging_bytes_ = 0, staged_ = 0;  // its size; bytes in use by copies queued since the last sync
+  float* readback_ = nullptr;             // pinned: queue_read's copy
+  int64_t readback_n_ = 0, read_n_ = 0;   // its size; the floats queued
+  // Recording (CUDA graphs):
+  StepValues* step_ = nullptr;            // device memory: the step's values the kernels read
+  StepValues step_mirror_{0, 0, 0};       // what step_ holds once the work queued so far has run
+  bool recording_ = false;
+  std::string unrecordable_;              // what the work being recorded needed the host for
+  std::unordered_map<float*, int64_t> freed_in_recording_;  // freed while recording, not taken again
+  std::vector<std::pair<float*, int64_t>> held_;  // the recordings' own memory, freed by their work
+  std::vector<float*> retired_;           // workspaces regrown while recording, which it still uses
+  std::vector<cudaGraphExec_t> recordings_;
+  uint64_t host_interactions_ = 0, memory_generation_ = 0;
+
+  // Counts a call that needs the host. While recording it is not made (a replay could not
+  // repeat it, and CUDA refuses a wait): the recording is marked unusable, returns true.
+  bool needs_host(const char* what) {
+    host_interactions_++;
+    if (!recording_) return false;
+    if (unrecordable_.empty()) unrecordable_ = what;
+    return true;
+  }
+  void release_recordings() {  // the stream is idle
+    for (cudaGraphExec_t g : recordings_) cudaGraphExecDestroy(g);
+    recordings_.clear();
+    for (auto& [p, n] : held_) cache_[n].push_back(p);
+    held_.clear();
+    for (float* p : retired_) cudaFree(p);
+    retired_.clear();
+  }
+  static float adam_alpha(const OptimizerConfig& c, int64_t step) {  // lr * sqrt(1 - b2^t) / (1 - b1^t)
+    double t = (double)step;
+    return (float)(c.learning_rate * std::sqrt(1 - std::pow((double)c.beta_2, t)) / (1 - std::pow((double)c.beta_1, t)));
+  }
+  // The step block, written in the stream's order when it changes (from the staging area).
+  void write_step_values(const StepValues& s) {
+    if (s.lr == step_mirror_.lr && s.alpha == step_mirror_.alpha && s.seed_step == step_mirror_.seed_step) return;
+    STRATA_CHECK(!recording_, "internal error: the step's values changed while the step is recorded");
+    static_assert(sizeof(StepValues) % sizeof(float) == 0, "the step block is uploaded as floats");
+    upload(reinterpret_cast<float*>(step_), reinterpret_cast<const float*>(&s), sizeof(StepValues) / sizeof(float));
+    step_mirror_ = s;
+  }
 
   void grow_staging(size_t bytes) {  // the stream is idle when called
     CUDA_CHECK(cudaFreeHost(staging_));
@@ -617,7 +742,12 @@ class CudaBackend : public Backend {
   float* workspace(int slot, int64_t n) {
     Workspace& w = ws_[slot];
     if (w.n < n) {
-      CUDA_CHECK(cudaFree(w.p));
+      if (recording_) {
+        retired_.push_back(w.p);  // the work recorded before still uses it
+      } else {
+        memory_generation_++;
+        CUDA_CHECK(cudaFree(w.p));
+      }
       w.p = nullptr, w.n = 0;
       CUDA_CHECK(cudaMalloc(&w.p, (size_t)n * sizeof(float)));
       w.n = n;

@@ -89,9 +89,9 @@ void launch(const char* name, void (*kernel)(P...), dim3 grid, dim3 block, cudaS
   cudaError_t e = cudaGetLastError();
   STRATA_CHECK(e == cudaSuccess, "CUDA kernel " << name << " failed to launch: " << cudaGetErrorString(e));
 #else
-  try {
-    ::strata::emu::before_launch(name, stream, {pointer_argument(args)...});
-    ::strata::emu::launch(name, grid, block, [&] { kernel(static_cast<P>(args)...); });
+  try {  // the arguments by value: a capturing stream records the launch (a CUDA graph)
+    ::strata::emu::launch_on_stream(name, stream, grid, block, {pointer_argument(args)...},
+                                    [=] { kernel(static_cast<P>(args)...); });
   } catch (const ::strata::emu::Fault& f) {
     STRATA_FAIL("CUDA emulation: " << f.what());
   }

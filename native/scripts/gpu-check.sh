@@ -2,7 +2,8 @@
 # gpu-check.sh: everything Strata's CUDA backend has to show on a machine with an NVIDIA GPU,
 # with no Node and no network: it builds the engine with CMake, runs the C++ checks on the
 # "cuda" backend, trains the seed CNN on Fashion-MNIST on the GPU and on the CPU, and times the
-# seed CNN beside PyTorch eager with cuDNN on the same GPU, printing one table.
+# seed CNN beside PyTorch eager with cuDNN on the same GPU, printing one table (training steps
+# with CUDA graphs, the default, and without).
 #
 #   native/scripts/gpu-check.sh [--arch 90] [--data DIR] [--epochs 10] [--build DIR] [--skip-build]
 #   native/scripts/gpu-check.sh --emulate [--build DIR] [--skip-build]
@@ -160,6 +161,11 @@ if [ -n "$FM" ]; then
   check fashion_mnist_cpu "$BUILD/seed_cnn" fashion-mnist "$FM" --backend cpu "${TRAIN[@]}"
   check fashion_mnist_$BACKEND "$BUILD/seed_cnn" fashion-mnist "$FM" --backend "$BACKEND" "${TRAIN[@]}"
   check fashion_mnist_same_accuracy compare_training "$LOGS/fashion_mnist_cpu.log" "$LOGS/fashion_mnist_$BACKEND.log"
+  # the steps replayed as CUDA graphs (the default) against the same steps launched one by one:
+  # the same losses and accuracies to the last digit printed (every epoch but the seconds)
+  check fashion_mnist_no_graphs "$BUILD/seed_cnn" fashion-mnist "$FM" --backend "$BACKEND" "${TRAIN[@]}" --no-cuda-graphs
+  check cuda_graphs_same bash -c "diff <(sed 's/, \"seconds\".*//' '$LOGS/fashion_mnist_$BACKEND.log') \
+    <(sed 's/, \"seconds\".*//' '$LOGS/fashion_mnist_no_graphs.log') && echo 'graphs on and off: the same epochs'"
 fi
 
 # --- the benchmark: Strata on CUDA beside PyTorch eager + cuDNN on the same GPU ------------------------
@@ -168,20 +174,25 @@ if [ $EMULATE = 0 ]; then
   TORCH=1
   python3 -c "import torch; assert torch.cuda.is_available()" 2> /dev/null || TORCH=0
   [ $TORCH = 1 ] || echo "(python3 with PyTorch for CUDA not found: the table has Strata's column only)"
-  TABLE+=("| model | mode | batch | Strata CUDA (samples/s) | PyTorch eager + cuDNN (samples/s) | Strata / PyTorch |")
-  TABLE+=("| --- | --- | ---: | ---: | ---: | ---: |")
+  TABLE+=("| model | mode | batch | Strata CUDA (samples/s) | Strata, no CUDA graphs | PyTorch eager + cuDNN (samples/s) | Strata / PyTorch |")
+  TABLE+=("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
   for input in "28 28 1" "64 64 3"; do
     for mode in train infer; do
       for batch in 32 128 512; do
         s=$("$BUILD/seed_cnn" throughput --backend cuda --input $input --batch $batch --mode $mode --steps 50 2>> "$LOGS/bench.log")
         sr=$(json_field "$s" samples_per_second)
+        nr=""  # training steps launched one by one (inference passes are never recorded)
+        if [ $mode = train ]; then
+          n=$("$BUILD/seed_cnn" throughput --backend cuda --input $input --batch $batch --mode $mode --steps 50 --no-cuda-graphs 2>> "$LOGS/bench.log")
+          nr=$(json_field "$n" samples_per_second)
+        fi
         tr="" ratio=""
         if [ $TORCH = 1 ]; then
           t=$(python3 "$HERE/torch_cuda_reference.py" --input $input --batch $batch --mode $mode 2>> "$LOGS/bench.log")
           tr=$(json_field "$t" samples_per_second)
           [ -n "$sr" ] && [ -n "$tr" ] && ratio=$(awk -v a="$sr" -v b="$tr" 'BEGIN { printf "%.2fx", a / b }')
         fi
-        TABLE+=("| ${input// /x} | $mode | $batch | ${sr:-failed} | ${tr:--} | ${ratio:--} |")
+        TABLE+=("| ${input// /x} | $mode | $batch | ${sr:-failed} | ${nr:--} | ${tr:--} | ${ratio:--} |")
         [ -n "$sr" ] || FAILED=1
       done
     done

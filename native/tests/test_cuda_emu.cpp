@@ -1,8 +1,9 @@
 // test_cuda_emu.cpp: the host emulation of CUDA's execution model (cuda/emu/) against its
 // definitions: barriers, the shared-memory race detector (a kernel with a missing
 // __syncthreads is caught), shuffles and votes as CUDA defines them, the wmma fragment
-// operations, atomics, launch checks, the guard page after each buffer, and the ordering of
-// streams and events (a read of a copy another stream has not finished is caught).
+// operations, atomics, launch checks, the guard page after each buffer, the ordering of
+// streams and events (a read of a copy another stream has not finished is caught), and graphs
+// (a capture's recorded order, a wait inside a capture refused).
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -394,8 +395,85 @@ static void test_stream_order() {
   CUDA_CHECK(cudaFree(other));
 }
 
+// --- graphs --------------------------------------------------------------------------------------
+__global__ void scale_and_add(float* x, float m, float a, int n) {  // x = x * m + a
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) x[i] = x[i] * m + a;
+}
+
+// A capture records the stream's copies, memsets and kernels in order and runs none of them; a
+// graph launch runs them in that order, each time reading what the host put in the copies'
+// sources since. Waiting for a capturing stream, or cudaMalloc, fails and spoils the capture.
+static void test_graph_capture() {
+  cudaStream_t s = nullptr;
+  CUDA_CHECK(cudaStreamCreate(&s));
+  const int n = 64;
+  float *x = nullptr, *step = nullptr, *host = nullptr;
+  CUDA_CHECK(cudaMalloc(&x, n * sizeof(float)));
+  CUDA_CHECK(cudaMalloc(&step, sizeof(float)));
+  CUDA_CHECK(cudaMallocHost(&host, n * sizeof(float)));
+  std::vector<float> back(n, -1.0f);
+  for (int i = 0; i < n; i++) back[i] = 7.0f;
+  CUDA_CHECK(cudaMemcpy(x, back.data(), n * sizeof(float), cudaMemcpyHostToDevice));
+
+  *host = 5.0f;  // the "step value" the recorded work reads, set before each launch
+  CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal));
+  CUDA_CHECK(cudaMemsetAsync(x, 0, n * sizeof(float), s));
+  CUDA_CHECK(cudaMemcpyAsync(step, host, sizeof(float), cudaMemcpyHostToDevice, s));
+  launch("scale_and_add", scale_and_add, dim3(1), dim3(n), s, x, 2.0f, 1.0f, n);  // 0 * 2 + 1
+  launch("scale_and_add", scale_and_add, dim3(1), dim3(n), s, x, 3.0f, 0.0f, n);  // * 3
+  launch("double_into", double_into, dim3(1), dim3(n), s, x + 1, (const float*)step, 1);  // x[1] = 2 * step
+  cudaGraph_t graph = nullptr;
+  CUDA_CHECK(cudaStreamEndCapture(s, &graph));
+  expect(x[0] == 7.0f && x[n - 1] == 7.0f && !std::isnan(x[0]), "a capture runs none of the work it records");
+  cudaGraphExec_t exec = nullptr;
+  CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+  CUDA_CHECK(cudaGraphDestroy(graph));
+  for (float value : {5.0f, 8.0f}) {
+    *host = value;
+    CUDA_CHECK(cudaGraphLaunch(exec, s));
+    CUDA_CHECK(cudaStreamSynchronize(s));
+    expect(x[0] == 3.0f && x[n - 1] == 3.0f, "a graph replays the memset and the kernels in the recorded order");
+    expect(x[1] == 2 * value, "a replayed copy reads its host source as it is at the launch (" + std::to_string(x[1]) + ")");
+  }
+
+  // a wait for the capturing stream is refused, as CUDA refuses it, and spoils the capture
+  CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal));
+  launch("scale_and_add", scale_and_add, dim3(1), dim3(n), s, x, 2.0f, 1.0f, n);
+  std::string f = fault_of([&] { CUDA_CHECK(cudaStreamSynchronize(s)); });
+  expect(contains(f, "not permitted when stream is capturing") && contains(f, "cudaStreamSynchronize"),
+         "a synchronize inside a capture is an error: " + f);
+  f = fault_of([&] { launch("scale_and_add", scale_and_add, dim3(1), dim3(n), s, x, 2.0f, 1.0f, n); });
+  expect(contains(f, "previous error during capture"), "work after the refused call fails: " + f);
+  cudaError_t e = cudaStreamEndCapture(s, &graph);
+  expect(e == cudaErrorStreamCaptureInvalidated && graph == nullptr, "the spoiled capture gives no graph");
+  expect(x[0] == 3.0f, "nothing of the spoiled capture ran");
+
+  // a host read through the legacy stream, and cudaMalloc, are refused during a global capture
+  CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal));
+  f = fault_of([&] { CUDA_CHECK(cudaMemcpy(back.data(), x, n * sizeof(float), cudaMemcpyDeviceToHost)); });
+  expect(contains(f, "legacy stream depend on a capturing"), "a blocking host read during a capture is an error: " + f);
+  expect(cudaStreamEndCapture(s, &graph) == cudaErrorStreamCaptureInvalidated, "the host read spoils the capture");
+  CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal));
+  float* more = nullptr;
+  expect(cudaMalloc(&more, 16) == cudaErrorStreamCaptureUnsupported, "cudaMalloc is refused during a global capture");
+  expect(cudaStreamEndCapture(s, &graph) == cudaErrorStreamCaptureInvalidated, "cudaMalloc spoils a global capture");
+  CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeRelaxed));
+  CUDA_CHECK(cudaMalloc(&more, 16));  // relaxed mode allows it
+  CUDA_CHECK(cudaStreamEndCapture(s, &graph));
+  CUDA_CHECK(cudaGraphDestroy(graph));
+
+  CUDA_CHECK(cudaGraphExecDestroy(exec));
+  CUDA_CHECK(cudaStreamDestroy(s));
+  CUDA_CHECK(cudaFree(x));
+  CUDA_CHECK(cudaFree(step));
+  CUDA_CHECK(cudaFree(more));
+  CUDA_CHECK(cudaFreeHost(host));
+}
+
 int main() {
   test_stream_order();
+  test_graph_capture();
   test_barriers_and_races();
   test_warp_primitives();
   test_wmma();

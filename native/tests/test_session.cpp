@@ -275,6 +275,84 @@ static void test_prefetch() {
   }
 }
 
+// CUDA graphs: on "cuda-emu" a step's work is recorded once per plan and replayed, and gives
+// what the same steps launched one by one give, bit for bit: Dropout's masks and Adam's bias
+// correction follow the step, the learning rate changes every step (a schedule), and an
+// epoch's last, smaller batch re-plans (recorded at its own plan in the second epoch), and
+// in the second epoch every other batch carries sample weights (a recording of its own).
+static void test_cuda_graphs() {
+  Rng rng(8);
+  std::string model = small_cnn_model(rng);
+  std::vector<Batch> batches;
+  for (int epoch = 0; epoch < 2; epoch++)
+    for (int64_t rows : {16, 16, 16, 16, 7}) {
+      Batch b;
+      b.inputs = {rand_tensor(rng, {rows, 1, 8, 8})};
+      Tensor y({rows});
+      for (auto& v : y.f) v = (float)(int)rng.uniform(0, 2.99f);
+      b.targets = {y};
+      if (epoch == 1 && batches.size() % 2 == 0) b.sample_weights = {rand_tensor(rng, {rows}, 0.5f, 2)};
+      batches.push_back(b);
+    }
+  TrainingDescription d;
+  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
+  d.seed = 3;
+  d.backend = "cuda-emu";
+  auto graphs = Session::from_onnx(model.data(), model.size(), d);
+  d.backend_options.cuda_graphs = false;
+  auto launches = Session::from_onnx(model.data(), model.size(), d);
+  bool same = true;
+  for (size_t k = 0; k < batches.size(); k++) {
+    float lr = 0.02f * std::pow(0.8f, (float)k);  // as a LearningRateScheduler sets it before each step
+    graphs->set_learning_rate(lr), launches->set_learning_rate(lr);
+    StepResult a = graphs->train_step(batches[k].inputs, batches[k].targets, batches[k].sample_weights);
+    StepResult b = launches->train_step(batches[k].inputs, batches[k].targets, batches[k].sample_weights);
+    same &= a.loss == b.loss && a.accuracy == b.accuracy;
+  }
+  std::printf("CUDA graphs (cuda-emu): %lld of %zu steps replayed\n", (long long)graphs->replayed_steps(), batches.size());
+  expect(graphs->replayed_steps() >= 6 && launches->replayed_steps() == 0,
+         "cuda-emu replays recorded steps (" + std::to_string(graphs->replayed_steps()) + "), and none with cuda_graphs off");
+  expect(same, "replayed steps give the launched steps' losses and accuracies bit for bit");
+  bool weights = graphs->iterations() == launches->iterations();
+  for (auto& name : graphs->weight_names()) weights &= graphs->get_weight(name).f == launches->get_weight(name).f;
+  for (auto& name : graphs->trainable_names())
+    for (const char* slot : {"m", "v"})
+      weights &= graphs->get_optimizer_slot(name, slot) == launches->get_optimizer_slot(name, slot);
+  expect(weights, "replayed steps leave every weight, moving statistic and Adam slot as launched steps do");
+  // a slot replaced between steps frees the memory the recording updated: it records anew
+  for (auto* s : {graphs.get(), launches.get()}) s->set_optimizer_slot("k2", "m", s->get_optimizer_slot("k2", "m"));
+  int64_t replayed = graphs->replayed_steps();
+  for (int k = 0; k < 3; k++) {
+    StepResult a = graphs->train_step(batches[k].inputs, batches[k].targets);
+    StepResult b = launches->train_step(batches[k].inputs, batches[k].targets);
+    same &= a.loss == b.loss;
+  }
+  expect(same && graphs->get_weight("k2").f == launches->get_weight("k2").f && graphs->replayed_steps() > replayed,
+         "after set_optimizer_slot the steps record anew and still match the launched ones");
+
+  // GaussianNoise's draws are uploaded from the host at every step: such a step is never
+  // recorded (a replay would add the recorded step's noise) and runs as launched
+  ModelBuilder nb;
+  Tensor ones({1, 64});
+  for (auto& v : ones.f) v = 1.0f;
+  nb.input("x", {-1, 64}).output("y").init("w", ones).node("Mul", {"x", "w"}, {"xw"});
+  nb.strata_node("GaussianNoise", {"xw"}, {"y"}, {Attr::f("stddev", 0.5f)});
+  std::string noisy = nb.bytes();
+  d.losses = {{"y", LossKind::MeanSquaredError}};
+  d.trainable = {"w"};
+  auto noise_launched = Session::from_onnx(noisy.data(), noisy.size(), d);
+  d.backend_options.cuda_graphs = true;
+  auto noise_graphs = Session::from_onnx(noisy.data(), noisy.size(), d);
+  Tensor nx = rand_tensor(rng, {8, 64}), ny = rand_tensor(rng, {8, 64});
+  bool noise_same = true;
+  for (int k = 0; k < 4; k++) noise_same &= noise_graphs->train_step({nx}, {ny}).loss == noise_launched->train_step({nx}, {ny}).loss;
+  expect(noise_same && noise_graphs->get_weight("w").f == noise_launched->get_weight("w").f &&
+             noise_graphs->replayed_steps() == 0,
+         "a step that uploads GaussianNoise's draws runs unrecorded, as launched (" +
+             std::to_string(noise_graphs->replayed_steps()) + " replayed)");
+}
+
 // profile: every node that ran has its time, and they add up to no more than the step's wall
 // time (on "cuda-emu" they come from events on the compute stream, the GPU's clock on a GPU).
 static void test_profile() {
@@ -1703,6 +1781,7 @@ int main() {
     test_recurrent_graph();
     test_recurrent_training_on_cuda();
     test_slice_window();
+    test_cuda_graphs();
   } catch (const std::exception& e) {
     std::printf("FAIL: exception: %s\n", e.what());
     return 1;

@@ -16,7 +16,8 @@
 //       samples per second of training steps (forward, loss, backward, Adam) or inference
 //       passes on one random batch, after 3 untimed ones.
 // --fp32: strict FP32 matrix products on CUDA (TF32 otherwise). --conv auto|direct|onednn-winograd:
-// the convolution algorithm (BackendOptions::conv), to compare.
+// the convolution algorithm (BackendOptions::conv), to compare. --no-cuda-graphs: CUDA launches
+// every kernel of every step (BackendOptions::cuda_graphs; by default a step is replayed as a graph).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -72,7 +73,7 @@ static std::string seed_cnn(int h, int w, int c, bool standardize, uint64_t seed
   return b.bytes();
 }
 
-static BackendOptions g_options;  // --fp32, --conv
+static BackendOptions g_options;  // --fp32, --conv, --no-cuda-graphs
 
 static std::unique_ptr<Session> session(const std::string& model, const std::string& backend, bool fp32,
                                         uint64_t seed) {
@@ -198,8 +199,10 @@ static int throughput(const std::string& backend, int h, int w, int c, int batch
   auto t0 = std::chrono::steady_clock::now();
   for (int k = 0; k < steps; k++) run();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("{\"backend\": \"%s\", \"input\": [%d, %d, %d], \"batch\": %d, \"mode\": \"%s\", \"samples_per_second\": %.1f}\n",
-              backend.c_str(), h, w, c, batch, train ? "train" : "infer", batch * steps / seconds);
+  std::printf("{\"backend\": \"%s\", \"input\": [%d, %d, %d], \"batch\": %d, \"mode\": \"%s\", \"cuda_graphs\": %s, "
+              "\"samples_per_second\": %.1f}\n",
+              backend.c_str(), h, w, c, batch, train ? "train" : "infer", g_options.cuda_graphs ? "true" : "false",
+              batch * steps / seconds);
   return 0;
 }
 
@@ -232,6 +235,7 @@ int main(int argc, char** argv) {
       else if (a == "--input") h = std::stoi(value(1)), w = std::stoi(value(2)), c = std::stoi(value(3)), k += 3;
       else if (a == "--fp32") fp32 = true;
       else if (a == "--conv") g_options.conv = conv_algorithm_from_name(value()), k++;
+      else if (a == "--no-cuda-graphs") g_options.cuda_graphs = false;
       else {
         std::fprintf(stderr, "seed_cnn: unknown option %s\n", a.c_str());
         return 2;

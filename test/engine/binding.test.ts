@@ -215,6 +215,13 @@ describe('native engine binding', () => {
     for (const good of [-1, 0, 1, cores]) new engine.TrainingSession(model, describe({ numThreads: good })).dispose();
   });
 
+  test('cudaGraphs is a boolean backend option (CUDA graphs for the train step; the CPU ignores it)', () => {
+    const model = exportOnnx(new Sequential([new Dense(2, { inputShape: [2], name: 'd' })]));
+    const describe = (extra: Record<string, unknown>) => ({ losses: [{ output: 'd', kind: 'mean_squared_error' as const }], optimizer: { kind: 'sgd' as const }, ...extra });
+    assert.throws(() => new engine.TrainingSession(model, describe({ cudaGraphs: 'no' })), (e: Error) => e instanceof TypeError && /^description\.cudaGraphs must be true or false$/.test(e.message));
+    for (const good of [true, false]) new engine.TrainingSession(model, describe({ cudaGraphs: good })).dispose();
+  });
+
   test('a missing or broken addon is an error that says how to build it', () => {
     assert.throws(() => loadNativeEngine('/nonexistent/strata_native.node'), (e: Error) => e.name === 'EngineSetupError' && /is not built .*npm run build:native.*scripts\/install-system-deps\.sh/.test(e.message));
     const broken = path.join(mkdtempSync(path.join(tmpdir(), 'strata-addon-')), 'strata_native.node');

@@ -562,19 +562,27 @@ const char* cudaGetErrorString(cudaError_t e) {
     case cudaErrorInvalidValue: return "invalid argument";
     case cudaErrorMemoryAllocation: return "out of memory";
     case cudaErrorLaunchFailure: return "unspecified launch failure";
+    case cudaErrorIllegalState: return "the operation cannot be performed in the present state";
+    case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
+    case cudaErrorStreamCaptureImplicit:
+      return "operation would make the legacy stream depend on a capturing blocking stream";
   }
   return "unknown error";
 }
 cudaError_t cudaGetLastError() { return cudaSuccess; }  // faults are thrown at the launch
 cudaError_t cudaMalloc(void** p, size_t bytes) {
+  if (cudaError_t e = refuse_during_capture()) return e;
   *p = device_alloc(bytes);
   return *p ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 cudaError_t cudaMallocHost(void** p, size_t bytes) {
+  if (cudaError_t e = refuse_during_capture()) return e;
   *p = std::malloc(bytes ? bytes : 1);
   return *p ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 cudaError_t cudaFreeHost(void* p) {
+  if (cudaError_t e = refuse_during_capture()) return e;
   std::free(p);
   return cudaSuccess;
 }

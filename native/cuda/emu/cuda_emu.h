@@ -43,6 +43,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 // --- qualifiers --------------------------------------------------------------------------
 #define __global__
@@ -407,7 +408,11 @@ enum cudaError_t {
   cudaSuccess = 0,
   cudaErrorInvalidValue = 1,
   cudaErrorMemoryAllocation = 2,
+  cudaErrorIllegalState = 401,
   cudaErrorLaunchFailure = 719,
+  cudaErrorStreamCaptureUnsupported = 900,
+  cudaErrorStreamCaptureInvalidated = 901,
+  cudaErrorStreamCaptureImplicit = 906,
 };
 enum cudaMemcpyKind {
   cudaMemcpyHostToHost = 0,
@@ -422,6 +427,15 @@ struct CUevent_st;
 typedef CUevent_st* cudaEvent_t;
 constexpr unsigned cudaStreamDefault = 0, cudaStreamNonBlocking = 1;
 constexpr unsigned cudaEventDefault = 0, cudaEventDisableTiming = 2;
+enum cudaStreamCaptureMode {
+  cudaStreamCaptureModeGlobal = 0,
+  cudaStreamCaptureModeThreadLocal = 1,
+  cudaStreamCaptureModeRelaxed = 2
+};
+struct CUgraph_st;
+typedef CUgraph_st* cudaGraph_t;
+struct CUgraphExec_st;
+typedef CUgraphExec_st* cudaGraphExec_t;
 
 const char* cudaGetErrorString(cudaError_t e);
 cudaError_t cudaGetLastError();
@@ -465,11 +479,33 @@ cudaError_t cudaEventSynchronize(cudaEvent_t e);
 // The host's time between the two records (kernels run at their launch here).
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
 
+// Graphs (cuda_emu_streams.cpp): between cudaStreamBeginCapture and cudaStreamEndCapture the
+// kernels, copies and memsets queued on the stream are recorded, not run (a kernel with the
+// arguments it was given); cudaGraphLaunch queues them on a stream in the recorded order, as
+// if launched there again. As CUDA does, the capture refuses what would make the host wait for
+// it or touch device memory behind its back: synchronizing the capturing stream or the device,
+// cudaMalloc, cudaFree and their host twins, and (cudaStreamCaptureModeGlobal) work on the
+// legacy default stream while a blocking stream captures. Such a call returns an error and
+// invalidates the capture (cudaStreamEndCapture then fails with
+// cudaErrorStreamCaptureInvalidated). Not modelled: events inside a capture (refused here, a
+// node of the graph on a GPU), graphs launched into a capture, updating an instantiated graph.
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode);
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t* graph);
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned long long flags = 0);
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s);
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec);
+cudaError_t cudaGraphDestroy(cudaGraph_t graph);
+
 namespace strata {
 namespace emu {
-// Before a kernel runs on `stream`: the copies queued before it there run, and a pointer
-// argument inside a copy another stream has not finished is a Fault.
-void before_launch(const char* kernel, cudaStream_t stream, std::initializer_list<const void*> pointers);
+// A kernel launched on `stream`: run now, after the copies queued before it there (a pointer
+// argument inside a copy another stream has not finished is a Fault), or recorded when the
+// stream is capturing. `body` holds the arguments by value.
+void launch_on_stream(const char* kernel, cudaStream_t stream, dim3 grid, dim3 block,
+                      std::vector<const void*> pointers, std::function<void()> body);
+// cudaSuccess, or the error a call that may wait for the device (cudaMalloc, cudaFree, ...)
+// returns while a capture runs; the capture is then invalidated.
+cudaError_t refuse_during_capture();
 }  // namespace emu
 }  // namespace strata
 

@@ -1,19 +1,38 @@
-// cuda_emu_streams.cpp: streams and events in the emulation (cuda_emu.h). A kernel runs at
-// its launch; a copy or memset queued on a stream waits in the stream's queue until something
+// cuda_emu_streams.cpp: streams, events and graphs in the emulation (cuda_emu.h). A kernel runs
+// at its launch; a copy or memset queued on a stream waits in the stream's queue until something
 // needs it, the latest moment CUDA allows, so that a reader that does not wait for it reads
 // NaNs, and is caught where the emulation sees the access (another stream's copy, or a kernel's
 // pointer argument). What this cannot show: a host write into pinned memory that a queued copy
 // still reads (the copy reads it when it runs), and kernels overlapping each other.
+// A capturing stream records its kernels, copies and memsets instead (CUgraph_st); a graph's
+// launch queues them again in that order.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <sstream>
 
 #include "cuda_emu.h"
 
+struct CUgraph_st {
+  struct Node {  // a kernel (body set) or a copy or memset (src null)
+    std::string kernel;
+    dim3 grid, block;
+    std::vector<const void*> pointers;
+    std::function<void()> body;
+    void* dst = nullptr;
+    const void* src = nullptr;
+    size_t bytes = 0;
+    int value = 0;
+  };
+  std::vector<Node> nodes;
+};
+struct CUgraphExec_st {
+  std::vector<CUgraph_st::Node> nodes;
+};
 struct CUstream_st {
   struct Op {
     char* dst;
@@ -24,6 +43,9 @@ struct CUstream_st {
   bool non_blocking = false;
   std::deque<Op> pending;             // queued, not yet run
   uint64_t queued = 0, finished = 0;  // operations queued and run so far
+  CUgraph_st* capture = nullptr;      // between cudaStreamBeginCapture and cudaStreamEndCapture
+  cudaStreamCaptureMode capture_mode = cudaStreamCaptureModeGlobal;
+  bool capture_invalid = false;       // a refused call broke the capture
 };
 struct CUevent_st {
   CUstream_st* stream = nullptr;  // where it was last recorded (null: never, complete)
@@ -42,6 +64,23 @@ std::set<CUstream_st*>& streams() {
   return all;
 }
 CUstream_st* resolve(cudaStream_t s) { return s ? s : &g_legacy; }
+
+// Every capture under way that a refused call breaks: all of them for a call that may wait for
+// the device, the blocking streams' for work on the legacy stream (which would wait for them).
+bool invalidate_captures(bool blocking_only) {
+  bool any = false;
+  for (CUstream_st* s : streams())
+    if (s->capture && s->capture_mode != cudaStreamCaptureModeRelaxed && !(blocking_only && s->non_blocking)) {
+      s->capture_invalid = any = true;
+    }
+  return any;
+}
+// Work queued on `s`: cudaSuccess to run it, else the error CUDA gives (recorded when capturing).
+cudaError_t capture_rule(CUstream_st* s) {
+  if (s->capture) return s->capture_invalid ? cudaErrorStreamCaptureInvalidated : cudaSuccess;
+  if (s == &g_legacy && invalidate_captures(true)) return cudaErrorStreamCaptureImplicit;
+  return cudaSuccess;
+}
 
 std::string hex(const void* p) {
   std::ostringstream os;
@@ -89,10 +128,17 @@ void check_access(CUstream_st* stream, const void* p, size_t n, bool write, cons
   }
 }
 
-void enqueue(cudaStream_t stream, void* dst, const void* src, size_t bytes, int value, const char* what) {
-  if (!bytes) return;
+cudaError_t enqueue(cudaStream_t stream, void* dst, const void* src, size_t bytes, int value, const char* what) {
+  if (!bytes) return cudaSuccess;
   std::lock_guard<std::recursive_mutex> lock(g_mutex);
   CUstream_st* s = resolve(stream);
+  if (cudaError_t e = capture_rule(s)) return e;
+  if (s->capture) {
+    CUgraph_st::Node node;
+    node.dst = dst, node.src = src, node.bytes = bytes, node.value = value;
+    s->capture->nodes.push_back(std::move(node));
+    return cudaSuccess;
+  }
   if (s == &g_legacy) drain_blocking();
   std::string who = std::string(what) + " on stream " + hex(stream);
   check_access(s, dst, bytes, true, who);
@@ -103,16 +149,42 @@ void enqueue(cudaStream_t stream, void* dst, const void* src, size_t bytes, int 
   std::memset(dst, 0xff, bytes);  // NaNs until the copy runs
   s->pending.push_back({static_cast<char*>(dst), static_cast<const char*>(src), bytes, value});
   s->queued++;
+  return cudaSuccess;
+}
+
+// Before a kernel runs on `s`: the copies queued before it there run, and a pointer argument
+// inside a copy another stream has not finished is a Fault.
+void before_launch(const std::string& kernel, CUstream_st* s, const std::vector<const void*>& pointers) {
+  std::lock_guard<std::recursive_mutex> lock(g_mutex);
+  if (s == &g_legacy) drain_blocking();
+  drain(s);
+  for (const void* p : pointers) check_access(s, p, 1, true, "kernel " + kernel);
 }
 
 }  // namespace
 
-void before_launch(const char* kernel, cudaStream_t stream, std::initializer_list<const void*> pointers) {
-  std::lock_guard<std::recursive_mutex> lock(g_mutex);
+void launch_on_stream(const char* kernel, cudaStream_t stream, dim3 grid, dim3 block,
+                      std::vector<const void*> pointers, std::function<void()> body) {
   CUstream_st* s = resolve(stream);
-  if (s == &g_legacy) drain_blocking();
-  drain(s);
-  for (const void* p : pointers) check_access(s, p, 1, true, std::string("kernel ") + kernel);
+  {
+    std::lock_guard<std::recursive_mutex> lock(g_mutex);
+    if (cudaError_t e = capture_rule(s))
+      throw Fault(std::string("kernel ") + kernel + " launched on stream " + hex(stream) + ": " + cudaGetErrorString(e));
+    if (s->capture) {
+      CUgraph_st::Node node;
+      node.kernel = kernel, node.grid = grid, node.block = block;
+      node.pointers = std::move(pointers), node.body = std::move(body);
+      s->capture->nodes.push_back(std::move(node));
+      return;
+    }
+  }
+  before_launch(kernel, s, pointers);
+  launch(kernel, grid, block, body);
+}
+
+cudaError_t refuse_during_capture() {
+  std::lock_guard<std::recursive_mutex> lock(g_mutex);
+  return invalidate_captures(false) ? cudaErrorStreamCaptureUnsupported : cudaSuccess;
 }
 
 }  // namespace emu
@@ -121,6 +193,7 @@ void before_launch(const char* kernel, cudaStream_t stream, std::initializer_lis
 using namespace strata::emu;
 
 cudaError_t cudaFree(void* p) {  // waits for the device, as CUDA's does
+  if (cudaError_t e = refuse_during_capture()) return e;
   {
     std::lock_guard<std::recursive_mutex> lock(g_mutex);
     drain_all();
@@ -134,16 +207,14 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind 
 }
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind, cudaStream_t s) {
   if (dst == src) return cudaSuccess;
-  enqueue(s, dst, src, bytes, 0, "cudaMemcpyAsync");
-  return cudaSuccess;
+  return enqueue(s, dst, src, bytes, 0, "cudaMemcpyAsync");
 }
 cudaError_t cudaMemset(void* p, int value, size_t bytes) {
   cudaError_t e = cudaMemsetAsync(p, value, bytes, nullptr);
   return e != cudaSuccess ? e : cudaStreamSynchronize(nullptr);
 }
 cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t s) {
-  enqueue(s, p, nullptr, bytes, value & 0xff, "cudaMemsetAsync");
-  return cudaSuccess;
+  return enqueue(s, p, nullptr, bytes, value & 0xff, "cudaMemsetAsync");
 }
 cudaError_t cudaStreamCreate(cudaStream_t* s) { return cudaStreamCreateWithFlags(s, cudaStreamDefault); }
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned flags) {
@@ -163,12 +234,18 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
   std::lock_guard<std::recursive_mutex> lock(g_mutex);
+  if (resolve(s)->capture) {  // the host would wait for work that is only being recorded
+    resolve(s)->capture_invalid = true;
+    return cudaErrorStreamCaptureUnsupported;
+  }
+  if (cudaError_t e = capture_rule(resolve(s))) return e;
   if (!s) drain_blocking();
   drain(resolve(s));
   return cudaSuccess;
 }
 cudaError_t cudaDeviceSynchronize() {
   std::lock_guard<std::recursive_mutex> lock(g_mutex);
+  if (invalidate_captures(false)) return cudaErrorStreamCaptureUnsupported;
   drain_all();
   return cudaSuccess;
 }
@@ -184,6 +261,10 @@ cudaError_t cudaEventDestroy(cudaEvent_t e) {
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
   if (!e) return cudaErrorInvalidValue;
   std::lock_guard<std::recursive_mutex> lock(g_mutex);
+  if (resolve(s)->capture) {  // not modelled: an event node of the graph on a GPU
+    resolve(s)->capture_invalid = true;
+    return cudaErrorStreamCaptureUnsupported;
+  }
   e->stream = resolve(s);
   e->ticket = e->stream->queued;
   e->recorded = std::chrono::steady_clock::now();
@@ -203,6 +284,73 @@ cudaError_t cudaEventSynchronize(cudaEvent_t e) {
 // The waiting stream's next operation runs at once (kernels run at their launch), so the
 // event's work runs now.
 cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned) {
-  (void)s;
+  {
+    std::lock_guard<std::recursive_mutex> lock(g_mutex);
+    if (resolve(s)->capture) {  // not modelled (a dependency of the graph on a GPU)
+      resolve(s)->capture_invalid = true;
+      return cudaErrorStreamCaptureUnsupported;
+    }
+  }
   return cudaEventSynchronize(e);
+}
+
+// --- graphs ----------------------------------------------------------------------------------------
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode) {
+  std::lock_guard<std::recursive_mutex> lock(g_mutex);
+  if (!s) return cudaErrorStreamCaptureUnsupported;  // the legacy stream cannot capture
+  if (s->capture) return cudaErrorIllegalState;
+  s->capture = new CUgraph_st;
+  s->capture_mode = mode;
+  s->capture_invalid = false;
+  return cudaSuccess;
+}
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t* graph) {
+  std::lock_guard<std::recursive_mutex> lock(g_mutex);
+  if (!s || !s->capture) return cudaErrorIllegalState;
+  CUgraph_st* g = s->capture;
+  s->capture = nullptr;
+  if (s->capture_invalid) {
+    delete g;
+    *graph = nullptr;
+    return cudaErrorStreamCaptureInvalidated;
+  }
+  *graph = g;
+  return cudaSuccess;
+}
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned long long) {
+  if (!graph) return cudaErrorInvalidValue;
+  *exec = new CUgraphExec_st{graph->nodes};
+  return cudaSuccess;
+}
+// The recorded work, queued on `s` in its order: kernels run (after the copies before them),
+// copies and memsets wait in the stream's queue as cudaMemcpyAsync's do.
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
+  if (!exec) return cudaErrorInvalidValue;
+  CUstream_st* s = resolve(stream);
+  {
+    std::lock_guard<std::recursive_mutex> lock(g_mutex);
+    if (s->capture) {  // not modelled: a child graph
+      s->capture_invalid = true;
+      return cudaErrorStreamCaptureUnsupported;
+    }
+    if (cudaError_t e = capture_rule(s)) return e;
+  }
+  for (const CUgraph_st::Node& n : exec->nodes) {
+    if (n.body) {
+      before_launch(n.kernel, s, n.pointers);
+      launch(n.kernel.c_str(), n.grid, n.block, n.body);
+    } else if (cudaError_t e = enqueue(stream, n.dst, n.src, n.bytes, n.value,
+                                       n.src ? "cudaMemcpyAsync (graph)" : "cudaMemsetAsync (graph)")) {
+      return e;
+    }
+  }
+  return cudaSuccess;
+}
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
+  delete exec;
+  return cudaSuccess;
+}
+cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
+  delete graph;
+  return cudaSuccess;
 }

@@ -11,6 +11,15 @@ STRATA_GPU_NAMESPACE_BEGIN
 constexpr int kThreads = 256;  // threads per block of the element-wise and reduction kernels
 constexpr int kMaxRank = 8;    // tensors of the broadcasting ops, transpose and reductions
 
+// The values of a training step that change from one step to the next, which the kernels read
+// from device memory (CudaBackend's step block) rather than from their arguments, so that a
+// step recorded once as a CUDA graph replays with each step's own: the learning rate, Adam's
+// step size (lr with its bias correction, optim.h) and the step's part of the Dropout seeds.
+struct StepValues {
+  float lr, alpha;
+  uint64_t seed_step;
+};
+
 // for (i = this thread's first item; i < n; i += all threads of the grid)
 #define STRATA_GRID_LOOP(i, n)                                                                      \
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (int64_t)(n);               \

@@ -154,8 +154,11 @@ __device__ __forceinline__ uint64_t splitmix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+// The seed is seed_base + step->seed_step (the engine's seed for the node and step, split so
+// that a recorded step draws each step's masks).
 __global__ void dropout_forward(float* out, float* mask, const float* inp, int64_t n, float ratio, float scale,
-                                uint64_t seed) {
+                                uint64_t seed_base, const StepValues* step) {
+  const uint64_t seed = seed_base + step->seed_step;
   STRATA_GRID_LOOP(i, n) {
     uint64_t z = splitmix64(seed + (uint64_t)(i + 1) * 0x9E3779B97F4A7C15ull);
     float u = (float)(z >> 40) * (1.0f / 16777216.0f);

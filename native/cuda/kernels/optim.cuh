@@ -7,25 +7,27 @@ STRATA_GPU_NAMESPACE_BEGIN
 
 enum OptCode { kSGD, kAdam, kAdamW, kRMSprop };  // = strata::OptKind
 
-struct OptStep {
+struct OptStep {  // the configuration's constants; the learning rate and Adam's step come from StepValues
   int kind;
-  float lr, momentum, k1, k2, eps, alpha, weight_decay, rho;  // k1 = 1 - beta_1, k2 = 1 - beta_2; alpha: Adam's step
+  float momentum, k1, k2, eps, weight_decay, rho;  // k1 = 1 - beta_1, k2 = 1 - beta_2
   bool nesterov, amsgrad, centered;
 };
 
 // w, g (n); the slots m, v, mg as optim.h names them (null where the configuration uses none)
-__global__ void optimizer_update(OptStep o, float* w, const float* g, float* m, float* v, float* mg, int64_t n) {
+__global__ void optimizer_update(OptStep o, const StepValues* step, float* w, const float* g, float* m, float* v,
+                                 float* mg, int64_t n) {
+  const float lr = step->lr, alpha = step->alpha;
   STRATA_GRID_LOOP(i, n) {
     float wi = w[i], gi = g[i];
-    if (o.weight_decay > 0) wi -= wi * o.weight_decay * o.lr;
+    if (o.weight_decay > 0) wi -= wi * o.weight_decay * lr;
     switch (o.kind) {
       case kSGD:
         if (o.momentum == 0) {
-          wi -= o.lr * gi;
+          wi -= lr * gi;
         } else {
-          float mi = o.momentum * m[i] - o.lr * gi;
+          float mi = o.momentum * m[i] - lr * gi;
           m[i] = mi;
-          wi += o.nesterov ? o.momentum * mi - o.lr * gi : mi;
+          wi += o.nesterov ? o.momentum * mi - lr * gi : mi;
         }
         break;
       case kAdam:
@@ -33,7 +35,7 @@ __global__ void optimizer_update(OptStep o, float* w, const float* g, float* m, 
         float mi = m[i] + (gi - m[i]) * o.k1, vi = v[i] + (gi * gi - v[i]) * o.k2;
         m[i] = mi, v[i] = vi;
         if (o.amsgrad) vi = mg[i] = fmaxf(mg[i], vi);
-        wi -= o.alpha * mi / (sqrtf(vi) + o.eps);
+        wi -= alpha * mi / (sqrtf(vi) + o.eps);
         break;
       }
       default: {  // RMSprop
@@ -44,7 +46,7 @@ __global__ void optimizer_update(OptStep o, float* w, const float* g, float* m, 
           mg[i] = gm;
           denom = vi - gm * gm + o.eps;
         }
-        float inc = o.lr * gi / sqrtf(denom);
+        float inc = lr * gi / sqrtf(denom);
         if (o.momentum > 0) {
           float mi = o.momentum * m[i] + inc;
           m[i] = mi;
