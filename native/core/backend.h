@@ -23,6 +23,7 @@
 #include "ops/augment.h"
 #include "ops/conv.h"
 #include "ops/pool.h"
+#include "ops/recurrent.h"
 #include "ops/resize.h"
 #include "ops/tensor_ops.h"
 #include "optim.h"
@@ -172,6 +173,14 @@ class Backend {
   // resize.h (defaults: the reference's host loops, for the CPU backends)
   virtual void resize_forward(float* out, const float* inp, const ResizeParams& p);
   virtual void resize_backward(float* dinp, const float* dout, const ResizeParams& p);
+  // recurrent.h: LSTM, GRU and RNN through time; state holds recurrent_state_size(p) floats,
+  // written by the forward for the backward. Defaults: the reference's cell loops with this
+  // backend's gemm, on the host (the kernel refuses a backend without host memory).
+  virtual void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs& in, const RecurrentParams& p);
+  virtual void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* dy_h, const float* dy_c,
+                                  const float* state, const RecurrentInputs& in, const RecurrentParams& p);
+  // gemm as recurrent.h's GemmFn (the recurrent ops' matrix products)
+  GemmFn gemm_fn();
 
   // --- the rest of a training step, on this backend's memory (the defaults are the host's
   // loops in losses.cpp and optim.cpp, for the CPU backends) ---

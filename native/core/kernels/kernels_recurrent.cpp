@@ -1,6 +1,6 @@
-// kernels_recurrent.cpp: ONNX's LSTM, GRU and RNN (ops/recurrent.h) as kernels. The matrix
-// products go through the backend's gemm (oneDNN on the CPU); the cell's elementwise math runs
-// on the host, so a backend with its own memory (CUDA) is refused by name.
+// kernels_recurrent.cpp: ONNX's LSTM, GRU and RNN (ops/recurrent.h) as kernels, computed by the
+// backend's recurrent_forward/backward (the CPU's: cpu/recurrent_cpu.h); those run on the host,
+// so a backend with its own memory (CUDA) is refused by name.
 #include <algorithm>
 
 #include "../check.h"
@@ -71,14 +71,14 @@ class RecurrentKernel : public OpKernel {
                                                      << " backend has no recurrent kernels yet; train this model on 'cpu'");
     state_.resize((size_t)recurrent_state_size(p_));
     RecurrentOutputs o{data(out, 0), data(out, 1), data(out, 2)};
-    recurrent_forward(o, state_.data(), inputs(in), p_, gemm_of(ctx));
+    ctx.be->recurrent_forward(o, state_.data(), inputs(in), p_);
   }
 
   void backward_outputs(KernelContext& ctx, const Ins& in, const Outs&, const std::vector<const Tensor*>& douts,
                         Grads& din) override {
     RecurrentGrads g{grad(din, 0), grad(din, 1), grad(din, 2), grad(din, 3), grad(din, 5), grad(din, 6), grad(din, 7)};
     auto dout = [&](size_t k) { return k < douts.size() && douts[k] ? douts[k]->data() : nullptr; };
-    recurrent_backward(g, dout(0), dout(1), dout(2), state_.data(), inputs(in), p_, gemm_of(ctx));
+    ctx.be->recurrent_backward(g, dout(0), dout(1), dout(2), state_.data(), inputs(in), p_);
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
     backward_outputs(ctx, in, out, {&dout}, din);
@@ -100,11 +100,6 @@ class RecurrentKernel : public OpKernel {
     auto at = [&](size_t k) -> const float* { return has(in, k) ? in[k]->data() : nullptr; };
     return {at(0), at(1), at(2), at(3), at(5), p_.cell == Cell::LSTM ? at(6) : nullptr,
             p_.cell == Cell::LSTM ? at(7) : nullptr};
-  }
-  static GemmFn gemm_of(KernelContext& ctx) {
-    Backend* be = ctx.be;
-    return [be](bool ta, bool tb, int M, int N, int K, float alpha, const float* A, const float* B, float beta,
-                float* C) { be->gemm(ta, tb, M, N, K, alpha, A, B, beta, C); };
   }
   void expect(const Tensor* t, const char* what, const Shape& want) const {
     STRATA_CHECK(t->shape == want, node.where() << ": " << what << " must be " << shape_str(want) << " for hidden_size "
