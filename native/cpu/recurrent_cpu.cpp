@@ -195,11 +195,7 @@ void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs
   const int T = p.T, B = p.B, H = p.H, GH = p.gates() * H;
   const int64_t BH = (int64_t)B * H;
   Layout l(p);
-  const float* X = in.x;
-  if (p.batch_major) {
-    swap_first_axes(state, in.x, B, T, p.I);
-    X = state;
-  }
+  const float* X = time_major_x(p, in.x, state);
   Rows rows(p, H);
   std::vector<float> rec;
   for (int d = 0; d < p.directions; d++) {
@@ -209,11 +205,8 @@ void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs
     const float* Rb = Wb ? Wb + GH : nullptr;
     gemm(false, true, T * B, GH, p.I, 1.0f, X, in.w + (int64_t)d * GH * p.I, 0.0f, pre);
     const std::vector<float> bias = summed_bias(Wb, Rb, p);
-    for (int b = 0; b < B; b++)
-      for (int j = 0; j < H; j++) {
-        hs[b * H + j] = in.h0 ? in.h0[state_at(p, d, b) + j] : 0.0f;
-        if (p.cell == Cell::LSTM) cs[b * H + j] = in.c0 ? in.c0[state_at(p, d, b) + j] : 0.0f;
-      }
+    read_states(p, d, in.h0, hs);
+    if (p.cell == Cell::LSTM) read_states(p, d, in.c0, cs);
     CellForward cell{p,
                      d,
                      in.r + (int64_t)d * GH * H,
@@ -234,10 +227,8 @@ void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs
       else if (p.cell == Cell::GRU) cell.gru(t, a, s, extra + t * BH, Hp, Hn);
       else cell.rnn(t, a, s, Hp, Hn);
     }
-    for (int b = 0; b < B; b++) {
-      if (out.y_h) std::memcpy(out.y_h + state_at(p, d, b), hs + T * BH + b * H, sizeof(float) * H);
-      if (out.y_c) std::memcpy(out.y_c + state_at(p, d, b), cs + T * BH + b * H, sizeof(float) * H);
-    }
+    write_states(p, d, hs + T * BH, out.y_h);
+    if (p.cell == Cell::LSTM) write_states(p, d, cs + T * BH, out.y_c);
   }
 }
 
@@ -416,11 +407,8 @@ void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* d
     CellBackward cell{p,  d,    in.r + (int64_t)d * GH * H, in.p ? in.p + (int64_t)d * 3 * H : nullptr,
                       p.acts.data() + d * p.acts_per_direction(), g.dp ? g.dp + (int64_t)d * 3 * H : nullptr,
                       gemm, rows, dy};
-    for (int b = 0; b < B; b++)
-      for (int j = 0; j < H; j++) {
-        dHp[b * H + j] = dy_h ? dy_h[state_at(p, d, b) + j] : 0.0f;
-        dC[b * H + j] = dy_c ? dy_c[state_at(p, d, b) + j] : 0.0f;
-      }
+    read_states(p, d, dy_h, dHp.data());
+    read_states(p, d, dy_c, dC.data());
     for (int k = T; k-- > 0;) {
       const int t = time_of(p, d, k);
       const int64_t at = (int64_t)t * B * GH;
@@ -431,10 +419,8 @@ void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* d
                  lbr ? nullptr : dah.data() + t * BH, work.data());
       else cell.rnn(t, da, pre + at, act + at, dHp.data());
     }
-    for (int b = 0; b < B; b++) {
-      if (g.dh0) std::memcpy(g.dh0 + state_at(p, d, b), dHp.data() + b * H, sizeof(float) * H);
-      if (g.dc0 && p.cell == Cell::LSTM) std::memcpy(g.dc0 + state_at(p, d, b), dC.data() + b * H, sizeof(float) * H);
-    }
+    write_states(p, d, dHp.data(), g.dh0);
+    if (p.cell == Cell::LSTM) write_states(p, d, dC.data(), g.dc0);
     // the recurrent side's weight grads, every step at once: dR += sum over t of drec_t^T Hp_t
     if (dR) {
       const float* Hp = h_prev_by_time(p, d, hs, h_room);

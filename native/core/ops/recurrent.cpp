@@ -119,11 +119,7 @@ void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs
   const int T = p.T, B = p.B, H = p.H, G = p.gates(), GH = G * H;
   const int64_t BH = (int64_t)B * H;
   Layout l(p);
-  const float* X = in.x;
-  if (p.batch_major) {
-    swap_first_axes(state, in.x, B, T, p.I);
-    X = state;
-  }
+  const float* X = time_major_x(p, in.x, state);
   std::vector<float> tmp;
   for (int d = 0; d < p.directions; d++) {
     float* st = l.dir(state, d);
@@ -136,11 +132,8 @@ void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs
     if (Wb)
       for (int64_t r = 0; r < (int64_t)T * B; r++)
         for (int c = 0; c < GH; c++) pre[r * GH + c] += Wb[c] + (c < rb_cols ? Rb[c] : 0.0f);
-    for (int b = 0; b < B; b++)
-      for (int j = 0; j < H; j++) {
-        hs[b * H + j] = in.h0 ? in.h0[state_at(p, d, b) + j] : 0.0f;
-        if (p.cell == Cell::LSTM) cs[b * H + j] = in.c0 ? in.c0[state_at(p, d, b) + j] : 0.0f;
-      }
+    read_states(p, d, in.h0, hs);
+    if (p.cell == Cell::LSTM) read_states(p, d, in.c0, cs);
     StepForward step{p, in.r + (int64_t)d * GH * H, Rb, in.p ? in.p + (int64_t)d * 3 * H : nullptr,
                      p.acts.data() + d * p.acts_per_direction(), gemm, tmp};
     for (int k = 0; k < T; k++) {
@@ -154,10 +147,8 @@ void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs
       if (out.y)
         for (int b = 0; b < B; b++) std::memcpy(out.y + y_at(p, t, d, b), Hn + b * H, sizeof(float) * H);
     }
-    for (int b = 0; b < B; b++) {
-      if (out.y_h) std::memcpy(out.y_h + state_at(p, d, b), hs + T * BH + b * H, sizeof(float) * H);
-      if (out.y_c) std::memcpy(out.y_c + state_at(p, d, b), cs + T * BH + b * H, sizeof(float) * H);
-    }
+    write_states(p, d, hs + T * BH, out.y_h);
+    if (p.cell == Cell::LSTM) write_states(p, d, cs + T * BH, out.y_c);
   }
 }
 
@@ -289,11 +280,8 @@ void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* d
     StepBackward step{p, in.r + (int64_t)d * GH * H, in.p ? in.p + (int64_t)d * 3 * H : nullptr,
                       p.acts.data() + d * p.acts_per_direction(), g.dr ? g.dr + (int64_t)d * GH * H : nullptr,
                       dWb ? dWb + GH : nullptr, g.dp ? g.dp + (int64_t)d * 3 * H : nullptr, gemm, t1, t2, t3};
-    for (int b = 0; b < B; b++)
-      for (int j = 0; j < H; j++) {
-        dHp[b * H + j] = dy_h ? dy_h[state_at(p, d, b) + j] : 0.0f;
-        dC[b * H + j] = dy_c ? dy_c[state_at(p, d, b) + j] : 0.0f;
-      }
+    read_states(p, d, dy_h, dHp.data());
+    read_states(p, d, dy_c, dC.data());
     for (int k = T; k-- > 0;) {
       const int t = time_of(p, d, k);
       for (int b = 0; b < B; b++)
@@ -306,10 +294,8 @@ void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* d
       else if (p.cell == Cell::GRU) step.gru(da, pre + at, act + at, extra + t * BH, Hp, dH.data(), dHp.data());
       else step.rnn(da, pre + at, act + at, Hp, dH.data(), dHp.data());
     }
-    for (int b = 0; b < B; b++) {
-      if (g.dh0) std::memcpy(g.dh0 + state_at(p, d, b), dHp.data() + b * H, sizeof(float) * H);
-      if (g.dc0 && p.cell == Cell::LSTM) std::memcpy(g.dc0 + state_at(p, d, b), dC.data() + b * H, sizeof(float) * H);
-    }
+    write_states(p, d, dHp.data(), g.dh0);
+    if (p.cell == Cell::LSTM) write_states(p, d, dC.data(), g.dc0);
     // the input side of every step at once
     if (g.dw) gemm(true, false, GH, p.I, T * B, 1.0f, dpre.data(), X, 1.0f, g.dw + (int64_t)d * GH * p.I);
     if (dX) gemm(false, false, T * B, p.I, GH, 1.0f, dpre.data(), W, d > 0 ? 1.0f : 0.0f, dX);

@@ -48,5 +48,23 @@ inline void swap_first_axes(float* out, const float* in, int A0, int A1, int inn
       std::memcpy(out + ((int64_t)j * A0 + i) * inner, in + ((int64_t)i * A1 + j) * inner, sizeof(float) * inner);
 }
 
+// X time-major: x itself, or a batch-major X copied into the state's first T * B * I floats.
+inline const float* time_major_x(const RecurrentParams& p, const float* x, float* state) {
+  if (!p.batch_major) return x;
+  swap_first_axes(state, x, p.B, p.T, p.I);
+  return state;
+}
+
+// Direction d's states (D, B, H) or (B, D, H) to and from rows (B, H): `from` null reads as zeros,
+// `to` null is not wanted.
+inline void read_states(const RecurrentParams& p, int d, const float* from, float* rows) {
+  for (int b = 0; b < p.B; b++)
+    for (int j = 0; j < p.H; j++) rows[(int64_t)b * p.H + j] = from ? from[state_at(p, d, b) + j] : 0.0f;
+}
+inline void write_states(const RecurrentParams& p, int d, const float* rows, float* to) {
+  if (!to) return;
+  for (int b = 0; b < p.B; b++) std::memcpy(to + state_at(p, d, b), rows + (int64_t)b * p.H, sizeof(float) * p.H);
+}
+
 }  // namespace recurrent_layout
 }  // namespace strata
