@@ -9,7 +9,7 @@ import {
   Activation, ActivityRegularization, Attention, AveragePooling1D, CenterCrop, Normalization, Resizing, UpSampling2D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout,
   ELU, Embedding, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GRU, InputLayer,
   LayerNormalization, LeakyReLU, LSTM, MaxPooling1D, MaxPooling2D, MultiHeadAttention, Permute, PReLU, ReLU, RecurrentLayer, RepeatVector, Rescaling, Reshape, SeparableConv2D,
-  Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
+  Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
 } from '../model/index.ts';
 import { serializeInitializer, type Initializer } from '../model/initializers.ts';
 import { onnxDims, toOnnxLayout } from '../translate/kernel_layout.ts';
@@ -68,6 +68,11 @@ function recurrentModule(l: RecurrentLayer, input: Shape): string {
 const RECURRENT_WEIGHTS = ['kernel', 'recurrent_kernel', 'bias'];
 const RECURRENT: TorchRow<RecurrentLayer> = { module: recurrentModule, weights: AS_KERAS(...RECURRENT_WEIGHTS) };
 const stateless = <L extends Layer>(module: (layer: L) => string): TorchRow<L> => ({ module, weights: [] });
+
+/** The geometric augmentation layers' keyword arguments (keras_augment.py takes Keras's). */
+const fillKeywords = (l: RandomTranslation | RandomZoom | RandomRotation): [string, unknown, unknown?][] => [
+  ['fill_mode', l.fillMode, 'reflect'], ['interpolation', l.interpolation, 'bilinear'], ['seed', l.seed, null], ['fill_value', l.fillValue, 0],
+];
 
 const TORCH_TABLE: Record<string, TorchRow<never>> = {
   Dense: {
@@ -194,6 +199,11 @@ const TORCH_TABLE: Record<string, TorchRow<never>> = {
   Add: stateless(() => 'Add()'),
   Multiply: stateless(() => 'Multiply()'),
   Average: stateless(() => 'Average()'),
+  RandomFlip: stateless((l: RandomFlip) => call('RandomFlip', [l.mode], [['seed', l.seed, null]])),
+  RandomContrast: stateless((l: RandomContrast) => call('RandomContrast', [l.factor], [['value_range', l.valueRange, [0, 255]], ['seed', l.seed, null]])),
+  RandomTranslation: stateless((l: RandomTranslation) => call('RandomTranslation', [l.heightFactor, l.widthFactor], fillKeywords(l))),
+  RandomZoom: stateless((l: RandomZoom) => call('RandomZoom', [l.heightFactor], [['width_factor', l.widthFactor, null], ...fillKeywords(l)])),
+  RandomRotation: stateless((l: RandomRotation) => call('RandomRotation', [l.factor], fillKeywords(l))),
 };
 
 /** The layer classes the PyTorch export writes. */
@@ -317,6 +327,7 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
       'keras_layers.py': pythonSource('keras_layers.py'),
       'keras_recurrent.py': pythonSource('keras_recurrent.py'),
       'keras_attention.py': pythonSource('keras_attention.py'),
+      'keras_augment.py': pythonSource('keras_augment.py'),
       'keras_training.py': pythonSource('keras_training.py'),
       'weights.py': pythonSource('weights.py'),
       'arrays.py': pythonSource('arrays.py'),
@@ -360,11 +371,13 @@ function modelSource(
     '    from .keras_layers import *  # noqa: F401,F403',
     '    from .keras_recurrent import *  # noqa: F401,F403',
     '    from .keras_attention import *  # noqa: F401,F403',
+    '    from .keras_augment import *  # noqa: F401,F403',
     '    from .weights import load_safetensors',
     'except ImportError:  # run from this folder',
     '    from keras_layers import *  # noqa: F401,F403',
     '    from keras_recurrent import *  # noqa: F401,F403',
     '    from keras_attention import *  # noqa: F401,F403',
+    '    from keras_augment import *  # noqa: F401,F403',
     '    from weights import load_safetensors',
     '',
     '# (name, Keras batch shape, dtype) of each input, in forward() order',

@@ -173,10 +173,11 @@ class Backend {
   // resize.h (defaults: the reference's host loops, for the CPU backends)
   virtual void resize_forward(float* out, const float* inp, const ResizeParams& p);
   virtual void resize_backward(float* dinp, const float* dout, const ResizeParams& p);
-  // recurrent.h: LSTM, GRU and RNN through time; state holds recurrent_state_size(p) floats,
-  // written by the forward for the backward. Defaults: the reference's cell loops with this
-  // backend's gemm, on the host (the kernel refuses a backend without host memory).
-  virtual void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs& in, const RecurrentParams& p);
+  // recurrent.h: LSTM, GRU and RNN through time; state holds recurrent_state_size(p) floats of
+  // this backend's memory. The defaults run recurrent.h's host path with this backend's gemm, so
+  // a backend with its own memory must override them (they refuse, naming the backend).
+  virtual void recurrent_forward(const RecurrentOutputs& out, float* state, const RecurrentInputs& in,
+                                 const RecurrentParams& p);
   virtual void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* dy_h, const float* dy_c,
                                   const float* state, const RecurrentInputs& in, const RecurrentParams& p);
   // gemm as recurrent.h's GemmFn (the recurrent ops' matrix products)

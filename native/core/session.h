@@ -59,6 +59,7 @@ struct TrainingDescription {
 struct NodeTime {
   std::string node;  // "Conv node 'conv2d/Conv'"
   double forward_ms = 0, backward_ms = 0;
+  int forward_runs = 0, backward_runs = 0;  // the passes the times add up (thread probes' left out)
 };
 
 struct StepResult {
@@ -125,8 +126,9 @@ class Session {
   std::vector<float> get_optimizer_slot(const std::string& weight, const std::string& slot) const;
   void set_optimizer_slot(const std::string& weight, const std::string& slot, std::vector<float> values);
   void set_iterations(int64_t n) { iterations_ = n; }
-  // Time spent per node since creation (only with description().profile): on a GPU the time
-  // its kernels took there (CUDA events), on the CPU the host's time for the node.
+  // Time spent per node since creation (only with description().profile), thread probes left
+  // out, and the passes it adds up: on a GPU the time its kernels took there (CUDA events), on
+  // the CPU the host's time for the node.
   std::vector<NodeTime> node_times() const { return times_; }
   const TrainingDescription& description() const { return desc_; }
   // With num_threads = -1: the thread count in use, its probes and switches so far.

@@ -11,17 +11,21 @@
 namespace strata {
 
 // With profile, each node's work lies between two of the backend's marks (on a GPU, events
-// on its stream), read in collect_node_times once the step has run.
+// on its stream), read in collect_node_times once the step has run. The thread probes' passes
+// are left out: they run the step's nodes several times more, on other thread counts.
 void Session::run_node(size_t k, bool training, bool backward) {
-  if (!desc_.profile) return run_node_timed(k, training, backward);
+  if (!desc_.profile || probing_ > 0) return run_node_timed(k, training, backward);
   int from = be_->mark();
   run_node_timed(k, training, backward);
   node_marks_.push_back({k, backward, from, be_->mark()});
 }
 
 void Session::collect_node_times() {
-  for (const NodeMarks& m : node_marks_)
-    (m.backward ? times_[m.node].backward_ms : times_[m.node].forward_ms) += be_->elapsed_ms(m.from, m.to);
+  for (const NodeMarks& m : node_marks_) {
+    NodeTime& t = times_[m.node];
+    (m.backward ? t.backward_ms : t.forward_ms) += be_->elapsed_ms(m.from, m.to);
+    (m.backward ? t.backward_runs : t.forward_runs)++;
+  }
   node_marks_.clear();
   be_->release_marks();
 }

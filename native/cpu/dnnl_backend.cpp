@@ -174,7 +174,7 @@ class DnnlBackend : public ReferenceBackend {
     in_chunks(n, [&](int64_t b, int64_t k) { ref::dropout_backward(dinp + b, dout + b, mask + b, k); });
   }
   // recurrent_cpu.h: the cells fused row by row, threaded over the batch, oneDNN's GEMMs
-  void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs& in,
+  void recurrent_forward(const RecurrentOutputs& out, float* state, const RecurrentInputs& in,
                          const RecurrentParams& p) override {
     cpu::recurrent_forward(out, state, in, p, gemm_fn());
   }

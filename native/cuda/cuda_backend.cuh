@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../core/backend.h"
+#include "cuda_recurrent.cuh"
 #include "kernels/augment.cuh"
 #include "kernels/conv.cuh"
 #include "kernels/elementwise.cuh"
@@ -558,6 +559,16 @@ class CudaBackend : public Backend {
               c.rho, c.nesterov, c.amsgrad, c.centered};
     launch("optimizer_update", gpu::optimizer_update, dim3(blocks_for(n, kThreads)), dim3(kThreads), stream_, o, w, g, m, v,
            mg, n);
+  }
+
+  // --- LSTM, GRU and RNN (cuda_recurrent.cuh) ---------------------------------------------------------------
+  void recurrent_forward(const RecurrentOutputs& out, float* state, const RecurrentInputs& in,
+                         const RecurrentParams& p) override {
+    RecurrentLauncher(*this, stream_, p).forward(out, state, in);
+  }
+  void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* dy_h, const float* dy_c,
+                          const float* state, const RecurrentInputs& in, const RecurrentParams& p) override {
+    RecurrentLauncher(*this, stream_, p).backward(g, dy, dy_h, dy_c, state, in);
   }
 
  private:

@@ -6,12 +6,16 @@
 #
 #   native/scripts/gpu-check.sh [--arch 90] [--data DIR] [--epochs 10] [--build DIR] [--skip-build]
 #   native/scripts/gpu-check.sh --emulate [--build DIR] [--skip-build]
+#   native/scripts/gpu-check.sh --bundle FILE [--emulate] [--data DIR] [--epochs 10]
 #
 # --arch: the CUDA architectures to build (default native: the GPU present; CMake 3.24 or
 # later, else give it, e.g. 90 for an H100). --epochs: the Fashion-MNIST run's length.
 # --emulate runs the same checks where there is no GPU, on "cuda-emu" (the CUDA kernels on the
 # host emulation, native/cuda/emu/): small shapes, a 256-image training run compared with the
 # CPU's step for step, no benchmark. ctest runs it so (gpu_check_emulated).
+# --bundle runs the programs of a bundle that gpu-bundle.sh made on another machine (for a GPU
+# machine without oneDNN, protobuf or network) instead of building; Fashion-MNIST comes from the
+# bundle when it holds it.
 #
 # Needs: CMake >= 3.18, a C++17 compiler, nvcc (not for --emulate), oneDNN, the ONNX protobuf
 # library (native/README.md); for the benchmark, python3 with PyTorch built for CUDA.
@@ -28,7 +32,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/native/scripts
-EMULATE=0 SKIP_BUILD=0 ARCH="" DATA="" EPOCHS=10 BUILD=""
+EMULATE=0 SKIP_BUILD=0 ARCH="" DATA="" EPOCHS=10 BUILD="" BUNDLE=""
 while [ $# -gt 0 ]; do
   case $1 in
     --emulate) EMULATE=1 ;;
@@ -37,12 +41,24 @@ while [ $# -gt 0 ]; do
     --data) DATA=$2; shift ;;
     --epochs) EPOCHS=$2; shift ;;
     --build) BUILD=$2; shift ;;
+    --bundle) BUNDLE=$2; shift ;;
     -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "gpu-check: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 BUILD=${BUILD:-$ROOT/build/gpu-check}
+if [ -n "$BUNDLE" ]; then
+  # the bundle's programs, with its libraries ahead of the system's (libgomp only where missing)
+  [ -f "$BUNDLE" ] || { echo "gpu-check: the bundle $BUNDLE does not exist (make it with gpu-bundle.sh)" >&2; exit 2; }
+  UNPACKED=$BUILD/bundle
+  rm -rf "$UNPACKED" && mkdir -p "$UNPACKED" && tar -C "$UNPACKED" -xzf "$BUNDLE" ||
+    { echo "gpu-check: cannot unpack the bundle $BUNDLE" >&2; exit 2; }
+  ldconfig -p 2> /dev/null | grep -q 'libgomp.so.1 ' || cp "$UNPACKED"/extra/libgomp.so* "$UNPACKED/lib/" 2> /dev/null
+  export LD_LIBRARY_PATH=$UNPACKED/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  BUILD=$UNPACKED/build SKIP_BUILD=1
+  [ -z "$DATA" ] && [ -d "$UNPACKED/fashion-mnist" ] && DATA=$UNPACKED/fashion-mnist
+fi
 BACKEND=$([ $EMULATE = 1 ] && echo cuda-emu || echo cuda)
 LOGS=$BUILD/gpu-check-logs
 mkdir -p "$LOGS"
@@ -90,6 +106,7 @@ fi
 CASES=$ROOT/native/tests
 check emulation "$BUILD/tests/test_cuda_emu"
 check ops "$BUILD/tests/test_cuda_ops" "$BACKEND"
+check recurrent "$BUILD/tests/test_cuda_recurrent" "$BACKEND"
 check onnx_cases_fp32 "$BUILD/onnx_test" --backend "$BACKEND" --fp32 "$CASES/onnx_cases"
 check onnx_cases_tf32 "$BUILD/onnx_test" --backend "$BACKEND" --tol 5e-3 "$CASES/onnx_cases"
 check train_cases "$BUILD/tests/test_train_cases" "$CASES/train_cases" "$BACKEND"

@@ -1,20 +1,17 @@
 #!/bin/sh
 # Runs ONNX's own backend node tests (onnx/backend/test/case/node, generated locally
-# by python3-onnx) for the ops Strata supports through build/native/onnx_test.
-# Not part of ctest: it needs python3-onnx and python3-numpy at run time.
+# by python3-onnx) for the ops Strata supports (onnx_node_cases.txt) through build/native/onnx_test.
+# ctest runs it through onnx_node_check.sh (onnx_node_tests), where python3-onnx is installed.
 #
 #   native/tests/onnx_node_tests.sh [build dir, default build/native] [data dir, default build/onnx-node-tests]
 #                                   [onnx_test options, e.g. --backend cuda --fp32]
 #
-# Last run (onnx 1.12, Debian 12): 233 of 276 cases pass on cpu; the cases that pass are (every Clip, PRelu,
-# Sqrt, ThresholdedRelu, Softplus, HardSigmoid, constant Pad, LSTM, GRU, RNN and Slice case on float data, GlobalMaxPool,
-# ConvTranspose with explicit pads, every LogSoftmax and LayerNormalization case, and Resize's nearest and linear
-# cases; the "_expanded" forms, function bodies of ops Strata lacks, are left out; onnx 1.12's reflect and edge Pad
-# cases hold int32 data, so they fail as the other integer data do: test_session and test_ops cover those modes);
-# the rest use what Strata does not support: ConvTranspose's output_shape and auto_pad SAME, Resize's cubic mode
-# and tf_crop_and_resize, ConvInteger, GatherElements, 3-D pooling, MaxPool's
-# Indices output, float16/bfloat16/string/int8/uint8 tensors, and sequence/optional types.
+# With onnx 1.12 (Debian 12): 245 of 276 cases pass on cpu; onnx_node_unsupported.txt lists the
+# 31 others and why (integer, float16 and string data, sequence and optional values, ConvInteger,
+# GatherElements, 3-D convolution and pooling, MaxPool's Indices output, Resize's
+# tf_crop_and_resize). The "_expanded" forms, function bodies of ops Strata lacks, are left out.
 set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${1:-build/native}
 DATA=${2:-build/onnx-node-tests}
 [ $# -gt 2 ] && shift 2 || set --
@@ -31,13 +28,7 @@ cmd_tools.main()
 PY
 fi
 cd "$DATA/node"
-CASES=$(ls -d test_conv* test_maxpool* test_averagepool* test_globalaveragepool* test_globalmaxpool* test_gemm* test_matmul_* \
-  test_relu* test_sigmoid* test_tanh* test_softmax* test_elu* test_selu* test_leakyrelu* test_flatten* \
-  test_reshape* test_transpose* test_concat* test_add* test_mul* test_sub* test_div* test_gather_* \
-  test_reducemean* test_dropout* test_batchnorm* test_erf* test_sum* test_squeeze* test_unsqueeze* \
-  test_identity* test_cast_* test_clip* test_expand* test_neg* test_thresholdedrelu* test_softplus* test_hardsigmoid* test_constant_pad* test_prelu* test_sqrt* test_resize* \
-  test_lstm* test_gru* test_simple_rnn* test_rnn* test_slice* \
-  test_logsoftmax* test_reflect_pad* test_edge_pad* test_wrap_pad* test_layer_normalization* 2>/dev/null | grep -v expanded)
+CASES=$(ls -d $(cat "$HERE/onnx_node_cases.txt") 2>/dev/null | grep -v expanded)
 cd - > /dev/null
-# exit status as onnx_test's: 1 while any selected case fails (see the list above)
+# exit status as onnx_test's: 1 while any selected case fails (onnx_node_cases.txt lists the cases run)
 exec "$BUILD/onnx_test" "$@" $(for c in $CASES; do printf '%s ' "$DATA/node/$c"; done)

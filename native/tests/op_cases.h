@@ -491,18 +491,17 @@ inline void pad_cases() {
 
 // Resize over NCHW's spatial axes: Keras's UpSampling2D (nearest: asymmetric + floor; bilinear:
 // half_pixel), Resizing down and to odd sizes, PyTorch's align_corners and pytorch_half_pixel,
-// and nearest rounding both ways (the backends' backward gathers, the reference's scatters).
+// nearest rounding both ways, and cubic (PyTorch's a = -0.75 with edge taps clamped,
+// TensorFlow's a = -0.5 with exclude_outside) on axes shorter than its four taps (the backends'
+// backward gathers, the reference's scatters).
 inline void resize_cases() {
   Rng rng(137);
-  auto resize_case = [&](int64_t planes, int64_t H, int64_t W, int64_t OH, int64_t OW, ResizeMode mode,
-                         ResizeCoord coord, NearestRound round, const char* what) {
+  auto resize_case = [&](int64_t planes, int64_t H, int64_t W, int64_t OH, int64_t OW, ResizeAxis axis, const char* what) {
     ResizeParams p;
     p.planes = planes;
+    p.h = p.w = axis;
     p.h.in = H, p.h.out = OH, p.h.scale = (float)OH / (float)H, p.h.resized = (float)OH;
     p.w.in = W, p.w.out = OW, p.w.scale = (float)OW / (float)W, p.w.resized = (float)OW;
-    p.h.mode = p.w.mode = mode;
-    p.h.coord = p.w.coord = coord;
-    p.h.round = p.w.round = round;
     OpCase c{std::string("Resize ") + what + " " + std::to_string(H) + "x" + std::to_string(W) + " -> " +
                  std::to_string(OH) + "x" + std::to_string(OW),
              {rand_tensor(rng, {planes, H, W})}, {ActGrad}, planes * OH * OW,
@@ -514,16 +513,26 @@ inline void resize_cases() {
   using M = ResizeMode;
   using C = ResizeCoord;
   using R = NearestRound;
-  resize_case(6, 3, 4, 6, 8, M::Nearest, C::Asymmetric, R::Floor, "nearest asymmetric floor");
-  resize_case(2, 3, 5, 9, 10, M::Nearest, C::Asymmetric, R::Floor, "nearest asymmetric floor (3, 2)");
-  resize_case(6, 3, 4, 6, 8, M::Linear, C::HalfPixel, R::Floor, "linear half_pixel");
-  resize_case(2, 4, 5, 12, 10, M::Linear, C::HalfPixel, R::Floor, "linear half_pixel (3, 2)");
-  resize_case(3, 7, 9, 3, 4, M::Linear, C::HalfPixel, R::Floor, "linear half_pixel down");
-  resize_case(3, 7, 9, 5, 13, M::Nearest, C::HalfPixel, R::RoundPreferCeil, "nearest half_pixel round_prefer_ceil");
-  resize_case(2, 4, 6, 7, 3, M::Linear, C::AlignCorners, R::Floor, "linear align_corners");
-  resize_case(2, 4, 6, 1, 9, M::Linear, C::PytorchHalfPixel, R::Floor, "linear pytorch_half_pixel");
-  resize_case(2, 5, 4, 8, 11, M::Nearest, C::AlignCorners, R::RoundPreferFloor, "nearest align_corners round_prefer_floor");
-  resize_case(2, 5, 4, 8, 11, M::Nearest, C::HalfPixel, R::Ceil, "nearest half_pixel ceil");
+  auto axis = [](M mode, C coord, R round, float cubic_a = -0.75f, bool exclude_outside = false) {
+    ResizeAxis a;
+    a.mode = mode, a.coord = coord, a.round = round, a.cubic_a = cubic_a, a.exclude_outside = exclude_outside;
+    return a;
+  };
+  resize_case(6, 3, 4, 6, 8, axis(M::Nearest, C::Asymmetric, R::Floor), "nearest asymmetric floor");
+  resize_case(2, 3, 5, 9, 10, axis(M::Nearest, C::Asymmetric, R::Floor), "nearest asymmetric floor (3, 2)");
+  resize_case(6, 3, 4, 6, 8, axis(M::Linear, C::HalfPixel, R::Floor), "linear half_pixel");
+  resize_case(2, 4, 5, 12, 10, axis(M::Linear, C::HalfPixel, R::Floor), "linear half_pixel (3, 2)");
+  resize_case(3, 7, 9, 3, 4, axis(M::Linear, C::HalfPixel, R::Floor), "linear half_pixel down");
+  resize_case(3, 7, 9, 5, 13, axis(M::Nearest, C::HalfPixel, R::RoundPreferCeil), "nearest half_pixel round_prefer_ceil");
+  resize_case(2, 4, 6, 7, 3, axis(M::Linear, C::AlignCorners, R::Floor), "linear align_corners");
+  resize_case(2, 4, 6, 1, 9, axis(M::Linear, C::PytorchHalfPixel, R::Floor), "linear pytorch_half_pixel");
+  resize_case(2, 5, 4, 8, 11, axis(M::Nearest, C::AlignCorners, R::RoundPreferFloor), "nearest align_corners round_prefer_floor");
+  resize_case(2, 5, 4, 8, 11, axis(M::Nearest, C::HalfPixel, R::Ceil), "nearest half_pixel ceil");
+  resize_case(3, 5, 7, 10, 9, axis(M::Cubic, C::HalfPixel, R::Floor), "cubic half_pixel a=-0.75");
+  resize_case(2, 4, 6, 11, 5, axis(M::Cubic, C::AlignCorners, R::Floor), "cubic align_corners a=-0.75");
+  resize_case(2, 6, 7, 4, 3, axis(M::Cubic, C::HalfPixel, R::Floor, -0.5f, true), "cubic half_pixel a=-0.5 exclude_outside down");
+  resize_case(2, 2, 3, 7, 8, axis(M::Cubic, C::PytorchHalfPixel, R::Floor, -0.5f, true), "cubic pytorch_half_pixel exclude_outside (2x3)");
+  resize_case(1, 1, 5, 3, 6, axis(M::Cubic, C::Asymmetric, R::Floor), "cubic asymmetric (one row)");
 }
 
 inline void gather_case(Rng& rng) {

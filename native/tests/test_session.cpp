@@ -299,6 +299,24 @@ static void test_profile() {
     expect(each && sum <= wall, "profile (" + be + "): every node has a forward time, " + std::to_string(sum) +
                                     " ms in all within the step's " + std::to_string(wall) + " ms");
   }
+  // With auto threads the steps after the first probe thread counts, running every node a few
+  // times more: the profile counts the steps' own passes alone.
+  TrainingDescription d;
+  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  d.backend = "cpu";
+  d.num_threads = -1;
+  d.profile = true;
+  auto s = Session::from_onnx(model.data(), model.size(), d);
+  for (int step = 0; step < 3; step++) s->train_step({x}, {y});
+  std::string runs;
+  bool three = true;
+  for (auto& t : s->node_times()) {
+    three &= t.forward_runs == 3 && (t.backward_runs == 3 || t.backward_runs == 0);
+    runs += " " + std::to_string(t.forward_runs) + "/" + std::to_string(t.backward_runs);
+  }
+  expect(three, "profile with auto threads: 3 forward passes (and 3 or 0 backward) per node after 3 steps, " +
+                    std::to_string(s->thread_chooser().probes()) + " probes:" + runs);
 }
 
 // The translator's seed CNN in small: x NHWC -> Transpose -> Conv 16 relu -> MaxPool ->
@@ -1555,9 +1573,64 @@ static void test_recurrent_graph() {
   expect(msg.find("sequence_lens 3 differs from the 4 steps") != std::string::npos, "short sequences refused: " + msg);
   msg = refusal(lstm_model({Attr::i("input_forget", 1)}, false), "cpu");
   expect(msg.find("input_forget=1 is not supported") != std::string::npos, "input_forget refused: " + msg);
-  msg = refusal(lstm_model({}, false), "cuda-emu");
-  expect(msg.find("LSTM node 'LSTM_2': the cuda-emu backend has no recurrent kernels yet") != std::string::npos,
-         "a backend with its own memory refused: " + msg);
+  // a backend with its own memory but no recurrent kernels (the reference's loops standing in
+  // for a device) is refused naming the node
+  struct DeviceLike : ReferenceBackend {
+    std::string name() const override { return "device-like"; }
+    bool host_memory() const override { return false; }
+  };
+  register_backend("device-like", [](const BackendOptions&) -> std::unique_ptr<Backend> {
+    return std::make_unique<DeviceLike>();
+  });
+  msg = refusal(lstm_model({}, false), "device-like");
+  expect(msg.find("LSTM node 'LSTM_2': the device-like backend has no recurrent kernels") != std::string::npos,
+         "a backend without recurrent kernels refused by name: " + msg);
+  // the CUDA kernels: one step's loss and every weight's gradient as the reference's
+  backends_agree("LSTM: Y reversed by Slice, Y_h and Y_c", lstm_model({}, false), d, {x}, {y});
+}
+
+// A recurrent model trains on "cuda-emu" (the CUDA kernels, strict FP32) with the CPU's loss at
+// every step, and the loss falls: Keras's layers as the exporter writes them, batch-major (layout
+// 1), an LSTM's sequence read by a reversed RNN's, whose sequence a bidirectional GRU (reset_after:
+// linear_before_reset 1) with a trainable initial state reads; its Y_h (both directions) to a Dense.
+static void test_recurrent_training_on_cuda() {
+  Rng rng(77);
+  const int64_t N = 6, T = 5, I = 3, H = 4, K = 3;
+  ModelBuilder b;
+  b.input("x", {-1, T, I}).output("out");
+  b.init("Wl", rand_tensor(rng, {1, 4 * H, I}, -0.5f, 0.5f)).init("Rl", rand_tensor(rng, {1, 4 * H, H}, -0.5f, 0.5f));
+  b.init("Bl", rand_tensor(rng, {1, 8 * H}, -0.2f, 0.2f));
+  b.init("Wr", rand_tensor(rng, {1, H, H}, -0.5f, 0.5f)).init("Rr", rand_tensor(rng, {1, H, H}, -0.5f, 0.5f));
+  b.init("Wg", rand_tensor(rng, {2, 3 * H, H}, -0.5f, 0.5f)).init("Rg", rand_tensor(rng, {2, 3 * H, H}, -0.5f, 0.5f));
+  b.init("Bg", rand_tensor(rng, {2, 6 * H}, -0.2f, 0.2f)).init("h0", rand_tensor(rng, {N, 2, H}, -0.2f, 0.2f));
+  b.init("ax2", Tensor::from_i64({1}, {2})).init("flat", Tensor::from_i64({2}, {-1, 2 * H}));
+  b.init("Wd", rand_tensor(rng, {2 * H, K})).init("bd", Tensor({K}));
+  const Attr batch_major = Attr::i("layout", 1), hidden = Attr::i("hidden_size", H);
+  b.node("LSTM", {"x", "Wl", "Rl", "Bl"}, {"Yl"}, {batch_major, hidden}).node("Squeeze", {"Yl", "ax2"}, {"sl"});
+  b.node("RNN", {"sl", "Wr", "Rr"}, {"Yr"}, {batch_major, hidden, Attr::s("direction", "reverse")});
+  b.node("Squeeze", {"Yr", "ax2"}, {"sr"});
+  b.node("GRU", {"sr", "Wg", "Rg", "Bg", "", "h0"}, {"", "Yg"},
+         {batch_major, hidden, Attr::s("direction", "bidirectional"), Attr::i("linear_before_reset", 1)});
+  b.node("Reshape", {"Yg", "flat"}, {"f"}).node("Gemm", {"f", "Wd", "bd"}, {"out"});
+  const std::string model = b.bytes();
+  TrainingDescription d;
+  d.losses = {{"out", LossKind::MeanSquaredError}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
+  d.optimizer.learning_rate = 0.02f;
+  d.backend_options.tf32 = false;
+  Tensor x = rand_tensor(rng, {N, T, I}), y = rand_tensor(rng, {N, K});
+  std::vector<std::vector<float>> losses;
+  for (std::string be : {"cpu", "cuda-emu"}) {
+    d.backend = be;
+    auto s = Session::from_onnx(model.data(), model.size(), d);
+    losses.emplace_back();
+    for (int step = 0; step < 8; step++) losses.back().push_back(s->train_step({x}, {y}).loss);
+  }
+  for (size_t k = 0; k < losses[0].size(); k++)
+    validate_result(&losses[1][k], &losses[0][k], "recurrent model on cuda-emu: step " + std::to_string(k) + "'s loss", 1);
+  expect(losses[1].back() < 0.8f * losses[1].front(), "recurrent model on cuda-emu: the loss falls (" +
+                                                           std::to_string(losses[1].front()) + " -> " +
+                                                           std::to_string(losses[1].back()) + ")");
 }
 
 int main() {
@@ -1578,6 +1651,7 @@ int main() {
     test_weight_rules();
     test_errors();
     test_recurrent_graph();
+    test_recurrent_training_on_cuda();
   } catch (const std::exception& e) {
     std::printf("FAIL: exception: %s\n", e.what());
     return 1;

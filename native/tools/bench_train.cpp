@@ -10,6 +10,7 @@
 //
 // With INFER=1 in the environment it times forward() (inference) instead.
 #include <xmmintrin.h>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -104,9 +105,9 @@ int main(int argc, char** argv) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
     std::printf("%-10s %8.2f ms/%s  (batch %d, %.0f samples/s, loss %.4f -> %.4f)\n", be.c_str(), ms,
                 infer ? "forward" : "step", batch, batch * 1000.0 / ms, first, last);
-    for (auto& t : s->node_times())  // includes the warm-up step
+    for (auto& t : s->node_times())  // the warm-up step included
       std::printf("    %-34s forward %7.2f ms  backward %7.2f ms per step\n", t.node.c_str(),
-                  t.forward_ms / (steps + 1), t.backward_ms / (steps + 1));
+                  t.forward_ms / std::max(1, t.forward_runs), t.backward_ms / std::max(1, t.backward_runs));
   }
   return 0;
 }

@@ -147,3 +147,16 @@ export function preprocessingLayers(): Model {
   const small = new layers.Resizing(5, 4, { name: 'resize_down' }).apply(down);
   return new Model({ inputs: image, outputs: new layers.CenterCrop(3, 2, { name: 'crop' }).apply(small), name: 'preprocessing_layers' });
 }
+
+/** The image augmentation layers with their options (pairs as factors, every fill mode, nearest reads, seeds), before a small classifier. */
+export function augmentationLayers(): Model {
+  const image = Input({ shape: [9, 8, 3], name: 'image' });
+  let x = new layers.RandomFlip('horizontal', { seed: 11, name: 'flip' }).apply(image);
+  x = new layers.RandomContrast([0.1, 0.3], { valueRange: [-10, 10], name: 'contrast' }).apply(x);
+  x = new layers.RandomTranslation(0.2, [-0.1, 0.3], { fillMode: 'wrap', name: 'translation' }).apply(x);
+  x = new layers.RandomZoom([-0.2, 0.3], { widthFactor: 0.1, fillMode: 'constant', fillValue: 0.5, interpolation: 'nearest', name: 'zoom' }).apply(x);
+  x = new layers.RandomRotation(0.05, { fillMode: 'nearest', seed: 4, name: 'rotation' }).apply(x);
+  x = new layers.Conv2D(4, 3, { activation: 'relu', name: 'conv' }).apply(x);
+  x = new layers.GlobalAveragePooling2D({ name: 'pool' }).apply(x);
+  return new Model({ inputs: image, outputs: new layers.Dense(3, { activation: 'softmax', name: 'probabilities' }).apply(x), name: 'augmentation_layers' });
+}

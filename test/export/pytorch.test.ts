@@ -3,7 +3,9 @@
 // model and on models that use every layer class with its options (asymmetric "same"
 // padding, grouped, depthwise and separable convolutions, nested and shared layers); train.py
 // reports the loss Strata's fit() reports on the same batch, before and after one update of
-// each optimizer; a 2-process torchrun with gloo trains; bad arguments are one-line errors.
+// each optimizer (also through augmentation layers with pinned ranges, whose backward the update
+// crosses); a 2-process torchrun with gloo trains; bad arguments are one-line errors. The
+// augmentation layers' train() mode: pytorch_augment.test.ts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,10 +20,9 @@ import {
 import { loadModel } from '../../app/cli/load_model.ts';
 import { exportPytorch, PYTORCH_LAYERS } from '../../app/export/pytorch.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
-import { attentionLayers, graphLayers, imageClassifier, imageLayers, moreImageLayers, preprocessingLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
-
-/** Layer classes added after the PyTorch export was written: refused by name until they have a module (README: Export to PyTorch and Keras). */
-const NOT_EXPORTED_YET = ['RandomFlip', 'RandomContrast', 'RandomTranslation', 'RandomZoom', 'RandomRotation'];
+import { augmentLayerCases } from '../translate/models.ts';
+import { maxDifference } from '../translate/compare.ts';
+import { attentionLayers, augmentationLayers, graphLayers, imageClassifier, imageLayers, moreImageLayers, preprocessingLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -64,19 +65,11 @@ function run(command: string, args: string[], cwd = root) {
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
-function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
-}
-
-// The LSTM example is left out: the PyTorch export refuses recurrent layers by name (tested below).
 const EXAMPLES = readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.ts')).sort();
 
 describe('strata export --format pytorch', () => {
-  test('has a module for every layer class Strata reads (but those not exported yet, refused by name)', () => {
-    assert.deepEqual([...PYTORCH_LAYERS, ...NOT_EXPORTED_YET, 'InputLayer'].sort(), registeredClassNames());
+  test('has a module for every layer class Strata reads', () => {
+    assert.deepEqual([...PYTORCH_LAYERS, 'InputLayer'].sort(), registeredClassNames());
   });
 
   test("the package's predictions equal Strata's to 1e-5 on the examples and on every layer class", async (t) => {
@@ -92,6 +85,8 @@ describe('strata export --format pytorch', () => {
       { name: 'attention_layers', model: attentionLayers() },
       { name: 'transposed_convolutions', model: transposedConvolutions() },
       { name: 'preprocessing_layers', model: preprocessingLayers() },
+      { name: 'augmentation_layers', model: augmentationLayers() },
+      { name: 'image_augmentation', model: augmentLayerCases().find((m) => m.name === 'image_augmentation')! },
     );
     const runtime = new OnnxRuntimeBackend();
     const jobs = [];
@@ -211,6 +206,20 @@ const TRAINING_CASES: TrainingCase[] = [
     },
     targets: classIds(3),
   },
+  {
+    name: 'augmentation layers with pinned ranges after a convolution, whose update goes back through them, with SGD',
+    build: () => {
+      const image = Input({ shape: [7, 9, 2], name: 'image' });
+      let x = new layers.Conv2D(3, 3, { padding: 'same', activation: 'tanh', name: 'conv' }).apply(image);
+      x = new layers.RandomTranslation([0.2, 0.2], [-0.3, -0.3], { name: 'shift' }).apply(x);
+      x = new layers.RandomZoom([0.3, 0.3], { widthFactor: [-0.2, -0.2], fillMode: 'wrap', interpolation: 'nearest', name: 'zoom' }).apply(x);
+      x = new layers.RandomRotation([0.1, 0.1], { fillMode: 'constant', fillValue: 0.5, name: 'turn' }).apply(x);
+      const model = new Model({ inputs: image, outputs: new layers.Dense(3, { activation: 'softmax', name: 'probabilities' }).apply(new layers.Flatten({ name: 'flat' }).apply(x)), name: 'augmented' });
+      model.compile({ optimizer: new optimizers.SGD({ learningRate: 0.5 }), loss: 'sparse_categorical_crossentropy' });
+      return model;
+    },
+    targets: classIds(3),
+  },
 ];
 
 /** The epoch losses train.py prints. */
@@ -295,7 +304,7 @@ describe('strata export: arguments and refusals', () => {
     const result = strata(example, '--format', 'pytorch', '--out', out, '--batch-size', '64', '--epochs', '3');
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /^wrote .*cli-package \(a PyTorch package/);
-    assert.deepEqual(readdirSync(out).sort(), ['__init__.py', 'arrays.py', 'keras_attention.py', 'keras_layers.py', 'keras_recurrent.py', 'keras_training.py', 'model.py', 'train.py', 'weights.py', 'weights.safetensors']);
+    assert.deepEqual(readdirSync(out).sort(), ['__init__.py', 'arrays.py', 'keras_attention.py', 'keras_augment.py', 'keras_layers.py', 'keras_recurrent.py', 'keras_training.py', 'model.py', 'train.py', 'weights.py', 'weights.safetensors']);
     const train = readFileSync(path.join(out, 'train.py'), 'utf8');
     assert.match(train, /^BATCH_SIZE = 64$/m);
     assert.match(train, /^EPOCHS = 3$/m);

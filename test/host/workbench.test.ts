@@ -152,7 +152,7 @@ describe('browser mode', () => {
   test('the PyTorch package and the Keras script are handed over as zipped folders', async () => {
     const document = await wb.open(path.join(EXAMPLES, 'resnet-block.ts'));
     const expected = {
-      pytorch: ['__init__.py', 'arrays.py', 'keras_attention.py', 'keras_layers.py', 'keras_recurrent.py', 'keras_training.py', 'model.py', 'train.py', 'weights.py', 'weights.safetensors'],
+      pytorch: ['__init__.py', 'arrays.py', 'keras_attention.py', 'keras_augment.py', 'keras_layers.py', 'keras_recurrent.py', 'keras_training.py', 'model.py', 'train.py', 'weights.py', 'weights.safetensors'],
       'keras-script': ['arrays.py', 'model.py', 'weights.npz'],
     } as const;
     for (const [format, files] of Object.entries(expected) as [keyof typeof expected, readonly string[]][]) {

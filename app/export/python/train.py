@@ -43,7 +43,7 @@ def parse_args():
     parser.add_argument('--batch-size', type=int, default=BATCH_SIZE, help='the global batch size (default %(default)s)')
     parser.add_argument('--steps', type=int, default=None, help='stop after this many steps (for a quick check)')
     parser.add_argument('--no-shuffle', dest='shuffle', action='store_false', help='keep the data in order')
-    parser.add_argument('--seed', type=int, default=0, help='seeds the shuffling and Dropout')
+    parser.add_argument('--seed', type=int, default=0, help='seeds the shuffling, Dropout and the augmentation layers without a seed of their own')
     parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
     parser.add_argument('--fresh', action='store_true', help="start from Keras's initializers instead of weights.safetensors")
     parser.add_argument('--out', default='trained.pt', help='where rank 0 saves the trained state_dict (default %(default)s)')

@@ -135,10 +135,9 @@ class ConvTransposeKernel : public OpKernel {
     STRATA_CHECK(group >= 1 && x[1] % group == 0 && ws[0] == x[1],
                  node.where() << ": weight " << shape_str(ws) << " does not fit input " << shape_str(x)
                               << " (ConvTranspose's weight is (C, OC/group, ...))");
-    STRATA_CHECK(!node.has("output_shape"), node.where() << ": output_shape is not supported; give pads and output_padding");
     std::string auto_pad = node.get_string("auto_pad", "NOTSET");
-    STRATA_CHECK(auto_pad == "NOTSET" || auto_pad == "VALID",
-                 node.where() << ": auto_pad " << auto_pad << " is not supported; give explicit pads");
+    STRATA_CHECK(auto_pad == "NOTSET" || auto_pad == "VALID" || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER",
+                 node.where() << ": auto_pad " << auto_pad << " is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");
     const size_t sd = x.size() - 2;
     auto strides = node.get_ints("strides", std::vector<int64_t>(sd, 1));
     auto dil = node.get_ints("dilations", std::vector<int64_t>(sd, 1));
@@ -148,6 +147,8 @@ class ConvTransposeKernel : public OpKernel {
                  node.where() << ": strides/dilations/pads/output_padding do not match " << sd << " spatial dims");
     Shape y{x[0], ws[1] * group};
     std::vector<int64_t> k(ws.begin() + 2, ws.end());
+    if (node.has("output_shape") || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER")
+      pads_for_output_shape(x, k, strides, dil, auto_pad == "SAME_UPPER", pads, extra);
     for (size_t a = 0; a < sd; a++) {
       STRATA_CHECK(strides[a] >= 1 && dil[a] >= 1 && pads[a] >= 0 && pads[a + sd] >= 0 && extra[a] >= 0 &&
                        (extra[a] < strides[a] || extra[a] < dil[a]),
@@ -189,6 +190,34 @@ class ConvTransposeKernel : public OpKernel {
  private:
   ConvParams p_{};
   Tensor unbiased_, channel_mean_;
+
+  // ONNX's rule for output_shape (or, with auto_pad SAME_*, input size * stride): the pads
+  // that give it, total = stride (in - 1) + output_padding + (k - 1) dilation + 1 - out,
+  // split with the odd one at the end for SAME_UPPER, at the start otherwise (floor division,
+  // as ONNX's reference). A negative end pad (an output longer than the pads 0 give) is more
+  // output_padding; a negative start pad has no equivalent here.
+  void pads_for_output_shape(const Shape& x, const std::vector<int64_t>& k, const std::vector<int64_t>& strides,
+                             const std::vector<int64_t>& dil, bool same_upper, std::vector<int64_t>& pads,
+                             std::vector<int64_t>& extra) const {
+    const size_t sd = k.size();
+    std::vector<int64_t> want(sd);
+    for (size_t a = 0; a < sd; a++) want[a] = x[a + 2] * strides[a];
+    if (node.has("output_shape")) {
+      auto given = node.get_ints("output_shape", {});
+      STRATA_CHECK(given.size() == sd || given.size() == sd + 2,
+                   node.where() << ": output_shape " << shape_str(given) << " has neither " << sd << " nor " << sd + 2 << " dims");
+      want.assign(given.end() - sd, given.end());
+    }
+    for (size_t a = 0; a < sd; a++) {
+      int64_t total = strides[a] * (x[a + 2] - 1) + extra[a] + (k[a] - 1) * dil[a] + 1 - want[a];
+      int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);  // floor(total / 2)
+      pads[a] = same_upper ? half : total - half;
+      pads[a + sd] = total - pads[a];
+      if (pads[a + sd] < 0) extra[a] -= pads[a + sd], pads[a + sd] = 0;
+      STRATA_CHECK(pads[a] >= 0, node.where() << ": the output size " << want[a] << " of spatial dim " << a
+                                               << " is too long for input " << shape_str(x) << " (pads would be negative)");
+    }
+  }
   // (1, OC, 1, ...): the bias's broadcast shape against Y
   Shape channel_shape() const { return rank_ == 3 ? Shape{1, p_.C, 1} : Shape{1, p_.C, 1, 1}; }
   size_t rank_ = 4;

@@ -1,6 +1,6 @@
-// kernels_recurrent.cpp: ONNX's LSTM, GRU and RNN (ops/recurrent.h) as kernels, computed by the
-// backend's recurrent_forward/backward (the CPU's: cpu/recurrent_cpu.h); those run on the host,
-// so a backend with its own memory (CUDA) is refused by name.
+// kernels_recurrent.cpp: ONNX's LSTM, GRU and RNN (ops/recurrent.h) as kernels, run by the
+// backend's recurrent_forward/backward: on the CPU the host path with oneDNN's matrix products,
+// on CUDA the device path (cuda/cuda_recurrent.cuh). A backend without them is refused by name.
 #include <algorithm>
 
 #include "../check.h"
@@ -67,9 +67,7 @@ class RecurrentKernel : public OpKernel {
   }
 
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
-    STRATA_CHECK(ctx.be->host_memory(), node.where() << ": the " << ctx.be->name()
-                                                     << " backend has no recurrent kernels yet; train this model on 'cpu'");
-    state_.resize((size_t)recurrent_state_size(p_));
+    reset_beside(state_, *in[0], {recurrent_state_size(p_)});  // the backend's memory
     RecurrentOutputs o{data(out, 0), data(out, 1), data(out, 2)};
     ctx.be->recurrent_forward(o, state_.data(), inputs(in), p_);
   }
@@ -91,7 +89,7 @@ class RecurrentKernel : public OpKernel {
 
  private:
   RecurrentParams p_;
-  std::vector<float> state_;  // what the last forward keeps for the backward
+  Tensor state_;  // what the last forward keeps for the backward, in the backend's memory
 
   static bool has(const Ins& in, size_t k) { return in.size() > k && in[k]; }
   static float* data(const Outs& out, size_t k) { return out.size() > k && out[k] ? out[k]->data() : nullptr; }
@@ -125,7 +123,10 @@ class RecurrentKernel : public OpKernel {
     auto it = node.attrs.find("activations");
     std::vector<std::string> names = it == node.attrs.end() ? defaults : it->second.strings;
     const size_t per = (size_t)p_.acts_per_direction();
-    if (names.size() == per && p_.directions == 2) names.insert(names.end(), names.begin(), names.end());
+    if (names.size() == per && p_.directions == 2) {  // a copy: a vector's insert of its own range is undefined
+      const std::vector<std::string> one_direction = names;
+      names.insert(names.end(), one_direction.begin(), one_direction.end());
+    }
     STRATA_CHECK(names.size() == per * p_.directions,
                  node.where() << ": activations has " << names.size() << " names, expected " << per * p_.directions);
     auto floats = [&](const char* a) {

@@ -1,8 +1,9 @@
-// kernels_resize.cpp: ONNX Resize (opset 11 on) over the two spatial axes of NCHW, modes nearest
-// and linear, with the coordinate transformation modes Keras's layers and PyTorch's exports use
-// (core/ops/resize.h). The output size comes from the sizes input or from floor(in * scale);
-// anything else ONNX allows (cubic, tf_crop_and_resize, antialias, exclude_outside, aspect-ratio
-// policies, resizing the batch or channel axes) is refused naming the attribute.
+// kernels_resize.cpp: ONNX Resize (opset 11 on) over the two spatial axes of NCHW, modes nearest,
+// linear and cubic (cubic_coeff_a, exclude_outside), with the coordinate transformation modes
+// Keras's layers and PyTorch's exports use (core/ops/resize.h). The output size comes from the
+// sizes input or from floor(in * scale); anything else ONNX allows (tf_crop_and_resize,
+// antialias, aspect-ratio policies, resizing the batch or channel axes) is refused naming the
+// attribute.
 #include <cmath>
 
 #include "../check.h"
@@ -16,7 +17,8 @@ ResizeMode mode_named(const Node& n) {
   std::string m = n.get_string("mode", "nearest");
   if (m == "nearest") return ResizeMode::Nearest;
   if (m == "linear") return ResizeMode::Linear;
-  STRATA_FAIL(n.where() << ": mode '" << m << "' is not supported (nearest or linear)");
+  if (m == "cubic") return ResizeMode::Cubic;
+  STRATA_FAIL(n.where() << ": mode '" << m << "' is not one of nearest, linear and cubic");
 }
 
 ResizeCoord coord_named(const Node& n) {
@@ -48,7 +50,6 @@ class ResizeKernel : public OpKernel {
   ResizeKernel(const Node& n, int64_t opset) : OpKernel(n) {
     STRATA_CHECK(opset >= 11, n.where() << ": Resize of opset " << opset
                                         << " (before coordinate_transformation_mode) is not supported; export with opset 11 or later");
-    STRATA_CHECK(n.get_int("exclude_outside", 0) == 0, n.where() << ": exclude_outside=1 is not supported");
     STRATA_CHECK(n.get_int("antialias", 0) == 0, n.where() << ": antialias=1 is not supported");
     std::string policy = n.get_string("keep_aspect_ratio_policy", "stretch");
     STRATA_CHECK(policy == "stretch", n.where() << ": keep_aspect_ratio_policy '" << policy << "' is not supported (stretch)");
@@ -59,6 +60,8 @@ class ResizeKernel : public OpKernel {
     axis_.mode = mode_named(n);
     axis_.coord = coord_named(n);
     axis_.round = round_named(n);
+    axis_.cubic_a = n.get_float("cubic_coeff_a", -0.75f);
+    axis_.exclude_outside = n.get_int("exclude_outside", 0) != 0;
   }
 
   void infer(const Ins& in, Outs& out) override {

@@ -55,6 +55,34 @@ using GemmFn = std::function<void(bool ta, bool tb, int M, int N, int K, float a
 
 // Floats the forward keeps for the backward (X time-major, each step's gates and states).
 int64_t recurrent_state_size(const RecurrentParams& p);
+
+// Where the state's values lie (recurrent.cpp's header comment), shared by every backend's path:
+// X made time-major (layout 1 only) at 0, then per direction pre, act, extra (GRU), hs, cs (LSTM).
+struct RecurrentLayout {
+  int64_t x = 0, per_direction = 0, pre = 0, act = 0, extra = 0, hs = 0, cs = 0;
+  explicit RecurrentLayout(const RecurrentParams& p) {
+    const int64_t T = p.T, B = p.B, GH = (int64_t)p.gates() * p.H, BH = B * p.H;
+    x = p.batch_major ? T * B * p.I : 0;
+    pre = 0, act = T * B * GH, extra = 2 * act;
+    hs = extra + (p.cell == Cell::GRU ? T * BH : 0);
+    cs = hs + (T + 1) * BH;
+    per_direction = cs + (p.cell == Cell::LSTM ? (T + 1) * BH : 0);
+  }
+  float* dir(float* state, int d) const { return state + x + d * per_direction; }
+  const float* dir(const float* state, int d) const { return state + x + d * per_direction; }
+};
+// Offsets of row b of Y (T, D, B, H) or (B, T, D, H) batch-major, and of the states (D, B, H) or
+// (B, D, H); the direction d processes its k-th step at time recurrent_time(p, d, k).
+inline int64_t recurrent_y_offset(const RecurrentParams& p, int t, int d, int b) {
+  return (p.batch_major ? ((int64_t)b * p.T + t) * p.directions + d : ((int64_t)t * p.directions + d) * p.B + b) * p.H;
+}
+inline int64_t recurrent_state_offset(const RecurrentParams& p, int d, int b) {
+  return (p.batch_major ? (int64_t)b * p.directions + d : (int64_t)d * p.B + b) * p.H;
+}
+inline int recurrent_time(const RecurrentParams& p, int d, int k) {
+  const bool backwards = p.directions == 2 ? d == 1 : p.reverse;
+  return backwards ? p.T - 1 - k : k;
+}
 void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs& in, const RecurrentParams& p,
                        const GemmFn& gemm);
 // dy, dy_h, dy_c: the outputs' grads, null where an output got none.

@@ -1,6 +1,6 @@
-// recurrent_layout.h: where recurrent.h's forward keeps each step's values for the backward,
-// and the index arithmetic of ONNX's layouts; shared by the reference (recurrent.cpp) and the
-// CPU backend's cells (cpu/recurrent_cpu.cpp), which keep the same state.
+// recurrent_layout.h: the host loops' helpers around recurrent.h's state layout
+// (RecurrentLayout) and ONNX's layouts, shared by the reference (recurrent.cpp) and the CPU
+// backend's cells (cpu/recurrent_cpu.cpp), which keep the same state.
 //
 // Every step's values are kept time-major: pre (T, B, G*H) holds the gates' pre-activations
 // (the input projection, the biases, the recurrent product), act the same after the gate
@@ -16,30 +16,12 @@
 namespace strata {
 namespace recurrent_layout {
 
-// Where one direction's values lie in the state.
-struct Layout {
-  int64_t x = 0, per_direction = 0, pre = 0, act = 0, extra = 0, hs = 0, cs = 0;
-  explicit Layout(const RecurrentParams& p) {
-    const int64_t T = p.T, B = p.B, GH = (int64_t)p.gates() * p.H, BH = B * p.H;
-    x = p.batch_major ? T * B * p.I : 0;  // X made time-major
-    pre = 0, act = T * B * GH, extra = 2 * act;
-    hs = extra + (p.cell == Cell::GRU ? T * BH : 0);
-    cs = hs + (T + 1) * BH;
-    per_direction = cs + (p.cell == Cell::LSTM ? (T + 1) * BH : 0);
-  }
-  float* dir(float* state, int d) const { return state + x + d * per_direction; }
-  const float* dir(const float* state, int d) const { return state + x + d * per_direction; }
-};
-
-// Y (T, D, B, H), or (B, T, D, H) batch-major; the states (D, B, H), or (B, D, H).
-inline int64_t y_at(const RecurrentParams& p, int t, int d, int b) {
-  return (p.batch_major ? ((int64_t)b * p.T + t) * p.directions + d : ((int64_t)t * p.directions + d) * p.B + b) * p.H;
-}
-inline int64_t state_at(const RecurrentParams& p, int d, int b) {
-  return (p.batch_major ? (int64_t)b * p.directions + d : (int64_t)d * p.B + b) * p.H;
-}
+// recurrent.h's RecurrentLayout and offsets under the short names the loops use
+using Layout = RecurrentLayout;
+inline int64_t y_at(const RecurrentParams& p, int t, int d, int b) { return recurrent_y_offset(p, t, d, b); }
+inline int64_t state_at(const RecurrentParams& p, int d, int b) { return recurrent_state_offset(p, d, b); }
+inline int time_of(const RecurrentParams& p, int d, int k) { return recurrent_time(p, d, k); }
 inline bool runs_backwards(const RecurrentParams& p, int d) { return p.directions == 2 ? d == 1 : p.reverse; }
-inline int time_of(const RecurrentParams& p, int d, int k) { return runs_backwards(p, d) ? p.T - 1 - k : k; }
 
 // (T, B, I) <-> (B, T, I)
 inline void swap_first_axes(float* out, const float* in, int A0, int A1, int inner) {

@@ -62,17 +62,21 @@ __device__ __forceinline__ float act_slope(int kind, float x, float y, float al,
   }
 }
 
+// dout * f'(x) with y = f(x) (read only by the kinds whose slope comes from the output). Relu
+// selects (dout where x > 0) rather than multiplying: 0 * inf would be NaN.
+__device__ __forceinline__ bool slope_from_output(int kind) { return kind == kSigmoid || kind == kTanh || kind == kSqrt; }
+__device__ __forceinline__ float act_grad(int kind, float dout, float x, float y, float al, float ga) {
+  if (kind == kRelu) return x > 0 ? dout : 0.0f;
+  return dout * act_slope(kind, x, y, al, ga);
+}
+
 __global__ void act_forward(float* out, const float* inp, int64_t n, int kind, float al, float ga) {
   STRATA_GRID_LOOP(i, n) out[i] = act_value(kind, inp[i], al, ga);
 }
 
-// Relu selects (dout where x > 0) rather than multiplying: 0 * inf would be NaN.
 __global__ void act_backward(float* dinp, const float* dout, const float* inp, const float* out, int64_t n, int kind,
                              float al, float ga) {
-  STRATA_GRID_LOOP(i, n) {
-    if (kind == kRelu) dinp[i] = inp[i] > 0 ? dout[i] : 0.0f;
-    else dinp[i] = dout[i] * act_slope(kind, inp[i], kind == kSigmoid || kind == kTanh || kind == kSqrt ? out[i] : 0.0f, al, ga);
-  }
+  STRATA_GRID_LOOP(i, n) dinp[i] = act_grad(kind, dout[i], inp[i], slope_from_output(kind) ? out[i] : 0.0f, al, ga);
 }
 
 // --- broadcasting binaries --------------------------------------------------------------------

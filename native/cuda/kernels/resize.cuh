@@ -11,13 +11,16 @@ __global__ void resize_forward(float* out, const float* inp, ResizeParams p, int
   STRATA_GRID_LOOP(o, n) {
     const int64_t ox = o % p.w.out, oy = (o / p.w.out) % p.h.out, plane = o / (p.w.out * p.h.out);
     const float* x = inp + plane * p.h.in * p.w.in;
-    int64_t y0, y1, x0, x1;
-    float wy, wx;
-    p.h.taps(oy, y0, y1, wy);
-    p.w.taps(ox, x0, x1, wx);
-    float top = (1.0f - wx) * x[y0 * p.w.in + x0] + wx * x[y0 * p.w.in + x1];
-    float bottom = (1.0f - wx) * x[y1 * p.w.in + x0] + wx * x[y1 * p.w.in + x1];
-    out[o] = (1.0f - wy) * top + wy * bottom;
+    int64_t ys[4], xs[4];
+    float wy[4], wx[4];
+    const int ny = p.h.taps(oy, ys, wy), nx = p.w.taps(ox, xs, wx);
+    float sum = 0.0f;
+    for (int a = 0; a < ny; a++) {
+      float row = 0.0f;
+      for (int b = 0; b < nx; b++) row += wx[b] * x[ys[a] * p.w.in + xs[b]];
+      sum += wy[a] * row;
+    }
+    out[o] = sum;
   }
 }
 

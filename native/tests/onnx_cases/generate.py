@@ -271,4 +271,19 @@ y = F.interpolate(t(x), size=(4, 3), mode="bilinear", align_corners=False)
 write_case("resize_linear_half_pixel_down", [resize_node("linear", "half_pixel")], [("x", x)], [("y", out(y))],
            {"sizes": np.array([1, 2, 4, 3], dtype=np.int64)})
 
+# PyTorch's bicubic F.interpolate (Keys's a = -0.75, indices clamped at the borders): ONNX's cubic
+# mode with exclude_outside 0, as torch.onnx exports it
+x = rand(2, 2, 5, 6)
+y = F.interpolate(t(x), size=(9, 4), mode="bicubic", align_corners=False)
+write_case("resize_cubic_pytorch_half_pixel",
+           [helper.make_node("Resize", ["x", "", "", "sizes"], ["y"], mode="cubic", cubic_coeff_a=-0.75,
+                             coordinate_transformation_mode="pytorch_half_pixel")],
+           [("x", x)], [("y", out(y))], {"sizes": np.array([2, 2, 9, 4], dtype=np.int64)})
+x = rand(1, 3, 4, 3)
+y = F.interpolate(t(x), size=(7, 8), mode="bicubic", align_corners=True)
+write_case("resize_cubic_align_corners",
+           [helper.make_node("Resize", ["x", "", "", "sizes"], ["y"], mode="cubic", cubic_coeff_a=-0.75,
+                             coordinate_transformation_mode="align_corners")],
+           [("x", x)], [("y", out(y))], {"sizes": np.array([1, 3, 7, 8], dtype=np.int64)})
+
 print("wrote", len([d for d in os.listdir(HERE) if os.path.isdir(os.path.join(HERE, d))]), "cases to", HERE)

@@ -186,4 +186,51 @@ write_case("conv1d_pool1d_sequence_ce", "sparse_categorical_crossentropy", [
     helper.make_node("Softmax", ["z"], ["probs"], axis=-1),
 ], [("x", x)], labels, "probs", W, loss.item(), {k: t.grad.numpy() for k, t in T.items()})
 
+# --- LSTM (batch-major, ONNX's gates i, o, f, c; peepholes) into a bidirectional GRU
+# (linear_before_reset 1, gates z, r, h, an initial state), Dense on its last states, MSE ----
+# The recurrences are written out in torch's ops in ONNX's layout, so autograd is the oracle.
+x = rand(3, 4, 2); y = rand(3, 2)
+H = 3
+W = {"Wl": rand(1, 4 * H, 2, lo=-0.6, hi=0.6), "Rl": rand(1, 4 * H, H, lo=-0.6, hi=0.6),
+     "Bl": rand(1, 8 * H, lo=-0.3, hi=0.3), "Pl": rand(1, 3 * H, lo=-0.5, hi=0.5),
+     "Wg": rand(2, 3 * H, H, lo=-0.6, hi=0.6), "Rg": rand(2, 3 * H, H, lo=-0.6, hi=0.6),
+     "Bg": rand(2, 6 * H, lo=-0.3, hi=0.3), "h0": rand(3, 2, H, lo=-0.3, hi=0.3), "wd": rand(2 * H, 2)}
+T = {k: leaf(v) for k, v in W.items()}
+xs = torch.tensor(x)
+h = torch.zeros(3, H); c = torch.zeros(3, H); seq = []
+Wi, Ri, Bi, P = T["Wl"][0], T["Rl"][0], T["Bl"][0], T["Pl"][0]
+for t in range(4):
+    a = xs[:, t] @ Wi.T + h @ Ri.T + Bi[:4 * H] + Bi[4 * H:]
+    i = torch.sigmoid(a[:, :H] + P[:H] * c)
+    f = torch.sigmoid(a[:, 2 * H:3 * H] + P[2 * H:] * c)
+    c = f * c + i * torch.tanh(a[:, 3 * H:])
+    o = torch.sigmoid(a[:, H:2 * H] + P[H:2 * H] * c)
+    h = o * torch.tanh(c)
+    seq.append(h)
+last = []
+for d in range(2):
+    Wd_, Rd, Bd = T["Wg"][d], T["Rg"][d], T["Bg"][d]
+    Wb, Rb = Bd[:3 * H], Bd[3 * H:]
+    h = T["h0"][:, d]
+    for t in (range(4) if d == 0 else reversed(range(4))):
+        xa = seq[t] @ Wd_.T + Wb
+        ra = h @ Rd.T + Rb
+        z = torch.sigmoid(xa[:, :H] + ra[:, :H])
+        r = torch.sigmoid(xa[:, H:2 * H] + ra[:, H:2 * H])
+        n = torch.tanh(xa[:, 2 * H:] + r * ra[:, 2 * H:])
+        h = (1 - z) * n + z * h
+    last.append(h)
+out = torch.cat(last, dim=1) @ T["wd"]
+loss = F.mse_loss(out, torch.tensor(y))
+loss.backward()
+write_case("lstm_bigru_mse", "mean_squared_error", [
+    helper.make_node("LSTM", ["x", "Wl", "Rl", "Bl", "", "", "", "Pl"], ["yl"], hidden_size=H, layout=1),
+    helper.make_node("Squeeze", ["yl", "ax2"], ["sl"]),
+    helper.make_node("GRU", ["sl", "Wg", "Rg", "Bg", "", "h0"], ["", "yg"], hidden_size=H, layout=1,
+                     direction="bidirectional", linear_before_reset=1),
+    helper.make_node("Reshape", ["yg", "flat"], ["f"]),
+    helper.make_node("MatMul", ["f", "wd"], ["y"]),
+], [("x", x)], y, "y", {**W, "ax2": np.array([2], dtype=np.int64), "flat": np.array([-1, 2 * H], dtype=np.int64)},
+    loss.item(), {k: t.grad.numpy() for k, t in T.items()})
+
 print("wrote", len([d for d in os.listdir(HERE) if os.path.isdir(os.path.join(HERE, d))]), "cases to", HERE)
