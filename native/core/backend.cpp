@@ -73,19 +73,19 @@ void Backend::resize_backward(float* dinp, const float* dout, const ResizeParams
   ref::resize_backward(dinp, dout, p);
 }
 // The host path (recurrent.cpp) with this backend's matrix products: oneDNN's on the CPU.
-static GemmFn gemm_of(Backend* be) {
-  return [be](bool ta, bool tb, int M, int N, int K, float alpha, const float* A, const float* B, float beta,
-              float* C) { be->gemm(ta, tb, M, N, K, alpha, A, B, beta, C); };
+GemmFn Backend::gemm_fn() {
+  return [this](bool ta, bool tb, int M, int N, int K, float alpha, const float* A, const float* B, float beta,
+                float* C) { gemm(ta, tb, M, N, K, alpha, A, B, beta, C); };
 }
 void Backend::recurrent_forward(const RecurrentOutputs& out, float* state, const RecurrentInputs& in,
                                 const RecurrentParams& p) {
   STRATA_CHECK(host_memory(), "the " << name() << " backend has no recurrent kernels; train this model on 'cpu'");
-  strata::recurrent_forward(out, state, in, p, gemm_of(this));
+  strata::recurrent_forward(out, state, in, p, gemm_fn());
 }
 void Backend::recurrent_backward(const RecurrentGrads& g, const float* dy, const float* dy_h, const float* dy_c,
                                  const float* state, const RecurrentInputs& in, const RecurrentParams& p) {
   STRATA_CHECK(host_memory(), "the " << name() << " backend has no recurrent kernels; train this model on 'cpu'");
-  strata::recurrent_backward(g, dy, dy_h, dy_c, state, in, p, gemm_of(this));
+  strata::recurrent_backward(g, dy, dy_h, dy_c, state, in, p, gemm_fn());
 }
 void Backend::copy(float* dst, const float* src, int64_t n) {
   if (n > 0 && dst != src) std::memcpy(dst, src, (size_t)n * sizeof(float));

@@ -183,6 +183,8 @@ class Backend {
                                  const RecurrentParams& p);
   virtual void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* dy_h, const float* dy_c,
                                   const float* state, const RecurrentInputs& in, const RecurrentParams& p);
+  // gemm as recurrent.h's GemmFn (the recurrent ops' matrix products)
+  GemmFn gemm_fn();
 
   // --- the rest of a training step, on this backend's memory (the defaults are the host's
   // loops in losses.cpp and optim.cpp, for the CPU backends) ---

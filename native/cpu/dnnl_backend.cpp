@@ -23,6 +23,9 @@
 #include "../core/ops/softmax.h"
 #include "conv3x3_winograd.h"
 #include "conv_pool_direct.h"
+#include "fast_act.h"
+#include "layer_norm_cpu.h"
+#include "recurrent_cpu.h"
 
 namespace strata {
 
@@ -134,10 +137,11 @@ class DnnlBackend : public ReferenceBackend {
     });
   }
 
-  // The elementwise loops are the reference's, run in chunks on OpenMP's threads
-  // (each element is computed exactly as in the reference, so results are identical).
+  // The elementwise loops are the reference's, run in chunks on OpenMP's threads (each element
+  // is computed exactly as in the reference), except the forwards of Sigmoid and Tanh: those are
+  // fast_act.h's, as in the recurrent cells, within 3 ulps of the reference's.
   void act_forward(float* out, const float* inp, int64_t n, const ActParams& a) override {
-    in_chunks(n, [&](int64_t b, int64_t k) { ref::act_forward(out + b, inp + b, k, a); });
+    in_chunks(n, [&](int64_t b, int64_t k) { act_forward_fast(out + b, inp + b, k, a); });
   }
   void act_backward(float* dinp, const float* dout, const float* inp, const float* out, int64_t n,
                     const ActParams& a) override {
@@ -155,16 +159,28 @@ class DnnlBackend : public ReferenceBackend {
       ref::softmax_backward(dinp + b * row, dout + b * row, out + b * row, k, K, inner, log);
     }, std::max<int64_t>(1, (1 << 15) / row));
   }
-  // LayerNormalization's forward in slices of rows; its backward (whose scale and bias grads
-  // sum over every row) is the reference's loop.
+  // LayerNormalization's forward in slices of rows; its backward: layer_norm_cpu.h.
   void layer_norm_forward(float* y, float* mean, float* inv_std, const float* x, const float* scale, const float* bias,
                           int64_t rows, int64_t D, float eps) override {
     in_chunks(rows, [&](int64_t b, int64_t k) {
       ref::layer_norm_forward(y + b * D, mean + b, inv_std + b, x + b * D, scale, bias, k, D, eps);
     }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(D, 1)));
   }
+  void layer_norm_backward(float* dx, float* dscale, float* dbias, const float* dy, const float* x, const float* scale,
+                           const float* mean, const float* inv_std, int64_t rows, int64_t D) override {
+    cpu::layer_norm_backward(dx, dscale, dbias, dy, x, scale, mean, inv_std, rows, D);
+  }
   void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) override {
     in_chunks(n, [&](int64_t b, int64_t k) { ref::dropout_backward(dinp + b, dout + b, mask + b, k); });
+  }
+  // recurrent_cpu.h: the cells fused row by row, threaded over the batch, oneDNN's GEMMs
+  void recurrent_forward(const RecurrentOutputs& out, float* state, const RecurrentInputs& in,
+                         const RecurrentParams& p) override {
+    cpu::recurrent_forward(out, state, in, p, gemm_fn());
+  }
+  void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* dy_h, const float* dy_c,
+                          const float* state, const RecurrentInputs& in, const RecurrentParams& p) override {
+    cpu::recurrent_backward(g, dy, dy_h, dy_c, state, in, p, gemm_fn());
   }
 
   // Binaries whose operands are each the output's size or a scalar (Rescaling's x * scale +

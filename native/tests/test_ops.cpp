@@ -268,6 +268,13 @@ int main() {
   softmax_case(rng, 2, 5, 3, true);
   layer_norm_case(rng, 6, 10, true);
   layer_norm_case(rng, 3, 24, false);
+  {  // 65536 values or more: the CPU splits the backward's rows over its threads (layer_norm_cpu.h),
+     // each slice with its own scale and bias grads; rows of D not a multiple of the vector width.
+     // A stream of their own, so that the cases after keep their data.
+    Rng rows_rng(2112);
+    layer_norm_case(rows_rng, 70, 1000, true);
+    layer_norm_case(rows_rng, 131, 515, false);
+  }
   // the rest
   // with the fused Relu (relu: the last argument), its backward applied inside the backward
   conv_maxpool_case(rng, 5, 3, 10, 16, true, false);

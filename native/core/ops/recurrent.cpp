@@ -1,32 +1,18 @@
-// recurrent.cpp: LSTM, GRU and RNN forward and backward through time (see recurrent.h).
-//
-// Every step's values are kept time-major: pre (T, B, G*H) holds the gates' pre-activations
-// (the input projection, the biases, the recurrent product), act the same after the gate
-// activations, hs and cs (T+1, B, H) the hidden and cell states in the order the direction
-// processes the steps (hs[0] is the initial state). GRU keeps `extra` (T, B, H): r * H_prev
-// (linear_before_reset 0) or H_prev Rh^T + Rbh (1), what its backward needs.
+// recurrent.cpp: LSTM, GRU and RNN forward and backward through time (see recurrent.h): the
+// reference's cell loops; the state they keep is recurrent_layout.h's.
 #include "recurrent.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "gemm.h"
+#include "recurrent_layout.h"
 
 namespace strata {
 
+using namespace recurrent_layout;
+
 namespace {
-
-using Layout = RecurrentLayout;
-int64_t y_at(const RecurrentParams& p, int t, int d, int b) { return recurrent_y_offset(p, t, d, b); }
-int64_t state_at(const RecurrentParams& p, int d, int b) { return recurrent_state_offset(p, d, b); }
-int time_of(const RecurrentParams& p, int d, int k) { return recurrent_time(p, d, k); }
-
-// (T, B, I) <-> (B, T, I)
-void swap_first_axes(float* out, const float* in, int A0, int A1, int inner) {
-  for (int i = 0; i < A0; i++)
-    for (int j = 0; j < A1; j++)
-      std::memcpy(out + ((int64_t)j * A0 + i) * inner, in + ((int64_t)i * A1 + j) * inner, sizeof(float) * inner);
-}
 
 // The activation of `cols` columns at `col` of each of `rows` rows of `stride` floats.
 void act_block(float* s, const float* a, int rows, int cols, int stride, int col, const ActParams& f) {
@@ -133,11 +119,7 @@ void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs
   const int T = p.T, B = p.B, H = p.H, G = p.gates(), GH = G * H;
   const int64_t BH = (int64_t)B * H;
   Layout l(p);
-  const float* X = in.x;
-  if (p.batch_major) {
-    swap_first_axes(state, in.x, B, T, p.I);
-    X = state;
-  }
+  const float* X = time_major_x(p, in.x, state);
   std::vector<float> tmp;
   for (int d = 0; d < p.directions; d++) {
     float* st = l.dir(state, d);
@@ -150,11 +132,8 @@ void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs
     if (Wb)
       for (int64_t r = 0; r < (int64_t)T * B; r++)
         for (int c = 0; c < GH; c++) pre[r * GH + c] += Wb[c] + (c < rb_cols ? Rb[c] : 0.0f);
-    for (int b = 0; b < B; b++)
-      for (int j = 0; j < H; j++) {
-        hs[b * H + j] = in.h0 ? in.h0[state_at(p, d, b) + j] : 0.0f;
-        if (p.cell == Cell::LSTM) cs[b * H + j] = in.c0 ? in.c0[state_at(p, d, b) + j] : 0.0f;
-      }
+    read_states(p, d, in.h0, hs);
+    if (p.cell == Cell::LSTM) read_states(p, d, in.c0, cs);
     StepForward step{p, in.r + (int64_t)d * GH * H, Rb, in.p ? in.p + (int64_t)d * 3 * H : nullptr,
                      p.acts.data() + d * p.acts_per_direction(), gemm, tmp};
     for (int k = 0; k < T; k++) {
@@ -168,10 +147,8 @@ void recurrent_forward(RecurrentOutputs out, float* state, const RecurrentInputs
       if (out.y)
         for (int b = 0; b < B; b++) std::memcpy(out.y + y_at(p, t, d, b), Hn + b * H, sizeof(float) * H);
     }
-    for (int b = 0; b < B; b++) {
-      if (out.y_h) std::memcpy(out.y_h + state_at(p, d, b), hs + T * BH + b * H, sizeof(float) * H);
-      if (out.y_c) std::memcpy(out.y_c + state_at(p, d, b), cs + T * BH + b * H, sizeof(float) * H);
-    }
+    write_states(p, d, hs + T * BH, out.y_h);
+    if (p.cell == Cell::LSTM) write_states(p, d, cs + T * BH, out.y_c);
   }
 }
 
@@ -303,11 +280,8 @@ void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* d
     StepBackward step{p, in.r + (int64_t)d * GH * H, in.p ? in.p + (int64_t)d * 3 * H : nullptr,
                       p.acts.data() + d * p.acts_per_direction(), g.dr ? g.dr + (int64_t)d * GH * H : nullptr,
                       dWb ? dWb + GH : nullptr, g.dp ? g.dp + (int64_t)d * 3 * H : nullptr, gemm, t1, t2, t3};
-    for (int b = 0; b < B; b++)
-      for (int j = 0; j < H; j++) {
-        dHp[b * H + j] = dy_h ? dy_h[state_at(p, d, b) + j] : 0.0f;
-        dC[b * H + j] = dy_c ? dy_c[state_at(p, d, b) + j] : 0.0f;
-      }
+    read_states(p, d, dy_h, dHp.data());
+    read_states(p, d, dy_c, dC.data());
     for (int k = T; k-- > 0;) {
       const int t = time_of(p, d, k);
       for (int b = 0; b < B; b++)
@@ -320,10 +294,8 @@ void recurrent_backward(const RecurrentGrads& g, const float* dy, const float* d
       else if (p.cell == Cell::GRU) step.gru(da, pre + at, act + at, extra + t * BH, Hp, dH.data(), dHp.data());
       else step.rnn(da, pre + at, act + at, Hp, dH.data(), dHp.data());
     }
-    for (int b = 0; b < B; b++) {
-      if (g.dh0) std::memcpy(g.dh0 + state_at(p, d, b), dHp.data() + b * H, sizeof(float) * H);
-      if (g.dc0 && p.cell == Cell::LSTM) std::memcpy(g.dc0 + state_at(p, d, b), dC.data() + b * H, sizeof(float) * H);
-    }
+    write_states(p, d, dHp.data(), g.dh0);
+    if (p.cell == Cell::LSTM) write_states(p, d, dC.data(), g.dc0);
     // the input side of every step at once
     if (g.dw) gemm(true, false, GH, p.I, T * B, 1.0f, dpre.data(), X, 1.0f, g.dw + (int64_t)d * GH * p.I);
     if (dX) gemm(false, false, T * B, p.I, GH, 1.0f, dpre.data(), W, d > 0 ? 1.0f : 0.0f, dX);

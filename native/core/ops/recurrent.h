@@ -6,9 +6,9 @@
 //   P (D, 3*H): LSTM's peepholes [Pi, Po, Pf]; Y (T, D, B, H); Y_h, Y_c (D, B, H).
 //   G gates: LSTM 4 (i, o, f, c), GRU 3 (z, r, h), RNN 1.
 // The input projection of every step is one matrix product (X W^T, T*B rows); each step then
-// adds its recurrent product H_prev R^T. The cell's elementwise math is plain loops; the matrix
-// products go through `gemm` (ref::gemm: the reference; a Backend's: oneDNN on the CPU), so the
-// reference and the fast path differ only there.
+// adds its recurrent product H_prev R^T. Here the cell's elementwise math is plain loops and the
+// matrix products go through `gemm` (ref::gemm: the reference; Backend::recurrent_forward's
+// default passes the backend's); the CPU backend has its own cells (cpu/recurrent_cpu.h).
 // Gradient contract: dx, dh0, dc0 = (activation grads); dw, dr, db, dp += (parameter grads).
 #pragma once
 #include <cstdint>
