@@ -20,10 +20,20 @@ export function userErrorLine(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * What a bug report needs of an error that is a bug in Strata: its stack, and where in the
+ * native engine it was raised when it came from there (engineSource, kept out of the message).
+ */
+export function internalErrorDetail(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const source = (error as { engineSource?: unknown }).engineSource;
+  return (error.stack ?? error.message) + (typeof source === 'string' && source ? `\n    raised in the engine at ${source}` : '');
+}
+
 export function reportErrorAndExit(error: unknown): never {
   const line = userErrorLine(error);
   if (line !== undefined) process.stderr.write(`strata: ${line}\n`);
-  else process.stderr.write(`strata: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  else process.stderr.write(`strata: internal error: ${internalErrorDetail(error)}\n`);
   process.exit(1);
 }
 

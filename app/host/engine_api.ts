@@ -6,7 +6,7 @@
 // with its name and one-line message, anything else as an InternalError whose message keeps
 // the stack, because it is a bug in Strata.
 import type { AppInfo, StrataApi } from '../contract/api.ts';
-import { userErrorLine } from '../cli/errors.ts';
+import { internalErrorDetail, userErrorLine } from '../cli/errors.ts';
 import { loadNativeEngine } from '../engine/binding.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { DocumentStore } from './documents.ts';
@@ -114,6 +114,5 @@ export function withCliErrors<T extends object>(api: T): T {
 function asCliError(error: unknown): Error {
   const line = userErrorLine(error);
   if (line !== undefined) return Object.assign(new Error(line), { name: (error as Error).name });
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  return Object.assign(new Error(`internal error: ${detail}`), { name: 'InternalError' });
+  return Object.assign(new Error(`internal error: ${internalErrorDetail(error)}`), { name: 'InternalError' });
 }

@@ -15,7 +15,7 @@ import type {
   ArraySummary, ClassProbability, DataPreview, DataSample, DataSource, Evaluation, PredictFile, Prediction, RunListing, RunRecord, SplitSummary, TrainingEvent, TrainingSettings,
 } from '../contract/training.ts';
 import { impliedLoss } from '../cli/commands/train.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError, internalErrorDetail } from '../cli/errors.ts';
 import { type TrainingData, loadDataSource, splitsOf } from '../cli/training_data.ts';
 import { type Dataset, split } from '../data/dataset.ts';
 import { readInputFile } from '../data/input_files.ts';
@@ -333,7 +333,7 @@ function stoppedMessage(at: Interruption, epochs: number): string {
 
 function oneLine(error: unknown): string {
   if (isUserError(error)) return (error as Error).message.replace(/\s*\n\s*/g, ' ');
-  return `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+  return `internal error: ${internalErrorDetail(error)}`;
 }
 
 async function renamedErrors<T>(read: () => Promise<T>, local: string, name: string): Promise<T> {

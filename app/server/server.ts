@@ -11,6 +11,7 @@ import { type Channel, type WireMessage, decodeJson, encodeJson } from '../contr
 import { RESPONSE_HEADERS, responseHeadersFor } from '../electron/security.ts';
 import { type AccessPolicy, type Refusal, type Verdict, checkCredential, checkHost, checkOrigin, createAccessPolicy, sessionCookie } from './access.ts';
 import { bridgeHost } from './bridge.ts';
+import { internalErrorDetail } from '../cli/errors.ts';
 import { contentType, resolveStaticFile } from './static_files.ts';
 
 export interface ServerOptions {
@@ -97,7 +98,7 @@ function survive(handle: () => void, connection: { destroy(): unknown }): void {
   try {
     handle();
   } catch (error) {
-    process.stderr.write(`strata serve: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`strata serve: internal error: ${internalErrorDetail(error)}\n`);
     connection.destroy();
   }
 }

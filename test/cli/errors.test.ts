@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ModelFileError } from '../../app/cli/load_model.ts';
-import { UserError, userErrorLine } from '../../app/cli/errors.ts';
+import { UserError, internalErrorDetail, userErrorLine } from '../../app/cli/errors.ts';
 import { DataFormatError, DataValueError } from '../../app/data/errors.ts';
 import { NpyFormatError } from '../../app/data/npy.ts';
 import { SaveError } from '../../app/io/atomic_write.ts';
@@ -64,5 +64,15 @@ describe('user errors', () => {
     assert.equal(userErrorLine(new RangeError('Invalid typed array length: 100000000000')), undefined);
     assert.equal(userErrorLine(Object.assign(new Error('spawn failed'), { code: 'ENOENT' })), undefined, 'no path: not a file the user named');
     assert.equal(userErrorLine('a string'), undefined);
+  });
+
+  test("a bug's report has its stack, and where the engine raised it when it came from there", () => {
+    const engine = Object.assign(new Error('Conv node \'c\': weight [3] does not fit input [1,2]'), { engineSource: 'kernels_nn.cpp:133' });
+    const detail = internalErrorDetail(engine);
+    assert.ok(detail.startsWith(engine.stack!), detail);
+    assert.match(detail, /\n {4}raised in the engine at kernels_nn\.cpp:133$/);
+    const plain = new TypeError('x is undefined');
+    assert.equal(internalErrorDetail(plain), plain.stack);
+    assert.equal(internalErrorDetail('a string'), 'a string');
   });
 });
