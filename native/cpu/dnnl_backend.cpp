@@ -25,6 +25,7 @@
 #include "conv_pool_direct.h"
 #include "fast_act.h"
 #include "layer_norm_cpu.h"
+#include "pad_cpu.h"
 #include "recurrent_cpu.h"
 
 namespace strata {
@@ -341,14 +342,14 @@ class DnnlBackend : public ReferenceBackend {
 
   // Transpose as a oneDNN reorder: the input is read as the output's dims with permuted
   // strides (multithreaded; the Keras NHWC <-> NCHW transposes of every CNN go here).
-  // Padding (ZeroPadding2D) is the reference's loop: a copy, small beside the convolutions around it.
+  // Padding (ZeroPadding2D, F.pad, CenterCrop's window) by rows (cpu/pad_cpu.h).
   void pad_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_shape,
                    const std::vector<int64_t>& begin, PadMode mode, float value) override {
-    ref::pad_forward(out, inp, in_shape, out_shape, begin, mode, value);
+    cpu::pad_forward(out, inp, in_shape, out_shape, begin, mode, value);
   }
   void pad_backward(float* dinp, const float* dout, const Shape& in_shape, const Shape& out_shape,
                     const std::vector<int64_t>& begin, PadMode mode) override {
-    ref::pad_backward(dinp, dout, in_shape, out_shape, begin, mode);
+    cpu::pad_backward(dinp, dout, in_shape, out_shape, begin, mode);
   }
   void transpose(float* out, const float* inp, const Shape& shape, const std::vector<int64_t>& perm) override {
     size_t r = shape.size();

@@ -480,12 +480,15 @@ inline void pad_cases() {
   pad_case({2, 3, 5, 4}, {0, 0, 1, 2}, {0, 0, 2, 0}, PadMode::Constant, 0.0f);
   pad_case({3, 7}, {1, 0}, {0, 3}, PadMode::Constant, 0.5f);
   pad_case({2, 2, 6, 5}, {0, 0, -1, 1}, {0, 0, -2, 1}, PadMode::Constant, 0.0f);
+  pad_case({4, 8, 30, 31}, {0, 0, 1, 0}, {0, 0, 1, 2}, PadMode::Constant, 0.0f);   // ZeroPadding2D, rows in threads
+  pad_case({3, 5, 40, 41}, {0, 0, -3, -2}, {0, 0, -4, -5}, PadMode::Constant, 0.0f);  // a centre crop, rows in threads
   // the other modes: an element read by several outputs sums their grads
   for (PadMode mode : {PadMode::Reflect, PadMode::Edge, PadMode::Wrap}) {
     pad_case({2, 3, 5, 4}, {0, 0, 1, 2}, {0, 0, 2, 3}, mode, 0.0f);   // F.pad on H and W
     pad_case({3, 4}, {2, 0}, {1, 9}, mode, 0.0f);                     // pads longer than the axis
     pad_case({2, 6, 5}, {1, -2, 0}, {0, 1, -1}, mode, 0.0f);          // padding beside cropping
     pad_case({2, 1, 3}, {0, 2, 1}, {0, 1, 1}, mode, 0.0f);            // an axis of one element
+    pad_case({2, 4, 70, 66}, {0, 0, 2, 3}, {0, 0, 1, 2}, mode, 0.0f);  // large enough for threads
   }
 }
 

@@ -102,8 +102,18 @@ void act_backward(float* dinp, const float* dout, const float* inp, const float*
     case Act::Gelu: EACH(gelu_grad(x));
     case Act::GeluTanh: EACH(gelu_tanh_grad(x));
     case Act::Erf: EACH(1.1283791670955126f * std::exp(-x * x));  // 2/sqrt(pi) e^(-x^2)
-    case Act::Clip: EACH(x > al && x < ga ? 1.0f : 0.0f);
-    case Act::ThresholdedRelu: EACH(x > al ? 1.0f : 0.0f);
+    case Act::Clip:  // (ReLU6) a select on both compares, & not && (no branch: as Relu above)
+      for (int64_t i = 0; i < n; i++) {
+        float x = inp[i], d = dout[i];
+        dinp[i] = (x > al) & (x < ga) ? d : 0.0f;
+      }
+      return;
+    case Act::ThresholdedRelu:
+      for (int64_t i = 0; i < n; i++) {
+        float d = dout[i];
+        dinp[i] = inp[i] > al ? d : 0.0f;
+      }
+      return;
     case Act::Softplus: EACH(sigmoid(x));
     case Act::HardSigmoid: EACH(al * x + ga > 0.0f && al * x + ga < 1.0f ? al : 0.0f);
     case Act::Sqrt: EACH_Y(0.5f / y);
