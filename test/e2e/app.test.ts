@@ -209,3 +209,28 @@ test('the engine process killed by a signal: the window says so and Restart brin
   await waitForGraph('exported.onnx');
   assert.notEqual(enginePid(served), pid);
 });
+
+test('in a 1024x700 window every control of the toolbar lies inside it: the Model view, the editor, a training section, an ONNX file', async () => {
+  await page.setViewportSize({ width: 1024, height: 700 });
+  try {
+    await closeDocument('exported.onnx');
+    await page.getByRole('list', { name: 'Examples' }).getByRole('button', { name: 'Open lstm-sequence-classifier.ts' }).click();
+    await waitForGraph('lstm-sequence-classifier.ts');
+    await screenshot('small-window-model');
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByRole('tablist', { name: 'Editors' }).waitFor();
+    await screenshot('small-window-editor');
+    await page.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name: 'Train' }).click();
+    await page.getByRole('button', { name: 'Start training' }).waitFor();
+    await screenshot('small-window-train');
+    await page.getByRole('button', { name: /^Close / }).click();
+    // The project the editor made is not saved yet.
+    await page.getByRole('dialog').getByRole('button', { name: "Don't save" }).click();
+    await page.getByRole('heading', { name: 'Open a model' }).waitFor();
+    await openFromBrowser('mobilenet_v3_small.onnx');
+    await waitForGraph('mobilenet_v3_small.onnx');
+    await screenshot('small-window-inspect');
+  } finally {
+    await page.setViewportSize({ width: 1440, height: 900 });
+  }
+});
