@@ -18,23 +18,28 @@ const measure = canvasMeasure(context);
 
 const scheduler = new LayoutScheduler();
 
-/**
- * ELK's code runs several times slower until the JavaScript engine has optimised it (a
- * 1,000-node graph: about 8 s the first time, 1 s the fourth, in Chromium on a busy 2-core
- * machine). The worker lays out small stand-in graphs as soon as it starts, while the
- * window shows the start page. A real request goes first: it waits for at most the round in
- * progress, so rounds are small (a 150-node round took 1.9 s cold, at load 11).
- */
-async function warmUp(): Promise<void> {
-  const size = 40;
-  const graph: ViewGraph = {
+/** A stand-in graph for the warm-up: a chain of convolutions with skip edges. */
+function standIn(size: number): ViewGraph {
+  return {
     nodes: Array.from({ length: size }, (_, i) => ({ id: `w${i}`, title: 'Conv', name: '', showName: false, category: 'layer', rows: [{ label: 'W', value: '⟨8×8×3×3⟩' }] })),
     edges: Array.from({ length: size - 1 }, (_, i) => ({ id: `e${i}`, from: `w${i}`, to: `w${i + 1}`, label: '1×8×16×16' })).concat(
       Array.from({ length: Math.floor(size / 4) }, (_, i) => ({ id: `s${i}`, from: `w${i * 4}`, to: `w${i * 4 + 3}`, label: '' })),
     ),
   };
-  // As many nodes in all as the four rounds of 150 this warm-up had before requests went first.
-  await scheduler.warmUp(15, () => layoutGraph(graph, measure, elk));
+}
+
+/**
+ * ELK's code runs several times slower until the JavaScript engine has optimised it (a
+ * 1,000-node graph: about 8 s the first time, 1 s the fourth, in Chromium on a busy 2-core
+ * machine). The worker lays out stand-in graphs as soon as it starts, while the window shows
+ * the start page. A real request goes first and waits for at most the round in progress, so
+ * the first rounds, run while ELK is coldest, are small (a cold 150-node round took 1.9 s at
+ * load 11); the later ones are as large as before requests went first.
+ */
+const WARM_UP_SIZES = [40, 40, 80, 150, 150, 150];
+
+function warmUp(): Promise<void> {
+  return scheduler.warmUp(WARM_UP_SIZES.length, (round) => layoutGraph(standIn(WARM_UP_SIZES[round]!), measure, elk));
 }
 
 // Importing elk.bundled.js in a worker installs ELK's own message handler on `self`; this

@@ -22,10 +22,10 @@ export class LayoutScheduler {
   }
 
   /** Runs `rounds` warm-up layouts one after another, each once no request waits. */
-  async warmUp(rounds: number, layout: () => Promise<unknown>): Promise<void> {
+  async warmUp(rounds: number, layout: (round: number) => Promise<unknown>): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       while (this.#waiting > 0) await this.#idle;
-      await layout();
+      await layout(round);
     }
   }
 }
