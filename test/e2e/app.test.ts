@@ -234,3 +234,27 @@ test('in a 1024x700 window every control of the toolbar lies inside it: the Mode
     await page.setViewportSize({ width: 1440, height: 900 });
   }
 });
+
+/** The engine's state in the status bar is shown whole (its text not cut). */
+async function assertEngineStateWhole(name: string) {
+  const engine = page.locator('footer:visible .engine');
+  const [shown, full] = await engine.evaluate((element) => [element.clientWidth, element.scrollWidth]);
+  assert.ok(shown! >= full!, `${name}: the engine's state "${await engine.innerText()}" is cut (${shown} of ${full} px shown)`);
+}
+
+test('in the desktop window\'s smallest size, 720x480, the toolbar\'s controls lie inside it and the engine\'s state shows whole', async () => {
+  await page.setViewportSize({ width: 720, height: 480 });
+  try {
+    await closeDocument('mobilenet_v3_small.onnx');
+    await page.getByRole('list', { name: 'Examples' }).getByRole('button', { name: 'Open purchase-predictor.ts' }).click();
+    await waitForGraph('purchase-predictor.ts');
+    await screenshot('smallest-window-model');
+    await assertEngineStateWhole('smallest-window-model');
+    await page.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name: 'Train' }).click();
+    await page.getByRole('button', { name: 'Start training' }).waitFor();
+    await screenshot('smallest-window-train');
+    await assertEngineStateWhole('smallest-window-train');
+  } finally {
+    await page.setViewportSize({ width: 1440, height: 900 });
+  }
+});
