@@ -242,7 +242,7 @@ async function assertEngineStateWhole(name: string) {
   assert.ok(shown! >= full!, `${name}: the engine's state "${await engine.innerText()}" is cut (${shown} of ${full} px shown)`);
 }
 
-test('in the desktop window\'s smallest size, 720x480, the toolbar\'s controls lie inside it and the engine\'s state shows whole', async () => {
+test('in the desktop window\'s smallest size, 720x480, the toolbar\'s controls lie inside it, the engine\'s state shows whole, the Train view\'s smoothing stays in it', async () => {
   await page.setViewportSize({ width: 720, height: 480 });
   try {
     await closeDocument('mobilenet_v3_small.onnx');
@@ -254,6 +254,9 @@ test('in the desktop window\'s smallest size, 720x480, the toolbar\'s controls l
     await page.getByRole('button', { name: 'Start training' }).waitFor();
     await screenshot('smallest-window-train');
     await assertEngineStateWhole('smallest-window-train');
+    const main = (await page.locator('main:visible').boundingBox())!;
+    const smoothing = (await page.getByRole('slider').boundingBox())!;
+    assert.ok(smoothing.x + smoothing.width <= main.x + main.width, `the smoothing slider ends at ${smoothing.x + smoothing.width} px, past the Train view's right edge at ${main.x + main.width} px`);
   } finally {
     await page.setViewportSize({ width: 1440, height: 900 });
   }
