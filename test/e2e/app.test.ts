@@ -242,7 +242,7 @@ async function assertEngineStateWhole(name: string) {
   assert.ok(shown! >= full!, `${name}: the engine's state "${await engine.innerText()}" is cut (${shown} of ${full} px shown)`);
 }
 
-test('in the desktop window\'s smallest size, 720x480, the toolbar\'s controls lie inside it, the engine\'s state shows whole, the Train view\'s smoothing stays in it', async () => {
+test('in the desktop window\'s smallest size, 720x480, the toolbar\'s controls lie inside it, the engine\'s state shows whole, the graph editor\'s canvas keeps half the height, the Train view\'s smoothing stays in it', async () => {
   await page.setViewportSize({ width: 720, height: 480 });
   try {
     await closeDocument('mobilenet_v3_small.onnx');
@@ -250,6 +250,12 @@ test('in the desktop window\'s smallest size, 720x480, the toolbar\'s controls l
     await waitForGraph('purchase-predictor.ts');
     await screenshot('smallest-window-model');
     await assertEngineStateWhole('smallest-window-model');
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByRole('tablist', { name: 'Editors' }).getByRole('tab', { name: 'Graph' }).click();
+    const editorArea = (await page.locator('main:visible').boundingBox())!;
+    const canvas = (await page.locator('.svelte-flow').boundingBox())!;
+    await screenshot('smallest-window-editor');
+    assert.ok(canvas.height >= editorArea.height / 2, `the graph editor's canvas is ${canvas.height} px of the editor's ${editorArea.height} px`);
     await page.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name: 'Train' }).click();
     await page.getByRole('button', { name: 'Start training' }).waitFor();
     await screenshot('smallest-window-train');
