@@ -210,12 +210,25 @@ test('the engine process killed by a signal: the window says so and Restart brin
   assert.notEqual(enginePid(served), pid);
 });
 
-test('in a 1024x700 window every control of the toolbar lies inside it: the Model view, the editor, a training section, an ONNX file', async () => {
-  await page.setViewportSize({ width: 1024, height: 700 });
+/** Runs `steps` in a window of `size`, then gives the window its usual size again. */
+async function inWindowOf(size: { width: number; height: number }, steps: () => Promise<void>) {
+  await page.setViewportSize(size);
   try {
+    await steps();
+  } finally {
+    await page.setViewportSize({ width: 1440, height: 900 });
+  }
+}
+
+async function openExample(name: string) {
+  await page.getByRole('list', { name: 'Examples' }).getByRole('button', { name: `Open ${name}` }).click();
+  await waitForGraph(name);
+}
+
+test('in a 1024x700 window every control of the toolbar lies inside it: the Model view, the editor, a training section, an ONNX file', async () => {
+  await inWindowOf({ width: 1024, height: 700 }, async () => {
     await closeDocument('exported.onnx');
-    await page.getByRole('list', { name: 'Examples' }).getByRole('button', { name: 'Open lstm-sequence-classifier.ts' }).click();
-    await waitForGraph('lstm-sequence-classifier.ts');
+    await openExample('lstm-sequence-classifier.ts');
     await screenshot('small-window-model');
     await page.getByRole('button', { name: 'Edit', exact: true }).click();
     await page.getByRole('tablist', { name: 'Editors' }).waitFor();
@@ -230,9 +243,7 @@ test('in a 1024x700 window every control of the toolbar lies inside it: the Mode
     await openFromBrowser('mobilenet_v3_small.onnx');
     await waitForGraph('mobilenet_v3_small.onnx');
     await screenshot('small-window-inspect');
-  } finally {
-    await page.setViewportSize({ width: 1440, height: 900 });
-  }
+  });
 });
 
 /** The engine's state in the status bar is shown whole (its text not cut). */
@@ -243,11 +254,9 @@ async function assertEngineStateWhole(name: string) {
 }
 
 test('in the desktop window\'s smallest size, 720x480, the toolbar\'s controls lie inside it, the engine\'s state shows whole, the graph editor\'s canvas keeps half the height, the Train view\'s smoothing stays in it', async () => {
-  await page.setViewportSize({ width: 720, height: 480 });
-  try {
+  await inWindowOf({ width: 720, height: 480 }, async () => {
     await closeDocument('mobilenet_v3_small.onnx');
-    await page.getByRole('list', { name: 'Examples' }).getByRole('button', { name: 'Open purchase-predictor.ts' }).click();
-    await waitForGraph('purchase-predictor.ts');
+    await openExample('purchase-predictor.ts');
     await screenshot('smallest-window-model');
     await assertEngineStateWhole('smallest-window-model');
     await page.getByRole('button', { name: 'Edit', exact: true }).click();
@@ -263,7 +272,5 @@ test('in the desktop window\'s smallest size, 720x480, the toolbar\'s controls l
     const main = (await page.locator('main:visible').boundingBox())!;
     const smoothing = (await page.getByRole('slider').boundingBox())!;
     assert.ok(smoothing.x + smoothing.width <= main.x + main.width, `the smoothing slider ends at ${smoothing.x + smoothing.width} px, past the Train view's right edge at ${main.x + main.width} px`);
-  } finally {
-    await page.setViewportSize({ width: 1440, height: 900 });
-  }
+  });
 });
