@@ -209,3 +209,68 @@ test('the engine process killed by a signal: the window says so and Restart brin
   await waitForGraph('exported.onnx');
   assert.notEqual(enginePid(served), pid);
 });
+
+/** Runs `steps` in a window of `size`, then gives the window its usual size again. */
+async function inWindowOf(size: { width: number; height: number }, steps: () => Promise<void>) {
+  await page.setViewportSize(size);
+  try {
+    await steps();
+  } finally {
+    await page.setViewportSize({ width: 1440, height: 900 });
+  }
+}
+
+async function openExample(name: string) {
+  await page.getByRole('list', { name: 'Examples' }).getByRole('button', { name: `Open ${name}` }).click();
+  await waitForGraph(name);
+}
+
+test('in a 1024x700 window every control of the toolbar lies inside it: the Model view, the editor, a training section, an ONNX file', async () => {
+  await inWindowOf({ width: 1024, height: 700 }, async () => {
+    await closeDocument('exported.onnx');
+    await openExample('lstm-sequence-classifier.ts');
+    await screenshot('small-window-model');
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByRole('tablist', { name: 'Editors' }).waitFor();
+    await screenshot('small-window-editor');
+    await page.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name: 'Train' }).click();
+    await page.getByRole('button', { name: 'Start training' }).waitFor();
+    await screenshot('small-window-train');
+    await page.getByRole('button', { name: /^Close / }).click();
+    // The project the editor made is not saved yet.
+    await page.getByRole('dialog').getByRole('button', { name: "Don't save" }).click();
+    await page.getByRole('heading', { name: 'Open a model' }).waitFor();
+    await openFromBrowser('mobilenet_v3_small.onnx');
+    await waitForGraph('mobilenet_v3_small.onnx');
+    await screenshot('small-window-inspect');
+  });
+});
+
+/** The engine's state in the status bar is shown whole (its text not cut). */
+async function assertEngineStateWhole(name: string) {
+  const engine = page.locator('footer:visible .engine');
+  const [shown, full] = await engine.evaluate((element) => [element.clientWidth, element.scrollWidth]);
+  assert.ok(shown! >= full!, `${name}: the engine's state "${await engine.innerText()}" is cut (${shown} of ${full} px shown)`);
+}
+
+test('in the desktop window\'s smallest size, 720x480, the toolbar\'s controls lie inside it, the engine\'s state shows whole, the graph editor\'s canvas keeps half the height, the Train view\'s smoothing stays in it', async () => {
+  await inWindowOf({ width: 720, height: 480 }, async () => {
+    await closeDocument('mobilenet_v3_small.onnx');
+    await openExample('purchase-predictor.ts');
+    await screenshot('smallest-window-model');
+    await assertEngineStateWhole('smallest-window-model');
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByRole('tablist', { name: 'Editors' }).getByRole('tab', { name: 'Graph' }).click();
+    const editorArea = (await page.locator('main:visible').boundingBox())!;
+    const canvas = (await page.locator('.svelte-flow').boundingBox())!;
+    await screenshot('smallest-window-editor');
+    assert.ok(canvas.height >= editorArea.height / 2, `the graph editor's canvas is ${canvas.height} px of the editor's ${editorArea.height} px`);
+    await page.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name: 'Train' }).click();
+    await page.getByRole('button', { name: 'Start training' }).waitFor();
+    await screenshot('smallest-window-train');
+    await assertEngineStateWhole('smallest-window-train');
+    const main = (await page.locator('main:visible').boundingBox())!;
+    const smoothing = (await page.getByRole('slider').boundingBox())!;
+    assert.ok(smoothing.x + smoothing.width <= main.x + main.width, `the smoothing slider ends at ${smoothing.x + smoothing.width} px, past the Train view's right edge at ${main.x + main.width} px`);
+  });
+});

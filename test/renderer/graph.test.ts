@@ -18,6 +18,7 @@ import { escapeXml, graphLayers, graphMarkup, roundedPath, standaloneSvg } from 
 import { modelGraph } from '../../renderer/src/lib/graph/model_graph.ts';
 import { constantValues, graphInputId, graphOutputId, onnxGraph, onnxNodeId, shorten } from '../../renderer/src/lib/graph/onnx_graph.ts';
 import { searchGraph } from '../../renderer/src/lib/graph/search.ts';
+import { LayoutScheduler } from '../../renderer/src/lib/graph/warm_up.ts';
 import type { GraphLayout, ViewGraph } from '../../renderer/src/lib/graph/types.ts';
 import { valueTypes } from '../../renderer/src/lib/onnx_values.ts';
 
@@ -330,4 +331,19 @@ test('the drawing puts in the page what meets the window, a budget at a time, ta
   assert.equal(drawing.element('conv2'), null);
   drawing.match(['conv1']);
   assert.ok((drawing.element('conv1') as FakeElement).classes.has('match'));
+});
+
+test('the layout worker\'s warm-up gives way to a request: no round starts while one waits', async () => {
+  // Layouts that answer through a timer, as ELK does.
+  const events: string[] = [];
+  const layout = (name: string) => async () => {
+    events.push(`${name} starts`);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    events.push(`${name} ends`);
+  };
+  const scheduler = new LayoutScheduler();
+  const warmUp = scheduler.warmUp(3, layout('round'));
+  const request = scheduler.request(layout('request'));
+  await Promise.all([warmUp, request]);
+  assert.deepEqual(events, ['round starts', 'request starts', 'round ends', 'request ends', 'round starts', 'round ends', 'round starts', 'round ends']);
 });
