@@ -58,9 +58,9 @@ export class TrainingService {
 
   /** Keras's defaults for the document's model: its own compile() where it has one, the model file's own data where it exports some. */
   async defaults(documentId: string, edited?: KerasModelJson): Promise<TrainingSettings> {
-    const { source, model } = this.#documents.modelOf(documentId, edited);
+    const { model, modelFile } = this.#documents.modelOf(documentId, edited);
     return {
-      data: (await hasModelFileData(source)) ? { kind: 'model-file', file: source } : { kind: 'fashion-mnist' },
+      data: modelFile && (await hasModelFileData(modelFile)) ? { kind: 'model-file', file: modelFile } : { kind: 'fashion-mnist' },
       compile: model.compiled
         ? compileSettingsOf(model)
         : { optimizer: { class_name: 'RMSprop', config: { learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } }, loss: impliedLoss(model), fromLogits: false, metrics: ['accuracy'] },

@@ -64,3 +64,16 @@ test('through the workbench (browser mode): the defaults name the file relative 
   assert.equal(preview.mismatch, null);
   assert.deepEqual(preview.classNames, ['no motif', 'motif']);
 });
+
+test('a project made from a model file keeps its data: a template\'s example, and a model file opened for editing', async () => {
+  const store = new DocumentStore();
+  const training = new TrainingService(store, () => {});
+  const fromTemplate = await store.projects.create('seed-cnn');
+  assert.deepEqual((await training.defaults(fromTemplate.id)).data, { kind: 'model-file', file: path.join(ROOT, 'examples/product-image-classifier.ts') });
+  const opened = await store.open(LSTM);
+  const edited = store.edit(opened.id);
+  const settings = await training.defaults(edited.id, edited.model);
+  assert.deepEqual(settings.data, { kind: 'model-file', file: LSTM });
+  const preview = await training.preview(edited.id, settings, edited.model);
+  assert.equal(preview.mismatch, null);
+});
