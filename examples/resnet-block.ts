@@ -27,5 +27,5 @@ export default model;
 
 /** Ten classes of 32x32 images: stripes of four orientations and checkerboards, in warm or cool colours. */
 export function data(): ModelData {
-  return syntheticImages({ train: 1000, test: 200, size: [32, 32], channels: 3, classes: 10, seed: 2 });
+  return syntheticImages({ train: 2000, test: 200, size: [32, 32], channels: 3, classes: 10, seed: 2 });
 }

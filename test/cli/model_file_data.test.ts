@@ -29,14 +29,16 @@ function strata(...args: string[]) {
 
 /**
  * The examples with data, the epochs each trains here and the held-out accuracy it must pass.
- * Measured (setRandomSeed 1, one thread): lstm 0.99 after 10 epochs, purchase 0.87 after 10,
- * mobilenet-style 1.0 after 6, resnet-block 0.90 after 10, product-image 1.0 after 5.
+ * Measured with these settings (setRandomSeed 1, fit seed 1): lstm 0.986, purchase 0.890,
+ * mobilenet-style 1.000, resnet-block 0.665, product-image 0.995. The two models with batch
+ * normalization test on its moving statistics, which lag the training for the first few
+ * hundred steps: their data has the samples for enough steps.
  */
 const EXAMPLES = [
   { file: 'examples/lstm-sequence-classifier.ts', epochs: 10, chance: 0.5, passes: 0.8 },
   { file: 'examples/purchase-predictor.ts', epochs: 6, chance: 0.5, passes: 0.75 },
   { file: 'examples/mobilenet-style.ts', epochs: 5, chance: 0.1, passes: 0.5 },
-  { file: 'examples/resnet-block.ts', epochs: 4, chance: 0.1, passes: 0.3 },
+  { file: 'examples/resnet-block.ts', epochs: 4, chance: 0.1, passes: 0.4 },
   { file: 'examples/product-image-classifier.ts', epochs: 4, chance: 0.1, passes: 0.5 },
 ];
 
@@ -45,6 +47,8 @@ describe('the examples\' own data', () => {
     test(`${file} learns its data: held-out accuracy above ${passes} (chance ${chance}) after ${epochs} epochs`, async () => {
       setRandomSeed(1);
       const model = await loadModel(path.join(root, file));
+      // As strata train compiles a model file without compile(): Adam, the loss its output implies.
+      if (!model.compiled) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
       const data = await loadModelFileData(path.join(root, file));
       assert.ok(data.test, 'a test split');
       validateDataset(model, splitsOf(data));
