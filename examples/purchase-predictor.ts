@@ -1,14 +1,11 @@
 // The Keras documentation's Functional example: two inputs (image features and text
 // features) in two branches, joined to predict whether a visitor buys.
-// The file builds its own data (data() below), so it trains as it is:
+// Below the model, the file builds its own data (data()), so it trains as it is:
 //   npx strata train examples/purchase-predictor.ts --epochs 10
-import { Input, Model, RandomGenerator, layers, type ArrayData, type ModelData } from 'strata';
+import { Input, Model, layers } from 'strata';
 
-const IMAGE_SHAPE = [64, 64, 3];
-const TEXT_FEATURES = 100;
-
-const imageInput = Input({ shape: IMAGE_SHAPE, name: 'image_features_input' });
-const textInput = Input({ shape: [TEXT_FEATURES], name: 'text_features_input' });
+const imageInput = Input({ shape: [64, 64, 3], name: 'image_features_input' });
+const textInput = Input({ shape: [100], name: 'text_features_input' });
 
 let image = new layers.Flatten({ name: 'flatten_image' }).apply(imageInput);
 image = new layers.Dense(64, { activation: 'relu', name: 'dense_image_1' }).apply(image);
@@ -24,9 +21,14 @@ combined = new layers.Dense(32, { activation: 'relu', name: 'dense_combined' }).
 const output = new layers.Dense(1, { activation: 'sigmoid', name: 'output_sigmoid' }).apply(combined);
 
 const model = new Model({ inputs: [imageInput, textInput], outputs: output, name: 'multi_input_purchase_predictor' });
-model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
 
 export default model;
+
+// The data's import stands here, apart from the model's code above (which README.md shows).
+import { RandomGenerator, type ArrayData, type ModelData } from 'strata';
+
+const IMAGE_SHAPE = [64, 64, 3];
+const TEXT_FEATURES = 100;
 
 /**
  * Visitors with a product image and a text: a visitor buys (1) when the image's warmth (red

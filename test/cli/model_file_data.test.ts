@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { impliedLoss } from '../../app/cli/commands/train.ts';
 import { loadModel } from '../../app/cli/load_model.ts';
 import { hasModelFileData, loadModelFileData } from '../../app/cli/model_file_data.ts';
 import { splitsOf } from '../../app/cli/training_data.ts';
@@ -48,7 +49,7 @@ describe('the examples\' own data', () => {
       setRandomSeed(1);
       const model = await loadModel(path.join(root, file));
       // As strata train compiles a model file without compile(): Adam, the loss its output implies.
-      if (!model.compiled) model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+      if (!model.compiled) model.compile({ optimizer: 'adam', loss: impliedLoss(model), metrics: ['accuracy'] });
       const data = await loadModelFileData(path.join(root, file));
       assert.ok(data.test, 'a test split');
       validateDataset(model, splitsOf(data));
