@@ -2,8 +2,10 @@
 // then depthwise-separable blocks (a 3x3 DepthwiseConv2D and a 1x1 Conv2D, each followed by
 // batch normalization and ReLU6), one of them strided behind MobileNet's ZeroPadding2D, a
 // SeparableConv2D, global average pooling and ten classes. For 32x32 RGB images (CIFAR-10).
-//   npx strata summary examples/mobilenet-style.ts
-import { Input, Model, layers, type SymbolicTensor } from 'strata';
+// The file builds its own data (data() below): synthetic images of stripes and checkerboards,
+// so it trains as it is:
+//   npx strata train examples/mobilenet-style.ts --epochs 10
+import { Input, Model, layers, type SymbolicTensor, syntheticImages, type ModelData } from 'strata';
 
 /** Batch normalization then ReLU6, as MobileNet follows every convolution. */
 function bnRelu6(x: SymbolicTensor, name: string): SymbolicTensor {
@@ -29,5 +31,11 @@ x = new layers.Dropout(0.2, { name: 'dropout' }).apply(x);
 const output = new layers.Dense(10, { activation: 'softmax', name: 'output' }).apply(x);
 
 const model = new Model({ inputs: image, outputs: output, name: 'mobilenet_style' });
+model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
 
 export default model;
+
+/** Ten classes of 32x32 images: stripes of four orientations and checkerboards, in warm or cool colours. */
+export function data(): ModelData {
+  return syntheticImages({ train: 3000, test: 300, size: [32, 32], channels: 3, classes: 10, seed: 1 });
+}

@@ -1,5 +1,7 @@
 // The Keras documentation's Sequential example: 64x64 RGB product images, 10 categories.
-//   npx strata summary examples/product-image-classifier.ts
+// The model is the code the app's list editor writes for it; below it, the file builds its own
+// data (data(): synthetic images of stripes and checkerboards), so it trains as it is:
+//   npx strata train examples/product-image-classifier.ts --epochs 5
 import { Sequential, layers } from 'strata';
 
 const model = new Sequential(
@@ -17,3 +19,11 @@ const model = new Sequential(
 );
 
 export default model;
+
+// The data's import stands here, apart from the model's code above.
+import { syntheticImages, type ModelData } from 'strata';
+
+/** Ten classes of 64x64 images: stripes of four orientations and checkerboards, in warm or cool colours. */
+export function data(): ModelData {
+  return syntheticImages({ train: 600, test: 200, size: [64, 64], channels: 3, classes: 10, seed: 3 });
+}

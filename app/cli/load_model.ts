@@ -78,15 +78,10 @@ function readJsonText(file: string): string {
 }
 
 async function loadModuleModel(file: string): Promise<Model> {
-  assertReadableFile(file);
-  const resolved = path.resolve(file);
-  let exported: unknown;
-  try {
-    exported = ((await import(moduleUrl(resolved))) as { default?: unknown }).default;
-    if (typeof exported === 'function' && !(exported.prototype instanceof Model)) exported = await (exported as () => unknown)();
-  } catch (error) {
-    throw moduleError(error, file, resolved);
-  }
+  const exported = await runModuleExport(file, (module) => {
+    const value = module['default'];
+    return typeof value === 'function' && !(value.prototype instanceof Model) ? (value as () => unknown)() : value;
+  });
   if (!(exported instanceof Model)) {
     const what = exported === undefined ? 'nothing' : typeof exported === 'function' ? `the class ${exported.name}` : String(exported);
     throw new UserError(
@@ -98,6 +93,21 @@ async function loadModuleModel(file: string): Promise<Model> {
     throw new UserError(`${file}: model "${exported.name}" is not built; give its first layer an inputShape or call model.build(inputShape) in the file`);
   }
   return exported;
+}
+
+/**
+ * Imports the model module (once per version of the file) and runs `use` on its exports; what
+ * the file throws, while importing or inside `use` (calling one of its functions), is
+ * reported as the file's fault, naming its line.
+ */
+export async function runModuleExport(file: string, use: (module: Record<string, unknown>) => unknown): Promise<unknown> {
+  assertReadableFile(file);
+  const resolved = path.resolve(file);
+  try {
+    return await use((await import(moduleUrl(resolved))) as Record<string, unknown>);
+  } catch (error) {
+    throw moduleError(error, file, resolved);
+  }
 }
 
 /**

@@ -14,6 +14,7 @@ import { loadImageFolder } from '../data/images.ts';
 import type { DatasetSplit } from '../data/validate.ts';
 import type { Model } from '../model/index.ts';
 import { UserError } from './errors.ts';
+import { loadModelFileData } from './model_file_data.ts';
 
 /** Where sample `i` of a split comes from: "data.csv:14", "photos/cat/3.png", "data.npz y_test[5]". */
 export type SampleSource = (sample: number) => string;
@@ -77,6 +78,7 @@ export function loadNpyPair(x: string, y: string): TrainingData {
 export async function loadDataSource(source: DataSource, model: Model): Promise<TrainingData> {
   if (source.kind === 'fashion-mnist') return loadTrainingData('fashion-mnist', model);
   if (source.kind === 'arrays') return loadNpyPair(source.x, source.y);
+  if (source.kind === 'model-file') return loadModelFileData(source.file);
   return loadTrainingData(source.path, model, source.labelColumn === undefined ? {} : { labelColumn: source.labelColumn });
 }
 

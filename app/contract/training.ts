@@ -10,7 +10,9 @@ export type DataSource =
   /** A folder of IDX files, a folder of class subfolders of images, a .csv file or an .npz archive. */
   | { kind: 'path'; path: string; /** CSV: the label column, by name or 0-based index (default: the last). */ labelColumn?: string }
   /** Two .npy files: features and labels. */
-  | { kind: 'arrays'; x: string; y: string };
+  | { kind: 'arrays'; x: string; y: string }
+  /** The data the model file builds in code (its `export function data()`). */
+  | { kind: 'model-file'; file: string };
 
 /** Keras's validation_split (the last fraction of the training data) or validation_data (the data's test split). */
 export type ValidationSetting = { kind: 'none' } | { kind: 'split'; fraction: number } | { kind: 'test' };

@@ -92,7 +92,7 @@ export class DocumentStore {
   /** A model opened from a file, as a project to edit (unsaved) with the file's weights. */
   edit(documentId: string): ProjectDocument {
     const { document, model } = this.#model(documentId);
-    return this.projects.fromModel(model, document.title, document.trainedWeights);
+    return this.projects.fromModel(model, document.title, document.trainedWeights, document.source === 'module' ? document.path : undefined);
   }
 
   /**
@@ -100,10 +100,10 @@ export class DocumentStore {
    * title): a model document's model, or a project's model as `edited` (carrying the project's
    * weights). ValueError for an ONNX file Strata did not write.
    */
-  modelOf(documentId: string, edited?: KerasModelJson): { source: string; model: Model } {
+  modelOf(documentId: string, edited?: KerasModelJson): { source: string; model: Model; modelFile?: string } {
     if (this.projects.has(documentId)) return this.projects.modelToTrain(documentId, edited);
     const { document, model } = this.#model(documentId);
-    return { source: document.path, model };
+    return { source: document.path, model, ...(document.source === 'module' ? { modelFile: document.path } : {}) };
   }
 
   close(documentId: string): void {

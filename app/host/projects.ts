@@ -21,6 +21,8 @@ interface ProjectEntry {
   modelJson: string;
   /** The model's JSON when it was last saved or opened (null: never saved); a save that changes it counts a new model version. */
   savedJson: string | null;
+  /** The model file the project was made from (a template's example, a file opened for editing), whose data export its runs may use. */
+  modelFile?: string;
 }
 
 const EMPTY_NAME = 'model';
@@ -32,13 +34,13 @@ export class ProjectStore {
   /** A new project from a template, or an empty Sequential model. */
   async create(template: string | null): Promise<ProjectDocument> {
     if (template === null) return this.#add(new Sequential([], { name: EMPTY_NAME }), { path: null, title: 'Untitled', trainedWeights: false });
-    const { template: chosen, model } = await templateModel(template);
-    return this.#add(model, { path: null, title: chosen.title, trainedWeights: false });
+    const { template: chosen, model, file } = await templateModel(template);
+    return this.#add(model, { path: null, title: chosen.title, trainedWeights: false }, file);
   }
 
-  /** A model opened from a file, as an unsaved project with its weights. */
-  fromModel(model: Model, title: string, trainedWeights: boolean): ProjectDocument {
-    return this.#add(model, { path: null, title, trainedWeights });
+  /** A model opened from a file, as an unsaved project with its weights (and, for a model file in code, its data export). */
+  fromModel(model: Model, title: string, trainedWeights: boolean, modelFile?: string): ProjectDocument {
+    return this.#add(model, { path: null, title, trainedWeights }, modelFile);
   }
 
   /** Opens the project in `dir` (checked by the workbench). */
@@ -79,10 +81,10 @@ export class ProjectStore {
   }
 
   /** The model to train: as `edited` (the editor's unsaved changes), else as last built; and where it is kept. */
-  modelToTrain(id: string, edited?: KerasModelJson): { source: string; model: Model } {
+  modelToTrain(id: string, edited?: KerasModelJson): { source: string; model: Model; modelFile?: string } {
     const entry = this.#entry(id);
     const model = edited === undefined ? entry.model : this.#modelFor(entry, edited, 'train');
-    return { source: entry.document.path ?? entry.document.title, model };
+    return { source: entry.document.path ?? entry.document.title, model, ...(entry.modelFile ? { modelFile: entry.modelFile } : {}) };
   }
 
   has(id: string): boolean {
@@ -105,8 +107,10 @@ export class ProjectStore {
     return model;
   }
 
-  #add(model: Model, where: { path: string | null; title: string; trainedWeights: boolean }): ProjectDocument {
-    return this.#entryFor(model, where).document;
+  #add(model: Model, where: { path: string | null; title: string; trainedWeights: boolean }, modelFile?: string): ProjectDocument {
+    const entry = this.#entryFor(model, where);
+    if (modelFile) entry.modelFile = modelFile;
+    return entry.document;
   }
 
   #entryFor(model: Model, where: { path: string | null; title: string; trainedWeights: boolean }): ProjectEntry {

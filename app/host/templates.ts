@@ -26,12 +26,13 @@ export const TEMPLATES: readonly Template[] = [
 ];
 
 /** A template's model, freshly built. */
-export async function templateModel(id: string): Promise<{ template: Template; model: Model }> {
+export async function templateModel(id: string): Promise<{ template: Template; model: Model; file: string }> {
   const template = TEMPLATES.find((candidate) => candidate.id === id);
   if (!template) throw new ValueError(`no template "${id}"; templates: ${TEMPLATES.map((t) => t.id).join(', ')}`);
   // Imported here: the workbench imports this module for EXAMPLES_DIR and needs no model loader.
   const { loadModel } = await import('../cli/load_model.ts');
-  return { template, model: await loadModel(path.join(EXAMPLES_DIR, template.file)) };
+  const file = path.join(EXAMPLES_DIR, template.file);
+  return { template, model: await loadModel(file), file };
 }
 
 let described: Promise<TemplateInfo[]> | undefined;

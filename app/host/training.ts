@@ -7,7 +7,7 @@
 // One run trains at a time. A run trains a copy of the document's model (its weights as
 // loaded), so every run of a document starts from the same weights and the document stays
 // as opened; Resume, Evaluate, Predict and Export read the run's checkpoint.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExportResult, KerasModelJson } from '../contract/api.ts';
@@ -16,6 +16,7 @@ import type {
 } from '../contract/training.ts';
 import { impliedLoss } from '../cli/commands/train.ts';
 import { UserError, internalErrorDetail } from '../cli/errors.ts';
+import { hasModelFileData } from '../cli/model_file_data.ts';
 import { type TrainingData, loadDataSource, splitsOf } from '../cli/training_data.ts';
 import { type Dataset, split } from '../data/dataset.ts';
 import { readInputFile } from '../data/input_files.ts';
@@ -55,11 +56,11 @@ export class TrainingService {
     this.#emit = emit;
   }
 
-  /** Keras's defaults for the document's model: its own compile() where it has one. */
-  defaults(documentId: string, edited?: KerasModelJson): TrainingSettings {
-    const { model } = this.#documents.modelOf(documentId, edited);
+  /** Keras's defaults for the document's model: its own compile() where it has one, the model file's own data where it exports some. */
+  async defaults(documentId: string, edited?: KerasModelJson): Promise<TrainingSettings> {
+    const { model, modelFile } = this.#documents.modelOf(documentId, edited);
     return {
-      data: { kind: 'fashion-mnist' },
+      data: modelFile && (await hasModelFileData(modelFile)) ? { kind: 'model-file', file: modelFile } : { kind: 'fashion-mnist' },
       compile: model.compiled
         ? compileSettingsOf(model)
         : { optimizer: { class_name: 'RMSprop', config: { learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } }, loss: impliedLoss(model), fromLogits: false, metrics: ['accuracy'] },
@@ -352,7 +353,9 @@ class DataCache {
   readonly #entries = new Map<string, Promise<TrainingData>>();
 
   load(source: DataSource, model: Model): Promise<TrainingData> {
-    const key = JSON.stringify([source, model.inputs.map((input) => input.shape)]);
+    // A model file's data changes with the file: its version (as the model loader's) is part of the key.
+    const version = source.kind === 'model-file' ? statSync(source.file, { throwIfNoEntry: false })?.mtimeMs : undefined;
+    const key = JSON.stringify([source, version, model.inputs.map((input) => input.shape)]);
     let entry = this.#entries.get(key);
     if (!entry) {
       entry = loadDataSource(source, model);

@@ -66,7 +66,10 @@ export function trainingBridge(options: TrainingBridgeOptions): Pick<StrataApi, 
       files.allow(folder);
       return { path: shown(folder), inAppFolder: true };
     },
-    trainingDefaults: (documentId, edited) => engine.call('trainingDefaults', documentId, edited),
+    async trainingDefaults(documentId, edited) {
+      const settings = await engine.call('trainingDefaults', documentId, edited);
+      return { ...settings, data: dataForView(settings.data, shown) };
+    },
     previewData: (documentId, settings, edited) => call(() => engine.call('previewData', documentId, checkedSettings(files, settings), edited)),
     startTraining: (documentId, folder, settings, edited) => call(async () => forView(await engine.call('startTraining', documentId, project(folder), checkedSettings(files, settings), edited))),
     stopTraining: (runId) => engine.call('stopTraining', runId),
@@ -118,12 +121,14 @@ function checkedSettings(files: FileAccess, settings: TrainingSettings): Trainin
   const data: DataSource = settings.data;
   if (data.kind === 'path') return { ...settings, data: { ...data, path: files.resolve(data.path) } };
   if (data.kind === 'arrays') return { ...settings, data: { ...data, x: files.resolve(data.x), y: files.resolve(data.y) } };
+  if (data.kind === 'model-file') return { ...settings, data: { ...data, file: files.resolve(data.file) } };
   return settings;
 }
 
 function dataForView(data: DataSource, shown: (file: string) => string): DataSource {
   if (data.kind === 'path') return { ...data, path: shown(data.path) };
   if (data.kind === 'arrays') return { ...data, x: shown(data.x), y: shown(data.y) };
+  if (data.kind === 'model-file') return { ...data, file: shown(data.file) };
   return data;
 }
 

@@ -115,7 +115,8 @@ export { Layer, SymbolicTensor, Node, clearSession, type CallKwargs, type LayerA
 export { modelFromJSON } from './keras_format/model_json.ts';
 export { summaryData, renderSummary, countParams, type SummaryData, type SummaryRow, type ParamCounts } from './summary.ts';
 export { describeGraph, type GraphDescription, type GraphNodeDescription, type GraphEdgeDescription } from './graph.ts';
-export { setRandomSeed } from './random.ts';
+export { setRandomSeed, RandomGenerator } from './random.ts';
+export { syntheticImages, type ModelData, type ModelDataSplit, type SyntheticImageOptions } from './model_data.ts';
 export { setInferenceBackend, getInferenceBackend, arraysInOrder, type ArrayData, type InferenceBackend, type PredictOptions } from './backend.ts';
 export * as initializers from './initializers.ts';
 export * as regularizers from './regularizers.ts';

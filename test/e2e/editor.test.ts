@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { Sequential, clearSession, formatShape, layers, summaryData } from '../../app/model/index.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
-import { normalizeSource } from '../renderer/model_builds.ts';
+import { modelCode, normalizeSource } from '../renderer/model_builds.ts';
 import { ARTIFACTS, ROOT, ensureViewsBuilt, launchBrowser, type Browser } from './browser.ts';
 import { startServe, type Served } from './serve.ts';
 
@@ -235,7 +235,7 @@ test('the seed CNN built layer by layer in the list editor: Keras\'s shapes, 822
   await page.keyboard.press('Alt+3');
   await page.locator('.cm-content').waitFor();
   const example = readFileSync(path.join(ROOT, 'examples/product-image-classifier.ts'), 'utf8');
-  assert.equal(normalizeSource(await codeText()), normalizeSource(example));
+  assert.equal(normalizeSource(await codeText()), normalizeSource(modelCode(example)));
 });
 
 test('save the project, reload the page, reopen it: the model, the editor shown and the layout are back', async () => {

@@ -66,8 +66,8 @@ async function service() {
   return { training, store, documentId: document.id, events, next, ended };
 }
 
-function settingsFor(training: TrainingService, documentId: string, changes: (s: TrainingSettings) => void): TrainingSettings {
-  const settings = training.defaults(documentId);
+async function settingsFor(training: TrainingService, documentId: string, changes: (s: TrainingSettings) => void): Promise<TrainingSettings> {
+  const settings = await training.defaults(documentId);
   settings.data = { kind: 'path', path: small };
   settings.threads = 1;
   settings.fit.seed = 11;
@@ -77,7 +77,7 @@ function settingsFor(training: TrainingService, documentId: string, changes: (s:
 
 test('defaults are Keras\'s, with the model file\'s own compile(): Adam at 0.02, sparse categorical cross-entropy, accuracy; 1 epoch of batch 32', async () => {
   const { training, documentId } = await service();
-  const settings = training.defaults(documentId);
+  const settings = await training.defaults(documentId);
   assert.deepEqual(settings.compile, { optimizer: { class_name: 'Adam', config: { learning_rate: 0.02, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 } }, loss: 'sparse_categorical_crossentropy', fromLogits: false, metrics: ['accuracy'] });
   assert.deepEqual(settings.fit, { epochs: 1, batchSize: 32, shuffle: true, validation: { kind: 'none' }, seed: null, callbacks: { earlyStopping: null, modelCheckpoint: null, reduceLrOnPlateau: null } });
   assert.equal(settings.threads, defaultThreads());
@@ -89,7 +89,7 @@ test('the engine\'s threads in the app: one on two cores or fewer (the window ke
 
 test('the preview gives each split\'s size, shapes, value range and class counts, and samples with their labels', async () => {
   const { training, documentId } = await service();
-  const preview = await training.preview(documentId, settingsFor(training, documentId, (s) => (s.fit.validation = { kind: 'split', fraction: 0.25 })));
+  const preview = await training.preview(documentId, await settingsFor(training, documentId, (s) => (s.fit.validation = { kind: 'split', fraction: 0.25 })));
   assert.equal(preview.mismatch, null);
   assert.deepEqual(preview.splits.map((s) => [s.name, s.size, s.x[0]!.shape, s.y[0]!.dtype, s.classCounts]), [
     ['train', 450, [450, 4], 'int32', [150, 150, 150]],
@@ -105,7 +105,7 @@ test('data that does not fit the model is named before any run exists, with both
   const { training, documentId } = await service();
   const wide = path.join(scratch, 'wide.npz');
   writeNpz(wide, { x: ndarray('float32', [10, 5], new Float32Array(50)), y: ndarray('int32', [10], new Int32Array(10)) });
-  const settings = settingsFor(training, documentId, (s) => (s.data = { kind: 'path', path: wide }));
+  const settings = await settingsFor(training, documentId, (s) => (s.data = { kind: 'path', path: wide }));
   const preview = await training.preview(documentId, settings);
   assert.match(preview.mismatch!, /x\[0\] has shape \(10, 5\); tiny's input "h_input" takes \(None, 4\)/);
   const project = scratchFolder('mismatch');
@@ -119,7 +119,7 @@ test('a checkpoint cadence that is not a whole number of epochs or "none" is ref
   const { training, documentId } = await service();
   for (const every of [0, 1.5, 'sometimes']) {
     const project = scratchFolder('cadence');
-    const settings = settingsFor(training, documentId, (s) => (s.fit.checkpointEvery = every as never));
+    const settings = await settingsFor(training, documentId, (s) => (s.fit.checkpointEvery = every as never));
     const error = await rejection(training.start(documentId, project, settings));
     assert.match(error.message, /^fit\.checkpointEvery must be a whole number of epochs >= 1 or "none", got /);
     assert.equal(existsSync(path.join(project, 'runs')), false, 'no run was created');
@@ -128,7 +128,7 @@ test('a checkpoint cadence that is not a whole number of epochs or "none" is ref
 
 test('a callback monitoring a metric the run does not log is refused before the run starts, naming what it logs', async () => {
   const { training, documentId } = await service();
-  const settings = settingsFor(training, documentId, (s) => (s.fit.callbacks.earlyStopping = { monitor: 'val_loss', patience: 1, minDelta: 0, restoreBestWeights: false }));
+  const settings = await settingsFor(training, documentId, (s) => (s.fit.callbacks.earlyStopping = { monitor: 'val_loss', patience: 1, minDelta: 0, restoreBestWeights: false }));
   const error = await rejection(training.start(documentId, scratchFolder('monitor'), settings));
   assert.match(error.message, /early stopping: monitor "val_loss" is not a metric this run logs \(loss, accuracy\); val_ metrics need validation data/);
 });
@@ -136,7 +136,7 @@ test('a callback monitoring a metric the run does not log is refused before the 
 test('a run streams every step once (throttled), each epoch and its end; its folder holds run.json, history.csv and the checkpoint', async () => {
   const { training, documentId, events, next, ended } = await service();
   const project = scratchFolder('run');
-  const settings = settingsFor(training, documentId, (s) => {
+  const settings = await settingsFor(training, documentId, (s) => {
     s.fit.epochs = 2;
     s.fit.validation = { kind: 'split', fraction: 0.2 };
   });
@@ -175,8 +175,8 @@ test('a project trains its model as edited (unsaved changes included), its runs 
   const hidden = edited.config.layers.find((layer) => layer.config.name === 'h')!;
   hidden.config.units = 16;
   const json = edited as unknown as typeof project.model;
-  const settings = settingsFor(training, project.id, () => {});
-  Object.assign(settings, { ...training.defaults(project.id, json), data: settings.data, threads: 1 });
+  const settings = await settingsFor(training, project.id, () => {});
+  Object.assign(settings, { ...(await training.defaults(project.id, json)), data: settings.data, threads: 1 });
   assert.equal((await training.preview(project.id, settings, json)).mismatch, null);
   const folder = scratchFolder('edited-project');
   const started = await training.start(project.id, folder, settings, json);
@@ -194,7 +194,7 @@ test('a project trains its model as edited (unsaved changes included), its runs 
 test('Stop ends a run before its next step, keeping the last step\'s weights; Resume goes on from that step with the optimizer\'s state', async () => {
   const { training, documentId, next, ended } = await service();
   const project = scratchFolder('stop');
-  const settings = settingsFor(training, documentId, (s) => {
+  const settings = await settingsFor(training, documentId, (s) => {
     s.data = { kind: 'path', path: large };
     s.fit.epochs = 3;
     s.fit.batchSize = 64;
@@ -229,7 +229,7 @@ test('Stop ends a run before its next step, keeping the last step\'s weights; Re
 test('evaluation on the test split: metrics, a confusion matrix that counts every sample, per-class scores, and samples by index', async () => {
   const { training, documentId, ended } = await service();
   const project = scratchFolder('evaluate');
-  const run = await ended((await training.start(documentId, project, settingsFor(training, documentId, (s) => (s.fit.epochs = 2)))).id);
+  const run = await ended((await training.start(documentId, project, await settingsFor(training, documentId, (s) => (s.fit.epochs = 2)))).id);
   const evaluation = await training.evaluate(project, run.id);
   assert.equal(evaluation.split, 'test');
   assert.ok(Math.abs(evaluation.metrics.accuracy! - run.test!.accuracy!) < 1e-6);
@@ -250,7 +250,7 @@ test('evaluation on the test split: metrics, a confusion matrix that counts ever
 test('prediction on files the user picked (.npy rows, CSV rows): the top classes of each, named by file and row; a bad file is named', async () => {
   const { training, documentId, ended } = await service();
   const project = scratchFolder('predict');
-  const run = await ended((await training.start(documentId, project, settingsFor(training, documentId, (s) => (s.fit.epochs = 2)))).id);
+  const run = await ended((await training.start(documentId, project, await settingsFor(training, documentId, (s) => (s.fit.epochs = 2)))).id);
   const rows = ndarray('float32', [2, 4], new Float32Array([2, 0, 0, 0, 0, 0, 2, 0]));
   const predictions = await training.predict(project, run.id, [
     { name: 'two.npy', bytes: formatNpy(rows) },
@@ -269,7 +269,7 @@ test('prediction on files the user picked (.npy rows, CSV rows): the top classes
 test('a run the app stopped, `strata train --resume` finishes; a run `strata train --project` writes, the app lists and evaluates', async () => {
   const { training, documentId, next, ended } = await service();
   const project = scratchFolder('parity');
-  const settings = settingsFor(training, documentId, (s) => {
+  const settings = await settingsFor(training, documentId, (s) => {
     s.data = { kind: 'path', path: large };
     s.fit.epochs = 2;
     s.fit.batchSize = 128;
@@ -306,7 +306,7 @@ test('a run the app stopped, `strata train --resume` finishes; a run `strata tra
 test('a run is deleted with its folder; the run training now cannot be', async () => {
   const { training, documentId, next, ended } = await service();
   const project = scratchFolder('delete');
-  const settings = settingsFor(training, documentId, (s) => (s.data = { kind: 'path', path: large }));
+  const settings = await settingsFor(training, documentId, (s) => (s.data = { kind: 'path', path: large }));
   const started = await training.start(documentId, project, settings);
   await next((e) => e.kind === 'batch');
   assert.match((await rejection(Promise.resolve().then(() => training.delete(project, started.id)))).message, /is training; stop it before deleting it/);

@@ -11,6 +11,12 @@ export function normalizeSource(source: string): string {
     .replace(/,([\])}])/g, '$1');
 }
 
+/** A model file's code up to its `export default model;`: what the editor writes, without the file's own data() after it. */
+export function modelCode(source: string): string {
+  const end = 'export default model;';
+  return source.slice(0, source.indexOf(end) + end.length);
+}
+
 function add(json: ModelJson, className: string, name: string, args: Record<string, unknown> = {}): ModelJson {
   const added = addLayer(json, className);
   let next = renameLayer(added.json, added.name, name);

@@ -1,4 +1,4 @@
-// strata train <model-file> --data <fashion-mnist|path>: Keras's fit() from the command line,
+// strata train <model-file> [--data <fashion-mnist|path>]: Keras's fit() from the command line
 // with the model file's compile() settings (or ones from the flags), progress on the
 // terminal or one JSON object per epoch, the trained model saved to --out, and a test
 // evaluation when the data has a test split.
@@ -28,6 +28,7 @@ import { checkpointFolder, createRun, listRuns, readRun } from '../../io/runs.ts
 import { CustomCallback, countParams, optimizers, setRandomSeed, type ArrayData, type Logs, type Model } from '../../model/index.ts';
 import { UserError, userErrorLine } from '../errors.ts';
 import { loadModel } from '../load_model.ts';
+import { hasModelFileData } from '../model_file_data.ts';
 import { loadDataSource, splitsOf } from '../training_data.ts';
 import { MODEL_ARGUMENT_HELP } from '../model_argument.ts';
 import { number, threadCount } from '../flags.ts';
@@ -129,7 +130,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description("train a model on a dataset with the native engine, as Keras's fit()")
     .argument('[model-file]', `${MODEL_ARGUMENT_HELP} (none with --resume: the run's checkpoint)`)
-    .option('--data <source>', 'fashion-mnist, a folder (IDX files, or one subfolder of images per class), a .csv, an .npz, or an .npy of features with --labels')
+    .option('--data <source>', 'fashion-mnist, a folder (IDX files, or one subfolder of images per class), a .csv, an .npz, or an .npy of features with --labels (default: the data the model file exports, if it does)')
     .option('--labels <file.npy>', 'with --data FEATURES.npy: the labels, as NumPy\'s np.save wrote them')
     .option('--epochs <n>', 'epochs', number('--epochs', true, 1), 1)
     .option('--batch-size <n>', 'samples per step', number('--batch-size', true, 1), 32)
@@ -168,7 +169,9 @@ export function registerTrain(program: Command): void {
       if (base && !resumed) compileWith(model, base.compile);
       compileFromFlags(model, options);
       if (options.out) checkOut(options.out, model);
-      const settings = settingsOf(model, options, command, base, device.backend);
+      // No --data and no settings' data: the model file's own data, when it exports some.
+      const fileData = options.data === undefined && !base && file !== undefined && (await hasModelFileData(file)) ? { kind: 'model-file' as const, file } : undefined;
+      const settings = settingsOf(model, options, command, base, device.backend, fileData);
       const data = await loadDataSource(settings.data, model);
       if (settings.fit.validation.kind === 'test' && !data.test) throw new UserError(`--validation-data test: ${data.description} has no test split`);
       const splits = splitsOf(data, settings.fit.validation.kind === 'split' ? settings.fit.validation.fraction : undefined);
@@ -293,7 +296,7 @@ function readSettingsFile(file: string): TrainingSettings {
 }
 
 /** What the flags ask for (a flag given wins), over the settings file's or resumed run's, over Keras's defaults. */
-function settingsOf(model: Model, options: TrainOptions, command: Command, base: TrainingSettings | undefined, device: TrainingSettings['device']): TrainingSettings {
+function settingsOf(model: Model, options: TrainOptions, command: Command, base: TrainingSettings | undefined, device: TrainingSettings['device'], fileData?: DataSource): TrainingSettings {
   const given = (key: keyof TrainOptions) => command.getOptionValueSource(key) === 'cli';
   const validation: ValidationSetting = options.validationSplit
     ? { kind: 'split', fraction: options.validationSplit }
@@ -301,7 +304,7 @@ function settingsOf(model: Model, options: TrainOptions, command: Command, base:
       ? { kind: 'test' }
       : (base?.fit.validation ?? { kind: 'none' });
   return {
-    data: options.data !== undefined ? dataSourceOf(options) : (base?.data ?? missingData()),
+    data: options.data !== undefined ? dataSourceOf(options) : (base?.data ?? fileData ?? missingData()),
     compile: compileSettingsOf(model),
     fit: {
       epochs: given('epochs') || !base ? options.epochs : base.fit.epochs,
@@ -318,7 +321,7 @@ function settingsOf(model: Model, options: TrainOptions, command: Command, base:
 }
 
 function missingData(): never {
-  throw new UserError("required option '--data <source>' not specified");
+  throw new UserError("required option '--data <source>' not specified (or export the data from the model file: export function data())");
 }
 
 /** --data (and --labels, --label-column) as a DataSource, paths as given (errors name them so). */
@@ -334,5 +337,6 @@ function dataSourceOf(options: TrainOptions): DataSource {
 function absoluteData(data: DataSource): DataSource {
   if (data.kind === 'arrays') return { ...data, x: path.resolve(data.x), y: path.resolve(data.y) };
   if (data.kind === 'path') return { ...data, path: path.resolve(data.path) };
+  if (data.kind === 'model-file') return { ...data, file: path.resolve(data.file) };
   return data;
 }

@@ -9,6 +9,7 @@ export type SettingRow = [name: string, value: string];
 function dataWords(data: TrainingSettings['data']): string {
   if (data.kind === 'fashion-mnist') return 'Fashion-MNIST';
   if (data.kind === 'arrays') return `${data.x}, ${data.y}`;
+  if (data.kind === 'model-file') return `the data of ${data.file}`;
   return data.labelColumn === undefined ? data.path : `${data.path} (label ${data.labelColumn})`;
 }
 

@@ -3,7 +3,7 @@
 // the host's 'training' events), the evaluation and the predictions. Views read it and call
 // its actions; it talks to the processes only through the Host.
 import type { ExportResult, Host, KerasModelJson, ModelDocument } from '../../../../app/contract/api.ts';
-import type { DataPreview, Evaluation, PredictFile, Prediction, RunRecord, TrainingEvent, TrainingProject, TrainingSettings } from '../../../../app/contract/training.ts';
+import type { DataPreview, DataSource, Evaluation, PredictFile, Prediction, RunRecord, TrainingEvent, TrainingProject, TrainingSettings } from '../../../../app/contract/training.ts';
 import { downloadBytes } from '../download.ts';
 
 export type TrainingSection = 'data' | 'train' | 'runs' | 'evaluate' | 'predict';
@@ -33,6 +33,8 @@ export class TrainingState {
   readonly #edited: () => KerasModelJson | undefined;
   project = $state.raw<TrainingProject | null>(null);
   settings = $state<TrainingSettings | null>(null);
+  /** The model file's own data (its `export function data()`), when it exports some: the defaults choose it. */
+  modelFileData = $state.raw<Extract<DataSource, { kind: 'model-file' }> | null>(null);
   preview = $state.raw<DataPreview | null>(null);
   /** The previewKey() of what the preview last showed, to know when it is out of date. */
     previewedData = $state<string | null>(null);
@@ -79,6 +81,7 @@ export class TrainingState {
       const [project, settings, status] = await Promise.all([this.host.trainingProject(this.document.id), this.host.trainingDefaults(this.document.id, this.#edited()), this.host.trainingStatus()]);
       this.project = project;
       this.settings = settings;
+      this.modelFileData = settings.data.kind === 'model-file' ? settings.data : null;
       if (status && status.project === project.path) this.#follow(status.run);
       await this.refreshRuns();
     });

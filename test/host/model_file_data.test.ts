@@ -1,0 +1,79 @@
+// The app's training with a model file's own data (its `export function data()`), driven as
+// the contract drives it: the defaults choose it for a file that exports some (Fashion-MNIST
+// for one that does not), the preview describes it with its classes and finds it fits, a run
+// trains on it and evaluates on its test split; through the workbench (browser mode) the
+// file is named as the view knows it, relative to the root.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { TrainingEvent } from '../../app/contract/training.ts';
+import { DocumentStore } from '../../app/host/documents.ts';
+import { TrainingService } from '../../app/host/training.ts';
+import { ROOT } from './foreign_models.ts';
+import { scratchFolder, workbench } from './helpers.ts';
+
+const LSTM = path.join(ROOT, 'examples/lstm-sequence-classifier.ts');
+
+async function service(file: string) {
+  const store = new DocumentStore();
+  const document = await store.open(file);
+  const ended = new Map<string, (event: TrainingEvent) => void>();
+  const training = new TrainingService(store, (event) => {
+    if (event.kind === 'ended') ended.get(event.run.id)?.(event);
+  });
+  const end = (runId: string) => new Promise<TrainingEvent>((resolve) => ended.set(runId, resolve));
+  return { training, documentId: document.id, end };
+}
+
+test('a model file with data: the defaults choose it, the preview describes it, a run trains on it and evaluates on its test split', async () => {
+  const { training, documentId, end } = await service(LSTM);
+  const settings = await training.defaults(documentId);
+  assert.deepEqual(settings.data, { kind: 'model-file', file: LSTM });
+  const preview = await training.preview(documentId, settings);
+  assert.equal(preview.mismatch, null);
+  assert.match(preview.description, /token sequences .* labelled by whether 1, 2, 3 occurs in order \(lstm-sequence-classifier\.ts's data\)/);
+  assert.deepEqual(preview.classNames, ['no motif', 'motif']);
+  assert.deepEqual(preview.splits.map((s) => [s.name, s.size, s.x[0]!.shape, s.x[0]!.dtype]), [['train', 2000, [2000, 20], 'int32'], ['test', 500, [500, 20], 'int32']]);
+  settings.threads = 1;
+  settings.fit.seed = 3;
+  const project = scratchFolder('model-data-project');
+  const started = await training.start(documentId, project, settings);
+  const ended = await end(started.id);
+  assert.equal((ended as Extract<TrainingEvent, { kind: 'ended' }>).run.status, 'finished', JSON.stringify(ended));
+  const evaluation = await training.evaluate(project, started.id);
+  assert.equal(evaluation.split, 'test');
+  assert.equal(evaluation.truth.length, 500);
+  assert.deepEqual(evaluation.classNames, ['no motif', 'motif']);
+});
+
+test('a model file without data defaults to Fashion-MNIST; data from a file without a data export is refused naming the file', async () => {
+  const plain = await service(path.join(ROOT, 'examples/mlp.ts'));
+  assert.deepEqual((await plain.training.defaults(plain.documentId)).data, { kind: 'fashion-mnist' });
+  const lstm = await service(LSTM);
+  const settings = await lstm.training.defaults(lstm.documentId);
+  settings.data = { kind: 'model-file', file: path.join(ROOT, 'examples/mlp.ts') };
+  await assert.rejects(lstm.training.preview(lstm.documentId, settings), /examples\/mlp\.ts: no "data" export; add "export function data\(\): ModelData"/);
+});
+
+test('through the workbench (browser mode): the defaults name the file relative to the root, and the preview reads it', async () => {
+  const wb = workbench({ mode: 'browser', root: path.join(ROOT, 'examples') });
+  const opened = await wb.open('lstm-sequence-classifier.ts');
+  const settings = await wb.trainingDefaults(opened.id);
+  assert.deepEqual(settings.data, { kind: 'model-file', file: 'lstm-sequence-classifier.ts' });
+  const preview = await wb.previewData(opened.id, settings);
+  assert.equal(preview.mismatch, null);
+  assert.deepEqual(preview.classNames, ['no motif', 'motif']);
+});
+
+test('a project made from a model file keeps its data: a template\'s example, and a model file opened for editing', async () => {
+  const store = new DocumentStore();
+  const training = new TrainingService(store, () => {});
+  const fromTemplate = await store.projects.create('seed-cnn');
+  assert.deepEqual((await training.defaults(fromTemplate.id)).data, { kind: 'model-file', file: path.join(ROOT, 'examples/product-image-classifier.ts') });
+  const opened = await store.open(LSTM);
+  const edited = store.edit(opened.id);
+  const settings = await training.defaults(edited.id, edited.model);
+  assert.deepEqual(settings.data, { kind: 'model-file', file: LSTM });
+  const preview = await training.preview(edited.id, settings, edited.model);
+  assert.equal(preview.mismatch, null);
+});
