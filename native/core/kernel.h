@@ -105,5 +105,8 @@ std::vector<std::string> supported_ops();
 // (Session::fuse_conv_pools; the Relu fused into the Conv, if any, comes along). Null,
 // both left as they are, when they are not that pair.
 std::unique_ptr<OpKernel> fuse_conv_maxpool(std::unique_ptr<OpKernel>& conv, std::unique_ptr<OpKernel>& pool);
+// A Conv kernel's forward with its output clamped to [lo, hi] (a Clip the session folds into it
+// in inference passes: Session::fold_batchnorms); throws for any other kernel.
+void conv_forward_clamped(OpKernel& conv, KernelContext& ctx, const Ins& in, Outs& out, float lo, float hi);
 
 }  // namespace strata

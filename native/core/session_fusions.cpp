@@ -1,6 +1,9 @@
 // session_fusions.cpp: the graph rewrites a Session makes once, at construction: which
 // nodes run fused with another (a Relu inside its Conv, a MaxPool with its Conv) and which
-// never run (a Transpose and Flatten folded into the Gemm that reads them).
+// never run (a Transpose and Flatten folded into the Gemm that reads them), and which run
+// folded in inference passes only (a BatchNormalization into the Conv before it).
+#include <cfloat>
+#include <cmath>
 #include <set>
 
 #include "check.h"
@@ -124,6 +127,165 @@ void Session::fold_flattens() {
     drop[f - steps_.data()] = true;
   }
   drop_steps(drop);
+}
+
+
+// A Conv whose output only a BatchNormalization reads (input 0; the caller cannot see it; the
+// BN in inference mode, writing no statistics outputs; every parameter an initializer) runs in
+// inference passes as one convolution with w' = w * s and b' = (b - mean) * s + beta per output
+// channel, s = gamma / sqrt(var + eps), writing the BN's output; the BN step is skipped.
+// Training steps run both as before (batch statistics). The CPU backend only: the reference
+// stays unfused, the truth the tests compare against. In MobileNet-style inference the BNs
+// after every convolution were 40% of a batch-128 pass. A Clip with constant bounds (ReLU6) or a
+// Relu that alone reads the BN's output comes along as the convolution's clamp (BnFold).
+void Session::fold_batchnorms() {
+  if (desc_.backend != "cpu") return;
+  std::set<std::string> visible = visible_names();
+  auto readers = value_readers();
+  auto is_weight = [&](const std::vector<int>& in, size_t from, size_t to) {
+    for (size_t i = from; i < to && i < in.size(); i++)
+      if (in[i] >= 0 && !values_[in[i]].is_weight) return false;
+    return true;
+  };
+  for (size_t k = 0; k < steps_.size(); k++) {
+    Step& conv = steps_[k];
+    int o = conv.out[0];
+    auto it = readers.find(o);
+    if (conv.kernel->node.op_type != "Conv" || conv.relu_fused || !conv.pool_fused.empty() || !is_weight(conv.in, 1, 3) ||
+        it == readers.end() || it->second.size() != 1 || it->second[0].second != 0 || visible.count(values_[o].name))
+      continue;
+    Step& bn = steps_[it->second[0].first];
+    const Node& n = bn.kernel->node;
+    bool statistics_out = false;
+    for (size_t i = 1; i < bn.out.size(); i++) statistics_out |= bn.out[i] >= 0;
+    if (n.op_type != "BatchNormalization" || n.get_int("training_mode", 0) != 0 || statistics_out ||
+        !is_weight(bn.in, 1, 5))
+      continue;
+    BnFold f{k, it->second[0].first};
+    auto next = readers.find(bn.out[0]);
+    if (next != readers.end() && next->second.size() == 1 && next->second[0].second == 0 && !visible.count(values_[bn.out[0]].name)) {
+      Step& clip = steps_[next->second[0].first];
+      const std::string& op = clip.kernel->node.op_type;
+      if (op == "Relu") f.clip_lo = 0, f.clip_hi = FLT_MAX;
+      if ((op == "Relu" && clip.in.size() == 1) || (op == "Clip" && constant_clip_bounds(clip, f.clip_lo, f.clip_hi))) {
+        f.clip = (int)next->second[0].first;
+        clip.bn_fold = (int)bn_folds_.size();
+      }
+    }
+    conv.bn_fold = bn.bn_fold = (int)bn_folds_.size();
+    bn_folds_.push_back(f);
+  }
+}
+
+bool Session::constant_clip_bounds(const Step& clip, float& lo, float& hi) const {
+  auto bound = [&](size_t i, float open, float& into) {
+    if (i >= clip.in.size() || clip.in[i] < 0) return into = open, true;
+    const Value& v = values_[clip.in[i]];
+    if (!v.is_weight || v.t.dtype != DType::F32 || v.t.f.size() != 1) return false;
+    return into = v.t.f[0], true;
+  };
+  return bound(1, -FLT_MAX, lo) && bound(2, FLT_MAX, hi) && lo <= hi;
+}
+
+bool Session::runs_folded(size_t k, bool training) const {
+  return !training && steps_[k].bn_fold >= 0 && bn_folds_[steps_[k].bn_fold].usable;
+}
+
+void Session::run_folded_conv(Step& conv, KernelContext& ctx) {
+  BnFold& f = bn_folds_[conv.bn_fold];
+  if (f.version != weights_version_) refold_batchnorm(f);
+  Ins in{&values_[conv.in[0]].t, &f.weight, &f.bias};
+  Outs out{&values_[steps_[f.clip >= 0 ? f.clip : f.bn].out[0]].t};
+  if (f.clip >= 0) conv_forward_clamped(*conv.kernel, ctx, in, out, f.clip_lo, f.clip_hi);
+  else conv.kernel->forward(ctx, in, out);
+}
+
+// On the host (the CPU backend's memory): the weights are small beside a pass's activations.
+void Session::refold_batchnorm(BnFold& f) {
+  const Step &conv = steps_[f.conv], &bn = steps_[f.bn];
+  const Tensor& w = values_[conv.in[1]].t;
+  const int64_t channels = w.shape[0], per_channel = w.size() / channels;
+  std::vector<float> weight = w.values();
+  std::vector<float> bias = conv.in.size() > 2 && conv.in[2] >= 0 ? values_[conv.in[2]].t.values()
+                                                                   : std::vector<float>(channels, 0.0f);
+  std::vector<float> gamma = values_[bn.in[1]].t.values(), beta = values_[bn.in[2]].t.values(),
+                     mean = values_[bn.in[3]].t.values(), var = values_[bn.in[4]].t.values();
+  const float eps = bn.kernel->node.get_float("epsilon", 1e-5f);
+  for (int64_t c = 0; c < channels; c++) {
+    const float s = gamma[c] / std::sqrt(var[c] + eps);
+    for (int64_t j = 0; j < per_channel; j++) weight[c * per_channel + j] *= s;
+    bias[c] = (bias[c] - mean[c]) * s + beta[c];
+  }
+  if (f.clip >= 0 && steps_[f.clip].kernel->node.op_type == "Clip")  // bounds given by set_weight too
+    constant_clip_bounds(steps_[f.clip], f.clip_lo, f.clip_hi);
+  f.weight = Tensor::from(w.shape, std::move(weight));
+  f.bias = Tensor::from({channels}, std::move(bias));
+  f.version = weights_version_;
+}
+
+
+// A Pad with zeros on the spatial axes only (constant mode, value 0, no crop) whose output only
+// a Conv's input reads, and the caller cannot see, becomes that Conv's padding: the Conv reads
+// the Pad's input with its pads widened by the Pad's, and the Pad step goes, in training too
+// (the Conv's backward then gives the Pad's input its gradient). Keras's ZeroPadding2D before a
+// stride-2 DepthwiseConv2D, as in MobileNet. The CPU backend only (the reference stays unfused).
+void Session::fold_pads() {
+  if (desc_.backend != "cpu") return;
+  std::set<std::string> visible = visible_names();
+  auto readers = value_readers();
+  std::vector<bool> drop(steps_.size(), false);
+  for (size_t k = 0; k < steps_.size(); k++) {
+    Step& pad = steps_[k];
+    std::vector<int64_t> pads;
+    if (pad.kernel->node.op_type != "Pad" || !zero_spatial_pads(pad, pads)) continue;
+    auto it = readers.find(pad.out[0]);
+    if (it == readers.end() || it->second.size() != 1 || it->second[0].second != 0 || visible.count(values_[pad.out[0]].name))
+      continue;
+    Step& conv = steps_[it->second[0].first];
+    Node n = conv.kernel->node;
+    const std::string auto_pad = n.get_string("auto_pad", "NOTSET");
+    if (n.op_type != "Conv" || (auto_pad != "NOTSET" && auto_pad != "VALID")) continue;
+    std::vector<int64_t> own = auto_pad == "VALID" ? std::vector<int64_t>{} : n.get_ints("pads");
+    if (own.empty()) own.assign(4, 0);
+    if (own.size() != 4) continue;
+    // the Pad's (N, C, H, W) begins, then ends; the Conv's (H, W) begins, then ends
+    for (int a = 0; a < 2; a++) own[a] += pads[2 + a], own[2 + a] += pads[6 + a];
+    n.attrs.erase("auto_pad");
+    n.attrs["pads"].kind = Attribute::Ints;
+    n.attrs["pads"].ints = own;
+    conv.kernel = make_kernel(n, graph_.opset);
+    conv.in[0] = pad.in[0];
+    conv.pad_folded = pad.kernel->node.where();
+    drop[k] = true;
+  }
+  drop_steps(drop);
+}
+
+// Whether a Pad step pads a 4-D tensor with zeros on axes 2 and 3 alone, by constant amounts
+// (none negative), which it returns in `pads` (ONNX's order: every axis's begin, then its end).
+bool Session::zero_spatial_pads(const Step& pad, std::vector<int64_t>& pads) const {
+  const Node& n = pad.kernel->node;
+  auto constant = [&](size_t i) -> const Tensor* {
+    return i < pad.in.size() && pad.in[i] >= 0 && values_[pad.in[i]].is_weight ? &values_[pad.in[i]].t : nullptr;
+  };
+  auto given = [&](size_t i) { return i < pad.in.size() && pad.in[i] >= 0; };
+  if (n.get_string("mode", "constant") != "constant" || given(3)) return false;
+  pads = n.get_ints("pads");
+  if (given(1)) {
+    const Tensor* p = constant(1);
+    if (!p || p->dtype != DType::I64) return false;
+    pads = p->i;
+  }
+  float value = n.get_float("value", 0.0f);
+  if (given(2)) {
+    const Tensor* v = constant(2);
+    if (!v || v->dtype != DType::F32 || v->f.size() != 1) return false;
+    value = v->f[0];
+  }
+  if (value != 0.0f || pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5]) return false;
+  for (int64_t p : pads)
+    if (p < 0) return false;
+  return true;
 }
 
 }  // namespace strata

@@ -330,6 +330,14 @@ std::unique_ptr<OpKernel> fuse_conv_maxpool(std::unique_ptr<OpKernel>& conv, std
   return std::make_unique<ConvMaxPoolKernel>(std::unique_ptr<ConvKernel>(c), std::unique_ptr<PoolKernel>(p));
 }
 
+void conv_forward_clamped(OpKernel& conv, KernelContext& ctx, const Ins& in, Outs& out, float lo, float hi) {
+  auto* c = dynamic_cast<ConvKernel*>(&conv);
+  STRATA_CHECK(c, conv.node.where() << ": a Clip can only be folded into a plain Conv kernel");
+  ConvParams p = c->params();
+  p.clip = true, p.clip_lo = lo, p.clip_hi = hi;
+  ctx.be->conv2d_forward(out[0]->data(), in[0]->data(), in[1]->data(), in.size() > 2 && in[2] ? in[2]->data() : nullptr, p);
+}
+
 // --- Gemm: Y (M,N) = alpha * op(A) @ op(B) + beta * C (C broadcast) -------------------
 class GemmKernel : public OpKernel {
  public:
