@@ -61,6 +61,9 @@ class OpKernel {
   // skip_relu_backward() then tells the writer to leave it out.
   virtual bool absorb_input_relu() { return false; }
   virtual void skip_relu_backward() {}
+  // Asks the kernel to clamp its output 0 to [lo, hi] itself, as fuse_relu (Session::fuse_clips:
+  // a Clip with constant bounds, ReLU6). Returns false when the kernel cannot.
+  virtual bool fuse_clip(float lo, float hi) { (void)lo, (void)hi; return false; }
   // Asks a matrix product to read its input 0, of any rank, as (rows, the rest) in its
   // memory order (Session::fold_flattens: Keras's Transpose to NHWC + Flatten before a
   // Dense then never run; its weight's rows follow that order). False: it cannot.

@@ -68,6 +68,7 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
   }
   fold_pads();
   fuse_relus();
+  fuse_clips();
   fuse_conv_pools();
   fold_flattens();
   fold_batchnorms();
@@ -80,7 +81,7 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
   };
   for (auto& s : steps_)
     times_.push_back(NodeTime{s.kernel->node.where() + (s.pad_folded.empty() ? "" : " + " + s.pad_folded) +
-                              (s.relu_fused ? " + Relu" : "") +
+                              (s.relu_fused ? " + Relu" : "") + (s.clip_fused.empty() ? "" : " + " + s.clip_fused) +
                               (s.pool_fused.empty() ? "" : " + " + s.pool_fused) +
                               (s.flatten_folded.empty() ? "" : " + " + s.flatten_folded) +
                               folded_label(s)});

@@ -164,6 +164,7 @@ class Session {
     std::unique_ptr<OpKernel> kernel;
     std::vector<int> in, out;  // -1 for omitted
     bool relu_fused = false;   // the kernel also applies the Relu that read its output
+    std::string clip_fused;      // the Clip node that read it, applied inside (fuse_clips)
     std::string pool_fused;    // the MaxPool node that read it, computed inside (fuse_conv_pools)
     std::string flatten_folded;  // the Transpose and Flatten before it, never run (fold_flattens)
     std::string pad_folded;      // the Pad before it, never run: its pads are the Conv's (fold_pads)
@@ -260,6 +261,7 @@ class Session {
   std::map<int, std::vector<std::pair<size_t, size_t>>> value_readers() const;
   void drop_steps(const std::vector<bool>& drop);
   void fuse_relus();
+  void fuse_clips();
   void fuse_conv_pools();
   void fold_flattens();
   void fold_batchnorms();

@@ -11,6 +11,16 @@
 
 namespace strata {
 
+namespace {
+using Readers = std::map<int, std::vector<std::pair<size_t, size_t>>>;  // Session::value_readers
+// The step that alone reads `value`, as its input 0, where the caller cannot see the value; else -1.
+int only_reader(const Readers& readers, int value, bool visible) {
+  auto it = readers.find(value);
+  if (visible || it == readers.end() || it->second.size() != 1 || it->second[0].second != 0) return -1;
+  return (int)it->second[0].first;
+}
+}  // namespace
+
 // The helpers of the fusions below: names the caller can see (graph outputs, loss inputs),
 // which are never fused away; each value's readers as (step, input slot); and the steps
 // left once the fused ones are dropped.
@@ -64,6 +74,29 @@ void Session::fuse_relus() {
   }
 }
 
+// A Clip with constant bounds (Keras's ReLU6) that is the only reader of a Conv's output runs
+// inside it, as a Relu does (fuse_relus), in training too: oneDNN clamps the output as a
+// post-op, and the backward masks the output grad with lo < out < hi, which holds exactly where
+// the Clip's input was inside the bounds. The CPU backend only (the reference stays unfused).
+void Session::fuse_clips() {
+  if (desc_.backend != "cpu") return;
+  std::set<std::string> visible = visible_names();
+  auto readers = value_readers();
+  std::vector<bool> drop(steps_.size(), false);
+  for (size_t k = 0; k < steps_.size(); k++) {
+    int o = steps_[k].out[0], r = only_reader(readers, o, visible.count(values_[o].name));
+    if (steps_[k].kernel->node.op_type != "Conv" || r < 0) continue;
+    Step& clip = steps_[r];
+    float lo, hi;
+    if (clip.kernel->node.op_type != "Clip" || !constant_clip_bounds(clip, lo, hi) || !steps_[k].kernel->fuse_clip(lo, hi))
+      continue;
+    steps_[k].out[0] = clip.out[0];
+    steps_[k].clip_fused = clip.kernel->node.where();
+    drop[r] = true;
+  }
+  drop_steps(drop);
+}
+
 // A Conv (+ Relu) whose output only a MaxPool reads, and the caller cannot see, runs with
 // that pooling as one step (kernels_nn.cpp, ConvMaxPoolKernel): the convolution's output,
 // a CNN's largest activation, is then never stored whole, and the CPU backend computes
@@ -103,20 +136,18 @@ void Session::fuse_conv_pools() {
 void Session::fold_flattens() {
   std::set<std::string> visible = visible_names();
   auto readers = value_readers();
-  auto only_reader = [&](int v) -> Step* {
-    auto it = readers.find(v);
-    if (it == readers.end() || it->second.size() != 1 || it->second[0].second != 0 || visible.count(values_[v].name))
-      return nullptr;
-    return &steps_[it->second[0].first];
+  auto reader = [&](int v) -> Step* {
+    int r = only_reader(readers, v, visible.count(values_[v].name));
+    return r < 0 ? nullptr : &steps_[r];
   };
   std::vector<bool> drop(steps_.size(), false);
   for (size_t k = 0; k < steps_.size(); k++) {
     Step& t = steps_[k];
     const Node& n = t.kernel->node;
     if (n.op_type != "Transpose" || n.get_ints("perm") != std::vector<int64_t>{0, 2, 3, 1} || t.in[0] < 0) continue;
-    Step* f = only_reader(t.out[0]);
+    Step* f = reader(t.out[0]);
     if (!f || f->kernel->node.op_type != "Flatten" || f->kernel->node.get_int("axis", 1) != 1) continue;
-    Step* g = only_reader(f->out[0]);
+    Step* g = reader(f->out[0]);
     if (!g || g->kernel->node.op_type != "Gemm" || g->kernel->node.get_int("transB", 0) != 0 || g->in.size() < 2 ||
         g->in[1] < 0 || !values_[g->in[1]].is_weight || readers[g->in[1]].size() != 1 || !g->kernel->read_flattened())
       continue;
@@ -149,26 +180,25 @@ void Session::fold_batchnorms() {
   };
   for (size_t k = 0; k < steps_.size(); k++) {
     Step& conv = steps_[k];
-    int o = conv.out[0];
-    auto it = readers.find(o);
-    if (conv.kernel->node.op_type != "Conv" || conv.relu_fused || !conv.pool_fused.empty() || !is_weight(conv.in, 1, 3) ||
-        it == readers.end() || it->second.size() != 1 || it->second[0].second != 0 || visible.count(values_[o].name))
+    int o = conv.out[0], b = only_reader(readers, o, visible.count(values_[o].name));
+    if (conv.kernel->node.op_type != "Conv" || conv.relu_fused || !conv.clip_fused.empty() || !conv.pool_fused.empty() ||
+        !is_weight(conv.in, 1, 3) || b < 0)
       continue;
-    Step& bn = steps_[it->second[0].first];
+    Step& bn = steps_[b];
     const Node& n = bn.kernel->node;
     bool statistics_out = false;
     for (size_t i = 1; i < bn.out.size(); i++) statistics_out |= bn.out[i] >= 0;
     if (n.op_type != "BatchNormalization" || n.get_int("training_mode", 0) != 0 || statistics_out ||
         !is_weight(bn.in, 1, 5))
       continue;
-    BnFold f{k, it->second[0].first};
-    auto next = readers.find(bn.out[0]);
-    if (next != readers.end() && next->second.size() == 1 && next->second[0].second == 0 && !visible.count(values_[bn.out[0]].name)) {
-      Step& clip = steps_[next->second[0].first];
+    BnFold f{k, (size_t)b};
+    int c = only_reader(readers, bn.out[0], visible.count(values_[bn.out[0]].name));
+    if (c >= 0) {
+      Step& clip = steps_[c];
       const std::string& op = clip.kernel->node.op_type;
       if (op == "Relu") f.clip_lo = 0, f.clip_hi = FLT_MAX;
       if ((op == "Relu" && clip.in.size() == 1) || (op == "Clip" && constant_clip_bounds(clip, f.clip_lo, f.clip_hi))) {
-        f.clip = (int)next->second[0].first;
+        f.clip = c;
         clip.bn_fold = (int)bn_folds_.size();
       }
     }
@@ -238,10 +268,9 @@ void Session::fold_pads() {
     Step& pad = steps_[k];
     std::vector<int64_t> pads;
     if (pad.kernel->node.op_type != "Pad" || !zero_spatial_pads(pad, pads)) continue;
-    auto it = readers.find(pad.out[0]);
-    if (it == readers.end() || it->second.size() != 1 || it->second[0].second != 0 || visible.count(values_[pad.out[0]].name))
-      continue;
-    Step& conv = steps_[it->second[0].first];
+    int r = only_reader(readers, pad.out[0], visible.count(values_[pad.out[0]].name));
+    if (r < 0) continue;
+    Step& conv = steps_[r];
     Node n = conv.kernel->node;
     const std::string auto_pad = n.get_string("auto_pad", "NOTSET");
     if (n.op_type != "Conv" || (auto_pad != "NOTSET" && auto_pad != "VALID")) continue;

@@ -73,6 +73,17 @@ static void same_outputs(Session& got, Session& want, const Tensor& x, const std
     validate_result(a[k].data(), b[k].data(), what + " output " + std::to_string(k), a[k].size());
 }
 
+// A train step on both: the same loss and weight gradients.
+static void same_step(Session& got, Session& want, const Tensor& x, const std::vector<Tensor>& targets,
+                      const std::string& what) {
+  float a = got.train_step({x}, targets).loss, b = want.train_step({x}, targets).loss;
+  validate_result(&a, &b, what + " loss", 1);
+  for (auto& n : got.trainable_names()) {
+    Tensor ga = got.get_gradient(n), gb = want.get_gradient(n);
+    validate_result(ga.data(), gb.data(), what + " d(" + n + ")", ga.size());
+  }
+}
+
 // Inference, train steps (new weights and moving statistics), inference again, set_weight,
 // inference again: the CPU's folded passes give the reference's outputs each time, and the
 // train steps its losses and gradients.
@@ -88,12 +99,7 @@ static void test_batchnorm_fold(bool shared) {
   expect(folded_count(*ref) == 0, name + ": the reference backend folds nothing");
   same_outputs(*cpu, *ref, x, name + " before training");
   for (int step = 0; step < 3; step++) {
-    float a = cpu->train_step({x}, targets).loss, b = ref->train_step({x}, targets).loss;
-    validate_result(&a, &b, name + " loss, step " + std::to_string(step), 1);
-    for (auto& n : cpu->trainable_names()) {
-      Tensor ga = cpu->get_gradient(n), gb = ref->get_gradient(n);
-      validate_result(ga.data(), gb.data(), name + " d(" + n + "), step " + std::to_string(step), ga.size());
-    }
+    same_step(*cpu, *ref, x, targets, name + " step " + std::to_string(step));
     same_outputs(*cpu, *ref, x, name + " after train step " + std::to_string(step));
   }
   for (const char* w : {"bn3_gamma", "bn3_var", "gb", "bn4_mean"}) {
@@ -172,18 +178,58 @@ static void test_pad_fold() {
                                  rand_tensor(rng, {3, 8, 6, 6}), rand_tensor(rng, {3, 8, 6, 6})};
   same_outputs(*cpu, *ref, x, "Pad fold");
   for (int step = 0; step < 2; step++) {
-    float a = cpu->train_step({x}, targets).loss, b = ref->train_step({x}, targets).loss;
-    validate_result(&a, &b, "Pad fold loss, step " + std::to_string(step), 1);
-    for (auto& n : cpu->trainable_names()) {
-      Tensor ga = cpu->get_gradient(n), gb = ref->get_gradient(n);
-      validate_result(ga.data(), gb.data(), "Pad fold d(" + n + "), step " + std::to_string(step), ga.size());
-    }
+    same_step(*cpu, *ref, x, targets, "Pad fold step " + std::to_string(step));
   }
   same_outputs(*cpu, *ref, x, "Pad fold after training");
 }
 
+// x (-1,4,6,6) -> Conv 3x3 same -> Clip -0.2..0.3 -> grouped Conv 3x3 (bias) -> Clip 0..0.6
+//   -> MaxPool 2 -> y; and Conv 1x1 -> u (a graph output, so its Clip stays apart) -> Clip -> v.
+// The first two Clips run inside their Convs, in training too, and not the third; the MaxPool
+// stays apart (the Conv + MaxPool kernels apply no Clip).
+static std::string conv_clip_model(Rng& rng) {
+  ModelBuilder b;
+  b.input("x", {-1, 4, 6, 6}).output("y").output("v").output("u");
+  b.init("w1", rand_tensor(rng, {8, 4, 3, 3}, -0.4f, 0.4f)).init("w2", rand_tensor(rng, {8, 2, 3, 3}, -0.4f, 0.4f));
+  b.init("b2", rand_tensor(rng, {8}, -0.2f, 0.2f)).init("w3", rand_tensor(rng, {4, 4, 1, 1}, -0.5f, 0.5f));
+  b.init("lo", Tensor::from({}, {-0.2f})).init("hi", Tensor::from({}, {0.3f}));
+  b.init("zero", Tensor::from({}, {0.0f})).init("six", Tensor::from({}, {0.6f}));
+  b.node("Conv", {"x", "w1"}, {"a"}, {Attr::s("auto_pad", "SAME_UPPER")}).node("Clip", {"a", "lo", "hi"}, {"ac"});
+  b.node("Conv", {"ac", "w2", "b2"}, {"g"}, {Attr::i("group", 4), Attr::s("auto_pad", "SAME_UPPER")});
+  b.node("Clip", {"g", "zero", "six"}, {"c"});
+  b.node("MaxPool", {"c"}, {"y"}, {Attr::ints("kernel_shape", {2, 2}), Attr::ints("strides", {2, 2})});
+  b.node("Conv", {"x", "w3"}, {"u"}).node("Clip", {"u", "zero", "six"}, {"v"});
+  return b.bytes();
+}
+
+// The Clips fused into their Convs give the reference's outputs, losses and gradients.
+static void test_clip_fusion() {
+  Rng rng(13);
+  std::string model = conv_clip_model(rng);
+  TrainingDescription d;
+  d.losses = {{"y", LossKind::MeanSquaredError}, {"v", LossKind::MeanSquaredError}};
+  d.optimizer = OptimizerConfig::keras_default(OptKind::SGD);
+  d.optimizer.learning_rate = 0.1f;
+  d.backend = "cpu";
+  auto cpu = Session::from_onnx(model.data(), model.size(), d);
+  d.backend = "reference";
+  auto ref = Session::from_onnx(model.data(), model.size(), d);
+  int fused = 0;
+  for (auto& t : cpu->node_times()) fused += t.node.find(" + Clip node") != std::string::npos;
+  expect(fused == 2, "Clip fusion: the two Clips fuse, not the one after a graph output: " +
+                         std::to_string(fused));
+  Tensor x = rand_tensor(rng, {3, 4, 6, 6});
+  std::vector<Tensor> targets = {rand_tensor(rng, {3, 8, 3, 3}), rand_tensor(rng, {3, 4, 6, 6}, 0.2f, 0.8f)};
+  same_outputs(*cpu, *ref, x, "Clip fusion");
+  for (int step = 0; step < 3; step++) {
+    same_step(*cpu, *ref, x, targets, "Clip fusion step " + std::to_string(step));
+  }
+  same_outputs(*cpu, *ref, x, "Clip fusion after training");
+}
+
 int main() {
   try {
+    test_clip_fusion();
     test_pad_fold();
     test_batchnorm_fold(false);
     test_batchnorm_fold(true);
