@@ -197,6 +197,7 @@ void ReferenceBackend::conv2d_forward(float* out, const float* inp, const float*
                                       const ConvParams& p) {
   ref::conv2d_forward(out, inp, weight, bias, p);
   if (p.relu) ref::act_forward(out, out, (int64_t)p.N * p.OC * p.OH * p.OW, ActParams{Act::Relu});
+  if (p.clip) ref::act_forward(out, out, (int64_t)p.N * p.OC * p.OH * p.OW, ActParams{Act::Clip, p.clip_lo, p.clip_hi});
 }
 void ReferenceBackend::conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                                        const float* inp, const float* weight, const ConvParams& p) {

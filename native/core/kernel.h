@@ -61,6 +61,9 @@ class OpKernel {
   // skip_relu_backward() then tells the writer to leave it out.
   virtual bool absorb_input_relu() { return false; }
   virtual void skip_relu_backward() {}
+  // Asks the kernel to clamp its output 0 to [lo, hi] itself, as fuse_relu (Session::fuse_clips:
+  // a Clip with constant bounds, ReLU6). Returns false when the kernel cannot.
+  virtual bool fuse_clip(float lo, float hi) { (void)lo, (void)hi; return false; }
   // Asks a matrix product to read its input 0, of any rank, as (rows, the rest) in its
   // memory order (Session::fold_flattens: Keras's Transpose to NHWC + Flatten before a
   // Dense then never run; its weight's rows follow that order). False: it cannot.
@@ -105,5 +108,8 @@ std::vector<std::string> supported_ops();
 // (Session::fuse_conv_pools; the Relu fused into the Conv, if any, comes along). Null,
 // both left as they are, when they are not that pair.
 std::unique_ptr<OpKernel> fuse_conv_maxpool(std::unique_ptr<OpKernel>& conv, std::unique_ptr<OpKernel>& pool);
+// A Conv kernel's forward with its output clamped to [lo, hi] (a Clip the session folds into it
+// in inference passes: Session::fold_batchnorms); throws for any other kernel.
+void conv_forward_clamped(OpKernel& conv, KernelContext& ctx, const Ins& in, Outs& out, float lo, float hi);
 
 }  // namespace strata

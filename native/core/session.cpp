@@ -66,14 +66,25 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
     STRATA_CHECK(!s.out.empty() && s.out[0] >= 0, n.where() << " has no output");
     steps_.push_back(std::move(s));
   }
+  fold_pads();
   fuse_relus();
+  fuse_clips();
   fuse_conv_pools();
   fold_flattens();
+  fold_batchnorms();
   place_values();
+  auto folded_label = [&](const Step& s) -> std::string {  // " + BN node 'b' + Clip node 'c' (inference)"
+    if (s.bn_fold < 0 || bn_folds_[s.bn_fold].conv != (size_t)(&s - steps_.data())) return "";
+    const BnFold& f = bn_folds_[s.bn_fold];
+    return " + " + steps_[f.bn].kernel->node.where() +
+           (f.clip >= 0 ? " + " + steps_[f.clip].kernel->node.where() : std::string()) + " (inference)";
+  };
   for (auto& s : steps_)
-    times_.push_back(NodeTime{s.kernel->node.where() + (s.relu_fused ? " + Relu" : "") +
+    times_.push_back(NodeTime{s.kernel->node.where() + (s.pad_folded.empty() ? "" : " + " + s.pad_folded) +
+                              (s.relu_fused ? " + Relu" : "") + (s.clip_fused.empty() ? "" : " + " + s.clip_fused) +
                               (s.pool_fused.empty() ? "" : " + " + s.pool_fused) +
-                              (s.flatten_folded.empty() ? "" : " + " + s.flatten_folded)});
+                              (s.flatten_folded.empty() ? "" : " + " + s.flatten_folded) +
+                              folded_label(s)});
   for (auto& v : graph_.outputs) {
     int k = value_index(v.name);
     STRATA_CHECK(k >= 0, "graph output '" << v.name << "' is not produced by any node");
@@ -285,6 +296,7 @@ void Session::set_weight(const std::string& name, const Tensor& value) {
                "weight '" << name << "' has shape " << shape_str(t.shape) << ", got " << shape_str(value.shape));
   if (t.dtype == DType::F32) t.assign(from_graph_order(values_[k], value.f));
   t.i = value.i;
+  weights_version_++;
 }
 
 }  // namespace strata

@@ -164,8 +164,25 @@ class Session {
     std::unique_ptr<OpKernel> kernel;
     std::vector<int> in, out;  // -1 for omitted
     bool relu_fused = false;   // the kernel also applies the Relu that read its output
+    std::string clip_fused;      // the Clip node that read it, applied inside (fuse_clips)
     std::string pool_fused;    // the MaxPool node that read it, computed inside (fuse_conv_pools)
     std::string flatten_folded;  // the Transpose and Flatten before it, never run (fold_flattens)
+    std::string pad_folded;      // the Pad before it, never run: its pads are the Conv's (fold_pads)
+    int bn_fold = -1;            // the Conv, BatchNormalization (and Clip) of a BnFold: its index in bn_folds_
+  };
+  // fold_batchnorms: a Conv whose output only a BatchNormalization reads. In inference that
+  // BatchNormalization is an affine map per channel, so the Conv runs with weights and bias
+  // scaled and shifted by it, writing the BatchNormalization's output. The folded copies follow
+  // the weights and moving statistics: refolded when weights_version_ moved since.
+  // A Clip with constant bounds (ReLU6) or a Relu that alone reads the BN's output comes along:
+  // the Conv clamps its output and writes the Clip's.
+  struct BnFold {
+    size_t conv = 0, bn = 0;          // steps_ indices
+    int clip = -1;                    // the Clip's (or Relu's) step, or -1
+    float clip_lo = 0, clip_hi = 0;   // its bounds
+    Tensor weight, bias;              // the folded copies
+    uint64_t version = UINT64_MAX;    // weights_version_ they were folded at
+    bool usable = false;              // the planned layouts let the Conv write the BN's output
   };
   struct FlattenFold {  // fold_flattens: a Gemm reading `source` flattened, and its weight
     int source = -1, weight = -1;
@@ -199,6 +216,9 @@ class Session {
   std::vector<NodeMarks> node_marks_;  // this call's, until collect_node_times
   std::vector<bool> blocked_;    // per value: held in the backend's blocked layout (plan_layouts)
   std::vector<FlattenFold> folds_;
+  std::vector<BnFold> bn_folds_;
+  // Moves whenever a weight or moving statistic may have changed (train steps, set_weight).
+  uint64_t weights_version_ = 0;
   ThreadChooser threads_;        // num_threads = -1 (see thread_chooser.h): train steps
   ThreadChooser infer_threads_;  // and inference passes
   int probing_ = 0;              // while a probe runs: the count being timed
@@ -241,8 +261,19 @@ class Session {
   std::map<int, std::vector<std::pair<size_t, size_t>>> value_readers() const;
   void drop_steps(const std::vector<bool>& drop);
   void fuse_relus();
+  void fuse_clips();
   void fuse_conv_pools();
   void fold_flattens();
+  void fold_batchnorms();
+  void fold_pads();
+  bool zero_spatial_pads(const Step& pad, std::vector<int64_t>& pads) const;
+  // Whether a Clip step's bounds are constants (initializers; an omitted one is open), and which.
+  bool constant_clip_bounds(const Step& clip, float& lo, float& hi) const;
+  void refold_batchnorm(BnFold& f);
+  // Whether step k is half of a BnFold that this pass runs folded (inference passes only).
+  bool runs_folded(size_t k, bool training) const;
+  // An inference pass's Conv step with its BatchNormalization folded in (fold_batchnorms).
+  void run_folded_conv(Step& conv, KernelContext& ctx);
   void plan_layouts();
   void order_folded_rows();
   // A weight's values (or gradient, or optimizer slot) in the graph's row order, and back.

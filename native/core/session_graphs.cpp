@@ -27,6 +27,7 @@
 namespace strata {
 
 void Session::run_step_work() {
+  weights_version_++;  // the optimizer and the moving statistics change weights (fold_batchnorms)
   if (!be_->records_steps() || desc_.profile) return step_work();
   if (be_->memory_generation() != recorded_generation_) {
     be_->drop_recordings();

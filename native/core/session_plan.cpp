@@ -137,6 +137,8 @@ void Session::plan(const std::vector<Tensor>& inputs) {
     loss_plans_.push_back(p);
   }
   plan_layouts();
+  for (BnFold& f : bn_folds_)  // the folded Conv writes the BN's (or Clip's) output in the layout planned for its own
+    f.usable = blocked_[steps_[f.conv].out[0]] == blocked_[steps_[f.clip >= 0 ? f.clip : f.bn].out[0]];
   order_folded_rows();
   planned_ = shapes;
 }

@@ -61,6 +61,7 @@ void Session::run_node_timed(size_t k, bool training, bool backward) {
   for (int v : s.out) out.push_back(v >= 0 ? &values_[v].t : nullptr);
   try {
     if (!backward) {
+      if (runs_folded(k, training)) return run_folded_conv(s, ctx);
       s.kernel->forward(ctx, in, out);
       return;
     }
@@ -112,7 +113,8 @@ void Session::prepare_forward(const std::vector<Tensor>& inputs, bool training) 
 
 void Session::run_forward(const std::vector<Tensor>& inputs, bool training) {
   prepare_forward(inputs, training);
-  for (size_t k = 0; k < steps_.size(); k++) run_node(k, training, false);
+  for (size_t k = 0; k < steps_.size(); k++)
+    if (!runs_folded(k, training) || bn_folds_[steps_[k].bn_fold].conv == k) run_node(k, training, false);
 }
 
 void Session::step_work() {

@@ -34,6 +34,13 @@ using dnnl::memory;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
+// A float's bits, for plan keys made of ints (a fused Clip's bounds).
+static int float_bits(float f) {
+  int i;
+  std::memcpy(&i, &f, sizeof i);
+  return i;
+}
+
 // Every oneDNN call goes through here so an error names the op, file and line.
 #define STRATA_DNNL_TRY(op_name, ...)                                                             \
   do {                                                                                  \
@@ -524,15 +531,15 @@ class DnnlBackend : public ReferenceBackend {
     if (!dense3x3 || (pass == WinogradPass::InputGrad && p.OH * p.OW < 400)) return ConvKernel::OneDnnDirect;
     return ConvKernel::OneDnnWinograd;
   }
-  bool ours_winograd(const ConvParams& p, WinogradPass pass) const {
-    return conv_kernel(p, pass, options_.conv) == ConvKernel::OursWinograd;
+  bool ours_winograd(const ConvParams& p, WinogradPass pass) const {  // its epilogue has Relu, not Clip
+    return !(p.clip && pass == WinogradPass::Forward) && conv_kernel(p, pass, options_.conv) == ConvKernel::OursWinograd;
   }
   std::vector<float> wino_;  // our Winograd's scratch
 
   ConvPlan& conv_plan(const ConvParams& p, bool with_bias) {
     std::vector<int> key{p.N,  p.C,  p.H,  p.W,  p.OC, p.KH, p.KW, p.OH,          p.OW,         p.sh,
                          p.sw, p.dh, p.dw, p.pt, p.pl, p.pb, p.pr, p.relu, p.src_blocked, p.dst_blocked,
-                         p.G,  omp_get_max_threads()};
+                         p.G,  omp_get_max_threads(), p.clip, float_bits(p.clip_lo), float_bits(p.clip_hi)};
     auto it = conv_plans_.find({key, with_bias});
     if (it != conv_plans_.end()) return it->second;
     ConvPlan c;
@@ -546,9 +553,10 @@ class DnnlBackend : public ReferenceBackend {
     auto any = [](memory::dims d) { return memory::desc(d, dt::f32, tag::any); };
     auto src = any({p.N, p.C, p.H, p.W}), wei = any(wei_dims), dst = any({p.N, p.OC, p.OH, p.OW});
     dnnl::primitive_attr attr = user_scratchpad();  // a fused Relu runs as a post-op on the output
-    if (p.relu) {
+    if (p.relu || p.clip) {
       dnnl::post_ops ops;
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      if (p.relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      if (p.clip) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, p.clip_lo, p.clip_hi);
       attr.set_post_ops(ops);
     }
     // oneDNN's algorithm for each pass, by conv_kernel's rules without ours (a pass ours

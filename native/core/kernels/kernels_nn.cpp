@@ -85,6 +85,7 @@ class ConvKernel : public OpKernel {
     p_ = ConvParams{w.N, w.C, w.H, w.W, (int)ws[0], w.KH, w.KW, w.OH, w.OW, w.sh, w.sw, w.dh, w.dw,
                     w.pt, w.pl, w.pb, w.pr, relu_};
     p_.G = (int)group;
+    p_.clip = clip_, p_.clip_lo = clip_lo_, p_.clip_hi = clip_hi_;
     return window_shape(in[0]->shape, ws[0], w);
   }
   ConvParams& params() { return p_; }
@@ -100,19 +101,33 @@ class ConvKernel : public OpKernel {
       ctx.be->act_backward(masked_.data(), d, out[0]->data(), out[0]->data(), dout.size(), ActParams{Act::Relu});
       d = masked_.data();
     }
+    if (clip_) {  // the fused Clip's backward: lo < out < hi exactly where lo < the conv's output < hi
+      reset_beside(masked_, dout, dout.shape);
+      ctx.be->act_backward(masked_.data(), d, out[0]->data(), out[0]->data(), dout.size(),
+                           ActParams{Act::Clip, clip_lo_, clip_hi_});
+      d = masked_.data();
+    }
     ctx.be->conv2d_backward(din[0] ? din[0]->data() : nullptr, din[1] ? din[1]->data() : nullptr, db, d,
                             in[0]->data(), in[1]->data(), p_);
   }
   bool accumulates(int i) const override { return i >= 1; }
   int required_inputs() const override { return 2; }
-  bool fuse_relu() override { return relu_ = true; }
+  bool fuse_relu() override { return !clip_ && (relu_ = true); }
   void skip_relu_backward() override { relu_backward_skipped_ = true; }
+  bool fuse_clip(float lo, float hi) override {
+    if (relu_ || clip_) return false;
+    clip_ = true, clip_lo_ = lo, clip_hi_ = hi;
+    return true;
+  }
+  bool clipped() const { return clip_; }
   int blocked_io() const override { return kReadsBlocked | kWritesBlocked; }
   void set_blocked(bool in0, bool out0) override { p_.src_blocked = in0, p_.dst_blocked = out0; }
 
  private:
   ConvParams p_{};
   bool relu_ = false, relu_backward_skipped_ = false;
+  bool clip_ = false;  // fuse_clip: the output clamped to [clip_lo_, clip_hi_]
+  float clip_lo_ = 0, clip_hi_ = 0;
   Tensor masked_;  // dout through the fused Relu
   static const float* bias(const Ins& in) { return in.size() > 2 && in[2] ? in[2]->data() : nullptr; }
 };
@@ -325,9 +340,17 @@ class ConvMaxPoolKernel : public OpKernel {
 std::unique_ptr<OpKernel> fuse_conv_maxpool(std::unique_ptr<OpKernel>& conv, std::unique_ptr<OpKernel>& pool) {
   auto* c = dynamic_cast<ConvKernel*>(conv.get());
   auto* p = dynamic_cast<PoolKernel*>(pool.get());
-  if (!c || !p || !p->is_max()) return nullptr;
+  if (!c || !p || !p->is_max() || c->clipped()) return nullptr;  // the pair's kernels apply no Clip
   conv.release(), pool.release();
   return std::make_unique<ConvMaxPoolKernel>(std::unique_ptr<ConvKernel>(c), std::unique_ptr<PoolKernel>(p));
+}
+
+void conv_forward_clamped(OpKernel& conv, KernelContext& ctx, const Ins& in, Outs& out, float lo, float hi) {
+  auto* c = dynamic_cast<ConvKernel*>(&conv);
+  STRATA_CHECK(c, conv.node.where() << ": a Clip can only be folded into a plain Conv kernel");
+  ConvParams p = c->params();
+  p.clip = true, p.clip_lo = lo, p.clip_hi = hi;
+  ctx.be->conv2d_forward(out[0]->data(), in[0]->data(), in[1]->data(), in.size() > 2 && in[2] ? in[2]->data() : nullptr, p);
 }
 
 // --- Gemm: Y (M,N) = alpha * op(A) @ op(B) + beta * C (C broadcast) -------------------

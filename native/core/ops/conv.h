@@ -17,6 +17,8 @@ struct ConvParams {
   int pt, pl, pb, pr;  // pads: top, left, bottom, right
   bool relu = false;   // forward only: out = max(conv + bias, 0) (a Conv + Relu pair fused by the
                        // session); the backward takes the grad of the conv's own output
+  bool clip = false;   // forward only: out = min(max(conv + bias, clip_lo), clip_hi) (a Clip folded in
+  float clip_lo = 0, clip_hi = 0;  // by the session's inference passes: Session::fold_batchnorms)
   bool src_blocked = false, dst_blocked = false;  // inp/dinp, out/dout in nChw<B>c (Backend::channel_block)
   int G = 1;           // groups: C and OC are multiples of G
 };
