@@ -77,3 +77,12 @@ test('a project made from a model file keeps its data: a template\'s example, an
   const preview = await training.preview(edited.id, settings, edited.model);
   assert.equal(preview.mismatch, null);
 });
+
+test('an empty project (New, then the empty model) gets its training defaults; its preview says the model is not built yet', async () => {
+  const store = new DocumentStore();
+  const training = new TrainingService(store, () => {});
+  const empty = await store.projects.create(null);
+  const settings = await training.defaults(empty.id);
+  assert.deepEqual(settings.data, { kind: 'fashion-mnist' });
+  await assert.rejects(training.preview(empty.id, settings), /this model has not yet been built/);
+});

@@ -118,10 +118,16 @@ function compileFromFlags(model: Model, options: TrainOptions): void {
   model.compile({ optimizer, loss: options.loss ?? previous?.losses[0]?.kind ?? impliedLoss(model), metrics: ['accuracy'] });
 }
 
-/** The loss a model's output implies: class ids for softmax, binary targets for one sigmoid unit, else regression. */
+/**
+ * The loss a model's output implies: class ids for softmax, binary targets for one sigmoid unit,
+ * else regression (also for a model with no output yet, the app's empty project, which the data
+ * preview and fit then refuse by name).
+ */
 export function impliedLoss(model: Model): string {
-  const lastLayer = model.outputs[0]!.sourceLayer as { activation?: string };
-  const units = model.outputs[0]!.shape[model.outputs[0]!.shape.length - 1];
+  const output = model.outputs[0];
+  if (!output) return 'mean_squared_error';
+  const lastLayer = output.sourceLayer as { activation?: string };
+  const units = output.shape[output.shape.length - 1];
   return lastLayer.activation === 'softmax' ? 'sparse_categorical_crossentropy' : lastLayer.activation === 'sigmoid' && units === 1 ? 'binary_crossentropy' : 'mean_squared_error';
 }
 
