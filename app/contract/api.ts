@@ -237,7 +237,9 @@ export type PreviewInput =
   /** A test image of a dataset Strata knows, resized to the model's input. */
   | { kind: 'dataset'; dataset: 'fashion-mnist'; index: number }
   /** An image file (a path as listFolder names it), resized to the model's input. */
-  | { kind: 'image'; path: string };
+  | { kind: 'image'; path: string }
+  /** A sample of the data the project's model file exports (its test split, else its training split). */
+  | { kind: 'model-data'; index: number };
 
 /** A tensor for the preview: float32 values as bytes (they cross every transport as they are). */
 export interface PreviewTensor {

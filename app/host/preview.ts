@@ -2,8 +2,9 @@
 // layer's output. The model is translated to ONNX with each top-level layer call's output
 // exposed (translateModel's exposeLayerOutputs) and run by onnxruntime in inference mode
 // (Dropout off, BatchNormalization's moving statistics), on one input: random data of the
-// input's shape, a Fashion-MNIST test image, or an image file, resized to the model's input
-// as training data is (app/data/images.ts).
+// input's shape, a Fashion-MNIST test image, an image file, resized to the model's input
+// as training data is (app/data/images.ts), or a sample of the data the model file exports.
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { PREVIEW_MAX_CHANNELS, type PreviewInput, type PreviewResult, type PreviewTensor } from '../contract/api.ts';
@@ -13,6 +14,9 @@ import type { NdArray } from '../data/ndarray.ts';
 import { Embedding, InputLayer, ShapeError, ValueError, formatShape, weightsGeneration, type Model } from '../model/index.ts';
 import { RandomGenerator } from '../model/random.ts';
 import { OnnxSession } from '../runtime/session.ts';
+import { loadModelFileData } from '../cli/model_file_data.ts';
+import type { TrainingData } from '../cli/training_data.ts';
+import type { SampleArray } from '../data/dataset.ts';
 import { translateModel, type LayerOutput } from '../translate/to_onnx.ts';
 import { encodeModel } from '../onnx/schema.ts';
 
@@ -33,11 +37,14 @@ interface Sample {
 export class Previewer {
   #prepared: Prepared | null = null;
   #fashionMnist: { images: NdArray; labels: NdArray } | null = null;
+  /** The last model file's data, with the file's modification time it was built at. */
+  #modelData: { file: string; version: number | undefined; data: Promise<TrainingData> } | null = null;
 
-  async run(model: Model, input: PreviewInput): Promise<PreviewResult> {
+  /** `modelFile`: the file whose data() a 'model-data' input samples (the project's model file). */
+  async run(model: Model, input: PreviewInput, modelFile?: string): Promise<PreviewResult> {
     const started = performance.now();
     const prepared = await this.#prepare(model);
-    const sample = await this.#sample(model, input);
+    const sample = input.kind === 'model-data' ? await this.#modelDataSample(model, input.index, modelFile) : await this.#sample(model, input);
     const feeds = Object.fromEntries(prepared.session.inputs.map((spec, i) => [spec.name, sample.feeds[i]!]));
     const outputs = await prepared.session.run(feeds);
     return {
@@ -88,6 +95,41 @@ export class Previewer {
     return { feeds: random, classNames: FASHION_MNIST_CLASS_NAMES, description: `Fashion-MNIST test image ${input.index}: ${label}${others}` };
   }
 
+  /** Sample `index` of the model file's test split (its training split where it has none). */
+  async #modelDataSample(model: Model, index: number, file: string | undefined): Promise<Sample> {
+    if (!file) throw new ValueError("this model was not made from a model file that exports its data (export function data()); preview it with random data or an image");
+    const data = await this.#loadModelData(file);
+    const [split, dataset] = data.test ? ['test', data.test] : ['training', data.train];
+    if (!Number.isInteger(index) || index < 0 || index >= dataset.size) {
+      throw new ValueError(`${path.basename(file)}'s ${split} data has samples 0 to ${dataset.size - 1}, got ${index}`);
+    }
+    if (dataset.x.length !== model.inputs.length) {
+      throw new ShapeError(`${path.basename(file)}'s data has ${dataset.x.length} input array(s), the model ${model.inputs.length} input(s)`);
+    }
+    const feeds = dataset.x.map((array, i) => {
+      const want = sampleShape(model.inputs[i]!.shape, model.inputs[i]!.sourceLayer.name);
+      const have = array.shape.slice(1);
+      if (have.join() !== want.join()) {
+        throw new ShapeError(`${path.basename(file)}'s data: input ${model.inputs[i]!.sourceLayer.name} takes samples of shape ${formatShape([null, ...want])}, the data's are ${formatShape([null, ...have])}`);
+      }
+      return sampleOf(array, index);
+    });
+    const labels = dataset.y[0];
+    const label = dataset.classNames && labels?.dtype === 'int32' && labels.shape.length === 1 ? `: ${dataset.classNames[labels.data[index]!] ?? labels.data[index]}` : '';
+    return { feeds, classNames: dataset.classNames ?? null, description: `${path.basename(file)}'s ${split} sample ${index}${label}` };
+  }
+
+  #loadModelData(file: string): Promise<TrainingData> {
+    // The file's data changes with the file: a newer modification time builds it again.
+    const version = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+    if (this.#modelData?.file !== file || this.#modelData.version !== version) {
+      const data = loadModelFileData(file);
+      data.catch(() => (this.#modelData = null));  // a file that failed may be fixed before the next try
+      this.#modelData = { file, version, data };
+    }
+    return this.#modelData.data;
+  }
+
   #loadFashionMnist(): { images: NdArray; labels: NdArray } {
     this.#fashionMnist ??= {
       images: readIdx(path.join(FASHION_MNIST_DIR, 't10k-images-idx3-ubyte.gz')),
@@ -118,6 +160,13 @@ function randomInput(model: Model, index: number, shape: number[], seed: number)
     return { dtype: 'int32', shape: [1, ...shape], data: Int32Array.from({ length: size }, () => Math.floor(generator.uniform() * vocabulary)) };
   }
   return { dtype: 'float32', shape: [1, ...shape], data: Float32Array.from({ length: size }, () => generator.uniform()) };
+}
+
+/** Sample `index` of a batch-first array, as a batch of one. */
+function sampleOf(array: SampleArray, index: number): NdArray<'float32' | 'int32'> {
+  const size = array.shape.slice(1).reduce((a, b) => a * b, 1);
+  const data = array.data.slice(index * size, (index + 1) * size);
+  return { dtype: array.dtype, shape: [1, ...array.shape.slice(1)], data } as NdArray<'float32' | 'int32'>;
 }
 
 /** 8-bit grayscale pixels as a float32 image of the model's input size and channels, in [0, 1]. */

@@ -71,7 +71,7 @@ export class ProjectStore {
 
   async preview(id: string, json: KerasModelJson, input: PreviewInput): Promise<PreviewResult> {
     const entry = this.#entry(id);
-    return this.#previewer.run(this.#modelFor(entry, json, 'preview'), input);
+    return this.#previewer.run(this.#modelFor(entry, json, 'preview'), input, entry.modelFile);
   }
 
   exportModel(id: string, json: KerasModelJson, format: ExportFormat): ExportResult {
@@ -175,5 +175,6 @@ function isPreviewInput(value: unknown): value is PreviewInput {
   if (input.kind === 'random') return Number.isInteger(input.seed);
   if (input.kind === 'dataset') return input.dataset === 'fashion-mnist' && Number.isInteger(input.index);
   if (input.kind === 'image') return typeof input.path === 'string';
+  if (input.kind === 'model-data') return Number.isInteger(input.index);
   return false;
 }

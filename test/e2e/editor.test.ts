@@ -423,10 +423,13 @@ test('a shared layer and a residual join built in the graph editor give the summ
   assert.match(fromCode, /Total params: 90 /);
 });
 
-test('the preview shows feature maps of a Fashion-MNIST image through the seed CNN, and its class probabilities', async () => {
+test('the preview shows a sample of the seed CNN file\'s own data, then feature maps of a Fashion-MNIST image through it, and its class probabilities', async () => {
   await newModel('Seed CNN', true);
   await page.getByRole('tab', { name: 'Preview' }).click();
-  assert.equal(await page.getByLabel('Preview input').inputValue(), 'dataset', 'an image model previews a Fashion-MNIST image');
+  // product-image-classifier.ts exports its data: the preview samples it, as training does
+  await page.getByText(/^product-image-classifier\.ts's test sample 0: /).waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByLabel('Preview input').inputValue(), 'model-data');
+  await page.getByLabel('Preview input').selectOption('dataset');
   await page.getByText(/^Fashion-MNIST test image 0: Ankle boot/).waitFor({ timeout: 60_000 });
   const outputs = page.getByRole('list', { name: 'Layer outputs' });
   const conv1 = outputs.getByRole('img', { name: /^conv1: 32 feature maps of 62×62/ });

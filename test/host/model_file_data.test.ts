@@ -4,6 +4,7 @@
 // trains on it and evaluates on its test split; through the workbench (browser mode) the
 // file is named as the view knows it, relative to the root.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { TrainingEvent } from '../../app/contract/training.ts';
@@ -85,4 +86,27 @@ test('an empty project (New, then the empty model) gets its training defaults; i
   const settings = await training.defaults(empty.id);
   assert.deepEqual(settings.data, { kind: 'fashion-mnist' });
   await assert.rejects(training.preview(empty.id, settings), /this model has not yet been built/);
+});
+
+test("the editor's preview samples the model file's data: the sample's tokens and label; a sample past the end, a file without data and a project without a file are refused by name", async () => {
+  const store = new DocumentStore();
+  const opened = await store.open(LSTM);
+  const edited = store.edit(opened.id);
+  const preview = (id: string, model: typeof edited.model, index: number) => store.projects.preview(id, model, { kind: 'model-data', index });
+  const { loadModelFileData } = await import('../../app/cli/model_file_data.ts');
+  const test3 = (await loadModelFileData(LSTM)).test!;
+  const result = await preview(edited.id, edited.model, 3);
+  const label = ['no motif', 'motif'][test3.y[0]!.data[3]!];
+  assert.equal(result.description, `lstm-sequence-classifier.ts's test sample 3: ${label}`);
+  assert.deepEqual(result.classNames, ['no motif', 'motif']);
+  const tokens = new Float32Array(result.inputs[0]!.tensor.data.buffer.slice(result.inputs[0]!.tensor.data.byteOffset, result.inputs[0]!.tensor.data.byteOffset + result.inputs[0]!.tensor.data.byteLength));
+  assert.deepEqual([...tokens], [...test3.x[0]!.data.slice(3 * 20, 4 * 20)]);
+  await assert.rejects(preview(edited.id, edited.model, test3.size), new RegExp(`lstm-sequence-classifier\\.ts's test data has samples 0 to ${test3.size - 1}, got ${test3.size}`));
+
+  const mlp = store.edit((await store.open(path.join(ROOT, 'examples/mlp.ts'))).id);
+  await assert.rejects(preview(mlp.id, mlp.model, 0), /examples\/mlp\.ts: no "data" export/);
+  const json = path.join(scratchFolder('preview-json'), 'mlp.json');
+  writeFileSync(json, ((await import('../../examples/mlp.ts')).default as { toJSON(): string }).toJSON());
+  const fromJson = store.edit((await store.open(json)).id);
+  await assert.rejects(preview(fromJson.id, fromJson.model, 0), /not made from a model file that exports its data/);
 });

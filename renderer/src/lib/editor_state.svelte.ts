@@ -43,6 +43,8 @@ export class EditorState {
   preview = $state.raw<PreviewResult | null>(null);
   previewError = $state<string | null>(null);
   previewing = $state(false);
+  /** Whether the project's model file exports its own data (export function data()), which the preview can sample. */
+  modelData = $state(false);
   #history: History;
   /** Whether the preview's input was chosen (saved, or picked): if not, it follows the model's input (an image, or random data). */
   #previewInputChosen = false;
@@ -62,10 +64,24 @@ export class EditorState {
     this.positions = document.editor.positions;
     this.selected = document.editor.selected;
     this.#previewInputChosen = document.editor.preview !== null;
-    this.previewInput = document.editor.preview ?? defaultPreviewInput(document.model);
+    this.previewInput = document.editor.preview ?? this.#defaultPreviewInput(document.model);
     this.#analyze();
     this.savedSnapshot = document.path === null ? '' : this.#snapshot();
     this.#schedulePreview();
+    void this.#findModelData(document.id);
+  }
+
+  /** The training defaults say whether the project trains on its model file's data: then the preview samples it too. */
+  async #findModelData(id: string): Promise<void> {
+    let found = false;
+    try {
+      found = (await this.app.host.trainingDefaults(id)).data.kind === 'model-file';
+    } catch {
+      // a model that does not build yet has no defaults: the preview keeps its other inputs
+    }
+    if (id !== this.document.id || found === this.modelData) return;
+    this.modelData = found;
+    if (!this.#previewInputChosen) this.#schedulePreview(0);
   }
 
   get title(): string {
@@ -235,7 +251,7 @@ export class EditorState {
   /** Runs the preview again once edits pause; only a model that builds can be previewed. */
   #schedulePreview(delay = PREVIEW_DELAY_MS): void {
     clearTimeout(this.#previewTimer);
-    if (!this.#previewInputChosen) this.previewInput = defaultPreviewInput(this.json);
+    if (!this.#previewInputChosen) this.previewInput = this.#defaultPreviewInput(this.json);
     if (!this.analysis.model) {
       this.previewError = this.analysis.issues.length ? 'The preview runs once the model has no errors.' : null;
       return;
@@ -263,6 +279,11 @@ export class EditorState {
   dispose(): void {
     clearTimeout(this.#previewTimer);
     this.#previewRequest++;
+  }
+
+  /** A sample of the model file's own data where it exports some, else by the model's input. */
+  #defaultPreviewInput(json: ModelJson): PreviewInput {
+    return this.modelData ? { kind: 'model-data', index: 0 } : defaultPreviewInput(json);
   }
 }
 
