@@ -21,7 +21,7 @@ interface ProjectEntry {
   modelJson: string;
   /** The model's JSON when it was last saved or opened (null: never saved); a save that changes it counts a new model version. */
   savedJson: string | null;
-  /** The model file the project was made from (a template's example, a file opened for editing), whose data export its runs may use. */
+  /** The model file the project was made from (a template's example, a file opened for editing), whose data export its runs may use; kept in the project file. */
   modelFile?: string;
 }
 
@@ -45,8 +45,9 @@ export class ProjectStore {
 
   /** Opens the project in `dir` (checked by the workbench). */
   open(dir: string): ProjectDocument {
-    const { file, model, epochs } = loadProject(dir);
+    const { file, model, epochs, modelFile } = loadProject(dir);
     const entry = this.#entryFor(model, { path: dir, title: path.basename(dir), trainedWeights: epochs > 0 });
+    if (modelFile) entry.modelFile = modelFile;
     entry.document = { ...entry.document, name: file.name, modelVersion: file.modelVersion, editor: editorState(file.editor, model) };
     entry.savedJson = entry.modelJson;
     return entry.document;
@@ -63,7 +64,7 @@ export class ProjectStore {
     // Saved over another project: its runs count versions of that folder's model.
     if (target !== entry.document.path && isProjectFolder(target)) modelVersion = Math.max(modelVersion, readProjectFile(target).modelVersion + 1);
     const editor = request.editor as unknown as Record<string, unknown>;
-    saveProject(target, { name: request.name, model, modelVersion, editor });
+    saveProject(target, { name: request.name, model, modelVersion, editor, ...(entry.modelFile ? { modelFile: entry.modelFile } : {}) });
     entry.savedJson = entry.modelJson;
     entry.document = { ...entry.document, path: target, title: path.basename(target), name: request.name, model: request.model, editor: request.editor, modelVersion };
     return entry.document;

@@ -60,7 +60,7 @@ export class TrainingService {
   async defaults(documentId: string, edited?: KerasModelJson): Promise<TrainingSettings> {
     const { model, modelFile } = this.#documents.modelOf(documentId, edited);
     return {
-      data: modelFile && (await hasModelFileData(modelFile)) ? { kind: 'model-file', file: modelFile } : { kind: 'fashion-mnist' },
+      data: await defaultData(modelFile),
       compile: model.compiled
         ? compileSettingsOf(model)
         : { optimizer: { class_name: 'RMSprop', config: { learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } }, loss: impliedLoss(model), fromLogits: false, metrics: ['accuracy'] },
@@ -298,6 +298,21 @@ export class TrainingService {
  * ms). With more cores, 'auto': all of them while they are the fastest, fewer when other
  * work slows them (not measured here, where no machine has more).
  */
+/**
+ * The data a model trains on by default: its model file's own data where the file exports
+ * some, Fashion-MNIST otherwise. A file that cannot be read now (moved, deleted, broken) stays
+ * chosen, so the Data section's preview says what is wrong with it instead of the defaults failing.
+ */
+async function defaultData(modelFile: string | undefined): Promise<TrainingSettings['data']> {
+  if (!modelFile) return { kind: 'fashion-mnist' };
+  try {
+    return (await hasModelFileData(modelFile)) ? { kind: 'model-file', file: modelFile } : { kind: 'fashion-mnist' };
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    return { kind: 'model-file', file: modelFile };
+  }
+}
+
 export function defaultThreads(cores = os.availableParallelism()): TrainingSettings['threads'] {
   return cores <= 2 ? 1 : 'auto';
 }

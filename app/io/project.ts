@@ -2,7 +2,8 @@
 // the runs trained from it.
 //
 //   <project>/strata-project.json  {"format": "strata-project", "version": 1, "name", "model": "model",
-//                                   "modelVersion", "editor": {view, node positions, ...}}
+//                                   "modelVersion", "editor": {view, node positions, ...},
+//                                   "modelFile"?: the model file it was made from, whose data it trains on}
 //   <project>/model/               the model as saveModel writes it (Keras topology + weights)
 //   <project>/runs/<run-id>/       one per fit (app/io/runs.ts)
 //
@@ -39,6 +40,11 @@ export interface ProjectFile {
   modelVersion: number;
   /** The editor's state (the contract's ProjectEditorState); kept as the app wrote it. */
   editor: Record<string, unknown>;
+  /**
+   * The model file in code the project was made from, whose data export its training
+   * defaults to: relative to the project folder when it lies inside it, else absolute.
+   */
+  modelFile?: string;
 }
 
 export interface LoadedProject {
@@ -46,6 +52,8 @@ export interface LoadedProject {
   model: Model;
   /** Epochs the saved weights were trained for (0: as initialised). */
   epochs: number;
+  /** The file's modelFile as an absolute path (it may no longer exist). */
+  modelFile?: string;
 }
 
 /** Whether `dir` is a folder holding strata-project.json. */
@@ -87,7 +95,10 @@ function checkProjectFile(parsed: unknown, file: string): ProjectFile {
   if (typeof modelVersion !== 'number' || !Number.isSafeInteger(modelVersion) || modelVersion < 0) fail('modelVersion', 'a whole number', json.modelVersion);
   const editor = json.editor ?? {};
   if (typeof editor !== 'object' || editor === null || Array.isArray(editor)) fail('editor', 'an object', json.editor);
-  return { format: PROJECT_FORMAT, version: PROJECT_VERSION, name: json.name as string, model: model as string, modelVersion: modelVersion as number, editor: editor as Record<string, unknown> };
+  const { modelFile } = json;
+  if (modelFile !== undefined && (typeof modelFile !== 'string' || modelFile === '' || modelFile.includes('\0'))) fail('modelFile', 'the path of a model file', modelFile);
+  const checked: ProjectFile = { format: PROJECT_FORMAT, version: PROJECT_VERSION, name: json.name as string, model: model as string, modelVersion: modelVersion as number, editor: editor as Record<string, unknown> };
+  return modelFile === undefined ? checked : { ...checked, modelFile: modelFile as string };
 }
 
 /** Opens a project: its file, and its model with the saved weights. */
@@ -96,7 +107,7 @@ export function loadProject(dir: string): LoadedProject {
   const modelDir = path.join(dir, file.model);
   if (!statOrNull(modelDir)?.isDirectory()) throw new FormatError(`${dir}: the project's model folder "${file.model}" is missing`, { file: modelDir });
   const { model, epochs } = loadModelFolder(modelDir);
-  return { file, model, epochs };
+  return { file, model, epochs, ...(file.modelFile === undefined ? {} : { modelFile: path.resolve(dir, file.modelFile) }) };
 }
 
 export interface ProjectContent {
@@ -105,6 +116,8 @@ export interface ProjectContent {
   model: Model;
   modelVersion: number;
   editor: Record<string, unknown>;
+  /** The model file the project was made from (absolute); saved relative to the project when inside it. */
+  modelFile?: string;
 }
 
 /**
@@ -130,6 +143,7 @@ export function saveProject(dir: string, content: ProjectContent): void {
     throw error;
   }
   const file: ProjectFile = { format: PROJECT_FORMAT, version: PROJECT_VERSION, name: content.name, model: modelFolder, modelVersion: content.modelVersion, editor: content.editor };
+  if (content.modelFile !== undefined) file.modelFile = linkFrom(dir, content.modelFile);
   writeFileAtomic(path.join(dir, PROJECT_FILE), `${JSON.stringify(file, null, 2)}\n`);
 }
 
@@ -179,6 +193,13 @@ function isCutOffFirstSave(dir: string, entries: string[]): boolean {
     return temporary !== null && !isProcessRunning(Number(temporary[1]));
   };
   return entries.every(ours);
+}
+
+/** `file` as a project in `dir` keeps it: relative when it lies inside the project (the two move together), else absolute. */
+function linkFrom(dir: string, file: string): string {
+  const relative = path.relative(path.resolve(dir), path.resolve(file));
+  const inside = relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+  return inside ? relative : path.resolve(file);
 }
 
 function isPlainName(name: string): boolean {

@@ -3,17 +3,19 @@
 // write, a corrupt file, an export opened again, and the engine killed by a signal. Saves a
 // screenshot of each view to build/e2e-artifacts/.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { unzipSync } from 'fflate';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { formatShape, summaryData } from '../../app/model/index.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
 import { makeSmallGraphs } from '../host/foreign_models.ts';
-import { ARTIFACTS, ensureViewsBuilt, launchBrowser, type Browser } from './browser.ts';
+import { ARTIFACTS, ROOT, ensureViewsBuilt, launchBrowser, type Browser } from './browser.ts';
 import { mobilenetOnnx } from './foreign_onnx.ts';
 import { enginePid, startServe, type Served } from './serve.ts';
 
@@ -272,5 +274,73 @@ test('in the desktop window\'s smallest size, 720x480, the toolbar\'s controls l
     const main = (await page.locator('main:visible').boundingBox())!;
     const smoothing = (await page.getByRole('slider').boundingBox())!;
     assert.ok(smoothing.x + smoothing.width <= main.x + main.width, `the smoothing slider ends at ${smoothing.x + smoothing.width} px, past the Train view's right edge at ${main.x + main.width} px`);
+  });
+});
+
+/** A project folder in the served root with one run of a small model that `strata train --project` wrote (test accuracy, validation metrics). */
+function cliProjectWithRun(name: string): string {
+  const file = path.join(scratch, `${name}.mts`);
+  const api = pathToFileURL(path.join(ROOT, 'app/model/index.ts')).href;
+  writeFileSync(file, `import { Sequential, layers } from '${api}';
+const model = new Sequential([new layers.Dense(3, { activation: 'softmax', inputShape: [4] })]);
+model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+export default model;
+const rows = (n) => ({ dtype: 'float32', shape: [n, 4], data: Float32Array.from({ length: n * 4 }, (_, i) => (i * 7) % 5) });
+const labels = (n) => ({ dtype: 'int32', shape: [n], data: Int32Array.from({ length: n }, (_, i) => i % 3) });
+export function data() {
+  return { description: 'small rows', train: { x: rows(60), y: labels(60) }, test: { x: rows(30), y: labels(30) }, classNames: ['a', 'b', 'c'] };
+}
+`);
+  const project = path.join(scratch, 'models', name);
+  const cli = spawnSync(process.execPath, [path.join(ROOT, 'app/cli/strata.js'), 'train', file, '--validation-split', '0.2', '--project', project, '--json'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  return project;
+}
+
+/**
+ * The cells of `table` that lie beyond the right edge of `card` where no scroll box between
+ * them could bring them in: the table's own scroll box must scroll sideways and lie inside the card.
+ */
+async function cellsCutAt(card: Locator, table: Locator): Promise<string[]> {
+  const edge = (await card.boundingBox())!;
+  const scroller = table.locator('xpath=..');
+  // Scrollable: it moves when scrolled sideways (then goes back to where it was).
+  const scroll = await scroller.evaluate((element) => {
+    const before = element.scrollLeft;
+    element.scrollLeft = element.scrollWidth;
+    const scrolls = element.scrollLeft !== before;
+    element.scrollLeft = before;
+    return { scrolls, right: element.getBoundingClientRect().right };
+  });
+  const cut: string[] = [];
+  for (const cell of await table.locator('th, td').all()) {
+    const box = (await cell.boundingBox())!;
+    const beyond = box.x + box.width > edge.x + edge.width + 0.5;
+    if (beyond && !(scroll.scrolls && scroll.right <= edge.x + edge.width + 0.5)) cut.push((await cell.innerText()) || '(checkbox)');
+  }
+  return cut;
+}
+
+test('in a 1024x700 window the Runs table keeps its columns in its card: it scrolls sideways, and the last column scrolls into view', async () => {
+  const project = cliProjectWithRun('cli-runs');
+  await inWindowOf({ width: 1024, height: 700 }, async () => {
+    await page.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name: 'Runs' }).click();
+    await page.getByRole('button', { name: 'Use another folder…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Use a folder as the project' });
+    await dialog.getByRole('button', { name: `Folder ${path.basename(project)}` }).click();
+    await dialog.getByRole('button', { name: 'Use this folder' }).click();
+    const table = page.getByRole('table', { name: 'Runs', exact: true });
+    await table.getByRole('row').filter({ hasText: 'strata train' }).waitFor();
+    const card = page.locator('section.card', { has: table });
+    const main = (await page.locator('main:visible').boundingBox())!;
+    const cardBox = (await card.boundingBox())!;
+    await screenshot('small-window-runs');
+    assert.ok(cardBox.x + cardBox.width <= main.x + main.width + 0.5, `the Runs card ends at ${cardBox.x + cardBox.width} px, past the view's right edge at ${main.x + main.width} px`);
+    assert.deepEqual(await cellsCutAt(card, table), [], 'cells of the runs table cut at its card\'s edge');
+    const speed = table.getByRole('columnheader', { name: 'Speed' });
+    await speed.scrollIntoViewIfNeeded();
+    const last = (await speed.boundingBox())!;
+    assert.ok(last.x + last.width <= cardBox.x + cardBox.width + 0.5, `scrolled, the Speed column ends at ${last.x + last.width} px, past the card's edge at ${cardBox.x + cardBox.width} px`);
+    await screenshot('small-window-runs-scrolled');
   });
 });

@@ -4,12 +4,15 @@
 // trains on it and evaluates on its test split; through the workbench (browser mode) the
 // file is named as the view knows it, relative to the root.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import type { TrainingEvent } from '../../app/contract/training.ts';
 import { DocumentStore } from '../../app/host/documents.ts';
 import { TrainingService } from '../../app/host/training.ts';
+import { PROJECT_FILE, readProjectFile } from '../../app/io/project.ts';
+import { isUserError } from '../../app/model/index.ts';
 import { ROOT } from './foreign_models.ts';
 import { scratchFolder, workbench } from './helpers.ts';
 
@@ -109,4 +112,70 @@ test("the editor's preview samples the model file's data: the sample's tokens an
   writeFileSync(json, ((await import('../../examples/mlp.ts')).default as { toJSON(): string }).toJSON());
   const fromJson = store.edit((await store.open(json)).id);
   await assert.rejects(preview(fromJson.id, fromJson.model, 0), /not made from a model file that exports its data/);
+});
+
+/** A model file at `file` (4 features, 3 classes) exporting 6 samples of its own data. */
+function writeModelWithData(file: string): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const api = pathToFileURL(path.join(ROOT, 'app/model/index.ts')).href;
+  writeFileSync(file, `import { Sequential, layers } from '${api}';
+export default new Sequential([new layers.Dense(3, { activation: 'softmax', inputShape: [4] })]);
+export function data() {
+  return {
+    description: 'six samples of nothing',
+    train: { x: { dtype: 'float32', shape: [6, 4], data: new Float32Array(24) }, y: { dtype: 'int32', shape: [6], data: new Int32Array(6) } },
+    classNames: ['a', 'b', 'c'],
+  };
+}
+`);
+  return file;
+}
+
+/** Saves a new project of `file` (opened for editing) to `target`. */
+async function saveProjectOf(file: string, target: string): Promise<void> {
+  const store = new DocumentStore();
+  const edited = store.edit((await store.open(file)).id);
+  store.projects.save(edited.id, { path: target, name: edited.name, model: edited.model, editor: edited.editor });
+}
+
+/** The project in `dir` opened by a new store (as after a restart), and its training defaults. */
+async function reopen(dir: string) {
+  const store = new DocumentStore();
+  const document = await store.open(dir);
+  const training = new TrainingService(store, () => {});
+  return { training, id: document.id, settings: await training.defaults(document.id) };
+}
+
+test('a saved project keeps its model file\'s data: relative to the project when the file lies inside it, else absolute', async () => {
+  const scratch = scratchFolder('project-model-file');
+  const outside = writeModelWithData(path.join(scratch, 'models', 'outside.mts'));
+  await saveProjectOf(outside, path.join(scratch, 'project-a'));
+  assert.equal(readProjectFile(path.join(scratch, 'project-a')).modelFile, outside);
+  assert.deepEqual((await reopen(path.join(scratch, 'project-a'))).settings.data, { kind: 'model-file', file: outside });
+  // A project folder may hold the user's own files: a model file saved there, then a project of it saved over it.
+  const project = path.join(scratch, 'project-b');
+  await saveProjectOf(outside, project);
+  const inside = writeModelWithData(path.join(project, 'code', 'inside.mts'));
+  await saveProjectOf(inside, project);
+  assert.equal(readProjectFile(project).modelFile, path.join('code', 'inside.mts'));
+  const reopened = await reopen(project);
+  assert.deepEqual(reopened.settings.data, { kind: 'model-file', file: inside });
+  assert.deepEqual((await reopened.training.preview(reopened.id, reopened.settings)).classNames, ['a', 'b', 'c']);
+});
+
+test('a project whose model file is gone still opens and its Data section names the file; an old project file without the link defaults to Fashion-MNIST; a wrong link is named', async () => {
+  const scratch = scratchFolder('project-model-file-gone');
+  const file = writeModelWithData(path.join(scratch, 'gone.mts'));
+  const project = path.join(scratch, 'project');
+  await saveProjectOf(file, project);
+  rmSync(file);
+  const gone = await reopen(project);
+  assert.deepEqual(gone.settings.data, { kind: 'model-file', file });
+  await assert.rejects(gone.training.preview(gone.id, gone.settings), (error: Error) => isUserError(error) && /gone\.mts: cannot read: no such file/.test(error.message));
+  const old = readProjectFile(project);
+  delete old.modelFile;
+  writeFileSync(path.join(project, PROJECT_FILE), JSON.stringify(old));
+  assert.deepEqual((await reopen(project)).settings.data, { kind: 'fashion-mnist' });
+  writeFileSync(path.join(project, PROJECT_FILE), JSON.stringify({ ...old, modelFile: 3 }));
+  await assert.rejects(new DocumentStore().open(project), /strata-project\.json: "modelFile" must be the path of a model file, got 3/);
 });
