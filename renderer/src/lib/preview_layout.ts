@@ -1,5 +1,17 @@
 // What the preview draws, decided without a canvas (no DOM here, so Node's tests can run it):
-// the grid of feature maps, which maps a thumbnail shows, the top classes.
+// the grid of feature maps, which maps a thumbnail shows, the top classes, a layer's shape.
+import type { PreviewTensor } from '../../../app/contract/api.ts';
+
+/** The output's shape as the model has it (feature maps count every channel, also those left out), batch first. */
+export function modelShapeOf(tensor: PreviewTensor): (number | null)[] {
+  const shape = tensor.shape.length === 3 ? [...tensor.shape.slice(0, 2), tensor.channels] : tensor.shape;
+  return [null, ...shape];
+}
+
+/** A (rows, columns) tensor, a sequence's steps by their features, as one map of rows x columns. */
+export function matrixAsMap(tensor: PreviewTensor): PreviewTensor {
+  return { ...tensor, shape: [...tensor.shape, 1], channels: 1 };
+}
 
 /** Columns and rows of the feature-map grid. */
 export function gridOf(channels: number): { columns: number; rows: number } {
