@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PreviewTensor } from '../../app/contract/api.ts';
-import { previewKind } from '../../renderer/src/lib/preview.ts';
-import { gridOf, liveliest, matrixAsMap, modelShapeOf, topValues } from '../../renderer/src/lib/preview_layout.ts';
+import { gridOf, liveliest, matrixAsMap, modelShapeOf, previewKind, topValues } from '../../renderer/src/lib/preview_layout.ts';
 
 test('a thumbnail shows the maps that vary most, not the first (a ReLU often leaves the first all zero)', () => {
   const ranges = [

@@ -9,14 +9,6 @@ export function valuesOf(tensor: PreviewTensor): Float32Array {
   return new Float32Array(tensor.data.slice().buffer);
 }
 
-/** How a tensor is drawn: maps of an image-like output, one map of a matrix (a sequence's steps by features), bars of a vector, nothing for other ranks. */
-export function previewKind(tensor: PreviewTensor): 'maps' | 'matrix' | 'vector' | 'other' {
-  if (tensor.shape.length === 3) return 'maps';
-  if (tensor.shape.length === 2) return 'matrix';
-  if (tensor.shape.length === 1) return 'vector';
-  return 'other';
-}
-
 /**
  * Draws the maps on `canvas` (one pixel per value, a one-pixel gap between maps), or the image
  * in colour when `rgb` and it has 3 channels. With a `limit`, only that many maps are drawn:

@@ -1,6 +1,15 @@
 // What the preview draws, decided without a canvas (no DOM here, so Node's tests can run it):
-// the grid of feature maps, which maps a thumbnail shows, the top classes, a layer's shape.
+// how a tensor is drawn, the grid of feature maps, which maps a thumbnail shows, the top
+// classes, a layer's shape.
 import type { PreviewTensor } from '../../../app/contract/api.ts';
+
+/** How a tensor is drawn: maps of an image-like output, one map of a matrix (a sequence's steps by features), bars of a vector, nothing for other ranks. */
+export function previewKind(tensor: PreviewTensor): 'maps' | 'matrix' | 'vector' | 'other' {
+  if (tensor.shape.length === 3) return 'maps';
+  if (tensor.shape.length === 2) return 'matrix';
+  if (tensor.shape.length === 1) return 'vector';
+  return 'other';
+}
 
 /** The output's shape as the model has it (feature maps count every channel, also those left out), batch first. */
 export function modelShapeOf(tensor: PreviewTensor): (number | null)[] {
