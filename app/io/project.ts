@@ -16,7 +16,7 @@ import { mkdirSync, readdirSync, readFileSync, rmdirSync, type Stats, statSync }
 import path from 'node:path';
 import { FormatError, type Model } from '../model/index.ts';
 import { SaveError, errorReason, isProcessRunning, writeFileAtomic } from './atomic_write.ts';
-import { foreignEntries, removeStaleStaging } from './model_folder.ts';
+import { finishInterruptedSave, foreignEntries, removeStaleStaging } from './model_folder.ts';
 import { loadModelFolder, saveModel } from './model_store.ts';
 
 export const PROJECT_FILE = 'strata-project.json';
@@ -105,6 +105,7 @@ function checkProjectFile(parsed: unknown, file: string): ProjectFile {
 export function loadProject(dir: string): LoadedProject {
   const file = readProjectFile(dir);
   const modelDir = path.join(dir, file.model);
+  finishInterruptedSave(modelDir);  // a save killed between its two renames left the folder under another name
   if (!statOrNull(modelDir)?.isDirectory()) throw new FormatError(`${dir}: the project's model folder "${file.model}" is missing`, { file: modelDir });
   const { model, epochs } = loadModelFolder(modelDir);
   return { file, model, epochs, ...(file.modelFile === undefined ? {} : { modelFile: path.resolve(dir, file.modelFile) }) };

@@ -11,7 +11,7 @@ import { batchCount } from '../data/dataset.ts';
 import type { EpochPosition, Interruption } from '../engine/trainer.ts';
 import { Callback, EarlyStopping, FormatError, ReduceLROnPlateau, ValueError, logNames, losses, type CallbackState, type Logs, type Model } from '../model/index.ts';
 import { ModelCheckpoint } from './callbacks.ts';
-import { MODEL_JSON } from './model_folder.ts';
+import { MODEL_JSON, finishInterruptedSave } from './model_folder.ts';
 import { loadModelFolder, saveModel } from './model_store.ts';
 import type { DatasetSplit } from '../data/validate.ts';
 import { checkpointFolder, describeRunModel, newRunId, runFolder, writeRun } from './runs.ts';
@@ -292,6 +292,7 @@ export function newRunRecord({ writer, model, modelSource, data, splits, setting
 export function openCheckpoint(project: string, record: RunRecord): { model: Model; epochs: number; classNames?: string[]; resume: RunCheckpointState | null } {
   const folder = checkpointFolder(project, record.id);
   const cadence = record.settings.fit.checkpointEvery === 'none' ? ' (its settings save none: checkpointEvery "none")' : '';
+  finishInterruptedSave(folder);  // a checkpoint save killed between its two renames left the folder under another name
   if (!existsSync(path.join(folder, MODEL_JSON)) && !existsSync(folder)) throw new ValueError(`run ${record.id} has no checkpoint to resume from${cadence}; start a new run`);
   const { model, classNames, epochs, trainingState } = loadModelFolder(folder);
   const resume = trainingState === undefined ? null : checkedState(trainingState, path.join(folder, MODEL_JSON), record);
