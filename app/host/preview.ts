@@ -10,13 +10,12 @@ import sharp from 'sharp';
 import { PREVIEW_MAX_CHANNELS, type PreviewInput, type PreviewResult, type PreviewTensor } from '../contract/api.ts';
 import { loadImages } from '../data/images.ts';
 import { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_DIR, readIdx } from '../data/idx.ts';
-import type { NdArray } from '../data/ndarray.ts';
+import { type NdArray, sliceRows } from '../data/ndarray.ts';
 import { Embedding, InputLayer, ShapeError, ValueError, formatShape, weightsGeneration, type Model } from '../model/index.ts';
 import { RandomGenerator } from '../model/random.ts';
 import { OnnxSession } from '../runtime/session.ts';
 import { loadModelFileData } from '../cli/model_file_data.ts';
 import type { TrainingData } from '../cli/training_data.ts';
-import type { SampleArray } from '../data/dataset.ts';
 import { translateModel, type LayerOutput } from '../translate/to_onnx.ts';
 import { encodeModel } from '../onnx/schema.ts';
 
@@ -112,7 +111,7 @@ export class Previewer {
       if (have.join() !== want.join()) {
         throw new ShapeError(`${path.basename(file)}'s data: input ${model.inputs[i]!.sourceLayer.name} takes samples of shape ${formatShape([null, ...want])}, the data's are ${formatShape([null, ...have])}`);
       }
-      return sampleOf(array, index);
+      return sliceRows(array, index, index + 1);
     });
     const labels = dataset.y[0];
     const label = dataset.classNames && labels?.dtype === 'int32' && labels.shape.length === 1 ? `: ${dataset.classNames[labels.data[index]!] ?? labels.data[index]}` : '';
@@ -160,13 +159,6 @@ function randomInput(model: Model, index: number, shape: number[], seed: number)
     return { dtype: 'int32', shape: [1, ...shape], data: Int32Array.from({ length: size }, () => Math.floor(generator.uniform() * vocabulary)) };
   }
   return { dtype: 'float32', shape: [1, ...shape], data: Float32Array.from({ length: size }, () => generator.uniform()) };
-}
-
-/** Sample `index` of a batch-first array, as a batch of one. */
-function sampleOf(array: SampleArray, index: number): NdArray<'float32' | 'int32'> {
-  const size = array.shape.slice(1).reduce((a, b) => a * b, 1);
-  const data = array.data.slice(index * size, (index + 1) * size);
-  return { dtype: array.dtype, shape: [1, ...array.shape.slice(1)], data } as NdArray<'float32' | 'int32'>;
 }
 
 /** 8-bit grayscale pixels as a float32 image of the model's input size and channels, in [0, 1]. */
