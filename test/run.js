@@ -27,6 +27,13 @@ const files = findTestFiles(testDir)
   .sort();
 
 const totals = { pass: 0, fail: 0, skipped: 0, todo: 0 };
+/** What failed, one line each, printed again just above the closing line: CI keeps only the end of the output. */
+const failed = [];
+
+function fail(what) {
+  totals.fail += 1;
+  failed.push(what);
+}
 
 /** Builds the engine (incrementally) and runs ctest; a build that fails counts as one failure. */
 function runNativeTests() {
@@ -34,7 +41,7 @@ function runNativeTests() {
   const build = spawnSync('npm', ['run', '--silent', 'build:native'], { cwd: root, encoding: 'utf8' });
   if (build.status !== 0) {
     process.stdout.write(`${build.stdout}${build.stderr}\n✖ native engine: the build failed (output above); see README "The native engine"\n`);
-    totals.fail += 1;
+    fail('native engine: the build failed');
     return;
   }
   const ctest = spawnSync('ctest', ['--test-dir', 'build/addon', '--output-on-failure'], { cwd: root, encoding: 'utf8' });
@@ -42,9 +49,12 @@ function runNativeTests() {
   const summary = /(\d+) tests failed out of (\d+)/.exec(ctest.stdout);
   if (!summary || ctest.error) {
     process.stdout.write('✖ native engine: ctest did not run\n');
-    totals.fail += 1;
+    fail('native engine: ctest did not run');
     return;
   }
+  // ctest's own list: "The following tests FAILED:" then lines like "\t 12 - name (Failed)".
+  const names = ctest.stdout.split('The following tests FAILED:')[1]?.match(/^\s*\d+ - .+$/gm) ?? [];
+  for (const name of names) failed.push(`ctest: ${name.trim()}`);
   totals.fail += Number(summary[1]);
   totals.pass += Number(summary[2]) - Number(summary[1]);
 }
@@ -62,7 +72,7 @@ function runThreadSanitizer() {
   const archer = ['/usr/lib/llvm-14/lib/libarcher.so', '/usr/lib/llvm-15/lib/libarcher.so', '/usr/lib/llvm-16/lib/libarcher.so'].find((file) => existsSync(file));
   if (!archer) {
     process.stdout.write('✖ ThreadSanitizer: needs clang and libomp-dev (Archer); scripts/install-system-deps.sh installs them\n');
-    totals.fail += 1;
+    fail('ThreadSanitizer: no Archer');
     return;
   }
   const dir = clangBuild('build/tsan', ['-DSTRATA_BUILD_TOOLS=OFF', '-DCMAKE_CXX_FLAGS=-fsanitize=thread -g -O1 -march=native', '-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread'], ['test_tsan_reductions'], 'ThreadSanitizer');
@@ -76,7 +86,8 @@ function runThreadSanitizer() {
   process.stdout.write(result.stdout + result.stderr);
   const ok = result.status === 0;
   process.stdout.write(`${ok ? '✔' : '✖'} ThreadSanitizer: test_tsan_reductions on two threads (${seconds} s)${ok ? '' : `: exit ${result.status ?? result.signal}`}\n`);
-  totals[ok ? 'pass' : 'fail'] += 1;
+  if (ok) totals.pass += 1;
+  else fail(`ThreadSanitizer: test_tsan_reductions exit ${result.status ?? result.signal}`);
 }
 
 /**
@@ -94,7 +105,7 @@ function clangBuild(folder, flags, targets, what) {
     const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', env: { ...process.env, CC: 'clang', CXX: 'clang++' } });
     if (result.status !== 0) {
       process.stdout.write(`${result.stdout}${result.stderr}\n✖ ${what}: the build in ${folder} failed (output above)\n`);
-      totals.fail += 1;
+      fail(`${what}: the build in ${folder} failed`);
       return null;
     }
   }
@@ -130,7 +141,8 @@ function runFuzzers() {
       const ok = result.status === 0 && runs !== null;
       if (!ok) process.stdout.write(result.stderr.split('\n').slice(-40).join('\n'));
       process.stdout.write(`${ok ? '✔' : '✖'} libFuzzer: ${fuzzer}: ${runs ? `${runs[1]} executions in ${runs[2]} s` : 'did not finish'}${ok ? ', no finding' : ` (exit ${result.status ?? result.signal}; the input is in its output above)`}\n`);
-      totals[ok ? 'pass' : 'fail'] += 1;
+      if (ok) totals.pass += 1;
+      else fail(`libFuzzer: ${fuzzer} exit ${result.status ?? result.signal}`);
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -149,10 +161,15 @@ stream.on('test:diagnostic', ({ nesting, message }) => {
   const match = nesting === 0 && /^(pass|fail|skipped|todo) (\d+)$/.exec(message);
   if (match) totals[match[1]] += Number(match[2]);
 });
+stream.on('test:fail', ({ name, file, details }) => {
+  // A suite fails with its tests; name the tests (and a file that failed outside any test).
+  if (details?.type !== 'suite') failed.push(`${path.relative(testDir, file ?? '')}: ${name}`);
+});
 const report = stream.compose(spec);
 report.pipe(process.stdout, { end: false });
 report.on('end', () => {
   const skipped = totals.skipped + totals.todo;
+  if (failed.length > 0) console.log(`\nFailed:\n${failed.map((line) => `  ✖ ${line}`).join('\n')}`);
   console.log(`\n${totals.pass} passed, ${totals.fail} failed${skipped ? `, ${skipped} skipped` : ''}`);
   if (totals.fail > 0 || totals.pass === 0) process.exitCode = 1;
 });
