@@ -25,6 +25,7 @@ import { namedWeights } from '../io/tfjs_model.ts';
 import { readFileOrThrow } from '../io/read_file.ts';
 import { isProjectFolder } from '../io/project.ts';
 import { modelExport } from './model_export.ts';
+import { DataCache } from './data_cache.ts';
 import { ProjectStore } from './projects.ts';
 import { statsWithoutValues, tensorStats } from './tensor_stats.ts';
 
@@ -32,8 +33,10 @@ type OpenDocument = { document: ModelDocument; model: Model } | { document: Onnx
 
 export class DocumentStore {
   readonly #documents = new Map<string, OpenDocument>();
+  /** The datasets loaded last, shared by training and the editor's preview. */
+  readonly data = new DataCache();
   /** The models being edited (projects). */
-  readonly projects = new ProjectStore();
+  readonly projects = new ProjectStore(this.data);
 
   /** Opens a file, a saved-model folder or a project folder; `file` has been checked by the workbench. */
   async open(file: string): Promise<OpenedDocument> {

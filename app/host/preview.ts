@@ -4,7 +4,6 @@
 // (Dropout off, BatchNormalization's moving statistics), on one input: random data of the
 // input's shape, a Fashion-MNIST test image, an image file, resized to the model's input
 // as training data is (app/data/images.ts), or a sample of the data the model file exports.
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { PREVIEW_MAX_CHANNELS, type PreviewInput, type PreviewResult, type PreviewTensor } from '../contract/api.ts';
@@ -14,9 +13,8 @@ import { type NdArray, sliceRows } from '../data/ndarray.ts';
 import { Embedding, InputLayer, ShapeError, ValueError, formatShape, weightsGeneration, type Model } from '../model/index.ts';
 import { RandomGenerator } from '../model/random.ts';
 import { OnnxSession } from '../runtime/session.ts';
-import { loadModelFileData } from '../cli/model_file_data.ts';
-import type { TrainingData } from '../cli/training_data.ts';
 import { translateModel, type LayerOutput } from '../translate/to_onnx.ts';
+import type { DataCache } from './data_cache.ts';
 import { encodeModel } from '../onnx/schema.ts';
 
 interface Prepared {
@@ -36,8 +34,12 @@ interface Sample {
 export class Previewer {
   #prepared: Prepared | null = null;
   #fashionMnist: { images: NdArray; labels: NdArray } | null = null;
-  /** The last model file's data, with the file's modification time it was built at. */
-  #modelData: { file: string; version: number | undefined; data: Promise<TrainingData> } | null = null;
+  readonly #data: DataCache;
+
+  /** `data`: where a model file's data is loaded, shared with training. */
+  constructor(data: DataCache) {
+    this.#data = data;
+  }
 
   /** `modelFile`: the file whose data() a 'model-data' input samples (the project's model file). */
   async run(model: Model, input: PreviewInput, modelFile?: string): Promise<PreviewResult> {
@@ -97,7 +99,7 @@ export class Previewer {
   /** Sample `index` of the model file's test split (its training split where it has none). */
   async #modelDataSample(model: Model, index: number, file: string | undefined): Promise<Sample> {
     if (!file) throw new ValueError("this model was not made from a model file that exports its data (export function data()); preview it with random data or an image");
-    const data = await this.#loadModelData(file);
+    const data = await this.#data.load({ kind: 'model-file', file }, model);
     const [split, dataset] = data.test ? ['test', data.test] : ['training', data.train];
     if (!Number.isInteger(index) || index < 0 || index >= dataset.size) {
       throw new ValueError(`${path.basename(file)}'s ${split} data has samples 0 to ${dataset.size - 1}, got ${index}`);
@@ -116,17 +118,6 @@ export class Previewer {
     const labels = dataset.y[0];
     const label = dataset.classNames && labels?.dtype === 'int32' && labels.shape.length === 1 ? `: ${dataset.classNames[labels.data[index]!] ?? labels.data[index]}` : '';
     return { feeds, classNames: dataset.classNames ?? null, description: `${path.basename(file)}'s ${split} sample ${index}${label}` };
-  }
-
-  #loadModelData(file: string): Promise<TrainingData> {
-    // The file's data changes with the file: a newer modification time builds it again.
-    const version = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
-    if (this.#modelData?.file !== file || this.#modelData.version !== version) {
-      const data = loadModelFileData(file);
-      data.catch(() => (this.#modelData = null));  // a file that failed may be fixed before the next try
-      this.#modelData = { file, version, data };
-    }
-    return this.#modelData.data;
   }
 
   #loadFashionMnist(): { images: NdArray; labels: NdArray } {

@@ -11,6 +11,7 @@ import { Model, Sequential, ValueError, modelFromJSON } from '../model/index.ts'
 import { namedWeights } from '../io/tfjs_model.ts';
 import { isProjectFolder, loadProject, readProjectFile, saveProject } from '../io/project.ts';
 import { modelExport } from './model_export.ts';
+import type { DataCache } from './data_cache.ts';
 import { Previewer } from './preview.ts';
 import { templateModel } from './templates.ts';
 
@@ -29,7 +30,11 @@ const EMPTY_NAME = 'model';
 
 export class ProjectStore {
   readonly #projects = new Map<string, ProjectEntry>();
-  readonly #previewer = new Previewer();
+  readonly #previewer: Previewer;
+
+  constructor(data: DataCache) {
+    this.#previewer = new Previewer(data);
+  }
 
   /** A new project from a template, or an empty Sequential model. */
   async create(template: string | null): Promise<ProjectDocument> {

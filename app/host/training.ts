@@ -7,17 +7,17 @@
 // One run trains at a time. A run trains a copy of the document's model (its weights as
 // loaded), so every run of a document starts from the same weights and the document stays
 // as opened; Resume, Evaluate, Predict and Export read the run's checkpoint.
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExportResult, KerasModelJson } from '../contract/api.ts';
 import type {
-  ArraySummary, ClassProbability, DataPreview, DataSample, DataSource, Evaluation, PredictFile, Prediction, RunListing, RunRecord, SplitSummary, TrainingEvent, TrainingSettings,
+  ArraySummary, ClassProbability, DataPreview, DataSample, Evaluation, PredictFile, Prediction, RunListing, RunRecord, SplitSummary, TrainingEvent, TrainingSettings,
 } from '../contract/training.ts';
 import { impliedLoss } from '../cli/commands/train.ts';
 import { UserError, internalErrorDetail } from '../cli/errors.ts';
 import { hasModelFileData } from '../cli/model_file_data.ts';
-import { type TrainingData, loadDataSource, splitsOf } from '../cli/training_data.ts';
+import { type TrainingData, splitsOf } from '../cli/training_data.ts';
 import { type Dataset, split } from '../data/dataset.ts';
 import { readInputFile } from '../data/input_files.ts';
 import { type NdArray, shapeSize } from '../data/ndarray.ts';
@@ -34,8 +34,6 @@ import type { DocumentStore } from './documents.ts';
 
 /** Samples the Data view shows. */
 const PREVIEW_SAMPLES = 24;
-/** Datasets kept loaded (the last ones used): Fashion-MNIST takes about 220 MB. */
-const CACHED_DATASETS = 2;
 /** Classes listed per prediction. */
 const TOP_CLASSES = 5;
 
@@ -48,7 +46,6 @@ interface ActiveRun {
 export class TrainingService {
   readonly #documents: DocumentStore;
   readonly #emit: (event: TrainingEvent) => void;
-  readonly #data = new DataCache();
   #active: ActiveRun | null = null;
 
   constructor(documents: DocumentStore, emit: (event: TrainingEvent) => void) {
@@ -73,7 +70,7 @@ export class TrainingService {
   /** What the data holds, a few samples, and whether the document's model can train on it with these settings. */
   async preview(documentId: string, settings: TrainingSettings, edited?: KerasModelJson): Promise<DataPreview> {
     const model = compiledCopy(this.#documents.modelOf(documentId, edited).model, settings, false);
-    const data = await this.#data.load(settings.data, model);
+    const data = await this.#documents.data.load(settings.data, model);
     let splits: DatasetSplit[];
     let mismatch: string | null = null;
     try {
@@ -100,7 +97,7 @@ export class TrainingService {
     this.#checkIdle();
     const { source, model: original } = this.#documents.modelOf(documentId, edited);
     const model = compiledCopy(original, settings, true);
-    const data = await this.#data.load(settings.data, model);
+    const data = await this.#documents.data.load(settings.data, model);
     const splits = heldOutSplits(data, settings);
     validateDataset(model, splits);
     checkCallbackSettings(settings.fit.callbacks, model, splits.some((s) => s.name === 'validation') || settings.fit.validation.kind === 'test');
@@ -124,7 +121,7 @@ export class TrainingService {
     }
     if (record.epochs >= record.settings.fit.epochs) throw new ValueError(`run ${runId} has trained all of its ${record.settings.fit.epochs} epochs`);
     const { model, resume } = openCheckpoint(project, record);
-    const data = await this.#data.load(record.settings.data, model);
+    const data = await this.#documents.data.load(record.settings.data, model);
     validateDataset(model, heldOutSplits(data, record.settings));
     this.#checkIdle();
     this.#train(project, record, model, data, resume);
@@ -231,7 +228,7 @@ export class TrainingService {
   }
 
   async #heldOut(record: RunRecord, model: Model): Promise<{ split: 'test' | 'validation'; data: Dataset; description: string }> {
-    const data = await this.#data.load(record.settings.data, model);
+    const data = await this.#documents.data.load(record.settings.data, model);
     if (data.test) return { split: 'test', data: data.test, description: `the test split of ${data.description}` };
     const validation = record.settings.fit.validation;
     if (validation.kind === 'split') return { split: 'validation', data: split(data.train, validation.fraction).validation, description: `the validation split of ${data.description}` };
@@ -362,27 +359,6 @@ async function renamedErrors<T>(read: () => Promise<T>, local: string, name: str
 }
 
 // --- Data ----------------------------------------------------------------------------------
-
-/** The datasets used last, by source (and the model input size an image folder is resized to). */
-class DataCache {
-  readonly #entries = new Map<string, Promise<TrainingData>>();
-
-  load(source: DataSource, model: Model): Promise<TrainingData> {
-    // A model file's data changes with the file: its version (as the model loader's) is part of the key.
-    const version = source.kind === 'model-file' ? statSync(source.file, { throwIfNoEntry: false })?.mtimeMs : undefined;
-    const key = JSON.stringify([source, version, model.inputs.map((input) => input.shape)]);
-    let entry = this.#entries.get(key);
-    if (!entry) {
-      entry = loadDataSource(source, model);
-      // A load that failed is not kept: the file may be fixed before the next try.
-      entry.catch(() => this.#entries.delete(key));
-    }
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    while (this.#entries.size > CACHED_DATASETS) this.#entries.delete(this.#entries.keys().next().value!);
-    return entry;
-  }
-}
 
 function summarizeArray(array: NdArray): ArraySummary {
   let min = Infinity;

@@ -4,7 +4,7 @@
 // trains on it and evaluates on its test split; through the workbench (browser mode) the
 // file is named as the view knows it, relative to the root.
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -178,4 +178,32 @@ test('a project whose model file is gone still opens and its Data section names 
   assert.deepEqual((await reopen(project)).settings.data, { kind: 'fashion-mnist' });
   writeFileSync(path.join(project, PROJECT_FILE), JSON.stringify({ ...old, modelFile: 3 }));
   await assert.rejects(new DocumentStore().open(project), /strata-project\.json: "modelFile" must be the path of a model file, got 3/);
+});
+
+test("the editor's preview and training share one load of a model file's data, built again once the file changes", async () => {
+  const file = path.join(scratchFolder('shared-data'), 'counted.mts');
+  const api = pathToFileURL(path.join(ROOT, 'app/model/index.ts')).href;
+  const writeCounted = (classes: string[]) =>
+    writeFileSync(file, `import { Sequential, layers } from '${api}';
+export default new Sequential([new layers.Dense(3, { activation: 'softmax', inputShape: [4] })]);
+export function data() {
+  (globalThis as { dataBuilds?: number }).dataBuilds = ((globalThis as { dataBuilds?: number }).dataBuilds ?? 0) + 1;
+  return { description: 'six samples, counted', train: { x: { dtype: 'float32', shape: [6, 4], data: new Float32Array(24) }, y: { dtype: 'int32', shape: [6], data: new Int32Array(6) } }, classNames: ${JSON.stringify(classes)} };
+}
+`);
+  const builds = () => (globalThis as { dataBuilds?: number }).dataBuilds ?? 0;
+  writeCounted(['a', 'b', 'c']);
+  const store = new DocumentStore();
+  const training = new TrainingService(store, () => {});
+  const edited = store.edit((await store.open(file)).id);
+  const before = builds();
+  assert.deepEqual((await store.projects.preview(edited.id, edited.model, { kind: 'model-data', index: 0 })).classNames, ['a', 'b', 'c']);
+  const settings = await training.defaults(edited.id, edited.model);
+  assert.deepEqual((await training.preview(edited.id, settings, edited.model)).classNames, ['a', 'b', 'c']);
+  assert.equal(builds() - before, 1, 'one data() call for the preview and training');
+  writeCounted(['x', 'y', 'z']);
+  utimesSync(file, new Date(), new Date(Date.now() + 5000));
+  assert.deepEqual((await training.preview(edited.id, settings, edited.model)).classNames, ['x', 'y', 'z']);
+  assert.deepEqual((await store.projects.preview(edited.id, edited.model, { kind: 'model-data', index: 0 })).classNames, ['x', 'y', 'z']);
+  assert.equal(builds() - before, 2, 'built again once for the changed file');
 });
