@@ -1,8 +1,9 @@
 // Which files the app may open, and how it names them. On the desktop every path is the
 // user's own, absolute. In browser mode (`strata serve --root DIR`) the page may come from
 // anyone who holds the token, so it reaches only files under the root: a path is relative to
-// it, `..` is refused, absolute paths are refused, and a path whose real location (symbolic
-// links resolved) is outside the root is refused; each error names the path. A few files
+// it (or absolute, naming a place under it), `..` is refused, other absolute paths are refused,
+// and a path whose real location (symbolic links resolved) is outside the root is refused; each
+// error names the path. A few files
 // outside the root are allowed by name, exactly: Strata's examples and the file given on the
 // command line, which the person who started the server chose.
 import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
@@ -39,13 +40,14 @@ export class FileAccess {
   resolve(requested: string): string {
     if (typeof requested !== 'string' || requested.includes('\0')) throw new UserError(`${JSON.stringify(requested)}: not a file path`);
     if (this.mode === 'desktop') return path.resolve(requested);
-    if (path.isAbsolute(requested)) {
+    if (requested.split(/[\\/]/).includes('..')) throw new UserError(`${requested}: ".." is not allowed; paths are relative to the root folder ${this.root}`);
+    const relative = this.#underRoot(requested);
+    if (relative === null) {
       const real = realOrMissing(requested);
       if (real && this.#allowed.has(real)) return real;
-      throw new UserError(`${requested}: absolute paths are not served; give a path relative to the root folder ${this.root}`);
+      throw new UserError(`${requested}: absolute paths outside the root folder ${this.root} are not served; give a path under it`);
     }
-    if (requested.split(/[\\/]/).includes('..')) throw new UserError(`${requested}: ".." is not allowed; paths are relative to the root folder ${this.root}`);
-    const real = realOrMissing(path.join(this.root!, requested));
+    const real = realOrMissing(path.join(this.root!, relative));
     if (!real) throw new UserError(`${requested}: no such file or folder under the root folder ${this.root}`);
     if (!this.#inRoot(real) && !this.#allowed.has(real)) throw new UserError(`${requested}: a symbolic link that leads outside the root folder ${this.root}; only files under it can be opened`);
     return real;
@@ -68,6 +70,17 @@ export class FileAccess {
     const existing = realOrMissing(target);
     if (existing && !this.#inRoot(existing)) throw new UserError(`${requested}: a symbolic link that leads outside the root folder ${this.root}; only files under it can be written`);
     return existing ?? target;
+  }
+
+  /**
+   * A path the views gave, relative to the root; null for an absolute path outside it. An
+   * absolute path (pasted from a terminal) is judged on its text alone, so the answer tells
+   * nothing of what exists outside the root; resolve() then checks where its links lead.
+   */
+  #underRoot(requested: string): string | null {
+    if (!path.isAbsolute(requested)) return requested;
+    const relative = path.relative(this.root!, requested);
+    return relative.split(path.sep)[0] === '..' || path.isAbsolute(relative) ? null : relative;
   }
 
   /** How the views name a real, absolute path: itself on the desktop, relative to the root in browser mode. */
