@@ -15,15 +15,13 @@ import { formatShape, summaryData } from '../../app/model/index.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
 import { makeSmallGraphs } from '../host/foreign_models.ts';
-import { ARTIFACTS, ROOT, ensureViewsBuilt, launchBrowser, type Browser } from './browser.ts';
+import { ARTIFACTS, ROOT } from './browser.ts';
 import { mobilenetOnnx } from './foreign_onnx.ts';
-import { enginePid, startServe, type Served } from './serve.ts';
+import { enginePid, openApp, type AppUnderTest } from './serve.ts';
 
 let scratch: string;
-let served: Served;
-let browser: Browser;
+let app: AppUnderTest;
 let page: Page;
-const pageErrors: string[] = [];
 
 before(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-e2e-'));
@@ -32,19 +30,14 @@ before(async () => {
   makeSmallGraphs(root);
   copyFileSync(mobilenetOnnx(), path.join(root, 'mobilenet_v3_small.onnx'));
   writeFileSync(path.join(root, 'broken.onnx'), Uint8Array.from({ length: 256 }, (_, i) => (i * 131 + 7) % 256));
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await ensureViewsBuilt();
-  served = await startServe([path.join(root, 'conv_pool.onnx'), '--root', root, '--state-dir', path.join(scratch, 'state')]);
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  app = await openApp([path.join(root, 'conv_pool.onnx'), '--root', root, '--state-dir', path.join(scratch, 'state')]);
+  page = app.page;
 });
 
 after(async () => {
-  await browser?.close();
-  await served?.stop();
+  await app?.close();
   rmSync(scratch, { recursive: true, force: true });
-  assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
+  assert.deepEqual(app?.pageErrors ?? [], [], 'no uncaught error in the page');
 });
 
 /** Saves the window as build/e2e-artifacts/NAME.png, once sure nothing of the frame lies outside it. */
@@ -94,7 +87,7 @@ async function assertEveryLayerShown(title: string, summary: ReturnType<typeof s
 }
 
 test('the file given to strata serve opens with the page: an ONNX file made with onnx.helper, shapes inferred', async () => {
-  await page.goto(served.url);
+  await page.goto(app.served.url);
   await waitForGraph('conv_pool.onnx');
   assert.equal(new URL(page.url()).searchParams.get('token'), null, 'the token is exchanged for a cookie and leaves the URL');
   // 11 nodes, the graph input and output.
@@ -199,7 +192,7 @@ test('export ONNX and a PyTorch package from the Model view, and open the ONNX f
 });
 
 test('the engine process killed by a signal: the window says so and Restart brings the document back', async () => {
-  const pid = enginePid(served);
+  const pid = enginePid(app.served);
   assert.ok(pid, 'strata serve runs its engine in a child process');
   process.kill(pid, 'SIGSEGV');
   const banner = page.getByRole('alert').filter({ hasText: 'The engine process stopped' });
@@ -209,7 +202,7 @@ test('the engine process killed by a signal: the window says so and Restart brin
   await banner.getByRole('button', { name: 'Restart engine' }).click();
   await banner.waitFor({ state: 'detached' });
   await waitForGraph('exported.onnx');
-  assert.notEqual(enginePid(served), pid);
+  assert.notEqual(enginePid(app.served), pid);
 });
 
 /** Runs `steps` in a window of `size`, then gives the window its usual size again. */

@@ -14,8 +14,8 @@ import { Sequential, clearSession, formatShape, layers, summaryData } from '../.
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
 import { modelCode, normalizeSource } from '../renderer/model_builds.ts';
-import { ARTIFACTS, ROOT, ensureViewsBuilt, launchBrowser, type Browser } from './browser.ts';
-import { startServe, type Served } from './serve.ts';
+import { ARTIFACTS, ROOT } from './browser.ts';
+import { openApp, type AppUnderTest } from './serve.ts';
 
 /** A model file Strata did not write: Keras JSON of 120 layers (its graph takes a while to lay out). */
 function deepModelJson(): string {
@@ -25,32 +25,27 @@ function deepModelJson(): string {
 }
 
 let scratch: string;
-let served: Served;
-let browser: Browser;
+let app: AppUnderTest;
 let page: Page;
-const pageErrors: string[] = [];
 
 before(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-editor-e2e-'));
   mkdirSync(path.join(scratch, 'models'));
   writeFileSync(path.join(scratch, 'models', 'deep.json'), deepModelJson());
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await ensureViewsBuilt();
-  served = await startServe(['--root', path.join(scratch, 'models'), '--state-dir', path.join(scratch, 'state')]);
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  // The app's policy forbids inline styles and scripts, evaluated code and data: URLs (the code sandbox aside): every violation is reported here.
-  await page.exposeFunction('reportViolation', (violation: string) => pageErrors.push(violation));
-  // A string, not a function: the tests' TypeScript has no DOM types.
-  await page.addInitScript(`
-    document.addEventListener('securitypolicyviolation', (event) => {
-      const target = event.target instanceof Element ? ' on ' + event.target.outerHTML.slice(0, 160) : '';
-      const where = event.sourceFile + ':' + event.lineNumber + ':' + event.columnNumber + target;
-      window.reportViolation(event.violatedDirective + ' violated at ' + where + ' by "' + event.sample + '" (' + event.blockedURI + ')');
-    });
-  `);
-  await page.goto(served.url);
+  app = await openApp(['--root', path.join(scratch, 'models'), '--state-dir', path.join(scratch, 'state')], async (opened, pageErrors) => {
+    // The app's policy forbids inline styles and scripts, evaluated code and data: URLs (the code sandbox aside): every violation is reported here.
+    await opened.exposeFunction('reportViolation', (violation: string) => pageErrors.push(violation));
+    // A string, not a function: the tests' TypeScript has no DOM types.
+    await opened.addInitScript(`
+      document.addEventListener('securitypolicyviolation', (event) => {
+        const target = event.target instanceof Element ? ' on ' + event.target.outerHTML.slice(0, 160) : '';
+        const where = event.sourceFile + ':' + event.lineNumber + ':' + event.columnNumber + target;
+        window.reportViolation(event.violatedDirective + ' violated at ' + where + ' by "' + event.sample + '" (' + event.blockedURI + ')');
+      });
+    `);
+  });
+  page = app.page;
+  await page.goto(app.served.url);
   await page.getByRole('heading', { name: 'Build a model' }).waitFor();
 });
 
@@ -60,10 +55,9 @@ afterEach(async (context) => {
 });
 
 after(async () => {
-  await browser?.close();
-  await served?.stop();
+  await app?.close();
   rmSync(scratch, { recursive: true, force: true });
-  assert.deepEqual(pageErrors, [], 'no uncaught error and no policy violation in the page');
+  assert.deepEqual(app?.pageErrors ?? [], [], 'no uncaught error and no policy violation in the page');
 });
 
 async function screenshot(name: string) {

@@ -9,32 +9,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, ensureViewsBuilt, launchBrowser, type Browser } from './browser.ts';
-import { startServe, type Served } from './serve.ts';
+import { ARTIFACTS } from './browser.ts';
+import { openApp, type AppUnderTest } from './serve.ts';
 
 let scratch: string;
-let served: Served;
-let browser: Browser;
+let app: AppUnderTest;
 let page: Page;
-const pageErrors: string[] = [];
 
 before(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-e2e-model-data-'));
   mkdirSync(path.join(scratch, 'work'));
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await ensureViewsBuilt();
-  served = await startServe(['--root', path.join(scratch, 'work'), '--state-dir', path.join(scratch, 'state')]);
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(served.url);
+  app = await openApp(['--root', path.join(scratch, 'work'), '--state-dir', path.join(scratch, 'state')]);
+  page = app.page;
+  await page.goto(app.served.url);
 });
 
 after(async () => {
-  await browser?.close();
-  await served?.stop();
+  await app?.close();
   rmSync(scratch, { recursive: true, force: true });
-  assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
+  assert.deepEqual(app?.pageErrors ?? [], [], 'no uncaught error in the page');
 });
 
 const section = (name: string) => page.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name });

@@ -1,9 +1,10 @@
 // `strata serve` as a user runs it, for the end-to-end tests: the CLI in a process of its own,
 // on a free port, its URL read from what it prints; its engine process found among its children.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from './browser.ts';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS, ROOT, ensureViewsBuilt, launchBrowser, type Browser } from './browser.ts';
 
 export interface Served {
   /** The URL with the token, as printed. */
@@ -56,4 +57,42 @@ export function enginePid(served: Served): number | null {
     }
   }
   return null;
+}
+
+/** `strata serve` with a Chromium page beside it, as every e2e file starts; the page's uncaught errors are collected. */
+export interface AppUnderTest {
+  served: Served;
+  browser: Browser;
+  page: Page;
+  /** The page's uncaught errors (and whatever `setUp` adds), which each file's `after` asserts empty. */
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/** Builds the views if needed, starts `strata serve ARGS` and opens a page; `setUp` runs before the page loads anything. */
+export async function openApp(serveArgs: string[], setUp?: (page: Page, pageErrors: string[]) => Promise<unknown>): Promise<AppUnderTest> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await ensureViewsBuilt();
+  const served = await startServe(serveArgs);
+  let browser: Browser;
+  try {
+    browser = await launchBrowser();
+  } catch (error) {
+    await served.stop();
+    throw error;
+  }
+  const page = await browser.context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await setUp?.(page, pageErrors);
+  return {
+    served,
+    browser,
+    page,
+    pageErrors,
+    async close() {
+      await browser.close();
+      await served.stop();
+    },
+  };
 }

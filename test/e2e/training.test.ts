@@ -19,16 +19,14 @@ import { readIdx } from '../../app/data/idx.ts';
 import { FASHION_MNIST_DIR } from '../../app/data/idx.ts';
 import { listRuns } from '../../app/io/runs.ts';
 import { loadNativeEngine } from '../../app/engine/binding.ts';
-import { ARTIFACTS, ROOT, WATCH_LONG_TASKS, ensureViewsBuilt, launchBrowser, longTasksBetween, type Browser } from './browser.ts';
-import { startServe, type Served } from './serve.ts';
+import { ARTIFACTS, ROOT, WATCH_LONG_TASKS, longTasksBetween } from './browser.ts';
+import { openApp, type AppUnderTest } from './serve.ts';
 
 let scratch: string;
 let root: string;
 let stateDir: string;
-let served: Served;
-let browser: Browser;
+let app: AppUnderTest;
 let page: Page;
-const pageErrors: string[] = [];
 const measurements: Record<string, unknown> = {};
 
 /** The first n Fashion-MNIST images and labels of a split, as uint8 pixels (the .npz loader scales them to [0, 1]). */
@@ -50,22 +48,16 @@ before(async () => {
   writeNpz(path.join(root, 'fashion-small.npz'), { x_train: train.x, y_train: train.y, x_test: testSplit.x, y_test: testSplit.y });
   // Color images of another size: the classifier takes (28, 28, 1).
   writeNpz(path.join(root, 'wrong-shape.npz'), { x: ndarray('float32', [64, 32, 32, 3], new Float32Array(64 * 32 * 32 * 3)), y: ndarray('int32', [64], new Int32Array(64)) });
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await ensureViewsBuilt();
-  served = await startServe(['--root', root, '--state-dir', stateDir]);
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.addInitScript(WATCH_LONG_TASKS);
-  await page.goto(served.url);
+  app = await openApp(['--root', root, '--state-dir', stateDir], (opened) => opened.addInitScript(WATCH_LONG_TASKS));
+  page = app.page;
+  await page.goto(app.served.url);
 });
 
 after(async () => {
   writeFileSync(path.join(ARTIFACTS, 'training-measurements.json'), `${JSON.stringify(measurements, null, 2)}\n`);
-  await browser?.close();
-  await served?.stop();
+  await app?.close();
   rmSync(scratch, { recursive: true, force: true });
-  assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
+  assert.deepEqual(app?.pageErrors ?? [], [], 'no uncaught error in the page');
 });
 
 async function screenshot(name: string) {
