@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PreviewTensor } from '../../app/contract/api.ts';
-import { gridOf, liveliest, matrixAsMap, modelShapeOf, previewKind, topValues } from '../../renderer/src/lib/preview_layout.ts';
+import { barsOf, gridOf, liveliest, matrixAsMap, modelShapeOf, previewKind, topValues } from '../../renderer/src/lib/preview_layout.ts';
 
 test('a thumbnail shows the maps that vary most, not the first (a ReLU often leaves the first all zero)', () => {
   const ranges = [
@@ -41,4 +41,18 @@ test("a matrix (an Embedding's or a sequence layer's output) is drawn as one map
   assert.deepEqual([map.shape, map.channels, map.data], [[20, 16, 1], 1, matrix.data]);
   assert.equal(previewKind(map), 'maps');
   assert.equal(previewKind(tensorOf([2, 3, 4, 5])), 'other');
+});
+
+test("a long vector's bars: each the strongest value of its bucket, sign kept, so an output active only late shows it; a short one as it is", () => {
+  const flatten = new Float32Array(12_544);
+  flatten[12_000] = 0.75;
+  flatten[12_001] = -0.5;
+  flatten[300] = -2;
+  const bars = barsOf(flatten, 24);
+  assert.equal(bars.length, 24);
+  // 12,544 / 24 = 522.67 values a bar: 300 falls in bar 0, 12,000 and 12,001 in bar 22.
+  assert.deepEqual(bars.map((value, bar) => [bar, value]).filter(([, value]) => value !== 0), [[0, -2], [22, 0.75]]);
+  assert.deepEqual(barsOf(Float32Array.from([1, -2, 3]), 24), [1, -2, 3]);
+  // Buckets cover every value once: 10 values in 4 bars (2, 3, 2, 3).
+  assert.deepEqual(barsOf(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 4), [2, 5, 7, 10]);
 });

@@ -45,3 +45,18 @@ export function topValues(values: Float32Array, count: number): { index: number;
     .sort((a, b) => b.value - a.value)
     .slice(0, count);
 }
+
+/**
+ * A vector as at most `count` bars: itself when it is that short, else each bar the value of
+ * largest magnitude (its sign kept) among its share of consecutive values, so that a long
+ * output (a Flatten's 12,544) shows where it is active, not only its first values.
+ */
+export function barsOf(values: Float32Array, count: number): number[] {
+  if (values.length <= count) return Array.from(values);
+  return Array.from({ length: count }, (_, bar) => {
+    const [from, to] = [Math.floor((bar * values.length) / count), Math.floor(((bar + 1) * values.length) / count)];
+    let strongest = 0;
+    for (let i = from; i < to; i++) if (Math.abs(values[i]!) > Math.abs(strongest)) strongest = values[i]!;
+    return strongest;
+  });
+}
