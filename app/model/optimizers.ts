@@ -144,9 +144,13 @@ export class RMSprop extends Optimizer {
   }
 }
 
-/** 'adam', 'sgd', 'adamw', 'rmsprop' with Keras's defaults, or an instance. */
-export function getOptimizer(identifier: string | Optimizer): Optimizer {
+/** 'adam', 'sgd', 'adamw', 'rmsprop' with Keras's defaults, an instance, or Keras's {class_name, config} as keras.optimizers.get() takes it. */
+export function getOptimizer(identifier: string | Optimizer | { class_name: string; config?: Record<string, unknown> }): Optimizer {
   if (identifier instanceof Optimizer) return identifier;
+  if (typeof identifier === 'object' && identifier !== null && typeof identifier.class_name === 'string') return optimizerFromConfig(identifier.class_name, identifier.config ?? {});
+  if (typeof identifier !== 'string') {
+    throw new ValueError(`expected an optimizer name such as 'adam', an instance such as new optimizers.Adam({learningRate: 0.01}), or Keras's {class_name: 'Adam', config: {learning_rate: 0.01}}, got ${JSON.stringify(identifier)}`);
+  }
   switch (identifier.toLowerCase()) {
     case 'sgd':
       return new SGD();

@@ -9,7 +9,7 @@ import type { Model } from './model.ts';
 import { getOptimizer, optimizerFromConfig, type Optimizer } from './optimizers.ts';
 
 export interface CompileArgs {
-  optimizer?: string | Optimizer;
+  optimizer?: Parameters<typeof getOptimizer>[0];
   /** One loss for every output, a list (one per output), or a map by output name. */
   loss: LossIdentifier | LossIdentifier[] | Record<string, LossIdentifier>;
   /** ['accuracy'] reports the accuracy Keras picks for each loss. */

@@ -424,6 +424,10 @@ describe('fit / evaluate / predict on the engine', () => {
     assert.throws(() => model.compile({ loss: { p: 'mse', r: 'mse' } }), /loss names "r", which is not an output/);
     assert.throws(() => model.compile({ loss: 'mse', metrics: ['f1'] }), /unsupported metric "f1"/);
     assert.throws(() => model.compile({ loss: 'mse', optimizer: 'adagrad' }), /unknown optimizer "adagrad"/);
+    // An object that is neither an instance nor Keras's {class_name, config} was a TypeError from deep inside.
+    assert.throws(() => model.compile({ loss: 'mse', optimizer: { className: 'Adam' } as never }), /expected an optimizer name such as 'adam'.*got \{"className":"Adam"\}/);
+    model.compile({ loss: 'mse', optimizer: { class_name: 'Adam', config: { learning_rate: 0.05 } } });
+    assert.equal(model.compiled!.optimizer.getConfig().learning_rate, 0.05);
     model.compile({ loss: { p: 'binary_crossentropy', q: 'sparse_categorical_crossentropy' }, lossWeights: [1, 0.5], metrics: ['accuracy'] });
     assert.deepEqual(model.compiled!.losses.map((l) => [l.output, l.kind, l.weight, l.accuracy]), [
       ['p', 'binary_crossentropy', 1, 'binary_accuracy'],
