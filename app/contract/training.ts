@@ -206,13 +206,18 @@ export interface ClassReport {
   support: number;
 }
 
-export interface Evaluation {
+interface EvaluationOf {
   runId: string;
   /** The split evaluated ('test', or 'validation' when the data has no test split) and its source. */
   split: 'test' | 'validation';
   description: string;
   /** Keras's evaluate(): loss and metrics. */
   metrics: Record<string, number>;
+}
+
+/** A classifier (a crossentropy loss) on held-out data. */
+export interface ClassifierEvaluation extends EvaluationOf {
+  kind: 'classifier';
   classNames: string[];
   /** confusion[true][predicted]: sample counts. */
   confusion: number[][];
@@ -222,6 +227,22 @@ export interface Evaluation {
   predicted: number[];
   confidence: number[];
 }
+
+/** A regression model (any other loss) on held-out data: its first output against the targets. */
+export interface RegressionEvaluation extends EvaluationOf {
+  kind: 'regression';
+  /** Values per sample of the output (1 for one number a sample). */
+  width: number;
+  /** Every sample's true and predicted values, sample after sample (`width` each). */
+  truth: number[];
+  predicted: number[];
+  /** Over every value: the mean absolute error, the root mean squared error, and R² (1 - residual / total sum of squares; null where the targets do not vary). */
+  mae: number;
+  rmse: number;
+  r2: number | null;
+}
+
+export type Evaluation = ClassifierEvaluation | RegressionEvaluation;
 
 /** A file to predict on, with its bytes (the views read it from the user's machine). */
 export interface PredictFile {

@@ -31,6 +31,7 @@ import { type ArrayData, type Callback, type Logs, type Model, ValueError, isUse
 import { OnnxRuntimeBackend } from '../runtime/onnx_backend.ts';
 import { exportOnnx } from '../translate/to_onnx.ts';
 import type { DocumentStore } from './documents.ts';
+import { regressionValues } from './regression.ts';
 
 /** Samples the Data view shows. */
 const PREVIEW_SAMPLES = 24;
@@ -169,13 +170,15 @@ export class TrainingService {
     const engine = new EngineBackend({ backend: 'cpu', write: () => {}, interactive: false, numThreads: engineThreads(record.settings.threads) });
     const batchSize = record.settings.fit.batchSize;
     const metrics = await engine.evaluate(model, heldOut.x, heldOut.y, { batchSize });
-    const [probabilities] = (await engine.predict(model, heldOut.x, { batchSize })) as NdArray[];
+    const [outputs] = (await engine.predict(model, heldOut.x, { batchSize })) as NdArray[];
+    const common = { runId, split: name, description, metrics };
+    if (!isClassifier(record.settings.compile.loss)) return { kind: 'regression', ...common, ...regressionValues(heldOut.y[0]!, outputs!) };
     const truth = classIds(heldOut.y[0]!);
-    const { predicted, confidence } = predictions(probabilities!);
-    const classes = Math.max(probabilities!.shape.at(-1) === 1 ? 2 : probabilities!.shape.at(-1)!, 1);
+    const { predicted, confidence } = predictions(outputs!);
+    const classes = Math.max(outputs!.shape.at(-1) === 1 ? 2 : outputs!.shape.at(-1)!, 1);
     const classNames = record.data.classNames ?? [...Array(classes).keys()].map(String);
     const confusion = confusionMatrix(truth, predicted, classes);
-    return { runId, split: name, description, metrics, classNames, confusion, perClass: classReports(confusion), truth, predicted, confidence };
+    return { kind: 'classifier', ...common, classNames, confusion, perClass: classReports(confusion), truth, predicted, confidence };
   }
 
   /** Samples of the held-out data Evaluate used, to show beside their predictions. */
@@ -193,7 +196,7 @@ export class TrainingService {
     const { record, model } = this.#checkpoint(project, runId);
     if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new ValueError(`${model.name} has ${model.inputs.length} inputs and ${model.outputs.length} outputs; the app predicts with models of one input and one output (strata predict takes any)`);
     const input = { name: model.inputs[0]!.sourceLayer.name, shape: model.inputs[0]!.shape };
-    const classifier = record.settings.compile.loss.includes('crossentropy');
+    const classifier = isClassifier(record.settings.compile.loss);
     const results: Prediction[] = [];
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-predict-'));
     try {
@@ -356,6 +359,11 @@ async function renamedErrors<T>(read: () => Promise<T>, local: string, name: str
     if (error instanceof Error) error.message = error.message.split(local).join(name);
     throw error;
   }
+}
+
+/** A model trained with a crossentropy loss predicts classes; any other loss, values (regression). */
+function isClassifier(loss: string): boolean {
+  return loss.includes('crossentropy');
 }
 
 // --- Data ----------------------------------------------------------------------------------

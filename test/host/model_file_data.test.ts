@@ -47,6 +47,7 @@ test('a model file with data: the defaults choose it, the preview describes it, 
   const evaluation = await training.evaluate(project, started.id);
   assert.equal(evaluation.split, 'test');
   assert.equal(evaluation.truth.length, 500);
+  assert.ok(evaluation.kind === 'classifier');
   assert.deepEqual(evaluation.classNames, ['no motif', 'motif']);
 });
 

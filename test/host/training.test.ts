@@ -15,6 +15,7 @@ import { ndarray } from '../../app/data/ndarray.ts';
 import { formatNpy } from '../../app/data/npy.ts';
 import { writeNpz } from '../../app/data/npz.ts';
 import { DocumentStore } from '../../app/host/documents.ts';
+import { regressionValues } from '../../app/host/regression.ts';
 import { TrainingService, defaultThreads } from '../../app/host/training.ts';
 import { CHECKPOINT_FOLDER, HISTORY_FILE, readRun, runFolder } from '../../app/io/runs.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
@@ -232,6 +233,7 @@ test('evaluation on the test split: metrics, a confusion matrix that counts ever
   const run = await ended((await training.start(documentId, project, await settingsFor(training, documentId, (s) => (s.fit.epochs = 2)))).id);
   const evaluation = await training.evaluate(project, run.id);
   assert.equal(evaluation.split, 'test');
+  assert.ok(evaluation.kind === 'classifier');
   assert.ok(Math.abs(evaluation.metrics.accuracy! - run.test!.accuracy!) < 1e-6);
   assert.equal(evaluation.confusion.flat().reduce((a, b) => a + b, 0), 90);
   assert.deepEqual(evaluation.confusion.map((row) => row.reduce((a, b) => a + b, 0)), [30, 30, 30]);
@@ -245,6 +247,41 @@ test('evaluation on the test split: metrics, a confusion matrix that counts ever
     [89, '2', Array.from(testX.data.subarray(89 * 4, 90 * 4))],
   ]);
   assert.match((await rejection(training.samples(project, run.id, [90]))).message, /sample 90 is outside the 90 held-out samples/);
+});
+
+test('a regression model (mean squared error) is evaluated as one: its predictions against the targets with MAE, RMSE and R², not as classes', async () => {
+  const file = path.join(ROOT, 'test/fixtures/models/prices-regression.ts');
+  const store = new DocumentStore();
+  const document = await store.open(file);
+  let finished: (event: TrainingEvent) => void = () => {};
+  const training = new TrainingService(store, (event) => event.kind === 'ended' && finished(event));
+  const settings = await training.defaults(document.id);
+  assert.equal(settings.compile.loss, 'mean_squared_error');
+  settings.fit.epochs = 30;
+  settings.fit.seed = 4;
+  settings.threads = 1;
+  const project = scratchFolder('regression-project');
+  const ended = new Promise<TrainingEvent>((resolve) => (finished = resolve));
+  const run = await training.start(document.id, project, settings);
+  assert.equal((await ended as Extract<TrainingEvent, { kind: 'ended' }>).run.status, 'finished');
+  const evaluation = await training.evaluate(project, run.id);
+  assert.ok(evaluation.kind === 'regression', `evaluated as ${evaluation.kind}`);
+  assert.equal(evaluation.width, 1);
+  assert.equal(evaluation.truth.length, 100);
+  assert.equal(evaluation.predicted.length, 100);
+  assert.ok(evaluation.truth.every((t) => t >= 15 && t <= 31), 'the targets as given, not class ids');
+  // Keras's loss on the same predictions: the mean squared error is RMSE squared.
+  assert.ok(Math.abs(evaluation.rmse ** 2 - evaluation.metrics.loss!) < 1e-3 * evaluation.metrics.loss! + 1e-4, `${evaluation.rmse ** 2} vs ${evaluation.metrics.loss}`);
+  assert.ok(evaluation.r2 !== null && evaluation.r2 > 0.8, `R² ${evaluation.r2}, MAE ${evaluation.mae}`);
+});
+
+test('regression errors: MAE, RMSE and R² over every value; R² is null where the targets do not vary; a shape that does not match is named', () => {
+  const values = regressionValues(ndarray('float32', [3, 1], Float32Array.from([1, 2, 3])), ndarray('float32', [3, 1], Float32Array.from([1, 2, 5])));
+  assert.deepEqual([values.width, values.truth, values.predicted], [1, [1, 2, 3], [1, 2, 5]]);
+  assert.ok(Math.abs(values.mae - 2 / 3) < 1e-12 && Math.abs(values.rmse - Math.sqrt(4 / 3)) < 1e-12);
+  assert.equal(values.r2, -1);
+  assert.equal(regressionValues(ndarray('float32', [2, 1], Float32Array.from([4, 4])), ndarray('float32', [2, 1], Float32Array.from([4, 5]))).r2, null);
+  assert.throws(() => regressionValues(ndarray('float32', [2, 2], new Float32Array(4)), ndarray('float32', [2, 1], new Float32Array(2))), /the model predicts 1 values a sample \(shape \[1\]\), the targets have 2/);
 });
 
 test('prediction on files the user picked (.npy rows, CSV rows): the top classes of each, named by file and row; a bad file is named', async () => {

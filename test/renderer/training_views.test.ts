@@ -7,6 +7,7 @@ import { compareSettings, settingRows } from '../../renderer/src/lib/training/co
 import { formatDuration, formatMetric } from '../../renderer/src/lib/training/format.ts';
 import { describeLearningRate, loggedNames, scheduleDefaults } from '../../renderer/src/lib/training/keras_settings.ts';
 import { alignCurves, baseMetrics, RUN_COLORS, runColor, runCurves, smooth } from '../../renderer/src/lib/training/series.ts';
+import { byLargestError, regressionCaption, sampleErrors, scatterPoints } from '../../renderer/src/lib/training/regression.ts';
 import { runRecord } from '../io/run_fixture.ts';
 
 test('smoothing is TensorBoard\'s debiased moving average: the first point stays, missing values stay missing and do not enter it', () => {
@@ -79,4 +80,15 @@ test('the names a run logs, for the callbacks\' monitors: accuracy only where a 
 test('durations as Keras\'s ETA and metrics with Keras\'s four decimals', () => {
   assert.deepEqual([formatDuration(0), formatDuration(42.4), formatDuration(725), formatDuration(3723), formatDuration(-3)], ['0:00', '0:42', '12:05', '1:02:03', '0:00']);
   assert.deepEqual([formatMetric(0.123456), formatMetric(0.00001234), formatMetric(0), formatMetric(Number.NaN), formatMetric(null)], ['0.1235', '1.23e-5', '0.0000', 'NaN', '–']);
+});
+
+test("a regression evaluation's view: each sample's mean absolute error, the samples by largest error, the chart's points in ascending truth, captions", () => {
+  const values = { width: 2, truth: [1, 2, 10, 10, 0, 0], predicted: [1, 2, 7, 12, 0, 1] };
+  assert.deepEqual(sampleErrors(values), [0, 2.5, 0.5]);
+  assert.deepEqual(byLargestError(values), [1, 2, 0]);
+  assert.deepEqual(scatterPoints(values), { x: [0, 0, 1, 2, 10, 10], predicted: [0, 1, 1, 2, 7, 12], diagonal: [0, 0, 1, 2, 10, 10] });
+  assert.equal(regressionCaption(values, 1, String), 'mean error 2.5');
+  const one = { width: 1, truth: [3, 5], predicted: [3.5, 4] };
+  assert.equal(regressionCaption(one, 1, (v) => v.toFixed(1)), '→ 4.0 (off by 1.0)');
+  assert.deepEqual(byLargestError(one), [1, 0]);
 });

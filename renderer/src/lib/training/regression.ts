@@ -1,0 +1,37 @@
+// A regression model's evaluation as the Evaluate section shows it: each sample's error, the
+// samples ordered by it, and the points of the predicted-against-true chart.
+import type { RegressionEvaluation } from '../../../../app/contract/training.ts';
+
+type Values = Pick<RegressionEvaluation, 'width' | 'truth' | 'predicted'>;
+
+/** Each sample's mean absolute error over its `width` values. */
+export function sampleErrors({ width, truth, predicted }: Values): number[] {
+  const samples = truth.length / width;
+  return Array.from({ length: samples }, (_, s) => {
+    let sum = 0;
+    for (let k = s * width; k < (s + 1) * width; k++) sum += Math.abs(predicted[k]! - truth[k]!);
+    return sum / width;
+  });
+}
+
+/** Sample indices, largest error first (ties in sample order). */
+export function byLargestError(values: Values): number[] {
+  const errors = sampleErrors(values);
+  return errors.map((_, i) => i).sort((a, b) => errors[b]! - errors[a]! || a - b);
+}
+
+/**
+ * The chart's points: x the true value, y the predicted one, in ascending x (uPlot draws
+ * series over one ascending x), every value of every sample; and the diagonal where they agree.
+ */
+export function scatterPoints({ truth, predicted }: Values): { x: number[]; predicted: number[]; diagonal: number[] } {
+  const order = truth.map((_, i) => i).sort((a, b) => truth[a]! - truth[b]!);
+  const x = order.map((i) => truth[i]!);
+  return { x, predicted: order.map((i) => predicted[i]!), diagonal: x };
+}
+
+/** A sample's caption under its true value: the prediction and how far off it is (one value a sample), else the mean absolute error. */
+export function regressionCaption(values: Values, index: number, format: (value: number) => string): string {
+  const error = sampleErrors({ width: values.width, truth: values.truth.slice(index * values.width, (index + 1) * values.width), predicted: values.predicted.slice(index * values.width, (index + 1) * values.width) })[0]!;
+  return values.width === 1 ? `→ ${format(values.predicted[index]!)} (off by ${format(error)})` : `mean error ${format(error)}`;
+}

@@ -1,0 +1,57 @@
+// A regression model in the app end to end: `strata serve` with a model file that exports its
+// own data (test/fixtures/models/prices-regression.ts, mean squared error) trains, and Evaluate
+// shows its errors (MAE, RMSE, R²), its predictions against the true values and the samples
+// with the largest errors first, not a confusion matrix of made-up classes. The screenshot
+// goes to build/e2e-artifacts/training-evaluate-regression.png.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS, ROOT } from './browser.ts';
+import { openApp, type AppUnderTest } from './serve.ts';
+
+let scratch: string;
+let app: AppUnderTest;
+let page: Page;
+
+before(async () => {
+  scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-e2e-regression-'));
+  mkdirSync(path.join(scratch, 'work'));
+  app = await openApp([path.join(ROOT, 'test/fixtures/models/prices-regression.ts'), '--root', path.join(scratch, 'work'), '--state-dir', path.join(scratch, 'state')]);
+  page = app.page;
+  await page.goto(app.served.url);
+});
+
+after(async () => {
+  await app?.close();
+  rmSync(scratch, { recursive: true, force: true });
+  assert.deepEqual(app?.pageErrors ?? [], [], 'no uncaught error in the page');
+});
+
+const section = (name: string) => page.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name });
+
+test('a regression model trains and is evaluated by its errors: MAE, RMSE, R², predicted against true, the largest errors first', async () => {
+  await section('Train').click();
+  await page.getByRole('form', { name: 'Training settings' }).getByRole('spinbutton', { name: 'epochs', exact: true }).fill('20');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await page.getByRole('region', { name: 'Progress' }).getByText('finished', { exact: true }).waitFor({ timeout: 300_000 });
+  await section('Evaluate').click();
+  assert.match(await page.getByRole('combobox', { name: 'Run' }).locator('option').first().innerText(), /· finished · test loss [\d.e-]+$/);
+  await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
+  const chart = page.getByRole('figure', { name: /^Predicted against true: 100 values$/ });
+  await chart.waitFor({ timeout: 120_000 });
+  assert.equal(await page.getByRole('group', { name: /Confusion matrix/ }).count(), 0, 'no confusion matrix for a regression model');
+  const metrics = await page.getByRole('region', { name: /^Run \S+ on the test split/ }).innerText();
+  const r2 = Number(/R²\s+(-?[\d.]+)/.exec(metrics)?.[1]);
+  assert.ok(r2 > 0.5, `R² ${r2} in:\n${metrics}`);
+  assert.match(metrics, /MAE\s+[\d.]+\s+RMSE\s+[\d.]+/);
+  assert.match(metrics, /samples\s+100/);
+  const samples = page.getByRole('list', { name: 'Evaluated samples' }).getByRole('listitem');
+  await samples.first().waitFor();
+  const labels = await samples.evaluateAll((items) => items.slice(0, 2).map((item) => item.getAttribute('aria-label')!));
+  const off = labels.map((label) => Number(/\(off by ([\d.]+)\)$/.exec(label)?.[1]));
+  assert.ok(off.every(Number.isFinite) && off[0]! >= off[1]!, `largest error first: ${labels.join(' | ')}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'training-evaluate-regression.png') });
+});
