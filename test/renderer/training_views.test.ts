@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compareSettings, settingRows } from '../../renderer/src/lib/training/compare.ts';
 import { formatDuration, formatMetric } from '../../renderer/src/lib/training/format.ts';
+import { filesOf, groupByOutput } from '../../renderer/src/lib/training/predict.ts';
 import { describeLearningRate, loggedNames, scheduleDefaults } from '../../renderer/src/lib/training/keras_settings.ts';
 import { alignCurves, baseMetrics, RUN_COLORS, runColor, runCurves, smooth } from '../../renderer/src/lib/training/series.ts';
 import { runRecord } from '../io/run_fixture.ts';
@@ -79,4 +80,14 @@ test('the names a run logs, for the callbacks\' monitors: accuracy only where a 
 test('durations as Keras\'s ETA and metrics with Keras\'s four decimals', () => {
   assert.deepEqual([formatDuration(0), formatDuration(42.4), formatDuration(725), formatDuration(3723), formatDuration(-3)], ['0:00', '0:42', '12:05', '1:02:03', '0:00']);
   assert.deepEqual([formatMetric(0.123456), formatMetric(0.00001234), formatMetric(0), formatMetric(Number.NaN), formatMetric(null)], ['0.1235', '1.23e-5', '0.0000', 'NaN', '–']);
+});
+
+test('Predict groups a model\'s predictions by output, in the host\'s order, and finds the picked files a prediction is of', () => {
+  const prediction = (name: string, output: string) => ({ name, output, top: [] });
+  const groups = groupByOutput([prediction('a.npy [0]', 'buy'), prediction('a.npy [1]', 'buy'), prediction('a.npy [0]', 'spend')]);
+  assert.deepEqual(groups.map((g) => [g.output, g.predictions.map((p) => p.name)]), [['buy', ['a.npy [0]', 'a.npy [1]']], ['spend', ['a.npy [0]']]]);
+  assert.deepEqual(groupByOutput([]), []);
+  assert.deepEqual(filesOf('photo.png'), ['photo.png']);
+  assert.deepEqual(filesOf('rows.npy [12]'), ['rows.npy']);
+  assert.deepEqual(filesOf('photo.png + texts.npy [0]'), ['photo.png + texts.npy', 'photo.png', 'texts.npy']);
 });
