@@ -409,8 +409,7 @@ function batchesOf(files: PredictFile[], inputs: TensorSignature[]): InputFile[]
 async function readBatch(batch: InputFile[], inputs: TensorSignature[], scratch: string): Promise<NdArray[]> {
   const arrays: NdArray[] = [];
   for (const file of batch) {
-    // A folder per file: files of different inputs may share a name (x.npy from two folders).
-    const local = path.join(mkdtempSync(path.join(scratch, 'file-')), file.name);
+    const local = path.join(scratch, file.name);
     writeFileSync(local, file.bytes);
     const { array } = await renamedErrors(() => readInputFile(local, file.input), local, file.name);
     arrays.push(array);
