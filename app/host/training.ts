@@ -211,7 +211,7 @@ export class TrainingService {
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-predict-'));
     try {
       for (const batch of batches) {
-        const arrays = await readBatch(batch, inputs, scratch);
+        const arrays = await readBatch(batch, scratch);
         const results = (await new OnnxRuntimeBackend().predict(model, arrays as ArrayData[], { batchSize: 32 })) as NdArray[];
         const rows = arrays[0]!.shape[0]!;
         const name = batch.map((file) => file.name).join(' + ');
@@ -406,7 +406,7 @@ function batchesOf(files: PredictFile[], inputs: TensorSignature[]): InputFile[]
 }
 
 /** The files of one batch as arrays, each read for its input; all inputs must have as many samples. */
-async function readBatch(batch: InputFile[], inputs: TensorSignature[], scratch: string): Promise<NdArray[]> {
+async function readBatch(batch: InputFile[], scratch: string): Promise<NdArray[]> {
   const arrays: NdArray[] = [];
   for (const file of batch) {
     const local = path.join(scratch, file.name);
@@ -417,7 +417,7 @@ async function readBatch(batch: InputFile[], inputs: TensorSignature[], scratch:
   const first = arrays[0]!.shape[0]!;
   const other = arrays.findIndex((array) => array.shape[0] !== first);
   if (other > 0) {
-    const count = (i: number) => `input '${inputs[i]!.name}' (${batch[i]!.name}) has ${arrays[i]!.shape[0]} sample${arrays[i]!.shape[0] === 1 ? '' : 's'}`;
+    const count = (i: number) => `input '${batch[i]!.input.name}' (${batch[i]!.name}) has ${arrays[i]!.shape[0]} sample${arrays[i]!.shape[0] === 1 ? '' : 's'}`;
     throw new UserError(`${count(0)}, ${count(other)}: the files of the inputs must have as many samples each`);
   }
   return arrays;
