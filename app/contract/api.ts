@@ -8,7 +8,7 @@ import type { GraphDescription as LayerGraph } from '../model/graph.ts';
 import type { SummaryData } from '../model/summary.ts';
 import type { Dim, ModelDescription } from '../onnx/description.ts';
 import type {
-  DataPreview, DataSample, Evaluation, PredictFile, Prediction, RunListing, RunRecord, TrainingEvent, TrainingProject, TrainingSettings,
+  DataPreview, DataSample, Evaluation, PredictFile, Prediction, RunListing, RunRecord, RunSignature, TrainingEvent, TrainingProject, TrainingSettings,
 } from './training.ts';
 
 export interface Versions {
@@ -150,7 +150,13 @@ export interface StrataApi {
   evaluateRun(project: string, runId: string): Promise<Evaluation>;
   /** Samples of the held-out data evaluateRun used, by index. */
   heldOutSamples(project: string, runId: string, indices: number[]): Promise<DataSample[]>;
-  /** The run's trained model (on onnxruntime) on files the user picked: images, .npy arrays, CSV rows. */
+  /** The inputs and outputs of the run's trained model (names and shapes), for choosing files to predict on. */
+  runSignature(project: string, runId: string): Promise<RunSignature>;
+  /**
+   * The run's trained model (on onnxruntime) on files the user picked: images, .npy arrays, CSV
+   * rows; for a model of several inputs one file per input (PredictFile.input), with as many
+   * samples each. One prediction per sample and output, output by output.
+   */
   predictRun(project: string, runId: string, files: PredictFile[]): Promise<Prediction[]>;
 
   // --- The model editor and projects (edit18) ---
@@ -297,6 +303,7 @@ export const API_METHODS = [
   'evaluateRun',
   'heldOutSamples',
   'predictRun',
+  'runSignature',
   // The model editor and projects (edit18)
   'templates',
   'newProject',

@@ -248,6 +248,23 @@ export type Evaluation = ClassifierEvaluation | RegressionEvaluation;
 export interface PredictFile {
   name: string;
   bytes: Uint8Array;
+  /**
+   * The model input the file feeds, by name. A model of one input may leave it out (then every
+   * file is a batch of its own for that input); a model of several takes one file per input.
+   */
+  input?: string;
+}
+
+/** A model input or output as Predict names it: the layer's name and its shape (null: any size, the batch). */
+export interface TensorSignature {
+  name: string;
+  shape: (number | null)[];
+}
+
+/** What a run's trained model takes and gives, for choosing the files Predict feeds it. */
+export interface RunSignature {
+  inputs: TensorSignature[];
+  outputs: TensorSignature[];
 }
 
 export interface ClassProbability {
@@ -257,8 +274,10 @@ export interface ClassProbability {
 }
 
 export interface Prediction {
-  /** The file, and the row for files of several samples (.npy, CSV). */
+  /** The file (the files, for a model of several inputs), and the row for files of several samples (.npy, CSV). */
   name: string;
+  /** The model output it is of, by name: several outputs give one prediction each per sample. */
+  output: string;
   /** The highest classes first (at most five); a regression output gives its values instead. */
   top: ClassProbability[];
   values?: number[];

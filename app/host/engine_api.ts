@@ -16,7 +16,7 @@ import type { TrainingService } from './training.ts';
 /** The contract's training methods this process answers (the workbench says where a document's project is). */
 type EngineTrainingMethods =
   | 'trainingDefaults' | 'previewData' | 'startTraining' | 'stopTraining' | 'resumeRun' | 'trainingStatus' | 'listRuns' | 'deleteRun'
-  | 'exportRunHistory' | 'exportRunModel' | 'evaluateRun' | 'heldOutSamples' | 'predictRun';
+  | 'exportRunHistory' | 'exportRunModel' | 'evaluateRun' | 'heldOutSamples' | 'runSignature' | 'predictRun';
 
 /** The contract's editor and project methods this process answers. */
 type EngineEditorMethods = 'templates' | 'newProject' | 'editDocument' | 'saveProject' | 'previewModel' | 'exportModel';
@@ -61,6 +61,7 @@ function trainingApi(training: TrainingService): Pick<StrataApi, EngineTrainingM
     exportRunModel: async (project, runId) => training.exportModel(project, runId),
     evaluateRun: (project, runId) => training.evaluate(project, runId),
     heldOutSamples: (project, runId, indices) => training.samples(project, runId, indices),
+    runSignature: async (project, runId) => training.signature(project, runId),
     predictRun: (project, runId, files) => training.predict(project, runId, files),
   };
 }

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ExportResult, KerasModelJson } from '../contract/api.ts';
 import type {
-  ArraySummary, ClassProbability, DataPreview, DataSample, Evaluation, PredictFile, Prediction, RunListing, RunRecord, SplitSummary, TrainingEvent, TrainingSettings,
+  ArraySummary, ClassProbability, DataPreview, DataSample, Evaluation, PredictFile, Prediction, RunListing, RunRecord, RunSignature, SplitSummary, TensorSignature, TrainingEvent, TrainingSettings,
 } from '../contract/training.ts';
 import { impliedLoss } from '../cli/commands/train.ts';
 import { UserError, internalErrorDetail } from '../cli/errors.ts';
@@ -20,14 +20,14 @@ import { hasModelFileData } from '../cli/model_file_data.ts';
 import { type TrainingData, splitsOf } from '../cli/training_data.ts';
 import { type Dataset, split } from '../data/dataset.ts';
 import { readInputFile } from '../data/input_files.ts';
-import { type NdArray, shapeSize } from '../data/ndarray.ts';
+import { type NdArray, formatShape, shapeSize } from '../data/ndarray.ts';
 import { type DatasetSplit, validateDataset } from '../data/validate.ts';
 import { loadNativeEngine } from '../engine/binding.ts';
 import { EngineBackend, type Interruption } from '../engine/trainer.ts';
 import { loadModelFolder } from '../io/model_store.ts';
 import { RunRecorder, checkCallbackSettings, compileSettingsOf, compileWith, newRunRecord, openCheckpoint, settingsCallbacks, type RunCheckpointState } from '../io/run_recorder.ts';
 import { checkpointFolder, createRun, deleteRun, historyCsv, listRuns, readRun } from '../io/runs.ts';
-import { type ArrayData, type Callback, type Logs, type Model, ValueError, isUserError, modelFromJSON } from '../model/index.ts';
+import { type ArrayData, type Callback, type Logs, type Model, Softmax, type SymbolicTensor, ValueError, isUserError, modelFromJSON } from '../model/index.ts';
 import { OnnxRuntimeBackend } from '../runtime/onnx_backend.ts';
 import { exportOnnx } from '../translate/to_onnx.ts';
 import type { DocumentStore } from './documents.ts';
@@ -191,33 +191,42 @@ export class TrainingService {
     return sampleRows(data, indices, record.data.classNames);
   }
 
-  /** The run's model, on onnxruntime, on the files the user picked: the top classes of each sample. */
+  /** The inputs and outputs of the run's trained model, as Predict asks for files. */
+  signature(project: string, runId: string): RunSignature {
+    return signatureOf(this.#checkpoint(project, runId).model);
+  }
+
+  /**
+   * The run's model, on onnxruntime, on the files the user picked: per sample and output, the
+   * top classes of a classifier output, the values of any other. A model of one input takes
+   * any number of files, each a batch of its own; a model of several takes one file per input,
+   * all with the same number of samples.
+   */
   async predict(project: string, runId: string, files: PredictFile[]): Promise<Prediction[]> {
     const { record, model } = this.#checkpoint(project, runId);
-    if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new ValueError(`${model.name} has ${model.inputs.length} inputs and ${model.outputs.length} outputs; the app predicts with models of one input and one output (strata predict takes any)`);
-    const input = { name: model.inputs[0]!.sourceLayer.name, shape: model.inputs[0]!.shape };
-    const classifier = isClassifier(record.settings.compile.loss);
-    const results: Prediction[] = [];
+    const { inputs } = signatureOf(model);
+    const batches = batchesOf(files, inputs);
+    const outputs = outputsOf(model, record);
+    const byOutput: Prediction[][] = outputs.map(() => []);
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-predict-'));
     try {
-      for (const file of files) {
-        const name = path.basename(String(file.name));
-        if (!(file.bytes instanceof Uint8Array)) throw new UserError(`${name}: the file's content did not arrive as bytes`);
-        const local = path.join(scratch, name);
-        writeFileSync(local, file.bytes);
-        const { array } = await renamedErrors(() => readInputFile(local, input), local, name);
-        const [output] = (await new OnnxRuntimeBackend().predict(model, [array as ArrayData], { batchSize: 32 })) as NdArray[];
-        const rows = array.shape[0]!;
-        for (let row = 0; row < rows; row++) {
-          const values = rowOf(output!, row);
-          const label = rows === 1 ? name : `${name} [${row}]`;
-          results.push(classifier ? { name: label, top: topClasses(values, record.data.classNames) } : { name: label, top: [], values });
-        }
+      for (const batch of batches) {
+        const arrays = await readBatch(batch, scratch);
+        const results = (await new OnnxRuntimeBackend().predict(model, arrays as ArrayData[], { batchSize: 32 })) as NdArray[];
+        const rows = arrays[0]!.shape[0]!;
+        const name = batch.map((file) => file.name).join(' + ');
+        outputs.forEach((output, o) => {
+          for (let row = 0; row < rows; row++) {
+            const values = rowOf(results[o]!, row);
+            const label = rows === 1 ? name : `${name} [${row}]`;
+            byOutput[o]!.push(output.classifier ? { name: label, output: output.name, top: topClasses(values, output.classNames) } : { name: label, output: output.name, top: [], values });
+          }
+        });
       }
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
-    return results;
+    return byOutput.flat();
   }
 
   #checkIdle(): void {
@@ -364,6 +373,75 @@ async function renamedErrors<T>(read: () => Promise<T>, local: string, name: str
 /** A model trained with a crossentropy loss predicts classes; any other loss, values (regression). */
 function isClassifier(loss: string): boolean {
   return loss.includes('crossentropy');
+}
+
+// --- Prediction ----------------------------------------------------------------------------
+
+/** A picked file, checked, with the model input it feeds. */
+type InputFile = { name: string; bytes: Uint8Array; input: TensorSignature };
+
+function signatureOf(model: Model): RunSignature {
+  const describe = (tensor: SymbolicTensor): TensorSignature => ({ name: tensor.sourceLayer.name, shape: [...tensor.shape] });
+  return { inputs: model.inputs.map(describe), outputs: model.outputs.map(describe) };
+}
+
+/**
+ * The batches the files make: for a model of one input, one per file; for a model of several,
+ * one of all the files, in the model's input order. Names the file or input at fault.
+ */
+function batchesOf(files: PredictFile[], inputs: TensorSignature[]): InputFile[][] {
+  const names = inputs.map((input) => input.name).join(', ');
+  const checked = files.map((file): InputFile => {
+    const name = path.basename(String(file.name));
+    if (!(file.bytes instanceof Uint8Array)) throw new UserError(`${name}: the file's content did not arrive as bytes`);
+    if (file.input === undefined && inputs.length > 1) throw new UserError(`${name}: say which input it feeds; the model has ${inputs.length} inputs (${names}), one file each`);
+    const input = file.input === undefined ? inputs[0]! : inputs.find((candidate) => candidate.name === file.input);
+    if (!input) throw new UserError(`${name}: the model has no input '${String(file.input)}'; its inputs are: ${names}`);
+    return { name, bytes: file.bytes, input };
+  });
+  if (inputs.length === 1) return checked.map((file) => [file]);
+  if (checked.length === 0) return [];
+  const batch = inputs.map((input) => {
+    const given = checked.filter((file) => file.input === input);
+    if (given.length === 0) throw new UserError(`no file for input '${input.name}' ${formatShape(input.shape)}; the model takes one file per input (${names})`);
+    if (given.length > 1) throw new UserError(`input '${input.name}' was given ${given.length} files (${given.map((file) => file.name).join(', ')}); the model takes one file per input`);
+    return given[0]!;
+  });
+  return [batch];
+}
+
+/** The files of one batch as arrays, each read for its input; all inputs must have as many samples. */
+async function readBatch(batch: InputFile[], scratch: string): Promise<NdArray[]> {
+  const arrays: NdArray[] = [];
+  for (const file of batch) {
+    const local = path.join(scratch, file.name);
+    writeFileSync(local, file.bytes);
+    const { array } = await renamedErrors(() => readInputFile(local, file.input), local, file.name);
+    arrays.push(array);
+  }
+  const first = arrays[0]!.shape[0]!;
+  const other = arrays.findIndex((array) => array.shape[0] !== first);
+  if (other > 0) {
+    const count = (i: number) => `input '${batch[i]!.input.name}' (${batch[i]!.name}) has ${arrays[i]!.shape[0]} sample${arrays[i]!.shape[0] === 1 ? '' : 's'}`;
+    throw new UserError(`${count(0)}, ${count(other)}: the files of the inputs must have as many samples each`);
+  }
+  return arrays;
+}
+
+/**
+ * How Predict shows each output: a classifier's (softmax or sigmoid, trained with a
+ * cross-entropy loss) as its top classes, any other's as values. The loss is the checkpoint's
+ * own for that output where it was compiled, else the run's; the data's class names are its
+ * first output's.
+ */
+function outputsOf(model: Model, record: RunRecord): { name: string; classifier: boolean; classNames: string[] | null }[] {
+  return model.outputs.map((output, o) => {
+    const name = output.sourceLayer.name;
+    const loss = model.compiled?.losses.find((candidate) => candidate.output === name)?.kind ?? record.settings.compile.loss;
+    const activation = output.sourceLayer instanceof Softmax ? 'softmax' : (output.sourceLayer as { activation?: unknown }).activation;
+    const classifier = (activation === 'softmax' || activation === 'sigmoid') && loss.includes('crossentropy');
+    return { name, classifier, classNames: o === 0 ? record.data.classNames : null };
+  });
 }
 
 // --- Data ----------------------------------------------------------------------------------

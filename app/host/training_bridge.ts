@@ -21,7 +21,7 @@ export const PROJECT_FILE = 'strata-project.json';
 
 type TrainingMethods =
   | 'trainingProject' | 'trainingDefaults' | 'previewData' | 'startTraining' | 'stopTraining' | 'resumeRun' | 'trainingStatus' | 'listRuns' | 'deleteRun'
-  | 'exportRunHistory' | 'exportRunModel' | 'evaluateRun' | 'heldOutSamples' | 'predictRun';
+  | 'exportRunHistory' | 'exportRunModel' | 'evaluateRun' | 'heldOutSamples' | 'runSignature' | 'predictRun';
 
 export interface TrainingBridgeOptions {
   engine: EngineSupervisor;
@@ -87,6 +87,7 @@ export function trainingBridge(options: TrainingBridgeOptions): Pick<StrataApi, 
     exportRunModel: (folder, runId) => call(async () => options.save(await engine.call('exportRunModel', project(folder), runId), 'onnx')),
     evaluateRun: (folder, runId) => call(() => engine.call('evaluateRun', project(folder), runId)),
     heldOutSamples: (folder, runId, indices) => call(() => engine.call('heldOutSamples', project(folder), runId, indices)),
+    runSignature: (folder, runId) => call(() => engine.call('runSignature', project(folder), runId)),
     predictRun: (folder, runId, predictFiles) => call(() => engine.call('predictRun', project(folder), runId, predictFiles)),
   };
 }

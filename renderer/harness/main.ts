@@ -1,7 +1,7 @@
 // The views with the mock host instead of a transport (Netron's test/mock.js): documents,
-// weights and errors come from fixture.json, which the test writes with the engine's own
-// document code; the test drives the page and reads `window.harness` (the host's calls, and
-// emit() for events such as the engine crashing).
+// weights, errors and the training sections' answers come from fixture.json, which the test
+// writes with the engine's own document code; the test drives the page and reads
+// `window.harness` (the host's calls, and emit() for events such as the engine crashing).
 import { mount } from 'svelte';
 import App from '../src/App.svelte';
 import '../src/app.css';
@@ -34,6 +34,16 @@ const host = createMockHost({
     download: { fileName: `${id}.${format === 'onnx' ? 'onnx' : 'json'}`, mimeType: 'application/octet-stream', bytes: new TextEncoder().encode(`${format} of ${id}`) },
   }),
   restartEngine: async () => undefined,
+  trainingProject: async () => fixture.training.project,
+  trainingDefaults: async () => fixture.training.defaults,
+  trainingStatus: async () => null,
+  listRuns: async () => ({ runs: fixture.training.runs, problems: [] }),
+  runSignature: async () => fixture.training.signature,
+  predictRun: async (_project, _runId, files) => {
+    const failing = files.find((file) => fixture.training.predictFailures[file.name]);
+    if (failing) throw Object.assign(new Error(fixture.training.predictFailures[failing.name]!.message), { name: fixture.training.predictFailures[failing.name]!.name });
+    return fixture.training.predictions;
+  },
 });
 window.harness = { host };
 

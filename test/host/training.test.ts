@@ -9,14 +9,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { TrainingEvent, TrainingSettings } from '../../app/contract/training.ts';
+import type { RunRecord, TrainingEvent, TrainingSettings } from '../../app/contract/training.ts';
 import { batchCount } from '../../app/data/dataset.ts';
-import { ndarray } from '../../app/data/ndarray.ts';
+import { type NdArray, ndarray } from '../../app/data/ndarray.ts';
 import { formatNpy } from '../../app/data/npy.ts';
 import { writeNpz } from '../../app/data/npz.ts';
 import { DocumentStore } from '../../app/host/documents.ts';
 import { regressionValues } from '../../app/host/regression.ts';
 import { TrainingService, defaultThreads } from '../../app/host/training.ts';
+import { EngineBackend } from '../../app/engine/trainer.ts';
+import { loadModelFolder } from '../../app/io/model_store.ts';
 import { CHECKPOINT_FOLDER, HISTORY_FILE, readRun, runFolder } from '../../app/io/runs.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { ROOT } from './foreign_models.ts';
@@ -293,7 +295,7 @@ test('prediction on files the user picked (.npy rows, CSV rows): the top classes
     { name: 'two.npy', bytes: formatNpy(rows) },
     { name: 'one.csv', bytes: new TextEncoder().encode('a,b,c,d\n0,2,0,0\n') },
   ]);
-  assert.deepEqual(predictions.map((p) => [p.name, p.top[0]!.classId]), [['two.npy [0]', 0], ['two.npy [1]', 2], ['one.csv', 1]]);
+  assert.deepEqual(predictions.map((p) => [p.name, p.output, p.top[0]!.classId]), [['two.npy [0]', 'probs', 0], ['two.npy [1]', 'probs', 2], ['one.csv', 'probs', 1]]);
   for (const prediction of predictions) {
     assert.equal(prediction.top.length, 3);
     assert.ok(Math.abs(prediction.top.reduce((sum, c) => sum + c.probability, 0) - 1) < 1e-5);
@@ -301,6 +303,67 @@ test('prediction on files the user picked (.npy rows, CSV rows): the top classes
   const error = await rejection(training.predict(project, run.id, [{ name: 'wide.csv', bytes: new TextEncoder().encode('1,2,3,4,5,6\n') }]));
   assert.match(error.message, /^wide\.csv: 6 feature columns, input 'h_input' takes 4/);
   assert.doesNotMatch(error.message, /strata-predict-/, 'the error names the file as the user picked it');
+});
+
+const TWO_BY_TWO = path.join(ROOT, 'test/fixtures/models/two-input-two-output.ts'); // inputs a (4), b (3); sigmoid outputs buy, churn
+
+/** A run of the two-input, two-output model, one epoch on its own data with the given loss (for both outputs). */
+async function twoByTwoRun(loss: string) {
+  const store = new DocumentStore();
+  const document = await store.open(TWO_BY_TWO);
+  let finished: (run: RunRecord) => void;
+  const ended = new Promise<RunRecord>((resolve) => (finished = resolve));
+  const training = new TrainingService(store, (event) => event.kind === 'ended' && finished(event.run));
+  const settings = await training.defaults(document.id);
+  assert.deepEqual(settings.data, { kind: 'model-file', file: TWO_BY_TWO });
+  settings.threads = 1;
+  settings.fit.seed = 3;
+  settings.compile.loss = loss;
+  const project = scratchFolder('predict-two');
+  await training.start(document.id, project, settings);
+  const run = await ended;
+  assert.equal(run.status, 'finished', run.message);
+  return { training, project, run };
+}
+
+const npyFile = (name: string, rows: number[][], input?: string) => ({ name, bytes: formatNpy(ndarray('float32', [rows.length, rows[0]!.length], new Float32Array(rows.flat()))), ...(input ? { input } : {}) });
+const A_ROWS = [[2, -1, 0, 0], [-2, 1, 0, 0]];
+const B_ROWS = [[1, 0, 0], [-1, 0, 0]];
+
+test('a model of two inputs and two outputs predicts from one file per input: each output\'s top classes, output by output, as the model computes them', async () => {
+  const { training, project, run } = await twoByTwoRun('binary_crossentropy');
+  assert.deepEqual(training.signature(project, run.id), { inputs: [{ name: 'a', shape: [null, 4] }, { name: 'b', shape: [null, 3] }], outputs: [{ name: 'buy', shape: [null, 1] }, { name: 'churn', shape: [null, 1] }] });
+  // b's file first: files reach their inputs by name, not by order.
+  const predictions = await training.predict(project, run.id, [npyFile('b.npy', B_ROWS, 'b'), { name: 'a.csv', bytes: new TextEncoder().encode(A_ROWS.map((row) => row.join(',')).join('\n')), input: 'a' }]);
+  assert.deepEqual(predictions.map((p) => [p.output, p.name]), [['buy', 'a.csv + b.npy [0]'], ['buy', 'a.csv + b.npy [1]'], ['churn', 'a.csv + b.npy [0]'], ['churn', 'a.csv + b.npy [1]']]);
+  const { model } = loadModelFolder(path.join(runFolder(project, run.id), CHECKPOINT_FOLDER));
+  // The native engine's forward pass, beside onnxruntime's that Predict runs.
+  const engine = new EngineBackend({ backend: 'cpu', numThreads: 1, write: () => {}, interactive: false });
+  const [buy, churn] = (await engine.predict(model, [ndarray('float32', [2, 4], new Float32Array(A_ROWS.flat())), ndarray('float32', [2, 3], new Float32Array(B_ROWS.flat()))], {})) as NdArray[];
+  const expected = [...buy!.data, ...churn!.data] as number[];
+  predictions.forEach((prediction, i) => {
+    assert.equal(prediction.values, undefined, 'a sigmoid output trained with cross-entropy is a classifier');
+    assert.deepEqual(prediction.top.map((c) => c.label).sort(), ['0', '1']);
+    const yes = prediction.top.find((c) => c.classId === 1)!.probability;
+    assert.ok(Math.abs(yes - expected[i]!) < 1e-5, `${prediction.output} ${prediction.name}: ${yes} vs the model's ${expected[i]}`);
+  });
+});
+
+test('a model of two inputs refuses files it cannot pair: counts that differ (naming both inputs), an unknown input, a file for no input, an input without a file', async () => {
+  const { training, project, run } = await twoByTwoRun('binary_crossentropy');
+  const a = npyFile('a.npy', A_ROWS, 'a');
+  const mismatch = await rejection(training.predict(project, run.id, [a, npyFile('b.npy', [...B_ROWS, [0, 0, 0]], 'b')]));
+  assert.equal(mismatch.message, "input 'a' (a.npy) has 2 samples, input 'b' (b.npy) has 3 samples: the files of the inputs must have as many samples each");
+  assert.equal((await rejection(training.predict(project, run.id, [a, npyFile('c.npy', B_ROWS, 'c')]))).message, "c.npy: the model has no input 'c'; its inputs are: a, b");
+  assert.equal((await rejection(training.predict(project, run.id, [a, npyFile('b.npy', B_ROWS)]))).message, 'b.npy: say which input it feeds; the model has 2 inputs (a, b), one file each');
+  assert.equal((await rejection(training.predict(project, run.id, [a]))).message, "no file for input 'b' (None, 3); the model takes one file per input (a, b)");
+  assert.equal((await rejection(training.predict(project, run.id, [a, npyFile('a2.npy', A_ROWS, 'a'), npyFile('b.npy', B_ROWS, 'b')]))).message, "input 'a' was given 2 files (a.npy, a2.npy); the model takes one file per input");
+});
+
+test('an output not trained as a classifier (mean squared error) shows its values', async () => {
+  const { training, project, run } = await twoByTwoRun('mean_squared_error');
+  const predictions = await training.predict(project, run.id, [npyFile('a.npy', A_ROWS.slice(0, 1), 'a'), npyFile('b.npy', B_ROWS.slice(0, 1), 'b')]);
+  assert.deepEqual(predictions.map((p) => [p.output, p.name, p.top, p.values!.length]), [['buy', 'a.npy + b.npy', [], 1], ['churn', 'a.npy + b.npy', [], 1]]);
 });
 
 test('a run the app stopped, `strata train --resume` finishes; a run `strata train --project` writes, the app lists and evaluates', async () => {

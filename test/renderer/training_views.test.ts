@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compareSettings, settingRows } from '../../renderer/src/lib/training/compare.ts';
 import { formatDuration, formatMetric } from '../../renderer/src/lib/training/format.ts';
+import { filesOf, groupByOutput } from '../../renderer/src/lib/training/predict.ts';
 import { describeLearningRate, loggedNames, scheduleDefaults } from '../../renderer/src/lib/training/keras_settings.ts';
 import { alignCurves, baseMetrics, RUN_COLORS, runColor, runCurves, smooth } from '../../renderer/src/lib/training/series.ts';
 import { byLargestError, regressionCaption, sampleErrors, scatterPoints } from '../../renderer/src/lib/training/regression.ts';
@@ -91,4 +92,14 @@ test("a regression evaluation's view: each sample's mean absolute error, the sam
   const one = { width: 1, truth: [3, 5], predicted: [3.5, 4] };
   assert.equal(regressionCaption(one, 1, (v) => v.toFixed(1)), '→ 4.0 (off by 1.0)');
   assert.deepEqual(byLargestError(one), [1, 0]);
+});
+
+test('Predict groups a model\'s predictions by output, in the host\'s order, and finds the picked files a prediction is of', () => {
+  const prediction = (name: string, output: string) => ({ name, output, top: [] });
+  const groups = groupByOutput([prediction('a.npy [0]', 'buy'), prediction('a.npy [1]', 'buy'), prediction('a.npy [0]', 'spend')]);
+  assert.deepEqual(groups.map((g) => [g.output, g.predictions.map((p) => p.name)]), [['buy', ['a.npy [0]', 'a.npy [1]']], ['spend', ['a.npy [0]']]]);
+  assert.deepEqual(groupByOutput([]), []);
+  assert.deepEqual(filesOf('photo.png'), ['photo.png']);
+  assert.deepEqual(filesOf('rows.npy [12]'), ['rows.npy']);
+  assert.deepEqual(filesOf('photo.png + texts.npy [0]'), ['photo.png + texts.npy', 'photo.png', 'texts.npy']);
 });

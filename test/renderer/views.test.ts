@@ -10,15 +10,17 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { OpenedDocument } from '../../app/contract/api.ts';
 import { DocumentStore } from '../../app/host/documents.ts';
+import { TrainingService } from '../../app/host/training.ts';
 import type { HarnessFixture, HarnessGlobal } from '../../renderer/harness/fixture.ts';
 import { buildPage, launchBrowser, ROOT, serveStatic, type Browser } from '../e2e/browser.ts';
+import { runRecord } from '../io/run_fixture.ts';
 
 const EXAMPLES = ['product-image-classifier.ts', 'purchase-predictor.ts'];
 const OUT = path.join(ROOT, 'build/test-renderer/harness');
 
 async function makeFixture(scratch: string): Promise<HarnessFixture> {
   const store = new DocumentStore();
-  const fixture: HarnessFixture = { examples: [], documents: {}, failures: {}, weights: {}, initializers: {} };
+  const fixture: HarnessFixture = { examples: [], documents: {}, failures: {}, weights: {}, initializers: {}, training: await trainingAnswers(store) };
   for (const name of EXAMPLES) {
     const relative = `examples/${name}`;
     const document = (await store.open(path.join(ROOT, relative))) as OpenedDocument & { kind: 'model' };
@@ -31,6 +33,30 @@ async function makeFixture(scratch: string): Promise<HarnessFixture> {
   const error = (await store.open(broken).then(() => assert.fail('a corrupt file opened'), (e: Error) => e)) as Error;
   fixture.failures['broken.onnx'] = { name: error.name, message: error.message.replaceAll(scratch + path.sep, '') };
   return fixture;
+}
+
+/**
+ * The training sections' answers: the purchase predictor's defaults as the engine makes them,
+ * one finished run, and Predict as a model of two inputs and two outputs answers: 'buy' a
+ * classifier, 'spend' values; files named mismatch-*.npy fail as samples that do not agree.
+ */
+async function trainingAnswers(store: DocumentStore): Promise<HarnessFixture['training']> {
+  const document = await store.open(path.join(ROOT, 'examples/purchase-predictor.ts'));
+  const defaults = await new TrainingService(store, () => {}).defaults(document.id);
+  const sample = (name: string) => [
+    { name, output: 'buy', top: [{ classId: 1, label: '1', probability: 0.75 }, { classId: 0, label: '0', probability: 0.25 }] },
+    { name, output: 'spend', top: [], values: [12.5] },
+  ];
+  const [buy0, spend0] = sample('images.npy + texts.npy [0]');
+  const [buy1, spend1] = sample('images.npy + texts.npy [1]');
+  return {
+    project: { path: 'projects/purchase', inAppFolder: true },
+    defaults,
+    runs: [runRecord('run-1')],
+    signature: { inputs: [{ name: 'image_features_input', shape: [null, 64, 64, 3] }, { name: 'text_features_input', shape: [null, 100] }], outputs: [{ name: 'buy', shape: [null, 1] }, { name: 'spend', shape: [null, 1] }] },
+    predictions: [buy0!, buy1!, spend0!, spend1!],
+    predictFailures: { 'mismatch-texts.npy': { name: 'UserError', message: "input 'image_features_input' (images.npy) has 2 samples, input 'text_features_input' (mismatch-texts.npy) has 3 samples: the files of the inputs must have as many samples each" } },
+  };
 }
 
 let browser: Browser;
@@ -221,5 +247,47 @@ test('a file dropped on the window is sent to the host by name and content', asy
     (globalThis as unknown as HarnessGlobal).harness.host.calls.filter((call) => call.method === 'openDropped').map((call) => [call.params[0], [...(call.params[1] as Uint8Array)]]),
   );
   assert.deepEqual(dropped, [['dropped.onnx', [8, 7, 18, 4]]]);
+  await closePage(page);
+});
+
+test('Predict for a model of two inputs: one file per input, labelled with its name and shape; a count mismatch is shown with the choices kept; results grouped by output', async () => {
+  const page = await openPage();
+  await openExample(page, 'purchase-predictor.ts');
+  await page.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name: 'Predict' }).click();
+  const inputs = page.getByRole('list', { name: 'Model inputs' });
+  await inputs.waitFor();
+  assert.deepEqual(await inputs.getByRole('listitem').allInnerTexts().then((rows) => rows.map((row) => row.replace(/\s+/g, ' ').trim())), [
+    'image_features_input (None, 64, 64, 3) Choose file… no file chosen',
+    'text_features_input (None, 100) Choose file… no file chosen',
+  ]);
+  const predict = page.getByRole('button', { name: 'Predict', exact: true });
+  assert.ok(await predict.isDisabled(), 'Predict waits for a file per input');
+  const npy = (name: string) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(name) });
+  await page.getByLabel('File for image_features_input', { exact: true }).setInputFiles(npy('images.npy'));
+  assert.ok(await predict.isDisabled());
+  await page.getByLabel('File for text_features_input', { exact: true }).setInputFiles(npy('mismatch-texts.npy'));
+  await predict.click();
+  const alert = page.getByRole('alert').filter({ hasText: 'Could not predict with run run-1' });
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /input 'image_features_input' \(images\.npy\) has 2 samples, input 'text_features_input' \(mismatch-texts\.npy\) has 3 samples/);
+  assert.match(await inputs.innerText(), /images\.npy[\s\S]*mismatch-texts\.npy/, 'the choices stay');
+
+  await page.getByLabel('File for text_features_input', { exact: true }).setInputFiles(npy('texts.npy'));
+  await predict.click();
+  const buy = page.getByRole('region', { name: 'Output buy' });
+  await buy.waitFor();
+  await alert.waitFor({ state: 'detached' });
+  assert.match(await buy.getByRole('heading', { level: 2 }).innerText(), /^buy \(None, 1\)$/);
+  assert.match(await buy.getByRole('listitem', { name: 'Prediction for images.npy + texts.npy [0]' }).innerText(), /^images\.npy \+ texts\.npy \[0\]\s+1\s+75\.0%\s+0\s+25\.0%$/);
+  assert.match(await page.getByRole('region', { name: 'Output spend' }).getByRole('listitem', { name: 'Prediction for images.npy + texts.npy [1]' }).innerText(), /^images\.npy \+ texts\.npy \[1\]\s+12\.50$/);
+  const sent = await page.evaluate(() =>
+    (globalThis as unknown as HarnessGlobal).harness.host.calls
+      .filter((call) => call.method === 'predictRun')
+      .map((call) => [call.params[0], call.params[1], (call.params[2] as { name: string; input?: string; bytes: Uint8Array }[]).map((file) => [file.name, file.input, file.bytes.length])]),
+  );
+  assert.deepEqual(sent, [
+    ['projects/purchase', 'run-1', [['images.npy', 'image_features_input', 10], ['mismatch-texts.npy', 'text_features_input', 18]]],
+    ['projects/purchase', 'run-1', [['images.npy', 'image_features_input', 10], ['texts.npy', 'text_features_input', 9]]],
+  ]);
   await closePage(page);
 });

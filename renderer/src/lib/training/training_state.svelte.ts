@@ -3,7 +3,7 @@
 // the host's 'training' events), the evaluation and the predictions. Views read it and call
 // its actions; it talks to the processes only through the Host.
 import type { ExportResult, Host, KerasModelJson, ModelDocument } from '../../../../app/contract/api.ts';
-import type { DataPreview, DataSource, Evaluation, PredictFile, Prediction, RunRecord, TrainingEvent, TrainingProject, TrainingSettings } from '../../../../app/contract/training.ts';
+import type { DataPreview, DataSource, Evaluation, PredictFile, Prediction, RunRecord, RunSignature, TrainingEvent, TrainingProject, TrainingSettings } from '../../../../app/contract/training.ts';
 import { downloadBytes } from '../download.ts';
 
 export type TrainingSection = 'data' | 'train' | 'runs' | 'evaluate' | 'predict';
@@ -54,6 +54,8 @@ export class TrainingState {
   evaluating = $state(false);
   predictions = $state.raw<Prediction[] | null>(null);
   predicting = $state(false);
+  /** The inputs and outputs of a run's model, for Predict (the run it is of). */
+  signature = $state.raw<{ runId: string; signature: RunSignature } | null>(null);
   /** The last failure of an action, for the view's banner. */
   problem = $state.raw<{ title: string; message: string } | null>(null);
   readonly #unsubscribe: () => void;
@@ -120,6 +122,7 @@ export class TrainingState {
       this.chosenRun = listing.runs[0]?.id ?? null;
       this.evaluation = null;
       this.predictions = null;
+      this.signature = null;
     });
   }
 
@@ -189,12 +192,30 @@ export class TrainingState {
     this.evaluating = false;
   }
 
-  async predict(runId: string, files: File[]): Promise<void> {
+  /** Asks for the run's inputs and outputs, unless they are known. */
+  async loadSignature(runId: string): Promise<void> {
+    const project = this.project;
+    if (!project || this.signature?.runId === runId) return;
+    await this.#attempt(`Could not read the inputs of run ${runId}`, async () => {
+      const signature = await this.host.runSignature(project.path, runId);
+      this.signature = { runId, signature };
+    });
+  }
+
+  /**
+   * Predicts on files the user picked: for a model of one input any number of files (`input`
+   * left out), for a model of several one file per input. Results of earlier files are cleared
+   * first, so that a failure does not leave them standing beside its message.
+   */
+  async predict(runId: string, files: { file: File; input?: string }[]): Promise<void> {
     const project = this.project;
     if (!project || files.length === 0) return;
     this.predicting = true;
+    this.predictions = null;
     await this.#attempt(`Could not predict with run ${runId}`, async () => {
-      const picked: PredictFile[] = await Promise.all(files.map(async (file) => ({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })));
+      const picked: PredictFile[] = await Promise.all(
+        files.map(async ({ file, input }) => ({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()), ...(input === undefined ? {} : { input }) })),
+      );
       this.predictions = await this.host.predictRun(project.path, runId, picked);
     });
     this.predicting = false;
