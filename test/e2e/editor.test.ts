@@ -32,17 +32,19 @@ before(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-editor-e2e-'));
   mkdirSync(path.join(scratch, 'models'));
   writeFileSync(path.join(scratch, 'models', 'deep.json'), deepModelJson());
-  app = await openApp(['--root', path.join(scratch, 'models'), '--state-dir', path.join(scratch, 'state')], async (opened, pageErrors) => {
-    // The app's policy forbids inline styles and scripts, evaluated code and data: URLs (the code sandbox aside): every violation is reported here.
-    await opened.exposeFunction('reportViolation', (violation: string) => pageErrors.push(violation));
-    // A string, not a function: the tests' TypeScript has no DOM types.
-    await opened.addInitScript(`
-      document.addEventListener('securitypolicyviolation', (event) => {
-        const target = event.target instanceof Element ? ' on ' + event.target.outerHTML.slice(0, 160) : '';
-        const where = event.sourceFile + ':' + event.lineNumber + ':' + event.columnNumber + target;
-        window.reportViolation(event.violatedDirective + ' violated at ' + where + ' by "' + event.sample + '" (' + event.blockedURI + ')');
-      });
-    `);
+  app = await openApp(['--root', path.join(scratch, 'models'), '--state-dir', path.join(scratch, 'state')], {
+    setUp: async (opened, pageErrors) => {
+      // The app's policy forbids inline styles and scripts, evaluated code and data: URLs (the code sandbox aside): every violation is reported here.
+      await opened.exposeFunction('reportViolation', (violation: string) => pageErrors.push(violation));
+      // A string, not a function: the tests' TypeScript has no DOM types.
+      await opened.addInitScript(`
+        document.addEventListener('securitypolicyviolation', (event) => {
+          const target = event.target instanceof Element ? ' on ' + event.target.outerHTML.slice(0, 160) : '';
+          const where = event.sourceFile + ':' + event.lineNumber + ':' + event.columnNumber + target;
+          window.reportViolation(event.violatedDirective + ' violated at ' + where + ' by "' + event.sample + '" (' + event.blockedURI + ')');
+        });
+      `);
+    },
   });
   page = app.page;
   await page.goto(app.served.url);

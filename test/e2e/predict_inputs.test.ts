@@ -12,15 +12,13 @@ import type { Page } from 'playwright-core';
 import { ndarray } from '../../app/data/ndarray.ts';
 import { writeNpy } from '../../app/data/npy.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
-import { ARTIFACTS, ensureViewsBuilt, launchBrowser, type Browser } from './browser.ts';
-import { startServe, type Served } from './serve.ts';
+import { ARTIFACTS } from './browser.ts';
+import { openApp, type AppUnderTest } from './serve.ts';
 
 let scratch: string;
 let files: string;
-let served: Served;
-let browser: Browser;
+let app: AppUnderTest;
 let page: Page;
-const pageErrors: string[] = [];
 
 /** `rows` samples of `shape` around 0.5, as the example's own data has them. */
 function npy(name: string, rows: number, shape: number[]): string {
@@ -36,20 +34,15 @@ before(async () => {
   files = path.join(scratch, 'picked');
   mkdirSync(files);
   mkdirSync(path.join(scratch, 'work'));
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await ensureViewsBuilt();
-  served = await startServe(['--root', path.join(scratch, 'work'), '--state-dir', path.join(scratch, 'state')]);
-  browser = await launchBrowser({ width: 1024, height: 700 });
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(served.url);
+  app = await openApp(['--root', path.join(scratch, 'work'), '--state-dir', path.join(scratch, 'state')], { viewport: { width: 1024, height: 700 } });
+  page = app.page;
+  await page.goto(app.served.url);
 });
 
 after(async () => {
-  await browser?.close();
-  await served?.stop();
+  await app?.close();
   rmSync(scratch, { recursive: true, force: true });
-  assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
+  assert.deepEqual(app?.pageErrors ?? [], [], 'no uncaught error in the page');
 });
 
 const section = (name: string) => page.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name });

@@ -69,14 +69,21 @@ export interface AppUnderTest {
   close(): Promise<void>;
 }
 
-/** Builds the views if needed, starts `strata serve ARGS` and opens a page; `setUp` runs before the page loads anything. */
-export async function openApp(serveArgs: string[], setUp?: (page: Page, pageErrors: string[]) => Promise<unknown>): Promise<AppUnderTest> {
+export interface OpenAppOptions {
+  /** Runs before the page loads anything (init scripts, exposed functions). */
+  setUp?: (page: Page, pageErrors: string[]) => Promise<unknown>;
+  /** The window's size (launchBrowser's default otherwise). */
+  viewport?: { width: number; height: number };
+}
+
+/** Builds the views if needed, starts `strata serve ARGS` and opens a page. */
+export async function openApp(serveArgs: string[], { setUp, viewport }: OpenAppOptions = {}): Promise<AppUnderTest> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await ensureViewsBuilt();
   const served = await startServe(serveArgs);
   let browser: Browser;
   try {
-    browser = await launchBrowser();
+    browser = await launchBrowser(viewport);
   } catch (error) {
     await served.stop();
     throw error;

@@ -48,7 +48,7 @@ before(async () => {
   writeNpz(path.join(root, 'fashion-small.npz'), { x_train: train.x, y_train: train.y, x_test: testSplit.x, y_test: testSplit.y });
   // Color images of another size: the classifier takes (28, 28, 1).
   writeNpz(path.join(root, 'wrong-shape.npz'), { x: ndarray('float32', [64, 32, 32, 3], new Float32Array(64 * 32 * 32 * 3)), y: ndarray('int32', [64], new Int32Array(64)) });
-  app = await openApp(['--root', root, '--state-dir', stateDir], (opened) => opened.addInitScript(WATCH_LONG_TASKS));
+  app = await openApp(['--root', root, '--state-dir', stateDir], { setUp: (opened) => opened.addInitScript(WATCH_LONG_TASKS) });
   page = app.page;
   await page.goto(app.served.url);
 });
