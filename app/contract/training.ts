@@ -70,11 +70,21 @@ export interface DataPreview {
 /** Keras's compile(): the optimizer as Keras's {class_name, config} (snake_case, learning_rate a number or a schedule's config). */
 export interface CompileSettings {
   optimizer: { class_name: string; config: Record<string, unknown> };
-  /** A Keras loss name ('sparse_categorical_crossentropy', 'mse', ...), for every output. */
+  /** A Keras loss name ('sparse_categorical_crossentropy', 'mse', ...): every output's, or where `outputs` is given, the first output's. */
   loss: string;
   fromLogits: boolean;
   /** ['accuracy'] or []. */
   metrics: string[];
+  /** A model of several outputs: each output's loss and weight, as Keras's compile(loss={...}, loss_weights={...}); these win over `loss`. */
+  outputs?: OutputLossSettings[];
+}
+
+export interface OutputLossSettings {
+  /** The output layer's name. */
+  output: string;
+  loss: string;
+  fromLogits: boolean;
+  weight: number;
 }
 
 /** Keras's callbacks the app offers; null: not used. Names and defaults are Keras's. */

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ExportResult, KerasModelJson } from '../contract/api.ts';
 import type {
-  ArraySummary, ClassProbability, DataPreview, DataSample, Evaluation, PredictFile, Prediction, RunListing, RunRecord, RunSignature, SplitSummary, TensorSignature, TrainingEvent, TrainingSettings,
+  ArraySummary, ClassProbability, CompileSettings, DataPreview, DataSample, Evaluation, PredictFile, Prediction, RunListing, RunRecord, RunSignature, SplitSummary, TensorSignature, TrainingEvent, TrainingSettings,
 } from '../contract/training.ts';
 import { impliedLoss } from '../cli/commands/train.ts';
 import { UserError, internalErrorDetail } from '../cli/errors.ts';
@@ -59,9 +59,7 @@ export class TrainingService {
     const { model, modelFile } = this.#documents.modelOf(documentId, edited);
     return {
       data: await defaultData(modelFile),
-      compile: model.compiled
-        ? compileSettingsOf(model)
-        : { optimizer: { class_name: 'RMSprop', config: { learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } }, loss: impliedLoss(model), fromLogits: false, metrics: ['accuracy'] },
+      compile: model.compiled ? compileSettingsOf(model) : kerasDefaultCompile(model),
       fit: { epochs: 1, batchSize: 32, shuffle: true, validation: { kind: 'none' }, seed: null, callbacks: { earlyStopping: null, modelCheckpoint: null, reduceLrOnPlateau: null } },
       device: 'cpu',
       threads: defaultThreads(),
@@ -368,6 +366,13 @@ async function renamedErrors<T>(read: () => Promise<T>, local: string, name: str
     if (error instanceof Error) error.message = error.message.split(local).join(name);
     throw error;
   }
+}
+
+/** Keras's compile() defaults (RMSprop), with the loss each output implies. */
+function kerasDefaultCompile(model: Model): CompileSettings {
+  const compile: CompileSettings = { optimizer: { class_name: 'RMSprop', config: { learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } }, loss: impliedLoss(model), fromLogits: false, metrics: ['accuracy'] };
+  if (model.outputs.length > 1) compile.outputs = model.outputs.map((output, o) => ({ output: output.sourceLayer.name, loss: impliedLoss(model, o), fromLogits: false, weight: 1 }));
+  return compile;
 }
 
 /** A model trained with a crossentropy loss predicts classes; any other loss, values (regression). */

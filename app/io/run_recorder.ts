@@ -370,15 +370,20 @@ export function checkCallbackSettings(settings: CallbackSettings, model: Model, 
   }
 }
 
-/** A compiled model's compile() as run settings: the optimizer as Keras's {class_name, config}, the (first) loss, the metrics. */
+/** A compiled model's compile() as run settings: the optimizer as Keras's {class_name, config}, the loss (each output's, for several), the metrics. */
 export function compileSettingsOf(model: Model): CompileSettings {
   const compiled = model.compiled!;
-  const loss = compiled.losses[0]!;
-  return { optimizer: { class_name: compiled.optimizer.className, config: compiled.optimizer.getConfig() }, loss: loss.kind, fromLogits: loss.fromLogits, metrics: compiled.metrics };
+  const first = compiled.losses[0]!;
+  const settings: CompileSettings = { optimizer: { class_name: compiled.optimizer.className, config: compiled.optimizer.getConfig() }, loss: first.kind, fromLogits: first.fromLogits, metrics: compiled.metrics };
+  if (compiled.losses.length > 1) settings.outputs = compiled.losses.map((loss) => ({ output: loss.output, loss: loss.kind, fromLogits: loss.fromLogits, weight: loss.weight }));
+  return settings;
 }
 
-/** Compiles the model as run settings say (through Keras's training_config, as a saved file would). */
+/** Compiles the model as run settings say (through Keras's training_config, as a saved file would): each output's loss and weight where they are given. */
 export function compileWith(model: Model, compile: CompileSettings): void {
-  const loss = losses.serializeLoss({ ...losses.getLoss(compile.loss), fromLogits: compile.fromLogits });
-  model.compileFromTrainingConfig({ optimizer_config: compile.optimizer, loss, metrics: compile.metrics });
+  const serialized = (name: string, fromLogits: boolean) => losses.serializeLoss({ ...losses.getLoss(name), fromLogits });
+  const perOutput = compile.outputs;
+  const loss = perOutput ? Object.fromEntries(perOutput.map((o) => [o.output, serialized(o.loss, o.fromLogits)])) : serialized(compile.loss, compile.fromLogits);
+  const lossWeights = perOutput ? { loss_weights: Object.fromEntries(perOutput.map((o) => [o.output, o.weight])) } : {};
+  model.compileFromTrainingConfig({ optimizer_config: compile.optimizer, loss, metrics: compile.metrics, ...lossWeights });
 }

@@ -140,3 +140,22 @@ describe('strata train', () => {
     assert.equal(trained.code, 0, trained.stderr);
   });
 });
+
+test("a model of two outputs keeps each output's loss and weight when a flag recompiles it (--learning-rate), in training and in the run", () => {
+  const project = mkdtempSync(path.join(tmpdir(), 'strata-two-losses-'));
+  try {
+    const result = strata('train', 'test/fixtures/models/two-losses.ts', '--learning-rate', '0.01', '--epochs', '1', '--threads', '1', '--project', project, '--json');
+    assert.equal(result.code, 0, result.stderr);
+    const final = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { run: string };
+    const run = JSON.parse(readFileSync(path.join(project, 'runs', final.run, 'run.json'), 'utf8'));
+    assert.deepEqual(run.settings.compile.outputs, [
+      { output: 'p', loss: 'binary_crossentropy', fromLogits: false, weight: 1 },
+      { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5 },
+    ]);
+    assert.equal(run.settings.compile.optimizer.config.learning_rate, 0.01);
+    const [loss, p, q] = ['loss', 'p_loss', 'q_loss'].map((name) => run.history[name].at(-1) as number);
+    assert.ok(Math.abs(loss! - (p! + 0.5 * q!)) < 1e-3 * loss!, `loss ${loss} = p_loss ${p} + 0.5 q_loss ${q}`);
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
+});

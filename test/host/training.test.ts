@@ -277,6 +277,32 @@ test('a regression model (mean squared error) is evaluated as one: its predictio
   assert.ok(evaluation.r2 !== null && evaluation.r2 > 0.8, `R² ${evaluation.r2}, MAE ${evaluation.mae}`);
 });
 
+test("a model of two outputs trains with each output's loss and weight (Keras's loss={...}, loss_weights={...}), kept in the run", async () => {
+  const store = new DocumentStore();
+  const document = await store.open(path.join(ROOT, 'test/fixtures/models/two-losses.ts'));
+  let finished: (event: TrainingEvent) => void = () => {};
+  const training = new TrainingService(store, (event) => event.kind === 'ended' && finished(event));
+  const settings = await training.defaults(document.id);
+  assert.deepEqual(settings.compile.outputs, [
+    { output: 'p', loss: 'binary_crossentropy', fromLogits: false, weight: 1 },
+    { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5 },
+  ]);
+  settings.threads = 1;
+  settings.fit.seed = 2;
+  const project = scratchFolder('two-losses');
+  const ended = new Promise<TrainingEvent>((resolve) => (finished = resolve));
+  const run = await training.start(document.id, project, settings);
+  const record = (await ended as Extract<TrainingEvent, { kind: 'ended' }>).run;
+  assert.equal(record.status, 'finished', record.message ?? '');
+  assert.deepEqual(readRun(project, run.id).settings.compile.outputs, settings.compile.outputs);
+  // The checkpoint was trained (and saved) with a loss each: 'q' is not scored by binary crossentropy.
+  const trained = loadModelFolder(path.join(runFolder(project, run.id), CHECKPOINT_FOLDER)).model;
+  assert.deepEqual(trained.compiled!.losses.map((l) => [l.output, l.kind, l.weight]), [['p', 'binary_crossentropy', 1], ['q', 'mean_squared_error', 0.5]]);
+  assert.deepEqual(Object.keys(record.history).sort(), ['loss', 'p_accuracy', 'p_loss', 'q_loss']);
+  const [loss, p, q] = [record.history.loss!.at(-1)!, record.history.p_loss!.at(-1)!, record.history.q_loss!.at(-1)!];
+  assert.ok(Math.abs(loss - (p + 0.5 * q)) < 1e-3 * loss, `loss ${loss} = p_loss ${p} + 0.5 q_loss ${q}`);
+});
+
 test('regression errors: MAE, RMSE and R² over every value; R² is null where the targets do not vary; a shape that does not match is named', () => {
   const values = regressionValues(ndarray('float32', [3, 1], Float32Array.from([1, 2, 3])), ndarray('float32', [3, 1], Float32Array.from([1, 2, 5])));
   assert.deepEqual([values.width, values.truth, values.predicted], [1, [1, 2, 3], [1, 2, 5]]);
@@ -319,6 +345,7 @@ async function twoByTwoRun(loss: string) {
   settings.threads = 1;
   settings.fit.seed = 3;
   settings.compile.loss = loss;
+  settings.compile.outputs = settings.compile.outputs!.map((output) => ({ ...output, loss }));
   const project = scratchFolder('predict-two');
   await training.start(document.id, project, settings);
   const run = await ended;

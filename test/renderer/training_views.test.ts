@@ -103,3 +103,14 @@ test('Predict groups a model\'s predictions by output, in the host\'s order, and
   assert.deepEqual(filesOf('rows.npy [12]'), ['rows.npy']);
   assert.deepEqual(filesOf('photo.png + texts.npy [0]'), ['photo.png + texts.npy', 'photo.png', 'texts.npy']);
 });
+
+test("a model of several outputs: the names its run logs (each output's loss, a classifier output's accuracy) and its losses in the settings compared", () => {
+  const record = runRecord('a');
+  const compile = { ...record.settings.compile, loss: 'binary_crossentropy', outputs: [
+    { output: 'p', loss: 'binary_crossentropy', fromLogits: false, weight: 1 },
+    { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5 },
+  ] };
+  assert.deepEqual(loggedNames(compile, { ...record.settings.fit, validation: { kind: 'none' } }), ['loss', 'p_loss', 'p_accuracy', 'q_loss']);
+  const rows = settingRows({ ...record, settings: { ...record.settings, compile } });
+  assert.deepEqual(rows.find(([name]) => name === 'loss'), ['loss', 'p: binary_crossentropy, q: mean_squared_error × 0.5']);
+});

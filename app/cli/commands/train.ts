@@ -115,19 +115,22 @@ function compileFromFlags(model: Model, options: TrainOptions): void {
   const kind = options.optimizer ?? previous?.optimizer.kind ?? 'adam';
   const optimizer = optimizers.getOptimizer(kind);
   if (options.learningRate !== undefined) optimizer.learningRate = options.learningRate;
-  model.compile({ optimizer, loss: options.loss ?? previous?.losses[0]?.kind ?? impliedLoss(model), metrics: ['accuracy'] });
+  // --loss applies to every output; without it, each output keeps its own loss and weight.
+  const kept = previous && options.loss === undefined;
+  const loss = options.loss ?? (previous ? Object.fromEntries(previous.losses.map((l) => [l.output, { kind: l.kind, fromLogits: l.fromLogits }])) : impliedLoss(model));
+  model.compile({ optimizer, loss, ...(kept ? { lossWeights: Object.fromEntries(previous.losses.map((l) => [l.output, l.weight])) } : {}), metrics: ['accuracy'] });
 }
 
 /**
  * The loss a model's output implies: class ids for softmax, binary targets for one sigmoid unit,
  * else regression (also for a model with no output yet, the app's empty project, which the data
- * preview and fit then refuse by name).
+ * preview and fit then refuse by name). `output`: which of the model's outputs (the first).
  */
-export function impliedLoss(model: Model): string {
-  const output = model.outputs[0];
-  if (!output) return 'mean_squared_error';
-  const lastLayer = output.sourceLayer as { activation?: string };
-  const units = output.shape[output.shape.length - 1];
+export function impliedLoss(model: Model, output = 0): string {
+  const tensor = model.outputs[output];
+  if (!tensor) return 'mean_squared_error';
+  const lastLayer = tensor.sourceLayer as { activation?: string };
+  const units = tensor.shape[tensor.shape.length - 1];
   return lastLayer.activation === 'softmax' ? 'sparse_categorical_crossentropy' : lastLayer.activation === 'sigmoid' && units === 1 ? 'binary_crossentropy' : 'mean_squared_error';
 }
 

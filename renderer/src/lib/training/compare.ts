@@ -30,7 +30,7 @@ export function settingRows(run: RunRecord): SettingRow[] {
     ...Object.entries(optimizer.config)
       .filter(([key]) => key !== 'learning_rate')
       .map(([key, value]): SettingRow => [key, String(value)]),
-    ['loss', `${settings.compile.loss}${settings.compile.fromLogits ? ' (from_logits)' : ''}`],
+    ['loss', lossWords(settings.compile)],
     ['metrics', settings.compile.metrics.join(', ') || 'none'],
     ['epochs', String(settings.fit.epochs)],
     ['batch_size', String(settings.fit.batchSize)],
@@ -54,4 +54,11 @@ export function compareSettings(runs: RunRecord[]): { name: string; values: stri
     const values = perRun.map((rows) => rows.get(name) ?? '–');
     return { name, values, differs: new Set(values).size > 1 };
   });
+}
+
+/** The loss, or each output's with its weight: "p: binary_crossentropy, q: mean_squared_error × 0.5". */
+function lossWords(compile: TrainingSettings['compile']): string {
+  const one = (loss: string, fromLogits: boolean) => `${loss}${fromLogits ? ' (from_logits)' : ''}`;
+  if (!compile.outputs) return one(compile.loss, compile.fromLogits);
+  return compile.outputs.map((o) => `${o.output}: ${one(o.loss, o.fromLogits)}${o.weight === 1 ? '' : ` × ${o.weight}`}`).join(', ');
 }

@@ -48,8 +48,17 @@ export function describeLearningRate(config: Record<string, unknown>): string {
   return `${schedule?.class_name ?? '?'}${start !== undefined ? ` from ${String(start)}` : ''}`;
 }
 
-/** The names a run logs with these settings (Keras's: loss, accuracy, and their val_ twins), for callbacks' monitors. */
+/**
+ * The names a run logs with these settings, for callbacks' monitors: Keras's loss, accuracy and
+ * their val_ twins; for several outputs also each output's loss and accuracy, by its name.
+ */
 export function loggedNames(compile: CompileSettings, fit: FitSettings): string[] {
-  const names = ['loss', ...(compile.metrics.length > 0 && compile.loss.includes('crossentropy') ? ['accuracy'] : [])];
+  const outputs = compile.outputs ?? [{ output: '', loss: compile.loss }];
+  const several = outputs.length > 1;
+  const names = ['loss'];
+  for (const { output, loss } of outputs) {
+    if (several) names.push(`${output}_loss`);
+    if (compile.metrics.length > 0 && loss.includes('crossentropy')) names.push(several ? `${output}_accuracy` : 'accuracy');
+  }
   return fit.validation.kind === 'none' ? names : [...names, ...names.map((name) => `val_${name}`)];
 }
