@@ -536,6 +536,47 @@ class Average(nn.Module):
         return Add()(*xs) / len(xs)
 
 
+class Subtract(nn.Module):
+    def forward(self, a, b):
+        return a - b
+
+
+class Maximum(nn.Module):
+    def forward(self, *xs):
+        result = xs[0]
+        for x in xs[1:]:
+            result = torch.maximum(result, x)
+        return result
+
+
+class Minimum(nn.Module):
+    def forward(self, *xs):
+        result = xs[0]
+        for x in xs[1:]:
+            result = torch.minimum(result, x)
+        return result
+
+
+class Dot(nn.Module):
+    """Keras's Dot (batch_dot): the two inputs summed over one axis each, L2-normalized along it
+    first with normalize (Keras 3's x * min(rsqrt(sum x^2), 1e7)); the output has the first
+    input's other axes, then the second's past the batch, (N, 1) when that leaves only N."""
+
+    def __init__(self, axes, normalize=False):
+        super().__init__()
+        self.axes = (axes, axes) if isinstance(axes, int) else tuple(axes)
+        self.normalize = normalize
+
+    def forward(self, x, y):
+        a, b = (axis % t.dim() for axis, t in zip(self.axes, (x, y)))
+        if self.normalize:
+            x, y = (t * torch.rsqrt(torch.sum(t * t, dim=axis, keepdim=True)).clamp(max=1e7) for t, axis in ((x, a), (y, b)))
+        x, y = torch.movedim(x, a, -1), torch.movedim(y, b, 1)
+        out = torch.matmul(x.reshape(x.shape[0], -1, x.shape[-1]), y.reshape(y.shape[0], y.shape[1], -1))
+        shape = tuple(x.shape[:-1]) + tuple(y.shape[2:])
+        return out.reshape(shape if len(shape) > 1 else (shape[0], 1))
+
+
 class Cropping2D(nn.Module):
     def __init__(self, cropping=((0, 0), (0, 0))):
         super().__init__()
