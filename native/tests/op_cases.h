@@ -469,6 +469,19 @@ inline void extremum_tie_case(Rng& rng, Binary op, const char* label) {
   validate_result(db.download().data(), zeros.data(), name + ": the second gets none", 4, 0, 1);
 }
 
+// Both backends' Max and Min cases: broadcasts, a per-block grad sum, past the CPU backend's chunk, ties.
+inline void extremum_cases() {
+  Rng rng(31);
+  extremum_case(rng, Binary::Max, "Max", {2, 3, 4}, {2, 3, 4});
+  extremum_case(rng, Binary::Max, "Max", {2, 3, 4}, {3, 1});
+  extremum_case(rng, Binary::Min, "Min", {1}, {5, 6});
+  extremum_case(rng, Binary::Min, "Min", {4, 1, 5}, {3, 5});
+  extremum_case(rng, Binary::Max, "Max", {300, 20}, {1, 20});  // the broadcast grad sums 300 terms: one block per element on a GPU
+  extremum_case(rng, Binary::Min, "Min", {40, 999}, {40, 999});  // past one chunk of the CPU backend's threaded loop
+  extremum_tie_case(rng, Binary::Max, "Max");
+  extremum_tie_case(rng, Binary::Min, "Min");
+}
+
 inline void transpose_case(Rng& rng, Shape s, std::vector<int64_t> perm) {
   std::vector<int64_t> inv(perm.size());
   Shape os(s.size());

@@ -325,15 +325,6 @@ int main() {
   reduce_mean_case(rng, {2, 3, 4}, {1, 1, 1});
   dropout_case(rng);
   dropout_statistics();
-  // Max and Min (Keras's Maximum and Minimum), an Rng of their own so the cases before draw as they did
-  Rng extremum_rng(31);
-  extremum_case(extremum_rng, Binary::Max, "Max", {2, 3, 4}, {2, 3, 4});
-  extremum_case(extremum_rng, Binary::Max, "Max", {2, 3, 4}, {3, 1});
-  extremum_case(extremum_rng, Binary::Min, "Min", {1}, {5, 6});
-  extremum_case(extremum_rng, Binary::Min, "Min", {4, 1, 5}, {3, 5});
-  extremum_case(extremum_rng, Binary::Max, "Max", {70, 100}, {1, 100});  // the broadcast grad's sum per block
-  extremum_case(extremum_rng, Binary::Min, "Min", {40, 999}, {40, 999});  // past the CPU backend's chunk
-  extremum_tie_case(extremum_rng, Binary::Max, "Max");
-  extremum_tie_case(extremum_rng, Binary::Min, "Min");
+  extremum_cases();  // Max and Min (Keras's Maximum and Minimum), an Rng of their own
   return finish("test_ops");
 }

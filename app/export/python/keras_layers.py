@@ -8,6 +8,7 @@ odd pixel at the end), average pooling that leaves the padding out of the count,
 BatchNormalization's epsilon 1e-3, momentum 0.99 (torch's 0.01) and biased variance, and
 fresh weights drawn from Keras's initializers (the layer's own, in Keras's fan convention).
 """
+import functools
 import math
 
 import torch
@@ -543,18 +544,12 @@ class Subtract(nn.Module):
 
 class Maximum(nn.Module):
     def forward(self, *xs):
-        result = xs[0]
-        for x in xs[1:]:
-            result = torch.maximum(result, x)
-        return result
+        return functools.reduce(torch.maximum, xs)
 
 
 class Minimum(nn.Module):
     def forward(self, *xs):
-        result = xs[0]
-        for x in xs[1:]:
-            result = torch.minimum(result, x)
-        return result
+        return functools.reduce(torch.minimum, xs)
 
 
 class Dot(nn.Module):
