@@ -176,7 +176,8 @@ test('Subtract and Dot in the graph editor: a Siamese pair\'s difference and cos
   json = setLayerArgument(json, 'left', 'shape', [8]);
   json = setLayerArgument(json, 'right', 'shape', [8]);
   json = setLayerArgument(json, 'embed', 'units', 4);
-  json = setLayerArgument(json, 'cosine', 'axes', parseArgument({ kind: 'int-tuple', length: 2 }, '1').value);
+  assert.deepEqual(parseArgument({ kind: 'int-tuple', length: 2 }, '1'), { value: [1, 1] }, 'the axes field reads 1 as both inputs\' axis');
+  json = setLayerArgument(json, 'cosine', 'axes', [1, 1]);
   json = setLayerArgument(json, 'cosine', 'normalize', true);
   json = connect(json, { layer: 'left', call: 0 }, { layer: 'embed', call: 0 });
   json = addCall(json, 'embed').json;

@@ -96,38 +96,30 @@ export abstract class ElementwiseMerge extends Layer {
     return [out];
   }
 
-  protected static readArgs(className: string, config: Record<string, unknown>): LayerArgs {
-    const c = new ConfigReader(className, config);
+  /** The subclass's Keras config (the base fields only): `this` is the class it is called on, e.g. Add.fromConfig. */
+  static fromConfig<T extends ElementwiseMerge>(this: (new (args: LayerArgs) => T) & { className: string }, config: Record<string, unknown>): T {
+    const c = new ConfigReader(this.className, config);
     const args = c.layerArgs();
     c.finish();
-    return args;
+    return new this(args);
   }
 }
 
 /** The sum of its inputs. */
 export class Add extends ElementwiseMerge {
   static override className = 'Add';
-  static fromConfig(config: Record<string, unknown>): Add {
-    return new Add(ElementwiseMerge.readArgs(Add.className, config));
-  }
 }
 registerLayer(Add);
 
 /** The elementwise product of its inputs. */
 export class Multiply extends ElementwiseMerge {
   static override className = 'Multiply';
-  static fromConfig(config: Record<string, unknown>): Multiply {
-    return new Multiply(ElementwiseMerge.readArgs(Multiply.className, config));
-  }
 }
 registerLayer(Multiply);
 
 /** The elementwise mean of its inputs. */
 export class Average extends ElementwiseMerge {
   static override className = 'Average';
-  static fromConfig(config: Record<string, unknown>): Average {
-    return new Average(ElementwiseMerge.readArgs(Average.className, config));
-  }
 }
 registerLayer(Average);
 
@@ -138,27 +130,18 @@ export class Subtract extends ElementwiseMerge {
     expectTwo(this, inputShapes);
     return super.computeOutputShapes(inputShapes);
   }
-  static fromConfig(config: Record<string, unknown>): Subtract {
-    return new Subtract(ElementwiseMerge.readArgs(Subtract.className, config));
-  }
 }
 registerLayer(Subtract);
 
 /** The elementwise maximum of its inputs. */
 export class Maximum extends ElementwiseMerge {
   static override className = 'Maximum';
-  static fromConfig(config: Record<string, unknown>): Maximum {
-    return new Maximum(ElementwiseMerge.readArgs(Maximum.className, config));
-  }
 }
 registerLayer(Maximum);
 
 /** The elementwise minimum of its inputs. */
 export class Minimum extends ElementwiseMerge {
   static override className = 'Minimum';
-  static fromConfig(config: Record<string, unknown>): Minimum {
-    return new Minimum(ElementwiseMerge.readArgs(Minimum.className, config));
-  }
 }
 registerLayer(Minimum);
 
@@ -242,35 +225,28 @@ export function concatenate(inputs: SymbolicTensor[], args: ConcatenateArgs = {}
   return new Concatenate(args).apply(inputs);
 }
 
-/** Functional shortcut: `add([a, b], {name})`. */
-export function add(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
-  return new Add(args).apply(inputs);
+/** An elementwise merge's functional shortcut: `add([a, b], {name})` is `new Add({name}).apply([a, b])`. */
+function shortcut(Merge: new (args: LayerArgs) => ElementwiseMerge): (inputs: SymbolicTensor[], args?: LayerArgs) => SymbolicTensor {
+  return (inputs, args = {}) => new Merge(args).apply(inputs);
 }
+
+/** Functional shortcut: `add([a, b], {name})`. */
+export const add = shortcut(Add);
 
 /** Functional shortcut: `multiply([a, b], {name})`. */
-export function multiply(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
-  return new Multiply(args).apply(inputs);
-}
+export const multiply = shortcut(Multiply);
 
 /** Functional shortcut: `average([a, b], {name})`. */
-export function average(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
-  return new Average(args).apply(inputs);
-}
+export const average = shortcut(Average);
 
 /** Functional shortcut: `subtract([a, b], {name})`. */
-export function subtract(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
-  return new Subtract(args).apply(inputs);
-}
+export const subtract = shortcut(Subtract);
 
 /** Functional shortcut: `maximum([a, b], {name})`. */
-export function maximum(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
-  return new Maximum(args).apply(inputs);
-}
+export const maximum = shortcut(Maximum);
 
 /** Functional shortcut: `minimum([a, b], {name})`. */
-export function minimum(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
-  return new Minimum(args).apply(inputs);
-}
+export const minimum = shortcut(Minimum);
 
 /** Functional shortcut: `dot([a, b], {axes, normalize, name})`; axes defaults to -1, as keras.layers.dot's. */
 export function dot(inputs: SymbolicTensor[], args: DotArgs = {}): SymbolicTensor {
