@@ -1813,6 +1813,18 @@ static void test_merge_ops() {
       validate_result(loser.data(), zeros.data(), std::string(op) + " at ties: the second input gets none (" + be + ")", 3, 0, 1);
     }
   }
+  for (const char* op : {"Max", "Min", "Sum"}) {  // a variadic op's omitted input (an empty name) is an error naming it
+    ModelBuilder b;
+    b.input("x", {-1, 2}).output("y").node(op, {"x", "", "x"}, {"y"});
+    std::string msg;
+    try {
+      Session::from_onnx(b.bytes().data(), b.bytes().size(), TrainingDescription{});
+    } catch (const Error& e) {
+      msg = e.what();
+    }
+    expect(msg.find(std::string(op) + " node '" + op + "_1': required input 1 is missing") != std::string::npos,
+           std::string(op) + ": an omitted input is named: " + msg);
+  }
   {  // Max of one input is its identity, forward and backward
     ModelBuilder b;
     b.input("x", {-1, 2}).output("y").node("Max", {"x"}, {"m"}).node("Min", {"m"}, {"y"});
