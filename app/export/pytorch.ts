@@ -9,7 +9,7 @@ import {
   Activation, ActivityRegularization, Attention, AveragePooling1D, CenterCrop, Normalization, Resizing, UpSampling2D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout,
   ELU, Embedding, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GRU, InputLayer,
   LayerNormalization, LeakyReLU, LSTM, MaxPooling1D, MaxPooling2D, MultiHeadAttention, Permute, PReLU, ReLU, RecurrentLayer, RepeatVector, Rescaling, Reshape, SeparableConv2D,
-  Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
+  Softmax, SpatialDropout2D, ValueError, Dot, ZeroPadding2D, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
 } from '../model/index.ts';
 import { serializeInitializer, type Initializer } from '../model/initializers.ts';
 import { onnxDims, toOnnxLayout } from '../translate/kernel_layout.ts';
@@ -204,6 +204,10 @@ const TORCH_TABLE: Record<string, TorchRow<never>> = {
   RandomTranslation: stateless((l: RandomTranslation) => call('RandomTranslation', [l.heightFactor, l.widthFactor], fillKeywords(l))),
   RandomZoom: stateless((l: RandomZoom) => call('RandomZoom', [l.heightFactor], [['width_factor', l.widthFactor, null], ...fillKeywords(l)])),
   RandomRotation: stateless((l: RandomRotation) => call('RandomRotation', [l.factor], fillKeywords(l))),
+  Subtract: stateless(() => 'Subtract()'),
+  Maximum: stateless(() => 'Maximum()'),
+  Minimum: stateless(() => 'Minimum()'),
+  Dot: stateless((l: Dot) => call('Dot', [l.axes], [['normalize', l.normalize, false]])),
 };
 
 /** The layer classes the PyTorch export writes. */

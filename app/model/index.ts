@@ -9,7 +9,7 @@ import { ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout2
 import { Embedding } from './layers/embedding.ts';
 import { Bidirectional, GRU, LSTM, SimpleRNN } from './layers/recurrent.ts';
 import { Input, InputLayer } from './layers/input.ts';
-import { Add, Average, Concatenate, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
+import { Add, Average, Concatenate, Multiply, add, average, concatenate, multiply, Subtract, Maximum, Minimum, Dot, subtract, maximum, minimum, dot } from './layers/merge.ts';
 import { BatchNormalization, LayerNormalization } from './layers/normalization.ts';
 import { Attention, MultiHeadAttention } from './layers/attention.ts';
 import { Normalization } from './layers/preprocessing.ts';
@@ -31,7 +31,7 @@ export {
   Bidirectional, GRU, LSTM, MERGE_MODES, RecurrentLayer, SimpleRNN, type BidirectionalArgs, type GRUArgs, type LSTMArgs, type MergeMode, type RecurrentArgs,
 } from './layers/recurrent.ts';
 export { Input, InputLayer } from './layers/input.ts';
-export { Add, Average, Concatenate, ElementwiseMerge, Multiply, add, average, concatenate, multiply } from './layers/merge.ts';
+export { Add, Average, Concatenate, ElementwiseMerge, Multiply, add, average, concatenate, multiply, Subtract, Maximum, Minimum, Dot, subtract, maximum, minimum, dot, type DotArgs } from './layers/merge.ts';
 export { BatchNormalization, LayerNormalization, type LayerNormalizationArgs } from './layers/normalization.ts';
 export { Attention, MultiHeadAttention, type AttentionArgs, type MultiHeadAttentionArgs } from './layers/attention.ts';
 export { Normalization, type AdaptArray, type AdaptData, type NestedNumbers, type NormalizationArgs } from './layers/preprocessing.ts';
@@ -107,6 +107,14 @@ export const layers = {
   UpSampling2D,
   Resizing,
   CenterCrop,
+  Subtract,
+  Maximum,
+  Minimum,
+  Dot,
+  subtract,
+  maximum,
+  minimum,
+  dot,
 };
 
 export { Model, weightsGeneration, type ModelArgs, type CallOptions } from './model.ts';

@@ -593,6 +593,20 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
   { className: 'Add', group: 'Merging layers', help: 'The sum of its inputs, which must have the same shape (residual joins).', docs: 'merging_layers/add/', inputs: 'several', args: [] },
   { className: 'Multiply', group: 'Merging layers', help: 'The elementwise product of its inputs (gates).', docs: 'merging_layers/multiply/', inputs: 'several', args: [] },
   { className: 'Average', group: 'Merging layers', help: 'The elementwise mean of its inputs.', docs: 'merging_layers/average/', inputs: 'several', args: [] },
+  { className: 'Subtract', group: 'Merging layers', help: 'The first input minus the second (exactly two inputs, e.g. a Siamese difference).', docs: 'merging_layers/subtract/', inputs: 'several', args: [] },
+  { className: 'Maximum', group: 'Merging layers', help: 'The elementwise maximum of its inputs.', docs: 'merging_layers/maximum/', inputs: 'several', args: [] },
+  { className: 'Minimum', group: 'Merging layers', help: 'The elementwise minimum of its inputs.', docs: 'merging_layers/minimum/', inputs: 'several', args: [] },
+  {
+    className: 'Dot',
+    group: 'Merging layers',
+    help: 'The dot product of two inputs along an axis, per sample: (None, n) and (None, n) give (None, 1).',
+    docs: 'merging_layers/dot/',
+    inputs: 'several',
+    args: [
+      { key: 'axes', option: 'axes', type: { kind: 'int-tuple', length: 2 }, initial: -1, positional: true, help: 'The axis summed over, or one per input (first, second); -1 is the last.' },
+      { key: 'normalize', option: 'normalize', type: { kind: 'bool' }, default: false, help: 'L2-normalize both along the axes first: the cosine similarity.' },
+    ],
+  },
   {
     className: 'Rescaling',
     group: 'Preprocessing layers',

@@ -8,7 +8,7 @@ import {
   GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LeakyReLU, MaxPooling1D, MaxPooling2D, Permute, PReLU, RepeatVector, Multiply, ReLU, Rescaling,
   Reshape, SeparableConv2D, Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, formatShape, transposedOutputLength,
   Normalization, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
-  CenterCrop, Resizing, ShapeError, UpSampling2D,
+  CenterCrop, Resizing, ShapeError, UpSampling2D, Subtract, Maximum, Minimum, Dot,
   type ActivationName, type CallKwargs, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { ConvPadding } from '../model/layers/conv.ts';
@@ -599,6 +599,71 @@ const average: Row<Average> = (layer, call) => {
   return { ...inputs[0]!, name, shape: layer.computeOutputShapes(inputs.map((x) => x.shape))[0]! };
 };
 
+/** Subtract, Maximum, Minimum: one broadcasting ONNX node (Max and Min take any number of inputs). */
+function elementwiseNode(opType: 'Sub' | 'Max' | 'Min'): Row<Subtract | Maximum | Minimum> {
+  return (layer, call) => {
+    const inputs = commonLayout(call);
+    const name = call.b.addNode(opType, inputs.map((x) => x.name), `${call.name}/${opType}`, {}, call.output);
+    return { ...inputs[0]!, name, shape: layer.computeOutputShapes(inputs.map((x) => x.shape))[0]! };
+  };
+}
+
+/** Keras 3's L2 normalization along `axis`: x / Sqrt(Max(ReduceSumSquare(x), 1e-14)), which is x * min(rsqrt(sum x^2), 1e7). */
+function l2Normalize(b: GraphBuilder, x: string, axis: number, name: string): string {
+  const squares = b.addNode('ReduceSumSquare', [x], `${name}/sum_squares`, { axes: [axis], keepdims: 1 });
+  const floored = b.addNode('Max', [squares, b.floatConstant(`${name}/epsilon_squared`, [1e-14])], `${name}/floored`);
+  return b.addNode('Div', [x, b.addNode('Sqrt', [floored], `${name}/norm`)], `${name}/normalized`);
+}
+
+/** The known size of `dims` (1 for none), or undefined when one is unknown. */
+function knownSize(dims: readonly (number | null)[]): number | undefined {
+  return dims.every((d) => d !== null) ? (dims as number[]).reduce((n, d) => n * d, 1) : undefined;
+}
+
+/**
+ * One Dot operand as a batch of matrices (batch_dot's rank-3 form): its summed axis moved last
+ * (`last`, the first operand: (N, M, K)) or to axis 1 (the second: (N, K, P)) by a Transpose, the
+ * other axes flattened by a Reshape; either is left out where it changes nothing.
+ */
+function dotOperand(layer: Dot, b: GraphBuilder, x: Value, axis: number, last: boolean, name: string): string {
+  const others = x.shape.map((_, k) => k).filter((k) => k !== 0 && k !== axis);
+  const perm = last ? [0, ...others, axis] : [0, axis, ...others];
+  let out = perm.every((p, k) => p === k) ? x.name : b.addNode('Transpose', [x.name], `${name}/Transpose`, { perm });
+  if (x.shape.length === 3) return out;
+  const free = knownSize(others.map((k) => x.shape[k]!));
+  const summed = x.shape[axis]!;
+  if (free === undefined && summed === null) {
+    throw new ValueError(`${layer.name}: ONNX export needs the size of the summed axis or of the other axes of ${formatShape(x.shape)}`, { layer: layer.name });
+  }
+  const dims = free === undefined ? [0, -1, summed!] : summed === null ? [0, free, -1] : [0, free, summed];
+  out = b.addNode('Reshape', [out, b.int64Constant(`${name}/shape`, last ? dims : [dims[0]!, dims[2]!, dims[1]!])], `${name}/Reshape`);
+  return out;
+}
+
+/**
+ * Keras's Dot as batch_dot computes it (keras/src/layers/merging/dot.py): each input L2-normalized
+ * along its axis when `normalize`, then the first as (N, M, K), the second as (N, K, P), one
+ * batched MatMul, and a Reshape to Keras's output shape where that is not (N, M, P).
+ */
+const dot: Row<Dot> = (layer, call) => {
+  const { b } = call;
+  const [x, y] = call.inputs.map((v) => b.inLayout(v, 'keras')) as [Value, Value];
+  const shape = layer.computeOutputShapes([x.shape, y.shape])[0]!;
+  const [ax, ay] = layer.resolvedAxes([x.shape, y.shape]);
+  const operand = (v: Value, axis: number, last: boolean, which: string) => {
+    const normalized = layer.normalize ? { ...v, name: l2Normalize(b, v.name, axis, `${call.name}/${which}`) } : v;
+    return dotOperand(layer, b, normalized, axis, last, `${call.name}/${which}`);
+  };
+  const threeD = x.shape.length === 3 && y.shape.length === 3;  // the MatMul's (N, M, P) is Keras's output
+  const product = b.addNode('MatMul', [operand(x, ax, true, 'x'), operand(y, ay, false, 'y')], `${call.name}/MatMul`, {}, threeD ? call.output : undefined);
+  if (threeD) return { name: product, shape, layout: 'keras', elemType: DataType.FLOAT };
+  const unknown = shape.slice(1).filter((d) => d === null).length;
+  if (unknown > 1) throw new ValueError(`${layer.name}: ONNX export needs all but one of the output's dimensions, got ${formatShape(shape)}`, { layer: layer.name });
+  const target = b.int64Constant(`${call.name}/shape`, [0, ...shape.slice(1).map((d) => d ?? -1)]);
+  const name = b.addNode('Reshape', [product, target], `${call.name}/Reshape`, {}, call.output);
+  return { name, shape, layout: 'keras', elemType: DataType.FLOAT };
+};
+
 /**
  * The activations ONNX's recurrent ops can take: name, and (alpha, beta) for those with
  * parameters. hard_sigmoid is Keras 3's x / 6 + 0.5, clipped (activations.ts).
@@ -860,4 +925,8 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   UpSampling2D: upSampling2d,
   Resizing: resizing,
   CenterCrop: centerCrop,
+  Subtract: elementwiseNode('Sub'),
+  Maximum: elementwiseNode('Max'),
+  Minimum: elementwiseNode('Min'),
+  Dot: dot,
 };

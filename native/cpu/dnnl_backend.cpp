@@ -212,6 +212,8 @@ class DnnlBackend : public ReferenceBackend {
       case Binary::Sub: return run([](float x, float y) { return x - y; });
       case Binary::Mul: return run([](float x, float y) { return x * y; });
       case Binary::Div: return run([](float x, float y) { return x / y; });
+      case Binary::Max: return run([](float x, float y) { return x >= y ? x : y; });
+      case Binary::Min: return run([](float x, float y) { return x <= y ? x : y; });
     }
   }
 

@@ -39,7 +39,7 @@ STRATA_GPU_NAMESPACE_BEGIN
 static_assert((int)Act::Erf == kErf && (int)Act::GeluTanh == kGeluTanh && (int)Act::HardSigmoid == kHardSigmoid &&
                   (int)Act::Sqrt == kSqrt,
               "ActKind follows strata::Act");
-static_assert((int)Binary::Div == kDiv, "BinaryKind follows strata::Binary");
+static_assert((int)Binary::Div == kDiv && (int)Binary::Min == kMin, "BinaryKind follows strata::Binary");
 static_assert((int)LossKind::MeanAbsoluteError == kMAE, "LossCode follows strata::LossKind");
 static_assert((int)OptKind::RMSprop == kRMSprop, "OptCode follows strata::OptKind");
 

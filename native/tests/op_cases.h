@@ -5,6 +5,7 @@
 // and the backward against central differences of the reference's forward.
 // test_ops runs the cases on "cpu", test_cuda_ops on "cuda-emu" (and on "cuda" on a GPU).
 #pragma once
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -422,10 +423,9 @@ inline void conv_maxpool_case(Rng& rng, int N, int C, int H, int OC, bool bias, 
 }
 
 // --- broadcasting binaries, layout, gather, reduce, dropout ------------------------
-inline void binary_case(Rng& rng, Binary op, const char* label, Shape as, Shape bs) {
-  Shape os = broadcast_shape(as, bs);
-  Tensor b = op == Binary::Div ? rand_tensor(rng, bs, 0.5f, 2.0f) : rand_tensor(rng, bs);
-  OpCase c{std::string(label) + " " + shape_str(as) + " " + shape_str(bs), {rand_tensor(rng, as), b},
+inline void binary_case_of(Binary op, const char* label, Tensor a, Tensor b) {
+  Shape as = a.shape, bs = b.shape, os = broadcast_shape(as, bs);
+  OpCase c{std::string(label) + " " + shape_str(as) + " " + shape_str(bs), {std::move(a), std::move(b)},
            {ActGrad, ActGrad}, numel(os),
            [=](Backend& be, const std::vector<const float*>& in, float* out) {
              be.binary_forward(out, in[0], in[1], as, bs, os, op);
@@ -433,6 +433,53 @@ inline void binary_case(Rng& rng, Binary op, const char* label, Shape as, Shape 
            [=](Backend& be, const std::vector<const float*>& in, const float*, const float* dout,
                std::vector<float*>& din) { be.binary_backward(din[0], din[1], dout, in[0], in[1], as, bs, os, op); }};
   check_op(c);
+}
+
+inline void binary_case(Rng& rng, Binary op, const char* label, Shape as, Shape bs) {
+  Tensor b = op == Binary::Div ? rand_tensor(rng, bs, 0.5f, 2.0f) : rand_tensor(rng, bs);
+  binary_case_of(op, label, rand_tensor(rng, as), b);
+}
+
+// Max and Min: a on a grid of tenths and b on the grid shifted by 0.05, so no two compared
+// values lie within the finite differences' step of a tie.
+inline void extremum_case(Rng& rng, Binary op, const char* label, Shape as, Shape bs) {
+  auto on_grid = [&](Shape s, float shift) {
+    Tensor t = rand_tensor(rng, std::move(s), -2, 2);
+    for (auto& v : t.f) v = std::round(v * 10) / 10 + shift;
+    return t;
+  };
+  binary_case_of(op, label, on_grid(as, 0), on_grid(bs, 0.05f));
+}
+
+// Max and Min at ties (a == b everywhere, b broadcast along a's rows): the whole grad goes to a,
+// none to b (TensorFlow's rule), on the backend under test.
+inline void extremum_tie_case(Rng& rng, Binary op, const char* label) {
+  Shape as{3, 4}, bs{4};
+  Tensor b = rand_tensor(rng, bs), a(as);
+  for (int64_t i = 0; i < numel(as); i++) a.f[i] = b.f[i % 4];
+  Tensor dout = rand_tensor(rng, as);
+  auto be = target().make();
+  Buffer ad(*be, a.f), bd(*be, b.f), out(*be, numel(as)), dd(*be, dout.f), da(*be, numel(as)), db(*be, 4);
+  be->binary_forward(out.get(), ad.get(), bd.get(), as, bs, as, op);
+  be->binary_backward(da.get(), db.get(), dd.get(), ad.get(), bd.get(), as, bs, as, op);
+  std::string name = std::string(label) + " at ties";
+  validate_result(out.download().data(), a.f.data(), name + ": forward", numel(as), 0, 1);
+  validate_result(da.download().data(), dout.f.data(), name + ": the first operand gets the whole grad", numel(as), 0, 1);
+  std::vector<float> zeros(4, 0.0f);
+  validate_result(db.download().data(), zeros.data(), name + ": the second gets none", 4, 0, 1);
+}
+
+// Both backends' Max and Min cases: broadcasts, a per-block grad sum, past the CPU backend's chunk, ties.
+inline void extremum_cases() {
+  Rng rng(31);
+  extremum_case(rng, Binary::Max, "Max", {2, 3, 4}, {2, 3, 4});
+  extremum_case(rng, Binary::Max, "Max", {2, 3, 4}, {3, 1});
+  extremum_case(rng, Binary::Min, "Min", {1}, {5, 6});
+  extremum_case(rng, Binary::Min, "Min", {4, 1, 5}, {3, 5});
+  extremum_case(rng, Binary::Max, "Max", {300, 20}, {1, 20});  // the broadcast grad sums 300 terms: one block per element on a GPU
+  extremum_case(rng, Binary::Min, "Min", {40, 999}, {40, 999});  // past one chunk of the CPU backend's threaded loop
+  extremum_tie_case(rng, Binary::Max, "Max");
+  extremum_tie_case(rng, Binary::Min, "Min");
 }
 
 inline void transpose_case(Rng& rng, Shape s, std::vector<int64_t> perm) {

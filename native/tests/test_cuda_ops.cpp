@@ -277,6 +277,7 @@ int main(int argc, char** argv) {
   guarded("losses", [&] { loss_cases(rng); });
   guarded("optimizers", [&] { optimizer_cases(rng); });
   guarded("clipping", [&] { clip_cases(rng); });
+  extremum_cases();  // Max and Min (Keras's Maximum and Minimum), an Rng of their own
   target().options.tf32 = true;  // the default: matrix products on TF32 tensor cores
   Rng rng_tf32(2025);
   matrix_product_cases(rng_tf32);

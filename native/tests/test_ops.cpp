@@ -325,5 +325,6 @@ int main() {
   reduce_mean_case(rng, {2, 3, 4}, {1, 1, 1});
   dropout_case(rng);
   dropout_statistics();
+  extremum_cases();  // Max and Min (Keras's Maximum and Minimum), an Rng of their own
   return finish("test_ops");
 }

@@ -1761,6 +1761,83 @@ static void test_slice_window() {
   backends_agree("Slice window", trained.bytes(), d, {x}, {y});
 }
 
+// Keras's Maximum, Minimum and Dot(normalize=True) as the translator writes them: a 3-input Max
+// with a broadcast (N, 1) operand, Min, Sub, and the L2 normalization x / Sqrt(Max(ReduceSumSquare(x),
+// eps)) before a batched MatMul; then the tie rule through whole sessions.
+static void test_merge_ops() {
+  Rng rng(41);
+  {
+    ModelBuilder b;
+    b.input("x", {-1, 4}).output("p");
+    b.init("w1", glorot(rng, {4, 6}, 4, 6)).init("w2", glorot(rng, {4, 6}, 4, 6)).init("w3", glorot(rng, {4, 1}, 4, 1));
+    b.init("floor", rand_tensor(rng, {6}, -0.3f, 0.3f)).init("eps", Tensor::from({1}, {1e-14f}));
+    b.init("rows", Tensor::from_i64({3}, {0, 2, 3})).init("w4", glorot(rng, {3, 3}, 3, 3));
+    b.node("MatMul", {"x", "w1"}, {"h1"}).node("MatMul", {"x", "w2"}, {"h2"}).node("MatMul", {"x", "w3"}, {"h3"});
+    b.node("Max", {"h1", "h2", "h3"}, {"m"}).node("Min", {"h1", "floor"}, {"lo"}).node("Sub", {"m", "lo"}, {"d"});
+    b.node("Reshape", {"d", "rows"}, {"d3"});  // (N, 2, 3): Dot over the last axis of each row pair
+    b.node("ReduceSumSquare", {"d3"}, {"ss"}, {Attr::ints("axes", {2})}).node("Max", {"ss", "eps"}, {"ssf"});
+    b.node("Sqrt", {"ssf"}, {"norm"}).node("Div", {"d3", "norm"}, {"u"});
+    b.node("Transpose", {"u"}, {"ut"}, {Attr::ints("perm", {0, 2, 1})}).node("MatMul", {"u", "ut"}, {"cos"});  // (N, 2, 2)
+    b.node("ReduceSumSquare", {"cos"}, {"c2"}, {Attr::ints("axes", {1}), Attr::i("keepdims", 0)});  // (N, 2)
+    b.node("Concat", {"c2", "h3"}, {"f"}, {Attr::i("axis", 1)}).node("MatMul", {"f", "w4"}, {"z"}).node("Softmax", {"z"}, {"p"});
+    TrainingDescription d;
+    d.losses = {{"p", LossKind::SparseCategoricalCrossentropy}};
+    d.trainable = {"w1", "w2", "w3", "floor", "w4"};
+    Tensor x = rand_tensor(rng, {5, 4}), y = Tensor::from({5}, {0, 1, 2, 1, 0});
+    graph_grad_check("Max/Min/ReduceSumSquare graph", b.bytes(), d, {x}, {y});
+    backends_agree("Max/Min/ReduceSumSquare graph", b.bytes(), d, {x}, {y});
+  }
+  // ties: x * a and x * b with a == b are equal everywhere; Max gives a the whole gradient, Min
+  // (b first) gives it to b, Max of one input passes it through
+  for (const char* op : {"Max", "Min"}) {
+    bool max = std::string(op) == "Max";
+    ModelBuilder b;
+    b.input("x", {-1, 3}).output("y");
+    Tensor w = rand_tensor(rng, {3});
+    b.init("a", w).init("b", w);
+    b.node("Mul", {"x", "a"}, {"xa"}).node("Mul", {"x", "b"}, {"xb"});
+    b.node(op, max ? std::vector<std::string>{"xa", "xb"} : std::vector<std::string>{"xb", "xa"}, {"y"});
+    TrainingDescription d;
+    d.losses = {{"y", LossKind::MeanSquaredError}};
+    d.trainable = {"a", "b"};
+    Tensor x = rand_tensor(rng, {4, 3}), t = rand_tensor(rng, {4, 3});
+    for (std::string be : {"cpu", "reference", "cuda-emu"}) {
+      d.backend = be;
+      auto s = Session::from_onnx(b.bytes().data(), b.bytes().size(), d);
+      s->train_step({x}, {t});
+      Tensor winner = s->get_gradient(max ? "a" : "b"), loser = s->get_gradient(max ? "b" : "a");
+      std::vector<float> zeros(3, 0.0f);
+      bool moved = false;
+      for (float g : winner.f) moved |= g != 0;
+      expect(moved, std::string(op) + " at ties: the first input's weight gets the gradient (" + be + ")");
+      validate_result(loser.data(), zeros.data(), std::string(op) + " at ties: the second input gets none (" + be + ")", 3, 0, 1);
+    }
+  }
+  for (const char* op : {"Max", "Min", "Sum"}) {  // a variadic op's omitted input (an empty name) is an error naming it
+    ModelBuilder b;
+    b.input("x", {-1, 2}).output("y").node(op, {"x", "", "x"}, {"y"});
+    std::string msg;
+    try {
+      Session::from_onnx(b.bytes().data(), b.bytes().size(), TrainingDescription{});
+    } catch (const Error& e) {
+      msg = e.what();
+    }
+    expect(msg.find(std::string(op) + " node '" + op + "_1': required input 1 is missing") != std::string::npos,
+           std::string(op) + ": an omitted input is named: " + msg);
+  }
+  {  // Max of one input is its identity, forward and backward
+    ModelBuilder b;
+    b.input("x", {-1, 2}).output("y").node("Max", {"x"}, {"m"}).node("Min", {"m"}, {"y"});
+    Tensor x = Tensor::from({2, 2}, {0.5f, -1, 2, -3});
+    for (std::string be : {"cpu", "reference", "cuda-emu"}) {
+      TrainingDescription d;
+      d.backend = be;
+      auto s = Session::from_onnx(b.bytes().data(), b.bytes().size(), d);
+      validate_result(s->forward({x})[0].data(), x.data(), "Max/Min of one input (" + be + ")", 4, 0, 1);
+    }
+  }
+}
+
 int main() {
   try {
     test_dense();
@@ -1782,6 +1859,7 @@ int main() {
     test_recurrent_training_on_cuda();
     test_slice_window();
     test_cuda_graphs();
+    test_merge_ops();
   } catch (const std::exception& e) {
     std::printf("FAIL: exception: %s\n", e.what());
     return 1;

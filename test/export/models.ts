@@ -160,3 +160,18 @@ export function augmentationLayers(): Model {
   x = new layers.GlobalAveragePooling2D({ name: 'pool' }).apply(x);
   return new Model({ inputs: image, outputs: new layers.Dense(3, { activation: 'softmax', name: 'probabilities' }).apply(x), name: 'augmentation_layers' });
 }
+
+/** Subtract, Maximum, Minimum and Dot: a Siamese pair's difference and cosine, Dot's axes as a pair over a sequence. */
+export function mergeLayers(): Model {
+  const left = Input({ shape: [6], name: 'left' });
+  const right = Input({ shape: [6], name: 'right' });
+  const steps = Input({ shape: [4, 5], name: 'steps' });
+  const embed = new layers.Dense(5, { activation: 'tanh', name: 'embed' });
+  const [l, r] = [embed.apply(left), embed.apply(right)];
+  const diff = layers.subtract([l, r], { name: 'diff' });
+  const high = layers.maximum([l, r, diff], { name: 'high' });
+  const low = layers.minimum([l, r], { name: 'low' });
+  const cosine = layers.dot([high, low], { axes: 1, normalize: true, name: 'cosine' });
+  const scores = new layers.Dot([2, 1], { name: 'scores' }).apply([steps, diff]);
+  return new Model({ inputs: [left, right, steps], outputs: [cosine, scores], name: 'merge_layers' });
+}

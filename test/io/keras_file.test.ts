@@ -19,6 +19,7 @@ import { BatchNormalization, Dense, Input, Model, Sequential, layers, modelFromJ
 import { deflateBomb, zipOf } from '../hostile_files.ts';
 import { randomInputs, referencePredict } from '../reference/keras_forward.ts';
 import { uNet } from '../translate/models.ts';
+import { mergeLayers } from '../export/models.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'keras');
 const EXAMPLES = path.join(import.meta.dirname, '..', '..', 'examples');
@@ -110,6 +111,7 @@ async function roundTripModels(): Promise<[string, Model][]> {
   models.push(['mlp_bn.tf2.h5', await loadKerasModel(path.join(FIXTURES, 'mlp_bn.tf2.h5'))]);
   models.push(['review_classifier.keras', await loadKerasModel(path.join(FIXTURES, 'review_classifier.keras'))]);
   models.push(['unet (UpSampling2D)', uNet()]);
+  models.push(['merge_layers (Subtract, Maximum, Minimum, Dot)', mergeLayers()]);
   return models;
 }
 

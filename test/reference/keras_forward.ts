@@ -14,7 +14,7 @@ import {
   GaussianDropout, GaussianNoise, LayerNormalization, LeakyReLU, MultiHeadAttention, PReLU, ReLU, SeparableConv2D, Softmax, SpatialDropout2D, ZeroPadding2D,
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   Normalization, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
-  CenterCrop, Resizing, UpSampling2D,
+  CenterCrop, Resizing, UpSampling2D, Subtract, Maximum, Minimum, Dot,
   type ActivationName, type CallKwargs, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
@@ -625,6 +625,70 @@ export function averageForward(xs: RefTensor[]): RefTensor {
   return tensor(sum.shape, sum.data.map((v) => v / xs.length));
 }
 
+/** The first input minus the second, with addForward's broadcasting. */
+export function subtractForward([a, b]: RefTensor[]): RefTensor {
+  return addForward([a!, tensor(b!.shape, b!.data.map((v) => -v))]);
+}
+
+/** Elementwise maximum, with addForward's broadcasting. */
+export function maximumForward(xs: RefTensor[]): RefTensor {
+  return elementwiseForward(xs, -Infinity, Math.max);
+}
+
+/** Elementwise minimum, with addForward's broadcasting. */
+export function minimumForward(xs: RefTensor[]): RefTensor {
+  return elementwiseForward(xs, Infinity, Math.min);
+}
+
+/** Keras 3's L2 normalization along an axis (keras.ops.normalize, order 2): x * min(1 / sqrt(sum x^2), 1 / 1e-7). */
+export function l2NormalizeForward(x: RefTensor, axis: number): RefTensor {
+  const n = x.shape[axis]!;
+  const step = stridesOf(x.shape)[axis]!;
+  const out = tensor(x.shape);
+  for (let i = 0; i < x.data.length; i++) {
+    const start = i - (Math.floor(i / step) % n) * step;
+    let squares = 0;
+    for (let k = 0; k < n; k++) squares += x.data[start + k * step]! ** 2;
+    out.data[i] = x.data[i]! * Math.min(1 / Math.sqrt(squares), 1e7);
+  }
+  return out;
+}
+
+/** The offsets, within one sample, of every coordinate of the axes past the batch but `axis`, in row-major order. */
+function offsetsWithout(shape: readonly number[], axis: number): number[] {
+  const strides = stridesOf(shape);
+  let offsets = [0];
+  for (let k = 1; k < shape.length; k++) {
+    if (k === axis) continue;
+    offsets = offsets.flatMap((o) => Array.from({ length: shape[k]! }, (_, i) => o + i * strides[k]!));
+  }
+  return offsets;
+}
+
+/**
+ * Keras's Dot: x (N, ...) and y (N, ...) summed over x's axis a and y's axis b (both past the
+ * batch); out (N, x's other axes..., y's other axes...), (N, 1) when that leaves only N.
+ */
+export function dotForward(x: RefTensor, y: RefTensor, [a, b]: [number, number], normalize: boolean): RefTensor {
+  if (normalize) [x, y] = [l2NormalizeForward(x, a), l2NormalizeForward(y, b)];
+  const xStrides = stridesOf(x.shape), yStrides = stridesOf(y.shape);
+  const xOffsets = offsetsWithout(x.shape, a), yOffsets = offsetsWithout(y.shape, b);
+  const N = x.shape[0]!, K = x.shape[a]!;
+  const shape = [N, ...x.shape.filter((_, k) => k !== 0 && k !== a), ...y.shape.filter((_, k) => k !== 0 && k !== b)];
+  const out = tensor(shape.length === 1 ? [N, 1] : shape);
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (const xo of xOffsets) {
+      for (const yo of yOffsets) {
+        let sum = 0;
+        for (let k = 0; k < K; k++) sum += x.data[n * xStrides[0]! + xo + k * xStrides[a]!]! * y.data[n * yStrides[0]! + yo + k * yStrides[b]!]!;
+        out.data[o++] = sum;
+      }
+    }
+  }
+  return out;
+}
+
 function elementwiseForward(xs: RefTensor[], identity: number, combine: (a: number, b: number) => number): RefTensor {
   const rank = xs[0]!.shape.length;
   const shape = xs[0]!.shape.map((_, k) => Math.max(...xs.map((x) => x.shape[k]!)));
@@ -1052,6 +1116,10 @@ export function layerForward(layer: Layer, inputs: RefTensor[], kwargs: CallKwar
   if (layer instanceof Add) return [addForward(inputs)];
   if (layer instanceof Multiply) return [multiplyForward(inputs)];
   if (layer instanceof Average) return [averageForward(inputs)];
+  if (layer instanceof Subtract) return [subtractForward(inputs)];
+  if (layer instanceof Maximum) return [maximumForward(inputs)];
+  if (layer instanceof Minimum) return [minimumForward(inputs)];
+  if (layer instanceof Dot) return [dotForward(inputs[0]!, inputs[1]!, layer.resolvedAxes(inputs.map((x) => x.shape)), layer.normalize)];
   if (layer instanceof RecurrentLayer) return recurrentLayerForward(layer, single(layer, inputs));
   if (layer instanceof Bidirectional) return bidirectionalForward(layer, single(layer, inputs));
   throw new Error(`reference: layer ${layer.name} (${layer.className}) has no reference implementation`);

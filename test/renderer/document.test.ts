@@ -166,3 +166,38 @@ test('Bidirectional in the editors: its wrapped layer is a field written LSTM(16
   assert.equal(analyze(json).params.total, 100 * 8 + 2 * 4 * (16 * (8 + 16) + 16) + 3 * (4 * (16 + 4) + 4));
   assert.match(generateCode(json), /new layers\.Bidirectional\(new layers\.LSTM\(16, \{ returnSequences: true, name: 'forward_lstm' \}\), \{ mergeMode: 'sum', name: 'bi' \}\)/);
 });
+
+test('Subtract and Dot in the graph editor: a Siamese pair\'s difference and cosine, Dot\'s axes a field, the code Keras\'s; a third input into Subtract is an issue at it', () => {
+  let json: ModelJson = withConfig(EMPTY_MODEL, (config) => ({ ...config, name: 'siamese' }));
+  for (const [className, name] of [['InputLayer', 'left'], ['InputLayer', 'right'], ['Dense', 'embed'], ['Subtract', 'diff'], ['Dot', 'cosine']] as const) {
+    const added = addNode(json, className);
+    json = renameLayer(added.json, added.name, name);
+  }
+  json = setLayerArgument(json, 'left', 'shape', [8]);
+  json = setLayerArgument(json, 'right', 'shape', [8]);
+  json = setLayerArgument(json, 'embed', 'units', 4);
+  assert.deepEqual(parseArgument({ kind: 'int-tuple', length: 2 }, '1'), { value: [1, 1] }, 'the axes field reads 1 as both inputs\' axis');
+  json = setLayerArgument(json, 'cosine', 'axes', [1, 1]);
+  json = setLayerArgument(json, 'cosine', 'normalize', true);
+  json = connect(json, { layer: 'left', call: 0 }, { layer: 'embed', call: 0 });
+  json = addCall(json, 'embed').json;
+  json = connect(json, { layer: 'right', call: 0 }, { layer: 'embed', call: 1 });
+  for (const join of ['diff', 'cosine']) {
+    json = connect(json, { layer: 'embed', call: 0 }, { layer: join, call: 0 });
+    json = connect(json, { layer: 'embed', call: 1 }, { layer: join, call: 0 });
+  }
+  const analysis = analyze(json);
+  assert.deepEqual(analysis.issues, []);
+  clearSession();
+  const left = Input({ shape: [8], name: 'left' });
+  const right = Input({ shape: [8], name: 'right' });
+  const embed = new layers.Dense(4, { name: 'embed' });
+  const [l, r] = [embed.apply(left), embed.apply(right)];
+  const inCode = new Model({ inputs: [left, right], outputs: [layers.subtract([l, r], { name: 'diff' }), new layers.Dot([1, 1], { normalize: true, name: 'cosine' }).apply([l, r])], name: 'siamese' });
+  assert.equal(renderSummary(analysis.summary!), inCode.summary());
+  const code = generateCode(json);
+  assert.match(code, /new layers\.Subtract\(\{ name: 'diff' \}\)\.apply\(\[embed, embed_2\]\)/);
+  assert.match(code, /new layers\.Dot\(\[1, 1\], \{ normalize: true, name: 'cosine' \}\)\.apply\(\[embed, embed_2\]\)/);
+  const three = connect(json, { layer: 'left', call: 0 }, { layer: 'diff', call: 0 });
+  assert.match(issuesAt(analyze(three), 'diff').map((issue) => issue.message).join('\n'), /a Subtract layer takes exactly 2 inputs, got 3/);
+});

@@ -1,7 +1,7 @@
 // The models the translation tests run: the two seed examples and one small model per layer
 // type and option, covering every row of the translation table and every activation.
 import {
-  ACTIVATIONS, Input, Model, Sequential, clearSession, layers, setRandomSeed, type Layer, type Normalization, type Shape,
+  ACTIVATIONS, Input, Model, Sequential, clearSession, layers, setRandomSeed, type Layer, type Normalization, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
@@ -93,6 +93,7 @@ export function translationCases(): Model[] {
   cases.push(...recurrentCases());
   cases.push(...augmentLayerCases());
   cases.push(...resizeLayerCases());
+  cases.push(...mergeLayerCases());
   return cases;
 }
 
@@ -411,4 +412,40 @@ export function uNet(): Model {
   const joined = layers.concatenate([up, encoder], { name: 'join' });
   const mask = new layers.Conv2D(1, 1, { activation: 'sigmoid', name: 'mask' }).apply(joined);
   return new Model({ inputs: image, outputs: mask, name: 'unet' });
+}
+
+/** A model of `inputs` (shapes without the batch, named x0, x1, ...) joined by `join`. */
+function joined(name: string, shapes: Shape[], join: (inputs: SymbolicTensor[]) => SymbolicTensor): Model {
+  const inputs = shapes.map((shape, i) => Input({ shape, name: `x${i}` }));
+  return new Model({ inputs, outputs: join(inputs), name });
+}
+
+/** Subtract, Maximum, Minimum and Dot: broadcasts, every form of Dot's axes, normalize, channels-first operands. */
+export function mergeLayerCases(): Model[] {
+  return [
+    joined('subtract_broadcast', [[3, 4], [3, 1]], (xs) => layers.subtract(xs)),
+    joined('maximum_three', [[3, 4], [3, 1], [1, 4]], (xs) => layers.maximum(xs)),
+    joined('minimum_two', [[5], [5]], (xs) => layers.minimum(xs)),
+    joined('dot_vectors', [[6], [6]], (xs) => layers.dot(xs, { axes: 1 })),
+    joined('dot_axes_1', [[4, 3], [4, 5]], (xs) => layers.dot(xs, { axes: 1 })),
+    joined('dot_axes_pair', [[3, 5], [10, 3]], (xs) => layers.dot(xs, { axes: [1, 2] })),
+    joined('dot_normalize', [[5, 4], [6, 4]], (xs) => layers.dot(xs, { axes: -1, normalize: true })),
+    joined('dot_rank4_with_matrix', [[2, 3, 4], [4, 5]], (xs) => layers.dot(xs, { axes: [3, 1] })),
+    joined('dot_vector_with_matrix', [[3], [3, 5]], (xs) => layers.dot(xs, { axes: [1, 1], normalize: true })),
+    joined('dot_matrix_with_vector', [[4, 3], [3]], (xs) => layers.dot(xs, { axes: [2, 1] })),
+    mergesAfterConvolutions(),
+  ];
+}
+
+/** Maximum and Minimum of channels-first values (two Conv2Ds), Subtract with the image, Dot of the map with a vector. */
+function mergesAfterConvolutions(): Model {
+  const image = Input({ shape: [5, 4, 2], name: 'image' });
+  const weights = Input({ shape: [2], name: 'weights' });
+  const c1 = new layers.Conv2D(2, 3, { padding: 'same', name: 'c1' }).apply(image);
+  const c2 = new layers.Conv2D(2, 1, { name: 'c2' }).apply(image);
+  const high = layers.maximum([c1, c2], { name: 'high' });
+  const low = layers.minimum([c1, c2, high], { name: 'low' });
+  const diff = layers.subtract([high, image], { name: 'diff' });
+  const scores = layers.dot([low, weights], { axes: [3, 1], name: 'scores' });
+  return new Model({ inputs: [image, weights], outputs: [diff, scores], name: 'merges_after_convolutions' });
 }

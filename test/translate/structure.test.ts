@@ -13,7 +13,7 @@ import { modelFromOnnx } from '../../app/translate/from_onnx.ts';
 import { exportOnnx, modelToOnnx, METADATA_KERAS_JSON, OPSET } from '../../app/translate/to_onnx.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
-import { randomizeWeights, recurrentCases, resizeLayerCases, translationCases } from './models.ts';
+import { mergeLayerCases, randomizeWeights, recurrentCases, resizeLayerCases, translationCases } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -73,9 +73,26 @@ describe('exported graph', () => {
   });
 });
 
+describe('merge layers', () => {
+  test('Subtract, Maximum and Minimum are one Sub, Max or Min node; Dot one batched MatMul, its normalization an exact ReduceSumSquare per input', () => {
+    const ops = (name: string) => modelToOnnx(mergeLayerCases().find((m) => m.name === name)!).graph!.node!.map((n) => n.opType);
+    assert.deepEqual(ops('subtract_broadcast'), ['Sub']);
+    assert.deepEqual(ops('maximum_three'), ['Max']);
+    assert.deepEqual(ops('minimum_two'), ['Min']);
+    // (N, 4, 3) . (N, 4, 5) over axis 1: the first operand's summed axis moved last, the second's already at 1
+    assert.deepEqual(ops('dot_axes_1'), ['Transpose', 'MatMul']);
+    // (N, 6) . (N, 6): (N, 1, 6) and (N, 6, 1), then (N, 1, 1) reshaped to Keras's (N, 1)
+    assert.deepEqual(ops('dot_vectors'), ['Reshape', 'Reshape', 'MatMul', 'Reshape']);
+    const normalized = ops('dot_normalize');
+    assert.deepEqual(normalized.filter((op) => op === 'ReduceSumSquare').length, 2);
+    assert.ok(!normalized.includes('ReduceMean'), normalized.join(' '));
+  });
+});
+
 describe('import', () => {
-  // the recurrent cases: their kernels are stored transposed, LSTM's gates reordered (kernel_layout.ts)
-  for (const model of [productImageClassifier, purchasePredictor, ...recurrentCases()]) {
+  // the recurrent cases: their kernels are stored transposed, LSTM's gates reordered (kernel_layout.ts);
+  // the merge cases: Dot's axes (an int or a pair) and normalize come back from the metadata
+  for (const model of [productImageClassifier, purchasePredictor, ...recurrentCases(), ...mergeLayerCases()]) {
     test(`${model.name}: the exported file reopens with the same layers and weights`, () => {
       randomizeWeights(model, 7);
       const bytes = exportOnnx(model);

@@ -8,6 +8,7 @@ odd pixel at the end), average pooling that leaves the padding out of the count,
 BatchNormalization's epsilon 1e-3, momentum 0.99 (torch's 0.01) and biased variance, and
 fresh weights drawn from Keras's initializers (the layer's own, in Keras's fan convention).
 """
+import functools
 import math
 
 import torch
@@ -534,6 +535,41 @@ class Multiply(nn.Module):
 class Average(nn.Module):
     def forward(self, *xs):
         return Add()(*xs) / len(xs)
+
+
+class Subtract(nn.Module):
+    def forward(self, a, b):
+        return a - b
+
+
+class Maximum(nn.Module):
+    def forward(self, *xs):
+        return functools.reduce(torch.maximum, xs)
+
+
+class Minimum(nn.Module):
+    def forward(self, *xs):
+        return functools.reduce(torch.minimum, xs)
+
+
+class Dot(nn.Module):
+    """Keras's Dot (batch_dot): the two inputs summed over one axis each, L2-normalized along it
+    first with normalize (Keras 3's x * min(rsqrt(sum x^2), 1e7)); the output has the first
+    input's other axes, then the second's past the batch, (N, 1) when that leaves only N."""
+
+    def __init__(self, axes, normalize=False):
+        super().__init__()
+        self.axes = (axes, axes) if isinstance(axes, int) else tuple(axes)
+        self.normalize = normalize
+
+    def forward(self, x, y):
+        a, b = (axis % t.dim() for axis, t in zip(self.axes, (x, y)))
+        if self.normalize:
+            x, y = (t * torch.rsqrt(torch.sum(t * t, dim=axis, keepdim=True)).clamp(max=1e7) for t, axis in ((x, a), (y, b)))
+        x, y = torch.movedim(x, a, -1), torch.movedim(y, b, 1)
+        out = torch.matmul(x.reshape(x.shape[0], -1, x.shape[-1]), y.reshape(y.shape[0], y.shape[1], -1))
+        shape = tuple(x.shape[:-1]) + tuple(y.shape[2:])
+        return out.reshape(shape if len(shape) > 1 else (shape[0], 1))
 
 
 class Cropping2D(nn.Module):

@@ -1,5 +1,6 @@
-// Layers that join branches: Concatenate along an axis, and the elementwise Add, Multiply and
-// Average, with the functional shortcuts `concatenate([a, b])`, `add`, `multiply`, `average`.
+// Layers that join branches: Concatenate along an axis, the elementwise Add, Subtract, Multiply,
+// Average, Maximum and Minimum, and Dot (batch-wise dot products), with the functional shortcuts
+// `concatenate([a, b])`, `add`, `subtract`, `multiply`, `average`, `maximum`, `minimum`, `dot`.
 import { ShapeError, ValueError } from '../errors.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { LAYER_ARG_NAMES, Layer, type LayerArgs, type SymbolicTensor } from '../layer.ts';
@@ -10,6 +11,13 @@ import { formatShape, type Dim, type Shape } from '../shape.ts';
 function expectSeveral(layer: Layer, inputShapes: Shape[]): void {
   if (inputShapes.length < 2) {
     throw new ShapeError(`${layer.name}: expects a list of at least 2 inputs, got ${inputShapes.length}`);
+  }
+}
+
+/** Subtract and Dot: Keras's "should be called on exactly 2 inputs". */
+function expectTwo(layer: Layer, inputShapes: Shape[]): void {
+  if (inputShapes.length !== 2) {
+    throw new ShapeError(`${layer.name}: a ${layer.className} layer takes exactly 2 inputs, got ${inputShapes.length}`);
   }
 }
 
@@ -88,57 +96,159 @@ export abstract class ElementwiseMerge extends Layer {
     return [out];
   }
 
-  protected static readArgs(className: string, config: Record<string, unknown>): LayerArgs {
-    const c = new ConfigReader(className, config);
+  /** The subclass's Keras config (the base fields only): `this` is the class it is called on, e.g. Add.fromConfig. */
+  static fromConfig<T extends ElementwiseMerge>(this: (new (args: LayerArgs) => T) & { className: string }, config: Record<string, unknown>): T {
+    const c = new ConfigReader(this.className, config);
     const args = c.layerArgs();
     c.finish();
-    return args;
+    return new this(args);
   }
 }
 
 /** The sum of its inputs. */
 export class Add extends ElementwiseMerge {
   static override className = 'Add';
-  static fromConfig(config: Record<string, unknown>): Add {
-    return new Add(ElementwiseMerge.readArgs(Add.className, config));
-  }
 }
 registerLayer(Add);
 
 /** The elementwise product of its inputs. */
 export class Multiply extends ElementwiseMerge {
   static override className = 'Multiply';
-  static fromConfig(config: Record<string, unknown>): Multiply {
-    return new Multiply(ElementwiseMerge.readArgs(Multiply.className, config));
-  }
 }
 registerLayer(Multiply);
 
 /** The elementwise mean of its inputs. */
 export class Average extends ElementwiseMerge {
   static override className = 'Average';
-  static fromConfig(config: Record<string, unknown>): Average {
-    return new Average(ElementwiseMerge.readArgs(Average.className, config));
-  }
 }
 registerLayer(Average);
+
+/** The first input minus the second (exactly two inputs). */
+export class Subtract extends ElementwiseMerge {
+  static override className = 'Subtract';
+  override computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    expectTwo(this, inputShapes);
+    return super.computeOutputShapes(inputShapes);
+  }
+}
+registerLayer(Subtract);
+
+/** The elementwise maximum of its inputs. */
+export class Maximum extends ElementwiseMerge {
+  static override className = 'Maximum';
+}
+registerLayer(Maximum);
+
+/** The elementwise minimum of its inputs. */
+export class Minimum extends ElementwiseMerge {
+  static override className = 'Minimum';
+}
+registerLayer(Minimum);
+
+export interface DotArgs extends LayerArgs {
+  /** The axis of both inputs, or [axis of the first, axis of the second], summed over; negative counts from the end. */
+  axes?: number | [number, number];
+  /** L2-normalize each sample along the axes first: the result is the cosine proximity. */
+  normalize?: boolean;
+}
+
+/**
+ * Keras's Dot: the batch-wise dot product of two inputs along `axes` (keras/src/layers/merging/dot.py,
+ * batch_dot). The output has the first input's dimensions but the summed one, then the second's
+ * past the batch but the summed one: (None, n) . (None, n) -> (None, 1); (None, n, m) . (None, n, k)
+ * with axes 1 -> (None, m, k).
+ */
+export class Dot extends Layer {
+  static override className = 'Dot';
+  readonly axes: number | [number, number];
+  readonly normalize: boolean;
+
+  /** `new Dot(1)`, `new Dot([1, 2], {normalize: true})` or `new Dot({axes, normalize, name})`, as Keras's Dot(axes, normalize=False). */
+  constructor(axes: number | [number, number] | DotArgs, args: DotArgs = {}) {
+    const given = typeof axes === 'object' && !Array.isArray(axes) ? { ...axes, ...args } : { ...args, axes: axes ?? args.axes };
+    const merged = checkOptions('Dot', given, [...LAYER_ARG_NAMES, 'axes', 'normalize'], '{axes: 1, normalize: false}');
+    super(merged);
+    if (merged.axes === undefined) throw new ValueError(`${this.name}: axes is required (an integer, or a pair for the two inputs), as in Keras's Dot(axes)`);
+    const pair = Array.isArray(merged.axes) && merged.axes.length === 2 && merged.axes.every(Number.isInteger);
+    if (!Number.isInteger(merged.axes) && !pair) {
+      throw new ValueError(`${this.name}: axes must be an integer or a pair of integers [axis of the first input, axis of the second], got ${JSON.stringify(merged.axes)}`);
+    }
+    this.axes = Array.isArray(merged.axes) ? [merged.axes[0], merged.axes[1]] : merged.axes;
+    this.normalize = merged.normalize ?? false;
+    if (typeof this.normalize !== 'boolean') throw new ValueError(`${this.name}: normalize must be true or false, got ${JSON.stringify(this.normalize)}`);
+  }
+
+  /** The summed axis of each input, counted from 0 (the batch): Keras's negative axes taken modulo the rank. */
+  resolvedAxes(shapes: Shape[]): [number, number] {
+    const [a, b] = Array.isArray(this.axes) ? this.axes : [this.axes, this.axes];
+    return [a, b].map((axis, i) => {
+      const rank = shapes[i]!.length;
+      const resolved = axis < 0 ? axis + rank : axis;
+      if (resolved <= 0 || resolved >= rank) {
+        throw new ShapeError(`${this.name}: axis ${axis} is not a feature axis of input ${i} of shape ${formatShape(shapes[i]!)} (axes count from 1, or from the end when negative; the batch axis 0 cannot be summed)`);
+      }
+      return resolved;
+    }) as [number, number];
+  }
+
+  computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    expectTwo(this, inputShapes);
+    const [x, y] = inputShapes as [Shape, Shape];
+    if (x.length < 2 || y.length < 2) throw new ShapeError(`${this.name}: Dot needs inputs of rank 2 or more (a batch and features), got ${formatShape(x)} and ${formatShape(y)}`);
+    const [a, b] = this.resolvedAxes(inputShapes);
+    if (x[a] !== null && y[b] !== null && x[a] !== y[b]) {
+      throw new ShapeError(`${this.name}: the summed axes differ in size: ${formatShape(x)} axis ${a} has ${x[a]}, ${formatShape(y)} axis ${b} has ${y[b]}`);
+    }
+    if (x[0] !== null && y[0] !== null && x[0] !== y[0]) throw new ShapeError(`${this.name}: the inputs' batch sizes differ: ${formatShape(x)} and ${formatShape(y)}`);
+    const out: Shape = [x[0] ?? y[0]!, ...x.filter((_, i) => i !== 0 && i !== a), ...y.filter((_, i) => i !== 0 && i !== b)];
+    return [out.length === 1 ? [out[0]!, 1] : out];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), axes: Array.isArray(this.axes) ? [...this.axes] : this.axes, normalize: this.normalize };
+  }
+
+  static fromConfig(config: Record<string, unknown>): Dot {
+    const c = new ConfigReader(Dot.className, config);
+    const args: DotArgs = c.layerArgs();
+    const axes = c.raw('axes', undefined);
+    args.axes = axes as DotArgs['axes'];
+    args.normalize = c.boolean('normalize', false);
+    c.finish();
+    return new Dot(args);
+  }
+}
+registerLayer(Dot);
 
 /** Functional shortcut: `concatenate([a, b], {axis, name})`. */
 export function concatenate(inputs: SymbolicTensor[], args: ConcatenateArgs = {}): SymbolicTensor {
   return new Concatenate(args).apply(inputs);
 }
 
-/** Functional shortcut: `add([a, b], {name})`. */
-export function add(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
-  return new Add(args).apply(inputs);
+/** An elementwise merge's functional shortcut: `add([a, b], {name})` is `new Add({name}).apply([a, b])`. */
+function shortcut(Merge: new (args: LayerArgs) => ElementwiseMerge): (inputs: SymbolicTensor[], args?: LayerArgs) => SymbolicTensor {
+  return (inputs, args = {}) => new Merge(args).apply(inputs);
 }
+
+/** Functional shortcut: `add([a, b], {name})`. */
+export const add = shortcut(Add);
 
 /** Functional shortcut: `multiply([a, b], {name})`. */
-export function multiply(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
-  return new Multiply(args).apply(inputs);
-}
+export const multiply = shortcut(Multiply);
 
 /** Functional shortcut: `average([a, b], {name})`. */
-export function average(inputs: SymbolicTensor[], args: LayerArgs = {}): SymbolicTensor {
-  return new Average(args).apply(inputs);
+export const average = shortcut(Average);
+
+/** Functional shortcut: `subtract([a, b], {name})`. */
+export const subtract = shortcut(Subtract);
+
+/** Functional shortcut: `maximum([a, b], {name})`. */
+export const maximum = shortcut(Maximum);
+
+/** Functional shortcut: `minimum([a, b], {name})`. */
+export const minimum = shortcut(Minimum);
+
+/** Functional shortcut: `dot([a, b], {axes, normalize, name})`; axes defaults to -1, as keras.layers.dot's. */
+export function dot(inputs: SymbolicTensor[], args: DotArgs = {}): SymbolicTensor {
+  return new Dot({ ...args, axes: args.axes ?? -1 }).apply(inputs);
 }

@@ -21,7 +21,7 @@ std::vector<std::string> supported_ops() {
           "Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "Gelu", "Erf", "Clip", "ThresholdedRelu", "Softplus", "HardSigmoid", "Sqrt", "PRelu", "Pad", "Softmax", "Add", "Sub", "Mul", "Div", "Neg", "Expand",
           "Sum", "Cast",
           "Dropout", "Identity", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Gather",
-          "ReduceMean", "Constant", "LSTM", "GRU", "RNN", "Slice", "LogSoftmax", "LayerNormalization", "Resize"};
+          "ReduceMean", "Constant", "LSTM", "GRU", "RNN", "Slice", "LogSoftmax", "LayerNormalization", "Resize", "Max", "Min", "ReduceSumSquare"};
 }
 
 std::unique_ptr<OpKernel> make_kernel(const Node& n, int64_t opset) {

@@ -1,6 +1,6 @@
 // kernels_elementwise.cpp: activations (Relu, LeakyRelu, Elu, Selu, Sigmoid, Tanh,
 // Gelu, Erf, Clip, ThresholdedRelu, Softplus, HardSigmoid, Sqrt), PRelu, Softmax, the broadcasting binaries (Add, Sub,
-// Mul, Div) and n-ary Sum, Dropout, Identity, Cast; Strata's own training-only ops (domain ai.strata):
+// Mul, Div) and n-ary Sum, Max and Min, Dropout, Identity, Cast; Strata's own training-only ops (domain ai.strata):
 // GaussianNoise, GaussianDropout, SpatialDropout, ActivityRegularization.
 #include <cfloat>
 #include <cstring>
@@ -347,6 +347,7 @@ class ActivityRegularizationKernel : public OpKernel {
 class SumKernel : public OpKernel {
  public:
   using OpKernel::OpKernel;
+  int required_inputs() const override { return (int)node.inputs.size(); }  // variadic: an omitted one is an error
   void infer(const Ins& in, Outs& out) override {
     Shape o = in[0]->shape;
     try {
@@ -366,6 +367,58 @@ class SumKernel : public OpKernel {
       if (din[k])
         ctx.be->binary_backward(nullptr, din[k]->data(), dout.data(), nullptr, nullptr, dout.shape, in[k]->shape,
                                 dout.shape, Binary::Add);
+  }
+};
+
+// Max and Min over n inputs with numpy broadcasting (Keras's Maximum and Minimum), folded left
+// to right: y_1 = op(x_0, x_1), y_k = op(y_{k-1}, x_k), the last y the output. The backward walks
+// the fold back, each step routing its grad as the binary op does (to its left operand at a tie),
+// so an output's whole grad reaches the first input holding its value: TensorFlow's rule for
+// Keras's Maximum and Minimum, which fold their inputs the same way.
+class ExtremumKernel : public OpKernel {
+ public:
+  ExtremumKernel(const Node& n, Binary op) : OpKernel(n), op_(op) {}
+  int required_inputs() const override { return (int)node.inputs.size(); }  // variadic: an omitted one is an error
+  void infer(const Ins& in, Outs& out) override {
+    size_t n = in.size();
+    shapes_.assign(1, in[0]->shape);
+    try {
+      for (size_t k = 1; k < n; k++) shapes_.push_back(broadcast_shape(shapes_.back(), in[k]->shape));
+    } catch (const Error& e) {
+      STRATA_FAIL(node.where() << ": " << e.what());
+    }
+    out[0]->reset(shapes_.back());
+    partial_.resize(n), dpartial_.resize(n);
+    for (size_t k = 1; k + 1 < n; k++) reset_beside(partial_[k], *out[0], shapes_[k]), reset_beside(dpartial_[k], *out[0], shapes_[k]);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    if (in.size() == 1) return ctx.be->copy(out[0]->data(), in[0]->data(), in[0]->size());
+    for (size_t k = 1; k < in.size(); k++)
+      ctx.be->binary_forward(fold(k, in, out), fold(k - 1, in, out), in[k]->data(), shapes_[k - 1], in[k]->shape, shapes_[k], op_);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs& out, const Tensor& dout, Grads& din) override {
+    if (in.size() == 1) {
+      if (din[0]) ctx.be->copy(din[0]->data(), dout.data(), dout.size());
+      return;
+    }
+    const float* d = dout.data();  // the grad of y_k
+    for (size_t k = in.size() - 1; k >= 1; k--) {
+      float* dleft = k == 1 ? (din[0] ? din[0]->data() : nullptr) : dpartial_[k - 1].data();
+      ctx.be->binary_backward(dleft, din[k] ? din[k]->data() : nullptr, d, fold(k - 1, in, out), in[k]->data(),
+                              shapes_[k - 1], in[k]->shape, shapes_[k], op_);
+      d = dleft;
+    }
+  }
+
+ private:
+  Binary op_;
+  std::vector<Shape> shapes_;           // shapes_[k]: y_k's (shapes_[0] is x_0's)
+  std::vector<Tensor> partial_, dpartial_;  // y_k and its grad for 0 < k < n - 1
+
+  // y_k: x_0, a partial result, or the output
+  float* fold(size_t k, const Ins& in, const Outs& out) {
+    if (k == 0) return in[0]->data();
+    return k + 1 == in.size() ? out[0]->data() : partial_[k].data();
   }
 };
 
@@ -448,6 +501,8 @@ std::unique_ptr<OpKernel> make_elementwise_kernel(const Node& n, int64_t opset) 
   if (op == "Sub") return std::make_unique<BinaryKernel>(n, Binary::Sub);
   if (op == "Mul") return std::make_unique<BinaryKernel>(n, Binary::Mul);
   if (op == "Div") return std::make_unique<BinaryKernel>(n, Binary::Div);
+  if (op == "Max") return std::make_unique<ExtremumKernel>(n, Binary::Max);
+  if (op == "Min") return std::make_unique<ExtremumKernel>(n, Binary::Min);
   if (op == "Dropout") return std::make_unique<DropoutKernel>(n);
   if (op == "Identity") return std::make_unique<IdentityKernel>(n);
   return nullptr;

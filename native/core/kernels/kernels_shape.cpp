@@ -1,6 +1,6 @@
 // kernels_shape.cpp: ops that move data without arithmetic: Flatten, Reshape,
 // Squeeze, Unsqueeze (copies under a new shape), Transpose, Concat, Gather,
-// ReduceMean (Keras's GlobalAveragePooling1D).
+// ReduceMean (Keras's GlobalAveragePooling1D), ReduceSumSquare (Keras's Dot with normalize).
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -232,7 +232,10 @@ class GatherKernel : public OpKernel {
   }
 };
 
-class ReduceMeanKernel : public OpKernel {
+// The reductions over `axes` (an attribute, or input 1 from opset 18; all axes when none are
+// given, unless noop_with_empty_axes), with keepdims: keep_ is the input's shape with the
+// reduced axes 1, which broadcasts back against the input.
+class ReduceKernel : public OpKernel {
  public:
   using OpKernel::OpKernel;
   void infer(const Ins& in, Outs& out) override {
@@ -252,17 +255,49 @@ class ReduceMeanKernel : public OpKernel {
     }
     out[0]->reset(o);
   }
+  bool differentiable(int i) const override { return i == 0; }
+  bool accepts_int(int i) const override { return i == 1; }
+
+ protected:
+  Shape keep_;
+};
+
+class ReduceMeanKernel : public ReduceKernel {
+ public:
+  using ReduceKernel::ReduceKernel;
   void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
     ctx.be->reduce_mean_forward(out[0]->data(), in[0]->data(), in[0]->shape, keep_);
   }
   void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
     if (din[0]) ctx.be->reduce_mean_backward(din[0]->data(), dout.data(), in[0]->shape, keep_);
   }
-  bool differentiable(int i) const override { return i == 0; }
-  bool accepts_int(int i) const override { return i == 1; }
+};
+
+// ReduceSumSquare (Keras's Dot with normalize=True: the squared L2 norms): y = sum of x * x over
+// the axes, dx = 2 x dy. Composed of the backends' broadcasting binaries: the sum is Add's grad
+// of the operand broadcast along the reduced axes (a fixed order on every backend), and dy
+// reaches the input's shape as Mul's broadcast operand.
+class ReduceSumSquareKernel : public ReduceKernel {
+ public:
+  using ReduceKernel::ReduceKernel;
+  void infer(const Ins& in, Outs& out) override {
+    ReduceKernel::infer(in, out);
+    reset_beside(square_, *out[0], in[0]->shape);
+  }
+  void forward(KernelContext& ctx, const Ins& in, Outs& out) override {
+    const Shape& xs = in[0]->shape;
+    ctx.be->binary_forward(square_.data(), in[0]->data(), in[0]->data(), xs, xs, xs, Binary::Mul);
+    ctx.be->binary_backward(nullptr, out[0]->data(), square_.data(), nullptr, nullptr, xs, keep_, xs, Binary::Add);
+  }
+  void backward(KernelContext& ctx, const Ins& in, const Outs&, const Tensor& dout, Grads& din) override {
+    if (!din[0]) return;
+    const Shape& xs = in[0]->shape;
+    ctx.be->binary_forward(din[0]->data(), in[0]->data(), dout.data(), xs, keep_, xs, Binary::Mul);
+    ctx.be->scale(din[0]->data(), din[0]->data(), 2.0f, din[0]->size());
+  }
 
  private:
-  Shape keep_;
+  Tensor square_;
 };
 
 // Pad (Keras's ZeroPadding2D; PyTorch's F.pad): pads from the int64 input (opset >= 11: an
@@ -448,6 +483,7 @@ std::unique_ptr<OpKernel> make_shape_kernel(const Node& n) {
   if (op == "Concat") return std::make_unique<ConcatKernel>(n);
   if (op == "Gather") return std::make_unique<GatherKernel>(n);
   if (op == "ReduceMean") return std::make_unique<ReduceMeanKernel>(n);
+  if (op == "ReduceSumSquare") return std::make_unique<ReduceSumSquareKernel>(n);
   if (op == "Slice") return std::make_unique<SliceKernel>(n);
   return nullptr;
 }

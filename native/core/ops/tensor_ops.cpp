@@ -60,6 +60,8 @@ void binary_forward(float* out, const float* a, const float* b, const Shape& as,
       case Binary::Sub: out[o] = a[i] - b[j]; break;
       case Binary::Mul: out[o] = a[i] * b[j]; break;
       case Binary::Div: out[o] = a[i] / b[j]; break;
+      case Binary::Max: out[o] = a[i] >= b[j] ? a[i] : b[j]; break;
+      case Binary::Min: out[o] = a[i] <= b[j] ? a[i] : b[j]; break;
     }
   });
 }
@@ -75,6 +77,8 @@ void binary_backward(float* da, float* db, const float* dout, const float* a, co
       case Binary::Sub: if (da) da[i] += d; if (db) db[j] -= d; break;
       case Binary::Mul: if (da) da[i] += d * b[j]; if (db) db[j] += d * a[i]; break;
       case Binary::Div: if (da) da[i] += d / b[j]; if (db) db[j] -= d * a[i] / (b[j] * b[j]); break;
+      case Binary::Max: if (a[i] >= b[j]) { if (da) da[i] += d; } else if (db) db[j] += d; break;
+      case Binary::Min: if (a[i] <= b[j]) { if (da) da[i] += d; } else if (db) db[j] += d; break;
     }
   });
 }

@@ -1,4 +1,4 @@
-// tensor_ops.h: broadcasting binaries (Add, Sub, Mul, Div), Transpose, Concat,
+// tensor_ops.h: broadcasting binaries (Add, Sub, Mul, Div, Max, Min), Transpose, Concat,
 // Gather along axis 0 (the Embedding lookup; other axes loop over leading slices),
 // ReduceMean and Dropout.
 // Gradient contract: activation grads = (da, db, dinp...); parameter grads +=
@@ -17,7 +17,9 @@ Shape broadcast_shape(const Shape& a, const Shape& b);
 // axis of os, 0 along the axes s is broadcast along.
 std::vector<int64_t> broadcast_strides(const Shape& s, const Shape& os);
 
-enum class Binary { Add, Sub, Mul, Div };
+// Max and Min route each output's grad to one operand, as TensorFlow's Maximum/Minimum grads do:
+// to a where a >= b (Min: a <= b), else to b, so at a tie a gets all of it (PyTorch would split).
+enum class Binary { Add, Sub, Mul, Div, Max, Min };
 
 // ONNX Pad's modes: constant fills with a value; reflect mirrors about the edge element
 // (numpy's "reflect": abc -> cba|abc|cba without repeating the edge), edge repeats it, wrap

@@ -80,13 +80,15 @@ __global__ void act_backward(float* dinp, const float* dout, const float* inp, c
 }
 
 // --- broadcasting binaries --------------------------------------------------------------------
-enum BinaryKind { kAdd, kSub, kMul, kDiv };  // = strata::Binary
+enum BinaryKind { kAdd, kSub, kMul, kDiv, kMax, kMin };  // = strata::Binary
 
 __device__ __forceinline__ float binary_value(int op, float a, float b) {
   switch (op) {
     case kAdd: return a + b;
     case kSub: return a - b;
     case kMul: return a * b;
+    case kMax: return a >= b ? a : b;
+    case kMin: return a <= b ? a : b;
     default: return a / b;
   }
 }
@@ -106,6 +108,9 @@ __device__ __forceinline__ float binary_grad(int op, bool wrt_a, float d, const 
     case kAdd: return d;
     case kSub: return wrt_a ? d : -d;
     case kMul: return wrt_a ? d * b[ib] : d * a[ia];
+    // the whole grad to a where a >= b (Min: a <= b), else to b: TensorFlow's rule, a wins ties
+    case kMax: return (a[ia] >= b[ib]) == wrt_a ? d : 0.0f;
+    case kMin: return (a[ia] <= b[ib]) == wrt_a ? d : 0.0f;
     default: return wrt_a ? d / b[ib] : -d * a[ia] / (b[ib] * b[ib]);
   }
 }
