@@ -66,6 +66,21 @@ describe('ZeroPadding1D, Cropping1D, UpSampling1D, SpatialDropout1D and TimeDist
     await trainsAndAgrees(model, float32([n, 8, 3], x), { dtype: 'int32', shape: [n], data: y }, 8, 0.8);
   });
 
+  test('SpatialDropout1D drops whole channels in training: one SGD step moves the Dense kernel behind it on every step of the kept channels only', async () => {
+    // ones through SpatialDropout1D(0.5), Flatten (step-major) and a zero kernel: d(loss)/dw is 0 exactly where x was dropped
+    const [steps, channels] = [6, 16];
+    const x = Input({ shape: [steps, channels] });
+    const dropped = new layers.SpatialDropout1D(0.5).apply(x);
+    const head = new layers.Dense(1, { useBias: false, kernelInitializer: 'zeros', name: 'head' });
+    const model = new Model({ inputs: x, outputs: head.apply(new layers.Flatten().apply(dropped)) });
+    model.compile({ optimizer: new optimizers.SGD({ learningRate: 0.01 }), loss: 'mean_squared_error' });
+    await engine.fit(model, [float32([1, steps, channels], new Float32Array(steps * channels).fill(1))], [float32([1, 1], [1])], { epochs: 1, batchSize: 1, seed: 9 });
+    const kernel = head.weights[0]!.value;
+    const kept = Array.from({ length: channels }, (_, c) => kernel[c] !== 0);
+    for (let t = 0; t < steps; t++) assert.deepEqual(Array.from({ length: channels }, (_, c) => kernel[t * channels + c] !== 0), kept, `step ${t}`);
+    assert.ok(kept.some((k) => k) && kept.some((k) => !k), `kept channels ${kept}`);
+  });
+
   test('TimeDistributed(Dense) trains to the same losses and weights as Dense on the same (batch, time, features) input', async () => {
     const n = 64;
     const x = float32([n, 5, 4], noise(n, [5, 4], 21));
