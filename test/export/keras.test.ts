@@ -13,7 +13,7 @@ import { Input, Model, layers, losses, optimizers, readNpz, setRandomSeed } from
 import { loadModel } from '../../app/cli/load_model.ts';
 import { compileSettings } from '../../app/export/compile_settings.ts';
 import { exportKeras } from '../../app/export/keras.ts';
-import { attentionLayers, augmentationLayers, graphLayers, imageLayers, moreImageLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
+import { attentionLayers, augmentationLayers, graphLayers, imageLayers, moreImageLayers, recurrentLayers, sequenceLayers, timeLayers, transposedConvolutions } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -55,6 +55,7 @@ describe('strata export --format keras', () => {
       { name: 'attention_layers', model: attentionLayers() },
       { name: 'transposed_convolutions', model: transposedConvolutions() },
       { name: 'augmentation_layers', model: augmentationLayers() },
+      { name: 'time_layers', model: timeLayers() },
     );
     for (const { name, model } of models) {
       const report = exportAndCheck(model, name);
