@@ -23,7 +23,7 @@ import { TimeDistributed } from './layers/time_distributed.ts';
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
 export { ELU, LeakyReLU, PReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type PReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
 export { Permute, RepeatVector } from './layers/reshaping.ts';
-export { Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D, type Cropping2DArgs, type Padding1D, type Padding2D, type ZeroPadding2DArgs } from './layers/padding.ts';
+export { Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D, type Cropping2DArgs, type Padding1D, type Padding2D, type ZeroPadding1DArgs, type ZeroPadding2DArgs } from './layers/padding.ts';
 export { ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D, type ActivityRegularizationArgs, type NoiseArgs } from './layers/noise.ts';
 export {
   Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, transposedOutputLength, type Conv1DArgs, type Conv2DArgs, type Conv2DTransposeArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';

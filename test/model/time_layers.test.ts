@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
-  ConfigError, Conv2D, Cropping1D, Dense, Flatten, Input, LSTM, Model, Sequential, ShapeError, SpatialDropout1D, TimeDistributed, UpSampling1D, ValueError, ZeroPadding1D,
+  ConfigError, Conv2D, LimitError, Cropping1D, Dense, Flatten, Input, LSTM, Model, Sequential, ShapeError, SpatialDropout1D, TimeDistributed, UpSampling1D, ValueError, ZeroPadding1D,
   layers, modelFromJSON, regularizers,
 } from '../../app/model/index.ts';
 import { exportOnnx, modelToOnnx } from '../../app/translate/to_onnx.ts';
@@ -204,6 +204,19 @@ describe('TimeDistributed: Keras API', () => {
     refused(() => modelFromJSON(withWrapped({ class_name: 'Sequential', config: { layers: [] } })), ConfigError, /td \(TimeDistributed\): wrapping a model \(Sequential\) is not supported/);
     refused(() => modelFromJSON(withWrapped({ class_name: 'Lambda', config: {} })), ConfigError, /td \(TimeDistributed\): the wrapped layer has unsupported class "Lambda"/);
     refused(() => modelFromJSON(withWrapped({ class_name: 'Dense', config: { name: 'd', units: 2, bad_key: 1 } })), ConfigError, /d \(Dense\): unsupported config key "bad_key"/);
+  });
+});
+
+describe('TimeDistributed: hostile nesting', () => {
+  /** A Sequential model JSON whose one layer is `depth` TimeDistributed wrappers around a Dense, written as text (JSON.stringify itself recurses). */
+  const nested = (depth: number, units = '2') =>
+    `{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, ${Array(depth + 1).fill(2).join(', ')}], "name": "in"}}, ` +
+    '{"class_name": "TimeDistributed", "config": {"name": "td", "layer": '.repeat(depth) + `{"class_name": "Dense", "config": {"name": "d", "units": ${units}}}` + '}}'.repeat(depth) + ']}}';
+
+  test('wrappers nested thousands deep (or any value nested that deep) are one LimitError naming the file, not a stack overflow', () => {
+    assert.deepEqual(modelFromJSON(nested(20), 'deep.json').outputs[0]!.shape, [null, ...Array(20).fill(2), 2]);
+    refused(() => modelFromJSON(nested(20000), 'deep.json'), LimitError, /^deep\.json: objects and arrays nested more than 1000 levels deep; a Keras model JSON needs far fewer$/);
+    refused(() => modelFromJSON(nested(1, '['.repeat(5000) + ']'.repeat(5000)), 'deep.json'), LimitError, /^deep\.json: objects and arrays nested more than 1000 levels deep/);
   });
 });
 

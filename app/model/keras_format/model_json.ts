@@ -43,6 +43,9 @@ export function parseJsonObject(text: string, source: string): Json {
 export function modelFromJSON(json: string | Json, source = 'model JSON'): Model {
   const parsed = typeof json === 'string' ? parseJsonObject(json, source) : json;
   if (!isObject(parsed)) throw new ConfigError(`${source}: expected a JSON object with "class_name" and "config"`);
+  if (nestedDeeperThan(parsed, LIMITS.jsonDepth)) {
+    throw new LimitError(`${source}: objects and arrays nested more than ${LIMITS.jsonDepth} levels deep; a Keras model JSON needs far fewer`, { file: source });
+  }
   let topology: Json = parsed;
   // TensorFlow.js model.json: {"modelTopology": ..., "weightsManifest": ...}.
   if (isObject(parsed.modelTopology)) topology = parsed.modelTopology;
@@ -65,6 +68,21 @@ export function modelFromJSON(json: string | Json, source = 'model JSON'): Model
   if (!(model instanceof Model)) throw new ConfigError(`${source}: the top level is a ${topology.class_name} layer, not a model`);
   model.trainingConfig = trainingConfig;
   return model;
+}
+
+/**
+ * Whether objects and arrays nest more than `limit` levels in `value`, walked with a stack of its
+ * own: the readers below (and JSON.stringify) recurse, and would overflow the call stack.
+ */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** Builds one layer (or nested model) from {"class_name", "config", ...}; `depth` counts the models around it. */

@@ -18,6 +18,9 @@ export interface ZeroPadding2DArgs extends LayerArgs {
 
 export type Cropping2DArgs = ZeroPadding2DArgs;
 
+/** ZeroPadding1D takes data_format as ZeroPadding2D does (channels_last only). */
+export type ZeroPadding1DArgs = ZeroPadding2DArgs;
+
 function checkChannelsLast(dataFormat: string | undefined, owner: string): void {
   if (dataFormat !== undefined && dataFormat !== 'channels_last') {
     throw new ValueError(`${owner}: data_format ${JSON.stringify(dataFormat)} is not supported; Strata uses channels_last (NHWC) as Keras does by default`);
@@ -124,7 +127,7 @@ export class ZeroPadding1D extends Layer {
   static override className = 'ZeroPadding1D';
   readonly padding: [number, number];
 
-  constructor(padding: Padding1D = 1, args: ZeroPadding2DArgs = {}) {
+  constructor(padding: Padding1D = 1, args: ZeroPadding1DArgs = {}) {
     super(checkOptions('ZeroPadding1D', args, [...LAYER_ARG_NAMES, 'dataFormat'], '{name: "pad"}'));
     this.padding = normalizePadding1D(padding, this.name, 'padding');
     checkChannelsLast(args.dataFormat, this.name);
@@ -143,7 +146,7 @@ export class ZeroPadding1D extends Layer {
 
   static fromConfig(config: Record<string, unknown>): ZeroPadding1D {
     const c = new ConfigReader(ZeroPadding1D.className, config);
-    const args: ZeroPadding2DArgs = c.layerArgs();
+    const args: ZeroPadding1DArgs = c.layerArgs();
     const padding = c.raw('padding', 1);
     c.channelsLast();
     c.finish();
