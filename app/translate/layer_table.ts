@@ -9,7 +9,7 @@ import {
   Reshape, SeparableConv2D, Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, formatShape, transposedOutputLength,
   Normalization, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
   CenterCrop, Resizing, ShapeError, UpSampling2D,
-  Cropping1D, Model, SpatialDropout1D, TimeDistributed, UpSampling1D, ZeroPadding1D,
+  Cropping1D, SpatialDropout1D, TimeDistributed, UpSampling1D, ZeroPadding1D,
   type ActivationName, type CallKwargs, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { ConvPadding } from '../model/layers/conv.ts';
@@ -311,11 +311,9 @@ export function addStrataNode(b: GraphBuilder, opType: string, input: string, na
 
 const gaussianNoise: Row<GaussianNoise> = (layer, call) => trainingOnly(layer, call, 'GaussianNoise', () => ({ stddev: { float: layer.stddev } }));
 const gaussianDropout: Row<GaussianDropout> = (layer, call) => trainingOnly(layer, call, 'GaussianDropout', () => ({ stddev: { float: layer.stddev } }));
-/** Whole channels dropped: the channel axis is 1 beside a channels-first value, else the last. */
-const spatialDropout2d: Row<SpatialDropout2D> = (layer, call) =>
+/** Whole channels dropped: the channel axis is 1 beside a channels-first image, else the last (of a sequence too). */
+const spatialDropout: Row<SpatialDropout2D | SpatialDropout1D> = (layer, call) =>
   trainingOnly(layer, call, 'SpatialDropout', (x) => ({ ratio: { float: layer.rate }, axis: physicalAxis(x, -1) }));
-/** Whole channels of a sequence dropped: the channel axis is the last of (batch, steps, channels). */
-const spatialDropout1d: Row<SpatialDropout1D> = (layer, call) => trainingOnly(layer, call, 'SpatialDropout', (x) => ({ ratio: { float: layer.rate }, axis: physicalAxis(x, -1) }));
 const activityRegularization: Row<ActivityRegularization> = (layer, call) =>
   trainingOnly(layer, call, 'ActivityRegularization', () => ({ l1: { float: layer.l1 }, l2: { float: layer.l2 } }));
 
@@ -833,12 +831,12 @@ const attention: Row<Attention> = (layer, call) => {
 
 /**
  * Why `inner`'s translation cannot run inside a TimeDistributed on the merged (batch * time, ...)
- * batch, or undefined: a recurrent layer (its own sequences), a model, several inputs, no row.
+ * batch, or undefined: a recurrent layer (its own sequences), or a class without a row. (Models
+ * never reach here, TimeDistributed's constructor refuses them; nor layers of several inputs,
+ * whose shape checks refuse one input.)
  */
 function timeDistributedRefusal(inner: Layer): string | undefined {
   if (inner instanceof RecurrentLayer || inner instanceof Bidirectional) return 'a recurrent layer is not translated on merged time steps';
-  if (inner instanceof Model) return 'a model is not translated inside TimeDistributed';
-  if (inner instanceof Attention || inner instanceof MultiHeadAttention) return 'a layer of several inputs cannot be time-distributed';
   if (!(inner.className in LAYER_TABLE)) return 'Strata has no ONNX translation for it';
   return undefined;
 }
@@ -896,7 +894,7 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   Dropout: dropout,
   GaussianNoise: gaussianNoise,
   GaussianDropout: gaussianDropout,
-  SpatialDropout2D: spatialDropout2d,
+  SpatialDropout2D: spatialDropout,
   ActivityRegularization: activityRegularization,
   Activation: activation,
   ReLU: relu,
@@ -932,6 +930,6 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   ZeroPadding1D: zeroPadding1d,
   Cropping1D: cropping1d,
   UpSampling1D: upSampling1d,
-  SpatialDropout1D: spatialDropout1d,
+  SpatialDropout1D: spatialDropout,
   TimeDistributed: timeDistributed,
 };
