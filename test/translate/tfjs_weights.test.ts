@@ -95,3 +95,31 @@ test('a shard that is missing or too short is a one-line error naming it', async
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a TensorFlow.js model with TimeDistributed and SpatialDropout1D layers predicts through `strata predict` what TensorFlow.js predicts', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'strata-tfjs-'));
+  try {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.timeDistributed({ layer: tfl.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu', name: 'frame_conv' }), inputShape: [4, 6, 6, 2], name: 'conv_frames' }),
+        tfl.layers.timeDistributed({ layer: tfl.layers.flatten({ name: 'frame_flat' }), name: 'flat_frames' }),
+        tfl.layers.spatialDropout1d({ rate: 0.3, name: 'drop_features' }),
+        tfl.layers.timeDistributed({ layer: tfl.layers.dense({ units: 5, activation: 'tanh', name: 'per_frame' }), name: 'dense_frames' }),
+        tfl.layers.globalAveragePooling1d({ name: 'over_time' }),
+        tfl.layers.dense({ units: 3, name: 'out' }),
+      ],
+    });
+    const file = await saveLikeTfjs(model, dir);
+    const x = tf.randomUniform([5, 4, 6, 6, 2], -1, 1, 'float32', 7);
+    const expected = (model.predict(x) as tf.Tensor).dataSync();
+    writeNpy(path.join(dir, 'x.npy'), ndarray('float32', [5, 4, 6, 6, 2], Float32Array.from(x.dataSync())));
+    const result = spawnSync(process.execPath, ['app/cli/strata.js', 'predict', file, '--input', path.join(dir, 'x.npy'), '--output', path.join(dir, 'y.npy')], { cwd: root, encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const y = readNpy(path.join(dir, 'y.npy'));
+    assert.deepEqual(y.shape, [5, 3]);
+    const error = relativeError(y.data as Float32Array, expected);
+    assert.ok(error <= 1e-5, `relative error ${error.toExponential(2)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
