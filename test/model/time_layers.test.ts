@@ -213,10 +213,10 @@ describe('TimeDistributed: hostile nesting', () => {
     `{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, ${Array(depth + 1).fill(2).join(', ')}], "name": "in"}}, ` +
     '{"class_name": "TimeDistributed", "config": {"name": "td", "layer": '.repeat(depth) + `{"class_name": "Dense", "config": {"name": "d", "units": ${units}}}` + '}}'.repeat(depth) + ']}}';
 
-  test('wrappers nested thousands deep (or any value nested that deep) are one LimitError naming the file, not a stack overflow', () => {
+  test('wrappers nested thousands deep (or any value nested that deep) are one LimitError naming the file and the layer, not a stack overflow', () => {
     assert.deepEqual(modelFromJSON(nested(20), 'deep.json').outputs[0]!.shape, [null, ...Array(20).fill(2), 2]);
-    refused(() => modelFromJSON(nested(20000), 'deep.json'), LimitError, /^deep\.json: objects and arrays nested more than 1000 levels deep; a Keras model JSON needs far fewer$/);
-    refused(() => modelFromJSON(nested(1, '['.repeat(5000) + ']'.repeat(5000)), 'deep.json'), LimitError, /^deep\.json: objects and arrays nested more than 1000 levels deep/);
+    refused(() => modelFromJSON(nested(20000), 'deep.json'), LimitError, /^deep\.json > s: layer "td" has a config nested more than 1000 levels deep \(TimeDistributed inside TimeDistributed, or a value\); Strata reads at most 1000$/);
+    refused(() => modelFromJSON(nested(1, '['.repeat(5000) + ']'.repeat(5000)), 'deep.json'), LimitError, /^deep\.json > s: layer "td" has a config nested more than 1000 levels deep/);
   });
 });
 

@@ -43,9 +43,6 @@ export function parseJsonObject(text: string, source: string): Json {
 export function modelFromJSON(json: string | Json, source = 'model JSON'): Model {
   const parsed = typeof json === 'string' ? parseJsonObject(json, source) : json;
   if (!isObject(parsed)) throw new ConfigError(`${source}: expected a JSON object with "class_name" and "config"`);
-  if (nestedDeeperThan(parsed, LIMITS.jsonDepth)) {
-    throw new LimitError(`${source}: objects and arrays nested more than ${LIMITS.jsonDepth} levels deep; a Keras model JSON needs far fewer`, { file: source });
-  }
   let topology: Json = parsed;
   // TensorFlow.js model.json: {"modelTopology": ..., "weightsManifest": ...}.
   if (isObject(parsed.modelTopology)) topology = parsed.modelTopology;
@@ -72,7 +69,8 @@ export function modelFromJSON(json: string | Json, source = 'model JSON'): Model
 
 /**
  * Whether objects and arrays nest more than `limit` levels in `value`, walked with a stack of its
- * own: the readers below (and JSON.stringify) recurse, and would overflow the call stack.
+ * own: a layer's fromConfig (TimeDistributed's of the layer it wraps) and carriesCode's
+ * JSON.stringify recurse, and would overflow the call stack.
  */
 function nestedDeeperThan(value: unknown, limit: number): boolean {
   const pending: [unknown, number][] = [[value, 1]];
@@ -97,6 +95,9 @@ function layerFromEntry(entry: Json, where: string, depth: number): Layer {
   }
   if (className === 'Sequential') return sequentialFromConfig(config, `${where} > ${name}`, depth + 1);
   if (className === 'Functional' || className === 'Model') return functionalFromConfig(config, `${where} > ${name}`, depth + 1);
+  if (nestedDeeperThan(config, LIMITS.jsonDepth)) {
+    throw new LimitError(`${where}: layer "${name}" has a config nested more than ${LIMITS.jsonDepth} levels deep (TimeDistributed inside TimeDistributed, or a value); Strata reads at most ${LIMITS.jsonDepth}`, { layer: name });
+  }
   const codeRefusal = carriesCode(entry);
   if (codeRefusal) throw new ConfigError(`${where}: layer "${name}" ${codeRefusal}`, { layer: name });
   const cls = typeof className === 'string' ? getLayerClass(className) : undefined;
