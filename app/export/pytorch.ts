@@ -9,7 +9,7 @@ import {
   Activation, ActivityRegularization, Attention, AveragePooling1D, CenterCrop, Normalization, Resizing, UpSampling2D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout,
   ELU, Embedding, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, GRU, InputLayer,
   LayerNormalization, LeakyReLU, LSTM, MaxPooling1D, MaxPooling2D, MultiHeadAttention, Permute, PReLU, ReLU, RecurrentLayer, RepeatVector, Rescaling, Reshape, SeparableConv2D,
-  Softmax, SpatialDropout2D, ValueError, Dot, ZeroPadding2D, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
+  Softmax, SpatialDropout2D, ValueError, Dot, ZeroPadding2D, Cropping1D, SpatialDropout1D, TimeDistributed, UpSampling1D, ZeroPadding1D, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, type Layer, type LayerWeight, type Model, type Shape, type SymbolicTensor,
 } from '../model/index.ts';
 import { serializeInitializer, type Initializer } from '../model/initializers.ts';
 import { onnxDims, toOnnxLayout } from '../translate/kernel_layout.ts';
@@ -208,6 +208,14 @@ const TORCH_TABLE: Record<string, TorchRow<never>> = {
   Maximum: stateless(() => 'Maximum()'),
   Minimum: stateless(() => 'Minimum()'),
   Dot: stateless((l: Dot) => call('Dot', [l.axes], [['normalize', l.normalize, false]])),
+  ZeroPadding1D: stateless((l: ZeroPadding1D) => call('ZeroPadding1D', [l.padding])),
+  Cropping1D: stateless((l: Cropping1D) => call('Cropping1D', [l.cropping])),
+  UpSampling1D: stateless((l: UpSampling1D) => call('UpSampling1D', [l.size])),
+  SpatialDropout1D: stateless((l: SpatialDropout1D) => call('SpatialDropout1D', [l.rate])),
+  TimeDistributed: {
+    module: (l: TimeDistributed, input) => `TimeDistributed(${rowFor(l.layer, l.name).module(l.layer as never, l.stepShape(input))})`,
+    weights: (l: TimeDistributed) => torchWeightsOf(l.layer, l.name).map((w) => ({ ...w, key: `layer.${w.key}` })),
+  } satisfies TorchRow<TimeDistributed>,
 };
 
 /** The layer classes the PyTorch export writes. */
@@ -217,6 +225,12 @@ function rowFor(layer: Layer, path: string): TorchRow<Layer> {
   const row = TORCH_TABLE[layer.className] as TorchRow<Layer> | undefined;
   if (!row) throw new ValueError(`${path}: the PyTorch export has no module for layer class ${layer.className}; it writes ${PYTORCH_LAYERS.join(', ')}`, { layer: path });
   return row;
+}
+
+/** A layer's state_dict entries, by its row. */
+function torchWeightsOf(layer: Layer, path: string): TorchWeight[] {
+  const row = rowFor(layer, path);
+  return typeof row.weights === 'function' ? row.weights(layer) : row.weights;
 }
 
 /** A Keras weight's values in torch's layout, and torch's shape. */
@@ -304,7 +318,7 @@ export function exportPytorch(model: Model, source: string, fit: FitSettings = {
       if (!layer.trainable && layer.weights.length > 0) frozen.push(attribute);
       const penalty = activityOf(layer);
       if (penalty) activity[attribute] = penalty;
-      for (const { key, weight: weightName, layout } of typeof row.weights === 'function' ? row.weights(layer) : row.weights) {
+      for (const { key, weight: weightName, layout } of torchWeightsOf(layer, path)) {
         const weight = layer.weights.find((w) => w.name === weightName);
         if (!weight) continue; // use_bias=False, center/scale=False
         tensors.push({ name: `${attribute}.${key}`, ...torchTensor(weight, layout) });

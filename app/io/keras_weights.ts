@@ -12,7 +12,7 @@
 // in creation order, and the sub-path of the object that owns them where it is not the layer
 // itself, as an LSTM's cell), or, when Keras keeps them in several inner layers, a row in
 // COMPOSITE_LAYERS; a layer class without weights needs none.
-import { ConfigError, Model, type Bidirectional, type Layer, type LayerWeight } from '../model/index.ts';
+import { ConfigError, Model, type Bidirectional, type Layer, type LayerWeight, type TimeDistributed } from '../model/index.ts';
 import { toSnakeCase } from '../model/layer.ts';
 
 export interface KerasWeightsRow {
@@ -76,6 +76,9 @@ function weightsNamed(layer: Layer, names: readonly string[]): LayerWeight[] {
  *     Keras 3 releases, without those properties, wrote _query_dense ...), kernel then bias each;
  *     _softmax and _dropout_layer hold none. .h5 order query, key, value, attention_output, as
  *     build() creates them; tf.keras 2.x names them "<layer>/query/kernel:0" and so on.
+ *   TimeDistributed (keras/src/layers/core/wrapper.py): the wrapped layer under the attribute
+ *     "layer", its variables where they would be at the top level (an LSTM's in layer/cell);
+ *     .h5 order the wrapped layer's, named "<wrapper>/kernel:0" as tf.keras 2.x names them.
  */
 /** A Bidirectional's two recurrent layers, by the attributes Keras keeps them in. */
 function sides(layer: Layer): (readonly [string, Layer])[] {
@@ -85,6 +88,9 @@ function sides(layer: Layer): (readonly [string, Layer])[] {
 
 /** MultiHeadAttention's EinsumDense projections: the property holding each, and its name (its weights' prefix). */
 const PROJECTIONS = [['query_dense', 'query'], ['key_dense', 'key'], ['value_dense', 'value'], ['output_dense', 'attention_output']] as const;
+
+/** TimeDistributed's wrapped layer, as Keras keeps it in the attribute "layer". */
+const wrapped = (layer: Layer) => (layer as TimeDistributed).layer;
 
 const COMPOSITE_LAYERS: Record<string, CompositeRow> = {
   Bidirectional: {
@@ -99,6 +105,10 @@ const COMPOSITE_LAYERS: Record<string, CompositeRow> = {
     groups: (layer) =>
       PROJECTIONS.map(([attribute, name]) => ({ path: attribute, legacyPath: `_${attribute}`, weights: weightsNamed(layer, [`${name}/kernel`, `${name}/bias`]) })),
     inner: () => [...PROJECTIONS.map(([attribute, name]): [string, string] => [attribute, name]), ['_softmax', 'softmax'], ['_dropout_layer', 'dropout']],
+  },
+  TimeDistributed: {
+    groups: (layer) => kerasVariableGroups('layer', wrapped(layer)),
+    inner: (layer) => kerasVarsGroups('layer', wrapped(layer)),
   },
 };
 

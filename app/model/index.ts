@@ -3,9 +3,9 @@
 import { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
 import { ELU, LeakyReLU, PReLU, ReLU, Softmax } from './layers/activation_layers.ts';
 import { Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from './layers/conv.ts';
-import { Cropping2D, ZeroPadding2D } from './layers/padding.ts';
+import { Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D } from './layers/padding.ts';
 import { Permute, RepeatVector } from './layers/reshaping.ts';
-import { ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout2D } from './layers/noise.ts';
+import { ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D } from './layers/noise.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Bidirectional, GRU, LSTM, SimpleRNN } from './layers/recurrent.ts';
 import { Input, InputLayer } from './layers/input.ts';
@@ -17,13 +17,14 @@ import { RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZo
 import {
   AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
 } from './layers/pooling.ts';
-import { CenterCrop, Resizing, UpSampling2D } from './layers/resizing.ts';
+import { CenterCrop, Resizing, UpSampling1D, UpSampling2D } from './layers/resizing.ts';
+import { TimeDistributed } from './layers/time_distributed.ts';
 
 export { Dense, Dropout, Activation, Flatten, Reshape, Rescaling } from './layers/core.ts';
 export { ELU, LeakyReLU, PReLU, ReLU, Softmax, type ELUArgs, type LeakyReLUArgs, type PReLUArgs, type ReLUArgs, type SoftmaxArgs } from './layers/activation_layers.ts';
 export { Permute, RepeatVector } from './layers/reshaping.ts';
-export { Cropping2D, ZeroPadding2D, type Cropping2DArgs, type Padding2D, type ZeroPadding2DArgs } from './layers/padding.ts';
-export { ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout2D, type ActivityRegularizationArgs, type NoiseArgs } from './layers/noise.ts';
+export { Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D, type Cropping2DArgs, type Padding1D, type Padding2D, type ZeroPadding1DArgs, type ZeroPadding2DArgs } from './layers/padding.ts';
+export { ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D, type ActivityRegularizationArgs, type NoiseArgs } from './layers/noise.ts';
 export {
   Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, transposedOutputLength, type Conv1DArgs, type Conv2DArgs, type Conv2DTransposeArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './layers/conv.ts';
 export { Embedding } from './layers/embedding.ts';
@@ -43,7 +44,8 @@ export {
   AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
   type Pooling1DArgs, type Pooling2DArgs,
 } from './layers/pooling.ts';
-export { CenterCrop, Resizing, UpSampling2D, type CenterCropArgs, type ResizeInterpolation, type ResizingArgs, type UpSampling2DArgs } from './layers/resizing.ts';
+export { TimeDistributed } from './layers/time_distributed.ts';
+export { CenterCrop, Resizing, UpSampling1D, UpSampling2D, type CenterCropArgs, type ResizeInterpolation, type ResizingArgs, type UpSampling2DArgs } from './layers/resizing.ts';
 
 /** Keras's `keras.layers` namespace: `new layers.Dense(64, {activation: 'relu'})`. */
 export const layers = {
@@ -115,6 +117,11 @@ export const layers = {
   maximum,
   minimum,
   dot,
+  ZeroPadding1D,
+  Cropping1D,
+  UpSampling1D,
+  SpatialDropout1D,
+  TimeDistributed,
 };
 
 export { Model, weightsGeneration, type ModelArgs, type CallOptions } from './model.ts';

@@ -47,7 +47,9 @@ export type ArgumentType =
   /** Dimensions with at most one -1 (Reshape's target_shape). */
   | { kind: 'target-shape' }
   /** A recurrent layer to wrap, {"class_name": "LSTM" | "GRU" | "SimpleRNN", "config"} (Bidirectional's layer); written LSTM(32). */
-  | { kind: 'recurrent-layer' };
+  | { kind: 'recurrent-layer' }
+  /** Any layer of one input to wrap, {"class_name", "config"} (TimeDistributed's layer); written with its positional arguments, Conv2D(16, 3). */
+  | { kind: 'layer' };
 
 export interface LayerArgument {
   /** The Keras config key (snake_case), as the layer's getConfig() writes it. */
@@ -441,6 +443,17 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
     ],
   },
   {
+    className: 'TimeDistributed',
+    group: 'Recurrent layers',
+    help: 'Applies a layer to every time step of a (batch, time, ...) input with the same weights: per-frame convolutions of a video.',
+    docs: 'recurrent_layers/time_distributed/',
+    inputs: 'one',
+    args: [
+      { key: 'layer', option: 'layer', type: { kind: 'layer' }, initial: { class_name: 'Dense', config: { name: 'dense', units: 32 } }, positional: true, help: 'The layer applied to each step, e.g. Dense(32) or Conv2D(16, 3).' },
+      TRAINABLE,
+    ],
+  },
+  {
     className: 'BatchNormalization',
     group: 'Normalization layers',
     help: 'Normalizes over the batch while training, and with moving statistics afterwards.',
@@ -540,6 +553,14 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
       { key: 'l1', option: 'l1', type: { kind: 'float' }, default: 0, help: 'The weight of the sum of absolute values.' },
       { key: 'l2', option: 'l2', type: { kind: 'float' }, default: 0, help: 'The weight of the sum of squares.' },
     ],
+  },
+  {
+    className: 'SpatialDropout1D',
+    group: 'Regularization layers',
+    help: 'While training, sets whole channels of each sequence to 0 and scales the rest up; does nothing afterwards.',
+    docs: 'regularization_layers/spatial_dropout1d/',
+    inputs: 'one',
+    args: [{ key: 'rate', option: 'rate', type: { kind: 'float' }, initial: 0.5, positional: true, help: 'The fraction of channels dropped, from 0 up to (not including) 1.' }, NOISE_SEED],
   },
   {
     className: 'ZeroPadding2D',
@@ -693,6 +714,30 @@ export const LAYER_CATALOG: readonly LayerCatalogEntry[] = [
       { key: 'size', option: 'size', type: { kind: 'int-tuple', length: 2 }, default: [2, 2], positional: true, help: 'The factors for rows and columns.' },
       { key: 'interpolation', option: 'interpolation', type: { kind: 'choice', options: ['nearest', 'bilinear'] }, default: 'nearest', help: 'nearest repeats each row and column; bilinear blends neighbours.' },
     ],
+  },
+  {
+    className: 'ZeroPadding1D',
+    group: 'Reshaping layers',
+    help: 'Adds steps of zeros at the start and end of each sequence.',
+    docs: 'reshaping_layers/zero_padding1d/',
+    inputs: 'one',
+    args: [{ key: 'padding', option: 'padding', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], positional: true, help: 'Steps to add at the start and at the end.' }],
+  },
+  {
+    className: 'Cropping1D',
+    group: 'Reshaping layers',
+    help: 'Cuts steps off the start and end of each sequence.',
+    docs: 'reshaping_layers/cropping1d/',
+    inputs: 'one',
+    args: [{ key: 'cropping', option: 'cropping', type: { kind: 'int-tuple', length: 2 }, default: [1, 1], positional: true, help: 'Steps to cut from the start and from the end.' }],
+  },
+  {
+    className: 'UpSampling1D',
+    group: 'Reshaping layers',
+    help: 'Lengthens each sequence by repeating every step.',
+    docs: 'reshaping_layers/up_sampling1d/',
+    inputs: 'one',
+    args: [{ key: 'size', option: 'size', type: { kind: 'int', min: 1 }, default: 2, positional: true, help: 'How many times each step is repeated.' }],
   },
   {
     className: 'Resizing',

@@ -22,5 +22,7 @@ export const LIMITS = {
   dimension: 2 ** 31 - 1,
   /** Models nested inside models. */
   nestingDepth: 100,
+  /** Objects and arrays nested in one layer's config in a model JSON (the readers recurse; TimeDistributed may wrap TimeDistributed). */
+  jsonDepth: 1000,
 } as const;
 

@@ -9,6 +9,7 @@ import {
   Reshape, SeparableConv2D, Softmax, SpatialDropout2D, ValueError, ZeroPadding2D, formatShape, transposedOutputLength,
   Normalization, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
   CenterCrop, Resizing, ShapeError, UpSampling2D, Subtract, Maximum, Minimum, Dot,
+  Cropping1D, SpatialDropout1D, TimeDistributed, UpSampling1D, ZeroPadding1D,
   type ActivationName, type CallKwargs, type Layer, type LayerWeight,
 } from '../model/index.ts';
 import type { ConvPadding } from '../model/layers/conv.ts';
@@ -310,8 +311,8 @@ export function addStrataNode(b: GraphBuilder, opType: string, input: string, na
 
 const gaussianNoise: Row<GaussianNoise> = (layer, call) => trainingOnly(layer, call, 'GaussianNoise', () => ({ stddev: { float: layer.stddev } }));
 const gaussianDropout: Row<GaussianDropout> = (layer, call) => trainingOnly(layer, call, 'GaussianDropout', () => ({ stddev: { float: layer.stddev } }));
-/** Whole channels dropped: the channel axis is 1 beside a channels-first value, else the last. */
-const spatialDropout2d: Row<SpatialDropout2D> = (layer, call) =>
+/** Whole channels dropped: the channel axis is 1 beside a channels-first image, else the last (of a sequence too). */
+const spatialDropout: Row<SpatialDropout2D | SpatialDropout1D> = (layer, call) =>
   trainingOnly(layer, call, 'SpatialDropout', (x) => ({ ratio: { float: layer.rate }, axis: physicalAxis(x, -1) }));
 const activityRegularization: Row<ActivityRegularization> = (layer, call) =>
   trainingOnly(layer, call, 'ActivityRegularization', () => ({ l1: { float: layer.l1 }, l2: { float: layer.l2 } }));
@@ -422,17 +423,20 @@ const softmax: Row<Softmax> = (layer, call) => {
 };
 
 /**
- * ONNX Pad of an image on the value's own layout (NCHW or NHWC) by [[top, bottom], [left,
- * right]], zeros; `sign` -1 removes those rows and columns instead (Pad's negative pads).
+ * ONNX Pad of `layer`'s input by `begins` and `ends` per axis of its physical layout, zeros;
+ * `sign` -1 removes them instead (Pad's negative pads).
  */
-function padImage(layer: ZeroPadding2D | Cropping2D, call: LayerCall, [[top, bottom], [left, right]]: [[number, number], [number, number]], sign: 1 | -1): Value {
+function padValue(layer: ZeroPadding2D | Cropping2D | ZeroPadding1D | Cropping1D, call: LayerCall, begins: number[], ends: number[], sign: 1 | -1): Value {
   const x = single(layer, call);
-  const nchw = x.layout === 'nchw';
-  const begins = nchw ? [0, 0, top, left] : [0, top, left, 0];
-  const ends = nchw ? [0, 0, bottom, right] : [0, bottom, right, 0];
   const pads = call.b.int64Constant(`${call.name}/pads`, [...begins, ...ends].map((p) => sign * p));
   const name = call.b.addNode('Pad', [x.name, pads], `${call.name}/Pad`, { mode: 'constant' }, call.output);
   return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
+}
+
+/** padValue of an image by [[top, bottom], [left, right]], on the value's own layout (NCHW or NHWC). */
+function padImage(layer: ZeroPadding2D | Cropping2D, call: LayerCall, [[top, bottom], [left, right]]: [[number, number], [number, number]], sign: 1 | -1): Value {
+  const nchw = single(layer, call).layout === 'nchw';
+  return padValue(layer, call, nchw ? [0, 0, top, left] : [0, top, left, 0], nchw ? [0, 0, bottom, right] : [0, bottom, right, 0], sign);
 }
 
 /** Keras's ZeroPadding2D: ONNX Pad on the value's own layout (NCHW or NHWC), zeros. */
@@ -440,6 +444,12 @@ const zeroPadding2d: Row<ZeroPadding2D> = (layer, call) => padImage(layer, call,
 
 /** Keras's Cropping2D: ONNX Pad with negative pads, on the value's own layout. */
 const cropping2d: Row<Cropping2D> = (layer, call) => padImage(layer, call, layer.cropping, -1);
+
+/** Keras's ZeroPadding1D: ONNX Pad of the steps axis of (batch, steps, features), zeros. */
+const zeroPadding1d: Row<ZeroPadding1D> = (layer, call) => padValue(layer, call, [0, layer.padding[0], 0], [0, layer.padding[1], 0], 1);
+
+/** Keras's Cropping1D: ONNX Pad with negative pads on the steps axis. */
+const cropping1d: Row<Cropping1D> = (layer, call) => padValue(layer, call, [0, layer.cropping[0], 0], [0, layer.cropping[1], 0], -1);
 
 /**
  * Keras's CenterCrop: ONNX Slice of the (height, width) window on the value's own layout,
@@ -492,6 +502,21 @@ const REPEAT_NEAREST = { mode: 'nearest', coordinate_transformation_mode: 'asymm
 
 /** Keras's UpSampling2D: nearest repeats each row and column (asymmetric + floor), bilinear is half-pixel. */
 const upSampling2d: Row<UpSampling2D> = (layer, call) => resizeImage(layer, call, layer.interpolation === 'nearest' ? REPEAT_NEAREST : HALF_PIXEL_LINEAR);
+
+/**
+ * Keras's UpSampling1D (ops.repeat along the steps): (batch, steps, features) unsqueezed to
+ * (batch, steps, 1, features), Expand to size copies of each step, Reshape to (batch, steps * size, features).
+ */
+const upSampling1d: Row<UpSampling1D> = (layer, call) => {
+  const { b } = call;
+  const x = single(layer, call);
+  const features = x.shape[2];
+  if (features === null || features === undefined) throw new ShapeError(`${layer.name}: the ONNX translation needs a known number of features, got input ${formatShape(x.shape)}`, { layer: layer.name });
+  const steps = b.addNode('Unsqueeze', [x.name, b.int64Constant(`${call.name}/axes`, [2])], `${call.name}/Unsqueeze`);
+  const repeated = b.addNode('Expand', [steps, b.int64Constant(`${call.name}/repeats`, [1, 1, layer.size, 1])], `${call.name}/Expand`);
+  const name = b.addNode('Reshape', [repeated, b.int64Constant(`${call.name}/shape`, [0, -1, features])], `${call.name}/Reshape`, {}, call.output);
+  return { ...x, name, shape: layer.computeOutputShapes([x.shape])[0]! };
+};
 
 /** Keras's Resizing: tf.image.resize's half-pixel centres, bilinear or nearest. */
 const resizing: Row<Resizing> = (layer, call) => resizeImage(layer, call, layer.interpolation === 'nearest' ? HALF_PIXEL_NEAREST : HALF_PIXEL_LINEAR);
@@ -869,6 +894,48 @@ const attention: Row<Attention> = (layer, call) => {
   return call.kwargs.return_attention_scores ? [result, { ...query, name: weights, shape: outputShapes[1]! }] : result;
 };
 
+/**
+ * Why `inner`'s translation cannot run inside a TimeDistributed on the merged (batch * time, ...)
+ * batch, or undefined: a recurrent layer (its own sequences), or a class without a row. (Models
+ * never reach here, TimeDistributed's constructor refuses them; nor layers of several inputs,
+ * whose shape checks refuse one input.)
+ */
+function timeDistributedRefusal(inner: Layer): string | undefined {
+  if (inner instanceof RecurrentLayer || inner instanceof Bidirectional) return 'a recurrent layer is not translated on merged time steps';
+  if (!(inner.className in LAYER_TABLE)) return 'Strata has no ONNX translation for it';
+  return undefined;
+}
+
+/**
+ * Keras's TimeDistributed: Reshape (batch, time, ...) to (batch * time, ...), the wrapped layer's
+ * own translation on that batch (its weights under the wrapper's name), Reshape back to
+ * (batch, time, ...). The time steps and each step's shape must be known.
+ */
+const timeDistributed: Row<TimeDistributed> = (layer, call) => {
+  const { b } = call;
+  const inner = layer.layer;
+  const refusal = timeDistributedRefusal(inner);
+  if (refusal) throw new ValueError(`${call.name}: TimeDistributed over ${inner.name} (${inner.className}) has no ONNX translation: ${refusal}`, { layer: layer.name, field: 'layer' });
+  const x = b.inLayout(single(layer, call), 'keras');
+  const outputShape = layer.computeOutputShapes([x.shape])[0]!;
+  const [batch, time, ...step] = x.shape;
+  const known = (dims: Value['shape']): dims is number[] => dims.every((d) => d !== null && d !== undefined);
+  if (time === null || time === undefined || !known(step) || !known(outputShape.slice(1))) {
+    throw new ShapeError(`${call.name}: the ONNX translation of TimeDistributed needs known time steps and step shapes, got input ${formatShape(x.shape)} and output ${formatShape(outputShape)}`, { layer: layer.name });
+  }
+  const merged: Value = {
+    ...x,
+    name: b.addNode('Reshape', [x.name, b.int64Constant(`${call.name}/merged_shape`, [-1, ...step])], `${call.name}/merge_time`),
+    shape: [batch === null || batch === undefined ? null : batch * time, ...step],
+  };
+  const innerName = `${call.name}/${inner.name}`;
+  const row = LAYER_TABLE[inner.className] as Row<Layer>;
+  const result = row(inner, { ...call, inputs: [merged], name: innerName, output: b.uniqueName(innerName) });
+  const y = b.inLayout(Array.isArray(result) ? result[0]! : result, 'keras');
+  const target = b.int64Constant(`${call.name}/split_shape`, [-1, ...(outputShape.slice(1) as number[])]);
+  return { ...y, name: b.addNode('Reshape', [y.name, target], `${call.name}/split_time`, {}, call.output), shape: outputShape };
+};
+
 /** Layer class name -> translation. Models (nested) and InputLayers are handled by the graph walk. */
 export const LAYER_TABLE: Record<string, Row<never>> = {
   Dense: dense,
@@ -892,7 +959,7 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   Dropout: dropout,
   GaussianNoise: gaussianNoise,
   GaussianDropout: gaussianDropout,
-  SpatialDropout2D: spatialDropout2d,
+  SpatialDropout2D: spatialDropout,
   ActivityRegularization: activityRegularization,
   Activation: activation,
   ReLU: relu,
@@ -929,4 +996,9 @@ export const LAYER_TABLE: Record<string, Row<never>> = {
   Maximum: elementwiseNode('Max'),
   Minimum: elementwiseNode('Min'),
   Dot: dot,
+  ZeroPadding1D: zeroPadding1d,
+  Cropping1D: cropping1d,
+  UpSampling1D: upSampling1d,
+  SpatialDropout1D: spatialDropout,
+  TimeDistributed: timeDistributed,
 };

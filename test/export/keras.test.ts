@@ -13,7 +13,7 @@ import { Input, Model, layers, losses, optimizers, readNpz, setRandomSeed } from
 import { loadModel } from '../../app/cli/load_model.ts';
 import { compileSettings } from '../../app/export/compile_settings.ts';
 import { exportKeras } from '../../app/export/keras.ts';
-import { attentionLayers, augmentationLayers, mergeLayers, graphLayers, imageLayers, moreImageLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
+import { attentionLayers, augmentationLayers, mergeLayers, graphLayers, imageLayers, moreImageLayers, recurrentLayers, sequenceLayers, timeLayers, transposedConvolutions } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -56,6 +56,7 @@ describe('strata export --format keras', () => {
       { name: 'transposed_convolutions', model: transposedConvolutions() },
       { name: 'augmentation_layers', model: augmentationLayers() },
       { name: 'merge_layers', model: mergeLayers() },
+      { name: 'time_layers', model: timeLayers() },
     );
     for (const { name, model } of models) {
       const report = exportAndCheck(model, name);

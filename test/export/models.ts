@@ -175,3 +175,16 @@ export function mergeLayers(): Model {
   const scores = new layers.Dot([2, 1], { name: 'scores' }).apply([steps, diff]);
   return new Model({ inputs: [left, right, steps], outputs: [cosine, scores], name: 'merge_layers' });
 }
+
+/** TimeDistributed and the 1-D layers: TimeDistributed Conv2D and Flatten over frames, then SpatialDropout1D, ZeroPadding1D, Cropping1D and UpSampling1D over the steps. */
+export function timeLayers(): Model {
+  const clip = Input({ shape: [4, 6, 6, 2], name: 'clip' });
+  let x = new layers.TimeDistributed(new layers.Conv2D(3, 3, { activation: 'relu', name: 'frame_conv' }), { name: 'conv_frames' }).apply(clip);
+  x = new layers.TimeDistributed(new layers.Flatten({ name: 'frame_flat' }), { name: 'flat_frames' }).apply(x);
+  x = new layers.SpatialDropout1D(0.2, { name: 'drop_features' }).apply(x);
+  x = new layers.ZeroPadding1D([1, 2], { name: 'pad_steps' }).apply(x);
+  x = new layers.Cropping1D([2, 0], { name: 'crop_steps' }).apply(x);
+  x = new layers.UpSampling1D(3, { name: 'repeat_steps' }).apply(x);
+  x = new layers.GlobalAveragePooling1D({ name: 'mean_steps' }).apply(x);
+  return new Model({ inputs: clip, outputs: new layers.Dense(2, { name: 'scores' }).apply(x), name: 'time_layers' });
+}

@@ -22,7 +22,7 @@ import { exportPytorch, PYTORCH_LAYERS } from '../../app/export/pytorch.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { augmentLayerCases } from '../translate/models.ts';
 import { maxDifference } from '../translate/compare.ts';
-import { attentionLayers, augmentationLayers, mergeLayers, graphLayers, imageClassifier, imageLayers, moreImageLayers, preprocessingLayers, recurrentLayers, sequenceLayers, transposedConvolutions } from './models.ts';
+import { attentionLayers, augmentationLayers, mergeLayers, graphLayers, imageClassifier, imageLayers, moreImageLayers, preprocessingLayers, recurrentLayers, sequenceLayers, timeLayers, transposedConvolutions } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -88,6 +88,7 @@ describe('strata export --format pytorch', () => {
       { name: 'augmentation_layers', model: augmentationLayers() },
       { name: 'image_augmentation', model: augmentLayerCases().find((m) => m.name === 'image_augmentation')! },
       { name: 'merge_layers', model: mergeLayers() },
+      { name: 'time_layers', model: timeLayers() },
     );
     const runtime = new OnnxRuntimeBackend();
     const jobs = [];

@@ -18,7 +18,7 @@ import { KERAS_WEIGHTS, isCompositeLayer, kerasContainerNames, kerasOrderedWeigh
 import { BatchNormalization, Dense, Input, Model, Sequential, layers, modelFromJSON, StrataUserError, renderSummary, summaryData } from '../../app/model/index.ts';
 import { deflateBomb, zipOf } from '../hostile_files.ts';
 import { randomInputs, referencePredict } from '../reference/keras_forward.ts';
-import { uNet } from '../translate/models.ts';
+import { uNet, videoClassifier } from '../translate/models.ts';
 import { mergeLayers } from '../export/models.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'keras');
@@ -102,6 +102,15 @@ function compositeLayersModel(): Model {
   return new Model({ inputs: seq, outputs: new layers.Dense(2, { name: 'out' }).apply(new layers.GlobalAveragePooling1D({ name: 'pool' }).apply(x)), name: 'composite_layers' });
 }
 
+/** TimeDistributed over a Dense, over a frozen BatchNormalization (moving statistics), and over an LSTM (its variables in the cell). */
+function timeDistributedModel(): Model {
+  const clip = Input({ shape: [3, 4, 5], name: 'clip' });
+  let x = new layers.TimeDistributed(new layers.Dense(6, { name: 'per_step' }), { name: 'time_distributed' }).apply(clip);
+  x = new layers.TimeDistributed(new layers.BatchNormalization({ name: 'bn' }), { name: 'norm', trainable: false }).apply(x);
+  x = new layers.TimeDistributed(new layers.LSTM(2, { name: 'lstm' }), { name: 'time_distributed_1' }).apply(x);
+  return new Model({ inputs: clip, outputs: x, name: 'time_distributed_recurrent' });
+}
+
 async function roundTripModels(): Promise<[string, Model][]> {
   const examples = ['mlp.ts', 'mobilenet-style.ts', 'lenet5.ts', 'resnet-block.ts', 'product-image-classifier.ts', 'purchase-predictor.ts', 'fashion-mnist-classifier.ts', 'subclassed-cnn.ts'];
   const models: [string, Model][] = [];
@@ -112,6 +121,8 @@ async function roundTripModels(): Promise<[string, Model][]> {
   models.push(['review_classifier.keras', await loadKerasModel(path.join(FIXTURES, 'review_classifier.keras'))]);
   models.push(['unet (UpSampling2D)', uNet()]);
   models.push(['merge_layers (Subtract, Maximum, Minimum, Dot)', mergeLayers()]);
+  models.push(['video_classifier (TimeDistributed)', videoClassifier()]);
+  models.push(['time_distributed_recurrent', timeDistributedModel()]);
   return models;
 }
 
@@ -327,6 +338,49 @@ print('ok')
 `,
       file,
     );
+  });
+
+  test('TimeDistributed: .keras keeps the wrapped layer under "layer" (wrapper.py), an LSTM\'s variables in layer/cell; .h5 names them "<wrapper>/kernel:0"', async () => {
+    const model = timeDistributedModel();
+    model.weights.forEach((w, i) => (w.value = w.value.map((_, j) => Math.fround(Math.cos(i * 104729 + j)))));
+    const archive = path.join(scratch, 'time_distributed.keras');
+    writeFileSync(archive, await formatKerasArchive(model));
+    python(
+      `
+import sys, io, zipfile, h5py
+z = zipfile.ZipFile(sys.argv[1])
+h5 = h5py.File(io.BytesIO(z.read('model.weights.h5')), 'r')
+found = {}
+h5.visititems(lambda n, o: found.__setitem__(n, o.attrs.get('name', getattr(o, 'shape', None))) if n.endswith('/vars') or '/vars/' in n else None)
+t, t1, t2 = 'layers/time_distributed', 'layers/time_distributed_1', 'layers/time_distributed_2'
+want = {
+  t + '/vars': 'time_distributed', t + '/layer/vars': 'per_step', t + '/layer/vars/0': (5, 6), t + '/layer/vars/1': (6,),
+  t1 + '/vars': 'norm', t1 + '/layer/vars': 'bn', t1 + '/layer/vars/0': (6,), t1 + '/layer/vars/1': (6,), t1 + '/layer/vars/2': (6,), t1 + '/layer/vars/3': (6,),
+  t2 + '/vars': 'time_distributed_1', t2 + '/layer/vars': 'lstm', t2 + '/layer/cell/vars': 'lstm_cell',
+  t2 + '/layer/cell/vars/0': (6, 8), t2 + '/layer/cell/vars/1': (2, 8), t2 + '/layer/cell/vars/2': (8,),
+}
+got = {k: v for k, v in found.items() if k.startswith('layers/time_distributed')}
+assert got == want, sorted(set(got.items()) ^ set(want.items()))
+print('ok')
+`,
+      archive,
+    );
+    assert.deepEqual((await loadKerasModel(archive)).getWeights(), model.getWeights());
+    const h5 = path.join(scratch, 'time_distributed.h5');
+    writeFileSync(h5, await formatKerasH5(model));
+    python(
+      `
+import sys, h5py
+w = h5py.File(sys.argv[1], 'r')['model_weights']
+names = lambda layer: [n.decode('utf8') for n in w[layer].attrs['weight_names']]
+assert names('time_distributed') == ['time_distributed/kernel:0', 'time_distributed/bias:0'], names('time_distributed')
+assert names('norm') == [f'norm/{n}:0' for n in ('gamma', 'beta', 'moving_mean', 'moving_variance')], names('norm')
+assert names('time_distributed_1') == [f'time_distributed_1/{n}:0' for n in ('kernel', 'recurrent_kernel', 'bias')], names('time_distributed_1')
+print('ok')
+`,
+      h5,
+    );
+    assert.deepEqual((await loadKerasModel(h5)).getWeights(), model.getWeights());
   });
 
   test('.keras from a Keras 3 release before the query_dense properties (_query_dense ... groups) loads the same weights', async () => {

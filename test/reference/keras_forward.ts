@@ -15,6 +15,7 @@ import {
   GlobalAveragePooling1D, GlobalAveragePooling2D, InputLayer, MaxPooling2D, Model, Multiply, Rescaling, Reshape,
   Normalization, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
   CenterCrop, Resizing, UpSampling2D, Subtract, Maximum, Minimum, Dot,
+  Cropping1D, SpatialDropout1D, TimeDistributed, UpSampling1D, ZeroPadding1D,
   type ActivationName, type CallKwargs, type Layer, type Shape, type SymbolicTensor,
 } from '../../app/model/index.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
@@ -484,6 +485,43 @@ export function padSequenceStart(x: RefTensor, before: number): RefTensor {
   const [N, L, C] = x.shape as [number, number, number];
   const out = tensor([N, L + before, C]);
   for (let n = 0; n < N; n++) for (let i = 0; i < L * C; i++) out.data[(n * (L + before) + before) * C + i] = x.data[n * L * C + i]!;
+  return out;
+}
+
+/** x (N, L, C) -> (N, start + L + end, C), zero steps at both ends: ZeroPadding2D's columns of a height-1 image. */
+export function zeroPadding1dForward(x: RefTensor, [start, end]: [number, number]): RefTensor {
+  return asSequence(zeroPadding2dForward(asImage(x), [[0, 0], [start, end]]));
+}
+
+/** x (N, L, C) -> (N, L - start - end, C). */
+export function cropping1dForward(x: RefTensor, [start, end]: [number, number]): RefTensor {
+  return asSequence(cropping2dForward(asImage(x), [[0, 0], [start, end]]));
+}
+
+/** x (N, L, C) -> (N, L * size, C), each step repeated size times (ops.repeat along axis 1). */
+export function upSampling1dForward(x: RefTensor, size: number): RefTensor {
+  return asSequence(repeatForward(asImage(x), [1, size]));
+}
+
+/**
+ * TimeDistributed as Keras 3 computes it: the wrapped layer called on each time step x[:, t]
+ * (N, ...) on its own, the results stacked along axis 1: x (N, T, ...) -> (N, T, ...out).
+ */
+function timeDistributedForward(layer: TimeDistributed, x: RefTensor): RefTensor {
+  const [N, T, ...step] = x.shape as number[];
+  const stepSize = sizeOfShape(step);
+  const outputs: RefTensor[] = [];
+  for (let t = 0; t < T!; t++) {
+    const frame = tensor([N!, ...step]);
+    for (let n = 0; n < N!; n++) frame.data.set(x.data.subarray((n * T! + t) * stepSize, (n * T! + t + 1) * stepSize), n * stepSize);
+    outputs.push(single(layer.layer, layerForward(layer.layer, [frame])));
+  }
+  const [, ...outStep] = outputs[0]!.shape;
+  const outSize = sizeOfShape(outStep);
+  const out = tensor([N!, T!, ...outStep]);
+  outputs.forEach((y, t) => {
+    for (let n = 0; n < N!; n++) out.data.set(y.data.subarray(n * outSize, (n + 1) * outSize), (n * T! + t) * outSize);
+  });
   return out;
 }
 
@@ -1064,7 +1102,7 @@ export function layerForward(layer: Layer, inputs: RefTensor[], kwargs: CallKwar
   }
   if (layer instanceof Reshape) return [reshapeForward(single(layer, inputs), layer.targetShape)];
   if (layer instanceof Flatten) return [flattenForward(single(layer, inputs))];
-  if (layer instanceof Dropout || layer instanceof GaussianNoise || layer instanceof GaussianDropout || layer instanceof SpatialDropout2D || layer instanceof ActivityRegularization) {
+  if (layer instanceof Dropout || layer instanceof GaussianNoise || layer instanceof GaussianDropout || layer instanceof SpatialDropout2D || layer instanceof SpatialDropout1D || layer instanceof ActivityRegularization) {
     // inference: Dropout and the noise layers act only in training; ActivityRegularization only adds a loss
     const x = single(layer, inputs);
     return [tensor(x.shape, x.data)];
@@ -1085,6 +1123,10 @@ export function layerForward(layer: Layer, inputs: RefTensor[], kwargs: CallKwar
   if (layer instanceof Softmax) return [softmaxForward(single(layer, inputs), layer.axis)];
   if (layer instanceof ZeroPadding2D) return [zeroPadding2dForward(single(layer, inputs), layer.padding)];
   if (layer instanceof Cropping2D) return [cropping2dForward(single(layer, inputs), layer.cropping)];
+  if (layer instanceof ZeroPadding1D) return [zeroPadding1dForward(single(layer, inputs), layer.padding)];
+  if (layer instanceof Cropping1D) return [cropping1dForward(single(layer, inputs), layer.cropping)];
+  if (layer instanceof UpSampling1D) return [upSampling1dForward(single(layer, inputs), layer.size)];
+  if (layer instanceof TimeDistributed) return [timeDistributedForward(layer, single(layer, inputs))];
   if (layer instanceof UpSampling2D) return [upSampling2dForward(layer, single(layer, inputs))];
   if (layer instanceof Resizing) return [resizeForward(single(layer, inputs), layer.height, layer.width, layer.interpolation)];
   if (layer instanceof CenterCrop) {

@@ -152,6 +152,28 @@ test('typing into one field is one undo step; list edits: duplicate, move, remov
   assert.match((stackOf(buildPurchasePredictor()) as { reason: string }).reason, /2 inputs/);
 });
 
+test('TimeDistributed in the editors: its wrapped layer is a field written Conv2D(8, (3, 3)), and the code wraps a new layer', () => {
+  const type = { kind: 'layer' } as const;
+  assert.equal(formatArgument(type, { class_name: 'Conv2D', config: { name: 'conv', filters: 8, kernel_size: [3, 3], padding: 'same' } }), 'Conv2D(8, (3, 3))');
+  assert.equal(formatArgument(type, { class_name: 'Flatten', config: { name: 'flat' } }), 'Flatten()');
+  assert.deepEqual(parseArgument(type, ' Conv2D(8, (3, 2)) '), { value: { class_name: 'Conv2D', config: { filters: 8, kernel_size: [3, 2] } } });
+  // a positional argument not written takes the catalog's initial value
+  assert.deepEqual(parseArgument(type, 'Dense()'), { value: { class_name: 'Dense', config: { units: 32 } } });
+  assert.deepEqual(parseArgument(type, 'Flatten()'), { value: { class_name: 'Flatten', config: {} } });
+  assert.deepEqual(parseArgument(type, 'Dense(4, 5)'), { error: 'Dense takes 1 positional argument: units' });
+  assert.deepEqual(parseArgument(type, 'Dense(x)'), { error: "Dense's units: a whole number, e.g. 32" });
+  assert.deepEqual(parseArgument(type, 'Concatenate()'), { error: 'a layer with its positional arguments, e.g. Dense(32) or Conv2D(16, 3)' });
+  assert.deepEqual(parseArgument(type, 'NoSuchLayer(3)'), { error: 'a layer with its positional arguments, e.g. Dense(32) or Conv2D(16, 3)' });
+  clearSession();
+  const clip = Input({ shape: [4, 8, 8, 3], name: 'clip' });
+  const frames = new layers.TimeDistributed(new layers.Conv2D(8, 3, { name: 'conv' }), { name: 'frames' }).apply(clip);
+  const flat = new layers.TimeDistributed(new layers.Flatten({ name: 'flat' }), { name: 'flat_frames' }).apply(frames);
+  const json = JSON.parse(new Model({ inputs: clip, outputs: new layers.LSTM(4, { name: 'lstm' }).apply(flat), name: 'video' }).toJSON()) as ModelJson;
+  assert.deepEqual(analyze(json).issues, []);
+  assert.equal(analyze(json).params.total, 3 * 3 * 3 * 8 + 8 + 4 * (4 * (288 + 4) + 4));
+  assert.match(generateCode(json), /new layers\.TimeDistributed\(new layers\.Conv2D\(8, \[3, 3\], \{ name: 'conv' \}\), \{ name: 'frames' \}\)/);
+});
+
 test('Bidirectional in the editors: its wrapped layer is a field written LSTM(16), and the code wraps a new layer', () => {
   const type = { kind: 'recurrent-layer' } as const;
   assert.equal(formatArgument(type, { class_name: 'GRU', config: { name: 'gru', units: 8, reset_after: false } }), 'GRU(8)');

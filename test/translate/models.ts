@@ -94,6 +94,7 @@ export function translationCases(): Model[] {
   cases.push(...augmentLayerCases());
   cases.push(...resizeLayerCases());
   cases.push(...mergeLayerCases());
+  cases.push(...timeLayerCases());
   return cases;
 }
 
@@ -448,4 +449,49 @@ function mergesAfterConvolutions(): Model {
   const diff = layers.subtract([high, image], { name: 'diff' });
   const scores = layers.dot([low, weights], { axes: [3, 1], name: 'scores' });
   return new Model({ inputs: [image, weights], outputs: [diff, scores], name: 'merges_after_convolutions' });
+}
+
+/** A clip of frames (time, h, w, c): TimeDistributed Conv2D, MaxPooling2D and Flatten per frame, an LSTM over the frames, a Dense head. */
+export function videoClassifier(): Model {
+  const clip = Input({ shape: [3, 6, 6, 2], name: 'clip' });
+  let x = new layers.TimeDistributed(new layers.Conv2D(4, 3, { activation: 'relu', name: 'frame_conv' }), { name: 'conv_frames' }).apply(clip);
+  x = new layers.TimeDistributed(new layers.MaxPooling2D(2, { name: 'frame_pool' }), { name: 'pool_frames' }).apply(x);
+  x = new layers.TimeDistributed(new layers.Flatten({ name: 'frame_flat' }), { name: 'flat_frames' }).apply(x);
+  x = new layers.LSTM(5, { name: 'over_time' }).apply(x);
+  return new Model({ inputs: clip, outputs: new layers.Dense(2, { activation: 'softmax', name: 'label' }).apply(x), name: 'video_classifier' });
+}
+
+/** TimeDistributed over a Conv2D's output (a channels-first value): each image row is a time step of a Conv1D. */
+function timeDistributedAfterConv(): Model {
+  const image = Input({ shape: [5, 4, 2], name: 'image' });
+  const features = new layers.Conv2D(3, 1, { name: 'features' }).apply(image);
+  const rows = new layers.TimeDistributed(new layers.Conv1D(2, 2, { padding: 'same', name: 'row_conv' }), { name: 'rows' }).apply(features);
+  return new Model({ inputs: image, outputs: rows, name: 'time_distributed_after_conv' });
+}
+
+/** ZeroPadding1D, Cropping1D, UpSampling1D, SpatialDropout1D and TimeDistributed over the layers that run on merged time steps (seq25). */
+export function timeLayerCases(): Model[] {
+  const distributed = (name: string, shape: Shape, inner: Layer) => single(name, shape, new layers.TimeDistributed(inner));
+  return [
+    single('zero_padding1d_default', [4, 3], new layers.ZeroPadding1D()),
+    single('zero_padding1d_uneven', [4, 3], new layers.ZeroPadding1D([2, 0])),
+    single('cropping1d_default', [6, 3], new layers.Cropping1D()),
+    single('cropping1d_start_only', [6, 3], new layers.Cropping1D([2, 0])),
+    single('upsampling1d_default', [4, 3], new layers.UpSampling1D()),
+    single('upsampling1d_3', [3, 2], new layers.UpSampling1D(3)),
+    single('spatial_dropout1d', [5, 4], new layers.SpatialDropout1D(0.3)),
+    distributed('time_distributed_dense', [4, 6], new layers.Dense(3, { activation: 'tanh' })),
+    distributed('time_distributed_dense_on_images', [3, 4, 5], new layers.Dense(2)),
+    distributed('time_distributed_conv2d_same_stride2', [2, 5, 6, 3], new layers.Conv2D(4, 3, { strides: 2, padding: 'same' })),
+    distributed('time_distributed_conv1d_causal', [3, 7, 2], new layers.Conv1D(3, 3, { padding: 'causal' })),
+    distributed('time_distributed_avg_pool', [2, 6, 6, 2], new layers.AveragePooling2D(3, { strides: 2, padding: 'same' })),
+    distributed('time_distributed_global_pool', [3, 4, 4, 3], new layers.GlobalAveragePooling2D()),
+    distributed('time_distributed_batch_norm', [3, 4, 5, 2], new layers.BatchNormalization()),
+    distributed('time_distributed_dropout', [4, 3], new layers.Dropout(0.5)),
+    distributed('time_distributed_flatten', [3, 2, 4, 2], new layers.Flatten()),
+    distributed('time_distributed_nested', [2, 3, 4], new layers.TimeDistributed(new layers.Dense(2))),
+    distributed('time_distributed_zero_padding1d', [2, 4, 3], new layers.ZeroPadding1D(1)),
+    timeDistributedAfterConv(),
+    videoClassifier(),
+  ];
 }

@@ -13,7 +13,7 @@ import { modelFromOnnx } from '../../app/translate/from_onnx.ts';
 import { exportOnnx, modelToOnnx, METADATA_KERAS_JSON, OPSET } from '../../app/translate/to_onnx.ts';
 import productImageClassifier from '../../examples/product-image-classifier.ts';
 import purchasePredictor from '../../examples/purchase-predictor.ts';
-import { mergeLayerCases, randomizeWeights, recurrentCases, resizeLayerCases, translationCases } from './models.ts';
+import { mergeLayerCases, randomizeWeights, recurrentCases, resizeLayerCases, timeLayerCases, translationCases } from './models.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -92,7 +92,7 @@ describe('merge layers', () => {
 describe('import', () => {
   // the recurrent cases: their kernels are stored transposed, LSTM's gates reordered (kernel_layout.ts);
   // the merge cases: Dot's axes (an int or a pair) and normalize come back from the metadata
-  for (const model of [productImageClassifier, purchasePredictor, ...recurrentCases(), ...mergeLayerCases()]) {
+  for (const model of [productImageClassifier, purchasePredictor, ...recurrentCases(), ...mergeLayerCases(), ...timeLayerCases()]) {
     test(`${model.name}: the exported file reopens with the same layers and weights`, () => {
       randomizeWeights(model, 7);
       const bytes = exportOnnx(model);

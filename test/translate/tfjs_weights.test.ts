@@ -38,6 +38,20 @@ async function saveLikeTfjs(model: tfl.LayersModel, dir: string): Promise<string
   return path.join(dir, 'model.json');
 }
 
+/** `strata predict` of the saved `file` (beside it: x.npy, y.npy) on a seeded random batch of `shape` gives TensorFlow.js's predictions, of `outputShape`, to 1e-5. */
+function predictsAsTfjs(model: tfl.LayersModel, file: string, shape: number[], seed: number, outputShape: number[]): void {
+  const dir = path.dirname(file);
+  const x = tf.randomUniform(shape, -1, 1, 'float32', seed);
+  const expected = (model.predict(x) as tf.Tensor).dataSync();
+  writeNpy(path.join(dir, 'x.npy'), ndarray('float32', shape, Float32Array.from(x.dataSync())));
+  const result = spawnSync(process.execPath, ['app/cli/strata.js', 'predict', file, '--input', path.join(dir, 'x.npy'), '--output', path.join(dir, 'y.npy')], { cwd: root, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  const y = readNpy(path.join(dir, 'y.npy'));
+  assert.deepEqual(y.shape, outputShape);
+  const error = relativeError(y.data as Float32Array, expected);
+  assert.ok(error <= 1e-5, `relative error ${error.toExponential(2)}`);
+}
+
 function tfjsCnn(): tfl.LayersModel {
   return tfl.sequential({
     layers: [
@@ -61,17 +75,7 @@ test('a TensorFlow.js model with weights predicts through `strata predict` what 
     const bn = model.getLayer('bn');
     bn.setWeights(bn.getWeights().map((w, i) => tf.randomUniform(w.shape, i === 3 ? 0.5 : -0.5, i === 3 ? 1.5 : 0.5, 'float32', 3 + i)));
     const file = await saveLikeTfjs(model, dir);
-
-    const x = tf.randomUniform([7, 12, 12, 2], -1, 1, 'float32', 42);
-    const expected = (model.predict(x) as tf.Tensor).dataSync();
-    writeNpy(path.join(dir, 'x.npy'), ndarray('float32', [7, 12, 12, 2], Float32Array.from(x.dataSync())));
-
-    const result = spawnSync(process.execPath, ['app/cli/strata.js', 'predict', file, '--input', path.join(dir, 'x.npy'), '--output', path.join(dir, 'y.npy')], { cwd: root, encoding: 'utf8' });
-    assert.equal(result.status, 0, result.stderr);
-    const y = readNpy(path.join(dir, 'y.npy'));
-    assert.deepEqual(y.shape, [7, 3]);
-    const error = relativeError(y.data as Float32Array, expected);
-    assert.ok(error <= 1e-5, `relative error ${error.toExponential(2)}`);
+    predictsAsTfjs(model, file, [7, 12, 12, 2], 42, [7, 3]);
 
     const summary = spawnSync(process.execPath, ['app/cli/strata.js', 'summary', file, '--json'], { cwd: root, encoding: 'utf8' });
     assert.equal(JSON.parse(summary.stdout).total_params, model.countParams());
@@ -91,6 +95,25 @@ test('a shard that is missing or too short is a one-line error naming it', async
     rmSync(path.join(dir, 'group1-shard1of1.bin'));
     const missing = spawnSync(process.execPath, ['app/cli/strata.js', 'summary', file], { cwd: root, encoding: 'utf8' });
     assert.match(missing.stderr, /^strata: .*model\.json: weightsManifest\[0\]\.paths\[0\] "group1-shard1of1\.bin": cannot read: no such file\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a TensorFlow.js model with TimeDistributed and SpatialDropout1D layers predicts through `strata predict` what TensorFlow.js predicts', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'strata-tfjs-'));
+  try {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.timeDistributed({ layer: tfl.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu', name: 'frame_conv' }), inputShape: [4, 6, 6, 2], name: 'conv_frames' }),
+        tfl.layers.timeDistributed({ layer: tfl.layers.flatten({ name: 'frame_flat' }), name: 'flat_frames' }),
+        tfl.layers.spatialDropout1d({ rate: 0.3, name: 'drop_features' }),
+        tfl.layers.timeDistributed({ layer: tfl.layers.dense({ units: 5, activation: 'tanh', name: 'per_frame' }), name: 'dense_frames' }),
+        tfl.layers.globalAveragePooling1d({ name: 'over_time' }),
+        tfl.layers.dense({ units: 3, name: 'out' }),
+      ],
+    });
+    predictsAsTfjs(model, await saveLikeTfjs(model, dir), [5, 4, 6, 6, 2], 7, [5, 3]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

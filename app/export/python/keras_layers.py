@@ -753,3 +753,54 @@ class CenterCrop(nn.Module):
     def forward(self, x):
         top, left = (x.shape[1] - self.height) // 2, (x.shape[2] - self.width) // 2
         return x[:, top:top + self.height, left:left + self.width, :]
+
+
+class ZeroPadding1D(nn.Module):
+    def __init__(self, padding=(1, 1)):
+        super().__init__()
+        self.start, self.end = padding
+
+    def forward(self, x):
+        return F.pad(x, (0, 0, self.start, self.end))
+
+
+class Cropping1D(nn.Module):
+    def __init__(self, cropping=(1, 1)):
+        super().__init__()
+        self.start, self.end = cropping
+
+    def forward(self, x):
+        return x[:, self.start:x.shape[1] - self.end, :]
+
+
+class UpSampling1D(nn.Module):
+    """Keras's UpSampling1D: each step repeated `size` times."""
+
+    def __init__(self, size=2):
+        super().__init__()
+        self.size = size
+
+    def forward(self, x):
+        return x.repeat_interleave(self.size, dim=1)
+
+
+class SpatialDropout1D(nn.Dropout2d):
+    """Whole channels dropped (and the rest scaled by 1 / (1 - rate)) in training, on (batch, steps, c):
+    Dropout2d on (batch, c, steps, 1), which torch 1.x has (Dropout1d came in 1.12)."""
+
+    def forward(self, x):
+        return super().forward(x.permute(0, 2, 1).unsqueeze(-1)).squeeze(-1).permute(0, 2, 1)
+
+
+class TimeDistributed(nn.Module):
+    """Keras's TimeDistributed: the wrapped module on every time step, as one batch of batch * time
+    steps, (batch, time, ...) -> (batch, time, ...out)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x):
+        batch, time = x.shape[0], x.shape[1]
+        y = self.layer(x.reshape(batch * time, *x.shape[2:]))
+        return y.reshape(batch, time, *y.shape[1:])

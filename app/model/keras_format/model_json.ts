@@ -67,6 +67,22 @@ export function modelFromJSON(json: string | Json, source = 'model JSON'): Model
   return model;
 }
 
+/**
+ * Whether objects and arrays nest more than `limit` levels in `value`, walked with a stack of its
+ * own: a layer's fromConfig (TimeDistributed's of the layer it wraps) and carriesCode's
+ * JSON.stringify recurse, and would overflow the call stack.
+ */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Builds one layer (or nested model) from {"class_name", "config", ...}; `depth` counts the models around it. */
 function layerFromEntry(entry: Json, where: string, depth: number): Layer {
   const className = entry.class_name;
@@ -79,6 +95,9 @@ function layerFromEntry(entry: Json, where: string, depth: number): Layer {
   }
   if (className === 'Sequential') return sequentialFromConfig(config, `${where} > ${name}`, depth + 1);
   if (className === 'Functional' || className === 'Model') return functionalFromConfig(config, `${where} > ${name}`, depth + 1);
+  if (nestedDeeperThan(config, LIMITS.jsonDepth)) {
+    throw new LimitError(`${where}: layer "${name}" has a config nested more than ${LIMITS.jsonDepth} levels deep (TimeDistributed inside TimeDistributed, or a value); Strata reads at most ${LIMITS.jsonDepth}`, { layer: name });
+  }
   const codeRefusal = carriesCode(entry);
   if (codeRefusal) throw new ConfigError(`${where}: layer "${name}" ${codeRefusal}`, { layer: name });
   const cls = typeof className === 'string' ? getLayerClass(className) : undefined;

@@ -1,5 +1,5 @@
 // Keras's regularization layers that act only while training (keras.layers.GaussianNoise,
-// GaussianDropout, SpatialDropout2D) and ActivityRegularization, whose penalty joins the loss.
+// GaussianDropout, SpatialDropout1D, SpatialDropout2D) and ActivityRegularization, whose penalty joins the loss.
 // All are the identity in inference and in an exported ONNX file; the native engine applies
 // them in training, its noise drawn from the engine's seeded generator. No weights.
 import { ShapeError } from '../errors.ts';
@@ -125,6 +125,32 @@ export class SpatialDropout2D extends RateNoiseLayer {
   }
 }
 registerLayer(SpatialDropout2D);
+
+/**
+ * Keras's SpatialDropout1D: while training, whole channels of a sequence (batch, steps, channels)
+ * are zeroed with probability `rate` and the others scaled by 1 / (1 - rate) (Dropout with
+ * noise_shape (batch, 1, channels)); x otherwise.
+ */
+export class SpatialDropout1D extends RateNoiseLayer {
+  static override className = 'SpatialDropout1D';
+
+  constructor(rate: number, args: NoiseArgs = {}) {
+    super('SpatialDropout1D', rate, args);
+  }
+
+  override computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    const shape = this.singleInput(inputShapes);
+    if (shape.length !== 3) throw new ShapeError(`${this.name}: expects sequences (batch, steps, channels), got an input of shape ${formatShape(shape)}`);
+    return [[...shape]];
+  }
+
+  static fromConfig(config: Record<string, unknown>): SpatialDropout1D {
+    // tf.keras 2.x and TensorFlow.js write Dropout's noise_shape beside the rate (null)
+    const noiseShape = (c: ConfigReader) => c.unsupported('noise_shape');
+    return new SpatialDropout1D(...readNoiseConfig(SpatialDropout1D.className, config, 'rate', noiseShape));
+  }
+}
+registerLayer(SpatialDropout1D);
 
 export interface ActivityRegularizationArgs extends LayerArgs {
   /** The L1 factor: l1 * sum(|x|) joins the loss (default 0). */

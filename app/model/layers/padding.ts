@@ -1,5 +1,7 @@
 // ZeroPadding2D and Cropping2D: rows and columns of zeros added around, or cut from the edges
-// of, channels-last images (batch, h, w, c).
+// of, channels-last images (batch, h, w, c); ZeroPadding1D and Cropping1D: steps of zeros added
+// at, or cut from, the start and end of sequences (batch, steps, features), as Keras 3's
+// keras/src/layers/reshaping/zero_padding1d.py and cropping1d.py.
 import { ShapeError, ValueError } from '../errors.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
@@ -15,6 +17,9 @@ export interface ZeroPadding2DArgs extends LayerArgs {
 }
 
 export type Cropping2DArgs = ZeroPadding2DArgs;
+
+/** ZeroPadding1D takes data_format as ZeroPadding2D does (channels_last only). */
+export type ZeroPadding1DArgs = ZeroPadding2DArgs;
 
 function checkChannelsLast(dataFormat: string | undefined, owner: string): void {
   if (dataFormat !== undefined && dataFormat !== 'channels_last') {
@@ -105,3 +110,84 @@ export class Cropping2D extends Layer {
   }
 }
 registerLayer(Cropping2D);
+
+/** Keras's 1-D padding and cropping argument: n (both ends), or [start, end]. */
+export type Padding1D = number | [number, number];
+
+/** [start, end] from Keras's two forms (standardize_tuple(value, 2, allow_zero=True)), or a ValueError naming the layer and `field`. */
+function normalizePadding1D(value: unknown, owner: string, field: 'padding' | 'cropping'): [number, number] {
+  const ok = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (ok(value)) return [value, value];
+  if (Array.isArray(value) && value.length === 2 && value.every(ok)) return [value[0], value[1]];
+  throw new ValueError(`${owner}: ${field} must be an integer >= 0 or [start, end] of integers >= 0, got ${JSON.stringify(value) ?? String(value)}`, { layer: owner, field });
+}
+
+/** Keras's ZeroPadding1D: (batch, steps, features) -> (batch, start + steps + end, features). */
+export class ZeroPadding1D extends Layer {
+  static override className = 'ZeroPadding1D';
+  readonly padding: [number, number];
+
+  constructor(padding: Padding1D = 1, args: ZeroPadding1DArgs = {}) {
+    super(checkOptions('ZeroPadding1D', args, [...LAYER_ARG_NAMES, 'dataFormat'], '{name: "pad"}'));
+    this.padding = normalizePadding1D(padding, this.name, 'padding');
+    checkChannelsLast(args.dataFormat, this.name);
+  }
+
+  computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    const shape = this.singleInput(inputShapes);
+    this.expectRank(shape, 3, '(batch, steps, features)');
+    const steps = shape[1] === null ? null : shape[1]! + this.padding[0] + this.padding[1];
+    return [[shape[0]!, steps, shape[2]!]];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), padding: [...this.padding], data_format: 'channels_last' };
+  }
+
+  static fromConfig(config: Record<string, unknown>): ZeroPadding1D {
+    const c = new ConfigReader(ZeroPadding1D.className, config);
+    const args: ZeroPadding1DArgs = c.layerArgs();
+    const padding = c.raw('padding', 1);
+    c.channelsLast();
+    c.finish();
+    return new ZeroPadding1D(padding as Padding1D, args);
+  }
+}
+registerLayer(ZeroPadding1D);
+
+/** Keras's Cropping1D: (batch, steps, features) -> (batch, steps - start - end, features). */
+export class Cropping1D extends Layer {
+  static override className = 'Cropping1D';
+  readonly cropping: [number, number];
+
+  constructor(cropping: Padding1D = [1, 1], args: LayerArgs = {}) {
+    super(checkOptions('Cropping1D', args, LAYER_ARG_NAMES, '{name: "crop"}'));
+    this.cropping = normalizePadding1D(cropping, this.name, 'cropping');
+  }
+
+  computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    const shape = this.singleInput(inputShapes);
+    this.expectRank(shape, 3, '(batch, steps, features)');
+    const steps = shape[1] === null ? null : shape[1]! - this.cropping[0] - this.cropping[1];
+    if (steps !== null && steps <= 0) {
+      throw new ShapeError(`${this.name}: cropping ${JSON.stringify(this.cropping)} must leave at least one of the input's ${shape[1]} steps (input ${formatShape(shape)})`, {
+        layer: this.name,
+        field: 'cropping',
+      });
+    }
+    return [[shape[0]!, steps, shape[2]!]];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), cropping: [...this.cropping] };
+  }
+
+  static fromConfig(config: Record<string, unknown>): Cropping1D {
+    const c = new ConfigReader(Cropping1D.className, config);
+    const args = c.layerArgs();
+    const cropping = c.raw('cropping', [1, 1]);
+    c.finish();
+    return new Cropping1D(cropping as Padding1D, args);
+  }
+}
+registerLayer(Cropping1D);

@@ -2,7 +2,8 @@
 // height and width. Keras 3 computes them as keras/src/layers/reshaping/up_sampling2d.py (nearest:
 // each row and column repeated; bilinear: ops.image.resize, TensorFlow's half-pixel centres),
 // keras/src/layers/preprocessing/image_preprocessing/resizing.py (ops.image.resize) and
-// center_crop.py (the middle window, starting at int((in - out) / 2)).
+// center_crop.py (the middle window, starting at int((in - out) / 2)); UpSampling1D repeats each
+// step of a sequence (batch, steps, features), as up_sampling1d.py's ops.repeat.
 import { ShapeError, ValueError } from '../errors.ts';
 import { ConfigReader } from '../keras_format/config_reader.ts';
 import { LAYER_ARG_NAMES, Layer, type LayerArgs } from '../layer.ts';
@@ -186,3 +187,33 @@ export class CenterCrop extends Layer {
   }
 }
 registerLayer(CenterCrop);
+
+/** Keras's UpSampling1D: (batch, steps, features) -> (batch, steps * size, features), each step repeated size times. */
+export class UpSampling1D extends Layer {
+  static override className = 'UpSampling1D';
+  readonly size: number;
+
+  constructor(size = 2, args: LayerArgs = {}) {
+    super(checkOptions('UpSampling1D', args, LAYER_ARG_NAMES, '{name: "upsample"}'));
+    this.size = positiveInteger(size, this.name, 'size');
+  }
+
+  computeOutputShapes(inputShapes: Shape[]): Shape[] {
+    const shape = this.singleInput(inputShapes);
+    this.expectRank(shape, 3, '(batch, steps, features)');
+    return [[shape[0]!, shape[1] === null ? null : shape[1]! * this.size, shape[2]!]];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), size: this.size };
+  }
+
+  static fromConfig(config: Record<string, unknown>): UpSampling1D {
+    const c = new ConfigReader(UpSampling1D.className, config);
+    const args = c.layerArgs();
+    const size = c.raw('size', 2);
+    c.finish();
+    return new UpSampling1D(size as number, args);
+  }
+}
+registerLayer(UpSampling1D);

@@ -51,7 +51,7 @@ function initializerSource(value: unknown, imports: Set<string>): string {
 }
 
 function argumentSource(kind: string, value: unknown, imports: Set<string>): string {
-  if (kind === 'recurrent-layer') return layerSource(value as LayerEntry, imports);
+  if (kind === 'recurrent-layer' || kind === 'layer') return layerSource(value as LayerEntry, imports);
   return kind === 'initializer' ? initializerSource(value, imports) : literal(value);
 }
 
