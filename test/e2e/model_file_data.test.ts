@@ -4,29 +4,22 @@
 // classes); one epoch trains on it and is tested on its test split. The Data section's
 // screenshot goes to build/e2e-artifacts/training-data-model-file.png.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ARTIFACTS } from './browser.ts';
-import { openApp, type AppUnderTest } from './serve.ts';
+import { openAppInScratch, type ScratchApp } from './serve.ts';
 
-let scratch: string;
-let app: AppUnderTest;
+let app: ScratchApp;
 let page: Page;
 
 before(async () => {
-  scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-e2e-model-data-'));
-  mkdirSync(path.join(scratch, 'work'));
-  app = await openApp(['--root', path.join(scratch, 'work'), '--state-dir', path.join(scratch, 'state')]);
+  app = await openAppInScratch('model-data');
   page = app.page;
-  await page.goto(app.served.url);
 });
 
 after(async () => {
   await app?.close();
-  rmSync(scratch, { recursive: true, force: true });
   assert.deepEqual(app?.pageErrors ?? [], [], 'no uncaught error in the page');
 });
 

@@ -4,8 +4,7 @@
 // differ are refused by name with the choices kept. The section's screenshots at 1024x700 and
 // 720x480, and of the refusal, go to build/e2e-artifacts/training-predict-inputs-*.png.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -13,11 +12,10 @@ import { ndarray } from '../../app/data/ndarray.ts';
 import { writeNpy } from '../../app/data/npy.ts';
 import { RandomGenerator } from '../../app/model/random.ts';
 import { ARTIFACTS } from './browser.ts';
-import { openApp, type AppUnderTest } from './serve.ts';
+import { openAppInScratch, type ScratchApp } from './serve.ts';
 
-let scratch: string;
 let files: string;
-let app: AppUnderTest;
+let app: ScratchApp;
 let page: Page;
 
 /** `rows` samples of `shape` around 0.5, as the example's own data has them. */
@@ -30,18 +28,14 @@ function npy(name: string, rows: number, shape: number[]): string {
 }
 
 before(async () => {
-  scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-e2e-predict-inputs-'));
-  files = path.join(scratch, 'picked');
-  mkdirSync(files);
-  mkdirSync(path.join(scratch, 'work'));
-  app = await openApp(['--root', path.join(scratch, 'work'), '--state-dir', path.join(scratch, 'state')], { viewport: { width: 1024, height: 700 } });
+  app = await openAppInScratch('predict-inputs', [], { viewport: { width: 1024, height: 700 } });
   page = app.page;
-  await page.goto(app.served.url);
+  files = path.join(app.scratch, 'picked');
+  mkdirSync(files);
 });
 
 after(async () => {
   await app?.close();
-  rmSync(scratch, { recursive: true, force: true });
   assert.deepEqual(app?.pageErrors ?? [], [], 'no uncaught error in the page');
 });
 

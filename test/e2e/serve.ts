@@ -1,7 +1,8 @@
 // `strata serve` as a user runs it, for the end-to-end tests: the CLI in a process of its own,
 // on a free port, its URL read from what it prints; its engine process found among its children.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ARTIFACTS, ROOT, ensureViewsBuilt, launchBrowser, type Browser } from './browser.ts';
@@ -100,6 +101,34 @@ export async function openApp(serveArgs: string[], { setUp, viewport }: OpenAppO
     async close() {
       await browser.close();
       await served.stop();
+    },
+  };
+}
+
+/** The app served on a new scratch folder: its `work/` the empty root, `state/` the app's state; close() also removes the folder. */
+export interface ScratchApp extends AppUnderTest {
+  scratch: string;
+  root: string;
+}
+
+/** `strata serve ARGS --root <scratch>/work` with the page loaded, as the e2e files that bring their own files start. */
+export async function openAppInScratch(name: string, args: string[] = [], options: OpenAppOptions = {}): Promise<ScratchApp> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), `strata-e2e-${name}-`));
+  const root = path.join(scratch, 'work');
+  mkdirSync(root);
+  const remove = () => rmSync(scratch, { recursive: true, force: true });
+  const app = await openApp([...args, '--root', root, '--state-dir', path.join(scratch, 'state')], options).catch((error: unknown) => {
+    remove();
+    throw error;
+  });
+  await app.page.goto(app.served.url);
+  return {
+    ...app,
+    scratch,
+    root,
+    async close() {
+      await app.close();
+      remove();
     },
   };
 }
