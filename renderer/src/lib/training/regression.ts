@@ -4,14 +4,16 @@ import type { RegressionEvaluation } from '../../../../app/contract/training.ts'
 
 type Values = Pick<RegressionEvaluation, 'width' | 'truth' | 'predicted'>;
 
+/** Sample `s`'s mean absolute error over its `width` values. */
+function sampleError({ width, truth, predicted }: Values, s: number): number {
+  let sum = 0;
+  for (let k = s * width; k < (s + 1) * width; k++) sum += Math.abs(predicted[k]! - truth[k]!);
+  return sum / width;
+}
+
 /** Each sample's mean absolute error over its `width` values. */
-export function sampleErrors({ width, truth, predicted }: Values): number[] {
-  const samples = truth.length / width;
-  return Array.from({ length: samples }, (_, s) => {
-    let sum = 0;
-    for (let k = s * width; k < (s + 1) * width; k++) sum += Math.abs(predicted[k]! - truth[k]!);
-    return sum / width;
-  });
+export function sampleErrors(values: Values): number[] {
+  return Array.from({ length: values.truth.length / values.width }, (_, s) => sampleError(values, s));
 }
 
 /** Sample indices, largest error first (ties in sample order). */
@@ -32,6 +34,6 @@ export function scatterPoints({ truth, predicted }: Values): { x: number[]; pred
 
 /** A sample's caption under its true value: the prediction and how far off it is (one value a sample), else the mean absolute error. */
 export function regressionCaption(values: Values, index: number, format: (value: number) => string): string {
-  const error = sampleErrors({ width: values.width, truth: values.truth.slice(index * values.width, (index + 1) * values.width), predicted: values.predicted.slice(index * values.width, (index + 1) * values.width) })[0]!;
+  const error = sampleError(values, index);
   return values.width === 1 ? `→ ${format(values.predicted[index]!)} (off by ${format(error)})` : `mean error ${format(error)}`;
 }
