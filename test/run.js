@@ -122,6 +122,17 @@ const FUZZ_SEED = 1;
 const FUZZ_MAX_SECONDS = 120;
 
 /**
+ * What a fuzzer found, for the closing list that CI keeps: the sanitizer's summary, its top
+ * frame in our code and the input as base64 (`base64 -d > input.onnx`, then run the fuzzer on it).
+ */
+function fuzzFinding(stderr) {
+  const summary = /^SUMMARY: .*$/m.exec(stderr)?.[0] ?? '';
+  const frame = /^\s+#\d+ .* in (strata::.*|LLVMFuzzerTestOneInput.*)$/m.exec(stderr)?.[1] ?? '';
+  const input = /^Base64: (.*)$/m.exec(stderr)?.[1] ?? '';
+  return [summary, frame && !summary.includes(frame.split(' /')[0]) && `at ${frame.slice(0, 300)}`, input && `input (base64): ${input}`].filter(Boolean).map((line) => `\n      ${line}`).join('');
+}
+
+/**
  * The libFuzzer targets (native/fuzz/) under ASan and UBSan for FUZZ_RUNS inputs each, from a
  * copy of their committed corpus (which replays every regression input first). A crash, a
  * sanitizer report or 2 GB of memory fails it; each prints its executions.
@@ -136,13 +147,13 @@ function runFuzzers() {
     for (const fuzzer of fuzzers) {
       const corpus = path.join(scratch, fuzzer);
       cpSync(path.join(root, 'native/fuzz/corpus', fuzzer.replace('fuzz_', '')), corpus, { recursive: true });
-      const result = spawnSync(path.join(dir, fuzzer), [corpus, `-seed=${FUZZ_SEED}`, `-runs=${FUZZ_RUNS[fuzzer]}`, `-max_total_time=${FUZZ_MAX_SECONDS}`, '-rss_limit_mb=2048', `-artifact_prefix=${scratch}/`], { cwd: scratch, encoding: 'utf8' });
+      const result = spawnSync(path.join(dir, fuzzer), [corpus, `-seed=${FUZZ_SEED}`, `-runs=${FUZZ_RUNS[fuzzer]}`, `-max_total_time=${FUZZ_MAX_SECONDS}`, '-rss_limit_mb=2048', `-artifact_prefix=${scratch}/`], { cwd: scratch, encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, UBSAN_OPTIONS: 'print_stacktrace=1' } });
       const runs = /Done (\d+) runs in (\d+) second/.exec(result.stderr);
       const ok = result.status === 0 && runs !== null;
       if (!ok) process.stdout.write(result.stderr.split('\n').slice(-40).join('\n'));
       process.stdout.write(`${ok ? '✔' : '✖'} libFuzzer: ${fuzzer}: ${runs ? `${runs[1]} executions in ${runs[2]} s` : 'did not finish'}${ok ? ', no finding' : ` (exit ${result.status ?? result.signal}; the input is in its output above)`}\n`);
       if (ok) totals.pass += 1;
-      else fail(`libFuzzer: ${fuzzer} exit ${result.status ?? result.signal}`);
+      else fail(`libFuzzer: ${fuzzer} exit ${result.status ?? result.signal}${fuzzFinding(result.stderr)}`);
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });

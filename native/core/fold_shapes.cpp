@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <set>
 
 #include "check.h"
@@ -63,12 +64,14 @@ Tensor slice(const Node& n, const std::vector<const Tensor*>& in) {
     STRATA_CHECK(st != 0, n.where() << ": a step of 0");
     if (s < 0) s += d;
     if (e < 0) e += d;
+    // counted as (distance - 1) / |step| + 1, which cannot overflow for any step
     if (st > 0) {
       s = std::clamp<int64_t>(s, 0, d), e = std::clamp<int64_t>(e, 0, d);
-      out_shape[a] = std::max<int64_t>(0, (e - s + st - 1) / st);
+      out_shape[a] = e > s ? (e - s - 1) / st + 1 : 0;
     } else {
       s = std::clamp<int64_t>(s, 0, d - 1), e = std::clamp<int64_t>(e, -1, d - 1);
-      out_shape[a] = std::max<int64_t>(0, (s - e - st - 1) / -st);
+      const int64_t back = st == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max() : -st;
+      out_shape[a] = s > e ? (s - e - 1) / back + 1 : 0;
     }
     first[a] = s, step[a] = st;
   }
@@ -125,12 +128,16 @@ Shape reshaped(const Node& n, const std::vector<const Tensor*>& in) {
   const Shape& x = in[0]->shape;
   const std::string& op = n.op_type;
   if (op == "Reshape") {
+    STRATA_CHECK(in.size() >= 2 && in[1], n.where() << ": Reshape needs its shape input");
     Shape o = in[1]->i;
     int64_t known = 1, infer_at = -1;
     for (size_t k = 0; k < o.size(); k++) {
       if (o[k] == 0 && !n.get_int("allowzero", 0) && k < x.size()) o[k] = x[k];
+      STRATA_CHECK(o[k] >= -1 && (o[k] != -1 || infer_at < 0),
+                   n.where() << ": cannot reshape " << shape_str(x) << " to " << shape_str(in[1]->i));
+      if (o[k] > kMaxFolded) return o;  // too large to fold (is_small refuses it)
       if (o[k] == -1) infer_at = (int64_t)k;
-      else known *= o[k];
+      else known = std::min(known * o[k], kMaxFolded + 1);  // both at most 2^16 + 1: no overflow
     }
     if (infer_at >= 0 && known > 0) o[infer_at] = numel(x) / known;
     return o;
@@ -138,7 +145,11 @@ Shape reshaped(const Node& n, const std::vector<const Tensor*>& in) {
   Ints axes = ints_of(n, in, 1, "axes");
   const int64_t out_rank = op == "Squeeze" ? (int64_t)x.size() : (int64_t)(x.size() + axes.size());
   std::vector<bool> marked(out_rank, false);
-  for (int64_t a : axes) marked[axis_in(a, op == "Squeeze" ? (int64_t)x.size() : out_rank, n)] = true;
+  for (int64_t a : axes) {
+    const int64_t k = axis_in(a, op == "Squeeze" ? (int64_t)x.size() : out_rank, n);
+    STRATA_CHECK(!marked[k], n.where() << ": axis " << a << " is repeated");
+    marked[k] = true;
+  }
   Shape o;
   if (op == "Squeeze") {
     for (size_t k = 0; k < x.size(); k++)
@@ -149,7 +160,19 @@ Shape reshaped(const Node& n, const std::vector<const Tensor*>& in) {
   return o;
 }
 
-bool is_int(const Tensor* t) { return t && t->dtype == DType::I64; }
+// An int64 tensor of a shape computation's size: every product of its dims fits in int64, so
+// the folds below need no overflow checks (a file may declare dims the data does not have).
+bool is_small(const Shape& shape) {
+  if (shape.size() > 8) return false;
+  int64_t nonzero = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || d > kMaxFolded) return false;
+    if (d > 0 && (nonzero *= d) > kMaxFolded) return false;
+  }
+  return true;
+}
+
+bool is_small_int(const Tensor* t) { return t && t->dtype == DType::I64 && is_small(t->shape); }
 
 // Folds node n when it is one of the layout ops over int64 constants; false leaves it a node.
 bool fold(const Node& n, Graph& g, const std::set<std::string>& graph_outputs) {
@@ -165,7 +188,7 @@ bool fold(const Node& n, Graph& g, const std::set<std::string>& graph_outputs) {
       continue;
     }
     auto it = g.initializers.find(name);
-    if (it == g.initializers.end() || !is_int(&it->second)) return false;
+    if (it == g.initializers.end() || !is_small_int(&it->second)) return false;
     in.push_back(&it->second);
   }
   if (in.empty() || !in[0]) return false;
@@ -192,6 +215,7 @@ bool fold(const Node& n, Graph& g, const std::set<std::string>& graph_outputs) {
     out = *in[0];
   } else {
     Shape shape = reshaped(n, in);
+    if (!is_small(shape)) return false;  // not a shape computation: the kernel's checks judge it
     STRATA_CHECK(numel(shape) == in[0]->size(), n.where() << ": cannot reshape " << shape_str(in[0]->shape) << " to "
                                                           << shape_str(shape));
     out = Tensor::from_i64(shape, in[0]->i);

@@ -72,7 +72,8 @@ void Session::stage(Batch next) {
 void Session::plan(const std::vector<Tensor>& inputs) {
   STRATA_CHECK(inputs.size() == inputs_.size(),
                "the model takes " << inputs_.size() << " inputs, got " << inputs.size());
-  std::vector<Shape> shapes;
+  // led by the input count, so that a graph of no inputs (constants only) is planned once too
+  std::vector<Shape> shapes{Shape{(int64_t)inputs.size()}};
   for (size_t k = 0; k < inputs.size(); k++) {
     const Shape &want = graph_.inputs[k].shape, &got = inputs[k].shape;
     bool ok = want.empty() || want.size() == got.size();

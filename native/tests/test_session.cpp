@@ -1838,6 +1838,50 @@ static void test_merge_ops() {
   }
 }
 
+// The message a model's load or first forward pass raises, empty when it runs.
+static std::string refusal_of(const ModelBuilder& b, const std::vector<Tensor>& inputs) {
+  try {
+    TrainingDescription d;
+    d.backend = "reference";
+    Session::from_onnx(b.bytes().data(), b.bytes().size(), d)->forward(inputs);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Malformed nodes the fuzzer found (native/fuzz/corpus/onnx_model/regression-*): each was a read
+// past a buffer; each is now an error naming the node.
+static void test_malformed_nodes() {
+  ModelBuilder conv;
+  conv.input("x", {1, 2, 4, 4}).output("y").init("w", Tensor({3, 2, 1, 1})).init("b", Tensor({2}));
+  conv.node("Conv", {"x", "w", "b"}, {"y"});
+  std::string msg = refusal_of(conv, {Tensor({1, 2, 4, 4})});
+  expect(msg.find("Conv node") != std::string::npos && msg.find("bias [2] is not one value per output channel (3)") != std::string::npos,
+         "a bias shorter than the output channels is refused: " + msg);
+  ModelBuilder sum;
+  sum.input("x", {2}).output("y").node("Sum", {}, {"y"});
+  msg = refusal_of(sum, {Tensor({2})});
+  expect(msg.find("Sum node") != std::string::npos && msg.find("needs 1") != std::string::npos, "a Sum of nothing is refused: " + msg);
+  ModelBuilder reshape;
+  reshape.input("x", {2}).output("y").init("s", Tensor::from_i64({2}, {2, 1})).node("Reshape", {"s"}, {"t"});
+  reshape.node("Add", {"x", "t"}, {"y"});
+  msg = refusal_of(reshape, {Tensor({2})});
+  expect(msg.find("Reshape node") != std::string::npos && msg.find("needs its shape input") != std::string::npos,
+         "a constant Reshape without its shape is refused: " + msg);
+  ModelBuilder unsqueeze;
+  unsqueeze.input("x", {2}).output("y").init("s", Tensor::from_i64({2}, {2, 1})).init("axes", Tensor::from_i64({2}, {0, 0}));
+  unsqueeze.node("Unsqueeze", {"s", "axes"}, {"t"}).node("Add", {"x", "t"}, {"y"});
+  msg = refusal_of(unsqueeze, {Tensor({2})});
+  expect(msg.find("Unsqueeze node") != std::string::npos && msg.find("axis 0 is repeated") != std::string::npos,
+         "an Unsqueeze repeating an axis is refused: " + msg);
+  ModelBuilder constants;  // no inputs at all: planned (and checked) all the same
+  constants.output("y").init("axes", Tensor::from_i64({2}, {0, 1})).node("ReduceMean", {"axes"}, {"y"});
+  msg = refusal_of(constants, {});
+  expect(msg.find("ReduceMean node") != std::string::npos && msg.find("is an integer tensor") != std::string::npos,
+         "a graph of constants is checked as any other: " + msg);
+}
+
 int main() {
   try {
     test_dense();
@@ -1855,6 +1899,7 @@ int main() {
     test_augmentation_ops();
     test_weight_rules();
     test_errors();
+    test_malformed_nodes();
     test_recurrent_graph();
     test_recurrent_training_on_cuda();
     test_slice_window();

@@ -347,7 +347,7 @@ class ActivityRegularizationKernel : public OpKernel {
 class SumKernel : public OpKernel {
  public:
   using OpKernel::OpKernel;
-  int required_inputs() const override { return (int)node.inputs.size(); }  // variadic: an omitted one is an error
+  int required_inputs() const override { return std::max(1, (int)node.inputs.size()); }  // variadic: one at least, none omitted
   void infer(const Ins& in, Outs& out) override {
     Shape o = in[0]->shape;
     try {
@@ -378,7 +378,7 @@ class SumKernel : public OpKernel {
 class ExtremumKernel : public OpKernel {
  public:
   ExtremumKernel(const Node& n, Binary op) : OpKernel(n), op_(op) {}
-  int required_inputs() const override { return (int)node.inputs.size(); }  // variadic: an omitted one is an error
+  int required_inputs() const override { return std::max(1, (int)node.inputs.size()); }  // variadic: one at least, none omitted
   void infer(const Ins& in, Outs& out) override {
     size_t n = in.size();
     shapes_.assign(1, in[0]->shape);

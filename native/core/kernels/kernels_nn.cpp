@@ -64,6 +64,13 @@ static Shape window_shape(const Shape& x, int64_t C, const Window& w) {
   return x.size() == 3 ? Shape{x[0], C, w.OW} : Shape{x[0], C, w.OH, w.OW};
 }
 
+// B, when given, holds one value per output channel (the kernels read OC of them).
+static void check_bias(const Node& node, const Ins& in, int64_t oc) {
+  if (in.size() < 3 || !in[2]) return;
+  STRATA_CHECK(in[2]->shape == Shape{oc},
+               node.where() << ": bias " << shape_str(in[2]->shape) << " is not one value per output channel (" << oc << ")");
+}
+
 // --- Conv: X (N,C,...), W (OC,C/group,...), B (OC) ---------------------------------------
 class ConvKernel : public OpKernel {
  public:
@@ -81,6 +88,7 @@ class ConvKernel : public OpKernel {
     STRATA_CHECK(ws[1] * group == in[0]->shape[1],
                  node.where() << ": weight " << shape_str(ws) << " does not fit input " << shape_str(in[0]->shape)
                               << (group > 1 ? " in " + std::to_string(group) + " groups" : std::string()));
+    check_bias(node, in, ws[0]);
     Window w = resolve_window(node, in[0]->shape, ws.size() == 4 ? ws[2] : 1, ws.back());
     p_ = ConvParams{w.N, w.C, w.H, w.W, (int)ws[0], w.KH, w.KW, w.OH, w.OW, w.sh, w.sw, w.dh, w.dw,
                     w.pt, w.pl, w.pb, w.pr, relu_};
@@ -161,6 +169,7 @@ class ConvTransposeKernel : public OpKernel {
     STRATA_CHECK(strides.size() == sd && dil.size() == sd && pads.size() == 2 * sd && extra.size() == sd,
                  node.where() << ": strides/dilations/pads/output_padding do not match " << sd << " spatial dims");
     Shape y{x[0], ws[1] * group};
+    check_bias(node, in, y[1]);
     std::vector<int64_t> k(ws.begin() + 2, ws.end());
     if (node.has("output_shape") || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER")
       pads_for_output_shape(x, k, strides, dil, auto_pad == "SAME_UPPER", pads, extra);

@@ -188,7 +188,9 @@ void gather_backward(float* dtable, const float* dout, const int64_t* idx, int64
 }
 
 void reduce_mean_forward(float* out, const float* inp, const Shape& in_shape, const Shape& out_keep) {
-  int64_t n_out = numel(out_keep), count = numel(in_shape) / n_out;
+  const int64_t n_out = numel(out_keep);
+  if (n_out == 0) return;  // an empty result (out may then be null)
+  const int64_t count = numel(in_shape) / n_out;
   std::memset(out, 0, sizeof(float) * n_out);
   // out_keep broadcasts against in_shape: the same walk as a binary op
   for_each_broadcast(in_shape, out_keep, in_shape, [&](int64_t, int64_t i, int64_t j) { out[j] += inp[i]; });
