@@ -216,18 +216,23 @@ export interface ClassReport {
   support: number;
 }
 
-interface EvaluationOf {
+/** A run's trained model on held-out data: Keras's evaluate(), then each output on its own. */
+export interface Evaluation {
   runId: string;
   /** The split evaluated ('test', or 'validation' when the data has no test split) and its source. */
   split: 'test' | 'validation';
   description: string;
   /** Keras's evaluate(): loss and metrics. */
   metrics: Record<string, number>;
+  /** One per model output, in the model's order. */
+  outputs: OutputEvaluation[];
 }
 
-/** A classifier (a crossentropy loss) on held-out data. */
-export interface ClassifierEvaluation extends EvaluationOf {
+/** A classifier output (trained with a crossentropy loss) against its targets. */
+export interface ClassifierEvaluation {
   kind: 'classifier';
+  /** The output's (its layer's) name. */
+  output: string;
   classNames: string[];
   /** confusion[true][predicted]: sample counts. */
   confusion: number[][];
@@ -238,9 +243,11 @@ export interface ClassifierEvaluation extends EvaluationOf {
   confidence: number[];
 }
 
-/** A regression model (any other loss) on held-out data: its first output against the targets. */
-export interface RegressionEvaluation extends EvaluationOf {
+/** A regression output (any other loss) against its targets. */
+export interface RegressionEvaluation {
   kind: 'regression';
+  /** The output's (its layer's) name. */
+  output: string;
   /** Values per sample of the output (1 for one number a sample). */
   width: number;
   /** Every sample's true and predicted values, sample after sample (`width` each). */
@@ -252,7 +259,7 @@ export interface RegressionEvaluation extends EvaluationOf {
   r2: number | null;
 }
 
-export type Evaluation = ClassifierEvaluation | RegressionEvaluation;
+export type OutputEvaluation = ClassifierEvaluation | RegressionEvaluation;
 
 /** A file to predict on, with its bytes (the views read it from the user's machine). */
 export interface PredictFile {

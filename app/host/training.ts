@@ -27,11 +27,11 @@ import { EngineBackend, type Interruption } from '../engine/trainer.ts';
 import { loadModelFolder } from '../io/model_store.ts';
 import { RunRecorder, checkCallbackSettings, compileSettingsOf, compileWith, newRunRecord, openCheckpoint, settingsCallbacks, type RunCheckpointState } from '../io/run_recorder.ts';
 import { checkpointFolder, createRun, deleteRun, historyCsv, listRuns, readRun } from '../io/runs.ts';
-import { type ArrayData, type Callback, type Logs, type Model, Softmax, type SymbolicTensor, ValueError, isUserError, modelFromJSON } from '../model/index.ts';
+import { type ArrayData, type Callback, type Logs, type Model, type SymbolicTensor, ValueError, isUserError, modelFromJSON } from '../model/index.ts';
 import { OnnxRuntimeBackend } from '../runtime/onnx_backend.ts';
 import { exportOnnx } from '../translate/to_onnx.ts';
 import type { DocumentStore } from './documents.ts';
-import { regressionValues } from './regression.ts';
+import { classIds, classProbabilities, evaluateOutput, outputReadings, rowOf } from './evaluation.ts';
 
 /** Samples the Data view shows. */
 const PREVIEW_SAMPLES = 24;
@@ -168,15 +168,9 @@ export class TrainingService {
     const engine = new EngineBackend({ backend: 'cpu', write: () => {}, interactive: false, numThreads: engineThreads(record.settings.threads) });
     const batchSize = record.settings.fit.batchSize;
     const metrics = await engine.evaluate(model, heldOut.x, heldOut.y, { batchSize });
-    const [outputs] = (await engine.predict(model, heldOut.x, { batchSize })) as NdArray[];
-    const common = { runId, split: name, description, metrics };
-    if (!isClassifier(record.settings.compile.loss)) return { kind: 'regression', ...common, ...regressionValues(heldOut.y[0]!, outputs!) };
-    const truth = classIds(heldOut.y[0]!);
-    const { predicted, confidence } = predictions(outputs!);
-    const classes = Math.max(outputs!.shape.at(-1) === 1 ? 2 : outputs!.shape.at(-1)!, 1);
-    const classNames = record.data.classNames ?? [...Array(classes).keys()].map(String);
-    const confusion = confusionMatrix(truth, predicted, classes);
-    return { kind: 'classifier', ...common, classNames, confusion, perClass: classReports(confusion), truth, predicted, confidence };
+    const outputs = (await engine.predict(model, heldOut.x, { batchSize })) as NdArray[];
+    const readings = outputReadings(model, record);
+    return { runId, split: name, description, metrics, outputs: readings.map((reading, o) => evaluateOutput(reading, heldOut.y[o]!, outputs[o]!)) };
   }
 
   /** Samples of the held-out data Evaluate used, to show beside their predictions. */
@@ -204,7 +198,7 @@ export class TrainingService {
     const { record, model } = this.#checkpoint(project, runId);
     const { inputs } = signatureOf(model);
     const batches = batchesOf(files, inputs);
-    const outputs = outputsOf(model, record);
+    const outputs = outputReadings(model, record);
     const byOutput: Prediction[][] = outputs.map(() => []);
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'strata-predict-'));
     try {
@@ -217,7 +211,7 @@ export class TrainingService {
           for (let row = 0; row < rows; row++) {
             const values = rowOf(results[o]!, row);
             const label = rows === 1 ? name : `${name} [${row}]`;
-            byOutput[o]!.push(output.classifier ? { name: label, output: output.name, top: topClasses(values, output.classNames) } : { name: label, output: output.name, top: [], values });
+            byOutput[o]!.push(output.classifier ? { name: label, output: output.name, top: topClasses(classProbabilities(values, output), output.classNames) } : { name: label, output: output.name, top: [], values });
           }
         });
       }
@@ -375,11 +369,6 @@ function kerasDefaultCompile(model: Model): CompileSettings {
   return compile;
 }
 
-/** A model trained with a crossentropy loss predicts classes; any other loss, values (regression). */
-function isClassifier(loss: string): boolean {
-  return loss.includes('crossentropy');
-}
-
 // --- Prediction ----------------------------------------------------------------------------
 
 /** A picked file, checked, with the model input it feeds. */
@@ -433,22 +422,6 @@ async function readBatch(batch: InputFile[], scratch: string): Promise<NdArray[]
   return arrays;
 }
 
-/**
- * How Predict shows each output: a classifier's (softmax or sigmoid, trained with a
- * cross-entropy loss) as its top classes, any other's as values. The loss is the checkpoint's
- * own for that output where it was compiled, else the run's; the data's class names are its
- * first output's.
- */
-function outputsOf(model: Model, record: RunRecord): { name: string; classifier: boolean; classNames: string[] | null }[] {
-  return model.outputs.map((output, o) => {
-    const name = output.sourceLayer.name;
-    const loss = model.compiled?.losses.find((candidate) => candidate.output === name)?.kind ?? record.settings.compile.loss;
-    const activation = output.sourceLayer instanceof Softmax ? 'softmax' : (output.sourceLayer as { activation?: unknown }).activation;
-    const classifier = (activation === 'softmax' || activation === 'sigmoid') && loss.includes('crossentropy');
-    return { name, classifier, classNames: o === 0 ? record.data.classNames : null };
-  });
-}
-
 // --- Data ----------------------------------------------------------------------------------
 
 function summarizeArray(array: NdArray): ArraySummary {
@@ -498,72 +471,6 @@ function sampleRows(data: Dataset, indices: number[], classNames: string[] | nul
 
 function formatValues(values: number[]): string {
   return values.map((v) => (Number.isInteger(v) ? String(v) : v.toPrecision(4))).join(', ');
-}
-
-function rowOf(array: NdArray, row: number): number[] {
-  const size = shapeSize(array.shape.slice(1));
-  return Array.from(array.data.subarray(row * size, (row + 1) * size) as ArrayLike<number>);
-}
-
-/** Class ids from labels: int32 ids, one-hot rows (argmax), or binary targets (rounded). */
-function classIds(labels: NdArray): number[] {
-  const rows = labels.shape[0]!;
-  const width = labels.shape.length === 2 ? labels.shape[1]! : 1;
-  const data = labels.data as ArrayLike<number>;
-  const ids = new Array<number>(rows);
-  for (let r = 0; r < rows; r++) {
-    if (width === 1) ids[r] = labels.dtype === 'int32' ? data[r]! : Math.round(data[r]!);
-    else ids[r] = argmax(data, r * width, width);
-  }
-  return ids;
-}
-
-/** The predicted class of each row of probabilities, and its probability; one sigmoid column is two classes. */
-function predictions(probabilities: NdArray): { predicted: number[]; confidence: number[] } {
-  const rows = probabilities.shape[0]!;
-  const width = probabilities.shape.at(-1)!;
-  const data = probabilities.data as ArrayLike<number>;
-  const predicted = new Array<number>(rows);
-  const confidence = new Array<number>(rows);
-  for (let r = 0; r < rows; r++) {
-    if (width === 1) {
-      const p = data[r]!;
-      predicted[r] = p >= 0.5 ? 1 : 0;
-      confidence[r] = p >= 0.5 ? p : 1 - p;
-    } else {
-      const best = argmax(data, r * width, width);
-      predicted[r] = best;
-      confidence[r] = data[r * width + best]!;
-    }
-  }
-  return { predicted, confidence };
-}
-
-function argmax(data: ArrayLike<number>, start: number, length: number): number {
-  let best = 0;
-  for (let c = 1; c < length; c++) if (data[start + c]! > data[start + best]!) best = c;
-  return best;
-}
-
-export function confusionMatrix(truth: number[], predicted: number[], classes: number): number[][] {
-  const matrix = [...Array(classes)].map(() => new Array<number>(classes).fill(0));
-  truth.forEach((t, i) => {
-    if (t < classes && predicted[i]! < classes) matrix[t]![predicted[i]!]!++;
-  });
-  return matrix;
-}
-
-/** Per class: precision (of its predictions), recall (of its samples), F1; 0 where nothing was predicted or present. */
-export function classReports(confusion: number[][]) {
-  return confusion.map((row, c) => {
-    const support = row.reduce((a, b) => a + b, 0);
-    const predictedAs = confusion.reduce((sum, r) => sum + r[c]!, 0);
-    const correct = row[c]!;
-    const precision = predictedAs > 0 ? correct / predictedAs : 0;
-    const recall = support > 0 ? correct / support : 0;
-    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-    return { precision, recall, f1, support };
-  });
 }
 
 function topClasses(probabilities: number[], classNames: string[] | null): ClassProbability[] {

@@ -1,8 +1,9 @@
 // A regression model in the app end to end: `strata serve` with a model file that exports its
 // own data (test/fixtures/models/prices-regression.ts, mean squared error) trains, and Evaluate
 // shows its errors (MAE, RMSE, R²), its predictions against the true values and the samples
-// with the largest errors first, not a confusion matrix of made-up classes. The screenshot
-// goes to build/e2e-artifacts/training-evaluate-regression.png.
+// with the largest errors first, not a confusion matrix of made-up classes. A model of two
+// outputs (test/fixtures/models/two-losses.ts: a sigmoid classifier 'p' and a value 'q') shows
+// each output by its own loss. The screenshots go to build/e2e-artifacts/training-evaluate-*.png.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -47,4 +48,33 @@ test('a regression model trains and is evaluated by its errors: MAE, RMSE, R², 
   const off = labels.map((label) => Number(/\(off by ([\d.]+)\)$/.exec(label)?.[1]));
   assert.ok(off.every(Number.isFinite) && off[0]! >= off[1]!, `largest error first: ${labels.join(' | ')}`);
   await page.screenshot({ path: path.join(ARTIFACTS, 'training-evaluate-regression.png') });
+});
+
+test('a model of two outputs: Evaluate shows each by its own loss, a confusion matrix for p and errors for q', async () => {
+  const two = await openAppInScratch('two-outputs', [path.join(ROOT, 'test/fixtures/models/two-losses.ts')]);
+  try {
+    const at = two.page;
+    const tab = (name: string) => at.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name });
+    await tab('Train').click();
+    await at.getByRole('form', { name: 'Training settings' }).getByRole('spinbutton', { name: 'epochs', exact: true }).fill('5');
+    await at.getByRole('button', { name: 'Start training' }).click();
+    await at.getByRole('region', { name: 'Progress' }).getByText('finished', { exact: true }).waitFor({ timeout: 300_000 });
+    await tab('Evaluate').click();
+    await at.getByRole('button', { name: 'Evaluate', exact: true }).click();
+    const outputs = at.getByRole('group', { name: 'Output' });
+    await outputs.waitFor({ timeout: 120_000 });
+    assert.deepEqual(await outputs.getByRole('button').allInnerTexts(), ['p', 'q']);
+    await at.getByRole('heading', { name: 'Confusion matrix' }).waitFor();
+    await outputs.getByRole('button', { name: 'q' }).click();
+    await at.getByRole('figure', { name: /^Predicted against true: 32 values$/ }).waitFor();
+    assert.equal(await at.getByRole('heading', { name: 'Confusion matrix' }).count(), 0, "q is a regression output: no confusion matrix");
+    const samples = at.getByRole('list', { name: 'Evaluated samples' }).getByRole('listitem');
+    await samples.first().waitFor();
+    const label = (await samples.first().getAttribute('aria-label'))!;
+    assert.match(label, /, -?[\d.]+ → -?[\d.]+ \(off by [\d.]+\)$/, `q's caption names q's own true value: ${label}`);
+    await at.screenshot({ path: path.join(ARTIFACTS, 'training-evaluate-two-outputs.png') });
+    assert.deepEqual(two.pageErrors, []);
+  } finally {
+    await two.close();
+  }
 });

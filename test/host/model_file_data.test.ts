@@ -44,10 +44,10 @@ test('a model file with data: the defaults choose it, the preview describes it, 
   const started = await training.start(documentId, project, settings);
   const ended = await end(started.id);
   assert.equal((ended as Extract<TrainingEvent, { kind: 'ended' }>).run.status, 'finished', JSON.stringify(ended));
-  const evaluation = await training.evaluate(project, started.id);
-  assert.equal(evaluation.split, 'test');
-  assert.equal(evaluation.truth.length, 500);
-  assert.ok(evaluation.kind === 'classifier');
+  const { split, outputs: [evaluation] } = await training.evaluate(project, started.id);
+  assert.equal(split, 'test');
+  assert.equal(evaluation?.truth.length, 500);
+  assert.ok(evaluation?.kind === 'classifier');
   assert.deepEqual(evaluation.classNames, ['no motif', 'motif']);
 });
 

@@ -78,6 +78,20 @@ async function settingsFor(training: TrainingService, documentId: string, change
   return settings;
 }
 
+/** A model file (from the repository root) trained to its end with the settings `prepare` returns: the service, the project, the run's record. */
+async function trainedFileRun(file: string, folder: string, prepare: (training: TrainingService, documentId: string) => Promise<TrainingSettings>) {
+  const store = new DocumentStore();
+  const document = await store.open(path.join(ROOT, file));
+  let finished: (event: TrainingEvent) => void = () => {};
+  const training = new TrainingService(store, (event) => event.kind === 'ended' && finished(event));
+  const settings = await prepare(training, document.id);
+  const project = scratchFolder(folder);
+  const ended = new Promise<TrainingEvent>((resolve) => (finished = resolve));
+  await training.start(document.id, project, settings);
+  const record = (await ended as Extract<TrainingEvent, { kind: 'ended' }>).run;
+  return { training, project, record, settings };
+}
+
 test('defaults are Keras\'s, with the model file\'s own compile(): Adam at 0.02, sparse categorical cross-entropy, accuracy; 1 epoch of batch 32', async () => {
   const { training, documentId } = await service();
   const settings = await training.defaults(documentId);
@@ -233,14 +247,16 @@ test('evaluation on the test split: metrics, a confusion matrix that counts ever
   const { training, documentId, ended } = await service();
   const project = scratchFolder('evaluate');
   const run = await ended((await training.start(documentId, project, await settingsFor(training, documentId, (s) => (s.fit.epochs = 2)))).id);
-  const evaluation = await training.evaluate(project, run.id);
-  assert.equal(evaluation.split, 'test');
+  const { outputs, metrics, split } = await training.evaluate(project, run.id);
+  assert.equal(split, 'test');
+  assert.equal(outputs.length, 1);
+  const evaluation = outputs[0]!;
   assert.ok(evaluation.kind === 'classifier');
-  assert.ok(Math.abs(evaluation.metrics.accuracy! - run.test!.accuracy!) < 1e-6);
+  assert.ok(Math.abs(metrics.accuracy! - run.test!.accuracy!) < 1e-6);
   assert.equal(evaluation.confusion.flat().reduce((a, b) => a + b, 0), 90);
   assert.deepEqual(evaluation.confusion.map((row) => row.reduce((a, b) => a + b, 0)), [30, 30, 30]);
   const correct = evaluation.truth.filter((t, i) => t === evaluation.predicted[i]).length;
-  assert.ok(Math.abs(correct / 90 - evaluation.metrics.accuracy!) < 1e-6, 'the predictions are the ones the accuracy counts');
+  assert.ok(Math.abs(correct / 90 - metrics.accuracy!) < 1e-6, 'the predictions are the ones the accuracy counts');
   assert.deepEqual(evaluation.perClass.map((c) => c.support), [30, 30, 30]);
   assert.ok(evaluation.confidence.every((p) => p >= 1 / 3 && p <= 1));
   const samples = await training.samples(project, run.id, [0, 89]);
@@ -252,55 +268,75 @@ test('evaluation on the test split: metrics, a confusion matrix that counts ever
 });
 
 test('a regression model (mean squared error) is evaluated as one: its predictions against the targets with MAE, RMSE and R², not as classes', async () => {
-  const file = path.join(ROOT, 'test/fixtures/models/prices-regression.ts');
-  const store = new DocumentStore();
-  const document = await store.open(file);
-  let finished: (event: TrainingEvent) => void = () => {};
-  const training = new TrainingService(store, (event) => event.kind === 'ended' && finished(event));
-  const settings = await training.defaults(document.id);
-  assert.equal(settings.compile.loss, 'mean_squared_error');
-  settings.fit.epochs = 30;
-  settings.fit.seed = 4;
-  settings.threads = 1;
-  const project = scratchFolder('regression-project');
-  const ended = new Promise<TrainingEvent>((resolve) => (finished = resolve));
-  const run = await training.start(document.id, project, settings);
-  assert.equal((await ended as Extract<TrainingEvent, { kind: 'ended' }>).run.status, 'finished');
-  const evaluation = await training.evaluate(project, run.id);
-  assert.ok(evaluation.kind === 'regression', `evaluated as ${evaluation.kind}`);
+  const { training, project, record: run } = await trainedFileRun('test/fixtures/models/prices-regression.ts', 'regression-project', async (training, id) => {
+    const settings = await training.defaults(id);
+    assert.equal(settings.compile.loss, 'mean_squared_error');
+    settings.fit.epochs = 30;
+    settings.fit.seed = 4;
+    settings.threads = 1;
+    return settings;
+  });
+  assert.equal(run.status, 'finished');
+  const { outputs: [evaluation], metrics } = await training.evaluate(project, run.id);
+  assert.ok(evaluation?.kind === 'regression', `evaluated as ${evaluation?.kind}`);
   assert.equal(evaluation.width, 1);
   assert.equal(evaluation.truth.length, 100);
   assert.equal(evaluation.predicted.length, 100);
   assert.ok(evaluation.truth.every((t) => t >= 15 && t <= 31), 'the targets as given, not class ids');
   // Keras's loss on the same predictions: the mean squared error is RMSE squared.
-  assert.ok(Math.abs(evaluation.rmse ** 2 - evaluation.metrics.loss!) < 1e-3 * evaluation.metrics.loss! + 1e-4, `${evaluation.rmse ** 2} vs ${evaluation.metrics.loss}`);
+  assert.ok(Math.abs(evaluation.rmse ** 2 - metrics.loss!) < 1e-3 * metrics.loss! + 1e-4, `${evaluation.rmse ** 2} vs ${metrics.loss}`);
   assert.ok(evaluation.r2 !== null && evaluation.r2 > 0.8, `R² ${evaluation.r2}, MAE ${evaluation.mae}`);
 });
 
 test("a model of two outputs trains with each output's loss and weight (Keras's loss={...}, loss_weights={...}), kept in the run", async () => {
-  const store = new DocumentStore();
-  const document = await store.open(path.join(ROOT, 'test/fixtures/models/two-losses.ts'));
-  let finished: (event: TrainingEvent) => void = () => {};
-  const training = new TrainingService(store, (event) => event.kind === 'ended' && finished(event));
-  const settings = await training.defaults(document.id);
-  assert.deepEqual(settings.compile.outputs, [
-    { output: 'p', loss: 'binary_crossentropy', fromLogits: false, weight: 1 },
-    { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5 },
-  ]);
-  settings.threads = 1;
-  settings.fit.seed = 2;
-  const project = scratchFolder('two-losses');
-  const ended = new Promise<TrainingEvent>((resolve) => (finished = resolve));
-  const run = await training.start(document.id, project, settings);
-  const record = (await ended as Extract<TrainingEvent, { kind: 'ended' }>).run;
+  const { project, record, settings } = await trainedFileRun('test/fixtures/models/two-losses.ts', 'two-losses', async (training, id) => {
+    const settings = await training.defaults(id);
+    assert.deepEqual(settings.compile.outputs, [
+      { output: 'p', loss: 'binary_crossentropy', fromLogits: false, weight: 1 },
+      { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5 },
+    ]);
+    settings.threads = 1;
+    settings.fit.seed = 2;
+    return settings;
+  });
   assert.equal(record.status, 'finished', record.message ?? '');
-  assert.deepEqual(readRun(project, run.id).settings.compile.outputs, settings.compile.outputs);
+  assert.deepEqual(readRun(project, record.id).settings.compile.outputs, settings.compile.outputs);
   // The checkpoint was trained (and saved) with a loss each: 'q' is not scored by binary crossentropy.
-  const trained = loadModelFolder(path.join(runFolder(project, run.id), CHECKPOINT_FOLDER)).model;
+  const trained = loadModelFolder(path.join(runFolder(project, record.id), CHECKPOINT_FOLDER)).model;
   assert.deepEqual(trained.compiled!.losses.map((l) => [l.output, l.kind, l.weight]), [['p', 'binary_crossentropy', 1], ['q', 'mean_squared_error', 0.5]]);
   assert.deepEqual(Object.keys(record.history).sort(), ['loss', 'p_accuracy', 'p_loss', 'q_loss']);
   const [loss, p, q] = [record.history.loss!.at(-1)!, record.history.p_loss!.at(-1)!, record.history.q_loss!.at(-1)!];
   assert.ok(Math.abs(loss - (p + 0.5 * q)) < 1e-3 * loss, `loss ${loss} = p_loss ${p} + 0.5 q_loss ${q}`);
+});
+
+test('Evaluate reads each output by its own loss: a sigmoid output trained with binary crossentropy as classes, a value trained with mean squared error as a regression', async () => {
+  const { training, project, record: run } = await trainedFileRun('test/fixtures/models/two-losses.ts', 'two-losses-evaluate', async (training, id) => {
+    const settings = await training.defaults(id);
+    settings.threads = 1;
+    settings.fit.epochs = 3;
+    return settings;
+  });
+  assert.equal(run.status, 'finished');
+  const { metrics, outputs } = await training.evaluate(project, run.id);
+  assert.deepEqual(outputs.map((o) => [o.output, o.kind]), [['p', 'classifier'], ['q', 'regression']]);
+  const [p, q] = outputs;
+  assert.ok(p?.kind === 'classifier' && q?.kind === 'regression');
+  assert.equal(p.truth.length, 32);
+  assert.ok(Math.abs(p.truth.filter((t, i) => t === p.predicted[i]).length / 32 - metrics.p_accuracy!) < 1e-6, 'the classes are the ones p_accuracy counts');
+  assert.ok(Math.abs(q.rmse ** 2 - metrics.q_loss!) < 1e-3 * metrics.q_loss! + 1e-5, `q: RMSE² ${q.rmse ** 2}, q_loss ${metrics.q_loss}`);
+});
+
+test('a classifier trained on logits (from_logits: true): Evaluate and Predict show probabilities, not logits', async () => {
+  const { training, project, record: run, settings } = await trainedFileRun('test/fixtures/models/tiny-logits-classifier.ts', 'logits', (training, id) => settingsFor(training, id, (s) => (s.fit.epochs = 2)));
+  assert.equal(settings.compile.fromLogits, true);
+  assert.equal(run.status, 'finished');
+  const { metrics, outputs: [evaluation] } = await training.evaluate(project, run.id);
+  assert.ok(evaluation?.kind === 'classifier');
+  assert.ok(evaluation.confidence.every((p) => p >= 1 / 3 - 1e-6 && p <= 1), 'probabilities of the predicted class');
+  assert.ok(Math.abs(evaluation.truth.filter((t, i) => t === evaluation.predicted[i]).length / 90 - metrics.accuracy!) < 1e-6);
+  const [prediction] = await training.predict(project, run.id, [{ name: 'one.csv', bytes: new TextEncoder().encode('0,2,0,0\n') }]);
+  assert.equal(prediction?.top.length, 3);
+  assert.ok(Math.abs(prediction!.top.reduce((sum, c) => sum + c.probability, 0) - 1) < 1e-5, 'the top classes are softmax probabilities');
 });
 
 test('regression errors: MAE, RMSE and R² over every value; R² is null where the targets do not vary; a shape that does not match is named', () => {

@@ -8,7 +8,7 @@ import { formatDuration, formatMetric } from '../../renderer/src/lib/training/fo
 import { filesOf, groupByOutput } from '../../renderer/src/lib/training/predict.ts';
 import { describeLearningRate, loggedNames, scheduleDefaults } from '../../renderer/src/lib/training/keras_settings.ts';
 import { alignCurves, baseMetrics, RUN_COLORS, runColor, runCurves, smooth } from '../../renderer/src/lib/training/series.ts';
-import { byLargestError, regressionCaption, sampleErrors, scatterPoints } from '../../renderer/src/lib/training/regression.ts';
+import { byLargestError, regressionCaption, sampleErrors, sampleTruth, scatterPoints } from '../../renderer/src/lib/training/regression.ts';
 import { runRecord } from '../io/run_fixture.ts';
 
 test('smoothing is TensorBoard\'s debiased moving average: the first point stays, missing values stay missing and do not enter it', () => {
@@ -92,6 +92,8 @@ test("a regression evaluation's view: each sample's mean absolute error, the sam
   const one = { width: 1, truth: [3, 5], predicted: [3.5, 4] };
   assert.equal(regressionCaption(one, 1, (v) => v.toFixed(1)), '→ 4.0 (off by 1.0)');
   assert.deepEqual(byLargestError(one), [1, 0]);
+  assert.deepEqual([sampleTruth(one, 1, String), sampleTruth(values, 2, String)], ['5', '[0, 0]']);
+  assert.equal(sampleTruth({ width: 4, truth: [1, 2, 3, 4], predicted: [] }, 0, String), '[1, 2, 3, …]');
 });
 
 test('Predict groups a model\'s predictions by output, in the host\'s order, and finds the picked files a prediction is of', () => {

@@ -37,3 +37,9 @@ export function regressionCaption(values: Values, index: number, format: (value:
   const error = sampleError(values, index);
   return values.width === 1 ? `→ ${format(values.predicted[index]!)} (off by ${format(error)})` : `mean error ${format(error)}`;
 }
+
+/** A sample's true value (one a sample), else its first values, for a caption that must name them. */
+export function sampleTruth({ width, truth }: Values, index: number, format: (value: number) => string): string {
+  const values = truth.slice(index * width, index * width + Math.min(width, 3)).map(format);
+  return width === 1 ? values[0]! : `[${values.join(', ')}${width > 3 ? ', …' : ''}]`;
+}
