@@ -24,6 +24,9 @@ after(async () => {
   assert.deepEqual(app?.pageErrors ?? [], [], 'no uncaught error in the page');
 });
 
+/** A number as the view writes it: toPrecision and formatMetric give exponents to the very small (3.83e-4). */
+const NUMBER = String.raw`-?[\d.]+(?:e[+-]?\d+)?`;
+
 const section = (name: string) => page.getByRole('tablist', { name: 'Sections' }).getByRole('tab', { name });
 
 test('a regression model trains and is evaluated by its errors: MAE, RMSE, R², predicted against true, the largest errors first', async () => {
@@ -40,12 +43,12 @@ test('a regression model trains and is evaluated by its errors: MAE, RMSE, R², 
   const metrics = await page.getByRole('region', { name: /^Run \S+ on the test split/ }).innerText();
   const r2 = Number(/R²\s+(-?[\d.]+)/.exec(metrics)?.[1]);
   assert.ok(r2 > 0.5, `R² ${r2} in:\n${metrics}`);
-  assert.match(metrics, /MAE\s+[\d.]+\s+RMSE\s+[\d.]+/);
+  assert.match(metrics, new RegExp(String.raw`MAE\s+${NUMBER}\s+RMSE\s+${NUMBER}`));
   assert.match(metrics, /samples\s+100/);
   const samples = page.getByRole('list', { name: 'Evaluated samples' }).getByRole('listitem');
   await samples.first().waitFor();
   const labels = await samples.evaluateAll((items) => items.slice(0, 2).map((item) => item.getAttribute('aria-label')!));
-  const off = labels.map((label) => Number(/\(off by ([\d.]+)\)$/.exec(label)?.[1]));
+  const off = labels.map((label) => Number(new RegExp(String.raw`\(off by (${NUMBER})\)$`).exec(label)?.[1]));
   assert.ok(off.every(Number.isFinite) && off[0]! >= off[1]!, `largest error first: ${labels.join(' | ')}`);
   await page.screenshot({ path: path.join(ARTIFACTS, 'training-evaluate-regression.png') });
 });
@@ -71,7 +74,7 @@ test('a model of two outputs: Evaluate shows each by its own loss, a confusion m
     const samples = at.getByRole('list', { name: 'Evaluated samples' }).getByRole('listitem');
     await samples.first().waitFor();
     const label = (await samples.first().getAttribute('aria-label'))!;
-    assert.match(label, /, -?[\d.]+ → -?[\d.]+ \(off by [\d.]+\)$/, `q's caption names q's own true value: ${label}`);
+    assert.match(label, new RegExp(String.raw`, ${NUMBER} → ${NUMBER} \(off by ${NUMBER}\)$`), `q's caption names q's own true value: ${label}`);
     await at.screenshot({ path: path.join(ARTIFACTS, 'training-evaluate-two-outputs.png') });
     assert.deepEqual(two.pageErrors, []);
   } finally {
