@@ -259,15 +259,21 @@ test('a regression model (mean squared error) is evaluated as one: its predictio
   const training = new TrainingService(store, (event) => event.kind === 'ended' && finished(event));
   const settings = await training.defaults(document.id);
   assert.equal(settings.compile.loss, 'mean_squared_error');
+  settings.compile.metrics = ['mae', { class_name: 'RootMeanSquaredError', config: { name: 'root_mean_squared_error' } }];
   settings.fit.epochs = 30;
   settings.fit.seed = 4;
   settings.threads = 1;
   const project = scratchFolder('regression-project');
   const ended = new Promise<TrainingEvent>((resolve) => (finished = resolve));
   const run = await training.start(document.id, project, settings);
-  assert.equal((await ended as Extract<TrainingEvent, { kind: 'ended' }>).run.status, 'finished');
+  const record = (await ended as Extract<TrainingEvent, { kind: 'ended' }>).run;
+  assert.equal(record.status, 'finished');
+  assert.deepEqual(Object.keys(record.history).sort(), ['loss', 'mae', 'root_mean_squared_error'], 'the chosen metrics are logged and kept in the run');
+  assert.deepEqual(readRun(project, run.id).settings.compile.metrics, settings.compile.metrics);
   const evaluation = await training.evaluate(project, run.id);
   assert.ok(evaluation.kind === 'regression', `evaluated as ${evaluation.kind}`);
+  // Evaluate's metrics are evaluate()'s logs: the run's metrics on the held-out data, the same as Strata's own errors
+  assert.ok(Math.abs(evaluation.metrics.mae! - evaluation.mae) < 1e-4 * evaluation.mae, `mae ${evaluation.metrics.mae} vs ${evaluation.mae}`);
   assert.equal(evaluation.width, 1);
   assert.equal(evaluation.truth.length, 100);
   assert.equal(evaluation.predicted.length, 100);
@@ -284,9 +290,10 @@ test("a model of two outputs trains with each output's loss and weight (Keras's 
   const training = new TrainingService(store, (event) => event.kind === 'ended' && finished(event));
   const settings = await training.defaults(document.id);
   assert.deepEqual(settings.compile.outputs, [
-    { output: 'p', loss: 'binary_crossentropy', fromLogits: false, weight: 1 },
-    { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5 },
+    { output: 'p', loss: 'binary_crossentropy', fromLogits: false, weight: 1, metrics: ['accuracy'] },
+    { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5, metrics: [] },
   ]);
+  settings.compile.outputs![1]!.metrics = ['mae'];
   settings.threads = 1;
   settings.fit.seed = 2;
   const project = scratchFolder('two-losses');
@@ -298,7 +305,7 @@ test("a model of two outputs trains with each output's loss and weight (Keras's 
   // The checkpoint was trained (and saved) with a loss each: 'q' is not scored by binary crossentropy.
   const trained = loadModelFolder(path.join(runFolder(project, run.id), CHECKPOINT_FOLDER)).model;
   assert.deepEqual(trained.compiled!.losses.map((l) => [l.output, l.kind, l.weight]), [['p', 'binary_crossentropy', 1], ['q', 'mean_squared_error', 0.5]]);
-  assert.deepEqual(Object.keys(record.history).sort(), ['loss', 'p_accuracy', 'p_loss', 'q_loss']);
+  assert.deepEqual(Object.keys(record.history).sort(), ['loss', 'p_accuracy', 'p_loss', 'q_loss', 'q_mae'], 'each output logs the metrics chosen for it');
   const [loss, p, q] = [record.history.loss!.at(-1)!, record.history.p_loss!.at(-1)!, record.history.q_loss!.at(-1)!];
   assert.ok(Math.abs(loss - (p + 0.5 * q)) < 1e-3 * loss, `loss ${loss} = p_loss ${p} + 0.5 q_loss ${q}`);
 });
