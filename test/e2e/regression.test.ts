@@ -54,7 +54,7 @@ test('a regression model trains and is evaluated by its errors: MAE, RMSE, R², 
   const metrics = await page.getByRole('region', { name: /^Run \S+ on the test split/ }).innerText();
   const r2 = Number(/R²\s+(-?[\d.]+)/.exec(metrics)?.[1]);
   assert.ok(r2 > 0.5, `R² ${r2} in:\n${metrics}`);
-  assert.match(metrics, /MAE\s+[\d.]+\s+RMSE\s+[\d.]+/);
+  assert.match(metrics, /MAE\s+[\d.e-]+\s+RMSE\s+[\d.e-]+/);
   assert.match(metrics, /samples\s+100/);
   const samples = page.getByRole('list', { name: 'Evaluated samples' }).getByRole('listitem');
   await samples.first().waitFor();
