@@ -73,11 +73,14 @@ export interface CompileSettings {
   /** A Keras loss name ('sparse_categorical_crossentropy', 'mse', ...): every output's, or where `outputs` is given, the first output's. */
   loss: string;
   fromLogits: boolean;
-  /** ['accuracy'] or []. */
-  metrics: string[];
+  /** Keras's metrics: every output's, or where `outputs` is given, those of outputs without their own ('accuracy', 'mae', 'mse', {class_name: 'RootMeanSquaredError', ...}). */
+  metrics: MetricSetting[];
   /** A model of several outputs: each output's loss and weight, as Keras's compile(loss={...}, loss_weights={...}); these win over `loss`. */
   outputs?: OutputLossSettings[];
 }
+
+/** A metric as Keras's training_config spells it: the name given to compile(), or a class as {class_name, config: {name}}. */
+export type MetricSetting = string | { class_name: string; config: { name: string } };
 
 export interface OutputLossSettings {
   /** The output layer's name. */
@@ -85,6 +88,8 @@ export interface OutputLossSettings {
   loss: string;
   fromLogits: boolean;
   weight: number;
+  /** This output's metrics; absent: CompileSettings.metrics. */
+  metrics?: MetricSetting[];
 }
 
 /** Keras's callbacks the app offers; null: not used. Names and defaults are Keras's. */

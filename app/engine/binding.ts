@@ -23,7 +23,11 @@ export interface NativeLoss {
   fromLogits?: boolean;
   /** Keras's loss_weights entry. */
   weight?: number;
+  /** Computed beside the loss each step, forward only (native/core/losses.h). */
+  metrics?: NativeMetricKind[];
 }
+
+export type NativeMetricKind = 'binary_accuracy' | 'categorical_accuracy' | 'sparse_categorical_accuracy' | 'mean_absolute_error' | 'mean_squared_error';
 
 export interface NativeOptimizer {
   kind: 'sgd' | 'adam' | 'adamw' | 'rmsprop';
@@ -82,8 +86,8 @@ export interface NativeStepResult {
   /** Sum over outputs of weight * loss. */
   loss: number;
   outputLosses: number[];
-  /** Keras's accuracy for each loss, null where it has none (regression). */
-  accuracy: (number | null)[];
+  /** Per loss, the values of its metrics (NativeLoss.metrics), in order. */
+  metrics: number[][];
   /** stop() was called before this step: nothing ran (stop is sticky). */
   stopped: boolean;
 }

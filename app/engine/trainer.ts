@@ -5,7 +5,7 @@ import { batchCount, batches, makeDataset, split, type Dataset, type SampleArray
 import { concatRows, type NdArray } from '../data/ndarray.ts';
 import { checkInputShapes, validateDataset } from '../data/validate.ts';
 import {
-  History, Normalization, StrataUserError, TerminateOnNaN, ValueError, arraysInOrder, logNames, weightsGeneration,
+  History, Normalization, StrataUserError, TerminateOnNaN, ValueError, arraysInOrder, engineMetric, logNames, loggedMetrics, weightsGeneration,
   type ArrayData, type Callback, type CompiledConfig, type EvaluateOptions, type FitOptions, type InferenceBackend, type Logs, Model,
   type Device, type Optimizer, type PredictOptions, type TrainingBackend,
 } from '../model/index.ts';
@@ -112,21 +112,19 @@ class MetricTotals {
 
   add(result: NativeStepResult, size: number): void {
     this.samples += size;
-    const several = this.config.losses.length > 1;
     const add = (key: string, value: number) => this.sums.set(key, (this.sums.get(key) ?? 0) + value * size);
     add('loss', result.loss);
-    this.config.losses.forEach((loss, i) => {
-      if (several) add(`${loss.output}_loss`, result.outputLosses[i]!);
-      const accuracy = result.accuracy[i];
-      if (loss.accuracy && accuracy !== null && accuracy !== undefined) add(several ? `${loss.output}_accuracy` : 'accuracy', accuracy);
-    });
+    if (this.config.losses.length > 1) this.config.losses.forEach((loss, i) => add(`${loss.output}_loss`, result.outputLosses[i]!));
+    for (const m of loggedMetrics(this.config)) add(m.name, result.metrics[m.loss]![m.index]!);
   }
 
   logs(prefix = ''): Logs {
     const logs: Logs = {};
+    const roots = new Set(loggedMetrics(this.config).filter((m) => m.metric.kind === 'root_mean_squared_error').map((m) => m.name));
     for (const name of logNames(this.config)) {
       const sum = this.sums.get(name);
-      if (sum !== undefined) logs[prefix + name] = sum / this.samples;
+      // RootMeanSquaredError: the root of the epoch's mean squared error, as Keras accumulates it
+      if (sum !== undefined) logs[prefix + name] = roots.has(name) ? Math.sqrt(sum / this.samples) : sum / this.samples;
     }
     return logs;
   }
@@ -256,7 +254,7 @@ export class EngineBackend implements TrainingBackend, InferenceBackend {
     const { proto, weights } = translateModel(model, { trainingOps: true });
     const sync = new WeightSync(model, weights);
     const losses = config
-      ? config.losses.map((l) => ({ output: l.output, kind: l.kind, fromLogits: l.fromLogits, weight: l.weight }))
+      ? config.losses.map((l) => ({ output: l.output, kind: l.kind, fromLogits: l.fromLogits, weight: l.weight, metrics: l.metrics.map((m) => engineMetric(m.kind)) }))
       : model.outputs.map((t) => ({ output: t.sourceLayer.name, kind: 'mean_squared_error' as const }));
     const session = new engine.TrainingSession(encodeModel(proto), {
       losses,

@@ -1,7 +1,8 @@
 // A model's compile() settings as the exported training scripts take them: Keras's optimizer
 // config, one loss entry per output, the batch size and epochs. A model without compile()
 // gets what `strata train` picks for it: Adam and the loss its output implies.
-import type { Model } from '../model/index.ts';
+import type { KerasMetric, Model } from '../model/index.ts';
+import { serializeMetric } from '../model/metrics.ts';
 import { resolveCompile } from '../model/training.ts';
 import { impliedLoss } from '../cli/commands/train.ts';
 
@@ -11,7 +12,9 @@ export interface LossSpec {
   loss: string;
   from_logits: boolean;
   weight: number;
-  /** Keras's accuracy for the loss ("sparse_categorical_accuracy"), or null. */
+  /** The output's metrics as compile() was given them ('accuracy', 'mae', {class_name: 'RootMeanSquaredError', ...}). */
+  metrics: KerasMetric[];
+  /** The first accuracy among them ("sparse_categorical_accuracy"), or null: what the PyTorch script reports. */
   accuracy: string | null;
 }
 
@@ -19,8 +22,8 @@ export interface CompileSettings {
   /** Keras's optimizer config: {class_name, config} (learning_rate a number or a schedule's config). */
   optimizer: { class_name: string; config: Record<string, unknown> };
   losses: LossSpec[];
-  /** The metrics given to compile() (Keras's names). */
-  metrics: string[];
+  /** The metrics as a training_config writes them: a list (one output) or a map by output name. */
+  metrics: KerasMetric[] | Record<string, KerasMetric[]>;
   batchSize: number;
   epochs: number;
   /** True when the model had no compile() and these are `strata train`'s defaults. */
@@ -36,7 +39,7 @@ export function compileSettings(model: Model, fit: FitSettings = {}): CompileSet
   const compiled = model.compiled ?? resolveCompile(model, { optimizer: 'adam', loss: impliedLoss(model), metrics: ['accuracy'] });
   return {
     optimizer: { class_name: compiled.optimizer.className, config: compiled.optimizer.getConfig() },
-    losses: compiled.losses.map((loss) => ({ output: loss.output, loss: loss.kind, from_logits: loss.fromLogits, weight: loss.weight, accuracy: loss.accuracy })),
+    losses: compiled.losses.map((loss) => ({ output: loss.output, loss: loss.kind, from_logits: loss.fromLogits, weight: loss.weight, metrics: loss.metrics.map(serializeMetric), accuracy: loss.metrics.find((m) => m.kind.endsWith('accuracy'))?.kind ?? null })),
     metrics: compiled.metrics,
     batchSize: fit.batchSize ?? 32,
     epochs: fit.epochs ?? 1,

@@ -3,7 +3,7 @@
 // as the Functional graph its call() traces to), each layer with its Keras config as keyword
 // arguments, then compile() with the model's settings and fit() with an optional
 // tf.distribute.MirroredStrategy; weights.npz holds the weights, set layer by layer.
-import { InputLayer, Model, ValueError, losses, type Layer, type LayerWeight } from '../model/index.ts';
+import { InputLayer, Model, ValueError, losses, metrics, type KerasMetric, type Layer, type LayerWeight } from '../model/index.ts';
 import { formatNpz } from '../data/npz.ts';
 import { STRATA_VERSION } from '../version.ts';
 import { compileSettings, type CompileSettings, type FitSettings } from './compile_settings.ts';
@@ -151,6 +151,13 @@ function optimizerExpression({ class_name: className, config }: CompileSettings[
   return `keras.optimizers.${className}(${[`learning_rate=${learningRate}`, ...pyKeywords(Object.entries(rest))].join(', ')})`;
 }
 
+/** A metric as Keras takes it: its name, or a class (RootMeanSquaredError has no name string). */
+function metricExpression(metric: KerasMetric): string {
+  if (typeof metric === 'string') return pyLiteral(metric);
+  const byDefault = metric.config.name === metrics.classMetricName(metric.class_name);
+  return `keras.metrics.${metric.class_name}(${byDefault ? '' : `name=${pyLiteral(metric.config.name)}`})`;
+}
+
 function compileBody(settings: CompileSettings): string[] {
   const lossOf = (spec: CompileSettings['losses'][number]): string => {
     const loss = losses.serializeLoss({ kind: spec.loss as never, fromLogits: spec.from_logits });
@@ -163,8 +170,9 @@ function compileBody(settings: CompileSettings): string[] {
     `        loss=${several ? `[${settings.losses.map(lossOf).join(', ')}]` : lossOf(settings.losses[0]!)},`,
   ];
   if (several && settings.losses.some((spec) => spec.weight !== 1)) lines.push(`        loss_weights=${pyLiteral(settings.losses.map((spec) => spec.weight))},`);
-  const accurate = settings.losses.filter((spec) => spec.accuracy);
-  if (accurate.length > 0) lines.push(several ? `        metrics={${accurate.map((spec) => `${pyLiteral(spec.output)}: ['accuracy']`).join(', ')}},` : "        metrics=['accuracy'],");
+  const metricsOf = (spec: CompileSettings['losses'][number]) => `[${spec.metrics.map(metricExpression).join(', ')}]`;
+  const measured = settings.losses.filter((spec) => spec.metrics.length > 0);
+  if (measured.length > 0) lines.push(several ? `        metrics={${measured.map((spec) => `${pyLiteral(spec.output)}: ${metricsOf(spec)}`).join(', ')}},` : `        metrics=${metricsOf(settings.losses[0]!)},`);
   lines.push('    )');
   return lines;
 }

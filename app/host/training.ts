@@ -27,7 +27,7 @@ import { EngineBackend, type Interruption } from '../engine/trainer.ts';
 import { loadModelFolder } from '../io/model_store.ts';
 import { RunRecorder, checkCallbackSettings, compileSettingsOf, compileWith, newRunRecord, openCheckpoint, settingsCallbacks, type RunCheckpointState } from '../io/run_recorder.ts';
 import { checkpointFolder, createRun, deleteRun, historyCsv, listRuns, readRun } from '../io/runs.ts';
-import { type ArrayData, type Callback, type Logs, type Model, type SymbolicTensor, ValueError, isUserError, modelFromJSON } from '../model/index.ts';
+import { type ArrayData, type Callback, type Logs, type Model, type SymbolicTensor, ValueError, isUserError, losses, metrics, modelFromJSON } from '../model/index.ts';
 import { OnnxRuntimeBackend } from '../runtime/onnx_backend.ts';
 import { exportOnnx } from '../translate/to_onnx.ts';
 import type { DocumentStore } from './documents.ts';
@@ -362,10 +362,11 @@ async function renamedErrors<T>(read: () => Promise<T>, local: string, name: str
   }
 }
 
-/** Keras's compile() defaults (RMSprop), with the loss each output implies. */
+/** Keras's compile() defaults (RMSprop), with the loss each output implies and its metric: accuracy for a classifier, mae for regression. */
 function kerasDefaultCompile(model: Model): CompileSettings {
-  const compile: CompileSettings = { optimizer: { class_name: 'RMSprop', config: { learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } }, loss: impliedLoss(model), fromLogits: false, metrics: ['accuracy'] };
-  if (model.outputs.length > 1) compile.outputs = model.outputs.map((output, o) => ({ output: output.sourceLayer.name, loss: impliedLoss(model, o), fromLogits: false, weight: 1 }));
+  const metricsOf = (loss: string) => [metrics.defaultMetricFor(losses.getLoss(loss).kind)];
+  const compile: CompileSettings = { optimizer: { class_name: 'RMSprop', config: { learning_rate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } }, loss: impliedLoss(model), fromLogits: false, metrics: metricsOf(impliedLoss(model)) };
+  if (model.outputs.length > 1) compile.outputs = model.outputs.map((output, o) => ({ output: output.sourceLayer.name, loss: impliedLoss(model, o), fromLogits: false, weight: 1, metrics: metricsOf(impliedLoss(model, o)) }));
   return compile;
 }
 

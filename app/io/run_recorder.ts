@@ -9,7 +9,7 @@ import path from 'node:path';
 import { BATCH_EVENT_MS, type CallbackSettings, type CompileSettings, type RunRecord, type TrainingEvent, type TrainingSettings } from '../contract/training.ts';
 import { batchCount } from '../data/dataset.ts';
 import type { EpochPosition, Interruption } from '../engine/trainer.ts';
-import { Callback, EarlyStopping, FormatError, ReduceLROnPlateau, ValueError, logNames, losses, type CallbackState, type Logs, type Model } from '../model/index.ts';
+import { Callback, EarlyStopping, FormatError, ReduceLROnPlateau, ValueError, logNames, losses, metrics, type CallbackState, type Logs, type Model, type OutputLoss } from '../model/index.ts';
 import { ModelCheckpoint } from './callbacks.ts';
 import { MODEL_JSON, finishInterruptedSave } from './model_folder.ts';
 import { loadModelFolder, saveModel } from './model_store.ts';
@@ -374,8 +374,9 @@ export function checkCallbackSettings(settings: CallbackSettings, model: Model, 
 export function compileSettingsOf(model: Model): CompileSettings {
   const compiled = model.compiled!;
   const first = compiled.losses[0]!;
-  const settings: CompileSettings = { optimizer: { class_name: compiled.optimizer.className, config: compiled.optimizer.getConfig() }, loss: first.kind, fromLogits: first.fromLogits, metrics: compiled.metrics };
-  if (compiled.losses.length > 1) settings.outputs = compiled.losses.map((loss) => ({ output: loss.output, loss: loss.kind, fromLogits: loss.fromLogits, weight: loss.weight }));
+  const metricsOf = (loss: OutputLoss) => loss.metrics.map(metrics.serializeMetric);
+  const settings: CompileSettings = { optimizer: { class_name: compiled.optimizer.className, config: compiled.optimizer.getConfig() }, loss: first.kind, fromLogits: first.fromLogits, metrics: metricsOf(first) };
+  if (compiled.losses.length > 1) settings.outputs = compiled.losses.map((loss) => ({ output: loss.output, loss: loss.kind, fromLogits: loss.fromLogits, weight: loss.weight, metrics: metricsOf(loss) }));
   return settings;
 }
 
@@ -385,5 +386,6 @@ export function compileWith(model: Model, compile: CompileSettings): void {
   const perOutput = compile.outputs;
   const loss = perOutput ? Object.fromEntries(perOutput.map((o) => [o.output, serialized(o.loss, o.fromLogits)])) : serialized(compile.loss, compile.fromLogits);
   const lossWeights = perOutput ? { loss_weights: Object.fromEntries(perOutput.map((o) => [o.output, o.weight])) } : {};
-  model.compileFromTrainingConfig({ optimizer_config: compile.optimizer, loss, metrics: compile.metrics, ...lossWeights });
+  const metricsByOutput = perOutput ? Object.fromEntries(perOutput.map((o) => [o.output, o.metrics ?? compile.metrics])) : compile.metrics;
+  model.compileFromTrainingConfig({ optimizer_config: compile.optimizer, loss, metrics: metricsByOutput, ...lossWeights });
 }

@@ -145,8 +145,10 @@ export * as optimizers from './optimizers.ts';
 export { Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerVariables } from './optimizers.ts';
 export * as losses from './losses.ts';
 export * as callbacks from './callbacks.ts';
+export * as metrics from './metrics.ts';
+export { engineMetric, type KerasMetric, type MetricIdentifier, type MetricKind, type OutputMetric } from './metrics.ts';
 export { Callback, CustomCallback, EarlyStopping, History, LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN, type CallbackState, type Logs } from './callbacks.ts';
-export { setTrainingBackend, getTrainingBackend, logNames, type CompileArgs, type CompiledConfig, type FitOptions, type EvaluateOptions, type Device, type TrainingBackend, type OutputLoss } from './training.ts';
+export { setTrainingBackend, getTrainingBackend, logNames, loggedMetrics, type LoggedMetric, type MetricsArg, type CompileArgs, type CompiledConfig, type FitOptions, type EvaluateOptions, type Device, type TrainingBackend, type OutputLoss } from './training.ts';
 export { formatShape, type Shape, type Dim } from './shape.ts';
 export {
   LAYER_CATALOG, LAYER_GROUPS, INITIALIZER_NAMES, catalogEntry, docsUrl, initializerName, newLayerConfig,

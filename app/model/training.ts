@@ -4,7 +4,8 @@
 import type { ArrayData } from './backend.ts';
 import type { Callback, History, Logs } from './callbacks.ts';
 import { ValueError } from './errors.ts';
-import { accuracyNameFor, deserializeLoss, getLoss, type Loss, type LossIdentifier } from './losses.ts';
+import { deserializeLoss, getLoss, type Loss, type LossIdentifier } from './losses.ts';
+import { isSupportedMetric, resolveMetric, serializeMetric, type KerasMetric, type MetricIdentifier, type OutputMetric } from './metrics.ts';
 import type { Model } from './model.ts';
 import { getOptimizer, optimizerFromConfig, type Optimizer } from './optimizers.ts';
 
@@ -12,8 +13,12 @@ export interface CompileArgs {
   optimizer?: Parameters<typeof getOptimizer>[0];
   /** One loss for every output, a list (one per output), or a map by output name. */
   loss: LossIdentifier | LossIdentifier[] | Record<string, LossIdentifier>;
-  /** ['accuracy'] reports the accuracy Keras picks for each loss. */
-  metrics?: string[];
+  /**
+   * Keras's metrics: a list for every output, a list of lists (one per output), or a map by
+   * output name. 'accuracy' reports the accuracy Keras picks for each loss; also 'mae', 'mse',
+   * their long names, the explicit accuracies and {className: 'RootMeanSquaredError'} (metrics.ts).
+   */
+  metrics?: MetricsArg;
   /** Keras's loss_weights: a list (one per output) or a map by output name. */
   lossWeights?: number[] | Record<string, number>;
 }
@@ -22,14 +27,17 @@ export interface OutputLoss extends Loss {
   /** The output layer's name (also the ONNX graph output's). */
   output: string;
   weight: number;
-  /** The accuracy logged for this output, or null. */
-  accuracy: string | null;
+  /** The metrics logged for this output, in compile's order. */
+  metrics: OutputMetric[];
 }
+
+export type MetricsArg = MetricIdentifier[] | MetricIdentifier[][] | Record<string, MetricIdentifier | MetricIdentifier[]>;
 
 export interface CompiledConfig {
   optimizer: Optimizer;
   losses: OutputLoss[];
-  metrics: string[];
+  /** The metrics as a training_config writes them: a list (one output) or a map by output name. */
+  metrics: KerasMetric[] | Record<string, KerasMetric[]>;
 }
 
 function perOutput<T>(value: T | T[] | Record<string, T>, names: string[], what: string, isSingle: (v: unknown) => v is T): T[] {
@@ -51,34 +59,71 @@ const isLoss = (v: unknown): v is LossIdentifier =>
   typeof v === 'string' || (typeof v === 'object' && v !== null && 'fromLogits' in v && typeof (v as { kind?: unknown }).kind === 'string');
 const isNumber = (v: unknown): v is number => typeof v === 'number';
 
+/** Each output's metric identifiers: one list for every output, a list per output, or a map by output name (absent: none). */
+function metricsPerOutput(metrics: MetricsArg | undefined, names: string[]): MetricIdentifier[][] {
+  if (metrics === undefined) return names.map(() => []);
+  if (Array.isArray(metrics)) {
+    const lists = metrics.filter((m) => Array.isArray(m)).length;
+    if (lists === 0) return names.map(() => metrics as MetricIdentifier[]);
+    if (lists !== metrics.length) throw new ValueError('compile: metrics mixes lists and single metrics; give one list for every output, a list per output, or a map by output name');
+    return perOutput(metrics as MetricIdentifier[][], names, 'metrics', (v): v is MetricIdentifier[] => false);
+  }
+  if (typeof metrics !== 'object' || metrics === null) throw new ValueError(`compile: metrics must be a list or a map by output name, got ${JSON.stringify(metrics)}`);
+  for (const key of Object.keys(metrics)) if (!names.includes(key)) throw new ValueError(`compile: metrics names "${key}", which is not an output; outputs: ${names.join(', ')}`);
+  return names.map((name) => {
+    const entry = metrics[name];
+    return entry === undefined ? [] : Array.isArray(entry) ? entry : [entry];
+  });
+}
+
+function resolveOutputMetrics(ids: MetricIdentifier[], output: string, loss: Loss): OutputMetric[] {
+  const resolved: OutputMetric[] = [];
+  for (const id of ids) {
+    const metric = resolveMetric(id, output, loss.kind);
+    if (!metric) continue;
+    if (resolved.some((m) => m.name === metric.name)) throw new ValueError(`compile: metric "${metric.name}" is given twice for output "${output}"`);
+    resolved.push(metric);
+  }
+  return resolved;
+}
+
 export function resolveCompile(model: Model, args: CompileArgs): CompiledConfig {
   const names = model.outputs.map((t) => t.sourceLayer.name);
-  const metrics = args.metrics ?? [];
-  for (const metric of metrics) {
-    if (!['accuracy', 'acc'].includes(metric)) throw new ValueError(`compile: unsupported metric "${metric}"; supported: accuracy (each output's loss is always logged)`);
-  }
   const losses = perOutput(args.loss, names, 'loss', isLoss).map(getLoss);
   const weights = args.lossWeights === undefined ? names.map(() => 1) : perOutput(args.lossWeights, names, 'lossWeights', isNumber);
+  const metricIds = metricsPerOutput(args.metrics, names);
+  const outputs = losses.map((loss, i) => ({ ...loss, output: names[i]!, weight: weights[i]!, metrics: resolveOutputMetrics(metricIds[i]!, names[i]!, loss) }));
+  const serialized = outputs.map((o) => o.metrics.map(serializeMetric));
   return {
     optimizer: getOptimizer(args.optimizer ?? 'rmsprop'),
-    metrics,
-    losses: losses.map((loss, i) => ({
-      ...loss,
-      output: names[i]!,
-      weight: weights[i]!,
-      accuracy: metrics.length > 0 ? accuracyNameFor(loss.kind) : null,
-    })),
+    metrics: names.length > 1 ? Object.fromEntries(names.map((name, i) => [name, serialized[i]!])) : serialized[0]!,
+    losses: outputs,
   };
 }
 
-/** The names fit() logs, in Keras's order: loss, then per output (prefixed when there are several). */
+/** A logged metric: its name in History and where its value comes from (loss index, metric index). */
+export interface LoggedMetric {
+  name: string;
+  loss: number;
+  metric: OutputMetric;
+  index: number;
+}
+
+/** The metrics fit() logs beside the losses, each named as Keras does: prefixed by its output's name when there are several. */
+export function loggedMetrics(config: CompiledConfig): LoggedMetric[] {
+  const several = config.losses.length > 1;
+  return config.losses.flatMap((loss, i) => loss.metrics.map((metric, index) => ({ name: several ? `${loss.output}_${metric.name}` : metric.name, loss: i, metric, index })));
+}
+
+/** The names fit() logs, in Keras's order: loss, then per output (prefixed when there are several) its loss and its metrics. */
 export function logNames(config: CompiledConfig): string[] {
   const several = config.losses.length > 1;
+  const metrics = loggedMetrics(config);
   const names = ['loss'];
-  for (const loss of config.losses) {
+  config.losses.forEach((loss, i) => {
     if (several) names.push(`${loss.output}_loss`);
-    if (loss.accuracy) names.push(several ? `${loss.output}_accuracy` : 'accuracy');
-  }
+    names.push(...metrics.filter((m) => m.loss === i).map((m) => m.name));
+  });
   return names;
 }
 
@@ -142,10 +187,21 @@ export function compileArgsFromTrainingConfig(config: Record<string, unknown>): 
   // tf.keras 2.x's training_config says optimizer_config; Keras 3's compile_config says optimizer.
   const optimizer = (config.optimizer_config ?? config.optimizer) as { class_name?: string; config?: Record<string, unknown> } | undefined;
   if (optimizer?.class_name) args.optimizer = optimizerFromConfig(optimizer.class_name, optimizer.config ?? {});
-  const metrics = Array.isArray(config.metrics) ? (config.metrics as unknown[]).flat() : [];
-  args.metrics = metrics.filter((m): m is string => typeof m === 'string' && ['accuracy', 'acc'].includes(m));
+  args.metrics = computableMetrics(config.metrics);
   const weights = config.loss_weights;
   if (Array.isArray(weights)) args.lossWeights = weights as number[];
   else if (weights && typeof weights === 'object') args.lossWeights = weights as Record<string, number>;
   return args;
+}
+
+/**
+ * The metrics of a training_config that Strata computes, in compile's forms (a list, a list
+ * per output, a map by output name); the others (an AUC, a custom function) are left out, so
+ * that the file still loads and trains.
+ */
+function computableMetrics(metrics: unknown): MetricsArg {
+  const keep = (list: unknown): MetricIdentifier[] => (Array.isArray(list) ? list : [list]).filter(isSupportedMetric);
+  if (Array.isArray(metrics)) return metrics.some((m) => Array.isArray(m)) ? metrics.map(keep) : keep(metrics);
+  if (typeof metrics === 'object' && metrics !== null) return Object.fromEntries(Object.entries(metrics).map(([output, list]) => [output, keep(list)]));
+  return [];
 }

@@ -119,6 +119,21 @@ Napi::Array FromTensors(Napi::Env env, const std::vector<strata::Tensor>& tensor
   return array;
 }
 
+// A loss's metrics: absent, or an array of losses.h's metric names.
+static std::vector<strata::MetricKind> MetricsField(const Napi::Object& loss, const std::string& what) {
+  std::vector<strata::MetricKind> kinds;
+  Napi::Value value = loss.Get("metrics");
+  if (value.IsUndefined() || value.IsNull()) return kinds;
+  const std::string form = what + ".metrics must be an array of metric names (binary_accuracy, mean_absolute_error, ...)";
+  if (!value.IsArray()) ThrowType(loss.Env(), form);
+  Napi::Array names = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < names.Length(); i++) {
+    if (!names.Get(i).IsString()) ThrowType(loss.Env(), form);
+    kinds.push_back(strata::metric_from_name(names.Get(i).As<Napi::String>().Utf8Value()));  // throws strata::Error naming it
+  }
+  return kinds;
+}
+
 strata::TrainingDescription ToDescription(const Napi::Value& value) {
   Napi::Env env = value.Env();
   if (!value.IsObject()) ThrowType(env, "description: expected {losses, optimizer, trainable?, weightRules?, seed?, backend?, numThreads?}");
@@ -126,17 +141,18 @@ strata::TrainingDescription ToDescription(const Napi::Value& value) {
   strata::TrainingDescription d;
 
   Napi::Value losses = object.Get("losses");
-  if (!losses.IsArray()) ThrowType(env, "description.losses must be an array of {output, kind, fromLogits?, weight?}");
+  if (!losses.IsArray()) ThrowType(env, "description.losses must be an array of {output, kind, fromLogits?, weight?, metrics?}");
   Napi::Array lossArray = losses.As<Napi::Array>();
   for (uint32_t i = 0; i < lossArray.Length(); i++) {
     const std::string what = "description.losses[" + std::to_string(i) + "]";
-    if (!lossArray.Get(i).IsObject()) ThrowType(env, what + " must be {output, kind, fromLogits?, weight?}");
+    if (!lossArray.Get(i).IsObject()) ThrowType(env, what + " must be {output, kind, fromLogits?, weight?, metrics?}");
     Napi::Object loss = lossArray.Get(i).As<Napi::Object>();
     strata::LossSpec spec;
     spec.output = StringField(loss, "output", "", what);
     spec.kind = strata::loss_from_name(StringField(loss, "kind", "", what));  // throws strata::Error naming it
     spec.from_logits = BoolField(loss, "fromLogits", false, what);
     spec.weight = static_cast<float>(NumberField(loss, "weight", 1.0, what));
+    spec.metrics = MetricsField(loss, what);
     d.losses.push_back(spec);
   }
 
@@ -209,11 +225,13 @@ Napi::Object FromStepResult(Napi::Env env, const strata::StepResult& result) {
   Napi::Array losses = Napi::Array::New(env, result.output_losses.size());
   for (size_t i = 0; i < result.output_losses.size(); i++) losses.Set(i, Napi::Number::New(env, result.output_losses[i]));
   object.Set("outputLosses", losses);
-  Napi::Array accuracy = Napi::Array::New(env, result.accuracy.size());
-  for (size_t i = 0; i < result.accuracy.size(); i++) {
-    accuracy.Set(i, result.accuracy[i] ? Napi::Value(Napi::Number::New(env, *result.accuracy[i])) : env.Null());
+  Napi::Array metrics = Napi::Array::New(env, result.metrics.size());
+  for (size_t i = 0; i < result.metrics.size(); i++) {
+    Napi::Array values = Napi::Array::New(env, result.metrics[i].size());
+    for (size_t j = 0; j < result.metrics[i].size(); j++) values.Set(j, Napi::Number::New(env, result.metrics[i][j]));
+    metrics.Set(i, values);
   }
-  object.Set("accuracy", accuracy);
+  object.Set("metrics", metrics);
   object.Set("stopped", Napi::Boolean::New(env, result.stopped));
   return object;
 }

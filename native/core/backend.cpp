@@ -149,7 +149,10 @@ std::vector<const float*> Backend::stage(const HostParts& parts) {
 void Backend::loss(float* result, float* dpred, const float* pred, const float* target, int64_t rows, int64_t K,
                    LossKind kind, bool from_logits, float weight, const float* row_weight) {
   result[0] = loss_forward_backward(dpred, pred, target, rows, K, kind, from_logits, weight, row_weight);
-  result[1] = accuracy(pred, target, rows, K, kind, from_logits).value_or(NAN);
+}
+void Backend::metric(float* result, const float* pred, const float* target, int64_t rows, int64_t K, MetricKind kind,
+                     bool from_logits) {
+  result[0] = metric_value(pred, target, rows, K, kind, from_logits);
 }
 void Backend::clip_gradients(const OptimizerConfig& c, const std::vector<float*>& grads,
                              const std::vector<int64_t>& sizes) {

@@ -188,10 +188,13 @@ class Backend {
 
   // --- the rest of a training step, on this backend's memory (the defaults are the host's
   // loops in losses.cpp and optim.cpp, for the CPU backends) ---
-  // losses.h: dpred as loss_forward_backward (may be null); result (2 floats) = the reduced loss
-  // loss_forward_backward returns, and the accuracy (NaN for a loss without one).
+  // losses.h: dpred as loss_forward_backward (may be null); result[0] = the reduced loss
+  // loss_forward_backward returns.
   virtual void loss(float* result, float* dpred, const float* pred, const float* target, int64_t rows, int64_t K,
                     LossKind kind, bool from_logits, float weight, const float* row_weight);
+  // losses.h: result[0] = metric_value (forward only).
+  virtual void metric(float* result, const float* pred, const float* target, int64_t rows, int64_t K,
+                      MetricKind kind, bool from_logits);
   // optim.h's clip_gradients and optimizer_update; the slots m, v, mg hold n zeros before the
   // first update and are null where optimizer_slots says the configuration needs none.
   virtual void clip_gradients(const OptimizerConfig& c, const std::vector<float*>& grads,

@@ -127,24 +127,63 @@ static int64_t argmax(const float* x, int64_t K) {
   return a;
 }
 
-std::optional<float> accuracy(const float* pred, const float* target, int64_t rows, int64_t K, LossKind kind,
-                              bool from_logits) {
-  int64_t hit = 0;
-  switch (kind) {
-    case LossKind::SparseCategoricalCrossentropy:
-      for (int64_t r = 0; r < rows; r++) hit += argmax(pred + r * K, K) == (int64_t)target[r];
-      return (float)hit / rows;
-    case LossKind::CategoricalCrossentropy:
-      for (int64_t r = 0; r < rows; r++) hit += argmax(pred + r * K, K) == argmax(target + r * K, K);
-      return (float)hit / rows;
-    case LossKind::BinaryCrossentropy: {
-      float thr = from_logits ? 0.0f : 0.5f;
-      for (int64_t i = 0; i < rows * K; i++) hit += (pred[i] > thr) == (target[i] > 0.5f);
-      return (float)hit / (rows * K);
-    }
-    default:
-      return std::nullopt;
+MetricKind metric_from_name(const std::string& n) {
+  for (MetricKind k : {MetricKind::BinaryAccuracy, MetricKind::CategoricalAccuracy, MetricKind::SparseCategoricalAccuracy,
+                       MetricKind::MeanAbsoluteError, MetricKind::MeanSquaredError})
+    if (n == metric_name(k)) return k;
+  STRATA_FAIL("unknown metric '" << n << "'; expected binary_accuracy, categorical_accuracy, "
+                                    "sparse_categorical_accuracy, mean_absolute_error or mean_squared_error");
+}
+
+const char* metric_name(MetricKind k) {
+  switch (k) {
+    case MetricKind::BinaryAccuracy: return "binary_accuracy";
+    case MetricKind::CategoricalAccuracy: return "categorical_accuracy";
+    case MetricKind::SparseCategoricalAccuracy: return "sparse_categorical_accuracy";
+    case MetricKind::MeanAbsoluteError: return "mean_absolute_error";
+    case MetricKind::MeanSquaredError: return "mean_squared_error";
   }
+  return "?";
+}
+
+bool metric_fits(MetricKind metric, LossKind loss) {
+  return (metric == MetricKind::SparseCategoricalAccuracy) == (loss == LossKind::SparseCategoricalCrossentropy);
+}
+
+std::optional<MetricKind> accuracy_for(LossKind loss) {
+  switch (loss) {
+    case LossKind::SparseCategoricalCrossentropy: return MetricKind::SparseCategoricalAccuracy;
+    case LossKind::CategoricalCrossentropy: return MetricKind::CategoricalAccuracy;
+    case LossKind::BinaryCrossentropy: return MetricKind::BinaryAccuracy;
+    default: return std::nullopt;
+  }
+}
+
+// One row's value of the metric: a hit (0 or 1) for the categorical accuracies, else the
+// mean over the row's K elements.
+static double metric_row(const float* p, const float* target, int64_t r, int64_t K, MetricKind kind, bool from_logits) {
+  if (kind == MetricKind::SparseCategoricalAccuracy) return (float)argmax(p, K) == target[r];
+  const float* y = target + r * K;
+  if (kind == MetricKind::CategoricalAccuracy) return argmax(p, K) == argmax(y, K);
+  double sum = 0;
+  const float threshold = from_logits ? 0.0f : 0.5f;
+  for (int64_t k = 0; k < K; k++) {
+    double e = (double)p[k] - y[k];
+    switch (kind) {
+      case MetricKind::BinaryAccuracy: sum += (p[k] > threshold) == (y[k] > 0.5f); break;
+      case MetricKind::MeanAbsoluteError: sum += std::fabs(e); break;
+      default: sum += e * e; break;
+    }
+  }
+  return sum / K;
+}
+
+float metric_value(const float* pred, const float* target, int64_t rows, int64_t K, MetricKind kind,
+                   bool from_logits) {
+  STRATA_CHECK(rows > 0 && K > 0, "metric on an empty tensor (" << rows << " rows of " << K << ")");
+  double total = 0;
+  for (int64_t r = 0; r < rows; r++) total += metric_row(pred + r * K, target, r, K, kind, from_logits);
+  return (float)(total / rows);
 }
 
 }  // namespace strata

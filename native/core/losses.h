@@ -40,10 +40,32 @@ float loss_forward_backward(float* dpred, const float* pred, const float* target
                             LossKind kind, bool from_logits, float weight = 1.0f,
                             const float* row_weight = nullptr);
 
-// The accuracy Keras picks for each loss: sparse_categorical_accuracy,
-// categorical_accuracy, binary_accuracy (threshold 0.5 on probabilities, 0 on
-// logits); none for the regression losses.
-std::optional<float> accuracy(const float* pred, const float* target, int64_t rows, int64_t K, LossKind kind,
-                              bool from_logits);
+// Keras's metrics beside the loss, computed forward only from a step's prediction and target.
+// The accuracies read the prediction the loss reads (logits where the session fused a
+// Softmax/Sigmoid: argmax is the same, binary_accuracy thresholds at 0 instead of 0.5); the
+// errors read the output itself. Each is a mean over the rows of the row's mean over K (equal
+// widths: the mean over all elements), unweighted, as Keras's compiled `metrics` ignore
+// sample_weight.
+//   BinaryAccuracy               target (rows, K): (pred > threshold) == (target > 0.5)
+//   CategoricalAccuracy          target (rows, K): argmax(pred) == argmax(target)
+//   SparseCategoricalAccuracy    target (rows) class indices: argmax(pred) == target
+//   MeanAbsoluteError, MeanSquaredError  target (rows, K): |pred - target|, (pred - target)^2
+// Keras's RootMeanSquaredError is the square root of an epoch's MeanSquaredError: the
+// caller takes the root of its running mean (a mean of per-step roots would differ).
+enum class MetricKind { BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, MeanAbsoluteError,
+                        MeanSquaredError };
+
+// Keras's names: "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+// "mean_absolute_error", "mean_squared_error".
+MetricKind metric_from_name(const std::string& name);
+const char* metric_name(MetricKind kind);
+// Whether the metric can read the loss's target: the sparse accuracy needs class indices
+// (the sparse loss), the others a target shaped as the prediction (every other loss).
+bool metric_fits(MetricKind metric, LossKind loss);
+// The accuracy Keras's "accuracy" resolves to for a loss; none for the regression losses.
+std::optional<MetricKind> accuracy_for(LossKind loss);
+
+float metric_value(const float* pred, const float* target, int64_t rows, int64_t K, MetricKind kind,
+                   bool from_logits);
 
 }  // namespace strata

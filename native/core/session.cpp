@@ -100,8 +100,14 @@ Session::Session(Graph graph, TrainingDescription desc) : graph_(std::move(graph
     for (int o : s.out)
       if (o >= 0) values_[o].needs_grad = any;
   }
-  for (auto& l : desc_.losses)
+  for (auto& l : desc_.losses) {
     STRATA_CHECK(value_index(l.output) >= 0, "loss on '" << l.output << "', which is not a value of the graph");
+    for (MetricKind m : l.metrics)
+      STRATA_CHECK(metric_fits(m, l.kind), "metric " << metric_name(m) << " on '" << l.output << "' cannot read the target of "
+                                                     << loss_name(l.kind) << " (sparse_categorical_accuracy needs "
+                                                        "sparse_categorical_crossentropy's class indices, the others "
+                                                        "a target shaped as the output)");
+  }
   for (auto& r : desc_.weight_rules) {
     int k = value_index(r.name);
     STRATA_CHECK(k >= 0 && std::count(trainable_.begin(), trainable_.end(), k),

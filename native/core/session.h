@@ -38,6 +38,7 @@ struct LossSpec {
   LossKind kind = LossKind::MeanSquaredError;
   bool from_logits = false;
   float weight = 1.0f;  // Keras's loss_weights
+  std::vector<MetricKind> metrics;  // computed beside the loss, forward only (losses.h)
 };
 
 struct TrainingDescription {
@@ -65,7 +66,7 @@ struct NodeTime {
 struct StepResult {
   float loss = 0;                                 // sum of weight * loss over outputs
   std::vector<float> output_losses;               // per LossSpec, unweighted
-  std::vector<std::optional<float>> accuracy;     // per LossSpec, Keras's accuracy for that loss
+  std::vector<std::vector<float>> metrics;       // per LossSpec, the values of its metrics in order
   bool stopped = false;                           // request_stop() was seen; nothing was run
 };
 
@@ -230,7 +231,7 @@ class Session {
   // Where values live (session_plan.cpp): on the device when the backend has its own memory.
   Backend* device_ = nullptr;    // be_ then, else null (Tensor::device)
   std::vector<bool> host_copy_;  // per graph input: read on the host too (Cast, Gather's indices)
-  Tensor metrics_;               // per loss: the loss and the accuracy (NaN: none), read after a step
+  Tensor metrics_;               // per loss: the loss, then its metrics' values; read after a step
   Tensor loss_grad_;             // a loss's grad, when its prediction already has one from elsewhere
   std::vector<Tensor> targets_, row_weights_;  // per loss, this step's targets on the device
   struct Staged {  // a batch uploaded ahead (train_step's `next`)
@@ -308,6 +309,8 @@ class Session {
   // backend reads them (target_data_, row_weight_data_).
   void load_targets(const std::vector<Tensor>& targets, const std::vector<Tensor>& sample_weights);
   void queue_losses(bool with_grad);
+  // Queues loss k's metrics (LossSpec::metrics) into result, one float each.
+  void queue_metrics(float* result, size_t k);
   // A train step's work once its batch is in place: forward, losses, backward, optimizer.
   void step_work();
   // step_work as the backend can best run it: recorded once per plan and replayed where it

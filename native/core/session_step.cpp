@@ -160,8 +160,11 @@ void Session::load_targets(const std::vector<Tensor>& targets, const std::vector
 void Session::queue_losses(bool with_grad) {
   if (with_grad)  // evaluate() keeps the last train_step's gradients readable
     for (auto& v : values_) v.written = false;
+  int64_t count = 0;
+  for (const LossSpec& l : desc_.losses) count += 1 + (int64_t)l.metrics.size();
   metrics_.device = device_;
-  metrics_.reset({2 * (int64_t)desc_.losses.size()});
+  metrics_.reset({count});
+  float* result = metrics_.data();
   for (size_t k = 0; k < desc_.losses.size(); k++) {
     const LossSpec& l = desc_.losses[k];
     const LossPlan& p = loss_plans_[k];
@@ -175,23 +178,45 @@ void Session::queue_losses(bool with_grad) {
       }
       d = pred.written ? loss_grad_.data() : pred.grad.data();
     }
-    be_->loss(metrics_.data() + 2 * k, d, pred.t.data(), target_data_[k], shape.rows, shape.K, l.kind, p.from_logits,
-              l.weight, row_weight_data_[k]);
+    be_->loss(result++, d, pred.t.data(), target_data_[k], shape.rows, shape.K, l.kind, p.from_logits, l.weight,
+              row_weight_data_[k]);
     if (d && pred.written) be_->add_scaled(pred.grad.data(), loss_grad_.data(), 1.0f, loss_grad_.size());
     if (d) pred.written = true;
+    queue_metrics(result, k);
+    result += l.metrics.size();
   }
   if (device_) be_->queue_read(metrics_.data(), metrics_.size());  // into pinned memory, in the step's order
+}
+
+// The categorical accuracies read what the loss reads (the logits of a fused Softmax: the
+// same argmax), and so does binary_accuracy beside binary_crossentropy (logits, of a fused
+// Sigmoid or the user's: its threshold moves to 0, as the accuracy Keras picks for that loss);
+// everything else reads the output itself, as Keras's metrics do (a fused node still runs
+// forward), binary_accuracy thresholding it at 0.5.
+void Session::queue_metrics(float* result, size_t k) {
+  const LossSpec& l = desc_.losses[k];
+  const LossPlan& p = loss_plans_[k];
+  for (size_t i = 0; i < l.metrics.size(); i++) {
+    const MetricKind m = l.metrics[i];
+    const bool reads_loss_input = m == MetricKind::CategoricalAccuracy || m == MetricKind::SparseCategoricalAccuracy ||
+                                  (m == MetricKind::BinaryAccuracy && l.kind == LossKind::BinaryCrossentropy);
+    const Tensor& pred = values_[reads_loss_input ? p.pred : value_index(l.output)].t;
+    const LossRows shape = loss_rows(pred);
+    be_->metric(result + i, pred.data(), target_data_[k], shape.rows, shape.K, m, reads_loss_input && p.from_logits);
+  }
 }
 
 StepResult Session::read_metrics() const {
   // on a device: waits for the step and raises what its kernels recorded (a bad label)
   std::vector<float> m = device_ ? be_->finish_read() : metrics_.values();
   StepResult r;
-  for (size_t k = 0; k < desc_.losses.size(); k++) {
-    float loss = m[2 * k], accuracy = m[2 * k + 1], weight = desc_.losses[k].weight;
-    r.output_losses.push_back(weight != 0 ? loss / weight : 0.0f);
+  const float* next = m.data();
+  for (const LossSpec& l : desc_.losses) {
+    float loss = *next++;
+    r.output_losses.push_back(l.weight != 0 ? loss / l.weight : 0.0f);
     r.loss += loss;
-    r.accuracy.push_back(std::isnan(accuracy) ? std::nullopt : std::optional<float>(accuracy));
+    r.metrics.emplace_back(next, next + l.metrics.size());
+    next += l.metrics.size();
   }
   // Keras's loss includes the layers' own (activity regularization) and the weights'
   // regularization beside the outputs'

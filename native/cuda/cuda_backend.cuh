@@ -41,6 +41,7 @@ static_assert((int)Act::Erf == kErf && (int)Act::GeluTanh == kGeluTanh && (int)A
               "ActKind follows strata::Act");
 static_assert((int)Binary::Div == kDiv && (int)Binary::Min == kMin, "BinaryKind follows strata::Binary");
 static_assert((int)LossKind::MeanAbsoluteError == kMAE, "LossCode follows strata::LossKind");
+static_assert((int)MetricKind::MeanSquaredError == kMeanSquared, "MetricCode follows strata::MetricKind");
 static_assert((int)OptKind::RMSprop == kRMSprop, "OptCode follows strata::OptKind");
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -601,15 +602,21 @@ class CudaBackend : public Backend {
     STRATA_CHECK(rows > 0 && K > 0, "loss on an empty tensor (" << rows << " rows of " << K << ")");
     bool categorical = kind == LossKind::SparseCategoricalCrossentropy || kind == LossKind::CategoricalCrossentropy;
     int64_t n_terms = categorical ? rows : rows * K;
-    float* terms = workspace(kTempA, 2 * n_terms);
-    LossArgs a{dpred, pred, target, row_weight, rows, K, (int)kind, from_logits, weight, terms, terms + n_terms, fault_};
+    float* terms = workspace(kTempA, n_terms);
+    LossArgs a{dpred, pred, target, row_weight, rows, K, (int)kind, from_logits, weight, terms, fault_};
     if (categorical)
       launch("loss_categorical", loss_categorical, dim3(blocks_for(rows, kThreads / 32)), dim3(kThreads), stream_, a);
     else
       launch("loss_elementwise", loss_elementwise, dim3(blocks_for(n_terms, kThreads)), dim3(kThreads), stream_, a);
-    bool has_accuracy = kind != LossKind::MeanSquaredError && kind != LossKind::MeanAbsoluteError;
-    launch("loss_finish", loss_finish, dim3(1), dim3(1024), stream_, result, (const float*)terms,
-           (const float*)(terms + n_terms), n_terms, weight, has_accuracy);
+    launch("loss_finish", loss_finish, dim3(1), dim3(1024), stream_, result, (const float*)terms, n_terms, weight);
+  }
+  void metric(float* result, const float* pred, const float* target, int64_t rows, int64_t K, MetricKind kind,
+              bool from_logits) override {
+    STRATA_CHECK(rows > 0 && K > 0, "metric on an empty tensor (" << rows << " rows of " << K << ")");
+    float* terms = workspace(kTempA, rows);
+    launch("metric_rows", metric_rows, dim3(blocks_for(rows, kThreads)), dim3(kThreads), stream_, terms, pred, target,
+           rows, K, (int)kind, from_logits);
+    launch("loss_finish", loss_finish, dim3(1), dim3(1024), stream_, result, (const float*)terms, rows, 1.0f);
   }
   void clip_gradients(const OptimizerConfig& c, const std::vector<float*>& grads,
                       const std::vector<int64_t>& sizes) override {

@@ -1,6 +1,8 @@
 // test_losses.cpp: each loss against hand-computed values, finite-difference
 // gradients for every loss and input form, stability at saturated logits, and
 // the fusion identity CE(softmax(x)) == CE_from_logits(x).
+#include <algorithm>
+
 #include "core/check.h"
 #include "core/losses.h"
 #include "core/ops/softmax.h"
@@ -33,6 +35,47 @@ static void grad_case(LossKind kind, bool logits, int64_t rows, int64_t K, Rng& 
   grad_check(name, pred.f, d, [&]() {
     return (double)loss_forward_backward(nullptr, pred.data(), target.data(), rows, K, kind, logits, weight, w);
   }, 1e-3f, 5e-3f);
+}
+
+// Every metric on random data against a plain reference written as Keras states it: the
+// mean over the last axis per sample, then the mean over samples (double, own loops).
+static void metric_cases(Rng& rng, int64_t rows, int64_t K) {
+  Tensor pred = rand_tensor(rng, {rows, K}, -2, 2), target = rand_tensor(rng, {rows, K}, -2, 2), labels({rows});
+  for (auto& v : labels.f) v = (float)(rng.next() % K);
+  if (K > 1) pred.f[1] = pred.f[0];  // a tie: the first maximum wins
+  auto per_sample = [&](auto value) {
+    double sum = 0;
+    for (int64_t r = 0; r < rows; r++) {
+      double row = 0;
+      for (int64_t k = 0; k < K; k++) row += value(pred.f[r * K + k], target.f[r * K + k]);
+      sum += row / K;
+    }
+    return sum / rows;
+  };
+  auto first_max = [&](const float* x) { return (int64_t)(std::max_element(x, x + K) - x); };
+  double mae = per_sample([](double p, double y) { return std::fabs(p - y); });
+  double mse = per_sample([](double p, double y) { return (p - y) * (p - y); });
+  double binary = per_sample([](float p, float y) { return (p > 0.5f) == (y > 0.5f) ? 1.0 : 0.0; });
+  double binary_logits = per_sample([](float p, float y) { return (p > 0.0f) == (y > 0.5f) ? 1.0 : 0.0; });
+  double categorical = 0, sparse = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    categorical += first_max(&pred.f[r * K]) == first_max(&target.f[r * K]);
+    sparse += first_max(&pred.f[r * K]) == (int64_t)labels.f[r];
+  }
+  const std::string at = " (" + std::to_string(rows) + " x " + std::to_string(K) + ")";
+  auto value = [&](MetricKind m, bool logits = false) {
+    return metric_value(pred.data(), m == MetricKind::SparseCategoricalAccuracy ? labels.data() : target.data(), rows, K, m, logits);
+  };
+  near(value(MetricKind::MeanAbsoluteError), mae, "mean_absolute_error" + at);
+  near(value(MetricKind::MeanSquaredError), mse, "mean_squared_error" + at);
+  near(value(MetricKind::BinaryAccuracy), binary, "binary_accuracy" + at);
+  near(value(MetricKind::BinaryAccuracy, true), binary_logits, "binary_accuracy on logits" + at);
+  near(value(MetricKind::CategoricalAccuracy), categorical / rows, "categorical_accuracy" + at);
+  near(value(MetricKind::SparseCategoricalAccuracy), sparse / rows, "sparse_categorical_accuracy" + at);
+  // for equal widths Keras's mean of per-sample means is the mean over all elements
+  double all = 0;
+  for (int64_t i = 0; i < rows * K; i++) all += std::fabs((double)pred.f[i] - target.f[i]);
+  near(value(MetricKind::MeanAbsoluteError), all / (rows * K), "mean_absolute_error over all elements" + at);
 }
 
 int main() {
@@ -101,13 +144,36 @@ int main() {
                                     false);
     near(a, b, "CE(softmax(x)) == CE_logits(x)", 1e-5);
   }
-  // accuracy
+  // metrics against hand-computed values
   {
     float pred[] = {0.1f, 0.9f, 0.8f, 0.2f, 0.3f, 0.7f}, lab[] = {1, 1, 1};
-    near(*accuracy(pred, lab, 3, 2, LossKind::SparseCategoricalCrossentropy, false), 2.0 / 3, "sparse accuracy");
+    near(metric_value(pred, lab, 3, 2, MetricKind::SparseCategoricalAccuracy, false), 2.0 / 3, "sparse accuracy");
     float bp[] = {0.6f, 0.4f, 0.7f}, by[] = {1, 1, 0};
-    near(*accuracy(bp, by, 1, 3, LossKind::BinaryCrossentropy, false), 1.0 / 3, "binary accuracy");
-    expect(!accuracy(bp, by, 1, 3, LossKind::MeanSquaredError, false), "no accuracy for MSE");
+    near(metric_value(bp, by, 1, 3, MetricKind::BinaryAccuracy, false), 1.0 / 3, "binary accuracy");
+    float logits[] = {0.2f, -0.1f, 0.3f};  // on logits the threshold is 0
+    near(metric_value(logits, by, 1, 3, MetricKind::BinaryAccuracy, true), 1.0 / 3, "binary accuracy on logits");
+    float ep[] = {1, 2, 3, 4}, ey[] = {0, 4, 3, 1};  // errors 1, -2, 0, 3
+    near(metric_value(ep, ey, 2, 2, MetricKind::MeanAbsoluteError, false), 6.0 / 4, "mean absolute error");
+    near(metric_value(ep, ey, 2, 2, MetricKind::MeanSquaredError, false), 14.0 / 4, "mean squared error");
+  }
+  for (int64_t K : {1, 3, 40}) metric_cases(rng, 23, K);
+  expect(accuracy_for(LossKind::BinaryCrossentropy) == MetricKind::BinaryAccuracy &&
+             accuracy_for(LossKind::SparseCategoricalCrossentropy) == MetricKind::SparseCategoricalAccuracy &&
+             !accuracy_for(LossKind::MeanSquaredError),
+         "accuracy_for: Keras's accuracy per loss, none for regression");
+  expect(metric_fits(MetricKind::SparseCategoricalAccuracy, LossKind::SparseCategoricalCrossentropy) &&
+             !metric_fits(MetricKind::MeanAbsoluteError, LossKind::SparseCategoricalCrossentropy) &&
+             !metric_fits(MetricKind::SparseCategoricalAccuracy, LossKind::MeanSquaredError) &&
+             metric_fits(MetricKind::MeanAbsoluteError, LossKind::CategoricalCrossentropy),
+         "metric_fits: the sparse accuracy reads class indices, the others a target shaped as the output");
+  {
+    std::string msg;
+    try {
+      metric_from_name("f1_score");
+    } catch (const Error& e) {
+      msg = e.what();
+    }
+    expect(msg.find("unknown metric 'f1_score'; expected binary_accuracy") != std::string::npos, "an unknown metric names itself: " + msg);
   }
   // a bad sparse label names itself
   {

@@ -65,7 +65,7 @@ static void test_dense() {
   Tensor x, y;
   dense_data(rng, 64, x, y);
   TrainingDescription d;
-  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy, false, 1.0f, {MetricKind::SparseCategoricalAccuracy}}};
   d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
   d.optimizer.learning_rate = 0.01f;
   auto s = Session::from_onnx(model.data(), model.size(), d);
@@ -75,7 +75,7 @@ static void test_dense() {
   std::printf("Dense net: loss %.4f -> %.4f\n", losses.front(), losses.back());
   expect(losses.back() < 0.5f * losses.front(), "Dense net loss falls by half in 60 steps");
   StepResult ev = s->evaluate({x}, {y});
-  expect(ev.accuracy[0] && *ev.accuracy[0] > 0.8f, "Dense net fits its training data (accuracy > 0.8)");
+  expect(ev.metrics[0].size() == 1 && ev.metrics[0][0] > 0.8f, "Dense net fits its training data (accuracy > 0.8)");
   expect(s->get_weight("w1").f != w1.f, "trained weights changed");
   expect(s->get_weight("unused").f == std::vector<float>({1, 2}), "an initializer no gradient reaches is untouched");
   auto probs = s->forward({x})[0];
@@ -236,7 +236,7 @@ static void test_prefetch() {
   }
   for (std::string be : {"reference", "cpu", "cuda-emu"}) {
     TrainingDescription d;
-    d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+    d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy, false, 1.0f, {MetricKind::SparseCategoricalAccuracy}}};
     d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
     d.optimizer.learning_rate = 0.01f;
     d.seed = 9;
@@ -251,7 +251,7 @@ static void test_prefetch() {
       if (k + 1 < batches.size()) next = batches[k + 1];
       StepResult got = k == 0 ? prefetched->train_step(b.inputs, b.targets, b.sample_weights, std::move(next))
                               : prefetched->train_staged(std::move(next));
-      same &= got.loss == want.loss && got.accuracy == want.accuracy;
+      same &= got.loss == want.loss && got.metrics == want.metrics;
       if (k == 2) {  // a learning-rate change between steps reaches the staged step
         one_by_one->set_learning_rate(0.003f);
         prefetched->set_learning_rate(0.003f);
@@ -295,7 +295,7 @@ static void test_cuda_graphs() {
       batches.push_back(b);
     }
   TrainingDescription d;
-  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy, false, 1.0f, {MetricKind::SparseCategoricalAccuracy}}};
   d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
   d.seed = 3;
   d.backend = "cuda-emu";
@@ -308,7 +308,7 @@ static void test_cuda_graphs() {
     graphs->set_learning_rate(lr), launches->set_learning_rate(lr);
     StepResult a = graphs->train_step(batches[k].inputs, batches[k].targets, batches[k].sample_weights);
     StepResult b = launches->train_step(batches[k].inputs, batches[k].targets, batches[k].sample_weights);
-    same &= a.loss == b.loss && a.accuracy == b.accuracy;
+    same &= a.loss == b.loss && a.metrics == b.metrics;
   }
   std::printf("CUDA graphs (cuda-emu): %lld of %zu steps replayed\n", (long long)graphs->replayed_steps(), batches.size());
   expect(graphs->replayed_steps() >= 6 && launches->replayed_steps() == 0,
@@ -803,13 +803,14 @@ static void test_graph_gradients() {
     b.node("MatMul", {"h", "wc"}, {"z"}).node("Softmax", {"z"}, {"probs"});
     b.node("MatMul", {"h", "wr"}, {"reg"});
     TrainingDescription d;
-    d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy, false, 0.5f}, {"reg", LossKind::MeanAbsoluteError, false, 2.0f}};
+    d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy, false, 0.5f, {MetricKind::SparseCategoricalAccuracy}},
+                {"reg", LossKind::MeanAbsoluteError, false, 2.0f}};
     Tensor x = rand_tensor(rng, {4, 5}), labels = Tensor::from({4}, {0, 2, 1, 2}), target = rand_tensor(rng, {4, 2});
     auto s = Session::from_onnx(b.bytes().data(), b.bytes().size(), d);
     StepResult r = s->evaluate({x}, {labels, target});
     expect(std::fabs(r.loss - (0.5f * r.output_losses[0] + 2.0f * r.output_losses[1])) < 1e-6 &&
-               r.accuracy[0].has_value() && !r.accuracy[1].has_value(),
-           "two losses: total is the weighted sum, accuracy only for the classifier");
+               r.metrics[0].size() == 1 && r.metrics[1].empty(),
+           "two losses: total is the weighted sum, accuracy only where asked (the classifier)");
     graph_grad_check("two-output graph", b.bytes(), d, {x}, {labels, target});
     // sample weights: all ones change nothing; zeros on the classifier leave only the regression loss
     StepResult ones = s->evaluate({x}, {labels, target}, {Tensor::from({4}, {1, 1, 1, 1}), Tensor()});
@@ -1882,6 +1883,58 @@ static void test_malformed_nodes() {
          "a graph of constants is checked as any other: " + msg);
 }
 
+// Metrics from a session on each backend: a classifier whose Softmax the loss fuses (its
+// accuracy reads the logits, its errors the probabilities the output holds) and a regression
+// head, against values computed here from forward(); a metric that cannot read its loss's
+// target is refused at construction, naming both.
+static void test_metrics() {
+  Rng rng(26);
+  ModelBuilder b;
+  b.input("x", {-1, 5}).output("probs").output("reg");
+  b.init("wc", glorot(rng, {5, 3}, 5, 3)).init("wr", glorot(rng, {5, 2}, 5, 2));
+  b.node("MatMul", {"x", "wc"}, {"z"}).node("Softmax", {"z"}, {"probs"}).node("MatMul", {"x", "wr"}, {"reg"});
+  Tensor x = rand_tensor(rng, {9, 5}), onehot({9, 3}), target = rand_tensor(rng, {9, 2});
+  for (int64_t r = 0; r < 9; r++) onehot.f[r * 3 + r % 3] = 1;
+  TrainingDescription d;
+  d.losses = {{"probs", LossKind::CategoricalCrossentropy, false, 1.0f,
+               {MetricKind::CategoricalAccuracy, MetricKind::MeanAbsoluteError, MetricKind::BinaryAccuracy}},
+              {"reg", LossKind::MeanSquaredError, false, 1.0f, {MetricKind::MeanAbsoluteError, MetricKind::MeanSquaredError}}};
+  for (std::string be : {"reference", "cpu", "cuda-emu"}) {
+    d.backend = be;
+    auto s = Session::from_onnx(b.bytes().data(), b.bytes().size(), d);
+    std::vector<Tensor> out = s->forward({x});
+    StepResult r = s->evaluate({x}, {onehot, target});
+    auto mean_over = [](const Tensor& p, const Tensor& y, auto f) {
+      double sum = 0;
+      for (int64_t i = 0; i < p.size(); i++) sum += f((double)p.f[i] - y.f[i], p.f[i], y.f[i]);
+      return sum / p.size();
+    };
+    double hits = 0;
+    for (int64_t r = 0; r < 9; r++) {
+      const float* p = &out[0].f[r * 3];
+      hits += std::max_element(p, p + 3) - p == r % 3;
+    }
+    const std::vector<double> want0 = {hits / 9, mean_over(out[0], onehot, [](double e, float, float) { return std::fabs(e); }),
+                                       mean_over(out[0], onehot, [](double, float p, float y) { return (p > 0.5f) == (y > 0.5f) ? 1.0 : 0.0; })};
+    const std::vector<double> want1 = {mean_over(out[1], target, [](double e, float, float) { return std::fabs(e); }),
+                                       mean_over(out[1], target, [](double e, float, float) { return e * e; })};
+    bool close = r.metrics.size() == 2 && r.metrics[0].size() == 3 && r.metrics[1].size() == 2;
+    for (size_t i = 0; close && i < 3; i++) close &= std::fabs(r.metrics[0][i] - want0[i]) < 1e-5;
+    for (size_t i = 0; close && i < 2; i++) close &= std::fabs(r.metrics[1][i] - want1[i]) < 1e-5;
+    close &= std::fabs(r.metrics[1][1] - r.output_losses[1]) < 1e-5;  // the MSE metric is the unweighted MSE loss
+    expect(close, "metrics (" + be + ") match forward()'s outputs: accuracy, errors of the probabilities, of the regression");
+  }
+  d.losses[1].metrics = {MetricKind::SparseCategoricalAccuracy};
+  std::string msg;
+  try {
+    Session::from_onnx(b.bytes().data(), b.bytes().size(), d);
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  expect(msg.find("metric sparse_categorical_accuracy on 'reg' cannot read the target of mean_squared_error") != std::string::npos,
+         "a metric that does not fit its loss is refused: " + msg);
+}
+
 int main() {
   try {
     test_dense();
@@ -1905,6 +1958,7 @@ int main() {
     test_slice_window();
     test_cuda_graphs();
     test_merge_ops();
+    test_metrics();
   } catch (const std::exception& e) {
     std::printf("FAIL: exception: %s\n", e.what());
     return 1;

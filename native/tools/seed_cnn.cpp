@@ -79,7 +79,7 @@ static std::unique_ptr<Session> session(const std::string& model, const std::str
                                         uint64_t seed) {
   TrainingDescription d;
   d.backend_options = g_options;
-  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy}};
+  d.losses = {{"probs", LossKind::SparseCategoricalCrossentropy, false, 1.0f, {MetricKind::SparseCategoricalAccuracy}}};
   d.optimizer = OptimizerConfig::keras_default(OptKind::Adam);
   d.backend = backend;
   d.backend_options.tf32 = !fp32;
@@ -163,7 +163,7 @@ static int fashion_mnist(const std::string& dir, const std::string& backend, int
         y.f[r] = train.labels[k];
       }
       StepResult step = s->train_step({x}, {y});
-      loss += step.loss * rows, hits += *step.accuracy[0] * rows;
+      loss += step.loss * rows, hits += step.metrics[0][0] * rows;
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     int64_t right = 0;

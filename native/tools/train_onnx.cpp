@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     d.losses = {{g.outputs[0].name, loss_from_name(loss)}};
+    if (auto accuracy = accuracy_for(d.losses[0].kind)) d.losses[0].metrics = {*accuracy};
     d.optimizer = OptimizerConfig::keras_default(OptimizerConfig::kind_from_name(opt));
     if (lr > 0) d.optimizer.learning_rate = lr;
     Rng rng(d.seed + 1);
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
       if (k == 0) first = r.loss;
       last = r.loss;
       std::printf("step %3d  loss %.5f%s\n", k + 1, r.loss,
-                  r.accuracy[0] ? ("  accuracy " + std::to_string(*r.accuracy[0])).c_str() : "");
+                  r.metrics[0].empty() ? "" : ("  accuracy " + std::to_string(r.metrics[0][0])).c_str());
     }
     return last < first ? 0 : 1;
   } catch (const std::exception& e) {

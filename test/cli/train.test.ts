@@ -149,13 +149,44 @@ test("a model of two outputs keeps each output's loss and weight when a flag rec
     const final = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { run: string };
     const run = JSON.parse(readFileSync(path.join(project, 'runs', final.run, 'run.json'), 'utf8'));
     assert.deepEqual(run.settings.compile.outputs, [
-      { output: 'p', loss: 'binary_crossentropy', fromLogits: false, weight: 1 },
-      { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5 },
+      { output: 'p', loss: 'binary_crossentropy', fromLogits: false, weight: 1, metrics: ['accuracy'] },
+      { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5, metrics: [] },
     ]);
     assert.equal(run.settings.compile.optimizer.config.learning_rate, 0.01);
     const [loss, p, q] = ['loss', 'p_loss', 'q_loss'].map((name) => run.history[name].at(-1) as number);
     assert.ok(Math.abs(loss! - (p! + 0.5 * q!)) < 1e-3 * loss!, `loss ${loss} = p_loss ${p} + 0.5 q_loss ${q}`);
   } finally {
     rmSync(project, { recursive: true, force: true });
+  }
+});
+
+test('a regression model compiled with mae and RootMeanSquaredError: strata train prints them, their val_ twins and the test split\'s, and the saved folder keeps them', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'strata-train-mae-'));
+  try {
+    const rng = new RandomGenerator(4);
+    const make = (n: number) => {
+      const x = Float32Array.from({ length: n * 3 }, () => rng.uniform());
+      const y = Float32Array.from({ length: n }, (_, i) => 2 + 3 * x[i * 3]! - x[i * 3 + 1]!);
+      return [ndarray('float32', [n, 3], x), ndarray('float32', [n, 1], y)] as const;
+    };
+    const [xTrain, yTrain] = make(200);
+    const [xTest, yTest] = make(50);
+    writeNpz(path.join(dir, 'data.npz'), { x_train: xTrain, y_train: yTrain, x_test: xTest, y_test: yTest });
+    const input = Input({ shape: [3] });
+    const model = new Model({ inputs: input, outputs: new layers.Dense(1).apply(input) });
+    model.compile({ optimizer: 'adam', loss: 'mse', metrics: ['mae', { className: 'RootMeanSquaredError' }] });
+    saveModel(model, path.join(dir, 'model'));
+    const out = path.join(dir, 'trained');
+    const { code, stdout, stderr } = strata('train', path.join(dir, 'model'), '--data', path.join(dir, 'data.npz'), '--epochs', '2', '--validation-split', '0.2', '--json', '--out', out);
+    assert.equal(code, 0, stderr);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(Object.keys(lines[0]).sort(), ['epoch', 'loss', 'mae', 'root_mean_squared_error', 'seconds', 'val_loss', 'val_mae', 'val_root_mean_squared_error']);
+    // RootMeanSquaredError is the root of the mean squared error, which is this loss
+    assert.ok(Math.abs(lines[0].root_mean_squared_error ** 2 - lines[0].loss) < 1e-4 * lines[0].loss, `rmse ${lines[0].root_mean_squared_error}, loss ${lines[0].loss}`);
+    const final = lines.at(-1);
+    assert.ok(typeof final.test_mae === 'number' && typeof final.test_root_mean_squared_error === 'number', JSON.stringify(final));
+    assert.deepEqual(loadModelFolder(out).model.compiled!.losses[0]!.metrics.map((m) => m.name), ['mae', 'root_mean_squared_error']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,9 +1,12 @@
 // A regression model in the app end to end: `strata serve` with a model file that exports its
 // own data (test/fixtures/models/prices-regression.ts, mean squared error) trains, and Evaluate
 // shows its errors (MAE, RMSE, R²), its predictions against the true values and the samples
-// with the largest errors first, not a confusion matrix of made-up classes. A model of two
-// outputs (test/fixtures/models/two-losses.ts: a sigmoid classifier 'p' and a value 'q') shows
-// each output by its own loss. The screenshots go to build/e2e-artifacts/training-evaluate-*.png.
+// with the largest errors first, not a confusion matrix of made-up classes. Trained with the
+// mae metric ticked in the Train settings, the training view draws its chart (train and val_)
+// and History its columns. A model of two outputs (test/fixtures/models/two-losses.ts: a
+// sigmoid classifier 'p' and a value 'q') shows each output by its own loss. The screenshots go
+// to build/e2e-artifacts/: training-regression-mae.png (the training view at 1024x700),
+// training-evaluate-regression.png and training-evaluate-two-outputs.png.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -31,11 +34,24 @@ const section = (name: string) => page.getByRole('tablist', { name: 'Sections' }
 
 test('a regression model trains and is evaluated by its errors: MAE, RMSE, R², predicted against true, the largest errors first', async () => {
   await section('Train').click();
-  await page.getByRole('form', { name: 'Training settings' }).getByRole('spinbutton', { name: 'epochs', exact: true }).fill('20');
+  const form = page.getByRole('form', { name: 'Training settings' });
+  await form.getByRole('spinbutton', { name: 'epochs', exact: true }).fill('20');
+  // a regression loss offers the errors, not accuracy; mae logs beside the loss, with its val_ twin
+  assert.equal(await form.getByRole('checkbox', { name: 'accuracy', exact: true }).count(), 0, 'no accuracy for mean squared error');
+  await form.getByRole('checkbox', { name: 'mae', exact: true }).check();
+  await form.getByRole('combobox', { name: 'Validation' }).selectOption('split');
   await page.getByRole('button', { name: 'Start training' }).click();
   await page.getByRole('region', { name: 'Progress' }).getByText('finished', { exact: true }).waitFor({ timeout: 300_000 });
+  const maeChart = page.getByRole('figure', { name: 'mae chart' });
+  await maeChart.waitFor();
+  assert.match(await maeChart.getByRole('list', { name: 'mae values' }).innerText(), /val_mae/);
+  const history = page.getByRole('region', { name: 'History' });
+  for (const name of ['mae', 'val_mae']) assert.equal(await history.getByRole('columnheader', { name, exact: true }).count(), 1, `History has ${name}`);
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'training-regression-mae.png') });
+  await page.setViewportSize({ width: 1440, height: 900 });
   await section('Evaluate').click();
-  assert.match(await page.getByRole('combobox', { name: 'Run' }).locator('option').first().innerText(), /· finished · test loss [\d.e-]+$/);
+  assert.match(await page.getByRole('combobox', { name: 'Run' }).locator('option').first().innerText(), /· finished · test mae [\d.e-]+$/);
   await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
   const chart = page.getByRole('figure', { name: /^Predicted against true: 100 values$/ });
   await chart.waitFor({ timeout: 120_000 });

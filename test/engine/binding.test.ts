@@ -34,7 +34,7 @@ describe('native engine binding', () => {
     setRandomSeed(1);
     const model = new Sequential([new Dense(16, { inputShape: [8], activation: 'relu', name: 'h' }), new Dense(3, { activation: 'softmax', name: 'out' })]);
     const session = new engine.TrainingSession(exportOnnx(model), {
-      losses: [{ output: 'out', kind: 'sparse_categorical_crossentropy' }],
+      losses: [{ output: 'out', kind: 'sparse_categorical_crossentropy', metrics: ['sparse_categorical_accuracy'] }],
       optimizer: { kind: 'adam', learningRate: 0.01 },
       seed: 3,
     });
@@ -48,7 +48,8 @@ describe('native engine binding', () => {
     let last = first;
     for (let i = 0; i < 30; i++) last = await session.trainStep([x], [y]);
     assert.ok(last.loss < first.loss * 0.7, `loss ${first.loss} -> ${last.loss}`);
-    assert.ok(last.accuracy[0]! > first.accuracy[0]!);
+    assert.equal(last.metrics[0]!.length, 1);
+    assert.ok(last.metrics[0]![0]! > first.metrics[0]![0]!, 'accuracy rises');
     const after = snapshot(session);
     for (const [name, value] of before) {
       const moved = value.some((v, i) => v !== after.get(name)![i]);
@@ -160,6 +161,18 @@ describe('native engine binding', () => {
     assert.throws(
       () => new engine.TrainingSession(exportOnnx(model), { losses: [{ output: 'conv', kind: 'hinge' as never }], optimizer: { kind: 'sgd' } }),
       (e: Error) => e instanceof TypeError && /description: unknown loss 'hinge'; expected sparse_categorical_crossentropy/.test(e.message),
+    );
+    assert.throws(
+      () => new engine.TrainingSession(exportOnnx(model), { losses: [{ output: 'conv', kind: 'mean_squared_error', metrics: ['auc' as never] }], optimizer: { kind: 'sgd' } }),
+      (e: Error) => e instanceof TypeError && /description: unknown metric 'auc'; expected binary_accuracy/.test(e.message),
+    );
+    assert.throws(
+      () => new engine.TrainingSession(exportOnnx(model), { losses: [{ output: 'conv', kind: 'mean_squared_error', metrics: 'mae' as never }], optimizer: { kind: 'sgd' } }),
+      (e: Error) => e instanceof TypeError && /description.losses\[0\].metrics must be an array of metric names/.test(e.message),
+    );
+    assert.throws(
+      () => new engine.TrainingSession(exportOnnx(model), { losses: [{ output: 'conv', kind: 'mean_squared_error', metrics: ['sparse_categorical_accuracy'] }], optimizer: { kind: 'sgd' } }),
+      /metric sparse_categorical_accuracy on 'conv' cannot read the target of mean_squared_error/,
     );
     await assert.rejects(session.forward([{ shape: [1, 5, 5, 2], data: new Float32Array(50) }]), /input 'conv_input' expects shape \[-1,5,5,1\], got \[1,5,5,2\]/);
     assert.throws(() => session.setWeight('conv/kernel', { shape: [2], data: new Float32Array(3) }), (e: Error) => e instanceof TypeError && /data has 3 elements, shape needs 2/.test(e.message));

@@ -422,16 +422,16 @@ describe('fit / evaluate / predict on the engine', () => {
     assert.throws(() => model.compile({ loss: 'hinge' }), /unknown loss "hinge"/);
     assert.throws(() => model.compile({ loss: ['mse'] }), /loss has 1 entries, the model has 2 outputs \(p, q\)/);
     assert.throws(() => model.compile({ loss: { p: 'mse', r: 'mse' } }), /loss names "r", which is not an output/);
-    assert.throws(() => model.compile({ loss: 'mse', metrics: ['f1'] }), /unsupported metric "f1"/);
+    assert.throws(() => model.compile({ loss: 'mse', metrics: ['f1'] }), /unknown metric "f1" for output "[^"]+"; supported: 'accuracy'\/'acc', 'mae'/);
     assert.throws(() => model.compile({ loss: 'mse', optimizer: 'adagrad' }), /unknown optimizer "adagrad"/);
     // An object that is neither an instance nor Keras's {class_name, config} was a TypeError from deep inside.
     assert.throws(() => model.compile({ loss: 'mse', optimizer: { className: 'Adam' } as never }), /expected an optimizer name such as 'adam'.*got \{"className":"Adam"\}/);
     model.compile({ loss: 'mse', optimizer: { class_name: 'Adam', config: { learning_rate: 0.05 } } });
     assert.equal(model.compiled!.optimizer.getConfig().learning_rate, 0.05);
     model.compile({ loss: { p: 'binary_crossentropy', q: 'sparse_categorical_crossentropy' }, lossWeights: [1, 0.5], metrics: ['accuracy'] });
-    assert.deepEqual(model.compiled!.losses.map((l) => [l.output, l.kind, l.weight, l.accuracy]), [
-      ['p', 'binary_crossentropy', 1, 'binary_accuracy'],
-      ['q', 'sparse_categorical_crossentropy', 0.5, 'sparse_categorical_accuracy'],
+    assert.deepEqual(model.compiled!.losses.map((l) => [l.output, l.kind, l.weight, l.metrics]), [
+      ['p', 'binary_crossentropy', 1, [{ kind: 'binary_accuracy', name: 'accuracy' }]],
+      ['q', 'sparse_categorical_crossentropy', 0.5, [{ kind: 'sparse_categorical_accuracy', name: 'accuracy' }]],
     ]);
     void layers;
   });

@@ -87,8 +87,12 @@ describe('strata export --format keras', () => {
     assert.match(script, /optimizer=keras\.optimizers\.SGD\(learning_rate=keras\.optimizers\.schedules\.PiecewiseConstantDecay\(boundaries=\(100,\), values=\(0\.01, 0\.001\)\), momentum=0\.9, nesterov=True\)/);
     assert.match(script, /loss=\[keras\.losses\.SparseCategoricalCrossentropy\(from_logits=True\), "binary_crossentropy"\]/);
     assert.match(script, /loss_weights=\[1, 0\.25\]/);
-    assert.match(script, /metrics=\{"logits": \['accuracy'\], "flag": \['accuracy'\]\}/);
+    assert.match(script, /metrics=\{"logits": \["accuracy"\], "flag": \["accuracy"\]\}/);
     assert.match(script, /tf\.distribute\.MirroredStrategy\(\)/);
+    // the errors by their names, RootMeanSquaredError as Keras's class (it has no name string)
+    model.compile({ loss: ['sparse_categorical_crossentropy', 'mse'], metrics: { logits: ['acc'], flag: ['mae', { className: 'RootMeanSquaredError' }] } });
+    const measured = exportKeras(model, 'two_heads.ts').files['model.py'] as string;
+    assert.match(measured, /metrics=\{"logits": \["acc"\], "flag": \["mae", keras\.metrics\.RootMeanSquaredError\(\)\]\}/);
   });
 
   test('the checker catches a script that differs from the JSON (a changed argument, a rewired input)', () => {

@@ -268,17 +268,22 @@ test('evaluation on the test split: metrics, a confusion matrix that counts ever
 });
 
 test('a regression model (mean squared error) is evaluated as one: its predictions against the targets with MAE, RMSE and R², not as classes', async () => {
-  const { training, project, record: run } = await trainedFileRun('test/fixtures/models/prices-regression.ts', 'regression-project', async (training, id) => {
+  const { training, project, record, settings } = await trainedFileRun('test/fixtures/models/prices-regression.ts', 'regression-project', async (training, id) => {
     const settings = await training.defaults(id);
     assert.equal(settings.compile.loss, 'mean_squared_error');
+    settings.compile.metrics = ['mae', { class_name: 'RootMeanSquaredError', config: { name: 'root_mean_squared_error' } }];
     settings.fit.epochs = 30;
     settings.fit.seed = 4;
     settings.threads = 1;
     return settings;
   });
-  assert.equal(run.status, 'finished');
-  const { outputs: [evaluation], metrics } = await training.evaluate(project, run.id);
+  assert.equal(record.status, 'finished');
+  assert.deepEqual(Object.keys(record.history).sort(), ['loss', 'mae', 'root_mean_squared_error'], 'the chosen metrics are logged and kept in the run');
+  assert.deepEqual(readRun(project, record.id).settings.compile.metrics, settings.compile.metrics);
+  const { outputs: [evaluation], metrics } = await training.evaluate(project, record.id);
   assert.ok(evaluation?.kind === 'regression', `evaluated as ${evaluation?.kind}`);
+  // Evaluate's metrics are evaluate()'s logs: the run's metrics on the held-out data, the same as Strata's own errors
+  assert.ok(Math.abs(metrics.mae! - evaluation.mae) < 1e-4 * evaluation.mae, `mae ${metrics.mae} vs ${evaluation.mae}`);
   assert.equal(evaluation.width, 1);
   assert.equal(evaluation.truth.length, 100);
   assert.equal(evaluation.predicted.length, 100);
@@ -292,9 +297,10 @@ test("a model of two outputs trains with each output's loss and weight (Keras's 
   const { project, record, settings } = await trainedFileRun('test/fixtures/models/two-losses.ts', 'two-losses', async (training, id) => {
     const settings = await training.defaults(id);
     assert.deepEqual(settings.compile.outputs, [
-      { output: 'p', loss: 'binary_crossentropy', fromLogits: false, weight: 1 },
-      { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5 },
+      { output: 'p', loss: 'binary_crossentropy', fromLogits: false, weight: 1, metrics: ['accuracy'] },
+      { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5, metrics: [] },
     ]);
+    settings.compile.outputs![1]!.metrics = ['mae'];
     settings.threads = 1;
     settings.fit.seed = 2;
     return settings;
@@ -304,7 +310,7 @@ test("a model of two outputs trains with each output's loss and weight (Keras's 
   // The checkpoint was trained (and saved) with a loss each: 'q' is not scored by binary crossentropy.
   const trained = loadModelFolder(path.join(runFolder(project, record.id), CHECKPOINT_FOLDER)).model;
   assert.deepEqual(trained.compiled!.losses.map((l) => [l.output, l.kind, l.weight]), [['p', 'binary_crossentropy', 1], ['q', 'mean_squared_error', 0.5]]);
-  assert.deepEqual(Object.keys(record.history).sort(), ['loss', 'p_accuracy', 'p_loss', 'q_loss']);
+  assert.deepEqual(Object.keys(record.history).sort(), ['loss', 'p_accuracy', 'p_loss', 'q_loss', 'q_mae'], 'each output logs the metrics chosen for it');
   const [loss, p, q] = [record.history.loss!.at(-1)!, record.history.p_loss!.at(-1)!, record.history.q_loss!.at(-1)!];
   assert.ok(Math.abs(loss - (p + 0.5 * q)) < 1e-3 * loss, `loss ${loss} = p_loss ${p} + 0.5 q_loss ${q}`);
 });

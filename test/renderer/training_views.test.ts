@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compareSettings, settingRows } from '../../renderer/src/lib/training/compare.ts';
-import { formatDuration, formatMetric } from '../../renderer/src/lib/training/format.ts';
+import { formatDuration, formatMetric, formatNamed, headlineMetric } from '../../renderer/src/lib/training/format.ts';
 import { filesOf, groupByOutput } from '../../renderer/src/lib/training/predict.ts';
-import { describeLearningRate, loggedNames, scheduleDefaults } from '../../renderer/src/lib/training/keras_settings.ts';
+import { describeLearningRate, loggedNames, metricChoices, metricsForLoss, scheduleDefaults, toggleMetric } from '../../renderer/src/lib/training/keras_settings.ts';
 import { alignCurves, baseMetrics, RUN_COLORS, runColor, runCurves, smooth } from '../../renderer/src/lib/training/series.ts';
 import { byLargestError, regressionCaption, sampleErrors, sampleTruth, scatterPoints } from '../../renderer/src/lib/training/regression.ts';
 import { runRecord } from '../io/run_fixture.ts';
@@ -75,6 +75,10 @@ test('the names a run logs, for the callbacks\' monitors: accuracy only where a 
   const { compile, fit } = runRecord('a').settings;
   assert.deepEqual(loggedNames(compile, fit), ['loss', 'accuracy', 'val_loss', 'val_accuracy']);
   assert.deepEqual(loggedNames({ ...compile, loss: 'mean_squared_error' }, { ...fit, validation: { kind: 'none' } }), ['loss']);
+  const rmse = { class_name: 'RootMeanSquaredError', config: { name: 'root_mean_squared_error' } };
+  assert.deepEqual(loggedNames({ ...compile, loss: 'mean_squared_error', metrics: ['mae', rmse] }, fit), ['loss', 'mae', 'root_mean_squared_error', 'val_loss', 'val_mae', 'val_root_mean_squared_error']);
+  // a metric that cannot read the loss's target logs nothing (compile would refuse it)
+  assert.deepEqual(loggedNames({ ...compile, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy', 'mae'] }, { ...fit, validation: { kind: 'none' } }), ['loss', 'accuracy']);
   assert.equal(describeLearningRate({ learning_rate: scheduleDefaults('PiecewiseConstantDecay', 0.1) }), 'PiecewiseConstantDecay from 0.1');
 });
 
@@ -113,6 +117,31 @@ test("a model of several outputs: the names its run logs (each output's loss, a 
     { output: 'q', loss: 'mean_squared_error', fromLogits: false, weight: 0.5 },
   ] };
   assert.deepEqual(loggedNames(compile, { ...record.settings.fit, validation: { kind: 'none' } }), ['loss', 'p_loss', 'p_accuracy', 'q_loss']);
+  const measured = { ...compile, outputs: [compile.outputs[0]!, { ...compile.outputs[1]!, metrics: ['mae'] }] };
+  assert.deepEqual(loggedNames(measured, { ...record.settings.fit, validation: { kind: 'none' } }), ['loss', 'p_loss', 'p_accuracy', 'q_loss', 'q_mae']);
+  assert.deepEqual(settingRows({ ...record, settings: { ...record.settings, compile: measured } }).find(([name]) => name === 'metrics'), ['metrics', 'p: accuracy; q: mae']);
   const rows = settingRows({ ...record, settings: { ...record.settings, compile } });
   assert.deepEqual(rows.find(([name]) => name === 'loss'), ['loss', 'p: binary_crossentropy, q: mean_squared_error × 0.5']);
+});
+
+test("the Train settings' metrics: what each loss can log, kept across a loss change where they still fit, else the loss's default", () => {
+  const labels = (loss: string) => metricChoices(loss).map((c) => c.label);
+  assert.deepEqual(labels('sparse_categorical_crossentropy'), ['accuracy']);
+  assert.deepEqual(labels('categorical_crossentropy'), ['accuracy', 'mae', 'mse', 'rmse']);
+  assert.deepEqual(labels('mean_squared_error'), ['mae', 'mse', 'rmse']);
+  assert.deepEqual(metricsForLoss(['accuracy'], 'mean_squared_error'), ['mae']);
+  assert.deepEqual(metricsForLoss(['mae', 'mse'], 'mean_absolute_error'), ['mae', 'mse']);
+  assert.deepEqual(metricsForLoss(['mae'], 'sparse_categorical_crossentropy'), ['accuracy']);
+  const rmse = metricChoices('mean_squared_error').find((c) => c.label === 'rmse')!.metric;
+  assert.deepEqual(toggleMetric(['mse'], rmse, true, 'mean_squared_error'), ['mse', rmse]);
+  assert.deepEqual(toggleMetric(['mse', rmse], 'mae', true, 'mean_squared_error'), ['mae', 'mse', rmse], 'in the order offered');
+  assert.deepEqual(toggleMetric(['mae', 'mse'], 'mae', false, 'mean_squared_error'), ['mse']);
+});
+
+test('a run is known by its accuracy, else its first metric (a regression model\'s mae), else its loss; accuracies read as percentages', () => {
+  assert.equal(headlineMetric(['loss', 'accuracy', 'val_loss', 'val_accuracy']), 'accuracy');
+  assert.equal(headlineMetric(['loss', 'mae', 'val_mae', 'learning_rate']), 'mae');
+  assert.equal(headlineMetric(['loss', 'p_loss', 'q_loss', 'q_mae']), 'q_mae');
+  assert.equal(headlineMetric(['loss', 'val_loss']), 'loss');
+  assert.deepEqual([formatNamed('acc', 0.5), formatNamed('q_mae', 0.5), formatNamed('val_accuracy', 0.91234, 2)], ['50.0%', '0.5000', '91.23%']);
 });

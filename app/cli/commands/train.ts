@@ -25,7 +25,8 @@ import { checkCanSave } from '../../io/model_folder.ts';
 import { loadModelFolder, saveModel } from '../../io/model_store.ts';
 import { RunRecorder, checkCallbackSettings, compileSettingsOf, compileWith, newRunRecord, openCheckpoint, settingsCallbacks, type RunCheckpointState } from '../../io/run_recorder.ts';
 import { checkpointFolder, createRun, listRuns, readRun } from '../../io/runs.ts';
-import { CustomCallback, countParams, optimizers, setRandomSeed, type ArrayData, type Logs, type Model } from '../../model/index.ts';
+import { CustomCallback, countParams, metrics, optimizers, setRandomSeed, type ArrayData, type Logs, type Model } from '../../model/index.ts';
+import { resolveCompile } from '../../model/training.ts';
 import { UserError, userErrorLine } from '../errors.ts';
 import { loadModel } from '../load_model.ts';
 import { hasModelFileData } from '../model_file_data.ts';
@@ -118,7 +119,10 @@ function compileFromFlags(model: Model, options: TrainOptions): void {
   // --loss applies to every output; without it, each output keeps its own loss and weight.
   const kept = previous && options.loss === undefined;
   const loss = options.loss ?? (previous ? Object.fromEntries(previous.losses.map((l) => [l.output, { kind: l.kind, fromLogits: l.fromLogits }])) : impliedLoss(model));
-  model.compile({ optimizer, loss, ...(kept ? { lossWeights: Object.fromEntries(previous.losses.map((l) => [l.output, l.weight])) } : {}), metrics: ['accuracy'] });
+  const args = { optimizer, loss, ...(kept ? { lossWeights: Object.fromEntries(previous.losses.map((l) => [l.output, l.weight])) } : {}) };
+  // the model's own metrics while its losses stay; else each loss's default (accuracy, or mae for regression)
+  const metricsArg = kept ? previous.metrics : resolveCompile(model, args).losses.map((l) => [metrics.defaultMetricFor(l.kind)]);
+  model.compile({ ...args, metrics: metricsArg });
 }
 
 /**

@@ -1,11 +1,11 @@
-// softmax_loss.cuh: Softmax along one axis (softmax.h) and Keras's losses with their
-// accuracies (losses.h), one warp per row. Gradient contract: dinp =, dpred = weight * dL/dpred.
+// softmax_loss.cuh: Softmax along one axis (softmax.h), Keras's losses, one warp per row, and
+// their metrics, one thread per row (losses.h). Gradient contract: dinp =, dpred = weight * dL/dpred.
 //
-// A loss runs in two kernels: the rows (or elements) write their weighted loss terms and
-// their accuracy hits to a workspace, then one block adds them up in a fixed order and
-// writes result[0] = the reduced loss, result[1] = the accuracy (NaN for the regression
-// losses): no host round-trip, the same bits every run. A sparse label that is not a class
-// index is recorded for the host to raise (CudaBackend::sync).
+// A loss runs in two kernels: the rows (or elements) write their weighted loss terms to a
+// workspace, then one block adds them up in a fixed order and writes result[0] = the reduced
+// loss: no host round-trip, the same bits every run. A metric does the same with one term
+// per row. A sparse label that is not a class index is recorded for the host to raise
+// (CudaBackend::sync).
 #pragma once
 #include "common.cuh"
 
@@ -64,7 +64,6 @@ struct LossArgs {
   bool from_logits;
   float weight;
   float* terms;  // workspace: one weighted loss term per row (categorical) or element
-  float* hits;   // workspace: 1 where the accuracy counts a hit
   FaultRecord* fault;
 };
 
@@ -128,9 +127,7 @@ __global__ void loss_categorical(LossArgs a) {
       if (a.dpred)
         for (int64_t k = lane; k < a.K; k += 32) a.dpred[r * a.K + k] = scale * (gq(k, p[k] / S) - gdq) / S;
     }
-    int64_t guess = warp_argmax(p, a.K, 1);
-    bool hit = sparse ? guess == label : guess == warp_argmax(a.target + r * a.K, a.K, 1);
-    if (lane == 0) a.terms[r] = rw * loss, a.hits[r] = hit ? 1.0f : 0.0f;
+    if (lane == 0) a.terms[r] = rw * loss;
   }
 }
 
@@ -140,7 +137,7 @@ __global__ void loss_elementwise(LossArgs a) {
   const float scale = a.weight / (float)n;
   STRATA_GRID_LOOP(i, n) {
     const float x = a.pred[i], y = a.target[i], rw = a.row_weight ? a.row_weight[i / a.K] : 1.0f;
-    float l, g, hit = 0.0f;
+    float l, g;
     if (a.kind == kBCE) {
       if (a.from_logits) {  // max(x, 0) - x y + log(1 + exp(-|x|))
         l = fmaxf(x, 0.0f) - x * y + log1pf(expf(-fabsf(x)));
@@ -152,7 +149,6 @@ __global__ void loss_elementwise(LossArgs a) {
         l = (float)-(y * log(q + e) + (1 - y) * log(1 - q + e));
         g = clipped ? 0.0f : (float)(-(y / (q + e)) + (1 - y) / (1 - q + e));
       }
-      hit = (x > (a.from_logits ? 0.0f : 0.5f)) == (y > 0.5f) ? 1.0f : 0.0f;
     } else {
       float e = x - y;
       l = a.kind == kMSE ? e * e : fabsf(e);
@@ -160,21 +156,50 @@ __global__ void loss_elementwise(LossArgs a) {
     }
     if (a.dpred) a.dpred[i] = scale * rw * g;
     a.terms[i] = rw * l;
-    a.hits[i] = hit;
   }
 }
 
-// result[0] = weight * sum(terms) / n_terms; result[1] = sum(hits) / n_terms, or NaN when the
-// loss has no accuracy. One block, a fixed order.
-__global__ void __launch_bounds__(1024)
-    loss_finish(float* result, const float* terms, const float* hits, int64_t n_terms, float weight, bool accuracy) {
-  float s = 0.0f, h = 0.0f;
-  for (int64_t i = threadIdx.x; i < n_terms; i += blockDim.x) s += terms[i], h += hits[i];
+// result[0] = weight * sum(terms) / n_terms. One block, a fixed order.
+__global__ void __launch_bounds__(1024) loss_finish(float* result, const float* terms, int64_t n_terms, float weight) {
+  float s = 0.0f;
+  for (int64_t i = threadIdx.x; i < n_terms; i += blockDim.x) s += terms[i];
   s = block_sum(s);
-  h = block_sum(h);
-  if (threadIdx.x == 0) {
-    result[0] = weight * s / (float)n_terms;
-    result[1] = accuracy ? h / (float)n_terms : NAN;
+  if (threadIdx.x == 0) result[0] = weight * s / (float)n_terms;
+}
+
+// --- metrics (forward only; reduced by loss_finish with weight 1) ------------------------------------
+enum MetricCode { kBinaryAccuracy, kCategoricalAccuracy, kSparseAccuracy, kMeanAbsolute, kMeanSquared };  // = strata::MetricKind
+
+// The first maximum of a row (strictly greater wins, as the reference).
+__device__ __forceinline__ int64_t row_argmax(const float* x, int64_t K) {
+  int64_t at = 0;
+  for (int64_t k = 1; k < K; k++)
+    if (x[k] > x[at]) at = k;
+  return at;
+}
+
+// terms[r] = row r's hit (0 or 1) for the categorical accuracies, else the mean over its K
+// elements (losses.cpp's metric_row).
+__global__ void metric_rows(float* terms, const float* pred, const float* target, int64_t rows, int64_t K, int kind,
+                            bool from_logits) {
+  STRATA_GRID_LOOP(r, rows) {
+    const float* p = pred + r * K;
+    const float* y = target + r * K;
+    float v = 0.0f;
+    if (kind == kSparseAccuracy) {
+      v = (float)row_argmax(p, K) == target[r] ? 1.0f : 0.0f;
+    } else if (kind == kCategoricalAccuracy) {
+      v = row_argmax(p, K) == row_argmax(y, K) ? 1.0f : 0.0f;
+    } else {
+      const float threshold = from_logits ? 0.0f : 0.5f;
+      for (int64_t k = 0; k < K; k++) {
+        const float e = p[k] - y[k];
+        v += kind == kBinaryAccuracy ? ((p[k] > threshold) == (y[k] > 0.5f) ? 1.0f : 0.0f)
+                                     : (kind == kMeanAbsolute ? fabsf(e) : e * e);
+      }
+      v /= (float)K;
+    }
+    terms[r] = v;
   }
 }
 

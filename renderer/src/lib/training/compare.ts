@@ -1,6 +1,6 @@
 // Runs side by side: each run's settings as rows of words (what the Runs view's comparison
 // table shows), and which rows differ between the runs compared.
-import type { RunRecord, TrainingSettings } from '../../../../app/contract/training.ts';
+import type { MetricSetting, RunRecord, TrainingSettings } from '../../../../app/contract/training.ts';
 import { describeLearningRate } from './keras_settings.ts';
 
 /** One setting of a run, as a row: its name and its value in words. */
@@ -31,7 +31,7 @@ export function settingRows(run: RunRecord): SettingRow[] {
       .filter(([key]) => key !== 'learning_rate')
       .map(([key, value]): SettingRow => [key, String(value)]),
     ['loss', lossWords(settings.compile)],
-    ['metrics', settings.compile.metrics.join(', ') || 'none'],
+    ['metrics', metricWords(settings.compile)],
     ['epochs', String(settings.fit.epochs)],
     ['batch_size', String(settings.fit.batchSize)],
     ['shuffle', String(settings.fit.shuffle)],
@@ -54,6 +54,13 @@ export function compareSettings(runs: RunRecord[]): { name: string; values: stri
     const values = perRun.map((rows) => rows.get(name) ?? '–');
     return { name, values, differs: new Set(values).size > 1 };
   });
+}
+
+/** The metrics by the names they log under, or each output's: "mae, root_mean_squared_error", "p: accuracy; q: mae". */
+function metricWords(compile: TrainingSettings['compile']): string {
+  const names = (metrics: MetricSetting[]) => metrics.map((m) => (typeof m === 'string' ? m : m.config.name)).join(', ') || 'none';
+  if (!compile.outputs) return names(compile.metrics);
+  return compile.outputs.map((o) => `${o.output}: ${names(o.metrics ?? compile.metrics)}`).join('; ');
 }
 
 /** The loss, or each output's with its weight: "p: binary_crossentropy, q: mean_squared_error × 0.5". */

@@ -21,6 +21,20 @@ export function formatPercent(value: number | null | undefined, digits = 1): str
   return value === null || value === undefined ? '–' : `${(value * 100).toFixed(digits)}%`;
 }
 
+/** A logged value by its name: an accuracy as a percentage ("93.1%"), anything else as formatMetric. */
+export function formatNamed(name: string, value: number | null | undefined, digits = 1): string {
+  return /acc/.test(name) ? formatPercent(value, digits) : formatMetric(value);
+}
+
+/**
+ * The metric a run is known by, among the names it logs: its accuracy, else its first other
+ * metric (mae for a regression model), else the loss; val_ names and the learning rate aside.
+ */
+export function headlineMetric(names: readonly string[]): string {
+  const own = names.filter((name) => !name.startsWith('val_') && name !== 'learning_rate');
+  return own.find((name) => /acc/.test(name)) ?? own.find((name) => name !== 'loss' && !name.endsWith('_loss')) ?? 'loss';
+}
+
 /** "1,234/s". */
 export function formatRate(samplesPerSecond: number | null | undefined): string {
   return samplesPerSecond ? `${Math.round(samplesPerSecond).toLocaleString('en-US')} samples/s` : '–';
