@@ -8,7 +8,7 @@ import { formatDuration, formatMetric, formatNamed, headlineMetric } from '../..
 import { filesOf, groupByOutput } from '../../renderer/src/lib/training/predict.ts';
 import { describeLearningRate, loggedNames, metricChoices, metricsForLoss, scheduleDefaults, toggleMetric } from '../../renderer/src/lib/training/keras_settings.ts';
 import { alignCurves, baseMetrics, RUN_COLORS, runColor, runCurves, smooth } from '../../renderer/src/lib/training/series.ts';
-import { byLargestError, regressionCaption, sampleErrors, sampleTruth, scatterPoints } from '../../renderer/src/lib/training/regression.ts';
+import { byLargestError, loggedError, regressionCaption, sampleErrors, sampleTruth, scatterPoints } from '../../renderer/src/lib/training/regression.ts';
 import { runRecord } from '../io/run_fixture.ts';
 
 test('smoothing is TensorBoard\'s debiased moving average: the first point stays, missing values stay missing and do not enter it', () => {
@@ -98,6 +98,10 @@ test("a regression evaluation's view: each sample's mean absolute error, the sam
   assert.deepEqual(byLargestError(one), [1, 0]);
   assert.deepEqual([sampleTruth(one, 1, String), sampleTruth(values, 2, String)], ['5', '[0, 0]']);
   assert.equal(sampleTruth({ width: 4, truth: [1, 2, 3, 4], predicted: [] }, 0, String), '[1, 2, 3, …]');
+  // the errors the run logged already are not shown twice: by Keras's names, prefixed for several outputs
+  assert.deepEqual([loggedError({ loss: 1, mae: 2 }, 'y', false, 'mae'), loggedError({ loss: 1, mae: 2 }, 'y', false, 'rmse')], [true, false]);
+  assert.deepEqual([loggedError({ q_mean_absolute_error: 2 }, 'q', true, 'mae'), loggedError({ mae: 2 }, 'q', true, 'mae')], [true, false]);
+  assert.equal(loggedError({ root_mean_squared_error: 1 }, 'y', false, 'rmse'), true);
 });
 
 test('Predict groups a model\'s predictions by output, in the host\'s order, and finds the picked files a prediction is of', () => {

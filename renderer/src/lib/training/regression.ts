@@ -43,3 +43,14 @@ export function sampleTruth({ width, truth }: Values, index: number, format: (va
   const values = truth.slice(index * width, index * width + Math.min(width, 3)).map(format);
   return width === 1 ? values[0]! : `[${values.join(', ')}${width > 3 ? ', …' : ''}]`;
 }
+
+/** Keras's names for the errors the section computes itself, as evaluate() may log them. */
+const LOGGED_AS = { mae: ['mae', 'mean_absolute_error'], rmse: ['root_mean_squared_error'] };
+
+/**
+ * Whether evaluate()'s metrics already hold an output's MAE or RMSE (the run logged it), so
+ * the section does not show the same number twice. Several outputs prefix their names.
+ */
+export function loggedError(metrics: Record<string, number>, output: string, several: boolean, error: keyof typeof LOGGED_AS): boolean {
+  return LOGGED_AS[error].some((name) => (several ? `${output}_${name}` : name) in metrics);
+}
