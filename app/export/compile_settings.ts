@@ -14,8 +14,8 @@ export interface LossSpec {
   weight: number;
   /** The output's metrics as compile() was given them ('accuracy', 'mae', {class_name: 'RootMeanSquaredError', ...}). */
   metrics: KerasMetric[];
-  /** The first accuracy among them ("sparse_categorical_accuracy"), or null: what the PyTorch script reports. */
-  accuracy: string | null;
+  /** What the PyTorch script computes and prints for them: each metric's kind ("mean_absolute_error") and its log name ("mae"). */
+  logged: { kind: string; name: string }[];
 }
 
 export interface CompileSettings {
@@ -39,7 +39,7 @@ export function compileSettings(model: Model, fit: FitSettings = {}): CompileSet
   const compiled = model.compiled ?? resolveCompile(model, { optimizer: 'adam', loss: impliedLoss(model), metrics: ['accuracy'] });
   return {
     optimizer: { class_name: compiled.optimizer.className, config: compiled.optimizer.getConfig() },
-    losses: compiled.losses.map((loss) => ({ output: loss.output, loss: loss.kind, from_logits: loss.fromLogits, weight: loss.weight, metrics: loss.metrics.map(serializeMetric), accuracy: loss.metrics.find((m) => m.kind.endsWith('accuracy'))?.kind ?? null })),
+    losses: compiled.losses.map((loss) => ({ output: loss.output, loss: loss.kind, from_logits: loss.fromLogits, weight: loss.weight, metrics: loss.metrics.map(serializeMetric), logged: loss.metrics.map(({ kind, name }) => ({ kind, name })) })),
     metrics: compiled.metrics,
     batchSize: fit.batchSize ?? 32,
     epochs: fit.epochs ?? 1,

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
-  EngineBackend, Input, Layer, Model, OnnxRuntimeBackend, constraints, layers, losses, optimizers, readNpz, regularizers, registeredClassNames, setRandomSeed, writeNpy,
+  EngineBackend, Input, Layer, Model, OnnxRuntimeBackend, constraints, layers, losses, metrics, optimizers, readNpz, regularizers, registeredClassNames, setRandomSeed, writeNpy,
   type ArrayData, type Shape,
 } from '../../app/node.ts';
 import { loadModel } from '../../app/cli/load_model.ts';
@@ -170,7 +170,7 @@ const TRAINING_CASES: TrainingCase[] = [
     targets: (_model, batch, rng) => [{ dtype: 'float32', shape: [batch, 1], data: Float32Array.from({ length: batch }, () => (rng.uniform() < 0.5 ? 0 : 1)) }],
   },
   {
-    name: 'two outputs with loss weights: categorical cross-entropy from logits and MAE, AdamW on a decaying schedule',
+    name: 'two outputs with loss weights: categorical cross-entropy from logits and MAE, AdamW on a decaying schedule, accuracy, mse and RMSE',
     build: () => {
       const x = Input({ shape: [6], name: 'x' });
       const h = new layers.Dense(8, { activation: 'elu', name: 'hidden' }).apply(x);
@@ -182,6 +182,7 @@ const TRAINING_CASES: TrainingCase[] = [
         optimizer: new optimizers.AdamW({ learningRate, weightDecay: 0.1 }),
         loss: [new losses.CategoricalCrossentropy({ fromLogits: true }), 'mean_absolute_error'],
         lossWeights: [1, 0.5],
+        metrics: { logits: ['accuracy'], value: ['mse', new metrics.RootMeanSquaredError()] },
       });
       return model;
     },
@@ -224,9 +225,9 @@ const TRAINING_CASES: TrainingCase[] = [
   },
 ];
 
-/** The epoch losses train.py prints. */
-function printedLosses(stdout: string): number[] {
-  return [...stdout.matchAll(/^epoch \d+\/\d+ .* loss: ([-+.\de]+)/gm)].map((m) => Number(m[1]));
+/** The epoch values of a log name ('loss', 'value_mse') train.py prints. */
+function printed(stdout: string, name = 'loss'): number[] {
+  return [...stdout.matchAll(new RegExp(String.raw`^epoch \d+/\d+ .* - ${name}: ([-+.\de]+)`, 'gm'))].map((m) => Number(m[1]));
 }
 
 /** Writes the arrays as .npy files in `dir`; returns their paths. */
@@ -255,13 +256,19 @@ describe('train.py', () => {
       const history = await engine.fit(model, x, y, { epochs: 2, batchSize: BATCH, shuffle: false, verbose: 0, seed: 1 });
       const result = run(PYTHON, ['train.py', '--x', ...xFiles, '--y', ...yFiles, '--epochs', '2', '--batch-size', String(BATCH), '--no-shuffle', '--device', 'cpu', '--out', 'trained.pt'], dir);
       assert.equal(result.status, 0, result.stderr);
-      const torchLosses = printedLosses(result.stdout);
+      const torchLosses = printed(result.stdout);
       const strataLosses = history.history.loss!;
       t.diagnostic(`strata ${strataLosses.join(', ')}; torch ${torchLosses.join(', ')}`);
       assert.equal(torchLosses.length, 2, result.stdout);
       assert.ok(Math.abs(torchLosses[0]! - strataLosses[0]!) <= 1e-5 * Math.max(1, Math.abs(strataLosses[0]!)), `first step: torch ${torchLosses[0]}, strata ${strataLosses[0]}`);
       assert.ok(Math.abs(torchLosses[1]! - strataLosses[1]!) <= 1e-5 * Math.max(1, Math.abs(strataLosses[1]!)), `after one update: torch ${torchLosses[1]}, strata ${strataLosses[1]}`);
       assert.notEqual(torchLosses[0], torchLosses[1], 'the step changed the weights');
+      for (const name of Object.keys(history.history).filter((key) => key !== 'loss' && !key.endsWith('_loss'))) {
+        const [torch, strata] = [printed(result.stdout, name), history.history[name]!];
+        t.diagnostic(`${name}: strata ${strata.join(', ')}; torch ${torch.join(', ')}`);
+        assert.equal(torch.length, 2, `train.py prints ${name} each epoch:\n${result.stdout}`);
+        torch.forEach((value, epoch) => assert.ok(Math.abs(value - strata[epoch]!) <= 1e-5 * Math.max(1, Math.abs(strata[epoch]!)), `${name}, epoch ${epoch + 1}: torch ${value}, strata ${strata[epoch]}`));
+      }
     });
   }
 });

@@ -65,6 +65,22 @@ def correct_predictions(kind, y_true, y_pred):
     return right.to(torch.float64).sum()
 
 
+def metric_sum(kind, y_true, y_pred):
+    """A batch's metric summed over its samples: accuracies count right answers; the errors are
+    each sample's mean over its values (root_mean_squared_error sums squares: the root is the
+    epoch's, as Keras's RootMeanSquaredError)."""
+    if kind.endswith('accuracy'):
+        return correct_predictions(kind, y_true, y_pred)
+    error = y_pred - y_true.reshape(y_pred.shape).to(y_pred.dtype)
+    per_value = error.abs() if kind == 'mean_absolute_error' else error * error
+    return per_value.reshape(len(y_pred), -1).mean(dim=1).to(torch.float64).sum()
+
+
+def metric_value(kind, mean):
+    """An epoch's metric from the mean of metric_sum over its samples."""
+    return mean.sqrt() if kind == 'root_mean_squared_error' else mean
+
+
 def learning_rate_schedule(learning_rate):
     """step -> learning rate, for a number or Keras's schedule config {class_name, config}."""
     if isinstance(learning_rate, (int, float)):

@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 from arrays import load_arrays, model_input
-from keras_training import LOSSES, Regularization, correct_predictions, learning_rate_schedule, make_optimizer
+from keras_training import LOSSES, Regularization, learning_rate_schedule, make_optimizer, metric_sum, metric_value
 from model import ACTIVITY, INPUTS, OUTPUTS, RULES, build_model, load_model
 
 # @strata:compile
@@ -70,6 +70,12 @@ def setup_distributed(args):
     return dist.get_rank(), dist.get_world_size(), torch.device(f'cuda:{local_rank}' if use_cuda else 'cpu')
 
 
+def logged_metrics():
+    """(output index, kind, log name) of every metric compile() asked for, named as Keras logs them."""
+    prefix = lambda spec: f'{spec["output"]}_' if len(LOSS_SPECS) > 1 else ''
+    return [(i, m['kind'], prefix(spec) + m['name']) for i, spec in enumerate(LOSS_SPECS) for m in spec['logged']]
+
+
 def total_loss(outputs, targets):
     """Keras's loss: each output's mean loss times its weight, summed."""
     return sum(spec['weight'] * LOSSES[spec['loss']](y, p, spec['from_logits']).mean() for spec, y, p in zip(LOSS_SPECS, targets, outputs))
@@ -92,12 +98,13 @@ def main():
     optimizer = make_optimizer(model.parameters(), OPTIMIZER)
     regularization = Regularization(model, RULES, ACTIVITY)
     learning_rate = learning_rate_schedule(OPTIMIZER['config']['learning_rate'])
+    metrics = logged_metrics()
     step = 0
     for epoch in range(args.epochs):
         if sampler is not None:
             sampler.set_epoch(epoch)
         network.train()
-        sums = torch.zeros(2 + len(LOSS_SPECS), dtype=torch.float64, device=device)  # loss * samples, samples, right answers per output
+        sums = torch.zeros(2 + len(metrics), dtype=torch.float64, device=device)  # loss * samples, samples, each metric's sum
         for batch in loader:
             batch = [t.to(device) for t in batch]
             x, y = batch[:len(INPUTS)], batch[len(INPUTS):]
@@ -114,15 +121,14 @@ def main():
             with torch.no_grad():
                 sums[0] += loss.detach().double() * len(y[0])
                 sums[1] += len(y[0])
-                for i, (spec, target, output) in enumerate(zip(LOSS_SPECS, y, outputs)):
-                    if spec['accuracy']:
-                        sums[2 + i] += correct_predictions(spec['accuracy'], target, output)
+                for k, (i, kind, _) in enumerate(metrics):
+                    sums[2 + k] += metric_sum(kind, y[i], outputs[i])
             if args.steps is not None and step >= args.steps:
                 break
         if world > 1:
             dist.all_reduce(sums)
         if rank == 0:
-            logs = [f'loss: {sums[0] / sums[1]:.8g}'] + [f'{spec["output"]} {spec["accuracy"]}: {sums[2 + i] / sums[1]:.4f}' for i, spec in enumerate(LOSS_SPECS) if spec['accuracy']]
+            logs = [f'loss: {sums[0] / sums[1]:.8g}'] + [f'{name}: {metric_value(kind, sums[2 + k] / sums[1]):.8g}' for k, (_, kind, name) in enumerate(metrics)]
             print(f'epoch {epoch + 1}/{args.epochs} - {step} steps - ' + ' - '.join(logs), flush=True)
         if args.steps is not None and step >= args.steps:
             break
